@@ -1,0 +1,79 @@
+/**
+ * Vigil's coded errors. One class, a string-literal code grouped by subsystem (as Fastify groups
+ * FST_ERR_*), safe details only. Codes never change once released; docs/errors.md documents each
+ * one and errors.test.ts keeps the two in step. HTTP status and exit code are mapped at the edges.
+ *
+ * `details` must never hold a patient identifier, a tag value, a UID or a file path: it is logged.
+ */
+export const ERROR_CODES = [
+  // configuration
+  'CONFIG_INVALID',
+  // input files
+  'INPUT_NOT_FOUND',
+  'INPUT_UNREADABLE',
+  'INPUT_TOO_LARGE',
+  'INPUT_FORMAT_UNKNOWN',
+  // DICOM
+  'DICOM_PARSE_FAILED',
+  'DICOM_TRUNCATED',
+  'DICOM_NO_PIXEL_DATA',
+  'DICOM_TRANSFER_SYNTAX_UNSUPPORTED',
+  'DICOM_PIXEL_DECODE_FAILED',
+  'DICOM_PIXEL_LENGTH_MISMATCH',
+  'DICOM_IMAGE_ATTRIBUTES_INVALID',
+  'DICOM_LIMIT_EXCEEDED',
+  // raster images (PNG, JPEG)
+  'IMAGE_DECODE_FAILED',
+  // model bundles
+  'MODEL_BUNDLE_NOT_FOUND',
+  'MODEL_MANIFEST_INVALID',
+  'MODEL_HASH_MISMATCH',
+  'MODEL_LOAD_FAILED',
+  'MODEL_INPUT_SHAPE_MISMATCH',
+  'MODEL_OUTPUT_INVALID',
+  'MODEL_INFERENCE_FAILED',
+  // preprocessing
+  'PREPROCESS_STEP_FAILED',
+  // store and audit
+  'STORE_OPEN_FAILED',
+  'STORE_WRITE_FAILED',
+  'STORE_MIGRATION_FAILED',
+  'AUDIT_ENTRY_NOT_FOUND',
+  'AUDIT_VERIFY_FAILED',
+  // secrets
+  'SECRET_INVALID',
+  // command line
+  'CLI_USAGE',
+  // anything not yet classified; a bug to be fixed by giving it a code
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Values allowed in error details: scalars only, so a dataset or buffer cannot slip in. */
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
+
+export class PlatformError extends Error {
+  override readonly name = 'PlatformError';
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isPlatformError(value: unknown): value is PlatformError {
+  return value instanceof PlatformError;
+}
+
+/**
+ * Wraps anything thrown into a PlatformError. A foreign error's message is not copied, because a
+ * library message may quote a tag value or a path; it stays reachable as `cause` for debugging only.
+ */
+export function toPlatformError(value: unknown, fallback: ErrorCode = 'INTERNAL', message = 'Unexpected failure'): PlatformError {
+  if (value instanceof PlatformError) return value;
+  return new PlatformError(fallback, message, {}, { cause: value });
+}

@@ -1,0 +1,57 @@
+/**
+ * One 2D frame as the readers hand it to the domain: stored pixel values plus the few attributes
+ * preprocessing and the gate need. It carries no patient identifier, UID or path.
+ */
+export type StoredPixels = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array;
+
+export type PhotometricInterpretation = 'MONOCHROME1' | 'MONOCHROME2' | 'RGB' | 'YBR_FULL' | 'YBR_FULL_422' | 'PALETTE COLOR';
+
+export interface VoiWindow {
+  readonly center: number;
+  readonly width: number;
+}
+
+/** Attributes of an image that matter for judging it; none of them identifies a patient. */
+export interface ImageAttributes {
+  readonly source: 'dicom' | 'raster';
+  /** DICOM Modality (0008,0060); absent for PNG/JPEG. */
+  readonly modality?: string;
+  /** DICOM Body Part Examined (0018,0015), upper case; absent when not declared. */
+  readonly bodyPartExamined?: string;
+  /** DICOM View Position (0018,5101). */
+  readonly viewPosition?: string;
+  readonly sopClassUid?: string;
+  readonly transferSyntaxUid?: string;
+  /**
+   * Photometric interpretation of `pixels` as handed over. Readers convert YBR_* and PALETTE COLOR to
+   * RGB, so the domain sees MONOCHROME1, MONOCHROME2 or RGB; the original is kept in `originalPhotometric`.
+   */
+  readonly photometricInterpretation: 'MONOCHROME1' | 'MONOCHROME2' | 'RGB';
+  readonly originalPhotometric: PhotometricInterpretation;
+  readonly bitsAllocated: number;
+  readonly bitsStored: number;
+  /** 0 unsigned, 1 two's complement. */
+  readonly pixelRepresentation: 0 | 1;
+  /** Modality LUT (PS3.3 C.11.1.1.2); identity when absent. Per-frame values already resolved. */
+  readonly rescaleSlope: number;
+  readonly rescaleIntercept: number;
+  /** VOI windows from the file (first is the default); per-frame values already resolved. */
+  readonly windows: readonly VoiWindow[];
+  readonly voiLutFunction: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
+  readonly numberOfFrames: number;
+  /** Lossy compression was applied at some point (Lossy Image Compression (0028,2110) = 01, or a lossy syntax). */
+  readonly lossyCompressed: boolean;
+  /** Burned In Annotation (0028,0301), when present. */
+  readonly burnedInAnnotation?: 'YES' | 'NO';
+}
+
+export interface ImageFrame {
+  readonly attributes: ImageAttributes;
+  readonly frameIndex: number;
+  readonly rows: number;
+  readonly columns: number;
+  /** 1 (grey) or 3 (RGB). */
+  readonly samplesPerPixel: 1 | 3;
+  /** Stored values, row-major; RGB interleaved (R,G,B,R,G,B…) whatever the file's Planar Configuration. */
+  readonly pixels: StoredPixels;
+}

@@ -1,0 +1,58 @@
+import type { AuditEntry, AuditEvent } from '../domain/audit/audit-event.js';
+
+export interface AuditReceipt {
+  readonly auditId: string;
+  readonly index: number;
+  /** Hex RFC 6962 leaf hash of the stored entry. */
+  readonly leafHash: string;
+  readonly treeSize: number;
+  /** Hex Merkle tree root after this append. */
+  readonly rootHash: string;
+}
+
+export type AuditVerification =
+  | { readonly ok: true; readonly treeSize: number; readonly rootHash: string; readonly checkedTreeHeads: number }
+  | {
+      readonly ok: false;
+      readonly treeSize: number;
+      /** Zero-based index of the first entry whose content no longer matches what was appended. */
+      readonly firstBadIndex: number;
+      readonly firstBadAuditId: string;
+      readonly reason: 'leaf_hash_mismatch' | 'tree_head_mismatch' | 'tree_head_signature_invalid' | 'missing_entry';
+    };
+
+export interface InclusionProof {
+  readonly auditId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly leafHash: string;
+  /** RFC 6962 §2.1.1 audit path, hex, from the leaf's sibling upwards. */
+  readonly auditPath: readonly string[];
+  readonly rootHash: string;
+  /** Signed tree head for `treeSize`. */
+  readonly treeHead: SignedTreeHead;
+  readonly entry: AuditEntry;
+}
+
+export interface SignedTreeHead {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly time: string;
+  /** Ed25519 over `vigil-tree-head:v1:<treeSize>:<rootHash>:<time>`, base64. */
+  readonly signature: string;
+  /** Ed25519 public key (SPKI DER, base64) to check it with. */
+  readonly publicKey: string;
+}
+
+/**
+ * Append-only, verifiable audit log (RFC 6962-style Merkle tree). `append` returns only once the
+ * entry is durable: a caller that got a receipt may report the decision.
+ */
+export interface AuditLog {
+  append(event: AuditEvent): AuditReceipt;
+  get(auditId: string): AuditEntry | undefined;
+  size(): number;
+  verify(): AuditVerification;
+  prove(auditId: string): InclusionProof;
+  close(): void;
+}
