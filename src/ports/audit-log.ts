@@ -15,10 +15,21 @@ export type AuditVerification =
   | {
       readonly ok: false;
       readonly treeSize: number;
-      /** Zero-based index of the first entry whose content no longer matches what was appended. */
+      /**
+       * Zero-based index of the first entry whose content no longer matches what was appended. For a
+       * tree head that fails (wrong root or signature) at size s, the change lies somewhere in
+       * [firstBadIndex, s), where firstBadIndex is the size of the last tree head that verified (0 if
+       * none): no stored data can narrow it further. With a head per append that is exactly s - 1.
+       * For `missing_entry` it is the first absent index (= the entry count for a truncated log); for
+       * `unsigned_entry` the first entry past the largest signed tree head.
+       */
       readonly firstBadIndex: number;
       readonly firstBadAuditId: string;
-      readonly reason: 'leaf_hash_mismatch' | 'tree_head_mismatch' | 'tree_head_signature_invalid' | 'missing_entry';
+      /**
+       * `unsigned_entry`: entries past the largest signed tree head. A log signs a head with every
+       * append, so nothing vouches for such entries: anyone able to write the store could have added them.
+       */
+      readonly reason: 'leaf_hash_mismatch' | 'tree_head_mismatch' | 'tree_head_signature_invalid' | 'missing_entry' | 'unsigned_entry';
     };
 
 export interface InclusionProof {

@@ -55,3 +55,13 @@ export interface ImageFrame {
   /** Stored values, row-major; RGB interleaved (R,G,B,R,G,B…) whatever the file's Planar Configuration. */
   readonly pixels: StoredPixels;
 }
+
+/**
+ * What a PNG/JPEG cannot say about itself, declared by the sender or device integration (DICOM
+ * inputs carry their own and ignore this).
+ */
+export interface RasterDeclaration {
+  readonly modality?: string;
+  readonly bodyPartExamined?: string;
+  readonly viewPosition?: string;
+}

@@ -1,0 +1,84 @@
+import { unzipSync } from 'fflate';
+import { PlatformError } from '../../domain/errors.js';
+
+export interface NpyArray {
+  readonly dtype: string;
+  readonly shape: readonly number[];
+  readonly data: Uint8Array;
+}
+
+/**
+ * Reads the `.npy` members of a NumPy `.npz` (a zip). Only uint8 arrays in C order are needed for
+ * MedMNIST; the NPY header format (NEP 1) is small and fixed, so it is parsed here rather than
+ * pulling in a numerical library.
+ */
+export function readNpz(bytes: Uint8Array): ReadonlyMap<string, NpyArray> {
+  let members: Record<string, Uint8Array>;
+  try {
+    members = unzipSync(bytes);
+  } catch (cause) {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The dataset file is not a valid .npz (zip) archive', {}, { cause });
+  }
+  const arrays = new Map<string, NpyArray>();
+  for (const [name, member] of Object.entries(members)) {
+    if (name.endsWith('.npy')) arrays.set(name.slice(0, -4), parseNpy(member, name));
+  }
+  return arrays;
+}
+
+export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
+  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+  if (bytes.length < 10 || magic.some((b, i) => bytes[i] !== b)) {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} is not an .npy array`, { member: name });
+  }
+  const major = bytes[6] as number;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const headerStart = major === 1 ? 10 : 12;
+  const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} has an unreadable .npy header`, { member: name });
+  }
+  if (descr !== '|u1' || fortran !== 'False') {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} is ${descr}${fortran === 'True' ? ' (Fortran order)' : ''}; only C-order uint8 is supported`, { member: name });
+  }
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const data = bytes.subarray(headerStart + headerLength);
+  if (data.length !== count) {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} holds ${data.length} bytes for shape (${shape.join(',')})`, { member: name });
+  }
+  return { dtype: descr, shape, data };
+}
+
+export interface LabelledImages {
+  readonly images: readonly Uint8Array[];
+  readonly labels: readonly number[];
+  readonly width: number;
+  readonly height: number;
+}
+
+/** One split of a MedMNIST 2D .npz: N × H × W uint8 images and N × 1 labels. */
+export function readMedmnistSplit(bytes: Uint8Array, split: 'train' | 'val' | 'test'): LabelledImages {
+  const arrays = readNpz(bytes);
+  const images = arrays.get(`${split}_images`);
+  const labels = arrays.get(`${split}_labels`);
+  if (images === undefined || labels === undefined || images.shape.length !== 3) {
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `The .npz has no 2D ${split} split`, { split });
+  }
+  const [n, height, width] = images.shape as [number, number, number];
+  const plane = height * width;
+  return {
+    images: Array.from({ length: n }, (_, i) => images.data.subarray(i * plane, (i + 1) * plane)),
+    labels: Array.from(labels.data.subarray(0, n)),
+    width,
+    height,
+  };
+}

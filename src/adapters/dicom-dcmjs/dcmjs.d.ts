@@ -1,0 +1,60 @@
+/**
+ * The few parts of dcmjs 0.51 this adapter uses. dcmjs ships no TypeScript types; these declarations
+ * cover only what `internal/libraries.ts` touches, so a dcmjs upgrade that changes them fails there.
+ * (dcmjs-codecs ships its own `index.d.ts`, which is used as is.)
+ */
+declare module 'dcmjs' {
+  type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+  interface DcmjsLogger {
+    setLevel(level: LogLevelName, persist?: boolean): void;
+    getLogger(name: string): DcmjsLogger;
+  }
+
+  /** One element as `DicomMessage._read` returns it: `Value` holds the decoded values. */
+  interface DcmjsElement {
+    readonly vr: string;
+    readonly Value?: unknown[];
+  }
+
+  interface DcmjsReadOptions {
+    ignoreErrors: boolean;
+    untilTag: string | null;
+    includeUntilTagValue: boolean;
+    stopOnGreaterTag?: boolean;
+  }
+
+  /** An opaque dcmjs read stream over one ArrayBuffer. */
+  interface ReadBufferStream {
+    readonly __dcmjsReadBufferStream?: never;
+  }
+
+  interface ReadBufferStreamConstructor {
+    new (buffer: ArrayBuffer, littleEndian?: boolean | null, options?: { start?: number | null; stop?: number | null; noCopy?: boolean }): ReadBufferStream;
+  }
+
+  interface DicomMessageStatic {
+    /** Reads consecutive data elements of `syntax` (a transfer syntax UID) from the stream. Keys are 8 hex digits. */
+    _read(stream: ReadBufferStream, syntax: string, options?: DcmjsReadOptions): Record<string, DcmjsElement>;
+  }
+
+  interface DictionaryEntry {
+    readonly tag: string;
+    readonly vr: string;
+    readonly vm: string;
+    readonly name: string;
+  }
+
+  const dcmjs: {
+    readonly log: DcmjsLogger;
+    readonly data: {
+      readonly ReadBufferStream: ReadBufferStreamConstructor;
+      readonly DicomMessage: DicomMessageStatic;
+      readonly DicomMetaDictionary: {
+        /** Keyed by "(GGGG,EEEE)" in upper-case hex. */
+        readonly dictionary: Readonly<Record<string, DictionaryEntry | undefined>>;
+      };
+    };
+  };
+  export default dcmjs;
+}

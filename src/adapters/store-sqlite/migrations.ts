@@ -1,0 +1,50 @@
+/**
+ * Numbered schema migrations for Vigil's SQLite database, applied in order by `openSqliteDatabase`
+ * and recorded in `schema_migrations`. Append only: once released, a migration's SQL never changes
+ * (a database that ran it would silently differ from a new one); fix forward with a new number.
+ */
+export interface SqliteMigration {
+  /** 1, 2, 3, … with no gaps. */
+  readonly version: number;
+  /** Recorded with the version; opening fails if a database ran a different migration under this number. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'audit_log',
+    // One row per leaf of the RFC 6962 tree and one signed tree head per append. `body` is the
+    // canonical JSON the leaf hashes (domain/audit/audit-leaf.ts); `time`, `type` and `audit_id` are
+    // copies for querying, and verify() checks them against the body. The triggers stop accidental
+    // edits by application code; they are no defence against someone with the file (they can drop
+    // them), which is what the Merkle tree and the signatures are for.
+    sql: `
+      CREATE TABLE audit_entries (
+        idx       INTEGER PRIMARY KEY CHECK (idx >= 0),
+        audit_id  TEXT NOT NULL UNIQUE,
+        time      TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        body      TEXT NOT NULL,
+        leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
+      ) STRICT;
+
+      CREATE TABLE audit_tree_heads (
+        tree_size INTEGER PRIMARY KEY CHECK (tree_size >= 1),
+        root_hash BLOB NOT NULL CHECK (length(root_hash) = 32),
+        time      TEXT NOT NULL,
+        signature BLOB NOT NULL CHECK (length(signature) = 64)
+      ) STRICT;
+
+      CREATE TRIGGER audit_entries_append_only_update BEFORE UPDATE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END;
+      CREATE TRIGGER audit_entries_append_only_delete BEFORE DELETE ON audit_entries
+        BEGIN SELECT RAISE(ABORT, 'audit_entries is append-only'); END;
+      CREATE TRIGGER audit_tree_heads_append_only_update BEFORE UPDATE ON audit_tree_heads
+        BEGIN SELECT RAISE(ABORT, 'audit_tree_heads is append-only'); END;
+      CREATE TRIGGER audit_tree_heads_append_only_delete BEFORE DELETE ON audit_tree_heads
+        BEGIN SELECT RAISE(ABORT, 'audit_tree_heads is append-only'); END;
+    `,
+  },
+];

@@ -1,0 +1,434 @@
+import type { AuditEntry, AuditEvent } from '../../domain/audit/audit-event.js';
+import { canonicalAuditEntry, formatAuditId, formatTreeHeadSigningInput, hashAuditEntryText } from '../../domain/audit/audit-leaf.js';
+import { CompactRange, auditPathFromLeafStream, equalBytes } from '../../domain/audit/merkle.js';
+import { verifyInclusionProof } from '../../domain/audit/verify-inclusion-proof.js';
+import { PlatformError, isPlatformError } from '../../domain/errors.js';
+import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof, SignedTreeHead } from '../../ports/audit-log.js';
+import type { Clock } from '../../ports/clock.js';
+import { sha256 } from '../crypto-node/sha256.js';
+import { loadOrCreateAuditSigningKey, type AuditSigningKey } from './audit-signing-key.js';
+import { openSqliteDatabase, type SqliteDatabase } from './open-sqlite.js';
+
+export interface SqliteAuditLogOptions {
+  readonly clock: Clock;
+  readonly signingKey: AuditSigningKey;
+  /** Close the database in `close()`. Set by `open()`; leave unset when the database is shared with other stores. */
+  readonly ownsDatabase?: boolean;
+}
+
+/** Rows read per query when scanning the log (verify, prove, rebuild): bounded memory, few round trips. */
+const PAGE_ROWS = 4096;
+
+type VerifyFailure = Extract<AuditVerification, { ok: false }>;
+
+interface StoredHead {
+  readonly treeSize: number;
+  readonly rootHash: Buffer;
+  readonly time: string;
+  readonly signature: Buffer;
+}
+
+/**
+ * The audit trail in SQLite (`audit_entries`, `audit_tree_heads`; see migrations.ts): an RFC 6962
+ * Merkle tree over canonical-JSON entries, with an Ed25519-signed tree head written in the same
+ * transaction as each entry.
+ *
+ * The tree is never stored: the log keeps a compact range (the O(log n) roots of the perfect
+ * subtrees, domain/audit/merkle.ts) in memory, rebuilt from the stored leaf hashes when it opens, so
+ * an append costs O(log n) hashes. Each append takes SQLite's write lock first (BEGIN IMMEDIATE) and
+ * checks that the store ends where the compact range does; if another process appended meanwhile it
+ * reads their leaves in, and if the store lost entries it refuses to append (reusing an audit id
+ * already handed out would be worse than stopping).
+ *
+ * `verify()` trusts nothing stored but the key: it re-derives every leaf from its body, the root at
+ * every stored tree head size, and each head's signature. A failure's `treeSize` is the size the
+ * store claims (the larger of its highest entry index + 1 and its largest signed tree head).
+ *
+ * What it cannot see: someone who can write the store *and* drop the newest entries together with
+ * their tree heads leaves a shorter log that verifies. Only a tree head kept outside the store (a
+ * receipt, a witness, a published root) exposes that; check such heads with `prove()` proofs.
+ */
+export class SqliteAuditLog implements AuditLog {
+  /**
+   * Opens the database in `dataDir` (migrating it), loads the signing key from the same folder, and
+   * creates the key only while the log holds nothing signed.
+   */
+  static open(options: { readonly dataDir: string; readonly clock: Clock; readonly fileName?: string }): SqliteAuditLog {
+    const db = openSqliteDatabase(options.fileName === undefined ? { dataDir: options.dataDir } : { dataDir: options.dataDir, fileName: options.fileName });
+    try {
+      const hasHistory = db.prepare('SELECT EXISTS (SELECT 1 FROM audit_tree_heads) OR EXISTS (SELECT 1 FROM audit_entries) AS yes').pluck().get() === 1;
+      const signingKey = loadOrCreateAuditSigningKey(options.dataDir, { allowCreate: !hasHistory });
+      return new SqliteAuditLog(db, { clock: options.clock, signingKey, ownsDatabase: true });
+    } catch (cause) {
+      db.close();
+      throw cause;
+    }
+  }
+
+  readonly #db: SqliteDatabase;
+  readonly #clock: Clock;
+  readonly #key: AuditSigningKey;
+  readonly #ownsDatabase: boolean;
+  /** Over the contiguous stored leaves 0..size-1. */
+  #range: CompactRange;
+
+  readonly #insertEntry;
+  readonly #insertHead;
+  readonly #storeEnds;
+  readonly #leafHashesFrom;
+  readonly #entryById;
+  readonly #entryPage;
+  readonly #headPage;
+  readonly #latestHead;
+
+  /**
+   * `db` should come from `openSqliteDatabase` (migrated, WAL, `synchronous=FULL`): a receipt is a
+   * promise that the entry is on disk, and only FULL keeps that promise through a power loss.
+   */
+  constructor(db: SqliteDatabase, options: SqliteAuditLogOptions) {
+    this.#db = db;
+    this.#clock = options.clock;
+    this.#key = options.signingKey;
+    this.#ownsDatabase = options.ownsDatabase ?? false;
+    try {
+      this.#insertEntry = db.prepare<[number, string, string, string, string, Buffer]>(
+        'INSERT INTO audit_entries (idx, audit_id, time, type, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      this.#insertHead = db.prepare<[number, Buffer, string, Buffer]>('INSERT INTO audit_tree_heads (tree_size, root_hash, time, signature) VALUES (?, ?, ?, ?)');
+      this.#storeEnds = db.prepare<[], { entries: number; heads: number }>(
+        'SELECT coalesce((SELECT max(idx) FROM audit_entries) + 1, 0) AS entries, coalesce((SELECT max(tree_size) FROM audit_tree_heads), 0) AS heads',
+      );
+      this.#leafHashesFrom = db.prepare<[number, number, number], [number, Buffer]>('SELECT idx, leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?').raw();
+      this.#entryById = db.prepare<[string], { idx: number; body: string }>('SELECT idx, body FROM audit_entries WHERE audit_id = ?');
+      this.#entryPage = db
+        .prepare<[number, number], [number, string, string, string, string, Buffer]>(
+          'SELECT idx, audit_id, time, type, body, leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx LIMIT ?',
+        )
+        .raw();
+      this.#headPage = db.prepare<[number, number], [number, Buffer, string, Buffer]>(
+        'SELECT tree_size, root_hash, time, signature FROM audit_tree_heads WHERE tree_size >= ? ORDER BY tree_size LIMIT ?',
+      ).raw();
+      this.#latestHead = db.prepare<[], [number, Buffer, string, Buffer]>('SELECT tree_size, root_hash, time, signature FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1').raw();
+      // Load the contiguous prefix. A gap or a truncation does not stop the log opening, so that
+      // verify() can report it; append() refuses to extend such a log.
+      this.#range = new CompactRange(sha256);
+      for (const [idx, leafHash] of this.#leafHashes(0, Number.MAX_SAFE_INTEGER)) {
+        if (idx !== this.#range.size) break;
+        this.#range.append(leafHash);
+      }
+    } catch (cause) {
+      throw new PlatformError('STORE_OPEN_FAILED', 'Could not open the audit log tables', {}, { cause });
+    }
+  }
+
+  append(event: AuditEvent): AuditReceipt {
+    const write = this.#db.transaction((): { receipt: AuditReceipt; range: CompactRange } => {
+      const range = this.#catchUp();
+      // Read under the write lock, so that entries from several writers get times in index order
+      // (as far as their clocks agree).
+      let time: string;
+      try {
+        time = this.#clock.now().toISOString();
+      } catch (cause) {
+        throw new PlatformError('STORE_WRITE_FAILED', 'The clock gave an invalid time', {}, { cause });
+      }
+      const index = range.size;
+      const entry: AuditEntry = { auditId: formatAuditId(index), index, time, event };
+      let body: string;
+      try {
+        body = canonicalAuditEntry(entry);
+      } catch (cause) {
+        const details = isPlatformError(cause) ? cause.details : {};
+        throw new PlatformError('STORE_WRITE_FAILED', 'The audit event has no canonical JSON form', details, { cause });
+      }
+      const leafHash = toBuffer(hashAuditEntryText(sha256, body));
+      const next = range.clone();
+      next.append(leafHash);
+      const rootHash = toBuffer(next.root());
+      const signature = toBuffer(this.#key.sign(treeHeadMessage(next.size, rootHash, time)));
+      this.#insertEntry.run(index, entry.auditId, time, event.type, body, leafHash);
+      this.#insertHead.run(next.size, rootHash, time, signature);
+      const receipt = { auditId: entry.auditId, index, leafHash: leafHash.toString('hex'), treeSize: next.size, rootHash: rootHash.toString('hex') };
+      return { receipt, range: next };
+    });
+    try {
+      const { receipt, range } = write.immediate();
+      // The in-memory tree moves only once COMMIT (and its WAL fsync) has succeeded.
+      this.#range = range;
+      return receipt;
+    } catch (cause) {
+      if (isPlatformError(cause)) throw cause;
+      throw new PlatformError('STORE_WRITE_FAILED', 'Could not append to the audit log', {}, { cause });
+    }
+  }
+
+  get(auditId: string): AuditEntry | undefined {
+    const row = this.#entryById.get(auditId);
+    return row === undefined ? undefined : parseEntry(row.body);
+  }
+
+  size(): number {
+    const ends = this.#storeEnds.get();
+    return ends?.entries ?? 0;
+  }
+
+  /**
+   * Checks the whole log in one pass, in index order, and returns the first problem:
+   * - `missing_entry` at i: no entry i although a later entry or a signed tree head implies one
+   *   (a deleted row, or a log truncated below its largest signed tree head).
+   * - `leaf_hash_mismatch` at i: entry i's body is not valid canonical JSON of an entry, disagrees
+   *   with its `idx`/`audit_id`/`time`/`type` columns, or does not hash to its stored leaf hash.
+   * - `tree_head_signature_invalid` / `tree_head_mismatch` for a head of size s: its signature does not
+   *   verify with this log's key (checked first: a head that is not authentic says nothing about the
+   *   entries), or the root recomputed from the bodies differs from the signed one; reported at the
+   *   size of the last head that verified (see `AuditVerification.firstBadIndex`).
+   * - `unsigned_entry` at i: entries from i on are past the largest signed tree head.
+   * Runs in a read transaction, so it sees one snapshot even while another process appends.
+   */
+  verify(): AuditVerification {
+    try {
+      return this.#db.transaction(() => this.#verifySnapshot())();
+    } catch (cause) {
+      throw new PlatformError('AUDIT_VERIFY_FAILED', 'Could not read the audit log to verify it', {}, { cause });
+    }
+  }
+
+  prove(auditId: string): InclusionProof {
+    const read = this.#db.transaction((): InclusionProof => {
+      const row = this.#entryById.get(auditId);
+      if (row === undefined) throw new PlatformError('AUDIT_ENTRY_NOT_FOUND', 'No audit entry has this id', auditIdDetails(auditId));
+      const headRow = this.#latestHead.get();
+      if (headRow === undefined || headRow[0] <= row.idx) {
+        throw new PlatformError('AUDIT_VERIFY_FAILED', 'No signed tree head covers this entry; run verify', auditIdDetails(auditId));
+      }
+      const head = toStoredHead(headRow);
+      const entry = parseEntry(row.body);
+      let built: ReturnType<typeof auditPathFromLeafStream>;
+      try {
+        built = auditPathFromLeafStream(sha256, row.idx, head.treeSize, this.#contiguousLeafHashes(head.treeSize));
+      } catch (cause) {
+        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The log is missing entries below its latest tree head; run verify', auditIdDetails(auditId), { cause });
+      }
+      const treeHead: SignedTreeHead = {
+        treeSize: head.treeSize,
+        rootHash: head.rootHash.toString('hex'),
+        time: head.time,
+        signature: head.signature.toString('base64'),
+        publicKey: this.#key.publicKeyBase64,
+      };
+      const proof: InclusionProof = {
+        auditId,
+        leafIndex: row.idx,
+        treeSize: head.treeSize,
+        leafHash: toBuffer(built.leafHash).toString('hex'),
+        auditPath: built.auditPath.map((node) => toBuffer(node).toString('hex')),
+        rootHash: toBuffer(built.rootHash).toString('hex'),
+        treeHead,
+        entry,
+      };
+      // Never hand out a proof that would not check: the stored leaf hashes must reproduce the signed
+      // root, and the entry must hash to its leaf.
+      const check = verifyInclusionProof(proof, sha256);
+      if (!check.ok) throw new PlatformError('AUDIT_VERIFY_FAILED', 'The stored log does not reproduce its signed tree head; run verify', { ...auditIdDetails(auditId), reason: check.reason });
+      if (!this.#key.verify(treeHeadMessage(head.treeSize, head.rootHash, head.time), head.signature)) {
+        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The latest tree head signature is invalid; run verify', { ...auditIdDetails(auditId), reason: 'tree_head_signature_invalid' });
+      }
+      return proof;
+    });
+    try {
+      return read();
+    } catch (cause) {
+      if (isPlatformError(cause)) throw cause;
+      throw new PlatformError('AUDIT_VERIFY_FAILED', 'Could not read the audit log to build a proof', auditIdDetails(auditId), { cause });
+    }
+  }
+
+  close(): void {
+    if (this.#ownsDatabase && this.#db.open) this.#db.close();
+  }
+
+  /**
+   * Inside the append's write transaction: returns the compact range over the whole stored log.
+   * Usually that is `#range` as is; after another writer's appends it reads their leaves in.
+   */
+  #catchUp(): CompactRange {
+    const ends = this.#storeEnds.get() ?? { entries: 0, heads: 0 };
+    if (ends.entries === this.#range.size && ends.heads === this.#range.size) return this.#range;
+    const refuse = (reason: string): never => {
+      throw new PlatformError('STORE_WRITE_FAILED', 'The stored audit log has lost entries; refusing to append until it is investigated (run verify)', { reason });
+    };
+    if (ends.entries < this.#range.size) refuse('log_truncated');
+    const range = this.#range.clone();
+    for (const [idx, leafHash] of this.#leafHashes(range.size, ends.entries)) {
+      if (idx !== range.size) refuse('missing_entry');
+      range.append(leafHash);
+    }
+    if (range.size !== ends.entries) refuse('missing_entry');
+    if (ends.heads > range.size) refuse('log_truncated');
+    this.#range = range;
+    return range;
+  }
+
+  /**
+   * One pass in log order: entry i, then the tree heads of size i + 1. Each problem gets a position
+   * in that order, and the earliest one is reported. Signatures may be checked on a worker thread
+   * (see SignatureBatch), so a signature failure is merged in at the end by the same order; at the
+   * same head, an invalid signature comes before a root mismatch.
+   */
+  #verifySnapshot(parallelAfter?: number): AuditVerification {
+    const ends = this.#storeEnds.get() ?? { entries: 0, heads: 0 };
+    const claimedSize = Math.max(ends.entries, ends.heads);
+    const fail = (reason: VerifyFailure['reason'], index: number): VerifyFailure => ({
+      ok: false,
+      treeSize: claimedSize,
+      firstBadIndex: index,
+      firstBadAuditId: formatAuditId(index),
+      reason,
+    });
+    // Order of a check in the pass: entry i at 2i, a head of size s at 2(s - 1) + 1.
+    const entryOrder = (index: number): number => 2 * index;
+    const headOrder = (treeSize: number): number => 2 * (treeSize - 1) + 1;
+    let problem: { order: number; reason: VerifyFailure['reason']; index: number } | undefined;
+
+    const signatures = this.#key.startBatch(parallelAfter === undefined ? {} : { parallelAfter });
+    const range = new CompactRange(sha256);
+    const heads = this.#heads();
+    let head = heads.next();
+    let verifiedSize = 0;
+    let checkedTreeHeads = 0;
+    scan: for (const [idx, auditId, time, type, body, storedLeafHash] of this.#pages(this.#entryPage, 0)) {
+      const index = range.size;
+      if (idx !== index) {
+        problem = { order: entryOrder(index), reason: 'missing_entry', index };
+        break;
+      }
+      const leafHash = recomputeLeafHash(index, auditId, time, type, body);
+      if (leafHash === undefined || !equalBytes(leafHash, storedLeafHash)) {
+        problem = { order: entryOrder(index), reason: 'leaf_hash_mismatch', index };
+        break;
+      }
+      range.append(leafHash);
+      for (; !head.done && head.value.treeSize <= range.size; head = heads.next()) {
+        const { treeSize, rootHash, time: headTime, signature } = head.value;
+        if (!signatures.add(treeSize, treeHeadMessage(treeSize, rootHash, headTime), signature)) break scan;
+        // (A head below the current size can only be one whose `tree_size >= 1` check was bypassed.)
+        if (treeSize !== range.size || !equalBytes(range.root(), rootHash)) {
+          problem = { order: headOrder(treeSize), reason: 'tree_head_mismatch', index: verifiedSize };
+          break scan;
+        }
+        verifiedSize = treeSize;
+        checkedTreeHeads++;
+      }
+    }
+    if (problem === undefined && !head.done) problem = { order: entryOrder(range.size), reason: 'missing_entry', index: range.size };
+    if (problem === undefined && verifiedSize < range.size) problem = { order: entryOrder(range.size), reason: 'unsigned_entry', index: verifiedSize };
+
+    const checked = signatures.finish();
+    if (checked.kind === 'incomplete') return this.#verifySnapshot(Number.POSITIVE_INFINITY);
+    if (checked.kind === 'invalid' && (problem === undefined || headOrder(checked.invalidId) <= problem.order)) {
+      return fail('tree_head_signature_invalid', checked.previousId);
+    }
+    if (problem !== undefined) return fail(problem.reason, problem.index);
+    return { ok: true, treeSize: range.size, rootHash: toBuffer(range.root()).toString('hex'), checkedTreeHeads };
+  }
+
+  *#heads(): Generator<StoredHead> {
+    for (const row of this.#pages(this.#headPage, 0)) yield toStoredHead(row);
+  }
+
+  /** Leaf hashes with index in [from, to), in order, a page at a time. */
+  *#leafHashes(from: number, to: number): Generator<[number, Buffer]> {
+    let next = from;
+    for (;;) {
+      const rows = this.#leafHashesFrom.all(next, to, PAGE_ROWS);
+      yield* rows;
+      const last = rows.at(-1);
+      if (rows.length < PAGE_ROWS || last === undefined) return;
+      next = last[0] + 1;
+    }
+  }
+
+  /** Exactly leaves 0..treeSize-1; stops (and the proof builder then throws) at the first gap. */
+  *#contiguousLeafHashes(treeSize: number): Generator<Buffer> {
+    let expected = 0;
+    for (const [idx, leafHash] of this.#leafHashes(0, treeSize)) {
+      if (idx !== expected) return;
+      expected++;
+      yield leafHash;
+    }
+  }
+
+  /** Rows of a keyset-paginated query whose first column is the key and whose parameters are (from, limit). */
+  *#pages<Row extends [number, ...unknown[]]>(statement: { all(from: number, limit: number): Row[] }, from: number): Generator<Row> {
+    let next = from;
+    for (;;) {
+      const rows = statement.all(next, PAGE_ROWS);
+      yield* rows;
+      const last = rows.at(-1);
+      if (rows.length < PAGE_ROWS || last === undefined) return;
+      next = last[0] + 1;
+    }
+  }
+}
+
+/**
+ * The leaf hash entry `index` must have, derived from its body alone; undefined when the body is not
+ * the canonical JSON of an entry, or disagrees with the row's other columns.
+ */
+function recomputeLeafHash(index: number, auditId: string, time: string, type: string, body: string): Uint8Array | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isEntryShaped(parsed)) return undefined;
+  if (parsed.index !== index || parsed.auditId !== auditId || auditId !== formatAuditId(index) || parsed.time !== time || parsed.event.type !== type) return undefined;
+  try {
+    // Compare text, not only hashes: a body re-serialised differently (spaces, key order) is an edit too.
+    if (canonicalAuditEntry(parsed) !== body) return undefined;
+  } catch {
+    return undefined;
+  }
+  return hashAuditEntryText(sha256, body);
+}
+
+function isEntryShaped(value: unknown): value is AuditEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const event = (value as { event?: unknown }).event;
+  return typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string';
+}
+
+function parseEntry(body: string): AuditEntry {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isEntryShaped(parsed)) return parsed;
+  } catch {
+    // Reported below.
+  }
+  throw new PlatformError('AUDIT_VERIFY_FAILED', 'A stored audit entry is not valid JSON; run verify', {});
+}
+
+/**
+ * Error details may be logged, and `auditId` comes from the caller (an API path, a CLI argument):
+ * echo it only when it has the shape of an audit id, so that a mistyped patient name never reaches a log.
+ */
+function auditIdDetails(auditId: string): { auditId: string } | Record<string, never> {
+  return /^a-\d{1,16}$/.test(auditId) ? { auditId } : {};
+}
+
+function toStoredHead(row: [number, Buffer, string, Buffer]): StoredHead {
+  const [treeSize, rootHash, time, signature] = row;
+  return { treeSize, rootHash, time, signature };
+}
+
+const utf8 = new TextEncoder();
+
+function treeHeadMessage(treeSize: number, rootHash: Uint8Array, time: string): Uint8Array {
+  return utf8.encode(formatTreeHeadSigningInput(treeSize, toBuffer(rootHash).toString('hex'), time));
+}
+
+/** A Buffer view of the same bytes (no copy): better-sqlite3 binds Buffers as BLOBs. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -1,0 +1,43 @@
+import type { ErrorCode } from '../domain/errors.js';
+
+/** Exit codes that are outcomes rather than errors. */
+export const EXIT_OK = 0;
+/** `vigil predict`: at least one input ended in `error` (the others were still processed). */
+export const EXIT_SOME_INPUTS_FAILED = 3;
+
+/**
+ * Exit code per error code, grouped by subsystem so scripts can branch on them. A missing entry
+ * fails to compile (as tRPC's getHTTPStatusCode map does). Documented in docs/errors.md.
+ */
+export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
+  CLI_USAGE: 2,
+  AUDIT_VERIFY_FAILED: 4,
+  CONFIG_INVALID: 10,
+  SECRET_INVALID: 10,
+  INPUT_NOT_FOUND: 11,
+  INPUT_UNREADABLE: 11,
+  INPUT_TOO_LARGE: 11,
+  INPUT_FORMAT_UNKNOWN: 11,
+  DICOM_PARSE_FAILED: 12,
+  DICOM_TRUNCATED: 12,
+  DICOM_NO_PIXEL_DATA: 12,
+  DICOM_TRANSFER_SYNTAX_UNSUPPORTED: 12,
+  DICOM_PIXEL_DECODE_FAILED: 12,
+  DICOM_PIXEL_LENGTH_MISMATCH: 12,
+  DICOM_IMAGE_ATTRIBUTES_INVALID: 12,
+  DICOM_LIMIT_EXCEEDED: 12,
+  IMAGE_DECODE_FAILED: 12,
+  MODEL_BUNDLE_NOT_FOUND: 13,
+  MODEL_MANIFEST_INVALID: 13,
+  MODEL_HASH_MISMATCH: 13,
+  MODEL_LOAD_FAILED: 13,
+  MODEL_INPUT_SHAPE_MISMATCH: 13,
+  MODEL_OUTPUT_INVALID: 13,
+  MODEL_INFERENCE_FAILED: 13,
+  PREPROCESS_STEP_FAILED: 14,
+  STORE_OPEN_FAILED: 15,
+  STORE_WRITE_FAILED: 15,
+  STORE_MIGRATION_FAILED: 15,
+  AUDIT_ENTRY_NOT_FOUND: 15,
+  INTERNAL: 70,
+};

@@ -1,0 +1,86 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { PlatformError } from '../domain/errors.js';
+
+/** The package root (…/vigil), whether running from src/ (tests) or dist/. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** Every setting, its environment variable and its default, in one place. Units are in the names. */
+const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  modelDir: z.string().min(1),
+  sampleDataDir: z.string().min(1),
+  /** Optional path of the site secret used for pseudonyms; default `<dataDir>/site-secret`. */
+  secretFile: z.string().min(1).optional(),
+  logLevel: z.enum(['silent', 'error', 'warn', 'info', 'debug']),
+  batchSize: positiveInt.max(1024),
+  executionProvider: z.enum(['cpu', 'cuda']),
+  /** 0 = ONNX Runtime's choice (one thread per core). */
+  intraOpThreads: z.coerce.number().int().min(0).max(256),
+  /** Largest input file accepted; 2 GiB covers large multi-frame studies and stays under Node's buffer limit. */
+  maxInputBytes: positiveInt,
+});
+
+export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
+
+const ENV: Record<keyof VigilConfig, string> = {
+  dataDir: 'VIGIL_DATA_DIR',
+  modelDir: 'VIGIL_MODEL_DIR',
+  sampleDataDir: 'VIGIL_SAMPLE_DATA',
+  secretFile: 'VIGIL_SECRET_FILE',
+  logLevel: 'VIGIL_LOG_LEVEL',
+  batchSize: 'VIGIL_BATCH_SIZE',
+  executionProvider: 'VIGIL_EXECUTION_PROVIDER',
+  intraOpThreads: 'VIGIL_INTRA_OP_THREADS',
+  maxInputBytes: 'VIGIL_MAX_INPUT_BYTES',
+};
+
+function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
+  return {
+    dataDir: resolve(cwd, 'vigil-data'),
+    modelDir: resolve(PACKAGE_ROOT, 'models', 'pneumonia-demo'),
+    sampleDataDir: resolve(PACKAGE_ROOT, '..', 'shared', 'data'),
+    secretFile: undefined,
+    logLevel: 'warn',
+    batchSize: '16',
+    executionProvider: 'cpu',
+    intraOpThreads: '0',
+    maxInputBytes: String(2 * 1024 ** 3 - 1),
+  };
+}
+
+/**
+ * Reads the environment once (the only place that does), validates, resolves paths and freezes.
+ * The error names the variable and the problem, never the value (a path or secret must not leak).
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, cwd: string, overrides: Partial<Record<keyof VigilConfig, string>> = {}): VigilConfig {
+  const base = defaults(cwd);
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(ENV) as (keyof VigilConfig)[]) {
+    const fromEnv = env[ENV[key]];
+    raw[key] = overrides[key] ?? (fromEnv === undefined || fromEnv === '' ? base[key] : fromEnv);
+    if (raw[key] === undefined) delete raw[key];
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as keyof VigilConfig | undefined;
+      return `${key === undefined ? '(config)' : ENV[key]}: ${issue.message}`;
+    });
+    throw new PlatformError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`, { problems: problems.length });
+  }
+  const config = parsed.data;
+  const resolved = {
+    ...config,
+    dataDir: resolve(cwd, config.dataDir),
+    modelDir: resolve(cwd, config.modelDir),
+    sampleDataDir: resolve(cwd, config.sampleDataDir),
+    ...(config.secretFile === undefined ? {} : { secretFile: resolve(cwd, config.secretFile) }),
+  };
+  return Object.freeze(resolved);
+}
+
+export const CONFIG_ENV_VARS = ENV;

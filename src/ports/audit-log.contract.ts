@@ -1,0 +1,250 @@
+/**
+ * The behaviour every `AuditLog` store must show, written once and run against each store (STYLE.md,
+ * "Contract suites"), as Hono's `common.case.test.ts` runs against every router:
+ *
+ *   describeAuditLog('SQLite', (clock) => { const dir = …; return { log: SqliteAuditLog.open({ dataDir: dir, clock }), dispose: () => rm(dir) }; });
+ *
+ * Only black-box checks through the port: receipts, entries, proofs and tree heads are recomputed
+ * here from the RFC 6962 definitions, never taken on the store's word. Tampering tests need raw
+ * access to a store, so they live beside each store.
+ */
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { fc, test } from '@fast-check/vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../domain/audit/audit-event.js';
+import { formatTreeHeadSigningInput, hashAuditEntry } from '../domain/audit/audit-leaf.js';
+import { bytesToHex, hexToBytes } from '../domain/audit/hex.js';
+import { merkleTreeHash } from '../domain/audit/merkle.js';
+import { verifyInclusionProof } from '../domain/audit/verify-inclusion-proof.js';
+import { isPlatformError, type ErrorCode } from '../domain/errors.js';
+import type { AuditLog, SignedTreeHead } from './audit-log.js';
+import type { Clock } from './clock.js';
+
+export interface AuditLogFixture {
+  readonly log: AuditLog;
+  /** Frees what the factory made (temporary folders, connections), after `log.close()`. */
+  dispose(): void;
+}
+
+export type AuditLogFactory = (clock: Clock) => AuditLogFixture;
+
+const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest();
+
+/** Starts at 2025-01-01T00:00:00Z and moves 1.5 s per reading. */
+export function createSteppingClock(startMs = Date.UTC(2025, 0, 1), stepMs = 1_500): Clock & { readonly readings: string[] } {
+  let next = startMs;
+  const readings: string[] = [];
+  return {
+    readings,
+    now() {
+      const date = new Date(next);
+      next += stepMs;
+      readings.push(date.toISOString());
+      return date;
+    },
+  };
+}
+
+/** One event of each type, with and without optional fields; no real identifiers. */
+export function sampleAuditEvents(): AuditEvent[] {
+  const model = { id: 'chest-xray-triage', version: '1.2.0', sha256: 'ab'.repeat(32) };
+  return [
+    { type: 'config_loaded', configHash: 'cd'.repeat(32), vigilVersion: '0.1.0' },
+    { type: 'model_loaded', model, executionProvider: 'cpu' },
+    {
+      type: 'decision',
+      studyKey: 'st-0123456789abcdef0123456789abcdef',
+      pixelSha256: 'ef'.repeat(32),
+      frameIndex: 0,
+      model,
+      configHash: 'cd'.repeat(32),
+      gate: { verdict: 'warn', reasons: [{ code: 'LOW_CONTRAST', verdict: 'warn', measured: 0.125, threshold: 0.2 }, { code: 'MODALITY', verdict: 'pass', measured: 'DX', threshold: 'CR|DX' }] },
+      outputs: [
+        { finding: 'pneumothorax', probability: 0.8125, decision: 'positive' },
+        { finding: 'effusion', probability: 1e-7, decision: 'negative' },
+        { finding: 'nodule', probability: 0.5, decision: 'refer' },
+      ],
+      status: 'decided',
+    },
+    {
+      type: 'decision',
+      studyKey: 'st-ffffffffffffffffffffffffffffffff',
+      pixelSha256: '00'.repeat(32),
+      frameIndex: 29,
+      model,
+      configHash: 'cd'.repeat(32),
+      gate: { verdict: 'reject', reasons: [{ code: 'NOT_A_CHEST_RADIOGRAPH', verdict: 'reject' }] },
+      outputs: [],
+      status: 'rejected',
+    },
+    { type: 'error', code: 'DICOM_PARSE_FAILED', stage: 'ingest' },
+    { type: 'error', code: 'MODEL_INFERENCE_FAILED', stage: 'infer', studyKey: 'st-0123456789abcdef0123456789abcdef' },
+  ];
+}
+
+const text = fc.string({ unit: 'grapheme', maxLength: 12 });
+// -0 is written as 0 (canonical JSON, RFC 8785 §3.2.2.3), so it is left out of round-trip inputs.
+const withoutNegativeZero = (x: number): number => (x === 0 ? 0 : x);
+const finite = fc.double({ noNaN: true, noDefaultInfinity: true }).map(withoutNegativeZero);
+const hex64 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+const verdict = fc.constantFrom('pass' as const, 'warn' as const, 'reject' as const);
+const modelArb = fc.record({ id: text, version: text, sha256: hex64 });
+
+/** Any valid event, including odd but legal strings and numbers. */
+export const auditEventArbitrary: fc.Arbitrary<AuditEvent> = fc.oneof(
+  fc.record({ type: fc.constant('config_loaded' as const), configHash: text, vigilVersion: text }),
+  fc.record({ type: fc.constant('model_loaded' as const), model: modelArb, executionProvider: text }),
+  fc.record(
+    { type: fc.constant('error' as const), code: text, studyKey: text, stage: text },
+    { requiredKeys: ['type', 'code', 'stage'] },
+  ),
+  fc.record({
+    type: fc.constant('decision' as const),
+    studyKey: text,
+    pixelSha256: hex64,
+    frameIndex: fc.nat(),
+    model: modelArb,
+    configHash: text,
+    gate: fc.record({
+      verdict,
+      reasons: fc.array(fc.record({ code: text, verdict, measured: fc.oneof(finite, text), threshold: fc.oneof(finite, text) }, { requiredKeys: ['code', 'verdict'] }), { maxLength: 3 }),
+    }),
+    outputs: fc.array(fc.record({ finding: text, probability: fc.double({ min: 0, max: 1, noNaN: true }).map(withoutNegativeZero), decision: fc.constantFrom('positive' as const, 'negative' as const, 'refer' as const) }), { maxLength: 3 }),
+    status: fc.constantFrom('decided' as const, 'rejected' as const),
+  }),
+);
+
+function errorCode(run: () => unknown): ErrorCode | 'no error' | 'not a PlatformError' {
+  try {
+    run();
+    return 'no error';
+  } catch (error) {
+    return isPlatformError(error) ? error.code : 'not a PlatformError';
+  }
+}
+
+/** Ed25519 check of a tree head against the key it names (SPKI DER base64), as an outside verifier would do it. */
+export function isTreeHeadSignatureValid(head: SignedTreeHead): boolean {
+  const publicKey = createPublicKey({ key: Buffer.from(head.publicKey, 'base64'), format: 'der', type: 'spki' });
+  const message = Buffer.from(formatTreeHeadSigningInput(head.treeSize, head.rootHash, head.time), 'utf8');
+  return verify(null, message, publicKey, Buffer.from(head.signature, 'base64'));
+}
+
+export function describeAuditLog(name: string, factory: AuditLogFactory): void {
+  describe(`AuditLog contract: ${name}`, () => {
+    let open: AuditLogFixture[] = [];
+    const start = (clock: Clock = createSteppingClock()): AuditLog => {
+      const fixture = factory(clock);
+      open.push(fixture);
+      return fixture.log;
+    };
+    const closeAll = (): void => {
+      for (const fixture of open) {
+        fixture.log.close();
+        fixture.dispose();
+      }
+      open = [];
+    };
+    afterEach(closeAll);
+
+    it('starts empty and verifies as the empty tree', () => {
+      const log = start();
+      expect(log.size()).toBe(0);
+      expect(log.get('a-0')).toBeUndefined();
+      expect(log.verify()).toEqual({ ok: true, treeSize: 0, rootHash: bytesToHex(merkleTreeHash(sha256, [])), checkedTreeHeads: 0 });
+      expect(errorCode(() => log.prove('a-0'))).toBe('AUDIT_ENTRY_NOT_FOUND');
+    });
+
+    it('stores each event as given, under a-<index>, at the clock time', () => {
+      const clock = createSteppingClock();
+      const log = start(clock);
+      const events = sampleAuditEvents();
+      const receipts = events.map((event) => log.append(event));
+      expect(receipts.map((r) => [r.auditId, r.index, r.treeSize])).toEqual(events.map((_, i) => [`a-${i}`, i, i + 1]));
+      expect(log.size()).toBe(events.length);
+      events.forEach((event, i) => {
+        expect(log.get(`a-${i}`)).toEqual({ auditId: `a-${i}`, index: i, time: clock.readings[i], event });
+      });
+      expect(log.get('a-999')).toBeUndefined();
+      expect(log.get('')).toBeUndefined();
+    });
+
+    it('gives receipts whose leaf and root hashes follow RFC 6962 over the canonical entries', () => {
+      const log = start();
+      const leaves: Uint8Array[] = [];
+      for (const event of [...sampleAuditEvents(), ...sampleAuditEvents()]) {
+        const receipt = log.append(event);
+        const entry = log.get(receipt.auditId);
+        if (entry === undefined) throw new Error('appended entry not found');
+        leaves.push(hashAuditEntry(sha256, entry));
+        expect(receipt.leafHash).toBe(bytesToHex(hashAuditEntry(sha256, entry)));
+        expect(receipt.rootHash).toBe(bytesToHex(merkleTreeHash(sha256, leaves)));
+      }
+      const verification = log.verify();
+      expect(verification).toEqual({ ok: true, treeSize: leaves.length, rootHash: bytesToHex(merkleTreeHash(sha256, leaves)), checkedTreeHeads: leaves.length });
+    });
+
+    it('proves every entry against a signed tree head for the whole log', () => {
+      const log = start();
+      const events = [...sampleAuditEvents(), ...sampleAuditEvents(), sampleAuditEvents()[0] as AuditEvent];
+      const receipts = events.map((event) => log.append(event));
+      const last = receipts.at(-1);
+      for (const receipt of receipts) {
+        const proof = log.prove(receipt.auditId);
+        expect(verifyInclusionProof(proof, sha256)).toEqual({ ok: true });
+        expect(proof).toMatchObject({ auditId: receipt.auditId, leafIndex: receipt.index, leafHash: receipt.leafHash, treeSize: events.length, rootHash: last?.rootHash });
+        expect(proof.entry).toEqual(log.get(receipt.auditId));
+        expect(proof.treeHead).toMatchObject({ treeSize: events.length, rootHash: last?.rootHash });
+        expect(isTreeHeadSignatureValid(proof.treeHead)).toBe(true);
+        expect(hexToBytes(proof.treeHead.rootHash)).toHaveLength(32);
+      }
+      const proof = log.prove('a-3');
+      expect(isTreeHeadSignatureValid({ ...proof.treeHead, treeSize: proof.treeHead.treeSize + 1 })).toBe(false);
+      expect(isTreeHeadSignatureValid({ ...proof.treeHead, time: '2030-01-01T00:00:00.000Z' })).toBe(false);
+    });
+
+    it('never echoes a malformed audit id into error details (they are logged)', () => {
+      const log = start();
+      log.append(sampleAuditEvents()[0] as AuditEvent);
+      try {
+        log.prove('SYNTHETIC^PATIENT');
+        throw new Error('expected prove to throw');
+      } catch (error) {
+        if (!isPlatformError(error)) throw error;
+        expect(error.code).toBe('AUDIT_ENTRY_NOT_FOUND');
+        expect(JSON.stringify(error.details)).not.toContain('SYNTHETIC');
+      }
+    });
+
+    it('signs every tree head with the same key', () => {
+      const log = start();
+      log.append(sampleAuditEvents()[0] as AuditEvent);
+      const first = log.prove('a-0').treeHead.publicKey;
+      log.append(sampleAuditEvents()[1] as AuditEvent);
+      expect(log.prove('a-0').treeHead.publicKey).toBe(first);
+    });
+
+    it('rejects an event with no canonical JSON form and stays usable', () => {
+      const log = start();
+      log.append(sampleAuditEvents()[0] as AuditEvent);
+      const bad = { ...(sampleAuditEvents()[2] as AuditEvent), outputs: [{ finding: 'x', probability: Number.NaN, decision: 'refer' }] } as AuditEvent;
+      expect(errorCode(() => log.append(bad))).toBe('STORE_WRITE_FAILED');
+      expect(log.size()).toBe(1);
+      expect(log.append(sampleAuditEvents()[1] as AuditEvent).index).toBe(1);
+      expect(log.verify()).toMatchObject({ ok: true, treeSize: 2 });
+    });
+
+    test.prop([fc.array(auditEventArbitrary, { minLength: 1, maxLength: 12 })], { numRuns: 15 })('round-trips any valid events and verifies', (events) => {
+      try {
+        const log = start();
+        const receipts = events.map((event) => log.append(event));
+        events.forEach((event, i) => expect(log.get(`a-${i}`)?.event).toEqual(event));
+        expect(log.verify()).toMatchObject({ ok: true, treeSize: events.length, rootHash: receipts.at(-1)?.rootHash });
+        const pick = receipts[Math.floor(events.length / 2)];
+        if (pick !== undefined) expect(verifyInclusionProof(log.prove(pick.auditId), sha256)).toEqual({ ok: true });
+      } finally {
+        closeAll();
+      }
+    });
+  });
+}
