@@ -56,10 +56,20 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
   const openAudit = (): AuditLog => {
     if (audit === undefined) {
       audit = SqliteAuditLog.open({ dataDir: config.dataDir, clock: systemClock });
-      audit.append({ type: 'config_loaded', configHash, vigilVersion: VIGIL_VERSION });
       logger.info({ configHash, treeSize: audit.size() }, 'audit log opened');
     }
     return audit;
+  };
+  // The configuration that decisions are made under is recorded once per process, before the first
+  // decision; read-only commands (verify, prove) leave the log as it is.
+  let configRecorded = false;
+  const openAuditForDecisions = (): AuditLog => {
+    const log = openAudit();
+    if (!configRecorded) {
+      log.append({ type: 'config_loaded', configHash, vigilVersion: VIGIL_VERSION });
+      configRecorded = true;
+    }
+    return log;
   };
   // One session per model folder for the life of the process.
   const model = (directory: string): Promise<LoadedModel> => {
@@ -73,7 +83,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
 
   return {
     async predict(paths, options, emit, onProgress) {
-      const auditLog = openAudit();
+      const auditLog = openAuditForDecisions();
       const { bundle, session } = await model(options.modelDir ?? config.modelDir);
       pseudonymizer ??= loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')).then((s) => new HmacPseudonymizer(s));
       return predictImages(

@@ -40,7 +40,7 @@ describe('resize', () => {
     expect(Array.from(out.data)).toEqual([2, 20, 200]);
   });
   it('bilinear and nearest keep a constant image constant', () => {
-    for (const f of ['bilinear', 'nearest'] as const) expect(new Set(resize(raster(5, 3, Array(15).fill(7)), 11, 9, f).data)).toEqual(new Set([7]));
+    for (const f of ['bilinear', 'nearest'] as const) expect(new Set(resize(raster(5, 3, new Array<number>(15).fill(7)), 11, 9, f).data)).toEqual(new Set([7]));
   });
 });
 

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { PlatformError } from '../domain/errors.js';
+import { loadConfig } from './load-config.js';
+
+describe('loadConfig', () => {
+  it('has a default for everything and resolves paths against the working directory', () => {
+    const config = loadConfig({}, '/srv/site');
+    expect(config).toMatchObject({ dataDir: '/srv/site/vigil-data', logLevel: 'warn', batchSize: 16, executionProvider: 'cpu', intraOpThreads: 0 });
+    expect(config.modelDir).toMatch(/models\/pneumonia-demo$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads VIGIL_* variables', () => {
+    const config = loadConfig({ VIGIL_DATA_DIR: 'd', VIGIL_BATCH_SIZE: '4', VIGIL_LOG_LEVEL: 'debug', VIGIL_EXECUTION_PROVIDER: 'cuda' }, '/x');
+    expect(config).toMatchObject({ dataDir: '/x/d', batchSize: 4, logLevel: 'debug', executionProvider: 'cuda' });
+  });
+
+  it('names the variable, never the value, when one is wrong', () => {
+    const secretLooking = 'abc-very-private-value';
+    let error: unknown;
+    try {
+      loadConfig({ VIGIL_BATCH_SIZE: secretLooking, VIGIL_LOG_LEVEL: secretLooking }, '/x');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PlatformError);
+    expect((error as PlatformError).code).toBe('CONFIG_INVALID');
+    expect((error as PlatformError).message).toContain('VIGIL_BATCH_SIZE');
+    expect((error as PlatformError).message).toContain('VIGIL_LOG_LEVEL');
+    expect((error as PlatformError).message).not.toContain(secretLooking);
+  });
+});

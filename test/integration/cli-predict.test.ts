@@ -1,0 +1,173 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import type { PredictResult } from '../../src/workflows/predict-images.js';
+import { jsonLines, runVigil } from '../helpers/run-vigil.js';
+import { DEMO_MODEL_DIR, DICOM_SAMPLES, hasDicomSamples } from '../helpers/sample-data.js';
+
+let work: string;
+const dataDir = (): string => join(work, 'data');
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function greyPng(seed: number): Promise<Buffer> {
+  // A textured 64×64 grey image (not constant, not blurred), made in code.
+  const pixels = Buffer.alloc(64 * 64);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + ((i % 64) * 2)) % 256;
+  return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+}
+
+describe('vigil predict', () => {
+  it('judges a mixed folder: good images decided, a corrupt DICOM, a truncated one and a text file each get their own coded error, exit 3', async () => {
+    const inputs = join(work, 'mixed');
+    mkdirSync(inputs);
+    writeFileSync(join(inputs, 'a.png'), await greyPng(1));
+    writeFileSync(join(inputs, 'b.txt'), 'not an image');
+    const dicomish = new Uint8Array(200);
+    dicomish.set(new TextEncoder().encode('DICM'), 128);
+    writeFileSync(join(inputs, 'c.dcm'), dicomish);
+    writeFileSync(join(inputs, 'd.png'), (await greyPng(2)).subarray(0, 100));
+
+    const run = await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dataDir());
+    expect(run.code).toBe(3);
+    const lines = jsonLines<PredictResult>(run.stdout);
+    expect(lines.map((l) => [l.input.file.split('/').at(-1), l.status, l.error?.code ?? null])).toEqual([
+      ['a.png', 'decided', null],
+      ['b.txt', 'error', 'INPUT_FORMAT_UNKNOWN'],
+      ['c.dcm', 'error', expect.stringMatching(/^DICOM_/)],
+      ['d.png', 'error', 'IMAGE_DECODE_FAILED'],
+    ]);
+    const decided = lines[0] as PredictResult;
+    expect(decided.outputs).toEqual([{ finding: 'pneumonia', probability: expect.any(Number), decision: expect.stringMatching(/^(positive|negative|refer)$/) }]);
+    expect(decided.model).toEqual({ id: 'pneumonia-demo', version: '1.0.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(decided.auditId).toMatch(/^a-\d+$/);
+    expect(decided.studyKey).toMatch(/^st-[0-9a-f]{32}$/);
+    for (const line of lines.slice(1)) expect(line.auditId, 'errors are audited too').toMatch(/^a-\d+$/);
+  });
+
+  it('refers every image the gate warned about, per the policy (a PNG that declares nothing)', async () => {
+    const inputs = join(work, 'undeclared');
+    mkdirSync(inputs);
+    writeFileSync(join(inputs, 'a.png'), await greyPng(3));
+    const run = await runVigil(['predict', inputs, '--json'], dataDir());
+    const [line] = jsonLines<PredictResult>(run.stdout);
+    expect(line?.quality?.verdict).toBe('warn');
+    expect(line?.quality?.reasons.map((r) => r.code)).toEqual(expect.arrayContaining(['modality_undeclared', 'body_part_undeclared']));
+    expect(line?.outputs[0]?.decision).toBe('refer');
+  });
+
+  it.skipIf(!hasDicomSamples)('decodes every sample file: each frame is decided or rejected with reasons, never an error', async () => {
+    const run = await runVigil(['predict', DICOM_SAMPLES, '--json'], dataDir());
+    const lines = jsonLines<PredictResult>(run.stdout).filter((l) => l.input.file.endsWith('.dcm'));
+    expect(new Set(lines.map((l) => l.input.file)).size).toBe(20);
+    expect(lines.length).toBe(50); // 20 files, 50 frames
+    expect(lines.filter((l) => l.status === 'error')).toEqual([]);
+    const byFile = (name: string) => lines.filter((l) => l.input.file.endsWith(name));
+    expect(byFile('cr_chest_pa_j2k_lossy.dcm')[0]?.status).toBe('decided');
+    expect(byFile('cr_leg_j2k_lossless.dcm')[0]?.quality?.reasons.map((r) => r.code)).toContain('body_part_not_intended');
+    expect(byFile('ct_small_explicitLE.dcm')[0]?.quality?.reasons[0]).toMatchObject({ code: 'modality_not_intended', verdict: 'reject', measured: 'CT', threshold: 'CR|DX' });
+    expect(byFile('us_multiframe30_jpeg_baseline.dcm').map((l) => l.input.frame)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    for (const rejected of lines.filter((l) => l.status === 'rejected')) expect(rejected.outputs, 'a rejected image is not sent to the model').toEqual([]);
+  });
+
+  it('fails with a usage error (exit 2) when given nothing to do', async () => {
+    const run = await runVigil(['predict'], dataDir());
+    expect(run.code).toBe(EXIT_CODES.CLI_USAGE);
+    expect(run.stderr).toContain('CLI_USAGE');
+  });
+});
+
+describe('vigil audit', () => {
+  it('verifies the log, proves an entry, and finds the first tampered entry', async () => {
+    const dir = join(work, 'audit-data');
+    const inputs = join(work, 'audit-inputs');
+    mkdirSync(inputs);
+    for (let i = 0; i < 3; i++) writeFileSync(join(inputs, `${i}.png`), await greyPng(10 + i));
+    const predicted = jsonLines<PredictResult>((await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dir)).stdout);
+
+    const verified = await runVigil(['audit', 'verify', '--json'], dir);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, treeSize: 5 }); // config, model load, 3 decisions
+
+    const auditId = predicted[1]?.auditId as string;
+    const proved = await runVigil(['audit', 'prove', auditId, '--json'], dir);
+    expect(proved.code).toBe(0);
+    const proof = JSON.parse(proved.stdout) as { verified: boolean; entry: { event: { type: string; outputs: unknown[] } } };
+    expect(proof.verified).toBe(true);
+    expect(proof.entry.event).toMatchObject({ type: 'decision', outputs: predicted[1]?.outputs });
+
+    const missing = await runVigil(['audit', 'prove', 'a-999'], dir);
+    expect(missing.code).toBe(EXIT_CODES.AUDIT_ENTRY_NOT_FOUND);
+
+    // Someone with the database file rewrites a decision.
+    const db = new Database(join(dir, 'vigil.sqlite'));
+    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]) db.exec(`DROP TRIGGER ${name}`);
+    const index = Number(auditId.slice(2));
+    const row = db.prepare('SELECT body FROM audit_entries WHERE idx = ?').get(index) as { body: string };
+    db.prepare('UPDATE audit_entries SET body = ? WHERE idx = ?').run(row.body.replace(/"decision":"(positive|negative|refer)"/, '"decision":"negative"').replace(/"probability":[0-9.e-]+/, '"probability":0.01'), index);
+    db.close();
+
+    const tampered = await runVigil(['audit', 'verify'], dir);
+    expect(tampered.code).toBe(EXIT_CODES.AUDIT_VERIFY_FAILED);
+    expect(tampered.stdout).toContain(`FAILED at entry ${auditId}`);
+  });
+});
+
+describe('vigil model inspect', () => {
+  const copyBundle = (name: string): string => {
+    const dir = join(work, name);
+    mkdirSync(dir);
+    for (const f of ['vigil-model.json', 'model.onnx']) copyFileSync(join(DEMO_MODEL_DIR, f), join(dir, f));
+    return dir;
+  };
+
+  it('shows the intended use and verifies the hash', async () => {
+    const run = await runVigil(['model', 'inspect', DEMO_MODEL_DIR], dataDir());
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('(verified)');
+    expect(run.stdout).toContain('Not for:');
+    expect(run.stdout).toContain('modalities CR, DX');
+  });
+
+  it('refuses a model file whose hash does not match the manifest', async () => {
+    const dir = copyBundle('tampered-model');
+    const bytes = readFileSync(join(dir, 'model.onnx'));
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0xff;
+    writeFileSync(join(dir, 'model.onnx'), bytes);
+    const run = await runVigil(['model', 'inspect', dir, '--json'], dataDir());
+    expect(run.code).toBe(EXIT_CODES.MODEL_HASH_MISMATCH);
+    expect(JSON.parse(run.stdout)).toEqual({ error: { code: 'MODEL_HASH_MISMATCH', message: expect.any(String) } });
+  });
+
+  it('names the wrong field of an invalid manifest', async () => {
+    const dir = copyBundle('bad-manifest');
+    const manifest = JSON.parse(readFileSync(join(dir, 'vigil-model.json'), 'utf8')) as { decisionPolicy: { pneumonia: { threshold: number } }; input: Record<string, unknown> };
+    manifest.decisionPolicy.pneumonia.threshold = 1.5;
+    delete manifest.input.dtype;
+    writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));
+    const run = await runVigil(['model', 'inspect', dir], dataDir());
+    expect(run.code).toBe(EXIT_CODES.MODEL_MANIFEST_INVALID);
+    expect(run.stderr).toContain('decisionPolicy.pneumonia.threshold');
+    expect(run.stderr).toContain('input.dtype');
+  });
+
+  it('refuses a model whose input does not match its manifest, before judging anything', async () => {
+    const dir = copyBundle('wrong-input');
+    const manifest = JSON.parse(readFileSync(join(dir, 'vigil-model.json'), 'utf8')) as { input: { name: string } };
+    manifest.input.name = 'pixels';
+    writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));
+    const inputs = join(work, 'wrong-input-images');
+    mkdirSync(inputs);
+    writeFileSync(join(inputs, 'a.png'), await greyPng(4));
+    const run = await runVigil(['predict', inputs, '--model', dir], dataDir());
+    expect(run.code).toBe(EXIT_CODES.MODEL_INPUT_SHAPE_MISMATCH);
+    expect(run.stderr).toContain('MODEL_INPUT_SHAPE_MISMATCH');
+  });
+});
