@@ -42,10 +42,26 @@ export default tseslint.config(
               from: ['./src/ports', './src/workflows', './src/adapters', './src/http', './src/cli', './src/config', './src/logging', './src/main.ts'],
               message: 'domain/ is pure: it imports nothing outside domain/.',
             },
-            { target: './src/ports', from: ['./src/workflows', './src/adapters', './src/http', './src/cli', './src/config', './src/logging', './src/main.ts'], message: 'ports/ import only domain/.' },
-            { target: './src/workflows', from: ['./src/adapters', './src/http', './src/cli', './src/config', './src/logging', './src/main.ts'], message: 'workflows/ use ports, never adapters.' },
-            { target: './src/adapters', from: ['./src/workflows', './src/http', './src/cli', './src/main.ts'], message: 'adapters/ implement ports; they do not call workflows or the edges.' },
-            { target: ['./src/cli', './src/http'], from: ['./src/adapters', './src/main.ts'], message: 'The edges get their services from main.ts, the composition root.' },
+            {
+              target: './src/ports',
+              from: ['./src/workflows', './src/adapters', './src/http', './src/cli', './src/config', './src/logging', './src/main.ts'],
+              message: 'ports/ import only domain/.',
+            },
+            {
+              target: './src/workflows',
+              from: ['./src/adapters', './src/http', './src/cli', './src/config', './src/logging', './src/main.ts'],
+              message: 'workflows/ use ports, never adapters.',
+            },
+            {
+              target: './src/adapters',
+              from: ['./src/workflows', './src/http', './src/cli', './src/main.ts'],
+              message: 'adapters/ implement ports; they do not call workflows or the edges.',
+            },
+            {
+              target: ['./src/cli', './src/http'],
+              from: ['./src/adapters', './src/main.ts'],
+              message: 'The edges get their services from main.ts, the composition root.',
+            },
           ],
         },
       ],
@@ -65,7 +81,11 @@ export default tseslint.config(
         'error',
         { paths: librariesNotOwnedBy(undefined), patterns: [{ group: NODE_IO, message: 'domain/ does no I/O: pass data in through a port.' }] },
       ],
-      'no-restricted-globals': ['error', { name: 'process', message: 'domain/ reads no environment.' }, { name: 'Buffer', message: 'Use Uint8Array in domain/.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'domain/ reads no environment.' },
+        { name: 'Buffer', message: 'Use Uint8Array in domain/.' },
+      ],
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'Pass a seeded random source in.' },

@@ -56,7 +56,11 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
  * Reads the environment once (the only place that does), validates, resolves paths and freezes.
  * The error names the variable and the problem, never the value (a path or secret must not leak).
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, cwd: string, overrides: Partial<Record<keyof VigilConfig, string>> = {}): VigilConfig {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+  overrides: Partial<Record<keyof VigilConfig, string>> = {},
+): VigilConfig {
   const base = defaults(cwd);
   const raw: Record<string, string | undefined> = {};
   for (const key of Object.keys(ENV) as (keyof VigilConfig)[]) {

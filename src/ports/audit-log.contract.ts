@@ -58,7 +58,13 @@ export function sampleAuditEvents(): AuditEvent[] {
       frameIndex: 0,
       model,
       configHash: 'cd'.repeat(32),
-      gate: { verdict: 'warn', reasons: [{ code: 'LOW_CONTRAST', verdict: 'warn', measured: 0.125, threshold: 0.2 }, { code: 'MODALITY', verdict: 'pass', measured: 'DX', threshold: 'CR|DX' }] },
+      gate: {
+        verdict: 'warn',
+        reasons: [
+          { code: 'LOW_CONTRAST', verdict: 'warn', measured: 0.125, threshold: 0.2 },
+          { code: 'MODALITY', verdict: 'pass', measured: 'DX', threshold: 'CR|DX' },
+        ],
+      },
       outputs: [
         { finding: 'pneumothorax', probability: 0.8125, decision: 'positive' },
         { finding: 'effusion', probability: 1e-7, decision: 'negative' },
@@ -94,10 +100,7 @@ const modelArb = fc.record({ id: text, version: text, sha256: hex64 });
 export const auditEventArbitrary: fc.Arbitrary<AuditEvent> = fc.oneof(
   fc.record({ type: fc.constant('config_loaded' as const), configHash: text, vigilVersion: text }),
   fc.record({ type: fc.constant('model_loaded' as const), model: modelArb, executionProvider: text }),
-  fc.record(
-    { type: fc.constant('error' as const), code: text, studyKey: text, stage: text },
-    { requiredKeys: ['type', 'code', 'stage'] },
-  ),
+  fc.record({ type: fc.constant('error' as const), code: text, studyKey: text, stage: text }, { requiredKeys: ['type', 'code', 'stage'] }),
   fc.record({
     type: fc.constant('decision' as const),
     studyKey: text,
@@ -107,9 +110,19 @@ export const auditEventArbitrary: fc.Arbitrary<AuditEvent> = fc.oneof(
     configHash: text,
     gate: fc.record({
       verdict,
-      reasons: fc.array(fc.record({ code: text, verdict, measured: fc.oneof(finite, text), threshold: fc.oneof(finite, text) }, { requiredKeys: ['code', 'verdict'] }), { maxLength: 3 }),
+      reasons: fc.array(
+        fc.record({ code: text, verdict, measured: fc.oneof(finite, text), threshold: fc.oneof(finite, text) }, { requiredKeys: ['code', 'verdict'] }),
+        { maxLength: 3 },
+      ),
     }),
-    outputs: fc.array(fc.record({ finding: text, probability: fc.double({ min: 0, max: 1, noNaN: true }).map(withoutNegativeZero), decision: fc.constantFrom('positive' as const, 'negative' as const, 'refer' as const) }), { maxLength: 3 }),
+    outputs: fc.array(
+      fc.record({
+        finding: text,
+        probability: fc.double({ min: 0, max: 1, noNaN: true }).map(withoutNegativeZero),
+        decision: fc.constantFrom('positive' as const, 'negative' as const, 'refer' as const),
+      }),
+      { maxLength: 3 },
+    ),
     status: fc.constantFrom('decided' as const, 'rejected' as const),
   }),
 );
@@ -181,7 +194,12 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
         expect(receipt.rootHash).toBe(bytesToHex(merkleTreeHash(sha256, leaves)));
       }
       const verification = log.verify();
-      expect(verification).toEqual({ ok: true, treeSize: leaves.length, rootHash: bytesToHex(merkleTreeHash(sha256, leaves)), checkedTreeHeads: leaves.length });
+      expect(verification).toEqual({
+        ok: true,
+        treeSize: leaves.length,
+        rootHash: bytesToHex(merkleTreeHash(sha256, leaves)),
+        checkedTreeHeads: leaves.length,
+      });
     });
 
     it('proves every entry against a signed tree head for the whole log', () => {
@@ -192,7 +210,13 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       for (const receipt of receipts) {
         const proof = log.prove(receipt.auditId);
         expect(verifyInclusionProof(proof, sha256)).toEqual({ ok: true });
-        expect(proof).toMatchObject({ auditId: receipt.auditId, leafIndex: receipt.index, leafHash: receipt.leafHash, treeSize: events.length, rootHash: last?.rootHash });
+        expect(proof).toMatchObject({
+          auditId: receipt.auditId,
+          leafIndex: receipt.index,
+          leafHash: receipt.leafHash,
+          treeSize: events.length,
+          rootHash: last?.rootHash,
+        });
         expect(proof.entry).toEqual(log.get(receipt.auditId));
         expect(proof.treeHead).toMatchObject({ treeSize: events.length, rootHash: last?.rootHash });
         expect(isTreeHeadSignatureValid(proof.treeHead)).toBe(true);

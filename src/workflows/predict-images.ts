@@ -182,7 +182,10 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
   const prepared = preprocessFrame(frame, manifest);
   const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
   const gate = gateImage({ attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features }, manifest);
-  deps.logger.debug({ studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` }, 'frame gated');
+  deps.logger.debug(
+    { studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` },
+    'frame gated',
+  );
   return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor: prepared.tensor };
 }
 
@@ -275,7 +278,14 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
   });
 }
 
-function recordError(deps: PredictDependencies, file: InputFile, frameIndex: number | null, studyKey: string | null, cause: unknown, stage: string): PredictResult {
+function recordError(
+  deps: PredictDependencies,
+  file: InputFile,
+  frameIndex: number | null,
+  studyKey: string | null,
+  cause: unknown,
+  stage: string,
+): PredictResult {
   const error = toPlatformError(cause);
   // An input that fails is an outcome reported in its result line, not a fault of the system.
   deps.logger.info({ code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) }, 'input failed');

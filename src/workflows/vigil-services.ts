@@ -21,7 +21,12 @@ export interface PredictCounts {
  * (store, model session) are opened on first use and closed by `close`.
  */
 export interface VigilServices {
-  predict(paths: readonly string[], options: PredictOptions, emit: (r: PredictResult) => void, onProgress?: (p: PredictProgress) => void): Promise<PredictCounts>;
+  predict(
+    paths: readonly string[],
+    options: PredictOptions,
+    emit: (r: PredictResult) => void,
+    onProgress?: (p: PredictProgress) => void,
+  ): Promise<PredictCounts>;
   verifyAudit(): Promise<AuditVerification>;
   proveAudit(auditId: string): Promise<{ readonly proof: InclusionProof; readonly verified: boolean }>;
   inspectModel(directory: string): Promise<ModelInspection>;

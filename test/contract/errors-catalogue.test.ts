@@ -4,7 +4,12 @@ import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import { ERROR_CODES } from '../../src/domain/errors.js';
 
 const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (.+?) \| (.+?) \|$/gm)].map((m) => ({ code: m[1] as string, exit: Number(m[2]), meaning: m[3] as string, fix: m[4] as string }));
+const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d+) \| (.+?) \| (.+?) \|$/gm)].map((m) => ({
+  code: m[1] as string,
+  exit: Number(m[2]),
+  meaning: m[3] as string,
+  fix: m[4] as string,
+}));
 
 describe('docs/errors.md', () => {
   it('documents every error code', () => {

@@ -20,8 +20,11 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function greyPng(seed: number): Promise<Buffer> {
   // A textured 64×64 grey image (not constant, not blurred), made in code.
   const pixels = Buffer.alloc(64 * 64);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + ((i % 64) * 2)) % 256;
-  return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + (i % 64) * 2) % 256;
+  return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
 }
 
 describe('vigil predict', () => {
@@ -45,7 +48,9 @@ describe('vigil predict', () => {
       ['d.png', 'error', 'IMAGE_DECODE_FAILED'],
     ]);
     const decided = lines[0] as PredictResult;
-    expect(decided.outputs).toEqual([{ finding: 'pneumonia', probability: expect.any(Number), decision: expect.stringMatching(/^(positive|negative|refer)$/) }]);
+    expect(decided.outputs).toEqual([
+      { finding: 'pneumonia', probability: expect.any(Number), decision: expect.stringMatching(/^(positive|negative|refer)$/) },
+    ]);
     expect(decided.model).toEqual({ id: 'pneumonia-demo', version: '1.0.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(decided.auditId).toMatch(/^a-\d+$/);
     expect(decided.studyKey).toMatch(/^st-[0-9a-f]{32}$/);
@@ -72,7 +77,12 @@ describe('vigil predict', () => {
     const byFile = (name: string) => lines.filter((l) => l.input.file.endsWith(name));
     expect(byFile('cr_chest_pa_j2k_lossy.dcm')[0]?.status).toBe('decided');
     expect(byFile('cr_leg_j2k_lossless.dcm')[0]?.quality?.reasons.map((r) => r.code)).toContain('body_part_not_intended');
-    expect(byFile('ct_small_explicitLE.dcm')[0]?.quality?.reasons[0]).toMatchObject({ code: 'modality_not_intended', verdict: 'reject', measured: 'CT', threshold: 'CR|DX' });
+    expect(byFile('ct_small_explicitLE.dcm')[0]?.quality?.reasons[0]).toMatchObject({
+      code: 'modality_not_intended',
+      verdict: 'reject',
+      measured: 'CT',
+      threshold: 'CR|DX',
+    });
     expect(byFile('us_multiframe30_jpeg_baseline.dcm').map((l) => l.input.frame)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     for (const rejected of lines.filter((l) => l.status === 'rejected')) expect(rejected.outputs, 'a rejected image is not sent to the model').toEqual([]);
   });
@@ -111,7 +121,10 @@ describe('vigil audit', () => {
     for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]) db.exec(`DROP TRIGGER ${name}`);
     const index = Number(auditId.slice(2));
     const row = db.prepare('SELECT body FROM audit_entries WHERE idx = ?').get(index) as { body: string };
-    db.prepare('UPDATE audit_entries SET body = ? WHERE idx = ?').run(row.body.replace(/"decision":"(positive|negative|refer)"/, '"decision":"negative"').replace(/"probability":[0-9.e-]+/, '"probability":0.01'), index);
+    db.prepare('UPDATE audit_entries SET body = ? WHERE idx = ?').run(
+      row.body.replace(/"decision":"(positive|negative|refer)"/, '"decision":"negative"').replace(/"probability":[0-9.e-]+/, '"probability":0.01'),
+      index,
+    );
     db.close();
 
     const tampered = await runVigil(['audit', 'verify'], dir);
@@ -148,7 +161,10 @@ describe('vigil model inspect', () => {
 
   it('names the wrong field of an invalid manifest', async () => {
     const dir = copyBundle('bad-manifest');
-    const manifest = JSON.parse(readFileSync(join(dir, 'vigil-model.json'), 'utf8')) as { decisionPolicy: { pneumonia: { threshold: number } }; input: Record<string, unknown> };
+    const manifest = JSON.parse(readFileSync(join(dir, 'vigil-model.json'), 'utf8')) as {
+      decisionPolicy: { pneumonia: { threshold: number } };
+      input: Record<string, unknown>;
+    };
     manifest.decisionPolicy.pneumonia.threshold = 1.5;
     delete manifest.input.dtype;
     writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));

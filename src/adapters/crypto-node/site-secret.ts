@@ -33,7 +33,9 @@ export async function loadOrCreateSiteSecret(file: string): Promise<Buffer> {
       }
     }
   } else if ((existing.mode & 0o077) !== 0) {
-    throw new PlatformError('SECRET_INVALID', 'The site secret file is readable by group or others; make it owner-only (chmod 600)', { mode: (existing.mode & 0o777).toString(8) });
+    throw new PlatformError('SECRET_INVALID', 'The site secret file is readable by group or others; make it owner-only (chmod 600)', {
+      mode: (existing.mode & 0o777).toString(8),
+    });
   }
   const text = (await readFile(file, 'utf8')).trim();
   if (!/^[0-9a-f]{64,}$/i.test(text)) {

@@ -43,7 +43,11 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
     throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} has an unreadable .npy header`, { member: name });
   }
   if (descr !== '|u1' || fortran !== 'False') {
-    throw new PlatformError('INPUT_FORMAT_UNKNOWN', `Member ${name} is ${descr}${fortran === 'True' ? ' (Fortran order)' : ''}; only C-order uint8 is supported`, { member: name });
+    throw new PlatformError(
+      'INPUT_FORMAT_UNKNOWN',
+      `Member ${name} is ${descr}${fortran === 'True' ? ' (Fortran order)' : ''}; only C-order uint8 is supported`,
+      { member: name },
+    );
   }
   const shape = shapeText
     .split(',')

@@ -13,7 +13,18 @@ import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from
 import { PlatformError } from '../../domain/errors.js';
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { Context, NativeCodecs } from './internal/libraries.js';
-import { buildPart10, concat, el, fragmentsValue, imageDataset, nestedSequences, sampleBytes, splitInto, u32, type ElementSpec } from './internal/test-builders.js';
+import {
+  buildPart10,
+  concat,
+  el,
+  fragmentsValue,
+  imageDataset,
+  nestedSequences,
+  sampleBytes,
+  splitInto,
+  u32,
+  type ElementSpec,
+} from './internal/test-builders.js';
 
 const SEED = 20261124;
 const RUNS = 200;
@@ -41,17 +52,46 @@ async function syntheticCorpus(): Promise<Uint8Array[]> {
   if (!NativeCodecs.isInitialized()) await NativeCodecs.initializeAsync();
   const values = Array.from({ length: 16 * 12 }, (_, i) => (i * 37) % 4096);
   const frame = sampleBytes(values, 16);
-  const context = new Context({ width: 12, height: 16, bitsAllocated: 16, bitsStored: 16, samplesPerPixel: 1, pixelRepresentation: 0, planarConfiguration: 0, photometricInterpretation: 'MONOCHROME2', decodedBuffer: frame });
+  const context = new Context({
+    width: 12,
+    height: 16,
+    bitsAllocated: 16,
+    bitsStored: 16,
+    samplesPerPixel: 1,
+    pixelRepresentation: 0,
+    planarConfiguration: 0,
+    photometricInterpretation: 'MONOCHROME2',
+    decodedBuffer: frame,
+  });
   const jpegLs = NativeCodecs.encodeJpegLs(context, { lossy: false }).getEncodedBuffer()?.slice() ?? new Uint8Array();
   const rle = NativeCodecs.encodeRle(context).getEncodedBuffer()?.slice() ?? new Uint8Array();
   const fg: ElementSpec[] = [
-    el(0x52009229, 'SQ', [[el(0x00289132, 'SQ', [[el(0x00281050, 'DS', '40\\400'), el(0x00281051, 'DS', '80\\1000')]], { undefinedLength: true })]], { undefinedLength: true }),
-    el(0x52009230, 'SQ', [[el(0x00289145, 'SQ', [[el(0x00281052, 'DS', '-1024'), el(0x00281053, 'DS', '1')]])], [el(0x00289145, 'SQ', [[el(0x00281052, 'DS', '0'), el(0x00281053, 'DS', '2')]])]]),
+    el(0x52009229, 'SQ', [[el(0x00289132, 'SQ', [[el(0x00281050, 'DS', '40\\400'), el(0x00281051, 'DS', '80\\1000')]], { undefinedLength: true })]], {
+      undefinedLength: true,
+    }),
+    el(0x52009230, 'SQ', [
+      [el(0x00289145, 'SQ', [[el(0x00281052, 'DS', '-1024'), el(0x00281053, 'DS', '1')]])],
+      [el(0x00289145, 'SQ', [[el(0x00281052, 'DS', '0'), el(0x00281053, 'DS', '2')]])],
+    ]),
   ];
   const native = (extra: ElementSpec[] = [], frames?: number): ElementSpec[] =>
-    imageDataset({ rows: 16, columns: 12, bitsAllocated: 16, bitsStored: 12, ...(frames ? { frames } : {}), pixelData: el(0x7fe00010, 'OW', frames ? concat([frame, frame]) : frame), extra });
+    imageDataset({
+      rows: 16,
+      columns: 12,
+      bitsAllocated: 16,
+      bitsStored: 12,
+      ...(frames ? { frames } : {}),
+      pixelData: el(0x7fe00010, 'OW', frames ? concat([frame, frame]) : frame),
+      extra,
+    });
   const encapsulated = (fragments: Uint8Array[], frames?: number): ElementSpec[] =>
-    imageDataset({ rows: 16, columns: 12, bitsAllocated: 16, ...(frames ? { frames } : {}), pixelData: el(0x7fe00010, 'OB', fragmentsValue(fragments), { undefinedLength: true }) });
+    imageDataset({
+      rows: 16,
+      columns: 12,
+      bitsAllocated: 16,
+      ...(frames ? { frames } : {}),
+      pixelData: el(0x7fe00010, 'OB', fragmentsValue(fragments), { undefinedLength: true }),
+    });
   return [
     buildPart10(native(), { transferSyntaxUid: '1.2.840.10008.1.2.1' }),
     buildPart10(native(), { transferSyntaxUid: '1.2.840.10008.1.2' }),
@@ -74,12 +114,28 @@ type Mutation =
 const position = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('flip' as const), at: fc.array(fc.tuple(position, fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('flip' as const),
+      at: fc.array(fc.tuple(position, fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 16 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('truncate' as const), at: position }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('hugeLength' as const), at: position, value: fc.constantFrom(0xffffffff, 0xfffffffe, 0x7ffffff0, 0x00ffffff, 0x10000) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('hugeLength' as const),
+      at: position,
+      value: fc.constantFrom(0xffffffff, 0xfffffffe, 0x7ffffff0, 0x00ffffff, 0x10000),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('insert' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('duplicate' as const), from: position, length: fc.integer({ min: 1, max: 4096 }), at: position }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('nest' as const), at: position, depth: fc.integer({ min: 1, max: 3000 }), undefinedLength: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('nest' as const), at: position, depth: fc.integer({ min: 1, max: 3000 }), undefinedLength: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('garbage' as const), bytes: fc.uint8Array({ maxLength: 4096 }), signature: fc.boolean() }) },
 );
 

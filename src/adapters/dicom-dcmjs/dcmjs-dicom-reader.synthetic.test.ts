@@ -80,7 +80,14 @@ async function expectDicomError(promise: Promise<unknown>, code: ErrorCode): Pro
 type Encoder = 'jpeg-ls' | 'j2k' | 'rle';
 
 /** Encodes with dcmjs-codecs' encoders; the reader may have discarded the WASM instance after a failure. */
-async function encodeFrame(encoder: Encoder, pixels: Uint8Array, rows: number, columns: number, samplesPerPixel: 1 | 3, bitsAllocated: 8 | 16): Promise<Uint8Array> {
+async function encodeFrame(
+  encoder: Encoder,
+  pixels: Uint8Array,
+  rows: number,
+  columns: number,
+  samplesPerPixel: 1 | 3,
+  bitsAllocated: 8 | 16,
+): Promise<Uint8Array> {
   if (!NativeCodecs.isInitialized()) await NativeCodecs.initializeAsync();
   const context = new Context({
     width: columns,
@@ -93,7 +100,12 @@ async function encodeFrame(encoder: Encoder, pixels: Uint8Array, rows: number, c
     photometricInterpretation: samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2',
     decodedBuffer: pixels,
   });
-  const encoded = encoder === 'jpeg-ls' ? NativeCodecs.encodeJpegLs(context, { lossy: false }) : encoder === 'j2k' ? NativeCodecs.encodeJpeg2000(context, { lossy: false }) : NativeCodecs.encodeRle(context);
+  const encoded =
+    encoder === 'jpeg-ls'
+      ? NativeCodecs.encodeJpegLs(context, { lossy: false })
+      : encoder === 'j2k'
+        ? NativeCodecs.encodeJpeg2000(context, { lossy: false })
+        : NativeCodecs.encodeRle(context);
   const bytes = encoded.getEncodedBuffer();
   if (bytes === undefined) throw new Error('encoder returned nothing');
   return bytes.slice();
@@ -108,32 +120,45 @@ function asBytes(values: Uint16Array | Uint8Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
 }
 
-function encapsulatedFile(transferSyntaxUid: string, fragments: readonly Uint8Array[], spec: Omit<ImageSpec, 'pixelData'>, options: { basicOffsets?: readonly number[]; extra?: readonly ElementSpec[] } = {}): Uint8Array {
+function encapsulatedFile(
+  transferSyntaxUid: string,
+  fragments: readonly Uint8Array[],
+  spec: Omit<ImageSpec, 'pixelData'>,
+  options: { basicOffsets?: readonly number[]; extra?: readonly ElementSpec[] } = {},
+): Uint8Array {
   const pixelData = el(0x7fe00010, 'OB', fragmentsValue(fragments, options.basicOffsets ?? []), { undefinedLength: true });
   return buildPart10(imageDataset({ ...spec, pixelData, extra: [...(spec.extra ?? []), ...(options.extra ?? [])] }), { transferSyntaxUid });
 }
 
-
 describe('native pixel data', () => {
   it('sign-extends signed values whose high bits hold garbage, into an Int16Array', async () => {
     // 12-bit two's complement -2048, -1, 0, 2047 with junk in the 4 unused bits.
-    const bytes = buildPart10(nativeImage({ rows: 1, columns: 4, bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, values: [0x3800, 0xafff, 0xf000, 0x57ff] }), { transferSyntaxUid: EXPLICIT });
+    const bytes = buildPart10(
+      nativeImage({ rows: 1, columns: 4, bitsAllocated: 16, bitsStored: 12, pixelRepresentation: 1, values: [0x3800, 0xafff, 0xf000, 0x57ff] }),
+      { transferSyntaxUid: EXPLICIT },
+    );
     const frame = await (await read(bytes)).decodeFrame(0);
     expect(frame.pixels).toBeInstanceOf(Int16Array);
     expect(Array.from(frame.pixels)).toEqual([-2048, -1, 0, 2047]);
   });
 
   it('clears unused high bits of unsigned values', async () => {
-    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 10, values: [0xfc01, 0x03ff, 0x8000] }), { transferSyntaxUid: EXPLICIT });
+    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 16, bitsStored: 10, values: [0xfc01, 0x03ff, 0x8000] }), {
+      transferSyntaxUid: EXPLICIT,
+    });
     expect(await pixelsOf(bytes)).toEqual([1, 1023, 0]);
   });
 
   it('uses the natural typed array for 8 and 32 bits, signed and unsigned', async () => {
-    const signed8 = await read(buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 8, pixelRepresentation: 1, values: [0xff, 0x7f] }), { transferSyntaxUid: EXPLICIT }));
+    const signed8 = await read(
+      buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 8, pixelRepresentation: 1, values: [0xff, 0x7f] }), { transferSyntaxUid: EXPLICIT }),
+    );
     const frame8 = await signed8.decodeFrame(0);
     expect(frame8.pixels).toBeInstanceOf(Int8Array);
     expect(Array.from(frame8.pixels)).toEqual([-1, 127]);
-    const unsigned32 = await read(buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 32, values: [0xffffffff, 7] }), { transferSyntaxUid: EXPLICIT }));
+    const unsigned32 = await read(
+      buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 32, values: [0xffffffff, 7] }), { transferSyntaxUid: EXPLICIT }),
+    );
     const frame32 = await unsigned32.decodeFrame(0);
     expect(frame32.pixels).toBeInstanceOf(Uint32Array);
     expect(Array.from(frame32.pixels)).toEqual([0xffffffff, 7]);
@@ -178,7 +203,9 @@ describe('native pixel data', () => {
 describe('colour', () => {
   it('interleaves planar RGB (Planar Configuration 1)', async () => {
     const planes = [10, 11, 12, 20, 21, 22, 30, 31, 32]; // R R R G G G B B B for 3 pixels
-    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 8, samplesPerPixel: 3, planarConfiguration: 1, values: planes }), { transferSyntaxUid: EXPLICIT });
+    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 8, samplesPerPixel: 3, planarConfiguration: 1, values: planes }), {
+      transferSyntaxUid: EXPLICIT,
+    });
     expect(await pixelsOf(bytes)).toEqual([10, 20, 30, 11, 21, 31, 12, 22, 32]);
   });
 
@@ -191,8 +218,14 @@ describe('colour', () => {
       [12, 200, 99],
       [255, 255, 255],
     ];
-    const ybr = rgb.flatMap(([r = 0, g = 0, b = 0]) => [0.299 * r + 0.587 * g + 0.114 * b, -0.1687 * r - 0.3313 * g + 0.5 * b + 128, 0.5 * r - 0.4187 * g - 0.0813 * b + 128].map((v) => Math.min(255, Math.max(0, Math.round(v)))));
-    const bytes = buildPart10(nativeImage({ rows: 2, columns: 3, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'YBR_FULL', values: ybr }), { transferSyntaxUid: EXPLICIT });
+    const ybr = rgb.flatMap(([r = 0, g = 0, b = 0]) =>
+      [0.299 * r + 0.587 * g + 0.114 * b, -0.1687 * r - 0.3313 * g + 0.5 * b + 128, 0.5 * r - 0.4187 * g - 0.0813 * b + 128].map((v) =>
+        Math.min(255, Math.max(0, Math.round(v))),
+      ),
+    );
+    const bytes = buildPart10(nativeImage({ rows: 2, columns: 3, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'YBR_FULL', values: ybr }), {
+      transferSyntaxUid: EXPLICIT,
+    });
     const instance = await read(bytes);
     expect(instance.attributes).toMatchObject({ photometricInterpretation: 'RGB', originalPhotometric: 'YBR_FULL' });
     const decoded = Array.from((await instance.decodeFrame(0)).pixels);
@@ -200,7 +233,10 @@ describe('colour', () => {
   });
 
   it('expands native YBR_FULL_422 (Y1 Y2 Cb Cr per pixel pair) and converts it', async () => {
-    const bytes = buildPart10(nativeImage({ rows: 1, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'YBR_FULL_422', values: [128, 64, 128, 128, 76, 76, 85, 255] }), { transferSyntaxUid: EXPLICIT });
+    const bytes = buildPart10(
+      nativeImage({ rows: 1, columns: 4, bitsAllocated: 8, samplesPerPixel: 3, photometric: 'YBR_FULL_422', values: [128, 64, 128, 128, 76, 76, 85, 255] }),
+      { transferSyntaxUid: EXPLICIT },
+    );
     const decoded = await pixelsOf(bytes);
     expect(decoded.slice(0, 6)).toEqual([128, 128, 128, 64, 64, 64]); // neutral chroma: grey
     // Y 76, Cb 85, Cr 255 (pure red, its Cr clipped at 255): R = 76 + 1.402 × 127 = 254.05.
@@ -208,7 +244,11 @@ describe('colour', () => {
   });
 
   it('maps PALETTE COLOR through 16-bit lookup tables, clamping indices outside them', async () => {
-    const lut = (scale: number): Uint8Array => sampleBytes([0, 1, 2, 3].map((i) => i * scale), 16);
+    const lut = (scale: number): Uint8Array =>
+      sampleBytes(
+        [0, 1, 2, 3].map((i) => i * scale),
+        16,
+      );
     const extra = [
       el(0x00281101, 'US', [4, 10, 16]),
       el(0x00281102, 'US', [4, 10, 16]),
@@ -217,7 +257,9 @@ describe('colour', () => {
       el(0x00281202, 'OW', lut(2000)),
       el(0x00281203, 'OW', lut(3000)),
     ];
-    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 8, photometric: 'PALETTE COLOR', values: [9, 12, 200], extra }), { transferSyntaxUid: EXPLICIT });
+    const bytes = buildPart10(nativeImage({ rows: 1, columns: 3, bitsAllocated: 8, photometric: 'PALETTE COLOR', values: [9, 12, 200], extra }), {
+      transferSyntaxUid: EXPLICIT,
+    });
     const instance = await read(bytes);
     expect(instance.attributes).toMatchObject({ photometricInterpretation: 'RGB', originalPhotometric: 'PALETTE COLOR', bitsAllocated: 16, bitsStored: 16 });
     const frame = await instance.decodeFrame(0);
@@ -232,7 +274,8 @@ describe('colour', () => {
       [BIG_ENDIAN, false],
     ] as const) {
       // Four 8-bit entries packed two per OW word, in the word order of the transfer syntax.
-      const packed = (entries: number[]): Uint8Array => (littleEndian ? Uint8Array.from(entries) : Uint8Array.from([entries[1] ?? 0, entries[0] ?? 0, entries[3] ?? 0, entries[2] ?? 0]));
+      const packed = (entries: number[]): Uint8Array =>
+        littleEndian ? Uint8Array.from(entries) : Uint8Array.from([entries[1] ?? 0, entries[0] ?? 0, entries[3] ?? 0, entries[2] ?? 0]);
       const extra = [
         el(0x00281101, 'US', [4, 0, 8]),
         el(0x00281102, 'US', [4, 0, 8]),
@@ -241,7 +284,9 @@ describe('colour', () => {
         el(0x00281202, 'OW', packed([255, 170, 85, 0])),
         el(0x00281203, 'OW', packed([1, 2, 3, 4])),
       ];
-      const bytes = buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 8, photometric: 'PALETTE COLOR', values: [1, 3], extra }), { transferSyntaxUid });
+      const bytes = buildPart10(nativeImage({ rows: 1, columns: 2, bitsAllocated: 8, photometric: 'PALETTE COLOR', values: [1, 3], extra }), {
+        transferSyntaxUid,
+      });
       const frame = await (await read(bytes)).decodeFrame(0);
       expect(frame.pixels, transferSyntaxUid).toBeInstanceOf(Uint8Array);
       expect(Array.from(frame.pixels), transferSyntaxUid).toEqual([85, 170, 2, 255, 0, 4]);
@@ -250,9 +295,16 @@ describe('colour', () => {
 });
 
 describe('per-frame attributes', () => {
-  const perFrame = (slope: string, intercept: string): ElementSpec[] => [el(0x00289145, 'SQ', [[el(0x00281052, 'DS', intercept), el(0x00281053, 'DS', slope), el(0x00281054, 'LO', 'HU')]])];
+  const perFrame = (slope: string, intercept: string): ElementSpec[] => [
+    el(0x00289145, 'SQ', [[el(0x00281052, 'DS', intercept), el(0x00281053, 'DS', slope), el(0x00281054, 'LO', 'HU')]]),
+  ];
   const enhanced = (undefinedLength: boolean): ElementSpec[] => [
-    el(0x52009229, 'SQ', [[el(0x00289132, 'SQ', [[el(0x00281050, 'DS', '40\\400'), el(0x00281051, 'DS', '80\\0'), el(0x00281056, 'CS', 'SIGMOID')]], { undefinedLength })]], { undefinedLength }),
+    el(
+      0x52009229,
+      'SQ',
+      [[el(0x00289132, 'SQ', [[el(0x00281050, 'DS', '40\\400'), el(0x00281051, 'DS', '80\\0'), el(0x00281056, 'CS', 'SIGMOID')]], { undefinedLength })]],
+      { undefinedLength },
+    ),
     el(0x52009230, 'SQ', [perFrame('1', '-1024'), perFrame('2', '-10.5'), perFrame('0.5', '7')], { undefinedLength }),
   ];
 
@@ -263,7 +315,18 @@ describe('per-frame attributes', () => {
     ['big endian, undefined lengths', BIG_ENDIAN, true],
   ] as const)('resolves rescale per frame and the shared window (%s)', async (_label, transferSyntaxUid, undefinedLength) => {
     const values = Array.from({ length: 12 }, (_, i) => i);
-    const bytes = buildPart10(nativeImage({ rows: 2, columns: 2, bitsAllocated: 16, frames: 3, values, littleEndian: transferSyntaxUid !== BIG_ENDIAN, extra: enhanced(undefinedLength) }), { transferSyntaxUid });
+    const bytes = buildPart10(
+      nativeImage({
+        rows: 2,
+        columns: 2,
+        bitsAllocated: 16,
+        frames: 3,
+        values,
+        littleEndian: transferSyntaxUid !== BIG_ENDIAN,
+        extra: enhanced(undefinedLength),
+      }),
+      { transferSyntaxUid },
+    );
     const instance = await read(bytes);
     const frames = await Promise.all([0, 1, 2].map((i) => instance.decodeFrame(i)));
     expect(frames.map((f) => [f.attributes.rescaleSlope, f.attributes.rescaleIntercept])).toEqual([
@@ -291,9 +354,13 @@ describe('per-frame attributes', () => {
   });
 
   it('treats an empty Rescale Slope as absent and a garbage one as invalid', async () => {
-    const blank = await read(buildPart10(nativeImage({ rows: 1, columns: 1, bitsAllocated: 16, values: [0], extra: [el(0x00281053, 'DS', '')] }), { transferSyntaxUid: EXPLICIT }));
+    const blank = await read(
+      buildPart10(nativeImage({ rows: 1, columns: 1, bitsAllocated: 16, values: [0], extra: [el(0x00281053, 'DS', '')] }), { transferSyntaxUid: EXPLICIT }),
+    );
     expect(blank.attributes.rescaleSlope).toBe(1);
-    const garbage = buildPart10(nativeImage({ rows: 1, columns: 1, bitsAllocated: 16, values: [0], extra: [el(0x00281053, 'DS', '1a2')] }), { transferSyntaxUid: EXPLICIT });
+    const garbage = buildPart10(nativeImage({ rows: 1, columns: 1, bitsAllocated: 16, values: [0], extra: [el(0x00281053, 'DS', '1a2')] }), {
+      transferSyntaxUid: EXPLICIT,
+    });
     await expectDicomError(read(garbage), 'DICOM_IMAGE_ATTRIBUTES_INVALID');
   });
 });
@@ -320,7 +387,13 @@ describe('encapsulated frames', () => {
   });
 
   it('splits them by codestream markers when the Basic Offset Table is empty', async () => {
-    await expectFrames(encapsulatedFile(JPEG_LS, codestreams.flatMap((codestream) => splitInto(codestream, 3)), spec));
+    await expectFrames(
+      encapsulatedFile(
+        JPEG_LS,
+        codestreams.flatMap((codestream) => splitInto(codestream, 3)),
+        spec,
+      ),
+    );
   });
 
   it('splits them by the Extended Offset Table', async () => {
@@ -341,7 +414,13 @@ describe('encapsulated frames', () => {
 
   it('splits JPEG 2000 frames by SOC/SIZ after EOC', async () => {
     const encoded = await Promise.all(originals.map((frame) => encodeFrame('j2k', asBytes(frame), 24, 32, 1, 16)));
-    await expectFrames(encapsulatedFile(J2K, encoded.flatMap((codestream) => splitInto(codestream, 4)), spec));
+    await expectFrames(
+      encapsulatedFile(
+        J2K,
+        encoded.flatMap((codestream) => splitInto(codestream, 4)),
+        spec,
+      ),
+    );
   });
 
   it('refuses fewer fragments than frames, and more that no marker explains', async () => {
@@ -357,7 +436,9 @@ describe('encapsulated frames', () => {
     expect(Array.from((await rleInstance.decodeFrame(0)).pixels)).toEqual(Array.from(rgb));
 
     const raw = sampleBytes([5, 6, 7, 8], 16);
-    const uncompressed = await read(encapsulatedFile(ENCAPSULATED_UNCOMPRESSED, [raw.slice(0, 4), raw.slice(4)], { rows: 1, columns: 2, bitsAllocated: 16, frames: 2 }));
+    const uncompressed = await read(
+      encapsulatedFile(ENCAPSULATED_UNCOMPRESSED, [raw.slice(0, 4), raw.slice(4)], { rows: 1, columns: 2, bitsAllocated: 16, frames: 2 }),
+    );
     expect(Array.from((await uncompressed.decodeFrame(1)).pixels)).toEqual([7, 8]);
   });
 });
@@ -400,7 +481,8 @@ describe('Part 10 and bare datasets', () => {
 });
 
 describe('hostile input', () => {
-  const small = (extra: readonly ElementSpec[] = [], overrides: Partial<ImageSpec> = {}): ElementSpec[] => nativeImage({ rows: 2, columns: 2, bitsAllocated: 16, values: [1, 2, 3, 4], extra, ...overrides });
+  const small = (extra: readonly ElementSpec[] = [], overrides: Partial<ImageSpec> = {}): ElementSpec[] =>
+    nativeImage({ rows: 2, columns: 2, bitsAllocated: 16, values: [1, 2, 3, 4], extra, ...overrides });
   let output: MockInstance[] = [];
 
   beforeEach(() => {
@@ -449,9 +531,19 @@ describe('hostile input', () => {
   it('does not allocate what a length claims', async () => {
     const hugeElement = withRawBefore(concat([tagBytes(0x00091010), new TextEncoder().encode('OB'), new Uint8Array(2), u32(0xfffffff0)]));
     await expectDicomError(read(hugeElement), 'DICOM_TRUNCATED');
-    const hugePixels = buildPart10(imageDataset({ rows: 2, columns: 2, bitsAllocated: 16, pixelData: el(0x7fe00010, 'OW', new Uint8Array(8), { length: 0xfffffff0 }) }), { transferSyntaxUid: EXPLICIT });
+    const hugePixels = buildPart10(
+      imageDataset({ rows: 2, columns: 2, bitsAllocated: 16, pixelData: el(0x7fe00010, 'OW', new Uint8Array(8), { length: 0xfffffff0 }) }),
+      { transferSyntaxUid: EXPLICIT },
+    );
     await expectDicomError(read(hugePixels), 'DICOM_TRUNCATED');
-    const hugeMeta = concat([new Uint8Array(128), new TextEncoder().encode('DICM'), tagBytes(0x00020001), new TextEncoder().encode('OB'), new Uint8Array(2), u32(0x7ffffff0)]);
+    const hugeMeta = concat([
+      new Uint8Array(128),
+      new TextEncoder().encode('DICM'),
+      tagBytes(0x00020001),
+      new TextEncoder().encode('OB'),
+      new Uint8Array(2),
+      u32(0x7ffffff0),
+    ]);
     await expectDicomError(read(hugeMeta), 'DICOM_TRUNCATED');
   });
 
@@ -473,7 +565,12 @@ describe('hostile input', () => {
     const bomb = concat([new Uint8Array(128), new TextEncoder().encode('DICM'), metaGroup(DEFLATED), deflateRawSync(dataset)]);
     expect(bomb.length).toBeLessThan(100_000);
     await expectDicomError(read(bomb, new DcmjsDicomReader({ maxDecodedBytes: 1024 * 1024 })), 'DICOM_LIMIT_EXCEEDED');
-    const corrupt = concat([new Uint8Array(128), new TextEncoder().encode('DICM'), metaGroup(DEFLATED), Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256)]);
+    const corrupt = concat([
+      new Uint8Array(128),
+      new TextEncoder().encode('DICM'),
+      metaGroup(DEFLATED),
+      Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256),
+    ]);
     const error = await read(corrupt).then(
       () => undefined,
       (e: unknown) => e as PlatformError,
@@ -487,21 +584,66 @@ describe('hostile input', () => {
       [5_000, false],
     ] as const) {
       const started = performance.now();
-      const bytes = buildPart10(concat([encodeDataset(small().filter((e) => e.tag < 0x00081115), EXPLICIT_LE), nestedSequences(depth, undefinedLength), encodeDataset(small().filter((e) => e.tag > 0x00081115), EXPLICIT_LE)]), { transferSyntaxUid: EXPLICIT });
+      const bytes = buildPart10(
+        concat([
+          encodeDataset(
+            small().filter((e) => e.tag < 0x00081115),
+            EXPLICIT_LE,
+          ),
+          nestedSequences(depth, undefinedLength),
+          encodeDataset(
+            small().filter((e) => e.tag > 0x00081115),
+            EXPLICIT_LE,
+          ),
+        ]),
+        { transferSyntaxUid: EXPLICIT },
+      );
       await expectDicomError(read(bytes), 'DICOM_LIMIT_EXCEEDED');
       expect(performance.now() - started).toBeLessThan(2000);
     }
-    const shallow = buildPart10(concat([encodeDataset(small().filter((e) => e.tag < 0x00081115), EXPLICIT_LE), nestedSequences(20, true), encodeDataset(small().filter((e) => e.tag > 0x00081115), EXPLICIT_LE)]), { transferSyntaxUid: EXPLICIT });
+    const shallow = buildPart10(
+      concat([
+        encodeDataset(
+          small().filter((e) => e.tag < 0x00081115),
+          EXPLICIT_LE,
+        ),
+        nestedSequences(20, true),
+        encodeDataset(
+          small().filter((e) => e.tag > 0x00081115),
+          EXPLICIT_LE,
+        ),
+      ]),
+      { transferSyntaxUid: EXPLICIT },
+    );
     expect(await pixelsOf(shallow)).toEqual([1, 2, 3, 4]);
   });
 
   it('refuses broken sequences and fragments', async () => {
-    const unterminated = concat([buildPart10(small().filter((e) => e.tag < 0x00081115), { transferSyntaxUid: EXPLICIT }), tagBytes(0x00081115), new TextEncoder().encode('SQ'), new Uint8Array(2), u32(0xffffffff), tagBytes(0xfffee000), u32(0xffffffff), encodeDataset([el(0x00081150, 'UI', '1.2')], EXPLICIT_LE)]);
+    const unterminated = concat([
+      buildPart10(
+        small().filter((e) => e.tag < 0x00081115),
+        { transferSyntaxUid: EXPLICIT },
+      ),
+      tagBytes(0x00081115),
+      new TextEncoder().encode('SQ'),
+      new Uint8Array(2),
+      u32(0xffffffff),
+      tagBytes(0xfffee000),
+      u32(0xffffffff),
+      encodeDataset([el(0x00081150, 'UI', '1.2')], EXPLICIT_LE),
+    ]);
     await expectDicomError(read(unterminated), 'DICOM_TRUNCATED');
     const notAnItem = buildPart10(small([el(0x00081115, 'SQ', encodeDataset([el(0x00081150, 'UI', '1.2')], EXPLICIT_LE))]), { transferSyntaxUid: EXPLICIT });
     await expectDicomError(read(notAnItem), 'DICOM_PARSE_FAILED');
     const undefinedFragment = concat([tagBytes(0xfffee000), u32(0), tagBytes(0xfffee000), u32(0xffffffff), new Uint8Array(16)]);
-    await expectDicomError(read(buildPart10(imageDataset({ rows: 2, columns: 2, bitsAllocated: 8, pixelData: el(0x7fe00010, 'OB', undefinedFragment, { undefinedLength: true }) }), { transferSyntaxUid: JPEG_LS })), 'DICOM_PARSE_FAILED');
+    await expectDicomError(
+      read(
+        buildPart10(imageDataset({ rows: 2, columns: 2, bitsAllocated: 8, pixelData: el(0x7fe00010, 'OB', undefinedFragment, { undefinedLength: true }) }), {
+          transferSyntaxUid: JPEG_LS,
+        }),
+      ),
+      'DICOM_PARSE_FAILED',
+    );
   });
 
   it('refuses wrong VRs where they matter, and accepts them where the value still reads', async () => {
@@ -524,7 +666,10 @@ describe('hostile input', () => {
   });
 
   it('names unsupported transfer syntaxes and missing pixels by code only', async () => {
-    await expectDicomError(read(buildPart10(small(), { transferSyntaxUid: '1.2.840.10008.1.2.4.100', syntax: EXPLICIT_LE })), 'DICOM_TRANSFER_SYNTAX_UNSUPPORTED');
+    await expectDicomError(
+      read(buildPart10(small(), { transferSyntaxUid: '1.2.840.10008.1.2.4.100', syntax: EXPLICIT_LE })),
+      'DICOM_TRANSFER_SYNTAX_UNSUPPORTED',
+    );
     await expectDicomError(read(buildPart10(imageDataset({ rows: 2, columns: 2, bitsAllocated: 16 }), { transferSyntaxUid: EXPLICIT })), 'DICOM_NO_PIXEL_DATA');
   });
 
@@ -559,7 +704,9 @@ describe('hostile input', () => {
     const [first] = threeFrames();
     const spec = { rows: 24, columns: 32, bitsAllocated: 16 } as const;
     const good = await read(encapsulatedFile(JPEG_LS, [await encodeFrame('jpeg-ls', asBytes(first ?? new Uint16Array()), 24, 32, 1, 16)], spec));
-    const bad = await read(encapsulatedFile(JPEG_LS, [(await encodeFrame('jpeg-ls', asBytes(first ?? new Uint16Array()), 24, 32, 1, 16)).fill(0x55, 40, 400)], spec));
+    const bad = await read(
+      encapsulatedFile(JPEG_LS, [(await encodeFrame('jpeg-ls', asBytes(first ?? new Uint16Array()), 24, 32, 1, 16)).fill(0x55, 40, 400)], spec),
+    );
     const results = await Promise.allSettled(Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? bad : good).decodeFrame(0)));
     results.forEach((result, i) => {
       if (i % 3 === 0) expect(result.status === 'rejected' && (result.reason as PlatformError).code).toBe('DICOM_PIXEL_DECODE_FAILED');
@@ -580,7 +727,12 @@ describe('hostile input', () => {
     expect(error.message).toBe('The frame could not be decoded');
     expect(error.cause).toBeInstanceOf(Error);
     expect(error.cause).not.toBeInstanceOf(PlatformError);
-    const deflate = concat([new Uint8Array(128), new TextEncoder().encode('DICM'), metaGroup(DEFLATED), Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256)]);
+    const deflate = concat([
+      new Uint8Array(128),
+      new TextEncoder().encode('DICM'),
+      metaGroup(DEFLATED),
+      Uint8Array.from({ length: 300 }, (_, i) => (i * 37) % 256),
+    ]);
     const inflateError = await read(deflate).then(
       () => undefined,
       (e: unknown) => e as PlatformError,

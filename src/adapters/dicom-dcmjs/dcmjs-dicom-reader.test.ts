@@ -32,10 +32,13 @@ interface GoldenSample {
   readonly columns: number;
   readonly samplesPerPixel: number;
   readonly frames: readonly GoldenFrame[];
-  readonly comparison: { readonly kind: 'exact' } | { readonly kind: 'tolerance'; readonly maxAbsDiff: number; readonly maxMeanDiff: number; readonly reason: string };
+  readonly comparison:
+    { readonly kind: 'exact' } | { readonly kind: 'tolerance'; readonly maxAbsDiff: number; readonly maxMeanDiff: number; readonly reason: string };
 }
 
-const golden = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/dicom-golden.json'), 'utf8')) as { readonly samples: Readonly<Record<string, GoldenSample>> };
+const golden = JSON.parse(readFileSync(resolve(repoRoot, 'test/fixtures/dicom-golden.json'), 'utf8')) as {
+  readonly samples: Readonly<Record<string, GoldenSample>>;
+};
 const sampleNames = Object.keys(golden.samples).sort();
 
 const DTYPE_OF: Readonly<Record<string, string>> = {
@@ -48,7 +51,9 @@ const DTYPE_OF: Readonly<Record<string, string>> = {
 };
 
 function sha256Of(pixels: StoredPixels): string {
-  return createHash('sha256').update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength))
+    .digest('hex');
 }
 
 function meanOf(pixels: StoredPixels): number {
@@ -77,7 +82,9 @@ describe.skipIf(!hasSamples)(`DcmjsDicomReader on the sample files (skipped when
   });
 
   it('has a golden entry for every sample file and the same files', () => {
-    const files = readdirSync(sampleDir).filter((name) => name.endsWith('.dcm')).sort();
+    const files = readdirSync(sampleDir)
+      .filter((name) => name.endsWith('.dcm'))
+      .sort();
     expect(files).toEqual(sampleNames);
     expect(endianness()).toBe('LE'); // the golden hashes are of little-endian bytes
   });
@@ -149,7 +156,13 @@ describe.skipIf(!hasSamples)(`DcmjsDicomReader on the sample files (skipped when
   it('reads the US cine as 30 RGB frames converted from YBR_FULL_422', () => {
     const instance = instances.get('us_multiframe30_jpeg_baseline.dcm');
     expect(instance?.frameCount).toBe(30);
-    expect(instance?.attributes).toMatchObject({ modality: 'US', photometricInterpretation: 'RGB', originalPhotometric: 'YBR_FULL_422', numberOfFrames: 30, lossyCompressed: true });
+    expect(instance?.attributes).toMatchObject({
+      modality: 'US',
+      photometricInterpretation: 'RGB',
+      originalPhotometric: 'YBR_FULL_422',
+      numberOfFrames: 30,
+      lossyCompressed: true,
+    });
     const last = frames.get('us_multiframe30_jpeg_baseline.dcm')?.[29];
     expect(last?.pixels).toBeInstanceOf(Uint8Array);
     expect(last?.samplesPerPixel).toBe(3);
@@ -168,7 +181,11 @@ describe.skipIf(!hasSamples)(`DcmjsDicomReader on the sample files (skipped when
     const reference = instances.get('mr_small_explicitLE.dcm');
     const referencePixels = frames.get('mr_small_explicitLE.dcm')?.[0]?.pixels;
     expect(referencePixels).toBeInstanceOf(Int16Array);
-    const withoutSyntax = (attributes: ImageAttributes | undefined): Partial<ImageAttributes> => ({ ...attributes, transferSyntaxUid: '', lossyCompressed: false });
+    const withoutSyntax = (attributes: ImageAttributes | undefined): Partial<ImageAttributes> => ({
+      ...attributes,
+      transferSyntaxUid: '',
+      lossyCompressed: false,
+    });
     for (const name of ['mr_small_bigendian.dcm', 'mr_small_implicitLE.dcm', 'mr_small_rle.dcm', 'mr_small_jpegls.dcm', 'mr_small_j2k_lossless.dcm']) {
       expect(withoutSyntax(instances.get(name)?.attributes), name).toEqual(withoutSyntax(reference?.attributes));
       expect(instances.get(name)?.identifiers, name).toEqual(reference?.identifiers);
@@ -187,7 +204,12 @@ describe.skipIf(!hasSamples)(`DcmjsDicomReader on the sample files (skipped when
 
   it('reports burned-in annotation and signed CT as the files declare them', () => {
     expect(instances.get('us_phi_burnedin_yes.dcm')?.attributes.burnedInAnnotation).toBe('YES');
-    expect(instances.get('ct_small_explicitLE.dcm')?.attributes).toMatchObject({ pixelRepresentation: 1, rescaleIntercept: -1024, rescaleSlope: 1, windows: [] });
+    expect(instances.get('ct_small_explicitLE.dcm')?.attributes).toMatchObject({
+      pixelRepresentation: 1,
+      rescaleIntercept: -1024,
+      rescaleSlope: 1,
+      windows: [],
+    });
     expect(frames.get('ct_small_explicitLE.dcm')?.[0]?.pixels).toBeInstanceOf(Int16Array);
     expect(instances.get('deflated.dcm')?.attributes.transferSyntaxUid).toBe('1.2.840.10008.1.2.1.99');
   });

@@ -141,7 +141,8 @@ function locatePixels(located: LocatedDataset, top: ScannedDataset, pixelData: S
   const { encoding } = located.transferSyntax;
   if (encoding === 'native') {
     if (pixelData.undefinedLength) throw dicomError('DICOM_PARSE_FAILED', 'Pixel Data is encapsulated although the transfer syntax is native');
-    if (pixel.bitsAllocated === 1 && !located.syntax.littleEndian) throw dicomError('DICOM_IMAGE_ATTRIBUTES_INVALID', 'Bits Allocated 1 is supported only in Little Endian');
+    if (pixel.bitsAllocated === 1 && !located.syntax.littleEndian)
+      throw dicomError('DICOM_IMAGE_ATTRIBUTES_INVALID', 'Bits Allocated 1 is supported only in Little Endian');
     const needed = Math.ceil((storedFrameBits(pixel) * pixel.numberOfFrames) / 8);
     if (pixelData.valueLength < needed) throw dicomError('DICOM_PIXEL_LENGTH_MISMATCH', 'Pixel Data is shorter than the image attributes require');
     return { kind: 'native', valueOffset: pixelData.valueOffset, littleEndian: located.syntax.littleEndian };
@@ -178,7 +179,8 @@ async function decodeSamples(dataset: Uint8Array, source: PixelSource, pixel: Pi
   if (frame === undefined) throw dicomError('DICOM_NO_PIXEL_DATA', 'The instance has no frame with this index', { frameIndex: index });
   const encoded = assembleFrame(dataset, source.fragments, frame);
   if (source.encoding === 'encapsulated-native') {
-    if (encoded.length < storedBytes) throw dicomError('DICOM_PIXEL_LENGTH_MISMATCH', 'A frame is shorter than the image attributes require', { frameIndex: index });
+    if (encoded.length < storedBytes)
+      throw dicomError('DICOM_PIXEL_LENGTH_MISMATCH', 'A frame is shorter than the image attributes require', { frameIndex: index });
     return toOutput(encoded, true, pixel, pixel.planarConfiguration, pixel.photometric);
   }
   checkCodestream(source.encoding, encoded, pixel);
@@ -204,7 +206,10 @@ async function decodeSamples(dataset: Uint8Array, source: PixelSource, pixel: Pi
  * inside the codec, so YBR_ICT / YBR_RCT come out as RGB.
  */
 function photometricAfterCodec(reported: string, declared: SourcePhotometric): SourcePhotometric {
-  const value = reported === 'MONOCHROME1' || reported === 'MONOCHROME2' || reported === 'PALETTE COLOR' || reported === 'RGB' || reported.startsWith('YBR_') ? reported : declared;
+  const value =
+    reported === 'MONOCHROME1' || reported === 'MONOCHROME2' || reported === 'PALETTE COLOR' || reported === 'RGB' || reported.startsWith('YBR_')
+      ? reported
+      : declared;
   if (value === 'YBR_FULL' || value === 'YBR_FULL_422') return 'YBR_FULL';
   if (value.startsWith('YBR_')) return 'RGB';
   return value as SourcePhotometric;

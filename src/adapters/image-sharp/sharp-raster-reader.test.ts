@@ -7,7 +7,13 @@ import { SharpRasterReader } from './sharp-raster-reader.js';
 const reader = new SharpRasterReader();
 
 /** Test images are made in code with sharp itself; grey needs an explicit colourspace to stay one channel. */
-async function png(values: Uint8Array | Uint16Array, width: number, height: number, channels: 1 | 2 | 3 | 4, options: { palette?: boolean } = {}): Promise<Uint8Array> {
+async function png(
+  values: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  options: { palette?: boolean } = {},
+): Promise<Uint8Array> {
   const sixteen = values instanceof Uint16Array;
   const grey = channels <= 2;
   let image = sharp(values, { raw: { width, height, channels } });
@@ -51,7 +57,12 @@ function claimedPng(width: number, height: number, rows: number): Uint8Array {
   header.writeUInt32BE(height, 4);
   header.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, deflate, adaptive filtering, no interlace
   const raw = new Uint8Array(rows * (width + 1)); // filter byte 0 + zeros, per row
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
@@ -134,12 +145,27 @@ describe('SharpRasterReader', () => {
     expect(grey.attributes).toMatchObject({ lossyCompressed: true, photometricInterpretation: 'MONOCHROME2', bitsStored: 8 });
     grey.pixels.forEach((value, i) => expect(Math.abs(value - (values[i] ?? 0))).toBeLessThanOrEqual(3));
 
-    const colour = await reader.readRaster(await jpeg(Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 5) % 256), 8, 8, 3));
+    const colour = await reader.readRaster(
+      await jpeg(
+        Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i * 5) % 256),
+        8,
+        8,
+        3,
+      ),
+    );
     expect(colour).toMatchObject({ samplesPerPixel: 3 });
     expect(colour.attributes).toMatchObject({ lossyCompressed: true, photometricInterpretation: 'RGB' });
     expect(colour.pixels).toHaveLength(8 * 8 * 3);
 
-    const cmyk = await reader.readRaster(await jpeg(Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => (i * 11) % 256), 4, 4, 3, { cmyk: true }));
+    const cmyk = await reader.readRaster(
+      await jpeg(
+        Uint8Array.from({ length: 4 * 4 * 3 }, (_, i) => (i * 11) % 256),
+        4,
+        4,
+        3,
+        { cmyk: true },
+      ),
+    );
     expect(cmyk.samplesPerPixel).toBe(3);
     expect(cmyk.pixels).toHaveLength(4 * 4 * 3);
   });
@@ -155,11 +181,21 @@ describe('SharpRasterReader', () => {
   });
 
   it('refuses corrupt, truncated and foreign data with IMAGE_DECODE_FAILED', async () => {
-    const good = await png(Uint8Array.from({ length: 64 * 64 }, (_, i) => i % 251), 64, 64, 1);
+    const good = await png(
+      Uint8Array.from({ length: 64 * 64 }, (_, i) => i % 251),
+      64,
+      64,
+      1,
+    );
     await expectCode(reader.readRaster(good.subarray(0, good.length - 30)), 'IMAGE_DECODE_FAILED');
     const lying = claimedPng(64, 64, 3); // header says 64 rows, the data holds 3
     await expectCode(reader.readRaster(lying), 'IMAGE_DECODE_FAILED');
-    const photo = await jpeg(Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256), 64, 64, 3);
+    const photo = await jpeg(
+      Uint8Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7) % 256),
+      64,
+      64,
+      3,
+    );
     await expectCode(reader.readRaster(photo.subarray(0, Math.floor(photo.length / 2))), 'IMAGE_DECODE_FAILED');
     await expectCode(reader.readRaster(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])), 'IMAGE_DECODE_FAILED');
     await expectCode(reader.readRaster(new TextEncoder().encode('GIF89a......')), 'IMAGE_DECODE_FAILED');

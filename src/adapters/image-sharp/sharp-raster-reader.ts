@@ -73,7 +73,8 @@ export class SharpRasterReader implements RasterReader {
     const { width, height, channels } = decoded.info;
     const samplesPerPixel = grey ? 1 : 3;
     const expected = width * height * samplesPerPixel * (sixteenBit ? 2 : 1);
-    if (channels !== samplesPerPixel || decoded.data.length !== expected) throw new PlatformError('IMAGE_DECODE_FAILED', 'The decoded image does not have the expected layout');
+    if (channels !== samplesPerPixel || decoded.data.length !== expected)
+      throw new PlatformError('IMAGE_DECODE_FAILED', 'The decoded image does not have the expected layout');
 
     // Copy into an array of its own: sharp's Buffer may sit at an odd offset in a shared pool.
     const pixels = sixteenBit ? new Uint16Array(width * height * samplesPerPixel) : new Uint8Array(width * height * samplesPerPixel);

@@ -11,7 +11,10 @@ export const MANIFEST_FILE = 'vigil-model.json';
 export class FsModelBundleSource implements ModelBundleSource {
   async loadBundle(directory: string): Promise<ModelBundle> {
     const manifestPath = join(directory, MANIFEST_FILE);
-    const isFolder = await stat(directory).then((s) => s.isDirectory(), () => false);
+    const isFolder = await stat(directory).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     if (!isFolder) throw new PlatformError('MODEL_BUNDLE_NOT_FOUND', 'The model bundle folder does not exist', {});
     let text: string;
     try {

@@ -25,7 +25,12 @@ export class OnnxModelRunner implements ModelRunner {
         logSeverityLevel: 3,
       });
     } catch (cause) {
-      throw new PlatformError('MODEL_LOAD_FAILED', `ONNX Runtime could not load model "${manifest.id}"`, { model: manifest.id, executionProvider: this.options.executionProvider }, { cause });
+      throw new PlatformError(
+        'MODEL_LOAD_FAILED',
+        `ONNX Runtime could not load model "${manifest.id}"`,
+        { model: manifest.id, executionProvider: this.options.executionProvider },
+        { cause },
+      );
     }
     checkSignature(session, bundle);
     return new OnnxModelSession(session, bundle, this.options.executionProvider);
@@ -43,17 +48,24 @@ function checkSignature(session: ort.InferenceSession, bundle: ModelBundle): voi
   }
   if (input.isTensor) {
     if (input.type !== 'float32') {
-      throw new PlatformError('MODEL_INPUT_SHAPE_MISMATCH', `Input "${input.name}" is ${input.type}, the manifest says float32`, { model: manifest.id, dtype: input.type });
+      throw new PlatformError('MODEL_INPUT_SHAPE_MISMATCH', `Input "${input.name}" is ${input.type}, the manifest says float32`, {
+        model: manifest.id,
+        dtype: input.type,
+      });
     }
     const declared = manifest.input.shape;
     const actual = input.shape;
     const fixedMismatch = actual.length !== declared.length || actual.some((d, i) => i > 0 && typeof d === 'number' && d !== declared[i]);
     if (fixedMismatch) {
-      throw new PlatformError('MODEL_INPUT_SHAPE_MISMATCH', `Input "${input.name}" has shape [${actual.join(',')}], the manifest declares [${declared.join(',')}]`, {
-        model: manifest.id,
-        actual: actual.join(','),
-        declared: declared.join(','),
-      });
+      throw new PlatformError(
+        'MODEL_INPUT_SHAPE_MISMATCH',
+        `Input "${input.name}" has shape [${actual.join(',')}], the manifest declares [${declared.join(',')}]`,
+        {
+          model: manifest.id,
+          actual: actual.join(','),
+          declared: declared.join(','),
+        },
+      );
     }
   }
   for (const output of manifest.outputs) {
@@ -91,7 +103,10 @@ class OnnxModelSession implements ModelSession {
     const feeds = { [manifest.input.name]: new ort.Tensor('float32', input, [batchSize, c, h, w]) };
     let results: ort.InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(feeds, manifest.outputs.map((o) => o.name));
+      results = await this.session.run(
+        feeds,
+        manifest.outputs.map((o) => o.name),
+      );
     } catch (cause) {
       throw new PlatformError('MODEL_INFERENCE_FAILED', `Inference failed for model "${manifest.id}"`, { model: manifest.id, batchSize }, { cause });
     }
@@ -102,7 +117,10 @@ class OnnxModelSession implements ModelSession {
         throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${spec.name}" is missing or not float32`, { model: manifest.id, output: spec.name });
       }
       if (value.dims[0] !== batchSize || value.data.length % batchSize !== 0) {
-        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${spec.name}" has dims [${value.dims.join(',')}] for a batch of ${batchSize}`, { model: manifest.id, output: spec.name });
+        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${spec.name}" has dims [${value.dims.join(',')}] for a batch of ${batchSize}`, {
+          model: manifest.id,
+          output: spec.name,
+        });
       }
       outputs[spec.name] = { data: value.data, dims: value.dims };
     }

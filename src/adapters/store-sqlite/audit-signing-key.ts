@@ -45,7 +45,9 @@ export function loadOrCreateAuditSigningKey(dataDir: string, options: { readonly
     if (created !== undefined) return created;
     // Another process created it first: fall through and read theirs.
   } else if (process.platform !== 'win32' && (existing.mode & 0o077) !== 0) {
-    throw new PlatformError('SECRET_INVALID', `${AUDIT_SIGNING_KEY_FILE} is readable by group or others; make it owner-only (chmod 600)`, { mode: (existing.mode & 0o777).toString(8) });
+    throw new PlatformError('SECRET_INVALID', `${AUDIT_SIGNING_KEY_FILE} is readable by group or others; make it owner-only (chmod 600)`, {
+      mode: (existing.mode & 0o777).toString(8),
+    });
   }
   return readKeyFile(file);
 }
@@ -57,7 +59,9 @@ class Ed25519AuditSigningKey implements AuditSigningKey {
 
   constructor(privateKey: KeyObject) {
     if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
-      throw new PlatformError('SECRET_INVALID', 'The audit signing key must be an Ed25519 private key', { keyType: privateKey.asymmetricKeyType ?? privateKey.type });
+      throw new PlatformError('SECRET_INVALID', 'The audit signing key must be an Ed25519 private key', {
+        keyType: privateKey.asymmetricKeyType ?? privateKey.type,
+      });
     }
     this.#privateKey = privateKey;
     this.#publicKey = createPublicKey(privateKey);

@@ -50,11 +50,9 @@ describe('openSqliteDatabase', () => {
       { version: 1, name: 'audit_log' },
       { version: 2, name: 'notes' },
     ]);
-    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_tree_heads', 'notes') ORDER BY name").pluck().all()).toEqual([
-      'audit_entries',
-      'audit_tree_heads',
-      'notes',
-    ]);
+    expect(
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_tree_heads', 'notes') ORDER BY name").pluck().all(),
+    ).toEqual(['audit_entries', 'audit_tree_heads', 'notes']);
     db.close();
   });
 
@@ -82,7 +80,17 @@ describe('openSqliteDatabase', () => {
   });
 
   it('refuses a migration list that is not numbered 1, 2, 3, …', () => {
-    expect(failure(() => openSqliteDatabase({ dataDir: tempDir(), migrations: [{ ...extra, version: 1 }, { ...extra, version: 3 }] })).code).toBe('STORE_MIGRATION_FAILED');
+    expect(
+      failure(() =>
+        openSqliteDatabase({
+          dataDir: tempDir(),
+          migrations: [
+            { ...extra, version: 1 },
+            { ...extra, version: 3 },
+          ],
+        }),
+      ).code,
+    ).toBe('STORE_MIGRATION_FAILED');
   });
 
   it('wraps a file that cannot be opened as STORE_OPEN_FAILED, without the path in details', () => {

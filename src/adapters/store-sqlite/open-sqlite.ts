@@ -73,7 +73,10 @@ export function migrateSqliteDatabase(db: SqliteDatabase, migrations: readonly S
   const appliedStatement = db.prepare<[number], { name: string }>('SELECT name FROM schema_migrations WHERE version = ?');
   const newest = db.prepare<[], { version: number | null }>('SELECT max(version) AS version FROM schema_migrations').get()?.version ?? 0;
   if (newest > migrations.length) {
-    throw new PlatformError('STORE_MIGRATION_FAILED', 'The database schema is newer than this build of Vigil', { databaseVersion: newest, knownVersion: migrations.length });
+    throw new PlatformError('STORE_MIGRATION_FAILED', 'The database schema is newer than this build of Vigil', {
+      databaseVersion: newest,
+      knownVersion: migrations.length,
+    });
   }
   const record = db.prepare<[number, string]>("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
 
@@ -85,7 +88,10 @@ export function migrateSqliteDatabase(db: SqliteDatabase, migrations: readonly S
       const applied = appliedStatement.get(migration.version);
       if (applied !== undefined) {
         if (applied.name !== migration.name) {
-          throw new PlatformError('STORE_MIGRATION_FAILED', 'The database ran a different migration under this version number', { ...details, appliedName: applied.name });
+          throw new PlatformError('STORE_MIGRATION_FAILED', 'The database ran a different migration under this version number', {
+            ...details,
+            appliedName: applied.name,
+          });
         }
         return;
       }

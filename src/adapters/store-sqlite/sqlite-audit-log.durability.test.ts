@@ -54,28 +54,31 @@ async function appendUntilKilled(dataDir: string, killAfter: number): Promise<Ma
 }
 
 describe('SqliteAuditLog durability', () => {
-  it.each([{ killAfter: 150 }, { killAfter: 401 }])('keeps every acknowledged entry when the writer is SIGKILLed after $killAfter receipts', async ({ killAfter }) => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'vigil-audit-kill-'));
-    dirs.push(dataDir);
-    const acknowledged = await appendUntilKilled(dataDir, killAfter);
-    expect(acknowledged.size).toBeGreaterThanOrEqual(killAfter);
+  it.each([{ killAfter: 150 }, { killAfter: 401 }])(
+    'keeps every acknowledged entry when the writer is SIGKILLed after $killAfter receipts',
+    async ({ killAfter }) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'vigil-audit-kill-'));
+      dirs.push(dataDir);
+      const acknowledged = await appendUntilKilled(dataDir, killAfter);
+      expect(acknowledged.size).toBeGreaterThanOrEqual(killAfter);
 
-    const log = SqliteAuditLog.open({ dataDir, clock: createSteppingClock() });
-    const verification = log.verify();
-    expect(verification).toMatchObject({ ok: true });
-    const lastAcknowledged = Math.max(...acknowledged.keys());
-    expect(log.size()).toBeGreaterThanOrEqual(lastAcknowledged + 1);
-    for (const index of acknowledged.keys()) {
-      expect(log.get(`a-${index}`)?.event).toEqual({ type: 'error', code: 'DURABILITY_TEST', stage: `append-${index}` });
-    }
-    // Each receipt's root is the signed root at its size.
-    const db = openSqliteDatabase({ dataDir });
-    const rootAt = db.prepare<[number], Buffer>('SELECT root_hash FROM audit_tree_heads WHERE tree_size = ?').pluck();
-    for (const [index, rootHash] of acknowledged) expect(rootAt.get(index + 1)?.toString('hex')).toBe(rootHash);
-    db.close();
-    // And the log carries on from where the killed writer stopped.
-    expect(log.append({ type: 'config_loaded', configHash: 'after-kill', vigilVersion: '0.1.0' }).index).toBe(log.size() - 1);
-    expect(log.verify()).toMatchObject({ ok: true });
-    log.close();
-  });
+      const log = SqliteAuditLog.open({ dataDir, clock: createSteppingClock() });
+      const verification = log.verify();
+      expect(verification).toMatchObject({ ok: true });
+      const lastAcknowledged = Math.max(...acknowledged.keys());
+      expect(log.size()).toBeGreaterThanOrEqual(lastAcknowledged + 1);
+      for (const index of acknowledged.keys()) {
+        expect(log.get(`a-${index}`)?.event).toEqual({ type: 'error', code: 'DURABILITY_TEST', stage: `append-${index}` });
+      }
+      // Each receipt's root is the signed root at its size.
+      const db = openSqliteDatabase({ dataDir });
+      const rootAt = db.prepare<[number], Buffer>('SELECT root_hash FROM audit_tree_heads WHERE tree_size = ?').pluck();
+      for (const [index, rootHash] of acknowledged) expect(rootAt.get(index + 1)?.toString('hex')).toBe(rootHash);
+      db.close();
+      // And the log carries on from where the killed writer stopped.
+      expect(log.append({ type: 'config_loaded', configHash: 'after-kill', vigilVersion: '0.1.0' }).index).toBe(log.size() - 1);
+      expect(log.verify()).toMatchObject({ ok: true });
+      log.close();
+    },
+  );
 });

@@ -62,7 +62,12 @@ function errorOf(run: () => unknown): { code: ErrorCode; details: unknown } | un
 function tamper(dir: string, edit: (db: Database.Database) => void): void {
   const db = new Database(join(dir, DEFAULT_SQLITE_FILE_NAME));
   try {
-    for (const trigger of ['audit_entries_append_only_update', 'audit_entries_append_only_delete', 'audit_tree_heads_append_only_update', 'audit_tree_heads_append_only_delete']) {
+    for (const trigger of [
+      'audit_entries_append_only_update',
+      'audit_entries_append_only_delete',
+      'audit_tree_heads_append_only_update',
+      'audit_tree_heads_append_only_delete',
+    ]) {
       db.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
     }
     edit(db);
@@ -107,9 +112,17 @@ describe('SqliteAuditLog', () => {
     const receipts = fill(log, 5);
     log.close();
     const db = new Database(join(dir, DEFAULT_SQLITE_FILE_NAME), { readonly: true });
-    const rows = db.prepare<[], { idx: number; audit_id: string; type: string; leaf_hash: Buffer }>('SELECT idx, audit_id, type, leaf_hash FROM audit_entries ORDER BY idx').all();
-    expect(rows.map((r) => [r.idx, r.audit_id, r.type, r.leaf_hash.toString('hex')])).toEqual(receipts.map((r, i) => [i, r.auditId, eventAt(i).type, r.leafHash]));
-    const heads = db.prepare<[], { tree_size: number; root_hash: Buffer; signature: Buffer }>('SELECT tree_size, root_hash, signature FROM audit_tree_heads ORDER BY tree_size').all();
+    const rows = db
+      .prepare<[], { idx: number; audit_id: string; type: string; leaf_hash: Buffer }>('SELECT idx, audit_id, type, leaf_hash FROM audit_entries ORDER BY idx')
+      .all();
+    expect(rows.map((r) => [r.idx, r.audit_id, r.type, r.leaf_hash.toString('hex')])).toEqual(
+      receipts.map((r, i) => [i, r.auditId, eventAt(i).type, r.leafHash]),
+    );
+    const heads = db
+      .prepare<[], { tree_size: number; root_hash: Buffer; signature: Buffer }>(
+        'SELECT tree_size, root_hash, signature FROM audit_tree_heads ORDER BY tree_size',
+      )
+      .all();
     expect(heads.map((h) => [h.tree_size, h.root_hash.toString('hex'), h.signature.length])).toEqual(receipts.map((r) => [r.treeSize, r.rootHash, 64]));
     db.close();
     expect(statSync(join(dir, AUDIT_SIGNING_KEY_FILE)).mode & 0o777).toBe(0o600);
@@ -228,7 +241,7 @@ describe('SqliteAuditLog', () => {
         (db) => db.prepare("UPDATE audit_entries SET type = 'decision' WHERE idx = 11").run(),
         (db) => db.prepare("UPDATE audit_entries SET time = '2020-01-01T00:00:00.000Z' WHERE idx = 11").run(),
         (db) => db.prepare("UPDATE audit_entries SET body = replace(body, ',', ', ') WHERE idx = 11").run(),
-        (db) => db.prepare("UPDATE audit_entries SET body = substr(body, 2) WHERE idx = 11").run(),
+        (db) => db.prepare('UPDATE audit_entries SET body = substr(body, 2) WHERE idx = 11').run(),
         (db) => db.prepare("UPDATE audit_entries SET audit_id = 'a-x' WHERE idx = 11").run(),
       ];
       edits.forEach((edit, i) => {
@@ -341,7 +354,11 @@ describe('SqliteAuditLog', () => {
           Buffer.from(hashAuditEntry(sha256, entry)),
         );
         const leaves = db.prepare<[], Buffer>('SELECT leaf_hash FROM audit_entries ORDER BY idx').pluck().all();
-        db.prepare('INSERT INTO audit_tree_heads (tree_size, root_hash, time, signature) VALUES (7, ?, ?, ?)').run(Buffer.from(merkleTreeHash(sha256, leaves)), entry.time, Buffer.alloc(64));
+        db.prepare('INSERT INTO audit_tree_heads (tree_size, root_hash, time, signature) VALUES (7, ?, ?, ?)').run(
+          Buffer.from(merkleTreeHash(sha256, leaves)),
+          entry.time,
+          Buffer.alloc(64),
+        );
       });
       expect(verifyAgain(dir)).toMatchObject({ ok: false, firstBadIndex: 6, reason: 'tree_head_signature_invalid' });
     });
@@ -408,7 +425,11 @@ describe('SqliteAuditLog', () => {
     });
 
     it.each([
-      { name: 'a forged signature', edit: (db: Database.Database) => forgeSignature(db, 4_000), expected: { firstBadIndex: 3_999, reason: 'tree_head_signature_invalid' } },
+      {
+        name: 'a forged signature',
+        edit: (db: Database.Database) => forgeSignature(db, 4_000),
+        expected: { firstBadIndex: 3_999, reason: 'tree_head_signature_invalid' },
+      },
       {
         name: 'a root mismatch before a forged signature',
         edit: (db: Database.Database) => {

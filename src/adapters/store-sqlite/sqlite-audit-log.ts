@@ -94,21 +94,29 @@ export class SqliteAuditLog implements AuditLog {
       this.#insertEntry = db.prepare<[number, string, string, string, string, Buffer]>(
         'INSERT INTO audit_entries (idx, audit_id, time, type, body, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)',
       );
-      this.#insertHead = db.prepare<[number, Buffer, string, Buffer]>('INSERT INTO audit_tree_heads (tree_size, root_hash, time, signature) VALUES (?, ?, ?, ?)');
+      this.#insertHead = db.prepare<[number, Buffer, string, Buffer]>(
+        'INSERT INTO audit_tree_heads (tree_size, root_hash, time, signature) VALUES (?, ?, ?, ?)',
+      );
       this.#storeEnds = db.prepare<[], { entries: number; heads: number }>(
         'SELECT coalesce((SELECT max(idx) FROM audit_entries) + 1, 0) AS entries, coalesce((SELECT max(tree_size) FROM audit_tree_heads), 0) AS heads',
       );
-      this.#leafHashesFrom = db.prepare<[number, number, number], [number, Buffer]>('SELECT idx, leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?').raw();
+      this.#leafHashesFrom = db
+        .prepare<[number, number, number], [number, Buffer]>('SELECT idx, leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?')
+        .raw();
       this.#entryById = db.prepare<[string], { idx: number; body: string }>('SELECT idx, body FROM audit_entries WHERE audit_id = ?');
       this.#entryPage = db
         .prepare<[number, number], [number, string, string, string, string, Buffer]>(
           'SELECT idx, audit_id, time, type, body, leaf_hash FROM audit_entries WHERE idx >= ? ORDER BY idx LIMIT ?',
         )
         .raw();
-      this.#headPage = db.prepare<[number, number], [number, Buffer, string, Buffer]>(
-        'SELECT tree_size, root_hash, time, signature FROM audit_tree_heads WHERE tree_size >= ? ORDER BY tree_size LIMIT ?',
-      ).raw();
-      this.#latestHead = db.prepare<[], [number, Buffer, string, Buffer]>('SELECT tree_size, root_hash, time, signature FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1').raw();
+      this.#headPage = db
+        .prepare<[number, number], [number, Buffer, string, Buffer]>(
+          'SELECT tree_size, root_hash, time, signature FROM audit_tree_heads WHERE tree_size >= ? ORDER BY tree_size LIMIT ?',
+        )
+        .raw();
+      this.#latestHead = db
+        .prepare<[], [number, Buffer, string, Buffer]>('SELECT tree_size, root_hash, time, signature FROM audit_tree_heads ORDER BY tree_size DESC LIMIT 1')
+        .raw();
       // Load the contiguous prefix. A gap or a truncation does not stop the log opening, so that
       // verify() can report it; append() refuses to extend such a log.
       this.#range = new CompactRange(sha256);
@@ -229,9 +237,16 @@ export class SqliteAuditLog implements AuditLog {
       // Never hand out a proof that would not check: the stored leaf hashes must reproduce the signed
       // root, and the entry must hash to its leaf.
       const check = verifyInclusionProof(proof, sha256);
-      if (!check.ok) throw new PlatformError('AUDIT_VERIFY_FAILED', 'The stored log does not reproduce its signed tree head; run verify', { ...auditIdDetails(auditId), reason: check.reason });
+      if (!check.ok)
+        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The stored log does not reproduce its signed tree head; run verify', {
+          ...auditIdDetails(auditId),
+          reason: check.reason,
+        });
       if (!this.#key.verify(treeHeadMessage(head.treeSize, head.rootHash, head.time), head.signature)) {
-        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The latest tree head signature is invalid; run verify', { ...auditIdDetails(auditId), reason: 'tree_head_signature_invalid' });
+        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The latest tree head signature is invalid; run verify', {
+          ...auditIdDetails(auditId),
+          reason: 'tree_head_signature_invalid',
+        });
       }
       return proof;
     });
@@ -255,7 +270,9 @@ export class SqliteAuditLog implements AuditLog {
     const ends = this.#storeEnds.get() ?? { entries: 0, heads: 0 };
     if (ends.entries === this.#range.size && ends.heads === this.#range.size) return this.#range;
     const refuse = (reason: string): never => {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The stored audit log has lost entries; refusing to append until it is investigated (run verify)', { reason });
+      throw new PlatformError('STORE_WRITE_FAILED', 'The stored audit log has lost entries; refusing to append until it is investigated (run verify)', {
+        reason,
+      });
     };
     if (ends.entries < this.#range.size) refuse('log_truncated');
     const range = this.#range.clone();
@@ -383,7 +400,8 @@ function recomputeLeafHash(index: number, auditId: string, time: string, type: s
     return undefined;
   }
   if (!isEntryShaped(parsed)) return undefined;
-  if (parsed.index !== index || parsed.auditId !== auditId || auditId !== formatAuditId(index) || parsed.time !== time || parsed.event.type !== type) return undefined;
+  if (parsed.index !== index || parsed.auditId !== auditId || auditId !== formatAuditId(index) || parsed.time !== time || parsed.event.type !== type)
+    return undefined;
   try {
     // Compare text, not only hashes: a body re-serialised differently (spaces, key order) is an edit too.
     if (canonicalAuditEntry(parsed) !== body) return undefined;

@@ -9,7 +9,13 @@ function shuffledKeys(value: unknown, seed: number): unknown {
     const keys = Object.keys(value);
     const rotated = [...keys.slice(seed % Math.max(keys.length, 1)), ...keys.slice(0, seed % Math.max(keys.length, 1))].reverse();
     const out: Record<string, unknown> = {};
-    for (const key of rotated) Object.defineProperty(out, key, { value: shuffledKeys((value as Record<string, unknown>)[key], seed), enumerable: true, writable: true, configurable: true });
+    for (const key of rotated)
+      Object.defineProperty(out, key, {
+        value: shuffledKeys((value as Record<string, unknown>)[key], seed),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     return out;
   }
   return value;
@@ -40,7 +46,9 @@ describe('canonicalJson', () => {
   });
 
   it('prints numbers as ECMAScript does (JCS §3.2.2.3)', () => {
-    expect(canonicalJson([0, -0, 1.5, 1e21, 1e-7, -12, 0.1 + 0.2, Number.MAX_SAFE_INTEGER])).toBe('[0,0,1.5,1e+21,1e-7,-12,0.30000000000000004,9007199254740991]');
+    expect(canonicalJson([0, -0, 1.5, 1e21, 1e-7, -12, 0.1 + 0.2, Number.MAX_SAFE_INTEGER])).toBe(
+      '[0,0,1.5,1e+21,1e-7,-12,0.30000000000000004,9007199254740991]',
+    );
   });
 
   it('escapes strings as JSON.stringify does, including lone surrogates', () => {
@@ -48,7 +56,10 @@ describe('canonicalJson', () => {
   });
 
   it('throws on NaN and ±Infinity, naming where', () => {
-    expect(failure({ outputs: [{ probability: Number.NaN }] })).toEqual({ code: 'INTERNAL', details: { path: '$.outputs[0].probability', reason: 'non_finite_number' } });
+    expect(failure({ outputs: [{ probability: Number.NaN }] })).toEqual({
+      code: 'INTERNAL',
+      details: { path: '$.outputs[0].probability', reason: 'non_finite_number' },
+    });
     expect(failure([Infinity])).toMatchObject({ details: { path: '$[0]', reason: 'non_finite_number' } });
     expect(failure({ a: -Infinity })).toMatchObject({ details: { reason: 'non_finite_number' } });
   });

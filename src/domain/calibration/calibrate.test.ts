@@ -6,12 +6,17 @@ import { calibrateScore, interpolate, logit, sigmoid } from './calibrate.js';
 const calibrations = fc.oneof(
   fc.constant<Calibration>({ method: 'none' }),
   fc.double({ min: 0.05, max: 20, noNaN: true }).map((temperature): Calibration => ({ method: 'temperature', temperature })),
-  fc.tuple(fc.double({ min: 0.01, max: 10, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true })).map(([a, b]): Calibration => ({ method: 'platt', a, b })),
+  fc
+    .tuple(fc.double({ min: 0.01, max: 10, noNaN: true }), fc.double({ min: -5, max: 5, noNaN: true }))
+    .map(([a, b]): Calibration => ({ method: 'platt', a, b })),
   fc
     .array(fc.tuple(fc.double({ min: -20, max: 20, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 2, maxLength: 20 })
     .map((pairs): Calibration => {
       const xs = [...new Set(pairs.map(([x]) => x))].sort((a, b) => a - b);
-      const ys = pairs.map(([, y]) => y).sort((a, b) => a - b).slice(0, xs.length);
+      const ys = pairs
+        .map(([, y]) => y)
+        .sort((a, b) => a - b)
+        .slice(0, xs.length);
       while (ys.length < xs.length) ys.push(1);
       if (xs.length < 2) return { method: 'isotonic', x: [0, 1], y: [0, 1] };
       return { method: 'isotonic', x: xs, y: ys };

@@ -91,7 +91,11 @@ const outputSpec = z.strictObject({
 const calibration = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('none') }),
   /** Guo et al. 2017: p = sigmoid(logit / T). */
-  z.strictObject({ method: z.literal('temperature'), temperature: finite.refine((v) => v > 0, 'must be > 0'), fit: z.record(z.string(), z.unknown()).optional() }),
+  z.strictObject({
+    method: z.literal('temperature'),
+    temperature: finite.refine((v) => v > 0, 'must be > 0'),
+    fit: z.record(z.string(), z.unknown()).optional(),
+  }),
   /** Platt 1999: p = sigmoid(a * logit + b). */
   z.strictObject({ method: z.literal('platt'), a: finite, b: finite, fit: z.record(z.string(), z.unknown()).optional() }),
   /** Zadrozny & Elkan 2002: non-decreasing step function of the score, interpolated linearly between knots. */

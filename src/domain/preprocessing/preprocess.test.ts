@@ -30,7 +30,10 @@ describe('preprocessFrame', () => {
     const pixels = Uint16Array.from({ length: 16 }, (_, i) => i * 100);
     const attributes = { rescaleSlope: 2, rescaleIntercept: -1000, windows: [{ center: 500, width: 2000 }], voiLutFunction: 'LINEAR_EXACT' as const };
     const mono2 = preprocessFrame(buildFrame(pixels, 4, 4, attributes), manifest);
-    const mono1 = preprocessFrame(buildFrame(pixels, 4, 4, { ...attributes, photometricInterpretation: 'MONOCHROME1', originalPhotometric: 'MONOCHROME1' }), manifest);
+    const mono1 = preprocessFrame(
+      buildFrame(pixels, 4, 4, { ...attributes, photometricInterpretation: 'MONOCHROME1', originalPhotometric: 'MONOCHROME1' }),
+      manifest,
+    );
     // pixel 10: 10*100*2 - 1000 = 1000 → (1000 - 500)/2000 + 0.5 = 0.75
     expect(mono2.analysis[10]).toBeCloseTo(0.75, 6);
     expect(mono1.analysis[10]).toBeCloseTo(0.25, 6);
@@ -72,7 +75,14 @@ describe('preprocessFrame', () => {
         { op: 'normalize', mean: [0.1, 0.2, 0.3], std: [1, 1, 1] },
       ],
     };
-    const out = preprocessFrame(buildFrame(Uint16Array.from({ length: 16 }, (_, i) => i), 4, 4), colour);
+    const out = preprocessFrame(
+      buildFrame(
+        Uint16Array.from({ length: 16 }, (_, i) => i),
+        4,
+        4,
+      ),
+      colour,
+    );
     expect(out.tensor.length).toBe(48);
     expect(out.tensor[15]).toBeCloseTo(1 - 0.1, 6);
     expect(out.tensor[16 + 15]).toBeCloseTo(1 - 0.2, 6);

@@ -1,17 +1,7 @@
 import { PlatformError } from '../errors.js';
 import type { ImageFrame } from '../image/image-frame.js';
 import type { ModelManifest, PreprocessingStep } from '../model/model-manifest.js';
-import {
-  applyRange,
-  applyRescale,
-  applyWindow,
-  invert01,
-  percentiles,
-  resize,
-  toFloat,
-  toGrayscale,
-  type Raster,
-} from './pixel-ops.js';
+import { applyRange, applyRescale, applyWindow, invert01, percentiles, resize, toFloat, toGrayscale, type Raster } from './pixel-ops.js';
 
 /** BT.601 luma, used for the analysis image of a colour input when the chain keeps colour. */
 const LUMA_WEIGHTS = [0.299, 0.587, 0.114] as const;

@@ -39,7 +39,17 @@ const policy: GatePolicy = {
 };
 
 const typical: ImageFeatures = Object.fromEntries(IMAGE_FEATURE_NAMES.map((n) => [n, 0])) as Record<(typeof IMAGE_FEATURE_NAMES)[number], number>;
-const good: ImageFeatures = { ...typical, mean: 0.5, std: 0.25, p50: 0.5, p01: 0.02, p99: 0.98, dynamicRange: 0.96, laplacianVariance: 0.01, saturatedFraction: 0.01 };
+const good: ImageFeatures = {
+  ...typical,
+  mean: 0.5,
+  std: 0.25,
+  p50: 0.5,
+  p01: 0.02,
+  p99: 0.98,
+  dynamicRange: 0.96,
+  laplacianVariance: 0.01,
+  saturatedFraction: 0.01,
+};
 const frame = buildFrame(new Uint16Array(32 * 32), 32, 32, { viewPosition: 'PA' });
 
 describe('gateImage', () => {
@@ -63,7 +73,9 @@ describe('gateImage', () => {
     const verdict = gateImage({ ...png, attributes, features: good }, policy);
     expect(verdict.verdict).toBe('warn');
     expect(verdict.reasons.map((r) => r.code)).toEqual(['modality_undeclared', 'body_part_undeclared']);
-    expect(gateImage({ ...png, attributes, features: good }, { ...policy, intendedUse: { ...policy.intendedUse, whenUndeclared: 'pass' } }).verdict).toBe('pass');
+    expect(gateImage({ ...png, attributes, features: good }, { ...policy, intendedUse: { ...policy.intendedUse, whenUndeclared: 'pass' } }).verdict).toBe(
+      'pass',
+    );
   });
 
   it('rejects colour images, small images and shallow bit depths', () => {
@@ -91,14 +103,17 @@ describe('gateImage', () => {
     expect(far.reasons).toEqual([expect.objectContaining({ code: 'out_of_distribution', verdict: 'warn' })]);
   });
 
-  test.prop([fc.record({ mean: fc.double({ min: 0, max: 1, noNaN: true }), std: fc.double({ min: 0, max: 0.5, noNaN: true }), sat: fc.double({ min: 0, max: 1, noNaN: true }) })])(
-    'the verdict is the worst of its reasons',
-    ({ mean, std, sat }) => {
-      const verdict = gateImage({ ...frame, features: { ...good, mean, std, saturatedFraction: sat } }, policy);
-      const worst = verdict.reasons.some((r) => r.verdict === 'reject') ? 'reject' : verdict.reasons.length > 0 ? 'warn' : 'pass';
-      expect(verdict.verdict).toBe(worst);
-    },
-  );
+  test.prop([
+    fc.record({
+      mean: fc.double({ min: 0, max: 1, noNaN: true }),
+      std: fc.double({ min: 0, max: 0.5, noNaN: true }),
+      sat: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+  ])('the verdict is the worst of its reasons', ({ mean, std, sat }) => {
+    const verdict = gateImage({ ...frame, features: { ...good, mean, std, saturatedFraction: sat } }, policy);
+    const worst = verdict.reasons.some((r) => r.verdict === 'reject') ? 'reject' : verdict.reasons.length > 0 ? 'warn' : 'pass';
+    expect(verdict.verdict).toBe(worst);
+  });
 
   it('measures features the same way on a real array', () => {
     const pixels = Float32Array.from({ length: 64 }, (_, i) => (i % 8) / 7);

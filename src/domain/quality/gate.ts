@@ -91,7 +91,13 @@ export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 
 
   if (attributes.modality === undefined) undeclared('modality_undeclared', 'modality', use.modalities);
   else if (!use.modalities.includes(attributes.modality)) {
-    reasons.push({ code: 'modality_not_intended', verdict: 'reject', message: 'The model is not intended for this modality', measured: attributes.modality, threshold: listed(use.modalities) });
+    reasons.push({
+      code: 'modality_not_intended',
+      verdict: 'reject',
+      message: 'The model is not intended for this modality',
+      measured: attributes.modality,
+      threshold: listed(use.modalities),
+    });
   }
 
   if (attributes.bodyPartExamined === undefined) undeclared('body_part_undeclared', 'body part', use.bodyParts);
@@ -106,7 +112,13 @@ export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 
   }
 
   if (use.views.length > 0 && attributes.viewPosition !== undefined && attributes.viewPosition !== '' && !use.views.includes(attributes.viewPosition)) {
-    reasons.push({ code: 'view_not_intended', verdict: 'reject', message: 'The model is not intended for this view', measured: attributes.viewPosition, threshold: listed(use.views) });
+    reasons.push({
+      code: 'view_not_intended',
+      verdict: 'reject',
+      message: 'The model is not intended for this view',
+      measured: attributes.viewPosition,
+      threshold: listed(use.views),
+    });
   }
 
   const photometric = attributes.source === 'raster' && attributes.photometricInterpretation === 'RGB' ? 'RGB' : attributes.originalPhotometric;
@@ -131,7 +143,13 @@ export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 
     });
   }
   if (attributes.bitsStored < use.minBitsStored) {
-    reasons.push({ code: 'bit_depth_too_low', verdict: 'reject', message: 'The image has fewer bits per pixel than the model needs', measured: attributes.bitsStored, threshold: use.minBitsStored });
+    reasons.push({
+      code: 'bit_depth_too_low',
+      verdict: 'reject',
+      message: 'The image has fewer bits per pixel than the model needs',
+      measured: attributes.bitsStored,
+      threshold: use.minBitsStored,
+    });
   }
   return reasons;
 }

@@ -75,12 +75,23 @@ function checkJ2k(bytes: Uint8Array, expected: ExpectedFrame): void {
     throw mismatch('The frame is not a JPEG 2000 codestream');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [xsiz, ysiz, xosiz, yosiz, xtsiz, ytsiz, xtosiz, ytosiz] = [8, 12, 16, 20, 24, 28, 32, 36].map((offset) => view.getUint32(offset, false)) as [number, number, number, number, number, number, number, number];
+  const [xsiz, ysiz, xosiz, yosiz, xtsiz, ytsiz, xtosiz, ytosiz] = [8, 12, 16, 20, 24, 28, 32, 36].map((offset) => view.getUint32(offset, false)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const components = view.getUint16(40, false);
-  if (xsiz <= xosiz || ysiz <= yosiz || xtsiz === 0 || ytsiz === 0 || xtosiz > xosiz || ytosiz > yosiz) throw mismatch('The JPEG 2000 image header is malformed');
+  if (xsiz <= xosiz || ysiz <= yosiz || xtsiz === 0 || ytsiz === 0 || xtosiz > xosiz || ytosiz > yosiz)
+    throw mismatch('The JPEG 2000 image header is malformed');
   expectSize(xsiz - xosiz, ysiz - yosiz, components, expected);
   const tiles = Math.ceil((xsiz - xtosiz) / xtsiz) * Math.ceil((ysiz - ytosiz) / ytsiz);
-  if (tiles > MAX_J2K_TILES) throw dicomError('DICOM_LIMIT_EXCEEDED', 'The JPEG 2000 codestream has more tiles than the reader allows', { maxTiles: MAX_J2K_TILES });
+  if (tiles > MAX_J2K_TILES)
+    throw dicomError('DICOM_LIMIT_EXCEEDED', 'The JPEG 2000 codestream has more tiles than the reader allows', { maxTiles: MAX_J2K_TILES });
 }
 
 function checkRle(bytes: Uint8Array, expected: ExpectedFrame): void {

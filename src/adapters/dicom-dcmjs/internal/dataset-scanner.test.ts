@@ -39,22 +39,41 @@ describe('scanDataset', () => {
   });
 
   it('distinguishes truncation from a length that breaks its container', () => {
-    const truncated = concat([encodeDataset([el(0x00280010, 'US', [4])], EXPLICIT_LE), tagBytes(0x00091010), new TextEncoder().encode('OB'), new Uint8Array(2), u32(1000)]);
+    const truncated = concat([
+      encodeDataset([el(0x00280010, 'US', [4])], EXPLICIT_LE),
+      tagBytes(0x00091010),
+      new TextEncoder().encode('OB'),
+      new Uint8Array(2),
+      u32(1000),
+    ]);
     expect(() => scanDataset(truncated, options())).toThrow(expect.objectContaining({ code: 'DICOM_TRUNCATED' }));
-    const overflowing = encodeDataset([el(0x00081115, 'SQ', [[el(0x00080100, 'SH', 'X', { length: 40 })]]), el(0x00280010, 'US', [4]), el(0x00280011, 'OB', new Uint8Array(64))], EXPLICIT_LE);
+    const overflowing = encodeDataset(
+      [el(0x00081115, 'SQ', [[el(0x00080100, 'SH', 'X', { length: 40 })]]), el(0x00280010, 'US', [4]), el(0x00280011, 'OB', new Uint8Array(64))],
+      EXPLICIT_LE,
+    );
     expect(() => scanDataset(overflowing, options())).toThrow(expect.objectContaining({ code: 'DICOM_PARSE_FAILED' }));
   });
 
   it('bounds nesting and fragment count', () => {
     expect(() => scanDataset(nestedSequences(9, true), options())).toThrow(expect.objectContaining({ code: 'DICOM_LIMIT_EXCEEDED' }));
     expect(scanDataset(nestedSequences(8, false), options()).size).toBe(1);
-    const many = encodeDataset([el(0x7fe00010, 'OB', fragmentsValue(Array.from({ length: 16 }, () => new Uint8Array(2))), { undefinedLength: true })], EXPLICIT_LE);
+    const many = encodeDataset(
+      [el(0x7fe00010, 'OB', fragmentsValue(Array.from({ length: 16 }, () => new Uint8Array(2))), { undefinedLength: true })],
+      EXPLICIT_LE,
+    );
     expect(() => scanDataset(many, options())).toThrow(expect.objectContaining({ code: 'DICOM_LIMIT_EXCEEDED' }));
   });
 
   it('reads an undefined-length UN value as an implicit little endian sequence (PS3.5 6.2.2)', () => {
     const items = encodeDataset([el(0x00081115, 'SQ', [[el(0x00080100, 'SH', 'AB')]], { undefinedLength: true })], IMPLICIT_LE).subarray(8);
-    const bytes = concat([tagBytes(0x00091010), new TextEncoder().encode('UN'), new Uint8Array(2), u32(0xffffffff), items, encodeDataset([el(0x00280010, 'US', [4])], EXPLICIT_LE)]);
+    const bytes = concat([
+      tagBytes(0x00091010),
+      new TextEncoder().encode('UN'),
+      new Uint8Array(2),
+      u32(0xffffffff),
+      items,
+      encodeDataset([el(0x00280010, 'US', [4])], EXPLICIT_LE),
+    ]);
     expect([...scanDataset(bytes, options()).keys()]).toEqual([0x00091010, 0x00280010]);
   });
 });

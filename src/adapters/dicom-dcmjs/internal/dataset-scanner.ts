@@ -113,7 +113,14 @@ class DatasetScanner {
    * Scans elements from `start` up to `limit`. Inside an undefined-length item (`inUndefinedItem`), stops at
    * the Item Delimitation Item and returns the offset after it. Records into `into` when given.
    */
-  #scanElements(start: number, limit: number, syntax: ElementSyntax, depth: number, into: Map<number, ScannedElement> | undefined, inUndefinedItem: boolean): number {
+  #scanElements(
+    start: number,
+    limit: number,
+    syntax: ElementSyntax,
+    depth: number,
+    into: Map<number, ScannedElement> | undefined,
+    inUndefinedItem: boolean,
+  ): number {
     let pos = start;
     while (pos < limit) {
       const tag = this.#tagAt(pos, limit, syntax);
@@ -144,7 +151,13 @@ class DatasetScanner {
       if (vr !== 'SQ' && vr !== 'UN') throw dicomError('DICOM_PARSE_FAILED', 'Undefined length on an element that cannot have one');
       const itemSyntax = vr === 'UN' ? IMPLICIT_LITTLE_ENDIAN_SYNTAX : syntax;
       const sequence = this.#scanItems(tag, valueOffset, limit, true, itemSyntax, depth, record);
-      return { ...base, valueLength: sequence.valueEnd - valueOffset, undefinedLength: true, end: sequence.end, ...(sequence.items ? { items: sequence.items } : {}) };
+      return {
+        ...base,
+        valueLength: sequence.valueEnd - valueOffset,
+        undefinedLength: true,
+        end: sequence.end,
+        ...(sequence.items ? { items: sequence.items } : {}),
+      };
     }
     const end = valueOffset + length;
     if (end > limit) throw this.#endReached(limit, 'An element is longer than the data that holds it');
@@ -155,7 +168,15 @@ class DatasetScanner {
     return { ...base, valueLength: length, undefinedLength: false, end };
   }
 
-  #scanItems(tag: number, start: number, limit: number, undefinedLength: boolean, syntax: ElementSyntax, depth: number, record: boolean): { items?: ScannedDataset[]; end: number; valueEnd: number } {
+  #scanItems(
+    tag: number,
+    start: number,
+    limit: number,
+    undefinedLength: boolean,
+    syntax: ElementSyntax,
+    depth: number,
+    record: boolean,
+  ): { items?: ScannedDataset[]; end: number; valueEnd: number } {
     if (depth + 1 > this.#options.maxSequenceDepth) {
       throw dicomError('DICOM_LIMIT_EXCEEDED', 'Sequences are nested deeper than the reader allows', { maxSequenceDepth: this.#options.maxSequenceDepth });
     }
@@ -197,7 +218,8 @@ class DatasetScanner {
       const tag = this.#tagAt(pos, limit, syntax);
       const length = this.#u32(pos + 4, syntax.littleEndian);
       if (tag === SEQUENCE_DELIMITATION_TAG) return { fragments, end: pos + 8, valueEnd: pos };
-      if (tag !== ITEM_TAG || length === UNDEFINED_LENGTH) throw dicomError('DICOM_PARSE_FAILED', 'Encapsulated Pixel Data holds something other than fragments');
+      if (tag !== ITEM_TAG || length === UNDEFINED_LENGTH)
+        throw dicomError('DICOM_PARSE_FAILED', 'Encapsulated Pixel Data holds something other than fragments');
       if (pos + 8 + length > limit) throw this.#endReached(limit, 'A Pixel Data fragment is longer than the data that holds it');
       if (record) {
         if (fragments.length >= this.#options.maxFragments) {

@@ -8,7 +8,7 @@ import { basicOffsetsOf, concat, fragmentsValue } from './test-builders.js';
 function fragmentsOf(value: Uint8Array): Fragment[] {
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
   const fragments: Fragment[] = [];
-  for (let pos = 0; view.getUint32(pos, true) !== 0xe0ddfffe; ) {
+  for (let pos = 0; view.getUint32(pos, true) !== 0xe0ddfffe;) {
     const length = view.getUint32(pos + 4, true);
     fragments.push({ itemOffset: pos, valueOffset: pos + 8, length });
     pos += 8 + length;
@@ -26,7 +26,13 @@ describe('planFrames', () => {
   it('uses the Basic Offset Table when it lands on fragments', () => {
     const value = fragmentsValue(frames.flat(), basicOffsetsOf(frames));
     const plan = planFrames(value, fragmentsOf(value), 2, 'jpeg');
-    expect(plan).toEqual({ split: 'basic-offset-table', frames: [{ first: 0, count: 3 }, { first: 3, count: 3 }] });
+    expect(plan).toEqual({
+      split: 'basic-offset-table',
+      frames: [
+        { first: 0, count: 3 },
+        { first: 3, count: 3 },
+      ],
+    });
     expect(Array.from(assembleFrame(value, fragmentsOf(value), plan.frames[1] ?? { first: 0, count: 0 }))).toEqual(Array.from(concat(jpegFrame(2))));
   });
 

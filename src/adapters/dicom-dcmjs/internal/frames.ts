@@ -27,7 +27,13 @@ export interface FramePlan {
   readonly frames: readonly FrameFragments[];
 }
 
-export function planFrames(bytes: Uint8Array, fragments: readonly Fragment[], frameCount: number, encoding: PixelEncoding, extendedOffsets?: readonly number[]): FramePlan {
+export function planFrames(
+  bytes: Uint8Array,
+  fragments: readonly Fragment[],
+  frameCount: number,
+  encoding: PixelEncoding,
+  extendedOffsets?: readonly number[],
+): FramePlan {
   const [table, ...data] = fragments;
   if (table === undefined || data.length === 0) throw dicomError('DICOM_NO_PIXEL_DATA', 'Encapsulated Pixel Data has no fragments');
   if (frameCount === 1) return { split: 'single', frames: [{ first: 0, count: data.length }] };
@@ -107,7 +113,8 @@ function codestreamStart(encoding: PixelEncoding): StartTest | undefined {
       return (bytes, { valueOffset: at, length }) => length >= 2 && bytes[at] === 0xff && bytes[at + 1] === 0xd8;
     case 'jpeg2000':
     case 'htj2k':
-      return (bytes, { valueOffset: at, length }) => length >= 4 && bytes[at] === 0xff && bytes[at + 1] === 0x4f && bytes[at + 2] === 0xff && bytes[at + 3] === 0x51;
+      return (bytes, { valueOffset: at, length }) =>
+        length >= 4 && bytes[at] === 0xff && bytes[at + 1] === 0x4f && bytes[at + 2] === 0xff && bytes[at + 3] === 0x51;
     case 'native':
     case 'encapsulated-native':
     case 'rle':

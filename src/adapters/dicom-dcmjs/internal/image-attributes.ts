@@ -249,7 +249,14 @@ function readPalette(bytes: Uint8Array, top: ScannedDataset, signedIndex: boolea
   });
   const [red, green, blue] = channels;
   if (red === undefined || green === undefined || blue === undefined) throw invalid('Palette colour lookup table is missing');
-  if (green.entries !== red.entries || blue.entries !== red.entries || green.bits !== red.bits || blue.bits !== red.bits || green.firstMapped !== red.firstMapped || blue.firstMapped !== red.firstMapped) {
+  if (
+    green.entries !== red.entries ||
+    blue.entries !== red.entries ||
+    green.bits !== red.bits ||
+    blue.bits !== red.bits ||
+    green.firstMapped !== red.firstMapped ||
+    blue.firstMapped !== red.firstMapped
+  ) {
     throw invalid('Palette colour lookup tables disagree');
   }
   return { firstMapped: red.firstMapped, bits: red.bits, red: red.table, green: green.table, blue: blue.table };

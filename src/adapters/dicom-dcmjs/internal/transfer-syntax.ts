@@ -19,7 +19,13 @@ export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 export const EXPLICIT_VR_BIG_ENDIAN = '1.2.840.10008.1.2.2';
 
-const native = (explicitVR: boolean, littleEndian: boolean, deflated = false): TransferSyntax => ({ explicitVR, littleEndian, deflated, encoding: 'native', lossy: false });
+const native = (explicitVR: boolean, littleEndian: boolean, deflated = false): TransferSyntax => ({
+  explicitVR,
+  littleEndian,
+  deflated,
+  encoding: 'native',
+  lossy: false,
+});
 const encapsulated = (encoding: PixelEncoding, lossy: boolean): TransferSyntax => ({ explicitVR: true, littleEndian: true, deflated: false, encoding, lossy });
 
 const SYNTAXES: ReadonlyMap<string, TransferSyntax> = new Map<string, TransferSyntax>([

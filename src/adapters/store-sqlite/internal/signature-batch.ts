@@ -188,7 +188,10 @@ class HybridSignatureBatch implements SignatureBatch {
     this.#batch = [];
     running.worker.postMessage({ ids: batch.map((b) => b.id), messages: batch.map((b) => b.message), signatures: batch.map((b) => b.signature) });
     running.batchesSent++;
-    this.#waitFor(running, () => running.batchesSent - Atomics.load(running.flags, BATCHES_DONE) <= MAX_BATCHES_IN_FLIGHT || Atomics.load(running.flags, STATUS) !== RUNNING);
+    this.#waitFor(
+      running,
+      () => running.batchesSent - Atomics.load(running.flags, BATCHES_DONE) <= MAX_BATCHES_IN_FLIGHT || Atomics.load(running.flags, STATUS) !== RUNNING,
+    );
   }
 
   /** Blocks until `done()` or the deadline; false on timeout. Woken by the worker's notify, polled every 100 ms regardless. */

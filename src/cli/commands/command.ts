@@ -1,0 +1,46 @@
+import { parseArgs } from 'node:util';
+import { PlatformError } from '../../domain/errors.js';
+import type { VigilServices } from '../../workflows/vigil-services.js';
+
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** True when stderr is a terminal: only then is a progress line drawn. */
+  readonly interactive: boolean;
+}
+
+export interface CommandContext {
+  readonly io: CliIo;
+  /** Opens the services on first call (commands that need none never open the store). */
+  readonly services: () => VigilServices;
+}
+
+export interface Command {
+  /** One line for `vigil help`, including the arguments. */
+  readonly usage: string;
+  run(args: readonly string[], context: CommandContext): Promise<number>;
+}
+
+export function usageError(message: string, usage: string): PlatformError {
+  return new PlatformError('CLI_USAGE', `${message}\n\nUsage: vigil ${usage}`);
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+/** node:util parseArgs with usage errors as CLI_USAGE. */
+export function parseCommandArgs(
+  args: readonly string[],
+  options: OptionSpec,
+  usage: string,
+): ReturnType<typeof parseArgs<{ args: string[]; options: OptionSpec; allowPositionals: true; strict: true }>> {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (cause) {
+    throw usageError((cause as Error).message, usage);
+  }
+}
+
+/** A string option's value, or undefined when absent or empty. */
+export function stringOption(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}

@@ -1,0 +1,45 @@
+import { EXIT_OK } from '../exit-codes.js';
+import { parseCommandArgs, usageError, type Command } from './command.js';
+
+const USAGE = 'model inspect <DIR> [--json]';
+
+export const modelCommand: Command = {
+  usage: `${USAGE}\n      show a model bundle's manifest and intended use, and verify the model file's hash`,
+  async run(args, { io, services }) {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, USAGE);
+    if (sub !== 'inspect' || positionals.length !== 1) throw usageError('model needs "inspect <DIR>"', USAGE);
+    const { manifest, modelBytes } = await services().inspectModel(positionals[0] as string);
+    if (values.json === true) {
+      io.stdout(JSON.stringify({ hashVerified: true, modelBytes, manifest }) + '\n');
+      return EXIT_OK;
+    }
+    const use = manifest.intendedUse;
+    const policies = Object.entries(manifest.decisionPolicy).map(
+      ([label, p]) =>
+        `  ${label}: positive at p ≥ ${p.threshold.toFixed(3)}, refer inside [${p.abstainBand.low.toFixed(3)}, ${p.abstainBand.high.toFixed(3)}], cost FN:FP = ${p.costFalseNegative}:${p.costFalsePositive} at prevalence ${p.prevalence.toFixed(3)}; gate warning → ${p.onGateWarn}`,
+    );
+    io.stdout(
+      [
+        `${manifest.name} (${manifest.id} ${manifest.version})`,
+        `model file ${manifest.model.file}: ${modelBytes} bytes, sha256 ${manifest.model.sha256} (verified)`,
+        ``,
+        `Intended use: ${use.summary}`,
+        `  modalities ${use.modalities.join(', ')}; body parts ${use.bodyParts.join(', ')}; views ${use.views.length > 0 ? use.views.join(', ') : 'any'}`,
+        `  population: ${use.population}`,
+        `  photometric ${use.photometricInterpretations.join(', ')}; at least ${use.minColumns}×${use.minRows} px, ${use.minBitsStored} bits`,
+        `Not for:`,
+        ...use.notFor.map((x) => `  - ${x}`),
+        ``,
+        `Input ${manifest.input.name}: ${manifest.input.dtype} [${manifest.input.shape.join(', ')}] ${manifest.input.layout}, channels ${manifest.input.channels.join(', ')}`,
+        `Preprocessing: ${manifest.preprocessing.map((s) => s.op).join(' → ')}`,
+        `Findings: ${manifest.outputs.flatMap((o) => o.findings.map((f) => f.label)).join(', ')}`,
+        `Calibration: ${manifest.calibration.method}`,
+        `Decision policy:`,
+        ...policies,
+        `Training data: ${manifest.trainingData.dataset} (${manifest.trainingData.licence}), sha256 ${manifest.trainingData.sha256}`,
+      ].join('\n') + '\n',
+    );
+    return EXIT_OK;
+  },
+};

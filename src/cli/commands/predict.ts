@@ -1,0 +1,47 @@
+import type { RasterDeclaration } from '../../domain/image/image-frame.js';
+import type { PredictOptions } from '../../workflows/vigil-services.js';
+import { EXIT_OK, EXIT_SOME_INPUTS_FAILED } from '../exit-codes.js';
+import { formatResult } from '../format-result.js';
+import { createProgressLine } from '../progress-line.js';
+import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+
+const USAGE = 'predict <paths...> [--model DIR] [--json] [--modality CR --body-part CHEST --view PA]';
+
+export const predictCommand: Command = {
+  usage: `${USAGE}\n      judge DICOM, PNG and JPEG files (folders are walked); the flags declare what PNG/JPEG inputs are`,
+  async run(args, { io, services }) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      { model: { type: 'string' }, json: { type: 'boolean' }, modality: { type: 'string' }, 'body-part': { type: 'string' }, view: { type: 'string' } },
+      USAGE,
+    );
+    if (positionals.length === 0) throw usageError('predict needs at least one file or folder', USAGE);
+    const json = values.json === true;
+    const modality = stringOption(values.modality);
+    const bodyPart = stringOption(values['body-part']);
+    const view = stringOption(values.view);
+    const model = stringOption(values.model);
+    const declared: RasterDeclaration = {
+      ...(modality === undefined ? {} : { modality }),
+      ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
+      ...(view === undefined ? {} : { viewPosition: view }),
+    };
+    const options: PredictOptions = {
+      ...(model === undefined ? {} : { modelDir: model }),
+      ...(Object.keys(declared).length === 0 ? {} : { declared }),
+    };
+    const progress = io.interactive ? createProgressLine(io.stderr) : undefined;
+    const counts = await services().predict(
+      positionals,
+      options,
+      (result) => {
+        progress?.clear();
+        io.stdout(json ? JSON.stringify(result) + '\n' : formatResult(result) + '\n');
+      },
+      progress === undefined ? undefined : (p) => progress.update(p.filesDone, p.filesTotal),
+    );
+    progress?.clear();
+    if (!json) io.stderr(`${counts.decided} decided, ${counts.rejected} rejected by the gate, ${counts.errors} failed\n`);
+    return counts.errors > 0 ? EXIT_SOME_INPUTS_FAILED : EXIT_OK;
+  },
+};
