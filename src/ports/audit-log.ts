@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditEvent } from '../domain/audit/audit-event.js';
+import type { InclusionProofClaim } from '../domain/audit/verify-inclusion-proof.js';
 
 export interface AuditReceipt {
   readonly auditId: string;
@@ -32,17 +33,10 @@ export type AuditVerification =
       readonly reason: 'leaf_hash_mismatch' | 'tree_head_mismatch' | 'tree_head_signature_invalid' | 'missing_entry' | 'unsigned_entry';
     };
 
-export interface InclusionProof {
-  readonly auditId: string;
-  readonly leafIndex: number;
-  readonly treeSize: number;
-  readonly leafHash: string;
-  /** RFC 6962 §2.1.1 audit path, hex, from the leaf's sibling upwards. */
-  readonly auditPath: readonly string[];
-  readonly rootHash: string;
+/** An inclusion proof (the claim `verifyInclusionProof` checks) with the signed tree head it leads to. */
+export interface InclusionProof extends InclusionProofClaim {
   /** Signed tree head for `treeSize`. */
   readonly treeHead: SignedTreeHead;
-  readonly entry: AuditEntry;
 }
 
 export interface SignedTreeHead {

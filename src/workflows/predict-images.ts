@@ -203,23 +203,28 @@ function auditedReasons(gate: GateVerdict): { code: string; verdict: GateVerdict
 }
 
 function recordRejection(deps: PredictDependencies, pending: Pending): PredictResult {
+  return recordOutcome(deps, pending, 'rejected', []);
+}
+
+/** Appends the outcome to the audit log (durably) and only then builds the result that reports it. */
+function recordOutcome(deps: PredictDependencies, pending: Pending, status: 'decided' | 'rejected', outputs: readonly FindingOutput[]): PredictResult {
   const receipt = deps.audit.append({
     type: 'decision',
-    status: 'rejected',
+    status,
     studyKey: pending.studyKey,
     pixelSha256: pending.pixelSha256,
     frameIndex: pending.frameIndex ?? 0,
     model: deps.bundle.identity,
     configHash: deps.configHash,
     gate: { verdict: pending.gate.verdict, reasons: auditedReasons(pending.gate) },
-    outputs: [],
+    outputs,
   });
   return {
     input: { file: pending.file.path, frame: pending.frameIndex },
     studyKey: pending.studyKey,
-    status: 'rejected',
+    status,
     quality: qualityOf(pending.gate),
-    outputs: [],
+    outputs,
     model: deps.bundle.identity,
     auditId: receipt.auditId,
   };
@@ -255,26 +260,7 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
         findings.push({ finding: finding.label, probability, decision });
       }
     }
-    const receipt = deps.audit.append({
-      type: 'decision',
-      status: 'decided',
-      studyKey: pending.studyKey,
-      pixelSha256: pending.pixelSha256,
-      frameIndex: pending.frameIndex ?? 0,
-      model: deps.bundle.identity,
-      configHash: deps.configHash,
-      gate: { verdict: pending.gate.verdict, reasons: auditedReasons(pending.gate) },
-      outputs: findings,
-    });
-    pending.slot.result = {
-      input: { file: pending.file.path, frame: pending.frameIndex },
-      studyKey: pending.studyKey,
-      status: 'decided',
-      quality: qualityOf(pending.gate),
-      outputs: findings,
-      model: deps.bundle.identity,
-      auditId: receipt.auditId,
-    };
+    pending.slot.result = recordOutcome(deps, pending, 'decided', findings);
   });
 }
 

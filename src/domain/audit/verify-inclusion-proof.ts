@@ -12,6 +12,7 @@ export interface InclusionProofClaim {
   readonly leafIndex: number;
   readonly treeSize: number;
   readonly leafHash: string;
+  /** RFC 6962 §2.1.1 audit path, hex, from the leaf's sibling upwards. */
   readonly auditPath: readonly string[];
   readonly rootHash: string;
   readonly treeHead: { readonly treeSize: number; readonly rootHash: string };
