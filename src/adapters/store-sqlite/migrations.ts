@@ -47,4 +47,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_tree_heads is append-only'); END;
     `,
   },
+  {
+    version: 2,
+    name: 'job_queue',
+    // The durable job queue (ports/job-queue.ts). Times are epoch milliseconds so that "due" is an
+    // integer comparison the index serves. `dedupe_key` makes enqueueing idempotent.
+    sql: `
+      CREATE TABLE jobs (
+        id                 INTEGER PRIMARY KEY,
+        kind               TEXT NOT NULL,
+        dedupe_key         TEXT NOT NULL UNIQUE,
+        payload            TEXT NOT NULL,
+        state              TEXT NOT NULL CHECK (state IN ('ready', 'leased', 'done', 'dead')),
+        attempts           INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        max_attempts       INTEGER NOT NULL CHECK (max_attempts >= 1),
+        run_at_ms          INTEGER NOT NULL,
+        lease_until_ms     INTEGER,
+        lease_token        TEXT,
+        last_error_code    TEXT,
+        last_error_message TEXT,
+        created_at_ms      INTEGER NOT NULL,
+        updated_at_ms      INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX jobs_ready_due ON jobs (state, run_at_ms, id) WHERE state = 'ready';
+      CREATE INDEX jobs_leased_due ON jobs (state, lease_until_ms, id) WHERE state = 'leased';
+      CREATE INDEX jobs_dead ON jobs (updated_at_ms) WHERE state = 'dead';
+    `,
+  },
 ];

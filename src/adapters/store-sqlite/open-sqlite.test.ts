@@ -26,7 +26,10 @@ function failure(run: () => unknown): { code: string; details: unknown } {
   throw new Error('expected a PlatformError');
 }
 
-const extra: SqliteMigration = { version: 2, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;' };
+const known = SQLITE_MIGRATIONS.length;
+const next = known + 1;
+const applied = SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name }));
+const extra: SqliteMigration = { version: next, name: 'notes', sql: 'CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL) STRICT;' };
 
 describe('openSqliteDatabase', () => {
   it('sets WAL, synchronous=FULL, foreign keys and a busy timeout', () => {
@@ -41,15 +44,13 @@ describe('openSqliteDatabase', () => {
   it('runs each migration once and records it', () => {
     const dir = tempDir();
     let db = openSqliteDatabase({ dataDir: dir });
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'audit_log' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual(applied);
+    expect(applied[0]).toEqual({ version: 1, name: 'audit_log' });
     db.close();
     db = openSqliteDatabase({ dataDir: dir, migrations: [...SQLITE_MIGRATIONS, extra] });
     db.close();
     db = openSqliteDatabase({ dataDir: dir, migrations: [...SQLITE_MIGRATIONS, extra] });
-    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([
-      { version: 1, name: 'audit_log' },
-      { version: 2, name: 'notes' },
-    ]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all()).toEqual([...applied, { version: next, name: 'notes' }]);
     expect(
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_tree_heads', 'notes') ORDER BY name").pluck().all(),
     ).toEqual(['audit_entries', 'audit_tree_heads', 'notes']);
@@ -58,24 +59,27 @@ describe('openSqliteDatabase', () => {
 
   it('rolls a failing migration back whole and reports STORE_MIGRATION_FAILED', () => {
     const dir = tempDir();
-    const broken: SqliteMigration = { version: 2, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); CREATE TABLE nope (;' };
+    const broken: SqliteMigration = { version: next, name: 'broken', sql: 'CREATE TABLE half (x INTEGER); CREATE TABLE nope (;' };
     expect(failure(() => openSqliteDatabase({ dataDir: dir, migrations: [...SQLITE_MIGRATIONS, broken] }))).toEqual({
       code: 'STORE_MIGRATION_FAILED',
-      details: { version: 2, name: 'broken' },
+      details: { version: next, name: 'broken' },
     });
     const db = openSqliteDatabase({ dataDir: dir });
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'half'").pluck().get()).toBe(0);
-    expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(1);
+    expect(db.prepare('SELECT max(version) FROM schema_migrations').pluck().get()).toBe(known);
     db.close();
   });
 
   it('refuses a database migrated by a newer build, or by a different migration under the same number', () => {
     const dir = tempDir();
     openSqliteDatabase({ dataDir: dir, migrations: [...SQLITE_MIGRATIONS, extra] }).close();
-    expect(failure(() => openSqliteDatabase({ dataDir: dir }))).toEqual({ code: 'STORE_MIGRATION_FAILED', details: { databaseVersion: 2, knownVersion: 1 } });
+    expect(failure(() => openSqliteDatabase({ dataDir: dir }))).toEqual({
+      code: 'STORE_MIGRATION_FAILED',
+      details: { databaseVersion: next, knownVersion: known },
+    });
     expect(failure(() => openSqliteDatabase({ dataDir: dir, migrations: [...SQLITE_MIGRATIONS, { ...extra, name: 'other' }] }))).toMatchObject({
       code: 'STORE_MIGRATION_FAILED',
-      details: { version: 2, name: 'other', appliedName: 'notes' },
+      details: { version: next, name: 'other', appliedName: 'notes' },
     });
   });
 
