@@ -56,17 +56,17 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
   const openAudit = (): AuditLog => {
     if (audit === undefined) {
       audit = SqliteAuditLog.open({ dataDir: config.dataDir, clock: systemClock });
-      logger.info({ configHash, treeSize: audit.size() }, 'audit log opened');
+      logger.info({ configHash }, 'audit log opened');
     }
     return audit;
   };
   // The configuration that decisions are made under is recorded once per process, before the first
   // decision; read-only commands (verify, prove) leave the log as it is.
   let configRecorded = false;
-  const openAuditForDecisions = (): AuditLog => {
+  const openAuditForDecisions = async (): Promise<AuditLog> => {
     const log = openAudit();
     if (!configRecorded) {
-      log.append({ type: 'config_loaded', configHash, vigilVersion: VIGIL_VERSION });
+      await log.append({ type: 'config_loaded', configHash, vigilVersion: VIGIL_VERSION });
       configRecorded = true;
     }
     return log;
@@ -83,7 +83,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
 
   return {
     async predict(paths, options, emit, onProgress) {
-      const auditLog = openAuditForDecisions();
+      const auditLog = await openAuditForDecisions();
       const { bundle, session } = await model(options.modelDir ?? config.modelDir);
       pseudonymizer ??= loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')).then((s) => new HmacPseudonymizer(s));
       return predictImages(
@@ -107,12 +107,12 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
       );
     },
     verifyAudit() {
-      return Promise.resolve(openAudit().verify());
+      return openAudit().verify();
     },
-    proveAudit(auditId) {
-      const proof = openAudit().prove(auditId);
+    async proveAudit(auditId) {
+      const proof = await openAudit().prove(auditId);
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
-      return Promise.resolve({ proof, verified });
+      return { proof, verified };
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);
@@ -122,7 +122,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     },
     async close() {
       for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
-      audit?.close();
+      await audit?.close();
     },
   };
 }

@@ -17,7 +17,7 @@ import { bytesToHex, hexToBytes } from '../domain/audit/hex.js';
 import { merkleTreeHash } from '../domain/audit/merkle.js';
 import { verifyInclusionProof } from '../domain/audit/verify-inclusion-proof.js';
 import { isPlatformError, type ErrorCode } from '../domain/errors.js';
-import type { AuditLog, SignedTreeHead } from './audit-log.js';
+import type { AuditLog, AuditReceipt, SignedTreeHead } from './audit-log.js';
 import type { Clock } from './clock.js';
 
 export interface AuditLogFixture {
@@ -127,13 +127,20 @@ export const auditEventArbitrary: fc.Arbitrary<AuditEvent> = fc.oneof(
   }),
 );
 
-function errorCode(run: () => unknown): ErrorCode | 'no error' | 'not a PlatformError' {
+async function errorCodeOf(run: () => Promise<unknown>): Promise<ErrorCode | 'no error' | 'not a PlatformError'> {
   try {
-    run();
+    await run();
     return 'no error';
   } catch (error) {
     return isPlatformError(error) ? error.code : 'not a PlatformError';
   }
+}
+
+/** Appends in order, one at a time (as a single writer does). */
+export async function appendAll(log: AuditLog, events: readonly AuditEvent[]): Promise<AuditReceipt[]> {
+  const receipts: AuditReceipt[] = [];
+  for (const event of events) receipts.push(await log.append(event));
+  return receipts;
 }
 
 /** Ed25519 check of a tree head against the key it names (SPKI DER base64), as an outside verifier would do it. */
@@ -151,49 +158,49 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       open.push(fixture);
       return fixture.log;
     };
-    const closeAll = (): void => {
+    const closeAll = async (): Promise<void> => {
       for (const fixture of open) {
-        fixture.log.close();
+        await fixture.log.close();
         fixture.dispose();
       }
       open = [];
     };
     afterEach(closeAll);
 
-    it('starts empty and verifies as the empty tree', () => {
+    it('starts empty and verifies as the empty tree', async () => {
       const log = start();
-      expect(log.size()).toBe(0);
-      expect(log.get('a-0')).toBeUndefined();
-      expect(log.verify()).toEqual({ ok: true, treeSize: 0, rootHash: bytesToHex(merkleTreeHash(sha256, [])), checkedTreeHeads: 0 });
-      expect(errorCode(() => log.prove('a-0'))).toBe('AUDIT_ENTRY_NOT_FOUND');
+      expect(await log.size()).toBe(0);
+      expect(await log.get('a-0')).toBeUndefined();
+      expect(await log.verify()).toEqual({ ok: true, treeSize: 0, rootHash: bytesToHex(merkleTreeHash(sha256, [])), checkedTreeHeads: 0 });
+      expect(await errorCodeOf(() => log.prove('a-0'))).toBe('AUDIT_ENTRY_NOT_FOUND');
     });
 
-    it('stores each event as given, under a-<index>, at the clock time', () => {
+    it('stores each event as given, under a-<index>, at the clock time', async () => {
       const clock = createSteppingClock();
       const log = start(clock);
       const events = sampleAuditEvents();
-      const receipts = events.map((event) => log.append(event));
+      const receipts = await appendAll(log, events);
       expect(receipts.map((r) => [r.auditId, r.index, r.treeSize])).toEqual(events.map((_, i) => [`a-${i}`, i, i + 1]));
-      expect(log.size()).toBe(events.length);
-      events.forEach((event, i) => {
-        expect(log.get(`a-${i}`)).toEqual({ auditId: `a-${i}`, index: i, time: clock.readings[i], event });
-      });
-      expect(log.get('a-999')).toBeUndefined();
-      expect(log.get('')).toBeUndefined();
+      expect(await log.size()).toBe(events.length);
+      for (const [i, event] of events.entries()) {
+        expect(await log.get(`a-${i}`)).toEqual({ auditId: `a-${i}`, index: i, time: clock.readings[i], event });
+      }
+      expect(await log.get('a-999')).toBeUndefined();
+      expect(await log.get('')).toBeUndefined();
     });
 
-    it('gives receipts whose leaf and root hashes follow RFC 6962 over the canonical entries', () => {
+    it('gives receipts whose leaf and root hashes follow RFC 6962 over the canonical entries', async () => {
       const log = start();
       const leaves: Uint8Array[] = [];
       for (const event of [...sampleAuditEvents(), ...sampleAuditEvents()]) {
-        const receipt = log.append(event);
-        const entry = log.get(receipt.auditId);
+        const receipt = await log.append(event);
+        const entry = await log.get(receipt.auditId);
         if (entry === undefined) throw new Error('appended entry not found');
         leaves.push(hashAuditEntry(sha256, entry));
         expect(receipt.leafHash).toBe(bytesToHex(hashAuditEntry(sha256, entry)));
         expect(receipt.rootHash).toBe(bytesToHex(merkleTreeHash(sha256, leaves)));
       }
-      const verification = log.verify();
+      const verification = await log.verify();
       expect(verification).toEqual({
         ok: true,
         treeSize: leaves.length,
@@ -202,13 +209,13 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       });
     });
 
-    it('proves every entry against a signed tree head for the whole log', () => {
+    it('proves every entry against a signed tree head for the whole log', async () => {
       const log = start();
       const events = [...sampleAuditEvents(), ...sampleAuditEvents(), sampleAuditEvents()[0] as AuditEvent];
-      const receipts = events.map((event) => log.append(event));
+      const receipts = await appendAll(log, events);
       const last = receipts.at(-1);
       for (const receipt of receipts) {
-        const proof = log.prove(receipt.auditId);
+        const proof = await log.prove(receipt.auditId);
         expect(verifyInclusionProof(proof, sha256)).toEqual({ ok: true });
         expect(proof).toMatchObject({
           auditId: receipt.auditId,
@@ -217,21 +224,21 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
           treeSize: events.length,
           rootHash: last?.rootHash,
         });
-        expect(proof.entry).toEqual(log.get(receipt.auditId));
+        expect(proof.entry).toEqual(await log.get(receipt.auditId));
         expect(proof.treeHead).toMatchObject({ treeSize: events.length, rootHash: last?.rootHash });
         expect(isTreeHeadSignatureValid(proof.treeHead)).toBe(true);
         expect(hexToBytes(proof.treeHead.rootHash)).toHaveLength(32);
       }
-      const proof = log.prove('a-3');
+      const proof = await log.prove('a-3');
       expect(isTreeHeadSignatureValid({ ...proof.treeHead, treeSize: proof.treeHead.treeSize + 1 })).toBe(false);
       expect(isTreeHeadSignatureValid({ ...proof.treeHead, time: '2030-01-01T00:00:00.000Z' })).toBe(false);
     });
 
-    it('never echoes a malformed audit id into error details (they are logged)', () => {
+    it('never echoes a malformed audit id into error details (they are logged)', async () => {
       const log = start();
-      log.append(sampleAuditEvents()[0] as AuditEvent);
+      await log.append(sampleAuditEvents()[0] as AuditEvent);
       try {
-        log.prove('SYNTHETIC^PATIENT');
+        await log.prove('SYNTHETIC^PATIENT');
         throw new Error('expected prove to throw');
       } catch (error) {
         if (!isPlatformError(error)) throw error;
@@ -240,35 +247,38 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       }
     });
 
-    it('signs every tree head with the same key', () => {
+    it('signs every tree head with the same key', async () => {
       const log = start();
-      log.append(sampleAuditEvents()[0] as AuditEvent);
-      const first = log.prove('a-0').treeHead.publicKey;
-      log.append(sampleAuditEvents()[1] as AuditEvent);
-      expect(log.prove('a-0').treeHead.publicKey).toBe(first);
+      await log.append(sampleAuditEvents()[0] as AuditEvent);
+      const first = (await log.prove('a-0')).treeHead.publicKey;
+      await log.append(sampleAuditEvents()[1] as AuditEvent);
+      expect((await log.prove('a-0')).treeHead.publicKey).toBe(first);
     });
 
-    it('rejects an event with no canonical JSON form and stays usable', () => {
+    it('rejects an event with no canonical JSON form and stays usable', async () => {
       const log = start();
-      log.append(sampleAuditEvents()[0] as AuditEvent);
+      await log.append(sampleAuditEvents()[0] as AuditEvent);
       const bad = { ...(sampleAuditEvents()[2] as AuditEvent), outputs: [{ finding: 'x', probability: Number.NaN, decision: 'refer' }] } as AuditEvent;
-      expect(errorCode(() => log.append(bad))).toBe('STORE_WRITE_FAILED');
-      expect(log.size()).toBe(1);
-      expect(log.append(sampleAuditEvents()[1] as AuditEvent).index).toBe(1);
-      expect(log.verify()).toMatchObject({ ok: true, treeSize: 2 });
+      expect(await errorCodeOf(() => log.append(bad))).toBe('STORE_WRITE_FAILED');
+      expect(await log.size()).toBe(1);
+      expect((await log.append(sampleAuditEvents()[1] as AuditEvent)).index).toBe(1);
+      expect(await log.verify()).toMatchObject({ ok: true, treeSize: 2 });
     });
 
-    test.prop([fc.array(auditEventArbitrary, { minLength: 1, maxLength: 12 })], { numRuns: 15 })('round-trips any valid events and verifies', (events) => {
-      try {
-        const log = start();
-        const receipts = events.map((event) => log.append(event));
-        events.forEach((event, i) => expect(log.get(`a-${i}`)?.event).toEqual(event));
-        expect(log.verify()).toMatchObject({ ok: true, treeSize: events.length, rootHash: receipts.at(-1)?.rootHash });
-        const pick = receipts[Math.floor(events.length / 2)];
-        if (pick !== undefined) expect(verifyInclusionProof(log.prove(pick.auditId), sha256)).toEqual({ ok: true });
-      } finally {
-        closeAll();
-      }
-    });
+    test.prop([fc.array(auditEventArbitrary, { minLength: 1, maxLength: 12 })], { numRuns: 15 })(
+      'round-trips any valid events and verifies',
+      async (events) => {
+        try {
+          const log = start();
+          const receipts = await appendAll(log, events);
+          for (const [i, event] of events.entries()) expect((await log.get(`a-${i}`))?.event).toEqual(event);
+          expect(await log.verify()).toMatchObject({ ok: true, treeSize: events.length, rootHash: receipts.at(-1)?.rootHash });
+          const pick = receipts[Math.floor(events.length / 2)];
+          if (pick !== undefined) expect(verifyInclusionProof(await log.prove(pick.auditId), sha256)).toEqual({ ok: true });
+        } finally {
+          await closeAll();
+        }
+      },
+    );
   });
 }

@@ -50,14 +50,15 @@ export interface SignedTreeHead {
 }
 
 /**
- * Append-only, verifiable audit log (RFC 6962-style Merkle tree). `append` returns only once the
+ * Append-only, verifiable audit log (RFC 6962-style Merkle tree). Asynchronous, so that a networked
+ * store (PostgreSQL) can implement it. `append` returns only once the
  * entry is durable: a caller that got a receipt may report the decision.
  */
 export interface AuditLog {
-  append(event: AuditEvent): AuditReceipt;
-  get(auditId: string): AuditEntry | undefined;
-  size(): number;
-  verify(): AuditVerification;
-  prove(auditId: string): InclusionProof;
-  close(): void;
+  append(event: AuditEvent): Promise<AuditReceipt>;
+  get(auditId: string): Promise<AuditEntry | undefined>;
+  size(): Promise<number>;
+  verify(): Promise<AuditVerification>;
+  prove(auditId: string): Promise<InclusionProof>;
+  close(): Promise<void>;
 }

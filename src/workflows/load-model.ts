@@ -16,7 +16,7 @@ export async function loadModel(
   const started = performance.now();
   const bundle = await deps.bundles.loadBundle(directory);
   const session = await deps.runner.createSession(bundle);
-  deps.audit.append({ type: 'model_loaded', model: bundle.identity, executionProvider: session.executionProvider });
+  await deps.audit.append({ type: 'model_loaded', model: bundle.identity, executionProvider: session.executionProvider });
   deps.logger.info(
     { model: bundle.identity.id, modelVersion: bundle.identity.version, executionProvider: session.executionProvider, durationMs: performance.now() - started },
     'model loaded',

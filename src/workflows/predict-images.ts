@@ -110,7 +110,7 @@ export async function predictImages(
     try {
       source = await openImageSource(deps, await deps.files.read(file));
     } catch (cause) {
-      slots.push({ result: recordError(deps, file, null, null, cause, 'read') });
+      slots.push({ result: await recordError(deps, file, null, null, cause, 'read') });
     }
     for (let frameIndex = 0; source !== undefined && frameIndex < source.frameCount; frameIndex++) {
       const slot: Slot = {};
@@ -119,10 +119,10 @@ export async function predictImages(
       try {
         const frame = await source.decodeFrame(frameIndex);
         const pending = judgeFrame(deps, slot, file, frameRef, source.studyKey, frame);
-        if (pending.gate.verdict === 'reject') slot.result = recordRejection(deps, pending);
+        if (pending.gate.verdict === 'reject') slot.result = await recordRejection(deps, pending);
         else batch.push(pending);
       } catch (cause) {
-        slot.result = recordError(deps, file, frameRef, source.studyKey, cause, 'decode');
+        slot.result = await recordError(deps, file, frameRef, source.studyKey, cause, 'decode');
       }
       if (batch.length >= deps.batchSize) await runBatch();
     }
@@ -202,13 +202,18 @@ function auditedReasons(gate: GateVerdict): { code: string; verdict: GateVerdict
   }));
 }
 
-function recordRejection(deps: PredictDependencies, pending: Pending): PredictResult {
+function recordRejection(deps: PredictDependencies, pending: Pending): Promise<PredictResult> {
   return recordOutcome(deps, pending, 'rejected', []);
 }
 
 /** Appends the outcome to the audit log (durably) and only then builds the result that reports it. */
-function recordOutcome(deps: PredictDependencies, pending: Pending, status: 'decided' | 'rejected', outputs: readonly FindingOutput[]): PredictResult {
-  const receipt = deps.audit.append({
+async function recordOutcome(
+  deps: PredictDependencies,
+  pending: Pending,
+  status: 'decided' | 'rejected',
+  outputs: readonly FindingOutput[],
+): Promise<PredictResult> {
+  const receipt = await deps.audit.append({
     type: 'decision',
     status,
     studyKey: pending.studyKey,
@@ -240,12 +245,12 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
   try {
     outputs = await deps.session.run(input, batch.length);
   } catch (cause) {
-    for (const p of batch) p.slot.result = recordError(deps, p.file, p.frameIndex, p.studyKey, cause, 'infer');
+    for (const p of batch) p.slot.result = await recordError(deps, p.file, p.frameIndex, p.studyKey, cause, 'infer');
     return;
   }
   deps.logger.debug({ batchSize: batch.length, durationMs: performance.now() - started, model: manifest.id }, 'batch inferred');
 
-  batch.forEach((pending, b) => {
+  for (const [b, pending] of batch.entries()) {
     const findings: FindingOutput[] = [];
     for (const spec of manifest.outputs) {
       const tensor = outputs[spec.name];
@@ -260,24 +265,24 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
         findings.push({ finding: finding.label, probability, decision });
       }
     }
-    pending.slot.result = recordOutcome(deps, pending, 'decided', findings);
-  });
+    pending.slot.result = await recordOutcome(deps, pending, 'decided', findings);
+  }
 }
 
-function recordError(
+async function recordError(
   deps: PredictDependencies,
   file: InputFile,
   frameIndex: number | null,
   studyKey: string | null,
   cause: unknown,
   stage: string,
-): PredictResult {
+): Promise<PredictResult> {
   const error = toPlatformError(cause);
   // An input that fails is an outcome reported in its result line, not a fault of the system.
   deps.logger.info({ code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) }, 'input failed');
   let auditId: string | null = null;
   try {
-    auditId = deps.audit.append({ type: 'error', code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) }).auditId;
+    auditId = (await deps.audit.append({ type: 'error', code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) })).auditId;
   } catch (auditFailure) {
     // The audit log itself failing is not an input error: stop everything.
     throw toPlatformError(auditFailure, 'STORE_WRITE_FAILED', 'Could not append to the audit log');

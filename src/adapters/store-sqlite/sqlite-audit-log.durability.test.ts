@@ -63,12 +63,12 @@ describe('SqliteAuditLog durability', () => {
       expect(acknowledged.size).toBeGreaterThanOrEqual(killAfter);
 
       const log = SqliteAuditLog.open({ dataDir, clock: createSteppingClock() });
-      const verification = log.verify();
+      const verification = await log.verify();
       expect(verification).toMatchObject({ ok: true });
       const lastAcknowledged = Math.max(...acknowledged.keys());
-      expect(log.size()).toBeGreaterThanOrEqual(lastAcknowledged + 1);
+      expect(await log.size()).toBeGreaterThanOrEqual(lastAcknowledged + 1);
       for (const index of acknowledged.keys()) {
-        expect(log.get(`a-${index}`)?.event).toEqual({ type: 'error', code: 'DURABILITY_TEST', stage: `append-${index}` });
+        expect((await log.get(`a-${index}`))?.event).toEqual({ type: 'error', code: 'DURABILITY_TEST', stage: `append-${index}` });
       }
       // Each receipt's root is the signed root at its size.
       const db = openSqliteDatabase({ dataDir });
@@ -76,9 +76,9 @@ describe('SqliteAuditLog durability', () => {
       for (const [index, rootHash] of acknowledged) expect(rootAt.get(index + 1)?.toString('hex')).toBe(rootHash);
       db.close();
       // And the log carries on from where the killed writer stopped.
-      expect(log.append({ type: 'config_loaded', configHash: 'after-kill', vigilVersion: '0.1.0' }).index).toBe(log.size() - 1);
-      expect(log.verify()).toMatchObject({ ok: true });
-      log.close();
+      expect((await log.append({ type: 'config_loaded', configHash: 'after-kill', vigilVersion: '0.1.0' })).index).toBe((await log.size()) - 1);
+      expect(await log.verify()).toMatchObject({ ok: true });
+      await log.close();
     },
   );
 });

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the port is, so that networked stores (PostgreSQL) can implement it. */
 import type { AuditEntry, AuditEvent } from '../../domain/audit/audit-event.js';
 import { canonicalAuditEntry, formatAuditId, formatTreeHeadSigningInput, hashAuditEntryText } from '../../domain/audit/audit-leaf.js';
 import { CompactRange, auditPathFromLeafStream, equalBytes } from '../../domain/audit/merkle.js';
@@ -129,7 +130,7 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  append(event: AuditEvent): AuditReceipt {
+  async append(event: AuditEvent): Promise<AuditReceipt> {
     const write = this.#db.transaction((): { receipt: AuditReceipt; range: CompactRange } => {
       const range = this.#catchUp();
       // Read under the write lock, so that entries from several writers get times in index order
@@ -170,12 +171,12 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  get(auditId: string): AuditEntry | undefined {
+  async get(auditId: string): Promise<AuditEntry | undefined> {
     const row = this.#entryById.get(auditId);
     return row === undefined ? undefined : parseEntry(row.body);
   }
 
-  size(): number {
+  async size(): Promise<number> {
     const ends = this.#storeEnds.get();
     return ends?.entries ?? 0;
   }
@@ -193,7 +194,7 @@ export class SqliteAuditLog implements AuditLog {
    * - `unsigned_entry` at i: entries from i on are past the largest signed tree head.
    * Runs in a read transaction, so it sees one snapshot even while another process appends.
    */
-  verify(): AuditVerification {
+  async verify(): Promise<AuditVerification> {
     try {
       return this.#db.transaction(() => this.#verifySnapshot())();
     } catch (cause) {
@@ -201,7 +202,7 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  prove(auditId: string): InclusionProof {
+  async prove(auditId: string): Promise<InclusionProof> {
     const read = this.#db.transaction((): InclusionProof => {
       const row = this.#entryById.get(auditId);
       if (row === undefined) throw new PlatformError('AUDIT_ENTRY_NOT_FOUND', 'No audit entry has this id', auditIdDetails(auditId));
@@ -258,7 +259,7 @@ export class SqliteAuditLog implements AuditLog {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.#ownsDatabase && this.#db.open) this.#db.close();
   }
 
