@@ -7,11 +7,17 @@ import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescrip
 const OWNERS = {
   dcmjs: 'src/adapters/dicom-dcmjs',
   'dcmjs-codecs': 'src/adapters/dicom-dcmjs',
+  'dcmjs-dimse': 'src/adapters/dimse-dcmjs',
   sharp: 'src/adapters/image-sharp',
   'onnxruntime-node': 'src/adapters/onnx-runtime',
   'better-sqlite3': 'src/adapters/store-sqlite',
   fflate: 'src/adapters/dataset-medmnist',
   pino: 'src/logging',
+  vega: 'src/adapters/charts-vega',
+  'vega-lite': 'src/adapters/charts-vega',
+  fastify: 'src/http',
+  '@fastify/swagger': 'src/http',
+  'fastify-type-provider-zod': 'src/http',
 };
 const OWNER_DIRS = [...new Set(Object.values(OWNERS))];
 const librariesNotOwnedBy = (dir) =>

@@ -19,6 +19,11 @@ import { loadOrCreateSiteSecret } from './adapters/crypto-node/site-secret.js';
 import { verifyTreeHeadSignature } from './adapters/crypto-node/verify-tree-head.js';
 import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js';
 import { runCli } from './cli/run-cli.js';
+import { createHttpApp, type HttpApp } from './http/create-http-app.js';
+import { openSqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
+import { SqliteAccessStore } from './adapters/store-sqlite/sqlite-access-store.js';
+import { SqliteJobQueue } from './adapters/store-sqlite/sqlite-job-queue.js';
+import { SqliteCaseStore, SqliteStudyRegistry } from './adapters/store-sqlite/sqlite-study-registry.js';
 import { loadConfig, type VigilConfig } from './config/load-config.js';
 import { createLogger } from './logging/create-logger.js';
 import type { AuditLog } from './ports/audit-log.js';
@@ -27,7 +32,24 @@ import type { Logger } from './ports/logger.js';
 import { inspectModel } from './workflows/inspect-model.js';
 import { loadModel, type LoadedModel } from './workflows/load-model.js';
 import { predictImages } from './workflows/predict-images.js';
+import { deidentifyFiles } from './workflows/deidentify-files.js';
+import { ElementDeidentifier } from './adapters/dicom-dcmjs/element-deidentifier.js';
+import { FsDeidOutputFolder } from './adapters/files-fs/fs-deid-output-folder.js';
+import { readPixelRules } from './adapters/files-fs/read-pixel-rules.js';
+import { createKeyedDigest } from './adapters/crypto-node/keyed-digest.js';
+import { isProfileOption, type ProfileOption } from './domain/deidentification/profile-attribute.js';
+import type { KeyedDigest } from './domain/deidentification/keyed-pseudonyms.js';
+import { validateProfile } from './domain/deidentification/deidentify-dataset.js';
+import { PlatformError } from './domain/errors.js';
+import { PACKAGE_ROOT } from './config/load-config.js';
 import type { VigilServices } from './workflows/vigil-services.js';
+import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
+import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-output.js';
+import { VegaChartRenderer } from './adapters/charts-vega/vega-chart-renderer.js';
+import { evaluateModel } from './workflows/evaluate-model.js';
+import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
+import type { ModelSession } from './ports/model-runner.js';
+import type { ModelBundle } from './domain/model/model-bundle.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
@@ -81,6 +103,41 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     return loaded;
   };
 
+  // Evaluation, calibration and policy fitting judge no patient: their model sessions are not
+  // recorded in the audit log, and share nothing with the decision path but the adapters.
+  const evaluationModels = new Map<string, Promise<{ bundle: ModelBundle; session: ModelSession }>>();
+  const evaluationDeps = (): DeriveDependencies => ({
+    data: new FsEvaluationDataSource(),
+    output: new FsEvaluationOutput(),
+    clock: systemClock,
+    dicom,
+    raster,
+    batchSize: config.batchSize,
+    openModel: (directory) => {
+      let loaded = evaluationModels.get(directory);
+      if (loaded === undefined) {
+        loaded = bundles.loadBundle(directory).then(async (bundle) => ({ bundle, session: await runner.createSession(bundle) }));
+        evaluationModels.set(directory, loaded);
+      }
+      return loaded;
+    },
+  });
+
+  // De-identification at ingest (issue 3): the profile from VIGIL_DEID_OPTIONS, headers only (the pixels go
+  // to the model and are never stored). The study key then comes from the pseudonymous Study Instance UID.
+  let siteDigest: Promise<KeyedDigest> | undefined;
+  const ingestDigest = (): Promise<KeyedDigest> =>
+    (siteDigest ??= loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')).then((s) => createKeyedDigest(s)));
+  const ingestDeidentifier = (digest: KeyedDigest): ((bytes: Uint8Array) => Promise<Uint8Array | undefined>) => {
+    const deidentifier = new ElementDeidentifier();
+    const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
+    validateProfile(profile.options);
+    return async (bytes) => {
+      const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true }).catch(() => undefined);
+      return outcome?.status === 'deidentified' ? outcome.bytes : undefined;
+    };
+  };
+
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
@@ -100,10 +157,28 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
           configHash,
           batchSize: config.batchSize,
           ...(options.declared === undefined ? {} : { declared: options.declared }),
+          deidentifyAtIngest: ingestDeidentifier(await ingestDigest()),
         },
         paths,
         emit,
         onProgress,
+      );
+    },
+    async deidentify(paths, options, emit) {
+      // De-identification needs no store and no model: it opens only the secret and the rules.
+      const unknown = options.options.filter((o) => !isProfileOption(o));
+      if (unknown.length > 0)
+        throw new PlatformError('DEID_PROFILE_INVALID', `Unknown de-identification option(s): ${unknown.join(', ')}`, { count: unknown.length });
+      const chosen = new Set(options.options as readonly ProfileOption[]);
+      validateProfile(chosen);
+      const secret = await loadOrCreateSiteSecret(options.secretFile ?? config.secretFile ?? join(config.dataDir, 'site-secret'));
+      const siteRules = options.pixelRulesFile === undefined ? [] : await readPixelRules(options.pixelRulesFile);
+      const bundledRules = await readPixelRules(join(PACKAGE_ROOT, 'config', 'pixel-rules.json'));
+      return deidentifyFiles(
+        { files, deidentifier: new ElementDeidentifier(), output: new FsDeidOutputFolder(options.outDir, paths), hasher: nodeHasher, logger },
+        paths,
+        { profile: { name: 'basic', options: chosen }, digest: createKeyedDigest(secret), pixelRules: [...siteRules, ...bundledRules] },
+        emit,
       );
     },
     verifyAudit() {
@@ -114,15 +189,70 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
       return { proof, verified };
     },
+    evaluate(request) {
+      return evaluateModel({ ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION }, request);
+    },
+    calibrate(request) {
+      return calibrateModel(evaluationDeps(), request);
+    },
+    choosePolicy(request) {
+      return choosePolicy(evaluationDeps(), request);
+    },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);
+    },
+    getAuditEntry(auditId) {
+      return openAudit().get(auditId);
+    },
+    auditSize() {
+      return openAudit().size();
+    },
+    currentModel() {
+      return inspectModel({ bundles }, config.modelDir);
     },
     prepareDemo() {
       return prepareDemoInputs(config.sampleDataDir, config.dataDir);
     },
     async close() {
       for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
+      for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
+    },
+  };
+}
+
+export interface ApiServer {
+  readonly app: HttpApp;
+  /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
+  readonly bootstrap?: { readonly userName: string; readonly token: string };
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the HTTP API over the same store as the CLI. On the first start (no users yet) it creates an
+ * `admin` account and returns its one-time token: there is never a default password.
+ */
+export async function createApiServer(config: VigilConfig, logger: Logger): Promise<ApiServer> {
+  const services = createServices(config, logger);
+  const db = openSqliteDatabase({ dataDir: config.dataDir });
+  const access = new SqliteAccessStore(db, systemClock);
+  const jobs = new SqliteJobQueue(db, { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 });
+  let bootstrap: ApiServer['bootstrap'];
+  if ((await access.countUsers()) === 0) {
+    const admin = await access.createUser('admin', 'admin');
+    const token = await access.issueToken(admin.userId, 'bootstrap');
+    bootstrap = { userName: admin.name, token: token.secret };
+  }
+  const studies = new SqliteStudyRegistry(db, systemClock);
+  const cases = new SqliteCaseStore(db, systemClock);
+  const app = await createHttpApp({ services, access, jobs, studies, cases, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
+  return {
+    app,
+    ...(bootstrap === undefined ? {} : { bootstrap }),
+    async close() {
+      await app.close();
+      await services.close();
+      db.close();
     },
   };
 }
@@ -143,5 +273,16 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     return EXIT_CODES[error.code];
   }
   const logger = createLogger(config.logLevel);
-  return runCli(argv, () => createServices(config, logger), io);
+  return runCli(argv, () => createServices(config, logger), io, {
+    async startServer() {
+      const server = await createApiServer(config, logger);
+      const address = await server.app.listen({ host: config.httpHost, port: config.httpPort });
+      return { url: address, ...(server.bootstrap === undefined ? {} : { bootstrap: server.bootstrap }), close: () => server.close() };
+    },
+    stopRequested: () =>
+      new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      }),
+  });
 }

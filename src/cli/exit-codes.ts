@@ -4,6 +4,8 @@ import type { ErrorCode } from '../domain/errors.js';
 export const EXIT_OK = 0;
 /** `vigil predict`: at least one input ended in `error` (the others were still processed). */
 export const EXIT_SOME_INPUTS_FAILED = 3;
+/** `vigil evaluate`: the report was written, and at least one acceptance criterion failed (or could not be evaluated). */
+export const EXIT_CRITERIA_FAILED = 5;
 
 /**
  * Exit code per error code, grouped by subsystem so scripts can branch on them. A missing entry
@@ -11,6 +13,10 @@ export const EXIT_SOME_INPUTS_FAILED = 3;
  */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   CLI_USAGE: 2,
+  AUTH_REQUIRED: 16,
+  AUTH_FORBIDDEN: 16,
+  REQUEST_INVALID: 2,
+  ROUTE_NOT_FOUND: 2,
   AUDIT_VERIFY_FAILED: 4,
   CONFIG_INVALID: 10,
   SECRET_INVALID: 10,
@@ -26,6 +32,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   DICOM_PIXEL_LENGTH_MISMATCH: 12,
   DICOM_IMAGE_ATTRIBUTES_INVALID: 12,
   DICOM_LIMIT_EXCEEDED: 12,
+  DICOM_LISTEN_FAILED: 17,
   IMAGE_DECODE_FAILED: 12,
   MODEL_BUNDLE_NOT_FOUND: 13,
   MODEL_MANIFEST_INVALID: 13,
@@ -39,5 +46,14 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   STORE_WRITE_FAILED: 15,
   STORE_MIGRATION_FAILED: 15,
   AUDIT_ENTRY_NOT_FOUND: 15,
+  DATASET_INVALID: 18,
+  CRITERIA_INVALID: 18,
+  EVAL_INSUFFICIENT_DATA: 18,
+  EVAL_FIT_FAILED: 18,
+  EVAL_OUTPUT_EXISTS: 18,
+  DEID_PROFILE_INVALID: 16,
+  DEID_PIXEL_RULE_INVALID: 16,
+  DEID_PIXEL_CLEAN_FAILED: 16,
+  DEID_OUTPUT_WRITE_FAILED: 16,
   INTERNAL: 70,
 };

@@ -1,6 +1,6 @@
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
-import type { CliIo } from './commands/command.js';
+import type { CliIo, CommandContext } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT_CODES, EXIT_OK } from './exit-codes.js';
 
@@ -23,7 +23,17 @@ export function usageText(): string {
  * Runs one command and returns its exit code. Errors are printed as `code: message` (or as JSON
  * with --json) and mapped to exit codes here, at the edge, and nowhere else.
  */
-export async function runCli(argv: readonly string[], services: () => VigilServices, io: CliIo): Promise<number> {
+export interface CliEdges {
+  readonly startServer: CommandContext['startServer'];
+  readonly stopRequested: CommandContext['stopRequested'];
+}
+
+const NO_SERVER: CliEdges = {
+  startServer: () => Promise.reject(new PlatformError('INTERNAL', 'No server is wired into this CLI')),
+  stopRequested: () => new Promise<void>(() => {}),
+};
+
+export async function runCli(argv: readonly string[], services: () => VigilServices, io: CliIo, edges: CliEdges = NO_SERVER): Promise<number> {
   const json = argv.includes('--json');
   let opened: VigilServices | undefined;
   const open = (): VigilServices => (opened ??= services());
@@ -35,7 +45,7 @@ export async function runCli(argv: readonly string[], services: () => VigilServi
     }
     const command = COMMANDS[name];
     if (command === undefined) throw new PlatformError('CLI_USAGE', `unknown command "${name}"\n\n${usageText()}`);
-    return await command.run(rest, { io, services: open });
+    return await command.run(rest, { io, services: open, startServer: edges.startServer, stopRequested: edges.stopRequested });
   } catch (cause) {
     const error = toPlatformError(cause);
     if (json) io.stdout(JSON.stringify({ error: { code: error.code, message: error.message } }) + '\n');

@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PlatformError } from '../domain/errors.js';
+import { PROFILE_OPTIONS } from '../domain/deidentification/profile-attribute.js';
 
 /** The package root (…/vigil), whether running from src/ (tests) or dist/. */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,6 +23,23 @@ const configSchema = z.strictObject({
   intraOpThreads: z.coerce.number().int().min(0).max(256),
   /** Largest input file accepted; 2 GiB covers large multi-frame studies and stays under Node's buffer limit. */
   maxInputBytes: positiveInt,
+  /** De-identification options applied at ingest (docs/deidentification.md), comma-separated. */
+  deidOptions: z
+    .string()
+    .transform((text) => [
+      ...new Set(
+        text
+          .split(',')
+          .map((o) => o.trim())
+          .filter((o) => o.length > 0),
+      ),
+    ])
+    .pipe(z.array(z.enum(PROFILE_OPTIONS))),
+  /** HTTP API and dashboard. Loopback by default: exposing it is a decision the site makes. */
+  httpHost: z.string().min(1),
+  httpPort: z.coerce.number().int().min(0).max(65535),
+  /** Largest HTTP request body (STOW-RS, uploads); 512 MiB fits a large multi-frame study per request. */
+  maxUploadBytes: positiveInt,
 });
 
 export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
@@ -36,6 +54,10 @@ const ENV: Record<keyof VigilConfig, string> = {
   executionProvider: 'VIGIL_EXECUTION_PROVIDER',
   intraOpThreads: 'VIGIL_INTRA_OP_THREADS',
   maxInputBytes: 'VIGIL_MAX_INPUT_BYTES',
+  deidOptions: 'VIGIL_DEID_OPTIONS',
+  httpHost: 'VIGIL_HTTP_HOST',
+  httpPort: 'VIGIL_HTTP_PORT',
+  maxUploadBytes: 'VIGIL_MAX_UPLOAD_BYTES',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -49,6 +71,10 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     executionProvider: 'cpu',
     intraOpThreads: '0',
     maxInputBytes: String(2 * 1024 ** 3 - 1),
+    deidOptions: 'retain-device-identity,retain-longitudinal-modified-dates',
+    httpHost: '127.0.0.1',
+    httpPort: '8080',
+    maxUploadBytes: String(512 * 1024 ** 2),
   };
 }
 

@@ -22,6 +22,8 @@ export const ERROR_CODES = [
   'DICOM_PIXEL_LENGTH_MISMATCH',
   'DICOM_IMAGE_ATTRIBUTES_INVALID',
   'DICOM_LIMIT_EXCEEDED',
+  // DICOM network (receiver)
+  'DICOM_LISTEN_FAILED',
   // raster images (PNG, JPEG)
   'IMAGE_DECODE_FAILED',
   // model bundles
@@ -42,6 +44,22 @@ export const ERROR_CODES = [
   'AUDIT_VERIFY_FAILED',
   // secrets
   'SECRET_INVALID',
+  // de-identification (a quarantined file is an outcome, not an error)
+  'DEID_PROFILE_INVALID',
+  'DEID_PIXEL_RULE_INVALID',
+  'DEID_PIXEL_CLEAN_FAILED',
+  'DEID_OUTPUT_WRITE_FAILED',
+  // evaluation: datasets, acceptance criteria, fits and reports
+  'DATASET_INVALID',
+  'CRITERIA_INVALID',
+  'EVAL_INSUFFICIENT_DATA',
+  'EVAL_FIT_FAILED',
+  'EVAL_OUTPUT_EXISTS',
+  // HTTP API and access
+  'AUTH_REQUIRED',
+  'AUTH_FORBIDDEN',
+  'REQUEST_INVALID',
+  'ROUTE_NOT_FOUND',
   // command line
   'CLI_USAGE',
   // anything not yet classified; a bug to be fixed by giving it a code

@@ -47,6 +47,12 @@ export interface PredictDependencies {
   readonly batchSize: number;
   /** Declared attributes for PNG/JPEG inputs (see RasterDeclaration). */
   readonly declared?: RasterDeclaration;
+  /**
+   * De-identification at the door (issue 3): the DICOM bytes as de-identified by the ingest profile
+   * (VIGIL_DEID_OPTIONS), read instead of the original, or undefined when they cannot be (the reader then
+   * reports the file's own error). Nothing identifying is held past this point.
+   */
+  readonly deidentifyAtIngest?: (bytes: Uint8Array) => Promise<Uint8Array | undefined>;
 }
 
 export interface PredictProgress {
@@ -144,7 +150,8 @@ interface ImageSource {
 
 async function openImageSource(deps: PredictDependencies, bytes: Uint8Array): Promise<ImageSource> {
   if (deps.dicom.isDicom(bytes)) {
-    const instance = await deps.dicom.readInstance(bytes);
+    const deidentified = deps.deidentifyAtIngest === undefined ? undefined : await deps.deidentifyAtIngest(bytes);
+    const instance = await deps.dicom.readInstance(deidentified ?? bytes);
     // The study key is keyed on the Study Instance UID, so all of a study's files share it; a file
     // without one is keyed on its own content.
     const identifier = instance.identifiers.studyInstanceUid ?? `sha256:${deps.hasher.sha256Hex(bytes)}`;

@@ -1,13 +1,27 @@
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import type { DemoRun } from '../ports/demo-inputs.js';
+import type { AuditEntry } from '../domain/audit/audit-event.js';
 import type { AuditVerification, InclusionProof } from '../ports/audit-log.js';
 import type { ModelInspection } from './inspect-model.js';
+import type { DeidCounts, DeidResult } from './deidentify-files.js';
 import type { PredictProgress, PredictResult } from './predict-images.js';
+import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
+import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
 
 export interface PredictOptions {
   readonly modelDir?: string;
   /** Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own). */
   readonly declared?: RasterDeclaration;
+}
+
+export interface DeidOptions {
+  readonly outDir: string;
+  /** Profile options (PROFILE_OPTIONS names); the Basic Profile always applies. */
+  readonly options: readonly string[];
+  /** Site secret for keyed pseudonyms; default VIGIL_SECRET_FILE or `<data dir>/site-secret`. */
+  readonly secretFile?: string;
+  /** Site Clean Pixel Data rules, tried before the bundled config/pixel-rules.json. */
+  readonly pixelRulesFile?: string;
 }
 
 export interface PredictCounts {
@@ -27,9 +41,20 @@ export interface VigilServices {
     emit: (r: PredictResult) => void,
     onProgress?: (p: PredictProgress) => void,
   ): Promise<PredictCounts>;
+  deidentify(paths: readonly string[], options: DeidOptions, emit: (r: DeidResult) => void): Promise<DeidCounts>;
   verifyAudit(): Promise<AuditVerification>;
   proveAudit(auditId: string): Promise<{ readonly proof: InclusionProof; readonly verified: boolean }>;
+  getAuditEntry(auditId: string): Promise<AuditEntry | undefined>;
+  auditSize(): Promise<number>;
+  /** The configured model bundle (VIGIL_MODEL_DIR), validated and hash-checked. */
+  currentModel(): Promise<ModelInspection>;
   inspectModel(directory: string): Promise<ModelInspection>;
+  /** `vigil evaluate`: metrics with CIs, strata and criteria; writes report.json and report.html. */
+  evaluate(request: EvaluateRequest): Promise<EvaluateOutcome>;
+  /** `vigil calibrate`: fits a calibration and writes a derived bundle. */
+  calibrate(request: CalibrateRequest): Promise<CalibrateOutcome>;
+  /** `vigil policy`: chooses threshold and abstain band and writes a derived bundle. */
+  choosePolicy(request: PolicyRequest): Promise<PolicyOutcome>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   close(): Promise<void>;

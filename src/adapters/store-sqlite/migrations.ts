@@ -74,4 +74,60 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX jobs_dead ON jobs (updated_at_ms) WHERE state = 'dead';
     `,
   },
+  {
+    version: 3,
+    name: 'access',
+    // Users and API tokens (ports/access-store.ts). Only the SHA-256 of a token is stored: tokens
+    // are 256-bit random secrets, so a fast hash suffices (no dictionary to guess from).
+    sql: `
+      CREATE TABLE users (
+        user_id       TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE api_tokens (
+        token_id      TEXT PRIMARY KEY,
+        user_id       TEXT NOT NULL REFERENCES users (user_id),
+        label         TEXT NOT NULL,
+        secret_sha256 BLOB NOT NULL UNIQUE CHECK (length(secret_sha256) = 32),
+        created_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER
+      ) STRICT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'studies_and_cases',
+    // Study assembly (ports/study-registry.ts) and judged cases (ports/case-store.ts). Keys are
+    // pseudonymous; `results` is the JSON of the predict results, which hold no identifier.
+    sql: `
+      CREATE TABLE studies (
+        study_key              TEXT PRIMARY KEY,
+        study_uid              TEXT NOT NULL,
+        instances              INTEGER NOT NULL CHECK (instances >= 0),
+        first_received_at_ms   INTEGER NOT NULL,
+        last_received_at_ms    INTEGER NOT NULL,
+        state                  TEXT NOT NULL CHECK (state IN ('receiving', 'queued'))
+      ) STRICT;
+      CREATE INDEX studies_receiving ON studies (last_received_at_ms) WHERE state = 'receiving';
+      -- One row per stored instance, so that recording an instance twice (a resend after a crash
+      -- between storing and recording) counts it once.
+      CREATE TABLE study_instances (
+        study_key       TEXT NOT NULL REFERENCES studies (study_key),
+        sop_uid         TEXT NOT NULL,
+        received_at_ms  INTEGER NOT NULL,
+        PRIMARY KEY (study_key, sop_uid)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE cases (
+        case_id       TEXT PRIMARY KEY,
+        study_key     TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        results       TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX cases_by_study ON cases (study_key, created_at_ms);
+    `,
+  },
 ];

@@ -9,10 +9,23 @@ export interface CliIo {
   readonly interactive: boolean;
 }
 
+/** A running server, as `vigil serve` sees it. */
+export interface RunningServer {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** The administrator's one-time token, on the first start only. */
+  readonly bootstrap?: { readonly userName: string; readonly token: string };
+  close(): Promise<void>;
+}
+
 export interface CommandContext {
   readonly io: CliIo;
   /** Opens the services on first call (commands that need none never open the store). */
   readonly services: () => VigilServices;
+  /** Starts the server (HTTP API); wired by main.ts. */
+  readonly startServer: () => Promise<RunningServer>;
+  /** Resolves when the process is asked to stop (SIGINT, SIGTERM). */
+  readonly stopRequested: () => Promise<void>;
 }
 
 export interface Command {

@@ -1,13 +1,23 @@
 import { auditCommand } from './audit.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo.js';
+import { evaluateCommand } from './evaluate.js';
+import { calibrateCommand } from './calibrate.js';
+import { policyCommand } from './policy.js';
+import { deidCommand } from './deid.js';
 import { modelCommand } from './model.js';
 import { predictCommand } from './predict.js';
+import { serveCommand } from './serve.js';
 
 /** Every `vigil` command, by name. A new command is one file in this folder and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   predict: predictCommand,
+  deid: deidCommand,
   audit: auditCommand,
   model: modelCommand,
   demo: demoCommand,
+  evaluate: evaluateCommand,
+  calibrate: calibrateCommand,
+  policy: policyCommand,
+  serve: serveCommand,
 };

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""Writes test/fixtures/evaluation/reference-metrics.json: synthetic predictions (seeded) and the
+values scikit-learn and statsmodels compute for them. The TypeScript evaluation code is tested
+against this file to 1e-9 (src/domain/evaluation/reference-metrics.test.ts).
+
+Run with Debian's packages:  apt-get install python3-sklearn python3-statsmodels
+    /usr/bin/python3 scripts/make-evaluation-fixtures.py && npx prettier --write test/fixtures/evaluation
+"""
+import json
+import pathlib
+
+import numpy as np
+import sklearn
+import statsmodels
+import statsmodels.api as sm
+from sklearn.calibration import calibration_curve
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import brier_score_loss, confusion_matrix, log_loss, roc_auc_score
+from statsmodels.stats.proportion import proportion_confint
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "evaluation" / "reference-metrics.json"
+
+
+def delong_direct(scores, labels):
+    """DeLong et al. 1988 from the definition: the O(m*n) kernel psi(X, Y) = 1, 1/2, 0."""
+    x = scores[labels == 1]
+    y = scores[labels == 0]
+    psi = (x[:, None] > y[None, :]).astype(float) + 0.5 * (x[:, None] == y[None, :])
+    v10 = psi.mean(axis=1)
+    v01 = psi.mean(axis=0)
+    var = v10.var(ddof=1) / len(x) + v01.var(ddof=1) / len(y)
+    return float(psi.mean()), float(var)
+
+
+def case(name, rng, n, prevalence, ties=None, shift=0.0):
+    labels = (rng.random(n) < prevalence).astype(int)
+    logits = rng.normal(loc=np.where(labels == 1, 1.2 + shift, -1.0), scale=1.3)
+    probs = 1 / (1 + np.exp(-logits))
+    if ties is not None:
+        probs = np.round(probs * ties) / ties
+    threshold = 0.5
+    pred = (probs >= threshold).astype(int)
+    tn, fp, fn, tp = confusion_matrix(labels, pred, labels=[0, 1]).ravel()
+    out = {
+        "name": name,
+        "labels": labels.tolist(),
+        "probabilities": probs.tolist(),
+        "threshold": threshold,
+        "roc_auc_score": float(roc_auc_score(labels, probs)),
+        "brier_score_loss": float(brier_score_loss(labels, probs)),
+        "log_loss": float(log_loss(labels, np.clip(probs, 1e-15, 1 - 1e-15))),
+        "confusion": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
+        "calibration_curve": {},
+        "wilson": {},
+    }
+    for bins in (10, 15):
+        prob_true, prob_pred = calibration_curve(labels, probs, n_bins=bins, strategy="uniform")
+        out["calibration_curve"][str(bins)] = {"prob_true": prob_true.tolist(), "prob_pred": prob_pred.tolist()}
+    for key, (count, nobs) in {"sensitivity": (tp, tp + fn), "specificity": (tn, tn + fp), "ppv": (tp, tp + fp)}.items():
+        lo, hi = proportion_confint(int(count), int(nobs), alpha=0.05, method="wilson")
+        out["wilson"][key] = {"count": int(count), "nobs": int(nobs), "low": float(lo), "high": float(hi)}
+    # Calibration slope and intercept: logistic regression of the label on logit(p) (statsmodels Logit, Newton).
+    eps = 1e-12
+    q = np.clip(probs, eps, 1 - eps)
+    x = np.log(q / (1 - q))
+    fit = sm.Logit(labels, sm.add_constant(x)).fit(method="newton", tol=1e-14, maxiter=200, disp=0)
+    out["calibration_slope"] = float(fit.params[1])
+    out["calibration_intercept"] = float(fit.params[0])
+    # Temperature scaling = logistic regression without intercept; T = 1 / slope.
+    fit_t = sm.Logit(labels, x[:, None]).fit(method="newton", tol=1e-14, maxiter=200, disp=0)
+    out["temperature"] = float(1 / fit_t.params[0])
+    iso = IsotonicRegression(out_of_bounds="clip").fit(x, labels)
+    grid = np.linspace(x.min() - 1, x.max() + 1, 41)
+    out["isotonic"] = {"grid": grid.tolist(), "predictions": iso.predict(grid).tolist()}
+    auc, var = delong_direct(probs, labels)
+    out["delong_direct"] = {"auroc": auc, "variance": var}
+    return out
+
+
+def main():
+    rng = np.random.default_rng(20231124)
+    cases = [
+        case("continuous-500", rng, 500, 0.3),
+        case("ties-tenths-400", rng, 400, 0.5, ties=10),
+        case("ties-hundredths-800-shifted", rng, 800, 0.15, ties=100, shift=0.8),
+        case("small-40", rng, 40, 0.4),
+    ]
+    doc = {
+        "generator": "scripts/make-evaluation-fixtures.py",
+        "seed": 20231124,
+        "versions": {"numpy": np.__version__, "scikit-learn": sklearn.__version__, "statsmodels": statsmodels.__version__},
+        "cases": cases,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {OUT} ({len(cases)} cases)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { PlatformError } from '../../domain/errors.js';
+import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
+import { buildFrame } from '../../domain/image/frame-builder.js';
+import type { EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
+import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
+
+/**
+ * PneumoniaMNIST carries no site or device labels. Derived strata, deterministic and documented:
+ * `exposure` and `contrast` are terciles of the image's mean and standard deviation of its 8-bit
+ * pixels, with cut points taken from the 4,708 train images (numpy percentile 33.3 / 66.7):
+ * mean 138.61 / 154.89, std 33.08 / 40.20. They stand in for acquisition differences (exposure,
+ * contrast) in the manner of MedMNIST-C; they are not sites.
+ */
+const EXPOSURE_CUTS = [138.61352041, 154.89158163] as const;
+const CONTRAST_CUTS = [33.08418512, 40.20177899] as const;
+const MEDMNIST_STRATA = ['exposure', 'contrast'] as const;
+const MEDMNIST_NOTE =
+  'PneumoniaMNIST has no site labels. Derived strata: "exposure" = tercile of the image mean (dark < 138.61 <= mid < 154.89 <= bright) and "contrast" = tercile of the pixel standard deviation (low < 33.08 <= mid < 40.20 <= high), cut points from the train split.';
+/** Seed of the label-stratified shuffle behind `:part=K/M`. */
+const PART_SEED = 20231;
+
+function sha256(...parts: (Uint8Array | string)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+}
+
+async function readBytes(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new PlatformError(
+      code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+      `The ${what} could not be read`,
+      { errno: code ?? 'unknown' },
+      { cause },
+    );
+  }
+}
+
+function tercile(v: number, cuts: readonly [number, number], names: readonly [string, string, string]): string {
+  return v < cuts[0] ? names[0] : v < cuts[1] ? names[1] : names[2];
+}
+
+/** Cases of part K of M: a label-stratified, seeded shuffle dealt round-robin into M parts. */
+export function selectPart(labels: readonly number[], part: number, parts: number): number[] {
+  const random = new SeededRandom(PART_SEED);
+  const chosen: number[] = [];
+  for (const cls of [0, 1]) {
+    const members = labels.map((l, i) => (l === cls ? i : -1)).filter((i) => i >= 0);
+    const order = shuffledIndices(members.length, random);
+    order.forEach((o, rank) => {
+      if (rank % parts === part) chosen.push(members[o]!);
+    });
+  }
+  return chosen.sort((a, b) => a - b);
+}
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      field = '';
+      if (row.some((f) => f.length > 0)) rows.push(row);
+      row = [];
+    } else field += ch;
+  }
+  row.push(field);
+  if (row.some((f) => f.length > 0)) rows.push(row);
+  return rows;
+}
+
+/** Rows of a CSV (header line) or JSONL file as string records, with their 1-based line numbers. */
+function readTable(text: string, jsonl: boolean, what: string): { line: number; record: Record<string, unknown> }[] {
+  if (jsonl) {
+    return text
+      .split(/\r?\n/)
+      .map((l, i) => ({ l: l.trim(), line: i + 1 }))
+      .filter((x) => x.l.length > 0)
+      .map(({ l, line }) => {
+        let record: unknown;
+        try {
+          record = JSON.parse(l);
+        } catch (cause) {
+          throw new PlatformError('DATASET_INVALID', `Line ${line} of the ${what} is not valid JSON`, { line }, { cause });
+        }
+        if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+          throw new PlatformError('DATASET_INVALID', `Line ${line} of the ${what} is not a JSON object`, { line });
+        }
+        return { line, record: record as Record<string, unknown> };
+      });
+  }
+  const [header, ...rows] = parseCsv(text);
+  if (header === undefined) throw new PlatformError('DATASET_INVALID', `The ${what} is empty`, { line: 1 });
+  return rows.map((cells, i) => ({ line: i + 2, record: Object.fromEntries(header.map((h, k) => [h.trim(), cells[k] ?? ''])) }));
+}
+
+function parseLabel(value: unknown, line: number, what: string): 0 | 1 {
+  if (value === 0 || value === '0' || value === false) return 0;
+  if (value === 1 || value === '1' || value === true) return 1;
+  throw new PlatformError('DATASET_INVALID', `Line ${line} of the ${what}: "label" must be 0 or 1`, { line });
+}
+
+function pickStrata(record: Record<string, unknown>, reserved: readonly string[], wanted: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (reserved.includes(k)) continue;
+    if (wanted !== undefined && !wanted.includes(k)) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+  }
+  return out;
+}
+
+function checkStrata(columns: readonly string[], wanted: readonly string[] | undefined, what: string): readonly string[] {
+  if (wanted === undefined) return columns;
+  const missing = wanted.filter((w) => !columns.includes(w));
+  if (missing.length > 0) throw new PlatformError('DATASET_INVALID', `The ${what} has no column ${missing.map((m) => `"${m}"`).join(', ')} for --strata`, {});
+  return wanted;
+}
+
+export class FsEvaluationDataSource implements EvaluationDataSource {
+  async openDataset(spec: string, options: { readonly strata?: readonly string[] }): Promise<LabelledDataset> {
+    if (spec.startsWith('medmnist:')) return this.openMedmnist(spec, options);
+    const lower = spec.toLowerCase();
+    if (!lower.endsWith('.csv') && !lower.endsWith('.jsonl')) {
+      throw new PlatformError('DATASET_INVALID', 'The dataset must be medmnist:PATH:SPLIT[:part=K/M], or a .csv or .jsonl manifest', {});
+    }
+    const bytes = await readBytes(spec, 'dataset manifest');
+    const rows = readTable(new TextDecoder().decode(bytes), lower.endsWith('.jsonl'), 'dataset manifest');
+    const base = dirname(resolve(spec));
+    const reserved = ['path', 'file', 'label', 'id'];
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(pickStrata(r.record, reserved, undefined))))].sort();
+    const strataColumns = checkStrata(columns, options.strata, 'dataset manifest');
+    const entries = rows.map(({ line, record }) => {
+      const path = record.path ?? record.file;
+      if (typeof path !== 'string' || path.length === 0)
+        throw new PlatformError('DATASET_INVALID', `Line ${line} of the dataset manifest has no "path"`, { line });
+      return {
+        id: typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : `row-${line}`,
+        path: resolve(base, path),
+        label: parseLabel(record.label, line, 'dataset manifest'),
+        strata: pickStrata(record, reserved, strataColumns),
+      };
+    });
+    return {
+      description: `${entries.length} images listed in a ${lower.endsWith('.csv') ? 'CSV' : 'JSONL'} manifest`,
+      sha256: sha256(bytes),
+      count: entries.length,
+      strataColumns,
+      strataNotes: [],
+      async *cases(): AsyncIterable<LabelledCase> {
+        for (const e of entries) {
+          yield { id: e.id, label: e.label, strata: e.strata, image: { kind: 'file', bytes: await readBytes(e.path, 'image listed in the manifest') } };
+        }
+      },
+    };
+  }
+
+  private async openMedmnist(spec: string, options: { readonly strata?: readonly string[] }): Promise<LabelledDataset> {
+    // medmnist:PATH:SPLIT[:part=K/M]; PATH may itself hold ':' only on Windows, which we do not support.
+    const m = /^medmnist:(.+?):(train|val|test)(?::part=(\d+)\/(\d+))?$/.exec(spec);
+    if (m === null) throw new PlatformError('DATASET_INVALID', 'Use medmnist:PATH:SPLIT with SPLIT train, val or test, optionally :part=K/M', {});
+    const [, path, split, k, mm] = m as unknown as [string, string, 'train' | 'val' | 'test', string | undefined, string | undefined];
+    const bytes = await readBytes(path, '.npz file');
+    const data = readMedmnistSplit(bytes, split);
+    let indices = data.labels.map((_, i) => i);
+    let partText = '';
+    if (k !== undefined && mm !== undefined) {
+      const part = Number(k);
+      const parts = Number(mm);
+      if (!(parts >= 2 && part < parts)) throw new PlatformError('DATASET_INVALID', 'part=K/M needs M >= 2 and 0 <= K < M', {});
+      indices = selectPart(data.labels, part, parts);
+      partText = `, part ${part} of ${parts} (label-stratified seeded shuffle, seed ${PART_SEED})`;
+    }
+    const strataColumns = checkStrata(MEDMNIST_STRATA, options.strata, 'MedMNIST dataset');
+    const { width, height } = data;
+    return {
+      description: `MedMNIST ${split} split${partText}: ${indices.length} images of ${width}×${height} pixels`,
+      sha256: sha256(bytes, `\0${split}\0${k ?? ''}/${mm ?? ''}`),
+      count: indices.length,
+      strataColumns,
+      strataNotes: [MEDMNIST_NOTE],
+      // eslint-disable-next-line @typescript-eslint/require-await -- an async generator keeps the port's AsyncIterable shape
+      async *cases(): AsyncIterable<LabelledCase> {
+        for (const i of indices) {
+          const pixels = data.images[i]!;
+          let sum = 0;
+          for (const v of pixels) sum += v;
+          const mean = sum / pixels.length;
+          let ss = 0;
+          for (const v of pixels) ss += (v - mean) ** 2;
+          const std = Math.sqrt(ss / pixels.length);
+          const derived: Record<string, string> = {
+            exposure: tercile(mean, EXPOSURE_CUTS, ['dark', 'mid', 'bright']),
+            contrast: tercile(std, CONTRAST_CUTS, ['low', 'mid', 'high']),
+          };
+          const strata = Object.fromEntries(strataColumns.map((c) => [c, derived[c] ?? '']));
+          // Declared as the demo declares its PNGs: CR chest PA, as a device integration would.
+          const frame = buildFrame(pixels, width, height, {
+            source: 'raster',
+            bitsAllocated: 8,
+            bitsStored: 8,
+            modality: 'CR',
+            bodyPartExamined: 'CHEST',
+            viewPosition: 'PA',
+          });
+          yield { id: `${split}-${i}`, label: data.labels[i] === 1 ? 1 : 0, strata, image: { kind: 'frame', frame } };
+        }
+      },
+    };
+  }
+
+  async readPredictions(path: string, options: { readonly strata?: readonly string[] }): Promise<PredictionSet> {
+    const bytes = await readBytes(path, 'predictions file');
+    const rows = readTable(new TextDecoder().decode(bytes), !path.toLowerCase().endsWith('.csv'), 'predictions file');
+    const reserved = ['score', 'label', 'id'];
+    const columns = [...new Set(rows.flatMap((r) => Object.keys(pickStrata(r.record, reserved, undefined))))].sort();
+    const strataColumns = checkStrata(columns, options.strata, 'predictions file');
+    const out: PredictionRow[] = rows.map(({ line, record }) => {
+      const score = typeof record.score === 'string' ? Number(record.score) : record.score;
+      if (typeof score !== 'number' || !Number.isFinite(score)) {
+        throw new PlatformError('DATASET_INVALID', `Line ${line} of the predictions file: "score" must be a finite number`, { line });
+      }
+      const id = record.id;
+      return {
+        ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
+        score,
+        label: parseLabel(record.label, line, 'predictions file'),
+        strata: pickStrata(record, reserved, strataColumns),
+      };
+    });
+    return { description: `${out.length} predictions from a file`, sha256: sha256(bytes), rows: out, strataColumns };
+  }
+
+  async readText(path: string): Promise<{ readonly text: string; readonly sha256: string }> {
+    const bytes = await readBytes(path, 'criteria file');
+    return { text: new TextDecoder().decode(bytes), sha256: sha256(bytes) };
+  }
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, statfs, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PlatformError } from '../../domain/errors.js';
+import type { InstanceStore } from '../../ports/instance-store.js';
+
+/** Pseudonymous UIDs only (2.25.<decimal>), so a name can never climb out of the folder. */
+const UID = /^[0-9]+(\.[0-9]+)*$/;
+
+/**
+ * Instances as files, `<root>/<study uid>/<instance uid>.dcm`, owner-only. A write goes to a temporary
+ * file, is fsynced, renamed into place and the folder fsynced, so an instance reported `stored`
+ * survives a crash or power loss, and a half-written file is never under its final name.
+ */
+export class FsInstanceStore implements InstanceStore {
+  constructor(private readonly root: string) {}
+
+  studyLocation(studyUid: string): string {
+    if (!UID.test(studyUid)) throw new PlatformError('STORE_WRITE_FAILED', 'A study UID is not a plain UID', {});
+    return join(this.root, studyUid);
+  }
+
+  async put(studyUid: string, sopInstanceUid: string, bytes: Uint8Array): Promise<'stored' | 'duplicate'> {
+    if (!UID.test(sopInstanceUid)) throw new PlatformError('STORE_WRITE_FAILED', 'An instance UID is not a plain UID', {});
+    const folder = this.studyLocation(studyUid);
+    const target = join(folder, `${sopInstanceUid}.dcm`);
+    if (
+      await stat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      return 'duplicate';
+    const temporary = join(folder, `.${randomUUID()}.partial`);
+    try {
+      await mkdir(folder, { recursive: true, mode: 0o700 });
+      const file = await open(temporary, 'wx', 0o600);
+      try {
+        await file.writeFile(bytes);
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, target);
+      const directory = await open(folder, 'r');
+      try {
+        await directory.sync();
+      } finally {
+        await directory.close();
+      }
+      return 'stored';
+    } catch (cause) {
+      await unlink(temporary).catch(() => undefined);
+      const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC' || (cause as NodeJS.ErrnoException).code === 'EDQUOT';
+      throw new PlatformError('STORE_WRITE_FAILED', full ? 'The instance store is full' : 'The instance could not be stored', { diskFull: full }, { cause });
+    }
+  }
+
+  async freeBytes(): Promise<number> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    const info = await statfs(this.root);
+    return info.bavail * info.bsize;
+  }
+}

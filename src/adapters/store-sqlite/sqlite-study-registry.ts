@@ -1,0 +1,120 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the ports are. */
+import type { ModelIdentity } from '../../domain/audit/audit-event.js';
+import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import type { SqliteDatabase } from './open-sqlite.js';
+
+interface StudyRow {
+  study_key: string;
+  study_uid: string;
+  instances: number;
+  first_received_at_ms: number;
+  last_received_at_ms: number;
+  state: StudyState;
+}
+
+const toStudy = (row: StudyRow): StudyRecord => ({
+  studyKey: row.study_key,
+  studyUid: row.study_uid,
+  instances: row.instances,
+  firstReceivedAt: new Date(row.first_received_at_ms).toISOString(),
+  lastReceivedAt: new Date(row.last_received_at_ms).toISOString(),
+  state: row.state,
+});
+
+export class SqliteStudyRegistry implements StudyRegistry {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+  ) {}
+
+  async recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES (?, ?, 0, ?, ?, 'receiving')
+             ON CONFLICT (study_key) DO NOTHING`,
+          )
+          .run(studyKey, studyUid, now, now);
+        const added =
+          this.db
+            .prepare('INSERT INTO study_instances (study_key, sop_uid, received_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(studyKey, sopInstanceUid, now).changes === 1;
+        if (added) {
+          this.db.prepare(`UPDATE studies SET instances = instances + 1, last_received_at_ms = ?, state = 'receiving' WHERE study_key = ?`).run(now, studyKey);
+        }
+        return added;
+      })
+      .immediate();
+  }
+
+  async quietStudies(quietMs: number): Promise<StudyRecord[]> {
+    const before = this.clock.now().getTime() - quietMs;
+    return this.db
+      .prepare<[number], StudyRow>(`SELECT * FROM studies WHERE state = 'receiving' AND last_received_at_ms <= ? ORDER BY last_received_at_ms`)
+      .all(before)
+      .map(toStudy);
+  }
+
+  async markQueued(studyKey: string, instances: number): Promise<boolean> {
+    return (
+      this.db.prepare(`UPDATE studies SET state = 'queued' WHERE study_key = ? AND instances = ? AND state = 'receiving'`).run(studyKey, instances).changes ===
+      1
+    );
+  }
+
+  async list(limit: number): Promise<StudyRecord[]> {
+    return this.db.prepare<[number], StudyRow>('SELECT * FROM studies ORDER BY last_received_at_ms DESC LIMIT ?').all(limit).map(toStudy);
+  }
+
+  async get(studyKey: string): Promise<StudyRecord | undefined> {
+    const row = this.db.prepare<[string], StudyRow>('SELECT * FROM studies WHERE study_key = ?').get(studyKey);
+    return row === undefined ? undefined : toStudy(row);
+  }
+}
+
+interface CaseRow {
+  case_id: string;
+  study_key: string;
+  model: string;
+  created_at_ms: number;
+  results: string;
+}
+
+const toCase = (row: CaseRow): CaseRecord => ({
+  caseId: row.case_id,
+  studyKey: row.study_key,
+  model: JSON.parse(row.model) as ModelIdentity,
+  createdAt: new Date(row.created_at_ms).toISOString(),
+  results: JSON.parse(row.results) as unknown[],
+});
+
+export class SqliteCaseStore implements CaseStore {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+  ) {}
+
+  async save(record: Omit<CaseRecord, 'createdAt'>): Promise<'saved' | 'exists'> {
+    const changes = this.db
+      .prepare('INSERT INTO cases (case_id, study_key, model, created_at_ms, results) VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id) DO NOTHING')
+      .run(record.caseId, record.studyKey, JSON.stringify(record.model), this.clock.now().getTime(), JSON.stringify(record.results)).changes;
+    return changes === 1 ? 'saved' : 'exists';
+  }
+
+  async get(caseId: string): Promise<CaseRecord | undefined> {
+    const row = this.db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE case_id = ?').get(caseId);
+    return row === undefined ? undefined : toCase(row);
+  }
+
+  async listForStudy(studyKey: string): Promise<CaseRecord[]> {
+    return this.db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE study_key = ? ORDER BY created_at_ms').all(studyKey).map(toCase);
+  }
+
+  async list(limit: number): Promise<CaseRecord[]> {
+    return this.db.prepare<[number], CaseRow>('SELECT * FROM cases ORDER BY created_at_ms DESC LIMIT ?').all(limit).map(toCase);
+  }
+}

@@ -1,0 +1,67 @@
+import { EXIT_OK } from '../exit-codes.js';
+import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { numberOption } from './evaluate.js';
+
+const USAGE =
+  'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--min-sensitivity S] [--coverage 0.95 [--mondrian COLUMN]] --out DIR [--finding LABEL] [--json]';
+
+export const policyCommand: Command = {
+  usage: `${USAGE}\n      choose the threshold (minimum expected cost, or a sensitivity constraint) and a conformal abstain band; write a new bundle`,
+  async run(args, { io, services }) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        model: { type: 'string' },
+        dataset: { type: 'string' },
+        out: { type: 'string' },
+        'cost-fn': { type: 'string' },
+        'cost-fp': { type: 'string' },
+        prevalence: { type: 'string' },
+        'min-sensitivity': { type: 'string' },
+        coverage: { type: 'string' },
+        mondrian: { type: 'string' },
+        finding: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      USAGE,
+    );
+    const modelDir = stringOption(values.model);
+    const dataset = stringOption(values.dataset);
+    const out = stringOption(values.out);
+    const costFalseNegative = numberOption(values['cost-fn'], 'cost-fn', USAGE, { min: 0 });
+    const costFalsePositive = numberOption(values['cost-fp'], 'cost-fp', USAGE, { min: 0 });
+    const prevalence = numberOption(values.prevalence, 'prevalence', USAGE, { min: 0, max: 1 });
+    const minSensitivity = numberOption(values['min-sensitivity'], 'min-sensitivity', USAGE, { min: 0, max: 1 });
+    const coverage = numberOption(values.coverage, 'coverage', USAGE, { min: 0.5, max: 0.9999 });
+    const mondrian = stringOption(values.mondrian);
+    const finding = stringOption(values.finding);
+    if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined)
+      throw usageError('policy needs --model, --dataset and --out', USAGE);
+    if (costFalseNegative === undefined || costFalsePositive === undefined || prevalence === undefined)
+      throw usageError('policy needs --cost-fn, --cost-fp and --prevalence', USAGE);
+    if (mondrian !== undefined && coverage === undefined) throw usageError('--mondrian needs --coverage', USAGE);
+    const outcome = await services().choosePolicy({
+      modelDir,
+      dataset,
+      out,
+      costFalseNegative,
+      costFalsePositive,
+      prevalence,
+      ...(minSensitivity === undefined ? {} : { minSensitivity }),
+      ...(coverage === undefined ? {} : { coverage }),
+      ...(mondrian === undefined ? {} : { mondrian }),
+      ...(finding === undefined ? {} : { finding }),
+    });
+    if (values.json === true)
+      io.stdout(JSON.stringify({ out, version: outcome.manifest.version, decisionPolicy: outcome.manifest.decisionPolicy, evidence: outcome.evidence }) + '\n');
+    else {
+      const e = outcome.evidence;
+      io.stdout(
+        `${outcome.manifest.id} ${outcome.manifest.version} written to ${out}: positive at p >= ${outcome.operatingPoint.threshold.toPrecision(6)} ` +
+          `(sensitivity ${outcome.operatingPoint.sensitivity.toFixed(3)}, specificity ${outcome.operatingPoint.specificity.toFixed(3)} on the fitting data), ` +
+          `refer inside [${outcome.band.low}, ${outcome.band.high}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`,
+      );
+    }
+    return EXIT_OK;
+  },
+};

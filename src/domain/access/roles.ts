@@ -1,0 +1,48 @@
+/**
+ * Who may do what. Least privilege: each role gets the permissions its job needs and no more; an
+ * administrator manages accounts and the system but does not read clinical cases, an auditor reads
+ * and verifies the audit trail and nothing else, an integration (a sender or a result consumer)
+ * only sends studies and fetches results.
+ */
+export const ROLES = ['admin', 'ml-engineer', 'clinician-reviewer', 'qa-regulatory', 'integration', 'auditor'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const PERMISSIONS = [
+  'system:read', // health details, metrics, queue state
+  'users:manage', // accounts and API tokens
+  'models:read', // manifests, intended use, model cards
+  'studies:read', // pseudonymous study list and case results
+  'worklist:read', // the review worklist
+  'reviews:write', // record a read
+  'reviews:read',
+  'audit:read', // audit entries and inclusion proofs
+  'audit:verify', // recompute and check the whole log
+  'ingest:write', // send studies (STOW-RS, upload)
+  'results:read', // fetch results (FHIR, SR) as an integration
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: ['system:read', 'users:manage', 'models:read'],
+  'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read'],
+  'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read'],
+  'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read'],
+  integration: ['ingest:write', 'results:read'],
+  auditor: ['audit:read', 'audit:verify'],
+};
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function hasPermission(role: Role, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(permission);
+}
+
+/** The identity behind a request: a user (by surrogate id, never a name in logs) acting with one role. */
+export interface Principal {
+  readonly userId: string;
+  readonly role: Role;
+  /** Which token authenticated the request (its surrogate id, not the secret). */
+  readonly tokenId: string;
+}

@@ -1,0 +1,272 @@
+import { PlatformError } from '../errors.js';
+import type { Estimate, EvaluationMetrics, OverallMetrics, StratumMetrics } from './evaluate-predictions.js';
+
+/**
+ * Acceptance criteria as data, written before the test. One criterion per line (`#` starts a
+ * comment), or a JSON array of the same strings, or `{ "criteria": [...] }`:
+ *
+ *   auroc.ci_low >= 0.90
+ *   sensitivity.ci_low >= 0.90 in every site with n >= 50
+ *   ece <= 0.05
+ *   refer_rate <= 0.15
+ *   auroc noninferior to reference margin 0.02
+ *
+ * `METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]`, OP one of >= <= > <.
+ * The non-inferiority form passes when the lower 95% bound of (AUROC − reference AUROC), by paired
+ * DeLong on the same cases, is above −margin.
+ */
+export const OVERALL_METRICS = {
+  n: (m) => ({ value: m.n, ciLow: m.n, ciHigh: m.n, method: 'count' }),
+  auroc: (m) => m.auroc,
+  auroc_bootstrap: (m) => m.aurocBootstrap,
+  sensitivity: (m) => m.sensitivity,
+  specificity: (m) => m.specificity,
+  ppv: (m) => m.ppv,
+  npv: (m) => m.npv,
+  accuracy: (m) => m.accuracy,
+  ppv_at_prevalence: (m) => m.ppvAtPrevalence,
+  npv_at_prevalence: (m) => m.npvAtPrevalence,
+  brier: (m) => m.brier,
+  ece: (m) => m.ece,
+  calibration_slope: (m) => m.calibrationSlope,
+  calibration_intercept: (m) => m.calibrationIntercept,
+  refer_rate: (m) => m.referRate,
+  error_rate_non_referred: (m) => m.nonReferred.errorRate,
+  sensitivity_non_referred: (m) => m.nonReferred.sensitivity,
+  specificity_non_referred: (m) => m.nonReferred.specificity,
+} as const satisfies Record<string, (m: OverallMetrics) => Estimate>;
+
+export const STRATUM_METRICS = {
+  n: (s) => ({ value: s.n, ciLow: s.n, ciHigh: s.n, method: 'count' }),
+  auroc: (s) => s.auroc,
+  sensitivity: (s) => s.sensitivity,
+  specificity: (s) => s.specificity,
+  brier: (s) => s.brier,
+  ece: (s) => s.ece,
+  refer_rate: (s) => s.referRate,
+} as const satisfies Record<string, (s: StratumMetrics) => Estimate | undefined>;
+
+const EXTRA_METRICS = ['gate_reject_rate'] as const;
+
+type Op = '>=' | '<=' | '>' | '<';
+type Field = 'value' | 'ci_low' | 'ci_high';
+
+export type Criterion =
+  | {
+      readonly kind: 'threshold';
+      readonly line: number;
+      readonly text: string;
+      readonly metric: string;
+      readonly field: Field;
+      readonly op: Op;
+      readonly bound: number;
+      readonly perStratum?: { readonly column: string; readonly minN: number };
+    }
+  | { readonly kind: 'noninferiority'; readonly line: number; readonly text: string; readonly metric: 'auroc'; readonly margin: number };
+
+const THRESHOLD =
+  /^([a-z_]+)(?:\.(value|ci_low|ci_high))?\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)(?:\s+in\s+every\s+([A-Za-z0-9_-]+)\s+with\s+n\s*>=\s*(\d+))?$/;
+const NONINFERIOR = /^([a-z_]+)\s+noninferior\s+to\s+reference\s+margin\s+(\d+(?:\.\d+)?)$/;
+
+function lines(text: string): { line: number; text: string }[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(trimmed);
+    } catch (cause) {
+      throw new PlatformError('CRITERIA_INVALID', 'The criteria file starts like JSON but is not valid JSON', { line: 1 }, { cause });
+    }
+    const list = Array.isArray(json) ? json : (json as { criteria?: unknown }).criteria;
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
+      throw new PlatformError('CRITERIA_INVALID', 'A JSON criteria file must be an array of strings, or { "criteria": [strings] }', { line: 1 });
+    }
+    return list.map((t, i) => ({ line: i + 1, text: t.trim() }));
+  }
+  return text
+    .split(/\r?\n/)
+    .map((t, i) => ({ line: i + 1, text: t.replace(/#.*$/, '').trim() }))
+    .filter((l) => l.text.length > 0);
+}
+
+/** Parses a criteria file; throws CRITERIA_INVALID naming the first bad line (by number, and the text, which is not patient data). */
+export function parseCriteria(text: string): Criterion[] {
+  const out: Criterion[] = [];
+  for (const { line, text: t } of lines(text)) {
+    const bad = (why: string): PlatformError => new PlatformError('CRITERIA_INVALID', `Criteria line ${line} ("${t.slice(0, 120)}"): ${why}`, { line });
+    const ni = NONINFERIOR.exec(t);
+    if (ni !== null) {
+      if (ni[1] !== 'auroc') throw bad(`non-inferiority is defined for auroc only, not "${ni[1]}"`);
+      out.push({ kind: 'noninferiority', line, text: t, metric: 'auroc', margin: Number(ni[2]) });
+      continue;
+    }
+    const m = THRESHOLD.exec(t);
+    if (m === null) {
+      throw bad('expected "METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]" or "auroc noninferior to reference margin M"');
+    }
+    const metric = m[1]!;
+    const perStratum = m[5] === undefined ? undefined : { column: m[5], minN: Number(m[6]) };
+    const known = perStratum === undefined ? [...Object.keys(OVERALL_METRICS), ...EXTRA_METRICS] : Object.keys(STRATUM_METRICS);
+    if (!known.includes(metric)) throw bad(`unknown metric "${metric}"${perStratum === undefined ? '' : ' per stratum'}; known: ${known.join(', ')}`);
+    out.push({
+      kind: 'threshold',
+      line,
+      text: t,
+      metric,
+      field: (m[2] ?? 'value') as Field,
+      op: m[3] as Op,
+      bound: Number(m[4]),
+      ...(perStratum === undefined ? {} : { perStratum }),
+    });
+  }
+  if (out.length === 0) throw new PlatformError('CRITERIA_INVALID', 'The criteria file holds no criterion', { line: 0 });
+  return out;
+}
+
+export interface CriterionMeasurement {
+  /** "overall", or "COLUMN=LEVEL". */
+  readonly scope: string;
+  readonly estimate?: Estimate;
+  readonly passed: boolean;
+  readonly note?: string;
+}
+
+export interface CriterionResult {
+  readonly line: number;
+  readonly text: string;
+  readonly passed: boolean;
+  readonly measurements: readonly CriterionMeasurement[];
+  /** One sentence for a reader who is not an engineer. */
+  readonly sentence: string;
+}
+
+export interface CriteriaContext {
+  readonly metrics: EvaluationMetrics;
+  readonly gateRejectRate?: Estimate;
+  /** Paired comparison with a reference model on the same cases: this model minus the reference. */
+  readonly comparison?: { readonly reference: string; readonly difference: Estimate };
+}
+
+const NAMES: Record<string, string> = {
+  auroc: 'the AUROC',
+  auroc_bootstrap: 'the AUROC (bootstrap interval)',
+  sensitivity: 'sensitivity',
+  specificity: 'specificity',
+  ppv: 'the positive predictive value',
+  npv: 'the negative predictive value',
+  accuracy: 'accuracy',
+  ppv_at_prevalence: 'the positive predictive value at the stated prevalence',
+  npv_at_prevalence: 'the negative predictive value at the stated prevalence',
+  brier: 'the Brier score',
+  ece: 'the expected calibration error',
+  calibration_slope: 'the calibration slope',
+  calibration_intercept: 'the calibration intercept',
+  refer_rate: 'the share of cases referred to a human',
+  error_rate_non_referred: 'the error rate among cases not referred',
+  sensitivity_non_referred: 'sensitivity among cases not referred',
+  specificity_non_referred: 'specificity among cases not referred',
+  gate_reject_rate: 'the share of images the quality gate rejected',
+  n: 'the number of cases',
+};
+
+function compare(x: number, op: Op, bound: number): boolean {
+  switch (op) {
+    case '>=':
+      return x >= bound;
+    case '<=':
+      return x <= bound;
+    case '>':
+      return x > bound;
+    case '<':
+      return x < bound;
+  }
+}
+
+function pick(e: Estimate, field: Field): number {
+  return field === 'value' ? e.value : field === 'ci_low' ? e.ciLow : e.ciHigh;
+}
+
+const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3)) : 'not available');
+
+function describe(e: Estimate): string {
+  return Number.isFinite(e.ciLow) && e.ciLow !== e.ciHigh ? `${fmt(e.value)} (95% CI ${fmt(e.ciLow)} to ${fmt(e.ciHigh)})` : fmt(e.value);
+}
+
+const FIELD_WORDS: Record<Field, string> = { value: '', ci_low: 'the lower 95% bound of ', ci_high: 'the upper 95% bound of ' };
+const OP_WORDS: Record<Op, string> = { '>=': 'at least', '<=': 'at most', '>': 'above', '<': 'below' };
+
+/** Evaluates each criterion; NaN or a missing stratum never passes. */
+export function evaluateCriteria(criteria: readonly Criterion[], context: CriteriaContext): CriterionResult[] {
+  return criteria.map((c) => {
+    if (c.kind === 'noninferiority') {
+      const d = context.comparison?.difference;
+      if (d === undefined) {
+        return {
+          line: c.line,
+          text: c.text,
+          passed: false,
+          measurements: [{ scope: 'overall', passed: false, note: 'no reference model was given (--reference-model or --reference-predictions)' }],
+          sentence: `Not evaluated: non-inferiority needs a reference model on the same cases, and none was given.`,
+        };
+      }
+      const passed = d.ciLow > -c.margin;
+      return {
+        line: c.line,
+        text: c.text,
+        passed,
+        measurements: [{ scope: 'overall', estimate: d, passed }],
+        sentence: `The AUROC minus the reference's (${context.comparison?.reference}) is ${describe(d)}; non-inferiority with margin ${c.margin} requires the lower bound above −${c.margin}: ${passed ? 'met' : 'NOT met'}.`,
+      };
+    }
+    const wording = `${FIELD_WORDS[c.field]}${NAMES[c.metric] ?? c.metric} must be ${OP_WORDS[c.op]} ${c.bound}`;
+    if (c.perStratum === undefined) {
+      const estimate =
+        c.metric === 'gate_reject_rate' ? context.gateRejectRate : OVERALL_METRICS[c.metric as keyof typeof OVERALL_METRICS](context.metrics.overall);
+      if (estimate === undefined) {
+        return {
+          line: c.line,
+          text: c.text,
+          passed: false,
+          measurements: [{ scope: 'overall', passed: false, note: 'not measured in this evaluation' }],
+          sentence: `Not evaluated: ${wording}, and it was not measured.`,
+        };
+      }
+      const passed = compare(pick(estimate, c.field), c.op, c.bound);
+      const capital = wording.charAt(0).toUpperCase() + wording.slice(1);
+      return {
+        line: c.line,
+        text: c.text,
+        passed,
+        measurements: [{ scope: 'overall', estimate, passed }],
+        sentence: `${capital}; measured ${describe(estimate)}: ${passed ? 'met' : 'NOT met'}.`,
+      };
+    }
+    const { column, minN } = c.perStratum;
+    const strata = context.metrics.strata.filter((s) => s.column === column);
+    const measurements: CriterionMeasurement[] = [];
+    for (const s of strata) {
+      const scope = `${column}=${s.level}`;
+      if (s.n < minN) {
+        measurements.push({ scope, passed: true, note: `excluded: ${s.n} cases < ${minN}` });
+        continue;
+      }
+      const estimate = STRATUM_METRICS[c.metric as keyof typeof STRATUM_METRICS](s);
+      if (estimate === undefined) {
+        measurements.push({ scope, passed: false, note: s.warning ?? 'not measured' });
+        continue;
+      }
+      measurements.push({ scope, estimate, passed: compare(pick(estimate, c.field), c.op, c.bound) });
+    }
+    const evaluated = measurements.filter((m) => m.note === undefined || m.estimate !== undefined || !m.passed);
+    const included = measurements.filter((m) => m.note === undefined || !m.note.startsWith('excluded'));
+    const passed = included.length > 0 && evaluated.every((m) => m.passed);
+    const failing = included.filter((m) => !m.passed).map((m) => m.scope);
+    const sentence =
+      strata.length === 0
+        ? `Not evaluated: there is no stratum column "${column}" in the data.`
+        : included.length === 0
+          ? `Not evaluated: no ${column} has at least ${minN} cases.`
+          : `In every ${column} with at least ${minN} cases (${included.length} of ${strata.length}), ${wording}: ${passed ? 'met in all' : `NOT met in ${failing.join(', ')}`}.`;
+    return { line: c.line, text: c.text, passed, measurements, sentence };
+  });
+}

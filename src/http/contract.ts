@@ -1,0 +1,108 @@
+/**
+ * The API's response shapes, as zod schemas (used by the routes for validation and OpenAPI) and the
+ * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
+ */
+import { z } from 'zod';
+import { ROLES } from '../domain/access/roles.js';
+
+export const errorBodySchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  statusCode: z.number().int(),
+  requestId: z.string(),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export const healthSchema = z.object({
+  status: z.literal('ok'),
+  version: z.string(),
+  time: z.string(),
+});
+export type Health = z.infer<typeof healthSchema>;
+
+export const auditVerificationSchema = z.union([
+  z.object({ ok: z.literal(true), treeSize: z.number().int(), rootHash: z.string(), checkedTreeHeads: z.number().int() }),
+  z.object({
+    ok: z.literal(false),
+    treeSize: z.number().int(),
+    firstBadIndex: z.number().int(),
+    firstBadAuditId: z.string(),
+    reason: z.enum(['leaf_hash_mismatch', 'tree_head_mismatch', 'tree_head_signature_invalid', 'missing_entry', 'unsigned_entry']),
+  }),
+]);
+
+export const auditEntrySchema = z.object({
+  auditId: z.string(),
+  index: z.number().int(),
+  time: z.string(),
+  event: z.record(z.string(), z.unknown()),
+});
+export type AuditEntryBody = z.infer<typeof auditEntrySchema>;
+
+export const signedTreeHeadSchema = z.object({
+  treeSize: z.number().int(),
+  rootHash: z.string(),
+  time: z.string(),
+  signature: z.string(),
+  publicKey: z.string(),
+});
+
+export const inclusionProofSchema = z.object({
+  auditId: z.string(),
+  leafIndex: z.number().int(),
+  treeSize: z.number().int(),
+  leafHash: z.string(),
+  auditPath: z.array(z.string()),
+  rootHash: z.string(),
+  treeHead: signedTreeHeadSchema,
+  entry: auditEntrySchema,
+  verified: z.boolean(),
+});
+export type InclusionProofBody = z.infer<typeof inclusionProofSchema>;
+
+export const modelSummarySchema = z.object({
+  hashVerified: z.literal(true),
+  modelBytes: z.number().int(),
+  manifest: z.record(z.string(), z.unknown()),
+});
+
+export const roleSchema = z.enum(ROLES);
+
+export const userSchema = z.object({
+  userId: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  createdAt: z.string(),
+  disabled: z.boolean(),
+});
+export type UserBody = z.infer<typeof userSchema>;
+
+export const createUserRequestSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" or "-"'),
+  role: roleSchema,
+});
+
+export const issuedTokenSchema = z.object({ user: userSchema, tokenId: z.string(), token: z.string() });
+
+export const studySchema = z.object({
+  studyKey: z.string(),
+  studyUid: z.string(),
+  instances: z.number().int(),
+  firstReceivedAt: z.string(),
+  lastReceivedAt: z.string(),
+  state: z.enum(['receiving', 'queued']),
+});
+export type StudyBody = z.infer<typeof studySchema>;
+
+export const caseSchema = z.object({
+  caseId: z.string(),
+  studyKey: z.string(),
+  model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  createdAt: z.string(),
+  results: z.array(z.unknown()),
+});
+export type CaseBody = z.infer<typeof caseSchema>;

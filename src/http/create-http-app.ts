@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { hasPermission, type Permission, type Principal } from '../domain/access/roles.js';
+import { PlatformError, toPlatformError } from '../domain/errors.js';
+import type { AccessStore } from '../ports/access-store.js';
+import type { CaseStore } from '../ports/case-store.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
+import type { Logger } from '../ports/logger.js';
+import type { VigilServices } from '../workflows/vigil-services.js';
+import type { ErrorBody } from './contract.js';
+import { HTTP_STATUS } from './error-status.js';
+import { registerAccessRoutes } from './routes/access-routes.js';
+import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerStudyRoutes } from './routes/study-routes.js';
+import { registerSystemRoutes } from './routes/system-routes.js';
+
+export interface HttpDependencies {
+  readonly services: VigilServices;
+  readonly access: AccessStore;
+  readonly jobs: JobQueue;
+  readonly studies: StudyRegistry;
+  readonly cases: CaseStore;
+  readonly logger: Logger;
+  readonly version: string;
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimitBytes: number;
+}
+
+/** `public`: no credentials needed. Every other route names the one permission it requires. */
+export type RouteAccess = Permission | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Required on every route: registration fails without it (default deny). */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The HTTP application, as the composition root and tests hold it (inject, listen, close). */
+export type HttpApp = FastifyInstance;
+
+/**
+ * Builds the HTTP API (Fastify, zod schemas, OpenAPI at /api/openapi.json). Every route declares its
+ * access; authentication is a bearer token, authorisation the role's permissions. Errors leave as
+ * `{ code, message, statusCode, requestId }`; logs carry the route pattern, never the raw URL (it may
+ * hold identifiers).
+ */
+export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimitBytes,
+    // Request ids are ours: a client-sent id could smuggle text into logs.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined && !route.url.startsWith('/api/openapi')) {
+      throw new Error(`route ${route.method.toString()} ${route.url} declares no access (default deny)`);
+    }
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Vigil API', version: deps.version, description: 'Medical-image AI in clinical production: decisions, audit, models.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    const access = request.routeOptions.config.access;
+    if (access === 'public' || request.routeOptions.url === undefined) return;
+    const principal = await authenticate(request, deps.access);
+    if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required: send a bearer token');
+    if (access === undefined || !hasPermission(principal.role, access)) {
+      throw new PlatformError('AUTH_FORBIDDEN', 'Your role may not do this', { role: principal.role, ...(access === undefined ? {} : { permission: access }) });
+    }
+    request.principal = principal;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.logger.info(
+      {
+        stage: 'http',
+        status: String(reply.statusCode),
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        code: `${request.method} ${request.routeOptions.url ?? '(no route)'}`,
+      },
+      'request',
+    );
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    await reply.code(404).send(errorBody(new PlatformError('ROUTE_NOT_FOUND', 'No such route'), 404, request.id));
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    let platformError: PlatformError;
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const fields = error.validation.map(
+        (v) => `${v.instancePath === '' ? '(root)' : v.instancePath.slice(1).replaceAll('/', '.')}: ${v.message ?? 'invalid'}`,
+      );
+      platformError = new PlatformError('REQUEST_INVALID', `The request is invalid: ${fields.join('; ')}`, { fields: fields.length });
+    } else if (error instanceof PlatformError) {
+      platformError = error;
+    } else if (typeof (error as { statusCode?: unknown }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
+      // Fastify's own 4xx (malformed JSON, body too large, wrong content type).
+      const status = (error as { statusCode: number }).statusCode;
+      platformError = new PlatformError(
+        status === 413 ? 'INPUT_TOO_LARGE' : status === 415 ? 'INPUT_FORMAT_UNKNOWN' : 'REQUEST_INVALID',
+        'The request could not be read',
+      );
+    } else {
+      platformError = toPlatformError(error);
+    }
+    const status = HTTP_STATUS[platformError.code];
+    if (status >= 500) deps.logger.error({ code: platformError.code, stage: 'http' }, 'request failed');
+    await reply.code(status).send(errorBody(platformError, status, request.id));
+  });
+
+  registerSystemRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerAccessRoutes(app, deps);
+  registerStudyRoutes(app, deps);
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
+  return app;
+}
+
+function errorBody(error: PlatformError, statusCode: number, requestId: string): ErrorBody {
+  // A 5xx message from an unexpected failure is generic by construction (toPlatformError); the
+  // cause is never serialised.
+  return { code: error.code, message: error.message, statusCode, requestId };
+}
+
+async function authenticate(request: FastifyRequest, access: AccessStore): Promise<Principal | undefined> {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer ([A-Za-z0-9_-]{1,100})$/.exec(header.trim());
+  return match?.[1] === undefined ? undefined : access.authenticate(match[1]);
+}

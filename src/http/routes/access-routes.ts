@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createUserRequestSchema, issuedTokenSchema, userSchema } from '../contract.js';
+import type { HttpDependencies } from '../create-http-app.js';
+
+export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get('/api/users', { config: { access: 'users:manage' }, schema: { response: { 200: z.object({ users: z.array(userSchema) }) } } }, async () => ({
+    users: [...(await deps.access.listUsers())],
+  }));
+
+  // Creates a user with a first API token, shown once in the response (only its hash is kept).
+  api.post(
+    '/api/users',
+    { config: { access: 'users:manage' }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
+    async (request, reply) => {
+      const user = await deps.access.createUser(request.body.name, request.body.role);
+      const token = await deps.access.issueToken(user.userId, 'created with the user');
+      return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret });
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PlatformError } from '../../domain/errors.js';
+import { caseSchema, studySchema } from '../contract.js';
+import type { HttpDependencies } from '../create-http-app.js';
+
+const studyKeyParams = z.object({ studyKey: z.string().regex(/^st-[0-9a-f]{32}$/, 'a study key such as st-<32 hex digits>') });
+const caseIdParams = z.object({ caseId: z.string().min(1).max(300) });
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    '/api/studies',
+    { config: { access: 'studies:read' }, schema: { querystring: listQuery, response: { 200: z.object({ studies: z.array(studySchema) }) } } },
+    async (request) => ({ studies: [...(await deps.studies.list(request.query.limit))] }),
+  );
+
+  api.get(
+    '/api/studies/:studyKey',
+    { config: { access: 'studies:read' }, schema: { params: studyKeyParams, response: { 200: studySchema.extend({ cases: z.array(caseSchema) }) } } },
+    async (request) => {
+      const study = await deps.studies.get(request.params.studyKey);
+      if (study === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No study has this key');
+      return { ...study, cases: (await deps.cases.listForStudy(study.studyKey)).map((c) => ({ ...c, results: [...c.results] })) };
+    },
+  );
+
+  api.get('/api/cases/:caseId', { config: { access: 'studies:read' }, schema: { params: caseIdParams, response: { 200: caseSchema } } }, async (request) => {
+    const found = await deps.cases.get(request.params.caseId);
+    if (found === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No case has this id');
+    return { ...found, results: [...found.results] };
+  });
+}

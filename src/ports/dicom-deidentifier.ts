@@ -1,0 +1,48 @@
+import type { ActionCounts, DeidProfile } from '../domain/deidentification/deidentify-dataset.js';
+import type { PixelRule } from '../domain/deidentification/assess-pixels.js';
+import type { KeyedDigest } from '../domain/deidentification/keyed-pseudonyms.js';
+
+export interface DeidRequest {
+  readonly profile: DeidProfile;
+  /** HMAC-SHA-256 with the site secret (see adapters/crypto-node/keyed-digest.ts). */
+  readonly digest: KeyedDigest;
+  readonly pixelRules: readonly PixelRule[];
+  /**
+   * At ingest the pixels go only to the model and are never stored or released, so an image that may carry
+   * burned-in text is de-identified (header only) instead of quarantined.
+   */
+  readonly headersOnly?: boolean;
+}
+
+/** The outcome for one DICOM file. Quarantine is an outcome, not an error: nothing is released. */
+export type DeidFileOutcome =
+  | {
+      readonly status: 'deidentified';
+      /** The de-identified Part 10 file. */
+      readonly bytes: Uint8Array;
+      /** Pseudonymous Study and SOP Instance UIDs: where the file goes (`<study>/<instance>.dcm`). */
+      readonly studyInstanceUid: string;
+      readonly sopInstanceUid: string;
+      readonly counts: ActionCounts;
+      /** A Clean Pixel Data rule blanked rectangles (the file is then Explicit VR Little Endian if it was compressed). */
+      readonly pixelsCleaned: boolean;
+      readonly transferSyntaxUid: string;
+    }
+  | {
+      readonly status: 'quarantined';
+      /** Pseudonymous SOP Instance UID, to name the reason file. */
+      readonly sopInstanceUid: string;
+      readonly reasons: readonly string[];
+    };
+
+export interface DicomDeidentifier {
+  isDicom(bytes: Uint8Array): boolean;
+  /** Throws PlatformError DICOM_* or DEID_* when the file cannot be processed. */
+  deidentify(bytes: Uint8Array, request: DeidRequest): Promise<DeidFileOutcome>;
+}
+
+/** Where de-identified files and quarantine reasons go: one folder, never outside it, never over an input. */
+export interface DeidOutputFolder {
+  /** Writes `relativePath` (made only of pseudonymous names) under the folder; returns the path written. */
+  write(relativePath: string, bytes: Uint8Array): Promise<string>;
+}

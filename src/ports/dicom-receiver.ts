@@ -1,0 +1,83 @@
+/**
+ * The DICOM network receiver (C-ECHO and C-STORE SCP, PS3.4 Annex A and B) as the ingest workflow sees it.
+ * The receiver owns the network: associations, the allowlist, presentation-context negotiation, the disk
+ * check and the DIMSE status codes. The handler owns durability: an instance is acknowledged to the sender
+ * (C-STORE-RSP status 0x0000) only after the handler resolved `stored` or `duplicate`.
+ */
+
+export interface ReceivedInstance {
+  /**
+   * A Part 10 file: a File Meta Information header written by the receiver (PS3.10 Section 7.1, built from
+   * the negotiated transfer syntax and the command's SOP Class and Instance UIDs), followed by the data set
+   * bytes exactly as they came off the wire (still deflated for Deflated Explicit VR Little Endian).
+   * The receiver owns the file until the handler settles and deletes it afterwards if it is still there:
+   * the handler renames or copies what it keeps. Never log this path.
+   */
+  readonly file: string;
+  readonly sizeBytes: number;
+  /** Byte offset of the data set in `file` (the end of the meta header). */
+  readonly datasetOffset: number;
+  /** From the C-STORE-RQ command (Affected SOP Class UID). Never log it. */
+  readonly sopClassUid: string;
+  /** From the C-STORE-RQ command (Affected SOP Instance UID). Never log it. */
+  readonly sopInstanceUid: string;
+  /** The transfer syntax accepted for the presentation context the data set arrived on. */
+  readonly transferSyntaxUid: string;
+  readonly callingAeTitle: string;
+  readonly calledAeTitle: string;
+  /** The sender's IP address (IPv4-mapped IPv6 addresses are given as IPv4). */
+  readonly remoteAddress: string;
+}
+
+/**
+ * What the handler did with one instance; the receiver turns it into a C-STORE-RSP status.
+ * `stored` and `duplicate` (already held: stored once) → 0x0000 Success;
+ * `refused`/`out_of_resources` → 0xA700; `not_allowed` → 0x0124; `cannot_understand` → 0xC000;
+ * `sop_class_not_supported` → 0x0122; `failed` → 0x0110 Processing failure. A handler that throws counts
+ * as `failed`.
+ */
+export type StoreOutcome =
+  | { readonly status: 'stored' }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'refused'; readonly reason: 'out_of_resources' | 'not_allowed' | 'cannot_understand' | 'sop_class_not_supported' }
+  | { readonly status: 'failed' };
+
+export type StoreHandler = (instance: ReceivedInstance) => Promise<StoreOutcome>;
+
+export interface DicomReceiverAllowlist {
+  /** Calling AE titles allowed to associate (compared after trimming padding), or '*' for any. */
+  readonly callingAeTitles: readonly string[] | '*';
+  /** IPv4/IPv6 addresses or CIDR blocks allowed to associate. Absent: loopback only (127.0.0.0/8 and ::1). */
+  readonly hosts?: readonly string[];
+}
+
+export interface DicomReceiverOptions {
+  /** TCP port; 0 picks a free one (returned by `start`). */
+  readonly port: number;
+  /** Address to bind, e.g. '127.0.0.1' or '0.0.0.0'. */
+  readonly host: string;
+  /** Our AE title: an association calling any other AE title is rejected (called AE not recognized). */
+  readonly aeTitle: string;
+  readonly allowlist: DicomReceiverAllowlist;
+  /** Transfer syntax UIDs accepted for storage SOP classes; the sender's first proposed one in this list wins. */
+  readonly acceptedTransferSyntaxes: readonly string[];
+  /** Largest P-DATA-TF PDU we accept (advertised in A-ASSOCIATE-AC). Default 65536, at most 262144. */
+  readonly maxPduLength?: number;
+  /** Longest wait for the first PDU after connecting and between PDUs of an association; then abort. */
+  readonly associationTimeoutMs: number;
+  /** Where received files are written while the handler runs (created owner-only if missing). */
+  readonly incomingDir: string;
+  /** New associations are refused (transient, local limit exceeded) while the disk has less free space. */
+  readonly minFreeDiskBytes: number;
+}
+
+export interface DicomReceiver {
+  /**
+   * Starts listening. Throws DICOM_LISTEN_FAILED when the host/port cannot be bound.
+   * @example
+   * const { port } = await receiver.start(async (instance) => ingest(instance));
+   */
+  start(handler: StoreHandler): Promise<{ readonly port: number }>;
+  /** Stops accepting connections, waits for running handlers, then closes every association. */
+  stop(): Promise<void>;
+}

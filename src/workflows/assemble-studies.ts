@@ -1,0 +1,40 @@
+import type { ModelIdentity } from '../domain/audit/audit-event.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { Logger } from '../ports/logger.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
+
+export const INFER_STUDY_JOB = 'infer-study';
+
+export interface InferStudyPayload {
+  readonly studyKey: string;
+  readonly studyUid: string;
+  readonly instances: number;
+}
+
+/**
+ * Queues an inference job for every study that has been quiet for `quietMs` (senders give no end
+ * marker). The job's dedupe key names the study, its instance count and the model, so assembling
+ * twice queues once, and a study that grows later is judged again as a whole.
+ */
+export async function assembleStudies(
+  deps: { readonly studies: StudyRegistry; readonly jobs: JobQueue; readonly logger: Logger },
+  model: ModelIdentity,
+  quietMs: number,
+): Promise<number> {
+  let queued = 0;
+  for (const study of await deps.studies.quietStudies(quietMs)) {
+    const payload: InferStudyPayload = { studyKey: study.studyKey, studyUid: study.studyUid, instances: study.instances };
+    const { created } = await deps.jobs.enqueue({
+      kind: INFER_STUDY_JOB,
+      dedupeKey: `infer:${study.studyKey}:${study.instances}:${model.sha256}`,
+      payload: { ...payload },
+    });
+    // If an instance arrived meanwhile, the study stays receiving and is assembled again later.
+    await deps.studies.markQueued(study.studyKey, study.instances);
+    if (created) {
+      queued++;
+      deps.logger.info({ stage: 'assemble', studyKey: study.studyKey, count: study.instances }, 'study queued for inference');
+    }
+  }
+  return queued;
+}

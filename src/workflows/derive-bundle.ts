@@ -1,0 +1,261 @@
+import { calibrateScore } from '../domain/calibration/calibrate.js';
+import { PlatformError } from '../domain/errors.js';
+import { brierScore, expectedCalibrationError } from '../domain/evaluation/calibration-metrics.js';
+import { mondrianConformalBands, splitConformalBand, type ConformalBand } from '../domain/evaluation/conformal.js';
+import { fitCalibration, logLoss, type CalibrationMethod } from '../domain/evaluation/fit-calibration.js';
+import { constrainedOperatingPoint, costOptimalOperatingPoint, type OperatingPoint } from '../domain/evaluation/operating-point.js';
+import { confusionAt } from '../domain/evaluation/proportions.js';
+import { stratifiedHalves } from '../domain/evaluation/random.js';
+import { parseModelManifest, type ModelBundle } from '../domain/model/model-bundle.js';
+import type { Calibration, ModelManifest } from '../domain/model/model-manifest.js';
+import type { Clock } from '../ports/clock.js';
+import type { EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
+import type { DicomReader, RasterReader } from '../ports/image-readers.js';
+import type { ModelSession } from '../ports/model-runner.js';
+import { scoreDataset, type ScoredCases } from './score-dataset.js';
+
+export interface DeriveDependencies {
+  readonly data: EvaluationDataSource;
+  readonly output: EvaluationOutput;
+  readonly clock: Clock;
+  readonly dicom: DicomReader;
+  readonly raster: RasterReader;
+  readonly batchSize: number;
+  readonly openModel: (directory: string) => Promise<{ readonly bundle: ModelBundle; readonly session: ModelSession }>;
+}
+
+const ECE_BINS = 15;
+const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+
+async function scoreFor(deps: DeriveDependencies, modelDir: string, dataset: string, finding: string | undefined, strata?: readonly string[]) {
+  const data = await deps.data.openDataset(dataset, strata === undefined ? {} : { strata });
+  const { bundle, session } = await deps.openModel(modelDir);
+  const scored = await scoreDataset({ dicom: deps.dicom, raster: deps.raster, bundle, session, batchSize: deps.batchSize }, data, finding);
+  let positives = 0;
+  for (const y of scored.labels) positives += y;
+  if (positives < 2 || scored.labels.length - positives < 2) {
+    throw new PlatformError('EVAL_INSUFFICIENT_DATA', 'Fitting needs at least two cases of each class that pass the gate', {
+      n: scored.labels.length,
+      positives,
+    });
+  }
+  return { data, bundle, scored };
+}
+
+function derivedVersion(version: string, tag: string): string {
+  return version.includes('-') ? `${version}.${tag}` : `${version}-${tag}`;
+}
+
+function parentOf(bundle: ModelBundle): NonNullable<ModelManifest['parent']> {
+  return { id: bundle.identity.id, version: bundle.identity.version, sha256: bundle.identity.sha256 };
+}
+
+async function writeBundle(deps: DeriveDependencies, sourceDir: string, out: string, bundle: ModelBundle, manifest: unknown): Promise<ModelManifest> {
+  // Validate with the same schema the loader uses, so a derived bundle always loads.
+  const parsed = parseModelManifest(manifest);
+  await deps.output.writeDerivedBundle(sourceDir, out, bundle.manifest.model.file, JSON.stringify(parsed, null, 2) + '\n');
+  return parsed;
+}
+
+export interface CalibrateRequest {
+  readonly modelDir: string;
+  readonly dataset: string;
+  readonly method: CalibrationMethod;
+  readonly out: string;
+  readonly finding?: string;
+}
+
+export interface CalibrateOutcome {
+  readonly manifest: ModelManifest;
+  readonly fit: Readonly<Record<string, number | string>>;
+}
+
+function fitSummary(scored: ScoredCases, calibration: Calibration): { ece: number; brier: number; nll: number } {
+  const p = Float64Array.from(scored.rawScores, (s) => calibrateScore(s, scored.activation, calibration));
+  return { ece: expectedCalibrationError(p, scored.labels, ECE_BINS), brier: brierScore(p, scored.labels), nll: logLoss(p, scored.labels) };
+}
+
+/** `vigil calibrate`: fits temperature, Platt or isotonic calibration and writes a new bundle beside the untouched original. */
+export async function calibrateModel(deps: DeriveDependencies, request: CalibrateRequest): Promise<CalibrateOutcome> {
+  const { data, bundle, scored } = await scoreFor(deps, request.modelDir, request.dataset, request.finding);
+  // Parametric maps work on the logit; isotonic on the raw score, as calibrateScore applies them.
+  const x =
+    request.method === 'isotonic' ? scored.rawScores : Float64Array.from(scored.rawScores, (s) => (scored.activation === 'logit' ? s : Math.log(s / (1 - s))));
+  const fitted = fitCalibration(request.method, x, scored.labels);
+  const before = fitSummary(scored, bundle.manifest.calibration);
+  const after = fitSummary(scored, fitted);
+  const fit = {
+    dataset: data.description,
+    datasetSha256: data.sha256,
+    n: scored.labels.length,
+    gateRejected: scored.rejected,
+    method: request.method,
+    previousMethod: bundle.manifest.calibration.method,
+    eceBins: ECE_BINS,
+    eceBefore: round6(before.ece),
+    eceAfter: round6(after.ece),
+    brierBefore: round6(before.brier),
+    brierAfter: round6(after.brier),
+    nllBefore: round6(before.nll),
+    nllAfter: round6(after.nll),
+    fittedAt: deps.clock.now().toISOString(),
+    rule:
+      request.method === 'temperature'
+        ? 'T maximising the likelihood (logistic regression without intercept on the logit, Newton)'
+        : request.method === 'platt'
+          ? 'a, b maximising the likelihood (logistic regression on the logit, Newton)'
+          : 'pool-adjacent-violators on the raw score, linear between block ends',
+  };
+  const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
+    ...bundle.manifest,
+    version: derivedVersion(bundle.manifest.version, `cal.${request.method}`),
+    calibration: { ...fitted, fit },
+    parent: parentOf(bundle),
+    metrics: { note: "Derived by vigil calibrate; the parent's metrics do not apply. Evaluate this bundle with vigil evaluate.", calibrationFit: fit },
+  });
+  return { manifest, fit };
+}
+
+export interface PolicyRequest {
+  readonly modelDir: string;
+  readonly dataset: string;
+  readonly out: string;
+  readonly costFalseNegative: number;
+  readonly costFalsePositive: number;
+  readonly prevalence: number;
+  readonly minSensitivity?: number;
+  /** Target coverage of the non-referred decisions (1 − α) for the conformal abstain band. */
+  readonly coverage?: number;
+  /** Strata column for the Mondrian (per-stratum) band. */
+  readonly mondrian?: string;
+  readonly finding?: string;
+}
+
+export interface PolicyOutcome {
+  readonly manifest: ModelManifest;
+  readonly operatingPoint: OperatingPoint;
+  readonly band: { readonly low: number; readonly high: number };
+  readonly evidence: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * `vigil policy`: chooses the threshold from costs and prevalence (or the most specific one whose
+ * sensitivity's lower bound meets a target), and the abstain band by split conformal prediction
+ * (Mondrian per stratum when asked), on the bundle's calibrated probabilities; writes a new bundle.
+ */
+export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequest): Promise<PolicyOutcome> {
+  const { data, bundle, scored } = await scoreFor(
+    deps,
+    request.modelDir,
+    request.dataset,
+    request.finding,
+    request.mondrian === undefined ? undefined : [request.mondrian],
+  );
+  const p = scored.probabilities;
+  const y = scored.labels;
+  const costs = { falseNegative: request.costFalseNegative, falsePositive: request.costFalsePositive };
+  // With an abstain band, the threshold and the band are fitted on disjoint halves: the conformal
+  // guarantee needs a non-conformity score (which depends on the threshold) fixed before the cases
+  // it is calibrated on are seen.
+  const halves = request.coverage === undefined ? undefined : stratifiedHalves(y, POLICY_SPLIT_SEED);
+  const pick = <T extends Float64Array | Uint8Array>(a: T, idx: readonly number[] | undefined): T =>
+    idx === undefined ? a : (a.filter((_, i) => idxSet(idx).has(i)) as T);
+  const pT = pick(p, halves?.a);
+  const yT = pick(y, halves?.a);
+  let point: OperatingPoint;
+  if (request.minSensitivity === undefined) point = costOptimalOperatingPoint(pT, yT, costs, request.prevalence);
+  else {
+    const constrained = constrainedOperatingPoint(pT, yT, request.minSensitivity, costs, request.prevalence);
+    if (constrained === undefined) {
+      throw new PlatformError(
+        'EVAL_FIT_FAILED',
+        `No threshold reaches a sensitivity whose Wilson lower bound is >= ${request.minSensitivity} on these cases`,
+        {},
+      );
+    }
+    point = constrained;
+  }
+  // An observed probability is the threshold; +∞ ("never positive") becomes 1.
+  const threshold = Math.min(1, point.threshold);
+  let band: { low: number; high: number } = { low: threshold, high: threshold };
+  let conformal: Record<string, unknown> | undefined;
+  if (request.coverage !== undefined) {
+    const alpha = 1 - request.coverage;
+    const bIdx = halves?.b ?? [];
+    const pB = pick(p, bIdx);
+    const yB = pick(y, bIdx);
+    const pooled = splitConformalBand(pB, yB, threshold, alpha);
+    const strataB = bIdx.map((i) => scored.strata.get(request.mondrian ?? '')?.[i] ?? '');
+    const perStratum: Map<string, ConformalBand> | undefined =
+      request.mondrian === undefined ? undefined : mondrianConformalBands(pB, yB, strataB, threshold, alpha);
+    const bands = perStratum === undefined ? [pooled] : [...perStratum.values()];
+    // One band is stored; with Mondrian it is the union of the per-stratum bands, so each stratum's
+    // guarantee still holds at the price of more referrals (the case's stratum is not known at prediction time).
+    band = { low: Math.min(...bands.map((b) => b.low)), high: Math.max(...bands.map((b) => b.high)) };
+    conformal = {
+      method: request.mondrian === undefined ? 'split conformal' : `Mondrian split conformal by "${request.mondrian}"`,
+      split: `threshold fitted on ${halves?.a.length} cases, band calibrated on the other ${bIdx.length} (label-stratified halves, seed ${POLICY_SPLIT_SEED})`,
+      coverage: request.coverage,
+      nonconformity: 'distance of logit(p) past logit(threshold) on the wrong side of the label; band = threshold ± q̂ in logit space',
+      pooled: { ...pooled },
+      ...(perStratum === undefined ? {} : { perStratum: Object.fromEntries([...perStratum].map(([k, b]) => [k, { ...b }])) }),
+      unattainable: bands.filter((b) => !b.attainable).length,
+    };
+  }
+  band = { low: Math.min(round6Down(band.low), threshold), high: Math.max(round6Up(band.high), threshold) };
+  const inBand = Uint8Array.from(p, (v) => (v >= band.low && v <= band.high && band.low < band.high ? 0 : 1));
+  const kept = confusionAt(p, y, threshold, inBand);
+  const keptN = kept.tp + kept.fp + kept.tn + kept.fn;
+  const evidence = {
+    dataset: data.description,
+    datasetSha256: data.sha256,
+    n: y.length,
+    gateRejected: scored.rejected,
+    rule: point.rule,
+    threshold,
+    sensitivity: round6(point.sensitivity),
+    specificity: round6(point.specificity),
+    expectedCostPerCase: round6(point.expectedCost),
+    abstainBand: band,
+    referRate: round6((y.length - keptN) / y.length),
+    errorRateNotReferred: keptN === 0 ? null : round6((kept.fp + kept.fn) / keptN),
+    ...(conformal === undefined ? {} : { conformal }),
+    fittedAt: deps.clock.now().toISOString(),
+  };
+  const old = bundle.manifest.decisionPolicy[scored.finding]!;
+  const source = `vigil policy on ${data.description} (sha256 ${data.sha256.slice(0, 12)}…): ${point.rule}${
+    conformal === undefined ? '; no abstain band' : `; abstain band by ${String(conformal.method)} at coverage ${request.coverage}`
+  }`;
+  const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
+    ...bundle.manifest,
+    version: derivedVersion(bundle.manifest.version, 'policy'),
+    decisionPolicy: {
+      ...bundle.manifest.decisionPolicy,
+      [scored.finding]: {
+        threshold,
+        abstainBand: band,
+        costFalseNegative: request.costFalseNegative,
+        costFalsePositive: request.costFalsePositive,
+        prevalence: request.prevalence,
+        onGateWarn: old.onGateWarn,
+        source,
+      },
+    },
+    parent: parentOf(bundle),
+    metrics: { note: "Derived by vigil policy; the parent's metrics do not apply. Evaluate this bundle with vigil evaluate.", policyFit: evidence },
+  });
+  return { manifest, operatingPoint: point, band, evidence };
+}
+
+const POLICY_SPLIT_SEED = 20231;
+const idxCache = new WeakMap<readonly number[], Set<number>>();
+function idxSet(idx: readonly number[]): Set<number> {
+  let set = idxCache.get(idx);
+  if (set === undefined) {
+    set = new Set(idx);
+    idxCache.set(idx, set);
+  }
+  return set;
+}
+const round6Down = (x: number): number => Math.floor(x * 1e6) / 1e6;
+const round6Up = (x: number): number => Math.ceil(x * 1e6) / 1e6;

@@ -1,0 +1,66 @@
+import { isPlatformError, toPlatformError } from '../domain/errors.js';
+import type { InstanceStore } from '../ports/instance-store.js';
+import type { Logger } from '../ports/logger.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
+
+export interface DeidentifiedInstance {
+  /** Pseudonymous (2.25) UIDs assigned by the de-identifier. */
+  readonly studyUid: string;
+  readonly sopInstanceUid: string;
+  readonly bytes: Uint8Array;
+}
+
+export interface IngestDependencies {
+  /** De-identification at the door with the ingest profile; throws DICOM_ or DEID_ codes for what it cannot read. */
+  readonly deidentify: (bytes: Uint8Array) => Promise<DeidentifiedInstance>;
+  /** The pseudonymous study key for a de-identified Study Instance UID (the same key predict and the audit log use). */
+  readonly studyKeyOf: (studyUid: string) => string;
+  readonly instances: InstanceStore;
+  readonly studies: StudyRegistry;
+  readonly logger: Logger;
+  /** Below this much free space on the store's disk, new instances are refused (nothing accepted is lost). */
+  readonly minFreeBytes: number;
+}
+
+export type IngestOutcome =
+  | { readonly status: 'stored' | 'duplicate'; readonly studyKey: string }
+  | { readonly status: 'refused'; readonly reason: 'out_of_resources' | 'cannot_understand'; readonly code: string };
+
+/**
+ * Takes one received instance (C-STORE, STOW-RS or upload): de-identifies it before anything is kept,
+ * stores it durably, and records it in its study. Only when this resolves `stored` or `duplicate` may
+ * the sender be told it was received. A full disk or an unreadable file is refused with a reason;
+ * anything else throws, and the sender is told the processing failed (so it keeps and resends it).
+ */
+export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array): Promise<IngestOutcome> {
+  if ((await deps.instances.freeBytes()) < deps.minFreeBytes) {
+    deps.logger.warn({ stage: 'ingest', code: 'STORE_WRITE_FAILED', status: 'refused' }, 'instance refused: disk nearly full');
+    return { status: 'refused', reason: 'out_of_resources', code: 'STORE_WRITE_FAILED' };
+  }
+  let instance: DeidentifiedInstance;
+  try {
+    instance = await deps.deidentify(bytes);
+  } catch (cause) {
+    const error = toPlatformError(cause);
+    if (error.code.startsWith('DICOM_') || error.code.startsWith('DEID_') || error.code === 'INPUT_FORMAT_UNKNOWN') {
+      deps.logger.info({ stage: 'ingest', code: error.code, status: 'refused' }, 'instance refused: cannot be read');
+      return { status: 'refused', reason: 'cannot_understand', code: error.code };
+    }
+    throw error;
+  }
+  const studyKey = deps.studyKeyOf(instance.studyUid);
+  let stored: 'stored' | 'duplicate';
+  try {
+    stored = await deps.instances.put(instance.studyUid, instance.sopInstanceUid, instance.bytes);
+  } catch (cause) {
+    if (isPlatformError(cause) && cause.details.diskFull === true) {
+      deps.logger.warn({ stage: 'ingest', studyKey, code: cause.code, status: 'refused' }, 'instance refused: disk full');
+      return { status: 'refused', reason: 'out_of_resources', code: cause.code };
+    }
+    throw cause;
+  }
+  // Recorded for a duplicate too: a crash between storing and recording is repaired by the resend.
+  await deps.studies.recordInstance(studyKey, instance.studyUid, instance.sopInstanceUid);
+  deps.logger.info({ stage: 'ingest', studyKey, status: stored }, 'instance received');
+  return { status: stored, studyKey };
+}

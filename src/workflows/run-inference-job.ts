@@ -1,0 +1,39 @@
+import type { ModelIdentity } from '../domain/audit/audit-event.js';
+import { toPlatformError } from '../domain/errors.js';
+import type { CaseStore } from '../ports/case-store.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { Logger } from '../ports/logger.js';
+import { INFER_STUDY_JOB, type InferStudyPayload } from './assemble-studies.js';
+import type { PredictResult } from './predict-images.js';
+
+export interface InferenceJobDependencies {
+  readonly jobs: JobQueue;
+  readonly cases: CaseStore;
+  readonly logger: Logger;
+  /** Judges every frame of a stored study (the predict workflow over the study's instances). */
+  readonly judgeStudy: (studyUid: string) => Promise<{ readonly model: ModelIdentity; readonly results: readonly PredictResult[] }>;
+  readonly leaseMs: number;
+}
+
+/**
+ * Runs one inference job if one is due: judges the study, saves the case under the job's dedupe key
+ * (a job re-run after a crash finds its case saved and duplicates nothing), then completes the job.
+ * A failure is recorded on the job, which is retried with back-off and dead-lettered in the end.
+ */
+export async function runNextInferenceJob(deps: InferenceJobDependencies): Promise<'idle' | 'done' | 'failed'> {
+  const lease = await deps.jobs.lease([INFER_STUDY_JOB], deps.leaseMs);
+  if (lease === undefined) return 'idle';
+  const payload = lease.job.payload as unknown as InferStudyPayload;
+  try {
+    const { model, results } = await deps.judgeStudy(payload.studyUid);
+    await deps.cases.save({ caseId: lease.job.dedupeKey, studyKey: payload.studyKey, model, results });
+    await deps.jobs.complete(lease.job.id, lease.leaseToken);
+    deps.logger.info({ stage: 'infer', studyKey: payload.studyKey, count: results.length, status: 'done' }, 'study judged');
+    return 'done';
+  } catch (cause) {
+    const error = toPlatformError(cause);
+    await deps.jobs.fail(lease.job.id, lease.leaseToken, { code: error.code, message: error.message });
+    deps.logger.warn({ stage: 'infer', studyKey: payload.studyKey, code: error.code, status: 'failed' }, 'inference job failed');
+    return 'failed';
+  }
+}

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
+import { hasPermission, ROLES, type Permission, type Role } from '../../src/domain/access/roles.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import { REPO_ROOT } from '../helpers/sample-data.js';
+
+/** Every route, with the permission it needs (the matrix below asserts each role × route). */
+const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission | 'public'; body?: unknown }[] = [
+  { method: 'GET', url: '/api/health', access: 'public' },
+  { method: 'GET', url: '/api/openapi.json', access: 'public' },
+  { method: 'GET', url: '/api/models/current', access: 'models:read' },
+  { method: 'GET', url: '/api/metrics', access: 'system:read' },
+  { method: 'GET', url: '/api/audit/verify', access: 'audit:verify' },
+  { method: 'GET', url: '/api/audit/entries/a-0', access: 'audit:read' },
+  { method: 'GET', url: '/api/audit/entries/a-0/proof', access: 'audit:read' },
+  { method: 'GET', url: '/api/users', access: 'users:manage' },
+  { method: 'GET', url: '/api/studies', access: 'studies:read' },
+  { method: 'POST', url: '/api/users', access: 'users:manage', body: { name: 'x', role: 'auditor' } },
+];
+
+let dir: string;
+let server: ApiServer;
+let app: FastifyInstance;
+let db: SqliteDatabase;
+const tokens = new Map<Role, string>();
+let logs = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-http-'));
+  const config = loadConfig({ VIGIL_DATA_DIR: dir, VIGIL_INTRA_OP_THREADS: '1' }, REPO_ROOT);
+  server = await createApiServer(config, createLogger('debug', { write: (line: string) => void (logs += line) }));
+  app = server.app;
+  db = openSqliteDatabase({ dataDir: dir });
+  const access = new SqliteAccessStore(db, { now: () => new Date() });
+  for (const role of ROLES) {
+    const user = await access.createUser(`user-${role}`, role);
+    tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
+  }
+  // One audit entry, so entry and proof routes have something to return.
+  await server.app.inject({ method: 'GET', url: '/api/health' });
+  const { SqliteAuditLog } = await import('../../src/adapters/store-sqlite/sqlite-audit-log.js');
+  const log = SqliteAuditLog.open({ dataDir: dir, clock: { now: () => new Date() } });
+  await log.append({ type: 'config_loaded', configHash: 'test', vigilVersion: 'test' });
+  await log.close();
+});
+afterAll(async () => {
+  await server.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('HTTP API access', () => {
+  it('creates an admin with a one-time token on first start, and no default password', () => {
+    expect(server.bootstrap?.userName).toBe('admin');
+    expect(server.bootstrap?.token).toMatch(/^vgl_/);
+  });
+
+  it('answers 401 without credentials on every non-public route, with the error body', async () => {
+    for (const route of ROUTES.filter((r) => r.access !== 'public')) {
+      const response = await app.inject({ method: route.method, url: route.url, ...(route.body === undefined ? {} : { payload: route.body as object }) });
+      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      expect(response.json()).toEqual({ code: 'AUTH_REQUIRED', message: expect.any(String), statusCode: 401, requestId: response.headers['x-request-id'] });
+    }
+    const forged = await app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: 'Bearer vgl_' + 'x'.repeat(43) } });
+    expect(forged.statusCode).toBe(401);
+  });
+
+  it.each(ROLES)('lets %s do exactly what its role permits (every route)', async (role) => {
+    for (const route of ROUTES) {
+      const body = route.body === undefined ? undefined : { ...(route.body as object), name: `made-by-${role}` };
+      const response = await app.inject({
+        method: route.method,
+        url: route.url,
+        headers: { authorization: `Bearer ${tokens.get(role) ?? ''}` },
+        ...(body === undefined ? {} : { payload: body }),
+      });
+      const allowed = route.access === 'public' || hasPermission(role, route.access);
+      if (allowed) expect(response.statusCode, `${role} ${route.method} ${route.url}`).toBeLessThan(300);
+      else expect(response.statusCode, `${role} ${route.method} ${route.url}`).toBe(403);
+    }
+  });
+});
+
+describe('HTTP API behaviour', () => {
+  const as = (role: Role) => ({ authorization: `Bearer ${tokens.get(role) ?? ''}` });
+
+  it('serves OpenAPI 3 with every route', async () => {
+    const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/audit/verify', '/api/audit/entries/{auditId}/proof', '/api/users']));
+  });
+
+  it('returns coded errors for bad input and unknown routes', async () => {
+    const badId = await app.inject({ method: 'GET', url: '/api/audit/entries/SYNTHETIC%5EPATIENT', headers: as('auditor') });
+    expect({ ...badId.json(), requestId: '…' }).toMatchInlineSnapshot(`
+      {
+        "code": "REQUEST_INVALID",
+        "message": "The request is invalid: auditId: an audit id such as a-42",
+        "requestId": "…",
+        "statusCode": 400,
+      }
+    `);
+    const missing = await app.inject({ method: 'GET', url: '/api/audit/entries/a-999', headers: as('auditor') });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json<{ code: string }>().code).toBe('AUDIT_ENTRY_NOT_FOUND');
+    const nowhere = await app.inject({ method: 'GET', url: '/api/nowhere', headers: as('admin') });
+    expect({ ...nowhere.json(), requestId: '…' }).toMatchInlineSnapshot(`
+      {
+        "code": "ROUTE_NOT_FOUND",
+        "message": "No such route",
+        "requestId": "…",
+        "statusCode": 404,
+      }
+    `);
+    const badBody = await app.inject({ method: 'POST', url: '/api/users', headers: as('admin'), payload: { name: 'ok', role: 'superuser' } });
+    expect(badBody.statusCode).toBe(400);
+    expect(badBody.json<{ code: string; message: string }>().message).toContain('role');
+    const notJson = await app.inject({ method: 'POST', url: '/api/users', headers: { ...as('admin'), 'content-type': 'application/json' }, payload: '{nope' });
+    expect(notJson.json<{ code: string }>().code).toBe('REQUEST_INVALID');
+  });
+
+  it('verifies and proves the audit log over HTTP', async () => {
+    const verify = await app.inject({ method: 'GET', url: '/api/audit/verify', headers: as('auditor') });
+    expect(verify.json()).toMatchObject({ ok: true, treeSize: 1 });
+    const proof = await app.inject({ method: 'GET', url: '/api/audit/entries/a-0/proof', headers: as('auditor') });
+    expect(proof.json()).toMatchObject({ auditId: 'a-0', leafIndex: 0, treeSize: 1, verified: true });
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    const metrics = await app.inject({ method: 'GET', url: '/api/metrics', headers: as('ml-engineer') });
+    expect(metrics.headers['content-type']).toContain('text/plain');
+    expect(metrics.body).toContain('vigil_jobs{state="ready"} 0');
+    expect(metrics.body).toMatch(/vigil_audit_entries \d+/);
+  });
+
+  it('logs the route pattern and status, never the raw URL or the token', () => {
+    expect(logs).toContain('GET /api/audit/entries/:auditId');
+    expect(logs).not.toContain('SYNTHETIC');
+    for (const token of tokens.values()) expect(logs).not.toContain(token);
+  });
+});
