@@ -18,6 +18,12 @@ import { sha256 } from './adapters/crypto-node/sha256.js';
 import { loadOrCreateSiteSecret } from './adapters/crypto-node/site-secret.js';
 import { verifyTreeHeadSignature } from './adapters/crypto-node/verify-tree-head.js';
 import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js';
+import { DimseDcmjsReceiver, RECEIVABLE_TRANSFER_SYNTAXES } from './adapters/dimse-dcmjs/dimse-dcmjs-receiver.js';
+import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
+import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
+import { ServiceLoop } from './workflows/service-loop.js';
+import type { PredictResult } from './workflows/predict-images.js';
+import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/run-cli.js';
 import { createHttpApp, type HttpApp } from './http/create-http-app.js';
 import { openSqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
@@ -223,6 +229,10 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
 
 export interface ApiServer {
   readonly app: HttpApp;
+  /** The DICOM receiver's port, when background work runs. */
+  readonly dicomPort?: number;
+  /** The background work (ingest, assembly, inference), when it runs. */
+  readonly loop?: ServiceLoop;
   /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   close(): Promise<void>;
@@ -232,7 +242,7 @@ export interface ApiServer {
  * Wires the HTTP API over the same store as the CLI. On the first start (no users yet) it creates an
  * `admin` account and returns its one-time token: there is never a default password.
  */
-export async function createApiServer(config: VigilConfig, logger: Logger): Promise<ApiServer> {
+export async function createApiServer(config: VigilConfig, logger: Logger, options: { readonly background?: boolean } = {}): Promise<ApiServer> {
   const services = createServices(config, logger);
   const db = openSqliteDatabase({ dataDir: config.dataDir });
   const access = new SqliteAccessStore(db, systemClock);
@@ -246,15 +256,96 @@ export async function createApiServer(config: VigilConfig, logger: Logger): Prom
   const studies = new SqliteStudyRegistry(db, systemClock);
   const cases = new SqliteCaseStore(db, systemClock);
   const app = await createHttpApp({ services, access, jobs, studies, cases, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
+
+  let loop: ServiceLoop | undefined;
+  let receiver: DimseDcmjsReceiver | undefined;
+  let dicomPort: number | undefined;
+  if (options.background === true) {
+    const digest = createKeyedDigest(await loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')));
+    const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
+    validateProfile(profile.options);
+    const deidentifier = new ElementDeidentifier();
+    const instances = new FsInstanceStore(join(config.dataDir, 'objects'));
+    loop = new ServiceLoop(
+      {
+        ingest: {
+          // Headers only: stored pixels stay inside the data folder, for the model and the reviewer.
+          deidentify: async (bytes) => {
+            const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
+            if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
+            return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
+          },
+          studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
+          instances,
+          studies,
+          logger,
+          minFreeBytes: config.minFreeDiskBytes,
+        },
+        inference: {
+          jobs,
+          cases,
+          logger,
+          leaseMs: 10 * 60_000,
+          judgeStudy: async (studyUid) => {
+            const results: PredictResult[] = [];
+            await services.predict([instances.studyLocation(studyUid)], {}, (r) => results.push(r));
+            const model = (await services.currentModel()).manifest;
+            return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
+          },
+        },
+        studies,
+        jobs,
+        logger,
+        model: async () => {
+          const { manifest } = await services.currentModel();
+          return { id: manifest.id, version: manifest.version, sha256: manifest.model.sha256 };
+        },
+      },
+      { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
+    );
+    receiver = new DimseDcmjsReceiver(
+      {
+        port: config.dicomPort,
+        host: config.dicomHost,
+        aeTitle: config.dicomAeTitle,
+        allowlist: {
+          callingAeTitles: config.dicomAllowedAeTitles.trim() === '*' ? '*' : splitList(config.dicomAllowedAeTitles),
+          ...(config.dicomAllowedHosts.trim() === '' ? {} : { hosts: splitList(config.dicomAllowedHosts) }),
+        },
+        acceptedTransferSyntaxes: RECEIVABLE_TRANSFER_SYNTAXES,
+        associationTimeoutMs: 60_000,
+        incomingDir: join(config.dataDir, 'incoming'),
+        minFreeDiskBytes: config.minFreeDiskBytes,
+      },
+      { logger },
+    );
+    const running = loop;
+    ({ port: dicomPort } = await receiver.start(async (instance) => {
+      const outcome = await running.receive(await readFile(instance.file));
+      return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason } : { status: outcome.status };
+    }));
+    loop.start();
+  }
   return {
     app,
     ...(bootstrap === undefined ? {} : { bootstrap }),
+    ...(dicomPort === undefined ? {} : { dicomPort }),
+    ...(loop === undefined ? {} : { loop }),
     async close() {
+      await receiver?.stop();
+      await loop?.stop();
       await app.close();
       await services.close();
       db.close();
     },
   };
+}
+
+function splitList(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /** Entry point for bin/vigil.js: returns the process exit code. */
@@ -275,9 +366,14 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
   const logger = createLogger(config.logLevel);
   return runCli(argv, () => createServices(config, logger), io, {
     async startServer() {
-      const server = await createApiServer(config, logger);
+      const server = await createApiServer(config, logger, { background: true });
       const address = await server.app.listen({ host: config.httpHost, port: config.httpPort });
-      return { url: address, ...(server.bootstrap === undefined ? {} : { bootstrap: server.bootstrap }), close: () => server.close() };
+      return {
+        url: address,
+        dicom: `${config.dicomAeTitle}@${config.dicomHost}:${server.dicomPort ?? config.dicomPort}`,
+        ...(server.bootstrap === undefined ? {} : { bootstrap: server.bootstrap }),
+        close: () => server.close(),
+      };
     },
     stopRequested: () =>
       new Promise<void>((resolve) => {

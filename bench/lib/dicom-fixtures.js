@@ -11,8 +11,11 @@ import { join } from 'node:path';
 const ITEM_GROUP = 0xfffe;
 const ITEM = 0xe000;
 const SEQUENCE_DELIMITER = 0xe0dd;
-/** (7FE0,0010) OB with undefined length, Explicit VR Little Endian: how encapsulated Pixel Data starts. */
-const ENCAPSULATED_PIXEL_DATA = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff]);
+/** (7FE0,0010) in Explicit VR Little Endian, the only encoding encapsulated Pixel Data comes in. */
+const PIXEL_DATA_TAG = Buffer.from([0xe0, 0x7f, 0x10, 0x00]);
+/** OB as the standard says, but OW and UN occur in real files (the pydicom J2K sample has OW). */
+const ENCAPSULATED_VRS = new Set(['OB', 'OW', 'UN']);
+const HEADER_LENGTH = 12;
 
 /**
  * The fragments of the top-level encapsulated Pixel Data (the Basic Offset Table item left out). Pixel Data
@@ -21,10 +24,16 @@ const ENCAPSULATED_PIXEL_DATA = Buffer.from([0xe0, 0x7f, 0x10, 0x00, 0x4f, 0x42,
  */
 export function encapsulatedFragments(bytes) {
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const start = buffer.lastIndexOf(ENCAPSULATED_PIXEL_DATA);
+  let start = buffer.lastIndexOf(PIXEL_DATA_TAG);
+  const isEncapsulatedHeader = (at) =>
+    at + HEADER_LENGTH <= buffer.length &&
+    ENCAPSULATED_VRS.has(buffer.toString('latin1', at + 4, at + 6)) &&
+    buffer.readUInt16LE(at + 6) === 0 &&
+    buffer.readUInt32LE(at + 8) === 0xffffffff;
+  while (start >= 0 && !isEncapsulatedHeader(start)) start = start === 0 ? -1 : buffer.lastIndexOf(PIXEL_DATA_TAG, start - 1);
   if (start < 0) throw new Error('no encapsulated Pixel Data');
   const items = [];
-  let p = start + ENCAPSULATED_PIXEL_DATA.length;
+  let p = start + HEADER_LENGTH;
   while (p + 8 <= buffer.length) {
     const group = buffer.readUInt16LE(p);
     const element = buffer.readUInt16LE(p + 2);
@@ -121,7 +130,8 @@ export function writeTinyFixtures(dir) {
     jpeg: make('dcmcjpeg', ['+eb', tinyDicom, join(dir, 'tiny-jpeg.dcm')], join(dir, 'tiny-jpeg.dcm')),
     'jpeg-ls': make('dcmcjpls', [tinyDicom, join(dir, 'tiny-jpegls.dcm')], join(dir, 'tiny-jpegls.dcm')),
     rle: make('dcmcrle', [tinyDicom, join(dir, 'tiny-rle.dcm')], join(dir, 'tiny-rle.dcm')),
-    j2k: make('opj_compress', ['-i', tinyPgm, '-o', join(dir, 'tiny.j2k')], join(dir, 'tiny.j2k')),
+    // One resolution level: the default (6) needs at least 32×32 pixels.
+    j2k: make('opj_compress', ['-n', '1', '-i', tinyPgm, '-o', join(dir, 'tiny.j2k')], join(dir, 'tiny.j2k')),
   };
 }
 

@@ -45,7 +45,9 @@ function aptInstall(packages, log) {
     if (!update.ok) return { ok: false, message: `apt-get update failed: ${lastLines(update.stderr || update.stdout)}` };
     result = install();
   }
-  return result.ok ? { ok: true, message: `installed ${packages.join(' ')}` } : { ok: false, message: `apt-get install ${packages.join(' ')} failed: ${lastLines(result.stderr || result.stdout)}` };
+  return result.ok
+    ? { ok: true, message: `installed ${packages.join(' ')}` }
+    : { ok: false, message: `apt-get install ${packages.join(' ')} failed: ${lastLines(result.stderr || result.stdout)}` };
 }
 
 function pythonHasTorch() {
@@ -109,7 +111,10 @@ export function collectVersions() {
   return {
     node: process.version,
     dcmtk: dcmtk === null ? null : { version: dcmtk, debianPackage: dpkgVersion('dcmtk') },
-    openjpeg: opj === undefined ? null : { version: firstMatch(`${opj.stdout}${opj.stderr}`, /openjp2 library v(\S+)/), debianPackage: dpkgVersion('libopenjp2-tools') },
+    openjpeg:
+      opj === undefined
+        ? null
+        : { version: firstMatch(`${opj.stdout}${opj.stderr}`, /openjp2 library v(\d+(?:\.\d+)*)/), debianPackage: dpkgVersion('libopenjp2-tools') },
     python,
     torch: torchVersion,
     onnx: onnxVersion,
@@ -126,7 +131,7 @@ function osName() {
 }
 
 function fileSystemOf(dir) {
-  const result = run('df', ['-T', '--output=fstype', dir]);
+  const result = run('df', ['--output=fstype', dir]);
   return result.ok ? result.stdout.trim().split('\n').at(-1) : null;
 }
 

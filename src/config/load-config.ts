@@ -40,6 +40,18 @@ const configSchema = z.strictObject({
   httpPort: z.coerce.number().int().min(0).max(65535),
   /** Largest HTTP request body (STOW-RS, uploads); 512 MiB fits a large multi-frame study per request. */
   maxUploadBytes: positiveInt,
+  /** DICOM receiver (C-STORE SCP). Loopback by default, like HTTP. */
+  dicomHost: z.string().min(1),
+  dicomPort: z.coerce.number().int().min(0).max(65535),
+  dicomAeTitle: z.string().regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, '1 to 16 printable characters, no backslash'),
+  /** Calling AE titles allowed to send, comma-separated, or `*` for any (hosts still limit who can connect). */
+  dicomAllowedAeTitles: z.string().min(1),
+  /** Hosts or CIDR blocks allowed to send, comma-separated; empty: loopback only. */
+  dicomAllowedHosts: z.string(),
+  /** Below this much free disk, new instances and associations are refused; 1 GiB leaves room to finish in-flight work. */
+  minFreeDiskBytes: z.coerce.number().int().min(0),
+  /** A study is complete after this long without a new instance (senders give no end marker). */
+  studyQuietMs: positiveInt,
 });
 
 export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
@@ -58,6 +70,13 @@ const ENV: Record<keyof VigilConfig, string> = {
   httpHost: 'VIGIL_HTTP_HOST',
   httpPort: 'VIGIL_HTTP_PORT',
   maxUploadBytes: 'VIGIL_MAX_UPLOAD_BYTES',
+  dicomHost: 'VIGIL_DICOM_HOST',
+  dicomPort: 'VIGIL_DICOM_PORT',
+  dicomAeTitle: 'VIGIL_DICOM_AE_TITLE',
+  dicomAllowedAeTitles: 'VIGIL_DICOM_ALLOWED_AE_TITLES',
+  dicomAllowedHosts: 'VIGIL_DICOM_ALLOWED_HOSTS',
+  minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
+  studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -75,6 +94,13 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     httpHost: '127.0.0.1',
     httpPort: '8080',
     maxUploadBytes: String(512 * 1024 ** 2),
+    dicomHost: '127.0.0.1',
+    dicomPort: '11112',
+    dicomAeTitle: 'VIGIL',
+    dicomAllowedAeTitles: '*',
+    dicomAllowedHosts: '',
+    minFreeDiskBytes: String(1024 ** 3),
+    studyQuietMs: '10000',
   };
 }
 

@@ -13,6 +13,8 @@ export interface CliIo {
 export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** The DICOM receiver, e.g. `VIGIL@127.0.0.1:11112`. */
+  readonly dicom: string;
   /** The administrator's one-time token, on the first start only. */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   close(): Promise<void>;

@@ -4,12 +4,13 @@ import { parseCommandArgs, usageError, type Command } from './command.js';
 const USAGE = 'serve';
 
 export const serveCommand: Command = {
-  usage: `${USAGE}\n      run the server: the HTTP API on VIGIL_HTTP_HOST:VIGIL_HTTP_PORT (default 127.0.0.1:8080)`,
+  usage: `${USAGE}\n      run the server: DICOM C-STORE on VIGIL_DICOM_PORT (default 11112, AE VIGIL), the HTTP API on VIGIL_HTTP_PORT (default 8080);
+      received studies are de-identified, stored, assembled and judged`,
   async run(args, { io, startServer, stopRequested }) {
     const { positionals } = parseCommandArgs(args, {}, USAGE);
     if (positionals.length > 0) throw usageError('serve takes no arguments', USAGE);
     const server = await startServer();
-    io.stdout(`Vigil is listening on ${server.url} (API: ${server.url}/api, OpenAPI: ${server.url}/api/openapi.json)\n`);
+    io.stdout(`Vigil is listening: HTTP ${server.url} (API ${server.url}/api, OpenAPI ${server.url}/api/openapi.json), DICOM ${server.dicom}\n`);
     if (server.bootstrap !== undefined) {
       io.stdout(
         [

@@ -1,0 +1,98 @@
+import type { ModelIdentity } from '../domain/audit/audit-event.js';
+import { toPlatformError } from '../domain/errors.js';
+import type { Logger } from '../ports/logger.js';
+import { assembleStudies } from './assemble-studies.js';
+import { ingestInstance, type IngestDependencies, type IngestOutcome } from './ingest-instance.js';
+import { runNextInferenceJob, type InferenceJobDependencies } from './run-inference-job.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
+
+export interface ServiceLoopOptions {
+  /** A study is complete after this long without a new instance. */
+  readonly studyQuietMs: number;
+  /** How often quiet studies are looked for. */
+  readonly assembleEveryMs: number;
+  /** How long the worker sleeps when no job is due. */
+  readonly idleSleepMs: number;
+}
+
+export interface ServiceLoopDependencies {
+  readonly ingest: IngestDependencies;
+  readonly inference: InferenceJobDependencies;
+  readonly studies: StudyRegistry;
+  readonly jobs: JobQueue;
+  readonly logger: Logger;
+  readonly model: () => Promise<ModelIdentity>;
+}
+
+/**
+ * The server's background work, through the same workflows as the CLI: received instances are
+ * ingested (by `receive`), quiet studies are queued, and one worker judges queued studies. Everything
+ * it needs to resume is in the store, so a restart picks up where a crash left off.
+ */
+export class ServiceLoop {
+  #running = false;
+  #assembling: ReturnType<typeof setInterval> | undefined;
+  #worker: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly deps: ServiceLoopDependencies,
+    private readonly options: ServiceLoopOptions,
+  ) {}
+
+  /** Ingests one received instance; resolve before acknowledging it to the sender. */
+  receive(bytes: Uint8Array): Promise<IngestOutcome> {
+    return ingestInstance(this.deps.ingest, bytes);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#assembling = setInterval(() => void this.assembleNow(), this.options.assembleEveryMs);
+    this.#worker = this.#work();
+  }
+
+  /** Queues every quiet study now (also run on a timer). */
+  async assembleNow(): Promise<number> {
+    try {
+      const queued = await assembleStudies(this.deps, await this.deps.model(), this.options.studyQuietMs);
+      if (queued > 0) this.#wake?.();
+      return queued;
+    } catch (cause) {
+      this.deps.logger.error({ stage: 'assemble', code: toPlatformError(cause).code }, 'study assembly failed');
+      return 0;
+    }
+  }
+
+  async #work(): Promise<void> {
+    while (this.#running) {
+      let outcome: 'idle' | 'done' | 'failed';
+      try {
+        outcome = await runNextInferenceJob(this.deps.inference);
+      } catch (cause) {
+        // The queue itself failed (store unavailable): wait and try again rather than spin.
+        this.deps.logger.error({ stage: 'infer', code: toPlatformError(cause).code }, 'job queue unavailable');
+        outcome = 'idle';
+      }
+      if (outcome === 'idle' && this.#running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.idleSleepMs);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = undefined;
+      }
+    }
+  }
+
+  /** Stops taking new work and waits for the job in hand to finish. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#assembling !== undefined) clearInterval(this.#assembling);
+    this.#wake?.();
+    await this.#worker;
+  }
+}

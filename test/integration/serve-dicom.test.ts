@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { CaseBody, StudyBody } from '../../src/http/contract.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import type { PredictResult } from '../../src/workflows/predict-images.js';
+import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
+
+const run = promisify(execFile);
+const hasStorescu = ['/usr/bin/storescu', '/usr/local/bin/storescu'].some((p) => existsSync(p));
+
+/** Samples and the storescu flag that proposes their transfer syntax as-is. */
+const SENT = [
+  { file: 'cr_chest_pa_j2k_lossy.dcm', flag: '-xw' },
+  { file: 'ct_small_explicitLE.dcm', flag: '-xe' },
+  { file: 'mr_small_explicitLE.dcm', flag: '-xe' },
+] as const;
+
+let dir: string;
+let server: ApiServer;
+let token: string;
+let logs = '';
+
+async function send(): Promise<void> {
+  for (const { file, flag } of SENT) {
+    await run('storescu', [flag, '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), join(DICOM_SAMPLES, file)], {
+      env: { ...process.env, TCP_NODELAY: '1' },
+    });
+  }
+}
+
+async function get<T>(url: string): Promise<T> {
+  const response = await server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  expect(response.statusCode, url).toBe(200);
+  return response.json<T>();
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive over C-STORE and are judged (needs DCMTK storescu and ../shared/data)', () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-serve-'));
+    const config = loadConfig(
+      { VIGIL_DATA_DIR: dir, VIGIL_DICOM_PORT: '0', VIGIL_STUDY_QUIET_MS: '500', VIGIL_INTRA_OP_THREADS: '1', VIGIL_MIN_FREE_DISK_BYTES: '1' },
+      REPO_ROOT,
+    );
+    server = await createApiServer(config, createLogger('debug', { write: (line: string) => void (logs += line) }), { background: true });
+    const admin = server.bootstrap?.token as string;
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { name: 'engineer', role: 'ml-engineer' },
+    });
+    token = created.json<{ token: string }>().token;
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('de-identifies and stores what arrives, assembles each study after its quiet period, and judges it once', async () => {
+    await send();
+    const studies = await waitFor(async () => {
+      const { studies } = await get<{ studies: StudyBody[] }>('/api/studies');
+      const withCases = await Promise.all(studies.map((s) => get<StudyBody & { cases: CaseBody[] }>(`/api/studies/${s.studyKey}`)));
+      return withCases.length === 3 && withCases.every((s) => s.cases.length === 1) ? withCases : undefined;
+    });
+    // Stored under pseudonymous names only.
+    const objects = readdirSync(join(dir, 'objects'));
+    expect(objects).toHaveLength(3);
+    for (const name of objects) expect(name).toMatch(/^2\.25\.\d+$/);
+
+    const results = studies.flatMap((s) => s.cases.flatMap((c) => c.results as PredictResult[]));
+    expect(results.map((r) => r.status).sort()).toEqual(['decided', 'rejected', 'rejected']);
+    const decided = results.find((r) => r.status === 'decided');
+    expect(decided?.outputs[0]).toMatchObject({ finding: 'pneumonia', decision: expect.stringMatching(/^(positive|negative|refer)$/) });
+    for (const s of studies) expect(s.state).toBe('queued');
+
+    // The same instances again: stored once, judged once.
+    await send();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (const s of studies) {
+      const again = await get<StudyBody & { cases: CaseBody[] }>(`/api/studies/${s.studyKey}`);
+      expect(again.instances).toBe(1);
+      expect(again.cases).toHaveLength(1);
+    }
+    const verify = await server.app.inject({ method: 'GET', url: '/api/audit/verify', headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` } });
+    expect(verify.statusCode).toBe(403); // the administrator does not read the audit log; the auditor does
+    expect(logs).not.toContain('SIMPSON');
+  });
+});
