@@ -18,14 +18,14 @@ import { sha256 } from './adapters/crypto-node/sha256.js';
 import { loadOrCreateSiteSecret } from './adapters/crypto-node/site-secret.js';
 import { verifyTreeHeadSignature } from './adapters/crypto-node/verify-tree-head.js';
 import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js';
-import { DimseDcmjsReceiver, RECEIVABLE_TRANSFER_SYNTAXES } from './adapters/dimse-dcmjs/dimse-dcmjs-receiver.js';
 import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
 import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
 import { ServiceLoop } from './workflows/service-loop.js';
 import type { PredictResult } from './workflows/predict-images.js';
 import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/run-cli.js';
-import { createHttpApp, type HttpApp } from './http/create-http-app.js';
+import type { HttpApp } from './http/create-http-app.js';
+import type { DicomReceiver } from './ports/dicom-receiver.js';
 import { openSqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
 import { SqliteAccessStore } from './adapters/store-sqlite/sqlite-access-store.js';
 import { SqliteJobQueue } from './adapters/store-sqlite/sqlite-job-queue.js';
@@ -51,7 +51,6 @@ import { PACKAGE_ROOT } from './config/load-config.js';
 import type { VigilServices } from './workflows/vigil-services.js';
 import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
 import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-output.js';
-import { VegaChartRenderer } from './adapters/charts-vega/vega-chart-renderer.js';
 import { evaluateModel } from './workflows/evaluate-model.js';
 import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
@@ -195,7 +194,9 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
       return { proof, verified };
     },
-    evaluate(request) {
+    async evaluate(request) {
+      // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
+      const { VegaChartRenderer } = await import('./adapters/charts-vega/vega-chart-renderer.js');
       return evaluateModel({ ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION }, request);
     },
     calibrate(request) {
@@ -255,10 +256,11 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
   }
   const studies = new SqliteStudyRegistry(db, systemClock);
   const cases = new SqliteCaseStore(db, systemClock);
+  const { createHttpApp } = await import('./http/create-http-app.js');
   const app = await createHttpApp({ services, access, jobs, studies, cases, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
 
   let loop: ServiceLoop | undefined;
-  let receiver: DimseDcmjsReceiver | undefined;
+  let receiver: DicomReceiver | undefined;
   let dicomPort: number | undefined;
   if (options.background === true) {
     const digest = createKeyedDigest(await loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')));
@@ -303,6 +305,7 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       },
       { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
     );
+    const { DimseDcmjsReceiver, RECEIVABLE_TRANSFER_SYNTAXES } = await import('./adapters/dimse-dcmjs/dimse-dcmjs-receiver.js');
     receiver = new DimseDcmjsReceiver(
       {
         port: config.dicomPort,
