@@ -287,7 +287,7 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
           jobs,
           cases,
           logger,
-          leaseMs: 10 * 60_000,
+          leaseMs: config.jobLeaseMs,
           judgeStudy: async (studyUid) => {
             const results: PredictResult[] = [];
             await services.predict([instances.studyLocation(studyUid)], {}, (r) => results.push(r));

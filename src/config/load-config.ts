@@ -52,6 +52,8 @@ const configSchema = z.strictObject({
   minFreeDiskBytes: z.coerce.number().int().min(0),
   /** A study is complete after this long without a new instance (senders give no end marker). */
   studyQuietMs: positiveInt,
+  /** Job lease; renewed by the worker's heartbeat, so after a crash a job is retried within about this long. */
+  jobLeaseMs: positiveInt.min(100),
 });
 
 export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
@@ -77,6 +79,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   dicomAllowedHosts: 'VIGIL_DICOM_ALLOWED_HOSTS',
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
+  jobLeaseMs: 'VIGIL_JOB_LEASE_MS',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -101,6 +104,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     dicomAllowedHosts: '',
     minFreeDiskBytes: String(1024 ** 3),
     studyQuietMs: '10000',
+    jobLeaseMs: '60000',
   };
 }
 

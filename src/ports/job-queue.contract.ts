@@ -112,6 +112,21 @@ export function describeJobQueue(name: string, factory: (clock: ManualClock) => 
       expect(await other.complete(job.id, fresh.leaseToken)).toBe(true);
     });
 
+    it('keeps a lease alive while its holder renews it, and not after it ran out', async () => {
+      const queue = await open();
+      const { job } = await queue.enqueue({ kind: 'infer', dedupeKey: 'a', payload: {} });
+      const lease = (await queue.lease(['infer'], 1_000)) as { leaseToken: string };
+      for (let i = 0; i < 5; i++) {
+        clock.advance(900);
+        expect(await queue.extendLease(job.id, lease.leaseToken, 1_000)).toBe(true);
+        expect(await queue.lease(['infer'], 1_000), 'still held').toBeUndefined();
+      }
+      expect(await queue.extendLease(job.id, 'stale', 1_000)).toBe(false);
+      clock.advance(1_000);
+      expect(await queue.extendLease(job.id, lease.leaseToken, 1_000), 'expired').toBe(false);
+      expect((await queue.lease(['infer'], 1_000))?.job.id).toBe(job.id);
+    });
+
     it('dead-letters a job whose last allowed attempt never reported back', async () => {
       const queue = await open();
       const { job } = await queue.enqueue({ kind: 'infer', dedupeKey: 'a', payload: {}, maxAttempts: 1 });

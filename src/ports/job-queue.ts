@@ -25,6 +25,11 @@ export interface JobQueue {
   enqueue(request: EnqueueRequest): Promise<{ readonly job: Job; readonly created: boolean }>;
   /** Leases the oldest due job of one of `kinds` (ready and due, or leased with an expired lease), or undefined. */
   lease(kinds: readonly string[], leaseMs: number): Promise<Lease | undefined>;
+  /**
+   * Extends a lease the caller still holds (a worker's heartbeat while it works), so leases can be short
+   * and a crashed worker's job comes back soon. False if the token is stale or the lease already ran out.
+   */
+  extendLease(jobId: number, leaseToken: string, leaseMs: number): Promise<boolean>;
   /** Marks a leased job done. False (and no change) if the lease token is not the job's current one. */
   complete(jobId: number, leaseToken: string): Promise<boolean>;
   /**

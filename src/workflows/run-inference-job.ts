@@ -24,6 +24,14 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
   const lease = await deps.jobs.lease([INFER_STUDY_JOB], deps.leaseMs);
   if (lease === undefined) return 'idle';
   const payload = lease.job.payload as unknown as InferStudyPayload;
+  // Heartbeat: renew the lease at a third of its length while the study is judged, so a short lease
+  // (a crashed worker's job returns soon) does not expire under a long study.
+  const heartbeat = setInterval(
+    () => {
+      deps.jobs.extendLease(lease.job.id, lease.leaseToken, deps.leaseMs).catch(() => undefined);
+    },
+    Math.max(50, deps.leaseMs / 3),
+  );
   try {
     const { model, results } = await deps.judgeStudy(payload.studyUid);
     await deps.cases.save({ caseId: lease.job.dedupeKey, studyKey: payload.studyKey, model, results });
@@ -35,5 +43,7 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
     await deps.jobs.fail(lease.job.id, lease.leaseToken, { code: error.code, message: error.message });
     deps.logger.warn({ stage: 'infer', studyKey: payload.studyKey, code: error.code, status: 'failed' }, 'inference job failed');
     return 'failed';
+  } finally {
+    clearInterval(heartbeat);
   }
 }

@@ -129,6 +129,17 @@ export class SqliteJobQueue implements JobQueue {
     });
   }
 
+  async extendLease(jobId: number, leaseToken: string, leaseMs: number): Promise<boolean> {
+    return this.#write(() => {
+      const now = this.#now();
+      return (
+        this.#db
+          .prepare(`UPDATE jobs SET lease_until_ms = ?, updated_at_ms = ? WHERE id = ? AND state = 'leased' AND lease_token = ? AND lease_until_ms > ?`)
+          .run(now + leaseMs, now, jobId, leaseToken, now).changes === 1
+      );
+    });
+  }
+
   async complete(jobId: number, leaseToken: string): Promise<boolean> {
     return this.#write(
       () =>
