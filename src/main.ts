@@ -30,6 +30,7 @@ import { openSqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
 import { SqliteAccessStore } from './adapters/store-sqlite/sqlite-access-store.js';
 import { SqliteJobQueue } from './adapters/store-sqlite/sqlite-job-queue.js';
 import { SqliteCaseStore, SqliteStudyRegistry } from './adapters/store-sqlite/sqlite-study-registry.js';
+import { SqliteWorklistStore } from './adapters/store-sqlite/sqlite-worklist-store.js';
 import { loadConfig, type VigilConfig } from './config/load-config.js';
 import { createLogger } from './logging/create-logger.js';
 import type { AuditLog } from './ports/audit-log.js';
@@ -211,6 +212,9 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     getAuditEntry(auditId) {
       return openAudit().get(auditId);
     },
+    async recordAudit(event) {
+      return (await openAudit().append(event)).auditId;
+    },
     auditSize() {
       return openAudit().size();
     },
@@ -256,8 +260,9 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
   }
   const studies = new SqliteStudyRegistry(db, systemClock);
   const cases = new SqliteCaseStore(db, systemClock);
+  const worklist = new SqliteWorklistStore(db, systemClock);
   const { createHttpApp } = await import('./http/create-http-app.js');
-  const app = await createHttpApp({ services, access, jobs, studies, cases, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
+  const app = await createHttpApp({ services, access, jobs, studies, cases, worklist, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
 
   let loop: ServiceLoop | undefined;
   let receiver: DicomReceiver | undefined;
@@ -286,6 +291,10 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
         inference: {
           jobs,
           cases,
+          worklist,
+          // A uniform draw in [0, 1) from the item id: deterministic, so a re-run samples the same items.
+          sampleDraw: (itemId) => Number.parseInt(nodeHasher.sha256Hex(`review-sample:${itemId}`).slice(0, 12), 16) / 2 ** 48,
+          reviewSampleRate: config.reviewSampleRate,
           logger,
           leaseMs: config.jobLeaseMs,
           judgeStudy: async (studyUid) => {

@@ -52,6 +52,8 @@ const configSchema = z.strictObject({
   minFreeDiskBytes: z.coerce.number().int().min(0),
   /** A study is complete after this long without a new instance (senders give no end marker). */
   studyQuietMs: positiveInt,
+  /** Share of confident decisions also sent to review, to measure real performance (5%: an assumption a site tunes). */
+  reviewSampleRate: z.coerce.number().min(0).max(1),
   /** Job lease; renewed by the worker's heartbeat, so after a crash a job is retried within about this long. */
   jobLeaseMs: positiveInt.min(100),
 });
@@ -80,6 +82,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
   jobLeaseMs: 'VIGIL_JOB_LEASE_MS',
+  reviewSampleRate: 'VIGIL_REVIEW_SAMPLE_RATE',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -105,6 +108,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     minFreeDiskBytes: String(1024 ** 3),
     studyQuietMs: '10000',
     jobLeaseMs: '60000',
+    reviewSampleRate: '0.05',
   };
 }
 

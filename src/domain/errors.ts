@@ -60,6 +60,7 @@ export const ERROR_CODES = [
   'AUTH_FORBIDDEN',
   'REQUEST_INVALID',
   'ROUTE_NOT_FOUND',
+  'REVIEW_ALREADY_RECORDED',
   // command line
   'CLI_USAGE',
   // anything not yet classified; a bug to be fixed by giving it a code

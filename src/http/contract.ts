@@ -106,3 +106,33 @@ export const caseSchema = z.object({
   results: z.array(z.unknown()),
 });
 export type CaseBody = z.infer<typeof caseSchema>;
+
+export const worklistItemSchema = z.object({
+  itemId: z.string(),
+  caseId: z.string(),
+  studyKey: z.string(),
+  resultIndex: z.number().int(),
+  reasons: z.array(z.enum(['model_referred', 'gate_rejected', 'gate_warned', 'random_sample'])),
+  state: z.enum(['open', 'reviewed']),
+  createdAt: z.string(),
+});
+export type WorklistItemBody = z.infer<typeof worklistItemSchema>;
+
+export const reviewRequestSchema = z.strictObject({
+  findingPresent: z.boolean().nullable(),
+  imageQualityAdequate: z.boolean(),
+  agreesWithModel: z.boolean().nullable(),
+  /** Free text without identifiers; kept in the store, never logged or audited. */
+  comment: z.string().max(2000),
+});
+
+export const reviewSchema = z.object({
+  reviewId: z.string(),
+  itemId: z.string(),
+  caseId: z.string(),
+  studyKey: z.string(),
+  reviewerId: z.string(),
+  read: reviewRequestSchema,
+  createdAt: z.string(),
+});
+export type ReviewBody = z.infer<typeof reviewSchema>;

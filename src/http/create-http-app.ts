@@ -14,6 +14,7 @@ import type { AccessStore } from '../ports/access-store.js';
 import type { CaseStore } from '../ports/case-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import type { ErrorBody } from './contract.js';
@@ -22,6 +23,7 @@ import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerStudyRoutes } from './routes/study-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerWorklistRoutes } from './routes/worklist-routes.js';
 
 export interface HttpDependencies {
   readonly services: VigilServices;
@@ -29,6 +31,7 @@ export interface HttpDependencies {
   readonly jobs: JobQueue;
   readonly studies: StudyRegistry;
   readonly cases: CaseStore;
+  readonly worklist: WorklistStore;
   readonly logger: Logger;
   readonly version: string;
   /** Largest request body accepted, in bytes. */
@@ -64,7 +67,8 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     // Request ids are ours: a client-sent id could smuggle text into logs.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true },
+    // Case and worklist ids embed the study key and the model's SHA-256 (~130 characters).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -140,6 +144,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);
   registerStudyRoutes(app, deps);
+  registerWorklistRoutes(app, deps);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;
 }

@@ -48,6 +48,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   AUTH_FORBIDDEN: 403,
   REQUEST_INVALID: 400,
   ROUTE_NOT_FOUND: 404,
+  REVIEW_ALREADY_RECORDED: 409,
   CLI_USAGE: 400,
   INTERNAL: 500,
 };

@@ -1,6 +1,8 @@
 import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
+import { worklistReasons } from '../domain/review/worklist.js';
 import type { CaseStore } from '../ports/case-store.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import { INFER_STUDY_JOB, type InferStudyPayload } from './assemble-studies.js';
@@ -9,6 +11,11 @@ import type { PredictResult } from './predict-images.js';
 export interface InferenceJobDependencies {
   readonly jobs: JobQueue;
   readonly cases: CaseStore;
+  readonly worklist: WorklistStore;
+  /** A number in [0, 1) drawn deterministically for a worklist item id (for sampling confident cases). */
+  readonly sampleDraw: (itemId: string) => number;
+  /** Share of confident decisions sent to review anyway, to measure real performance. */
+  readonly reviewSampleRate: number;
   readonly logger: Logger;
   /** Judges every frame of a stored study (the predict workflow over the study's instances). */
   readonly judgeStudy: (studyUid: string) => Promise<{ readonly model: ModelIdentity; readonly results: readonly PredictResult[] }>;
@@ -34,7 +41,10 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
   );
   try {
     const { model, results } = await deps.judgeStudy(payload.studyUid);
-    await deps.cases.save({ caseId: lease.job.dedupeKey, studyKey: payload.studyKey, model, results });
+    const caseId = lease.job.dedupeKey;
+    await deps.cases.save({ caseId, studyKey: payload.studyKey, model, results });
+    // Idempotent too: a job re-run after a crash between the two writes adds the items it missed.
+    await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results));
     await deps.jobs.complete(lease.job.id, lease.leaseToken);
     deps.logger.info({ stage: 'infer', studyKey: payload.studyKey, count: results.length, status: 'done' }, 'study judged');
     return 'done';
@@ -46,4 +56,16 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey: string, results: readonly PredictResult[]) {
+  return results.flatMap((result, resultIndex) => {
+    const itemId = `${caseId}#${resultIndex}`;
+    const reasons = worklistReasons(
+      { status: result.status, gateVerdict: result.quality?.verdict ?? null, decisions: result.outputs.map((o) => o.decision) },
+      deps.sampleDraw(itemId),
+      deps.reviewSampleRate,
+    );
+    return reasons.length === 0 ? [] : [{ itemId, caseId, studyKey, resultIndex, reasons }];
+  });
 }

@@ -1,6 +1,6 @@
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import type { DemoRun } from '../ports/demo-inputs.js';
-import type { AuditEntry } from '../domain/audit/audit-event.js';
+import type { AuditEntry, AuditEvent } from '../domain/audit/audit-event.js';
 import type { AuditVerification, InclusionProof } from '../ports/audit-log.js';
 import type { ModelInspection } from './inspect-model.js';
 import type { DeidCounts, DeidResult } from './deidentify-files.js';
@@ -45,6 +45,8 @@ export interface VigilServices {
   verifyAudit(): Promise<AuditVerification>;
   proveAudit(auditId: string): Promise<{ readonly proof: InclusionProof; readonly verified: boolean }>;
   getAuditEntry(auditId: string): Promise<AuditEntry | undefined>;
+  /** Appends an event (an access or a human action) to the audit log; resolves once it is durable. */
+  recordAudit(event: AuditEvent): Promise<string>;
   auditSize(): Promise<number>;
   /** The configured model bundle (VIGIL_MODEL_DIR), validated and hash-checked. */
   currentModel(): Promise<ModelInspection>;

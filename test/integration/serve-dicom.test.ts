@@ -102,4 +102,42 @@ describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive o
     expect(verify.statusCode).toBe(403); // the administrator does not read the audit log; the auditor does
     expect(logs).not.toContain('SIMPSON');
   });
+
+  it('puts what the gate rejected on the worklist, takes one review per item, and audits reviews and case reads', async () => {
+    const as = async (role: string): Promise<string> => {
+      const created = await server.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+        payload: { name: `user-${role}`, role },
+      });
+      return created.json<{ token: string }>().token;
+    };
+    const reviewer = await as('clinician-reviewer');
+    const auditor = await as('auditor');
+    const worklist = await server.app.inject({ method: 'GET', url: '/api/worklist', headers: { authorization: `Bearer ${reviewer}` } });
+    const items = worklist.json<{ items: { itemId: string; reasons: string[] }[] }>().items;
+    expect(items.filter((i) => i.reasons.includes('gate_rejected'))).toHaveLength(2); // the CT and the MR
+    const item = items[0] as { itemId: string };
+    const read = { findingPresent: null, imageQualityAdequate: true, agreesWithModel: true, comment: 'wrong modality for this model' };
+    const url = `/api/worklist/${encodeURIComponent(item.itemId)}/review`;
+    const first = await server.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${reviewer}` }, payload: read });
+    expect(first.statusCode).toBe(201);
+    const again = await server.app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${reviewer}` }, payload: read });
+    expect(again.json<{ code: string; statusCode: number }>()).toMatchObject({ code: 'REVIEW_ALREADY_RECORDED', statusCode: 409 });
+    const reviews = await server.app.inject({ method: 'GET', url: '/api/reviews', headers: { authorization: `Bearer ${reviewer}` } });
+    expect(reviews.json<{ reviews: { itemId: string }[] }>().reviews.map((r) => r.itemId)).toEqual([item.itemId]);
+
+    const verify = await server.app.inject({ method: 'GET', url: '/api/audit/verify', headers: { authorization: `Bearer ${auditor}` } });
+    const { treeSize } = verify.json<{ ok: boolean; treeSize: number }>();
+    expect(verify.json()).toMatchObject({ ok: true });
+    const types: string[] = [];
+    for (let i = 0; i < treeSize; i++) {
+      const entry = await server.app.inject({ method: 'GET', url: `/api/audit/entries/a-${i}`, headers: { authorization: `Bearer ${auditor}` } });
+      types.push(entry.json<{ event: { type: string } }>().event.type);
+    }
+    expect(types).toContain('review_recorded');
+    expect(types).toContain('case_read');
+    expect(JSON.stringify(types)).not.toContain('wrong modality'); // the comment stays out of the log
+  });
 });

@@ -130,4 +130,32 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX cases_by_study ON cases (study_key, created_at_ms);
     `,
   },
+  {
+    version: 5,
+    name: 'worklist_and_reviews',
+    // The review worklist and reviewers' reads (ports/worklist-store.ts). A review's comment is free
+    // text a reviewer typed; it stays here and never reaches a log or the audit trail.
+    sql: `
+      CREATE TABLE worklist_items (
+        item_id       TEXT PRIMARY KEY,
+        case_id       TEXT NOT NULL REFERENCES cases (case_id),
+        study_key     TEXT NOT NULL,
+        result_index  INTEGER NOT NULL CHECK (result_index >= 0),
+        reasons       TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('open', 'reviewed')),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX worklist_open ON worklist_items (created_at_ms) WHERE state = 'open';
+      CREATE TABLE reviews (
+        review_id        TEXT PRIMARY KEY,
+        item_id          TEXT NOT NULL UNIQUE REFERENCES worklist_items (item_id),
+        reviewer_id      TEXT NOT NULL,
+        finding_present  INTEGER CHECK (finding_present IN (0, 1)),
+        quality_adequate INTEGER NOT NULL CHECK (quality_adequate IN (0, 1)),
+        agrees_with_model INTEGER CHECK (agrees_with_model IN (0, 1)),
+        comment          TEXT NOT NULL,
+        created_at_ms    INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

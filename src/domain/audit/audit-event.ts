@@ -51,7 +51,29 @@ export interface ErrorEvent {
   readonly stage: string;
 }
 
-export type AuditEvent = DecisionEvent | ModelLoadedEvent | ConfigLoadedEvent | ErrorEvent;
+/** A reviewer's read of a worklist item. The free-text comment stays in the store, out of the log. */
+export interface ReviewRecordedEvent {
+  readonly type: 'review_recorded';
+  readonly itemId: string;
+  readonly caseId: string;
+  readonly studyKey: string;
+  /** The reviewer's surrogate user id. */
+  readonly reviewerId: string;
+  readonly findingPresent: boolean | null;
+  readonly imageQualityAdequate: boolean;
+  readonly agreesWithModel: boolean | null;
+}
+
+/** Someone read a case or study through the API. */
+export interface CaseReadEvent {
+  readonly type: 'case_read';
+  readonly studyKey: string;
+  readonly caseId: string | null;
+  readonly userId: string;
+  readonly role: string;
+}
+
+export type AuditEvent = DecisionEvent | ModelLoadedEvent | ConfigLoadedEvent | ErrorEvent | ReviewRecordedEvent | CaseReadEvent;
 
 /** An event as stored: its position in the log and the time it was appended. */
 export interface AuditEntry {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import { caseSchema, studySchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
@@ -24,6 +25,7 @@ export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies
     async (request) => {
       const study = await deps.studies.get(request.params.studyKey);
       if (study === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No study has this key');
+      await auditRead(deps, request.principal, study.studyKey, null);
       return { ...study, cases: (await deps.cases.listForStudy(study.studyKey)).map((c) => ({ ...c, results: [...c.results] })) };
     },
   );
@@ -31,6 +33,13 @@ export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies
   api.get('/api/cases/:caseId', { config: { access: 'studies:read' }, schema: { params: caseIdParams, response: { 200: caseSchema } } }, async (request) => {
     const found = await deps.cases.get(request.params.caseId);
     if (found === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No case has this id');
+    await auditRead(deps, request.principal, found.studyKey, found.caseId);
     return { ...found, results: [...found.results] };
   });
+}
+
+/** Every read of a study or case is an audit entry (who, by surrogate id and role; which study). */
+async function auditRead(deps: HttpDependencies, principal: Principal | undefined, studyKey: string, caseId: string | null): Promise<void> {
+  if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+  await deps.services.recordAudit({ type: 'case_read', studyKey, caseId, userId: principal.userId, role: principal.role });
 }

@@ -1,0 +1,120 @@
+/* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the port is. */
+import { randomUUID } from 'node:crypto';
+import type { ReviewRead, WorklistReason } from '../../domain/review/worklist.js';
+import type { Clock } from '../../ports/clock.js';
+import type { ReviewRecord, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
+import type { SqliteDatabase } from './open-sqlite.js';
+
+interface ItemRow {
+  item_id: string;
+  case_id: string;
+  study_key: string;
+  result_index: number;
+  reasons: string;
+  state: 'open' | 'reviewed';
+  created_at_ms: number;
+}
+
+interface ReviewRow {
+  review_id: string;
+  item_id: string;
+  case_id: string;
+  study_key: string;
+  reviewer_id: string;
+  finding_present: number | null;
+  quality_adequate: number;
+  agrees_with_model: number | null;
+  comment: string;
+  created_at_ms: number;
+}
+
+const toItem = (row: ItemRow): WorklistItem => ({
+  itemId: row.item_id,
+  caseId: row.case_id,
+  studyKey: row.study_key,
+  resultIndex: row.result_index,
+  reasons: JSON.parse(row.reasons) as WorklistReason[],
+  state: row.state,
+  createdAt: new Date(row.created_at_ms).toISOString(),
+});
+
+const bool = (value: number | null): boolean | null => (value === null ? null : value === 1);
+const bit = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
+
+const toReview = (row: ReviewRow): ReviewRecord => ({
+  reviewId: row.review_id,
+  itemId: row.item_id,
+  caseId: row.case_id,
+  studyKey: row.study_key,
+  reviewerId: row.reviewer_id,
+  read: {
+    findingPresent: bool(row.finding_present),
+    imageQualityAdequate: row.quality_adequate === 1,
+    agreesWithModel: bool(row.agrees_with_model),
+    comment: row.comment,
+  },
+  createdAt: new Date(row.created_at_ms).toISOString(),
+});
+
+const REVIEW_SELECT = `SELECT r.*, w.case_id, w.study_key FROM reviews r JOIN worklist_items w ON w.item_id = r.item_id`;
+
+export class SqliteWorklistStore implements WorklistStore {
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clock: Clock,
+  ) {}
+
+  async addItems(items: readonly Omit<WorklistItem, 'state' | 'createdAt'>[]): Promise<number> {
+    const insert = this.db.prepare(
+      `INSERT INTO worklist_items (item_id, case_id, study_key, result_index, reasons, state, created_at_ms) VALUES (?, ?, ?, ?, ?, 'open', ?)
+       ON CONFLICT (item_id) DO NOTHING`,
+    );
+    const now = this.clock.now().getTime();
+    return this.db.transaction(() =>
+      items.reduce((added, i) => added + insert.run(i.itemId, i.caseId, i.studyKey, i.resultIndex, JSON.stringify(i.reasons), now).changes, 0),
+    )();
+  }
+
+  async listOpen(limit: number): Promise<WorklistItem[]> {
+    return this.db
+      .prepare<[number], ItemRow>(`SELECT * FROM worklist_items WHERE state = 'open' ORDER BY created_at_ms, item_id LIMIT ?`)
+      .all(limit)
+      .map(toItem);
+  }
+
+  async get(itemId: string): Promise<WorklistItem | undefined> {
+    const row = this.db.prepare<[string], ItemRow>('SELECT * FROM worklist_items WHERE item_id = ?').get(itemId);
+    return row === undefined ? undefined : toItem(row);
+  }
+
+  async recordReview(itemId: string, reviewerId: string, read: ReviewRead): Promise<ReviewRecord | undefined> {
+    const reviewId = `r-${randomUUID()}`;
+    const recorded = this.db
+      .transaction(() => {
+        const closed = this.db.prepare(`UPDATE worklist_items SET state = 'reviewed' WHERE item_id = ? AND state = 'open'`).run(itemId).changes === 1;
+        if (!closed) return false;
+        this.db
+          .prepare(
+            `INSERT INTO reviews (review_id, item_id, reviewer_id, finding_present, quality_adequate, agrees_with_model, comment, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            reviewId,
+            itemId,
+            reviewerId,
+            bit(read.findingPresent),
+            read.imageQualityAdequate ? 1 : 0,
+            bit(read.agreesWithModel),
+            read.comment,
+            this.clock.now().getTime(),
+          );
+        return true;
+      })
+      .immediate();
+    if (!recorded) return undefined;
+    return toReview(this.db.prepare<[string], ReviewRow>(`${REVIEW_SELECT} WHERE r.review_id = ?`).get(reviewId) as ReviewRow);
+  }
+
+  async listReviews(limit: number): Promise<ReviewRecord[]> {
+    return this.db.prepare<[number], ReviewRow>(`${REVIEW_SELECT} ORDER BY r.created_at_ms DESC LIMIT ?`).all(limit).map(toReview);
+  }
+}

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PlatformError } from '../../domain/errors.js';
+import { reviewRequestSchema, reviewSchema, worklistItemSchema } from '../contract.js';
+import type { HttpDependencies } from '../create-http-app.js';
+
+const itemParams = z.object({ itemId: z.string().min(1).max(320) });
+const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+
+  api.get(
+    '/api/worklist',
+    { config: { access: 'worklist:read' }, schema: { querystring: listQuery, response: { 200: z.object({ items: z.array(worklistItemSchema) }) } } },
+    async (request) => ({ items: (await deps.worklist.listOpen(request.query.limit)).map((i) => ({ ...i, reasons: [...i.reasons] })) }),
+  );
+
+  // A reviewer's read: the ground truth that live performance monitoring uses. Audited.
+  api.post(
+    '/api/worklist/:itemId/review',
+    { config: { access: 'reviews:write' }, schema: { params: itemParams, body: reviewRequestSchema, response: { 201: reviewSchema } } },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+      const item = await deps.worklist.get(request.params.itemId);
+      if (item === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No worklist item has this id');
+      const review = await deps.worklist.recordReview(item.itemId, principal.userId, request.body);
+      if (review === undefined) throw new PlatformError('REVIEW_ALREADY_RECORDED', 'This item has already been reviewed');
+      await deps.services.recordAudit({
+        type: 'review_recorded',
+        itemId: review.itemId,
+        caseId: review.caseId,
+        studyKey: review.studyKey,
+        reviewerId: principal.userId,
+        findingPresent: review.read.findingPresent,
+        imageQualityAdequate: review.read.imageQualityAdequate,
+        agreesWithModel: review.read.agreesWithModel,
+      });
+      return reply.code(201).send(review);
+    },
+  );
+
+  api.get(
+    '/api/reviews',
+    { config: { access: 'reviews:read' }, schema: { querystring: listQuery, response: { 200: z.object({ reviews: z.array(reviewSchema) }) } } },
+    async (request) => ({ reviews: [...(await deps.worklist.listReviews(request.query.limit))] }),
+  );
+}
