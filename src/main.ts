@@ -21,6 +21,7 @@ import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js
 import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
 import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
 import { ServiceLoop } from './workflows/service-loop.js';
+import { storeInstances } from './workflows/store-instances.js';
 import type { PredictResult } from './workflows/predict-images.js';
 import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/run-cli.js';
@@ -212,6 +213,9 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     getAuditEntry(auditId) {
       return openAudit().get(auditId);
     },
+    storeInstances() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Storing instances needs the server (vigil serve)'));
+    },
     async recordAudit(event) {
       return (await openAudit().append(event)).auditId;
     },
@@ -236,8 +240,8 @@ export interface ApiServer {
   readonly app: HttpApp;
   /** The DICOM receiver's port, when background work runs. */
   readonly dicomPort?: number;
-  /** The background work (ingest, assembly, inference), when it runs. */
-  readonly loop?: ServiceLoop;
+  /** Ingest, assembly and inference; its timers and worker run only with `background`. */
+  readonly loop: ServiceLoop;
   /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   close(): Promise<void>;
@@ -248,7 +252,7 @@ export interface ApiServer {
  * `admin` account and returns its one-time token: there is never a default password.
  */
 export async function createApiServer(config: VigilConfig, logger: Logger, options: { readonly background?: boolean } = {}): Promise<ApiServer> {
-  const services = createServices(config, logger);
+  const cliServices = createServices(config, logger);
   const db = openSqliteDatabase({ dataDir: config.dataDir });
   const access = new SqliteAccessStore(db, systemClock);
   const jobs = new SqliteJobQueue(db, { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 });
@@ -261,59 +265,78 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
   const studies = new SqliteStudyRegistry(db, systemClock);
   const cases = new SqliteCaseStore(db, systemClock);
   const worklist = new SqliteWorklistStore(db, systemClock);
+
+  // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
+  const digest = createKeyedDigest(await loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')));
+  const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
+  validateProfile(profile.options);
+  const deidentifier = new ElementDeidentifier();
+  const instances = new FsInstanceStore(join(config.dataDir, 'objects'));
+  const loop = new ServiceLoop(
+    {
+      ingest: {
+        // Headers only: stored pixels stay inside the data folder, for the model and the reviewer.
+        deidentify: async (bytes) => {
+          const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
+          if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
+          return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
+        },
+        studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
+        instances,
+        studies,
+        logger,
+        minFreeBytes: config.minFreeDiskBytes,
+      },
+      inference: {
+        jobs,
+        cases,
+        worklist,
+        // A uniform draw in [0, 1) from the item id: deterministic, so a re-run samples the same items.
+        sampleDraw: (itemId) => Number.parseInt(nodeHasher.sha256Hex(`review-sample:${itemId}`).slice(0, 12), 16) / 2 ** 48,
+        reviewSampleRate: config.reviewSampleRate,
+        logger,
+        leaseMs: config.jobLeaseMs,
+        judgeStudy: async (studyUid) => {
+          const results: PredictResult[] = [];
+          await cliServices.predict([instances.studyLocation(studyUid)], {}, (r) => results.push(r));
+          const model = (await cliServices.currentModel()).manifest;
+          return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
+        },
+      },
+      studies,
+      jobs,
+      logger,
+      model: async () => {
+        const { manifest } = await cliServices.currentModel();
+        return { id: manifest.id, version: manifest.version, sha256: manifest.model.sha256 };
+      },
+    },
+    { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
+  );
+  const dicom = new DcmjsDicomReader();
+  const services: VigilServices = {
+    ...cliServices,
+    storeInstances: (parts) =>
+      storeInstances(
+        {
+          ingest: (bytes) => loop.receive(bytes),
+          identify: async (bytes) => {
+            const instance = await dicom.readInstance(bytes);
+            return {
+              ...(instance.attributes.sopClassUid === undefined ? {} : { sopClassUid: instance.attributes.sopClassUid }),
+              ...(instance.identifiers.sopInstanceUid === undefined ? {} : { sopInstanceUid: instance.identifiers.sopInstanceUid }),
+            };
+          },
+        },
+        parts,
+      ),
+  };
   const { createHttpApp } = await import('./http/create-http-app.js');
   const app = await createHttpApp({ services, access, jobs, studies, cases, worklist, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
 
-  let loop: ServiceLoop | undefined;
   let receiver: DicomReceiver | undefined;
   let dicomPort: number | undefined;
   if (options.background === true) {
-    const digest = createKeyedDigest(await loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')));
-    const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
-    validateProfile(profile.options);
-    const deidentifier = new ElementDeidentifier();
-    const instances = new FsInstanceStore(join(config.dataDir, 'objects'));
-    loop = new ServiceLoop(
-      {
-        ingest: {
-          // Headers only: stored pixels stay inside the data folder, for the model and the reviewer.
-          deidentify: async (bytes) => {
-            const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
-            if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
-            return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
-          },
-          studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
-          instances,
-          studies,
-          logger,
-          minFreeBytes: config.minFreeDiskBytes,
-        },
-        inference: {
-          jobs,
-          cases,
-          worklist,
-          // A uniform draw in [0, 1) from the item id: deterministic, so a re-run samples the same items.
-          sampleDraw: (itemId) => Number.parseInt(nodeHasher.sha256Hex(`review-sample:${itemId}`).slice(0, 12), 16) / 2 ** 48,
-          reviewSampleRate: config.reviewSampleRate,
-          logger,
-          leaseMs: config.jobLeaseMs,
-          judgeStudy: async (studyUid) => {
-            const results: PredictResult[] = [];
-            await services.predict([instances.studyLocation(studyUid)], {}, (r) => results.push(r));
-            const model = (await services.currentModel()).manifest;
-            return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
-          },
-        },
-        studies,
-        jobs,
-        logger,
-        model: async () => {
-          const { manifest } = await services.currentModel();
-          return { id: manifest.id, version: manifest.version, sha256: manifest.model.sha256 };
-        },
-      },
-      { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
-    );
     const { DimseDcmjsReceiver, RECEIVABLE_TRANSFER_SYNTAXES } = await import('./adapters/dimse-dcmjs/dimse-dcmjs-receiver.js');
     receiver = new DimseDcmjsReceiver(
       {
@@ -331,23 +354,22 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       },
       { logger },
     );
-    const running = loop;
     ({ port: dicomPort } = await receiver.start(async (instance) => {
-      const outcome = await running.receive(await readFile(instance.file));
+      const outcome = await loop.receive(await readFile(instance.file));
       return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason } : { status: outcome.status };
     }));
     loop.start();
   }
   return {
     app,
+    loop,
     ...(bootstrap === undefined ? {} : { bootstrap }),
     ...(dicomPort === undefined ? {} : { dicomPort }),
-    ...(loop === undefined ? {} : { loop }),
     async close() {
       await receiver?.stop();
-      await loop?.stop();
+      await loop.stop();
       await app.close();
-      await services.close();
+      await cliServices.close();
       db.close();
     },
   };

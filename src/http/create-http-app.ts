@@ -20,6 +20,7 @@ import type { VigilServices } from '../workflows/vigil-services.js';
 import type { ErrorBody } from './contract.js';
 import { HTTP_STATUS } from './error-status.js';
 import { registerAccessRoutes } from './routes/access-routes.js';
+import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerStudyRoutes } from './routes/study-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
@@ -145,6 +146,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   registerAccessRoutes(app, deps);
   registerStudyRoutes(app, deps);
   registerWorklistRoutes(app, deps);
+  registerDicomwebRoutes(app, deps);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;
 }

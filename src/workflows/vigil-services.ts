@@ -5,6 +5,7 @@ import type { AuditVerification, InclusionProof } from '../ports/audit-log.js';
 import type { ModelInspection } from './inspect-model.js';
 import type { DeidCounts, DeidResult } from './deidentify-files.js';
 import type { PredictProgress, PredictResult } from './predict-images.js';
+import type { StoredPart } from './store-instances.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
 
@@ -45,6 +46,11 @@ export interface VigilServices {
   verifyAudit(): Promise<AuditVerification>;
   proveAudit(auditId: string): Promise<{ readonly proof: InclusionProof; readonly verified: boolean }>;
   getAuditEntry(auditId: string): Promise<AuditEntry | undefined>;
+  /**
+   * Ingests instances sent over HTTP (STOW-RS) exactly as C-STORE does; one result per instance, in order.
+   * Available in a server (createApiServer); the CLI's services refuse it.
+   */
+  storeInstances(instances: readonly Uint8Array[]): Promise<readonly StoredPart[]>;
   /** Appends an event (an access or a human action) to the audit log; resolves once it is durable. */
   recordAudit(event: AuditEvent): Promise<string>;
   auditSize(): Promise<number>;

@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
+import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
 
 /** Every route, with the permission it needs (the matrix below asserts each role × route). */
 const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission | 'public'; body?: unknown }[] = [
@@ -32,6 +33,7 @@ const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission
     body: { findingPresent: true, imageQualityAdequate: true, agreesWithModel: true, comment: '' },
   },
   { method: 'GET', url: '/api/reviews', access: 'reviews:read' },
+  { method: 'POST', url: '/dicomweb/studies', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/users', access: 'users:manage', body: { name: 'x', role: 'auditor' } },
 ];
 
@@ -89,13 +91,60 @@ describe('HTTP API access', () => {
         method: route.method,
         url: route.url,
         headers: { authorization: `Bearer ${tokens.get(role) ?? ''}` },
-        ...(body === undefined ? {} : { payload: body }),
+        ...(body === undefined ? {} : { payload: body as object }),
       });
       const allowed = route.access === 'public' || hasPermission(role, route.access);
-      // Allowed: served, or a 404 for the placeholder resource (never 401/403).
-      if (allowed) expect([200, 201, 404], `${role} ${route.method} ${route.url}`).toContain(response.statusCode);
+      // Allowed: served, a 404 for the placeholder resource, or 415 for the placeholder body (never 401/403).
+      if (allowed) expect([200, 201, 404, 415], `${role} ${route.method} ${route.url}`).toContain(response.statusCode);
       else expect(response.statusCode, `${role} ${route.method} ${route.url}`).toBe(403);
     }
+  });
+});
+
+describe('STOW-RS', () => {
+  function multipart(parts: readonly Uint8Array[], boundary: string): Buffer {
+    const chunks: Buffer[] = [];
+    for (const part of parts) chunks.push(Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), Buffer.from(part), Buffer.from('\r\n'));
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return Buffer.concat(chunks);
+  }
+  const stow = (payload: Buffer, contentType: string, role: Role = 'integration') =>
+    app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { authorization: `Bearer ${tokens.get(role) ?? ''}`, 'content-type': contentType },
+      payload,
+    });
+
+  it('stores each instance like C-STORE and answers with the Store Instances Response (200, 202, 409)', async () => {
+    const good = buildPart10(imageDataset({ rows: 8, columns: 8, bitsAllocated: 16, modality: 'CR', pixelData: el(0x7fe00010, 'OW', new Uint8Array(128)) }), {
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+    });
+    const garbage = new TextEncoder().encode('not dicom at all');
+    const type = (b: string) => `multipart/related; type="application/dicom"; boundary=${b}`;
+
+    const mixed = await stow(multipart([good, garbage], 'xyz'), type('xyz'));
+    expect(mixed.statusCode).toBe(202);
+    expect(mixed.headers['content-type']).toContain('application/dicom+json');
+    const body = mixed.json<Record<string, { Value: Record<string, { Value?: unknown[] }>[] }>>();
+    expect(body['00081199']?.Value[0]?.['00081155']?.Value).toEqual([SYNTHETIC_IDENTIFIERS.sopInstanceUid]);
+    expect(body['00081198']?.Value[0]?.['00081197']?.Value).toEqual([0xc000]);
+
+    const again = await stow(multipart([good], 'b2'), type('b2'));
+    expect(again.statusCode, 'a duplicate is stored once and acknowledged').toBe(200);
+    const none = await stow(multipart([garbage], 'b3'), type('b3'));
+    expect(none.statusCode).toBe(409);
+    expect((await stow(Buffer.from('x'), 'text/plain')).json<{ code: string; statusCode: number }>()).toMatchObject({
+      code: 'INPUT_FORMAT_UNKNOWN',
+      statusCode: 415,
+    });
+    expect((await stow(Buffer.from('--x\r\nbroken'), type('x'))).json<{ code: string }>().code).toBe('REQUEST_INVALID');
+    expect((await stow(multipart([good], 'b4'), type('b4'), 'ml-engineer')).statusCode).toBe(403);
+
+    const studies = await app.inject({ method: 'GET', url: '/api/studies', headers: { authorization: `Bearer ${tokens.get('ml-engineer') ?? ''}` } });
+    expect(studies.json<{ studies: { instances: number }[] }>().studies).toMatchObject([{ instances: 1 }]);
+    expect(logs).not.toContain(SYNTHETIC_IDENTIFIERS.patientName);
+    expect(logs).not.toContain(SYNTHETIC_IDENTIFIERS.sopInstanceUid);
   });
 });
 

@@ -1,0 +1,34 @@
+import { toPlatformError } from '../domain/errors.js';
+import type { IngestOutcome } from './ingest-instance.js';
+
+/** What a sender said an instance was, read before de-identification, to answer that sender only. */
+export interface SentIdentity {
+  readonly sopClassUid?: string;
+  readonly sopInstanceUid?: string;
+}
+
+export interface StoredPart {
+  readonly identity: SentIdentity;
+  readonly outcome: IngestOutcome | { readonly status: 'failed'; readonly code: string };
+}
+
+/**
+ * STOW-RS and uploads: each instance of a request goes through the same ingest as C-STORE, one by
+ * one; one that fails does not stop the others. The sender's own UIDs are read only to answer it
+ * (PS3.18 requires them in the response); they are never stored or logged.
+ */
+export async function storeInstances(
+  deps: { readonly ingest: (bytes: Uint8Array) => Promise<IngestOutcome>; readonly identify: (bytes: Uint8Array) => Promise<SentIdentity> },
+  instances: readonly Uint8Array[],
+): Promise<StoredPart[]> {
+  const results: StoredPart[] = [];
+  for (const bytes of instances) {
+    const identity = await deps.identify(bytes).catch((): SentIdentity => ({}));
+    try {
+      results.push({ identity, outcome: await deps.ingest(bytes) });
+    } catch (cause) {
+      results.push({ identity, outcome: { status: 'failed', code: toPlatformError(cause).code } });
+    }
+  }
+  return results;
+}
