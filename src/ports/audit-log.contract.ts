@@ -265,6 +265,67 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       expect(await log.verify()).toMatchObject({ ok: true, treeSize: 2 });
     });
 
+    it('appendMany of no events writes nothing and returns no receipts', async () => {
+      const clock = createSteppingClock();
+      const log = start(clock);
+      expect(await log.appendMany([])).toEqual([]);
+      expect(await log.size()).toBe(0);
+      await log.append(sampleAuditEvents()[0] as AuditEvent);
+      expect(await log.appendMany([])).toEqual([]);
+      expect(await log.size()).toBe(1);
+      expect(clock.readings).toHaveLength(1);
+      expect(await log.verify()).toMatchObject({ ok: true, treeSize: 1, checkedTreeHeads: 1 });
+    });
+
+    it('appendMany gives the receipts, entries, roots and tree heads of appending one by one', async () => {
+      const events = sampleAuditEvents();
+      const one = start(createSteppingClock());
+      const many = start(createSteppingClock());
+      // A first event alone, then the rest in two groups, against the same events one at a time.
+      const sequential = await appendAll(one, [...events, ...events]);
+      const grouped = [...(await many.appendMany(events.slice(0, 1))), ...(await many.appendMany(events.slice(1))), ...(await many.appendMany(events))];
+      expect(grouped).toEqual(sequential);
+      for (const receipt of sequential) expect(await many.get(receipt.auditId)).toEqual(await one.get(receipt.auditId));
+      const verification = await many.verify();
+      expect(verification).toEqual(await one.verify());
+      expect(verification).toMatchObject({ ok: true, treeSize: 2 * events.length, checkedTreeHeads: 2 * events.length });
+      for (const receipt of grouped) {
+        const proof = await many.prove(receipt.auditId);
+        expect(verifyInclusionProof(proof, sha256)).toEqual({ ok: true });
+        expect(isTreeHeadSignatureValid(proof.treeHead)).toBe(true);
+        expect(proof.treeHead).toMatchObject({ treeSize: 2 * events.length, rootHash: grouped.at(-1)?.rootHash });
+      }
+      // And appends keep going after a group.
+      expect(await many.append(events[0] as AuditEvent)).toEqual(await one.append(events[0] as AuditEvent));
+    });
+
+    it('appendMany is all or nothing: one event without a canonical form writes none of them', async () => {
+      const log = start();
+      await log.append(sampleAuditEvents()[0] as AuditEvent);
+      const bad = { ...(sampleAuditEvents()[2] as AuditEvent), outputs: [{ finding: 'x', probability: Number.NaN, decision: 'refer' }] } as AuditEvent;
+      expect(await errorCodeOf(() => log.appendMany([sampleAuditEvents()[1] as AuditEvent, bad]))).toBe('STORE_WRITE_FAILED');
+      expect(await log.size()).toBe(1);
+      expect((await log.appendMany([sampleAuditEvents()[1] as AuditEvent]))[0]?.index).toBe(1);
+      expect(await log.verify()).toMatchObject({ ok: true, treeSize: 2 });
+    });
+
+    test.prop([fc.array(fc.array(auditEventArbitrary, { maxLength: 5 }), { minLength: 1, maxLength: 4 })], { numRuns: 10 })(
+      'appendMany in any grouping equals sequential appends',
+      async (groups) => {
+        try {
+          const one = start(createSteppingClock());
+          const many = start(createSteppingClock());
+          const sequential = await appendAll(one, groups.flat());
+          const grouped: AuditReceipt[] = [];
+          for (const group of groups) grouped.push(...(await many.appendMany(group)));
+          expect(grouped).toEqual(sequential);
+          expect(await many.verify()).toEqual(await one.verify());
+        } finally {
+          await closeAll();
+        }
+      },
+    );
+
     test.prop([fc.array(auditEventArbitrary, { minLength: 1, maxLength: 12 })], { numRuns: 15 })(
       'round-trips any valid events and verifies',
       async (events) => {

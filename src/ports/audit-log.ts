@@ -56,6 +56,13 @@ export interface SignedTreeHead {
  */
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditReceipt>;
+  /**
+   * Group commit: appends the events in order, atomically (all or none), with one durable write for
+   * the lot. The entries, tree heads and receipts are those that appending the events one by one would
+   * give (with the same clock readings), so `verify()` and `prove()` cannot tell the difference. An
+   * empty list writes nothing and returns [].
+   */
+  appendMany(events: readonly AuditEvent[]): Promise<AuditReceipt[]>;
   get(auditId: string): Promise<AuditEntry | undefined>;
   size(): Promise<number>;
   verify(): Promise<AuditVerification>;

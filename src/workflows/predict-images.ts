@@ -1,4 +1,4 @@
-import type { ModelIdentity } from '../domain/audit/audit-event.js';
+import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { decideFinding, type FindingDecision } from '../domain/decision/decide.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
@@ -7,7 +7,7 @@ import type { ModelBundle } from '../domain/model/model-bundle.js';
 import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
 import { gateImage, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
 import { computeImageFeatures } from '../domain/quality/image-features.js';
-import type { AuditLog } from '../ports/audit-log.js';
+import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { InputFile, InputFiles } from '../ports/input-files.js';
@@ -64,6 +64,20 @@ interface Slot {
   result?: PredictResult;
 }
 
+/**
+ * An outcome whose audit entry is not written yet. Outcomes are queued in the order the entries used
+ * to be appended one by one, and written together (group commit: one transaction, one fsync) when a
+ * batch has been inferred, or sooner when nothing waits for the model; a result is set, and so
+ * emitted, only once its entry is durable.
+ */
+interface QueuedOutcome {
+  readonly event: AuditEvent;
+  /** Sets the slot's result from the durable entry's receipt. */
+  settle(receipt: AuditReceipt): void;
+  /** What a failed append of this event alone leads to (see commitOutcomes). */
+  failed(cause: unknown): Promise<void>;
+}
+
 interface Pending {
   readonly slot: Slot;
   readonly file: InputFile;
@@ -90,6 +104,16 @@ export async function predictImages(
   const counts = { decided: 0, rejected: 0, errors: 0 };
   const slots: Slot[] = [];
   let batch: Pending[] = [];
+  let outcomes: QueuedOutcome[] = [];
+  const queue = (outcome: QueuedOutcome): void => {
+    outcomes.push(outcome);
+  };
+  const commit = async (): Promise<void> => {
+    if (outcomes.length === 0) return;
+    const current = outcomes;
+    outcomes = [];
+    await commitOutcomes(deps, current);
+  };
 
   const flush = (): void => {
     while (slots.length > 0 && slots[0]?.result !== undefined) {
@@ -105,40 +129,71 @@ export async function predictImages(
     if (batch.length === 0) return;
     const current = batch;
     batch = [];
-    await inferBatch(deps, current);
+    await inferBatch(deps, current, queue);
+    await commit();
     flush();
   };
 
   const files = await deps.files.list(paths);
   let done = 0;
-  for (const file of files) {
-    let source: ImageSource | undefined;
-    try {
-      source = await openImageSource(deps, await deps.files.read(file));
-    } catch (cause) {
-      slots.push({ result: await recordError(deps, file, null, null, cause, 'read') });
+  // Read-ahead: the next file is read, opened and (when it has one frame) decoded while this one is
+  // preprocessed and judged, so that file I/O and sharp's decoding (on libuv's threads) overlap with
+  // the work on the main thread. One file ahead at most.
+  let next = files[0] === undefined ? undefined : openAhead(deps, files[0]);
+  for (const [i, file] of files.entries()) {
+    const opened = await (next as Promise<OpenedFile>);
+    const following = files[i + 1];
+    next = following === undefined ? undefined : openAhead(deps, following);
+    const source = opened.ok ? opened.source : undefined;
+    if (!opened.ok) {
+      const slot: Slot = {};
+      slots.push(slot);
+      queueError(deps, queue, slot, file, null, null, opened.cause, 'read');
     }
     for (let frameIndex = 0; source !== undefined && frameIndex < source.frameCount; frameIndex++) {
       const slot: Slot = {};
       slots.push(slot);
       const frameRef = source.isMultiFrame ? frameIndex : null;
       try {
-        const frame = await source.decodeFrame(frameIndex);
+        const frame = await (frameIndex === 0 && opened.ok && opened.firstFrame !== undefined ? opened.firstFrame : source.decodeFrame(frameIndex));
         const pending = judgeFrame(deps, slot, file, frameRef, source.studyKey, frame);
-        if (pending.gate.verdict === 'reject') slot.result = await recordRejection(deps, pending);
+        if (pending.gate.verdict === 'reject') queueRejection(deps, queue, pending);
         else batch.push(pending);
       } catch (cause) {
-        slot.result = await recordError(deps, file, frameRef, source.studyKey, cause, 'decode');
+        queueError(deps, queue, slot, file, frameRef, source.studyKey, cause, 'decode');
       }
       if (batch.length >= deps.batchSize) await runBatch();
+      else if (outcomes.length >= deps.batchSize) await commit();
     }
+    // With no frame waiting for the model, nothing is gained by holding the outcomes back.
+    if (batch.length === 0) await commit();
     flush();
     onProgress({ filesDone: ++done, filesTotal: files.length });
   }
   await runBatch();
+  await commit();
   flush();
   logger.info({ count: files.length, status: 'done', model: bundle.identity.id }, 'predict finished');
   return counts;
+}
+
+type OpenedFile =
+  { readonly ok: true; readonly source: ImageSource; readonly firstFrame: Promise<ImageFrame> | undefined } | { readonly ok: false; readonly cause: unknown };
+
+/**
+ * Reads and opens a file, and starts decoding a single-frame file's frame, without waiting: failures
+ * are kept (and reported at the file's turn, with the stage they had), never left unhandled.
+ */
+async function openAhead(deps: PredictDependencies, file: InputFile): Promise<OpenedFile> {
+  try {
+    const source = await openImageSource(deps, await deps.files.read(file));
+    const firstFrame = source.frameCount === 1 ? source.decodeFrame(0) : undefined;
+    // Handled where it is awaited; this only keeps an early rejection from counting as unhandled.
+    firstFrame?.catch(() => {});
+    return { ok: true, source, firstFrame };
+  } catch (cause) {
+    return { ok: false, cause };
+  }
 }
 
 interface ImageSource {
@@ -209,40 +264,80 @@ function auditedReasons(gate: GateVerdict): { code: string; verdict: GateVerdict
   }));
 }
 
-function recordRejection(deps: PredictDependencies, pending: Pending): Promise<PredictResult> {
-  return recordOutcome(deps, pending, 'rejected', []);
+/**
+ * Writes the queued outcomes' entries in one group commit, then sets their results. If the group
+ * fails (it is all or nothing, so nothing was written), the events are appended one at a time, so
+ * that each failure has the consequence it had before group commit: a rejection that cannot be
+ * recorded becomes an error result (if that can be recorded), and a decision or an error that cannot
+ * be recorded stops the run.
+ */
+async function commitOutcomes(deps: PredictDependencies, outcomes: readonly QueuedOutcome[]): Promise<void> {
+  let receipts: AuditReceipt[] | undefined;
+  try {
+    receipts = await deps.audit.appendMany(outcomes.map((o) => o.event));
+  } catch {
+    receipts = undefined;
+  }
+  if (receipts !== undefined) {
+    outcomes.forEach((o, i) => o.settle(receipts[i] as AuditReceipt));
+    return;
+  }
+  for (const outcome of outcomes) {
+    let receipt: AuditReceipt;
+    try {
+      receipt = await deps.audit.append(outcome.event);
+    } catch (cause) {
+      await outcome.failed(cause);
+      continue;
+    }
+    outcome.settle(receipt);
+  }
 }
 
-/** Appends the outcome to the audit log (durably) and only then builds the result that reports it. */
-async function recordOutcome(
+function queueRejection(deps: PredictDependencies, queue: (outcome: QueuedOutcome) => void, pending: Pending): void {
+  queueOutcome(deps, queue, pending, 'rejected', [], async (cause) => {
+    // As when the rejection was appended on its own inside the frame's try: the failure is the frame's error.
+    pending.slot.result = await recordError(deps, pending.file, pending.frameIndex, pending.studyKey, cause, 'decode');
+  });
+}
+
+/** Queues the outcome's audit entry; the result that reports it is built once the entry is durable. */
+function queueOutcome(
   deps: PredictDependencies,
+  queue: (outcome: QueuedOutcome) => void,
   pending: Pending,
   status: 'decided' | 'rejected',
   outputs: readonly FindingOutput[],
-): Promise<PredictResult> {
-  const receipt = await deps.audit.append({
-    type: 'decision',
-    status,
-    studyKey: pending.studyKey,
-    pixelSha256: pending.pixelSha256,
-    frameIndex: pending.frameIndex ?? 0,
-    model: deps.bundle.identity,
-    configHash: deps.configHash,
-    gate: { verdict: pending.gate.verdict, reasons: auditedReasons(pending.gate) },
-    outputs,
+  failed: (cause: unknown) => Promise<void> = (cause) => Promise.reject(cause instanceof Error ? cause : new Error(String(cause))),
+): void {
+  queue({
+    event: {
+      type: 'decision',
+      status,
+      studyKey: pending.studyKey,
+      pixelSha256: pending.pixelSha256,
+      frameIndex: pending.frameIndex ?? 0,
+      model: deps.bundle.identity,
+      configHash: deps.configHash,
+      gate: { verdict: pending.gate.verdict, reasons: auditedReasons(pending.gate) },
+      outputs,
+    },
+    settle(receipt) {
+      pending.slot.result = {
+        input: { file: pending.file.path, frame: pending.frameIndex },
+        studyKey: pending.studyKey,
+        status,
+        quality: qualityOf(pending.gate),
+        outputs,
+        model: deps.bundle.identity,
+        auditId: receipt.auditId,
+      };
+    },
+    failed,
   });
-  return {
-    input: { file: pending.file.path, frame: pending.frameIndex },
-    studyKey: pending.studyKey,
-    status,
-    quality: qualityOf(pending.gate),
-    outputs,
-    model: deps.bundle.identity,
-    auditId: receipt.auditId,
-  };
 }
 
-async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]): Promise<void> {
+async function inferBatch(deps: PredictDependencies, batch: readonly Pending[], queue: (outcome: QueuedOutcome) => void): Promise<void> {
   const { manifest } = deps.bundle;
   const perImage = (batch[0] as Pending).tensor.length;
   const input = new Float32Array(perImage * batch.length);
@@ -252,7 +347,7 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
   try {
     outputs = await deps.session.run(input, batch.length);
   } catch (cause) {
-    for (const p of batch) p.slot.result = await recordError(deps, p.file, p.frameIndex, p.studyKey, cause, 'infer');
+    for (const p of batch) queueError(deps, queue, p.slot, p.file, p.frameIndex, p.studyKey, cause, 'infer');
     return;
   }
   deps.logger.debug({ batchSize: batch.length, durationMs: performance.now() - started, model: manifest.id }, 'batch inferred');
@@ -272,10 +367,35 @@ async function inferBatch(deps: PredictDependencies, batch: readonly Pending[]):
         findings.push({ finding: finding.label, probability, decision });
       }
     }
-    pending.slot.result = await recordOutcome(deps, pending, 'decided', findings);
+    queueOutcome(deps, queue, pending, 'decided', findings);
   }
 }
 
+/** Logs an input's failure and queues its audit entry; the error result is set once the entry is durable. */
+function queueError(
+  deps: PredictDependencies,
+  queue: (outcome: QueuedOutcome) => void,
+  slot: Slot,
+  file: InputFile,
+  frameIndex: number | null,
+  studyKey: string | null,
+  cause: unknown,
+  stage: string,
+): void {
+  const error = logInputFailure(deps, studyKey, cause, stage);
+  queue({
+    event: errorEvent(error, studyKey, stage),
+    settle(receipt) {
+      slot.result = errorResult(deps, file, frameIndex, studyKey, error, receipt.auditId);
+    },
+    failed(auditFailure) {
+      // The audit log itself failing is not an input error: stop everything.
+      return Promise.reject(toPlatformError(auditFailure, 'STORE_WRITE_FAILED', 'Could not append to the audit log'));
+    },
+  });
+}
+
+/** Logs an input's failure and appends its audit entry now (used when a group commit has failed). */
 async function recordError(
   deps: PredictDependencies,
   file: InputFile,
@@ -284,16 +404,36 @@ async function recordError(
   cause: unknown,
   stage: string,
 ): Promise<PredictResult> {
-  const error = toPlatformError(cause);
-  // An input that fails is an outcome reported in its result line, not a fault of the system.
-  deps.logger.info({ code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) }, 'input failed');
+  const error = logInputFailure(deps, studyKey, cause, stage);
   let auditId: string | null = null;
   try {
-    auditId = (await deps.audit.append({ type: 'error', code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) })).auditId;
+    auditId = (await deps.audit.append(errorEvent(error, studyKey, stage))).auditId;
   } catch (auditFailure) {
     // The audit log itself failing is not an input error: stop everything.
     throw toPlatformError(auditFailure, 'STORE_WRITE_FAILED', 'Could not append to the audit log');
   }
+  return errorResult(deps, file, frameIndex, studyKey, error, auditId);
+}
+
+function logInputFailure(deps: PredictDependencies, studyKey: string | null, cause: unknown, stage: string): PlatformError {
+  const error = toPlatformError(cause);
+  // An input that fails is an outcome reported in its result line, not a fault of the system.
+  deps.logger.info({ code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) }, 'input failed');
+  return error;
+}
+
+function errorEvent(error: PlatformError, studyKey: string | null, stage: string): AuditEvent {
+  return { type: 'error', code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) };
+}
+
+function errorResult(
+  deps: PredictDependencies,
+  file: InputFile,
+  frameIndex: number | null,
+  studyKey: string | null,
+  error: PlatformError,
+  auditId: string | null,
+): PredictResult {
   return {
     input: { file: file.path, frame: frameIndex },
     studyKey,

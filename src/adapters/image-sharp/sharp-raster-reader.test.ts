@@ -170,6 +170,55 @@ describe('SharpRasterReader', () => {
     expect(cmyk.pixels).toHaveLength(4 * 4 * 3);
   });
 
+  it('reads a PNG header itself exactly as sharp reports it: grey or colour, 8 or 16 bits', async () => {
+    /** An 8 × 2 PNG of the given IHDR bit depth and colour type, each row filter 0 then `rowBytes` bytes of a pattern. */
+    const handMade = (bitDepth: number, colourType: number, rowBytes: number): Uint8Array => {
+      const header = Buffer.alloc(13);
+      header.writeUInt32BE(8, 0);
+      header.writeUInt32BE(2, 4);
+      header.set([bitDepth, colourType, 0, 0, 0], 8);
+      const raw = Uint8Array.from({ length: 2 * (rowBytes + 1) }, (_, i) => (i % (rowBytes + 1) === 0 ? 0 : (i * 37) % 256));
+      return Buffer.concat([
+        Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk('IHDR', header),
+        chunk('IDAT', deflateSync(raw)),
+        chunk('IEND', new Uint8Array(0)),
+      ]);
+    };
+    const values = Uint8Array.from({ length: 8 * 8 * 4 }, (_, i) => (i * 29) % 256);
+    const pngs = [
+      handMade(1, 0, 1),
+      handMade(2, 0, 2),
+      handMade(4, 0, 4),
+      handMade(8, 0, 8),
+      handMade(16, 0, 16),
+      handMade(8, 2, 24),
+      handMade(16, 6, 64),
+      handMade(8, 4, 16),
+      await png(values.subarray(0, 64), 8, 8, 1),
+      await png(values.subarray(0, 192), 8, 8, 3),
+      await png(values.subarray(0, 128), 8, 8, 2),
+      await png(values, 8, 8, 4),
+      await png(
+        Uint16Array.from(values.subarray(0, 64), (v) => v * 257),
+        8,
+        8,
+        1,
+      ),
+      await sharp(values.subarray(0, 64), { raw: { width: 8, height: 8, channels: 1 } })
+        .toColourspace('b-w')
+        .png({ progressive: true })
+        .toBuffer(),
+    ];
+    for (const bytes of pngs) {
+      const metadata = await sharp(bytes).metadata();
+      const frame = await reader.readRaster(bytes);
+      expect([frame.columns, frame.rows]).toEqual([metadata.width, metadata.height]);
+      expect(frame.samplesPerPixel).toBe(metadata.channels <= 2 ? 1 : 3);
+      expect(frame.attributes.bitsStored).toBe(metadata.depth === 'ushort' ? 16 : 8);
+    }
+  });
+
   it('refuses a decompression bomb from its header, before decoding', async () => {
     const bomb = claimedPng(100_000, 100_000, 4); // 10 gigapixels claimed in a few hundred bytes
     expect(bomb.length).toBeLessThan(2000);

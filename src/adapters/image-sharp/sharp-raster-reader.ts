@@ -5,6 +5,7 @@
  * Values are handed over as decoded, without colour management, orientation or any resampling: an exported
  * radiograph's grey levels are data.
  */
+import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { PlatformError } from '../../domain/errors.js';
 import type { ImageAttributes, ImageFrame } from '../../domain/image/image-frame.js';
@@ -46,19 +47,13 @@ export class SharpRasterReader implements RasterReader {
     if (format === undefined) throw new PlatformError('IMAGE_DECODE_FAILED', 'The data is neither PNG nor JPEG');
 
     // The header alone (no pixel decoding): size and layout, checked before anything is allocated for pixels.
-    const metadata = await sharp(bytes, { limitInputPixels: false })
-      .metadata()
-      .catch((error: unknown) => {
-        throw new PlatformError('IMAGE_DECODE_FAILED', 'The image header cannot be read', {}, { cause: error });
-      });
-    if (metadata.format !== format) throw new PlatformError('IMAGE_DECODE_FAILED', 'The image content does not match its signature');
-    if (!(metadata.width > 0 && metadata.height > 0)) throw new PlatformError('IMAGE_DECODE_FAILED', 'The image has no size');
-    if (metadata.width * metadata.height > this.#maxPixels) {
+    // A plain PNG's header is read here (saving a libvips call per image); anything else goes to sharp.
+    const header = (format === 'png' ? readPngHeader(bytes) : undefined) ?? (await readHeader(bytes, format));
+    if (header.width * header.height > this.#maxPixels) {
       throw new PlatformError('INPUT_TOO_LARGE', 'The image has more pixels than the reader allows', { maxPixels: this.#maxPixels });
     }
 
-    const grey = metadata.channels <= 2; // grey, or grey + alpha
-    const sixteenBit = metadata.depth === 'ushort';
+    const { grey, sixteenBit } = header;
     const colourspace = grey ? (sixteenBit ? 'grey16' : 'b-w') : sixteenBit ? 'rgb16' : 'srgb';
     // 'warning' rejects truncated and corrupt data that libjpeg/libpng would otherwise patch with grey.
     const decoded = await sharp(bytes, { limitInputPixels: this.#maxPixels, failOn: 'warning' })
@@ -104,6 +99,51 @@ export class SharpRasterReader implements RasterReader {
     });
     return Object.freeze({ attributes, frameIndex: 0, rows: height, columns: width, samplesPerPixel, pixels });
   }
+}
+
+interface RasterHeader {
+  readonly width: number;
+  readonly height: number;
+  /** Grey, or grey + alpha. */
+  readonly grey: boolean;
+  readonly sixteenBit: boolean;
+}
+
+async function readHeader(bytes: Uint8Array, format: 'png' | 'jpeg'): Promise<RasterHeader> {
+  const metadata = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch((error: unknown) => {
+      throw new PlatformError('IMAGE_DECODE_FAILED', 'The image header cannot be read', {}, { cause: error });
+    });
+  if (metadata.format !== format) throw new PlatformError('IMAGE_DECODE_FAILED', 'The image content does not match its signature');
+  if (!(metadata.width > 0 && metadata.height > 0)) throw new PlatformError('IMAGE_DECODE_FAILED', 'The image has no size');
+  return { width: metadata.width, height: metadata.height, grey: metadata.channels <= 2, sixteenBit: metadata.depth === 'ushort' };
+}
+
+/** PNG colour types (PNG spec, 11.2.2 IHDR) read here, with their allowed bit depths; palette images go to sharp. */
+const PNG_BIT_DEPTHS: Readonly<Record<number, readonly number[]>> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 4: [8, 16], 6: [8, 16] };
+
+/**
+ * The layout sharp's metadata would report for a PNG whose IHDR chunk (PNG spec 11.2.2: the first chunk,
+ * 13 bytes, CRC-checked) is well formed and of a grey or truecolour type, or undefined for anything else
+ * (then sharp reads the header, and reports what is wrong). libvips loads bit depths below 8 as 8-bit.
+ */
+function readPngHeader(bytes: Uint8Array): RasterHeader | undefined {
+  if (bytes.length < 33) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Length 13, type "IHDR".
+  if (view.getUint32(8) !== 13 || view.getUint32(12) !== 0x49484452) return undefined;
+  if (crc32(bytes.subarray(12, 29)) !== view.getUint32(29)) return undefined;
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  const bitDepth = bytes[24] as number;
+  const colourType = bytes[25] as number;
+  const [compression, filter, interlace] = [bytes[26], bytes[27], bytes[28]];
+  // PNG spec 12.2: width and height are at most 2^31 - 1.
+  if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff) return undefined;
+  if (compression !== 0 || filter !== 0 || (interlace !== 0 && interlace !== 1)) return undefined;
+  if (!(PNG_BIT_DEPTHS[colourType]?.includes(bitDepth) ?? false)) return undefined;
+  return { width, height, grey: colourType === 0 || colourType === 4, sixteenBit: bitDepth === 16 };
 }
 
 function isPng(bytes: Uint8Array): boolean {

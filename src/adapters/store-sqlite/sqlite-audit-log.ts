@@ -131,44 +131,63 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async append(event: AuditEvent): Promise<AuditReceipt> {
-    const write = this.#db.transaction((): { receipt: AuditReceipt; range: CompactRange } => {
-      const range = this.#catchUp();
-      // Read under the write lock, so that entries from several writers get times in index order
-      // (as far as their clocks agree).
-      let time: string;
-      try {
-        time = this.#clock.now().toISOString();
-      } catch (cause) {
-        throw new PlatformError('STORE_WRITE_FAILED', 'The clock gave an invalid time', {}, { cause });
-      }
-      const index = range.size;
-      const entry: AuditEntry = { auditId: formatAuditId(index), index, time, event };
-      let body: string;
-      try {
-        body = canonicalAuditEntry(entry);
-      } catch (cause) {
-        const details = isPlatformError(cause) ? cause.details : {};
-        throw new PlatformError('STORE_WRITE_FAILED', 'The audit event has no canonical JSON form', details, { cause });
-      }
-      const leafHash = toBuffer(hashAuditEntryText(sha256, body));
-      const next = range.clone();
-      next.append(leafHash);
-      const rootHash = toBuffer(next.root());
-      const signature = toBuffer(this.#key.sign(treeHeadMessage(next.size, rootHash, time)));
-      this.#insertEntry.run(index, entry.auditId, time, event.type, body, leafHash);
-      this.#insertHead.run(next.size, rootHash, time, signature);
-      const receipt = { auditId: entry.auditId, index, leafHash: leafHash.toString('hex'), treeSize: next.size, rootHash: rootHash.toString('hex') };
-      return { receipt, range: next };
+    const [receipt] = this.#appendEvents([event]);
+    return receipt as AuditReceipt;
+  }
+
+  /**
+   * Group commit: the entries and one signed tree head per entry, exactly as `append` would write them
+   * one by one, in one transaction and so one WAL fsync. All or nothing: if one event has no canonical
+   * form, nothing is written.
+   */
+  async appendMany(events: readonly AuditEvent[]): Promise<AuditReceipt[]> {
+    if (events.length === 0) return [];
+    return this.#appendEvents(events);
+  }
+
+  #appendEvents(events: readonly AuditEvent[]): AuditReceipt[] {
+    const write = this.#db.transaction((): { receipts: AuditReceipt[]; range: CompactRange } => {
+      const next = this.#catchUp().clone();
+      const receipts = events.map((event) => this.#appendInTransaction(next, event));
+      return { receipts, range: next };
     });
     try {
-      const { receipt, range } = write.immediate();
+      const { receipts, range } = write.immediate();
       // The in-memory tree moves only once COMMIT (and its WAL fsync) has succeeded.
       this.#range = range;
-      return receipt;
+      return receipts;
     } catch (cause) {
       if (isPlatformError(cause)) throw cause;
       throw new PlatformError('STORE_WRITE_FAILED', 'Could not append to the audit log', {}, { cause });
     }
+  }
+
+  /** Inside the write transaction: stores `event` as the next entry of `range` (which it extends) with its signed tree head. */
+  #appendInTransaction(range: CompactRange, event: AuditEvent): AuditReceipt {
+    // Read under the write lock, so that entries from several writers get times in index order
+    // (as far as their clocks agree).
+    let time: string;
+    try {
+      time = this.#clock.now().toISOString();
+    } catch (cause) {
+      throw new PlatformError('STORE_WRITE_FAILED', 'The clock gave an invalid time', {}, { cause });
+    }
+    const index = range.size;
+    const entry: AuditEntry = { auditId: formatAuditId(index), index, time, event };
+    let body: string;
+    try {
+      body = canonicalAuditEntry(entry);
+    } catch (cause) {
+      const details = isPlatformError(cause) ? cause.details : {};
+      throw new PlatformError('STORE_WRITE_FAILED', 'The audit event has no canonical JSON form', details, { cause });
+    }
+    const leafHash = toBuffer(hashAuditEntryText(sha256, body));
+    range.append(leafHash);
+    const rootHash = toBuffer(range.root());
+    const signature = toBuffer(this.#key.sign(treeHeadMessage(range.size, rootHash, time)));
+    this.#insertEntry.run(index, entry.auditId, time, event.type, body, leafHash);
+    this.#insertHead.run(range.size, rootHash, time, signature);
+    return { auditId: entry.auditId, index, leafHash: leafHash.toString('hex'), treeSize: range.size, rootHash: rootHash.toString('hex') };
   }
 
   async get(auditId: string): Promise<AuditEntry | undefined> {

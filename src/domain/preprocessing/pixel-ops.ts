@@ -125,31 +125,53 @@ function areaWeights(inSize: number, outSize: number): { start: number; weights:
 
 function resizeArea(image: Raster, width: number, height: number): Raster {
   const { channels } = image;
-  const xs = areaWeights(image.width, width);
+  const xs = flatAreaWeights(image.width, width);
   const ys = areaWeights(image.height, height);
+  const src = image.data;
+  const rowLength = image.width * channels;
   // Separable: rows first into a (height × image.width) buffer, then columns.
-  const tmp = new Float64Array(height * image.width * channels);
+  const tmp = new Float64Array(height * rowLength);
   for (let oy = 0; oy < height; oy++) {
     const { start, weights } = ys[oy] as { start: number; weights: Float64Array };
+    const dstRow = oy * rowLength;
     for (let k = 0; k < weights.length; k++) {
       const w = weights[k] as number;
-      const srcRow = (start + k) * image.width * channels;
-      const dstRow = oy * image.width * channels;
-      for (let i = 0; i < image.width * channels; i++) tmp[dstRow + i] = (tmp[dstRow + i] as number) + w * (image.data[srcRow + i] as number);
+      const srcRow = (start + k) * rowLength;
+      for (let i = 0; i < rowLength; i++) tmp[dstRow + i] = (tmp[dstRow + i] as number) + w * (src[srcRow + i] as number);
     }
   }
+  // Columns: each output value is the same sum, in the same order, as a loop over areaWeights would give.
+  const { starts, offsets, weights } = xs;
   const out = new Float32Array(width * height * channels);
   for (let oy = 0; oy < height; oy++) {
+    const tmpRow = oy * rowLength;
+    const outRow = oy * width * channels;
     for (let ox = 0; ox < width; ox++) {
-      const { start, weights } = xs[ox] as { start: number; weights: Float64Array };
+      const first = offsets[ox] as number;
+      const last = offsets[ox + 1] as number;
+      const base = tmpRow + (starts[ox] as number) * channels;
       for (let c = 0; c < channels; c++) {
         let sum = 0;
-        for (let k = 0; k < weights.length; k++) sum += (weights[k] as number) * (tmp[(oy * image.width + start + k) * channels + c] as number);
-        out[(oy * width + ox) * channels + c] = sum;
+        for (let k = first, j = base + c; k < last; k++, j += channels) sum += (weights[k] as number) * (tmp[j] as number);
+        out[outRow + ox * channels + c] = sum;
       }
     }
   }
   return { width, height, channels, data: out };
+}
+
+/** areaWeights flattened for the inner loop: output o covers inputs starts[o]… with weights[offsets[o] .. offsets[o + 1]). */
+function flatAreaWeights(inSize: number, outSize: number): { starts: Int32Array; offsets: Int32Array; weights: Float64Array } {
+  const perOutput = areaWeights(inSize, outSize);
+  const starts = new Int32Array(outSize);
+  const offsets = new Int32Array(outSize + 1);
+  perOutput.forEach(({ start, weights }, o) => {
+    starts[o] = start;
+    offsets[o + 1] = (offsets[o] as number) + weights.length;
+  });
+  const weights = new Float64Array(offsets[outSize] as number);
+  perOutput.forEach((w, o) => weights.set(w.weights, offsets[o]));
+  return { starts, offsets, weights };
 }
 
 function resizeBilinear(image: Raster, width: number, height: number): Raster {

@@ -30,9 +30,17 @@ export function preprocessFrame(frame: ImageFrame, manifest: Pick<ModelManifest,
   let windowed = false;
   let window: PreprocessedFrame['window'] = { kind: 'full_range', low: 0, high: 2 ** frame.attributes.bitsStored - 1 };
   let analysis: Raster | undefined;
+  // The last `normalize` is not applied on its own: it is folded into the pass that writes the planar
+  // tensor (see writeTensor), which saves two full-size arrays (replicated and normalized) per image.
+  // A step after it (no shipped manifest has one) gets the normalized image, as before.
+  let pendingNormalize: Extract<PreprocessingStep, { op: 'normalize' }> | undefined;
 
   for (const step of manifest.preprocessing) {
     try {
+      if (pendingNormalize !== undefined) {
+        image = normalize(image.channels === 1 && channels === 3 ? replicateGrey(image) : image, pendingNormalize.mean, pendingNormalize.std);
+        pendingNormalize = undefined;
+      }
       switch (step.op) {
         case 'modality_lut':
           // The modality LUT applies to grey images only (PS3.3 C.7.6.3.1.1: colour has no rescale).
@@ -56,8 +64,7 @@ export function preprocessFrame(frame: ImageFrame, manifest: Pick<ModelManifest,
           break;
         case 'normalize':
           analysis = image;
-          // A grey image for a colour model is replicated first, so each channel gets its own mean/std.
-          image = normalize(image.channels === 1 && channels === 3 ? replicateGrey(image) : image, step.mean, step.std);
+          pendingNormalize = step;
           break;
       }
     } catch (cause) {
@@ -84,7 +91,7 @@ export function preprocessFrame(frame: ImageFrame, manifest: Pick<ModelManifest,
   }
 
   return {
-    tensor: toPlanar(image, channels),
+    tensor: writeTensor(image, channels, pendingNormalize),
     analysis: (analysis.channels === 1 ? analysis : toGrayscale(analysis, LUMA_WEIGHTS)).data,
     width,
     height,
@@ -130,13 +137,32 @@ function replicateGrey(image: Raster): Raster {
   return { ...image, channels: 3, data: out };
 }
 
-/** Interleaved H×W×C to planar C×H×W, replicating a grey channel when the model wants three. */
-function toPlanar(image: Raster, channels: number): Float32Array {
+/**
+ * Interleaved H×W×C to planar C×H×W, replicating a grey channel when the model wants three, and
+ * applying `normalize` on the way when given: one pass, one array. Each value is computed in double
+ * and rounded to Float32 once, exactly as normalize → replicateGrey → planar copy did in three passes
+ * (preprocess.test.ts keeps that version as the reference and checks they agree bit for bit).
+ */
+function writeTensor(
+  image: Raster,
+  channels: number,
+  normalization: { readonly mean: readonly number[]; readonly std: readonly number[] } | undefined,
+): Float32Array {
   const plane = image.width * image.height;
   const out = new Float32Array(plane * channels);
+  const stride = image.channels;
+  const data = image.data;
   for (let c = 0; c < channels; c++) {
-    const source = image.channels === 1 ? 0 : c;
-    for (let i = 0; i < plane; i++) out[c * plane + i] = image.data[i * image.channels + source] as number;
+    const source = stride === 1 ? 0 : c;
+    const offset = c * plane;
+    if (normalization === undefined) {
+      for (let i = 0, j = source; i < plane; i++, j += stride) out[offset + i] = data[j] as number;
+    } else {
+      // Channel c of the (replicated) image takes mean[c] and std[c], or the first when only one is given.
+      const m = (normalization.mean[c] ?? normalization.mean[0]) as number;
+      const s = (normalization.std[c] ?? normalization.std[0]) as number;
+      for (let i = 0, j = source; i < plane; i++, j += stride) out[offset + i] = ((data[j] as number) - m) / s;
+    }
   }
   return out;
 }
