@@ -320,6 +320,7 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       storeInstances(
         {
           ingest: (bytes) => loop.receive(bytes),
+          hasRoom: async () => (await instances.freeBytes()) >= config.minFreeDiskBytes,
           identify: async (bytes) => {
             const instance = await dicom.readInstance(bytes);
             return {

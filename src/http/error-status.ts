@@ -32,6 +32,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   STORE_OPEN_FAILED: 503,
   STORE_WRITE_FAILED: 503,
   STORE_MIGRATION_FAILED: 503,
+  // RFC 4918 §11.5 Insufficient Storage: the server cannot store what it was sent; nothing was taken.
+  STORE_DISK_FULL: 507,
   AUDIT_ENTRY_NOT_FOUND: 404,
   AUDIT_VERIFY_FAILED: 500,
   SECRET_INVALID: 500,

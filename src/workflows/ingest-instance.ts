@@ -34,8 +34,8 @@ export type IngestOutcome =
  */
 export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array): Promise<IngestOutcome> {
   if ((await deps.instances.freeBytes()) < deps.minFreeBytes) {
-    deps.logger.warn({ stage: 'ingest', code: 'STORE_WRITE_FAILED', status: 'refused' }, 'instance refused: disk nearly full');
-    return { status: 'refused', reason: 'out_of_resources', code: 'STORE_WRITE_FAILED' };
+    deps.logger.warn({ stage: 'ingest', code: 'STORE_DISK_FULL', status: 'refused' }, 'instance refused: disk nearly full');
+    return { status: 'refused', reason: 'out_of_resources', code: 'STORE_DISK_FULL' };
   }
   let instance: DeidentifiedInstance;
   try {

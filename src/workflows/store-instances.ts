@@ -1,4 +1,4 @@
-import { toPlatformError } from '../domain/errors.js';
+import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { IngestOutcome } from './ingest-instance.js';
 
 /** What a sender said an instance was, read before de-identification, to answer that sender only. */
@@ -18,9 +18,15 @@ export interface StoredPart {
  * (PS3.18 requires them in the response); they are never stored or logged.
  */
 export async function storeInstances(
-  deps: { readonly ingest: (bytes: Uint8Array) => Promise<IngestOutcome>; readonly identify: (bytes: Uint8Array) => Promise<SentIdentity> },
+  deps: {
+    readonly ingest: (bytes: Uint8Array) => Promise<IngestOutcome>;
+    readonly identify: (bytes: Uint8Array) => Promise<SentIdentity>;
+    /** False when the store's disk is nearly full: the whole request is then refused before anything is read. */
+    readonly hasRoom: () => Promise<boolean>;
+  },
   instances: readonly Uint8Array[],
 ): Promise<StoredPart[]> {
+  if (!(await deps.hasRoom())) throw new PlatformError('STORE_DISK_FULL', 'The data folder is nearly full: nothing was stored, send again later');
   const results: StoredPart[] = [];
   for (const bytes of instances) {
     const identity = await deps.identify(bytes).catch((): SentIdentity => ({}));
