@@ -22,6 +22,8 @@ import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
 import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
 import { ServiceLoop } from './workflows/service-loop.js';
 import { storeInstances } from './workflows/store-instances.js';
+import { ingestUpload } from './workflows/ingest-upload.js';
+import { randomUUID } from 'node:crypto';
 import type { PredictResult } from './workflows/predict-images.js';
 import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/run-cli.js';
@@ -216,6 +218,9 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     storeInstances() {
       return Promise.reject(new PlatformError('INTERNAL', 'Storing instances needs the server (vigil serve)'));
     },
+    uploadImages() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Uploads need the server (vigil serve)'));
+    },
     async recordAudit(event) {
       return (await openAudit().append(event)).auditId;
     },
@@ -298,7 +303,9 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
         leaseMs: config.jobLeaseMs,
         judgeStudy: async (studyUid) => {
           const results: PredictResult[] = [];
-          await cliServices.predict([instances.studyLocation(studyUid)], {}, (r) => results.push(r));
+          // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
+          const declared = await instances.readDeclaration(studyUid);
+          await cliServices.predict([instances.studyLocation(studyUid)], declared === undefined ? {} : { declared }, (r) => results.push(r));
           const model = (await cliServices.currentModel()).manifest;
           return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
         },
@@ -314,13 +321,15 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
     { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
   );
   const dicom = new DcmjsDicomReader();
+  const hasRoom = async (): Promise<boolean> => (await instances.freeBytes()) >= config.minFreeDiskBytes;
+  const uid225 = (hex: string): string => `2.25.${BigInt('0x' + hex.slice(0, 32)).toString()}`;
   const services: VigilServices = {
     ...cliServices,
     storeInstances: (parts) =>
       storeInstances(
         {
           ingest: (bytes) => loop.receive(bytes),
-          hasRoom: async () => (await instances.freeBytes()) >= config.minFreeDiskBytes,
+          hasRoom,
           identify: async (bytes) => {
             const instance = await dicom.readInstance(bytes);
             return {
@@ -330,6 +339,22 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
           },
         },
         parts,
+      ),
+    uploadImages: (declaration, images) =>
+      ingestUpload(
+        {
+          instances,
+          studies,
+          logger,
+          rasterKind: (bytes) => (bytes[0] === 0x89 && bytes[1] === 0x50 ? 'png' : bytes[0] === 0xff && bytes[1] === 0xd8 ? 'jpg' : undefined),
+          // 2.25 UIDs (PS3.5 B.2): a random UUID for the study, the image's SHA-256 (first 128 bits) for each image.
+          newStudyUid: () => uid225(randomUUID().replaceAll('-', '')),
+          contentUid: (bytes) => uid225(nodeHasher.sha256Hex(bytes)),
+          studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
+          hasRoom,
+        },
+        declaration,
+        images,
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');

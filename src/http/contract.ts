@@ -136,3 +136,27 @@ export const reviewSchema = z.object({
   createdAt: z.string(),
 });
 export type ReviewBody = z.infer<typeof reviewSchema>;
+
+const label = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9 ._-]+$/, 'letters, digits, space, ".", "_" or "-"');
+
+/** What a device upload declares about its images (POST /api/images, first part). */
+export const uploadDeclarationSchema = z.strictObject({
+  site: label.optional(),
+  device: label.optional(),
+  modality: z
+    .string()
+    .regex(/^[A-Z]{2,16}$/, 'a DICOM modality such as CR or DX')
+    .optional(),
+  bodyPart: z
+    .string()
+    .regex(/^[A-Z ]{2,64}$/, 'a DICOM body part such as CHEST')
+    .optional(),
+  view: z
+    .string()
+    .regex(/^[A-Z]{1,16}$/, 'a DICOM view position such as PA')
+    .optional(),
+});

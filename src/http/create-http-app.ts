@@ -24,6 +24,7 @@ import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerStudyRoutes } from './routes/study-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
+import { registerUploadRoutes } from './routes/upload-routes.js';
 import { registerWorklistRoutes } from './routes/worklist-routes.js';
 
 export interface HttpDependencies {
@@ -141,12 +142,15 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     await reply.code(status).send(errorBody(platformError, status, request.id));
   });
 
+  // STOW-RS and uploads: the body is parsed by the route (internal/multipart-related.ts).
+  app.addContentTypeParser('multipart/related', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
   registerSystemRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);
   registerStudyRoutes(app, deps);
   registerWorklistRoutes(app, deps);
   registerDicomwebRoutes(app, deps);
+  registerUploadRoutes(app, deps);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;
 }

@@ -1,3 +1,13 @@
+import type { RasterDeclaration } from '../domain/image/image-frame.js';
+
+/** What an upload declares about its images: their kind, and where they come from (for strata). */
+export interface StudyDeclaration extends RasterDeclaration {
+  /** The sending site's label, chosen by the site (not a patient attribute). */
+  readonly site?: string;
+  /** The device's label. */
+  readonly device?: string;
+}
+
 /**
  * Where received instances are kept, de-identified, until (and after) they are judged. Names are the
  * pseudonymous UIDs the de-identifier assigned, so a path identifies nobody.
@@ -7,7 +17,10 @@ export interface InstanceStore {
    * Durably stores an instance (written, synced, then renamed into place): when it resolves `stored`,
    * the bytes survive a crash. `duplicate` when the instance is already held; it is not rewritten.
    */
-  put(studyUid: string, sopInstanceUid: string, bytes: Uint8Array): Promise<'stored' | 'duplicate'>;
+  put(studyUid: string, sopInstanceUid: string, bytes: Uint8Array, extension?: 'dcm' | 'png' | 'jpg'): Promise<'stored' | 'duplicate'>;
+  /** Keeps what an upload declared about its study's images (PNG/JPEG cannot say it themselves), durably. */
+  putDeclaration(studyUid: string, declaration: StudyDeclaration): Promise<void>;
+  readDeclaration(studyUid: string): Promise<StudyDeclaration | undefined>;
   /** The folder holding a study's instances (for the judging workflow). */
   studyLocation(studyUid: string): string;
   /** Free bytes on the store's disk. */

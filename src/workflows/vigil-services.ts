@@ -6,6 +6,8 @@ import type { ModelInspection } from './inspect-model.js';
 import type { DeidCounts, DeidResult } from './deidentify-files.js';
 import type { PredictProgress, PredictResult } from './predict-images.js';
 import type { StoredPart } from './store-instances.js';
+import type { UploadResult } from './ingest-upload.js';
+import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
 
@@ -51,6 +53,8 @@ export interface VigilServices {
    * Available in a server (createApiServer); the CLI's services refuse it.
    */
   storeInstances(instances: readonly Uint8Array[]): Promise<readonly StoredPart[]>;
+  /** Stores PNG/JPEG device images as one study with their declaration (server only, like storeInstances). */
+  uploadImages(declaration: StudyDeclaration, images: readonly Uint8Array[]): Promise<UploadResult>;
   /** Appends an event (an access or a human action) to the audit log; resolves once it is durable. */
   recordAudit(event: AuditEvent): Promise<string>;
   auditSize(): Promise<number>;

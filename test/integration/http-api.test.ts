@@ -34,6 +34,7 @@ const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission
   },
   { method: 'GET', url: '/api/reviews', access: 'reviews:read' },
   { method: 'POST', url: '/dicomweb/studies', access: 'ingest:write', body: { not: 'multipart' } },
+  { method: 'POST', url: '/api/images', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/users', access: 'users:manage', body: { name: 'x', role: 'auditor' } },
 ];
 

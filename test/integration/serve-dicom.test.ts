@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { CaseBody, StudyBody } from '../../src/http/contract.js';
@@ -139,5 +140,58 @@ describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive o
     expect(types).toContain('review_recorded');
     expect(types).toContain('case_read');
     expect(JSON.stringify(types)).not.toContain('wrong modality'); // the comment stays out of the log
+  });
+
+  it('judges PNG uploads as one study, with what their sender declared', async () => {
+    const pacs = (
+      await server.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+        payload: { name: 'camera-gateway', role: 'integration' },
+      })
+    ).json<{ token: string }>().token;
+    const png = async (seed: number): Promise<Buffer> => {
+      const pixels = Buffer.alloc(64 * 64);
+      for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + (i % 64) * 2) % 256;
+      return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } })
+        .toColourspace('b-w')
+        .png()
+        .toBuffer();
+    };
+    const upload = async (declaration: object, images: Buffer[]) => {
+      const parts = [Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n' + JSON.stringify(declaration) + '\r\n')];
+      for (const image of images) parts.push(Buffer.from('--u\r\nContent-Type: image/png\r\n\r\n'), image, Buffer.from('\r\n'));
+      parts.push(Buffer.from('--u--\r\n'));
+      return server.app.inject({
+        method: 'POST',
+        url: '/api/images',
+        headers: { authorization: `Bearer ${pacs}`, 'content-type': 'multipart/related; type="application/json"; boundary=u' },
+        payload: Buffer.concat(parts),
+      });
+    };
+    const declared = await upload({ site: 'site-a', device: 'cam-1', modality: 'CR', bodyPart: 'CHEST', view: 'PA' }, [
+      await png(1),
+      await png(2),
+      await png(1),
+    ]);
+    expect(declared.statusCode).toBe(201);
+    expect(declared.json()).toMatchObject({ stored: 2, duplicates: 1, failed: [] });
+    const bare = await upload({}, [await png(3), Buffer.from('not an image')]);
+    expect(bare.json()).toMatchObject({ stored: 1, failed: [{ index: 1, code: 'INPUT_FORMAT_UNKNOWN' }] });
+    const invalid = await upload({ modality: 'cr; drop table' }, [await png(4)]);
+    expect(invalid.json<{ code: string }>().code).toBe('REQUEST_INVALID');
+
+    const judged = async (studyKey: string) =>
+      waitFor(async () => {
+        const study = await get<StudyBody & { cases: CaseBody[] }>(`/api/studies/${studyKey}`);
+        return study.cases.length === 1 ? (study.cases[0]?.results as PredictResult[]) : undefined;
+      });
+    const declaredResults = await judged(declared.json<{ studyKey: string }>().studyKey);
+    expect(declaredResults).toHaveLength(2);
+    for (const r of declaredResults) expect(r.quality?.reasons.map((x) => x.code)).not.toContain('modality_undeclared');
+    const bareResults = await judged(bare.json<{ studyKey: string }>().studyKey);
+    expect(bareResults[0]?.quality?.reasons.map((x) => x.code)).toEqual(expect.arrayContaining(['modality_undeclared', 'body_part_undeclared']));
+    expect(bareResults[0]?.outputs[0]?.decision).toBe('refer');
   });
 });

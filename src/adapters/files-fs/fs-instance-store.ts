@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, statfs, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, statfs, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
-import type { InstanceStore } from '../../ports/instance-store.js';
+import type { InstanceStore, StudyDeclaration } from '../../ports/instance-store.js';
 
 /** Pseudonymous UIDs only (2.25.<decimal>), so a name can never climb out of the folder. */
 const UID = /^[0-9]+(\.[0-9]+)*$/;
@@ -20,17 +20,30 @@ export class FsInstanceStore implements InstanceStore {
     return join(this.root, studyUid);
   }
 
-  async put(studyUid: string, sopInstanceUid: string, bytes: Uint8Array): Promise<'stored' | 'duplicate'> {
+  async put(studyUid: string, sopInstanceUid: string, bytes: Uint8Array, extension: 'dcm' | 'png' | 'jpg' = 'dcm'): Promise<'stored' | 'duplicate'> {
     if (!UID.test(sopInstanceUid)) throw new PlatformError('STORE_WRITE_FAILED', 'An instance UID is not a plain UID', {});
     const folder = this.studyLocation(studyUid);
-    const target = join(folder, `${sopInstanceUid}.dcm`);
-    if (
-      await stat(target).then(
-        () => true,
-        () => false,
-      )
-    )
-      return 'duplicate';
+    const target = join(folder, `${sopInstanceUid}.${extension}`);
+    const exists = await stat(target).then(
+      () => true,
+      () => false,
+    );
+    if (exists) return 'duplicate';
+    await this.#writeDurably(folder, target, bytes);
+    return 'stored';
+  }
+
+  // Beside the study folder, not in it: the folder holds only images, which predict reads whole.
+  async putDeclaration(studyUid: string, declaration: StudyDeclaration): Promise<void> {
+    await this.#writeDurably(this.root, `${this.studyLocation(studyUid)}.declared.json`, new TextEncoder().encode(JSON.stringify(declaration) + '\n'));
+  }
+
+  async readDeclaration(studyUid: string): Promise<StudyDeclaration | undefined> {
+    const text = await readFile(`${this.studyLocation(studyUid)}.declared.json`, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : (JSON.parse(text) as StudyDeclaration);
+  }
+
+  async #writeDurably(folder: string, target: string, bytes: Uint8Array): Promise<void> {
     const temporary = join(folder, `.${randomUUID()}.partial`);
     try {
       await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -48,7 +61,6 @@ export class FsInstanceStore implements InstanceStore {
       } finally {
         await directory.close();
       }
-      return 'stored';
     } catch (cause) {
       await unlink(temporary).catch(() => undefined);
       const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC' || (cause as NodeJS.ErrnoException).code === 'EDQUOT';

@@ -17,8 +17,6 @@ const FAILURE_REASON = { out_of_resources: 0xa700, cannot_understand: 0xc000, pr
  * failed, 409 when none was.
  */
 export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependencies): void {
-  app.addContentTypeParser('multipart/related', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
-
   app.post('/dicomweb/studies', { config: { access: 'ingest:write' } }, async (request, reply) => {
     const { mediaType, params } = contentTypeParameters(request.headers['content-type'] ?? '');
     if (mediaType !== 'multipart/related' || (params.type !== undefined && params.type.toLowerCase() !== 'application/dicom')) {
