@@ -160,7 +160,7 @@ describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive o
         .toBuffer();
     };
     const upload = async (declaration: object, images: Buffer[]) => {
-      const parts = [Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n' + JSON.stringify(declaration) + '\r\n')];
+      const parts: Buffer[] = [Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n' + JSON.stringify(declaration) + '\r\n')];
       for (const image of images) parts.push(Buffer.from('--u\r\nContent-Type: image/png\r\n\r\n'), image, Buffer.from('\r\n'));
       parts.push(Buffer.from('--u--\r\n'));
       return server.app.inject({
