@@ -1,6 +1,6 @@
 import type { CalibrationMethod } from '../../domain/evaluation/fit-calibration.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE = 'calibrate --model DIR --dataset SPEC --method temperature|platt|isotonic --out DIR [--finding LABEL] [--json]';
 const METHODS: readonly CalibrationMethod[] = ['temperature', 'platt', 'isotonic'];
@@ -8,25 +8,9 @@ const METHODS: readonly CalibrationMethod[] = ['temperature', 'platt', 'isotonic
 export const calibrateCommand: Command = {
   usage: `${USAGE}\n      fit a calibration on labelled data and write it into a new bundle (the original is untouched)`,
   async run(args, { io, services }) {
-    const { values, positionals } = parseCommandArgs(
-      args,
-      {
-        model: { type: 'string' },
-        dataset: { type: 'string' },
-        method: { type: 'string' },
-        out: { type: 'string' },
-        finding: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-      USAGE,
-    );
-    const modelDir = stringOption(values.model);
-    const dataset = stringOption(values.dataset);
-    const out = stringOption(values.out);
+    const { values, positionals } = parseCommandArgs(args, { ...BUNDLE_DERIVATION_OPTIONS, method: { type: 'string' } }, USAGE);
+    const { modelDir, dataset, out, finding, json } = bundleDerivationArgs(values, positionals, 'calibrate', USAGE);
     const method = stringOption(values.method);
-    const finding = stringOption(values.finding);
-    if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined)
-      throw usageError('calibrate needs --model, --dataset and --out', USAGE);
     if (method === undefined || !(METHODS as readonly string[]).includes(method)) throw usageError('--method must be temperature, platt or isotonic', USAGE);
     const { manifest, fit } = await services().calibrate({
       modelDir,
@@ -35,7 +19,7 @@ export const calibrateCommand: Command = {
       method: method as CalibrationMethod,
       ...(finding === undefined ? {} : { finding }),
     });
-    if (values.json === true) io.stdout(JSON.stringify({ out, version: manifest.version, calibration: manifest.calibration }) + '\n');
+    if (json) io.stdout(JSON.stringify({ out, version: manifest.version, calibration: manifest.calibration }) + '\n');
     else
       io.stdout(
         `${manifest.id} ${manifest.version} written to ${out} (parent ${manifest.parent?.version ?? '?'}): ${String(fit.method)} on ${String(fit.n)} cases; ` +

@@ -59,3 +59,48 @@ export function parseCommandArgs(
 export function stringOption(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
+
+/** A number option, or undefined; a usage error when not a number in range. */
+export function numberOption(value: unknown, name: string, usage: string, range: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+  const text = stringOption(value);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (
+    !Number.isFinite(n) ||
+    (range.integer === true && !Number.isInteger(n)) ||
+    (range.min !== undefined && n < range.min) ||
+    (range.max !== undefined && n > range.max)
+  ) {
+    throw usageError(
+      `--${name} must be a ${range.integer === true ? 'whole ' : ''}number${range.min === undefined ? '' : ` >= ${range.min}`}${range.max === undefined ? '' : ` <= ${range.max}`}`,
+      usage,
+    );
+  }
+  return n;
+}
+
+/** The options `calibrate` and `policy` share: both derive a new bundle from a model and labelled data. */
+export const BUNDLE_DERIVATION_OPTIONS = {
+  model: { type: 'string' },
+  dataset: { type: 'string' },
+  out: { type: 'string' },
+  finding: { type: 'string' },
+  json: { type: 'boolean' },
+} as const satisfies OptionSpec;
+
+/** Reads and checks the shared options; a usage error names what is missing. */
+export function bundleDerivationArgs(
+  values: Record<string, unknown>,
+  positionals: readonly string[],
+  command: string,
+  usage: string,
+): { readonly modelDir: string; readonly dataset: string; readonly out: string; readonly finding?: string; readonly json: boolean } {
+  const modelDir = stringOption(values.model);
+  const dataset = stringOption(values.dataset);
+  const out = stringOption(values.out);
+  const finding = stringOption(values.finding);
+  if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined) {
+    throw usageError(`${command} needs --model, --dataset and --out`, usage);
+  }
+  return { modelDir, dataset, out, ...(finding === undefined ? {} : { finding }), json: values.json === true };
+}

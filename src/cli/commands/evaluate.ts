@@ -1,29 +1,10 @@
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { EvaluateRequest } from '../../workflows/evaluate-model.js';
 import { EXIT_CRITERIA_FAILED, EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
   'evaluate (--model DIR --dataset medmnist:PATH:SPLIT[:part=K/M]|MANIFEST.csv|.jsonl | --predictions FILE.jsonl) --out DIR [--criteria FILE] [--strata a,b] [--reference-model DIR | --reference-predictions FILE] [--prevalence P] [--threshold T] [--seed N] [--replicates N] [--finding LABEL] [--modality CR --body-part CHEST --view PA] [--json]';
-
-/** A number option, or undefined; a usage error when not a number in range. */
-export function numberOption(value: unknown, name: string, usage: string, range: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
-  const text = stringOption(value);
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (
-    !Number.isFinite(n) ||
-    (range.integer === true && !Number.isInteger(n)) ||
-    (range.min !== undefined && n < range.min) ||
-    (range.max !== undefined && n > range.max)
-  ) {
-    throw usageError(
-      `--${name} must be a ${range.integer === true ? 'whole ' : ''}number${range.min === undefined ? '' : ` >= ${range.min}`}${range.max === undefined ? '' : ` <= ${range.max}`}`,
-      usage,
-    );
-  }
-  return n;
-}
 
 export const evaluateCommand: Command = {
   usage: `${USAGE}\n      metrics with 95% intervals, per stratum, against acceptance criteria; writes report.json and report.html (exit 5 when a criterion fails)`,

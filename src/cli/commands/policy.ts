@@ -1,6 +1,5 @@
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
-import { numberOption } from './evaluate.js';
+import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
   'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--min-sensitivity S] [--coverage 0.95 [--mondrian COLUMN]] --out DIR [--finding LABEL] [--json]';
@@ -11,32 +10,23 @@ export const policyCommand: Command = {
     const { values, positionals } = parseCommandArgs(
       args,
       {
-        model: { type: 'string' },
-        dataset: { type: 'string' },
-        out: { type: 'string' },
+        ...BUNDLE_DERIVATION_OPTIONS,
         'cost-fn': { type: 'string' },
         'cost-fp': { type: 'string' },
         prevalence: { type: 'string' },
         'min-sensitivity': { type: 'string' },
         coverage: { type: 'string' },
         mondrian: { type: 'string' },
-        finding: { type: 'string' },
-        json: { type: 'boolean' },
       },
       USAGE,
     );
-    const modelDir = stringOption(values.model);
-    const dataset = stringOption(values.dataset);
-    const out = stringOption(values.out);
+    const { modelDir, dataset, out, finding, json } = bundleDerivationArgs(values, positionals, 'policy', USAGE);
     const costFalseNegative = numberOption(values['cost-fn'], 'cost-fn', USAGE, { min: 0 });
     const costFalsePositive = numberOption(values['cost-fp'], 'cost-fp', USAGE, { min: 0 });
     const prevalence = numberOption(values.prevalence, 'prevalence', USAGE, { min: 0, max: 1 });
     const minSensitivity = numberOption(values['min-sensitivity'], 'min-sensitivity', USAGE, { min: 0, max: 1 });
     const coverage = numberOption(values.coverage, 'coverage', USAGE, { min: 0.5, max: 0.9999 });
     const mondrian = stringOption(values.mondrian);
-    const finding = stringOption(values.finding);
-    if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined)
-      throw usageError('policy needs --model, --dataset and --out', USAGE);
     if (costFalseNegative === undefined || costFalsePositive === undefined || prevalence === undefined)
       throw usageError('policy needs --cost-fn, --cost-fp and --prevalence', USAGE);
     if (mondrian !== undefined && coverage === undefined) throw usageError('--mondrian needs --coverage', USAGE);
@@ -52,7 +42,7 @@ export const policyCommand: Command = {
       ...(mondrian === undefined ? {} : { mondrian }),
       ...(finding === undefined ? {} : { finding }),
     });
-    if (values.json === true)
+    if (json)
       io.stdout(JSON.stringify({ out, version: outcome.manifest.version, decisionPolicy: outcome.manifest.decisionPolicy, evidence: outcome.evidence }) + '\n');
     else {
       const e = outcome.evidence;
