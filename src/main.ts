@@ -21,6 +21,7 @@ import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js
 import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
 import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
 import { ServiceLoop } from './workflows/service-loop.js';
+import type { DeidentifiedInstance } from './workflows/ingest-instance.js';
 import { storeInstances } from './workflows/store-instances.js';
 import { ingestUpload } from './workflows/ingest-upload.js';
 import { randomUUID } from 'node:crypto';
@@ -72,6 +73,27 @@ export function hashConfig(config: VigilConfig): string {
   return nodeHasher.sha256Hex(canonicalJson(rest));
 }
 
+/** The site secret's file: VIGIL_SECRET_FILE, or `site-secret` in the data folder. */
+function siteSecretFile(config: VigilConfig): string {
+  return config.secretFile ?? join(config.dataDir, 'site-secret');
+}
+
+/**
+ * De-identification at the door with the ingest profile (VIGIL_DEID_OPTIONS), headers only: the
+ * pixels stay inside the data folder, for the model and the reviewer. One piece for every way in
+ * (predict, C-STORE, STOW-RS); throws for what cannot be de-identified.
+ */
+function createIngestDeidentifier(config: VigilConfig, digest: KeyedDigest): (bytes: Uint8Array) => Promise<DeidentifiedInstance> {
+  const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
+  validateProfile(profile.options);
+  const deidentifier = new ElementDeidentifier();
+  return async (bytes) => {
+    const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
+    if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
+    return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
+  };
+}
+
 /** Wires the services for one process. Parts open on first use; `close()` releases them. */
 export function createServices(config: VigilConfig, logger: Logger): VigilServices {
   const configHash = hashConfig(config);
@@ -82,7 +104,23 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
   const files = new FsInputFiles(config.maxInputBytes);
   let audit: AuditLog | undefined;
   const models = new Map<string, Promise<LoadedModel>>();
-  let pseudonymizer: Promise<HmacPseudonymizer> | undefined;
+  // The site secret is read once per process; pseudonyms and ingest de-identification both key on it.
+  let siteSecret: Promise<Uint8Array> | undefined;
+  const secret = (): Promise<Uint8Array> => (siteSecret ??= loadOrCreateSiteSecret(siteSecretFile(config)));
+  let ingest: Promise<{ pseudonymizer: HmacPseudonymizer; deidentify: (bytes: Uint8Array) => Promise<Uint8Array | undefined> }> | undefined;
+  const ingestParts = () =>
+    (ingest ??= secret().then((s) => {
+      const deidentify = createIngestDeidentifier(config, createKeyedDigest(s));
+      // The reader then reports the file's own error for what cannot be de-identified.
+      return {
+        pseudonymizer: new HmacPseudonymizer(s),
+        deidentify: (bytes: Uint8Array) =>
+          deidentify(bytes).then(
+            (i) => i.bytes,
+            () => undefined,
+          ),
+      };
+    }));
 
   const openAudit = (): AuditLog => {
     if (audit === undefined) {
@@ -132,33 +170,18 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     },
   });
 
-  // De-identification at ingest (issue 3): the profile from VIGIL_DEID_OPTIONS, headers only (the pixels go
-  // to the model and are never stored). The study key then comes from the pseudonymous Study Instance UID.
-  let siteDigest: Promise<KeyedDigest> | undefined;
-  const ingestDigest = (): Promise<KeyedDigest> =>
-    (siteDigest ??= loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')).then((s) => createKeyedDigest(s)));
-  const ingestDeidentifier = (digest: KeyedDigest): ((bytes: Uint8Array) => Promise<Uint8Array | undefined>) => {
-    const deidentifier = new ElementDeidentifier();
-    const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
-    validateProfile(profile.options);
-    return async (bytes) => {
-      const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true }).catch(() => undefined);
-      return outcome?.status === 'deidentified' ? outcome.bytes : undefined;
-    };
-  };
-
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
       const { bundle, session } = await model(options.modelDir ?? config.modelDir);
-      pseudonymizer ??= loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')).then((s) => new HmacPseudonymizer(s));
+      const { pseudonymizer, deidentify } = await ingestParts();
       return predictImages(
         {
           files,
           dicom,
           raster,
           hasher: nodeHasher,
-          pseudonymizer: await pseudonymizer,
+          pseudonymizer,
           audit: auditLog,
           logger,
           bundle,
@@ -166,7 +189,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
           configHash,
           batchSize: config.batchSize,
           ...(options.declared === undefined ? {} : { declared: options.declared }),
-          deidentifyAtIngest: ingestDeidentifier(await ingestDigest()),
+          deidentifyAtIngest: deidentify,
         },
         paths,
         emit,
@@ -180,13 +203,13 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
         throw new PlatformError('DEID_PROFILE_INVALID', `Unknown de-identification option(s): ${unknown.join(', ')}`, { count: unknown.length });
       const chosen = new Set(options.options as readonly ProfileOption[]);
       validateProfile(chosen);
-      const secret = await loadOrCreateSiteSecret(options.secretFile ?? config.secretFile ?? join(config.dataDir, 'site-secret'));
+      const chosenSecret = options.secretFile === undefined ? await secret() : await loadOrCreateSiteSecret(options.secretFile);
       const siteRules = options.pixelRulesFile === undefined ? [] : await readPixelRules(options.pixelRulesFile);
       const bundledRules = await readPixelRules(join(PACKAGE_ROOT, 'config', 'pixel-rules.json'));
       return deidentifyFiles(
         { files, deidentifier: new ElementDeidentifier(), output: new FsDeidOutputFolder(options.outDir, paths), hasher: nodeHasher, logger },
         paths,
-        { profile: { name: 'basic', options: chosen }, digest: createKeyedDigest(secret), pixelRules: [...siteRules, ...bundledRules] },
+        { profile: { name: 'basic', options: chosen }, digest: createKeyedDigest(chosenSecret), pixelRules: [...siteRules, ...bundledRules] },
         emit,
       );
     },
@@ -272,20 +295,12 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
   const worklist = new SqliteWorklistStore(db, systemClock);
 
   // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
-  const digest = createKeyedDigest(await loadOrCreateSiteSecret(config.secretFile ?? join(config.dataDir, 'site-secret')));
-  const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
-  validateProfile(profile.options);
-  const deidentifier = new ElementDeidentifier();
+  const digest = createKeyedDigest(await loadOrCreateSiteSecret(siteSecretFile(config)));
   const instances = new FsInstanceStore(join(config.dataDir, 'objects'));
   const loop = new ServiceLoop(
     {
       ingest: {
-        // Headers only: stored pixels stay inside the data folder, for the model and the reviewer.
-        deidentify: async (bytes) => {
-          const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
-          if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
-          return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
-        },
+        deidentify: createIngestDeidentifier(config, digest),
         studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
         instances,
         studies,
