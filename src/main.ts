@@ -7,7 +7,7 @@ import { verifyInclusionProof } from './domain/audit/verify-inclusion-proof.js';
 import { toPlatformError } from './domain/errors.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
 import { DcmjsDicomReader } from './adapters/dicom-dcmjs/dcmjs-dicom-reader.js';
-import { SharpRasterReader } from './adapters/image-sharp/sharp-raster-reader.js';
+import { rasterKind, SharpRasterReader } from './adapters/image-sharp/sharp-raster-reader.js';
 import { OnnxModelRunner } from './adapters/onnx-runtime/onnx-model-runner.js';
 import { FsModelBundleSource } from './adapters/model-bundle-fs/fs-model-bundle-source.js';
 import { SqliteAuditLog } from './adapters/store-sqlite/sqlite-audit-log.js';
@@ -361,7 +361,7 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
           instances,
           studies,
           logger,
-          rasterKind: (bytes) => (bytes[0] === 0x89 && bytes[1] === 0x50 ? 'png' : bytes[0] === 0xff && bytes[1] === 0xd8 ? 'jpg' : undefined),
+          rasterKind,
           // 2.25 UIDs (PS3.5 B.2): a random UUID for the study, the image's SHA-256 (first 128 bits) for each image.
           newStudyUid: () => uid225(randomUUID().replaceAll('-', '')),
           contentUid: (bytes) => uid225(nodeHasher.sha256Hex(bytes)),

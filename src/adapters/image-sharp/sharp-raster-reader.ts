@@ -146,6 +146,11 @@ function readPngHeader(bytes: Uint8Array): RasterHeader | undefined {
   return { width, height, grey: colourType === 0 || colourType === 4, sixteenBit: bitDepth === 16 };
 }
 
+/** Which raster format a file's signature says it is, or undefined for anything else. */
+export function rasterKind(bytes: Uint8Array): 'png' | 'jpg' | undefined {
+  return isPng(bytes) ? 'png' : isJpeg(bytes) ? 'jpg' : undefined;
+}
+
 function isPng(bytes: Uint8Array): boolean {
   return bytes.length >= PNG_SIGNATURE.length && PNG_SIGNATURE.every((byte, i) => bytes[i] === byte);
 }
