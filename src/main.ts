@@ -189,7 +189,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
           configHash,
           batchSize: config.batchSize,
           ...(options.declared === undefined ? {} : { declared: options.declared }),
-          deidentifyAtIngest: deidentify,
+          ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
         },
         paths,
         emit,
@@ -320,7 +320,9 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
           const results: PredictResult[] = [];
           // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
           const declared = await instances.readDeclaration(studyUid);
-          await cliServices.predict([instances.studyLocation(studyUid)], declared === undefined ? {} : { declared }, (r) => results.push(r));
+          await cliServices.predict([instances.studyLocation(studyUid)], { alreadyDeidentified: true, ...(declared === undefined ? {} : { declared }) }, (r) =>
+            results.push(r),
+          );
           const model = (await cliServices.currentModel()).manifest;
           return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
         },

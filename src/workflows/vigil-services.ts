@@ -15,6 +15,8 @@ export interface PredictOptions {
   readonly modelDir?: string;
   /** Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own). */
   readonly declared?: RasterDeclaration;
+  /** The inputs were de-identified at ingest already (the server's instance store): not done again. */
+  readonly alreadyDeidentified?: true;
 }
 
 export interface DeidOptions {
