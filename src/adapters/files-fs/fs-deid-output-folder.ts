@@ -1,15 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { DeidOutputFolder } from '../../ports/dicom-deidentifier.js';
+import { writeFileDurably } from './internal/write-file-durably.js';
 
 /** Names Vigil makes: pseudonymous UIDs, 'quarantine', '.dcm'/'.reason.json'. Anything else is refused. */
 const SAFE_SEGMENT = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
 
 /**
  * The `vigil deid --out DIR` folder. Writes only under DIR (every path is checked after resolving), never
- * over one of the inputs (compared by real path), atomically (temporary file, fsync, rename), owner-only.
+ * over one of the inputs (compared by real path), durably and atomically (internal/write-file-durably.ts), owner-only.
  */
 export class FsDeidOutputFolder implements DeidOutputFolder {
   readonly #root: string;
@@ -41,18 +41,7 @@ export class FsDeidOutputFolder implements DeidOutputFolder {
       if (exists && [...(await this.#inputs)].some((input) => realTarget === input || realTarget.startsWith(input + sep))) {
         throw new PlatformError('DEID_OUTPUT_WRITE_FAILED', 'An output would overwrite an input file', {});
       }
-      const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-      const handle = await open(temporary, 'wx', 0o600);
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, target).catch(async (cause: unknown) => {
-        await rm(temporary, { force: true });
-        throw cause;
-      });
+      await writeFileDurably(target, bytes);
       return target;
     } catch (cause) {
       if (cause instanceof PlatformError) throw cause;

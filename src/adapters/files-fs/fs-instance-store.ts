@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename, statfs, stat, unlink } from 'node:fs/promises';
+import { mkdir, readFile, statfs, stat } from 'node:fs/promises';
+import { writeFileDurably } from './internal/write-file-durably.js';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { InstanceStore, StudyDeclaration } from '../../ports/instance-store.js';
@@ -8,9 +8,8 @@ import type { InstanceStore, StudyDeclaration } from '../../ports/instance-store
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
 /**
- * Instances as files, `<root>/<study uid>/<instance uid>.dcm`, owner-only. A write goes to a temporary
- * file, is fsynced, renamed into place and the folder fsynced, so an instance reported `stored`
- * survives a crash or power loss, and a half-written file is never under its final name.
+ * Instances as files, `<root>/<study uid>/<instance uid>.dcm`, owner-only, written durably
+ * (internal/write-file-durably.ts), so an instance reported `stored` survives a crash or power loss.
  */
 export class FsInstanceStore implements InstanceStore {
   constructor(private readonly root: string) {}
@@ -29,13 +28,13 @@ export class FsInstanceStore implements InstanceStore {
       () => false,
     );
     if (exists) return 'duplicate';
-    await this.#writeDurably(folder, target, bytes);
+    await this.#writeDurably(target, bytes);
     return 'stored';
   }
 
   // Beside the study folder, not in it: the folder holds only images, which predict reads whole.
   async putDeclaration(studyUid: string, declaration: StudyDeclaration): Promise<void> {
-    await this.#writeDurably(this.root, `${this.studyLocation(studyUid)}.declared.json`, new TextEncoder().encode(JSON.stringify(declaration) + '\n'));
+    await this.#writeDurably(`${this.studyLocation(studyUid)}.declared.json`, new TextEncoder().encode(JSON.stringify(declaration) + '\n'));
   }
 
   async readDeclaration(studyUid: string): Promise<StudyDeclaration | undefined> {
@@ -43,26 +42,10 @@ export class FsInstanceStore implements InstanceStore {
     return text === undefined ? undefined : (JSON.parse(text) as StudyDeclaration);
   }
 
-  async #writeDurably(folder: string, target: string, bytes: Uint8Array): Promise<void> {
-    const temporary = join(folder, `.${randomUUID()}.partial`);
+  async #writeDurably(target: string, bytes: Uint8Array): Promise<void> {
     try {
-      await mkdir(folder, { recursive: true, mode: 0o700 });
-      const file = await open(temporary, 'wx', 0o600);
-      try {
-        await file.writeFile(bytes);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, target);
-      const directory = await open(folder, 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
+      await writeFileDurably(target, bytes);
     } catch (cause) {
-      await unlink(temporary).catch(() => undefined);
       const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC' || (cause as NodeJS.ErrnoException).code === 'EDQUOT';
       throw new PlatformError('STORE_WRITE_FAILED', full ? 'The instance store is full' : 'The instance could not be stored', { diskFull: full }, { cause });
     }
