@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { ROLES } from '../domain/access/roles.js';
 
+/** `?limit=` on list routes: 1 to 500, default 100. */
+export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
 export const errorBodySchema = z.object({
   code: z.string(),
   message: z.string(),

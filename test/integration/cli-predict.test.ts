@@ -2,10 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
 import type { PredictResult } from '../../src/workflows/predict-images.js';
+import { texturedGreyPng } from '../helpers/images.js';
 import { jsonLines, runVigil } from '../helpers/run-vigil.js';
 import { DEMO_MODEL_DIR, DICOM_SAMPLES, hasDicomSamples } from '../helpers/sample-data.js';
 
@@ -17,26 +17,16 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-async function greyPng(seed: number): Promise<Buffer> {
-  // A textured 64×64 grey image (not constant, not blurred), made in code.
-  const pixels = Buffer.alloc(64 * 64);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + (i % 64) * 2) % 256;
-  return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
-}
-
 describe('vigil predict', () => {
   it('judges a mixed folder: good images decided, a corrupt DICOM, a truncated one and a text file each get their own coded error, exit 3', async () => {
     const inputs = join(work, 'mixed');
     mkdirSync(inputs);
-    writeFileSync(join(inputs, 'a.png'), await greyPng(1));
+    writeFileSync(join(inputs, 'a.png'), await texturedGreyPng(1));
     writeFileSync(join(inputs, 'b.txt'), 'not an image');
     const dicomish = new Uint8Array(200);
     dicomish.set(new TextEncoder().encode('DICM'), 128);
     writeFileSync(join(inputs, 'c.dcm'), dicomish);
-    writeFileSync(join(inputs, 'd.png'), (await greyPng(2)).subarray(0, 100));
+    writeFileSync(join(inputs, 'd.png'), (await texturedGreyPng(2)).subarray(0, 100));
 
     const run = await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dataDir());
     expect(run.code).toBe(3);
@@ -60,7 +50,7 @@ describe('vigil predict', () => {
   it('refers every image the gate warned about, per the policy (a PNG that declares nothing)', async () => {
     const inputs = join(work, 'undeclared');
     mkdirSync(inputs);
-    writeFileSync(join(inputs, 'a.png'), await greyPng(3));
+    writeFileSync(join(inputs, 'a.png'), await texturedGreyPng(3));
     const run = await runVigil(['predict', inputs, '--json'], dataDir());
     const [line] = jsonLines<PredictResult>(run.stdout);
     expect(line?.quality?.verdict).toBe('warn');
@@ -99,7 +89,7 @@ describe('vigil audit', () => {
     const dir = join(work, 'audit-data');
     const inputs = join(work, 'audit-inputs');
     mkdirSync(inputs);
-    for (let i = 0; i < 3; i++) writeFileSync(join(inputs, `${i}.png`), await greyPng(10 + i));
+    for (let i = 0; i < 3; i++) writeFileSync(join(inputs, `${i}.png`), await texturedGreyPng(10 + i));
     const predicted = jsonLines<PredictResult>((await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dir)).stdout);
 
     const verified = await runVigil(['audit', 'verify', '--json'], dir);
@@ -181,7 +171,7 @@ describe('vigil model inspect', () => {
     writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));
     const inputs = join(work, 'wrong-input-images');
     mkdirSync(inputs);
-    writeFileSync(join(inputs, 'a.png'), await greyPng(4));
+    writeFileSync(join(inputs, 'a.png'), await texturedGreyPng(4));
     const run = await runVigil(['predict', inputs, '--model', dir], dataDir());
     expect(run.code).toBe(EXIT_CODES.MODEL_INPUT_SHAPE_MISMATCH);
     expect(run.stderr).toContain('MODEL_INPUT_SHAPE_MISMATCH');

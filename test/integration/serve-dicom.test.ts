@@ -3,13 +3,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { CaseBody, StudyBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import type { PredictResult } from '../../src/workflows/predict-images.js';
+import { texturedGreyPng } from '../helpers/images.js';
 import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
 
 const run = promisify(execFile);
@@ -151,14 +151,6 @@ describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive o
         payload: { name: 'camera-gateway', role: 'integration' },
       })
     ).json<{ token: string }>().token;
-    const png = async (seed: number): Promise<Buffer> => {
-      const pixels = Buffer.alloc(64 * 64);
-      for (let i = 0; i < pixels.length; i++) pixels[i] = (((i * 7919 + seed * 104729) % 251) + (i % 64) * 2) % 256;
-      return sharp(pixels, { raw: { width: 64, height: 64, channels: 1 } })
-        .toColourspace('b-w')
-        .png()
-        .toBuffer();
-    };
     const upload = async (declaration: object, images: Buffer[]) => {
       const parts: Buffer[] = [Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n' + JSON.stringify(declaration) + '\r\n')];
       for (const image of images) parts.push(Buffer.from('--u\r\nContent-Type: image/png\r\n\r\n'), image, Buffer.from('\r\n'));
@@ -171,15 +163,15 @@ describe.skipIf(!hasStorescu || !hasDicomSamples)('vigil serve: studies arrive o
       });
     };
     const declared = await upload({ site: 'site-a', device: 'cam-1', modality: 'CR', bodyPart: 'CHEST', view: 'PA' }, [
-      await png(1),
-      await png(2),
-      await png(1),
+      await texturedGreyPng(1),
+      await texturedGreyPng(2),
+      await texturedGreyPng(1),
     ]);
     expect(declared.statusCode).toBe(201);
     expect(declared.json()).toMatchObject({ stored: 2, duplicates: 1, failed: [] });
-    const bare = await upload({}, [await png(3), Buffer.from('not an image')]);
+    const bare = await upload({}, [await texturedGreyPng(3), Buffer.from('not an image')]);
     expect(bare.json()).toMatchObject({ stored: 1, failed: [{ index: 1, code: 'INPUT_FORMAT_UNKNOWN' }] });
-    const invalid = await upload({ modality: 'cr; drop table' }, [await png(4)]);
+    const invalid = await upload({ modality: 'cr; drop table' }, [await texturedGreyPng(4)]);
     expect(invalid.json<{ code: string }>().code).toBe('REQUEST_INVALID');
 
     const judged = async (studyKey: string) =>

@@ -3,19 +3,18 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
-import { caseSchema, studySchema } from '../contract.js';
+import { caseSchema, listQuerySchema, studySchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const studyKeyParams = z.object({ studyKey: z.string().regex(/^st-[0-9a-f]{32}$/, 'a study key such as st-<32 hex digits>') });
 const caseIdParams = z.object({ caseId: z.string().min(1).max(300) });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
     '/api/studies',
-    { config: { access: 'studies:read' }, schema: { querystring: listQuery, response: { 200: z.object({ studies: z.array(studySchema) }) } } },
+    { config: { access: 'studies:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ studies: z.array(studySchema) }) } } },
     async (request) => ({ studies: [...(await deps.studies.list(request.query.limit))] }),
   );
 

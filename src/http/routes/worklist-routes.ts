@@ -2,18 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
-import { reviewRequestSchema, reviewSchema, worklistItemSchema } from '../contract.js';
+import { listQuerySchema, reviewRequestSchema, reviewSchema, worklistItemSchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const itemParams = z.object({ itemId: z.string().min(1).max(320) });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependencies): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   api.get(
     '/api/worklist',
-    { config: { access: 'worklist:read' }, schema: { querystring: listQuery, response: { 200: z.object({ items: z.array(worklistItemSchema) }) } } },
+    { config: { access: 'worklist:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ items: z.array(worklistItemSchema) }) } } },
     async (request) => ({ items: (await deps.worklist.listOpen(request.query.limit)).map((i) => ({ ...i, reasons: [...i.reasons] })) }),
   );
 
@@ -44,7 +43,7 @@ export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependenc
 
   api.get(
     '/api/reviews',
-    { config: { access: 'reviews:read' }, schema: { querystring: listQuery, response: { 200: z.object({ reviews: z.array(reviewSchema) }) } } },
+    { config: { access: 'reviews:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ reviews: z.array(reviewSchema) }) } } },
     async (request) => ({ reviews: [...(await deps.worklist.listReviews(request.query.limit))] }),
   );
 }
