@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spyOnAllOutput } from '../../../test/helpers/output-spies.js';
 import { PlatformError } from '../../domain/errors.js';
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { Context, NativeCodecs } from './internal/libraries.js';
@@ -169,7 +170,7 @@ function mutate(base: Uint8Array, m: Mutation): Uint8Array {
 describe('DcmjsDicomReader under mutated input', () => {
   const reader = new DcmjsDicomReader();
   const corpus: Uint8Array[] = [];
-  let printing: MockInstance[] = [];
+  let printing: ReturnType<typeof spyOnAllOutput> | undefined;
 
   beforeAll(async () => {
     corpus.push(...(await syntheticCorpus()));
@@ -177,19 +178,11 @@ describe('DcmjsDicomReader under mutated input', () => {
       const path = resolve(sampleDir, name);
       if (existsSync(path)) corpus.push(readFileSync(path));
     }
-    printing = [
-      vi.spyOn(console, 'log'),
-      vi.spyOn(console, 'info'),
-      vi.spyOn(console, 'warn'),
-      vi.spyOn(console, 'error'),
-      vi.spyOn(console, 'debug'),
-      vi.spyOn(process.stdout, 'write'),
-      vi.spyOn(process.stderr, 'write'),
-    ];
+    printing = spyOnAllOutput();
   });
 
   afterAll(() => {
-    for (const spy of printing) spy.mockRestore();
+    printing?.restore();
   });
 
   it(`succeeds consistently or fails with a DICOM_* PlatformError, quickly and silently (seed ${SEED}, ${RUNS} runs)`, async () => {
@@ -217,7 +210,7 @@ describe('DcmjsDicomReader under mutated input', () => {
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
-    const printed = printing.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+    const printed = printing?.count();
     expect(printed, 'nothing may be printed').toBe(0);
     // Both sides of the property are exercised.
     expect(outcomes.get('ok') ?? 0).toBeGreaterThan(0);

@@ -4,7 +4,8 @@
  * with and without offset tables) and hostile input, which must end in a coded error, quickly, quietly and
  * without quoting anything from the file.
  */
-import { afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spyOnAllOutput } from '../../../test/helpers/output-spies.js';
 import { deflateRawSync } from 'node:zlib';
 import { PlatformError, type ErrorCode } from '../../domain/errors.js';
 import type { DicomInstance } from '../../ports/image-readers.js';
@@ -483,23 +484,15 @@ describe('Part 10 and bare datasets', () => {
 describe('hostile input', () => {
   const small = (extra: readonly ElementSpec[] = [], overrides: Partial<ImageSpec> = {}): ElementSpec[] =>
     nativeImage({ rows: 2, columns: 2, bitsAllocated: 16, values: [1, 2, 3, 4], extra, ...overrides });
-  let output: MockInstance[] = [];
+  let output: ReturnType<typeof spyOnAllOutput> | undefined;
 
   beforeEach(() => {
-    output = [
-      vi.spyOn(console, 'log'),
-      vi.spyOn(console, 'info'),
-      vi.spyOn(console, 'warn'),
-      vi.spyOn(console, 'error'),
-      vi.spyOn(console, 'debug'),
-      vi.spyOn(process.stdout, 'write'),
-      vi.spyOn(process.stderr, 'write'),
-    ];
+    output = spyOnAllOutput();
   });
 
   afterEach(() => {
-    const calls = output.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
-    for (const spy of output) spy.mockRestore();
+    const calls = output?.count();
+    output?.restore();
     expect(calls, 'nothing may be printed').toBe(0);
   });
 
