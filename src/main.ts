@@ -24,6 +24,7 @@ import { ServiceLoop } from './workflows/service-loop.js';
 import type { DeidentifiedInstance } from './workflows/ingest-instance.js';
 import { storeInstances } from './workflows/store-instances.js';
 import { ingestUpload } from './workflows/ingest-upload.js';
+import { seedDemo, type SeedOutcome } from './workflows/seed-demo.js';
 import { randomUUID } from 'node:crypto';
 import type { PredictResult } from './workflows/predict-images.js';
 import { readFile } from 'node:fs/promises';
@@ -90,6 +91,8 @@ function createIngestDeidentifier(config: VigilConfig, digest: KeyedDigest): (by
   return async (bytes) => {
     const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
     if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
+    // Type 1 in every IOD: without it the instance cannot be filed into a study (refused, not failed).
+    if (outcome.studyInstanceUid === undefined) throw new PlatformError('DICOM_IMAGE_ATTRIBUTES_INVALID', 'The instance has no Study Instance UID (0020,000D)');
     return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
   };
 }
@@ -272,6 +275,8 @@ export interface ApiServer {
   readonly loop: ServiceLoop;
   /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
+  /** Seeds an empty store with the public sample data through the real ingest (`npm start`). */
+  seedDemo(): Promise<SeedOutcome>;
   close(): Promise<void>;
 }
 
@@ -408,6 +413,15 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
     loop,
     ...(bootstrap === undefined ? {} : { bootstrap }),
     ...(dicomPort === undefined ? {} : { dicomPort }),
+    seedDemo: () =>
+      seedDemo({
+        prepare: () => cliServices.prepareDemo(),
+        files: new FsInputFiles(config.maxInputBytes),
+        storeInstances: (parts) => services.storeInstances(parts),
+        uploadImages: (declaration, images) => services.uploadImages(declaration, images),
+        hasStudies: async () => (await studies.list(1)).length > 0,
+        logger,
+      }),
     async close() {
       await receiver?.stop();
       await loop.stop();
@@ -449,6 +463,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         url: address,
         dicom: `${config.dicomAeTitle}@${config.dicomHost}:${server.dicomPort ?? config.dicomPort}`,
         ...(server.bootstrap === undefined ? {} : { bootstrap: server.bootstrap }),
+        seedDemo: () => server.seedDemo(),
         close: () => server.close(),
       };
     },

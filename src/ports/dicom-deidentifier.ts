@@ -20,8 +20,8 @@ export type DeidFileOutcome =
       readonly status: 'deidentified';
       /** The de-identified Part 10 file. */
       readonly bytes: Uint8Array;
-      /** Pseudonymous Study and SOP Instance UIDs: where the file goes (`<study>/<instance>.dcm`). */
-      readonly studyInstanceUid: string;
+      /** Pseudonymous Study and SOP Instance UIDs: where the file goes (`<study>/<instance>.dcm`); no study UID when the input had none. */
+      readonly studyInstanceUid: string | undefined;
       readonly sopInstanceUid: string;
       readonly counts: ActionCounts;
       /** A Clean Pixel Data rule blanked rectangles (the file is then Explicit VR Little Endian if it was compressed). */

@@ -61,7 +61,7 @@ export async function deidentifyFiles(
         emit({ ...base, output: null, status: 'quarantined', reasons: outcome.reasons, actions: NO_ACTIONS });
         continue;
       }
-      const written = await deps.output.write(`${outcome.studyInstanceUid}/${outcome.sopInstanceUid}.dcm`, outcome.bytes);
+      const written = await deps.output.write(`${outcome.studyInstanceUid ?? 'no-study'}/${outcome.sopInstanceUid}.dcm`, outcome.bytes);
       counts.deidentified++;
       deps.logger.info({ status: 'deidentified', stage: outcome.pixelsCleaned ? 'pixels-cleaned' : 'header-only' }, 'deid file written');
       emit({ ...base, output: written, status: 'deidentified', reasons: outcome.pixelsCleaned ? ['pixels-cleaned'] : [], actions: outcome.counts });

@@ -135,6 +135,16 @@ describe('STOW-RS', () => {
     expect(again.statusCode, 'a duplicate is stored once and acknowledged').toBe(200);
     const none = await stow(multipart([garbage], 'b3'), type('b3'));
     expect(none.statusCode).toBe(409);
+    // Without a Study Instance UID (type 1) an instance cannot be filed: refused as not understood, not a processing failure.
+    const noStudy = buildPart10(
+      imageDataset({ rows: 8, columns: 8, bitsAllocated: 16, modality: 'CR', pixelData: el(0x7fe00010, 'OW', new Uint8Array(128)) }).filter(
+        (e) => e.tag !== 0x0020000d,
+      ),
+      { transferSyntaxUid: '1.2.840.10008.1.2.1' },
+    );
+    const orphan = await stow(multipart([noStudy], 'b5'), type('b5'));
+    expect(orphan.statusCode).toBe(409);
+    expect(orphan.json<Record<string, { Value: Record<string, { Value?: unknown[] }>[] }>>()['00081198']?.Value[0]?.['00081197']?.Value).toEqual([0xc000]);
     expect((await stow(Buffer.from('x'), 'text/plain')).json<{ code: string; statusCode: number }>()).toMatchObject({
       code: 'INPUT_FORMAT_UNKNOWN',
       statusCode: 415,

@@ -69,7 +69,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
     return {
       status: 'deidentified',
       bytes: writePart10(meta, result.dataset, syntax, deflated),
-      studyInstanceUid: result.studyInstanceUid ?? 'no-study',
+      studyInstanceUid: result.studyInstanceUid,
       sopInstanceUid,
       counts: result.counts,
       pixelsCleaned,

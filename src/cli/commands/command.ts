@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { PlatformError } from '../../domain/errors.js';
 import type { VigilServices } from '../../workflows/vigil-services.js';
+import type { SeedOutcome } from '../../workflows/seed-demo.js';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -17,6 +18,8 @@ export interface RunningServer {
   readonly dicom: string;
   /** The administrator's one-time token, on the first start only. */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
+  /** Seeds an empty store with the public sample data through the real ingest (`serve --demo`). */
+  seedDemo(): Promise<SeedOutcome>;
   close(): Promise<void>;
 }
 

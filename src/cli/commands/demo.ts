@@ -4,7 +4,8 @@ import { createProgressLine } from '../progress-line.js';
 import type { Command } from './command.js';
 
 export const demoCommand: Command = {
-  usage: 'demo\n      judge the public sample data with the demo model, then verify the audit log (what `npm start` runs)',
+  usage:
+    'demo\n      judge the public sample data with the demo model, then verify the audit log (the one-shot tour; `npm start` runs the server seeded with the same data)',
   async run(_args, context) {
     const { io } = context;
     const services = context.services();

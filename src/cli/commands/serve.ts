@@ -1,16 +1,18 @@
 import { EXIT_OK } from '../exit-codes.js';
+import type { SeedOutcome } from '../../workflows/seed-demo.js';
 import { parseCommandArgs, usageError, type Command } from './command.js';
 
-const USAGE = 'serve';
+const USAGE = 'serve [--demo]';
 
 export const serveCommand: Command = {
-  usage: `${USAGE}\n      run the server: DICOM C-STORE on VIGIL_DICOM_PORT (default 11112, AE VIGIL), the HTTP API on VIGIL_HTTP_PORT (default 8080);
-      received studies are de-identified, stored, assembled and judged`,
+  usage: `${USAGE}\n      run the server: DICOM C-STORE on VIGIL_DICOM_PORT (default 11112, AE VIGIL), the HTTP API and dashboard on VIGIL_HTTP_PORT (default 8080);
+      received studies are de-identified, stored, assembled and judged. --demo (what \`npm start\` runs) also seeds
+      an empty store with the public sample data (VIGIL_SAMPLE_DATA) through the real ingest`,
   async run(args, { io, startServer, stopRequested }) {
-    const { positionals } = parseCommandArgs(args, {}, USAGE);
+    const { positionals, values } = parseCommandArgs(args, { demo: { type: 'boolean' } }, USAGE);
     if (positionals.length > 0) throw usageError('serve takes no arguments', USAGE);
     const server = await startServer();
-    io.stdout(`Vigil is listening: HTTP ${server.url} (API ${server.url}/api, OpenAPI ${server.url}/api/openapi.json), DICOM ${server.dicom}\n`);
+    io.stdout(`Vigil is listening: dashboard ${server.url}, API ${server.url}/api (OpenAPI ${server.url}/api/openapi.json), DICOM ${server.dicom}\n`);
     if (server.bootstrap !== undefined) {
       io.stdout(
         [
@@ -19,14 +21,34 @@ export const serveCommand: Command = {
           '',
           `    ${server.bootstrap.token}`,
           '',
-          'Keep it somewhere safe: only its hash is stored. Use it as "Authorization: Bearer <token>" to create accounts (POST /api/users).',
+          'Keep it somewhere safe: only its hash is stored. Log in to the dashboard with it, or send it as',
+          '"Authorization: Bearer <token>" to create accounts (POST /api/users).',
           '',
         ].join('\n'),
       );
     }
+    if (values.demo === true) io.stdout(describeSeed(await server.seedDemo(), server.dicom) + '\n');
     await stopRequested();
     io.stdout('Stopping…\n');
     await server.close();
     return EXIT_OK;
   },
 };
+
+function describeSeed(outcome: SeedOutcome, dicom: string): string {
+  const send = `Send studies with DCMTK: storescu -aec ${dicom.split('@')[0] ?? 'VIGIL'} ${dicom.split('@')[1]?.replace(':', ' ') ?? '127.0.0.1 11112'} <files>`;
+  switch (outcome.status) {
+    case 'skipped':
+      return `Demo data: not seeded, the store already holds studies. ${send}`;
+    case 'no-sample-data':
+      return [...outcome.notes, send].join('\n');
+    case 'seeded':
+      return [
+        ...outcome.notes,
+        `Demo data seeded through the ingest: ${outcome.instances} DICOM instances and ${outcome.images} device images received` +
+          (outcome.refused > 0 ? `, ${outcome.refused} files refused (not DICOM or not readable)` : '') +
+          '. Studies are judged once complete (VIGIL_STUDY_QUIET_MS after their last instance).',
+        send,
+      ].join('\n');
+  }
+}

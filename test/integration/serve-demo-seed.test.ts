@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { StudyBody } from '../../src/http/contract.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import { hasDicomSamples, PNEUMONIA_NPZ, REPO_ROOT, SAMPLE_DATA } from '../helpers/sample-data.js';
+import { existsSync } from 'node:fs';
+
+const hasSamples = hasDicomSamples && existsSync(PNEUMONIA_NPZ);
+let dir: string;
+let server: ApiServer;
+let token: string;
+
+async function get<T>(url: string): Promise<T> {
+  const response = await server.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  expect(response.statusCode, url).toBe(200);
+  return response.json<T>();
+}
+
+describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${hasSamples ? '' : ' (skipped: no ../shared/data samples)'}`, () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-seed-'));
+    const config = loadConfig(
+      {
+        VIGIL_DATA_DIR: dir,
+        VIGIL_SAMPLE_DATA: SAMPLE_DATA,
+        VIGIL_DICOM_PORT: '0',
+        VIGIL_STUDY_QUIET_MS: '300',
+        VIGIL_INTRA_OP_THREADS: '1',
+        VIGIL_MIN_FREE_DISK_BYTES: '1',
+      },
+      REPO_ROOT,
+    );
+    server = await createApiServer(config, createLogger('silent'), { background: true });
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+      payload: { name: 'engineer', role: 'ml-engineer' },
+    });
+    token = created.json<{ token: string }>().token;
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ingests the samples through the real ingest, judges every study, and seeds only once', async () => {
+    const outcome = await server.seedDemo();
+    expect(outcome.status).toBe('seeded');
+    if (outcome.status !== 'seeded') return;
+    // 20 DICOM samples (2 more files in the folder are not DICOM) and 24 PneumoniaMNIST images.
+    expect(outcome.instances).toBeGreaterThanOrEqual(18);
+    expect(outcome.images).toBe(24);
+    expect(outcome.refused).toBeGreaterThanOrEqual(1);
+
+    const deadline = Date.now() + 90_000;
+    let studies: StudyBody[] = [];
+    for (;;) {
+      studies = (await get<{ studies: StudyBody[] }>('/api/studies?limit=500')).studies;
+      if (studies.length > 0 && studies.every((s) => s.state === 'queued')) {
+        const cases = await Promise.all(studies.map((s) => get<{ cases: unknown[] }>(`/api/studies/${s.studyKey}`)));
+        if (cases.every((c) => c.cases.length === 1)) break;
+      }
+      if (Date.now() > deadline) throw new Error(`studies not all judged: ${JSON.stringify(studies.map((s) => s.state))}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // Each upload is a study of its own; the DICOM samples group into their studies.
+    expect(studies.length).toBeGreaterThan(24);
+
+    expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
+  }, 120_000);
+});
