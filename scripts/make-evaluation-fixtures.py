@@ -3,6 +3,10 @@
 values scikit-learn and statsmodels compute for them. The TypeScript evaluation code is tested
 against this file to 1e-9 (src/domain/evaluation/reference-metrics.test.ts).
 
+Also writes test/fixtures/evaluation/paired-bootstrap-sklearn.json: two correlated models on the
+same cases, label-stratified resamples drawn with numpy (as row indices), and scikit-learn's
+roc_auc_score difference on each resample (src/domain/evaluation/paired-bootstrap.test.ts).
+
 Run with Debian's packages:  apt-get install python3-sklearn python3-statsmodels
     /usr/bin/python3 scripts/make-evaluation-fixtures.py && npx prettier --write test/fixtures/evaluation
 """
@@ -19,6 +23,7 @@ from sklearn.metrics import brier_score_loss, confusion_matrix, log_loss, roc_au
 from statsmodels.stats.proportion import proportion_confint
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "evaluation" / "reference-metrics.json"
+OUT_PAIRED = OUT.parent / "paired-bootstrap-sklearn.json"
 
 
 def delong_direct(scores, labels):
@@ -77,6 +82,31 @@ def case(name, rng, n, prevalence, ties=None, shift=0.0):
     return out
 
 
+def paired_bootstrap_case(rng, n=300, prevalence=0.35, resamples=25):
+    """Two models sharing part of their noise (so their AUROCs are correlated), model B rounded to
+    tenths (ties), and label-stratified resamples: each draws, with replacement, as many positives
+    from the positives and negatives from the negatives as there are. sklearn scores each resample."""
+    labels = (rng.random(n) < prevalence).astype(int)
+    shared = rng.normal(size=n)
+    a = 1 / (1 + np.exp(-(np.where(labels == 1, 1.0, -0.8) + 0.9 * shared + 0.8 * rng.normal(size=n))))
+    b = 1 / (1 + np.exp(-(np.where(labels == 1, 0.8, -0.7) + 0.9 * shared + 1.0 * rng.normal(size=n))))
+    b = np.round(b * 10) / 10
+    pos = np.flatnonzero(labels == 1)
+    neg = np.flatnonzero(labels == 0)
+    out = []
+    for _ in range(resamples):
+        idx = np.concatenate([rng.choice(pos, size=len(pos), replace=True), rng.choice(neg, size=len(neg), replace=True)])
+        diff = roc_auc_score(labels[idx], a[idx]) - roc_auc_score(labels[idx], b[idx])
+        out.append({"indices": idx.tolist(), "roc_auc_score_difference": float(diff)})
+    return {
+        "labels": labels.tolist(),
+        "scores_a": a.tolist(),
+        "scores_b": b.tolist(),
+        "roc_auc_score_difference": float(roc_auc_score(labels, a) - roc_auc_score(labels, b)),
+        "resamples": out,
+    }
+
+
 def main():
     rng = np.random.default_rng(20231124)
     cases = [
@@ -94,6 +124,15 @@ def main():
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {OUT} ({len(cases)} cases)")
+    paired = paired_bootstrap_case(np.random.default_rng(20240611))
+    paired_doc = {
+        "generator": "scripts/make-evaluation-fixtures.py",
+        "seed": 20240611,
+        "versions": doc["versions"],
+        **paired,
+    }
+    OUT_PAIRED.write_text(json.dumps(paired_doc, indent=1) + "\n")
+    print(f"wrote {OUT_PAIRED} ({len(paired['resamples'])} resamples)")
 
 
 if __name__ == "__main__":

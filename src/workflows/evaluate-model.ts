@@ -1,7 +1,14 @@
 import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
-import { evaluateCriteria, parseCriteria, type CriterionResult } from '../domain/evaluation/acceptance-criteria.js';
+import {
+  evaluateCriteria,
+  pairedBootstrapSettings,
+  parseCriteria,
+  type CriterionResult,
+  type PairedBootstrapComparison,
+} from '../domain/evaluation/acceptance-criteria.js';
 import { delongPaired } from '../domain/evaluation/delong.js';
+import { pairedBootstrapAurocDifference } from '../domain/evaluation/paired-bootstrap.js';
 import { DEFAULT_EVALUATION_OPTIONS, evaluatePredictions, type Estimate, type EvaluationMetrics } from '../domain/evaluation/evaluate-predictions.js';
 import { wilsonInterval } from '../domain/evaluation/proportions.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
@@ -61,7 +68,17 @@ export interface EvaluationReport {
     readonly rejectRate: Estimate;
     readonly reasons: Readonly<Record<string, number>>;
   } | null;
-  readonly comparison: { readonly reference: string; readonly difference: Estimate; readonly referenceAuroc: number; readonly pValue: number } | null;
+  /**
+   * This model minus the reference on the same cases: `difference` and `pValue` by paired DeLong
+   * (always), `pairedBootstrap` for each paired bootstrap a non-inferiority criterion asked for.
+   */
+  readonly comparison: {
+    readonly reference: string;
+    readonly difference: Estimate;
+    readonly referenceAuroc: number;
+    readonly pValue: number;
+    readonly pairedBootstrap: readonly PairedBootstrapComparison[];
+  } | null;
   readonly metrics: EvaluationMetrics;
 }
 
@@ -195,6 +212,19 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
   let comparison: EvaluationReport['comparison'] = null;
   if (reference !== undefined) {
     const d = delongPaired(prepared.probabilities, reference.scores, prepared.labels);
+    const pairedBootstrap = pairedBootstrapSettings(criteria ?? [], metrics.options).map(({ replicates, seed }) => {
+      const b = pairedBootstrapAurocDifference(prepared.probabilities, reference.scores, prepared.labels, { replicates, seed });
+      return {
+        replicates,
+        seed,
+        difference: {
+          value: b.difference,
+          ciLow: b.ciLow,
+          ciHigh: b.ciHigh,
+          method: `AUROC of this model minus the reference, on the same cases: paired bootstrap, ${replicates} replicates resampling cases within each label (the same cases for both models), seed ${seed}, percentile 95% interval`,
+        },
+      };
+    });
     comparison = {
       reference: reference.name,
       difference: {
@@ -205,6 +235,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       },
       referenceAuroc: d.aurocB,
       pValue: d.pValue,
+      pairedBootstrap,
     };
   }
 
@@ -232,7 +263,9 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       : evaluateCriteria(criteria, {
           metrics,
           ...(gate === null ? {} : { gateRejectRate: gate.rejectRate }),
-          ...(comparison === null ? {} : { comparison: { reference: comparison.reference, difference: comparison.difference } }),
+          ...(comparison === null
+            ? {}
+            : { comparison: { reference: comparison.reference, difference: comparison.difference, pairedBootstrap: comparison.pairedBootstrap } }),
         });
 
   const report: EvaluationReport = {

@@ -74,6 +74,13 @@ ${criteria.results
       withCi(report.comparison.difference),
       report.comparison.difference.method,
     ]);
+    for (const b of report.comparison.pairedBootstrap) {
+      rows.push([
+        `AUROC difference from ${esc(report.comparison.reference)}, paired bootstrap (${b.replicates} replicates, seed ${b.seed})`,
+        withCi(b.difference),
+        b.difference.method,
+      ]);
+    }
   }
 
   const strata = report.metrics.strata;

@@ -91,6 +91,49 @@ describe('vigil evaluate --predictions', () => {
     expect(run.stdout).toMatch(/FAIL {2}ece <= 0.001/);
   });
 
+  it('decides non-inferiority by a paired bootstrap when the criterion asks, and reports method, replicates, seed and interval', async () => {
+    const criteria = join(dir, 'criteria-bootstrap.json');
+    writeFileSync(
+      criteria,
+      JSON.stringify({
+        criteria: [
+          'auroc noninferior to reference margin 0.05',
+          { criterion: 'auroc noninferior to reference margin 0.05', method: 'paired-bootstrap', replicates: 500, seed: 42 },
+        ],
+      }),
+    );
+    const out = join(dir, 'r7');
+    const run = await runVigil(
+      ['evaluate', '--predictions', preds, '--reference-predictions', ref, '--criteria', criteria, '--out', out, '--replicates', '200'],
+      dataDir,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      criteria: { results: { text: string; passed: boolean; sentence: string; measurements: { estimate: { ciLow: number; method: string } }[] }[] };
+      comparison: {
+        difference: { value: number; ciLow: number; ciHigh: number };
+        pairedBootstrap: { replicates: number; seed: number; difference: { value: number; ciLow: number; ciHigh: number; method: string } }[];
+      };
+    };
+    const [boot] = report.comparison.pairedBootstrap;
+    expect(report.comparison.pairedBootstrap).toHaveLength(1);
+    expect(boot).toMatchObject({ replicates: 500, seed: 42 });
+    expect(boot?.difference.value).toBeCloseTo(report.comparison.difference.value, 12);
+    expect(boot?.difference.ciLow).toBeLessThan(boot!.difference.value);
+    expect(boot?.difference.method).toMatch(/paired bootstrap, 500 replicates resampling cases within each label .*seed 42, percentile 95% interval/);
+    const [byDelong, byBootstrap] = report.criteria.results;
+    expect(byDelong?.measurements[0]?.estimate.ciLow).toBe(report.comparison.difference.ciLow);
+    expect(byBootstrap?.text).toBe('auroc noninferior to reference margin 0.05 method paired-bootstrap replicates 500 seed 42');
+    expect(byBootstrap?.measurements[0]?.estimate.ciLow).toBe(boot?.difference.ciLow);
+    expect(byBootstrap?.sentence).toMatch(/by paired bootstrap \(500 replicates .*seed 42; percentile interval\).*: met\./);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('paired bootstrap (500 replicates, seed 42)');
+    expect(html).toMatch(
+      /by paired bootstrap \(500 replicates of the cases, resampled within each label and shared by both models, seed 42; percentile interval\)/,
+    );
+  });
+
   it('names the bad line of a criteria file (CRITERIA_INVALID, exit 18) before evaluating', async () => {
     const criteria = join(dir, 'bad-criteria.txt');
     writeFileSync(criteria, 'auroc >= 0.9\n\nsensitvity.ci_low >= 0.9\n');

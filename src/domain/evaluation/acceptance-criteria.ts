@@ -12,8 +12,12 @@ import type { Estimate, EvaluationMetrics, OverallMetrics, StratumMetrics } from
  *   auroc noninferior to reference margin 0.02
  *
  * `METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]`, OP one of >= <= > <.
- * The non-inferiority form passes when the lower 95% bound of (AUROC − reference AUROC), by paired
- * DeLong on the same cases, is above −margin.
+ * The non-inferiority form passes when the lower 95% bound of (AUROC − reference AUROC) on the same
+ * cases is above −margin. The bound comes from paired DeLong unless the line chooses the paired
+ * bootstrap: `auroc noninferior to reference margin 0.02 method paired-bootstrap [replicates N]
+ * [seed S]` (replicates and seed default to the evaluation's `--replicates` and `--seed`). In a JSON
+ * file the same can be written as an object:
+ * `{ "criterion": "auroc noninferior to reference margin 0.02", "method": "paired-bootstrap", "replicates": 2000, "seed": 7 }`.
  */
 export const OVERALL_METRICS = {
   n: (m) => ({ value: m.n, ciLow: m.n, ciHigh: m.n, method: 'count' }),
@@ -62,11 +66,28 @@ export type Criterion =
       readonly bound: number;
       readonly perStratum?: { readonly column: string; readonly minN: number };
     }
-  | { readonly kind: 'noninferiority'; readonly line: number; readonly text: string; readonly metric: 'auroc'; readonly margin: number };
+  | {
+      readonly kind: 'noninferiority';
+      readonly line: number;
+      readonly text: string;
+      readonly metric: 'auroc';
+      readonly margin: number;
+      readonly method: NoninferiorityMethod;
+      /** Paired bootstrap only; when absent, the evaluation's replicate count and seed. */
+      readonly replicates?: number;
+      readonly seed?: number;
+    };
+
+export type NoninferiorityMethod = 'delong' | 'paired-bootstrap';
+
+/** Replicates of a paired bootstrap a criterion may ask for: fewer make the 2.5% percentile too noisy to decide on; more only cost time. */
+const BOOTSTRAP_REPLICATES = { min: 200, max: 100_000 } as const;
 
 const THRESHOLD =
   /^([a-z_]+)(?:\.(value|ci_low|ci_high))?\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)(?:\s+in\s+every\s+([A-Za-z0-9_-]+)\s+with\s+n\s*>=\s*(\d+))?$/;
-const NONINFERIOR = /^([a-z_]+)\s+noninferior\s+to\s+reference\s+margin\s+(\d+(?:\.\d+)?)$/;
+const NONINFERIOR =
+  /^([a-z_]+)\s+noninferior\s+to\s+reference\s+margin\s+(\d+(?:\.\d+)?)(?:\s+method\s+([a-z-]+))?(?:\s+replicates\s+(\d+))?(?:\s+seed\s+(\d+))?$/;
+const JSON_OBJECT_KEYS = ['criterion', 'method', 'replicates', 'seed'];
 
 function lines(text: string): { line: number; text: string }[] {
   const trimmed = text.trim();
@@ -78,15 +99,50 @@ function lines(text: string): { line: number; text: string }[] {
       throw new PlatformError('CRITERIA_INVALID', 'The criteria file starts like JSON but is not valid JSON', { line: 1 }, { cause });
     }
     const list = Array.isArray(json) ? json : (json as { criteria?: unknown }).criteria;
-    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
-      throw new PlatformError('CRITERIA_INVALID', 'A JSON criteria file must be an array of strings, or { "criteria": [strings] }', { line: 1 });
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || isCriterionObject(x))) {
+      throw new PlatformError(
+        'CRITERIA_INVALID',
+        'A JSON criteria file must be an array of strings (or of { "criterion", "method", "replicates", "seed" } objects), or { "criteria": [...] }',
+        { line: 1 },
+      );
     }
-    return list.map((t, i) => ({ line: i + 1, text: t.trim() }));
+    return list.map((t, i) => ({ line: i + 1, text: typeof t === 'string' ? t.trim() : criterionObjectText(t) }));
   }
   return text
     .split(/\r?\n/)
     .map((t, i) => ({ line: i + 1, text: t.replace(/#.*$/, '').trim() }))
     .filter((l) => l.text.length > 0);
+}
+
+interface CriterionObject {
+  readonly criterion: string;
+  readonly method?: string;
+  readonly replicates?: number;
+  readonly seed?: number;
+}
+
+function isCriterionObject(x: unknown): x is CriterionObject {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+  const o = x as Record<string, unknown>;
+  return (
+    Object.keys(o).every((k) => JSON_OBJECT_KEYS.includes(k)) &&
+    typeof o.criterion === 'string' &&
+    (o.method === undefined || typeof o.method === 'string') &&
+    (o.replicates === undefined || typeof o.replicates === 'number') &&
+    (o.seed === undefined || typeof o.seed === 'number')
+  );
+}
+
+/** The object form written as the one-line form, so that both parse (and read in the report) alike. */
+function criterionObjectText(o: CriterionObject): string {
+  return [
+    o.criterion.trim(),
+    o.method === undefined ? '' : `method ${o.method}`,
+    o.replicates === undefined ? '' : `replicates ${o.replicates}`,
+    o.seed === undefined ? '' : `seed ${o.seed}`,
+  ]
+    .filter((part) => part.length > 0)
+    .join(' ');
 }
 
 /** Parses a criteria file; throws CRITERIA_INVALID naming the first bad line (by number, and the text, which is not patient data). */
@@ -97,12 +153,32 @@ export function parseCriteria(text: string): Criterion[] {
     const ni = NONINFERIOR.exec(t);
     if (ni !== null) {
       if (ni[1] !== 'auroc') throw bad(`non-inferiority is defined for auroc only, not "${ni[1]}"`);
-      out.push({ kind: 'noninferiority', line, text: t, metric: 'auroc', margin: Number(ni[2]) });
+      const method = ni[3] ?? 'delong';
+      if (method !== 'delong' && method !== 'paired-bootstrap') throw bad(`unknown non-inferiority method "${method}"; known: delong, paired-bootstrap`);
+      if (method === 'delong' && (ni[4] !== undefined || ni[5] !== undefined)) throw bad('replicates and seed apply to method paired-bootstrap only');
+      const replicates = ni[4] === undefined ? undefined : Number(ni[4]);
+      if (replicates !== undefined && (replicates < BOOTSTRAP_REPLICATES.min || replicates > BOOTSTRAP_REPLICATES.max)) {
+        throw bad(`replicates must be between ${BOOTSTRAP_REPLICATES.min} and ${BOOTSTRAP_REPLICATES.max}`);
+      }
+      const seed = ni[5] === undefined ? undefined : Number(ni[5]);
+      if (seed !== undefined && seed > 0xffffffff) throw bad('seed must be an integer from 0 to 4294967295');
+      out.push({
+        kind: 'noninferiority',
+        line,
+        text: t,
+        metric: 'auroc',
+        margin: Number(ni[2]),
+        method,
+        ...(replicates === undefined ? {} : { replicates }),
+        ...(seed === undefined ? {} : { seed }),
+      });
       continue;
     }
     const m = THRESHOLD.exec(t);
     if (m === null) {
-      throw bad('expected "METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]" or "auroc noninferior to reference margin M"');
+      throw bad(
+        'expected "METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]" or "auroc noninferior to reference margin M [method delong|paired-bootstrap] [replicates N] [seed S]"',
+      );
     }
     const metric = m[1]!;
     const perStratum = m[5] === undefined ? undefined : { column: m[5], minN: Number(m[6]) };
@@ -140,11 +216,39 @@ export interface CriterionResult {
   readonly sentence: string;
 }
 
+/** A paired bootstrap of (AUROC − reference AUROC) on the same cases, as run for a criterion. */
+export interface PairedBootstrapComparison {
+  readonly replicates: number;
+  readonly seed: number;
+  readonly difference: Estimate;
+}
+
 export interface CriteriaContext {
   readonly metrics: EvaluationMetrics;
   readonly gateRejectRate?: Estimate;
-  /** Paired comparison with a reference model on the same cases: this model minus the reference. */
-  readonly comparison?: { readonly reference: string; readonly difference: Estimate };
+  /**
+   * Paired comparison with a reference model on the same cases: this model minus the reference, by
+   * paired DeLong (`difference`) and by each paired bootstrap the criteria asked for.
+   */
+  readonly comparison?: {
+    readonly reference: string;
+    readonly difference: Estimate;
+    readonly pairedBootstrap?: readonly PairedBootstrapComparison[];
+  };
+}
+
+/** The paired bootstraps (replicates, seed) that these criteria need, once each; defaults from the evaluation's options. */
+export function pairedBootstrapSettings(
+  criteria: readonly Criterion[],
+  defaults: { readonly replicates: number; readonly seed: number },
+): { replicates: number; seed: number }[] {
+  const out: { replicates: number; seed: number }[] = [];
+  for (const c of criteria) {
+    if (c.kind !== 'noninferiority' || c.method !== 'paired-bootstrap') continue;
+    const s = { replicates: c.replicates ?? defaults.replicates, seed: c.seed ?? defaults.seed };
+    if (!out.some((o) => o.replicates === s.replicates && o.seed === s.seed)) out.push(s);
+  }
+  return out;
 }
 
 const NAMES: Record<string, string> = {
@@ -199,8 +303,8 @@ const OP_WORDS: Record<Op, string> = { '>=': 'at least', '<=': 'at most', '>': '
 export function evaluateCriteria(criteria: readonly Criterion[], context: CriteriaContext): CriterionResult[] {
   return criteria.map((c) => {
     if (c.kind === 'noninferiority') {
-      const d = context.comparison?.difference;
-      if (d === undefined) {
+      const comparison = context.comparison;
+      if (comparison === undefined) {
         return {
           line: c.line,
           text: c.text,
@@ -209,13 +313,29 @@ export function evaluateCriteria(criteria: readonly Criterion[], context: Criter
           sentence: `Not evaluated: non-inferiority needs a reference model on the same cases, and none was given.`,
         };
       }
+      let d: Estimate | undefined = comparison.difference;
+      let how = 'by paired DeLong';
+      if (c.method === 'paired-bootstrap') {
+        const [s] = pairedBootstrapSettings([c], context.metrics.options);
+        d = comparison.pairedBootstrap?.find((b) => b.replicates === s!.replicates && b.seed === s!.seed)?.difference;
+        how = `by paired bootstrap (${s!.replicates} replicates of the cases, resampled within each label and shared by both models, seed ${s!.seed}; percentile interval)`;
+        if (d === undefined) {
+          return {
+            line: c.line,
+            text: c.text,
+            passed: false,
+            measurements: [{ scope: 'overall', passed: false, note: 'the paired bootstrap was not run' }],
+            sentence: `Not evaluated: non-inferiority ${how} was asked for, and it was not run.`,
+          };
+        }
+      }
       const passed = d.ciLow > -c.margin;
       return {
         line: c.line,
         text: c.text,
         passed,
         measurements: [{ scope: 'overall', estimate: d, passed }],
-        sentence: `The AUROC minus the reference's (${context.comparison?.reference}) is ${describe(d)}; non-inferiority with margin ${c.margin} requires the lower bound above −${c.margin}: ${passed ? 'met' : 'NOT met'}.`,
+        sentence: `The AUROC minus the reference's (${comparison.reference}) is ${describe(d)} ${how}; non-inferiority with margin ${c.margin} requires the lower bound above −${c.margin}: ${passed ? 'met' : 'NOT met'}.`,
       };
     }
     const wording = `${FIELD_WORDS[c.field]}${NAMES[c.metric] ?? c.metric} must be ${OP_WORDS[c.op]} ${c.bound}`;

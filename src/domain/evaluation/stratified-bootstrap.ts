@@ -107,7 +107,7 @@ export function allocateReplicates(strataCount: number, replicates: number, rocG
 }
 
 /** Replicate r's generator seed: each replicate has its own stream, so results do not depend on how replicates are split between threads. */
-function replicateSeed(seed: number, r: number): number {
+export function replicateSeed(seed: number, r: number): number {
   return (seed ^ Math.imul(r + 1, 0x9e3779b9)) >>> 0;
 }
 
