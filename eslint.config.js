@@ -2,6 +2,7 @@
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 /** Each library that touches the outside world has one home; nothing else imports it. */
 const OWNERS = {
@@ -11,13 +12,22 @@ const OWNERS = {
   sharp: 'src/adapters/image-sharp',
   'onnxruntime-node': 'src/adapters/onnx-runtime',
   'better-sqlite3': 'src/adapters/store-sqlite',
+  pg: 'src/adapters/store-postgres',
   fflate: 'src/adapters/dataset-medmnist',
   pino: 'src/logging',
   vega: 'src/adapters/charts-vega',
   'vega-lite': 'src/adapters/charts-vega',
   fastify: 'src/http',
   '@fastify/swagger': 'src/http',
+  '@fastify/cookie': 'src/http',
+  '@fastify/static': 'src/http',
   'fastify-type-provider-zod': 'src/http',
+  // The browser dashboard's libraries: nothing on the server side renders React.
+  react: 'dashboard',
+  'react-dom': 'dashboard',
+  recharts: 'dashboard',
+  'react-markdown': 'dashboard',
+  'remark-gfm': 'dashboard',
 };
 const OWNER_DIRS = [...new Set(Object.values(OWNERS))];
 const librariesNotOwnedBy = (dir) =>
@@ -79,7 +89,38 @@ export default tseslint.config(
     ignores: [...OWNER_DIRS.map((dir) => `${dir}/**`), 'src/domain/**', 'test/**'],
     rules: { 'no-restricted-imports': ['error', { paths: librariesNotOwnedBy(undefined) }] },
   },
-  ...OWNER_DIRS.map((dir) => ({ files: [`${dir}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { paths: librariesNotOwnedBy(dir) }] } })),
+  ...OWNER_DIRS.map((dir) => ({
+    files: [`${dir}/**/*.ts`, `${dir}/**/*.tsx`],
+    rules: { 'no-restricted-imports': ['error', { paths: librariesNotOwnedBy(dir) }] },
+  })),
+  {
+    // The dashboard is a browser bundle: from the server it takes the API contract as types only, and
+    // the pure role table (so that its menus and the server's access checks cannot disagree).
+    files: ['dashboard/**/*.ts', 'dashboard/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      // The rules of hooks (call order, effect dependencies), as React's own lint states them.
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './dashboard',
+              from: './src',
+              except: ['./http/contract.ts', './domain/access/roles.ts'],
+              message: 'The dashboard talks to the server over HTTP: it imports only the contract (types) and the role table.',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/src/http/*'], allowTypeImports: true, message: 'Import the API contract with `import type`.' }] },
+      ],
+    },
+  },
   {
     files: ['src/domain/**/*.ts'],
     rules: {

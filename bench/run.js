@@ -2,13 +2,14 @@
 // `npm run bench` (= npm run build && node bench/run.js): measures Vigil beside its native peers on this
 // machine, in one run, and writes bench/results/<name>.json per benchmark plus bench/results/summary.json.
 //
-//   node bench/run.js [--only decode,predict,resnet18,audit,deid,evaluate] [--quick] [--no-install] [--resnet-images N]
+//   node bench/run.js [--only decode,predict,resnet18,audit,deid,evaluate,ingest] [--quick] [--no-install] [--resnet-images N]
 //
 // 1. installs the peers if missing (DCMTK, OpenJPEG tools; PyTorch + onnx to build the ResNet-18 bundle);
 // 2. decode: Vigil vs DCMTK / OpenJPEG per frame (start-up excluded) and per file (one process per file);
 // 3. predict: the whole predict path vs bare ONNX Runtime on the 624 PneumoniaMNIST test images (demo model);
 // 4. resnet18: the same with a random-weight ResNet-18 (bench/build-resnet18.py), batch 1 vs 16 bare;
 // 5. audit: durable audit appends per second and verify() time.
+// 6. ingest: C-STORE instances/s, 1 and 8 associations, Vigil vs Orthanc (Debian), and last instance → case latency.
 // Every figure is a median; comparisons are ratios of medians measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { collectVersions, describeMachine, ensurePeers } from './lib/peers.js';
 import { BENCH_DIR, MODELS_DIR, REPO_ROOT, RESNET_DIR, RESULTS_DIR, SAMPLE_DATA_DIR } from './lib/paths.js';
 import { formatReport } from './lib/report.js';
 
-const ALL_SECTIONS = ['decode', 'predict', 'resnet18', 'audit', 'deid', 'evaluate'];
+const ALL_SECTIONS = ['decode', 'predict', 'resnet18', 'audit', 'deid', 'evaluate', 'ingest'];
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -161,6 +162,20 @@ if (results.evaluate) {
     ratioPerReplicate: e.ratioPerReplicate,
     aurocAgrees: e.aurocAgrees,
     maxRssMB: { vigil: e.vigil.maxRssMB, peer: e.peer.available ? e.peer.maxRssMB : null },
+  };
+}
+if (results.ingest) {
+  const i = results.ingest;
+  headline.ingest = {
+    ratioMeaning: i.ratioMeaning,
+    bySetting: Object.fromEntries(
+      i.settings.map((x) => [
+        x.setting,
+        { vigilPerSecond: x.vigilPerSecond, orthancPerSecond: x.orthancPerSecond, ratio: x.ratio, cpuMsPerInstance: x.cpuMsPerInstance },
+      ]),
+    ),
+    latency: { studyQuietMs: i.latency.studyQuietMs, observedMs: i.latency.observedMs, beyondQuietMs: i.latency.beyondQuietMs },
+    loadAverage: i.loadAverage,
   };
 }
 const summary = {

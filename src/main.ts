@@ -27,21 +27,34 @@ import { ingestUpload } from './workflows/ingest-upload.js';
 import { seedDemo, type SeedOutcome } from './workflows/seed-demo.js';
 import { randomUUID } from 'node:crypto';
 import type { PredictResult } from './workflows/predict-images.js';
-import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/run-cli.js';
 import type { HttpApp } from './http/create-http-app.js';
 import type { DicomReceiver } from './ports/dicom-receiver.js';
-import { openSqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
+import { openSqliteDatabase, type SqliteDatabase } from './adapters/store-sqlite/open-sqlite.js';
 import { SqliteAccessStore } from './adapters/store-sqlite/sqlite-access-store.js';
 import { SqliteJobQueue } from './adapters/store-sqlite/sqlite-job-queue.js';
 import { SqliteCaseStore, SqliteStudyRegistry } from './adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from './adapters/store-sqlite/sqlite-worklist-store.js';
+import { PostgresConnection } from './adapters/store-postgres/postgres-connection.js';
+import { PostgresAccessStore } from './adapters/store-postgres/postgres-access-store.js';
+import { PostgresJobQueue } from './adapters/store-postgres/postgres-job-queue.js';
+import { PostgresCaseStore, PostgresStudyRegistry } from './adapters/store-postgres/postgres-study-registry.js';
+import { PostgresWorklistStore } from './adapters/store-postgres/postgres-worklist-store.js';
+import { PostgresSessionStore } from './adapters/store-postgres/postgres-session-store.js';
+import { PostgresAuditSearch } from './adapters/store-postgres/postgres-audit-search.js';
+import { PostgresReidentificationVault } from './adapters/store-postgres/postgres-reidentification-vault.js';
+import { PostgresSystemStats } from './adapters/store-postgres/postgres-system-stats.js';
+import type { AccessStore } from './ports/access-store.js';
+import type { CaseStore } from './ports/case-store.js';
+import type { JobQueue } from './ports/job-queue.js';
+import type { StudyRegistry } from './ports/study-registry.js';
+import type { WorklistStore } from './ports/worklist-store.js';
 import { loadConfig, type VigilConfig } from './config/load-config.js';
 import { createLogger } from './logging/create-logger.js';
 import type { AuditLog } from './ports/audit-log.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
-import { inspectModel } from './workflows/inspect-model.js';
+import { inspectModel, type ModelInspection } from './workflows/inspect-model.js';
 import { loadModel, type LoadedModel } from './workflows/load-model.js';
 import { predictImages } from './workflows/predict-images.js';
 import { deidentifyFiles } from './workflows/deidentify-files.js';
@@ -63,15 +76,56 @@ import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
+import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
+import { DashboardSessions } from './workflows/dashboard-sessions.js';
+import { readInstanceIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
+import { writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
+import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
+import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
+import { HttpWebhookSender } from './adapters/webhook-http/http-webhook-sender.js';
+import { SqliteReidentificationVault } from './adapters/store-sqlite/sqlite-reidentification-vault.js';
+import type { ReidentificationVault } from './ports/reidentification-vault.js';
+import type { InstanceStore } from './ports/instance-store.js';
+import type { ConceptCode } from './domain/results/case-result.js';
+import {
+  assembleCaseResult,
+  fhirBundleFor,
+  type CaseResultDependencies,
+  type DeliveryJobDependencies,
+  type ResultDestinationKind,
+  type ResultIds,
+} from './workflows/deliver-results.js';
+import { renderCaseImage } from './workflows/render-case-image.js';
+import { SharpImageEncoder } from './adapters/image-sharp/sharp-image-encoder.js';
+import { SqliteAuditSearch } from './adapters/store-sqlite/sqlite-audit-search.js';
+import { FsModelDocuments } from './adapters/model-bundle-fs/fs-model-documents.js';
+import { SqliteSystemStats } from './adapters/store-sqlite/sqlite-system-stats.js';
+import { summarizeSystem } from './workflows/system-summary.js';
 
 const systemClock: Clock = { now: () => new Date() };
 
 export const VIGIL_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/** SHA-256 of the configuration as it affects results (the secret file's location is left out). */
+/**
+ * The settings that change what Vigil decides or keeps for a case (recorded with every decision). An
+ * allowlist: ports, sessions, destinations and the database's address (which may hold a password)
+ * do not change a decision, and a new setting is left out until someone decides it belongs here.
+ */
+const DECISION_SETTINGS = [
+  // The model is not here: every decision records the model's own identity and SHA-256.
+  'executionProvider',
+  'intraOpThreads',
+  'batchSize',
+  'maxInputBytes',
+  'deidOptions',
+  'studyQuietMs',
+  'reviewSampleRate',
+] as const satisfies readonly (keyof VigilConfig)[];
+
+/** SHA-256 of the configuration as it affects decisions (DECISION_SETTINGS). */
 export function hashConfig(config: VigilConfig): string {
-  const { secretFile: _secret, ...rest } = config;
-  return nodeHasher.sha256Hex(canonicalJson(rest));
+  return nodeHasher.sha256Hex(canonicalJson(Object.fromEntries(DECISION_SETTINGS.map((key) => [key, config[key]]))));
 }
 
 /** The site secret's file: VIGIL_SECRET_FILE, or `site-secret` in the data folder. */
@@ -84,22 +138,144 @@ function siteSecretFile(config: VigilConfig): string {
  * pixels stay inside the data folder, for the model and the reviewer. One piece for every way in
  * (predict, C-STORE, STOW-RS); throws for what cannot be de-identified.
  */
-function createIngestDeidentifier(config: VigilConfig, digest: KeyedDigest): (bytes: Uint8Array) => Promise<DeidentifiedInstance> {
+function createIngestDeidentifier(
+  config: VigilConfig,
+  digest: KeyedDigest,
+  options: { readonly keepOriginals?: boolean } = {},
+): (bytes: Uint8Array) => Promise<DeidentifiedInstance> {
   const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
   validateProfile(profile.options);
   const deidentifier = new ElementDeidentifier();
   return async (bytes) => {
-    const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true });
+    // Results re-identified (the server): the originals a result needs, read from the de-identifier's own
+    // parse before anything is changed. An instance without them is still ingested; its study's results
+    // then cannot be re-identified.
+    const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true, readOriginal: options.keepOriginals === true });
     if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
     // Type 1 in every IOD: without it the instance cannot be filed into a study (refused, not failed).
     if (outcome.studyInstanceUid === undefined) throw new PlatformError('DICOM_IMAGE_ATTRIBUTES_INVALID', 'The instance has no Study Instance UID (0020,000D)');
-    return { studyUid: outcome.studyInstanceUid, sopInstanceUid: outcome.sopInstanceUid, bytes: outcome.bytes };
+    return {
+      studyUid: outcome.studyInstanceUid,
+      sopInstanceUid: outcome.sopInstanceUid,
+      bytes: outcome.bytes,
+      ...(outcome.original === undefined ? {} : { original: outcome.original }),
+    };
   };
 }
 
-/** Wires the services for one process. Parts open on first use; `close()` releases them. */
-export function createServices(config: VigilConfig, logger: Logger): VigilServices {
+/** PS3.5 B.2: a UID under 2.25 is the decimal of 128 bits; here the first 128 bits of a SHA-256. */
+function uid225(hex: string): string {
+  return `2.25.${BigInt('0x' + hex.slice(0, 32)).toString()}`;
+}
+
+/** Ids derived from names by SHA-256: 2.25 UIDs, and RFC 9562 version 8 UUIDs. */
+const resultIds: ResultIds = {
+  uidOf: (name) => uid225(nodeHasher.sha256Hex(name)),
+  uuidOf: (name) => {
+    const h = nodeHasher.sha256Hex(name);
+    const variant = ((Number.parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  },
+};
+
+/**
+ * Results back (workflows/deliver-results.ts): the destinations configured, the delivery job's
+ * dependencies when there is one, and the case-to-document assembly the FHIR route uses too.
+ */
+async function createResultParts(
+  config: VigilConfig,
+  parts: {
+    readonly base: Omit<CaseResultDependencies, 'vault' | 'studyInstances' | 'findingCodes' | 'vigilVersion'>;
+    readonly instances: InstanceStore;
+    readonly vault: ReidentificationVault | undefined;
+    readonly currentModel: () => Promise<ModelInspection>;
+    readonly deviceObserverUid: string;
+    readonly jobs: DeliveryJobDependencies['jobs'];
+    readonly recordAudit: DeliveryJobDependencies['recordAudit'];
+    readonly logger: Logger;
+  },
+): Promise<{
+  readonly destinations: readonly ResultDestinationKind[];
+  readonly delivery?: DeliveryJobDependencies;
+  readonly caseResults: CaseResultDependencies;
+  /** Deliveries and failed attempts since start, per configured destination (for /api/metrics). */
+  readonly counts: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
+}> {
+  const caseResults: CaseResultDependencies = {
+    ...parts.base,
+    ...(parts.vault === undefined ? {} : { vault: parts.vault }),
+    vigilVersion: VIGIL_VERSION,
+    studyInstances: async (studyUid) => {
+      const identities = [];
+      for (const uid of await parts.instances.listDicomInstances(studyUid))
+        identities.push(readInstanceIdentity(await parts.instances.readDicomInstance(studyUid, uid)));
+      return identities;
+    },
+    // Codes come from the configured model's manifest; a case judged by another model keeps its labels only.
+    findingCodes: async (model) => {
+      const { manifest } = await parts.currentModel();
+      if (manifest.model.sha256 !== model.sha256) return new Map();
+      const codes = new Map<string, ConceptCode>();
+      for (const output of manifest.outputs) for (const finding of output.findings) if (finding.code !== undefined) codes.set(finding.label, finding.code);
+      return codes;
+    },
+  };
+  const destinations: ResultDestinationKind[] = [];
+  let dicom: DeliveryJobDependencies['dicom'];
+  let webhook: DeliveryJobDependencies['webhook'];
+  if (config.resultDicomDestination !== undefined) {
+    const { DimseDcmjsSender } = await import('./adapters/dimse-dcmjs/dimse-dcmjs-sender.js');
+    dicom = new DimseDcmjsSender({ destination: config.resultDicomDestination, callingAeTitle: config.dicomAeTitle, timeoutMs: 30_000 });
+    destinations.push('dicom');
+  }
+  if (config.resultWebhookUrl !== undefined && config.resultWebhookSecretFile !== undefined) {
+    const secret = await readWebhookSecret(config.resultWebhookSecretFile);
+    webhook = new HttpWebhookSender({ url: config.resultWebhookUrl, secret, timeoutMs: 30_000, clock: systemClock });
+    destinations.push('webhook');
+  }
+  if (destinations.length === 0) return { destinations, caseResults, counts: () => ({}) };
+  const counts = { dicom: { delivered: 0, failed: 0 }, webhook: { delivered: 0, failed: 0 } };
+  return {
+    destinations,
+    caseResults,
+    delivery: {
+      ...caseResults,
+      jobs: parts.jobs,
+      recordAudit: parts.recordAudit,
+      logger: parts.logger,
+      leaseMs: config.jobLeaseMs,
+      ids: resultIds,
+      writeSr: writeResultSr,
+      ...(dicom === undefined ? {} : { dicom }),
+      ...(webhook === undefined ? {} : { webhook }),
+      deviceObserverUid: parts.deviceObserverUid,
+      patientIdSystem: config.fhirPatientIdSystem,
+      metrics: {
+        delivered: (destination) => void (counts[destination].delivered += 1),
+        failed: (destination) => void (counts[destination].failed += 1),
+      },
+    },
+    counts: () => Object.fromEntries(destinations.map((d) => [d, { ...counts[d] }])),
+  };
+}
+
+/** The shared PostgreSQL store (VIGIL_DATABASE_URL), connected on first use; undefined: SQLite. */
+function connectPostgres(config: VigilConfig, logger: Logger): PostgresConnection | undefined {
+  if (config.databaseUrl === undefined) return undefined;
+  return new PostgresConnection({
+    connectionString: config.databaseUrl,
+    onIdleError: (error) => logger.warn({ stage: 'store', code: (error as { code?: string }).code ?? 'unknown' }, 'a database connection failed'),
+  });
+}
+
+/**
+ * Wires the services for one process. Parts open on first use; `close()` releases them. `shared.postgres`:
+ * the server's connection, when it has one (the audit log then uses it too); otherwise one is made
+ * here from VIGIL_DATABASE_URL.
+ */
+export function createServices(config: VigilConfig, logger: Logger, shared: { readonly postgres?: PostgresConnection } = {}): VigilServices {
   const configHash = hashConfig(config);
+  const postgres = shared.postgres ?? connectPostgres(config, logger);
   const bundles = new FsModelBundleSource();
   const runner = new OnnxModelRunner({ executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads });
   const dicom = new DcmjsDicomReader();
@@ -127,7 +303,11 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
 
   const openAudit = (): AuditLog => {
     if (audit === undefined) {
-      audit = SqliteAuditLog.open({ dataDir: config.dataDir, clock: systemClock });
+      // With PostgreSQL, one log for every Vigil process; its signing key stays in the data folder.
+      audit =
+        postgres === undefined
+          ? SqliteAuditLog.open({ dataDir: config.dataDir, clock: systemClock })
+          : postgres.auditLog({ dataDir: config.dataDir, clock: systemClock });
       logger.info({ configHash }, 'audit log opened');
     }
     return audit;
@@ -247,6 +427,9 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
     uploadImages() {
       return Promise.reject(new PlatformError('INTERNAL', 'Uploads need the server (vigil serve)'));
     },
+    caseResultBundle() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Results need the server (vigil serve)'));
+    },
     async recordAudit(event) {
       return (await openAudit().append(event)).auditId;
     },
@@ -263,6 +446,7 @@ export function createServices(config: VigilConfig, logger: Logger): VigilServic
       for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
+      if (shared.postgres === undefined) await postgres?.close();
     },
   };
 }
@@ -284,28 +468,66 @@ export interface ApiServer {
  * Wires the HTTP API over the same store as the CLI. On the first start (no users yet) it creates an
  * `admin` account and returns its one-time token: there is never a default password.
  */
-export async function createApiServer(config: VigilConfig, logger: Logger, options: { readonly background?: boolean } = {}): Promise<ApiServer> {
-  const cliServices = createServices(config, logger);
-  const db = openSqliteDatabase({ dataDir: config.dataDir });
-  const access = new SqliteAccessStore(db, systemClock);
-  const jobs = new SqliteJobQueue(db, { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 });
+export async function createApiServer(
+  config: VigilConfig,
+  logger: Logger,
+  // dashboardDir: the built dashboard; tests point it elsewhere (default <package>/dist/dashboard).
+  options: { readonly background?: boolean; readonly dashboardDir?: string } = {},
+): Promise<ApiServer> {
+  // VIGIL_DATABASE_URL: the stores several servers share live in PostgreSQL (README, "Scaling out").
+  const postgres = connectPostgres(config, logger);
+  const pool = await postgres?.pool();
+  const cliServices = createServices(config, logger, postgres === undefined ? {} : { postgres });
+  // The SQLite file opens only without PostgreSQL: with VIGIL_DATABASE_URL, no store of a server is its own.
+  let db: SqliteDatabase | undefined;
+  const sqlite = (): SqliteDatabase => (db ??= openSqliteDatabase({ dataDir: config.dataDir }));
+  const jobOptions = { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 };
+  const access: AccessStore = pool === undefined ? new SqliteAccessStore(sqlite(), systemClock) : new PostgresAccessStore(pool, systemClock);
+  const jobs: JobQueue = pool === undefined ? new SqliteJobQueue(sqlite(), jobOptions) : new PostgresJobQueue(pool, jobOptions);
   let bootstrap: ApiServer['bootstrap'];
   if ((await access.countUsers()) === 0) {
-    const admin = await access.createUser('admin', 'admin');
-    const token = await access.issueToken(admin.userId, 'bootstrap');
-    bootstrap = { userName: admin.name, token: token.secret };
+    // Two servers starting on one new database: one creates `admin`, the other's attempt fails on the name.
+    const admin = await access.createUser('admin', 'admin').catch(async (error: unknown) => {
+      if ((await access.countUsers()) > 0) return undefined;
+      throw error;
+    });
+    if (admin !== undefined) {
+      const token = await access.issueToken(admin.userId, 'bootstrap');
+      bootstrap = { userName: admin.name, token: token.secret };
+    }
   }
-  const studies = new SqliteStudyRegistry(db, systemClock);
-  const cases = new SqliteCaseStore(db, systemClock);
-  const worklist = new SqliteWorklistStore(db, systemClock);
+  const studies: StudyRegistry = pool === undefined ? new SqliteStudyRegistry(sqlite(), systemClock) : new PostgresStudyRegistry(pool, systemClock);
+  const cases: CaseStore = pool === undefined ? new SqliteCaseStore(sqlite(), systemClock) : new PostgresCaseStore(pool, systemClock);
+  const worklist: WorklistStore = pool === undefined ? new SqliteWorklistStore(sqlite(), systemClock) : new PostgresWorklistStore(pool, systemClock);
 
   // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
-  const digest = createKeyedDigest(await loadOrCreateSiteSecret(siteSecretFile(config)));
+  const siteSecret = await loadOrCreateSiteSecret(siteSecretFile(config));
+  const digest = createKeyedDigest(siteSecret);
   const instances = new FsInstanceStore(join(config.dataDir, 'objects'));
+  // Results back: originals kept at ingest (encrypted) only when results are re-identified.
+  const sealer = createResultSealer(siteSecret);
+  const vault: ReidentificationVault | undefined = !config.resultsReidentify
+    ? undefined
+    : pool === undefined
+      ? new SqliteReidentificationVault(sqlite(), sealer, systemClock)
+      : new PostgresReidentificationVault(pool, sealer, systemClock);
+  const results = await createResultParts(config, {
+    base: { cases, studies },
+    instances,
+    vault,
+    currentModel: () => cliServices.currentModel(),
+    // This installation as the SR's device observer: stable, and reveals nothing (a keyed hash).
+    deviceObserverUid: uid225(Buffer.from(digest('result-device-observer', 'vigil')).toString('hex')),
+    jobs,
+    recordAudit: (event) => cliServices.recordAudit(event),
+    logger,
+  });
   const loop = new ServiceLoop(
     {
+      ...(results.delivery === undefined ? {} : { delivery: results.delivery }),
       ingest: {
-        deidentify: createIngestDeidentifier(config, digest),
+        ...(vault === undefined ? {} : { vault }),
+        deidentify: createIngestDeidentifier(config, digest, { keepOriginals: vault !== undefined }),
         studyKeyOf: (studyUid) => pseudonymousStudyKey(digest, studyUid),
         instances,
         studies,
@@ -321,12 +543,15 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
         reviewSampleRate: config.reviewSampleRate,
         logger,
         leaseMs: config.jobLeaseMs,
+        resultDestinations: results.destinations,
         judgeStudy: async (studyUid) => {
           const results: PredictResult[] = [];
           // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
           const declared = await instances.readDeclaration(studyUid);
+          // Cases name their images relative to the instance store (`<study>/<instance>.dcm`): the server's
+          // own folders stay out of API responses, and servers sharing the objects folder read the same names.
           await cliServices.predict([instances.studyLocation(studyUid)], { alreadyDeidentified: true, ...(declared === undefined ? {} : { declared }) }, (r) =>
-            results.push(r),
+            results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
           );
           const model = (await cliServices.currentModel()).manifest;
           return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
@@ -344,9 +569,12 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
   );
   const dicom = new DcmjsDicomReader();
   const hasRoom = async (): Promise<boolean> => (await instances.freeBytes()) >= config.minFreeDiskBytes;
-  const uid225 = (hex: string): string => `2.25.${BigInt('0x' + hex.slice(0, 32)).toString()}`;
   const services: VigilServices = {
     ...cliServices,
+    caseResultBundle: async (caseId) => {
+      const { studyKey, result } = await assembleCaseResult(results.caseResults, caseId);
+      return { studyKey, bundle: fhirBundleFor(result, resultIds, config.fhirPatientIdSystem) };
+    },
     storeInstances: (parts) =>
       storeInstances(
         {
@@ -380,7 +608,58 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
-  const app = await createHttpApp({ services, access, jobs, studies, cases, worklist, logger, version: VIGIL_VERSION, bodyLimitBytes: config.maxUploadBytes });
+  // The dashboard's server side: cookie sessions over the same users and tokens.
+  const dashboard = {
+    sessions: new DashboardSessions(
+      {
+        store: pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool),
+        access,
+        credentials: new NodeCredentials(),
+        clock: systemClock,
+        audit: (event) => services.recordAudit(event),
+      },
+      {
+        idleTimeoutMs: config.sessionIdleMs,
+        absoluteTimeoutMs: config.sessionMaxMs,
+        loginLimit: { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs },
+      },
+    ),
+    cookieSecure: config.cookieSecure,
+    renderCaseImage: renderCaseImage.bind(undefined, {
+      cases,
+      readStored: (path: string) => instances.read(path),
+      dicom,
+      raster: new SharpRasterReader(),
+      encoder: new SharpImageEncoder(),
+    }),
+    auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),
+    modelDocuments: new FsModelDocuments(config.modelDir, config.reportsDir),
+    systemSummary: () =>
+      summarizeSystem({
+        jobs,
+        stats: pool === undefined ? new SqliteSystemStats(sqlite()) : new PostgresSystemStats(pool),
+        clock: systemClock,
+        freeDiskBytes: () => instances.freeBytes(),
+        // Known once the receiver listens (vigil serve); a process without one (tests, the CLI) has none.
+        dicomAddress: () => (dicomPort === undefined ? null : `${config.dicomAeTitle}@${config.dicomHost}:${dicomPort}`),
+        uptimeSeconds: () => process.uptime(),
+        version: VIGIL_VERSION,
+      }),
+    dashboardDir: options.dashboardDir ?? join(PACKAGE_ROOT, 'dist', 'dashboard'),
+  };
+  const app = await createHttpApp({
+    services,
+    access,
+    jobs,
+    studies,
+    cases,
+    worklist,
+    logger,
+    version: VIGIL_VERSION,
+    bodyLimitBytes: config.maxUploadBytes,
+    resultDeliveries: results.counts,
+    dashboard,
+  });
 
   let receiver: DicomReceiver | undefined;
   let dicomPort: number | undefined;
@@ -403,7 +682,7 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       { logger },
     );
     ({ port: dicomPort } = await receiver.start(async (instance) => {
-      const outcome = await loop.receive(await readFile(instance.file));
+      const outcome = await loop.receive(await instance.bytes());
       return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason } : { status: outcome.status };
     }));
     loop.start();
@@ -427,7 +706,8 @@ export async function createApiServer(config: VigilConfig, logger: Logger, optio
       await loop.stop();
       await app.close();
       await cliServices.close();
-      db.close();
+      await postgres?.close();
+      db?.close();
     },
   };
 }

@@ -165,6 +165,30 @@ function auditTable(a) {
   ].join('\n');
 }
 
+function ingestTable(i) {
+  const out = [
+    `8. C-STORE ingest, Vigil vs Orthanc ${i.versions.orthanc.version?.split(' ').at(-1) ?? ''} (SQLite), storescu ${i.versions.dcmtk.storescu}; ${i.sendSet.files.length} samples per pass, median of ${i.reps} runs (goal: ≥ 3× Orthanc)`,
+    formatTable(
+      [' setting', 'instances', 'Vigil /s', 'Orthanc /s', 'ratio', 'Vigil CPU ms/inst', 'Orthanc CPU ms/inst', ' load avg (1 min) by run'],
+      i.settings.map((x) => [
+        x.setting,
+        x.instancesPerRun,
+        x.vigilPerSecond,
+        x.orthancPerSecond,
+        x.ratio === null ? '–' : `${cell(x.ratio)}×`,
+        x.cpuMsPerInstance.vigil,
+        x.cpuMsPerInstance.orthanc,
+        x.runs.map((r) => `${cell(r.vigil.loadAverage1m.before)}/${cell(r.orthanc.loadAverage1m.before)}`).join(', '),
+      ]),
+    ),
+    `    last instance of a study → its case (VIGIL_STUDY_QUIET_MS=${i.latency.studyQuietMs}, ${i.latency.studies} studies): p50 ${cell(i.latency.observedMs.p50)} ms, p95 ${cell(i.latency.observedMs.p95)} ms; ` +
+      `beyond the quiet period p50 ${cell(i.latency.beyondQuietMs.p50)} ms, p95 ${cell(i.latency.beyondQuietMs.p95)} ms`,
+  ];
+  const left = Object.entries(i.sendSet.excluded);
+  if (left.length > 0) out.push(`    left out of the send set: ${left.map(([name, why]) => `${name} (${why})`).join('; ')}`);
+  return out.join('\n');
+}
+
 function loadNote(result) {
   const l = result.machineLoad;
   if (l === undefined || l.othersCpuPercent === null) return '';
@@ -204,6 +228,7 @@ export function formatReport(summary) {
       '',
     );
   }
+  if (s.ingest) out.push(ingestTable(s.ingest), loadNote(s.ingest), '');
   out.push(`Results: bench/results/*.json (summary.json holds every figure). Total ${cell(summary.durationS)} s.`);
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
 // Runs one benchmark in a process of its own (so that one benchmark's heap, JIT state and thread pools do
 // not colour the next) and writes bench/results/<name>.json. Started by bench/run.js:
 //
-//   VIGIL_BENCH_OPTIONS='{"quick":false}' node bench/lib/run-section.js decode|predict|resnet18|audit|deid|evaluate
+//   VIGIL_BENCH_OPTIONS='{"quick":false}' node bench/lib/run-section.js decode|predict|resnet18|audit|deid|evaluate|ingest
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { runAuditBench } from './bench-audit.js';
 import { runDecodeBench } from './bench-decode.js';
 import { benchDeid } from './bench-deid.js';
 import { benchEvaluate } from './bench-evaluate.js';
+import { runIngestBench } from './bench-ingest.js';
 import { runPredictBench } from './bench-predict.js';
 import { DEMO_MODEL_DIR, RESNET_DIR, RESULTS_DIR } from './paths.js';
 
@@ -37,6 +38,7 @@ const SECTIONS = {
   audit: (o) => runAuditBench({ ...o, runs: o.quick ? 1 : 3 }),
   deid: (o) => benchDeid({ quick: o.quick, log: o.log, install: o.install }),
   evaluate: (o) => benchEvaluate({ quick: o.quick, log: o.log }),
+  ingest: (o) => runIngestBench({ quick: o.quick, log: o.log, install: o.install }),
 };
 
 const name = process.argv[2];

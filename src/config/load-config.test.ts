@@ -29,4 +29,18 @@ describe('loadConfig', () => {
     expect((error as PlatformError).message).toContain('VIGIL_LOG_LEVEL');
     expect((error as PlatformError).message).not.toContain(secretLooking);
   });
+
+  it('uses SQLite unless VIGIL_DATABASE_URL names a PostgreSQL server, whose URL (and password) never reaches an error', () => {
+    expect(loadConfig({}, '/x').databaseUrl).toBeUndefined();
+    const url = 'postgres://vigil:s3cret-pw@db.internal:5432/vigil';
+    expect(loadConfig({ VIGIL_DATABASE_URL: url }, '/x').databaseUrl).toBe(url);
+    let error: unknown;
+    try {
+      loadConfig({ VIGIL_DATABASE_URL: 'mysql://vigil:s3cret-pw@db' }, '/x');
+    } catch (e) {
+      error = e;
+    }
+    expect((error as PlatformError).message).toContain('VIGIL_DATABASE_URL');
+    expect((error as PlatformError).message).not.toContain('s3cret-pw');
+  });
 });

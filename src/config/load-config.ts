@@ -56,6 +56,48 @@ const configSchema = z.strictObject({
   reviewSampleRate: z.coerce.number().min(0).max(1),
   /** Job lease; renewed by the worker's heartbeat, so after a crash a job is retried within about this long. */
   jobLeaseMs: positiveInt.min(100),
+  /**
+   * PostgreSQL store shared by several Vigil processes (README, "Scaling out"); unset: the embedded
+   * SQLite store in the data folder. It may hold a password: never logged, left out of the config hash.
+   */
+  databaseUrl: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'a postgres:// or postgresql:// URL')
+    .optional(),
+  /**
+   * Secure attribute on the session cookie. Chromium keeps a Secure cookie set over plain HTTP by
+   * 127.0.0.1 or localhost (checked with Chromium 156), so the default works locally; on any other
+   * address over plain HTTP the browser drops it: put TLS in front, or set false knowingly.
+   */
+  cookieSecure: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  /** A dashboard session unused this long ends (OWASP: 15–30 minutes for sensitive data). */
+  sessionIdleMs: positiveInt.min(1000),
+  /** A dashboard session ends this long after sign-in, however active (a working day). */
+  sessionMaxMs: positiveInt.min(1000),
+  /** Failed sign-ins allowed per user name and per client address within the window; the next is refused (429). */
+  loginMaxFailures: positiveInt.max(1000),
+  loginWindowMs: positiveInt.min(1000),
+  /** Extra folder of evaluation reports (`<name>/report.json` + `report.html`) shown on the model page. */
+  reportsDir: z.string().min(1).optional(),
+  /** Results carry the patient's original identity (from the re-identification vault); false: the pseudonyms. */
+  resultsReidentify: z.enum(['true', 'false']).transform((v) => v === 'true'),
+  /** Where result SRs are sent by C-STORE, "AE@host:port"; unset: not sent. */
+  resultDicomDestination: z
+    .string()
+    .regex(/^[\x20-\x3f\x41-\x5b\x5d-\x7e]{1,16}@[^\s@]+:\d{1,5}$/, 'AE@host:port (AE title 1 to 16 characters, no backslash or @)')
+    .transform((text) => {
+      const at = text.indexOf('@');
+      const colon = text.lastIndexOf(':');
+      return { aeTitle: text.slice(0, at).trim(), host: text.slice(at + 1, colon).replace(/^\[|\]$/g, ''), port: Number(text.slice(colon + 1)) };
+    })
+    .refine((d) => d.port >= 1 && d.port <= 65535 && d.aeTitle !== '', 'the AE title must not be blank and the port must be 1 to 65535')
+    .optional(),
+  /** Where FHIR result Bundles are POSTed (http or https); unset: not posted. */
+  resultWebhookUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** The webhook's HMAC key: a file whose text (trimmed, at least 32 characters) is the key; owner-only. */
+  resultWebhookSecretFile: z.string().min(1).optional(),
+  /** FHIR identifier system of the hospital's Patient ID, for re-identified results. */
+  fhirPatientIdSystem: z.string().min(1),
 });
 
 export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
@@ -82,7 +124,19 @@ const ENV: Record<keyof VigilConfig, string> = {
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
   jobLeaseMs: 'VIGIL_JOB_LEASE_MS',
+  databaseUrl: 'VIGIL_DATABASE_URL',
   reviewSampleRate: 'VIGIL_REVIEW_SAMPLE_RATE',
+  cookieSecure: 'VIGIL_COOKIE_SECURE',
+  sessionIdleMs: 'VIGIL_SESSION_IDLE_MS',
+  sessionMaxMs: 'VIGIL_SESSION_MAX_MS',
+  loginMaxFailures: 'VIGIL_LOGIN_MAX_FAILURES',
+  loginWindowMs: 'VIGIL_LOGIN_WINDOW_MS',
+  reportsDir: 'VIGIL_REPORTS_DIR',
+  resultsReidentify: 'VIGIL_RESULTS_REIDENTIFY',
+  resultDicomDestination: 'VIGIL_RESULT_DICOM_DESTINATION',
+  resultWebhookUrl: 'VIGIL_RESULT_WEBHOOK_URL',
+  resultWebhookSecretFile: 'VIGIL_RESULT_WEBHOOK_SECRET_FILE',
+  fhirPatientIdSystem: 'VIGIL_FHIR_PATIENT_ID_SYSTEM',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -108,7 +162,19 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     minFreeDiskBytes: String(1024 ** 3),
     studyQuietMs: '10000',
     jobLeaseMs: '60000',
+    databaseUrl: undefined,
     reviewSampleRate: '0.05',
+    cookieSecure: 'true',
+    sessionIdleMs: String(30 * 60_000),
+    sessionMaxMs: String(12 * 3_600_000),
+    loginMaxFailures: '5',
+    loginWindowMs: String(15 * 60_000),
+    reportsDir: undefined,
+    resultsReidentify: 'true',
+    resultDicomDestination: undefined,
+    resultWebhookUrl: undefined,
+    resultWebhookSecretFile: undefined,
+    fhirPatientIdSystem: 'urn:vigil:dicom-patient-id',
   };
 }
 
@@ -143,7 +209,18 @@ export function loadConfig(
     modelDir: resolve(cwd, config.modelDir),
     sampleDataDir: resolve(cwd, config.sampleDataDir),
     ...(config.secretFile === undefined ? {} : { secretFile: resolve(cwd, config.secretFile) }),
+    ...(config.reportsDir === undefined ? {} : { reportsDir: resolve(cwd, config.reportsDir) }),
+    ...(config.resultWebhookSecretFile === undefined ? {} : { resultWebhookSecretFile: resolve(cwd, config.resultWebhookSecretFile) }),
   };
+  if ((config.resultWebhookUrl === undefined) !== (config.resultWebhookSecretFile === undefined)) {
+    throw new PlatformError(
+      'CONFIG_INVALID',
+      'Invalid configuration: VIGIL_RESULT_WEBHOOK_URL and VIGIL_RESULT_WEBHOOK_SECRET_FILE go together (a webhook is always signed)',
+      {
+        problems: 1,
+      },
+    );
+  }
   return Object.freeze(resolved);
 }
 

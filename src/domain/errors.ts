@@ -59,9 +59,17 @@ export const ERROR_CODES = [
   // HTTP API and access
   'AUTH_REQUIRED',
   'AUTH_FORBIDDEN',
+  'AUTH_LOGIN_FAILED',
+  'AUTH_RATE_LIMITED',
+  'AUTH_CSRF_FAILED',
+  'AUTH_PASSWORD_REJECTED',
   'REQUEST_INVALID',
   'ROUTE_NOT_FOUND',
   'REVIEW_ALREADY_RECORDED',
+  // results back (SR, FHIR, webhook)
+  'RESULT_NOT_DECIDED',
+  'RESULT_IDENTITY_UNAVAILABLE',
+  'RESULT_DELIVERY_FAILED',
   // command line
   'CLI_USAGE',
   // anything not yet classified; a bug to be fixed by giving it a code

@@ -87,6 +87,8 @@ export const createUserRequestSchema = z.strictObject({
     .max(64)
     .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" or "-"'),
   role: roleSchema,
+  /** Optional: lets the user sign in to the dashboard with name and password (12 to 1024 characters). */
+  password: z.string().min(12).max(1024).optional(),
 });
 
 export const issuedTokenSchema = z.object({ user: userSchema, tokenId: z.string(), token: z.string() });
@@ -162,4 +164,28 @@ export const uploadDeclarationSchema = z.strictObject({
     .string()
     .regex(/^[A-Z]{1,16}$/, 'a DICOM view position such as PA')
     .optional(),
+});
+
+/** POST /api/session: a user name and password, or an API token (the bootstrap admin has only a token). */
+export const signInRequestSchema = z.union([
+  z.strictObject({ userName: z.string().min(1).max(64), password: z.string().min(1).max(1024) }),
+  z.strictObject({ token: z.string().min(1).max(100) }),
+]);
+
+/** The dashboard's session (POST and GET /api/session). */
+export const sessionSchema = z.object({
+  user: z.object({ userId: z.string(), name: z.string(), role: roleSchema }),
+  /** Send as `x-csrf-token` on every POST, PUT, PATCH and DELETE made with the session cookie. */
+  csrfToken: z.string(),
+  /** When the session ends if left idle from now (ISO 8601); each request pushes it back, up to `absoluteExpiresAt`. */
+  expiresAt: z.string(),
+  absoluteExpiresAt: z.string(),
+  method: z.enum(['password', 'token']),
+});
+export type SessionBody = z.infer<typeof sessionSchema>;
+
+/** PUT /api/users/{userId}/password. `currentPassword` is required to change one's own password once one is set. */
+export const setPasswordRequestSchema = z.strictObject({
+  password: z.string().min(12).max(1024),
+  currentPassword: z.string().min(1).max(1024).optional(),
 });

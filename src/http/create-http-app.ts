@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -23,9 +24,18 @@ import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerStudyRoutes } from './routes/study-routes.js';
+import { registerResultRoutes } from './routes/result-routes.js';
 import { registerSystemRoutes } from './routes/system-routes.js';
 import { registerUploadRoutes } from './routes/upload-routes.js';
 import { registerWorklistRoutes } from './routes/worklist-routes.js';
+import { registerSessionRoutes } from './routes/session-routes.js';
+import { registerCaseImageRoutes } from './routes/case-image-routes.js';
+import { registerAuditSearchRoutes } from './routes/audit-search-routes.js';
+import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
+import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
+import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
+import { authenticateRequest } from './dashboard/authenticate-request.js';
+import type { DashboardDependencies } from './dashboard/dashboard-dependencies.js';
 
 export interface HttpDependencies {
   readonly services: VigilServices;
@@ -38,6 +48,10 @@ export interface HttpDependencies {
   readonly version: string;
   /** Largest request body accepted, in bytes. */
   readonly bodyLimitBytes: number;
+  /** Results delivered and failed attempts since the process started, per destination (for /api/metrics). */
+  readonly resultDeliveries?: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
+  /** Sessions, images, search and pages for the web dashboard (src/http/dashboard/). */
+  readonly dashboard: DashboardDependencies;
 }
 
 /** `public`: no credentials needed. Every other route names the one permission it requires. */
@@ -71,6 +85,14 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     requestIdHeader: false,
     // Case and worklist ids embed the study key and the model's SHA-256 (~130 characters).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Fastify answers an undecodable URL (`%ZZ`) or an over-long parameter before routing, in its own
+    // shape and quoting the raw URL, which may hold identifiers: answer in ours, quoting nothing.
+    frameworkErrors: (_error, request: FastifyRequest, reply: FastifyReply) => {
+      void reply
+        .code(400)
+        .header('x-request-id', request.id)
+        .send(errorBody(new PlatformError('REQUEST_INVALID', 'The URL could not be read'), 400, request.id));
+    },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -89,18 +111,23 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     },
     transform: jsonSchemaTransform,
   });
+  // Parses the Cookie header only (the session cookie is an opaque random value, looked up by its hash; no signing secret needed).
+  await app.register(fastifyCookie);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const access = request.routeOptions.config.access;
     if (access === 'public' || request.routeOptions.url === undefined) return;
-    const principal = await authenticate(request, deps.access);
-    if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required: send a bearer token');
+    const principal = await authenticateRequest(request, deps.access, deps.dashboard);
+    if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required: send a bearer token or sign in');
     if (access === undefined || !hasPermission(principal.role, access)) {
       throw new PlatformError('AUTH_FORBIDDEN', 'Your role may not do this', { role: principal.role, ...(access === undefined ? {} : { permission: access }) });
     }
     request.principal = principal;
   });
+
+  // nosniff, no referrer, and the dashboard's CSP on every response (src/http/routes/dashboard-page-routes.ts).
+  app.addHook('onSend', addSecurityHeaders);
 
   app.addHook('onResponse', async (request, reply) => {
     deps.logger.info(
@@ -139,15 +166,24 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     }
     const status = HTTP_STATUS[platformError.code];
     if (status >= 500) deps.logger.error({ code: platformError.code, stage: 'http' }, 'request failed');
+    const retryAfter = platformError.details['retryAfterSeconds'];
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     await reply.code(status).send(errorBody(platformError, status, request.id));
   });
 
   // STOW-RS and uploads: the body is parsed by the route (internal/multipart-related.ts).
   app.addContentTypeParser('multipart/related', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
   registerSystemRoutes(app, deps);
+  registerSessionRoutes(app, deps);
+  registerCaseImageRoutes(app, deps);
+  registerAuditSearchRoutes(app, deps);
+  registerModelDocumentRoutes(app, deps);
+  registerSystemSummaryRoutes(app, deps);
+  await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);
   registerStudyRoutes(app, deps);
+  registerResultRoutes(app, deps);
   registerWorklistRoutes(app, deps);
   registerDicomwebRoutes(app, deps);
   registerUploadRoutes(app, deps);
@@ -159,11 +195,4 @@ function errorBody(error: PlatformError, statusCode: number, requestId: string):
   // A 5xx message from an unexpected failure is generic by construction (toPlatformError); the
   // cause is never serialised.
   return { code: error.code, message: error.message, statusCode, requestId };
-}
-
-async function authenticate(request: FastifyRequest, access: AccessStore): Promise<Principal | undefined> {
-  const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer ([A-Za-z0-9_-]{1,100})$/.exec(header.trim());
-  return match?.[1] === undefined ? undefined : access.authenticate(match[1]);
 }

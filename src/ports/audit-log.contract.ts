@@ -22,11 +22,11 @@ import type { Clock } from './clock.js';
 
 export interface AuditLogFixture {
   readonly log: AuditLog;
-  /** Frees what the factory made (temporary folders, connections), after `log.close()`. */
-  dispose(): void;
+  /** Frees what the factory made (temporary folders, connections, schemas), after `log.close()`. */
+  dispose(): void | Promise<void>;
 }
 
-export type AuditLogFactory = (clock: Clock) => AuditLogFixture;
+export type AuditLogFactory = (clock: Clock) => AuditLogFixture | Promise<AuditLogFixture>;
 
 const sha256 = (bytes: Uint8Array): Uint8Array => createHash('sha256').update(bytes).digest();
 
@@ -153,22 +153,22 @@ export function isTreeHeadSignatureValid(head: SignedTreeHead): boolean {
 export function describeAuditLog(name: string, factory: AuditLogFactory): void {
   describe(`AuditLog contract: ${name}`, () => {
     let open: AuditLogFixture[] = [];
-    const start = (clock: Clock = createSteppingClock()): AuditLog => {
-      const fixture = factory(clock);
+    const start = async (clock: Clock = createSteppingClock()): Promise<AuditLog> => {
+      const fixture = await factory(clock);
       open.push(fixture);
       return fixture.log;
     };
     const closeAll = async (): Promise<void> => {
       for (const fixture of open) {
         await fixture.log.close();
-        fixture.dispose();
+        await fixture.dispose();
       }
       open = [];
     };
     afterEach(closeAll);
 
     it('starts empty and verifies as the empty tree', async () => {
-      const log = start();
+      const log = await start();
       expect(await log.size()).toBe(0);
       expect(await log.get('a-0')).toBeUndefined();
       expect(await log.verify()).toEqual({ ok: true, treeSize: 0, rootHash: bytesToHex(merkleTreeHash(sha256, [])), checkedTreeHeads: 0 });
@@ -177,7 +177,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
 
     it('stores each event as given, under a-<index>, at the clock time', async () => {
       const clock = createSteppingClock();
-      const log = start(clock);
+      const log = await start(clock);
       const events = sampleAuditEvents();
       const receipts = await appendAll(log, events);
       expect(receipts.map((r) => [r.auditId, r.index, r.treeSize])).toEqual(events.map((_, i) => [`a-${i}`, i, i + 1]));
@@ -190,7 +190,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('gives receipts whose leaf and root hashes follow RFC 6962 over the canonical entries', async () => {
-      const log = start();
+      const log = await start();
       const leaves: Uint8Array[] = [];
       for (const event of [...sampleAuditEvents(), ...sampleAuditEvents()]) {
         const receipt = await log.append(event);
@@ -210,7 +210,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('proves every entry against a signed tree head for the whole log', async () => {
-      const log = start();
+      const log = await start();
       const events = [...sampleAuditEvents(), ...sampleAuditEvents(), sampleAuditEvents()[0] as AuditEvent];
       const receipts = await appendAll(log, events);
       const last = receipts.at(-1);
@@ -235,7 +235,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('never echoes a malformed audit id into error details (they are logged)', async () => {
-      const log = start();
+      const log = await start();
       await log.append(sampleAuditEvents()[0] as AuditEvent);
       try {
         await log.prove('SYNTHETIC^PATIENT');
@@ -248,7 +248,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('signs every tree head with the same key', async () => {
-      const log = start();
+      const log = await start();
       await log.append(sampleAuditEvents()[0] as AuditEvent);
       const first = (await log.prove('a-0')).treeHead.publicKey;
       await log.append(sampleAuditEvents()[1] as AuditEvent);
@@ -256,7 +256,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('rejects an event with no canonical JSON form and stays usable', async () => {
-      const log = start();
+      const log = await start();
       await log.append(sampleAuditEvents()[0] as AuditEvent);
       const bad = { ...(sampleAuditEvents()[2] as AuditEvent), outputs: [{ finding: 'x', probability: Number.NaN, decision: 'refer' }] } as AuditEvent;
       expect(await errorCodeOf(() => log.append(bad))).toBe('STORE_WRITE_FAILED');
@@ -267,7 +267,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
 
     it('appendMany of no events writes nothing and returns no receipts', async () => {
       const clock = createSteppingClock();
-      const log = start(clock);
+      const log = await start(clock);
       expect(await log.appendMany([])).toEqual([]);
       expect(await log.size()).toBe(0);
       await log.append(sampleAuditEvents()[0] as AuditEvent);
@@ -279,8 +279,8 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
 
     it('appendMany gives the receipts, entries, roots and tree heads of appending one by one', async () => {
       const events = sampleAuditEvents();
-      const one = start(createSteppingClock());
-      const many = start(createSteppingClock());
+      const one = await start(createSteppingClock());
+      const many = await start(createSteppingClock());
       // A first event alone, then the rest in two groups, against the same events one at a time.
       const sequential = await appendAll(one, [...events, ...events]);
       const grouped = [...(await many.appendMany(events.slice(0, 1))), ...(await many.appendMany(events.slice(1))), ...(await many.appendMany(events))];
@@ -300,7 +300,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
     });
 
     it('appendMany is all or nothing: one event without a canonical form writes none of them', async () => {
-      const log = start();
+      const log = await start();
       await log.append(sampleAuditEvents()[0] as AuditEvent);
       const bad = { ...(sampleAuditEvents()[2] as AuditEvent), outputs: [{ finding: 'x', probability: Number.NaN, decision: 'refer' }] } as AuditEvent;
       expect(await errorCodeOf(() => log.appendMany([sampleAuditEvents()[1] as AuditEvent, bad]))).toBe('STORE_WRITE_FAILED');
@@ -313,8 +313,8 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       'appendMany in any grouping equals sequential appends',
       async (groups) => {
         try {
-          const one = start(createSteppingClock());
-          const many = start(createSteppingClock());
+          const one = await start(createSteppingClock());
+          const many = await start(createSteppingClock());
           const sequential = await appendAll(one, groups.flat());
           const grouped: AuditReceipt[] = [];
           for (const group of groups) grouped.push(...(await many.appendMany(group)));
@@ -330,7 +330,7 @@ export function describeAuditLog(name: string, factory: AuditLogFactory): void {
       'round-trips any valid events and verifies',
       async (events) => {
         try {
-          const log = start();
+          const log = await start();
           const receipts = await appendAll(log, events);
           for (const [i, event] of events.entries()) expect((await log.get(`a-${i}`))?.event).toEqual(event);
           expect(await log.verify()).toMatchObject({ ok: true, treeSize: events.length, rootHash: receipts.at(-1)?.rootHash });

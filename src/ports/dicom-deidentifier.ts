@@ -1,6 +1,7 @@
 import type { ActionCounts, DeidProfile } from '../domain/deidentification/deidentify-dataset.js';
 import type { PixelRule } from '../domain/deidentification/assess-pixels.js';
 import type { KeyedDigest } from '../domain/deidentification/keyed-pseudonyms.js';
+import type { InstanceIdentity } from '../domain/results/result-identity.js';
 
 export interface DeidRequest {
   readonly profile: DeidProfile;
@@ -12,6 +13,11 @@ export interface DeidRequest {
    * burned-in text is de-identified (header only) instead of quarantined.
    */
   readonly headersOnly?: boolean;
+  /**
+   * Also read what the instance says about itself before anything is changed (`original` in the outcome),
+   * from the same parse, for the re-identification vault at ingest.
+   */
+  readonly readOriginal?: boolean;
 }
 
 /** The outcome for one DICOM file. Quarantine is an outcome, not an error: nothing is released. */
@@ -27,6 +33,8 @@ export type DeidFileOutcome =
       /** A Clean Pixel Data rule blanked rectangles (the file is then Explicit VR Little Endian if it was compressed). */
       readonly pixelsCleaned: boolean;
       readonly transferSyntaxUid: string;
+      /** With `readOriginal`: the original identity, absent when the header lacks what a result needs. */
+      readonly original?: InstanceIdentity;
     }
   | {
       readonly status: 'quarantined';

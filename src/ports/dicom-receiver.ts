@@ -7,15 +7,15 @@
 
 export interface ReceivedInstance {
   /**
-   * A Part 10 file: a File Meta Information header written by the receiver (PS3.10 Section 7.1, built from
-   * the negotiated transfer syntax and the command's SOP Class and Instance UIDs), followed by the data set
-   * bytes exactly as they came off the wire (still deflated for Deflated Explicit VR Little Endian).
-   * The receiver owns the file until the handler settles and deletes it afterwards if it is still there:
-   * the handler renames or copies what it keeps. Never log this path.
+   * The instance as a Part 10 file: a File Meta Information header written by the receiver (PS3.10 Section
+   * 7.1, built from the negotiated transfer syntax and the command's SOP Class and Instance UIDs), followed
+   * by the data set bytes exactly as they came off the wire (still deflated for Deflated Explicit VR Little
+   * Endian). Held in memory, or for a large instance in a file of the incoming folder that the receiver
+   * deletes once the handler settles: the handler keeps what it needs by writing it elsewhere.
    */
-  readonly file: string;
+  bytes(): Promise<Uint8Array>;
   readonly sizeBytes: number;
-  /** Byte offset of the data set in `file` (the end of the meta header). */
+  /** Byte offset of the data set in `bytes()` (the end of the meta header). */
   readonly datasetOffset: number;
   /** From the C-STORE-RQ command (Affected SOP Class UID). Never log it. */
   readonly sopClassUid: string;
@@ -65,8 +65,10 @@ export interface DicomReceiverOptions {
   readonly maxPduLength?: number;
   /** Longest wait for the first PDU after connecting and between PDUs of an association; then abort. */
   readonly associationTimeoutMs: number;
-  /** Where received files are written while the handler runs (created owner-only if missing). */
+  /** Where instances larger than `maxInMemoryBytes` are written while they arrive and the handler runs (created owner-only if missing). */
   readonly incomingDir: string;
+  /** Instances up to this size (meta header included) are held in memory; default 32 MiB. 0: every instance goes to a file. */
+  readonly maxInMemoryBytes?: number;
   /** New associations are refused (transient, local limit exceeded) while the disk has less free space. */
   readonly minFreeDiskBytes: number;
 }

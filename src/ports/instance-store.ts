@@ -21,6 +21,10 @@ export interface InstanceStore {
   /** Keeps what an upload declared about its study's images (PNG/JPEG cannot say it themselves), durably. */
   putDeclaration(studyUid: string, declaration: StudyDeclaration): Promise<void>;
   readDeclaration(studyUid: string): Promise<StudyDeclaration | undefined>;
+  /** Pseudonymous SOP Instance UIDs of the DICOM instances stored for a study (none for an unknown study). */
+  listDicomInstances(studyUid: string): Promise<readonly string[]>;
+  /** One stored DICOM instance's bytes (de-identified). */
+  readDicomInstance(studyUid: string, sopInstanceUid: string): Promise<Uint8Array>;
   /** The folder holding a study's instances (for the judging workflow). */
   studyLocation(studyUid: string): string;
   /** Free bytes on the store's disk. */

@@ -2,12 +2,16 @@ import { isPlatformError, toPlatformError } from '../domain/errors.js';
 import type { InstanceStore } from '../ports/instance-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
+import type { InstanceIdentity } from '../domain/results/result-identity.js';
+import type { ReidentificationVault } from '../ports/reidentification-vault.js';
 
 export interface DeidentifiedInstance {
   /** Pseudonymous (2.25) UIDs assigned by the de-identifier. */
   readonly studyUid: string;
   readonly sopInstanceUid: string;
   readonly bytes: Uint8Array;
+  /** What the instance said about itself before de-identification, when results are re-identified. */
+  readonly original?: InstanceIdentity;
 }
 
 export interface IngestDependencies {
@@ -20,6 +24,8 @@ export interface IngestDependencies {
   readonly logger: Logger;
   /** Below this much free space on the store's disk, new instances are refused (nothing accepted is lost). */
   readonly minFreeBytes: number;
+  /** Where originals go when results are re-identified (VIGIL_RESULTS_REIDENTIFY). */
+  readonly vault?: ReidentificationVault;
 }
 
 export type IngestOutcome =
@@ -49,6 +55,11 @@ export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array
     throw error;
   }
   const studyKey = deps.studyKeyOf(instance.studyUid);
+  // Kept before the instance is stored: a stored instance always has its originals, and a crash in
+  // between is repaired by the sender's resend (keeping the same instance again changes nothing).
+  if (instance.original !== undefined && deps.vault !== undefined) {
+    await deps.vault.keep({ studyUid: instance.studyUid, sopInstanceUid: instance.sopInstanceUid }, instance.original);
+  }
   let stored: 'stored' | 'duplicate';
   try {
     stored = await deps.instances.put(instance.studyUid, instance.sopInstanceUid, instance.bytes);

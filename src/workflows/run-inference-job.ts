@@ -7,6 +7,7 @@ import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import { INFER_STUDY_JOB, type InferStudyPayload } from './assemble-studies.js';
 import type { PredictResult } from './predict-images.js';
+import { enqueueResultDeliveries, type ResultDestinationKind } from './deliver-results.js';
 
 export interface InferenceJobDependencies {
   readonly jobs: JobQueue;
@@ -20,6 +21,8 @@ export interface InferenceJobDependencies {
   /** Judges every frame of a stored study (the predict workflow over the study's instances). */
   readonly judgeStudy: (studyUid: string) => Promise<{ readonly model: ModelIdentity; readonly results: readonly PredictResult[] }>;
   readonly leaseMs: number;
+  /** Where decided cases' results go (deliver-results.ts); none when unset. */
+  readonly resultDestinations?: readonly ResultDestinationKind[];
 }
 
 /**
@@ -45,6 +48,9 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
     await deps.cases.save({ caseId, studyKey: payload.studyKey, model, results });
     // Idempotent too: a job re-run after a crash between the two writes adds the items it missed.
     await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results));
+    // Idempotent as well (dedupe key per case and destination), and queued before the job completes:
+    // a crash in between re-runs the job, which queues what is missing.
+    await enqueueResultDeliveries(deps.jobs, caseId, results, deps.resultDestinations ?? []);
     await deps.jobs.complete(lease.job.id, lease.leaseToken);
     deps.logger.info({ stage: 'infer', studyKey: payload.studyKey, count: results.length, status: 'done' }, 'study judged');
     return 'done';

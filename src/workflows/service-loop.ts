@@ -4,6 +4,7 @@ import type { Logger } from '../ports/logger.js';
 import { assembleStudies } from './assemble-studies.js';
 import { ingestInstance, type IngestDependencies, type IngestOutcome } from './ingest-instance.js';
 import { runNextInferenceJob, type InferenceJobDependencies } from './run-inference-job.js';
+import { runNextDeliveryJob, type DeliveryJobDependencies } from './deliver-results.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
 
@@ -19,6 +20,8 @@ export interface ServiceLoopOptions {
 export interface ServiceLoopDependencies {
   readonly ingest: IngestDependencies;
   readonly inference: InferenceJobDependencies;
+  /** Results back (SR, webhook); absent when no destination is configured. */
+  readonly delivery?: DeliveryJobDependencies;
   readonly studies: StudyRegistry;
   readonly jobs: JobQueue;
   readonly logger: Logger;
@@ -34,7 +37,9 @@ export class ServiceLoop {
   #running = false;
   #assembling: ReturnType<typeof setInterval> | undefined;
   #worker: Promise<void> | undefined;
+  #deliveryWorker: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #wakeDelivery: (() => void) | undefined;
 
   constructor(
     private readonly deps: ServiceLoopDependencies,
@@ -50,7 +55,48 @@ export class ServiceLoop {
     if (this.#running) return;
     this.#running = true;
     this.#assembling = setInterval(() => void this.assembleNow(), this.options.assembleEveryMs);
-    this.#worker = this.#work();
+    this.#worker = this.#loop(
+      'infer',
+      async () => {
+        const outcome = await runNextInferenceJob(this.deps.inference);
+        // A judged study may have queued deliveries.
+        if (outcome === 'done') this.#wakeDelivery?.();
+        return outcome;
+      },
+      (wake) => (this.#wake = wake),
+    );
+    // Deliveries have their own worker: a destination that is down (connect timeouts) must not hold up
+    // judging, and a long study must not hold up results already decided.
+    const delivery = this.deps.delivery;
+    if (delivery !== undefined)
+      this.#deliveryWorker = this.#loop(
+        'deliver',
+        () => runNextDeliveryJob(delivery),
+        (wake) => (this.#wakeDelivery = wake),
+      );
+  }
+
+  async #loop(stage: string, step: () => Promise<'idle' | 'done' | 'failed'>, setWake: (wake: (() => void) | undefined) => void): Promise<void> {
+    while (this.#running) {
+      let outcome: 'idle' | 'done' | 'failed';
+      try {
+        outcome = await step();
+      } catch (cause) {
+        // The queue itself failed (store unavailable): wait and try again rather than spin.
+        this.deps.logger.error({ stage, code: toPlatformError(cause).code }, 'job queue unavailable');
+        outcome = 'idle';
+      }
+      if (outcome === 'idle' && this.#running) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.options.idleSleepMs);
+          setWake(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        setWake(undefined);
+      }
+    }
   }
 
   /** Queues every quiet study now (also run on a timer). */
@@ -65,34 +111,13 @@ export class ServiceLoop {
     }
   }
 
-  async #work(): Promise<void> {
-    while (this.#running) {
-      let outcome: 'idle' | 'done' | 'failed';
-      try {
-        outcome = await runNextInferenceJob(this.deps.inference);
-      } catch (cause) {
-        // The queue itself failed (store unavailable): wait and try again rather than spin.
-        this.deps.logger.error({ stage: 'infer', code: toPlatformError(cause).code }, 'job queue unavailable');
-        outcome = 'idle';
-      }
-      if (outcome === 'idle' && this.#running) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.idleSleepMs);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = undefined;
-      }
-    }
-  }
-
   /** Stops taking new work and waits for the job in hand to finish. */
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#assembling !== undefined) clearInterval(this.#assembling);
     this.#wake?.();
+    this.#wakeDelivery?.();
     await this.#worker;
+    await this.#deliveryWorker;
   }
 }

@@ -6,6 +6,7 @@ import type { ModelInspection } from './inspect-model.js';
 import type { DeidCounts, DeidResult } from './deidentify-files.js';
 import type { PredictProgress, PredictResult } from './predict-images.js';
 import type { StoredPart } from './store-instances.js';
+import type { FhirBundle } from '../domain/results/result-fhir.js';
 import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
@@ -57,6 +58,11 @@ export interface VigilServices {
   storeInstances(instances: readonly Uint8Array[]): Promise<readonly StoredPart[]>;
   /** Stores PNG/JPEG device images as one study with their declaration (server only, like storeInstances). */
   uploadImages(declaration: StudyDeclaration, images: readonly Uint8Array[]): Promise<UploadResult>;
+  /**
+   * The FHIR R4 result Bundle of a decided case (server only, like storeInstances), re-identified when
+   * VIGIL_RESULTS_REIDENTIFY is on. Throws ROUTE_NOT_FOUND, RESULT_NOT_DECIDED, RESULT_IDENTITY_UNAVAILABLE.
+   */
+  caseResultBundle(caseId: string): Promise<{ readonly studyKey: string; readonly bundle: FhirBundle }>;
   /** Appends an event (an access or a human action) to the audit log; resolves once it is durable. */
   recordAudit(event: AuditEvent): Promise<string>;
   auditSize(): Promise<number>;

@@ -12,8 +12,19 @@ import { createApiServer, type ApiServer } from '../../src/main.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
 import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
 
-/** Every route, with the permission it needs (the matrix below asserts each role × route). */
-const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission | 'public'; body?: unknown }[] = [
+/**
+ * Every route, with the permission it needs (the matrix below asserts each role × route). `url` and
+ * `body` may depend on the acting role (its own user id); `allowed` lists the statuses that count as
+ * served when the default (200, 201, 204, 404, 415) does not fit.
+ */
+const ROUTES: readonly {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string | ((role: Role) => string);
+  access: Permission | 'public';
+  body?: unknown;
+  bodyFor?: (role: Role) => unknown;
+  allowed?: readonly number[];
+}[] = [
   { method: 'GET', url: '/api/health', access: 'public' },
   { method: 'GET', url: '/api/openapi.json', access: 'public' },
   { method: 'GET', url: '/api/models/current', access: 'models:read' },
@@ -25,6 +36,7 @@ const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission
   { method: 'GET', url: '/api/studies', access: 'studies:read' },
   { method: 'GET', url: '/api/studies/st-00000000000000000000000000000000', access: 'studies:read' },
   { method: 'GET', url: '/api/cases/none', access: 'studies:read' },
+  { method: 'GET', url: '/api/cases/none/fhir', access: 'results:read' },
   { method: 'GET', url: '/api/worklist', access: 'worklist:read' },
   {
     method: 'POST',
@@ -36,13 +48,30 @@ const ROUTES: readonly { method: 'GET' | 'POST'; url: string; access: Permission
   { method: 'POST', url: '/dicomweb/studies', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/images', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/users', access: 'users:manage', body: { name: 'x', role: 'auditor' } },
+  // Dashboard sessions: signing in with one's own token works for every role; GET /api/session is
+  // cookie-only, so a bearer request gets 401 (no session); a self-service password needs account:self.
+  { method: 'POST', url: '/api/session', access: 'public', bodyFor: (role) => ({ token: tokens.get(role) }) },
+  { method: 'GET', url: '/api/session', access: 'public', allowed: [401] },
+  { method: 'DELETE', url: '/api/session', access: 'public' },
+  { method: 'PUT', url: (role) => `/api/users/${userIds.get(role) ?? ''}/password`, access: 'account:self', body: { password: 'a long passphrase' } },
+  // The dashboard's data and pages.
+  { method: 'GET', url: '/api/cases/none/images/0', access: 'studies:read' },
+  { method: 'GET', url: '/api/audit/entries?type=decision&limit=5', access: 'audit:read' },
+  { method: 'GET', url: '/api/models/current/card', access: 'models:read' },
+  { method: 'GET', url: '/api/models/current/reports/none', access: 'models:read' },
+  { method: 'GET', url: '/api/system/summary', access: 'system:read' },
+  { method: 'GET', url: '/', access: 'public' },
+  { method: 'GET', url: '/worklist', access: 'public' },
+  { method: 'GET', url: '/assets/none.js', access: 'public' },
 ];
+const urlOf = (route: (typeof ROUTES)[number], role: Role): string => (typeof route.url === 'string' ? route.url : route.url(role));
 
 let dir: string;
 let server: ApiServer;
 let app: FastifyInstance;
 let db: SqliteDatabase;
 const tokens = new Map<Role, string>();
+const userIds = new Map<Role, string>();
 let logs = '';
 
 beforeAll(async () => {
@@ -55,6 +84,7 @@ beforeAll(async () => {
   for (const role of ROLES) {
     const user = await access.createUser(`user-${role}`, role);
     tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
+    userIds.set(role, user.userId);
   }
   // One audit entry, so entry and proof routes have something to return.
   await server.app.inject({ method: 'GET', url: '/api/health' });
@@ -77,8 +107,12 @@ describe('HTTP API access', () => {
 
   it('answers 401 without credentials on every non-public route, with the error body', async () => {
     for (const route of ROUTES.filter((r) => r.access !== 'public')) {
-      const response = await app.inject({ method: route.method, url: route.url, ...(route.body === undefined ? {} : { payload: route.body as object }) });
-      expect(response.statusCode, `${route.method} ${route.url}`).toBe(401);
+      const response = await app.inject({
+        method: route.method,
+        url: urlOf(route, 'admin'),
+        ...(route.body === undefined ? {} : { payload: route.body as object }),
+      });
+      expect(response.statusCode, `${route.method} ${urlOf(route, 'admin')}`).toBe(401);
       expect(response.json()).toEqual({ code: 'AUTH_REQUIRED', message: expect.any(String), statusCode: 401, requestId: response.headers['x-request-id'] });
     }
     const forged = await app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: 'Bearer vgl_' + 'x'.repeat(43) } });
@@ -87,17 +121,25 @@ describe('HTTP API access', () => {
 
   it.each(ROLES)('lets %s do exactly what its role permits (every route)', async (role) => {
     for (const route of ROUTES) {
-      const body = route.body === undefined ? undefined : route.url === '/api/users' ? { ...(route.body as object), name: `made-by-${role}` } : route.body;
+      const url = urlOf(route, role);
+      const body =
+        route.bodyFor !== undefined
+          ? route.bodyFor(role)
+          : route.body === undefined
+            ? undefined
+            : url === '/api/users'
+              ? { ...(route.body as object), name: `made-by-${role}` }
+              : route.body;
       const response = await app.inject({
         method: route.method,
-        url: route.url,
+        url,
         headers: { authorization: `Bearer ${tokens.get(role) ?? ''}` },
         ...(body === undefined ? {} : { payload: body as object }),
       });
       const allowed = route.access === 'public' || hasPermission(role, route.access);
       // Allowed: served, a 404 for the placeholder resource, or 415 for the placeholder body (never 401/403).
-      if (allowed) expect([200, 201, 404, 415], `${role} ${route.method} ${route.url}`).toContain(response.statusCode);
-      else expect(response.statusCode, `${role} ${route.method} ${route.url}`).toBe(403);
+      if (allowed) expect(route.allowed ?? [200, 201, 204, 404, 415], `${role} ${route.method} ${url}`).toContain(response.statusCode);
+      else expect(response.statusCode, `${role} ${route.method} ${url}`).toBe(403);
     }
   });
 });
@@ -162,6 +204,14 @@ describe('STOW-RS', () => {
 describe('HTTP API behaviour', () => {
   const as = (role: Role) => ({ authorization: `Bearer ${tokens.get(role) ?? ''}` });
 
+  it('reads the bearer scheme case-insensitively, as RFC 7235 says', async () => {
+    const token = tokens.get('ml-engineer') ?? '';
+    for (const authorization of [`bearer ${token}`, `BEARER  ${token}`]) {
+      expect((await app.inject({ method: 'GET', url: '/api/studies', headers: { authorization } })).statusCode, authorization.slice(0, 8)).toBe(200);
+    }
+    expect((await app.inject({ method: 'GET', url: '/api/studies', headers: { authorization: `Basic ${token}` } })).statusCode).toBe(401);
+  });
+
   it('serves OpenAPI 3 with every route', async () => {
     const spec = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, unknown> }>();
     expect(spec.openapi).toMatch(/^3\./);
@@ -199,9 +249,49 @@ describe('HTTP API behaviour', () => {
 
   it('verifies and proves the audit log over HTTP', async () => {
     const verify = await app.inject({ method: 'GET', url: '/api/audit/verify', headers: as('auditor') });
-    expect(verify.json()).toMatchObject({ ok: true, treeSize: 1 });
+    // One entry from the setup, then what the matrix did (sign-ins, password changes…).
+    const { treeSize } = verify.json<{ treeSize: number }>();
+    expect(verify.json()).toMatchObject({ ok: true });
+    expect(treeSize).toBeGreaterThan(1);
     const proof = await app.inject({ method: 'GET', url: '/api/audit/entries/a-0/proof', headers: as('auditor') });
-    expect(proof.json()).toMatchObject({ auditId: 'a-0', leafIndex: 0, treeSize: 1, verified: true });
+    expect(proof.json()).toMatchObject({ auditId: 'a-0', leafIndex: 0, treeSize, verified: true });
+  });
+
+  it('serves a decided case as a FHIR Bundle to an integration, and refuses a case with nothing decided', async () => {
+    const { SqliteCaseStore, SqliteStudyRegistry } = await import('../../src/adapters/store-sqlite/sqlite-study-registry.js');
+    const clock = { now: () => new Date('2024-02-01T08:30:00.000Z') };
+    const studyKey = 'st-00000000000000000000000000000fff';
+    const model = { id: 'pneumonia-demo', version: '1.0.0', sha256: 'ab'.repeat(32) };
+    await new SqliteStudyRegistry(db, clock).recordInstance(studyKey, '2.25.42', '2.25.43');
+    const result = (decision: string, status = 'decided') => ({
+      input: { file: '/objects/2.25.42/2.25.43.png', frame: null },
+      studyKey,
+      status,
+      quality: { verdict: 'pass', reasons: [] },
+      outputs: status === 'decided' ? [{ finding: 'pneumonia', probability: 0.125, decision }] : [],
+      model,
+      auditId: 'a-0',
+    });
+    const cases = new SqliteCaseStore(db, clock);
+    await cases.save({ caseId: 'case-fhir-1', studyKey, model, results: [result('negative'), result('', 'rejected')] });
+    await cases.save({ caseId: 'case-fhir-2', studyKey, model, results: [result('', 'rejected')] });
+
+    const response = await app.inject({ method: 'GET', url: '/api/cases/case-fhir-1/fhir', headers: as('integration') });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toContain('application/fhir+json');
+    const bundle = response.json<{
+      resourceType: string;
+      type: string;
+      entry: { resource: { resourceType: string; status: string; conclusion?: string } }[];
+    }>();
+    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
+    expect(bundle.entry.map((e) => `${e.resource.resourceType}:${e.resource.status}`)).toEqual(['DiagnosticReport:final', 'Observation:final']);
+    expect(bundle.entry[0]?.resource.conclusion).toContain('pneumonia: negative (probability 0.125)');
+    // Uploaded images have no patient identity to restore: the subject is left out rather than invented.
+    expect(bundle.entry[0]?.resource).not.toHaveProperty('subject');
+
+    const nothingDecided = await app.inject({ method: 'GET', url: '/api/cases/case-fhir-2/fhir', headers: as('integration') });
+    expect(nothingDecided.json()).toMatchObject({ code: 'RESULT_NOT_DECIDED', statusCode: 409 });
   });
 
   it('exposes Prometheus metrics', async () => {

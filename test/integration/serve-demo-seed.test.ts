@@ -62,8 +62,14 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     for (;;) {
       studies = (await get<{ studies: StudyBody[] }>('/api/studies?limit=500')).studies;
       if (studies.length > 0 && studies.every((s) => s.state === 'queued')) {
-        const cases = await Promise.all(studies.map((s) => get<{ cases: unknown[] }>(`/api/studies/${s.studyKey}`)));
-        if (cases.every((c) => c.cases.length === 1)) break;
+        const cases = await Promise.all(studies.map((s) => get<{ cases: { results: { input: { file: string } }[] }[] }>(`/api/studies/${s.studyKey}`)));
+        if (cases.every((c) => c.cases.length === 1)) {
+          // Images are named inside the store, never by the server's own folders.
+          const files = cases.flatMap((c) => c.cases.flatMap((k) => k.results.map((r) => r.input.file)));
+          expect(files.length).toBeGreaterThan(24);
+          for (const file of files) expect(file).toMatch(/^2\.25\.\d+\/2\.25\.\d+\.(dcm|png|jpg)$/);
+          break;
+        }
       }
       if (Date.now() > deadline) throw new Error(`studies not all judged: ${JSON.stringify(studies.map((s) => s.state))}`);
       await new Promise((resolve) => setTimeout(resolve, 250));

@@ -45,14 +45,26 @@ declare module 'dcmjs' {
     readonly name: string;
   }
 
+  /** A denaturalized dataset: elements keyed by 8 hex digits. */
+  type DenaturalizedDataset = Record<string, unknown>;
+
+  /** A Part 10 file in the making: meta elements, then `dict`; `write()` returns the file's bytes. */
+  interface DicomDictInstance {
+    dict: DenaturalizedDataset;
+    write(options?: { allowInvalidVRLength?: boolean }): ArrayBuffer;
+  }
+
   const dcmjs: {
     readonly log: DcmjsLogger;
     readonly data: {
       readonly ReadBufferStream: ReadBufferStreamConstructor;
       readonly DicomMessage: DicomMessageStatic;
+      readonly DicomDict: new (meta: DenaturalizedDataset) => DicomDictInstance;
       readonly DicomMetaDictionary: {
         /** Keyed by "(GGGG,EEEE)" in upper-case hex. */
         readonly dictionary: Readonly<Record<string, DictionaryEntry | undefined>>;
+        /** Keyword-named ("naturalized") values to tag-keyed elements, VRs from the dictionary. */
+        denaturalizeDataset(dataset: Readonly<Record<string, unknown>>): DenaturalizedDataset;
       };
     };
   };

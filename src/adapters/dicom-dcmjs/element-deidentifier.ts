@@ -10,11 +10,13 @@ import { DEID_TAG, textOf, type DeidDataset, type DeidElement } from '../../doma
 import { deidentifyDataset } from '../../domain/deidentification/deidentify-dataset.js';
 import { remapUid } from '../../domain/deidentification/keyed-pseudonyms.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
+import type { InstanceIdentity } from '../../domain/results/result-identity.js';
 import type { DeidFileOutcome, DeidRequest, DicomDeidentifier } from '../../ports/dicom-deidentifier.js';
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { parseForDeid, writePart10, type ParsedForDeid } from './internal/deid-codec.js';
 import { toDicomError } from './internal/dicom-error.js';
 import { hasPart10Signature, looksLikeBareDataset } from './internal/part10.js';
+import { readInstanceIdentityOfParsed } from './read-instance-identity.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN } from './internal/transfer-syntax.js';
 
 /** Vigil's Implementation Class UID (PS3.7 D.3.3.2), used only when the input's meta group has none. */
@@ -43,6 +45,14 @@ export class ElementDeidentifier implements DicomDeidentifier {
     if (verdict.kind === 'quarantine' && request.headersOnly !== true) {
       const original = textOf(parsed.dataset, DEID_TAG.SOPInstanceUID) ?? '';
       return { status: 'quarantined', sopInstanceUid: remapUid(request.digest, original || 'no-sop-instance-uid'), reasons: verdict.reasons };
+    }
+    let original: InstanceIdentity | undefined;
+    if (request.readOriginal === true) {
+      try {
+        original = readInstanceIdentityOfParsed(parsed);
+      } catch {
+        original = undefined;
+      }
     }
     let dataset = parsed.dataset;
     let transferSyntaxUid = parsed.transferSyntaxUid;
@@ -74,6 +84,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
       counts: result.counts,
       pixelsCleaned,
       transferSyntaxUid,
+      ...(original === undefined ? {} : { original }),
     };
   }
 

@@ -1,7 +1,7 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,7 +119,7 @@ async function startReceiver(
     ...overrides,
   });
   const handler: StoreHandler = async (instance) => {
-    received.push({ instance, bytes: await readFile(instance.file) });
+    received.push({ instance, bytes: Buffer.from(await instance.bytes()) });
     return outcome(instance);
   };
   const { port } = await receiver.start(handler);
@@ -140,37 +140,41 @@ describe('dimseStatusOf (PS3.4 B.2.3, PS3.7 C)', () => {
 });
 
 describe.skipIf(!hasSamples)('DimseDcmjsReceiver with a hand-written SCU, exact bytes (needs ../shared/data/dicom-samples)', () => {
-  it.each(sampleFiles)('stores %s with the data set byte-identical to the file, fragments reassembled', async (name) => {
-    const { port, received } = await startReceiver();
-    const bytes = readFileSync(join(SAMPLES, name));
-    const info = readPart10(bytes);
-    const dataset = bytes.subarray(info.datasetOffset);
-    const result = await sendRawStore(port, {
-      callingAe: 'RAWSCU',
-      calledAe: 'VIGIL',
-      sopClassUid: info.sopClassUid,
-      sopInstanceUid: info.sopInstanceUid,
-      transferSyntaxUid: info.transferSyntaxUid,
-      dataset,
-      fragmentBytes: 7_777,
-    });
-    expect(result).toEqual({ kind: 'status', status: 0x0000 });
-    expect(received).toHaveLength(1);
-    const [{ instance, bytes: stored } = expect.fail('no instance')] = received;
-    const storedInfo = readPart10(stored);
-    expect(storedInfo.datasetOffset).toBe(instance.datasetOffset);
-    expect(sha256(stored.subarray(storedInfo.datasetOffset))).toBe(sha256(dataset));
-    expect(storedInfo).toMatchObject({ sopClassUid: info.sopClassUid, sopInstanceUid: info.sopInstanceUid, transferSyntaxUid: info.transferSyntaxUid });
-    expect(instance).toMatchObject({
-      sopClassUid: info.sopClassUid,
-      sopInstanceUid: info.sopInstanceUid,
-      transferSyntaxUid: info.transferSyntaxUid,
-      callingAeTitle: 'RAWSCU',
-      calledAeTitle: 'VIGIL',
-      remoteAddress: '127.0.0.1',
-      sizeBytes: stored.length,
-    });
-  });
+  // In memory (the default) and spilled to a file part-way (a limit smaller than most samples).
+  it.each(sampleFiles.flatMap((name) => [[name, 'in memory', undefined] as const, [name, 'spilled', 20_000] as const]))(
+    'stores %s with the data set byte-identical to the file, fragments reassembled (%s)',
+    async (name, _mode, maxInMemoryBytes) => {
+      const { port, received } = await startReceiver(maxInMemoryBytes === undefined ? {} : { maxInMemoryBytes });
+      const bytes = readFileSync(join(SAMPLES, name));
+      const info = readPart10(bytes);
+      const dataset = bytes.subarray(info.datasetOffset);
+      const result = await sendRawStore(port, {
+        callingAe: 'RAWSCU',
+        calledAe: 'VIGIL',
+        sopClassUid: info.sopClassUid,
+        sopInstanceUid: info.sopInstanceUid,
+        transferSyntaxUid: info.transferSyntaxUid,
+        dataset,
+        fragmentBytes: 7_777,
+      });
+      expect(result).toEqual({ kind: 'status', status: 0x0000 });
+      expect(received).toHaveLength(1);
+      const [{ instance, bytes: stored } = expect.fail('no instance')] = received;
+      const storedInfo = readPart10(stored);
+      expect(storedInfo.datasetOffset).toBe(instance.datasetOffset);
+      expect(sha256(stored.subarray(storedInfo.datasetOffset))).toBe(sha256(dataset));
+      expect(storedInfo).toMatchObject({ sopClassUid: info.sopClassUid, sopInstanceUid: info.sopInstanceUid, transferSyntaxUid: info.transferSyntaxUid });
+      expect(instance).toMatchObject({
+        sopClassUid: info.sopClassUid,
+        sopInstanceUid: info.sopInstanceUid,
+        transferSyntaxUid: info.transferSyntaxUid,
+        callingAeTitle: 'RAWSCU',
+        calledAeTitle: 'VIGIL',
+        remoteAddress: '127.0.0.1',
+        sizeBytes: stored.length,
+      });
+    },
+  );
 });
 
 describe.skipIf(!hasSamples)('DimseDcmjsReceiver outcomes and refusals, hand-written SCU (needs ../shared/data/dicom-samples)', () => {
@@ -321,8 +325,11 @@ describe('DimseDcmjsReceiver bad input', () => {
     expect(await echoWorks(port)).toBe(true);
   });
 
-  it('drops a C-STORE whose data set stops mid-way and deletes the partial file', async () => {
-    const { port, received, incomingDir } = await startReceiver();
+  it.each([
+    ['held in memory: nothing is ever written to the incoming folder', {}, 0],
+    ['spilled to a file (maxInMemoryBytes 0): the partial file is deleted', { maxInMemoryBytes: 0 }, 1],
+  ] as const)('drops a C-STORE whose data set stops mid-way, %s', async (_label, overrides, filesMidway) => {
+    const { port, received, incomingDir } = await startReceiver(overrides);
     const socket = connect({ host: '127.0.0.1', port });
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(associateRequest('PROBE', 'VIGIL', [{ abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: ['1.2.840.10008.1.2.1'] }]));
@@ -331,12 +338,23 @@ describe('DimseDcmjsReceiver bad input', () => {
     socket.write(pDataTf(1, true, true, storeCommand(1, '1.2.840.10008.5.1.4.1.1.2', '1.2.3.4.5')));
     socket.write(pDataTf(1, false, false, Buffer.alloc(1000, 1)));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect((await readdir(incomingDir)).length).toBe(1);
+    expect((await readdir(incomingDir)).length).toBe(filesMidway);
     socket.destroy();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await readdir(incomingDir)).toEqual([]);
     expect(received).toHaveLength(0);
     expect(await echoWorks(port)).toBe(true);
+  });
+});
+
+describe('DimseDcmjsReceiver after a crash', () => {
+  it('deletes the partial files a killed process left in its incoming folder when it starts', async () => {
+    const incomingDir = join(workDir, `left-behind-${Date.now()}`);
+    await mkdir(incomingDir, { recursive: true });
+    await writeFile(join(incomingDir, 'a.part'), 'received bytes, never acknowledged');
+    await writeFile(join(incomingDir, 'keep.txt'), 'not ours');
+    await startReceiver({ incomingDir });
+    expect(await readdir(incomingDir)).toEqual(['keep.txt']);
   });
 });
 

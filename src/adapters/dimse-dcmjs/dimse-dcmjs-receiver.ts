@@ -13,8 +13,7 @@
  * Nothing here logs or throws a UID, an AE title, a tag value or a path.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, stat, statfs, unlink } from 'node:fs/promises';
+import { mkdir, readdir, statfs, unlink } from 'node:fs/promises';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -26,6 +25,7 @@ import type { Logger } from '../../ports/logger.js';
 import { createHostAllowlist, normalizeRemoteAddress, type HostAllowlist } from './internal/host-allowlist.js';
 import { buildPart10Header, isValidUid, trimDicomString } from './internal/part10-meta.js';
 import { PduGuard } from './internal/pdu-guard.js';
+import { SpillableSink } from './internal/spillable-sink.js';
 import { STORAGE_SOP_CLASSES, VERIFICATION_SOP_CLASS } from './internal/storage-sop-classes.js';
 
 const { Scp, constants, responses, log } = dimse;
@@ -109,6 +109,8 @@ const DEFAULT_MAX_PDU_LENGTH = 65_536;
 const MAX_PDU_LENGTH = 262_144;
 /** Larger than any PDU the guard lets through, so dcmjs-dimse's first write never waits for 'drain' (see below). */
 const FILE_HIGH_WATER_MARK = 4 << 20;
+/** Received data sets up to this size stay in memory; larger ones go to a file in the incoming folder. */
+const DEFAULT_MAX_IN_MEMORY_BYTES = 32 << 20;
 /** How long a rejected peer gets to read A-ASSOCIATE-RJ and close before we drop it. */
 const REJECT_GRACE_MS = 2_000;
 
@@ -117,7 +119,8 @@ type Refusal = Extract<StoreOutcome, { status: 'refused' }>['reason'];
 interface Upload {
   readonly stream: Writable;
   readonly closed: Promise<void>;
-  readonly path?: string;
+  /** Where the accepted data set goes (absent for a refused one, which is discarded as it arrives). */
+  readonly sink?: SpillableSink;
   readonly headerLength: number;
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
@@ -140,6 +143,7 @@ interface ReceiverContext {
   readonly options: DicomReceiverOptions;
   readonly acceptedTransferSyntaxes: ReadonlySet<string>;
   readonly maxPduLength: number;
+  readonly maxInMemoryBytes: number;
   readonly isHostAllowed: HostAllowlist;
   isStopping(): boolean;
   hasFreeDisk(): Promise<boolean>;
@@ -306,10 +310,22 @@ class ReceiverScp extends Scp {
         sendingAeTitle: this.connection.callingAeTitle,
         receivingAeTitle: this.connection.calledAeTitle,
       });
-      // A random name: a UID in a file name would end up in some error message or listing one day.
-      const path = join(this.context.options.incomingDir, `${randomUUID()}.part`);
-      const stream: WriteStream = createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: FILE_HIGH_WATER_MARK });
-      upload = { stream, closed: closedPromise(stream), path, headerLength: header.length, sopClassUid, sopInstanceUid, transferSyntaxUid, handedOver: false };
+      const stream = new SpillableSink({
+        maxInMemoryBytes: this.context.maxInMemoryBytes,
+        // A random name: a UID in a file name would end up in some error message or listing one day.
+        spillPath: () => join(this.context.options.incomingDir, `${randomUUID()}.part`),
+        highWaterMark: FILE_HIGH_WATER_MARK,
+      });
+      upload = {
+        stream,
+        closed: closedPromise(stream),
+        sink: stream,
+        headerLength: header.length,
+        sopClassUid,
+        sopInstanceUid,
+        transferSyntaxUid,
+        handedOver: false,
+      };
       stream.on('error', (error: NodeJS.ErrnoException) => {
         upload.writeError ??= error;
       });
@@ -322,8 +338,8 @@ class ReceiverScp extends Scp {
     return upload.stream;
   }
 
-  /** dcmjs-dimse never pauses the socket; pause it while the file is behind, so memory stays bounded. */
-  private applyBackpressure(stream: WriteStream): void {
+  /** dcmjs-dimse never pauses the socket; pause it while the spill file is behind, so memory stays bounded. */
+  private applyBackpressure(stream: Writable): void {
     const { socket } = this.connection;
     const onData = (): void => {
       if (!stream.writableNeedDrain || socket.isPaused()) return;
@@ -404,6 +420,10 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(options.aeTitle) || options.aeTitle.trim() !== options.aeTitle) {
       throw new PlatformError('CONFIG_INVALID', 'The DICOM AE title must be 1 to 16 printable characters without backslash or padding');
     }
+    const maxInMemoryBytes = options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES;
+    if (!Number.isSafeInteger(maxInMemoryBytes) || maxInMemoryBytes < 0) {
+      throw new PlatformError('CONFIG_INVALID', 'The DICOM in-memory limit must be a whole number of bytes', {});
+    }
     this.options = options;
     this.maxPduLength = maxPduLength;
     this.isHostAllowed = createHostAllowlist(options.allowlist.hosts);
@@ -414,8 +434,13 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     if (this.server !== undefined) throw new PlatformError('INTERNAL', 'The DICOM receiver is already started');
     try {
       await mkdir(this.options.incomingDir, { recursive: true, mode: 0o700 });
+      // Left by a process that died mid-association: never acknowledged (the sender still holds the
+      // instance and resends it), and received bytes not yet de-identified, which must not stay on disk.
+      for (const name of await readdir(this.options.incomingDir)) {
+        if (name.endsWith('.part')) await unlink(join(this.options.incomingDir, name));
+      }
     } catch (error) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'Cannot create the DICOM incoming folder', {}, { cause: error });
+      throw new PlatformError('STORE_WRITE_FAILED', 'Cannot create or clear the DICOM incoming folder', {}, { cause: error });
     }
     this.stopping = false;
     const context = this.createContext(handler);
@@ -458,6 +483,7 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       options: this.options,
       acceptedTransferSyntaxes: new Set(this.options.acceptedTransferSyntaxes),
       maxPduLength: this.maxPduLength,
+      maxInMemoryBytes: this.options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES,
       isHostAllowed: this.isHostAllowed,
       isStopping: () => this.stopping,
       hasFreeDisk: () => this.hasFreeDisk(),
@@ -507,7 +533,8 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       for (const upload of connection.uploads) {
         if (upload.handedOver) continue;
         upload.stream.destroy();
-        if (upload.path !== undefined) this.track(upload.closed.then(() => unlink(upload.path as string)));
+        const sink = upload.sink;
+        if (sink !== undefined) this.track(upload.closed.then(() => sink.discard()));
       }
       connection.uploads.clear();
     });
@@ -525,18 +552,18 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     if (upload === undefined) return DIMSE_STATUS.cannotUnderstand;
     try {
       if (upload.refusal !== undefined) return dimseStatusOf({ status: 'refused', reason: upload.refusal });
-      if (upload.writeError !== undefined || upload.path === undefined) {
+      const sink = upload.sink;
+      if (upload.writeError !== undefined || sink === undefined) {
         this.logger?.error({ code: 'STORE_WRITE_FAILED', stage: 'dicom-receive' }, 'Could not write a received DICOM instance');
         return isNoSpace(upload.writeError) ? DIMSE_STATUS.outOfResources : DIMSE_STATUS.processingFailure;
       }
       // stop() waits for running handlers; refusing new ones while stopping is what lets it finish.
       if (this.stopping) return DIMSE_STATUS.outOfResources;
-      const { size } = await stat(upload.path);
       let outcome: StoreOutcome;
       try {
         outcome = await handler({
-          file: upload.path,
-          sizeBytes: size,
+          bytes: () => sink.bytes(),
+          sizeBytes: sink.size,
           datasetOffset: upload.headerLength,
           sopClassUid: upload.sopClassUid,
           sopInstanceUid: upload.sopInstanceUid,
@@ -551,7 +578,7 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       }
       return dimseStatusOf(outcome);
     } finally {
-      if (upload.path !== undefined) await unlink(upload.path).catch(() => undefined);
+      await upload.sink?.discard();
     }
   }
 }

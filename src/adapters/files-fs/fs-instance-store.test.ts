@@ -20,6 +20,31 @@ describe('FsInstanceStore', () => {
     expect(await store.freeBytes()).toBeGreaterThan(0);
   });
 
+  it('stores an instance once when several stores on one folder (servers on a shared volume) put it at the same moment', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
+    const stores = Array.from({ length: 8 }, () => new FsInstanceStore(join(dir, 'objects')));
+    const sent = stores.map((_, i) => new Uint8Array(64 * 1024).fill(i + 1));
+    const outcomes = await Promise.all(stores.map((store, i) => store.put('2.25.1', '2.25.11', sent[i] as Uint8Array)));
+    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(1);
+    const winner = outcomes.indexOf('stored');
+    const file = join(dir, 'objects', '2.25.1', '2.25.11.dcm');
+    expect(readFileSync(file).equals(Buffer.from(sent[winner] as Uint8Array))).toBe(true);
+    expect(readdirSync(join(dir, 'objects', '2.25.1'))).toEqual(['2.25.11.dcm']); // no temporary files left
+  });
+
+  it('reads free space once per second (one statfs shared by the calls meanwhile), creating the store folder if needed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
+    const store = new FsInstanceStore(join(dir, 'not-yet', 'objects'));
+    const first = store.freeBytes();
+    expect(store.freeBytes(), 'the same reading').toBe(first);
+    expect(await first).toBeGreaterThan(0);
+    expect(statSync(join(dir, 'not-yet', 'objects')).mode & 0o777).toBe(0o700);
+    const uncached = new FsInstanceStore(join(dir, 'objects'), { freeSpaceCacheMs: 0 });
+    const a = uncached.freeBytes();
+    expect(uncached.freeBytes(), 'a new reading each call').not.toBe(a);
+    await a;
+  });
+
   it('refuses names that are not plain UIDs', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
     const store = new FsInstanceStore(dir);

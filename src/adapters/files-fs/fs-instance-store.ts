@@ -1,6 +1,6 @@
-import { mkdir, readFile, statfs, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, statfs, stat } from 'node:fs/promises';
 import { writeFileDurably } from './internal/write-file-durably.js';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { InstanceStore, StudyDeclaration } from '../../ports/instance-store.js';
 
@@ -12,7 +12,14 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
  * (internal/write-file-durably.ts), so an instance reported `stored` survives a crash or power loss.
  */
 export class FsInstanceStore implements InstanceStore {
-  constructor(private readonly root: string) {}
+  /** The last free-space reading (or the one under way) and when it was asked for. */
+  #free: { readonly at: number; readonly bytes: Promise<number> } | undefined;
+
+  /** `freeSpaceCacheMs`: how long one statfs answers `freeBytes` (0: every call asks the disk). */
+  constructor(
+    private readonly root: string,
+    private readonly options: { readonly freeSpaceCacheMs?: number } = {},
+  ) {}
 
   studyLocation(studyUid: string): string {
     if (!UID.test(studyUid)) throw new PlatformError('STORE_WRITE_FAILED', 'A study UID is not a plain UID', {});
@@ -28,8 +35,27 @@ export class FsInstanceStore implements InstanceStore {
       () => false,
     );
     if (exists) return 'duplicate';
-    await this.#writeDurably(target, bytes);
-    return 'stored';
+    // Servers sharing this folder may store one instance at the same moment: one of them writes it.
+    return (await this.#writeDurably(target, bytes, { replace: false })) === 'exists' ? 'duplicate' : 'stored';
+  }
+
+  async listDicomInstances(studyUid: string): Promise<readonly string[]> {
+    const names = await readdir(this.studyLocation(studyUid)).catch((cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') return [];
+      throw new PlatformError('STORE_OPEN_FAILED', 'The study folder could not be listed', {}, { cause });
+    });
+    return names
+      .filter((name) => name.endsWith('.dcm'))
+      .map((name) => name.slice(0, -4))
+      .filter((uid) => UID.test(uid))
+      .sort();
+  }
+
+  readDicomInstance(studyUid: string, sopInstanceUid: string): Promise<Uint8Array> {
+    if (!UID.test(sopInstanceUid)) return Promise.reject(new PlatformError('STORE_OPEN_FAILED', 'An instance UID is not a plain UID', {}));
+    return readFile(join(this.studyLocation(studyUid), `${sopInstanceUid}.dcm`)).catch((cause: unknown) => {
+      throw new PlatformError('STORE_OPEN_FAILED', 'A stored instance could not be read', {}, { cause });
+    });
   }
 
   // Beside the study folder, not in it: the folder holds only images, which predict reads whole.
@@ -42,18 +68,62 @@ export class FsInstanceStore implements InstanceStore {
     return text === undefined ? undefined : (JSON.parse(text) as StudyDeclaration);
   }
 
-  async #writeDurably(target: string, bytes: Uint8Array): Promise<void> {
+  async #writeDurably(target: string, bytes: Uint8Array, options: { readonly replace?: boolean } = {}): Promise<'written' | 'exists'> {
     try {
-      await writeFileDurably(target, bytes);
+      return await writeFileDurably(target, bytes, options);
     } catch (cause) {
       const full = (cause as NodeJS.ErrnoException).code === 'ENOSPC' || (cause as NodeJS.ErrnoException).code === 'EDQUOT';
+      // The disk filled up since the last reading: the next freeBytes asks it again.
+      if (full) this.#free = undefined;
       throw new PlatformError('STORE_WRITE_FAILED', full ? 'The instance store is full' : 'The instance could not be stored', { diskFull: full }, { cause });
     }
   }
 
-  async freeBytes(): Promise<number> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    const info = await statfs(this.root);
+  /**
+   * Reads an instance this store holds, by the path a judged result recorded (the review screen
+   * renders it). Anything outside the store is refused, whatever the stored path says.
+   */
+  /** A stored file's name relative to the store (`<study uid>/<instance uid>.<ext>`), as cases record it. */
+  nameOf(path: string): string {
+    const name = relative(this.root, path);
+    return name.startsWith('..') || isAbsolute(name) ? path : name.split(sep).join('/');
+  }
+
+  /** Reads a stored file by its name in the store (or, for cases recorded before names were relative, its full path). */
+  async read(path: string): Promise<Uint8Array> {
+    const full = resolve(this.root, path);
+    if (!full.startsWith(resolve(this.root) + sep)) throw new PlatformError('INPUT_NOT_FOUND', 'The image is not in the instance store', {});
+    try {
+      return await readFile(full);
+    } catch (cause) {
+      throw new PlatformError('INPUT_NOT_FOUND', 'The stored image could not be read', {}, { cause });
+    }
+  }
+
+  /**
+   * Asked before every instance, so one statfs serves the calls of the next second (by default): free
+   * space moves slowly next to that, and an instance that still finds the disk full fails its write with
+   * ENOSPC, is refused as out of resources, and clears the reading.
+   */
+  freeBytes(): Promise<number> {
+    const now = performance.now();
+    const cached = this.#free;
+    if (cached !== undefined && now - cached.at < (this.options.freeSpaceCacheMs ?? 1_000)) return cached.bytes;
+    const bytes = this.#readFreeBytes();
+    this.#free = { at: now, bytes };
+    // A failed reading is not kept.
+    bytes.catch(() => {
+      if (this.#free?.bytes === bytes) this.#free = undefined;
+    });
+    return bytes;
+  }
+
+  async #readFreeBytes(): Promise<number> {
+    const info = await statfs(this.root).catch(async (cause: NodeJS.ErrnoException) => {
+      if (cause.code !== 'ENOENT') throw cause;
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      return statfs(this.root);
+    });
     return info.bavail * info.bsize;
   }
 }

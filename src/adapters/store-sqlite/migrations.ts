@@ -158,4 +158,56 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'dashboard_sessions',
+    // Passwords (scrypt, adapters/crypto-node/password-hasher.ts), dashboard sessions and failed
+    // sign-ins (ports/session-store.ts). A session is found by the SHA-256 of its cookie value, so
+    // the file holds nothing that signs anyone in. A failure is kept under the SHA-256 of its key
+    // (a typed user name or a client address), never the text, and outlives a restart so that a
+    // restart does not reset the rate limit.
+    sql: `
+      CREATE TABLE user_passwords (
+        user_id       TEXT PRIMARY KEY REFERENCES users (user_id),
+        hash          TEXT NOT NULL,
+        changed_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE sessions (
+        session_id      TEXT PRIMARY KEY,
+        secret_sha256   BLOB NOT NULL UNIQUE CHECK (length(secret_sha256) = 32),
+        user_id         TEXT NOT NULL REFERENCES users (user_id),
+        csrf_token      TEXT NOT NULL,
+        method          TEXT NOT NULL CHECK (method IN ('password', 'token')),
+        created_at_ms   INTEGER NOT NULL,
+        last_seen_at_ms INTEGER NOT NULL,
+        expires_at_ms   INTEGER NOT NULL,
+        ended_at_ms     INTEGER
+      ) STRICT;
+      CREATE INDEX sessions_live_by_user ON sessions (user_id) WHERE ended_at_ms IS NULL;
+      CREATE TABLE login_failures (
+        key_sha256 BLOB NOT NULL CHECK (length(key_sha256) = 32),
+        at_ms      INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX login_failures_by_key ON login_failures (key_sha256, at_ms);
+      -- Audit search by type, newest first (GET /api/audit/entries?type=).
+      CREATE INDEX audit_entries_by_type ON audit_entries (type, idx);
+    `,
+  },
+  {
+    version: 7,
+    name: 'reidentification_vault',
+    // The originals a result needs to go back to the patient's study (ports/reidentification-vault.ts),
+    // one row per received instance, keyed by its pseudonymous UIDs. `sealed` is AES-256-GCM
+    // (adapters/crypto-node/result-sealer.ts) under a key derived from the site secret, bound to the
+    // row's pseudonymous SOP Instance UID: the file alone re-identifies nobody.
+    sql: `
+      CREATE TABLE reidentification_vault (
+        sop_uid       TEXT PRIMARY KEY,
+        study_uid     TEXT NOT NULL,
+        sealed        BLOB NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX reidentification_vault_by_study ON reidentification_vault (study_uid);
+    `,
+  },
 ];

@@ -14,7 +14,7 @@ import type { AuditReceipt } from '../../ports/audit-log.js';
 import { createSteppingClock, describeAuditLog, sampleAuditEvents } from '../../ports/audit-log.contract.js';
 import type { Clock } from '../../ports/clock.js';
 import { verifyTreeHeadSignature } from '../crypto-node/verify-tree-head.js';
-import { AUDIT_SIGNING_KEY_FILE, createAuditSigningKey, loadOrCreateAuditSigningKey } from './audit-signing-key.js';
+import { AUDIT_SIGNING_KEY_FILE, createAuditSigningKey, loadOrCreateAuditSigningKey } from '../crypto-node/audit-signing-key.js';
 import { DEFAULT_SQLITE_FILE_NAME, openSqliteDatabase } from './open-sqlite.js';
 import { SqliteAuditLog } from './sqlite-audit-log.js';
 

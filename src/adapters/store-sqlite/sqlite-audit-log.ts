@@ -1,13 +1,14 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the port is, so that networked stores (PostgreSQL) can implement it. */
 import type { AuditEntry, AuditEvent } from '../../domain/audit/audit-event.js';
-import { canonicalAuditEntry, formatAuditId, formatTreeHeadSigningInput, hashAuditEntryText } from '../../domain/audit/audit-leaf.js';
-import { CompactRange, auditPathFromLeafStream, equalBytes } from '../../domain/audit/merkle.js';
+import { AuditLogScan, auditIdDetails, parseAuditEntryBody, treeHeadMessage } from '../../domain/audit/audit-log-scan.js';
+import { canonicalAuditEntry, formatAuditId, hashAuditEntryText } from '../../domain/audit/audit-leaf.js';
+import { CompactRange, auditPathFromLeafStream } from '../../domain/audit/merkle.js';
 import { verifyInclusionProof } from '../../domain/audit/verify-inclusion-proof.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
 import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof, SignedTreeHead } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { sha256 } from '../crypto-node/sha256.js';
-import { loadOrCreateAuditSigningKey, type AuditSigningKey } from './audit-signing-key.js';
+import { loadOrCreateAuditSigningKey, type AuditSigningKey } from '../crypto-node/audit-signing-key.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-sqlite.js';
 
 export interface SqliteAuditLogOptions {
@@ -19,8 +20,6 @@ export interface SqliteAuditLogOptions {
 
 /** Rows read per query when scanning the log (verify, prove, rebuild): bounded memory, few round trips. */
 const PAGE_ROWS = 4096;
-
-type VerifyFailure = Extract<AuditVerification, { ok: false }>;
 
 interface StoredHead {
   readonly treeSize: number;
@@ -192,7 +191,7 @@ export class SqliteAuditLog implements AuditLog {
 
   async get(auditId: string): Promise<AuditEntry | undefined> {
     const row = this.#entryById.get(auditId);
-    return row === undefined ? undefined : parseEntry(row.body);
+    return row === undefined ? undefined : parseAuditEntryBody(row.body);
   }
 
   async size(): Promise<number> {
@@ -230,7 +229,7 @@ export class SqliteAuditLog implements AuditLog {
         throw new PlatformError('AUDIT_VERIFY_FAILED', 'No signed tree head covers this entry; run verify', auditIdDetails(auditId));
       }
       const head = toStoredHead(headRow);
-      const entry = parseEntry(row.body);
+      const entry = parseAuditEntryBody(row.body);
       let built: ReturnType<typeof auditPathFromLeafStream>;
       try {
         built = auditPathFromLeafStream(sha256, row.idx, head.treeSize, this.#contiguousLeafHashes(head.treeSize));
@@ -307,66 +306,21 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   /**
-   * One pass in log order: entry i, then the tree heads of size i + 1. Each problem gets a position
-   * in that order, and the earliest one is reported. Signatures may be checked on a worker thread
-   * (see SignatureBatch), so a signature failure is merged in at the end by the same order; at the
-   * same head, an invalid signature comes before a root mismatch.
+   * One pass in log order (domain/audit/audit-log-scan.ts). Signatures may be checked on a worker
+   * thread (see SignatureBatch); if that worker fails, the pass runs again on this thread.
    */
   #verifySnapshot(parallelAfter?: number): AuditVerification {
     const ends = this.#storeEnds.get() ?? { entries: 0, heads: 0 };
-    const claimedSize = Math.max(ends.entries, ends.heads);
-    const fail = (reason: VerifyFailure['reason'], index: number): VerifyFailure => ({
-      ok: false,
-      treeSize: claimedSize,
-      firstBadIndex: index,
-      firstBadAuditId: formatAuditId(index),
-      reason,
-    });
-    // Order of a check in the pass: entry i at 2i, a head of size s at 2(s - 1) + 1.
-    const entryOrder = (index: number): number => 2 * index;
-    const headOrder = (treeSize: number): number => 2 * (treeSize - 1) + 1;
-    let problem: { order: number; reason: VerifyFailure['reason']; index: number } | undefined;
-
-    const signatures = this.#key.startBatch(parallelAfter === undefined ? {} : { parallelAfter });
-    const range = new CompactRange(sha256);
+    const scan = new AuditLogScan(sha256, Math.max(ends.entries, ends.heads), this.#key.startBatch(parallelAfter === undefined ? {} : { parallelAfter }));
     const heads = this.#heads();
     let head = heads.next();
-    let verifiedSize = 0;
-    let checkedTreeHeads = 0;
-    scan: for (const [idx, auditId, time, type, body, storedLeafHash] of this.#pages(this.#entryPage, 0)) {
-      const index = range.size;
-      if (idx !== index) {
-        problem = { order: entryOrder(index), reason: 'missing_entry', index };
-        break;
-      }
-      const leafHash = recomputeLeafHash(index, auditId, time, type, body);
-      if (leafHash === undefined || !equalBytes(leafHash, storedLeafHash)) {
-        problem = { order: entryOrder(index), reason: 'leaf_hash_mismatch', index };
-        break;
-      }
-      range.append(leafHash);
-      for (; !head.done && head.value.treeSize <= range.size; head = heads.next()) {
-        const { treeSize, rootHash, time: headTime, signature } = head.value;
-        if (!signatures.add(treeSize, treeHeadMessage(treeSize, rootHash, headTime), signature)) break scan;
-        // (A head below the current size can only be one whose `tree_size >= 1` check was bypassed.)
-        if (treeSize !== range.size || !equalBytes(range.root(), rootHash)) {
-          problem = { order: headOrder(treeSize), reason: 'tree_head_mismatch', index: verifiedSize };
-          break scan;
-        }
-        verifiedSize = treeSize;
-        checkedTreeHeads++;
+    scan: for (const [idx, auditId, time, type, body, leafHash] of this.#pages(this.#entryPage, 0)) {
+      if (!scan.addEntry({ idx, auditId, time, type, body, leafHash })) break;
+      for (; !head.done && head.value.treeSize <= scan.size; head = heads.next()) {
+        if (!scan.addHead(head.value)) break scan;
       }
     }
-    if (problem === undefined && !head.done) problem = { order: entryOrder(range.size), reason: 'missing_entry', index: range.size };
-    if (problem === undefined && verifiedSize < range.size) problem = { order: entryOrder(range.size), reason: 'unsigned_entry', index: verifiedSize };
-
-    const checked = signatures.finish();
-    if (checked.kind === 'incomplete') return this.#verifySnapshot(Number.POSITIVE_INFINITY);
-    if (checked.kind === 'invalid' && (problem === undefined || headOrder(checked.invalidId) <= problem.order)) {
-      return fail('tree_head_signature_invalid', checked.previousId);
-    }
-    if (problem !== undefined) return fail(problem.reason, problem.index);
-    return { ok: true, treeSize: range.size, rootHash: toBuffer(range.root()).toString('hex'), checkedTreeHeads };
+    return scan.finish(!head.done) ?? this.#verifySnapshot(Number.POSITIVE_INFINITY);
   }
 
   *#heads(): Generator<StoredHead> {
@@ -408,62 +362,9 @@ export class SqliteAuditLog implements AuditLog {
   }
 }
 
-/**
- * The leaf hash entry `index` must have, derived from its body alone; undefined when the body is not
- * the canonical JSON of an entry, or disagrees with the row's other columns.
- */
-function recomputeLeafHash(index: number, auditId: string, time: string, type: string, body: string): Uint8Array | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isEntryShaped(parsed)) return undefined;
-  if (parsed.index !== index || parsed.auditId !== auditId || auditId !== formatAuditId(index) || parsed.time !== time || parsed.event.type !== type)
-    return undefined;
-  try {
-    // Compare text, not only hashes: a body re-serialised differently (spaces, key order) is an edit too.
-    if (canonicalAuditEntry(parsed) !== body) return undefined;
-  } catch {
-    return undefined;
-  }
-  return hashAuditEntryText(sha256, body);
-}
-
-function isEntryShaped(value: unknown): value is AuditEntry {
-  if (typeof value !== 'object' || value === null) return false;
-  const event = (value as { event?: unknown }).event;
-  return typeof event === 'object' && event !== null && typeof (event as { type?: unknown }).type === 'string';
-}
-
-function parseEntry(body: string): AuditEntry {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (isEntryShaped(parsed)) return parsed;
-  } catch {
-    // Reported below.
-  }
-  throw new PlatformError('AUDIT_VERIFY_FAILED', 'A stored audit entry is not valid JSON; run verify', {});
-}
-
-/**
- * Error details may be logged, and `auditId` comes from the caller (an API path, a CLI argument):
- * echo it only when it has the shape of an audit id, so that a mistyped patient name never reaches a log.
- */
-function auditIdDetails(auditId: string): { auditId: string } | Record<string, never> {
-  return /^a-\d{1,16}$/.test(auditId) ? { auditId } : {};
-}
-
 function toStoredHead(row: [number, Buffer, string, Buffer]): StoredHead {
   const [treeSize, rootHash, time, signature] = row;
   return { treeSize, rootHash, time, signature };
-}
-
-const utf8 = new TextEncoder();
-
-function treeHeadMessage(treeSize: number, rootHash: Uint8Array, time: string): Uint8Array {
-  return utf8.encode(formatTreeHeadSigningInput(treeSize, toBuffer(rootHash).toString('hex'), time));
 }
 
 /** A Buffer view of the same bytes (no copy): better-sqlite3 binds Buffers as BLOBs. */

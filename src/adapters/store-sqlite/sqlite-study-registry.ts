@@ -3,6 +3,8 @@ import type { ModelIdentity } from '../../domain/audit/audit-event.js';
 import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
 import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import type { Statement } from 'better-sqlite3';
+import { GroupCommit } from './internal/group-commit.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 
 interface StudyRow {
@@ -24,31 +26,34 @@ const toStudy = (row: StudyRow): StudyRecord => ({
 });
 
 export class SqliteStudyRegistry implements StudyRegistry {
+  #statements: { readonly study: Statement; readonly instance: Statement; readonly count: Statement } | undefined;
+
   constructor(
     private readonly db: SqliteDatabase,
     private readonly clock: Clock,
   ) {}
 
+  /**
+   * Group-committed (internal/group-commit.ts): instances recorded at about the same time share one
+   * transaction and one WAL fsync, and none is answered before that commit.
+   */
   async recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string): Promise<boolean> {
-    const now = this.clock.now().getTime();
-    return this.db
-      .transaction(() => {
-        this.db
-          .prepare(
-            `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES (?, ?, 0, ?, ?, 'receiving')
-             ON CONFLICT (study_key) DO NOTHING`,
-          )
-          .run(studyKey, studyUid, now, now);
-        const added =
-          this.db
-            .prepare('INSERT INTO study_instances (study_key, sop_uid, received_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-            .run(studyKey, sopInstanceUid, now).changes === 1;
-        if (added) {
-          this.db.prepare(`UPDATE studies SET instances = instances + 1, last_received_at_ms = ?, state = 'receiving' WHERE study_key = ?`).run(now, studyKey);
-        }
-        return added;
-      })
-      .immediate();
+    return GroupCommit.for(this.db).run(() => this.#recordOne(studyKey, studyUid, sopInstanceUid, this.clock.now().getTime()));
+  }
+
+  #recordOne(studyKey: string, studyUid: string, sopInstanceUid: string, now: number): boolean {
+    const statements = (this.#statements ??= {
+      study: this.db.prepare(
+        `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES (?, ?, 0, ?, ?, 'receiving')
+         ON CONFLICT (study_key) DO NOTHING`,
+      ),
+      instance: this.db.prepare('INSERT INTO study_instances (study_key, sop_uid, received_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      count: this.db.prepare(`UPDATE studies SET instances = instances + 1, last_received_at_ms = ?, state = 'receiving' WHERE study_key = ?`),
+    });
+    statements.study.run(studyKey, studyUid, now, now);
+    const added = statements.instance.run(studyKey, sopInstanceUid, now).changes === 1;
+    if (added) statements.count.run(now, studyKey);
+    return added;
   }
 
   async quietStudies(quietMs: number): Promise<StudyRecord[]> {

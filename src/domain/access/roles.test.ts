@@ -9,7 +9,8 @@ describe('roles', () => {
   });
   it('keeps clinical reading away from the administrator and everything but the log away from the auditor', () => {
     expect(hasPermission('admin', 'studies:read')).toBe(false);
-    expect(ROLE_PERMISSIONS.auditor).toEqual(['audit:read', 'audit:verify']);
+    // account:self is one's own password only.
+    expect(ROLE_PERMISSIONS.auditor).toEqual(['audit:read', 'audit:verify', 'account:self']);
     expect(hasPermission('integration', 'studies:read')).toBe(false);
     expect(hasPermission('clinician-reviewer', 'reviews:write')).toBe(true);
   });

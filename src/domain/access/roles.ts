@@ -19,16 +19,17 @@ export const PERMISSIONS = [
   'audit:verify', // recompute and check the whole log
   'ingest:write', // send studies (STOW-RS, upload)
   'results:read', // fetch results (FHIR, SR) as an integration
+  'account:self', // one's own password (every signed-in user)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['system:read', 'users:manage', 'models:read'],
-  'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read'],
-  'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read'],
-  'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read'],
-  integration: ['ingest:write', 'results:read'],
-  auditor: ['audit:read', 'audit:verify'],
+  admin: ['system:read', 'users:manage', 'models:read', 'account:self'],
+  'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read', 'account:self'],
+  'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read', 'account:self'],
+  'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read', 'account:self'],
+  integration: ['ingest:write', 'results:read', 'account:self'],
+  auditor: ['audit:read', 'audit:verify', 'account:self'],
 };
 
 export function isRole(value: string): value is Role {

@@ -73,7 +73,70 @@ export interface CaseReadEvent {
   readonly role: string;
 }
 
-export type AuditEvent = DecisionEvent | ModelLoadedEvent | ConfigLoadedEvent | ErrorEvent | ReviewRecordedEvent | CaseReadEvent;
+/** Someone signed in to the dashboard (users by surrogate id; sessions by surrogate id, never the cookie). */
+export interface SessionStartedEvent {
+  readonly type: 'session_started';
+  readonly userId: string;
+  readonly role: string;
+  readonly sessionId: string;
+  readonly method: 'password' | 'token';
+}
+
+export interface SessionEndedEvent {
+  readonly type: 'session_ended';
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly reason: 'logout';
+}
+
+/**
+ * A refused sign-in. `userId` only when the typed name is a known account: the typed text itself is
+ * never recorded (it may be a password typed into the wrong field). Attempts refused by the rate
+ * limit are not recorded one by one, so that nobody can fill the log without credentials.
+ */
+export interface LoginFailedEvent {
+  readonly type: 'login_failed';
+  readonly userId: string | null;
+  readonly method: 'password' | 'token';
+  readonly reason: 'unknown_user' | 'wrong_password' | 'no_password' | 'user_disabled' | 'invalid_token' | 'wrong_current_password';
+}
+
+export interface PasswordChangedEvent {
+  readonly type: 'password_changed';
+  readonly userId: string;
+  /** Who set it: the user themself or an administrator (surrogate id). */
+  readonly changedBy: string;
+  readonly role: string;
+  /** Sessions of the user that the change ended. */
+  readonly sessionsEnded: number;
+}
+
+/**
+ * A case's result reached a destination: a DICOM SR by C-STORE, or the FHIR Bundle by webhook. Names the
+ * SR by the SOP Instance UID Vigil made for it (derived from the case id, not from patient data); never
+ * the destination's address, the patient or the study's original UIDs.
+ */
+export interface ResultDeliveredEvent {
+  readonly type: 'result_delivered';
+  readonly caseId: string;
+  readonly studyKey: string;
+  readonly destination: 'dicom' | 'webhook';
+  /** The SR's SOP Instance UID (DICOM destination only). */
+  readonly srSopInstanceUid?: string;
+}
+
+export type AuditEvent =
+  | ResultDeliveredEvent
+  | DecisionEvent
+  | ModelLoadedEvent
+  | ConfigLoadedEvent
+  | ErrorEvent
+  | ReviewRecordedEvent
+  | CaseReadEvent
+  | SessionStartedEvent
+  | SessionEndedEvent
+  | LoginFailedEvent
+  | PasswordChangedEvent;
 
 /** An event as stored: its position in the log and the time it was appended. */
 export interface AuditEntry {

@@ -125,32 +125,60 @@ export function auditPathFromLeafStream(
   treeSize: number,
   leafHashes: Iterable<Uint8Array>,
 ): { readonly auditPath: Uint8Array[]; readonly rootHash: Uint8Array; readonly leafHash: Uint8Array } {
-  const ranges = auditPathRanges(leafIndex, treeSize);
-  const byStart = ranges.map((range, pathPosition) => ({ range, pathPosition })).sort((a, b) => a.range.start - b.range.start);
-  const auditPath: Uint8Array[] = new Array<Uint8Array>(ranges.length);
-  const whole = new CompactRange(hash);
-  let leafHash: Uint8Array | undefined;
-  let current = 0;
-  let part = new CompactRange(hash);
-  let i = 0;
-  for (const leaf of leafHashes) {
-    if (i >= treeSize) throw new RangeError('More leaves than the tree size');
-    whole.append(leaf);
-    if (i === leafIndex) {
-      leafHash = leaf;
+  const builder = new AuditPathBuilder(hash, leafIndex, treeSize);
+  for (const leaf of leafHashes) builder.push(leaf);
+  return builder.finish();
+}
+
+/**
+ * `auditPathFromLeafStream` one leaf at a time, for a store that reads its leaves asynchronously
+ * (page by page over a network): `push` the n leaf hashes in order, then `finish`.
+ */
+export class AuditPathBuilder {
+  readonly #hash: HashFunction;
+  readonly #leafIndex: number;
+  readonly #treeSize: number;
+  readonly #byStart: { range: LeafRange; pathPosition: number }[];
+  readonly #auditPath: Uint8Array[];
+  readonly #whole: CompactRange;
+  #leafHash: Uint8Array | undefined;
+  #current = 0;
+  #part: CompactRange;
+  #i = 0;
+
+  constructor(hash: HashFunction, leafIndex: number, treeSize: number) {
+    const ranges = auditPathRanges(leafIndex, treeSize);
+    this.#hash = hash;
+    this.#leafIndex = leafIndex;
+    this.#treeSize = treeSize;
+    this.#byStart = ranges.map((range, pathPosition) => ({ range, pathPosition })).sort((a, b) => a.range.start - b.range.start);
+    this.#auditPath = new Array<Uint8Array>(ranges.length);
+    this.#whole = new CompactRange(hash);
+    this.#part = new CompactRange(hash);
+  }
+
+  push(leaf: Uint8Array): void {
+    const i = this.#i;
+    if (i >= this.#treeSize) throw new RangeError('More leaves than the tree size');
+    this.#whole.append(leaf);
+    if (i === this.#leafIndex) {
+      this.#leafHash = leaf;
     } else {
-      const slot = at(byStart, current);
-      part.append(leaf);
+      const slot = at(this.#byStart, this.#current);
+      this.#part.append(leaf);
       if (i === slot.range.end - 1) {
-        auditPath[slot.pathPosition] = part.root();
-        part = new CompactRange(hash);
-        current++;
+        this.#auditPath[slot.pathPosition] = this.#part.root();
+        this.#part = new CompactRange(this.#hash);
+        this.#current++;
       }
     }
-    i++;
+    this.#i++;
   }
-  if (i !== treeSize || leafHash === undefined) throw new RangeError('Fewer leaves than the tree size');
-  return { auditPath, rootHash: whole.root(), leafHash };
+
+  finish(): { readonly auditPath: Uint8Array[]; readonly rootHash: Uint8Array; readonly leafHash: Uint8Array } {
+    if (this.#i !== this.#treeSize || this.#leafHash === undefined) throw new RangeError('Fewer leaves than the tree size');
+    return { auditPath: this.#auditPath, rootHash: this.#whole.root(), leafHash: this.#leafHash };
+  }
 }
 
 /**

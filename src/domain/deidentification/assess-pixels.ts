@@ -72,6 +72,19 @@ export function burnedInRisks(dataset: DeidDataset): string[] {
   return reasons;
 }
 
+/**
+ * The same reasons from attributes already read (an image that is stored and has pixels): what the
+ * review screen warns about, since ingest de-identifies headers only (ports/dicom-deidentifier.ts).
+ */
+export function burnedInRisksOf(attributes: { readonly burnedInAnnotation?: string; readonly modality?: string; readonly sopClassUid?: string }): string[] {
+  const reasons: string[] = [];
+  if ((attributes.burnedInAnnotation ?? '').toUpperCase() === 'YES') reasons.push('burned-in-annotation-yes');
+  const modality = (attributes.modality ?? '').toUpperCase();
+  if (BURNED_IN_MODALITIES.has(modality)) reasons.push(`modality-${modality.toLowerCase()}-burned-in-common`);
+  if (SECONDARY_CAPTURE_SOP_CLASSES.has(attributes.sopClassUid ?? '')) reasons.push('secondary-capture-sop-class');
+  return reasons;
+}
+
 export function findPixelRule(dataset: DeidDataset, rules: readonly PixelRule[], littleEndian = true): PixelRule | undefined {
   const text = (tag: number): string => (textOf(dataset, tag) ?? '').trim().toUpperCase();
   const number = (tag: number): number | undefined => {

@@ -25,6 +25,14 @@ describe('parseMultipartRelated', () => {
       for (const p of result.parts) expect(p.headers['content-type']).toBe('application/dicom');
     }
   });
+  it('reads a part without header lines, and an empty one, with all defaults (RFC 2046 §5.1.1)', () => {
+    const body = Buffer.from('--b\r\n\r\nDICM bytes\r\n--b\r\n\r\n\r\n--b--\r\n', 'latin1');
+    const result = parseMultipartRelated(body, 'b', 10);
+    expect(result.ok && result.parts.map((p) => [p.headers, Buffer.from(p.body).toString('latin1')])).toEqual([
+      [{}, 'DICM bytes'],
+      [{}, ''],
+    ]);
+  });
   it('refuses truncated bodies, missing boundaries and too many parts', () => {
     const body = build([new Uint8Array([1, 2, 3]), new Uint8Array([4])], 'b');
     expect(parseMultipartRelated(body.subarray(0, body.length - 8), 'b', 10)).toMatchObject({ ok: false });

@@ -38,7 +38,9 @@ export function parseMultipartRelated(body: Uint8Array, boundary: string, maxPar
     if (buffer[cursor] === 0x2d && buffer[cursor + 1] === 0x2d) return { ok: true, parts }; // "--": the close delimiter
     if (buffer[cursor] === 0x0d && buffer[cursor + 1] === 0x0a) cursor += 2;
     else return { ok: false, reason: 'a boundary line is not followed by CRLF' };
-    const headerEnd = buffer.indexOf('\r\n\r\n', cursor, 'latin1');
+    // From the boundary line's own CRLF: a part with no header lines (RFC 2046 §5.1.1: all defaults)
+    // starts with the blank line at once.
+    const headerEnd = buffer.indexOf('\r\n\r\n', cursor - 2, 'latin1');
     if (headerEnd < 0) return { ok: false, reason: 'a part has no end of headers' };
     const headers: Record<string, string> = {};
     for (const line of buffer.toString('latin1', cursor, headerEnd).split('\r\n')) {

@@ -11,13 +11,17 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
     users: [...(await deps.access.listUsers())],
   }));
 
-  // Creates a user with a first API token, shown once in the response (only its hash is kept).
+  // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password.
   api.post(
     '/api/users',
     { config: { access: 'users:manage' }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
     async (request, reply) => {
       const user = await deps.access.createUser(request.body.name, request.body.role);
       const token = await deps.access.issueToken(user.userId, 'created with the user');
+      // Optional password for the dashboard (scrypt-hashed; audited as a password change by the administrator).
+      if (request.body.password !== undefined && request.principal !== undefined) {
+        await deps.dashboard.sessions.setPassword(request.principal, { userId: user.userId, password: request.body.password }, request.ip);
+      }
       return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret });
     },
   );

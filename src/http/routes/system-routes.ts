@@ -26,10 +26,26 @@ export function registerSystemRoutes(app: FastifyInstance, deps: HttpDependencie
       '# HELP vigil_audit_entries Entries in the audit log.',
       '# TYPE vigil_audit_entries gauge',
       `vigil_audit_entries ${auditEntries}`,
+      ...resultMetricLines(deps),
       '# HELP vigil_process_uptime_seconds Seconds since the process started.',
       '# TYPE vigil_process_uptime_seconds gauge',
       `vigil_process_uptime_seconds ${process.uptime().toFixed(1)}`,
     ];
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(lines.join('\n') + '\n');
   });
+}
+
+/** Counters since the process started (Prometheus resets are fine: rate() handles them). */
+function resultMetricLines(deps: HttpDependencies): string[] {
+  const counts = deps.resultDeliveries?.();
+  if (counts === undefined) return [];
+  const entries = Object.entries(counts);
+  return [
+    '# HELP vigil_results_delivered_total Results delivered (SR by C-STORE, FHIR by webhook), by destination.',
+    '# TYPE vigil_results_delivered_total counter',
+    ...entries.map(([destination, c]) => `vigil_results_delivered_total{destination="${destination}"} ${c.delivered}`),
+    '# HELP vigil_result_delivery_failures_total Failed delivery attempts (each is retried, then dead-lettered), by destination.',
+    '# TYPE vigil_result_delivery_failures_total counter',
+    ...entries.map(([destination, c]) => `vigil_result_delivery_failures_total{destination="${destination}"} ${c.failed}`),
+  ];
 }

@@ -24,6 +24,8 @@ export interface ParsedForDeid {
   readonly transferSyntaxUid: string;
   readonly transferSyntax: TransferSyntax;
   readonly syntax: ElementSyntax;
+  /** (0002,0003) as the File Meta Information says it. */
+  readonly mediaStorageSopInstanceUid?: string;
 }
 
 const ITEM_TAG = 0xfffee000;
@@ -40,7 +42,14 @@ export function parseForDeid(bytes: Uint8Array, maxInflatedBytes: number): Parse
   const metaReader = new TreeReader(bytes);
   const meta = metaReader.readMeta(metaStart);
   const dataset = new TreeReader(located.dataset).readTop(located.syntax);
-  return { meta, dataset, transferSyntaxUid: located.transferSyntaxUid, transferSyntax: located.transferSyntax, syntax: located.syntax };
+  return {
+    meta,
+    dataset,
+    transferSyntaxUid: located.transferSyntaxUid,
+    transferSyntax: located.transferSyntax,
+    syntax: located.syntax,
+    ...(located.mediaStorageSopInstanceUid === undefined ? {} : { mediaStorageSopInstanceUid: located.mediaStorageSopInstanceUid }),
+  };
 }
 
 class TreeReader {

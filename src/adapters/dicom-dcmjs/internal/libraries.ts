@@ -13,6 +13,6 @@ dcmjs.log.setLevel('silent');
 dcmjs.log.getLogger('validation.dcmjs').setLevel('silent');
 dcmjsCodecs.log.setLevel('silent');
 
-export const { ReadBufferStream, DicomMessage, DicomMetaDictionary } = dcmjs.data;
+export const { ReadBufferStream, DicomMessage, DicomMetaDictionary, DicomDict } = dcmjs.data;
 export const { NativeCodecs, Context } = dcmjsCodecs;
 export type CodecContext = InstanceType<typeof Context>;

@@ -1,33 +1,65 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { folderSyncer, type FolderSyncer } from './folder-syncer.js';
 
 /**
  * Writes `bytes` to `target` so that a crash or power loss leaves either the old state or the whole
  * file, never a partial one under the final name: a temporary file in the same folder (owner-only),
  * fsynced, renamed into place, then the folder fsynced so the rename itself is durable. The folder is
- * created (owner-only) if needed. Errors are thrown as they come (the caller gives them its code);
+ * created (owner-only) if needed, and its parent fsynced then, so a new folder is durable too; writers
+ * in one folder share folder fsyncs (internal/folder-syncer.ts). Errors are thrown as they come (the caller gives them its code);
  * the temporary file never outlives a failure.
+ *
+ * With `replace: false` an existing `target` is kept and the call resolves `exists`: the temporary
+ * file is linked into place instead of renamed, and link(2), unlike rename(2), fails when the name is
+ * taken. So when several processes (servers sharing the folder on a volume) write one name at once,
+ * exactly one of them resolves `written`. A file system without hard links falls back to rename (the
+ * last writer's whole file then stays).
  */
-export async function writeFileDurably(target: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileDurably(
+  target: string,
+  bytes: Uint8Array,
+  options: { readonly replace?: boolean; readonly folders?: FolderSyncer } = {},
+): Promise<'written' | 'exists'> {
   const folder = dirname(target);
+  const folders = options.folders ?? folderSyncer;
   const temporary = join(folder, `.${randomUUID()}.partial`);
   try {
-    await mkdir(folder, { recursive: true, mode: 0o700 });
-    const file = await open(temporary, 'wx', 0o600);
+    await folders.ensure(folder);
+    const file = await open(temporary, 'wx', 0o600).catch(async (cause: NodeJS.ErrnoException) => {
+      if (cause.code !== 'ENOENT') throw cause;
+      // The folder was removed since this process made it: make it again.
+      folders.forget(folder);
+      await folders.ensure(folder);
+      return open(temporary, 'wx', 0o600);
+    });
     try {
       await file.writeFile(bytes);
       await file.sync();
     } finally {
       await file.close();
     }
-    await rename(temporary, target);
-    const directory = await open(folder, 'r');
-    try {
-      await directory.sync();
-    } finally {
-      await directory.close();
+    if (options.replace === false) {
+      const linked = await link(temporary, target).then(
+        () => 'linked' as const,
+        (cause: NodeJS.ErrnoException) => {
+          if (cause.code === 'EEXIST') return 'exists' as const;
+          if (cause.code === 'EPERM' || cause.code === 'ENOTSUP' || cause.code === 'EOPNOTSUPP') return 'no-links' as const;
+          throw cause;
+        },
+      );
+      if (linked === 'exists') {
+        await unlink(temporary);
+        return 'exists';
+      }
+      if (linked === 'linked') await unlink(temporary);
+      else await rename(temporary, target);
+    } else {
+      await rename(temporary, target);
     }
+    await folders.sync(folder);
+    return 'written';
   } catch (cause) {
     await unlink(temporary).catch(() => undefined);
     throw cause;

@@ -1,0 +1,174 @@
+/**
+ * A small typed client over the platform's fetch. The session lives in an HttpOnly cookie the
+ * browser sends by itself (same origin); unsafe requests add the session's CSRF token as a header,
+ * which a cross-site page cannot read and so cannot forge.
+ */
+import type {
+  AuditEntryBody,
+  CaseBody,
+  ErrorBody,
+  InclusionProofBody,
+  ReviewBody,
+  ReviewRead,
+  Session,
+  StudyBody,
+  StudyWithCases,
+  WorklistItemBody,
+} from './types.js';
+import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
+
+/** An error response from the API, with its catalogue code (docs/errors.md). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly requestId: string | undefined,
+    /** Seconds to wait, from Retry-After (429). */
+    readonly retryAfterSeconds: number | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+let csrfToken: string | undefined;
+let onUnauthorized: (() => void) | undefined;
+
+/** The session's CSRF token, sent with every unsafe request. */
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** Called when a request other than the log-in gets 401: the session has expired or was ended. */
+export function setUnauthorizedHandler(handler: (() => void) | undefined): void {
+  onUnauthorized = handler;
+}
+
+async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: 'same-origin',
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(signal === undefined ? {} : { signal }),
+    });
+  } catch (error) {
+    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    throw new ApiError(0, 'NETWORK_UNREACHABLE', 'The server cannot be reached. Check the connection and try again.', undefined, undefined);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  const json: unknown = text === '' ? undefined : safeJson(text);
+  if (!response.ok) {
+    const error = json as Partial<ErrorBody> | undefined;
+    const retryAfter = Number(response.headers.get('retry-after'));
+    const apiError = new ApiError(
+      response.status,
+      error?.code ?? `HTTP_${response.status}`,
+      error?.message ?? response.statusText,
+      error?.requestId ?? response.headers.get('x-request-id') ?? undefined,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
+    );
+    if (response.status === 401 && path !== '/api/session') onUnauthorized?.();
+    throw apiError;
+  }
+  return json as T;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(key, String(value));
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
+}
+
+const id = encodeURIComponent;
+
+export type Credentials = { readonly userName: string; readonly password: string } | { readonly token: string };
+
+export interface ImageView {
+  /** Longest side in pixels. */
+  readonly size?: number;
+  /** Window centre and width, in the image's modality units; both or neither. */
+  readonly wc?: number;
+  readonly ww?: number;
+}
+
+/** The window the server rendered with (`x-vigil-window: <source>;center=<c>;width=<w>`). */
+export interface RenderedWindow {
+  readonly source: string;
+  readonly center: number;
+  readonly width: number;
+}
+
+export interface CaseImage {
+  readonly blob: Blob;
+  readonly window: RenderedWindow | undefined;
+  /** Why the pixels may show burned-in text (de-identification cleans headers, not pixels); empty when none. */
+  readonly burnedInRisks: readonly string[];
+}
+
+function parseWindow(header: string | null): RenderedWindow | undefined {
+  const match = /^([^;]*);center=(-?[\d.e+-]+);width=([\d.e+-]+)$/.exec(header ?? '');
+  if (match === null) return undefined;
+  const center = Number(match[2]);
+  const width = Number(match[3]);
+  return Number.isFinite(center) && Number.isFinite(width) ? { source: match[1] ?? '', center, width } : undefined;
+}
+
+/** The case's image as a PNG blob, with the headers that say how it was rendered. */
+async function caseImage(caseId: string, index: number, view: ImageView, signal?: AbortSignal): Promise<CaseImage> {
+  const path = `/api/cases/${id(caseId)}/images/${index}${query({ size: view.size, wc: view.wc, ww: view.ww })}`;
+  const response = await fetch(path, { credentials: 'same-origin', ...(signal === undefined ? {} : { signal }) });
+  if (!response.ok) {
+    const error = safeJson(await response.text()) as Partial<ErrorBody> | undefined;
+    if (response.status === 401) onUnauthorized?.();
+    throw new ApiError(response.status, error?.code ?? `HTTP_${response.status}`, error?.message ?? response.statusText, error?.requestId, undefined);
+  }
+  const risk = response.headers.get('x-vigil-burned-in-risk') ?? 'none';
+  return {
+    blob: await response.blob(),
+    window: parseWindow(response.headers.get('x-vigil-window')),
+    burnedInRisks: risk === 'none' || risk === '' ? [] : risk.split(','),
+  };
+}
+
+export const api = {
+  logIn: (credentials: Credentials) => request<Session>('POST', '/api/session', credentials),
+  currentSession: () => request<Session>('GET', '/api/session'),
+  logOut: () => request<undefined>('DELETE', '/api/session'),
+
+  worklist: (signal?: AbortSignal) => request<{ items: WorklistItemBody[] }>('GET', '/api/worklist?limit=500', undefined, signal),
+  review: (itemId: string, read: ReviewRead) => request<ReviewBody>('POST', `/api/worklist/${id(itemId)}/review`, read),
+  reviews: (signal?: AbortSignal) => request<{ reviews: ReviewBody[] }>('GET', '/api/reviews?limit=500', undefined, signal),
+
+  studies: (limit: number, signal?: AbortSignal) => request<{ studies: StudyBody[] }>('GET', `/api/studies${query({ limit })}`, undefined, signal),
+  study: (studyKey: string, signal?: AbortSignal) => request<StudyWithCases>('GET', `/api/studies/${id(studyKey)}`, undefined, signal),
+  case: (caseId: string, signal?: AbortSignal) => request<CaseBody>('GET', `/api/cases/${id(caseId)}`, undefined, signal),
+  caseImage,
+
+  model: (signal?: AbortSignal) => request<ModelSummary>('GET', '/api/models/current', undefined, signal),
+  modelCard: (signal?: AbortSignal) => request<ModelCard>('GET', '/api/models/current/card', undefined, signal),
+  reportUrl: (name: string) => `/api/models/current/reports/${id(name)}`,
+
+  auditEntries: (q: AuditQuery, signal?: AbortSignal) => request<AuditEntriesPage>('GET', `/api/audit/entries${query({ ...q })}`, undefined, signal),
+  auditEntry: (auditId: string, signal?: AbortSignal) => request<AuditEntryBody>('GET', `/api/audit/entries/${id(auditId)}`, undefined, signal),
+  auditVerify: (signal?: AbortSignal) => request<AuditVerification>('GET', '/api/audit/verify', undefined, signal),
+  auditProof: (auditId: string, signal?: AbortSignal) => request<InclusionProofBody>('GET', `/api/audit/entries/${id(auditId)}/proof`, undefined, signal),
+
+  systemSummary: (signal?: AbortSignal) => request<SystemSummary>('GET', '/api/system/summary', undefined, signal),
+};

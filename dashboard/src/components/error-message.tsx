@@ -1,0 +1,33 @@
+import { ApiError } from '../api/client.js';
+
+/** A failed request in words: what happened and what to do. A 403 says the role may not see this. */
+export function ErrorMessage({ error, what }: { readonly error: unknown; readonly what: string }) {
+  if (error instanceof DOMException && error.name === 'AbortError') return null;
+  let title = `Could not load ${what}`;
+  let detail: string;
+  if (error instanceof ApiError) {
+    if (error.status === 403) {
+      title = 'Not available to your role';
+      detail = `Your role may not see ${what}. Ask an administrator if your work needs it.`;
+    } else if (error.status === 404) {
+      title = `Not found: ${what}`;
+      detail = error.message;
+    } else {
+      detail = error.message;
+    }
+  } else {
+    detail = error instanceof Error ? error.message : String(error);
+  }
+  const requestId = error instanceof ApiError ? error.requestId : undefined;
+  return (
+    <div className="notice notice-error" role="alert">
+      <p className="notice-title">{title}</p>
+      <p>{detail}</p>
+      {requestId === undefined ? null : (
+        <p className="muted small">
+          Request id <code>{requestId}</code> (the server&apos;s log names it).
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import type { FindingDecision, GateVerdictKind, WorklistReason } from './api/types.js';
+
+export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
+  model_referred: 'Model referred',
+  gate_rejected: 'Gate rejected',
+  gate_warned: 'Gate warned',
+  random_sample: 'Random sample',
+};
+
+export const REASONS = Object.keys(REASON_LABELS) as WorklistReason[];
+
+export function isWorklistReason(value: string | null): value is WorklistReason {
+  return value !== null && value in REASON_LABELS;
+}
+
+export const DECISION_LABELS: Readonly<Record<FindingDecision, string>> = {
+  positive: 'Positive',
+  negative: 'Negative',
+  refer: 'Refer to a human',
+};
+
+export const VERDICT_LABELS: Readonly<Record<GateVerdictKind, string>> = {
+  pass: 'Passed',
+  warn: 'Warned',
+  reject: 'Rejected',
+};
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+/** "3 minutes ago", for how long an item has waited. */
+export function formatAge(iso: string, now = Date.now()): string {
+  const seconds = Math.round((new Date(iso).getTime() - now) / 1000);
+  if (!Number.isFinite(seconds)) return iso;
+  const abs = Math.abs(seconds);
+  if (abs < 60) return relative.format(seconds, 'second');
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return relative.format(Math.round(seconds / 3600), 'hour');
+  return relative.format(Math.round(seconds / 86_400), 'day');
+}
+
+export function formatPercent(probability: number, digits = 1): string {
+  return Number.isFinite(probability) ? `${(probability * 100).toFixed(digits)} %` : 'n/a';
+}
+
+/** A surrogate key shortened for display (`st-3fa9…c01d`); the full key is in the title. */
+export function shortKey(key: string, head = 8, tail = 4): string {
+  return key.length <= head + tail + 1 ? key : `${key.slice(0, head)}…${key.slice(-tail)}`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'n/a';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit] ?? 'B'}`;
+}
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'n/a';
+  const d = Math.floor(seconds / 86_400);
+  const h = Math.floor((seconds % 86_400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  if (d > 0) return `${d} d ${h} h`;
+  if (h > 0) return `${h} h ${m} min`;
+  return m > 0 ? `${m} min` : `${Math.round(seconds)} s`;
+}

@@ -1,0 +1,303 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { api, ApiError } from '../api/client.js';
+import type { CaseResult, ReviewRead, WorklistItemBody } from '../api/types.js';
+import { ErrorMessage } from '../components/error-message.js';
+import { ImageViewer } from '../components/image-viewer.js';
+import { ProbabilityScale, type FindingPolicy } from '../components/probability-scale.js';
+import { clearFlash, peekFlash, setFlash } from '../flash.js';
+import { DECISION_LABELS, formatDateTime, formatPercent, isWorklistReason, REASON_LABELS, shortKey, VERDICT_LABELS } from '../format.js';
+import { Link, navigate, useLocation } from '../router.js';
+import { useResource } from '../use-resource.js';
+import { filterItems, reviewPath } from './worklist-screen.js';
+
+export type CaseMode = { readonly kind: 'review'; readonly itemId: string } | { readonly kind: 'view'; readonly caseId: string };
+
+/** Case review (from the worklist, with the review form) or a read-only case view (from the studies list). */
+export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
+  const { search } = useLocation();
+  const worklist = useResource('worklist', mode.kind === 'review' ? (signal) => api.worklist(signal) : undefined);
+  const item = mode.kind === 'review' ? worklist.data?.items.find((i) => i.itemId === mode.itemId) : undefined;
+  const caseId = mode.kind === 'review' ? item?.caseId : mode.caseId;
+  const kase = useResource(caseId ?? '', caseId === undefined ? undefined : (signal) => api.case(caseId, signal));
+  // The decision policy draws the threshold and the abstain band under the probability.
+  const model = useResource('model', (signal) => api.model(signal));
+  const [flash] = useState(peekFlash);
+  useEffect(() => clearFlash(), []);
+
+  const imageParam = Number.parseInt(search.get('image') ?? '', 10);
+  const index = item?.resultIndex ?? (Number.isInteger(imageParam) && imageParam >= 0 ? imageParam : 0);
+  const results = (kase.data?.results ?? []) as CaseResult[];
+  const result = results[index];
+
+  if (mode.kind === 'review' && worklist.error !== undefined) return <ErrorMessage error={worklist.error} what="the worklist" />;
+  if (mode.kind === 'review' && worklist.data !== undefined && item === undefined) {
+    return (
+      <div className="notice" role="status">
+        <p className="notice-title">This item is not open</p>
+        <p>It has been reviewed already, or it does not exist.</p>
+        <p>
+          <Link to="/worklist">Back to the worklist</Link>
+        </p>
+      </div>
+    );
+  }
+  const policies = (model.data?.manifest.decisionPolicy ?? {}) as Record<string, FindingPolicy | undefined>;
+
+  return (
+    <>
+      <div aria-live="polite">{flash === undefined ? null : <p className="notice notice-ok">{flash}</p>}</div>
+      <div className="page-head">
+        <h1>{mode.kind === 'review' ? 'Case review' : 'Case'}</h1>
+        <p className="muted">
+          {mode.kind === 'review' ? (
+            <Link to={`/worklist${search.has('reason') ? `?reason=${search.get('reason') ?? ''}` : ''}`}>← Worklist</Link>
+          ) : (
+            <Link to="/studies">← Studies</Link>
+          )}
+          {kase.data === undefined ? null : (
+            <>
+              {' · '}Study <code title={kase.data.studyKey}>{shortKey(kase.data.studyKey)}</code> · image {index + 1} of {results.length} · judged{' '}
+              {formatDateTime(kase.data.createdAt)}
+            </>
+          )}
+        </p>
+      </div>
+      {kase.error === undefined ? null : <ErrorMessage error={kase.error} what="this case" />}
+      {kase.data === undefined || caseId === undefined ? (
+        kase.error === undefined ? (
+          <p className="muted">Loading the case…</p>
+        ) : null
+      ) : (
+        <div className="case-layout">
+          <ImageViewer caseId={caseId} index={index} description={`Image ${index + 1} of study ${shortKey(kase.data.studyKey)}`} />
+          <div className="case-side">
+            {item === undefined ? null : (
+              <p>
+                {item.reasons.map((r) => (
+                  <span key={r} className={`tag tag-${r}`}>
+                    {REASON_LABELS[r]}
+                  </span>
+                ))}
+              </p>
+            )}
+            {result === undefined ? <p className="notice">This case has no image {index + 1}.</p> : <Judgement result={result} policies={policies} />}
+            {mode.kind === 'review' && item !== undefined ? (
+              <ReviewForm
+                item={item}
+                hasModelOutput={(result?.outputs.length ?? 0) > 0}
+                finding={result?.outputs[0]?.finding ?? Object.keys(policies)[0] ?? 'the finding'}
+              />
+            ) : null}
+            {mode.kind === 'view' && results.length > 1 ? (
+              <nav aria-label="Images of this case">
+                <h2>Images</h2>
+                <ul className="inline-list">
+                  {results.map((r, i) => (
+                    <li key={i}>
+                      <Link to={`/cases/${encodeURIComponent(caseId)}?image=${i}`} aria-current={i === index ? 'page' : undefined}>
+                        {i + 1}: {r.status === 'decided' ? DECISION_LABELS[r.outputs[0]?.decision ?? 'refer'] : r.status}
+                      </Link>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+            ) : null}
+          </div>
+        </div>
+      )}
+    </>
+  );
+}
+
+function Judgement({ result, policies }: { readonly result: CaseResult; readonly policies: Record<string, FindingPolicy | undefined> }) {
+  const verdict = result.quality?.verdict;
+  return (
+    <>
+      <section className="panel" aria-labelledby="model-heading">
+        <h2 id="model-heading">Model</h2>
+        {result.outputs.length === 0 ? (
+          <p>{result.status === 'rejected' ? 'Not judged: the quality gate rejected this image, so the model did not see it.' : 'No output.'}</p>
+        ) : (
+          result.outputs.map((o) => (
+            <div key={o.finding} className="finding">
+              <p className="finding-line">
+                <span className="finding-name">{o.finding}</span>
+                <span className={`decision decision-${o.decision}`}>{DECISION_LABELS[o.decision]}</span>
+              </p>
+              <p>
+                Probability <strong className="probability">{formatPercent(o.probability)}</strong> (calibrated)
+              </p>
+              <ProbabilityScale probability={o.probability} policy={policies[o.finding]} />
+            </div>
+          ))
+        )}
+        <p className="muted small">
+          {result.model.id} {result.model.version} · <span title={result.model.sha256}>sha256 {result.model.sha256.slice(0, 12)}…</span>
+          {result.auditId === null ? null : <> · audit {result.auditId}</>}
+        </p>
+        {result.error === undefined ? null : (
+          <p className="notice notice-error">
+            {result.error.code}: {result.error.message}
+          </p>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="gate-heading">
+        <h2 id="gate-heading">Quality gate {verdict === undefined ? null : <span className={`verdict verdict-${verdict}`}>{VERDICT_LABELS[verdict]}</span>}</h2>
+        {result.quality === null || result.quality.reasons.length === 0 ? (
+          <p>{result.quality === null ? 'The gate did not run.' : 'No concerns: intended use, image quality and distribution checks passed.'}</p>
+        ) : (
+          <ul className="reasons">
+            {result.quality.reasons.map((r, i) => (
+              <li key={i}>
+                <span className={`verdict verdict-${r.verdict}`}>{VERDICT_LABELS[r.verdict]}</span> {r.message}
+                {r.measured === undefined ? null : (
+                  <span className="muted small">
+                    {' '}
+                    (measured {formatMeasure(r.measured)}
+                    {r.threshold === undefined ? '' : `, limit ${formatMeasure(r.threshold)}`})
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}
+
+function formatMeasure(value: number | string): string {
+  return typeof value === 'number' ? String(Number(value.toPrecision(4))) : value;
+}
+
+type Choice = 'yes' | 'no' | 'unsure';
+
+function ReviewForm({ item, hasModelOutput, finding }: { readonly item: WorklistItemBody; readonly hasModelOutput: boolean; readonly finding: string }) {
+  const ids = useId();
+  const { search } = useLocation();
+  const reasonParam = search.get('reason');
+  const reason = isWorklistReason(reasonParam) ? reasonParam : undefined;
+  const [findingPresent, setFindingPresent] = useState<Choice | undefined>(undefined);
+  const [quality, setQuality] = useState<'yes' | 'no' | undefined>(undefined);
+  const [agrees, setAgrees] = useState<Choice | undefined>(hasModelOutput ? undefined : 'unsure');
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (findingPresent === undefined || quality === undefined || agrees === undefined) {
+      setProblem('Answer the three questions before recording the read.');
+      return;
+    }
+    setProblem(undefined);
+    setError(undefined);
+    setBusy(true);
+    const read: ReviewRead = {
+      findingPresent: findingPresent === 'unsure' ? null : findingPresent === 'yes',
+      imageQualityAdequate: quality === 'yes',
+      agreesWithModel: agrees === 'unsure' ? null : agrees === 'yes',
+      comment: comment.trim(),
+    };
+    api
+      .review(item.itemId, read)
+      .then(
+        () => goToNext(item, reason, 'Read recorded.'),
+        (e: unknown) => {
+          if (e instanceof ApiError && e.code === 'REVIEW_ALREADY_RECORDED')
+            return goToNext(item, reason, 'Someone had already recorded a read for that item.');
+          setError(e);
+          setBusy(false);
+        },
+      )
+      .catch((e: unknown) => {
+        setError(e);
+        setBusy(false);
+      });
+  };
+
+  return (
+    <form className="panel review-form" onSubmit={submit} aria-labelledby={`${ids}-title`} noValidate>
+      <h2 id={`${ids}-title`}>Your read</h2>
+      <Question name={`${ids}-finding`} legend={`Is ${finding} present?`} value={findingPresent} onChange={setFindingPresent} unsureLabel="Cannot tell" />
+      <Question name={`${ids}-quality`} legend="Is the image quality adequate for reading?" value={quality} onChange={setQuality} />
+      <Question
+        name={`${ids}-agree`}
+        legend="Do you agree with the model?"
+        value={agrees}
+        onChange={setAgrees}
+        unsureLabel={hasModelOutput ? 'Cannot say' : 'No model output'}
+      />
+      <div className="field">
+        <label htmlFor={`${ids}-comment`}>Comment (optional)</label>
+        <textarea
+          id={`${ids}-comment`}
+          rows={3}
+          maxLength={2000}
+          value={comment}
+          onChange={(e) => setComment(e.target.value)}
+          aria-describedby={`${ids}-phi`}
+        />
+        <p id={`${ids}-phi`} className="hint warning">
+          Do not enter names, patient IDs, dates of birth, accession numbers or other identifiers.
+        </p>
+      </div>
+      <div aria-live="assertive">
+        {problem === undefined ? null : (
+          <p className="notice notice-error" role="alert">
+            {problem}
+          </p>
+        )}
+      </div>
+      {error === undefined ? null : <ErrorMessage error={error} what="the read" />}
+      <button type="submit" className="button-primary wide" disabled={busy}>
+        {busy ? 'Recording…' : 'Record read and open next'}
+      </button>
+    </form>
+  );
+}
+
+function Question<T extends string>({
+  name,
+  legend,
+  value,
+  onChange,
+  unsureLabel,
+}: {
+  readonly name: string;
+  readonly legend: string;
+  readonly value: T | undefined;
+  readonly onChange: (value: T) => void;
+  readonly unsureLabel?: string;
+}) {
+  const options: [string, string][] = [['yes', 'Yes'], ['no', 'No'], ...(unsureLabel === undefined ? [] : ([['unsure', unsureLabel]] as [string, string][]))];
+  return (
+    <fieldset className="question">
+      <legend>{legend}</legend>
+      <div className="choices">
+        {options.map(([v, label]) => (
+          <label key={v} className="choice">
+            <input type="radio" name={name} value={v} checked={value === v} onChange={() => onChange(v as T)} required />
+            {label}
+          </label>
+        ))}
+      </div>
+    </fieldset>
+  );
+}
+
+/** After a read: the next open item under the same filter, or the worklist when none is left. */
+function goToNext(done: WorklistItemBody, reason: Parameters<typeof reviewPath>[1], message: string): Promise<void> {
+  return api.worklist().then(
+    ({ items }) => {
+      const next = filterItems(items, reason).find((i) => i.itemId !== done.itemId);
+      setFlash(next === undefined ? `${message} Nothing else is waiting.` : message);
+      navigate(next === undefined ? `/worklist${reason === undefined ? '' : `?reason=${reason}`}` : reviewPath(next, reason));
+    },
+    () => {
+      setFlash(message);
+      navigate('/worklist');
+    },
+  );
+}

@@ -1,0 +1,227 @@
+/**
+ * Numbered schema migrations for Vigil's PostgreSQL store, applied in order by `migratePostgres` and
+ * recorded in `schema_migrations`. Append only: once released, a migration's SQL never changes (a
+ * database that ran it would silently differ from a new one); fix forward with a new number. The
+ * numbers are this store's own: they need not match SQLite's (store-sqlite/migrations.ts), whose
+ * tables they mirror.
+ *
+ * Times are epoch milliseconds (bigint), as in SQLite: the ports take their clock from the caller
+ * (a test's manual clock, the process's clock), not from the database.
+ */
+export interface PostgresMigration {
+  /** 1, 2, 3, … with no gaps. */
+  readonly version: number;
+  /** Recorded with the version; migrating fails if a database ran a different migration under this number. */
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'audit_log',
+    // As SQLite's migration 1: one row per leaf of the RFC 6962 tree and one signed tree head per
+    // append; `body` is the canonical JSON the leaf hashes. The triggers stop accidental edits by
+    // application code (they are no defence against the database's owner, which is what the Merkle
+    // tree and the signatures are for). `audit_signing_key` pins the public half of the key that
+    // signs the heads, so that a process started with another key file refuses to open the log
+    // instead of writing heads that no longer verify (every process of a cluster must hold one key).
+    sql: `
+      CREATE TABLE audit_entries (
+        idx       bigint PRIMARY KEY CHECK (idx >= 0),
+        audit_id  text NOT NULL UNIQUE,
+        time      text NOT NULL,
+        type      text NOT NULL,
+        body      text NOT NULL,
+        leaf_hash bytea NOT NULL CHECK (octet_length(leaf_hash) = 32)
+      );
+      CREATE TABLE audit_tree_heads (
+        tree_size bigint PRIMARY KEY CHECK (tree_size >= 1),
+        root_hash bytea NOT NULL CHECK (octet_length(root_hash) = 32),
+        time      text NOT NULL,
+        signature bytea NOT NULL CHECK (octet_length(signature) = 64)
+      );
+      CREATE TABLE audit_signing_key (
+        singleton   boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+        public_key  text NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE FUNCTION vigil_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END
+      $$;
+      CREATE TRIGGER audit_entries_append_only BEFORE UPDATE OR DELETE ON audit_entries
+        FOR EACH ROW EXECUTE FUNCTION vigil_refuse_change();
+      CREATE TRIGGER audit_entries_no_truncate BEFORE TRUNCATE ON audit_entries
+        FOR EACH STATEMENT EXECUTE FUNCTION vigil_refuse_change();
+      CREATE TRIGGER audit_tree_heads_append_only BEFORE UPDATE OR DELETE ON audit_tree_heads
+        FOR EACH ROW EXECUTE FUNCTION vigil_refuse_change();
+      CREATE TRIGGER audit_tree_heads_no_truncate BEFORE TRUNCATE ON audit_tree_heads
+        FOR EACH STATEMENT EXECUTE FUNCTION vigil_refuse_change();
+      CREATE TRIGGER audit_signing_key_append_only BEFORE UPDATE OR DELETE ON audit_signing_key
+        FOR EACH ROW EXECUTE FUNCTION vigil_refuse_change();
+    `,
+  },
+  {
+    version: 2,
+    name: 'job_queue',
+    // The durable job queue (ports/job-queue.ts), as SQLite's migration 2. `dedupe_key` makes
+    // enqueueing idempotent; the partial indexes serve "oldest due" for leasing.
+    sql: `
+      CREATE TABLE jobs (
+        id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind               text NOT NULL,
+        dedupe_key         text NOT NULL UNIQUE,
+        payload            text NOT NULL,
+        state              text NOT NULL CHECK (state IN ('ready', 'leased', 'done', 'dead')),
+        attempts           integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+        max_attempts       integer NOT NULL CHECK (max_attempts >= 1),
+        run_at_ms          bigint NOT NULL,
+        lease_until_ms     bigint,
+        lease_token        text,
+        last_error_code    text,
+        last_error_message text,
+        created_at_ms      bigint NOT NULL,
+        updated_at_ms      bigint NOT NULL
+      );
+      CREATE INDEX jobs_ready_due ON jobs (run_at_ms, id) WHERE state = 'ready';
+      CREATE INDEX jobs_leased_due ON jobs (lease_until_ms, id) WHERE state = 'leased';
+      CREATE INDEX jobs_dead ON jobs (updated_at_ms) WHERE state = 'dead';
+    `,
+  },
+  {
+    version: 3,
+    name: 'studies_and_cases',
+    // Study assembly (ports/study-registry.ts) and judged cases (ports/case-store.ts), as SQLite's
+    // migration 4. Keys are pseudonymous; `results` is the JSON of the predict results.
+    sql: `
+      CREATE TABLE studies (
+        study_key            text PRIMARY KEY,
+        study_uid            text NOT NULL,
+        instances            integer NOT NULL CHECK (instances >= 0),
+        first_received_at_ms bigint NOT NULL,
+        last_received_at_ms  bigint NOT NULL,
+        state                text NOT NULL CHECK (state IN ('receiving', 'queued'))
+      );
+      CREATE INDEX studies_receiving ON studies (last_received_at_ms) WHERE state = 'receiving';
+      CREATE INDEX studies_recent ON studies (last_received_at_ms DESC);
+      CREATE TABLE study_instances (
+        study_key      text NOT NULL REFERENCES studies (study_key),
+        sop_uid        text NOT NULL,
+        received_at_ms bigint NOT NULL,
+        PRIMARY KEY (study_key, sop_uid)
+      );
+      CREATE TABLE cases (
+        case_id       text PRIMARY KEY,
+        study_key     text NOT NULL,
+        model         text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        results       text NOT NULL
+      );
+      CREATE INDEX cases_by_study ON cases (study_key, created_at_ms);
+      CREATE INDEX cases_recent ON cases (created_at_ms DESC);
+    `,
+  },
+  {
+    version: 4,
+    name: 'worklist_and_reviews',
+    // The review worklist and reviewers' reads (ports/worklist-store.ts), as SQLite's migration 5. A
+    // review's comment is free text; it stays here and never reaches a log or the audit trail.
+    sql: `
+      CREATE TABLE worklist_items (
+        item_id       text PRIMARY KEY,
+        case_id       text NOT NULL REFERENCES cases (case_id),
+        study_key     text NOT NULL,
+        result_index  integer NOT NULL CHECK (result_index >= 0),
+        reasons       text NOT NULL,
+        state         text NOT NULL CHECK (state IN ('open', 'reviewed')),
+        created_at_ms bigint NOT NULL
+      );
+      CREATE INDEX worklist_open ON worklist_items (created_at_ms, item_id) WHERE state = 'open';
+      CREATE TABLE reviews (
+        review_id         text PRIMARY KEY,
+        item_id           text NOT NULL UNIQUE REFERENCES worklist_items (item_id),
+        reviewer_id       text NOT NULL,
+        finding_present   boolean,
+        quality_adequate  boolean NOT NULL,
+        agrees_with_model boolean,
+        comment           text NOT NULL,
+        created_at_ms     bigint NOT NULL
+      );
+      CREATE INDEX reviews_recent ON reviews (created_at_ms DESC);
+    `,
+  },
+  {
+    version: 5,
+    name: 'access',
+    // Users and API tokens (ports/access-store.ts), as SQLite's migration 3. Only the SHA-256 of a
+    // token is stored: tokens are 256-bit random secrets, so a fast hash suffices.
+    sql: `
+      CREATE TABLE users (
+        user_id       text PRIMARY KEY,
+        name          text NOT NULL UNIQUE,
+        role          text NOT NULL,
+        disabled      boolean NOT NULL DEFAULT false,
+        created_at_ms bigint NOT NULL
+      );
+      CREATE TABLE api_tokens (
+        token_id      text PRIMARY KEY,
+        user_id       text NOT NULL REFERENCES users (user_id),
+        label         text NOT NULL,
+        secret_sha256 bytea NOT NULL UNIQUE CHECK (octet_length(secret_sha256) = 32),
+        created_at_ms bigint NOT NULL,
+        revoked_at_ms bigint
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'dashboard_sessions',
+    // Passwords, dashboard sessions and failed sign-ins (ports/session-store.ts), as SQLite's migration
+    // 6: a session is found by the SHA-256 of its cookie value, a failure is kept under the SHA-256 of
+    // its key (a typed user name or a client address), never the text. In the shared store, a rate
+    // limit counted by one server holds at every other. The type index serves audit search.
+    sql: `
+      CREATE TABLE user_passwords (
+        user_id       text PRIMARY KEY REFERENCES users (user_id),
+        hash          text NOT NULL,
+        changed_at_ms bigint NOT NULL
+      );
+      CREATE TABLE sessions (
+        session_id      text PRIMARY KEY,
+        secret_sha256   bytea NOT NULL UNIQUE CHECK (octet_length(secret_sha256) = 32),
+        user_id         text NOT NULL REFERENCES users (user_id),
+        csrf_token      text NOT NULL,
+        method          text NOT NULL CHECK (method IN ('password', 'token')),
+        created_at_ms   bigint NOT NULL,
+        last_seen_at_ms bigint NOT NULL,
+        expires_at_ms   bigint NOT NULL,
+        ended_at_ms     bigint
+      );
+      CREATE INDEX sessions_live_by_user ON sessions (user_id) WHERE ended_at_ms IS NULL;
+      CREATE TABLE login_failures (
+        key_sha256 bytea NOT NULL CHECK (octet_length(key_sha256) = 32),
+        at_ms      bigint NOT NULL
+      );
+      CREATE INDEX login_failures_by_key ON login_failures (key_sha256, at_ms);
+      CREATE INDEX login_failures_by_time ON login_failures (at_ms);
+      CREATE INDEX audit_entries_by_type ON audit_entries (type, idx);
+    `,
+  },
+  {
+    version: 7,
+    name: 'reidentification_vault',
+    // The originals a result needs to go back to the patient's study (ports/reidentification-vault.ts),
+    // as SQLite's migration 7: `sealed` is AES-256-GCM under a key derived from the site secret (which
+    // every server of a cluster holds), bound to the row's pseudonymous SOP Instance UID, so the
+    // database alone re-identifies nobody.
+    sql: `
+      CREATE TABLE reidentification_vault (
+        sop_uid       text PRIMARY KEY,
+        study_uid     text NOT NULL,
+        sealed        bytea NOT NULL,
+        created_at_ms bigint NOT NULL
+      );
+      CREATE INDEX reidentification_vault_by_study ON reidentification_vault (study_uid);
+    `,
+  },
+];

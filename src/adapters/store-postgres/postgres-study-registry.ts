@@ -1,0 +1,150 @@
+import type { QueryResultRow } from 'pg';
+import type { ModelIdentity } from '../../domain/audit/audit-event.js';
+import { PlatformError } from '../../domain/errors.js';
+import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
+import type { Clock } from '../../ports/clock.js';
+import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import { inTransaction, type PostgresPool } from './open-postgres.js';
+
+interface StudyRow extends QueryResultRow {
+  study_key: string;
+  study_uid: string;
+  instances: number;
+  first_received_at_ms: number;
+  last_received_at_ms: number;
+  state: StudyState;
+}
+
+const toStudy = (row: StudyRow): StudyRecord => ({
+  studyKey: row.study_key,
+  studyUid: row.study_uid,
+  instances: row.instances,
+  firstReceivedAt: new Date(row.first_received_at_ms).toISOString(),
+  lastReceivedAt: new Date(row.last_received_at_ms).toISOString(),
+  state: row.state,
+});
+
+const storeFailed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The study store could not be read or updated', {}, { cause });
+
+/** Runs one statement, giving a failure the store's code. */
+async function run<Row extends QueryResultRow>(pool: PostgresPool, sql: string, values: unknown[]): Promise<{ rows: Row[]; rowCount: number }> {
+  try {
+    const result = await pool.query<Row>(sql, values);
+    return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+  } catch (cause) {
+    throw storeFailed(cause);
+  }
+}
+
+/**
+ * Study assembly in PostgreSQL, shared by every Vigil process. Recording an instance is one
+ * transaction; two processes recording instances of one study at once both count (the UPDATE of the
+ * study row waits for the other's and then adds to its result), and the same instance twice counts
+ * once (the primary key of `study_instances`).
+ */
+export class PostgresStudyRegistry implements StudyRegistry {
+  constructor(
+    private readonly pool: PostgresPool,
+    private readonly clock: Clock,
+  ) {}
+
+  async recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        await client.query(
+          `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES ($1, $2, 0, $3, $3, 'receiving')
+           ON CONFLICT (study_key) DO NOTHING`,
+          [studyKey, studyUid, now],
+        );
+        const added = await client.query('INSERT INTO study_instances (study_key, sop_uid, received_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+          studyKey,
+          sopInstanceUid,
+          now,
+        ]);
+        if (added.rowCount !== 1) return false;
+        // greatest(): two processes' clocks may disagree a little; the last arrival never moves back.
+        await client.query(
+          `UPDATE studies SET instances = instances + 1, last_received_at_ms = greatest(last_received_at_ms, $1), state = 'receiving' WHERE study_key = $2`,
+          [now, studyKey],
+        );
+        return true;
+      },
+      storeFailed,
+    );
+  }
+
+  async quietStudies(quietMs: number): Promise<StudyRecord[]> {
+    const before = this.clock.now().getTime() - quietMs;
+    const { rows } = await run<StudyRow>(
+      this.pool,
+      `SELECT * FROM studies WHERE state = 'receiving' AND last_received_at_ms <= $1 ORDER BY last_received_at_ms, study_key`,
+      [before],
+    );
+    return rows.map(toStudy);
+  }
+
+  async markQueued(studyKey: string, instances: number): Promise<boolean> {
+    const { rowCount } = await run(this.pool, `UPDATE studies SET state = 'queued' WHERE study_key = $1 AND instances = $2 AND state = 'receiving'`, [
+      studyKey,
+      instances,
+    ]);
+    return rowCount === 1;
+  }
+
+  async list(limit: number): Promise<StudyRecord[]> {
+    return (await run<StudyRow>(this.pool, 'SELECT * FROM studies ORDER BY last_received_at_ms DESC, study_key LIMIT $1', [limit])).rows.map(toStudy);
+  }
+
+  async get(studyKey: string): Promise<StudyRecord | undefined> {
+    const row = (await run<StudyRow>(this.pool, 'SELECT * FROM studies WHERE study_key = $1', [studyKey])).rows[0];
+    return row === undefined ? undefined : toStudy(row);
+  }
+}
+
+interface CaseRow extends QueryResultRow {
+  case_id: string;
+  study_key: string;
+  model: string;
+  created_at_ms: number;
+  results: string;
+}
+
+const toCase = (row: CaseRow): CaseRecord => ({
+  caseId: row.case_id,
+  studyKey: row.study_key,
+  model: JSON.parse(row.model) as ModelIdentity,
+  createdAt: new Date(row.created_at_ms).toISOString(),
+  results: JSON.parse(row.results) as unknown[],
+});
+
+/** Judged cases in PostgreSQL: saving a case id a second time (a re-run job, another process) keeps the first. */
+export class PostgresCaseStore implements CaseStore {
+  constructor(
+    private readonly pool: PostgresPool,
+    private readonly clock: Clock,
+  ) {}
+
+  async save(record: Omit<CaseRecord, 'createdAt'>): Promise<'saved' | 'exists'> {
+    const { rowCount } = await run(
+      this.pool,
+      'INSERT INTO cases (case_id, study_key, model, created_at_ms, results) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING',
+      [record.caseId, record.studyKey, JSON.stringify(record.model), this.clock.now().getTime(), JSON.stringify(record.results)],
+    );
+    return rowCount === 1 ? 'saved' : 'exists';
+  }
+
+  async get(caseId: string): Promise<CaseRecord | undefined> {
+    const row = (await run<CaseRow>(this.pool, 'SELECT * FROM cases WHERE case_id = $1', [caseId])).rows[0];
+    return row === undefined ? undefined : toCase(row);
+  }
+
+  async listForStudy(studyKey: string): Promise<CaseRecord[]> {
+    return (await run<CaseRow>(this.pool, 'SELECT * FROM cases WHERE study_key = $1 ORDER BY created_at_ms, case_id', [studyKey])).rows.map(toCase);
+  }
+
+  async list(limit: number): Promise<CaseRecord[]> {
+    return (await run<CaseRow>(this.pool, 'SELECT * FROM cases ORDER BY created_at_ms DESC, case_id DESC LIMIT $1', [limit])).rows.map(toCase);
+  }
+}

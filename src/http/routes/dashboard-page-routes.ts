@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PlatformError } from '../../domain/errors.js';
+import type { HttpDependencies } from '../create-http-app.js';
+
+/**
+ * The dashboard's pages: no inline script, no framing, no third-party origin. Inline styles are
+ * allowed because React's `style` props and the chart library set them; `data:` and `blob:` images
+ * carry charts and the review image's object URLs.
+ */
+export const DASHBOARD_CSP =
+  "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Sent on every response; a route that sets its own CSP (an evaluation report) keeps it. */
+export async function addSecurityHeaders(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  void reply.header('x-content-type-options', 'nosniff');
+  void reply.header('referrer-policy', 'no-referrer');
+  if (!reply.hasHeader('content-security-policy')) void reply.header('content-security-policy', DASHBOARD_CSP);
+  return Promise.resolve();
+}
+
+const NOT_BUILT = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Vigil</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 42rem; margin: 3rem auto; line-height: 1.5">
+<h1>Vigil is running; the dashboard is not built</h1>
+<p>Build it once with <code>npm run build</code> (it goes to <code>dist/dashboard/</code>), then reload this page.</p>
+<p>Meanwhile the API answers at <a href="/api/health">/api/health</a> (OpenAPI at <a href="/api/openapi.json">/api/openapi.json</a>).</p>
+<p>To send studies: <code>storescu -aec VIGIL 127.0.0.1 11112 some/*.dcm</code> (DICOM C-STORE), or STOW-RS to
+<code>POST /dicomweb/studies</code> with an <code>integration</code> token.</p>
+</body></html>
+`;
+
+/**
+ * Serves the built dashboard (Vite's `dist/dashboard`): `/assets/*` as files (content-hashed, so
+ * cached for a year), a top-level file by name, and `index.html` for every other non-API GET path,
+ * so that the app's own routes (`/worklist`, `/cases/…`) load on refresh. Without a build, a short
+ * page says how to make one.
+ */
+export async function registerDashboardPageRoutes(app: FastifyInstance, deps: HttpDependencies): Promise<void> {
+  const root = deps.dashboard.dashboardDir;
+  // serve: false: only the reply.sendFile decorator; the routes below declare their access like every other.
+  await app.register(fastifyStatic, { root, serve: false, wildcard: false });
+  const built = (): boolean => existsSync(join(root, 'index.html'));
+  const sendIndex = (reply: FastifyReply) =>
+    built()
+      ? reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false })
+      : reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+
+  app.get('/assets/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
+    const path = (request.params as { '*': string })['*'];
+    return reply.sendFile(`assets/${path}`, { maxAge: '1y', immutable: true });
+  });
+
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, (_request, reply) => sendIndex(reply));
+
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
+    const path = (request.params as { '*': string })['*'];
+    // The API's and DICOMweb's unknown paths stay API errors, never the app's page.
+    if (path === 'api' || path.startsWith('api/') || path === 'dicomweb' || path.startsWith('dicomweb/')) {
+      throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+    }
+    // A top-level file (favicon.svg, robots.txt); any other path is one of the app's own screens.
+    if (!path.includes('/') && path.includes('.') && built()) return reply.header('cache-control', 'no-cache').sendFile(path, { cacheControl: false });
+    return sendIndex(reply);
+  });
+}

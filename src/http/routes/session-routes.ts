@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { PlatformError } from '../../domain/errors.js';
+import { sessionSchema, setPasswordRequestSchema, signInRequestSchema } from '../contract.js';
+import type { HttpDependencies } from '../create-http-app.js';
+import { checkCsrf, sessionOf } from '../dashboard/authenticate-request.js';
+import { SESSION_COOKIE } from '../dashboard/dashboard-dependencies.js';
+
+const userIdParams = z.object({ userId: z.string().regex(/^u-[0-9a-f-]{36}$/, 'a user id such as u-<uuid>') });
+
+/** Dashboard sign-in: a session cookie (HttpOnly, SameSite=Strict, Secure by default) and its CSRF token. */
+export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const { dashboard } = deps;
+  const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: dashboard.cookieSecure } as const;
+  const clearCookie = (reply: FastifyReply): void => void reply.clearCookie(SESSION_COOKIE, cookieOptions);
+
+  api.post(
+    '/api/session',
+    { config: { access: 'public' }, schema: { body: signInRequestSchema, response: { 200: sessionSchema } } },
+    async (request, reply) => {
+      const { cookieValue, session } = await dashboard.sessions.signIn(request.body, request.ip);
+      return reply.setCookie(SESSION_COOKIE, cookieValue, cookieOptions).send(session.view);
+    },
+  );
+
+  // Public so that it can answer 401 itself: the dashboard asks it on load to learn whether it is signed in.
+  api.get('/api/session', { config: { access: 'public' }, schema: { response: { 200: sessionSchema } } }, async (request, reply) => {
+    const session = await sessionOf(request, dashboard);
+    if (session === undefined) {
+      if (request.cookies[SESSION_COOKIE] !== undefined) clearCookie(reply);
+      throw new PlatformError('AUTH_REQUIRED', 'Not signed in');
+    }
+    return session.view;
+  });
+
+  api.delete('/api/session', { config: { access: 'public' } }, async (request, reply) => {
+    const session = await sessionOf(request, dashboard);
+    if (session !== undefined) {
+      checkCsrf(request, session, dashboard);
+      await dashboard.sessions.signOut(request.cookies[SESSION_COOKIE] ?? '');
+    }
+    clearCookie(reply);
+    return reply.code(204).send();
+  });
+
+  // An administrator sets anyone's; everyone may set their own (with the current one, once set).
+  api.put(
+    '/api/users/:userId/password',
+    { config: { access: 'account:self' }, schema: { params: userIdParams, body: setPasswordRequestSchema } },
+    async (request, reply) => {
+      const principal = request.principal;
+      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+      await dashboard.sessions.setPassword(
+        principal,
+        {
+          userId: request.params.userId,
+          password: request.body.password,
+          ...(request.body.currentPassword === undefined ? {} : { currentPassword: request.body.currentPassword }),
+        },
+        request.ip,
+      );
+      // The change ended every session of that user, the caller's own included when it is theirs.
+      if (principal.userId === request.params.userId) clearCookie(reply);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,96 @@
+/**
+ * The behaviour every `StudyRegistry` store must show, written once and run against each store
+ * (STYLE.md, "Contract suites"). The factory gets a clock the suite moves by hand, and may give a
+ * second registry on the same store (another process) to check that concurrent recording counts
+ * each instance once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createManualClock, type ManualClock } from './job-queue.contract.js';
+import type { StudyRegistry } from './study-registry.js';
+
+export interface StudyRegistryFixture {
+  readonly studies: StudyRegistry;
+  readonly second?: StudyRegistry;
+  dispose(): void | Promise<void>;
+}
+
+export function describeStudyRegistry(name: string, factory: (clock: ManualClock) => StudyRegistryFixture | Promise<StudyRegistryFixture>): void {
+  describe(`StudyRegistry contract: ${name}`, () => {
+    let fixture: StudyRegistryFixture | undefined;
+    let clock: ManualClock;
+    const open = async (): Promise<StudyRegistry> => {
+      clock = createManualClock();
+      fixture = await factory(clock);
+      return fixture.studies;
+    };
+    afterEach(async () => {
+      await fixture?.dispose();
+      fixture = undefined;
+    });
+
+    it('counts each instance once, and finds a study complete after its quiet period', async () => {
+      const studies = await open();
+      expect(await studies.recordInstance('st-1', '2.25.1', '2.25.11')).toBe(true);
+      clock.advance(1_000);
+      expect(await studies.recordInstance('st-1', '2.25.1', '2.25.12')).toBe(true);
+      expect(await studies.recordInstance('st-1', '2.25.1', '2.25.12'), 'a resend').toBe(false);
+      expect(await studies.get('st-1')).toEqual({
+        studyKey: 'st-1',
+        studyUid: '2.25.1',
+        instances: 2,
+        firstReceivedAt: '2026-01-01T00:00:00.000Z',
+        lastReceivedAt: '2026-01-01T00:00:01.000Z',
+        state: 'receiving',
+      });
+      clock.advance(4_999);
+      expect(await studies.quietStudies(5_000)).toEqual([]);
+      clock.advance(1);
+      expect((await studies.quietStudies(5_000)).map((s) => s.studyKey)).toEqual(['st-1']);
+      expect(await studies.get('st-unknown')).toBeUndefined();
+    });
+
+    it('does not mark a study queued when an instance arrived after it was counted, and reopens a queued study', async () => {
+      const studies = await open();
+      await studies.recordInstance('st-1', '2.25.1', '2.25.11');
+      await studies.recordInstance('st-1', '2.25.1', '2.25.12');
+      expect(await studies.markQueued('st-1', 1)).toBe(false);
+      expect(await studies.markQueued('st-1', 2)).toBe(true);
+      expect(await studies.markQueued('st-1', 2), 'already queued').toBe(false);
+      expect(await studies.markQueued('st-unknown', 0)).toBe(false);
+      expect((await studies.get('st-1'))?.state).toBe('queued');
+      clock.advance(60_000);
+      expect(await studies.quietStudies(5_000), 'a queued study is not quiet-listed').toEqual([]);
+      await studies.recordInstance('st-1', '2.25.1', '2.25.13');
+      expect(await studies.get('st-1')).toMatchObject({ state: 'receiving', instances: 3 });
+    });
+
+    it('lists studies by latest arrival, newest first, up to the limit', async () => {
+      const studies = await open();
+      for (const key of ['st-a', 'st-b', 'st-c']) {
+        await studies.recordInstance(key, `2.25.${key.length}`, `2.25.${key.charCodeAt(3)}`);
+        clock.advance(1_000);
+      }
+      await studies.recordInstance('st-a', '2.25.5', '2.25.99');
+      expect((await studies.list(10)).map((s) => s.studyKey)).toEqual(['st-a', 'st-c', 'st-b']);
+      expect((await studies.list(2)).map((s) => s.studyKey)).toEqual(['st-a', 'st-c']);
+      clock.advance(5_000);
+      expect(
+        (await studies.quietStudies(5_000)).map((s) => s.studyKey),
+        'oldest quiet first',
+      ).toEqual(['st-b', 'st-c', 'st-a']);
+    });
+
+    it('counts instances recorded at once by two writers exactly once each', async () => {
+      const studies = await open();
+      const other = fixture?.second ?? studies;
+      const writes: Promise<boolean>[] = [];
+      for (let i = 0; i < 20; i++) {
+        writes.push((i % 2 === 0 ? studies : other).recordInstance('st-1', '2.25.1', `2.25.${100 + i}`));
+        writes.push((i % 2 === 0 ? other : studies).recordInstance('st-1', '2.25.1', `2.25.${100 + i}`));
+      }
+      const added = await Promise.all(writes);
+      expect(added.filter(Boolean)).toHaveLength(20);
+      expect((await studies.get('st-1'))?.instances).toBe(20);
+    });
+  });
+}

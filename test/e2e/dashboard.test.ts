@@ -1,0 +1,245 @@
+/**
+ * The dashboard end to end, in Debian's Chromium: a reviewer logs in, a study arrives over C-STORE,
+ * appears in the worklist, is read, and its DICOM SR reaches the results destination (DCMTK's
+ * storescp). Every main screen is checked with axe; a serious or critical violation fails the test.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { ReviewBody } from '../../src/http/contract.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
+import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, startStorescp } from './dashboard-harness.js';
+
+const run = promisify(execFile);
+const hasDcmtk = ['storescu', 'storescp', 'dcmdump'].every((tool) => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, tool))));
+/** The adult PA chest film: the demo model decides it (the other samples are rejected by the gate). */
+const CHEST = 'cr_chest_pa_j2k_lossy.dcm';
+const PASSWORD = 'a long reviewer passphrase';
+const QA_PASSWORD = 'another long passphrase';
+
+let dir: string;
+let server: ApiServer;
+let base: string;
+let browser: Browser;
+let closeBrowser: (() => Promise<void>) | undefined;
+let storescp: { port: number; stop: () => Promise<void> } | undefined;
+let srDir: string;
+let reviewerToken: string;
+
+async function createUser(name: string, role: string, password: string): Promise<string> {
+  const response = await server.app.inject({
+    method: 'POST',
+    url: '/api/users',
+    headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+    payload: { name, role, password },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<{ token: string }>().token;
+}
+
+async function logIn(page: Page, userName: string, password: string): Promise<void> {
+  await page.goto(base);
+  await page.getByLabel('User name', { exact: true }).fill(userName);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+async function expectAccessible(page: Page, screen: string): Promise<void> {
+  expect(await seriousAccessibilityViolations(page), `axe on the ${screen} screen`).toEqual([]);
+}
+
+describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
+  'dashboard end to end (needs /usr/bin/chromium, DCMTK storescu/storescp/dcmdump and ../shared/data)',
+  () => {
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
+      // The current sources, built aside: the test never depends on a stale dist/.
+      await buildDashboard(join(dir, 'dashboard'));
+      srDir = join(dir, 'sr-received');
+      mkdirSync(srDir);
+      storescp = await startStorescp('RESULTS', srDir);
+      const config = loadConfig(
+        {
+          VIGIL_DATA_DIR: join(dir, 'data'),
+          VIGIL_DICOM_PORT: '0',
+          VIGIL_STUDY_QUIET_MS: '500',
+          VIGIL_INTRA_OP_THREADS: '1',
+          VIGIL_MIN_FREE_DISK_BYTES: '1',
+          // Every confident decision is sampled for review, so the decided chest film reaches the worklist.
+          VIGIL_REVIEW_SAMPLE_RATE: '1',
+          VIGIL_RESULT_DICOM_DESTINATION: `RESULTS@127.0.0.1:${storescp.port}`,
+          VIGIL_LOGIN_MAX_FAILURES: '3',
+        },
+        REPO_ROOT,
+      );
+      server = await createApiServer(config, createLogger('warn', { write: () => {} }), { background: true, dashboardDir: join(dir, 'dashboard') });
+      base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+      reviewerToken = await createUser('reader-e2e', 'clinician-reviewer', PASSWORD);
+      await createUser('qa-e2e', 'qa-regulatory', QA_PASSWORD);
+      ({ browser, close: closeBrowser } = await launchChromium());
+    });
+
+    afterAll(async () => {
+      await closeBrowser?.();
+      await server?.close();
+      await storescp?.stop();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it(
+      'a reviewer logs in, a study arrives over C-STORE and appears in the worklist, the reviewer reads it, and the SR is sent',
+      { timeout: 240_000 },
+      async () => {
+        const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+        const page = await context.newPage();
+        const pageErrors: string[] = [];
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+
+        // Log in.
+        await page.goto(base);
+        await expect.poll(() => page.getByRole('button', { name: 'Log in' }).isVisible()).toBe(true);
+        await expectAccessible(page, 'log-in');
+        await logIn(page, 'reader-e2e', PASSWORD);
+        await page.getByRole('heading', { name: 'Worklist' }).waitFor();
+        expect(page.url()).toBe(`${base}/worklist`);
+        await page.getByText('Nothing to review').waitFor();
+        // The reviewer's menu: no audit, no system health.
+        const menu = page.getByRole('navigation', { name: 'Main' });
+        expect(await menu.getByRole('link').allTextContents()).toEqual(['Worklist', 'Studies', 'Model']);
+
+        // A study arrives over C-STORE and appears without a reload (the list refreshes itself).
+        await run('storescu', ['-xw', '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), join(DICOM_SAMPLES, CHEST)]);
+        const firstItem = page.getByRole('link', { name: /^Review item 1:/ });
+        await firstItem.waitFor({ timeout: 90_000 });
+        expect(await firstItem.getAttribute('aria-label')).toContain('Random sample');
+        await expectAccessible(page, 'worklist');
+
+        // Open it from the keyboard.
+        await page.keyboard.press('j');
+        await page.keyboard.press('Enter');
+        await page.getByRole('heading', { name: 'Case review' }).waitFor();
+        const image = page.getByRole('img', { name: /^Image 1 of study/ });
+        await expect
+          .poll(
+            () =>
+              image.evaluate((img) => {
+                const element = img as unknown as { complete: boolean; naturalWidth: number };
+                return element.complete && element.naturalWidth > 0;
+              }),
+            { timeout: 30_000 },
+          )
+          .toBe(true);
+        await expect.poll(() => page.getByText('Positive', { exact: true }).isVisible()).toBe(true);
+        await expectAccessible(page, 'case review');
+
+        // Zoom and reset from the keyboard.
+        await page.getByRole('group', { name: /Plus and minus zoom/ }).focus();
+        const zoom = page.getByRole('status', { name: 'Zoom' });
+        await page.keyboard.press('+');
+        await expect.poll(() => zoom.textContent()).toBe('125 %');
+        await page.getByRole('button', { name: 'Reset' }).click();
+        await expect.poll(() => zoom.textContent()).toBe('100 %');
+
+        // Record the read; with nothing else waiting, the worklist comes back with a confirmation.
+        await page.getByRole('button', { name: 'Record read and open next' }).click();
+        await page.getByText('Answer the three questions before recording the read.').waitFor();
+        await page.getByRole('group', { name: 'Is pneumonia present?' }).getByLabel('Yes').check();
+        await page.getByRole('group', { name: 'Is the image quality adequate for reading?' }).getByLabel('Yes').check();
+        await page.getByRole('group', { name: 'Do you agree with the model?' }).getByLabel('Yes').check();
+        await page.getByLabel('Comment (optional)').fill('Consolidation in the right lower zone.');
+        await page.getByRole('button', { name: 'Record read and open next' }).click();
+        await page.getByText('Read recorded. Nothing else is waiting.').waitFor();
+        expect(page.url()).toBe(`${base}/worklist`);
+
+        const reviews = await server.app.inject({ method: 'GET', url: '/api/reviews', headers: { authorization: `Bearer ${reviewerToken}` } });
+        const [review] = reviews.json<{ reviews: ReviewBody[] }>().reviews;
+        expect(review?.read).toEqual({
+          findingPresent: true,
+          imageQualityAdequate: true,
+          agreesWithModel: true,
+          comment: 'Consolidation in the right lower zone.',
+        });
+
+        // The decided case's Comprehensive SR reached storescp.
+        const stdout = await waitForInstance(srDir, 60_000);
+        expect(stdout).toContain('[SR]');
+        expect(stdout).toMatch(/1\.2\.840\.10008\.5\.1\.4\.1\.1\.88\.\d+/);
+
+        // The other screens a reviewer has, each accessible.
+        await page.getByRole('link', { name: 'Studies' }).click();
+        await page.getByRole('heading', { name: 'Studies' }).waitFor();
+        await page.getByRole('link', { name: /^Image 1: Positive/ }).waitFor();
+        await expectAccessible(page, 'studies');
+        await page.getByRole('link', { name: 'Model' }).click();
+        await page.getByRole('heading', { name: 'Model card', exact: true }).waitFor();
+        await page.getByRole('heading', { name: 'Intended use', level: 2 }).waitFor();
+        // The card's metrics table is rendered as a table.
+        await page.getByRole('table').filter({ hasText: 'Brier, before calibration' }).getByRole('cell', { name: '0.982' }).waitFor();
+        await expectAccessible(page, 'model');
+
+        await page.getByRole('button', { name: 'Log out' }).click();
+        await page.getByRole('button', { name: 'Log in' }).waitFor();
+        expect(pageErrors).toEqual([]);
+        await context.close();
+      },
+    );
+
+    it('quality and regulatory: verifies the audit log, proves an entry, reads system health', { timeout: 120_000 }, async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      await logIn(page, 'qa-e2e', QA_PASSWORD);
+      await page.getByRole('heading', { name: 'Studies' }).waitFor();
+
+      await page.getByRole('link', { name: 'Audit' }).click();
+      await page.getByRole('heading', { name: 'Audit' }).waitFor();
+      await page.getByRole('button', { name: 'Verify now' }).click();
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Pass.' }).textContent()).toMatch(/^Pass\. \d+ entries/);
+
+      await page.getByLabel('Event type').fill('review_recorded');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.getByText('1 entry shown.').waitFor();
+      await page.getByRole('button', { name: /^Proof of a-\d+$/ }).click();
+      await page.getByRole('heading', { name: /^Inclusion proof of a-\d+$/ }).waitFor();
+      await page.getByText('Verified.').waitFor();
+      await expectAccessible(page, 'audit');
+
+      await page.getByRole('link', { name: 'Health' }).click();
+      await page.getByRole('heading', { name: 'System health' }).waitFor();
+      await page.getByRole('heading', { name: 'Decisions in the last 24 hours' }).waitFor();
+      await expectAccessible(page, 'health');
+      await context.close();
+    });
+
+    it('a wrong password is refused, and repeated failures are rate limited with a clear message', { timeout: 60_000 }, async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await logIn(page, 'qa-e2e', 'not the passphrase');
+      await page.getByText('The user name or the password is not right.').waitFor();
+      for (let attempt = 0; attempt < 3; attempt++) await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText(/Too many attempts to log in\. Wait before trying again\. You can try again in \d+ s\./).waitFor();
+      expect(await page.getByRole('button', { name: 'Log in' }).isDisabled()).toBe(true);
+      await context.close();
+    });
+  },
+);
+
+/** The Modality and SOP Class of the first instance storescp has written completely (dcmdump reads it). */
+async function waitForInstance(folder: string, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [name] = readdirSync(folder);
+    if (name !== undefined) {
+      const dumped = await run('dcmdump', ['-Un', '+P', '0008,0060', '+P', '0008,0016', join(folder, name)]).catch(() => undefined);
+      if (dumped !== undefined && dumped.stdout.includes('(0008,0060)')) return dumped.stdout;
+    }
+    if (Date.now() > deadline) throw new Error('no SR reached storescp');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
