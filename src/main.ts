@@ -678,6 +678,7 @@ export async function createApiServer(
         associationTimeoutMs: 60_000,
         incomingDir: join(config.dataDir, 'incoming'),
         minFreeDiskBytes: config.minFreeDiskBytes,
+        maxAssociations: config.dicomMaxAssociations,
       },
       { logger },
     );

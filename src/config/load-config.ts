@@ -48,6 +48,8 @@ const configSchema = z.strictObject({
   dicomAllowedAeTitles: z.string().min(1),
   /** Hosts or CIDR blocks allowed to send, comma-separated; empty: loopback only. */
   dicomAllowedHosts: z.string(),
+  /** Associations open at once (a modality or PACS opens one or a few); beyond it, transient rejection. */
+  dicomMaxAssociations: positiveInt.max(10_000),
   /** Below this much free disk, new instances and associations are refused; 1 GiB leaves room to finish in-flight work. */
   minFreeDiskBytes: z.coerce.number().int().min(0),
   /** A study is complete after this long without a new instance (senders give no end marker). */
@@ -121,6 +123,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   dicomAeTitle: 'VIGIL_DICOM_AE_TITLE',
   dicomAllowedAeTitles: 'VIGIL_DICOM_ALLOWED_AE_TITLES',
   dicomAllowedHosts: 'VIGIL_DICOM_ALLOWED_HOSTS',
+  dicomMaxAssociations: 'VIGIL_DICOM_MAX_ASSOCIATIONS',
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
   jobLeaseMs: 'VIGIL_JOB_LEASE_MS',
@@ -159,6 +162,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     dicomAeTitle: 'VIGIL',
     dicomAllowedAeTitles: '*',
     dicomAllowedHosts: '',
+    dicomMaxAssociations: '64',
     minFreeDiskBytes: String(1024 ** 3),
     studyQuietMs: '10000',
     jobLeaseMs: '60000',

@@ -71,6 +71,11 @@ export interface DicomReceiverOptions {
   readonly maxInMemoryBytes?: number;
   /** New associations are refused (transient, local limit exceeded) while the disk has less free space. */
   readonly minFreeDiskBytes: number;
+  /**
+   * Associations open at once; one more is refused (transient, local limit exceeded), and connections
+   * that have not associated yet are capped at twice this (closed at once). Default 64.
+   */
+  readonly maxAssociations?: number;
 }
 
 export interface DicomReceiver {

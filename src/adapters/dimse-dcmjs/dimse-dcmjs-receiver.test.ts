@@ -219,6 +219,22 @@ describe.skipIf(!hasSamples)('DimseDcmjsReceiver outcomes and refusals, hand-wri
     expect(received).toHaveLength(0);
   });
 
+  it('refuses an association beyond maxAssociations (transient, local limit exceeded) and takes one again once a slot frees', async () => {
+    const { port } = await startReceiver({ maxAssociations: 1 });
+    const { info } = file();
+    const holder = connect({ host: '127.0.0.1', port });
+    const accepted = new Promise<number>((resolve) => holder.once('data', (chunk: Buffer) => resolve(chunk.readUInt8(0))));
+    holder.write(associateRequest('HOLDER', 'VIGIL', [{ abstractSyntax: info.sopClassUid, transferSyntaxes: [info.transferSyntaxUid] }]));
+    expect(await accepted, 'A-ASSOCIATE-AC').toBe(0x02);
+    // PS3.8 Table 9-21: result 2 rejected-transient, source 3 service provider (presentation), reason 2 local limit exceeded.
+    expect(await send(port)).toEqual({ kind: 'rejected', result: 2, source: 3, reason: 2 });
+    await new Promise<void>((resolve) => {
+      holder.once('close', () => resolve());
+      holder.destroy();
+    });
+    await expect.poll(() => send(port), { timeout: 5_000 }).toEqual({ kind: 'status', status: DIMSE_STATUS.success });
+  });
+
   it('rejects a wrong called AE title (called AE not recognized)', async () => {
     const { port } = await startReceiver();
     expect(await send(port, { calledAe: 'SOMEONE' })).toEqual({ kind: 'rejected', result: 1, source: 1, reason: 7 });

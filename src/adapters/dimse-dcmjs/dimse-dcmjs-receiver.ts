@@ -111,6 +111,8 @@ const MAX_PDU_LENGTH = 262_144;
 const FILE_HIGH_WATER_MARK = 4 << 20;
 /** Received data sets up to this size stay in memory; larger ones go to a file in the incoming folder. */
 const DEFAULT_MAX_IN_MEMORY_BYTES = 32 << 20;
+/** Associations open at once by default: well above 8 parallel senders, far below what exhausts memory or file descriptors. */
+const DEFAULT_MAX_ASSOCIATIONS = 64;
 /** How long a rejected peer gets to read A-ASSOCIATE-RJ and close before we drop it. */
 const REJECT_GRACE_MS = 2_000;
 
@@ -135,6 +137,8 @@ interface Connection {
   readonly remoteAddress: string;
   callingAeTitle: string;
   calledAeTitle: string;
+  /** The association was accepted (counts against maxAssociations until the socket closes). */
+  associated: boolean;
   readonly uploads: Set<Upload>;
 }
 
@@ -146,6 +150,8 @@ interface ReceiverContext {
   readonly maxInMemoryBytes: number;
   readonly isHostAllowed: HostAllowlist;
   isStopping(): boolean;
+  /** Connections whose association was accepted (and not yet closed). */
+  associations(): number;
   hasFreeDisk(): Promise<boolean>;
   handleStore(connection: Connection, upload: Upload | undefined): Promise<number>;
   track(work: Promise<unknown>): void;
@@ -217,10 +223,14 @@ class ReceiverScp extends Scp {
     if (this.context.isStopping()) {
       return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion);
     }
+    if (this.context.associations() >= (options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS)) {
+      return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
+    }
     if (!(await this.context.hasFreeDisk())) {
       return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
     }
     this.connection.callingAeTitle = callingAeTitle;
+    this.connection.associated = true;
     this.connection.calledAeTitle = calledAeTitle;
     for (const { id } of association.getPresentationContexts()) {
       const presentationContext = association.getPresentationContext(id);
@@ -486,6 +496,7 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       maxInMemoryBytes: this.options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES,
       isHostAllowed: this.isHostAllowed,
       isStopping: () => this.stopping,
+      associations: () => [...this.connections].filter((c) => c.associated).length,
       hasFreeDisk: () => this.hasFreeDisk(),
       handleStore: (connection, upload) => this.handleStore(handler, connection, upload),
       track: (work) => this.track(work),
@@ -511,7 +522,8 @@ export class DimseDcmjsReceiver implements DicomReceiver {
   }
 
   private accept(socket: Socket, context: ReceiverContext): void {
-    if (this.stopping) {
+    // Connections that never associate (a port scan, a stuck peer) cannot pile up without bound.
+    if (this.stopping || this.connections.size >= 2 * (this.options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS)) {
       socket.destroy();
       return;
     }
@@ -520,6 +532,7 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       remoteAddress: normalizeRemoteAddress(socket.remoteAddress ?? ''),
       callingAeTitle: '',
       calledAeTitle: '',
+      associated: false,
       uploads: new Set(),
     };
     // Registered before dcmjs-dimse's own 'data' listener, so a forged PDU header is caught first.
