@@ -142,7 +142,7 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
     case '/audit':
       return <AuditScreen />;
     case '/health':
-      return <HealthScreen />;
+      return <HealthScreen canRetry={hasPermission(session.user.role, 'jobs:manage')} />;
     case '/':
     case '/login':
       return allowed.length === 0 ? <NothingToShow role={session.user.role} /> : null;

@@ -33,6 +33,7 @@ import { registerCaseImageRoutes } from './routes/case-image-routes.js';
 import { registerAuditSearchRoutes } from './routes/audit-search-routes.js';
 import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
 import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
+import { registerJobRoutes } from './routes/job-routes.js';
 import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
 import { authenticateRequest } from './dashboard/authenticate-request.js';
 import type { DashboardDependencies } from './dashboard/dashboard-dependencies.js';
@@ -179,6 +180,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   registerAuditSearchRoutes(app, deps);
   registerModelDocumentRoutes(app, deps);
   registerSystemSummaryRoutes(app, deps);
+  registerJobRoutes(app, deps);
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);

@@ -60,6 +60,7 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/models/current/card', access: 'models:read' },
   { method: 'GET', url: '/api/models/current/reports/none', access: 'models:read' },
   { method: 'GET', url: '/api/system/summary', access: 'system:read' },
+  { method: 'POST', url: '/api/jobs/999999/retry', access: 'jobs:manage' },
   { method: 'GET', url: '/', access: 'public' },
   { method: 'GET', url: '/worklist', access: 'public' },
   { method: 'GET', url: '/assets/none.js', access: 'public' },
@@ -203,6 +204,36 @@ describe('STOW-RS', () => {
 
 describe('HTTP API behaviour', () => {
   const as = (role: Role) => ({ authorization: `Bearer ${tokens.get(role) ?? ''}` });
+
+  it('lets an operator send a dead-lettered job back to the queue, once, and audits it', async () => {
+    const { SqliteJobQueue } = await import('../../src/adapters/store-sqlite/sqlite-job-queue.js');
+    const jobs = new SqliteJobQueue(db, { clock: { now: () => new Date() }, retry: { baseDelayMs: 1, maxDelayMs: 1 }, defaultMaxAttempts: 1 });
+    const { job } = await jobs.enqueue({ kind: 'deliver-result', dedupeKey: 'retry-route-test', payload: {}, maxAttempts: 1 });
+    const lease = await jobs.lease(['deliver-result'], 60_000);
+    expect(lease?.job.id).toBe(job.id);
+    await jobs.fail(job.id, lease?.leaseToken ?? '', { code: 'RESULT_DELIVERY_FAILED', message: 'destination down' });
+    expect((await jobs.deadLetters(10)).map((d) => d.id)).toContain(job.id);
+
+    const retry = () => app.inject({ method: 'POST', url: `/api/jobs/${job.id}/retry`, headers: { authorization: `Bearer ${tokens.get('admin') ?? ''}` } });
+    const first = await retry();
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ jobId: job.id, state: 'ready' });
+    expect((await jobs.deadLetters(10)).map((d) => d.id)).not.toContain(job.id);
+    expect((await retry()).json<{ code: string }>().code, 'a job that is not dead').toBe('ROUTE_NOT_FOUND');
+    // Back in the queue: a worker leases it again (and here completes it, leaving the queue empty).
+    const again = await jobs.lease(['deliver-result'], 60_000);
+    expect(again?.job.id).toBe(job.id);
+    expect(await jobs.complete(job.id, again?.leaseToken ?? '')).toBe(true);
+
+    const entries = await app.inject({
+      method: 'GET',
+      url: '/api/audit/entries?type=job_retried',
+      headers: { authorization: `Bearer ${tokens.get('auditor') ?? ''}` },
+    });
+    expect(entries.json<{ entries: { event: { jobId: number; role: string } }[] }>().entries.map((e) => e.event)).toContainEqual(
+      expect.objectContaining({ jobId: job.id, role: 'admin' }),
+    );
+  });
 
   it('reads the bearer scheme case-insensitively, as RFC 7235 says', async () => {
     const token = tokens.get('ml-engineer') ?? '';

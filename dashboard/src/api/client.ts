@@ -171,4 +171,5 @@ export const api = {
   auditProof: (auditId: string, signal?: AbortSignal) => request<InclusionProofBody>('GET', `/api/audit/entries/${id(auditId)}/proof`, undefined, signal),
 
   systemSummary: (signal?: AbortSignal) => request<SystemSummary>('GET', '/api/system/summary', undefined, signal),
+  retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
 };

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../api/client.js';
 import type { SystemSummary } from '../api/server-types.js';
@@ -29,11 +30,12 @@ function toPoints(record: Readonly<Record<string, number>>): Point[] {
   return Object.entries(record).map(([name, value]) => ({ name, value }));
 }
 
-export function HealthScreen() {
+/** `canRetry`: the user may send dead-lettered jobs back to the queue (permission jobs:manage). */
+export function HealthScreen({ canRetry }: { readonly canRetry: boolean }) {
   const { data, error } = useResource('system-summary', (signal) => api.systemSummary(signal), REFRESH_MS);
   if (error !== undefined && data === undefined) return <ErrorMessage error={error} what="the system summary" />;
   if (data === undefined) return <p className="muted">Loading the system summary…</p>;
-  return <Summary summary={data} />;
+  return <Summary summary={data} canRetry={canRetry} />;
 }
 
 function formatLatency(ms: number | null): string {
@@ -41,7 +43,7 @@ function formatLatency(ms: number | null): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function Summary({ summary }: { readonly summary: SystemSummary }) {
+function Summary({ summary, canRetry }: { readonly summary: SystemSummary; readonly canRetry: boolean }) {
   const { queue, last24h } = summary;
   // What the images of the last day came to: each decision, and the gate's refusals beside them.
   const decisionPoints = toPoints({ positive: 0, negative: 0, refer: 0, ...last24h.byDecision, rejected: last24h.gateRejected });
@@ -84,6 +86,11 @@ function Summary({ summary }: { readonly summary: SystemSummary }) {
                 <th scope="col">Attempts</th>
                 <th scope="col">Error</th>
                 <th scope="col">Last tried</th>
+                {canRetry ? (
+                  <th scope="col">
+                    <span className="visually-hidden">Action</span>
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -97,6 +104,11 @@ function Summary({ summary }: { readonly summary: SystemSummary }) {
                     {d.errorMessage === null ? '' : `: ${d.errorMessage}`}
                   </td>
                   <td>{formatDateTime(d.updatedAt)}</td>
+                  {canRetry ? (
+                    <td>
+                      <RetryButton jobId={d.jobId} />
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>
@@ -163,6 +175,32 @@ function QueuePanel({ byKind }: { readonly byKind: SystemSummary['queue']['byKin
         </>
       )}
     </section>
+  );
+}
+
+/** Sends one dead-lettered job back to the queue; the list drops it at its next refresh. */
+function RetryButton({ jobId }: { readonly jobId: number }) {
+  const [state, setState] = useState<{ readonly kind: 'idle' | 'sending' | 'sent' } | { readonly kind: 'failed'; readonly error: unknown }>({ kind: 'idle' });
+  if (state.kind === 'sent') return <span role="status">Queued again</span>;
+  return (
+    <>
+      <button
+        type="button"
+        className="button-quiet"
+        disabled={state.kind === 'sending'}
+        aria-label={`Retry job ${jobId}`}
+        onClick={() => {
+          setState({ kind: 'sending' });
+          api.retryJob(jobId).then(
+            () => setState({ kind: 'sent' }),
+            (error: unknown) => setState({ kind: 'failed', error }),
+          );
+        }}
+      >
+        Retry
+      </button>
+      {state.kind === 'failed' ? <ErrorMessage error={state.error} what={`job ${jobId}`} /> : null}
+    </>
   );
 }
 

@@ -20,11 +20,12 @@ export const PERMISSIONS = [
   'ingest:write', // send studies (STOW-RS, upload)
   'results:read', // fetch results (FHIR, SR) as an integration
   'account:self', // one's own password (every signed-in user)
+  'jobs:manage', // send a dead-lettered job back to the queue (operations)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['system:read', 'users:manage', 'models:read', 'account:self'],
+  admin: ['system:read', 'users:manage', 'models:read', 'account:self', 'jobs:manage'],
   'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read', 'account:self'],
   'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read', 'account:self'],
   'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read', 'account:self'],

@@ -125,6 +125,14 @@ export interface ResultDeliveredEvent {
   readonly srSopInstanceUid?: string;
 }
 
+/** An operator sent a dead-lettered job back to the queue. */
+export interface JobRetriedEvent {
+  readonly type: 'job_retried';
+  readonly jobId: number;
+  readonly userId: string;
+  readonly role: string;
+}
+
 export type AuditEvent =
   | ResultDeliveredEvent
   | DecisionEvent
@@ -136,7 +144,8 @@ export type AuditEvent =
   | SessionStartedEvent
   | SessionEndedEvent
   | LoginFailedEvent
-  | PasswordChangedEvent;
+  | PasswordChangedEvent
+  | JobRetriedEvent;
 
 /** An event as stored: its position in the log and the time it was appended. */
 export interface AuditEntry {
