@@ -77,6 +77,15 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     // Each upload is a study of its own; the DICOM samples group into their studies.
     expect(studies.length).toBeGreaterThan(24);
 
+    // What the metrics say about it: the decisions, the gate's refusals, the refer rate, time to result.
+    const metrics = await server.app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: `Bearer ${token}` } });
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"=.]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(metrics.body)?.[1]);
+    expect(value('vigil_decisions_24h{decision="positive"}')).toBeGreaterThan(0);
+    expect(value('vigil_gate_rejections_24h')).toBeGreaterThan(10);
+    expect(value('vigil_refer_rate_24h')).toBeGreaterThanOrEqual(0);
+    expect(value('vigil_result_latency_seconds_24h{quantile="0.95"}')).toBeGreaterThan(0);
+    expect(value('vigil_dead_letters')).toBe(0);
+
     expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
   }, 120_000);
 });

@@ -15,17 +15,48 @@ export function registerSystemRoutes(app: FastifyInstance, deps: HttpDependencie
     return { hashVerified: true as const, modelBytes: inspection.modelBytes, manifest: inspection.manifest as unknown as Record<string, unknown> };
   });
 
-  // Prometheus text exposition format 0.0.4.
+  // Prometheus text exposition format 0.0.4. The decision figures are the store's, over the last 24 hours
+  // (the same numbers as the health page), so every server of a cluster reports the same values.
   api.get('/api/metrics', { config: { access: 'system:read' } }, async (_request, reply) => {
     const jobs = await deps.jobs.counts();
     const auditEntries = await deps.services.auditSize();
+    const { queue, last24h, freeDiskBytes } = await deps.dashboard.systemSummary();
+    const gauge = (name: string, help: string, samples: readonly (readonly [string, number | null])[]): string[] => [
+      `# HELP ${name} ${help}`,
+      `# TYPE ${name} gauge`,
+      ...samples.filter(([, value]) => value !== null).map(([labels, value]) => `${name}${labels} ${value}`),
+    ];
     const lines = [
-      '# HELP vigil_jobs Jobs in the durable queue, by state.',
-      '# TYPE vigil_jobs gauge',
-      ...Object.entries(jobs).map(([state, n]) => `vigil_jobs{state="${state}"} ${n}`),
-      '# HELP vigil_audit_entries Entries in the audit log.',
-      '# TYPE vigil_audit_entries gauge',
-      `vigil_audit_entries ${auditEntries}`,
+      ...gauge(
+        'vigil_jobs',
+        'Jobs in the durable queue, by state.',
+        Object.entries(jobs).map(([state, n]) => [`{state="${state}"}`, n]),
+      ),
+      ...gauge(
+        'vigil_jobs_by_kind',
+        'Jobs in the durable queue, by kind and state.',
+        queue.byKind.map((k) => [`{kind="${k.kind}",state="${k.state}"}`, k.count]),
+      ),
+      ...gauge('vigil_dead_letters', 'Jobs that failed every attempt and wait for an operator.', [['', queue.deadLetters.length]]),
+      ...gauge('vigil_images_judged_24h', 'Images judged in the last 24 hours.', [['', last24h.images]]),
+      ...gauge(
+        'vigil_gate_verdicts_24h',
+        'Quality-gate verdicts in the last 24 hours, by verdict.',
+        Object.entries(last24h.byGateVerdict).map(([verdict, n]) => [`{verdict="${verdict}"}`, n]),
+      ),
+      ...gauge('vigil_gate_rejections_24h', 'Images the quality gate rejected in the last 24 hours.', [['', last24h.gateRejected]]),
+      ...gauge(
+        'vigil_decisions_24h',
+        'Model decisions in the last 24 hours, by decision.',
+        Object.entries(last24h.byDecision).map(([decision, n]) => [`{decision="${decision}"}`, n]),
+      ),
+      ...gauge('vigil_refer_rate_24h', 'Share of decisions referred to a human in the last 24 hours.', [['', last24h.referRate]]),
+      ...gauge('vigil_result_latency_seconds_24h', "Time from a study's last instance to its result over the last 24 hours, by quantile.", [
+        ['{quantile="0.5"}', last24h.resultLatencyMs.p50 === null ? null : last24h.resultLatencyMs.p50 / 1000],
+        ['{quantile="0.95"}', last24h.resultLatencyMs.p95 === null ? null : last24h.resultLatencyMs.p95 / 1000],
+      ]),
+      ...gauge('vigil_free_disk_bytes', "Free bytes on the data folder's disk.", [['', freeDiskBytes]]),
+      ...gauge('vigil_audit_entries', 'Entries in the audit log.', [['', auditEntries]]),
       ...resultMetricLines(deps),
       '# HELP vigil_process_uptime_seconds Seconds since the process started.',
       '# TYPE vigil_process_uptime_seconds gauge',
