@@ -26,7 +26,7 @@ import { storeInstances } from './workflows/store-instances.js';
 import { ingestUpload } from './workflows/ingest-upload.js';
 import { seedDemo, type SeedOutcome } from './workflows/seed-demo.js';
 import { randomUUID } from 'node:crypto';
-import type { PredictResult } from './workflows/predict-images.js';
+import type { DeidentifiedAtIngest, PredictResult } from './workflows/predict-images.js';
 import { runCli } from './cli/run-cli.js';
 import type { HttpApp } from './http/create-http-app.js';
 import type { DicomReceiver } from './ports/dicom-receiver.js';
@@ -74,7 +74,7 @@ import { evaluateModel } from './workflows/evaluate-model.js';
 import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
@@ -159,6 +159,7 @@ function createIngestDeidentifier(
       sopInstanceUid: outcome.sopInstanceUid,
       bytes: outcome.bytes,
       ...(outcome.original === undefined ? {} : { original: outcome.original }),
+      ...(outcome.patientAgeYears === undefined ? {} : { patientAgeYears: outcome.patientAgeYears }),
     };
   };
 }
@@ -286,7 +287,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   // The site secret is read once per process; pseudonyms and ingest de-identification both key on it.
   let siteSecret: Promise<Uint8Array> | undefined;
   const secret = (): Promise<Uint8Array> => (siteSecret ??= loadOrCreateSiteSecret(siteSecretFile(config)));
-  let ingest: Promise<{ pseudonymizer: HmacPseudonymizer; deidentify: (bytes: Uint8Array) => Promise<Uint8Array | undefined> }> | undefined;
+  let ingest: Promise<{ pseudonymizer: HmacPseudonymizer; deidentify: (bytes: Uint8Array) => Promise<DeidentifiedAtIngest | undefined> }> | undefined;
   const ingestParts = () =>
     (ingest ??= secret().then((s) => {
       const deidentify = createIngestDeidentifier(config, createKeyedDigest(s));
@@ -295,7 +296,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         pseudonymizer: new HmacPseudonymizer(s),
         deidentify: (bytes: Uint8Array) =>
           deidentify(bytes).then(
-            (i) => i.bytes,
+            (i) => ({ bytes: i.bytes, ...(i.patientAgeYears === undefined ? {} : { patientAgeYears: i.patientAgeYears }) }),
             () => undefined,
           ),
       };
@@ -358,6 +359,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const auditLog = await openAuditForDecisions();
       const { bundle, session } = await model(options.modelDir ?? config.modelDir);
       const { pseudonymizer, deidentify } = await ingestParts();
+      const storedAge = options.storedPatientAge;
       return predictImages(
         {
           files,
@@ -373,6 +375,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
           batchSize: config.batchSize,
           ...(options.declared === undefined ? {} : { declared: options.declared }),
           ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
+          ...(storedAge === undefined ? {} : { storedPatientAge: (file: { readonly path: string }) => storedAge(file.path) }),
         },
         paths,
         emit,
@@ -548,10 +551,15 @@ export async function createApiServer(
           const results: PredictResult[] = [];
           // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
           const declared = await instances.readDeclaration(studyUid);
+          // DICOM instances come with the patient's age derived at the door (their stored headers no longer say it).
+          const ages = await instances.readPatientAges(studyUid);
+          const storedPatientAge = (path: string): number | undefined => ages.get(basename(path).replace(/\.dcm$/, ''));
           // Cases name their images relative to the instance store (`<study>/<instance>.dcm`): the server's
           // own folders stay out of API responses, and servers sharing the objects folder read the same names.
-          await cliServices.predict([instances.studyLocation(studyUid)], { alreadyDeidentified: true, ...(declared === undefined ? {} : { declared }) }, (r) =>
-            results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
+          await cliServices.predict(
+            [instances.studyLocation(studyUid)],
+            { alreadyDeidentified: true, storedPatientAge, ...(declared === undefined ? {} : { declared }) },
+            (r) => results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
           );
           const model = (await cliServices.currentModel()).manifest;
           return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };

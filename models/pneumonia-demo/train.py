@@ -488,6 +488,8 @@ def build_manifest(*, temperature, val_fit, policy, quality, reference, data_sha
             "minColumns": SIZE,
             "minBitsStored": 8,
             "whenUndeclared": "warn",
+            # The source population (Kermany et al. 2018: children aged 1-5); the gate rejects other known ages.
+            "patientAgeYears": {"min": 1, "max": 5},
         },
         "input": {
             "name": "image",
@@ -690,6 +692,12 @@ def build_model_card(*, manifest: dict, n_params: int) -> str:
         "",
         f"- Modalities {', '.join(manifest['intendedUse']['modalities'])}; body part CHEST; views {', '.join(manifest['intendedUse']['views'])}.",
         f"- Population: {manifest['intendedUse']['population']}.",
+        f"- Patient ages {manifest['intendedUse']['patientAgeYears']['min']}-{manifest['intendedUse']['patientAgeYears']['max']} years "
+        "(`patientAgeYears`): the gate rejects an image whose patient's age is known and outside "
+        "(`patient_age_not_intended`; Vigil derives the age before de-identification from Patient's Age or the "
+        "birth and study dates, 90 and over as 90). An image of unknown age (a PNG/JPEG without a declared age, a "
+        "DICOM header without Patient's Age or birth date) is not rejected for it (`requireKnownAge` is off): "
+        "keeping the model to its population then rests on whoever sends the image.",
         "",
         "**Not for:**",
         "",

@@ -164,6 +164,8 @@ export const uploadDeclarationSchema = z.strictObject({
     .string()
     .regex(/^[A-Z]{1,16}$/, 'a DICOM view position such as PA')
     .optional(),
+  /** The patient's age in whole years, for a model's intended age range; never a date of birth. */
+  patientAgeYears: z.number().int().min(0).max(130).optional(),
 });
 
 /** POST /api/session: a user name and password, or an API token (the bootstrap admin has only a token). */

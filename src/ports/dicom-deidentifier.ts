@@ -35,6 +35,11 @@ export type DeidFileOutcome =
       readonly transferSyntaxUid: string;
       /** With `readOriginal`: the original identity, absent when the header lacks what a result needs. */
       readonly original?: InstanceIdentity;
+      /**
+       * The patient's age in whole years (≥ 90 as 90), derived before anything was removed
+       * (domain/deidentification/patient-age.ts); absent when the header does not say it.
+       */
+      readonly patientAgeYears?: number;
     }
   | {
       readonly status: 'quarantined';

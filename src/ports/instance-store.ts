@@ -21,6 +21,14 @@ export interface InstanceStore {
   /** Keeps what an upload declared about its study's images (PNG/JPEG cannot say it themselves), durably. */
   putDeclaration(studyUid: string, declaration: StudyDeclaration): Promise<void>;
   readDeclaration(studyUid: string): Promise<StudyDeclaration | undefined>;
+  /**
+   * Keeps one instance's patient age in whole years (≥ 90 as 90), derived at the door before
+   * de-identification removed what it came from, durably: the only patient attribute kept beside the
+   * de-identified instance, for the intended-use gate (docs/deidentification.md).
+   */
+  putPatientAge(studyUid: string, sopInstanceUid: string, years: number): Promise<void>;
+  /** The ages kept for a study's instances, by pseudonymous SOP Instance UID (empty when none). */
+  readPatientAges(studyUid: string): Promise<ReadonlyMap<string, number>>;
   /** Pseudonymous SOP Instance UIDs of the DICOM instances stored for a study (none for an unknown study). */
   listDicomInstances(studyUid: string): Promise<readonly string[]>;
   /** One stored DICOM instance's bytes (de-identified). */

@@ -12,6 +12,8 @@ export interface DeidentifiedInstance {
   readonly bytes: Uint8Array;
   /** What the instance said about itself before de-identification, when results are re-identified. */
   readonly original?: InstanceIdentity;
+  /** The patient's age in whole years (≥ 90 as 90), derived before de-identification; absent when unknown. */
+  readonly patientAgeYears?: number;
 }
 
 export interface IngestDependencies {
@@ -59,6 +61,11 @@ export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array
   // between is repaired by the sender's resend (keeping the same instance again changes nothing).
   if (instance.original !== undefined && deps.vault !== undefined) {
     await deps.vault.keep({ studyUid: instance.studyUid, sopInstanceUid: instance.sopInstanceUid }, instance.original);
+  }
+  // The age too: the intended-use gate needs it when the study is judged, and the stored instance no
+  // longer says it. Kept before the instance, for the same reason as the originals.
+  if (instance.patientAgeYears !== undefined) {
+    await deps.instances.putPatientAge(instance.studyUid, instance.sopInstanceUid, instance.patientAgeYears);
   }
   let stored: 'stored' | 'duplicate';
   try {

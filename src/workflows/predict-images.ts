@@ -1,6 +1,7 @@
 import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { decideFinding, type FindingDecision } from '../domain/decision/decide.js';
+import { PATIENT_AGE_CAP_YEARS } from '../domain/deidentification/patient-age.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { ImageFrame, RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
@@ -45,14 +46,25 @@ export interface PredictDependencies {
   readonly session: ModelSession;
   readonly configHash: string;
   readonly batchSize: number;
-  /** Declared attributes for PNG/JPEG inputs (see RasterDeclaration). */
+  /** Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included. */
   readonly declared?: RasterDeclaration;
   /**
    * De-identification at the door (issue 3): the DICOM bytes as de-identified by the ingest profile
-   * (VIGIL_DEID_OPTIONS), read instead of the original, or undefined when they cannot be (the reader then
-   * reports the file's own error). Nothing identifying is held past this point.
+   * (VIGIL_DEID_OPTIONS), read instead of the original, with the patient's age in whole years derived
+   * before de-identification (≥ 90 as 90; absent when unknown), or undefined when they cannot be (the
+   * reader then reports the file's own error). Nothing identifying is held past this point.
    */
-  readonly deidentifyAtIngest?: (bytes: Uint8Array) => Promise<Uint8Array | undefined>;
+  readonly deidentifyAtIngest?: (bytes: Uint8Array) => Promise<DeidentifiedAtIngest | undefined>;
+  /**
+   * For DICOM inputs de-identified at ingest already (the server's instance store): the patient's age
+   * kept at ingest for the file, or undefined when it was not known.
+   */
+  readonly storedPatientAge?: (file: InputFile) => number | undefined;
+}
+
+export interface DeidentifiedAtIngest {
+  readonly bytes: Uint8Array;
+  readonly patientAgeYears?: number;
 }
 
 export interface PredictProgress {
@@ -156,7 +168,7 @@ export async function predictImages(
       const frameRef = source.isMultiFrame ? frameIndex : null;
       try {
         const frame = await (frameIndex === 0 && opened.ok && opened.firstFrame !== undefined ? opened.firstFrame : source.decodeFrame(frameIndex));
-        const pending = judgeFrame(deps, slot, file, frameRef, source.studyKey, frame);
+        const pending = judgeFrame(deps, slot, file, frameRef, source, frame);
         if (pending.gate.verdict === 'reject') queueRejection(deps, queue, pending);
         else batch.push(pending);
       } catch (cause) {
@@ -186,7 +198,7 @@ type OpenedFile =
  */
 async function openAhead(deps: PredictDependencies, file: InputFile): Promise<OpenedFile> {
   try {
-    const source = await openImageSource(deps, await deps.files.read(file));
+    const source = await openImageSource(deps, file, await deps.files.read(file));
     const firstFrame = source.frameCount === 1 ? source.decodeFrame(0) : undefined;
     // Handled where it is awaited; this only keeps an early rejection from counting as unhandled.
     firstFrame?.catch(() => {});
@@ -198,20 +210,23 @@ async function openAhead(deps: PredictDependencies, file: InputFile): Promise<Op
 
 interface ImageSource {
   readonly studyKey: string;
+  /** The patient's age in whole years (≥ 90 as 90), for the intended-use gate; undefined when unknown. */
+  readonly patientAgeYears: number | undefined;
   readonly frameCount: number;
   readonly isMultiFrame: boolean;
   decodeFrame(index: number): Promise<ImageFrame>;
 }
 
-async function openImageSource(deps: PredictDependencies, bytes: Uint8Array): Promise<ImageSource> {
+async function openImageSource(deps: PredictDependencies, file: InputFile, bytes: Uint8Array): Promise<ImageSource> {
   if (deps.dicom.isDicom(bytes)) {
     const deidentified = deps.deidentifyAtIngest === undefined ? undefined : await deps.deidentifyAtIngest(bytes);
-    const instance = await deps.dicom.readInstance(deidentified ?? bytes);
+    const instance = await deps.dicom.readInstance(deidentified?.bytes ?? bytes);
     // The study key is keyed on the Study Instance UID, so all of a study's files share it; a file
     // without one is keyed on its own content.
     const identifier = instance.identifiers.studyInstanceUid ?? `sha256:${deps.hasher.sha256Hex(bytes)}`;
     return {
       studyKey: deps.pseudonymizer.studyKey(identifier),
+      patientAgeYears: deps.deidentifyAtIngest === undefined ? deps.storedPatientAge?.(file) : deidentified?.patientAgeYears,
       frameCount: instance.frameCount,
       isMultiFrame: instance.frameCount > 1,
       decodeFrame: (index) => instance.decodeFrame(index),
@@ -220,6 +235,8 @@ async function openImageSource(deps: PredictDependencies, bytes: Uint8Array): Pr
   if (deps.raster.isRaster(bytes)) {
     return {
       studyKey: deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
+      // Declared ages are aggregated like derived ones (HIPAA Safe Harbor: 90 and over as 90).
+      patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : Math.min(deps.declared.patientAgeYears, PATIENT_AGE_CAP_YEARS),
       frameCount: 1,
       isMultiFrame: false,
       decodeFrame: async () => declare(await deps.raster.readRaster(bytes), deps.declared),
@@ -237,13 +254,17 @@ function declare(frame: ImageFrame, declared: RasterDeclaration | undefined): Im
   return { ...frame, attributes };
 }
 
-function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, frameIndex: number | null, studyKey: string, frame: ImageFrame): Pending {
+function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, frameIndex: number | null, source: ImageSource, frame: ImageFrame): Pending {
   const { manifest } = deps.bundle;
+  const { studyKey, patientAgeYears } = source;
   const pixels = frame.pixels;
   const pixelSha256 = deps.hasher.sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
   const prepared = preprocessFrame(frame, manifest);
   const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
-  const gate = gateImage({ attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features }, manifest);
+  const gate = gateImage(
+    { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(patientAgeYears === undefined ? {} : { patientAgeYears }) },
+    manifest,
+  );
   deps.logger.debug(
     { studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` },
     'frame gated',

@@ -18,6 +18,8 @@ export interface PredictOptions {
   readonly declared?: RasterDeclaration;
   /** The inputs were de-identified at ingest already (the server's instance store): not done again. */
   readonly alreadyDeidentified?: true;
+  /** With `alreadyDeidentified`: the patient's age kept at ingest for a stored DICOM file, by its path. */
+  readonly storedPatientAge?: (path: string) => number | undefined;
 }
 
 export interface DeidOptions {

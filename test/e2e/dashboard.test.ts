@@ -14,13 +14,12 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { ReviewBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
-import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
+import { childChestFilm } from '../helpers/child-chest-film.js';
+import { hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
 import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, startStorescp } from './dashboard-harness.js';
 
 const run = promisify(execFile);
-const hasDcmtk = ['storescu', 'storescp', 'dcmdump'].every((tool) => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, tool))));
-/** The adult PA chest film: the demo model decides it (the other samples are rejected by the gate). */
-const CHEST = 'cr_chest_pa_j2k_lossy.dcm';
+const hasDcmtk = ['storescu', 'storescp', 'dcmdump', 'dcmodify'].every((tool) => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, tool))));
 const PASSWORD = 'a long reviewer passphrase';
 const QA_PASSWORD = 'another long passphrase';
 
@@ -32,6 +31,11 @@ let closeBrowser: (() => Promise<void>) | undefined;
 let storescp: { port: number; stop: () => Promise<void> } | undefined;
 let srDir: string;
 let reviewerToken: string;
+/**
+ * The PA chest film of the samples made 3 years old (helpers/child-chest-film.ts): the paediatric demo
+ * model decides it, where the film as it is (a 64-year-old) is refused for its age and sends no SR.
+ */
+let chest: string;
 
 async function createUser(name: string, role: string, password: string): Promise<string> {
   const response = await server.app.inject({
@@ -56,12 +60,13 @@ async function expectAccessible(page: Page, screen: string): Promise<void> {
 }
 
 describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
-  'dashboard end to end (needs /usr/bin/chromium, DCMTK storescu/storescp/dcmdump and ../shared/data)',
+  'dashboard end to end (needs /usr/bin/chromium, DCMTK storescu/storescp/dcmdump/dcmodify and ../shared/data)',
   () => {
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
       // The current sources, built aside: the test never depends on a stale dist/.
       await buildDashboard(join(dir, 'dashboard'));
+      chest = await childChestFilm(dir);
       srDir = join(dir, 'sr-received');
       mkdirSync(srDir);
       storescp = await startStorescp('RESULTS', srDir);
@@ -115,7 +120,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         expect(await menu.getByRole('link').allTextContents()).toEqual(['Worklist', 'Studies', 'Model']);
 
         // A study arrives over C-STORE and appears without a reload (the list refreshes itself).
-        await run('storescu', ['-xw', '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), join(DICOM_SAMPLES, CHEST)]);
+        await run('storescu', ['-xw', '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), chest]);
         const firstItem = page.getByRole('link', { name: /^Review item 1:/ });
         await firstItem.waitFor({ timeout: 90_000 });
         expect(await firstItem.getAttribute('aria-label')).toContain('Random sample');

@@ -65,7 +65,15 @@ describe('vigil predict', () => {
     expect(lines.length).toBe(50); // 20 files, 50 frames
     expect(lines.filter((l) => l.status === 'error')).toEqual([]);
     const byFile = (name: string) => lines.filter((l) => l.input.file.endsWith(name));
-    expect(byFile('cr_chest_pa_j2k_lossy.dcm')[0]?.status).toBe('decided');
+    // The one chest film is of an adult (born 1940-03-05, studied 2004-08-26; no Patient's Age): the
+    // age is derived at the door, before de-identification removes the dates, and the paediatric model refuses it.
+    const chest = byFile('cr_chest_pa_j2k_lossy.dcm')[0];
+    expect(chest?.status).toBe('rejected');
+    expect(chest?.quality?.reasons).toEqual([
+      { code: 'patient_age_not_intended', verdict: 'reject', message: expect.any(String), measured: 64, threshold: '1-5' },
+    ]);
+    expect(chest?.outputs).toEqual([]);
+    expect(run.stdout, 'only the age goes past the door, never a date').not.toMatch(/19400305|20040826/);
     expect(byFile('cr_leg_j2k_lossless.dcm')[0]?.quality?.reasons.map((r) => r.code)).toContain('body_part_not_intended');
     expect(byFile('ct_small_explicitLE.dcm')[0]?.quality?.reasons[0]).toMatchObject({
       code: 'modality_not_intended',
@@ -75,6 +83,22 @@ describe('vigil predict', () => {
     });
     expect(byFile('us_multiframe30_jpeg_baseline.dcm').map((l) => l.input.frame)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     for (const rejected of lines.filter((l) => l.status === 'rejected')) expect(rejected.outputs, 'a rejected image is not sent to the model').toEqual([]);
+  });
+
+  it("judges PNG/JPEG inputs by their declared patient age: inside the model's range decided, outside rejected, not a whole age a usage error", async () => {
+    const inputs = join(work, 'aged');
+    mkdirSync(inputs);
+    writeFileSync(join(inputs, 'a.png'), await texturedGreyPng(4));
+    const declare = ['--json', '--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA'];
+    const child = jsonLines<PredictResult>((await runVigil(['predict', inputs, ...declare, '--patient-age-years', '3'], dataDir())).stdout);
+    expect(child.map((l) => [l.status, l.quality?.reasons.map((r) => r.code)])).toEqual([
+      ['decided', expect.not.arrayContaining(['patient_age_not_intended'])],
+    ]);
+    const adult = jsonLines<PredictResult>((await runVigil(['predict', inputs, ...declare, '--patient-age-years', '97'], dataDir())).stdout);
+    expect(adult[0]?.status).toBe('rejected');
+    expect(adult[0]?.quality?.reasons).toContainEqual(expect.objectContaining({ code: 'patient_age_not_intended', measured: 90, threshold: '1-5' }));
+    const wrong = await runVigil(['predict', inputs, '--patient-age-years', '3.5'], dataDir());
+    expect(wrong.code).toBe(EXIT_CODES.CLI_USAGE);
   });
 
   it('fails with a usage error (exit 2) when given nothing to do', async () => {
@@ -137,6 +161,20 @@ describe('vigil model inspect', () => {
     expect(run.stdout).toContain('(verified)');
     expect(run.stdout).toContain('Not for:');
     expect(run.stdout).toContain('modalities CR, DX');
+    expect(run.stdout).toContain('patient ages: 1-5 years when known');
+  });
+
+  it('refuses an age range whose min is above its max, or outside 0-130', async () => {
+    const dir = copyBundle('bad-age-range');
+    const manifest = JSON.parse(readFileSync(join(dir, 'vigil-model.json'), 'utf8')) as { intendedUse: Record<string, unknown> };
+    manifest.intendedUse.patientAgeYears = { min: 6, max: 5 };
+    writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));
+    const run = await runVigil(['model', 'inspect', dir], dataDir());
+    expect(run.code).toBe(EXIT_CODES.MODEL_MANIFEST_INVALID);
+    expect(run.stderr).toContain('intendedUse.patientAgeYears.min: min must be <= max');
+    manifest.intendedUse.patientAgeYears = { min: 0, max: 131 };
+    writeFileSync(join(dir, 'vigil-model.json'), JSON.stringify(manifest));
+    expect((await runVigil(['model', 'inspect', dir], dataDir())).stderr).toContain('intendedUse.patientAgeYears.max');
   });
 
   it('refuses a model file whose hash does not match the manifest', async () => {

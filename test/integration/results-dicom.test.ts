@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/config/load-config.js';
 import type { CaseBody, StudyBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
+import { ADULT_CHEST, CHILD_BIRTH_DATE } from '../helpers/child-chest-film.js';
 import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
 
 const run = promisify(execFile);
@@ -78,11 +79,15 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
       REPO_ROOT,
     );
     server = await createApiServer(config, createLogger('debug', { write: (line: string) => void (logs += line) }), { background: true });
-    // The real chest film the demo model decides, with a synthetic identity written over the original.
+    // The real chest film, with a synthetic identity written over the original, and a child's birth date
+    // (3 years on its study date) so that the paediatric demo model decides it: the SR is sent only for
+    // decided cases, and the film as it is (a 64-year-old) is refused for its age.
     const study = join(dir, 'study.dcm');
-    copyFileSync(join(DICOM_SAMPLES, 'cr_chest_pa_j2k_lossy.dcm'), study);
+    copyFileSync(join(DICOM_SAMPLES, ADULT_CHEST), study);
     await run('dcmodify', [
       '-nb',
+      '-m',
+      `(0010,0030)=${CHILD_BIRTH_DATE}`,
       '-m',
       `(0010,0010)=${SENT.patientName}`,
       '-m',
@@ -119,7 +124,12 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
     const identity = readInstanceIdentity(sr);
     expect(identity.reference.studyInstanceUid).toBe(SENT.studyUid);
     expect(identity.reference.sopClassUid).toBe('1.2.840.10008.5.1.4.1.1.88.33');
-    expect(identity.study).toMatchObject({ patientName: SENT.patientName, patientId: SENT.patientId, accessionNumber: SENT.accessionNumber });
+    expect(identity.study).toMatchObject({
+      patientName: SENT.patientName,
+      patientId: SENT.patientId,
+      patientBirthDate: CHILD_BIRTH_DATE,
+      accessionNumber: SENT.accessionNumber,
+    });
 
     const { stdout: dump } = await run('dcmdump', ['+U8', join(pacsDir, received[0] as string)]);
     expect(dump).toContain('[pneumonia-demo]'); // Algorithm Name
@@ -216,7 +226,8 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
 
   it('keeps the originals nowhere but the encrypted vault: not in logs, the store, the audit log or the objects', async () => {
     await server.close();
-    const needles = [SENT.patientName, SENT.patientId, SENT.accessionNumber, SENT.studyUid, SENT.seriesUid, SENT.sopUid, 'CompressedSamples'];
+    // The birth date too: only the age in years derived from it is kept beside the instance.
+    const needles = [SENT.patientName, SENT.patientId, SENT.accessionNumber, SENT.studyUid, SENT.seriesUid, SENT.sopUid, 'CompressedSamples', CHILD_BIRTH_DATE];
     for (const file of filesUnder(join(dir, 'data'))) {
       const bytes = readFileSync(file);
       for (const needle of needles) expect(bytes.includes(Buffer.from(needle)), `${needle} in ${file}`).toBe(false);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { StudyBody } from '../../src/http/contract.js';
+import type { PredictResult } from '../../src/workflows/predict-images.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { hasDicomSamples, PNEUMONIA_NPZ, REPO_ROOT, SAMPLE_DATA } from '../helpers/sample-data.js';
@@ -59,13 +60,15 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
 
     const deadline = Date.now() + 90_000;
     let studies: StudyBody[] = [];
+    let results: PredictResult[] = [];
     for (;;) {
       studies = (await get<{ studies: StudyBody[] }>('/api/studies?limit=500')).studies;
       if (studies.length > 0 && studies.every((s) => s.state === 'queued')) {
-        const cases = await Promise.all(studies.map((s) => get<{ cases: { results: { input: { file: string } }[] }[] }>(`/api/studies/${s.studyKey}`)));
+        const cases = await Promise.all(studies.map((s) => get<{ cases: { results: PredictResult[] }[] }>(`/api/studies/${s.studyKey}`)));
         if (cases.every((c) => c.cases.length === 1)) {
+          results = cases.flatMap((c) => c.cases.flatMap((k) => k.results));
           // Images are named inside the store, never by the server's own folders.
-          const files = cases.flatMap((c) => c.cases.flatMap((k) => k.results.map((r) => r.input.file)));
+          const files = results.map((r) => r.input.file);
           expect(files.length).toBeGreaterThan(24);
           for (const file of files) expect(file).toMatch(/^2\.25\.\d+\/2\.25\.\d+\.(dcm|png|jpg)$/);
           break;
@@ -76,6 +79,17 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     }
     // Each upload is a study of its own; the DICOM samples group into their studies.
     expect(studies.length).toBeGreaterThan(24);
+    // The model decides exactly the 24 PneumoniaMNIST images (declared CR chest PA; no age, so none is
+    // refused for it). The gate refuses every DICOM sample: the one chest film is of a 64-year-old.
+    const decided = results.filter((r) => r.status === 'decided');
+    expect(decided).toHaveLength(24);
+    for (const r of decided) expect(r.input.file).toMatch(/\.png$/);
+    expect(results.filter((r) => r.input.file.endsWith('.dcm') && r.status !== 'rejected')).toEqual([]);
+    expect(
+      results
+        .filter((r) => r.quality?.reasons.some((x) => x.code === 'patient_age_not_intended' && x.measured === 64))
+        .map((r) => r.quality?.reasons.map((x) => x.code)),
+    ).toEqual([['patient_age_not_intended']]);
 
     // What the metrics say about it: the decisions, the gate's refusals, the refer rate, time to result.
     const metrics = await server.app.inject({ method: 'GET', url: '/api/metrics', headers: { authorization: `Bearer ${token}` } });

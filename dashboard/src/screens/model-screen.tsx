@@ -24,6 +24,13 @@ function estimate(label: string, value: Estimate, percent: boolean): string | nu
   return `${label} ${show(value.value)}${interval}`;
 }
 
+/** "1–5 years, checked when the age is known": the manifest's age range, as the gate applies it. */
+function patientAges(use: Json): string {
+  const range = asObject(use.patientAgeYears);
+  if (range.min === undefined || range.max === undefined) return 'any (not checked)';
+  return `${asText(range.min)}–${asText(range.max)} years, ${use.requireKnownAge === true ? 'a known age required' : 'checked when the age is known'}`;
+}
+
 /** The model in service: manifest, intended use, its card (Markdown, raw HTML skipped) and evaluation reports. */
 export function ModelScreen() {
   const { data, error } = useResource('model-card', (signal) => api.modelCard(signal));
@@ -60,6 +67,8 @@ export function ModelScreen() {
             <dd>{asList(use.views).join(', ') || 'any'}</dd>
             <dt>Population</dt>
             <dd>{asText(use.population)}</dd>
+            <dt>Patient ages</dt>
+            <dd>{patientAges(use)}</dd>
           </dl>
           {asList(use.notFor).length === 0 ? null : (
             <>

@@ -10,7 +10,8 @@ const DEMO_IMAGES = 24;
 
 /**
  * The demo's inputs, from the public sample data when it is there: the DICOM samples (every
- * transfer syntax; most are not chest radiographs, so the gate refuses them and says why), and the
+ * transfer syntax; most are not chest radiographs and the one that is shows an adult, so the gate refuses
+ * them all and says why), and the
  * first PneumoniaMNIST test images written as PNG files, as a camera or device would send them.
  */
 export async function prepareDemoInputs(sampleDataDir: string, dataDir: string): Promise<{ runs: DemoRun[]; notes: string[] }> {
@@ -27,7 +28,7 @@ export async function prepareDemoInputs(sampleDataDir: string, dataDir: string):
   }
   if (existsSync(dicomDir)) {
     runs.push({
-      title: `DICOM samples from ${dicomDir}: CT, MR, US, NM, SC and CR in every transfer syntax. The model is for chest radiographs, so the gate refuses most of them and says why.`,
+      title: `DICOM samples from ${dicomDir}: CT, MR, US, NM, SC and CR in every transfer syntax. The model is for children's chest radiographs, so the gate refuses every one of them and says why (the one chest film is of a 64-year-old).`,
       paths: [dicomDir],
     });
   }

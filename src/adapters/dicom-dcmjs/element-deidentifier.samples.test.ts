@@ -46,6 +46,47 @@ function dciodvfyErrors(file: string): Set<string> {
 }
 
 describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 ? ' (skipped: no ../shared/data/dicom-samples)' : ''}`, () => {
+  it('derives the patient age at ingest (headers only) before the profile removes what it comes from', async () => {
+    const ages: Record<string, number | undefined> = {};
+    for (const name of samples) {
+      const outcome = await deidentifier.deidentify(new Uint8Array(readFileSync(join(sampleDir, name))), {
+        profile: { name: 'basic', options: OPTIONS },
+        digest,
+        pixelRules: [],
+        headersOnly: true,
+      });
+      if (outcome.status !== 'deidentified') throw new Error(`${name} was not de-identified at ingest`);
+      ages[name] = outcome.patientAgeYears;
+      const parsed = parseForDeid(outcome.bytes, 2 ** 31 - 1);
+      expect(textOf(parsed.dataset, 0x00101010), `${name}: Patient's Age removed`).toBeUndefined();
+      expect(textOf(parsed.dataset, 0x00100030) ?? '', `${name}: Patient's Birth Date emptied`).toBe('');
+    }
+    // Patient's Age when the header has one (sc_fake_phi_simpson's unpadded 75Y contradicts its planted
+    // birth date, and wins), else birth date and Study Date, else unknown.
+    expect(ages).toEqual({
+      'cr_chest_pa_j2k_lossy.dcm': 64, // born 1940-03-05, studied 2004-08-26
+      'cr_leg_j2k_lossless.dcm': 25, // born 1979-04-08, studied 2004-08-26
+      'ct_enhanced_2frame_jpegls_fragmented.dcm': 52,
+      'ct_small_explicitLE.dcm': 0, // 000Y
+      'deflated.dcm': undefined,
+      'mr_brain_jpeg_lossless_p14.dcm': 33,
+      'mr_small_bigendian.dcm': undefined,
+      'mr_small_explicitLE.dcm': undefined,
+      'mr_small_implicitLE.dcm': undefined,
+      'mr_small_j2k_lossless.dcm': undefined,
+      'mr_small_jpegls.dcm': undefined,
+      'mr_small_rle.dcm': undefined,
+      'nm_jpeg_extended_12bit.dcm': undefined,
+      'sc_fake_phi_simpson.dcm': 75,
+      'sc_rgb_htj2k.dcm': undefined,
+      'sc_rgb_jpeg_baseline.dcm': 24,
+      'us_multiframe30_jpeg_baseline.dcm': undefined,
+      'us_phi_burnedin_yes.dcm': 65,
+      'us_rgb_burnedin_text.dcm': undefined,
+      'us_rgb_phi_burnedin.dcm': 35,
+    });
+  });
+
   it.each(samples)('%s is de-identified and valid, or quarantined with a reason', async (name) => {
     const input = new Uint8Array(readFileSync(join(sampleDir, name)));
     const outcome = await run(input);

@@ -8,6 +8,7 @@
 import { assessPixels, type PixelRectangle } from '../../domain/deidentification/assess-pixels.js';
 import { DEID_TAG, textOf, type DeidDataset, type DeidElement } from '../../domain/deidentification/deid-dataset.js';
 import { deidentifyDataset } from '../../domain/deidentification/deidentify-dataset.js';
+import { derivePatientAgeOfDataset } from '../../domain/deidentification/patient-age.js';
 import { remapUid } from '../../domain/deidentification/keyed-pseudonyms.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
 import type { InstanceIdentity } from '../../domain/results/result-identity.js';
@@ -54,6 +55,8 @@ export class ElementDeidentifier implements DicomDeidentifier {
         original = undefined;
       }
     }
+    // Read before the profile removes Patient's Age and the dates it could be derived from.
+    const patientAgeYears = derivePatientAgeOfDataset(parsed.dataset);
     let dataset = parsed.dataset;
     let transferSyntaxUid = parsed.transferSyntaxUid;
     let syntax = parsed.syntax;
@@ -85,6 +88,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
       pixelsCleaned,
       transferSyntaxUid,
       ...(original === undefined ? {} : { original }),
+      ...(patientAgeYears === undefined ? {} : { patientAgeYears }),
     };
   }
 

@@ -45,6 +45,26 @@ describe('FsInstanceStore', () => {
     await a;
   });
 
+  it("keeps each instance's patient age beside the study folder (not in it), owner-only, and reads them back by instance", async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
+    const store = new FsInstanceStore(join(dir, 'objects'));
+    expect(await store.readPatientAges('2.25.1')).toEqual(new Map());
+    await Promise.all([store.putPatientAge('2.25.1', '2.25.11', 64), store.putPatientAge('2.25.1', '2.25.12', 3)]);
+    await store.put('2.25.1', '2.25.11', new Uint8Array([1]));
+    expect(await store.readPatientAges('2.25.1')).toEqual(
+      new Map([
+        ['2.25.11', 64],
+        ['2.25.12', 3],
+      ]),
+    );
+    expect(readdirSync(store.studyLocation('2.25.1'))).toEqual(['2.25.11.dcm']); // predict reads the study folder whole
+    const file = join(dir, 'objects', '2.25.1.age', '2.25.11.json');
+    expect(readFileSync(file, 'utf8')).toBe('{"patientAgeYears":64}\n');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await expect(store.putPatientAge('2.25.1', '../x', 1)).rejects.toMatchObject({ code: 'STORE_WRITE_FAILED' });
+    await expect(store.putPatientAge('2.25.1', '2.25.13', 1.5)).rejects.toMatchObject({ code: 'STORE_WRITE_FAILED' });
+  });
+
   it('refuses names that are not plain UIDs', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
     const store = new FsInstanceStore(dir);

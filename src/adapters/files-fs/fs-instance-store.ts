@@ -68,6 +68,36 @@ export class FsInstanceStore implements InstanceStore {
     return text === undefined ? undefined : (JSON.parse(text) as StudyDeclaration);
   }
 
+  // One small file per instance (`<study>.age/<instance>.json`), beside the study folder like the
+  // declaration: instances of a study arrive concurrently, and each writes only its own.
+  async putPatientAge(studyUid: string, sopInstanceUid: string, years: number): Promise<void> {
+    if (!UID.test(sopInstanceUid)) throw new PlatformError('STORE_WRITE_FAILED', 'An instance UID is not a plain UID', {});
+    if (!Number.isInteger(years) || years < 0) throw new PlatformError('STORE_WRITE_FAILED', 'A patient age is not a whole number of years', {});
+    const target = join(`${this.studyLocation(studyUid)}.age`, `${sopInstanceUid}.json`);
+    await this.#writeDurably(target, new TextEncoder().encode(JSON.stringify({ patientAgeYears: years }) + '\n'));
+  }
+
+  async readPatientAges(studyUid: string): Promise<ReadonlyMap<string, number>> {
+    const folder = `${this.studyLocation(studyUid)}.age`;
+    const names = await readdir(folder).catch((cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') return [];
+      throw new PlatformError('STORE_OPEN_FAILED', "The study's patient ages could not be listed", {}, { cause });
+    });
+    const ages = new Map<string, number>();
+    for (const name of names) {
+      const uid = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (!UID.test(uid)) continue;
+      let years: unknown;
+      try {
+        years = (JSON.parse(await readFile(join(folder, name), 'utf8')) as { patientAgeYears?: unknown }).patientAgeYears;
+      } catch (cause) {
+        throw new PlatformError('STORE_OPEN_FAILED', 'A stored patient age could not be read', {}, { cause });
+      }
+      if (typeof years === 'number' && Number.isInteger(years) && years >= 0) ages.set(uid, years);
+    }
+    return ages;
+  }
+
   async #writeDurably(target: string, bytes: Uint8Array, options: { readonly replace?: boolean } = {}): Promise<'written' | 'exists'> {
     try {
       return await writeFileDurably(target, bytes, options);

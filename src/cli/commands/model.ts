@@ -27,6 +27,7 @@ export const modelCommand: Command = {
         `Intended use: ${use.summary}`,
         `  modalities ${use.modalities.join(', ')}; body parts ${use.bodyParts.join(', ')}; views ${use.views.length > 0 ? use.views.join(', ') : 'any'}`,
         `  population: ${use.population}`,
+        `  patient ages: ${use.patientAgeYears === undefined ? 'any (not checked)' : `${use.patientAgeYears.min}-${use.patientAgeYears.max} years`}${use.requireKnownAge === true ? ', a known age required' : use.patientAgeYears === undefined ? '' : ' when known'}`,
         `  photometric ${use.photometricInterpretations.join(', ')}; at least ${use.minColumns}×${use.minRows} px, ${use.minBitsStored} bits`,
         `Not for:`,
         ...use.notFor.map((x) => `  - ${x}`),

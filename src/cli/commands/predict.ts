@@ -3,16 +3,23 @@ import type { PredictOptions } from '../../workflows/vigil-services.js';
 import { EXIT_OK, EXIT_SOME_INPUTS_FAILED } from '../exit-codes.js';
 import { formatResult } from '../format-result.js';
 import { createProgressLine } from '../progress-line.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
-const USAGE = 'predict <paths...> [--model DIR] [--json] [--modality CR --body-part CHEST --view PA]';
+const USAGE = 'predict <paths...> [--model DIR] [--json] [--modality CR --body-part CHEST --view PA --patient-age-years N]';
 
 export const predictCommand: Command = {
   usage: `${USAGE}\n      judge DICOM, PNG and JPEG files (folders are walked); the flags declare what PNG/JPEG inputs are`,
   async run(args, { io, services }) {
     const { values, positionals } = parseCommandArgs(
       args,
-      { model: { type: 'string' }, json: { type: 'boolean' }, modality: { type: 'string' }, 'body-part': { type: 'string' }, view: { type: 'string' } },
+      {
+        model: { type: 'string' },
+        json: { type: 'boolean' },
+        modality: { type: 'string' },
+        'body-part': { type: 'string' },
+        view: { type: 'string' },
+        'patient-age-years': { type: 'string' },
+      },
       USAGE,
     );
     if (positionals.length === 0) throw usageError('predict needs at least one file or folder', USAGE);
@@ -20,11 +27,14 @@ export const predictCommand: Command = {
     const modality = stringOption(values.modality);
     const bodyPart = stringOption(values['body-part']);
     const view = stringOption(values.view);
+    // An age in whole years, never a date of birth (DICOM inputs derive theirs at the door).
+    const age = numberOption(values['patient-age-years'], 'patient-age-years', USAGE, { min: 0, max: 130, integer: true });
     const model = stringOption(values.model);
     const declared: RasterDeclaration = {
       ...(modality === undefined ? {} : { modality }),
       ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
       ...(view === undefined ? {} : { viewPosition: view }),
+      ...(age === undefined ? {} : { patientAgeYears: age }),
     };
     const options: PredictOptions = {
       ...(model === undefined ? {} : { modelDir: model }),

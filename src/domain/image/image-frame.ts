@@ -64,4 +64,9 @@ export interface RasterDeclaration {
   readonly modality?: string;
   readonly bodyPartExamined?: string;
   readonly viewPosition?: string;
+  /**
+   * The patient's age in whole years (0–130; the gate treats 90 and over alike), for the intended-use
+   * gate. Only the number: a date of birth is never declared.
+   */
+  readonly patientAgeYears?: number;
 }

@@ -36,6 +36,17 @@ const intendedUse = z.strictObject({
    * no Modality): `pass`, `warn` (the default a cautious site wants) or `reject`.
    */
   whenUndeclared: z.enum(['pass', 'warn', 'reject']),
+  /**
+   * Ages (whole years, inclusive) the model is for. Vigil derives the age at the door, before
+   * de-identification, from Patient's Age or the birth and examination dates (capped at 90; see
+   * domain/deidentification/patient-age.ts); an image whose age is known and outside is rejected.
+   */
+  patientAgeYears: z
+    .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
+    .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] })
+    .optional(),
+  /** Reject an image whose age is unknown (default false: the age is checked only when known). */
+  requireKnownAge: z.boolean().optional(),
 });
 
 const inputSpec = z.strictObject({

@@ -123,3 +123,50 @@ describe('gateImage', () => {
     expect(features.laplacianVariance).toBeCloseTo(0, 12); // a linear ramp has zero Laplacian
   });
 });
+
+describe('gateImage: the patient age range of the intended use', () => {
+  const paediatric: GatePolicy = { ...policy, intendedUse: { ...policy.intendedUse, patientAgeYears: { min: 1, max: 5 } } };
+  const strict: GatePolicy = { ...paediatric, intendedUse: { ...paediatric.intendedUse, requireKnownAge: true } };
+  const judge = (age: number | undefined, p: GatePolicy = paediatric) =>
+    gateImage({ ...frame, features: good, ...(age === undefined ? {} : { patientAgeYears: age }) }, p);
+
+  it('passes ages inside the range, both ends included', () => {
+    for (const age of [1, 3, 5]) expect(judge(age)).toEqual({ verdict: 'pass', reasons: [], oodDistance: 0 });
+  });
+
+  it('rejects ages outside the range on either side, with the age measured and the range as threshold', () => {
+    for (const age of [0, 6, 64, 90]) {
+      const verdict = judge(age);
+      expect(verdict.verdict).toBe('reject');
+      expect(verdict.reasons).toEqual([expect.objectContaining({ code: 'patient_age_not_intended', verdict: 'reject', measured: age, threshold: '1-5' })]);
+    }
+  });
+
+  it('says nothing about an unknown age unless the manifest requires a known age', () => {
+    expect(judge(undefined).verdict).toBe('pass');
+    const verdict = judge(undefined, strict);
+    expect(verdict.verdict).toBe('reject');
+    expect(verdict.reasons).toEqual([expect.objectContaining({ code: 'patient_age_unknown', verdict: 'reject', measured: 'absent', threshold: '1-5' })]);
+    expect(judge(3, strict).verdict).toBe('pass');
+    expect(judge(6, strict).reasons.map((r) => r.code)).toEqual(['patient_age_not_intended']);
+  });
+
+  it('ignores the age when the manifest declares no range (requireKnownAge alone changes nothing)', () => {
+    expect(judge(64, policy).verdict).toBe('pass');
+    expect(judge(undefined, { ...policy, intendedUse: { ...policy.intendedUse, requireKnownAge: true } }).verdict).toBe('pass');
+  });
+
+  it('rejects a constant image of a patient outside the range for both reasons', () => {
+    const verdict = gateImage({ ...frame, features: { ...good, std: 0 }, patientAgeYears: 64 }, paediatric);
+    expect(verdict.reasons.map((r) => r.code)).toEqual(['patient_age_not_intended', 'constant_image']);
+  });
+
+  test.prop([fc.integer({ min: 0, max: 130 }), fc.integer({ min: 0, max: 130 }), fc.integer({ min: 0, max: 90 })])(
+    'rejects exactly the ages outside [min, max]',
+    (a, b, age) => {
+      const range = { min: Math.min(a, b), max: Math.max(a, b) };
+      const verdict = judge(age, { ...policy, intendedUse: { ...policy.intendedUse, patientAgeYears: range } });
+      expect(verdict.verdict === 'reject').toBe(age < range.min || age > range.max);
+    },
+  );
+});

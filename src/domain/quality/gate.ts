@@ -14,6 +14,8 @@ export type GateReasonCode =
   | 'photometric_not_intended'
   | 'too_small'
   | 'bit_depth_too_low'
+  | 'patient_age_not_intended'
+  | 'patient_age_unknown'
   | 'constant_image'
   | 'saturated'
   | 'low_dynamic_range'
@@ -47,6 +49,11 @@ export interface GateInput {
   readonly rows: number;
   readonly columns: number;
   readonly features: ImageFeatures;
+  /**
+   * The patient's age in whole years (≥ 90 as 90), derived at the door before de-identification, or
+   * declared for a PNG/JPEG; absent when unknown.
+   */
+  readonly patientAgeYears?: number;
 }
 
 /**
@@ -79,7 +86,7 @@ export function gateImage(input: GateInput, policy: GatePolicy): GateVerdict {
 }
 
 /** The metadata part of the gate, usable before pixels are decoded. */
-export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 'columns'>, use: IntendedUse): GateReason[] {
+export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 'columns' | 'patientAgeYears'>, use: IntendedUse): GateReason[] {
   const reasons: GateReason[] = [];
   const { attributes } = input;
   const listed = (values: readonly string[]): string => values.join('|');
@@ -151,7 +158,28 @@ export function checkIntendedUse(input: Pick<GateInput, 'attributes' | 'rows' | 
       threshold: use.minBitsStored,
     });
   }
+  reasons.push(...checkPatientAge(input.patientAgeYears, use));
   return reasons;
+}
+
+/**
+ * Age is a matter of intended use, not of the image: outside the declared range is a refusal, and an
+ * unknown age is one only when the manifest requires a known age (otherwise the gate cannot say more).
+ */
+function checkPatientAge(age: number | undefined, use: IntendedUse): GateReason[] {
+  const range = use.patientAgeYears;
+  if (range === undefined) return [];
+  const threshold = `${range.min}-${range.max}`;
+  if (age === undefined) {
+    if (use.requireKnownAge !== true) return [];
+    return [
+      { code: 'patient_age_unknown', verdict: 'reject', message: "The patient's age is unknown and the model requires it", measured: 'absent', threshold },
+    ];
+  }
+  if (age >= range.min && age <= range.max) return [];
+  return [
+    { code: 'patient_age_not_intended', verdict: 'reject', message: 'The model is not intended for patients of this age (years)', measured: age, threshold },
+  ];
 }
 
 function pushHigherIsWorse(reasons: GateReason[], code: GateReasonCode, message: string, value: number, bound: { warn: number; reject: number }): void {

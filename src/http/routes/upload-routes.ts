@@ -35,7 +35,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencie
         `The declaration is invalid: ${declaration.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
       );
     }
-    const { site, device, modality, bodyPart, view } = declaration.data;
+    const { site, device, modality, bodyPart, view, patientAgeYears } = declaration.data;
     const result = await deps.services.uploadImages(
       {
         ...(site === undefined ? {} : { site }),
@@ -43,6 +43,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencie
         ...(modality === undefined ? {} : { modality }),
         ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
         ...(view === undefined ? {} : { viewPosition: view }),
+        ...(patientAgeYears === undefined ? {} : { patientAgeYears }),
       },
       images.map((p) => p.body),
     );
