@@ -5,7 +5,8 @@
 //
 //   VIGIL_SAMPLE_DATA   the sample data (default ../shared/data)
 //   CHROMIUM            the browser (default /usr/bin/chromium)
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +48,9 @@ let browser;
 try {
   const base = await server.app.listen({ host: '127.0.0.1', port: 0 });
   const admin = server.bootstrap.token;
-  const inject = async (method, url, token, payload) => {
-    const response = await server.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload === undefined ? {} : { payload }) });
+  const inject = async (method, url, token, payload, contentType) => {
+    const headers = { authorization: `Bearer ${token}`, ...(contentType === undefined ? {} : { 'content-type': contentType }) };
+    const response = await server.app.inject({ method, url, headers, ...(payload === undefined ? {} : { payload }) });
     if (response.statusCode >= 400) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`);
     return response;
   };
@@ -58,6 +60,21 @@ try {
 
   const seeded = await server.seedDemo();
   if (seeded.status !== 'seeded') throw new Error(`no demo data to show (${seeded.status}); set VIGIL_SAMPLE_DATA`);
+  // The demo model is for children of 1-5 years, so the samples' chest film (an adult's) is refused for
+  // age. The case review shows a copy made 3 years old with DCMTK's dcmodify (new UIDs: another study),
+  // sent over STOW-RS like any other study.
+  const sender = await user('pacs', 'integration');
+  const child = join(dir, 'cr_chest_pa_child.dcm');
+  copyFileSync(join(config.sampleDataDir, 'dicom-samples', 'cr_chest_pa_j2k_lossy.dcm'), child);
+  execFileSync('dcmodify', ['-nb', '-m', '(0010,0030)=20010415', '-gst', '-gse', '-gin', child]);
+  const boundary = 'vigil-screenshots';
+  await inject(
+    'POST',
+    '/dicomweb/studies',
+    sender,
+    Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(child), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    `multipart/related; type="application/dicom"; boundary=${boundary}`,
+  );
   // Wait until every study is judged and the worklist stops growing.
   let previous = -1;
   for (let stable = 0; stable < 3;) {
