@@ -11,6 +11,7 @@ import { StudiesScreen } from './screens/studies-screen.js';
 import { WorklistScreen } from './screens/worklist-screen.js';
 
 // The chart library and the Markdown renderer load only with the screens that use them.
+const UsersScreen = lazy(() => import('./screens/users-screen.js').then((m) => ({ default: m.UsersScreen })));
 const HealthScreen = lazy(() => import('./screens/health-screen.js').then((m) => ({ default: m.HealthScreen })));
 const ModelScreen = lazy(() => import('./screens/model-screen.js').then((m) => ({ default: m.ModelScreen })));
 
@@ -27,6 +28,7 @@ const SECTIONS: readonly Section[] = [
   { path: '/model', label: 'Model', permission: 'models:read' },
   { path: '/audit', label: 'Audit', permission: 'audit:read' },
   { path: '/health', label: 'Health', permission: 'system:read' },
+  { path: '/users', label: 'Users', permission: 'users:manage' },
 ];
 
 type SessionState = { readonly status: 'checking' } | { readonly status: 'anonymous' } | { readonly status: 'signed-in'; readonly session: Session };
@@ -141,6 +143,8 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
       return <ModelScreen />;
     case '/audit':
       return <AuditScreen />;
+    case '/users':
+      return <UsersScreen />;
     case '/health':
       return <HealthScreen canRetry={hasPermission(session.user.role, 'jobs:manage')} />;
     case '/':

@@ -222,6 +222,34 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
       await context.close();
     });
 
+    it('the first administrator signs in with the printed token and creates a reviewer account', { timeout: 60_000 }, async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(base);
+      await page.getByRole('radio', { name: 'API token' }).check();
+      // The token field (a password input, so it has no textbox role).
+      await page.locator('input[name="token"]').fill(server.bootstrap?.token ?? '');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users' }).waitFor();
+      await page.getByLabel('User name').fill('reader-two');
+      await page.getByLabel('Role').selectOption('clinician-reviewer');
+      await page.getByLabel('Password for the dashboard (optional)').fill('another long passphrase');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByText('Account “reader-two” created').waitFor();
+      expect(await page.locator('code.token').textContent()).toMatch(/^vgl_/);
+      await page.getByRole('cell', { name: 'reader-two' }).waitFor();
+      await expectAccessible(page, 'users');
+      await context.close();
+
+      // The new account signs in with its password and lands on the worklist.
+      const second = await browser.newContext();
+      const reader = await second.newPage();
+      await logIn(reader, 'reader-two', 'another long passphrase');
+      await reader.getByRole('heading', { name: 'Worklist' }).waitFor();
+      await second.close();
+    });
+
     it('a wrong password is refused, and repeated failures are rate limited with a clear message', { timeout: 60_000 }, async () => {
       const context = await browser.newContext();
       const page = await context.newPage();

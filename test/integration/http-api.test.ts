@@ -235,6 +235,30 @@ describe('HTTP API behaviour', () => {
     );
   });
 
+  it('audits the creation of an account by surrogate ids, never its name', async () => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: { authorization: `Bearer ${tokens.get('admin') ?? ''}` },
+      payload: { name: 'new.reviewer', role: 'clinician-reviewer' },
+    });
+    expect(created.statusCode).toBe(201);
+    const newUserId = created.json<{ user: { userId: string } }>().user.userId;
+    const entries = await app.inject({
+      method: 'GET',
+      url: '/api/audit/entries?type=user_created',
+      headers: { authorization: `Bearer ${tokens.get('auditor') ?? ''}` },
+    });
+    expect(entries.body).not.toContain('new.reviewer');
+    expect(entries.json<{ entries: { event: unknown }[] }>().entries.map((e) => e.event)).toContainEqual({
+      type: 'user_created',
+      userId: newUserId,
+      grantedRole: 'clinician-reviewer',
+      createdBy: userIds.get('admin'),
+      role: 'admin',
+    });
+  });
+
   it('reads the bearer scheme case-insensitively, as RFC 7235 says', async () => {
     const token = tokens.get('ml-engineer') ?? '';
     for (const authorization of [`bearer ${token}`, `BEARER  ${token}`]) {

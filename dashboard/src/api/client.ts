@@ -13,7 +13,9 @@ import type {
   Session,
   StudyBody,
   StudyWithCases,
+  UserBody,
   WorklistItemBody,
+  Role,
 } from './types.js';
 import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
 
@@ -171,5 +173,8 @@ export const api = {
   auditProof: (auditId: string, signal?: AbortSignal) => request<InclusionProofBody>('GET', `/api/audit/entries/${id(auditId)}/proof`, undefined, signal),
 
   systemSummary: (signal?: AbortSignal) => request<SystemSummary>('GET', '/api/system/summary', undefined, signal),
+  users: (signal?: AbortSignal) => request<{ users: UserBody[] }>('GET', '/api/users', undefined, signal),
+  createUser: (user: { name: string; role: Role; password?: string }) =>
+    request<{ user: UserBody; tokenId: string; token: string }>('POST', '/api/users', user),
   retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
 };

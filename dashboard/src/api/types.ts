@@ -4,6 +4,7 @@
  * `unknown[]` in the contract, so its shape (the predict workflow's result) is spelled out here.
  */
 import type { CaseBody, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
+export type { UserBody } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
 
 export type { AuditEntryBody, CaseBody, ErrorBody, InclusionProofBody, ReviewBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';

@@ -46,7 +46,7 @@ function describeSeed(outcome: SeedOutcome, dicom: string): string {
       return [
         ...outcome.notes,
         `Demo data seeded through the ingest: ${outcome.instances} DICOM instances and ${outcome.images} device images received` +
-          (outcome.refused > 0 ? `, ${outcome.refused} files refused (not DICOM or not readable)` : '') +
+          (outcome.refused > 0 ? `, ${outcome.refused} files refused by the ingest (not DICOM, unreadable, or without a Study Instance UID)` : '') +
           '. Studies are judged once complete (VIGIL_STUDY_QUIET_MS after their last instance).',
         send,
       ].join('\n');

@@ -125,6 +125,16 @@ export interface ResultDeliveredEvent {
   readonly srSopInstanceUid?: string;
 }
 
+/** An administrator created an account (with its first API token). Surrogate ids only, never the name. */
+export interface UserCreatedEvent {
+  readonly type: 'user_created';
+  readonly userId: string;
+  /** The new account's role. */
+  readonly grantedRole: string;
+  readonly createdBy: string;
+  readonly role: string;
+}
+
 /** An operator sent a dead-lettered job back to the queue. */
 export interface JobRetriedEvent {
   readonly type: 'job_retried';
@@ -145,7 +155,8 @@ export type AuditEvent =
   | SessionEndedEvent
   | LoginFailedEvent
   | PasswordChangedEvent
-  | JobRetriedEvent;
+  | JobRetriedEvent
+  | UserCreatedEvent;
 
 /** An event as stored: its position in the log and the time it was appended. */
 export interface AuditEntry {

@@ -18,6 +18,10 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
     async (request, reply) => {
       const user = await deps.access.createUser(request.body.name, request.body.role);
       const token = await deps.access.issueToken(user.userId, 'created with the user');
+      if (request.principal !== undefined) {
+        const { userId, role } = request.principal;
+        await deps.services.recordAudit({ type: 'user_created', userId: user.userId, grantedRole: user.role, createdBy: userId, role });
+      }
       // Optional password for the dashboard (scrypt-hashed; audited as a password change by the administrator).
       if (request.body.password !== undefined && request.principal !== undefined) {
         await deps.dashboard.sessions.setPassword(request.principal, { userId: user.userId, password: request.body.password }, request.ip);
