@@ -3,11 +3,11 @@ import type { AuditEntry, AuditEvent } from '../../domain/audit/audit-event.js';
 import { AuditLogScan, auditIdDetails, parseAuditEntryBody, treeHeadMessage } from '../../domain/audit/audit-log-scan.js';
 import { canonicalAuditEntry, formatAuditId, hashAuditEntryText } from '../../domain/audit/audit-leaf.js';
 import { CompactRange, auditPathFromLeafStream } from '../../domain/audit/merkle.js';
-import { verifyInclusionProof } from '../../domain/audit/verify-inclusion-proof.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
-import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof, SignedTreeHead } from '../../ports/audit-log.js';
+import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { sha256 } from '../crypto-node/sha256.js';
+import { checkedInclusionProof } from '../crypto-node/checked-inclusion-proof.js';
 import { loadOrCreateAuditSigningKey, type AuditSigningKey } from '../crypto-node/audit-signing-key.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-sqlite.js';
 
@@ -236,38 +236,7 @@ export class SqliteAuditLog implements AuditLog {
       } catch (cause) {
         throw new PlatformError('AUDIT_VERIFY_FAILED', 'The log is missing entries below its latest tree head; run verify', auditIdDetails(auditId), { cause });
       }
-      const treeHead: SignedTreeHead = {
-        treeSize: head.treeSize,
-        rootHash: head.rootHash.toString('hex'),
-        time: head.time,
-        signature: head.signature.toString('base64'),
-        publicKey: this.#key.publicKeyBase64,
-      };
-      const proof: InclusionProof = {
-        auditId,
-        leafIndex: row.idx,
-        treeSize: head.treeSize,
-        leafHash: toBuffer(built.leafHash).toString('hex'),
-        auditPath: built.auditPath.map((node) => toBuffer(node).toString('hex')),
-        rootHash: toBuffer(built.rootHash).toString('hex'),
-        treeHead,
-        entry,
-      };
-      // Never hand out a proof that would not check: the stored leaf hashes must reproduce the signed
-      // root, and the entry must hash to its leaf.
-      const check = verifyInclusionProof(proof, sha256);
-      if (!check.ok)
-        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The stored log does not reproduce its signed tree head; run verify', {
-          ...auditIdDetails(auditId),
-          reason: check.reason,
-        });
-      if (!this.#key.verify(treeHeadMessage(head.treeSize, head.rootHash, head.time), head.signature)) {
-        throw new PlatformError('AUDIT_VERIFY_FAILED', 'The latest tree head signature is invalid; run verify', {
-          ...auditIdDetails(auditId),
-          reason: 'tree_head_signature_invalid',
-        });
-      }
-      return proof;
+      return checkedInclusionProof(auditId, row.idx, entry, head, built, this.#key);
     });
     try {
       return read();
