@@ -1,10 +1,8 @@
 /**
  * What the dashboard's end-to-end test needs around the browser: Debian's Chromium driven headless by
- * playwright-core, the dashboard built from the current sources, free ports, and axe's verdict.
+ * playwright-core, the dashboard built from the current sources, and axe's verdict.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -41,48 +39,6 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 export async function buildDashboard(outDir: string): Promise<void> {
   const { build } = await import('vite');
   await build({ configFile: join(REPO_ROOT, 'dashboard', 'vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** DCMTK's storescp as the results destination: every instance it receives becomes a file in `dir`. */
-export async function startStorescp(aeTitle: string, dir: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn('storescp', ['--aetitle', aeTitle, '--output-directory', dir, '+xa', String(port)], { stdio: 'ignore' });
-  // Wait until it accepts connections.
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1');
-    });
-    if (open) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('storescp did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 /** Serious and critical axe violations (WCAG 2.1 A and AA rules) on the page as it is now. */

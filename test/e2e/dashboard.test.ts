@@ -16,7 +16,8 @@ import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { childChestFilm } from '../helpers/child-chest-film.js';
 import { hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
-import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, startStorescp } from './dashboard-harness.js';
+import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
+import { startStorescp } from '../helpers/dicom-peers.js';
 
 const run = promisify(execFile);
 const hasDcmtk = ['storescu', 'storescp', 'dcmdump', 'dcmodify'].every((tool) => ['/usr/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, tool))));

@@ -1,10 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStorescp } from '../helpers/dicom-peers.js';
 import { readInstanceIdentity } from '../../src/adapters/dicom-dcmjs/read-instance-identity.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { CaseBody, StudyBody } from '../../src/http/contract.js';
@@ -28,20 +28,9 @@ const SENT = {
 
 let dir: string;
 let pacsDir: string;
-let storescp: ChildProcess;
+let storescp: { port: number; stop: () => Promise<void> } | undefined;
 let server: ApiServer;
 let logs = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -65,8 +54,8 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
     dir = mkdtempSync(join(tmpdir(), 'vigil-results-'));
     pacsDir = join(dir, 'pacs');
     mkdirSync(pacsDir);
-    const pacsPort = await freePort();
-    storescp = spawn('storescp', ['-aet', 'PACS', '--output-directory', pacsDir, String(pacsPort)], { stdio: 'ignore' });
+    storescp = await startStorescp('PACS', pacsDir);
+    const pacsPort = storescp.port;
     const config = loadConfig(
       {
         VIGIL_DATA_DIR: join(dir, 'data'),
@@ -110,7 +99,7 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
   }, 60_000);
   afterAll(async () => {
     await server?.close();
-    storescp?.kill();
+    await storescp?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

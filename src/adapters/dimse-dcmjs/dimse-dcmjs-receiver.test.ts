@@ -2,12 +2,13 @@ import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort } from '../../../test/helpers/dicom-peers.js';
 import type { DicomReceiverOptions, ReceivedInstance, StoreHandler, StoreOutcome } from '../../ports/dicom-receiver.js';
 import { findTransferSyntax } from '../dicom-dcmjs/internal/transfer-syntax.js';
 import { DIMSE_STATUS, DimseDcmjsReceiver, dimseStatusOf, RECEIVABLE_TRANSFER_SYNTAXES } from './dimse-dcmjs-receiver.js';
@@ -65,17 +66,6 @@ function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv = 
     execFile(command, args, { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
       resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
     });
   });
 }
