@@ -7,6 +7,7 @@ import { PlatformError, isPlatformError } from '../../domain/errors.js';
 import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { sha256 } from '../crypto-node/sha256.js';
+import { toBuffer } from '../store-common/to-buffer.js';
 import { checkedInclusionProof } from '../crypto-node/checked-inclusion-proof.js';
 import { AUDIT_SIGNING_KEY_FILE, loadOrCreateAuditSigningKey, type AuditSigningKey } from '../crypto-node/audit-signing-key.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './open-postgres.js';
@@ -376,6 +377,3 @@ async function* pages<Row extends QueryResultRow>(client: PostgresClient, sql: s
 }
 
 /** A Buffer view of the same bytes (no copy): pg sends Buffers as bytea. */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

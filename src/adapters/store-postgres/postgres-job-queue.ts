@@ -4,49 +4,13 @@ import { PlatformError } from '../../domain/errors.js';
 import { retryDelayMs, type Job, type JobState, type RetryPolicy } from '../../domain/jobs/job.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EnqueueRequest, JobQueue, Lease } from '../../ports/job-queue.js';
+import { toJob, type JobRow } from '../store-common/job-row.js';
 import { inTransaction, type PostgresClient, type PostgresPool } from './open-postgres.js';
 
 export interface PostgresJobQueueOptions {
   readonly clock: Clock;
   readonly retry: RetryPolicy;
   readonly defaultMaxAttempts: number;
-}
-
-interface JobRow extends QueryResultRow {
-  id: number;
-  kind: string;
-  dedupe_key: string;
-  payload: string;
-  state: JobState;
-  attempts: number;
-  max_attempts: number;
-  run_at_ms: number;
-  lease_until_ms: number | null;
-  lease_token: string | null;
-  last_error_code: string | null;
-  last_error_message: string | null;
-  created_at_ms: number;
-  updated_at_ms: number;
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-
-function toJob(row: JobRow): Job {
-  return {
-    id: row.id,
-    kind: row.kind,
-    dedupeKey: row.dedupe_key,
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
-    state: row.state,
-    attempts: row.attempts,
-    maxAttempts: row.max_attempts,
-    runAt: iso(row.run_at_ms),
-    leaseUntil: row.lease_until_ms === null ? null : iso(row.lease_until_ms),
-    leaseToken: row.lease_token,
-    lastError: row.last_error_code === null ? null : { code: row.last_error_code, message: row.last_error_message ?? '' },
-    createdAt: iso(row.created_at_ms),
-    updatedAt: iso(row.updated_at_ms),
-  };
 }
 
 const writeFailed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The job queue could not be updated', {}, { cause });

@@ -3,6 +3,7 @@ import { isRole } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { UserRecord } from '../../ports/access-store.js';
 import type { NewSession, SessionStore, SignInMethod, StoredSession, UserCredential } from '../../ports/session-store.js';
+import { toBuffer } from '../store-common/to-buffer.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 interface UserRow extends QueryResultRow {
@@ -27,7 +28,6 @@ function toUser(row: UserRow): UserRecord {
   return { userId: row.user_id, name: row.name, role: row.role, createdAt: new Date(row.created_at_ms).toISOString(), disabled: row.disabled };
 }
 
-const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 const failed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The session store could not be read or updated', {}, { cause });
 
 /**

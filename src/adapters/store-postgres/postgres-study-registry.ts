@@ -1,28 +1,10 @@
 import type { QueryResultRow } from 'pg';
-import type { ModelIdentity } from '../../domain/audit/audit-event.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import type { StudyRecord, StudyRegistry } from '../../ports/study-registry.js';
+import { toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
-
-interface StudyRow extends QueryResultRow {
-  study_key: string;
-  study_uid: string;
-  instances: number;
-  first_received_at_ms: number;
-  last_received_at_ms: number;
-  state: StudyState;
-}
-
-const toStudy = (row: StudyRow): StudyRecord => ({
-  studyKey: row.study_key,
-  studyUid: row.study_uid,
-  instances: row.instances,
-  firstReceivedAt: new Date(row.first_received_at_ms).toISOString(),
-  lastReceivedAt: new Date(row.last_received_at_ms).toISOString(),
-  state: row.state,
-});
 
 const storeFailed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The study store could not be read or updated', {}, { cause });
 
@@ -102,22 +84,6 @@ export class PostgresStudyRegistry implements StudyRegistry {
     return row === undefined ? undefined : toStudy(row);
   }
 }
-
-interface CaseRow extends QueryResultRow {
-  case_id: string;
-  study_key: string;
-  model: string;
-  created_at_ms: number;
-  results: string;
-}
-
-const toCase = (row: CaseRow): CaseRecord => ({
-  caseId: row.case_id,
-  studyKey: row.study_key,
-  model: JSON.parse(row.model) as ModelIdentity,
-  createdAt: new Date(row.created_at_ms).toISOString(),
-  results: JSON.parse(row.results) as unknown[],
-});
 
 /** Judged cases in PostgreSQL: saving a case id a second time (a re-run job, another process) keeps the first. */
 export class PostgresCaseStore implements CaseStore {

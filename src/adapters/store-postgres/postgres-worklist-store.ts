@@ -1,20 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { QueryResultRow } from 'pg';
 import { PlatformError } from '../../domain/errors.js';
-import type { ReviewRead, WorklistReason } from '../../domain/review/worklist.js';
+import type { ReviewRead } from '../../domain/review/worklist.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReviewRecord, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
+import { toItem, type ItemRow } from '../store-common/worklist-item-row.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
-
-interface ItemRow extends QueryResultRow {
-  item_id: string;
-  case_id: string;
-  study_key: string;
-  result_index: number;
-  reasons: string;
-  state: 'open' | 'reviewed';
-  created_at_ms: number;
-}
 
 interface ReviewRow extends QueryResultRow {
   review_id: string;
@@ -28,16 +19,6 @@ interface ReviewRow extends QueryResultRow {
   comment: string;
   created_at_ms: number;
 }
-
-const toItem = (row: ItemRow): WorklistItem => ({
-  itemId: row.item_id,
-  caseId: row.case_id,
-  studyKey: row.study_key,
-  resultIndex: row.result_index,
-  reasons: JSON.parse(row.reasons) as WorklistReason[],
-  state: row.state,
-  createdAt: new Date(row.created_at_ms).toISOString(),
-});
 
 const toReview = (row: ReviewRow): ReviewRecord => ({
   reviewId: row.review_id,

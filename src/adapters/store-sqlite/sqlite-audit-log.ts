@@ -7,6 +7,7 @@ import { PlatformError, isPlatformError } from '../../domain/errors.js';
 import type { AuditLog, AuditReceipt, AuditVerification, InclusionProof } from '../../ports/audit-log.js';
 import type { Clock } from '../../ports/clock.js';
 import { sha256 } from '../crypto-node/sha256.js';
+import { toBuffer } from '../store-common/to-buffer.js';
 import { checkedInclusionProof } from '../crypto-node/checked-inclusion-proof.js';
 import { loadOrCreateAuditSigningKey, type AuditSigningKey } from '../crypto-node/audit-signing-key.js';
 import { openSqliteDatabase, type SqliteDatabase } from './open-sqlite.js';
@@ -337,6 +338,3 @@ function toStoredHead(row: [number, Buffer, string, Buffer]): StoredHead {
 }
 
 /** A Buffer view of the same bytes (no copy): better-sqlite3 binds Buffers as BLOBs. */
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}

@@ -3,6 +3,7 @@ import { isRole } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { UserRecord } from '../../ports/access-store.js';
 import type { NewSession, SessionStore, SignInMethod, StoredSession, UserCredential } from '../../ports/session-store.js';
+import { toBuffer } from '../store-common/to-buffer.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 
 interface CredentialRow {
@@ -27,8 +28,6 @@ function toUser(row: Omit<CredentialRow, 'hash'>): UserRecord {
   if (!isRole(row.role)) throw new PlatformError('STORE_WRITE_FAILED', 'A stored user has an unknown role', {});
   return { userId: row.user_id, name: row.name, role: row.role, createdAt: new Date(row.created_at_ms).toISOString(), disabled: row.disabled === 1 };
 }
-
-const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Passwords, sessions and failed sign-ins in the SQLite store (migration 6), beside the users they belong to. */
 export class SqliteSessionStore implements SessionStore {

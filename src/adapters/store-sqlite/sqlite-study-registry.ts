@@ -1,29 +1,11 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the ports are. */
-import type { ModelIdentity } from '../../domain/audit/audit-event.js';
 import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import type { StudyRecord, StudyRegistry } from '../../ports/study-registry.js';
+import { toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
 import type { Statement } from 'better-sqlite3';
 import { GroupCommit } from './internal/group-commit.js';
 import type { SqliteDatabase } from './open-sqlite.js';
-
-interface StudyRow {
-  study_key: string;
-  study_uid: string;
-  instances: number;
-  first_received_at_ms: number;
-  last_received_at_ms: number;
-  state: StudyState;
-}
-
-const toStudy = (row: StudyRow): StudyRecord => ({
-  studyKey: row.study_key,
-  studyUid: row.study_uid,
-  instances: row.instances,
-  firstReceivedAt: new Date(row.first_received_at_ms).toISOString(),
-  lastReceivedAt: new Date(row.last_received_at_ms).toISOString(),
-  state: row.state,
-});
 
 export class SqliteStudyRegistry implements StudyRegistry {
   #statements: { readonly study: Statement; readonly instance: Statement; readonly count: Statement } | undefined;
@@ -80,22 +62,6 @@ export class SqliteStudyRegistry implements StudyRegistry {
     return row === undefined ? undefined : toStudy(row);
   }
 }
-
-interface CaseRow {
-  case_id: string;
-  study_key: string;
-  model: string;
-  created_at_ms: number;
-  results: string;
-}
-
-const toCase = (row: CaseRow): CaseRecord => ({
-  caseId: row.case_id,
-  studyKey: row.study_key,
-  model: JSON.parse(row.model) as ModelIdentity,
-  createdAt: new Date(row.created_at_ms).toISOString(),
-  results: JSON.parse(row.results) as unknown[],
-});
 
 export class SqliteCaseStore implements CaseStore {
   constructor(

@@ -1,19 +1,10 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the port is. */
 import { randomUUID } from 'node:crypto';
-import type { ReviewRead, WorklistReason } from '../../domain/review/worklist.js';
+import type { ReviewRead } from '../../domain/review/worklist.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ReviewRecord, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
+import { toItem, type ItemRow } from '../store-common/worklist-item-row.js';
 import type { SqliteDatabase } from './open-sqlite.js';
-
-interface ItemRow {
-  item_id: string;
-  case_id: string;
-  study_key: string;
-  result_index: number;
-  reasons: string;
-  state: 'open' | 'reviewed';
-  created_at_ms: number;
-}
 
 interface ReviewRow {
   review_id: string;
@@ -27,16 +18,6 @@ interface ReviewRow {
   comment: string;
   created_at_ms: number;
 }
-
-const toItem = (row: ItemRow): WorklistItem => ({
-  itemId: row.item_id,
-  caseId: row.case_id,
-  studyKey: row.study_key,
-  resultIndex: row.result_index,
-  reasons: JSON.parse(row.reasons) as WorklistReason[],
-  state: row.state,
-  createdAt: new Date(row.created_at_ms).toISOString(),
-});
 
 const bool = (value: number | null): boolean | null => (value === null ? null : value === 1);
 const bit = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
