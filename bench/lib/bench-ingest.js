@@ -19,8 +19,9 @@
  * counts of /api/studies), or the benchmark fails. `reps` repetitions, alternating which server goes
  * first; medians and the ratio Vigil/Orthanc of the medians are reported.
  *
- * Latency: a fresh Vigil with VIGIL_STUDY_QUIET_MS = `quietMs` gets `latencyStudies` studies of 4 CT
- * instances, one after another (one storescu each, TCP_NODELAY=1); for each, the time from storescu's exit
+ * Latency: a fresh Vigil with VIGIL_STUDY_QUIET_MS = `quietMs` gets `latencyStudies` studies of 2 chest
+ * radiographs (the samples' JPEG 2000 CR film, made 3 years old with dcmodify so that the paediatric demo
+ * model decides it: decode, gate, inference and decision all run), one after another (one storescu each, TCP_NODELAY=1); for each, the time from storescu's exit
  * (the last instance acknowledged) to its case appearing in GET /api/studies/:studyKey (polled every
  * 25 ms), and the same from the server's own timestamps (study lastReceivedAt → case createdAt).
  *
@@ -436,20 +437,21 @@ async function measureLatency({ scratch, studies, quietMs, log }) {
   const dir = join(scratch, 'latency-studies');
   mkdirSync(dir, { recursive: true });
   const config = { file: join(scratch, 'storescu-latency.cfg') };
-  const ct = join(DICOM_SAMPLES_DIR, 'ct_small_explicitLE.dcm');
-  Object.assign(config, writeSenderConfig(config.file, [{ ...sopClassAndSyntax(ct) }]));
+  const film = join(DICOM_SAMPLES_DIR, 'cr_chest_pa_j2k_lossy.dcm');
+  Object.assign(config, writeSenderConfig(config.file, [{ ...sopClassAndSyntax(film) }]));
   const server = await startVigil(join(scratch, 'latency-vigil'), { VIGIL_STUDY_QUIET_MS: String(quietMs) });
   const samples = [];
   try {
     for (let s = 0; s < studies; s++) {
-      // 4 instances of one new study and series (explicit UIDs: dcmodify -gst would give each file its own).
+      // 2 instances of one new study and series (explicit UIDs: dcmodify -gst would give each file its own),
+      // of a 3-year-old (the demo model's intended use is 1-5 years; the film's own patient is 64).
       const uid = (n) => `2.25.${BigInt(`0x${randomBytes(15).toString('hex')}`) * 10n + BigInt(n)}`;
-      const files = Array.from({ length: 4 }, (_, i) => join(dir, `${s}-${i}.dcm`));
+      const files = Array.from({ length: 2 }, (_, i) => join(dir, `${s}-${i}.dcm`));
       for (const f of files) {
-        copyFileSync(ct, f);
+        copyFileSync(film, f);
         chmodSync(f, 0o600);
       }
-      const r = run('dcmodify', ['-nb', '-gin', '-m', `(0020,000d)=${uid(1)}`, '-m', `(0020,000e)=${uid(2)}`, ...files]);
+      const r = run('dcmodify', ['-nb', '-gin', '-m', `(0020,000d)=${uid(1)}`, '-m', `(0020,000e)=${uid(2)}`, '-m', '(0010,0030)=20010415', ...files]);
       if (!r.ok) throw new Error('dcmodify failed preparing a latency study');
       const known = new Set((await server.api('/api/studies?limit=500')).studies.map((x) => x.studyKey));
       const sent = await send({ files, associations: 1, nodelay: true, port: server.port, aet: server.aet, config });
@@ -472,6 +474,8 @@ async function measureLatency({ scratch, studies, quietMs, log }) {
       const observedMs = found.at - acknowledged;
       const serverMs = Date.parse(found.study.cases[0].createdAt) - Date.parse(found.study.lastReceivedAt);
       if (found.study.instances !== files.length) throw new Error(`latency study holds ${found.study.instances} of ${files.length} instances`);
+      // The path measured must be the whole one: decoded, gated, judged by the model and decided.
+      if (!found.study.cases[0].results.every((r) => r.status === 'decided')) throw new Error('a latency study was not decided by the model');
       samples.push({ observedMs: round(observedMs), serverMs, beyondQuietMs: round(observedMs - quietMs) });
       log(`    study ${s + 1}/${studies}: case ${round(observedMs)} ms after the last acknowledgement (server: ${serverMs} ms; quiet period ${quietMs} ms)`);
     }
