@@ -35,7 +35,7 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
-  const header = new TextDecoder('latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset + headerStart, headerLength).toString('latin1');
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];

@@ -76,7 +76,7 @@ export class DimseDcmjsSender implements DicomResultSender {
  */
 function datasetOf(part10: Uint8Array): InstanceType<typeof Dataset> {
   const view = new DataView(part10.buffer, part10.byteOffset, part10.byteLength);
-  const latin1 = new TextDecoder('latin1');
+  const latin1 = { decode: (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') };
   let position = 132;
   let transferSyntaxUid: string | undefined;
   while (position + 8 <= part10.length && view.getUint16(position, true) === 0x0002) {

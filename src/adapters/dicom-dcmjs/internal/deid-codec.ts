@@ -11,6 +11,7 @@
  * Group Length is recomputed, group lengths inside the dataset (retired) are dropped by the domain.
  */
 import { deflateRawSync } from 'node:zlib';
+import { latin1String } from './latin1.js';
 import { TEXT_VRS, type DeidDataset, type DeidElement } from '../../../domain/deidentification/deid-dataset.js';
 import { dicomError } from './dicom-error.js';
 import { IMPLICIT_LITTLE_ENDIAN_SYNTAX, PIXEL_DATA_TAG, isKnownVr, readVr, type ElementSyntax } from './dataset-scanner.js';
@@ -55,7 +56,6 @@ export function parseForDeid(bytes: Uint8Array, maxInflatedBytes: number): Parse
 class TreeReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
-  readonly #latin1 = new TextDecoder('latin1');
 
   constructor(bytes: Uint8Array) {
     this.#bytes = bytes;
@@ -145,8 +145,7 @@ class TreeReader {
       const known = dictionaryVr(tag);
       if (known !== undefined && TEXT_VRS.has(known)) textVr = known;
     }
-    if (TEXT_VRS.has(textVr))
-      return { element: { tag, vr: textVr, value: { kind: 'text', text: this.#latin1.decode(this.#bytes.subarray(valueOffset, end)) } }, end };
+    if (TEXT_VRS.has(textVr)) return { element: { tag, vr: textVr, value: { kind: 'text', text: latin1String(this.#bytes.subarray(valueOffset, end)) } }, end };
     return { element: { tag, vr, value: { kind: 'bytes', bytes: this.#bytes.subarray(valueOffset, end) } }, end };
   }
 
