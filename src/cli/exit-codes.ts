@@ -2,7 +2,7 @@ import type { ErrorCode } from '../domain/errors.js';
 
 /** Exit codes that are outcomes rather than errors. */
 export const EXIT_OK = 0;
-/** `vigil predict`: at least one input ended in `error` (the others were still processed). */
+/** `vigil predict` / `vigil deid`: at least one input ended in `error` (or, for deid, `conflict`); the others were still processed. */
 export const EXIT_SOME_INPUTS_FAILED = 3;
 /** `vigil evaluate`: the report was written, and at least one acceptance criterion failed (or could not be evaluated). */
 export const EXIT_CRITERIA_FAILED = 5;
@@ -64,5 +64,7 @@ export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
   DEID_PIXEL_RULE_INVALID: 16,
   DEID_PIXEL_CLEAN_FAILED: 16,
   DEID_OUTPUT_WRITE_FAILED: 16,
+  DEID_OUTPUT_CONFLICT: 16,
+  DEID_DICOMDIR_UNSUPPORTED: 16,
   INTERNAL: 70,
 };

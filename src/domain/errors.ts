@@ -50,6 +50,8 @@ export const ERROR_CODES = [
   'DEID_PIXEL_RULE_INVALID',
   'DEID_PIXEL_CLEAN_FAILED',
   'DEID_OUTPUT_WRITE_FAILED',
+  'DEID_OUTPUT_CONFLICT',
+  'DEID_DICOMDIR_UNSUPPORTED',
   // evaluation: datasets, acceptance criteria, fits and reports
   'DATASET_INVALID',
   'CRITERIA_INVALID',

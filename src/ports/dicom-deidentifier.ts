@@ -54,8 +54,22 @@ export interface DicomDeidentifier {
   deidentify(bytes: Uint8Array, request: DeidRequest): Promise<DeidFileOutcome>;
 }
 
-/** Where de-identified files and quarantine reasons go: one folder, never outside it, never over an input. */
+/**
+ * What became of one write: `written` (the file is new, with these bytes), or a file was already at that
+ * name, from this run, an earlier one or another process at the same time, and was kept as it is:
+ * `identical` (it holds exactly these bytes) or `different` (it holds other bytes; these were not written).
+ */
+export interface DeidWrite {
+  readonly path: string;
+  readonly state: 'written' | 'identical' | 'different';
+}
+
+/**
+ * Where de-identified files and quarantine reasons go: one folder, never outside it, never over an input,
+ * never over any existing file (create-if-absent in the file system, so two runs into one folder cannot
+ * replace each other's files either).
+ */
 export interface DeidOutputFolder {
-  /** Writes `relativePath` (made only of pseudonymous names) under the folder; returns the path written. */
-  write(relativePath: string, bytes: Uint8Array): Promise<string>;
+  /** Writes `relativePath` (made only of pseudonymous names) under the folder unless a file is already there. */
+  write(relativePath: string, bytes: Uint8Array): Promise<DeidWrite>;
 }

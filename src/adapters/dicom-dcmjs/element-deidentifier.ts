@@ -5,9 +5,11 @@
  * native pixels are blanked in place (same syntax); compressed pixels are decoded with Vigil's reader,
  * blanked and written as Explicit VR Little Endian native pixels (lossless: no second lossy compression).
  */
+import { createHash } from 'node:crypto';
 import { assessPixels, type PixelRectangle } from '../../domain/deidentification/assess-pixels.js';
 import { DEID_TAG, textOf, type DeidDataset, type DeidElement } from '../../domain/deidentification/deid-dataset.js';
 import { deidentifyDataset } from '../../domain/deidentification/deidentify-dataset.js';
+import { refuseDirectory } from '../../domain/deidentification/directory-objects.js';
 import { derivePatientAgeOfDataset } from '../../domain/deidentification/patient-age.js';
 import { remapUid } from '../../domain/deidentification/keyed-pseudonyms.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
@@ -26,6 +28,9 @@ export const VIGIL_IMPLEMENTATION_CLASS_UID = '2.25.3736225091469375114588050079
 /** File Meta elements kept (PS3.10 7.1); Source/Sending/Receiving AE titles and private meta are dropped. */
 const META_KEPT = new Set([0x00020001, 0x00020002, 0x00020012, 0x00020013]);
 
+/** (0002,0002) Media Storage SOP Class UID. */
+const MEDIA_STORAGE_SOP_CLASS_UID = 0x00020002;
+
 const DEFAULT_MAX_BYTES = 2 * 1024 ** 3 - 1;
 
 export class ElementDeidentifier implements DicomDeidentifier {
@@ -42,10 +47,22 @@ export class ElementDeidentifier implements DicomDeidentifier {
     } catch (error) {
       throw toDicomError(error, 'DICOM_PARSE_FAILED', 'The DICOM data could not be parsed');
     }
+    refuseDirectory(textOf(parsed.meta, MEDIA_STORAGE_SOP_CLASS_UID), parsed.dataset);
+    // The name of the output (and its Media Storage SOP Instance UID) when the dataset has no SOP Instance UID:
+    // the File Meta's, else one made from the input's bytes, so that two such inputs never share a name by accident.
+    const fallbackSopInstanceUid = (): string =>
+      remapUid(
+        request.digest,
+        parsed.mediaStorageSopInstanceUid?.replace(/[\0 ]+$/, '') || `no-sop-instance-uid:${createHash('sha256').update(bytes).digest('hex')}`,
+      );
     const verdict = assessPixels(parsed.dataset, request.pixelRules, request.profile.options.has('clean-pixel-data'), parsed.syntax.littleEndian);
     if (verdict.kind === 'quarantine' && request.headersOnly !== true) {
       const original = textOf(parsed.dataset, DEID_TAG.SOPInstanceUID) ?? '';
-      return { status: 'quarantined', sopInstanceUid: remapUid(request.digest, original || 'no-sop-instance-uid'), reasons: verdict.reasons };
+      return {
+        status: 'quarantined',
+        sopInstanceUid: original === '' ? fallbackSopInstanceUid() : remapUid(request.digest, original),
+        reasons: verdict.reasons,
+      };
     }
     let original: InstanceIdentity | undefined;
     if (request.readOriginal === true) {
@@ -77,7 +94,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
       }
     }
     const result = deidentifyDataset(dataset, { profile: request.profile, digest: request.digest, pixelsCleaned });
-    const sopInstanceUid = result.sopInstanceUid ?? remapUid(request.digest, 'no-sop-instance-uid');
+    const sopInstanceUid = result.sopInstanceUid || fallbackSopInstanceUid();
     const meta = buildMeta(parsed.meta, result.dataset, sopInstanceUid, transferSyntaxUid);
     return {
       status: 'deidentified',

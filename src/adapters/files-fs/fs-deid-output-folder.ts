@@ -1,7 +1,7 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdir, open, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
-import type { DeidOutputFolder } from '../../ports/dicom-deidentifier.js';
+import type { DeidOutputFolder, DeidWrite } from '../../ports/dicom-deidentifier.js';
 import { writeFileDurably } from './internal/write-file-durably.js';
 
 /** Names Vigil makes: pseudonymous UIDs, 'quarantine', '.dcm'/'.reason.json'. Anything else is refused. */
@@ -10,6 +10,10 @@ const SAFE_SEGMENT = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
 /**
  * The `vigil deid --out DIR` folder. Writes only under DIR (every path is checked after resolving), never
  * over one of the inputs (compared by real path), durably and atomically (internal/write-file-durably.ts), owner-only.
+ * Never over any existing file either: the finished file is hard-linked into place, and link(2) fails when
+ * the name is taken, so of two writers of one name (in one run, or two runs into one folder at once) exactly
+ * one writes; the other is told whether the file there holds the same bytes. A file system without hard
+ * links gets an exclusive create instead (O_EXCL), never a rename over the name.
  */
 export class FsDeidOutputFolder implements DeidOutputFolder {
   readonly #root: string;
@@ -20,7 +24,7 @@ export class FsDeidOutputFolder implements DeidOutputFolder {
     this.#inputs = Promise.all(inputPaths.map((p) => realpath(p).catch(() => resolve(p)))).then((list) => new Set(list));
   }
 
-  async write(relativePath: string, bytes: Uint8Array): Promise<string> {
+  async write(relativePath: string, bytes: Uint8Array): Promise<DeidWrite> {
     const segments = relativePath.split('/');
     if (segments.some((s) => !SAFE_SEGMENT.test(s) || s === '..' || s === '.')) {
       throw new PlatformError('DEID_OUTPUT_WRITE_FAILED', 'An output name is not a safe relative path', {});
@@ -41,8 +45,9 @@ export class FsDeidOutputFolder implements DeidOutputFolder {
       if (exists && [...(await this.#inputs)].some((input) => realTarget === input || realTarget.startsWith(input + sep))) {
         throw new PlatformError('DEID_OUTPUT_WRITE_FAILED', 'An output would overwrite an input file', {});
       }
-      await writeFileDurably(target, bytes);
-      return target;
+      const written = await writeFileDurably(target, bytes, { replace: false, withoutLinks: 'copy-exclusive' });
+      if (written === 'written') return { path: target, state: 'written' };
+      return { path: target, state: (await holdsBytes(target, bytes)) ? 'identical' : 'different' };
     } catch (cause) {
       if (cause instanceof PlatformError) throw cause;
       throw new PlatformError(
@@ -52,5 +57,23 @@ export class FsDeidOutputFolder implements DeidOutputFolder {
         { cause },
       );
     }
+  }
+}
+
+/** Whether the file at `path` holds exactly `bytes`: compared in chunks, so memory stays at one chunk. */
+async function holdsBytes(path: string, bytes: Uint8Array): Promise<boolean> {
+  const file = await open(path, 'r');
+  try {
+    if ((await file.stat()).size !== bytes.length) return false;
+    const chunk = new Uint8Array(Math.min(bytes.length, 1 << 20));
+    for (let offset = 0; offset < bytes.length;) {
+      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, bytes.length - offset), offset);
+      if (bytesRead === 0) return false;
+      if (Buffer.compare(chunk.subarray(0, bytesRead), bytes.subarray(offset, offset + bytesRead)) !== 0) return false;
+      offset += bytesRead;
+    }
+    return true;
+  } finally {
+    await file.close();
   }
 }

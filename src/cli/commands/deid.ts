@@ -11,6 +11,15 @@ function formatDeidResult(r: DeidResult): string {
   const a = r.actions;
   if (r.status === 'error') return `error         ${r.input}: ${r.error?.code ?? 'INTERNAL'}: ${r.error?.message ?? ''}`;
   if (r.status === 'quarantined') return `quarantined   ${r.input}: ${r.reasons.join(', ')}`;
+  const earlier = r.earlierInput ?? null;
+  if (r.status === 'duplicate') {
+    const from = earlier === null ? 'already in the output folder' : `the same de-identified bytes as ${earlier}`;
+    return `duplicate     ${r.input} = ${r.output ?? ''} (${from}; nothing new written)`;
+  }
+  if (r.status === 'conflict') {
+    const from = earlier === null ? 'already in the output folder' : `from ${earlier}`;
+    return `conflict      ${r.input}: ${r.error?.code ?? 'DEID_OUTPUT_CONFLICT'}: ${r.error?.message ?? ''} (kept: ${r.existing ?? ''}, ${from})`;
+  }
   return `deidentified  ${r.input} -> ${r.output ?? ''} (removed ${a.removed}, emptied ${a.emptied}, replaced ${a.replaced}, shifted ${a.shifted}, kept ${a.kept})${r.reasons.length > 0 ? ' ' + r.reasons.join(', ') : ''}`;
 }
 
@@ -46,7 +55,12 @@ export const deidCommand: Command = {
     const counts = await services().deidentify(positionals, options, (result) => {
       io.stdout(json ? JSON.stringify(result) + '\n' : formatDeidResult(result) + '\n');
     });
-    if (!json) io.stderr(`${counts.deidentified} de-identified, ${counts.quarantined} quarantined, ${counts.errors} failed\n`);
-    return counts.errors > 0 ? EXIT_SOME_INPUTS_FAILED : EXIT_OK;
+    if (!json) {
+      io.stderr(
+        `${counts.deidentified} de-identified, ${counts.duplicates} duplicate(s), ${counts.conflicts} conflict(s), ${counts.quarantined} quarantined, ${counts.errors} failed\n`,
+      );
+    }
+    // A conflict leaves an input unreleased, as an error does: scripts must not take the folder as complete.
+    return counts.errors > 0 || counts.conflicts > 0 ? EXIT_SOME_INPUTS_FAILED : EXIT_OK;
   },
 };

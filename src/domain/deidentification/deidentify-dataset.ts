@@ -5,6 +5,7 @@
  */
 import { PlatformError } from '../errors.js';
 import { cleanText, identifierTokens } from './clean-text.js';
+import { isDirectoryElement } from './directory-objects.js';
 import { DEID_TAG, TEXT_VRS, textOf, type DeidDataset, type DeidElement, type DeidValue } from './deid-dataset.js';
 import { dateOffsetDays, isPseudonymToken, keyFingerprint, pseudonymToken, remapUid, shiftDate, shiftDateTime, type KeyedDigest } from './keyed-pseudonyms.js';
 import type { ProfileOption } from './profile-attribute.js';
@@ -157,6 +158,13 @@ class Deidentifier {
         continue;
       }
       const attribute = findProfileAttribute(e.tag);
+      if (attribute === undefined && isDirectoryElement(e.tag)) {
+        // Directory Structuring Elements (group 0004) belong to a DICOMDIR only (PS3.3 F.3), which is refused
+        // whole (directory-objects.ts). In any other object they are left-overs of a media file set, outside
+        // Table E.1-1, and can name the patient in a file name (Referenced File ID): removed.
+        this.counts.removed++;
+        continue;
+      }
       const action: ResolvedAction = attribute === undefined ? (clean ? 'C' : 'K') : resolveAction(attribute, this.#options);
       const result = this.#apply(e, action, clean || action === 'C');
       if (result !== undefined) out.push(result);

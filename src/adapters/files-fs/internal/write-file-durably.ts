@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { link, open, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, open, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { folderSyncer, type FolderSyncer } from './folder-syncer.js';
 
@@ -15,12 +16,13 @@ import { folderSyncer, type FolderSyncer } from './folder-syncer.js';
  * file is linked into place instead of renamed, and link(2), unlike rename(2), fails when the name is
  * taken. So when several processes (servers sharing the folder on a volume) write one name at once,
  * exactly one of them resolves `written`. A file system without hard links falls back to rename (the
- * last writer's whole file then stays).
+ * last writer's whole file then stays), or with `withoutLinks: 'copy-exclusive'` to an exclusive copy
+ * (O_CREAT|O_EXCL: never replaces, but a crash during the copy can leave a partial file under the name).
  */
 export async function writeFileDurably(
   target: string,
   bytes: Uint8Array,
-  options: { readonly replace?: boolean; readonly folders?: FolderSyncer } = {},
+  options: { readonly replace?: boolean; readonly folders?: FolderSyncer; readonly withoutLinks?: 'rename' | 'copy-exclusive' } = {},
 ): Promise<'written' | 'exists'> {
   const folder = dirname(target);
   const folders = options.folders ?? folderSyncer;
@@ -54,7 +56,11 @@ export async function writeFileDurably(
         return 'exists';
       }
       if (linked === 'linked') await unlink(temporary);
-      else await rename(temporary, target);
+      else if (options.withoutLinks === 'copy-exclusive') {
+        const copied = await copyExclusive(temporary, target);
+        await unlink(temporary);
+        if (copied === 'exists') return 'exists';
+      } else await rename(temporary, target);
     } else {
       await rename(temporary, target);
     }
@@ -64,4 +70,21 @@ export async function writeFileDurably(
     await unlink(temporary).catch(() => undefined);
     throw cause;
   }
+}
+
+/** Copies `from` to a new `to` (never over an existing one) and fsyncs the copy. */
+async function copyExclusive(from: string, to: string): Promise<'written' | 'exists'> {
+  try {
+    await copyFile(from, to, constants.COPYFILE_EXCL);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return 'exists';
+    throw cause;
+  }
+  const file = await open(to, 'r+');
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  return 'written';
 }
