@@ -2,6 +2,13 @@
  * The dataset as the de-identifier sees it: elements in tag order, text values as decoded by the adapter
  * (one character per byte, so that a value the rules keep is written back byte for byte whatever its
  * character set), every other value as opaque bytes in the file's byte order, sequences as items.
+ *
+ * A value sent with VR UN, or in Implicit VR, is decoded by the adapter with the VR the data dictionary gives
+ * its tag (PS3.5 6.2.2), so a sequence sent as UN arrives here as a sequence. A public element the adapter
+ * cannot decode (a tag the dictionary does not know, a value that does not parse as its dictionary VR, a
+ * sequence sent with a VR that is neither SQ nor UN) arrives as `uninspectable`: the rules cannot be applied
+ * to what cannot be read, so the de-identifier removes it, whatever the profile says about its tag. Private
+ * elements of unknown VR stay `bytes` with VR UN; the safe-private list says what they must parse as.
  */
 export type DeidValue =
   | { readonly kind: 'text'; readonly text: string }
@@ -10,7 +17,8 @@ export type DeidValue =
       readonly bytes: Uint8Array;
       /** Encapsulated Pixel Data: items and delimiter, written back verbatim. */ readonly encapsulated?: boolean;
     }
-  | { readonly kind: 'sequence'; readonly items: readonly DeidDataset[] };
+  | { readonly kind: 'sequence'; readonly items: readonly DeidDataset[] }
+  | { readonly kind: 'uninspectable' };
 
 export interface DeidElement {
   /** (group << 16 | element), unsigned. */

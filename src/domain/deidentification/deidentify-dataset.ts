@@ -10,7 +10,7 @@ import { DEID_TAG, TEXT_VRS, textOf, type DeidDataset, type DeidElement, type De
 import { dateOffsetDays, isPseudonymToken, keyFingerprint, pseudonymToken, remapUid, shiftDate, shiftDateTime, type KeyedDigest } from './keyed-pseudonyms.js';
 import type { ProfileOption } from './profile-attribute.js';
 import { findProfileAttribute, isPrivateTag, resolveAction, type ResolvedAction } from './resolve-action.js';
-import { isSafePrivate } from './safe-private-tags.js';
+import { findSafePrivate, hasSafeValue } from './safe-private-tags.js';
 
 export interface DeidProfile {
   readonly name: 'basic';
@@ -143,6 +143,11 @@ class Deidentifier {
       const group = e.tag >>> 16;
       // Group lengths (gggg,0000) are retired in datasets (PS3.5 7.2) and would be wrong after editing.
       if ((e.tag & 0xffff) === 0) continue;
+      if (e.value.kind === 'uninspectable') {
+        // What cannot be read cannot be de-identified: removed whatever the table says (deid-dataset.ts).
+        this.counts.removed++;
+        continue;
+      }
       if (removeOverlays && group >= 0x6000 && group <= 0x60ff && group % 2 === 0) {
         // Overlay Data is removed (X, or C which cannot be done on a bitmap): drop the whole overlay group so
         // that no incomplete Overlay Plane module is left behind.
@@ -185,8 +190,8 @@ class Deidentifier {
     const element = e.tag & 0xffff;
     if (element >= 0x0010 && element <= 0x00ff) return e; // creator: filtered afterwards
     if (this.#options.has('retain-safe-private') && element >= 0x1000) {
-      const creator = creators.get(((e.tag >>> 16) << 8) | (element >>> 8));
-      if (isSafePrivate(creator, e.tag)) {
+      const safe = findSafePrivate(creators.get(((e.tag >>> 16) << 8) | (element >>> 8)), e.tag);
+      if (safe !== undefined && hasSafeValue(safe, e)) {
         this.counts.kept++;
         return e;
       }
@@ -232,7 +237,7 @@ class Deidentifier {
   #clean(e: DeidElement): DeidElement | undefined {
     const v = e.value;
     if (v.kind === 'sequence') return { ...e, value: { kind: 'sequence', items: v.items.map((item) => this.#dataset(item, true)) } };
-    if (v.kind === 'bytes') {
+    if (v.kind !== 'text') {
       // A binary value (overlay bitmap, curve) cannot be cleaned of text: remove it.
       this.counts.removed++;
       return undefined;
@@ -263,7 +268,7 @@ class Deidentifier {
   #dummy(e: DeidElement): DeidValue {
     const v = e.value;
     if (v.kind === 'bytes') return { kind: 'bytes', bytes: new Uint8Array(v.bytes.length) };
-    if (v.kind === 'sequence') return v;
+    if (v.kind !== 'text') return v;
     const current = v.text.replace(/[\0 ]+$/, '').trim();
     if (e.tag === DEID_TAG.PatientID) return { kind: 'text', text: this.#token('patient-id', this.#patientKey, 64, current) };
     if (e.tag === DEID_TAG.PatientName) return { kind: 'text', text: this.#token('patient-name', this.#patientKey, 64, current) };

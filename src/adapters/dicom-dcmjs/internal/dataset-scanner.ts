@@ -8,6 +8,7 @@
  * Standard's rules, and records where things are. It allocates only what it records: offsets of top-level
  * elements, of the items of the few sequences the caller keeps, and of Pixel Data fragments.
  */
+import { isPlatformError } from '../../../domain/errors.js';
 import { dicomError } from './dicom-error.js';
 
 export interface ElementSyntax {
@@ -165,7 +166,22 @@ class DatasetScanner {
       const sequence = this.#scanItems(tag, valueOffset, end, false, syntax, depth, record);
       return { ...base, valueLength: length, undefinedLength: false, end, ...(sequence.items ? { items: sequence.items } : {}) };
     }
+    if (vr === 'UN' && length > 0 && record && this.#options.keepSequences.has(tag) && this.#options.dictionaryVr(tag) === 'SQ') {
+      // A kept sequence sent as UN (PS3.5 6.2.2): Implicit VR Little Endian items. If they are not items after
+      // all, the element is a leaf the reader ignores, as it would ignore an absent sequence.
+      const items = this.#unknownVrItems(tag, valueOffset, end, depth);
+      return { ...base, valueLength: length, undefinedLength: false, end, ...(items ? { items } : {}) };
+    }
     return { ...base, valueLength: length, undefinedLength: false, end };
+  }
+
+  #unknownVrItems(tag: number, start: number, end: number, depth: number): ScannedDataset[] | undefined {
+    try {
+      return this.#scanItems(tag, start, end, false, IMPLICIT_LITTLE_ENDIAN_SYNTAX, depth, true).items;
+    } catch (error) {
+      if (isPlatformError(error) && (error.code === 'DICOM_PARSE_FAILED' || error.code === 'DICOM_TRUNCATED')) return undefined;
+      throw error;
+    }
   }
 
   #scanItems(

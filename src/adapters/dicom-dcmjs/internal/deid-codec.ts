@@ -9,13 +9,18 @@
  *
  * Lengths are recomputed: sequences and items are written with defined lengths, the File Meta Information
  * Group Length is recomputed, group lengths inside the dataset (retired) are dropped by the domain.
+ *
+ * Nothing is passed through uninspected: a value sent as UN (or in Implicit VR) is decoded with its dictionary
+ * VR, a sequence into items at any depth, and written back with that VR (a UN sequence becomes an SQ in the
+ * file's syntax); what cannot be decoded reaches the domain as `uninspectable` and is removed (TreeReader).
  */
 import { deflateRawSync } from 'node:zlib';
 import { latin1String } from './latin1.js';
 import { TEXT_VRS, type DeidDataset, type DeidElement } from '../../../domain/deidentification/deid-dataset.js';
+import { isPlatformError } from '../../../domain/errors.js';
 import { dicomError } from './dicom-error.js';
 import { IMPLICIT_LITTLE_ENDIAN_SYNTAX, PIXEL_DATA_TAG, isKnownVr, readVr, type ElementSyntax } from './dataset-scanner.js';
-import { dictionaryVr } from './dictionary.js';
+import { decodingVr } from './dictionary.js';
 import { hasPart10Signature, locateDataset } from './part10.js';
 import type { TransferSyntax } from './transfer-syntax.js';
 
@@ -40,9 +45,9 @@ const EXPLICIT_LE: ElementSyntax = { explicitVR: true, littleEndian: true };
 export function parseForDeid(bytes: Uint8Array, maxInflatedBytes: number): ParsedForDeid {
   const located = locateDataset(bytes, maxInflatedBytes);
   const metaStart = hasPart10Signature(bytes) ? 132 : 0;
-  const metaReader = new TreeReader(bytes);
+  const metaReader = new TreeReader(bytes, EXPLICIT_LE);
   const meta = metaReader.readMeta(metaStart);
-  const dataset = new TreeReader(located.dataset).readTop(located.syntax);
+  const dataset = new TreeReader(located.dataset, located.syntax).readTop();
   return {
     meta,
     dataset,
@@ -53,13 +58,73 @@ export function parseForDeid(bytes: Uint8Array, maxInflatedBytes: number): Parse
   };
 }
 
+/**
+ * Bytes per value of each binary VR (PS3.5 Table 6.2-1), and the width of the words whose bytes a change of
+ * byte order reverses (an AT value is two 16-bit words). 'ox' is the dictionary's "OB or OW".
+ */
+const BINARY_VRS: Readonly<Record<string, { readonly value: number; readonly word: number }>> = {
+  OB: { value: 1, word: 1 },
+  UN: { value: 1, word: 1 },
+  ox: { value: 1, word: 1 },
+  US: { value: 2, word: 2 },
+  SS: { value: 2, word: 2 },
+  OW: { value: 2, word: 2 },
+  AT: { value: 4, word: 2 },
+  UL: { value: 4, word: 4 },
+  SL: { value: 4, word: 4 },
+  FL: { value: 4, word: 4 },
+  OL: { value: 4, word: 4 },
+  OF: { value: 4, word: 4 },
+  FD: { value: 8, word: 8 },
+  SV: { value: 8, word: 8 },
+  UV: { value: 8, word: 8 },
+  OD: { value: 8, word: 8 },
+  OV: { value: 8, word: 8 },
+};
+
+function isPrivate(tag: number): boolean {
+  return ((tag >>> 16) & 1) === 1;
+}
+
+function uninspectable(tag: number): DeidElement {
+  return { tag, vr: 'UN', value: { kind: 'uninspectable' } };
+}
+
+/** A copy with the bytes of every `word`-byte word reversed: little endian to big endian and back. */
+function swapWords(bytes: Uint8Array, word: number): Uint8Array {
+  if (word === 1) return bytes;
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i + word <= bytes.length; i += word) for (let k = 0; k < word; k++) out[i + k] = bytes[i + word - 1 - k] ?? 0;
+  return out;
+}
+
+/**
+ * Walks a dataset into DeidElements. Every element comes out either decoded, so that the profile's rule for its
+ * tag can be applied to what it holds, or `uninspectable`, which the de-identifier removes (deid-dataset.ts):
+ *
+ * - An element with an explicit VR other than UN is read as that VR, except that a tag the dictionary makes a
+ *   sequence, sent as anything but SQ or UN, is uninspectable (its items cannot be told from its bytes).
+ * - A value of unknown VR (sent as UN, or any value in Implicit VR) is read as PS3.5 6.2.2 says: Implicit VR
+ *   Little Endian, whatever the transfer syntax around it, with the VR the data dictionary gives its tag; a
+ *   sequence (of defined or undefined length) is read as Implicit VR items, recursively. A public tag the
+ *   dictionary does not know, or a value that does not parse as its dictionary VR, is uninspectable.
+ *   Decoded values are held as if the sender had written the real VR in the file's syntax (binary values in
+ *   the file's byte order), so that a sequence sent as UN is written back as a normal SQ.
+ * - Private creators are LO (PS3.5 7.8.1) whatever VR they were sent with; other private values of unknown VR
+ *   stay UN bytes, for the safe-private rules to judge.
+ * - An undefined length is a sequence (or encapsulated Pixel Data); sent as UN or in Implicit VR, one whose
+ *   public tag the dictionary does not make a sequence is uninspectable.
+ */
 class TreeReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  /** The syntax the dataset is written back in: the byte order and VR labels decoded values take. */
+  readonly #target: ElementSyntax;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, target: ElementSyntax) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.#target = target;
   }
 
   readMeta(start: number): DeidElement[] {
@@ -73,8 +138,8 @@ class TreeReader {
     return out;
   }
 
-  readTop(syntax: ElementSyntax): DeidElement[] {
-    return this.#elements(0, this.#bytes.length, syntax, 0, false).elements;
+  readTop(): DeidElement[] {
+    return this.#elements(0, this.#bytes.length, this.#target, 0, false).elements;
   }
 
   #elements(start: number, limit: number, syntax: ElementSyntax, depth: number, inUndefinedItem: boolean): { elements: DeidElement[]; end: number } {
@@ -98,13 +163,14 @@ class TreeReader {
   #element(pos: number, limit: number, syntax: ElementSyntax, depth: number): { element: DeidElement; end: number } {
     this.#need(pos, 8, limit);
     const tag = this.#tag(pos, syntax);
-    let vr: string;
+    /** The VR the sender wrote; undefined in Implicit VR. */
+    let written: string | undefined;
     let length: number;
     let valueOffset: number;
     if (syntax.explicitVR) {
-      vr = readVr(this.#bytes, pos + 4);
-      if (!isKnownVr(vr)) throw dicomError('DICOM_PARSE_FAILED', 'An element has an invalid value representation');
-      if (LONG_VRS.has(vr)) {
+      written = readVr(this.#bytes, pos + 4);
+      if (!isKnownVr(written)) throw dicomError('DICOM_PARSE_FAILED', 'An element has an invalid value representation');
+      if (LONG_VRS.has(written)) {
         this.#need(pos, 12, limit);
         length = this.#u32(pos + 8, syntax.littleEndian);
         valueOffset = pos + 12;
@@ -115,38 +181,69 @@ class TreeReader {
     } else {
       length = this.#u32(pos + 4, true);
       valueOffset = pos + 8;
-      const group = tag >>> 16;
-      const element = tag & 0xffff;
-      // Private creators are LO (PS3.5 7.8.1) whether or not a dictionary knows them.
-      const known = (group & 1) === 1 && element >= 0x10 && element <= 0xff ? 'LO' : dictionaryVr(tag);
-      vr = known ?? (length === UNDEFINED_LENGTH ? 'SQ' : 'UN');
     }
     if (length === UNDEFINED_LENGTH) {
       if (tag === PIXEL_DATA_TAG) {
         const end = this.#fragmentsEnd(valueOffset, limit, syntax);
         return { element: { tag, vr: 'OB', value: { kind: 'bytes', bytes: this.#bytes.slice(valueOffset, end), encapsulated: true } }, end };
       }
-      if (vr !== 'SQ' && vr !== 'UN') throw dicomError('DICOM_PARSE_FAILED', 'Undefined length on an element that cannot have one');
-      const itemSyntax = vr === 'UN' ? IMPLICIT_LITTLE_ENDIAN_SYNTAX : syntax;
+      if (written !== undefined && written !== 'SQ' && written !== 'UN')
+        throw dicomError('DICOM_PARSE_FAILED', 'Undefined length on an element that cannot have one');
+      // PS3.5 6.2.2: an undefined-length UN is a sequence whose items are Implicit VR Little Endian.
+      const itemSyntax = written === 'SQ' ? syntax : IMPLICIT_LITTLE_ENDIAN_SYNTAX;
       const { items, end } = this.#items(valueOffset, limit, true, itemSyntax, depth);
-      return { element: { tag, vr, value: { kind: 'sequence', items } }, end };
+      // Sent as UN or in Implicit VR, a public tag must be a sequence by the dictionary. One the dictionary does
+      // not know could be kept as a sequence here, but not written back so (Vigil writes defined lengths, and an
+      // Implicit VR reader could no longer tell it from bytes), so it goes like any unknown value of unknown VR.
+      const expected = written === 'SQ' || isPrivate(tag) ? 'SQ' : decodingVr(tag);
+      return { element: expected === 'SQ' ? { tag, vr: 'SQ', value: { kind: 'sequence', items } } : uninspectable(tag), end };
     }
     const end = valueOffset + length;
     if (end > limit)
       throw dicomError(limit >= this.#bytes.length ? 'DICOM_TRUNCATED' : 'DICOM_PARSE_FAILED', 'An element is longer than the data that holds it');
-    if (vr === 'SQ') {
+    if (written === 'SQ') {
       const { items } = this.#items(valueOffset, end, false, syntax, depth);
-      return { element: { tag, vr, value: { kind: 'sequence', items } }, end };
+      return { element: { tag, vr: 'SQ', value: { kind: 'sequence', items } }, end };
     }
-    let textVr = vr;
-    if (vr === 'UN' && syntax.littleEndian) {
-      // A public attribute sent as UN (e.g. relayed through an implicit-VR hop): read it with its dictionary VR
-      // so the profile's text actions apply; it is written back with that VR.
-      const known = dictionaryVr(tag);
-      if (known !== undefined && TEXT_VRS.has(known)) textVr = known;
+    if (written !== undefined && written !== 'UN') {
+      if (!isPrivate(tag) && decodingVr(tag) === 'SQ') return { element: uninspectable(tag), end };
+      return { element: this.#leaf(tag, written, this.#bytes.subarray(valueOffset, end)), end };
     }
-    if (TEXT_VRS.has(textVr)) return { element: { tag, vr: textVr, value: { kind: 'text', text: latin1String(this.#bytes.subarray(valueOffset, end)) } }, end };
-    return { element: { tag, vr, value: { kind: 'bytes', bytes: this.#bytes.subarray(valueOffset, end) } }, end };
+    return { element: this.#unknownVr(tag, valueOffset, end, depth), end };
+  }
+
+  #leaf(tag: number, vr: string, bytes: Uint8Array): DeidElement {
+    if (TEXT_VRS.has(vr)) return { tag, vr, value: { kind: 'text', text: latin1String(bytes) } };
+    return { tag, vr, value: { kind: 'bytes', bytes } };
+  }
+
+  /** A defined-length value sent as UN or in Implicit VR: Implicit VR Little Endian (PS3.5 6.2.2). */
+  #unknownVr(tag: number, start: number, end: number, depth: number): DeidElement {
+    const bytes = this.#bytes.subarray(start, end);
+    if (isPrivate(tag)) {
+      const element = tag & 0xffff;
+      if (element >= 0x10 && element <= 0xff) return this.#leaf(tag, 'LO', bytes);
+      return { tag, vr: 'UN', value: { kind: 'bytes', bytes } };
+    }
+    const vr = decodingVr(tag);
+    if (vr === undefined) return uninspectable(tag);
+    if (vr === 'SQ') {
+      try {
+        const { items } = this.#items(start, end, false, IMPLICIT_LITTLE_ENDIAN_SYNTAX, depth);
+        return { tag, vr: 'SQ', value: { kind: 'sequence', items } };
+      } catch (error) {
+        // Not items after all: the value cannot be read as what its tag is. Limits still refuse the file.
+        if (isPlatformError(error) && (error.code === 'DICOM_PARSE_FAILED' || error.code === 'DICOM_TRUNCATED')) return uninspectable(tag);
+        throw error;
+      }
+    }
+    if (TEXT_VRS.has(vr)) return this.#leaf(tag, vr, bytes);
+    const widths = BINARY_VRS[vr];
+    if (widths === undefined || bytes.length % widths.value !== 0) return uninspectable(tag);
+    // "OB or OW": whether the bytes are words depends on Bits Allocated, so they stay little-endian UN in an
+    // explicit syntax (PS3.5 6.2.2), and unlabelled in Implicit VR as before.
+    if (vr === 'ox') return { tag, vr: this.#target.explicitVR ? 'UN' : 'OW', value: { kind: 'bytes', bytes } };
+    return { tag, vr, value: { kind: 'bytes', bytes: this.#target.littleEndian ? bytes : swapWords(bytes, widths.word) } };
   }
 
   #items(start: number, limit: number, undefinedLength: boolean, syntax: ElementSyntax, depth: number): { items: DeidElement[][]; end: number } {
@@ -295,39 +392,52 @@ function writeHeader(sink: ByteSink, tag: number, vr: string, length: number, sy
   return -1;
 }
 
+/**
+ * PS3.5 6.2.2 (CP-1066): in an explicit syntax, a value too long for its VR's 16-bit length field is written
+ * as UN, whose value is always little endian; such a value can come from an Implicit VR or UN input.
+ */
+const MAX_SHORT_LENGTH = 0xfffe;
+
+function writeValue(sink: ByteSink, e: DeidElement, bytes: Uint8Array, syntax: ElementSyntax): void {
+  if (syntax.explicitVR && !LONG_VRS.has(e.vr) && bytes.length > MAX_SHORT_LENGTH) {
+    const word = BINARY_VRS[e.vr]?.word ?? 1;
+    const value = syntax.littleEndian ? bytes : swapWords(bytes, word);
+    writeHeader(sink, e.tag, 'UN', value.length, syntax);
+    sink.bytes(value);
+    return;
+  }
+  writeHeader(sink, e.tag, e.vr, bytes.length, syntax);
+  sink.bytes(bytes);
+}
+
 function writeElement(sink: ByteSink, e: DeidElement, syntax: ElementSyntax): void {
   const v = e.value;
   const le = syntax.littleEndian;
-  if (v.kind === 'text') {
-    const bytes = encodeText(v.text, e.vr);
-    writeHeader(sink, e.tag, e.vr, bytes.length, syntax);
-    sink.bytes(bytes);
-    return;
-  }
-  if (v.kind === 'bytes') {
-    if (v.encapsulated === true) {
-      writeHeader(sink, e.tag, 'OB', UNDEFINED_LENGTH, syntax);
-      sink.bytes(v.bytes);
+  switch (v.kind) {
+    case 'uninspectable':
+      // Never passed through: the de-identifier removes these, and no other writer may copy them.
+      return;
+    case 'text':
+      writeValue(sink, e, encodeText(v.text, e.vr), syntax);
+      return;
+    case 'bytes':
+      if (v.encapsulated === true) {
+        writeHeader(sink, e.tag, 'OB', UNDEFINED_LENGTH, syntax);
+        sink.bytes(v.bytes);
+        return;
+      }
+      writeValue(sink, e, v.bytes.length % 2 === 1 ? Uint8Array.from([...v.bytes, 0]) : v.bytes, syntax);
+      return;
+    case 'sequence': {
+      // Every sequence is written as SQ in the file's own syntax, one sent as UN included (its items were
+      // decoded from Implicit VR Little Endian into the file's byte order): downstream sees a normal sequence.
+      const at = writeHeader(sink, e.tag, 'SQ', 0, syntax);
+      const start = sink.length;
+      for (const item of v.items) writeItem(sink, item, syntax);
+      sink.patchU32(at, sink.length - start, le);
       return;
     }
-    const bytes = v.bytes.length % 2 === 1 ? Uint8Array.from([...v.bytes, 0]) : v.bytes;
-    writeHeader(sink, e.tag, e.vr, bytes.length, syntax);
-    sink.bytes(bytes);
-    return;
   }
-  if (e.vr === 'UN') {
-    // PS3.5 6.2.2: a sequence of unknown VR keeps undefined length and Implicit VR Little Endian items.
-    writeHeader(sink, e.tag, 'UN', UNDEFINED_LENGTH, syntax);
-    for (const item of v.items) writeItem(sink, item, IMPLICIT_LITTLE_ENDIAN_SYNTAX);
-    sink.u16(0xfffe, true);
-    sink.u16(0xe0dd, true);
-    sink.u32(0, true);
-    return;
-  }
-  const at = writeHeader(sink, e.tag, 'SQ', 0, syntax);
-  const start = sink.length;
-  for (const item of v.items) writeItem(sink, item, syntax);
-  sink.patchU32(at, sink.length - start, le);
 }
 
 function writeItem(sink: ByteSink, item: DeidDataset, syntax: ElementSyntax): void {

@@ -133,6 +133,28 @@ export function encodeDataset(parts: readonly DatasetPart[], syntax: ElementSynt
 }
 
 /**
+ * The value of a sequence sent with VR UN (PS3.5 6.2.2): its items in Implicit VR Little Endian, whatever
+ * the transfer syntax around it; with `undefinedLength`, item and sequence delimiters included. Nested
+ * specs are written without VRs, so a sequence inside is recognised only by its tag (or undefined length).
+ */
+export function implicitItems(items: readonly (readonly DatasetPart[])[], undefinedLength = false): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const item of items) {
+    const body = encodeDataset(item, IMPLICIT_LE);
+    parts.push(tagBytes(0xfffee000), u32(undefinedLength ? UNDEFINED : body.length), body);
+    if (undefinedLength) parts.push(tagBytes(0xfffee00d), u32(0));
+  }
+  if (undefinedLength) parts.push(tagBytes(0xfffee0dd), u32(0));
+  return concat(parts);
+}
+
+/** A sequence written with VR UN, as toolkits write unknown or private sequences (PS3.5 6.2.2). */
+export function unSequence(tag: number, items: readonly (readonly DatasetPart[])[], options: { undefinedLength?: boolean } = {}): ElementSpec {
+  const undefinedLength = options.undefinedLength === true;
+  return el(tag, 'UN', implicitItems(items, undefinedLength), undefinedLength ? { undefinedLength } : {});
+}
+
+/**
  * The value of encapsulated Pixel Data (PS3.5 A.4): Basic Offset Table item, one item per fragment, sequence
  * delimiter. Use with `el(0x7fe00010, 'OB', value, { undefinedLength: true })`.
  */
