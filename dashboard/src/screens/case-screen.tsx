@@ -238,7 +238,7 @@ function GateChecks({ quality, checks }: { readonly quality: NonNullable<CaseRes
       {passed.length === 0 ? null : (
         <>
           <h3 className="gate-group">Checked and passed</h3>
-          <ul className="reasons">
+          <ul className="inline-list check-list">
             {passed.map((c) => (
               <li key={c.check}>
                 {CHECK_LABELS[c.check]}
