@@ -117,33 +117,38 @@ describe('vigil predict', () => {
     expect(text.stdout).toContain('also warned: modality_undeclared (not checked: value unknown, needs CR|DX)');
   });
 
-  it.skipIf(!hasPneumoniaMnist)('with a model whose manifest restricts neither view nor age, an unknown view and age are fine: passed, reported as not required', async () => {
-    const model = join(work, 'unrestricted-model');
-    mkdirSync(model);
-    copyFileSync(join(DEMO_MODEL_DIR, 'model.onnx'), join(model, 'model.onnx'));
-    const manifest = JSON.parse(readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'), 'utf8')) as { intendedUse: Record<string, unknown> };
-    manifest.intendedUse.views = [];
-    delete manifest.intendedUse.patientAgeYears;
-    writeFileSync(join(model, 'vigil-model.json'), JSON.stringify(manifest));
-    const inputs = join(work, 'for-unrestricted');
-    mkdirSync(inputs);
-    // The first PneumoniaMNIST test image, as the demo writes it: within every quality bound of the model.
-    const split = readMedmnistSplit(readFileSync(PNEUMONIA_NPZ), 'test');
-    writeFileSync(join(inputs, 'a.png'), await encodeGreyPng(split.images[0] as Uint8Array, split.width, split.height));
-    const run = await runVigil(['predict', inputs, '--json', '--model', model, '--modality', 'CR', '--body-part', 'CHEST'], dataDir());
-    const [line] = jsonLines<PredictResult>(run.stdout);
-    expect(line?.status).toBe('decided');
-    expect(line?.quality?.verdict).toBe('pass');
-    expect(line?.quality?.reasons).toEqual([]);
-    expect(line?.quality?.checks.filter((c) => c.outcome !== 'passed')).toEqual([
-      { check: 'view', outcome: 'unchecked', why: 'not_required' },
-      { check: 'patient_age', outcome: 'unchecked', why: 'not_required' },
-    ]);
-    // The same image with the demo model's own manifest (views PA/AP, ages 1-5) is not a pass: its view and age were not checked.
-    const restricted = jsonLines<PredictResult>((await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dataDir())).stdout);
-    expect(restricted[0]?.quality?.verdict).toBe('reject');
-    expect(restricted[0]?.quality?.reasons.map((r) => r.code)).toEqual(['view_undeclared', 'patient_age_unknown']);
-  });
+  it.skipIf(!hasPneumoniaMnist)(
+    'with a model whose manifest restricts neither view nor age, an unknown view and age are fine: passed, reported as not required',
+    async () => {
+      const model = join(work, 'unrestricted-model');
+      mkdirSync(model);
+      copyFileSync(join(DEMO_MODEL_DIR, 'model.onnx'), join(model, 'model.onnx'));
+      const manifest = JSON.parse(readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'), 'utf8')) as { intendedUse: Record<string, unknown> };
+      manifest.intendedUse.views = [];
+      delete manifest.intendedUse.patientAgeYears;
+      writeFileSync(join(model, 'vigil-model.json'), JSON.stringify(manifest));
+      const inputs = join(work, 'for-unrestricted');
+      mkdirSync(inputs);
+      // The first PneumoniaMNIST test image, as the demo writes it: within every quality bound of the model.
+      const split = readMedmnistSplit(readFileSync(PNEUMONIA_NPZ), 'test');
+      writeFileSync(join(inputs, 'a.png'), await encodeGreyPng(split.images[0] as Uint8Array, split.width, split.height));
+      const run = await runVigil(['predict', inputs, '--json', '--model', model, '--modality', 'CR', '--body-part', 'CHEST'], dataDir());
+      const [line] = jsonLines<PredictResult>(run.stdout);
+      expect(line?.status).toBe('decided');
+      expect(line?.quality?.verdict).toBe('pass');
+      expect(line?.quality?.reasons).toEqual([]);
+      expect(line?.quality?.checks.filter((c) => c.outcome !== 'passed')).toEqual([
+        { check: 'view', outcome: 'unchecked', why: 'not_required' },
+        { check: 'patient_age', outcome: 'unchecked', why: 'not_required' },
+      ]);
+      // The same image with the demo model's own manifest (views PA/AP, ages 1-5) is not a pass: its view and age were not checked.
+      const restricted = jsonLines<PredictResult>(
+        (await runVigil(['predict', inputs, '--json', '--modality', 'CR', '--body-part', 'CHEST'], dataDir())).stdout,
+      );
+      expect(restricted[0]?.quality?.verdict).toBe('reject');
+      expect(restricted[0]?.quality?.reasons.map((r) => r.code)).toEqual(['view_undeclared', 'patient_age_unknown']);
+    },
+  );
 
   it.skipIf(!hasDicomSamples)('decodes every sample file: each frame is decided or rejected with reasons, never an error', async () => {
     const run = await runVigil(['predict', DICOM_SAMPLES, '--json'], dataDir());
@@ -157,7 +162,15 @@ describe('vigil predict', () => {
     const chest = byFile('cr_chest_pa_j2k_lossy.dcm')[0];
     expect(chest?.status).toBe('rejected');
     expect(chest?.quality?.reasons).toEqual([
-      { code: 'patient_age_not_intended', verdict: 'reject', message: expect.any(String), measured: 64, threshold: '1-5', check: 'patient_age', outcome: 'failed' },
+      {
+        code: 'patient_age_not_intended',
+        verdict: 'reject',
+        message: expect.any(String),
+        measured: 64,
+        threshold: '1-5',
+        check: 'patient_age',
+        outcome: 'failed',
+      },
     ]);
     expect(chest?.outputs).toEqual([]);
     expect(run.stdout, 'only the age goes past the door, never a date').not.toMatch(/19400305|20040826/);
@@ -219,7 +232,12 @@ describe('vigil predict', () => {
     expect((await runVigil(['predict', inputs, '--patient-age-years', '5-1'], dataDir())).code).toBe(EXIT_CODES.CLI_USAGE);
     // A range known to hold the age (a source that knows only its population's ages): inside is checked and passed, reaching across is not checked.
     const population = jsonLines<PredictResult>((await runVigil(['predict', inputs, ...declare, '--patient-age-years', '1-5'], dataDir())).stdout);
-    expect(population[0]?.quality?.checks.find((c) => c.check === 'patient_age')).toEqual({ check: 'patient_age', outcome: 'passed', measured: '1-5', threshold: '1-5' });
+    expect(population[0]?.quality?.checks.find((c) => c.check === 'patient_age')).toEqual({
+      check: 'patient_age',
+      outcome: 'passed',
+      measured: '1-5',
+      threshold: '1-5',
+    });
     const across = jsonLines<PredictResult>((await runVigil(['predict', inputs, ...declare, '--patient-age-years', '0-10'], dataDir())).stdout);
     expect(across[0]?.status).toBe('rejected');
     expect(across[0]?.quality?.reasons).toContainEqual(expect.objectContaining({ code: 'patient_age_unknown', measured: '0-10', outcome: 'unchecked' }));

@@ -241,7 +241,12 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
       for (const r of declaredResults) expect(r.quality?.reasons.map((x) => x.code)).not.toContain('modality_undeclared');
       for (const r of declaredResults) {
         expect(r.status).toBe('decided');
-        expect(r.quality?.checks.find((c) => c.check === 'patient_age')).toEqual({ check: 'patient_age', outcome: 'passed', measured: '1-5', threshold: '1-5' });
+        expect(r.quality?.checks.find((c) => c.check === 'patient_age')).toEqual({
+          check: 'patient_age',
+          outcome: 'passed',
+          measured: '1-5',
+          threshold: '1-5',
+        });
       }
       // Nothing declared: every restricted value is reported as not checked, and the paediatric model refuses the unknown age.
       const bareKey = bare.json<{ studyKey: string }>().studyKey;

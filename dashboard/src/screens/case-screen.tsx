@@ -164,7 +164,9 @@ function GatePanel({ quality }: { readonly quality: CaseResult['quality'] }) {
   const verdict = quality?.verdict;
   return (
     <section className="panel" aria-labelledby="gate-heading">
-      <h2 id="gate-heading">Intended use and quality gate {verdict === undefined ? null : <span className={`verdict verdict-${verdict}`}>{VERDICT_LABELS[verdict]}</span>}</h2>
+      <h2 id="gate-heading">
+        Intended use and quality gate {verdict === undefined ? null : <span className={`verdict verdict-${verdict}`}>{VERDICT_LABELS[verdict]}</span>}
+      </h2>
       {quality === null ? (
         <p>The gate did not run.</p>
       ) : quality.checks === undefined ? (

@@ -57,7 +57,10 @@ const outcomes = (verdict: GateVerdict): Record<string, string> =>
 
 describe('gateImage', () => {
   it('passes an intended, good-quality, in-distribution image, every check made and passed', () => {
-    const verdict = gateImage({ ...frame, features: good, patientAgeYears: 3 }, { ...policy, intendedUse: { ...policy.intendedUse, patientAgeYears: { min: 1, max: 5 } } });
+    const verdict = gateImage(
+      { ...frame, features: good, patientAgeYears: 3 },
+      { ...policy, intendedUse: { ...policy.intendedUse, patientAgeYears: { min: 1, max: 5 } } },
+    );
     expect(verdict).toMatchObject({ verdict: 'pass', reasons: [], oodDistance: 0 });
     expect(verdict.checks.map((c) => c.check)).toEqual([...GATE_CHECKS]);
     expect(verdict.checks.every((c) => c.outcome === 'passed')).toBe(true);
@@ -96,7 +99,9 @@ describe('gateImage', () => {
     const blank = buildFrame(new Uint16Array(32 * 32), 32, 32, { viewPosition: '' });
     const verdict = gateImage({ ...blank, features: good }, policy);
     expect(verdict.verdict).toBe('warn');
-    expect(verdict.reasons).toEqual([expect.objectContaining({ code: 'view_undeclared', check: 'view', outcome: 'unchecked', measured: 'absent', threshold: 'PA|AP' })]);
+    expect(verdict.reasons).toEqual([
+      expect.objectContaining({ code: 'view_undeclared', check: 'view', outcome: 'unchecked', measured: 'absent', threshold: 'PA|AP' }),
+    ]);
     const reject = gateImage({ ...blank, features: good }, { ...policy, intendedUse: { ...policy.intendedUse, whenUnknown: { view: 'reject' } } });
     expect(reject.verdict).toBe('reject');
   });
@@ -143,13 +148,18 @@ describe('gateImage', () => {
     expect(verdict.reasons).toEqual([
       expect.objectContaining({ code: 'quality_not_computable', verdict: 'reject', check: 'sharpness', outcome: 'unchecked', why: 'not_computable' }),
     ]);
-    const unknownFeature = gateImage({ ...frame, features: good }, { ...policy, referenceStatistics: { ...policy.referenceStatistics, features: ['mean', 'std', 'p42'] } });
+    const unknownFeature = gateImage(
+      { ...frame, features: good },
+      { ...policy, referenceStatistics: { ...policy.referenceStatistics, features: ['mean', 'std', 'p42'] } },
+    );
     expect(unknownFeature.reasons.map((r) => [r.code, r.check])).toEqual([['quality_not_computable', 'distribution']]);
   });
 
   it('grades quality against the manifest thresholds', () => {
     const blurred = gateImage({ ...frame, features: { ...good, laplacianVariance: 0.0005 } }, policy);
-    expect(blurred.reasons).toEqual([expect.objectContaining({ code: 'blurred', verdict: 'warn', measured: 0.0005, threshold: 0.001, check: 'sharpness', outcome: 'failed' })]);
+    expect(blurred.reasons).toEqual([
+      expect.objectContaining({ code: 'blurred', verdict: 'warn', measured: 0.0005, threshold: 0.001, check: 'sharpness', outcome: 'failed' }),
+    ]);
     const saturated = gateImage({ ...frame, features: { ...good, saturatedFraction: 0.7 } }, policy);
     expect(saturated.reasons).toEqual([expect.objectContaining({ code: 'saturated', verdict: 'reject', threshold: 0.6 })]);
   });
@@ -197,7 +207,14 @@ describe('gateImage: the patient age range of the intended use', () => {
       const verdict = judge(age);
       expect(verdict.verdict).toBe('reject');
       expect(verdict.reasons).toEqual([
-        expect.objectContaining({ code: 'patient_age_not_intended', verdict: 'reject', measured: age, threshold: '1-5', check: 'patient_age', outcome: 'failed' }),
+        expect.objectContaining({
+          code: 'patient_age_not_intended',
+          verdict: 'reject',
+          measured: age,
+          threshold: '1-5',
+          check: 'patient_age',
+          outcome: 'failed',
+        }),
       ]);
     }
   });
@@ -206,7 +223,14 @@ describe('gateImage: the patient age range of the intended use', () => {
     const warned = judge(undefined);
     expect(warned.verdict).toBe('warn');
     expect(warned.reasons).toEqual([
-      expect.objectContaining({ code: 'patient_age_unknown', verdict: 'warn', measured: 'absent', threshold: '1-5', outcome: 'unchecked', why: 'value_unknown' }),
+      expect.objectContaining({
+        code: 'patient_age_unknown',
+        verdict: 'warn',
+        measured: 'absent',
+        threshold: '1-5',
+        outcome: 'unchecked',
+        why: 'value_unknown',
+      }),
     ]);
     const verdict = judge(undefined, strict);
     expect(verdict.verdict).toBe('reject');

@@ -209,7 +209,10 @@ function checkBound(
   [code, message]: [GateReasonCode, string],
 ): Finding {
   if (ok) return { check: { check, outcome: 'passed', measured, threshold } };
-  return { check: { check, outcome: 'failed', measured, threshold }, reason: { code, verdict: 'reject', message, measured, threshold, check, outcome: 'failed' } };
+  return {
+    check: { check, outcome: 'failed', measured, threshold },
+    reason: { code, verdict: 'reject', message, measured, threshold, check, outcome: 'failed' },
+  };
 }
 
 /**
@@ -280,14 +283,7 @@ function checkQuality(features: ImageFeatures, policy: GatePolicy): Finding[] {
     { check: { check: 'constant_image', outcome: 'passed', measured: features.std, threshold: quality.constantStd } },
     checkGraded('saturation', 'higher', 'saturated', 'Too many pixels are clipped at black or white', features.saturatedFraction, quality.saturatedFraction),
     checkGraded('dynamic_range', 'lower', 'low_dynamic_range', 'The image uses too little of its grey range', features.dynamicRange, quality.dynamicRange),
-    checkGraded(
-      'sharpness',
-      'lower',
-      'blurred',
-      'The image is blurred (low variance of the Laplacian)',
-      features.laplacianVariance,
-      quality.laplacianVariance,
-    ),
+    checkGraded('sharpness', 'lower', 'blurred', 'The image is blurred (low variance of the Laplacian)', features.laplacianVariance, quality.laplacianVariance),
     checkGraded(
       'distribution',
       'higher',

@@ -6,7 +6,10 @@ describe('worklistReasons', () => {
   it('sends what the model referred, and what the gate rejected or warned about', () => {
     expect(worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['refer'] }, 0.9, 0.05)).toEqual(['model_referred']);
     expect(worklistReasons({ status: 'rejected', gateVerdict: 'reject', gateUnchecked: false, decisions: [] }, 0.9, 0.05)).toEqual(['gate_rejected']);
-    expect(worklistReasons({ status: 'decided', gateVerdict: 'warn', gateUnchecked: false, decisions: ['refer'] }, 0.9, 0.05)).toEqual(['gate_warned', 'model_referred']);
+    expect(worklistReasons({ status: 'decided', gateVerdict: 'warn', gateUnchecked: false, decisions: ['refer'] }, 0.9, 0.05)).toEqual([
+      'gate_warned',
+      'model_referred',
+    ]);
   });
   it('says apart that a restricted check could not be made (an unknown age or view), beside the verdict', () => {
     expect(worklistReasons({ status: 'decided', gateVerdict: 'warn', gateUnchecked: true, decisions: ['refer'] }, 0.01, 0.05)).toEqual([
@@ -14,7 +17,10 @@ describe('worklistReasons', () => {
       'gate_unchecked',
       'model_referred',
     ]);
-    expect(worklistReasons({ status: 'rejected', gateVerdict: 'reject', gateUnchecked: true, decisions: [] }, 0.9, 0.05)).toEqual(['gate_rejected', 'gate_unchecked']);
+    expect(worklistReasons({ status: 'rejected', gateVerdict: 'reject', gateUnchecked: true, decisions: [] }, 0.9, 0.05)).toEqual([
+      'gate_rejected',
+      'gate_unchecked',
+    ]);
   });
   it('samples confident decisions at the given rate, and never errors', () => {
     expect(worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['positive'] }, 0.01, 0.05)).toEqual(['random_sample']);
@@ -30,7 +36,9 @@ describe('worklistReasons', () => {
   );
   it('samples the stated share of a uniform grid of draws', () => {
     const draws = Array.from({ length: 400 }, (_, i) => i / 400);
-    const sampled = draws.filter((d) => worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['negative'] }, d, 0.1).length > 0);
+    const sampled = draws.filter(
+      (d) => worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['negative'] }, d, 0.1).length > 0,
+    );
     expect(sampled).toHaveLength(40);
   });
 });
