@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMedmnistSplit } from '../../src/adapters/dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../../src/adapters/image-sharp/encode-png.js';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import { caseGateSchema } from '../../src/http/contract.js';
 import type { PredictResult } from '../../src/workflows/predict-images.js';
 import { texturedGreyPng } from '../helpers/images.js';
 import { jsonLines, runVigil } from '../helpers/run-vigil.js';
@@ -84,6 +85,8 @@ describe('vigil predict', () => {
       ['view_undeclared', 'warn', 'unchecked', 'value_unknown'],
       ['patient_age_unknown', 'reject', 'unchecked', 'value_unknown'],
     ]);
+    // The shape the API's contract declares for a case result's gate (the dashboard reads it from there).
+    expect(caseGateSchema.parse(line?.quality)).toEqual(line?.quality);
     const checks = Object.fromEntries((line?.quality?.checks ?? []).map((c) => [c.check, c.outcome === 'unchecked' ? `unchecked:${c.why ?? ''}` : c.outcome]));
     expect(checks).toEqual({
       modality: 'unchecked:value_unknown',
