@@ -1,9 +1,10 @@
-import type { FindingDecision, GateVerdictKind, WorklistReason } from './api/types.js';
+import type { FindingDecision, GateCheckBody, GateVerdictKind, WorklistReason } from './api/types.js';
 
 export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
   model_referred: 'Model referred',
   gate_rejected: 'Gate rejected',
   gate_warned: 'Gate warned',
+  gate_unchecked: 'Gate could not check',
   random_sample: 'Random sample',
 };
 
@@ -23,6 +24,29 @@ export const VERDICT_LABELS: Readonly<Record<GateVerdictKind, string>> = {
   pass: 'Passed',
   warn: 'Warned',
   reject: 'Rejected',
+};
+
+/** What each check of the gate looks at, as a reader names it. */
+export const CHECK_LABELS: Readonly<Record<GateCheckBody['check'], string>> = {
+  modality: 'Modality',
+  body_part: 'Body part',
+  view: 'View (View Position)',
+  patient_age: "Patient's age (years)",
+  photometric: 'Greyscale or colour',
+  size: 'Image size',
+  bit_depth: 'Bit depth',
+  constant_image: 'Image not blank',
+  saturation: 'Clipped pixels',
+  dynamic_range: 'Grey range used',
+  sharpness: 'Sharpness',
+  distribution: 'Like the training images',
+};
+
+/** Why a check was not made. */
+export const UNCHECKED_LABELS: Readonly<Record<NonNullable<GateCheckBody['why']>, string>> = {
+  value_unknown: 'the image does not tell it',
+  not_computable: 'could not be computed',
+  not_required: 'not required by this model',
 };
 
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -488,6 +488,11 @@ def build_manifest(*, temperature, val_fit, policy, quality, reference, data_sha
             "minColumns": SIZE,
             "minBitsStored": 8,
             "whenUndeclared": "warn",
+            # An unknown age is a rejection: the model knows nothing of patients outside 1-5 (the adult chest
+            # film scores 0.993 positive), and an age cannot be read off a 28x28 image by the gate. An unknown
+            # view warns, so a human reads the case (onGateWarn: refer): View Position is Type 2 in the CR
+            # Series module and often empty on frontal films, and a reader sees a lateral film at a glance.
+            "whenUnknown": {"view": "warn", "patientAge": "reject"},
             # The source population (Kermany et al. 2018: children aged 1-5); the gate rejects other known ages.
             "patientAgeYears": {"min": 1, "max": 5},
         },
@@ -696,8 +701,12 @@ def build_model_card(*, manifest: dict, n_params: int) -> str:
         "(`patientAgeYears`): the gate rejects an image whose patient's age is known and outside "
         "(`patient_age_not_intended`; Vigil derives the age before de-identification from Patient's Age or the "
         "birth and study dates, 90 and over as 90). An image of unknown age (a PNG/JPEG without a declared age, a "
-        "DICOM header without Patient's Age or birth date) is not rejected for it (`requireKnownAge` is off): "
-        "keeping the model to its population then rests on whoever sends the image.",
+        "DICOM header without Patient's Age or birth date) is rejected too (`whenUnknown.patientAge: reject`, "
+        "`patient_age_unknown`): the model knows nothing of patients outside its population, and the gate cannot "
+        "tell a child from an adult on its own.",
+        "- An image without a View Position is judged but referred to a human (`whenUnknown.view: warn`, "
+        "`view_undeclared`; `onGateWarn: refer`): View Position is often empty on frontal CR films, and a reader "
+        "sees a lateral film at a glance. Modality and body part likewise (`whenUndeclared: warn`).",
         "",
         "**Not for:**",
         "",

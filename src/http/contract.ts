@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ROLES } from '../domain/access/roles.js';
+import { GATE_CHECKS } from '../domain/quality/gate.js';
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
@@ -103,6 +104,48 @@ export const studySchema = z.object({
 });
 export type StudyBody = z.infer<typeof studySchema>;
 
+const gateValue = z.union([z.number(), z.string()]);
+
+/**
+ * One check of the intended-use and quality gate (src/domain/quality/gate.ts): `passed`, `failed`, or
+ * `unchecked` with `why` (`value_unknown`: the image does not tell the value; `not_required`: the
+ * model's manifest does not restrict it; `not_computable`: the measure could not be made).
+ */
+export const gateCheckSchema = z.object({
+  check: z.enum(GATE_CHECKS),
+  outcome: z.enum(['passed', 'failed', 'unchecked']),
+  why: z.enum(['value_unknown', 'not_required', 'not_computable']).optional(),
+  measured: gateValue.optional(),
+  threshold: gateValue.optional(),
+});
+export type GateCheckBody = z.infer<typeof gateCheckSchema>;
+
+/** A reason behind a `warn` or `reject`: a check that failed, or a restricted one that could not be made. */
+export const gateReasonSchema = z.object({
+  code: z.string(),
+  verdict: z.enum(['warn', 'reject']),
+  message: z.string(),
+  measured: gateValue.optional(),
+  threshold: gateValue.optional(),
+  /** Absent in results judged before the gate reported its checks. */
+  check: z.enum(GATE_CHECKS).optional(),
+  outcome: z.enum(['failed', 'unchecked']).optional(),
+  why: z.enum(['value_unknown', 'not_computable']).optional(),
+});
+export type GateReasonBody = z.infer<typeof gateReasonSchema>;
+
+/**
+ * `quality` of a case result: the gate's verdict (`pass` only when every check the model's intended
+ * use restricts was made and passed), its reasons, and every check with its outcome.
+ */
+export const caseGateSchema = z.object({
+  verdict: z.enum(['pass', 'warn', 'reject']),
+  reasons: z.array(gateReasonSchema),
+  /** Absent in results judged before the gate reported its checks: which checks were made is then not known. */
+  checks: z.array(gateCheckSchema).optional(),
+});
+export type CaseGateBody = z.infer<typeof caseGateSchema>;
+
 export const caseSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
@@ -117,7 +160,7 @@ export const worklistItemSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
   resultIndex: z.number().int(),
-  reasons: z.array(z.enum(['model_referred', 'gate_rejected', 'gate_warned', 'random_sample'])),
+  reasons: z.array(z.enum(['model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'])),
   state: z.enum(['open', 'reviewed']),
   createdAt: z.string(),
 });
@@ -164,8 +207,18 @@ export const uploadDeclarationSchema = z.strictObject({
     .string()
     .regex(/^[A-Z]{1,16}$/, 'a DICOM view position such as PA')
     .optional(),
-  /** The patient's age in whole years, for a model's intended age range; never a date of birth. */
-  patientAgeYears: z.number().int().min(0).max(130).optional(),
+  /**
+   * The patient's age in whole years, for a model's intended age range: a number, or `{min, max}` when
+   * only a range is known (a source that knows its population's ages); never a date of birth.
+   */
+  patientAgeYears: z
+    .union([
+      z.number().int().min(0).max(130),
+      z
+        .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
+        .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] }),
+    ])
+    .optional(),
 });
 
 /** POST /api/session: a user name and password, or an API token (the bootstrap admin has only a token). */

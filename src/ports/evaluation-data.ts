@@ -1,4 +1,4 @@
-import type { ImageFrame } from '../domain/image/image-frame.js';
+import type { ImageFrame, PatientAgeYears } from '../domain/image/image-frame.js';
 
 /** One labelled case of an evaluation dataset. */
 export interface LabelledCase {
@@ -7,6 +7,12 @@ export interface LabelledCase {
   readonly label: 0 | 1;
   /** Strata columns for this case (site, device, sex, age band, …), as strings. */
   readonly strata: Readonly<Record<string, string>>;
+  /**
+   * What the dataset says of the patient's age (whole years, or a range such as its population's),
+   * for the intended-use gate; absent when it says nothing (PNG/JPEG cases then take evaluate's
+   * `--patient-age-years`).
+   */
+  readonly patientAgeYears?: PatientAgeYears;
   /** A frame ready to preprocess (MedMNIST), or file bytes to decode (DICOM/PNG/JPEG from a manifest). */
   readonly image: { readonly kind: 'frame'; readonly frame: ImageFrame } | { readonly kind: 'file'; readonly bytes: Uint8Array };
 }

@@ -109,7 +109,7 @@ describe('predictImages with group commit of the audit entries', () => {
       },
       configHash: 'cd'.repeat(32),
       batchSize: 2,
-      declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA' },
+      declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: 3 },
     };
     const results: PredictResult[] = [];
     const notDurableWhenEmitted: string[] = [];

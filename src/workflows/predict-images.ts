@@ -3,10 +3,10 @@ import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { decideFinding, type FindingDecision } from '../domain/decision/decide.js';
 import { PATIENT_AGE_CAP_YEARS } from '../domain/deidentification/patient-age.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
-import type { ImageFrame, RasterDeclaration } from '../domain/image/image-frame.js';
+import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
 import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
-import { gateImage, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
+import { gateImage, uncheckedChecks, type GateCheck, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
 import { computeImageFeatures } from '../domain/quality/image-features.js';
 import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import type { Hasher } from '../ports/hasher.js';
@@ -27,7 +27,11 @@ export interface PredictResult {
   readonly input: { readonly file: string; readonly frame: number | null };
   readonly studyKey: string | null;
   readonly status: 'decided' | 'rejected' | 'error';
-  readonly quality: { readonly verdict: GateVerdictKind; readonly reasons: readonly GateReason[] } | null;
+  /**
+   * The gate's verdict, its reasons, and every check it makes with its outcome (`passed`, `failed`,
+   * or `unchecked` with why: a restriction the gate could not check is a reason too, never a pass).
+   */
+  readonly quality: { readonly verdict: GateVerdictKind; readonly reasons: readonly GateReason[]; readonly checks: readonly GateCheck[] } | null;
   readonly outputs: readonly FindingOutput[];
   readonly model: ModelIdentity;
   readonly auditId: string | null;
@@ -210,8 +214,8 @@ async function openAhead(deps: PredictDependencies, file: InputFile): Promise<Op
 
 interface ImageSource {
   readonly studyKey: string;
-  /** The patient's age in whole years (≥ 90 as 90), for the intended-use gate; undefined when unknown. */
-  readonly patientAgeYears: number | undefined;
+  /** The patient's age in whole years (≥ 90 as 90), or a declared range, for the intended-use gate; undefined when unknown. */
+  readonly patientAgeYears: PatientAgeYears | undefined;
   readonly frameCount: number;
   readonly isMultiFrame: boolean;
   decodeFrame(index: number): Promise<ImageFrame>;
@@ -236,7 +240,7 @@ async function openImageSource(deps: PredictDependencies, file: InputFile, bytes
     return {
       studyKey: deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
       // Declared ages are aggregated like derived ones (HIPAA Safe Harbor: 90 and over as 90).
-      patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : Math.min(deps.declared.patientAgeYears, PATIENT_AGE_CAP_YEARS),
+      patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : capAge(deps.declared.patientAgeYears),
       frameCount: 1,
       isMultiFrame: false,
       decodeFrame: async () => declare(await deps.raster.readRaster(bytes), deps.declared),
@@ -272,17 +276,31 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
   return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor: prepared.tensor };
 }
 
-function qualityOf(gate: GateVerdict): PredictResult['quality'] {
-  return { verdict: gate.verdict, reasons: gate.reasons };
+function capAge(age: PatientAgeYears): PatientAgeYears {
+  return typeof age === 'number'
+    ? Math.min(age, PATIENT_AGE_CAP_YEARS)
+    : { min: Math.min(age.min, PATIENT_AGE_CAP_YEARS), max: Math.min(age.max, PATIENT_AGE_CAP_YEARS) };
 }
 
-function auditedReasons(gate: GateVerdict): { code: string; verdict: GateVerdictKind; measured?: number | string; threshold?: number | string }[] {
-  return gate.reasons.map((r) => ({
-    code: r.code,
-    verdict: r.verdict,
-    ...(r.measured === undefined ? {} : { measured: r.measured }),
-    ...(r.threshold === undefined ? {} : { threshold: r.threshold }),
-  }));
+function qualityOf(gate: GateVerdict): PredictResult['quality'] {
+  return { verdict: gate.verdict, reasons: gate.reasons, checks: gate.checks };
+}
+
+/** The gate as the audit entry states it: the verdict, each reason (failed or unchecked), and every check not made, with why. */
+function auditedGate(gate: GateVerdict): Extract<AuditEvent, { type: 'decision' }>['gate'] {
+  return {
+    verdict: gate.verdict,
+    reasons: gate.reasons.map((r) => ({
+      code: r.code,
+      verdict: r.verdict,
+      ...(r.measured === undefined ? {} : { measured: r.measured }),
+      ...(r.threshold === undefined ? {} : { threshold: r.threshold }),
+      check: r.check,
+      outcome: r.outcome,
+      ...(r.why === undefined ? {} : { why: r.why }),
+    })),
+    unchecked: uncheckedChecks(gate.checks),
+  };
 }
 
 /**
@@ -340,7 +358,7 @@ function queueOutcome(
       frameIndex: pending.frameIndex ?? 0,
       model: deps.bundle.identity,
       configHash: deps.configHash,
-      gate: { verdict: pending.gate.verdict, reasons: auditedReasons(pending.gate) },
+      gate: auditedGate(pending.gate),
       outputs,
     },
     settle(receipt) {

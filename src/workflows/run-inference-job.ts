@@ -1,5 +1,6 @@
 import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
+import { hasUncheckedRestriction } from '../domain/quality/gate.js';
 import { worklistReasons } from '../domain/review/worklist.js';
 import type { CaseStore } from '../ports/case-store.js';
 import type { WorklistStore } from '../ports/worklist-store.js';
@@ -68,7 +69,12 @@ function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey:
   return results.flatMap((result, resultIndex) => {
     const itemId = `${caseId}#${resultIndex}`;
     const reasons = worklistReasons(
-      { status: result.status, gateVerdict: result.quality?.verdict ?? null, decisions: result.outputs.map((o) => o.decision) },
+      {
+        status: result.status,
+        gateVerdict: result.quality?.verdict ?? null,
+        gateUnchecked: hasUncheckedRestriction(result.quality?.reasons ?? []),
+        decisions: result.outputs.map((o) => o.decision),
+      },
       deps.sampleDraw(itemId),
       deps.reviewSampleRate,
     );

@@ -15,7 +15,7 @@ export interface ScoreDependencies {
   readonly bundle: ModelBundle;
   readonly session: ModelSession;
   readonly batchSize: number;
-  /** What PNG/JPEG inputs are (they cannot say it themselves), as `vigil predict --modality … --body-part … --view …`. */
+  /** What PNG/JPEG inputs are (they cannot say it themselves), as `vigil predict --modality … --body-part … --view … --patient-age-years …`. */
   readonly declared?: RasterDeclaration;
 }
 
@@ -106,7 +106,13 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     }
     const prepared = preprocessFrame(frame, manifest);
     const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
-    const gate = gateImage({ attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features }, manifest);
+    // The age as the dataset gives it, else as declared for PNG/JPEG; a DICOM case's header age is not
+    // derived here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
+    const age = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? deps.declared?.patientAgeYears : undefined);
+    const gate = gateImage(
+      { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(age === undefined ? {} : { patientAgeYears: age }) },
+      manifest,
+    );
     for (const r of gate.reasons) gateReasons[r.code] = (gateReasons[r.code] ?? 0) + 1;
     if (gate.verdict === 'reject') {
       rejected++;

@@ -15,6 +15,7 @@ import type { ReviewBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { childChestFilm } from '../helpers/child-chest-film.js';
+import { texturedGreyPng } from '../helpers/images.js';
 import { hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
 import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
 import { startStorescp } from '../helpers/dicom-peers.js';
@@ -143,6 +144,10 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
           )
           .toBe(true);
         await expect.poll(() => page.getByText('Positive', { exact: true }).isVisible()).toBe(true);
+        // The film declares CR, CHEST and PA and its age is derived (3 years): every check was made.
+        await page.getByText('Every check this model requires was made and passed (12 of 12).').waitFor();
+        await page.getByRole('heading', { name: 'Checked and passed' }).waitFor();
+        expect(await page.getByRole('heading', { name: 'Could not be checked' }).count()).toBe(0);
         await expectAccessible(page, 'case review');
 
         // Zoom and reset from the keyboard.
@@ -193,6 +198,44 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await page.getByRole('button', { name: 'Log out' }).click();
         await page.getByRole('button', { name: 'Log in' }).waitFor();
         expect(pageErrors).toEqual([]);
+        await context.close();
+      },
+    );
+
+    it(
+      'a device image that declares nothing: the worklist says the gate could not check it, and the case lists what was not checked, never "passed"',
+      { timeout: 120_000 },
+      async () => {
+        const device = await createUser('camera-e2e', 'integration', 'a camera gateway passphrase');
+        const png = await texturedGreyPng(21);
+        const body = Buffer.concat([
+          Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n{}\r\n--u\r\nContent-Type: image/png\r\n\r\n'),
+          png,
+          Buffer.from('\r\n--u--\r\n'),
+        ]);
+        const upload = await server.app.inject({
+          method: 'POST',
+          url: '/api/images',
+          headers: { authorization: `Bearer ${device}`, 'content-type': 'multipart/related; type="application/json"; boundary=u' },
+          payload: body,
+        });
+        expect(upload.statusCode, upload.body).toBe(201);
+
+        const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+        const page = await context.newPage();
+        await logIn(page, 'reader-e2e', PASSWORD);
+        await page.getByRole('heading', { name: 'Worklist' }).waitFor();
+        const item = page.getByRole('link', { name: /^Review item \d+: Gate rejected, Gate could not check$/ });
+        await item.waitFor({ timeout: 60_000 });
+        await item.click();
+        await page.getByRole('heading', { name: 'Case review' }).waitFor();
+        await page.getByRole('heading', { name: 'Could not be checked' }).waitFor();
+        const gate = page.getByRole('region', { name: /Intended use and quality gate/ });
+        await gate.getByText("Patient's age (years): the image does not tell it").waitFor();
+        await gate.getByText('View (View Position): the image does not tell it').waitFor();
+        expect(await gate.textContent()).toMatch(/4 could not be checked/);
+        expect(await gate.textContent()).not.toMatch(/was made and passed|checks passed|No concerns/);
+        await expectAccessible(page, 'case review of an image the gate could not check');
         await context.close();
       },
     );

@@ -204,6 +204,9 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
         'CHEST',
         '--view',
         'PA',
+        // The PneumoniaMNIST population: the files carry no age, and the paediatric model refuses an unknown one.
+        '--patient-age-years',
+        '1-5',
       ],
       dataDir,
     );

@@ -102,6 +102,8 @@ describe('GET /api/models/current/card and reports', () => {
     const manifest = JSON.parse(readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'), 'utf8')) as { id: string };
     expect(body.manifest.id).toBe(manifest.id);
     expect(Object.keys(body.intendedUse).length).toBeGreaterThan(0);
+    // What an unknown value is, per check, as the gate applies the manifest (the demo model refuses an unknown age).
+    expect(card.json<{ whenUnknown: unknown }>().whenUnknown).toEqual({ modality: 'warn', bodyPart: 'warn', view: 'warn', patientAge: 'reject' });
     expect(body.modelCard).toBe(readFileSync(join(DEMO_MODEL_DIR, 'MODEL_CARD.md'), 'utf8'));
     // The bundle's own reports (models/pneumonia-demo/reports) and the one in VIGIL_REPORTS_DIR.
     expect((body.reports as { name: string }[]).map((r) => r.name).sort()).toEqual(['pneumoniamnist-test', 'pneumoniamnist-val', 'test-split']);

@@ -34,6 +34,9 @@ function syntheticStudy(modality: string, seed: number): Uint8Array {
         el(0x00100030, 'DA', PLANTED.birthDate),
         el(0x00101000, 'LO', PLANTED.otherId),
         el(0x00180015, 'CS', modality === 'CR' ? 'CHEST' : 'HEAD'),
+        // A frontal film of a 3-year-old (studied 1973): what the paediatric demo model decides, so the decision path runs.
+        el(0x00080020, 'DA', '19730601'),
+        el(0x00185101, 'CS', 'PA'),
       ],
     }),
     { transferSyntaxUid: '1.2.840.10008.1.2.1' },

@@ -131,7 +131,7 @@ const decided: PredictResult = {
   input: { file: `/data/objects/${pseudo.studyUid}/${pseudo.sopUid}.dcm`, frame: null },
   studyKey: 'st-0123456789abcdef0123456789abcdef',
   status: 'decided',
-  quality: { verdict: 'pass', reasons: [] },
+  quality: { verdict: 'pass', reasons: [], checks: [] },
   outputs: [{ finding: 'pneumonia', probability: 0.8125, decision: 'positive' }],
   model,
   auditId: 'a-1',

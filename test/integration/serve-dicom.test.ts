@@ -118,7 +118,20 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
       // (The CT, Patient's Age 000Y, is refused for its age too, beside its modality.)
       const adult = results.filter((r) => r.quality?.reasons.some((x) => x.code === 'patient_age_not_intended' && x.measured === 64));
       expect(adult.map((r) => [r.status, r.quality?.reasons])).toEqual([
-        ['rejected', [{ code: 'patient_age_not_intended', verdict: 'reject', message: expect.any(String), measured: 64, threshold: '1-5' }]],
+        [
+          'rejected',
+          [
+            {
+              code: 'patient_age_not_intended',
+              verdict: 'reject',
+              message: expect.any(String),
+              measured: 64,
+              threshold: '1-5',
+              check: 'patient_age',
+              outcome: 'failed',
+            },
+          ],
+        ],
       ]);
       expect(adult[0]?.outputs).toEqual([]);
       const decided = results.find((r) => r.status === 'decided');
@@ -201,7 +214,8 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
           payload: Buffer.concat(parts),
         });
       };
-      const declared = await upload({ site: 'site-a', device: 'cam-1', modality: 'CR', bodyPart: 'CHEST', view: 'PA' }, [
+      // The device knows only its population's ages (1-5 years): a range, checked against the model's.
+      const declared = await upload({ site: 'site-a', device: 'cam-1', modality: 'CR', bodyPart: 'CHEST', view: 'PA', patientAgeYears: { min: 1, max: 5 } }, [
         await texturedGreyPng(1),
         await texturedGreyPng(2),
         await texturedGreyPng(1),
@@ -225,9 +239,37 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
       const declaredResults = await judged(declared.json<{ studyKey: string }>().studyKey);
       expect(declaredResults).toHaveLength(2);
       for (const r of declaredResults) expect(r.quality?.reasons.map((x) => x.code)).not.toContain('modality_undeclared');
-      const bareResults = await judged(bare.json<{ studyKey: string }>().studyKey);
-      expect(bareResults[0]?.quality?.reasons.map((x) => x.code)).toEqual(expect.arrayContaining(['modality_undeclared', 'body_part_undeclared']));
-      expect(bareResults[0]?.outputs[0]?.decision).toBe('refer');
+      for (const r of declaredResults) {
+        expect(r.status).toBe('decided');
+        expect(r.quality?.checks.find((c) => c.check === 'patient_age')).toEqual({
+          check: 'patient_age',
+          outcome: 'passed',
+          measured: '1-5',
+          threshold: '1-5',
+        });
+      }
+      // Nothing declared: every restricted value is reported as not checked, and the paediatric model refuses the unknown age.
+      const bareKey = bare.json<{ studyKey: string }>().studyKey;
+      const bareResults = await judged(bareKey);
+      expect(bareResults[0]?.status).toBe('rejected');
+      expect(bareResults[0]?.quality?.reasons.filter((x) => x.outcome === 'unchecked').map((x) => [x.code, x.verdict])).toEqual([
+        ['modality_undeclared', 'warn'],
+        ['body_part_undeclared', 'warn'],
+        ['view_undeclared', 'warn'],
+        ['patient_age_unknown', 'reject'],
+      ]);
+      // The worklist says so apart from the verdict.
+      const reader = (
+        await server.app.inject({
+          method: 'POST',
+          url: '/api/users',
+          headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+          payload: { name: 'upload-reader', role: 'clinician-reviewer' },
+        })
+      ).json<{ token: string }>().token;
+      const worklist = await server.app.inject({ method: 'GET', url: '/api/worklist', headers: { authorization: `Bearer ${reader}` } });
+      const items = worklist.json<{ items: { studyKey: string; reasons: string[] }[] }>().items.filter((i) => i.studyKey === bareKey);
+      expect(items.map((i) => i.reasons)).toEqual([['gate_rejected', 'gate_unchecked']]);
       const adultResults = await judged(adult.json<{ studyKey: string }>().studyKey);
       expect(adultResults.map((r) => r.status)).toEqual(['rejected']);
       expect(adultResults[0]?.quality?.reasons).toContainEqual(expect.objectContaining({ code: 'patient_age_not_intended', measured: 64, threshold: '1-5' }));

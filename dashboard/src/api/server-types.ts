@@ -50,6 +50,8 @@ export interface ReportListing {
 export interface ModelCard {
   readonly manifest: Record<string, unknown>;
   readonly intendedUse: Record<string, unknown>;
+  /** What the gate says when a value the model restricts is unknown, per check. */
+  readonly whenUnknown: Readonly<Record<'modality' | 'bodyPart' | 'view' | 'patientAge', 'warn' | 'reject'>>;
   /** MODEL_CARD.md, or null when the bundle has none. */
   readonly modelCard: string | null;
   readonly reports: readonly ReportListing[];

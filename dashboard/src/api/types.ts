@@ -3,11 +3,22 @@
  * imported from there (types only: nothing of the server reaches the bundle); `results` of a case is
  * `unknown[]` in the contract, so its shape (the predict workflow's result) is spelled out here.
  */
-import type { CaseBody, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
+import type { CaseBody, CaseGateBody, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
 export type { UserBody } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
 
-export type { AuditEntryBody, CaseBody, ErrorBody, InclusionProofBody, ReviewBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
+export type {
+  AuditEntryBody,
+  CaseBody,
+  CaseGateBody,
+  ErrorBody,
+  GateCheckBody,
+  GateReasonBody,
+  InclusionProofBody,
+  ReviewBody,
+  StudyBody,
+  WorklistItemBody,
+} from '../../../src/http/contract.js';
 export type { Role };
 
 export type WorklistReason = WorklistItemBody['reasons'][number];
@@ -16,22 +27,14 @@ export type ReviewRead = ReviewBody['read'];
 export type Session = SessionBody;
 
 export type FindingDecision = 'positive' | 'negative' | 'refer';
-export type GateVerdictKind = 'pass' | 'warn' | 'reject';
-
-export interface GateReason {
-  readonly code: string;
-  readonly verdict: 'warn' | 'reject';
-  readonly message: string;
-  readonly measured?: number | string;
-  readonly threshold?: number | string;
-}
+export type GateVerdictKind = CaseGateBody['verdict'];
 
 /** One judged image or frame of a case (src/workflows/predict-images.ts, PredictResult). */
 export interface CaseResult {
   readonly input: { readonly file: string; readonly frame: number | null };
   readonly studyKey: string | null;
   readonly status: 'decided' | 'rejected' | 'error';
-  readonly quality: { readonly verdict: GateVerdictKind; readonly reasons: readonly GateReason[] } | null;
+  readonly quality: CaseGateBody | null;
   readonly outputs: readonly { readonly finding: string; readonly probability: number; readonly decision: FindingDecision }[];
   readonly model: { readonly id: string; readonly version: string; readonly sha256: string };
   readonly auditId: string | null;

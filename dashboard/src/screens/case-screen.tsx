@@ -1,11 +1,21 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client.js';
-import type { CaseResult, ReviewRead, WorklistItemBody } from '../api/types.js';
+import type { CaseResult, GateCheckBody, ReviewRead, WorklistItemBody } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { ImageViewer } from '../components/image-viewer.js';
 import { ProbabilityScale, type FindingPolicy } from '../components/probability-scale.js';
 import { clearFlash, peekFlash, setFlash } from '../flash.js';
-import { DECISION_LABELS, formatDateTime, formatPercent, isWorklistReason, REASON_LABELS, shortKey, VERDICT_LABELS } from '../format.js';
+import {
+  CHECK_LABELS,
+  DECISION_LABELS,
+  formatDateTime,
+  formatPercent,
+  isWorklistReason,
+  REASON_LABELS,
+  shortKey,
+  UNCHECKED_LABELS,
+  VERDICT_LABELS,
+} from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useResource } from '../use-resource.js';
 import { filterItems, reviewPath } from './worklist-screen.js';
@@ -110,13 +120,12 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
 }
 
 function Judgement({ result, policies }: { readonly result: CaseResult; readonly policies: Record<string, FindingPolicy | undefined> }) {
-  const verdict = result.quality?.verdict;
   return (
     <>
       <section className="panel" aria-labelledby="model-heading">
         <h2 id="model-heading">Model</h2>
         {result.outputs.length === 0 ? (
-          <p>{result.status === 'rejected' ? 'Not judged: the quality gate rejected this image, so the model did not see it.' : 'No output.'}</p>
+          <p>{result.status === 'rejected' ? 'Not judged: the gate rejected this image, so the model did not see it.' : 'No output.'}</p>
         ) : (
           result.outputs.map((o) => (
             <div key={o.finding} className="finding">
@@ -141,28 +150,134 @@ function Judgement({ result, policies }: { readonly result: CaseResult; readonly
           </p>
         )}
       </section>
-      <section className="panel" aria-labelledby="gate-heading">
-        <h2 id="gate-heading">Quality gate {verdict === undefined ? null : <span className={`verdict verdict-${verdict}`}>{VERDICT_LABELS[verdict]}</span>}</h2>
-        {result.quality === null || result.quality.reasons.length === 0 ? (
-          <p>{result.quality === null ? 'The gate did not run.' : 'No concerns: intended use, image quality and distribution checks passed.'}</p>
-        ) : (
+      <GatePanel quality={result.quality} />
+    </>
+  );
+}
+
+/**
+ * The gate, check by check: what failed, what could not be checked (the image did not tell a value the
+ * model's intended use restricts, or a measure could not be computed), what was checked and passed, and
+ * what this model does not require. It says "passed" only of checks that were made.
+ */
+function GatePanel({ quality }: { readonly quality: CaseResult['quality'] }) {
+  const verdict = quality?.verdict;
+  return (
+    <section className="panel" aria-labelledby="gate-heading">
+      <h2 id="gate-heading">
+        Intended use and quality gate {verdict === undefined ? null : <span className={`verdict verdict-${verdict}`}>{VERDICT_LABELS[verdict]}</span>}
+      </h2>
+      {quality === null ? (
+        <p>The gate did not run.</p>
+      ) : quality.checks === undefined ? (
+        <>
+          {quality.reasons.length === 0 ? null : <ReasonList reasons={quality.reasons} />}
+          <p className="muted small">Judged before Vigil recorded each check: which checks were made for this image is not known.</p>
+        </>
+      ) : (
+        <GateChecks quality={quality} checks={quality.checks} />
+      )}
+    </section>
+  );
+}
+
+/** Checks whose value a reader understands at a glance (the image measures are numbers without a scale). */
+const SHOWN_WHEN_PASSED: ReadonlySet<GateCheckBody['check']> = new Set(['modality', 'body_part', 'view', 'patient_age', 'photometric', 'size', 'bit_depth']);
+
+function GateChecks({ quality, checks }: { readonly quality: NonNullable<CaseResult['quality']>; readonly checks: readonly GateCheckBody[] }) {
+  const failed = checks.filter((c) => c.outcome === 'failed');
+  const unchecked = checks.filter((c) => c.outcome === 'unchecked' && c.why !== 'not_required');
+  const passed = checks.filter((c) => c.outcome === 'passed');
+  const notRequired = checks.filter((c) => c.outcome === 'unchecked' && c.why === 'not_required');
+  const reasonOf = (check: GateCheckBody) => quality.reasons.find((r) => r.check === check.check);
+  const summary =
+    failed.length === 0 && unchecked.length === 0
+      ? `Every check this model requires was made and passed (${passed.length} of ${passed.length}).`
+      : [
+          failed.length === 0 ? null : `${failed.length} failed`,
+          unchecked.length === 0 ? null : `${unchecked.length} could not be checked`,
+          `${passed.length} checked and passed`,
+        ]
+          .filter((x) => x !== null)
+          .join(', ') + '.';
+  return (
+    <>
+      <p className="gate-summary">{summary}</p>
+      {failed.length === 0 ? null : (
+        <>
+          <h3 className="gate-group">Failed</h3>
           <ul className="reasons">
-            {result.quality.reasons.map((r, i) => (
-              <li key={i}>
-                <span className={`verdict verdict-${r.verdict}`}>{VERDICT_LABELS[r.verdict]}</span> {r.message}
-                {r.measured === undefined ? null : (
-                  <span className="muted small">
-                    {' '}
-                    (measured {formatMeasure(r.measured)}
-                    {r.threshold === undefined ? '' : `, limit ${formatMeasure(r.threshold)}`})
-                  </span>
-                )}
+            {failed.map((c) => {
+              const reason = reasonOf(c);
+              return (
+                <li key={c.check}>
+                  {reason === undefined ? null : <span className={`verdict verdict-${reason.verdict}`}>{VERDICT_LABELS[reason.verdict]}</span>}{' '}
+                  <strong>{CHECK_LABELS[c.check]}</strong>: {reason?.message ?? 'outside what the model allows'}
+                  <Measure measured={c.measured} threshold={c.threshold} />
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {unchecked.length === 0 ? null : (
+        <>
+          <h3 className="gate-group">Could not be checked</h3>
+          <ul className="reasons">
+            {unchecked.map((c) => {
+              const reason = reasonOf(c);
+              return (
+                <li key={c.check}>
+                  {reason === undefined ? null : <span className={`verdict verdict-${reason.verdict}`}>{VERDICT_LABELS[reason.verdict]}</span>}{' '}
+                  <strong>{CHECK_LABELS[c.check]}</strong>: {c.why === undefined ? 'not checked' : UNCHECKED_LABELS[c.why]}
+                  {c.threshold === undefined ? null : <span className="muted small"> (the model is for {formatMeasure(c.threshold)})</span>}
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {passed.length === 0 ? null : (
+        <>
+          <h3 className="gate-group">Checked and passed</h3>
+          <ul className="inline-list check-list">
+            {passed.map((c) => (
+              <li key={c.check}>
+                {CHECK_LABELS[c.check]}
+                {c.measured === undefined || !SHOWN_WHEN_PASSED.has(c.check) ? null : <span className="muted small"> ({formatMeasure(c.measured)})</span>}
               </li>
             ))}
           </ul>
-        )}
-      </section>
+        </>
+      )}
+      {notRequired.length === 0 ? null : (
+        <p className="muted small">Not required by this model, so not checked: {notRequired.map((c) => CHECK_LABELS[c.check]).join(', ')}.</p>
+      )}
     </>
+  );
+}
+
+function ReasonList({ reasons }: { readonly reasons: NonNullable<CaseResult['quality']>['reasons'] }) {
+  return (
+    <ul className="reasons">
+      {reasons.map((r, i) => (
+        <li key={i}>
+          <span className={`verdict verdict-${r.verdict}`}>{VERDICT_LABELS[r.verdict]}</span> {r.message}
+          <Measure measured={r.measured} threshold={r.threshold} />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Measure({ measured, threshold }: { readonly measured: number | string | undefined; readonly threshold: number | string | undefined }) {
+  if (measured === undefined) return null;
+  return (
+    <span className="muted small">
+      {' '}
+      (measured {formatMeasure(measured)}
+      {threshold === undefined ? '' : `, limit ${formatMeasure(threshold)}`})
+    </span>
   );
 }
 

@@ -1,6 +1,6 @@
 import Markdown from 'react-markdown';
 import { api } from '../api/client.js';
-import type { Estimate } from '../api/server-types.js';
+import type { Estimate, ModelCard } from '../api/server-types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import remarkGfm from 'remark-gfm';
 import { formatDateTime, formatPercent } from '../format.js';
@@ -24,11 +24,19 @@ function estimate(label: string, value: Estimate, percent: boolean): string | nu
   return `${label} ${show(value.value)}${interval}`;
 }
 
-/** "1–5 years, checked when the age is known": the manifest's age range, as the gate applies it. */
-function patientAges(use: Json): string {
+const UNKNOWN_TEXT = { warn: 'warned and referred', reject: 'rejected' } as const;
+
+/** "1–5 years; an unknown age is rejected": the manifest's age range, as the gate applies it. */
+function patientAges(use: Json, whenUnknown: ModelCard['whenUnknown']): string {
   const range = asObject(use.patientAgeYears);
   if (range.min === undefined || range.max === undefined) return 'any (not checked)';
-  return `${asText(range.min)}–${asText(range.max)} years, ${use.requireKnownAge === true ? 'a known age required' : 'checked when the age is known'}`;
+  return `${asText(range.min)}–${asText(range.max)} years; an unknown age is ${UNKNOWN_TEXT[whenUnknown.patientAge]}`;
+}
+
+/** "PA, AP; an unknown view is warned and referred", or "any (not checked)". */
+function views(use: Json, whenUnknown: ModelCard['whenUnknown']): string {
+  const listed = asList(use.views);
+  return listed.length === 0 ? 'any (not checked)' : `${listed.join(', ')}; an unknown view is ${UNKNOWN_TEXT[whenUnknown.view]}`;
 }
 
 /** The model in service: manifest, intended use, its card (Markdown, raw HTML skipped) and evaluation reports. */
@@ -60,15 +68,19 @@ export function ModelScreen() {
           <p>{asText(use.summary)}</p>
           <dl className="facts">
             <dt>Modalities</dt>
-            <dd>{asList(use.modalities).join(', ')}</dd>
+            <dd>
+              {asList(use.modalities).join(', ')}; an unknown modality is {UNKNOWN_TEXT[data.whenUnknown.modality]}
+            </dd>
             <dt>Body parts</dt>
-            <dd>{asList(use.bodyParts).join(', ')}</dd>
+            <dd>
+              {asList(use.bodyParts).join(', ')}; an unknown body part is {UNKNOWN_TEXT[data.whenUnknown.bodyPart]}
+            </dd>
             <dt>Views</dt>
-            <dd>{asList(use.views).join(', ') || 'any'}</dd>
+            <dd>{views(use, data.whenUnknown)}</dd>
             <dt>Population</dt>
             <dd>{asText(use.population)}</dd>
             <dt>Patient ages</dt>
-            <dd>{patientAges(use)}</dd>
+            <dd>{patientAges(use, data.whenUnknown)}</dd>
           </dl>
           {asList(use.notFor).length === 0 ? null : (
             <>

@@ -1,5 +1,6 @@
 import { unzipSync } from 'fflate';
 import { PlatformError } from '../../domain/errors.js';
+import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 
 export interface NpyArray {
   readonly dtype: string;
@@ -86,3 +87,16 @@ export function readMedmnistSplit(bytes: Uint8Array, split: 'train' | 'val' | 't
     height,
   };
 }
+
+/**
+ * What a PneumoniaMNIST image is, declared as a device integration would declare it (the images carry
+ * no header): a frontal chest radiograph of a child aged 1 to 5 years. The age is the population's
+ * range, not a made-up age: Kermany et al. 2018 collected the films from patients of one to five years,
+ * and no image carries its own age. Used by the demo's PNGs and by `medmnist:` evaluation datasets.
+ */
+export const PNEUMONIAMNIST_DECLARATION = {
+  modality: 'CR',
+  bodyPartExamined: 'CHEST',
+  viewPosition: 'PA',
+  patientAgeYears: { min: 1, max: 5 },
+} as const satisfies RasterDeclaration;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
+import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../image-sharp/encode-png.js';
 import type { DemoRun } from '../../ports/demo-inputs.js';
 
@@ -42,9 +42,9 @@ export async function prepareDemoInputs(sampleDataDir: string, dataDir: string):
       if (!existsSync(file)) await writeFile(file, await encodeGreyPng(split.images[i] as Uint8Array, split.width, split.height));
     }
     runs.push({
-      title: `The first ${count} PneumoniaMNIST test images, written as PNG to ${out} (label in the name: 1 = pneumonia), declared as CR chest PA as a device integration would.`,
+      title: `The first ${count} PneumoniaMNIST test images, written as PNG to ${out} (label in the name: 1 = pneumonia), declared as a device integration would: CR chest PA, a child of 1-5 years (the dataset's population; its images carry no age of their own).`,
       paths: [out],
-      declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA' },
+      declared: PNEUMONIAMNIST_DECLARATION,
     });
   }
   return { runs, notes };

@@ -5,7 +5,7 @@ import { PlatformError } from '../../domain/errors.js';
 import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
 import { buildFrame } from '../../domain/image/frame-builder.js';
 import type { EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
-import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
+import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 
 /**
  * PneumoniaMNIST carries no site or device labels. Derived strata, deterministic and documented:
@@ -215,16 +215,22 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
             contrast: tercile(std, CONTRAST_CUTS, ['low', 'mid', 'high']),
           };
           const strata = Object.fromEntries(strataColumns.map((c) => [c, derived[c] ?? '']));
-          // Declared as the demo declares its PNGs: CR chest PA, as a device integration would.
+          // Declared as the demo declares its PNGs: CR chest PA of a child of 1-5, as a device integration would.
           const frame = buildFrame(pixels, width, height, {
             source: 'raster',
             bitsAllocated: 8,
             bitsStored: 8,
-            modality: 'CR',
-            bodyPartExamined: 'CHEST',
-            viewPosition: 'PA',
+            modality: PNEUMONIAMNIST_DECLARATION.modality,
+            bodyPartExamined: PNEUMONIAMNIST_DECLARATION.bodyPartExamined,
+            viewPosition: PNEUMONIAMNIST_DECLARATION.viewPosition,
           });
-          yield { id: `${split}-${i}`, label: data.labels[i] === 1 ? 1 : 0, strata, image: { kind: 'frame', frame } };
+          yield {
+            id: `${split}-${i}`,
+            label: data.labels[i] === 1 ? 1 : 0,
+            strata,
+            patientAgeYears: PNEUMONIAMNIST_DECLARATION.patientAgeYears,
+            image: { kind: 'frame', frame },
+          };
         }
       },
     };

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PlatformError } from '../../domain/errors.js';
+import type { PatientAgeYears } from '../../domain/image/image-frame.js';
 import type { VigilServices } from '../../workflows/vigil-services.js';
 import type { SeedOutcome } from '../../workflows/seed-demo.js';
 
@@ -80,6 +81,23 @@ export function numberOption(value: unknown, name: string, usage: string, range:
     );
   }
   return n;
+}
+
+/**
+ * `--patient-age-years`: whole years, `N` or an inclusive range `A-B` (for a source that knows only its
+ * population's ages), 0 to 130. Never a date of birth.
+ *
+ * @example ageOption('3', 'patient-age-years', usage) // 3
+ * @example ageOption('1-5', 'patient-age-years', usage) // { min: 1, max: 5 }
+ */
+export function ageOption(value: unknown, name: string, usage: string): PatientAgeYears | undefined {
+  const text = stringOption(value);
+  if (text === undefined) return undefined;
+  const m = /^(\d{1,3})(?:-(\d{1,3}))?$/.exec(text.trim());
+  const min = m === null ? Number.NaN : Number(m[1]);
+  const max = m?.[2] === undefined ? min : Number(m[2]);
+  if (!(min >= 0 && max <= 130 && min <= max)) throw usageError(`--${name} must be whole years, N or A-B, from 0 to 130`, usage);
+  return m?.[2] === undefined ? min : { min, max };
 }
 
 /** The options `calibrate` and `policy` share: both derive a new bundle from a model and labelled data. */

@@ -1,10 +1,10 @@
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { EvaluateRequest } from '../../workflows/evaluate-model.js';
 import { EXIT_CRITERIA_FAILED, EXIT_OK } from '../exit-codes.js';
-import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { ageOption, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
-  'evaluate (--model DIR --dataset medmnist:PATH:SPLIT[:part=K/M]|MANIFEST.csv|.jsonl | --predictions FILE.jsonl) --out DIR [--criteria FILE] [--strata a,b] [--reference-model DIR | --reference-predictions FILE] [--prevalence P] [--threshold T] [--seed N] [--replicates N] [--finding LABEL] [--modality CR --body-part CHEST --view PA] [--json]';
+  'evaluate (--model DIR --dataset medmnist:PATH:SPLIT[:part=K/M]|MANIFEST.csv|.jsonl | --predictions FILE.jsonl) --out DIR [--criteria FILE] [--strata a,b] [--reference-model DIR | --reference-predictions FILE] [--prevalence P] [--threshold T] [--seed N] [--replicates N] [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N|A-B] [--json]';
 
 export const evaluateCommand: Command = {
   usage: `${USAGE}\n      metrics with 95% intervals, per stratum, against acceptance criteria; writes report.json and report.html (exit 5 when a criterion fails)`,
@@ -28,6 +28,7 @@ export const evaluateCommand: Command = {
         modality: { type: 'string' },
         'body-part': { type: 'string' },
         view: { type: 'string' },
+        'patient-age-years': { type: 'string' },
         json: { type: 'boolean' },
       },
       USAGE,
@@ -52,13 +53,15 @@ export const evaluateCommand: Command = {
     const modality = opt('modality');
     const bodyPart = opt('body-part');
     const view = opt('view');
+    const age = ageOption(values['patient-age-years'], 'patient-age-years', USAGE);
     const declared: RasterDeclaration | undefined =
-      modality === undefined && bodyPart === undefined && view === undefined
+      modality === undefined && bodyPart === undefined && view === undefined && age === undefined
         ? undefined
         : {
             ...(modality === undefined ? {} : { modality }),
             ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
             ...(view === undefined ? {} : { viewPosition: view }),
+            ...(age === undefined ? {} : { patientAgeYears: age }),
           };
     const request: EvaluateRequest = {
       out,

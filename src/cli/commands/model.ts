@@ -1,3 +1,4 @@
+import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { parseCommandArgs, usageError, type Command } from './command.js';
 
@@ -15,6 +16,7 @@ export const modelCommand: Command = {
       return EXIT_OK;
     }
     const use = manifest.intendedUse;
+    const unknown = unknownValueVerdicts(use);
     const policies = Object.entries(manifest.decisionPolicy).map(
       ([label, p]) =>
         `  ${label}: positive at p ≥ ${p.threshold.toFixed(3)}, refer inside [${p.abstainBand.low.toFixed(3)}, ${p.abstainBand.high.toFixed(3)}], cost FN:FP = ${p.costFalseNegative}:${p.costFalsePositive} at prevalence ${p.prevalence.toFixed(3)}; gate warning → ${p.onGateWarn}`,
@@ -27,7 +29,8 @@ export const modelCommand: Command = {
         `Intended use: ${use.summary}`,
         `  modalities ${use.modalities.join(', ')}; body parts ${use.bodyParts.join(', ')}; views ${use.views.length > 0 ? use.views.join(', ') : 'any'}`,
         `  population: ${use.population}`,
-        `  patient ages: ${use.patientAgeYears === undefined ? 'any (not checked)' : `${use.patientAgeYears.min}-${use.patientAgeYears.max} years`}${use.requireKnownAge === true ? ', a known age required' : use.patientAgeYears === undefined ? '' : ' when known'}`,
+        `  patient ages: ${use.patientAgeYears === undefined ? 'any (not checked)' : `${use.patientAgeYears.min}-${use.patientAgeYears.max} years`}`,
+        `  when a restricted value is unknown: modality ${unknown.modality}, body part ${unknown.bodyPart}, view ${use.views.length > 0 ? unknown.view : '(not restricted)'}, patient age ${use.patientAgeYears === undefined ? '(not restricted)' : unknown.patientAge}`,
         `  photometric ${use.photometricInterpretations.join(', ')}; at least ${use.minColumns}×${use.minRows} px, ${use.minBitsStored} bits`,
         `Not for:`,
         ...use.notFor.map((x) => `  - ${x}`),

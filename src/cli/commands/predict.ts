@@ -3,9 +3,9 @@ import type { PredictOptions } from '../../workflows/vigil-services.js';
 import { EXIT_OK, EXIT_SOME_INPUTS_FAILED } from '../exit-codes.js';
 import { formatResult } from '../format-result.js';
 import { createProgressLine } from '../progress-line.js';
-import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { ageOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
-const USAGE = 'predict <paths...> [--model DIR] [--json] [--modality CR --body-part CHEST --view PA --patient-age-years N]';
+const USAGE = 'predict <paths...> [--model DIR] [--json] [--modality CR --body-part CHEST --view PA --patient-age-years N|A-B]';
 
 export const predictCommand: Command = {
   usage: `${USAGE}\n      judge DICOM, PNG and JPEG files (folders are walked); the flags declare what PNG/JPEG inputs are`,
@@ -27,8 +27,8 @@ export const predictCommand: Command = {
     const modality = stringOption(values.modality);
     const bodyPart = stringOption(values['body-part']);
     const view = stringOption(values.view);
-    // An age in whole years, never a date of birth (DICOM inputs derive theirs at the door).
-    const age = numberOption(values['patient-age-years'], 'patient-age-years', USAGE, { min: 0, max: 130, integer: true });
+    // An age in whole years (or a range known to hold it), never a date of birth (DICOM inputs derive theirs at the door).
+    const age = ageOption(values['patient-age-years'], 'patient-age-years', USAGE);
     const model = stringOption(values.model);
     const declared: RasterDeclaration = {
       ...(modality === undefined ? {} : { modality }),

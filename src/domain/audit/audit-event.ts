@@ -15,6 +15,16 @@ export interface AuditedReason {
   readonly verdict: GateVerdictKind;
   readonly measured?: number | string;
   readonly threshold?: number | string;
+  /** The gate check that gave it, and whether that check failed or could not be made (absent in entries written before checks were reported). */
+  readonly check?: string;
+  readonly outcome?: 'failed' | 'unchecked';
+  readonly why?: string;
+}
+
+/** A gate check that was not made: the value was unknown, the manifest does not require it, or it could not be computed. */
+export interface AuditedUncheckedCheck {
+  readonly check: string;
+  readonly why: 'value_unknown' | 'not_required' | 'not_computable';
 }
 
 export interface DecisionEvent {
@@ -25,7 +35,12 @@ export interface DecisionEvent {
   readonly frameIndex: number;
   readonly model: ModelIdentity;
   readonly configHash: string;
-  readonly gate: { readonly verdict: GateVerdictKind; readonly reasons: readonly AuditedReason[] };
+  readonly gate: {
+    readonly verdict: GateVerdictKind;
+    readonly reasons: readonly AuditedReason[];
+    /** Every check the gate did not make (absent in entries written before checks were reported). */
+    readonly unchecked?: readonly AuditedUncheckedCheck[];
+  };
   /** Empty when the gate rejected the image (it was not sent to the model). */
   readonly outputs: readonly { readonly finding: string; readonly probability: number; readonly decision: 'positive' | 'negative' | 'refer' }[];
   readonly status: 'decided' | 'rejected';

@@ -66,7 +66,11 @@ export interface RasterDeclaration {
   readonly viewPosition?: string;
   /**
    * The patient's age in whole years (0–130; the gate treats 90 and over alike), for the intended-use
-   * gate. Only the number: a date of birth is never declared.
+   * gate: a number, or a range known to hold it (a source that knows only its population's ages, e.g.
+   * PneumoniaMNIST's children of 1–5). Only years: a date of birth is never declared.
    */
-  readonly patientAgeYears?: number;
+  readonly patientAgeYears?: PatientAgeYears;
 }
+
+/** Whole years: exact, or an inclusive range known to contain the age. */
+export type PatientAgeYears = number | { readonly min: number; readonly max: number };

@@ -16,6 +16,14 @@ const nonEmpty = z.string().min(1);
 
 export const PHOTOMETRIC_INTERPRETATIONS = ['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'PALETTE COLOR'] as const;
 
+/** What an unknown value is for a check the manifest restricts: never a pass. */
+const unknownValueVerdict = z.enum(['warn', 'reject']);
+
+/** Whole years, inclusive. */
+const ageRange = z
+  .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
+  .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] });
+
 const intendedUse = z.strictObject({
   summary: nonEmpty,
   /** DICOM Modality (0008,0060) values the model is for. */
@@ -32,20 +40,33 @@ const intendedUse = z.strictObject({
   minColumns: z.number().int().positive(),
   minBitsStored: z.number().int().min(1).max(32),
   /**
-   * What the gate says when an input does not declare an attribute it checks (a PNG from a camera has
-   * no Modality): `pass`, `warn` (the default a cautious site wants) or `reject`.
+   * What the gate says when an input does not tell a value a restricting check needs (a PNG from a
+   * camera has no Modality): `warn` (the default: the case is referred when the decision policy says
+   * `onGateWarn: refer`) or `reject`. Optional since unknown values are graded per check
+   * (`whenUnknown`); `pass` is still read, as `warn`: a check the gate could not make is never a pass.
    */
-  whenUndeclared: z.enum(['pass', 'warn', 'reject']),
+  whenUndeclared: z.enum(['pass', 'warn', 'reject']).optional(),
+  /**
+   * Per check, what an unknown value is when the manifest restricts it: `warn` or `reject`. Each
+   * defaults to `whenUndeclared` (patient age: `reject` when `requireKnownAge` is true). A check the
+   * manifest does not restrict (`views: []`, no `patientAgeYears`) needs no value and is reported as
+   * not required.
+   */
+  whenUnknown: z
+    .strictObject({
+      modality: unknownValueVerdict.optional(),
+      bodyPart: unknownValueVerdict.optional(),
+      view: unknownValueVerdict.optional(),
+      patientAge: unknownValueVerdict.optional(),
+    })
+    .optional(),
   /**
    * Ages (whole years, inclusive) the model is for. Vigil derives the age at the door, before
    * de-identification, from Patient's Age or the birth and examination dates (capped at 90; see
    * domain/deidentification/patient-age.ts); an image whose age is known and outside is rejected.
    */
-  patientAgeYears: z
-    .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
-    .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] })
-    .optional(),
-  /** Reject an image whose age is unknown (default false: the age is checked only when known). */
+  patientAgeYears: ageRange.optional(),
+  /** Older spelling of `whenUnknown.patientAge: "reject"` (true); read when `whenUnknown.patientAge` is absent. */
   requireKnownAge: z.boolean().optional(),
 });
 
@@ -235,3 +256,24 @@ export type DecisionPolicy = ModelManifest['decisionPolicy'][string];
 export type QualityThresholds = ModelManifest['quality'];
 export type ReferenceStatistics = ModelManifest['referenceStatistics'];
 export type IntendedUse = ModelManifest['intendedUse'];
+
+/** The intended-use attributes whose value an input may not tell. */
+export type UnknownValueCheck = 'modality' | 'bodyPart' | 'view' | 'patientAge';
+
+/**
+ * What the gate says, per check, when a value the manifest restricts is unknown: the check's own
+ * `whenUnknown` entry, else the manifest-wide `whenUndeclared` (`pass` read as `warn`: an unchecked
+ * restriction is never a pass), else `warn`; for the patient's age, `requireKnownAge: true` means `reject`.
+ *
+ * @example unknownValueVerdicts({ ...use, whenUndeclared: 'warn', whenUnknown: { patientAge: 'reject' } }).patientAge // 'reject'
+ */
+export function unknownValueVerdicts(use: IntendedUse): Readonly<Record<UnknownValueCheck, 'warn' | 'reject'>> {
+  const base = use.whenUndeclared === 'reject' ? 'reject' : 'warn';
+  const own = use.whenUnknown ?? {};
+  return {
+    modality: own.modality ?? base,
+    bodyPart: own.bodyPart ?? base,
+    view: own.view ?? base,
+    patientAge: own.patientAge ?? (use.requireKnownAge === true ? 'reject' : base),
+  };
+}

@@ -3,11 +3,13 @@
  * a random sample of what it did: the sample is how a site measures the model's real performance
  * (reviews are the ground truth monitoring uses), so confident cases must be sampled too.
  */
-export type WorklistReason = 'model_referred' | 'gate_rejected' | 'gate_warned' | 'random_sample';
+export type WorklistReason = 'model_referred' | 'gate_rejected' | 'gate_warned' | 'gate_unchecked' | 'random_sample';
 
 export interface JudgedImage {
   readonly status: 'decided' | 'rejected' | 'error';
   readonly gateVerdict: 'pass' | 'warn' | 'reject' | null;
+  /** A check the model's intended use restricts could not be made (a value unknown, a measure not computable). */
+  readonly gateUnchecked: boolean;
   readonly decisions: readonly ('positive' | 'negative' | 'refer')[];
 }
 
@@ -20,6 +22,8 @@ export function worklistReasons(image: JudgedImage, sampleDraw: number, sampleRa
   const reasons: WorklistReason[] = [];
   if (image.gateVerdict === 'reject') reasons.push('gate_rejected');
   if (image.gateVerdict === 'warn') reasons.push('gate_warned');
+  // Said apart from the verdict, so a reviewer sees that something was not checked, not only that the gate warned.
+  if (image.gateUnchecked) reasons.push('gate_unchecked');
   if (image.decisions.includes('refer')) reasons.push('model_referred');
   if (reasons.length === 0 && image.status === 'decided' && sampleDraw < sampleRate) reasons.push('random_sample');
   return reasons;

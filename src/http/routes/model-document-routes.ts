@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
+import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 /**
@@ -28,9 +29,12 @@ const reportListing = z.object({
     criteriaPassed: z.boolean().nullable(),
   }),
 });
+const unknownGrade = z.enum(['warn', 'reject']);
 export const modelCardSchema = z.object({
   manifest: z.record(z.string(), z.unknown()),
   intendedUse: z.record(z.string(), z.unknown()),
+  /** What the gate says when a value this model restricts is unknown, per check, as the manifest's defaults resolve. */
+  whenUnknown: z.object({ modality: unknownGrade, bodyPart: unknownGrade, view: unknownGrade, patientAge: unknownGrade }),
   modelCard: z.string().nullable(),
   reports: z.array(reportListing),
 });
@@ -45,6 +49,7 @@ export function registerModelDocumentRoutes(app: FastifyInstance, deps: HttpDepe
     return {
       manifest: manifest as unknown as Record<string, unknown>,
       intendedUse: manifest.intendedUse as unknown as Record<string, unknown>,
+      whenUnknown: unknownValueVerdicts(manifest.intendedUse),
       modelCard: await documents.modelCard(),
       reports: [...(await documents.listReports())],
     };

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseModelManifest } from './model-bundle.js';
+import { unknownValueVerdicts, type IntendedUse } from './model-manifest.js';
+
+// The demo bundle's manifest, read as the loader reads it (this test reads a file of the repository, not I/O of the domain).
+const demo = JSON.parse(readFileSync(new URL('../../../models/pneumonia-demo/vigil-model.json', import.meta.url), 'utf8')) as {
+  intendedUse: Record<string, unknown>;
+};
+const withUse = (changes: Record<string, unknown>, drop: readonly string[] = []) => {
+  const use = { ...demo.intendedUse, ...changes };
+  for (const key of drop) delete use[key];
+  return { ...demo, intendedUse: use };
+};
+
+describe('intendedUse: what an unknown value is', () => {
+  it('the demo model rejects an unknown age and warns about an unknown view, modality or body part', () => {
+    expect(unknownValueVerdicts(parseModelManifest(demo).intendedUse)).toEqual({ modality: 'warn', bodyPart: 'warn', view: 'warn', patientAge: 'reject' });
+  });
+
+  it('reads manifests written before whenUnknown (backward compatible): whenUndeclared for every check, requireKnownAge for the age', () => {
+    const old = parseModelManifest(withUse({ whenUndeclared: 'reject' }, ['whenUnknown'])).intendedUse;
+    expect(unknownValueVerdicts(old)).toEqual({ modality: 'reject', bodyPart: 'reject', view: 'reject', patientAge: 'reject' });
+    const oldWarn = parseModelManifest(withUse({ whenUndeclared: 'warn', requireKnownAge: true }, ['whenUnknown'])).intendedUse;
+    expect(unknownValueVerdicts(oldWarn)).toEqual({ modality: 'warn', bodyPart: 'warn', view: 'warn', patientAge: 'reject' });
+  });
+
+  it('never makes an unknown value a pass: whenUndeclared "pass" is read as "warn", and the default is "warn"', () => {
+    const legacyPass = parseModelManifest(withUse({ whenUndeclared: 'pass' }, ['whenUnknown'])).intendedUse;
+    expect(Object.values(unknownValueVerdicts(legacyPass))).toEqual(['warn', 'warn', 'warn', 'warn']);
+    const bare = parseModelManifest(withUse({}, ['whenUnknown', 'whenUndeclared'])).intendedUse;
+    expect(Object.values(unknownValueVerdicts(bare))).toEqual(['warn', 'warn', 'warn', 'warn']);
+  });
+
+  it('lets each check override the default', () => {
+    const use = { whenUndeclared: 'reject', whenUnknown: { view: 'warn' } } as unknown as IntendedUse;
+    expect(unknownValueVerdicts(use)).toEqual({ modality: 'reject', bodyPart: 'reject', view: 'warn', patientAge: 'reject' });
+  });
+
+  it('refuses "pass" per check and unknown check names (a typo must not silently disable a check)', () => {
+    expect(() => parseModelManifest(withUse({ whenUnknown: { patientAge: 'pass' } }))).toThrow(/intendedUse\.whenUnknown\.patientAge/);
+    expect(() => parseModelManifest(withUse({ whenUnknown: { patient_age: 'reject' } }))).toThrow(/intendedUse\.whenUnknown/);
+  });
+});
