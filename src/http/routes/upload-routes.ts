@@ -3,6 +3,7 @@ import { PlatformError } from '../../domain/errors.js';
 import { uploadDeclarationSchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
 import { contentTypeParameters, parseMultipartRelated } from '../internal/multipart-related.js';
+import { multipartRelatedBody } from '../route-body.js';
 
 /** Most images one upload may carry. */
 const MAX_IMAGES = 1_000;
@@ -13,9 +14,9 @@ const MAX_IMAGES = 1_000;
  * `image/jpeg` parts. One upload is one study.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencies): void {
-  app.post('/api/images', { config: { access: 'ingest:write' } }, async (request, reply) => {
-    const { mediaType, params } = contentTypeParameters(request.headers['content-type'] ?? '');
-    if (mediaType !== 'multipart/related') throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'Uploads take multipart/related: a JSON part, then the images');
+  // Only multipart/related reaches the handler (anything else is 415 before it is read).
+  app.post('/api/images', { config: { access: 'ingest:write', body: multipartRelatedBody(deps.bodyLimitBytes) } }, async (request, reply) => {
+    const { params } = contentTypeParameters(request.headers['content-type'] ?? '');
     const parsed = parseMultipartRelated(request.body as Buffer, params.boundary ?? '', MAX_IMAGES + 1);
     if (!parsed.ok) throw new PlatformError('REQUEST_INVALID', `The multipart body is malformed: ${parsed.reason}`);
     const [first, ...images] = parsed.parts;
