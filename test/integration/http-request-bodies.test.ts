@@ -198,6 +198,50 @@ describe('request bodies: every route × media type', () => {
     }
   });
 
+  it('answers 403 to a role without the permission before reading its body', async () => {
+    for (const route of routes().filter((r) => r.access !== 'public')) {
+      const role = ROLES.find((r) => route.access !== undefined && route.access !== 'public' && !hasPermission(r, route.access));
+      if (role === undefined) continue; // account:self: every role has it
+      const response = await app.inject({
+        method: route.method as 'POST',
+        url: urlOf(route, role),
+        headers: {
+          authorization: `Bearer ${tokens.get(role) ?? ''}`,
+          'content-type': route.body?.mediaTypes[0] ?? 'application/json',
+          'content-length': String(4 * MIB),
+        },
+        payload: countedBody(4 * MIB).stream,
+      });
+      expect(response.statusCode, `${role} ${route.method} ${route.url}`).toBe(403);
+    }
+    // Counted on the largest body there is: an ml-engineer's STOW-RS.
+    const body = countedBody(4 * MIB);
+    const stow = await app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: {
+        authorization: `Bearer ${tokens.get('ml-engineer') ?? ''}`,
+        'content-type': 'multipart/related; boundary=x',
+        'content-length': String(4 * MIB),
+      },
+      payload: body.stream,
+    });
+    expect(stow.statusCode).toBe(403);
+    expect(body.pulled()).toBeLessThanOrEqual(READ_AHEAD_BYTES);
+  });
+
+  it('refuses an upload whose JSON declaration is larger than a declaration can be, before parsing it', async () => {
+    const declaration = `{${Array.from({ length: 200_000 }, (_, i) => `"k${i}":1`).join(',')}}`;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/images',
+      headers: { authorization: `Bearer ${tokens.get('integration') ?? ''}`, 'content-type': 'multipart/related; boundary=u' },
+      payload: `--u\r\nContent-Type: application/json\r\n\r\n${declaration}\r\n--u--\r\n`,
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ code: 'REQUEST_INVALID', message: 'The declaration is larger than 4096 bytes' });
+  });
+
   it('lets every route take a request without content, whatever its Content-Type says', async () => {
     for (const route of routes()) {
       const sent = await send({ route, contentType: 'application/json', bytes: 0, chunked: false });

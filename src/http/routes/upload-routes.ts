@@ -7,6 +7,8 @@ import { multipartRelatedBody } from '../route-body.js';
 
 /** Most images one upload may carry. */
 const MAX_IMAGES = 1_000;
+/** The declaration's six short fields take ~300 bytes; a larger first part is refused before JSON.parse and zod walk it. */
+const MAX_DECLARATION_BYTES = 4 * 1024;
 
 /**
  * `POST /api/images`: PNG/JPEG device images with JSON metadata, as one `multipart/related` request
@@ -22,6 +24,9 @@ export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencie
     const [first, ...images] = parsed.parts;
     if (first === undefined || !(first.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
       throw new PlatformError('REQUEST_INVALID', 'The first part must be the application/json declaration');
+    }
+    if (first.body.length > MAX_DECLARATION_BYTES) {
+      throw new PlatformError('REQUEST_INVALID', `The declaration is larger than ${MAX_DECLARATION_BYTES} bytes`, { limitBytes: MAX_DECLARATION_BYTES });
     }
     let json: unknown;
     try {
