@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Request bodies against the real server (dist/, one fresh server process per case): how long the
 // request takes, the longest event-loop stall the server saw, the slowest concurrent GET /api/health,
-// and the server's peak RSS. The server runs in its own process so that the client never shares its
+// the server's CPU time over the case (its timer and the health probes included) and its peak RSS. The server runs in its own process so that the client never shares its
 // event loop. `node bench/http-bodies.js [--sizes 1,20,45]` after `npm run build`.
 //
 // Cases: an anonymous multipart/related body to the public POST /api/session (Field findings I, item

@@ -1,5 +1,5 @@
 // Child of bench/http-bodies.js: the real API server on a free port. It samples its own RSS and the
-// longest gap of a 5 ms timer (the event-loop stall) and reports both on request over IPC.
+// longest gap of a 5 ms timer (the event-loop stall), counts its CPU time, and reports them over IPC.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ const TICK_MS = 5;
 let peakRss = 0;
 let maxStall = 0;
 let last = performance.now();
+let cpuAtReset = process.cpuUsage();
 setInterval(() => {
   const now = performance.now();
   maxStall = Math.max(maxStall, now - last - TICK_MS);
@@ -28,9 +29,12 @@ process.on('message', (message) => {
     peakRss = process.memoryUsage().rss;
     maxStall = 0;
     last = performance.now();
+    cpuAtReset = process.cpuUsage();
     process.send({ reset: true });
   } else if (message === 'report') {
-    process.send({ peakRssMB: Math.round(peakRss / 2 ** 20), maxStallMs: Math.round(maxStall) });
+    // CPU time does not depend on how busy the machine is, unlike the stall.
+    const cpu = process.cpuUsage(cpuAtReset);
+    process.send({ peakRssMB: Math.round(peakRss / 2 ** 20), maxStallMs: Math.round(maxStall), cpuMs: Math.round((cpu.user + cpu.system) / 1000) });
   } else if (message === 'stop') {
     void server.close().then(() => {
       rmSync(dir, { recursive: true, force: true });
