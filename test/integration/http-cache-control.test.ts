@@ -198,8 +198,13 @@ const routeKeys = () =>
     .map((r) => `${r.method} ${r.url}`);
 
 describe('Cache-Control', () => {
-  it('has a way to succeed for every registered route, and no other', () => {
+  it('has a way to succeed for every registered route, and no other; only /assets/* may cache', () => {
     expect(Object.keys(SUCCESS).sort()).toEqual(routeKeys().sort());
+    expect(
+      listRoutes(app)
+        .filter((r) => r.cache !== undefined)
+        .map((r) => `${r.method} ${r.url} ${r.cache ?? ''}`),
+    ).toEqual(['GET /assets/* immutable-asset', 'HEAD /assets/* immutable-asset']);
   });
 
   it('answers every route’s success with no-store (image, FHIR and DICOMweb included); only a hashed asset is cached', async () => {

@@ -242,6 +242,18 @@ describe('request bodies: every route × media type', () => {
     expect(response.json()).toMatchObject({ code: 'REQUEST_INVALID', message: 'The declaration is larger than 4096 bytes' });
   });
 
+  it('answers a body sent to no route with 404, unread', async () => {
+    const body = countedBody(4 * MIB);
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/nowhere',
+      headers: { 'content-type': 'application/json', 'content-length': String(4 * MIB) },
+      payload: body.stream,
+    });
+    expect(response.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', statusCode: 404 });
+    expect(body.pulled()).toBeLessThanOrEqual(READ_AHEAD_BYTES);
+  });
+
   it('lets every route take a request without content, whatever its Content-Type says', async () => {
     for (const route of routes()) {
       const sent = await send({ route, contentType: 'application/json', bytes: 0, chunked: false });
@@ -340,9 +352,11 @@ describe('request bodies over a socket', () => {
     expect(sent.status).toBe(415);
     expect(JSON.parse(sent.text)).toMatchObject({ code: 'INPUT_FORMAT_UNKNOWN', statusCode: 415 });
     expect(sent.connection, 'the rest of the body is not read').toBe('close');
-    // Before: 1 MB froze the server for 1.8 s and 20 MB for 52 s. Bounds generous for a loaded 2-core machine.
-    expect(sent.answeredMs).toBeLessThan(2000);
-    expect(sent.slowestHealthMs).toBeLessThan(500);
+    // Before the fix this body stalled the server for 150 s (1 MB for 1.8 to 10 s). Unloaded, the answer
+    // takes ~50 ms and health ~20 ms; the bounds leave room for a full test run on 2 shared cores
+    // (health once took 1.2 s there, with the server doing nothing). What was read is counted above.
+    expect(sent.answeredMs).toBeLessThan(5000);
+    expect(sent.slowestHealthMs).toBeLessThan(3000);
   });
 
   it('cuts a chunked JSON body to the public sign-in at its limit and closes the connection', async () => {
@@ -354,15 +368,15 @@ describe('request bodies over a socket', () => {
       message: expect.stringContaining(String(PUBLIC_BODY_LIMIT_BYTES)),
     });
     expect(sent.connection).toBe('close');
-    expect(sent.answeredMs).toBeLessThan(2000);
-    expect(sent.slowestHealthMs).toBeLessThan(500);
+    expect(sent.answeredMs).toBeLessThan(5000);
+    expect(sent.slowestHealthMs).toBeLessThan(3000);
   });
 
   it('answers an anonymous STOW-RS of 100 MB with 401 before reading it', async () => {
     const sent = await sendWhileProbing('/dicomweb/studies', 'multipart/related; type="application/dicom"; boundary=x', 100 * MIB, false);
     expect(sent.status).toBe(401);
     expect(sent.connection).toBe('close');
-    expect(sent.answeredMs).toBeLessThan(2000);
+    expect(sent.answeredMs).toBeLessThan(5000);
   });
 });
 
