@@ -19,6 +19,7 @@ import type { WorklistStore } from '../ports/worklist-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import type { ErrorBody } from './contract.js';
+import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
 import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
@@ -47,7 +48,7 @@ export interface HttpDependencies {
   readonly worklist: WorklistStore;
   readonly logger: Logger;
   readonly version: string;
-  /** Largest request body accepted, in bytes. */
+  /** Largest STOW-RS or upload body, in bytes (authenticated callers with `ingest:write` only; every other route declares its own, a few kB). */
   readonly bodyLimitBytes: number;
   /** Results delivered and failed attempts since the process started, per destination (for /api/metrics). */
   readonly resultDeliveries?: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
@@ -62,6 +63,13 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Required on every route: registration fails without it (default deny). */
     access?: RouteAccess;
+    /** The body the route accepts (src/http/route-body.ts); without it, none. */
+    body?: RouteBody;
+    /**
+     * `immutable-asset`: the route's own Cache-Control is kept on success. Only the dashboard's
+     * content-hashed build files declare it; every other response is `no-store`.
+     */
+    cache?: 'immutable-asset';
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -70,6 +78,22 @@ declare module 'fastify' {
 
 /** The HTTP application, as the composition root and tests hold it (inject, listen, close). */
 export type HttpApp = FastifyInstance;
+
+/** One route as registered: what it requires and what body it accepts (HEAD routes included). */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly access: RouteAccess | undefined;
+  readonly body: RouteBody | undefined;
+  readonly cache: 'immutable-asset' | undefined;
+}
+
+const routeTables = new WeakMap<HttpApp, RegisteredRoute[]>();
+
+/** Every route of an app made by createHttpApp, in registration order (for tests and documentation checks). */
+export function listRoutes(app: HttpApp): readonly RegisteredRoute[] {
+  return routeTables.get(app) ?? [];
+}
 
 /**
  * Builds the HTTP API (Fastify, zod schemas, OpenAPI at /api/openapi.json). Every route declares its
@@ -80,7 +104,9 @@ export type HttpApp = FastifyInstance;
 export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   const app = Fastify({
     logger: false,
-    bodyLimit: deps.bodyLimitBytes,
+    // Every route sets its own from its declared body (onRoute below); this bounds only what is
+    // not a route (404), which takes no body either. Fastify's least is 1 byte.
+    bodyLimit: 1,
     // Request ids are ours: a client-sent id could smuggle text into logs.
     genReqId: () => randomUUID(),
     requestIdHeader: false,
@@ -89,6 +115,8 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     // Fastify answers an undecodable URL (`%ZZ`) or an over-long parameter before routing, in its own
     // shape and quoting the raw URL, which may hold identifiers: answer in ours, quoting nothing.
     frameworkErrors: (_error, request: FastifyRequest, reply: FastifyReply) => {
+      // Sent before routing, so without the onSend hooks: the same headers, set here.
+      void addSecurityHeaders(request, reply);
       void reply
         .code(400)
         .header('x-request-id', request.id)
@@ -98,10 +126,19 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  const routeTable: RegisteredRoute[] = [];
+  routeTables.set(app, routeTable);
   app.addHook('onRoute', (route) => {
+    const name = `${route.method.toString()} ${route.url}`;
     if (route.config?.access === undefined && !route.url.startsWith('/api/openapi')) {
-      throw new Error(`route ${route.method.toString()} ${route.url} declares no access (default deny)`);
+      throw new Error(`route ${name} declares no access (default deny)`);
     }
+    const body = route.config?.body;
+    checkRouteBodyDeclaration({ name, isPublic: route.config?.access === 'public', body, hasBodySchema: route.schema?.body !== undefined });
+    // Fastify cuts the stream here when the body is longer than its headers said, or chunked; a
+    // route without a body gets the least Fastify allows (onRequest refuses any content before).
+    route.bodyLimit = body?.limitBytes ?? 1;
+    for (const method of [route.method].flat()) routeTable.push({ method, url: route.url, access: route.config?.access, body, cache: route.config?.cache });
   });
 
   await app.register(fastifySwagger, {
@@ -115,19 +152,32 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   // Parses the Cookie header only (the session cookie is an opaque random value, looked up by its hash; no signing secret needed).
   await app.register(fastifyCookie);
 
+  // onRequest runs before Fastify reads a byte of the body: whoever may not call the route, or sends
+  // a body it does not take, is answered here and the body is never parsed.
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    const access = request.routeOptions.config.access;
-    if (access === 'public' || request.routeOptions.url === undefined) return;
-    const principal = await authenticateRequest(request, deps.access, deps.dashboard);
-    if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required: send a bearer token or sign in');
-    if (access === undefined || !hasPermission(principal.role, access)) {
-      throw new PlatformError('AUTH_FORBIDDEN', 'Your role may not do this', { role: principal.role, ...(access === undefined ? {} : { permission: access }) });
+    const { access, body } = request.routeOptions.config;
+    if (request.routeOptions.url === undefined) {
+      // No route: answer 404 now rather than after reading a body nothing would use.
+      if (hasRequestContent(request.headers)) throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+      return;
     }
-    request.principal = principal;
+    if (access !== 'public') {
+      const principal = await authenticateRequest(request, deps.access, deps.dashboard);
+      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required: send a bearer token or sign in');
+      if (access === undefined || !hasPermission(principal.role, access)) {
+        throw new PlatformError('AUTH_FORBIDDEN', 'Your role may not do this', {
+          role: principal.role,
+          ...(access === undefined ? {} : { permission: access }),
+        });
+      }
+      request.principal = principal;
+    }
+    const refusal = refuseBodyByHeaders(request.headers, body);
+    if (refusal !== undefined) throw refusal;
   });
 
-  // nosniff, no referrer, and the dashboard's CSP on every response (src/http/routes/dashboard-page-routes.ts).
+  // nosniff, no referrer, no-store, and the dashboard's CSP on every response (src/http/routes/dashboard-page-routes.ts).
   app.addHook('onSend', addSecurityHeaders);
 
   app.addHook('onResponse', async (request, reply) => {
@@ -156,12 +206,12 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     } else if (error instanceof PlatformError) {
       platformError = error;
     } else if (typeof (error as { statusCode?: unknown }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
-      // Fastify's own 4xx (malformed JSON, body too large, wrong content type).
+      // Fastify's own 4xx (malformed JSON, a body that outgrew the route's limit while being read).
       const status = (error as { statusCode: number }).statusCode;
-      platformError = new PlatformError(
-        status === 413 ? 'INPUT_TOO_LARGE' : status === 415 ? 'INPUT_FORMAT_UNKNOWN' : 'REQUEST_INVALID',
-        'The request could not be read',
-      );
+      platformError =
+        status === 413
+          ? tooLarge(request.routeOptions.bodyLimit)
+          : new PlatformError(status === 415 ? 'INPUT_FORMAT_UNKNOWN' : 'REQUEST_INVALID', 'The request could not be read');
     } else {
       platformError = toPlatformError(error);
     }
@@ -169,11 +219,19 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     if (status >= 500) deps.logger.error({ code: platformError.code, stage: 'http' }, 'request failed');
     const retryAfter = platformError.details['retryAfterSeconds'];
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+    // Refused with a body not read to its end (onRequest, or cut at the limit): stop reading it and
+    // close the connection after the answer, rather than read and discard the rest for keep-alive.
+    if (hasRequestContent(request.headers) && !request.raw.readableEnded) {
+      request.raw.pause();
+      void reply.header('connection', 'close');
+    }
     await reply.code(status).send(errorBody(platformError, status, request.id));
   });
 
-  // STOW-RS and uploads: the body is parsed by the route (internal/multipart-related.ts).
-  app.addContentTypeParser('multipart/related', { parseAs: 'buffer', bodyLimit: deps.bodyLimitBytes }, (_request, body, done) => done(null, body));
+  // STOW-RS and uploads: the body is parsed by the route (internal/multipart-related.ts). JSON keeps
+  // Fastify's parser; text/plain has no route, so no parser. Each route's bodyLimit applies.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('multipart/related', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   registerSystemRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerCaseImageRoutes(app, deps);

@@ -101,7 +101,7 @@ describe('GET /api/cases/{caseId}/images/{index}', () => {
     const response = await image();
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('image/png');
-    expect(response.headers['cache-control']).toBe('private, no-store');
+    expect(response.headers['cache-control']).toBe('no-store');
     expect(response.headers['x-vigil-window']).toBe('dicom;center=1000;width=201');
     const png = await new SharpRasterReader().readRaster(response.rawPayload);
     expect({ rows: png.rows, columns: png.columns, samples: png.samplesPerPixel }).toEqual({ rows: ROWS, columns: COLUMNS, samples: 1 });

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createUserRequestSchema, issuedTokenSchema, userSchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
+import { jsonBody } from '../route-body.js';
 
 export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencies): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
@@ -14,7 +15,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
   // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password.
   api.post(
     '/api/users',
-    { config: { access: 'users:manage' }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
+    // A 64-character name, a role and a ≤ 1024-character password: ≤ 6.6 kB even with every character \u-escaped.
+    { config: { access: 'users:manage', body: jsonBody(8 * 1024) }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
     async (request, reply) => {
       const user = await deps.access.createUser(request.body.name, request.body.role);
       const token = await deps.access.issueToken(user.userId, 'created with the user');

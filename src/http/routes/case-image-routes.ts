@@ -38,7 +38,6 @@ export function registerCaseImageRoutes(app: FastifyInstance, deps: HttpDependen
     });
     return reply
       .type('image/png')
-      .header('cache-control', 'private, no-store')
       .header('x-vigil-window', `${image.window.source};center=${image.window.center};width=${image.window.width}`)
       .header('x-vigil-burned-in-risk', image.burnedInRisks.length === 0 ? 'none' : image.burnedInRisks.join(','))
       .send(Buffer.from(image.png.buffer, image.png.byteOffset, image.png.byteLength));

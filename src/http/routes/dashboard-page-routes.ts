@@ -13,11 +13,22 @@ import type { HttpDependencies } from '../create-http-app.js';
 export const DASHBOARD_CSP =
   "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** Sent on every response; a route that sets its own CSP (an evaluation report) keeps it. */
-export async function addSecurityHeaders(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/**
+ * Sent on every response; a route that sets its own CSP (an evaluation report) keeps it.
+ *
+ * `Cache-Control: no-store` (RFC 9111 §5.2.2.5) on everything, errors included: cases, studies,
+ * FHIR bundles, images, audit entries and the pages that show them must not stay in a browser's or
+ * a proxy's cache. It overrides whatever a route set. The one exception is declared by the route
+ * (`config.cache: 'immutable-asset'`) and holds on success only: the dashboard's `/assets/*`, built
+ * files whose names carry their content hash and which hold no patient data, keep their one-year
+ * immutable caching.
+ */
+export async function addSecurityHeaders(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   void reply.header('x-content-type-options', 'nosniff');
   void reply.header('referrer-policy', 'no-referrer');
   if (!reply.hasHeader('content-security-policy')) void reply.header('content-security-policy', DASHBOARD_CSP);
+  const keepsOwnCaching = request.routeOptions.config.cache === 'immutable-asset' && reply.statusCode < 400 && reply.hasHeader('cache-control');
+  if (!keepsOwnCaching) void reply.header('cache-control', 'no-store');
   return Promise.resolve();
 }
 
@@ -34,7 +45,8 @@ const NOT_BUILT = `<!doctype html>
 
 /**
  * Serves the built dashboard (Vite's `dist/dashboard`): `/assets/*` as files (content-hashed, so
- * cached for a year), a top-level file by name, and `index.html` for every other non-API GET path,
+ * cached for a year), a top-level file by name, and `index.html` (no-store like every other
+ * response, so that an upgrade's new asset names are seen at once) for every other non-API GET path,
  * so that the app's own routes (`/worklist`, `/cases/…`) load on refresh. Without a build, a short
  * page says how to make one.
  */
@@ -44,11 +56,9 @@ export async function registerDashboardPageRoutes(app: FastifyInstance, deps: Ht
   await app.register(fastifyStatic, { root, serve: false, wildcard: false });
   const built = (): boolean => existsSync(join(root, 'index.html'));
   const sendIndex = (reply: FastifyReply) =>
-    built()
-      ? reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false })
-      : reply.code(200).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    built() ? reply.sendFile('index.html', { cacheControl: false }) : reply.code(200).type('text/html; charset=utf-8').send(NOT_BUILT);
 
-  app.get('/assets/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
+  app.get('/assets/*', { config: { access: 'public', cache: 'immutable-asset' }, schema: { hide: true } }, (request, reply) => {
     const path = (request.params as { '*': string })['*'];
     return reply.sendFile(`assets/${path}`, { maxAge: '1y', immutable: true });
   });
@@ -62,7 +72,7 @@ export async function registerDashboardPageRoutes(app: FastifyInstance, deps: Ht
       throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
     }
     // A top-level file (favicon.svg, robots.txt); any other path is one of the app's own screens.
-    if (!path.includes('/') && path.includes('.') && built()) return reply.header('cache-control', 'no-cache').sendFile(path, { cacheControl: false });
+    if (!path.includes('/') && path.includes('.') && built()) return reply.sendFile(path, { cacheControl: false });
     return sendIndex(reply);
   });
 }

@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PlatformError } from '../../domain/errors.js';
 import type { StoredPart } from '../../workflows/store-instances.js';
 import type { HttpDependencies } from '../create-http-app.js';
 import { contentTypeParameters, parseMultipartRelated } from '../internal/multipart-related.js';
+import { multipartRelatedBody } from '../route-body.js';
 
 /** Most instances one STOW-RS request may carry. */
 const MAX_PARTS = 10_000;
@@ -17,11 +18,20 @@ const FAILURE_REASON = { out_of_resources: 0xa700, cannot_understand: 0xc000, pr
  * failed, 409 when none was.
  */
 export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependencies): void {
-  app.post('/dicomweb/studies', { config: { access: 'ingest:write' } }, async (request, reply) => {
-    const { mediaType, params } = contentTypeParameters(request.headers['content-type'] ?? '');
-    if (mediaType !== 'multipart/related' || (params.type !== undefined && params.type.toLowerCase() !== 'application/dicom')) {
-      throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'STOW-RS takes multipart/related; type="application/dicom"');
-    }
+  const options = {
+    config: { access: 'ingest:write', body: multipartRelatedBody(deps.bodyLimitBytes) },
+    // After the app's onRequest (authentication, media type, Content-Length), still before the body
+    // is read: a multipart body of something other than DICOM is refused from its header.
+    onRequest: async (request: FastifyRequest) => {
+      const { params } = contentTypeParameters(request.headers['content-type'] ?? '');
+      if (params.type !== undefined && params.type.toLowerCase() !== 'application/dicom') {
+        throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'STOW-RS takes multipart/related; type="application/dicom"');
+      }
+      return Promise.resolve();
+    },
+  } as const;
+  app.post('/dicomweb/studies', options, async (request, reply) => {
+    const { params } = contentTypeParameters(request.headers['content-type'] ?? '');
     const parsed = parseMultipartRelated(request.body as Buffer, params.boundary ?? '', MAX_PARTS);
     if (!parsed.ok) throw new PlatformError('REQUEST_INVALID', `The multipart body is malformed: ${parsed.reason}`);
     const dicomParts = parsed.parts.filter((p) => (p.headers['content-type'] ?? 'application/dicom').toLowerCase().startsWith('application/dicom'));

@@ -61,7 +61,7 @@ export function registerModelDocumentRoutes(app: FastifyInstance, deps: HttpDepe
     async (request, reply) => {
       const html = await deps.dashboard.modelDocuments.reportHtml(request.params.name);
       if (html === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No evaluation report has this name');
-      return reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP).header('cache-control', 'private, no-cache').send(html);
+      return reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP).send(html);
     },
   );
 }

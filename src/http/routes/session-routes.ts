@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
 import { sessionSchema, setPasswordRequestSchema, signInRequestSchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
+import { jsonBody, PUBLIC_BODY_LIMIT_BYTES } from '../route-body.js';
 import { checkCsrf, sessionOf } from '../dashboard/authenticate-request.js';
 import { SESSION_COOKIE } from '../dashboard/dashboard-dependencies.js';
 
@@ -18,7 +19,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependenci
 
   api.post(
     '/api/session',
-    { config: { access: 'public' }, schema: { body: signInRequestSchema, response: { 200: sessionSchema } } },
+    // A 64-character name and a 1024-character password: ≤ 6.6 kB even with every character \u-escaped.
+    { config: { access: 'public', body: jsonBody(PUBLIC_BODY_LIMIT_BYTES) }, schema: { body: signInRequestSchema, response: { 200: sessionSchema } } },
     async (request, reply) => {
       const { cookieValue, session } = await dashboard.sessions.signIn(request.body, request.ip);
       return reply.setCookie(SESSION_COOKIE, cookieValue, cookieOptions).send(session.view);
@@ -48,7 +50,8 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependenci
   // An administrator sets anyone's; everyone may set their own (with the current one, once set).
   api.put(
     '/api/users/:userId/password',
-    { config: { access: 'account:self' }, schema: { params: userIdParams, body: setPasswordRequestSchema } },
+    // Two passwords of ≤ 1024 characters: ≤ 12.3 kB even with every character \u-escaped.
+    { config: { access: 'account:self', body: jsonBody(16 * 1024) }, schema: { params: userIdParams, body: setPasswordRequestSchema } },
     async (request, reply) => {
       const principal = request.principal;
       if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
 import { listQuerySchema, reviewRequestSchema, reviewSchema, worklistItemSchema } from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
+import { jsonBody } from '../route-body.js';
 
 const itemParams = z.object({ itemId: z.string().min(1).max(320) });
 
@@ -19,7 +20,11 @@ export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependenc
   // A reviewer's read: the ground truth that live performance monitoring uses. Audited.
   api.post(
     '/api/worklist/:itemId/review',
-    { config: { access: 'reviews:write' }, schema: { params: itemParams, body: reviewRequestSchema, response: { 201: reviewSchema } } },
+    // Three booleans and a ≤ 2000-character comment: ≤ 12.1 kB even with every character \u-escaped.
+    {
+      config: { access: 'reviews:write', body: jsonBody(16 * 1024) },
+      schema: { params: itemParams, body: reviewRequestSchema, response: { 201: reviewSchema } },
+    },
     async (request, reply) => {
       const principal = request.principal;
       if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');

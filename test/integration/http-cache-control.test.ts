@@ -1,0 +1,254 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPart10, el, imageDataset } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
+import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
+import { SqliteJobQueue } from '../../src/adapters/store-sqlite/sqlite-job-queue.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
+import { SqliteCaseStore, SqliteStudyRegistry } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
+import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
+import { ROLES, type Role } from '../../src/domain/access/roles.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { listRoutes } from '../../src/http/create-http-app.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import { texturedGreyPng } from '../helpers/images.js';
+import { REPO_ROOT } from '../helpers/sample-data.js';
+
+// Field findings I, item 8: clinical content must not be cached. Every registered route is called
+// once so that it succeeds (a route without a way to succeed here fails the test), and every answer
+// (successes, errors, the image, FHIR and DICOMweb) must say `Cache-Control: no-store`; the only
+// exception is a hashed dashboard asset served successfully.
+
+const NO_STORE = 'no-store';
+const ASSET_CACHING = 'public, max-age=31536000, immutable';
+
+let dir: string;
+let server: ApiServer;
+let app: FastifyInstance;
+let db: SqliteDatabase;
+const tokens = new Map<Role, string>();
+const userIds = new Map<Role, string>();
+let judgedCaseId: string;
+let studyKey: string;
+let itemId: string;
+let deadJobId: number;
+let png: Buffer;
+
+const stowBody = (instance: Uint8Array) =>
+  Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), Buffer.from(instance), Buffer.from('\r\n--b--\r\n')]);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vigil-cache-control-'));
+  const dashboard = join(dir, 'dashboard');
+  mkdirSync(join(dashboard, 'assets'), { recursive: true });
+  writeFileSync(join(dashboard, 'index.html'), '<!doctype html><title>Vigil</title><script type="module" src="/assets/index-abc123.js"></script>');
+  writeFileSync(join(dashboard, 'assets', 'index-abc123.js'), 'console.log("app");');
+  writeFileSync(join(dashboard, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+  const report = join(dir, 'reports', 'test-split');
+  mkdirSync(report, { recursive: true });
+  writeFileSync(join(report, 'report.json'), JSON.stringify({ schema: 'vigil-evaluation-report/1', generatedAt: '2026-01-02T03:04:05.000Z' }));
+  writeFileSync(join(report, 'report.html'), '<!doctype html><h1>Evaluation</h1>');
+
+  const config = loadConfig(
+    { VIGIL_DATA_DIR: join(dir, 'data'), VIGIL_INTRA_OP_THREADS: '1', VIGIL_STUDY_QUIET_MS: '50', VIGIL_REPORTS_DIR: join(dir, 'reports') },
+    REPO_ROOT,
+  );
+  server = await createApiServer(config, createLogger('silent'), { dashboardDir: dashboard });
+  app = server.app;
+  db = openSqliteDatabase({ dataDir: join(dir, 'data') });
+  const clock = { now: () => new Date() };
+  const access = new SqliteAccessStore(db, clock);
+  for (const role of ROLES) {
+    const user = await access.createUser(`user-${role}`, role);
+    tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
+    userIds.set(role, user.userId);
+  }
+  png = await texturedGreyPng(7);
+
+  // A study in through STOW-RS and judged by the real worker: its case, image and worklist item.
+  const instance = buildPart10(imageDataset({ rows: 8, columns: 8, bitsAllocated: 16, modality: 'CR', pixelData: el(0x7fe00010, 'OW', new Uint8Array(128)) }), {
+    transferSyntaxUid: '1.2.840.10008.1.2.1',
+  });
+  const stow = await app.inject({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { ...as('integration'), 'content-type': 'multipart/related; type="application/dicom"; boundary=b' },
+    payload: stowBody(instance),
+  });
+  expect(stow.statusCode).toBe(200);
+  server.loop.start();
+  const deadline = Date.now() + 30_000;
+  while (judgedCaseId === undefined && Date.now() < deadline) {
+    const key = (await app.inject({ method: 'GET', url: '/api/studies', headers: as('ml-engineer') })).json<{ studies: { studyKey: string }[] }>().studies[0]
+      ?.studyKey;
+    if (key !== undefined) {
+      const study = (await app.inject({ method: 'GET', url: `/api/studies/${key}`, headers: as('ml-engineer') })).json<{ cases: { caseId: string }[] }>();
+      if (study.cases[0] !== undefined) [studyKey, judgedCaseId] = [key, study.cases[0].caseId];
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(judgedCaseId, 'the study was judged').toBeDefined();
+
+  // A decided case for FHIR, a worklist item to review and a dead-lettered job to retry, straight into the stores.
+  const model = { id: 'pneumonia-demo', version: '1.0.0', sha256: 'ab'.repeat(32) };
+  await new SqliteStudyRegistry(db, clock).recordInstance(studyKey, '2.25.42', '2.25.43');
+  await new SqliteCaseStore(db, clock).save({
+    caseId: 'case-decided',
+    studyKey,
+    model,
+    results: [
+      {
+        input: { file: '/objects/2.25.42/2.25.43.png', frame: null },
+        studyKey,
+        status: 'decided',
+        quality: { verdict: 'pass', reasons: [] },
+        outputs: [{ finding: 'pneumonia', probability: 0.125, decision: 'negative' }],
+        model,
+        auditId: 'a-0',
+      },
+    ],
+  });
+  itemId = 'item-cache-test';
+  await new SqliteWorklistStore(db, clock).addItems([{ itemId, caseId: 'case-decided', studyKey, resultIndex: 0, reasons: ['random_sample'] }]);
+  const jobs = new SqliteJobQueue(db, { clock, retry: { baseDelayMs: 1, maxDelayMs: 1 }, defaultMaxAttempts: 1 });
+  const { job } = await jobs.enqueue({ kind: 'deliver-result', dedupeKey: 'cache-control-test', payload: {}, maxAttempts: 1 });
+  const lease = await jobs.lease(['deliver-result'], 60_000);
+  await jobs.fail(job.id, lease?.leaseToken ?? '', { code: 'RESULT_DELIVERY_FAILED', message: 'destination down' });
+  deadJobId = job.id;
+}, 90_000);
+afterAll(async () => {
+  await server.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function as(role: Role): Record<string, string> {
+  return { authorization: `Bearer ${tokens.get(role) ?? ''}` };
+}
+
+/** How each registered route succeeds here, keyed by `METHOD pattern`. */
+const SUCCESS: Record<string, () => InjectOptions> = {
+  'GET /api/health': () => ({ url: '/api/health' }),
+  'GET /api/openapi.json': () => ({ url: '/api/openapi.json' }),
+  'POST /api/session': () => ({ method: 'POST', url: '/api/session', payload: { token: tokens.get('ml-engineer') } }),
+  'GET /api/session': () => ({ url: '/api/session' }), // with the cookie, added below
+  'DELETE /api/session': () => ({ method: 'DELETE', url: '/api/session' }),
+  'PUT /api/users/:userId/password': () => ({
+    method: 'PUT',
+    url: `/api/users/${userIds.get('auditor') ?? ''}/password`,
+    headers: as('auditor'),
+    payload: { password: 'a long passphrase for the test' },
+  }),
+  'GET /api/models/current': () => ({ url: '/api/models/current', headers: as('ml-engineer') }),
+  'GET /api/models/current/card': () => ({ url: '/api/models/current/card', headers: as('ml-engineer') }),
+  'GET /api/models/current/reports/:name': () => ({ url: '/api/models/current/reports/test-split', headers: as('ml-engineer') }),
+  'GET /api/metrics': () => ({ url: '/api/metrics', headers: as('ml-engineer') }),
+  'GET /api/system/summary': () => ({ url: '/api/system/summary', headers: as('ml-engineer') }),
+  'POST /api/jobs/:jobId/retry': () => ({ method: 'POST', url: `/api/jobs/${deadJobId}/retry`, headers: as('admin') }),
+  'GET /api/audit/verify': () => ({ url: '/api/audit/verify', headers: as('auditor') }),
+  'GET /api/audit/entries': () => ({ url: '/api/audit/entries?limit=5', headers: as('auditor') }),
+  'GET /api/audit/entries/:auditId': () => ({ url: '/api/audit/entries/a-0', headers: as('auditor') }),
+  'GET /api/audit/entries/:auditId/proof': () => ({ url: '/api/audit/entries/a-0/proof', headers: as('auditor') }),
+  'GET /api/users': () => ({ url: '/api/users', headers: as('admin') }),
+  'POST /api/users': () => ({ method: 'POST', url: '/api/users', headers: as('admin'), payload: { name: 'cache-test', role: 'auditor' } }),
+  'GET /api/studies': () => ({ url: '/api/studies', headers: as('ml-engineer') }),
+  'GET /api/studies/:studyKey': () => ({ url: `/api/studies/${studyKey}`, headers: as('ml-engineer') }),
+  'GET /api/cases/:caseId': () => ({ url: `/api/cases/${encodeURIComponent(judgedCaseId)}`, headers: as('ml-engineer') }),
+  'GET /api/cases/:caseId/images/:index': () => ({ url: `/api/cases/${encodeURIComponent(judgedCaseId)}/images/0`, headers: as('ml-engineer') }),
+  'GET /api/cases/:caseId/fhir': () => ({ url: '/api/cases/case-decided/fhir', headers: as('integration') }),
+  'GET /api/worklist': () => ({ url: '/api/worklist', headers: as('clinician-reviewer') }),
+  'POST /api/worklist/:itemId/review': () => ({
+    method: 'POST',
+    url: `/api/worklist/${itemId}/review`,
+    headers: as('clinician-reviewer'),
+    payload: { findingPresent: false, imageQualityAdequate: true, agreesWithModel: true, comment: '' },
+  }),
+  'GET /api/reviews': () => ({ url: '/api/reviews', headers: as('ml-engineer') }),
+  'POST /dicomweb/studies': () => ({
+    method: 'POST',
+    url: '/dicomweb/studies',
+    headers: { ...as('integration'), 'content-type': 'multipart/related; type="application/dicom"; boundary=b' },
+    payload: stowBody(
+      buildPart10(imageDataset({ rows: 8, columns: 8, bitsAllocated: 16, modality: 'CR', pixelData: el(0x7fe00010, 'OW', new Uint8Array(128)) }), {
+        transferSyntaxUid: '1.2.840.10008.1.2.1',
+      }),
+    ),
+  }),
+  'POST /api/images': () => ({
+    method: 'POST',
+    url: '/api/images',
+    headers: { ...as('integration'), 'content-type': 'multipart/related; type="application/json"; boundary=u' },
+    payload: Buffer.concat([
+      Buffer.from('--u\r\nContent-Type: application/json\r\n\r\n{"modality":"CR"}\r\n--u\r\nContent-Type: image/png\r\n\r\n'),
+      png,
+      Buffer.from('\r\n--u--\r\n'),
+    ]),
+  }),
+  'GET /': () => ({ url: '/' }),
+  'GET /*': () => ({ url: '/worklist' }),
+  'GET /assets/*': () => ({ url: '/assets/index-abc123.js' }),
+};
+
+const routeKeys = () =>
+  listRoutes(app)
+    .filter((r) => r.method !== 'HEAD')
+    .map((r) => `${r.method} ${r.url}`);
+
+describe('Cache-Control', () => {
+  it('has a way to succeed for every registered route, and no other; only /assets/* may cache', () => {
+    expect(Object.keys(SUCCESS).sort()).toEqual(routeKeys().sort());
+    expect(
+      listRoutes(app)
+        .filter((r) => r.cache !== undefined)
+        .map((r) => `${r.method} ${r.url} ${r.cache ?? ''}`),
+    ).toEqual(['GET /assets/* immutable-asset', 'HEAD /assets/* immutable-asset']);
+  });
+
+  it('answers every route’s success with no-store (image, FHIR and DICOMweb included); only a hashed asset is cached', async () => {
+    const signIn = await app.inject({ method: 'POST', url: '/api/session', payload: { token: tokens.get('ml-engineer') } });
+    const cookie = `vigil_session=${signIn.cookies.find((c) => c.name === 'vigil_session')?.value ?? ''}`;
+    const seen: Record<string, string> = {};
+    for (const key of routeKeys()) {
+      const options = SUCCESS[key]?.() ?? {};
+      const response: LightMyRequestResponse = await app.inject({
+        ...options,
+        headers: { ...options.headers, ...(key === 'GET /api/session' ? { cookie } : {}) },
+      });
+      expect(response.statusCode, `${key}: ${response.body.slice(0, 200)}`).toBeGreaterThanOrEqual(200);
+      expect(response.statusCode, `${key}: ${response.body.slice(0, 200)}`).toBeLessThan(300);
+      seen[key] = `${response.headers['content-type']?.toString().split(';')[0] ?? ''} ${response.headers['cache-control']?.toString() ?? '(none)'}`;
+    }
+    expect(seen).toEqual(
+      Object.fromEntries(
+        routeKeys().map((key) => [key, expect.stringMatching(key === 'GET /assets/*' ? ` ${ASSET_CACHING}$` : ` ${NO_STORE}$`) as unknown as string]),
+      ),
+    );
+    // The clinical ones by content type, so that a renamed route cannot slip out of the list.
+    expect(seen['GET /api/cases/:caseId/images/:index']).toBe(`image/png ${NO_STORE}`);
+    expect(seen['GET /api/cases/:caseId/fhir']).toBe(`application/fhir+json ${NO_STORE}`);
+    expect(seen['POST /dicomweb/studies']).toBe(`application/dicom+json ${NO_STORE}`);
+    expect(seen['GET /api/models/current/reports/:name']).toBe(`text/html ${NO_STORE}`);
+  });
+
+  it('answers every route’s errors with no-store, an asset’s too', async () => {
+    for (const key of routeKeys()) {
+      const options = SUCCESS[key]?.() ?? {};
+      // A body no route takes (415), and for protected routes no credentials (401).
+      const refused = await app.inject({ ...options, headers: { 'content-type': 'text/plain' }, payload: 'x' });
+      expect(refused.statusCode, key).toBeGreaterThanOrEqual(400);
+      expect(refused.headers['cache-control'], key).toBe(NO_STORE);
+    }
+    for (const url of ['/assets/missing-abc.js', '/api/nowhere', '/api/cases/none', '/api/cases/none/fhir', '/api/cases/none/images/0']) {
+      const response = await app.inject({ url, headers: as('integration') });
+      expect(response.statusCode, url).toBeGreaterThanOrEqual(400);
+      expect(response.headers['cache-control'], url).toBe(NO_STORE);
+    }
+    const badUrl = await app.inject({ url: '/api/cases/%ZZ' });
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.headers['cache-control']).toBe(NO_STORE);
+    expect(badUrl.headers['x-content-type-options'], 'the other security headers too').toBe('nosniff');
+  });
+});
