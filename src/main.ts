@@ -97,6 +97,7 @@ import {
   type ResultIds,
 } from './workflows/deliver-results.js';
 import { renderCaseImage } from './workflows/render-case-image.js';
+import { recordReview } from './workflows/record-review.js';
 import { SharpImageEncoder } from './adapters/image-sharp/sharp-image-encoder.js';
 import { SqliteAuditSearch } from './adapters/store-sqlite/sqlite-audit-search.js';
 import { FsModelDocuments } from './adapters/model-bundle-fs/fs-model-documents.js';
@@ -433,6 +434,9 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     caseResultBundle() {
       return Promise.reject(new PlatformError('INTERNAL', 'Results need the server (vigil serve)'));
     },
+    recordReview() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Reviews need the server (vigil serve)'));
+    },
     async recordAudit(event) {
       return (await openAudit().append(event)).auditId;
     },
@@ -515,7 +519,7 @@ export async function createApiServer(
       ? new SqliteReidentificationVault(sqlite(), sealer, systemClock)
       : new PostgresReidentificationVault(pool, sealer, systemClock);
   const results = await createResultParts(config, {
-    base: { cases, studies },
+    base: { cases, studies, worklist },
     instances,
     vault,
     currentModel: () => cliServices.currentModel(),
@@ -539,8 +543,10 @@ export async function createApiServer(
       },
       inference: {
         jobs,
+        studies,
         cases,
         worklist,
+        recordAudit: (event) => cliServices.recordAudit(event),
         // A uniform draw in [0, 1) from the item id: deterministic, so a re-run samples the same items.
         sampleDraw: (itemId) => Number.parseInt(nodeHasher.sha256Hex(`review-sample:${itemId}`).slice(0, 12), 16) / 2 ** 48,
         reviewSampleRate: config.reviewSampleRate,
@@ -583,6 +589,13 @@ export async function createApiServer(
       const { studyKey, result } = await assembleCaseResult(results.caseResults, caseId);
       return { studyKey, bundle: fhirBundleFor(result, resultIds, config.fhirPatientIdSystem) };
     },
+    recordReview: (itemId, reviewerId, read) =>
+      recordReview(
+        { worklist, cases, jobs, recordAudit: (event) => cliServices.recordAudit(event), resultDestinations: results.destinations },
+        itemId,
+        reviewerId,
+        read,
+      ),
     storeInstances: (parts) =>
       storeInstances(
         {

@@ -1,4 +1,4 @@
-import type { FindingDecision, GateCheckBody, GateVerdictKind, WorklistReason } from './api/types.js';
+import type { FindingDecision, GateCheckBody, GateVerdictKind, StudyBody, WorklistReason } from './api/types.js';
 
 export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
   model_referred: 'Model referred',
@@ -13,6 +13,15 @@ export const REASONS = Object.keys(REASON_LABELS) as WorklistReason[];
 export function isWorklistReason(value: string | null): value is WorklistReason {
   return value !== null && value in REASON_LABELS;
 }
+
+/** A study's state (src/domain/study/study-state.ts), in words. */
+export const STUDY_STATE_LABELS: Readonly<Record<StudyBody['state'], string>> = {
+  receiving: 'Receiving',
+  queued: 'Queued',
+  judging: 'Being judged',
+  judged: 'Judged',
+  failed: 'Failed',
+};
 
 export const DECISION_LABELS: Readonly<Record<FindingDecision, string>> = {
   positive: 'Positive',

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ROLES } from '../domain/access/roles.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
+import { STUDY_STATES } from '../domain/study/study-state.js';
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
@@ -100,7 +101,8 @@ export const studySchema = z.object({
   instances: z.number().int(),
   firstReceivedAt: z.string(),
   lastReceivedAt: z.string(),
-  state: z.enum(['receiving', 'queued']),
+  /** receiving → queued → judging → judged (or failed: dead-lettered); a new instance sends it back to receiving. */
+  state: z.enum(STUDY_STATES),
 });
 export type StudyBody = z.infer<typeof studySchema>;
 
@@ -150,8 +152,14 @@ export const caseSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
   model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  /** How many instances the study had when this case judged it (0: a case from before this was recorded). */
+  instances: z.number().int(),
   createdAt: z.string(),
   results: z.array(z.unknown()),
+  /** The earlier case of the study this one replaced. */
+  supersedes: z.string().nullable(),
+  /** The later case of the study that replaced this one (instances arrived after it was judged); null while it is current. */
+  supersededBy: z.string().nullable(),
 });
 export type CaseBody = z.infer<typeof caseSchema>;
 
@@ -161,7 +169,8 @@ export const worklistItemSchema = z.object({
   studyKey: z.string(),
   resultIndex: z.number().int(),
   reasons: z.array(z.enum(['model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'])),
-  state: z.enum(['open', 'reviewed']),
+  /** `superseded`: closed unread, because a later case of the study replaced its case. */
+  state: z.enum(['open', 'reviewed', 'superseded']),
   createdAt: z.string(),
 });
 export type WorklistItemBody = z.infer<typeof worklistItemSchema>;

@@ -58,6 +58,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_INVALID: 400,
   ROUTE_NOT_FOUND: 404,
   REVIEW_ALREADY_RECORDED: 409,
+  REVIEW_ITEM_SUPERSEDED: 409,
   RESULT_NOT_DECIDED: 409,
   RESULT_IDENTITY_UNAVAILABLE: 409,
   // The destination (PACS, webhook) failed, not Vigil: Bad Gateway.

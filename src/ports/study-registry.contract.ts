@@ -64,6 +64,58 @@ export function describeStudyRegistry(name: string, factory: (clock: ManualClock
       expect(await studies.get('st-1')).toMatchObject({ state: 'receiving', instances: 3 });
     });
 
+    it('restarts the quiet period of studies still receiving (a server start), and of one study resent to', async () => {
+      const studies = await open();
+      await studies.recordInstance('st-a', '2.25.1', '2.25.11');
+      await studies.recordInstance('st-b', '2.25.2', '2.25.21');
+      await studies.recordInstance('st-q', '2.25.3', '2.25.31');
+      await studies.markQueued('st-q', 1);
+      clock.advance(60_000);
+      // The server was down for a minute: nobody could send. It starts again.
+      expect(await studies.restartQuietPeriods(), 'the two studies still receiving').toBe(2);
+      expect(await studies.quietStudies(5_000), 'quiet again only 5 s after the start').toEqual([]);
+      clock.advance(3_000);
+      // st-a's sender resends an instance it had sent (it never heard back): no new instance, but st-a is
+      // still arriving, so its quiet period starts again; st-b's does not.
+      expect(await studies.recordInstance('st-a', '2.25.1', '2.25.11')).toBe(false);
+      clock.advance(2_000);
+      expect((await studies.quietStudies(5_000)).map((s) => s.studyKey)).toEqual(['st-b']);
+      clock.advance(3_000);
+      expect((await studies.quietStudies(5_000)).map((s) => s.studyKey)).toEqual(['st-b', 'st-a']);
+      // A resend to a study no longer receiving changes nothing: it is not reopened.
+      expect(await studies.recordInstance('st-q', '2.25.3', '2.25.31')).toBe(false);
+      expect(await studies.get('st-q')).toMatchObject({ state: 'queued', instances: 1 });
+      // The last arrival stays what it was: the restart moved only the quiet period.
+      expect((await studies.get('st-b'))?.lastReceivedAt).toBe('2026-01-01T00:00:00.000Z');
+      expect(await studies.restartQuietPeriods(), 'a second start: the two still receiving').toBe(2);
+    });
+
+    it('moves a study through judging to judged or failed only while it has the instances it was assembled with', async () => {
+      const studies = await open();
+      await studies.recordInstance('st-1', '2.25.1', '2.25.11');
+      await studies.recordInstance('st-1', '2.25.1', '2.25.12');
+      expect(await studies.markProgress('st-1', 2, 'judging'), 'never assembled').toBe(false);
+      expect(await studies.markQueued('st-1', 2)).toBe(true);
+      expect(await studies.markProgress('st-1', 1, 'judging'), 'a job for an earlier, smaller state').toBe(false);
+      expect(await studies.markProgress('st-1', 2, 'judging')).toBe(true);
+      expect((await studies.get('st-1'))?.state).toBe('judging');
+      expect(await studies.markProgress('st-1', 2, 'queued'), 'a failed attempt, retried later').toBe(true);
+      expect(await studies.markProgress('st-1', 2, 'judging')).toBe(true);
+      expect(await studies.markProgress('st-1', 2, 'judged')).toBe(true);
+      expect(await studies.markProgress('st-1', 2, 'judged'), 'no change').toBe(false);
+      expect((await studies.get('st-1'))?.state).toBe('judged');
+      // An instance arrives after the study was judged: receiving again, and the old job can no longer move it.
+      await studies.recordInstance('st-1', '2.25.1', '2.25.13');
+      expect((await studies.get('st-1'))?.state).toBe('receiving');
+      expect(await studies.markProgress('st-1', 3, 'judged'), 'receiving is left only by assembly').toBe(false);
+      expect(await studies.markProgress('st-1', 2, 'failed')).toBe(false);
+      expect(await studies.markQueued('st-1', 3)).toBe(true);
+      expect(await studies.markProgress('st-1', 3, 'failed')).toBe(true);
+      expect((await studies.get('st-1'))?.state).toBe('failed');
+      expect(await studies.markProgress('st-1', 3, 'judging'), 'an operator retried the dead job').toBe(true);
+      expect(await studies.markProgress('st-unknown', 0, 'judged')).toBe(false);
+    });
+
     it('lists studies by latest arrival, newest first, up to the limit', async () => {
       const studies = await open();
       for (const key of ['st-a', 'st-b', 'st-c']) {

@@ -92,7 +92,7 @@ export function describeSystemStats(name: string, factory: (clock: ManualClock) 
       const { stats, studies, cases } = await open();
       const t0 = clock.now().getTime();
       await studies.recordInstance('st-0', '2.25.10', '2.25.10.1');
-      await cases.save({ caseId: 'c-old', studyKey: 'st-0', model, results: [] });
+      await cases.save({ caseId: 'c-old', studyKey: 'st-0', model, instances: 1, results: [] });
       clock.advance(10_000);
       await studies.recordInstance('st-1', '2.25.11', '2.25.11.1');
       clock.advance(2_000);
@@ -100,8 +100,8 @@ export function describeSystemStats(name: string, factory: (clock: ManualClock) 
       clock.advance(5_000);
       await studies.recordInstance('st-2', '2.25.12', '2.25.12.1');
       clock.advance(1_000);
-      await cases.save({ caseId: 'c-2', studyKey: 'st-2', model, results: [] });
-      await cases.save({ caseId: 'c-1', studyKey: 'st-1', model, results: [] });
+      await cases.save({ caseId: 'c-2', studyKey: 'st-2', model, instances: 1, results: [] });
+      await cases.save({ caseId: 'c-1', studyKey: 'st-1', model, instances: 1, results: [] });
       expect(await stats.resultLatenciesSince(t0 + 1)).toEqual([1_000, 6_000]);
       expect(await stats.resultLatenciesSince(t0)).toEqual([0, 1_000, 6_000]);
       expect(await stats.resultLatenciesSince(clock.now().getTime() + 1)).toEqual([]);

@@ -25,7 +25,7 @@ export function describeWorklistStore(name: string, factory: (clock: ManualClock
     const open = async (): Promise<WorklistStoreFixture> => {
       clock = createManualClock();
       fixture = await factory(clock);
-      await fixture.cases.save({ caseId: 'c1', studyKey: 'st-1', model, results: [] });
+      await fixture.cases.save({ caseId: 'c1', studyKey: 'st-1', model, instances: 1, results: [] });
       return fixture;
     };
     afterEach(async () => {
@@ -82,6 +82,28 @@ export function describeWorklistStore(name: string, factory: (clock: ManualClock
       ]);
       expect(await worklist.listReviews(1)).toHaveLength(1);
       expect((await worklist.listOpen(10)).map((i) => i.itemId)).toEqual(['c1#2']);
+    });
+
+    it("closes a superseded case's open items, keeps its reads, and lists a case's items and reads", async () => {
+      const { worklist } = await open();
+      await worklist.addItems(
+        [0, 1, 2].map((i) => ({ itemId: `c1#${i}`, caseId: 'c1', studyKey: 'st-1', resultIndex: i, reasons: ['model_referred' as const] })),
+      );
+      clock.advance(1_000);
+      await worklist.recordReview('c1#1', 'u-1', read);
+      expect(await worklist.closeSuperseded('c1'), 'the two still open').toBe(2);
+      expect(await worklist.closeSuperseded('c1'), 'idempotent').toBe(0);
+      expect(await worklist.closeSuperseded('c-unknown')).toBe(0);
+      expect((await worklist.listForCase('c1')).map((i) => [i.itemId, i.state])).toEqual([
+        ['c1#0', 'superseded'],
+        ['c1#1', 'reviewed'],
+        ['c1#2', 'superseded'],
+      ]);
+      expect(await worklist.listOpen(10), 'nothing superseded is offered for review').toEqual([]);
+      expect(await worklist.recordReview('c1#0', 'u-2', read), 'a closed item takes no read').toBeUndefined();
+      expect((await worklist.reviewsForCase('c1')).map((r) => [r.itemId, r.reviewerId, r.read])).toEqual([['c1#1', 'u-1', read]]);
+      expect(await worklist.reviewsForCase('c-unknown')).toEqual([]);
+      expect(await worklist.listForCase('c-unknown')).toEqual([]);
     });
 
     it('takes exactly one of two reviews of one item sent at once', async () => {

@@ -1,9 +1,17 @@
 /**
  * Results back: a decided case becomes a DICOM SR sent by C-STORE and a FHIR R4 Bundle POSTed to a
  * webhook, each as a job in the durable queue (leased, retried with back-off, dead-lettered), so a
- * destination that is down delays a result and loses nothing. Every document is derived from the case
- * alone (UIDs and ids from hashes of the case id, times from when it was judged), so a job retried
- * after a crash sends the same SR instance and the same Bundle, and the receiver sees a resend.
+ * destination that is down delays a result and loses nothing. Every document is derived from what the
+ * store says of the case (UIDs and ids from hashes of case ids, times from when it was judged or read,
+ * its supersession links and its reads), so a job retried after a crash sends the same SR instance and
+ * the same Bundle, and the receiver sees a resend.
+ *
+ * Versions: a result is issued when its case is judged, again (FHIR only) once a human has read the
+ * case (its report is then `final`), and a case that supersedes an earlier one of its study issues a new
+ * SR naming the earlier SR as its predecessor and an `amended` FHIR report under the earlier report's id.
+ * A superseded case's deliveries still queued are dropped: the newer result must not be overtaken by the
+ * older one (the newer still names the older as what it amends, whose content it includes, even if the
+ * older never reached the destination).
  *
  * Identity: with re-identification on, the originals kept at ingest (the vault) replace the pseudonyms,
  * so the SR lands in the patient's own study; a study whose originals are missing is not sent under a
@@ -11,25 +19,30 @@
  */
 import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
-import type { CaseResult, ConceptCode, JudgedImage } from '../domain/results/case-result.js';
+import type { CaseRead, CaseResult, ConceptCode, JudgedImage } from '../domain/results/case-result.js';
 import { buildFhirBundle, type FhirBundle } from '../domain/results/result-fhir.js';
 import { mergeStudyIdentity, type InstanceIdentity, type InstanceReference } from '../domain/results/result-identity.js';
 import { buildResultSr, type ResultSrDocument } from '../domain/results/result-sr.js';
-import type { CaseStore } from '../ports/case-store.js';
+import type { CaseRecord, CaseStore } from '../ports/case-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { ReidentificationVault } from '../ports/reidentification-vault.js';
 import type { DicomResultSender, WebhookSender } from '../ports/result-destinations.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { PredictResult } from './predict-images.js';
 
 export const DELIVER_RESULT_JOB = 'deliver-result';
 
 export type ResultDestinationKind = 'dicom' | 'webhook';
 
+/** Which issue of a case's result: as judged (absent), or again after a human read the case. */
+export type ResultIssue = 'read';
+
 export interface DeliverResultPayload {
   readonly caseId: string;
   readonly destination: ResultDestinationKind;
+  readonly issue?: ResultIssue;
 }
 
 /** A case has something to report when at least one image was decided by the model. */
@@ -38,27 +51,55 @@ export function hasDecidedResult(results: readonly PredictResult[]): boolean {
 }
 
 /**
- * Queues one delivery per configured destination for a decided case. The dedupe key names the case and
- * the destination, so a re-run inference job (or a second call) queues nothing new.
+ * Queues one delivery per configured destination for a decided case. The dedupe key names the case, the
+ * destination and the issue, so a re-run inference job (or a second call) queues nothing new.
  */
 export async function enqueueResultDeliveries(
   jobs: JobQueue,
   caseId: string,
   results: readonly PredictResult[],
   destinations: readonly ResultDestinationKind[],
+  issue?: ResultIssue,
 ): Promise<number> {
   if (!hasDecidedResult(results)) return 0;
   let created = 0;
   for (const destination of destinations) {
-    const payload: DeliverResultPayload = { caseId, destination };
-    if ((await jobs.enqueue({ kind: DELIVER_RESULT_JOB, dedupeKey: `deliver:${destination}:${caseId}`, payload: { ...payload } })).created) created++;
+    const payload: DeliverResultPayload = { caseId, destination, ...(issue === undefined ? {} : { issue }) };
+    const dedupeKey = `deliver:${destination}:${caseId}${issue === undefined ? '' : `:${issue}`}`;
+    if ((await jobs.enqueue({ kind: DELIVER_RESULT_JOB, dedupeKey, payload: { ...payload } })).created) created++;
   }
   return created;
+}
+
+/**
+ * Once every worklist item of a current, decided case has a read, issues its FHIR report again (now
+ * `final`, or still `amended`, and stating the read). The SR is not issued again (result-sr.ts says
+ * why). Idempotent: call it after every review, and again when a review is refused as already recorded
+ * (a crash between recording the read and queuing this is repaired by the client's retry).
+ */
+export async function reissueAfterRead(
+  deps: {
+    readonly jobs: JobQueue;
+    readonly cases: Pick<CaseStore, 'get'>;
+    readonly worklist: Pick<WorklistStore, 'listForCase'>;
+    readonly destinations: readonly ResultDestinationKind[];
+  },
+  caseId: string,
+): Promise<number> {
+  const webhook = deps.destinations.filter((d) => d === 'webhook');
+  if (webhook.length === 0) return 0;
+  const items = await deps.worklist.listForCase(caseId);
+  if (items.length === 0 || items.some((i) => i.state !== 'reviewed')) return 0;
+  const record = await deps.cases.get(caseId);
+  if (record === undefined || record.supersededBy !== null) return 0;
+  return enqueueResultDeliveries(deps.jobs, caseId, record.results as readonly PredictResult[], webhook, 'read');
 }
 
 export interface CaseResultDependencies {
   readonly cases: CaseStore;
   readonly studies: StudyRegistry;
+  /** A case's items and reads: the report is final once a human has read the case. */
+  readonly worklist: Pick<WorklistStore, 'listForCase' | 'reviewsForCase'>;
   /** What the study's stored (de-identified) DICOM instances say about themselves: pseudonymous. */
   readonly studyInstances: (studyUid: string) => Promise<readonly InstanceIdentity[]>;
   /** Present when results are re-identified (VIGIL_RESULTS_REIDENTIFY). */
@@ -96,6 +137,8 @@ export async function assembleCaseResult(deps: CaseResultDependencies, caseId: s
     studyInstanceUid = identities[0]?.reference.studyInstanceUid ?? study.studyUid;
     reidentified = true;
   }
+  const { reportCaseId, amends } = await reportLineage(deps.cases, record);
+  const read = await caseRead(deps.worklist, caseId);
   const byStoredUid = new Map<string, InstanceReference>(stored.map((s, i) => [s.reference.sopInstanceUid, (identities[i] as InstanceIdentity).reference]));
   const codes = await deps.findingCodes(record.model);
   const images = decided.map((r): JudgedImage => {
@@ -123,7 +166,51 @@ export async function assembleCaseResult(deps: CaseResultDependencies, caseId: s
       images,
       notJudged: results.length - decided.length,
       reidentified,
+      reportCaseId,
+      ...(amends === undefined ? {} : { amends }),
+      ...(read === undefined ? {} : { read }),
     },
+  };
+}
+
+/** How far back a chain of superseded cases is followed (a study re-judged this often is sent as a new report). */
+const MAX_LINEAGE = 1_000;
+
+/**
+ * The earlier cases of the study this one superseded, followed back: the nearest whose result was
+ * issued (decided) is the one this case amends; the first of them is the report's identity.
+ */
+async function reportLineage(cases: CaseStore, record: CaseRecord): Promise<{ readonly reportCaseId: string; readonly amends?: string }> {
+  let reportCaseId = record.caseId;
+  let amends: string | undefined;
+  const seen = new Set([record.caseId]);
+  for (let previous = record.supersedes; previous !== null && !seen.has(previous) && seen.size < MAX_LINEAGE;) {
+    seen.add(previous);
+    const earlier = await cases.get(previous);
+    if (earlier === undefined) break;
+    if (hasDecidedResult(earlier.results as readonly PredictResult[])) {
+      amends ??= earlier.caseId;
+      reportCaseId = earlier.caseId;
+    }
+    previous = earlier.supersedes;
+  }
+  return amends === undefined ? { reportCaseId } : { reportCaseId, amends };
+}
+
+/** The case's reads once every one of its worklist items has one; undefined before (or when it has no item: nobody was asked to read it). */
+async function caseRead(worklist: CaseResultDependencies['worklist'], caseId: string): Promise<CaseRead | undefined> {
+  const items = await worklist.listForCase(caseId);
+  if (items.length === 0 || items.some((i) => i.state !== 'reviewed')) return undefined;
+  const reviews = await worklist.reviewsForCase(caseId);
+  const last = reviews.at(-1);
+  if (last === undefined) return undefined;
+  return {
+    at: last.createdAt,
+    reads: reviews.map((r) => ({
+      findingPresent: r.read.findingPresent,
+      imageQualityAdequate: r.read.imageQualityAdequate,
+      agreesWithModel: r.read.agreesWithModel,
+    })),
   };
 }
 
@@ -135,16 +222,22 @@ export interface ResultIds {
   readonly uuidOf: (name: string) => string;
 }
 
+const srUids = (ids: ResultIds, caseId: string) => ({
+  sopInstanceUid: ids.uidOf(`vigil-result-sr:instance:${caseId}`),
+  seriesInstanceUid: ids.uidOf(`vigil-result-sr:series:${caseId}`),
+});
+
+/** The case's SR: UIDs from its case id; when it amends an earlier case, that case's SR (same derivation) is its predecessor. */
 export function resultSrFor(result: CaseResult, ids: ResultIds, deviceObserverUid: string): ResultSrDocument {
   return buildResultSr(result, {
-    sopInstanceUid: ids.uidOf(`vigil-result-sr:instance:${result.caseId}`),
-    seriesInstanceUid: ids.uidOf(`vigil-result-sr:series:${result.caseId}`),
+    ...srUids(ids, result.caseId),
     deviceObserverUid,
+    ...(result.amends === undefined ? {} : { predecessor: srUids(ids, result.amends) }),
   });
 }
 
 export function fhirBundleFor(result: CaseResult, ids: ResultIds, patientIdSystem: string): FhirBundle {
-  return buildFhirBundle(result, { patientIdSystem, uuid: (name) => ids.uuidOf(`vigil-result-fhir:${result.caseId}:${name}`) });
+  return buildFhirBundle(result, { patientIdSystem, uuid: (name) => ids.uuidOf(`vigil-result-fhir:${name}`) });
 }
 
 export interface DeliveryMetrics {
@@ -175,6 +268,14 @@ export async function runNextDeliveryJob(deps: DeliveryJobDependencies): Promise
   if (lease === undefined) return 'idle';
   const payload = lease.job.payload as unknown as DeliverResultPayload;
   try {
+    const record = await deps.cases.get(payload.caseId);
+    if (record !== undefined && record.supersededBy !== null) {
+      // A later case of the study replaced this one before its result went out: sending it now could
+      // overtake the newer result at the receiver. The newer case's own deliveries say what is current.
+      await deps.jobs.complete(lease.job.id, lease.leaseToken);
+      deps.logger.info({ stage: 'deliver', code: payload.destination, status: 'superseded' }, 'result of a superseded case not sent');
+      return 'done';
+    }
     const { studyKey, result } = await assembleCaseResult(deps, payload.caseId);
     let srSopInstanceUid: string | undefined;
     if (payload.destination === 'dicom') {
@@ -191,7 +292,9 @@ export async function runNextDeliveryJob(deps: DeliveryJobDependencies): Promise
     } else {
       if (deps.webhook === undefined) throw new PlatformError('RESULT_DELIVERY_FAILED', 'No result webhook is configured', {});
       const bundle = fhirBundleFor(result, deps.ids, deps.patientIdSystem);
-      await deps.webhook.post(JSON.stringify(bundle), deps.ids.uuidOf(`vigil-result-delivery:${payload.caseId}`));
+      // One delivery id per issue: the receiver deduplicates retries, not the result read again.
+      const deliveryName = `vigil-result-delivery:${payload.caseId}${payload.issue === undefined ? '' : `:${payload.issue}`}`;
+      await deps.webhook.post(JSON.stringify(bundle), deps.ids.uuidOf(deliveryName));
     }
     // Recorded after the destination accepted it. A crash between the two resends the same document
     // (the receiver sees the same instance or delivery id) and records it then.
@@ -201,6 +304,7 @@ export async function runNextDeliveryJob(deps: DeliveryJobDependencies): Promise
       studyKey,
       destination: payload.destination,
       ...(srSopInstanceUid === undefined ? {} : { srSopInstanceUid }),
+      ...(payload.issue === undefined ? {} : { issue: payload.issue }),
     });
     await deps.jobs.complete(lease.job.id, lease.leaseToken);
     deps.metrics?.delivered(payload.destination);

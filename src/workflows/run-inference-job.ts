@@ -1,4 +1,4 @@
-import type { ModelIdentity } from '../domain/audit/audit-event.js';
+import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
 import { hasUncheckedRestriction } from '../domain/quality/gate.js';
 import { worklistReasons } from '../domain/review/worklist.js';
@@ -6,12 +6,14 @@ import type { CaseStore } from '../ports/case-store.js';
 import type { WorklistStore } from '../ports/worklist-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
 import { INFER_STUDY_JOB, type InferStudyPayload } from './assemble-studies.js';
 import type { PredictResult } from './predict-images.js';
 import { enqueueResultDeliveries, type ResultDestinationKind } from './deliver-results.js';
 
 export interface InferenceJobDependencies {
   readonly jobs: JobQueue;
+  readonly studies: StudyRegistry;
   readonly cases: CaseStore;
   readonly worklist: WorklistStore;
   /** A number in [0, 1) drawn deterministically for a worklist item id (for sampling confident cases). */
@@ -24,12 +26,22 @@ export interface InferenceJobDependencies {
   readonly leaseMs: number;
   /** Where decided cases' results go (deliver-results.ts); none when unset. */
   readonly resultDestinations?: readonly ResultDestinationKind[];
+  /** Appends to the audit log (supersessions); resolves once the entry is durable. */
+  readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
 }
 
 /**
  * Runs one inference job if one is due: judges the study, saves the case under the job's dedupe key
  * (a job re-run after a crash finds its case saved and duplicates nothing), then completes the job.
  * A failure is recorded on the job, which is retried with back-off and dead-lettered in the end.
+ *
+ * The study's state follows (ports/study-registry.ts): `judging` while the job runs, `judged` once the
+ * case is saved, `queued` after a failed attempt, `failed` when dead-lettered; each change only if the
+ * study still has the instances the job was queued for. A job whose study grew before it started is
+ * completed without judging (the study is receiving again and will be judged whole). A study that grew
+ * after it was judged gets a new case that supersedes the old one (case-store.ts): the old case's open
+ * worklist items are closed, its results amended by the new case's (deliver-results.ts), and the
+ * supersession audited.
  */
 export async function runNextInferenceJob(deps: InferenceJobDependencies): Promise<'idle' | 'done' | 'failed'> {
   const lease = await deps.jobs.lease([INFER_STUDY_JOB], deps.leaseMs);
@@ -44,25 +56,51 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
     Math.max(50, deps.leaseMs / 3),
   );
   try {
+    const study = await deps.studies.get(payload.studyKey);
+    if (study !== undefined && study.instances > payload.instances) {
+      await deps.jobs.complete(lease.job.id, lease.leaseToken);
+      deps.logger.info({ stage: 'infer', studyKey: payload.studyKey, count: payload.instances, status: 'skipped' }, 'study grew before it was judged');
+      return 'done';
+    }
+    await deps.studies.markProgress(payload.studyKey, payload.instances, 'judging');
     const { model, results } = await deps.judgeStudy(payload.studyUid);
     const caseId = lease.job.dedupeKey;
-    await deps.cases.save({ caseId, studyKey: payload.studyKey, model, results });
-    // Idempotent too: a job re-run after a crash between the two writes adds the items it missed.
-    await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results));
-    // Idempotent as well (dedupe key per case and destination), and queued before the job completes:
-    // a crash in between re-runs the job, which queues what is missing.
-    await enqueueResultDeliveries(deps.jobs, caseId, results, deps.resultDestinations ?? []);
+    await deps.cases.save({ caseId, studyKey: payload.studyKey, model, instances: payload.instances, results });
+    // The links as stored: a job re-run after a crash acts on what its first run saved.
+    const saved = await deps.cases.get(caseId);
+    if (saved?.supersededBy === null) {
+      if (saved.supersedes !== null) await supersede(deps, saved.supersedes, caseId, payload.studyKey);
+      // Idempotent too: a job re-run after a crash between the two writes adds the items it missed.
+      await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results));
+      // Idempotent as well (dedupe key per case and destination), and queued before the job completes:
+      // a crash in between re-runs the job, which queues what is missing.
+      await enqueueResultDeliveries(deps.jobs, caseId, results, deps.resultDestinations ?? []);
+    } else if (saved !== undefined && saved.supersededBy !== null) {
+      // Judged late: a case of more instances of the study is current already. Kept, linked, for the
+      // record; nothing goes to review or back to the hospital.
+      await deps.recordAudit({ type: 'case_superseded', caseId, supersededBy: saved.supersededBy, studyKey: payload.studyKey, itemsClosed: 0 });
+    }
+    await deps.studies.markProgress(payload.studyKey, payload.instances, 'judged');
     await deps.jobs.complete(lease.job.id, lease.leaseToken);
     deps.logger.info({ stage: 'infer', studyKey: payload.studyKey, count: results.length, status: 'done' }, 'study judged');
     return 'done';
   } catch (cause) {
     const error = toPlatformError(cause);
     await deps.jobs.fail(lease.job.id, lease.leaseToken, { code: error.code, message: error.message });
+    const dead = (await deps.jobs.get(lease.job.id))?.state === 'dead';
+    await deps.studies.markProgress(payload.studyKey, payload.instances, dead ? 'failed' : 'queued').catch(() => false);
     deps.logger.warn({ stage: 'infer', studyKey: payload.studyKey, code: error.code, status: 'failed' }, 'inference job failed');
     return 'failed';
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+/** The superseded case's open items are closed before the new case's are added: a reviewer never sees both open. */
+async function supersede(deps: InferenceJobDependencies, oldCaseId: string, newCaseId: string, studyKey: string): Promise<void> {
+  const itemsClosed = await deps.worklist.closeSuperseded(oldCaseId);
+  await deps.recordAudit({ type: 'case_superseded', caseId: oldCaseId, supersededBy: newCaseId, studyKey, itemsClosed });
+  deps.logger.info({ stage: 'infer', studyKey, count: itemsClosed, status: 'superseded' }, 'earlier case superseded');
 }
 
 function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey: string, results: readonly PredictResult[]) {

@@ -35,6 +35,8 @@ export interface ServiceLoopDependencies {
  */
 export class ServiceLoop {
   #running = false;
+  /** Whether this process has restarted the quiet periods of the studies still receiving (once, at start). */
+  #quietPeriodsRestarted = false;
   #assembling: ReturnType<typeof setInterval> | undefined;
   #worker: Promise<void> | undefined;
   #deliveryWorker: Promise<void> | undefined;
@@ -99,9 +101,20 @@ export class ServiceLoop {
     }
   }
 
-  /** Queues every quiet study now (also run on a timer). */
+  /**
+   * Queues every quiet study now (also run on a timer). The first time after `start`, it first restarts
+   * the quiet period of every study still receiving: no sender could reach this server while it was down,
+   * so a study a crash interrupted gets its whole quiet period again before it counts as complete (and
+   * its sender time to resend). Kept in the store, so every server sharing it agrees; until it succeeds,
+   * nothing is assembled.
+   */
   async assembleNow(): Promise<number> {
     try {
+      if (this.#running && !this.#quietPeriodsRestarted) {
+        const restarted = await this.deps.studies.restartQuietPeriods();
+        this.#quietPeriodsRestarted = true;
+        if (restarted > 0) this.deps.logger.info({ stage: 'assemble', count: restarted }, 'quiet periods restarted for studies still receiving');
+      }
       const queued = await assembleStudies(this.deps, await this.deps.model(), this.options.studyQuietMs);
       if (queued > 0) this.#wake?.();
       return queued;

@@ -7,6 +7,8 @@ import type { DeidCounts, DeidResult } from './deidentify-files.js';
 import type { PredictProgress, PredictResult } from './predict-images.js';
 import type { StoredPart } from './store-instances.js';
 import type { FhirBundle } from '../domain/results/result-fhir.js';
+import type { ReviewRead } from '../domain/review/worklist.js';
+import type { ReviewRecord } from '../ports/worklist-store.js';
 import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
@@ -65,6 +67,12 @@ export interface VigilServices {
    * VIGIL_RESULTS_REIDENTIFY is on. Throws ROUTE_NOT_FOUND, RESULT_NOT_DECIDED, RESULT_IDENTITY_UNAVAILABLE.
    */
   caseResultBundle(caseId: string): Promise<{ readonly studyKey: string; readonly bundle: FhirBundle }>;
+  /**
+   * A reviewer's read of a worklist item (workflows/record-review.ts), audited; a read that completes its
+   * case issues the case's result again. Server only. Throws ROUTE_NOT_FOUND, REVIEW_ITEM_SUPERSEDED,
+   * REVIEW_ALREADY_RECORDED.
+   */
+  recordReview(itemId: string, reviewerId: string, read: ReviewRead): Promise<ReviewRecord>;
   /** Appends an event (an access or a human action) to the audit log; resolves once it is durable. */
   recordAudit(event: AuditEvent): Promise<string>;
   auditSize(): Promise<number>;

@@ -328,8 +328,8 @@ describe('HTTP API behaviour', () => {
       auditId: 'a-0',
     });
     const cases = new SqliteCaseStore(db, clock);
-    await cases.save({ caseId: 'case-fhir-1', studyKey, model, results: [result('negative'), result('', 'rejected')] });
-    await cases.save({ caseId: 'case-fhir-2', studyKey, model, results: [result('', 'rejected')] });
+    await cases.save({ caseId: 'case-fhir-1', studyKey, model, instances: 1, results: [result('negative'), result('', 'rejected')] });
+    await cases.save({ caseId: 'case-fhir-2', studyKey: 'st-00000000000000000000000000000ffe', model, instances: 1, results: [result('', 'rejected')] });
 
     const response = await app.inject({ method: 'GET', url: '/api/cases/case-fhir-1/fhir', headers: as('integration') });
     expect(response.statusCode).toBe(200);
@@ -340,7 +340,8 @@ describe('HTTP API behaviour', () => {
       entry: { resource: { resourceType: string; status: string; conclusion?: string } }[];
     }>();
     expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'collection' });
-    expect(bundle.entry.map((e) => `${e.resource.resourceType}:${e.resource.status}`)).toEqual(['DiagnosticReport:final', 'Observation:final']);
+    // Nobody has read it: a machine result is preliminary (docs/api.md, "Results back").
+    expect(bundle.entry.map((e) => `${e.resource.resourceType}:${e.resource.status}`)).toEqual(['DiagnosticReport:preliminary', 'Observation:preliminary']);
     expect(bundle.entry[0]?.resource.conclusion).toContain('pneumonia: negative (probability 0.125)');
     // Uploaded images have no patient identity to restore: the subject is left out rather than invented.
     expect(bundle.entry[0]?.resource).not.toHaveProperty('subject');

@@ -98,6 +98,7 @@ beforeAll(async () => {
   await new SqliteCaseStore(db, clock).save({
     caseId: 'case-decided',
     studyKey,
+    instances: 1,
     model,
     results: [
       {

@@ -11,6 +11,7 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/stor
 import { SqliteJobQueue } from '../../src/adapters/store-sqlite/sqlite-job-queue.js';
 import { SqliteReidentificationVault } from '../../src/adapters/store-sqlite/sqlite-reidentification-vault.js';
 import { SqliteCaseStore, SqliteStudyRegistry } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
+import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
 import { HttpWebhookSender } from '../../src/adapters/webhook-http/http-webhook-sender.js';
 import { writeResultSr } from '../../src/adapters/dicom-dcmjs/write-result-sr.js';
 import type { AuditEvent } from '../../src/domain/audit/audit-event.js';
@@ -88,6 +89,7 @@ function dependencies(overrides: Partial<DeliveryJobDependencies> = {}): Deliver
   return {
     cases: new SqliteCaseStore(db, clock),
     studies,
+    worklist: new SqliteWorklistStore(db, clock),
     jobs: new SqliteJobQueue(db, { clock, retry: { baseDelayMs: 5_000, maxDelayMs: 60_000 }, defaultMaxAttempts: 3 }),
     studyInstances: () =>
       Promise.resolve([
@@ -142,7 +144,7 @@ describe('results by webhook (FHIR R4, HMAC-signed), through the durable queue',
     const deps = dependencies();
     const caseId = `infer:${decided.studyKey ?? ''}:1:${model.sha256}`;
     await deps.studies.recordInstance(decided.studyKey ?? '', pseudo.studyUid, pseudo.sopUid);
-    await deps.cases.save({ caseId, studyKey: decided.studyKey ?? '', model, results: [decided] });
+    await deps.cases.save({ caseId, studyKey: decided.studyKey ?? '', model, instances: 1, results: [decided] });
     await deps.vault?.keep({ studyUid: pseudo.studyUid, sopInstanceUid: pseudo.sopUid }, original);
 
     expect(await enqueueResultDeliveries(deps.jobs, caseId, [decided], ['webhook'])).toBe(1);
@@ -167,7 +169,8 @@ describe('results by webhook (FHIR R4, HMAC-signed), through the durable queue',
     const bundle = JSON.parse(second.body) as FhirBundle;
     const report = bundle.entry[0]?.resource as FhirDiagnosticReport;
     expect(report).toMatchObject({
-      status: 'final',
+      // Unread: preliminary (a read re-issues it as final, test/integration/study-lifecycle.test.ts).
+      status: 'preliminary',
       subject: { identifier: { system: 'urn:oid:1.2.36.146.595.217.0.1', value: 'SYNTH-PID-0001' } },
       imagingStudy: [{ identifier: { value: `urn:oid:${original.reference.studyInstanceUid}` } }],
     });
@@ -188,7 +191,7 @@ describe('results by webhook (FHIR R4, HMAC-signed), through the durable queue',
     const deps = dependencies({ vault: new SqliteReidentificationVault(db, createResultSealer(new Uint8Array(32).fill(7)), clock) });
     const caseId = 'infer:st-ffffffffffffffffffffffffffffffff:1:x';
     await deps.studies.recordInstance('st-ffffffffffffffffffffffffffffffff', '2.25.444', '2.25.555');
-    await deps.cases.save({ caseId, studyKey: 'st-ffffffffffffffffffffffffffffffff', model, results: [decided] });
+    await deps.cases.save({ caseId, studyKey: 'st-ffffffffffffffffffffffffffffffff', model, instances: 1, results: [decided] });
     const before = received.length;
     await enqueueResultDeliveries(deps.jobs, caseId, [decided], ['webhook']);
     for (let i = 0; i < 3; i++) {
@@ -217,6 +220,39 @@ describe('results by webhook (FHIR R4, HMAC-signed), through the durable queue',
     const other = resultSrFor({ ...(await assembleCaseResult(deps, caseId)).result, caseId: 'another-case' }, deps.ids, deps.deviceObserverUid);
     expect(other.sopInstanceUid).not.toBe(first.sopInstanceUid);
     expect(other.seriesInstanceUid).not.toBe(first.seriesInstanceUid);
+  });
+
+  it("drops a superseded case's delivery still queued, so that it cannot overtake the newer result at the receiver", async () => {
+    const deps = dependencies();
+    const studyKey = 'st-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee';
+    await deps.studies.recordInstance(studyKey, pseudo.studyUid, pseudo.sopUid);
+    await deps.vault?.keep({ studyUid: pseudo.studyUid, sopInstanceUid: pseudo.sopUid }, original);
+    const older = `infer:${studyKey}:1:${model.sha256}`;
+    const newer = `infer:${studyKey}:2:${model.sha256}`;
+    await deps.cases.save({ caseId: older, studyKey, model, instances: 1, results: [decided] });
+    await enqueueResultDeliveries(deps.jobs, older, [decided], ['webhook']);
+    // The receiver is down; meanwhile more instances arrive and the study is judged again.
+    answers = [503];
+    expect(await runNextDeliveryJob(deps)).toBe('failed');
+    await deps.cases.save({ caseId: newer, studyKey, model, instances: 2, results: [decided] });
+    await enqueueResultDeliveries(deps.jobs, newer, [decided], ['webhook']);
+    nowMs += 60_000;
+    const before = received.length;
+    expect(await runNextDeliveryJob(deps)).toBe('done');
+    expect(await runNextDeliveryJob(deps)).toBe('done');
+    expect(await runNextDeliveryJob(deps)).toBe('idle');
+    const sent = received.slice(before).map((r) => JSON.parse(r.body) as FhirBundle);
+    expect(
+      sent.map((b) => (b.entry[0]?.resource as FhirDiagnosticReport).status),
+      'only the newer result, amending the older',
+    ).toEqual(['amended']);
+    expect((sent[0]?.entry[0]?.resource as FhirDiagnosticReport).identifier).toEqual([
+      { system: 'urn:vigil:report-id', value: older },
+      { system: 'urn:vigil:case-id', value: newer },
+    ]);
+    expect(
+      audited.filter((e) => e.type === 'result_delivered' && (e.caseId === older || e.caseId === newer)).map((e) => e.type === 'result_delivered' && e.caseId),
+    ).toEqual([newer]);
   });
 
   it('a sealed vault row opens only under its own key and row', () => {

@@ -63,7 +63,7 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     let results: PredictResult[] = [];
     for (;;) {
       studies = (await get<{ studies: StudyBody[] }>('/api/studies?limit=500')).studies;
-      if (studies.length > 0 && studies.every((s) => s.state === 'queued')) {
+      if (studies.length > 0 && studies.every((s) => s.state === 'judged')) {
         const cases = await Promise.all(studies.map((s) => get<{ cases: { results: PredictResult[] }[] }>(`/api/studies/${s.studyKey}`)));
         if (cases.every((c) => c.cases.length === 1)) {
           results = cases.flatMap((c) => c.cases.flatMap((k) => k.results));

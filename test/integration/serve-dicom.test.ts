@@ -91,7 +91,7 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
       const studies = await waitFor(async () => {
         const { studies } = await get<{ studies: StudyBody[] }>('/api/studies');
         const withCases = await Promise.all(studies.map((s) => get<StudyBody & { cases: CaseBody[] }>(`/api/studies/${s.studyKey}`)));
-        return withCases.length === 4 && withCases.every((s) => s.cases.length === 1) ? withCases : undefined;
+        return withCases.length === 4 && withCases.every((s) => s.cases.length === 1 && s.state === 'judged') ? withCases : undefined;
       });
       // Stored under pseudonymous names only: a folder per study, and beside it, for each instance whose
       // patient's age was known at the door, that age in years and nothing else (the CT says 000Y; the MR has no age).
@@ -137,7 +137,7 @@ describe.skipIf(!hasStorescu || !hasDcmodify || !hasDicomSamples)(
       const decided = results.find((r) => r.status === 'decided');
       expect(decided?.quality?.reasons.map((x) => x.code)).not.toContain('patient_age_not_intended');
       expect(decided?.outputs[0]).toMatchObject({ finding: 'pneumonia', decision: expect.stringMatching(/^(positive|negative|refer)$/) });
-      for (const s of studies) expect(s.state).toBe('queued');
+      for (const s of studies) expect(s.state).toBe('judged');
 
       // The same instances again: stored once, judged once.
       await send();

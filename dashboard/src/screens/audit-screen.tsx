@@ -11,6 +11,8 @@ const KNOWN_TYPES = [
   'decision',
   'review_recorded',
   'case_read',
+  'case_superseded',
+  'result_delivered',
   'session_started',
   'session_ended',
   'login_failed',

@@ -44,7 +44,7 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
     return (
       <div className="notice" role="status">
         <p className="notice-title">This item is not open</p>
-        <p>It has been reviewed already, or it does not exist.</p>
+        <p>It has been reviewed already, its case was superseded by a newer case of the same study, or it does not exist.</p>
         <p>
           <Link to="/worklist">Back to the worklist</Link>
         </p>
@@ -52,6 +52,8 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
     );
   }
   const policies = (model.data?.manifest.decisionPolicy ?? {}) as Record<string, FindingPolicy | undefined>;
+  const supersededBy = kase.data?.supersededBy ?? null;
+  const supersedes = kase.data?.supersedes ?? null;
 
   return (
     <>
@@ -72,6 +74,21 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
           )}
         </p>
       </div>
+      {supersededBy === null ? null : (
+        <div className="notice notice-warn" role="status">
+          <p className="notice-title">Superseded: this is not the study&apos;s current result</p>
+          <p>
+            Instances of the study arrived after this case was judged; the study was judged again as a whole.{' '}
+            <Link to={`/cases/${encodeURIComponent(supersededBy)}`}>Open the current case</Link>.
+          </p>
+        </div>
+      )}
+      {supersedes === null ? null : (
+        <p className="notice" role="status">
+          Amended result: this case replaces <Link to={`/cases/${encodeURIComponent(supersedes)}`}>an earlier case</Link> of the study (
+          {kase.data?.instances ?? 0} instance(s) judged).
+        </p>
+      )}
       {kase.error === undefined ? null : <ErrorMessage error={kase.error} what="this case" />}
       {kase.data === undefined || caseId === undefined ? (
         kase.error === undefined ? (
@@ -322,6 +339,12 @@ function ReviewForm({ item, hasModelOutput, finding }: { readonly item: Worklist
         (e: unknown) => {
           if (e instanceof ApiError && e.code === 'REVIEW_ALREADY_RECORDED')
             return goToNext(item, reason, 'Someone had already recorded a read for that item.');
+          if (e instanceof ApiError && e.code === 'REVIEW_ITEM_SUPERSEDED')
+            return goToNext(
+              item,
+              reason,
+              'That item was closed: newer images of its study arrived, and the study was judged again. Its new items are on the worklist.',
+            );
           setError(e);
           setBusy(false);
         },

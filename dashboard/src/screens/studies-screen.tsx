@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { api } from '../api/client.js';
 import type { CaseResult, StudyBody } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
-import { DECISION_LABELS, formatDateTime, formatPercent, shortKey } from '../format.js';
+import { DECISION_LABELS, formatDateTime, formatPercent, shortKey, STUDY_STATE_LABELS } from '../format.js';
 import { Link } from '../router.js';
 import { useResource } from '../use-resource.js';
 
@@ -60,6 +60,9 @@ export function StudiesScreen() {
 function StudyRow({ study }: { readonly study: StudyBody }) {
   // Judged studies do not change; one read per study while the page is open.
   const { data, error } = useResource(`${study.studyKey}:${study.instances}:${study.state}`, (signal) => api.study(study.studyKey, signal));
+  // The current case only: a case superseded by a later one (instances arrived after it was judged) is no longer the study's result.
+  const current = data?.cases.filter((c) => c.supersededBy === null) ?? [];
+  const superseded = (data?.cases.length ?? 0) - current.length;
   return (
     <tr>
       <td>
@@ -67,14 +70,16 @@ function StudyRow({ study }: { readonly study: StudyBody }) {
       </td>
       <td>{formatDateTime(study.lastReceivedAt)}</td>
       <td className="numeric">{study.instances}</td>
-      <td>{study.state === 'receiving' ? 'Receiving' : 'Complete'}</td>
+      <td>
+        <span className={`study-state study-state-${study.state}`}>{STUDY_STATE_LABELS[study.state]}</span>
+      </td>
       <td>
         {error !== undefined ? <span className="muted">not available</span> : null}
-        {data === undefined ? null : data.cases.length === 0 ? (
-          <span className="muted">{study.state === 'receiving' ? 'waiting for the study to complete' : 'being judged'}</span>
+        {data === undefined ? null : current.length === 0 ? (
+          <span className="muted">{STUDY_WAITING[study.state]}</span>
         ) : (
           <ul className="decision-list">
-            {data.cases.map((c) =>
+            {current.map((c) =>
               (c.results as CaseResult[]).map((r, i) => (
                 <li key={`${c.caseId}:${i}`}>
                   <Link to={`/cases/${encodeURIComponent(c.caseId)}?image=${i}`} aria-label={`Image ${i + 1}: ${describe(r)}`}>
@@ -85,10 +90,24 @@ function StudyRow({ study }: { readonly study: StudyBody }) {
             )}
           </ul>
         )}
+        {superseded === 0 ? null : (
+          <p className="small muted">
+            Amended: replaces {superseded === 1 ? 'an earlier result' : `${superseded} earlier results`} (instances arrived after the study was judged)
+          </p>
+        )}
+        {study.state === 'receiving' && current.length > 0 ? <p className="small muted">More instances arrived: it will be judged again as a whole.</p> : null}
       </td>
     </tr>
   );
 }
+
+const STUDY_WAITING: Readonly<Record<StudyBody['state'], string>> = {
+  receiving: 'waiting for the study to complete',
+  queued: 'waiting to be judged',
+  judging: 'being judged',
+  judged: 'no result',
+  failed: 'judging failed: see the health page',
+};
 
 function describe(result: CaseResult): string {
   const output = result.outputs[0];

@@ -80,6 +80,7 @@ function caseResultFor(instances: readonly Uint8Array[]): CaseResult {
     ],
     notJudged: 1,
     reidentified: true,
+    reportCaseId: 'infer:st-0123456789abcdef0123456789abcdef:2:abc',
   };
 }
 
@@ -145,6 +146,51 @@ describe('result SR (Comprehensive SR)', () => {
     expect(errors, output).toEqual([]);
     expect(output).toContain('ComprehensiveSR');
   });
+
+  it.skipIf(!hasDciodvfy || !hasPydicom)(
+    'names the SR it replaces in the Predecessor Documents Sequence, and still validates (needs dicom3tools and python3-pydicom)',
+    async () => {
+      const amending = join(dir, 'amending.dcm');
+      const result = { ...caseResultFor(sources), caseId: 'infer:st-0123456789abcdef0123456789abcdef:3:abc', amends: 'earlier' };
+      writeFileSync(
+        amending,
+        writeResultSr(
+          buildResultSr(result, {
+            sopInstanceUid: '2.25.4321',
+            seriesInstanceUid: '2.25.8765',
+            deviceObserverUid: '2.25.999',
+            predecessor: { sopInstanceUid: '2.25.1234', seriesInstanceUid: '2.25.5678' },
+          }),
+        ),
+      );
+      const { stderr, stdout } = await run('dciodvfy', [amending]).catch((e: { stdout: string; stderr: string }) => e);
+      const output = `${stdout}${stderr}`;
+      expect(
+        output.split('\n').filter((line) => line.startsWith('Error')),
+        output,
+      ).toEqual([]);
+      const script = `
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+for study in ds.PredecessorDocumentsSequence:
+    for series in study.ReferencedSeriesSequence:
+        for sop in series.ReferencedSOPSequence:
+            print(study.StudyInstanceUID, series.SeriesInstanceUID, sop.ReferencedSOPClassUID, sop.ReferencedSOPInstanceUID)
+print(ds.SeriesDescription)
+`;
+      const { stdout: read } = await run('/usr/bin/python3', ['-c', script, amending]);
+      expect(read).toBe(
+        `${SYNTHETIC_IDENTIFIERS.studyInstanceUid} 2.25.5678 ${COMPREHENSIVE_SR_SOP_CLASS_UID} 2.25.1234\nAI result pneumonia-demo 1.0.0 (amended)\n`,
+      );
+      // The first SR of a study has no such sequence (Type 1C: only when content comes from another document).
+      const { stdout: first } = await run('/usr/bin/python3', [
+        '-c',
+        'import sys, pydicom; print("PredecessorDocumentsSequence" in pydicom.dcmread(sys.argv[1]))',
+        file,
+      ]);
+      expect(first.trim()).toBe('False');
+    },
+  );
 
   it.skipIf(!hasPydicom)('parses with pydicom, which finds the model, the decision and the source images (needs python3-pydicom)', async () => {
     const script = `

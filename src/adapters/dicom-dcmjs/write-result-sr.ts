@@ -67,6 +67,8 @@ function toNaturalized(d: ResultSrDocument): Naturalized {
     VerificationFlag: d.verificationFlag,
     PerformedProcedureCodeSequence: [],
     CurrentRequestedProcedureEvidenceSequence: d.evidence.map(evidenceItem),
+    // Type 1C: present only when the document replaces an earlier one.
+    ...(d.predecessors.length === 0 ? {} : { PredecessorDocumentsSequence: d.predecessors.map(evidenceItem) }),
     // SR Document Content: the root container
     ValueType: 'CONTAINER',
     ConceptNameCodeSequence: [codeItem(root.concept)],

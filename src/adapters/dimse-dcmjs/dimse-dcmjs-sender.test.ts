@@ -24,6 +24,7 @@ const sr = writeResultSr(
       images: [{ source, outputs: [{ finding: 'pneumonia', probability: 0.9, decision: 'positive' }] }],
       notJudged: 0,
       reidentified: false,
+      reportCaseId: 'c-1',
     },
     { sopInstanceUid: '2.25.123456789', seriesInstanceUid: '2.25.987654321', deviceObserverUid: '2.25.1' },
   ),

@@ -12,6 +12,8 @@ export type StudyRow = {
   instances: number;
   first_received_at_ms: number;
   last_received_at_ms: number;
+  /** When the study's quiet period started: its last arrival, or a later server start (ports/study-registry.ts). */
+  quiet_from_ms: number;
   state: StudyState;
 };
 
@@ -29,14 +31,33 @@ export type CaseRow = {
   case_id: string;
   study_key: string;
   model: string;
+  instances: number;
   created_at_ms: number;
   results: string;
+  supersedes: string | null;
+  superseded_by: string | null;
 };
 
 export const toCase = (row: CaseRow): CaseRecord => ({
   caseId: row.case_id,
   studyKey: row.study_key,
   model: JSON.parse(row.model) as ModelIdentity,
+  instances: row.instances,
   createdAt: new Date(row.created_at_ms).toISOString(),
   results: JSON.parse(row.results) as unknown[],
+  supersedes: row.supersedes,
+  supersededBy: row.superseded_by,
 });
+
+/**
+ * How a new case of a study relates to the study's current case (the one not superseded), the same
+ * rule in both stores: it supersedes the current case, unless that one judged more instances (the new
+ * case is the late result of a smaller, earlier state of the study, and is saved already superseded).
+ */
+export function linkNewCase(
+  current: { readonly case_id: string; readonly instances: number } | undefined,
+  instances: number,
+): { readonly supersedes: string | null; readonly supersededBy: string | null } {
+  if (current === undefined) return { supersedes: null, supersededBy: null };
+  return current.instances > instances ? { supersedes: null, supersededBy: current.case_id } : { supersedes: current.case_id, supersededBy: null };
+}

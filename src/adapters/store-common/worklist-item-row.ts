@@ -1,5 +1,5 @@
 import type { WorklistReason } from '../../domain/review/worklist.js';
-import type { WorklistItem } from '../../ports/worklist-store.js';
+import type { WorklistItem, WorklistItemState } from '../../ports/worklist-store.js';
 
 // Shared by store-sqlite and store-postgres: both keep the worklist_items table with the same columns and types.
 // (Their review rows differ: SQLite stores the booleans as 0/1, PostgreSQL as boolean.)
@@ -11,7 +11,7 @@ export type ItemRow = {
   study_key: string;
   result_index: number;
   reasons: string;
-  state: 'open' | 'reviewed';
+  state: WorklistItemState;
   created_at_ms: number;
 };
 

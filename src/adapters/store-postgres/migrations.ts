@@ -224,4 +224,46 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX reidentification_vault_by_study ON reidentification_vault (study_uid);
     `,
   },
+  {
+    version: 8,
+    name: 'study_lifecycle',
+    // A study's whole life in the shared store, as SQLite's migration 8: the states after `queued` and
+    // `quiet_from_ms` (when the quiet period started: the last arrival, or a later start of any server,
+    // so that every server agrees); studies left `queued` take their inference job's state. Cases get
+    // their instance count (read back from the case id, `infer:<study key>:<instances>:<sha256>`) and
+    // the supersession links, cases made twice for one study by earlier builds linked in the order they
+    // were made, and at most one current case per study. Worklist items get `superseded`.
+    sql: `
+      ALTER TABLE studies ADD COLUMN quiet_from_ms bigint;
+      UPDATE studies SET quiet_from_ms = last_received_at_ms;
+      ALTER TABLE studies ALTER COLUMN quiet_from_ms SET NOT NULL;
+      ALTER TABLE studies DROP CONSTRAINT studies_state_check;
+      ALTER TABLE studies ADD CONSTRAINT studies_state_check CHECK (state IN ('receiving', 'queued', 'judging', 'judged', 'failed'));
+      DROP INDEX studies_receiving;
+      CREATE INDEX studies_receiving ON studies (quiet_from_ms) WHERE state = 'receiving';
+      UPDATE studies s SET state = coalesce((
+        SELECT CASE j.state WHEN 'done' THEN 'judged' WHEN 'dead' THEN 'failed' WHEN 'leased' THEN 'judging' ELSE 'queued' END
+        FROM jobs j
+        WHERE j.kind = 'infer-study' AND starts_with(j.dedupe_key, 'infer:' || s.study_key || ':' || s.instances || ':')
+        ORDER BY j.id DESC LIMIT 1), s.state)
+      WHERE s.state = 'queued';
+
+      ALTER TABLE cases ADD COLUMN instances integer NOT NULL DEFAULT 0 CHECK (instances >= 0);
+      ALTER TABLE cases ADD COLUMN supersedes text;
+      ALTER TABLE cases ADD COLUMN superseded_by text;
+      UPDATE cases SET instances = split_part(case_id, ':', 3)::integer WHERE case_id ~ '^infer:st-[0-9a-f]{32}:[0-9]{1,9}:';
+      UPDATE cases c SET superseded_by = (
+        SELECT n.case_id FROM cases n
+        WHERE n.study_key = c.study_key AND (n.created_at_ms, n.case_id COLLATE "C") > (c.created_at_ms, c.case_id COLLATE "C")
+        ORDER BY n.created_at_ms, n.case_id COLLATE "C" LIMIT 1);
+      UPDATE cases c SET supersedes = (SELECT p.case_id FROM cases p WHERE p.superseded_by = c.case_id);
+      CREATE UNIQUE INDEX cases_current ON cases (study_key) WHERE superseded_by IS NULL;
+
+      ALTER TABLE worklist_items DROP CONSTRAINT worklist_items_state_check;
+      ALTER TABLE worklist_items ADD CONSTRAINT worklist_items_state_check CHECK (state IN ('open', 'reviewed', 'superseded'));
+      CREATE INDEX worklist_by_case ON worklist_items (case_id, result_index);
+      UPDATE worklist_items SET state = 'superseded'
+        WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
+    `,
+  },
 ];

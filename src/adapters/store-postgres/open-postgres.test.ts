@@ -3,6 +3,7 @@ import { isPlatformError } from '../../domain/errors.js';
 import { createTestSchema, POSTGRES_SKIP_REASON, POSTGRES_TEST_URL, postgresSkipNote, type TestSchema } from './internal/test-database.js';
 import { POSTGRES_MIGRATIONS, type PostgresMigration } from './migrations.js';
 import { migratePostgres, openPostgres, type PostgresPool } from './open-postgres.js';
+import { expectMigrated, LEGACY_STUDY_ROWS_SQL } from '../../../test/fixtures/stores/legacy-study-rows.js';
 
 async function codeOf(run: () => Promise<unknown>): Promise<string> {
   try {
@@ -46,6 +47,15 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(`openPostgres and its migrat
     // Opening again changes nothing.
     await migratePostgres(first, POSTGRES_MIGRATIONS);
     expect((await first.query('SELECT count(*) AS n FROM schema_migrations')).rows[0]).toEqual({ n: POSTGRES_MIGRATIONS.length });
+  });
+
+  it('brings studies, cases and worklist items of a schema before the study lifecycle into it', async () => {
+    schema = await createTestSchema();
+    const old = await schema.open({ migrations: POSTGRES_MIGRATIONS.slice(0, 7) });
+    await old.query(LEGACY_STUDY_ROWS_SQL);
+    const pool = await schema.open();
+    await expectMigrated(async (sql) => (await pool.query<Record<string, unknown>>(sql)).rows);
+    await expect(pool.query(`UPDATE studies SET state = 'lost'`)).rejects.toThrow(/check constraint/);
   });
 
   it('keeps each schema to itself (tests and sites can share a server)', async () => {

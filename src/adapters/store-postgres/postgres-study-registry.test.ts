@@ -13,9 +13,13 @@ if (POSTGRES_SKIP_REASON === undefined) {
     };
   });
 
-  describeCaseStore('PostgreSQL', async (clock) => {
+  describeCaseStore('PostgreSQL (two pools on one schema, as two processes)', async (clock) => {
     const schema = await createTestSchema();
-    return { cases: new PostgresCaseStore(await schema.open(), clock), dispose: () => schema.drop() };
+    return {
+      cases: new PostgresCaseStore(await schema.open(), clock),
+      second: new PostgresCaseStore(await schema.open(), clock),
+      dispose: () => schema.drop(),
+    };
   });
 } else {
   describeSkippedWithoutPostgres('StudyRegistry and CaseStore contracts: PostgreSQL');

@@ -1,9 +1,9 @@
 import type { QueryResultRow } from 'pg';
 import { PlatformError } from '../../domain/errors.js';
-import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
+import type { CaseRecord, CaseStore, NewCase } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { StudyRecord, StudyRegistry } from '../../ports/study-registry.js';
-import { toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
+import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import { linkNewCase, toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 const storeFailed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The study store could not be read or updated', {}, { cause });
@@ -22,7 +22,8 @@ async function run<Row extends QueryResultRow>(pool: PostgresPool, sql: string, 
  * Study assembly in PostgreSQL, shared by every Vigil process. Recording an instance is one
  * transaction; two processes recording instances of one study at once both count (the UPDATE of the
  * study row waits for the other's and then adds to its result), and the same instance twice counts
- * once (the primary key of `study_instances`).
+ * once (the primary key of `study_instances`). The quiet period's start is a column, so a study's
+ * quiet period restarted by one server's start holds for every server.
  */
 export class PostgresStudyRegistry implements StudyRegistry {
   constructor(
@@ -36,7 +37,8 @@ export class PostgresStudyRegistry implements StudyRegistry {
       this.pool,
       async (client) => {
         await client.query(
-          `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES ($1, $2, 0, $3, $3, 'receiving')
+          `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, quiet_from_ms, state)
+           VALUES ($1, $2, 0, $3, $3, $3, 'receiving')
            ON CONFLICT (study_key) DO NOTHING`,
           [studyKey, studyUid, now],
         );
@@ -45,10 +47,16 @@ export class PostgresStudyRegistry implements StudyRegistry {
           sopInstanceUid,
           now,
         ]);
-        if (added.rowCount !== 1) return false;
+        if (added.rowCount !== 1) {
+          // A resend to a study still receiving: its sender is still at it, so the quiet period starts again.
+          await client.query(`UPDATE studies SET quiet_from_ms = greatest(quiet_from_ms, $1) WHERE study_key = $2 AND state = 'receiving'`, [now, studyKey]);
+          return false;
+        }
         // greatest(): two processes' clocks may disagree a little; the last arrival never moves back.
         await client.query(
-          `UPDATE studies SET instances = instances + 1, last_received_at_ms = greatest(last_received_at_ms, $1), state = 'receiving' WHERE study_key = $2`,
+          `UPDATE studies SET instances = instances + 1, last_received_at_ms = greatest(last_received_at_ms, $1), quiet_from_ms = greatest(quiet_from_ms, $1),
+             state = 'receiving'
+           WHERE study_key = $2`,
           [now, studyKey],
         );
         return true;
@@ -57,11 +65,18 @@ export class PostgresStudyRegistry implements StudyRegistry {
     );
   }
 
+  async restartQuietPeriods(): Promise<number> {
+    const { rowCount } = await run(this.pool, `UPDATE studies SET quiet_from_ms = greatest(quiet_from_ms, $1) WHERE state = 'receiving'`, [
+      this.clock.now().getTime(),
+    ]);
+    return rowCount;
+  }
+
   async quietStudies(quietMs: number): Promise<StudyRecord[]> {
     const before = this.clock.now().getTime() - quietMs;
     const { rows } = await run<StudyRow>(
       this.pool,
-      `SELECT * FROM studies WHERE state = 'receiving' AND last_received_at_ms <= $1 ORDER BY last_received_at_ms, study_key`,
+      `SELECT * FROM studies WHERE state = 'receiving' AND quiet_from_ms <= $1 ORDER BY quiet_from_ms, study_key`,
       [before],
     );
     return rows.map(toStudy);
@@ -75,6 +90,15 @@ export class PostgresStudyRegistry implements StudyRegistry {
     return rowCount === 1;
   }
 
+  async markProgress(studyKey: string, instances: number, state: Exclude<StudyState, 'receiving'>): Promise<boolean> {
+    const { rowCount } = await run(
+      this.pool,
+      `UPDATE studies SET state = $3 WHERE study_key = $1 AND instances = $2 AND state <> 'receiving' AND state <> $3`,
+      [studyKey, instances, state],
+    );
+    return rowCount === 1;
+  }
+
   async list(limit: number): Promise<StudyRecord[]> {
     return (await run<StudyRow>(this.pool, 'SELECT * FROM studies ORDER BY last_received_at_ms DESC, study_key LIMIT $1', [limit])).rows.map(toStudy);
   }
@@ -85,20 +109,49 @@ export class PostgresStudyRegistry implements StudyRegistry {
   }
 }
 
-/** Judged cases in PostgreSQL: saving a case id a second time (a re-run job, another process) keeps the first. */
+/**
+ * Judged cases in PostgreSQL: saving a case id a second time (a re-run job, another process) keeps the
+ * first. Saves of one study's cases are serialised by a transaction-scoped advisory lock on the study,
+ * so two servers finishing two judgements of one study at once still leave one current case, linked.
+ */
 export class PostgresCaseStore implements CaseStore {
   constructor(
     private readonly pool: PostgresPool,
     private readonly clock: Clock,
   ) {}
 
-  async save(record: Omit<CaseRecord, 'createdAt'>): Promise<'saved' | 'exists'> {
-    const { rowCount } = await run(
+  async save(record: NewCase): Promise<'saved' | 'exists'> {
+    const now = this.clock.now().getTime();
+    return inTransaction(
       this.pool,
-      'INSERT INTO cases (case_id, study_key, model, created_at_ms, results) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_id) DO NOTHING',
-      [record.caseId, record.studyKey, JSON.stringify(record.model), this.clock.now().getTime(), JSON.stringify(record.results)],
+      async (client) => {
+        await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('vigil:case:' || $1, 0))`, [record.studyKey]);
+        if ((await client.query('SELECT 1 FROM cases WHERE case_id = $1', [record.caseId])).rowCount !== 0) return 'exists';
+        const current = (
+          await client.query<{ case_id: string; instances: number }>('SELECT case_id, instances FROM cases WHERE study_key = $1 AND superseded_by IS NULL', [
+            record.studyKey,
+          ])
+        ).rows[0];
+        const links = linkNewCase(current, record.instances);
+        // The old current case first: the unique index allows one current case per study at a time.
+        if (links.supersedes !== null) await client.query('UPDATE cases SET superseded_by = $1 WHERE case_id = $2', [record.caseId, links.supersedes]);
+        await client.query(
+          `INSERT INTO cases (case_id, study_key, model, instances, created_at_ms, results, supersedes, superseded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            record.caseId,
+            record.studyKey,
+            JSON.stringify(record.model),
+            record.instances,
+            now,
+            JSON.stringify(record.results),
+            links.supersedes,
+            links.supersededBy,
+          ],
+        );
+        return 'saved' as const;
+      },
+      storeFailed,
     );
-    return rowCount === 1 ? 'saved' : 'exists';
   }
 
   async get(caseId: string): Promise<CaseRecord | undefined> {

@@ -87,6 +87,14 @@ export class PostgresWorklistStore implements WorklistStore {
     return row === undefined ? undefined : toItem(row);
   }
 
+  async listForCase(caseId: string): Promise<WorklistItem[]> {
+    return (await this.#query<ItemRow>('SELECT * FROM worklist_items WHERE case_id = $1 ORDER BY result_index, item_id', [caseId])).map(toItem);
+  }
+
+  async closeSuperseded(caseId: string): Promise<number> {
+    return (await this.#query(`UPDATE worklist_items SET state = 'superseded' WHERE case_id = $1 AND state = 'open' RETURNING item_id`, [caseId])).length;
+  }
+
   async recordReview(itemId: string, reviewerId: string, read: ReviewRead): Promise<ReviewRecord | undefined> {
     const reviewId = `r-${randomUUID()}`;
     return inTransaction(
@@ -108,5 +116,9 @@ export class PostgresWorklistStore implements WorklistStore {
 
   async listReviews(limit: number): Promise<ReviewRecord[]> {
     return (await this.#query<ReviewRow>(`${REVIEW_SELECT} ORDER BY r.created_at_ms DESC, r.review_id DESC LIMIT $1`, [limit])).map(toReview);
+  }
+
+  async reviewsForCase(caseId: string): Promise<ReviewRecord[]> {
+    return (await this.#query<ReviewRow>(`${REVIEW_SELECT} WHERE w.case_id = $1 ORDER BY r.created_at_ms, r.review_id`, [caseId])).map(toReview);
   }
 }

@@ -9,6 +9,12 @@ export interface SqliteMigration {
   /** Recorded with the version; opening fails if a database ran a different migration under this number. */
   readonly name: string;
   readonly sql: string;
+  /**
+   * The migration rebuilds tables other tables reference (SQLite cannot change a CHECK constraint in
+   * place): it runs with foreign keys off and must leave `PRAGMA foreign_key_check` clean, the procedure
+   * of https://www.sqlite.org/lang_altertable.html#otheralter.
+   */
+  readonly rebuildsTables?: true;
 }
 
 export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
@@ -208,6 +214,75 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         created_at_ms INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX reidentification_vault_by_study ON reidentification_vault (study_uid);
+    `,
+  },
+  {
+    version: 8,
+    name: 'study_lifecycle',
+    // A study's whole life in the store (ports/study-registry.ts, case-store.ts, worklist-store.ts):
+    // - studies: the states after `queued` (judging, judged, failed), and `quiet_from_ms`, when the
+    //   quiet period started (the last arrival, or a later server start), so every process agrees.
+    //   Studies left `queued` by earlier builds take the state their inference job says.
+    // - cases: how many instances were judged, and the supersession links; at most one current case
+    //   per study (the unique index). Cases earlier builds made twice for one study are linked in the
+    //   order they were made, and their instance count is read back from the case id (the job's
+    //   dedupe key, `infer:<study key>:<instances>:<model sha256>`).
+    // - worklist items: `superseded`, for the open items of a superseded case.
+    // SQLite cannot change a CHECK constraint in place: studies and worklist_items are rebuilt.
+    rebuildsTables: true,
+    sql: `
+      CREATE TABLE studies_new (
+        study_key              TEXT PRIMARY KEY,
+        study_uid              TEXT NOT NULL,
+        instances              INTEGER NOT NULL CHECK (instances >= 0),
+        first_received_at_ms   INTEGER NOT NULL,
+        last_received_at_ms    INTEGER NOT NULL,
+        quiet_from_ms          INTEGER NOT NULL,
+        state                  TEXT NOT NULL CHECK (state IN ('receiving', 'queued', 'judging', 'judged', 'failed'))
+      ) STRICT;
+      INSERT INTO studies_new (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, quiet_from_ms, state)
+        SELECT study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, last_received_at_ms, state FROM studies;
+      DROP TABLE studies;
+      ALTER TABLE studies_new RENAME TO studies;
+      CREATE INDEX studies_receiving ON studies (quiet_from_ms) WHERE state = 'receiving';
+      UPDATE studies SET state = coalesce((
+        SELECT CASE j.state WHEN 'done' THEN 'judged' WHEN 'dead' THEN 'failed' WHEN 'leased' THEN 'judging' ELSE 'queued' END
+        FROM jobs j
+        WHERE j.kind = 'infer-study'
+          AND substr(j.dedupe_key, 1, length('infer:' || studies.study_key || ':' || studies.instances || ':')) = 'infer:' || studies.study_key || ':' || studies.instances || ':'
+        ORDER BY j.id DESC LIMIT 1), state)
+      WHERE state = 'queued';
+
+      ALTER TABLE cases ADD COLUMN instances INTEGER NOT NULL DEFAULT 0 CHECK (instances >= 0);
+      ALTER TABLE cases ADD COLUMN supersedes TEXT;
+      ALTER TABLE cases ADD COLUMN superseded_by TEXT;
+      UPDATE cases SET instances = CAST(substr(case_id, 43, instr(substr(case_id, 43), ':') - 1) AS INTEGER)
+        WHERE case_id GLOB 'infer:st-*' AND length(case_id) > 43 AND substr(case_id, 42, 1) = ':' AND instr(substr(case_id, 43), ':') > 1;
+      UPDATE cases SET superseded_by = (
+        SELECT n.case_id FROM cases n
+        WHERE n.study_key = cases.study_key
+          AND (n.created_at_ms > cases.created_at_ms OR (n.created_at_ms = cases.created_at_ms AND n.case_id > cases.case_id))
+        ORDER BY n.created_at_ms, n.case_id LIMIT 1);
+      UPDATE cases SET supersedes = (SELECT p.case_id FROM cases p WHERE p.superseded_by = cases.case_id);
+      CREATE UNIQUE INDEX cases_current ON cases (study_key) WHERE superseded_by IS NULL;
+
+      CREATE TABLE worklist_items_new (
+        item_id       TEXT PRIMARY KEY,
+        case_id       TEXT NOT NULL REFERENCES cases (case_id),
+        study_key     TEXT NOT NULL,
+        result_index  INTEGER NOT NULL CHECK (result_index >= 0),
+        reasons       TEXT NOT NULL,
+        state         TEXT NOT NULL CHECK (state IN ('open', 'reviewed', 'superseded')),
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO worklist_items_new (item_id, case_id, study_key, result_index, reasons, state, created_at_ms)
+        SELECT item_id, case_id, study_key, result_index, reasons, state, created_at_ms FROM worklist_items;
+      DROP TABLE worklist_items;
+      ALTER TABLE worklist_items_new RENAME TO worklist_items;
+      CREATE INDEX worklist_open ON worklist_items (created_at_ms) WHERE state = 'open';
+      CREATE INDEX worklist_by_case ON worklist_items (case_id, result_index);
+      UPDATE worklist_items SET state = 'superseded'
+        WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
     `,
   },
 ];

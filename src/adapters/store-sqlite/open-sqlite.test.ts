@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isPlatformError } from '../../domain/errors.js';
 import { SQLITE_MIGRATIONS, type SqliteMigration } from './migrations.js';
 import { openSqliteDatabase } from './open-sqlite.js';
+import { expectMigrated, LEGACY_STUDY_ROWS_SQL } from '../../../test/fixtures/stores/legacy-study-rows.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -54,6 +55,21 @@ describe('openSqliteDatabase', () => {
     expect(
       db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('audit_entries', 'audit_tree_heads', 'notes') ORDER BY name").pluck().all(),
     ).toEqual(['audit_entries', 'audit_tree_heads', 'notes']);
+    db.close();
+  });
+
+  it('brings studies, cases and worklist items of a database before the study lifecycle into it, foreign keys intact', async () => {
+    const dir = tempDir();
+    let db = openSqliteDatabase({ dataDir: dir, migrations: SQLITE_MIGRATIONS.slice(0, 7) });
+    db.exec(LEGACY_STUDY_ROWS_SQL);
+    db.close();
+    db = openSqliteDatabase({ dataDir: dir });
+    await expectMigrated((sql) => db.prepare<[], Record<string, unknown>>(sql).all());
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    expect(db.pragma('foreign_keys', { simple: true }), 'switched back on after the rebuild').toBe(1);
+    // The rebuilt tables still refuse what they refused.
+    expect(() => db.prepare(`UPDATE studies SET state = 'lost'`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`INSERT INTO worklist_items VALUES ('x#0', 'no-such-case', 'st-x', 0, '[]', 'open', 0)`).run()).toThrow(/FOREIGN KEY/);
     db.close();
   });
 

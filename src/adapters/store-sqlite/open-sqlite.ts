@@ -96,13 +96,20 @@ export function migrateSqliteDatabase(db: SqliteDatabase, migrations: readonly S
         return;
       }
       db.exec(migration.sql);
+      if (migration.rebuildsTables === true && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+        throw new PlatformError('STORE_MIGRATION_FAILED', 'A schema migration left rows whose references are broken, and was rolled back', details);
+      }
       record.run(migration.version, migration.name);
     });
+    // Foreign keys can be switched only outside a transaction; they are switched back on whatever happens.
+    if (migration.rebuildsTables === true) db.pragma('foreign_keys = OFF');
     try {
       apply.immediate();
     } catch (cause) {
       if (isPlatformError(cause)) throw cause;
       throw new PlatformError('STORE_MIGRATION_FAILED', 'A schema migration failed and was rolled back', details, { cause });
+    } finally {
+      if (migration.rebuildsTables === true) db.pragma('foreign_keys = ON');
     }
   }
 }

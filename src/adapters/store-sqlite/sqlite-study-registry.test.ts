@@ -21,13 +21,16 @@ describeStudyRegistry('SQLite (two connections to one file)', (clock) => {
   };
 });
 
-describeCaseStore('SQLite', (clock) => {
+describeCaseStore('SQLite (two connections to one file)', (clock) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cases-'));
   const db = openSqliteDatabase({ dataDir: dir });
+  const second = openSqliteDatabase({ dataDir: dir });
   return {
     cases: new SqliteCaseStore(db, clock),
+    second: new SqliteCaseStore(second, clock),
     dispose: () => {
       db.close();
+      second.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,14 +1,14 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the ports are. */
-import type { CaseRecord, CaseStore } from '../../ports/case-store.js';
+import type { CaseRecord, CaseStore, NewCase } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { StudyRecord, StudyRegistry } from '../../ports/study-registry.js';
-import { toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
+import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import { linkNewCase, toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
 import type { Statement } from 'better-sqlite3';
 import { GroupCommit } from './internal/group-commit.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 
 export class SqliteStudyRegistry implements StudyRegistry {
-  #statements: { readonly study: Statement; readonly instance: Statement; readonly count: Statement } | undefined;
+  #statements: { readonly study: Statement; readonly instance: Statement; readonly count: Statement; readonly resent: Statement } | undefined;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -26,22 +26,32 @@ export class SqliteStudyRegistry implements StudyRegistry {
   #recordOne(studyKey: string, studyUid: string, sopInstanceUid: string, now: number): boolean {
     const statements = (this.#statements ??= {
       study: this.db.prepare(
-        `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, state) VALUES (?, ?, 0, ?, ?, 'receiving')
+        `INSERT INTO studies (study_key, study_uid, instances, first_received_at_ms, last_received_at_ms, quiet_from_ms, state) VALUES (?, ?, 0, ?, ?, ?, 'receiving')
          ON CONFLICT (study_key) DO NOTHING`,
       ),
       instance: this.db.prepare('INSERT INTO study_instances (study_key, sop_uid, received_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-      count: this.db.prepare(`UPDATE studies SET instances = instances + 1, last_received_at_ms = ?, state = 'receiving' WHERE study_key = ?`),
+      count: this.db.prepare(
+        `UPDATE studies SET instances = instances + 1, last_received_at_ms = max(last_received_at_ms, @now), quiet_from_ms = max(quiet_from_ms, @now),
+           state = 'receiving'
+         WHERE study_key = @studyKey`,
+      ),
+      // A resend to a study still receiving: its sender is still at it, so the quiet period starts again.
+      resent: this.db.prepare(`UPDATE studies SET quiet_from_ms = max(quiet_from_ms, @now) WHERE study_key = @studyKey AND state = 'receiving'`),
     });
-    statements.study.run(studyKey, studyUid, now, now);
+    statements.study.run(studyKey, studyUid, now, now, now);
     const added = statements.instance.run(studyKey, sopInstanceUid, now).changes === 1;
-    if (added) statements.count.run(now, studyKey);
+    (added ? statements.count : statements.resent).run({ now, studyKey });
     return added;
+  }
+
+  async restartQuietPeriods(): Promise<number> {
+    return this.db.prepare(`UPDATE studies SET quiet_from_ms = max(quiet_from_ms, ?) WHERE state = 'receiving'`).run(this.clock.now().getTime()).changes;
   }
 
   async quietStudies(quietMs: number): Promise<StudyRecord[]> {
     const before = this.clock.now().getTime() - quietMs;
     return this.db
-      .prepare<[number], StudyRow>(`SELECT * FROM studies WHERE state = 'receiving' AND last_received_at_ms <= ? ORDER BY last_received_at_ms`)
+      .prepare<[number], StudyRow>(`SELECT * FROM studies WHERE state = 'receiving' AND quiet_from_ms <= ? ORDER BY quiet_from_ms, study_key`)
       .all(before)
       .map(toStudy);
   }
@@ -53,8 +63,16 @@ export class SqliteStudyRegistry implements StudyRegistry {
     );
   }
 
+  async markProgress(studyKey: string, instances: number, state: Exclude<StudyState, 'receiving'>): Promise<boolean> {
+    return (
+      this.db
+        .prepare(`UPDATE studies SET state = ? WHERE study_key = ? AND instances = ? AND state <> 'receiving' AND state <> ?`)
+        .run(state, studyKey, instances, state).changes === 1
+    );
+  }
+
   async list(limit: number): Promise<StudyRecord[]> {
-    return this.db.prepare<[number], StudyRow>('SELECT * FROM studies ORDER BY last_received_at_ms DESC LIMIT ?').all(limit).map(toStudy);
+    return this.db.prepare<[number], StudyRow>('SELECT * FROM studies ORDER BY last_received_at_ms DESC, study_key LIMIT ?').all(limit).map(toStudy);
   }
 
   async get(studyKey: string): Promise<StudyRecord | undefined> {
@@ -69,11 +87,34 @@ export class SqliteCaseStore implements CaseStore {
     private readonly clock: Clock,
   ) {}
 
-  async save(record: Omit<CaseRecord, 'createdAt'>): Promise<'saved' | 'exists'> {
-    const changes = this.db
-      .prepare('INSERT INTO cases (case_id, study_key, model, created_at_ms, results) VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id) DO NOTHING')
-      .run(record.caseId, record.studyKey, JSON.stringify(record.model), this.clock.now().getTime(), JSON.stringify(record.results)).changes;
-    return changes === 1 ? 'saved' : 'exists';
+  /** One IMMEDIATE transaction: the study's current case is read and superseded with no other writer in between. */
+  async save(record: NewCase): Promise<'saved' | 'exists'> {
+    return this.db
+      .transaction((): 'saved' | 'exists' => {
+        if (this.db.prepare('SELECT 1 FROM cases WHERE case_id = ?').get(record.caseId) !== undefined) return 'exists';
+        const current = this.db
+          .prepare<[string], { case_id: string; instances: number }>('SELECT case_id, instances FROM cases WHERE study_key = ? AND superseded_by IS NULL')
+          .get(record.studyKey);
+        const links = linkNewCase(current, record.instances);
+        // The old current case first: the unique index allows one current case per study at a time.
+        if (links.supersedes !== null) this.db.prepare('UPDATE cases SET superseded_by = ? WHERE case_id = ?').run(record.caseId, links.supersedes);
+        this.db
+          .prepare(
+            'INSERT INTO cases (case_id, study_key, model, instances, created_at_ms, results, supersedes, superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            record.caseId,
+            record.studyKey,
+            JSON.stringify(record.model),
+            record.instances,
+            this.clock.now().getTime(),
+            JSON.stringify(record.results),
+            links.supersedes,
+            links.supersededBy,
+          );
+        return 'saved';
+      })
+      .immediate();
   }
 
   async get(caseId: string): Promise<CaseRecord | undefined> {
@@ -82,10 +123,10 @@ export class SqliteCaseStore implements CaseStore {
   }
 
   async listForStudy(studyKey: string): Promise<CaseRecord[]> {
-    return this.db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE study_key = ? ORDER BY created_at_ms').all(studyKey).map(toCase);
+    return this.db.prepare<[string], CaseRow>('SELECT * FROM cases WHERE study_key = ? ORDER BY created_at_ms, case_id').all(studyKey).map(toCase);
   }
 
   async list(limit: number): Promise<CaseRecord[]> {
-    return this.db.prepare<[number], CaseRow>('SELECT * FROM cases ORDER BY created_at_ms DESC LIMIT ?').all(limit).map(toCase);
+    return this.db.prepare<[number], CaseRow>('SELECT * FROM cases ORDER BY created_at_ms DESC, case_id DESC LIMIT ?').all(limit).map(toCase);
   }
 }

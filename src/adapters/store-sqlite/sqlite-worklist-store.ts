@@ -68,6 +68,14 @@ export class SqliteWorklistStore implements WorklistStore {
     return row === undefined ? undefined : toItem(row);
   }
 
+  async listForCase(caseId: string): Promise<WorklistItem[]> {
+    return this.db.prepare<[string], ItemRow>('SELECT * FROM worklist_items WHERE case_id = ? ORDER BY result_index, item_id').all(caseId).map(toItem);
+  }
+
+  async closeSuperseded(caseId: string): Promise<number> {
+    return this.db.prepare(`UPDATE worklist_items SET state = 'superseded' WHERE case_id = ? AND state = 'open'`).run(caseId).changes;
+  }
+
   async recordReview(itemId: string, reviewerId: string, read: ReviewRead): Promise<ReviewRecord | undefined> {
     const reviewId = `r-${randomUUID()}`;
     const recorded = this.db
@@ -97,5 +105,9 @@ export class SqliteWorklistStore implements WorklistStore {
 
   async listReviews(limit: number): Promise<ReviewRecord[]> {
     return this.db.prepare<[number], ReviewRow>(`${REVIEW_SELECT} ORDER BY r.created_at_ms DESC LIMIT ?`).all(limit).map(toReview);
+  }
+
+  async reviewsForCase(caseId: string): Promise<ReviewRecord[]> {
+    return this.db.prepare<[string], ReviewRow>(`${REVIEW_SELECT} WHERE w.case_id = ? ORDER BY r.created_at_ms, r.review_id`).all(caseId).map(toReview);
   }
 }

@@ -138,6 +138,22 @@ export interface ResultDeliveredEvent {
   readonly destination: 'dicom' | 'webhook';
   /** The SR's SOP Instance UID (DICOM destination only). */
   readonly srSopInstanceUid?: string;
+  /** `read`: the result issued again after a human read the case (its FHIR report is then final). */
+  readonly issue?: 'read';
+}
+
+/**
+ * A case was superseded: instances of its study arrived after it was judged, and the study was judged
+ * again as a whole. Its open worklist items were closed unread; its results are amended by the new
+ * case's. Recorded by the job that saved the new case (once more if that job ran again after a crash).
+ */
+export interface CaseSupersededEvent {
+  readonly type: 'case_superseded';
+  readonly caseId: string;
+  readonly supersededBy: string;
+  readonly studyKey: string;
+  /** Open worklist items of the superseded case closed unread. */
+  readonly itemsClosed: number;
 }
 
 /** An administrator created an account (with its first API token). Surrogate ids only, never the name. */
@@ -160,6 +176,7 @@ export interface JobRetriedEvent {
 
 export type AuditEvent =
   | ResultDeliveredEvent
+  | CaseSupersededEvent
   | DecisionEvent
   | ModelLoadedEvent
   | ConfigLoadedEvent

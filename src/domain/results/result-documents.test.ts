@@ -22,8 +22,17 @@ function caseResult(decisions: readonly ('positive' | 'negative' | 'refer')[], r
     })),
     notJudged: 0,
     reidentified,
+    reportCaseId: 'infer:st-x:1:abc',
   };
 }
+
+const read = {
+  at: '2024-02-01T09:12:00.000Z',
+  reads: [
+    { findingPresent: true, imageQualityAdequate: true, agreesWithModel: true },
+    { findingPresent: false, imageQualityAdequate: false, agreesWithModel: false },
+  ],
+};
 
 const uids = { sopInstanceUid: '2.25.1', seriesInstanceUid: '2.25.2', deviceObserverUid: '2.25.3' };
 
@@ -47,11 +56,28 @@ describe('buildResultSr', () => {
         expect.objectContaining({ valueType: 'IMAGE', relationship: 'INFERRED FROM', sopInstanceUid: '1.2.3.4.5' }),
       ]),
     );
-    expect(sr).toMatchObject({ completionFlag: 'COMPLETE', verificationFlag: 'UNVERIFIED', preliminaryFlag: 'FINAL', studyInstanceUid: '1.2.3' });
+    // An unverified machine result is preliminary, whatever it decided.
+    expect(sr).toMatchObject({ completionFlag: 'COMPLETE', verificationFlag: 'UNVERIFIED', preliminaryFlag: 'PRELIMINARY', studyInstanceUid: '1.2.3' });
+    expect(sr.predecessors).toEqual([]);
   });
 
-  it('is preliminary and partial when any output was referred', () => {
+  it('is partial when any output was referred', () => {
     expect(buildResultSr(caseResult(['negative', 'refer']), uids)).toMatchObject({ completionFlag: 'PARTIAL', preliminaryFlag: 'PRELIMINARY' });
+  });
+
+  it('names the SR it replaces as its predecessor, in the same study', () => {
+    const sr = buildResultSr(
+      { ...caseResult(['positive']), amends: 'infer:st-x:0:abc' },
+      { ...uids, predecessor: { sopInstanceUid: '2.25.7', seriesInstanceUid: '2.25.8' } },
+    );
+    expect(sr.predecessors).toEqual([
+      {
+        studyInstanceUid: '1.2.3',
+        series: [{ seriesInstanceUid: '2.25.8', instances: [{ sopClassUid: '1.2.840.10008.5.1.4.1.1.88.33', sopInstanceUid: '2.25.7' }] }],
+      },
+    ]);
+    expect(sr.seriesDescription).toBe('AI result pneumonia-demo 1.0.0 (amended)');
+    expect(flatten(sr.content.children).some((i) => i.valueType === 'TEXT' && i.text.startsWith('This result replaces an earlier result'))).toBe(true);
   });
 
   it('groups the evidence by study and series', () => {
@@ -88,10 +114,17 @@ describe('buildFhirBundle', () => {
     const [report, ...observations] = bundle.entry.map((e) => e.resource) as [FhirDiagnosticReport, ...FhirObservation[]];
     expect(report).toMatchObject({
       resourceType: 'DiagnosticReport',
-      status: 'final',
+      id: 'id-infer:st-x:1:abc:diagnostic-report',
+      identifier: [
+        { system: 'urn:vigil:report-id', value: 'infer:st-x:1:abc' },
+        { system: 'urn:vigil:case-id', value: 'infer:st-x:1:abc' },
+      ],
+      // Nobody has read it yet.
+      status: 'preliminary',
+      issued: '2024-02-01T08:30:15.123Z',
       subject: { identifier: { system: 'urn:oid:1.2.36.1', value: 'PID-1' } },
       imagingStudy: [{ identifier: { system: 'urn:dicom:uid', value: 'urn:oid:1.2.3' } }],
-      result: [{ reference: 'urn:uuid:id-observation:0:0' }, { reference: 'urn:uuid:id-observation:1:0' }],
+      result: [{ reference: 'urn:uuid:id-infer:st-x:1:abc:observation:0:0' }, { reference: 'urn:uuid:id-infer:st-x:1:abc:observation:1:0' }],
     });
     expect(report.conclusion).toContain('pneumonia: positive (probability 0.25)');
     expect(report.conclusion).toContain('Unverified machine result from pneumonia-demo 1.0.0');
@@ -101,6 +134,42 @@ describe('buildFhirBundle', () => {
       code: { coding: [{ system: 'http://snomed.info/sct', code: '233604007' }] },
       device: { display: 'pneumonia-demo 1.0.0 (Vigil 0.1.0)' },
     });
+  });
+
+  it('is final once a human has read the case, issued at the read, stating it', () => {
+    const bundle = buildFhirBundle({ ...caseResult(['positive', 'negative']), read }, { patientIdSystem: 'urn:oid:1.2.36.1', uuid: (n) => `id-${n}` });
+    const [report, ...observations] = bundle.entry.map((e) => e.resource) as [FhirDiagnosticReport, ...FhirObservation[]];
+    expect(report).toMatchObject({ id: 'id-infer:st-x:1:abc:diagnostic-report', status: 'final', issued: '2024-02-01T09:12:00.000Z' });
+    expect(observations.map((o) => [o.id, o.status, o.issued])).toEqual([
+      ['id-infer:st-x:1:abc:observation:0:0', 'final', '2024-02-01T09:12:00.000Z'],
+      ['id-infer:st-x:1:abc:observation:1:0', 'final', '2024-02-01T09:12:00.000Z'],
+    ]);
+    expect(report.conclusion).toContain('read by a clinician (2 image(s)): agrees with the model on 1, disagrees on 1; finding present on 1, absent on 1');
+    expect(report.conclusion).toContain('image quality not adequate on 1');
+    expect(report.conclusion).not.toContain('Unverified');
+    expect(bundle.id, 'a new Bundle for the new content').toBe('id-infer:st-x:1:abc:bundle:read');
+    expect(bundle.timestamp).toBe('2024-02-01T09:12:00.000Z');
+  });
+
+  it("is amended when it replaces an earlier case's result: the same report id and report identifier, its own case id", () => {
+    const amending = { ...caseResult(['positive']), caseId: 'infer:st-x:2:abc', amends: 'infer:st-x:1:abc', reportCaseId: 'infer:st-x:1:abc' };
+    const first = buildFhirBundle(caseResult(['negative']), { patientIdSystem: 'urn:oid:1.2.36.1', uuid: (n) => `id-${n}` });
+    const bundle = buildFhirBundle(amending, { patientIdSystem: 'urn:oid:1.2.36.1', uuid: (n) => `id-${n}` });
+    const report = bundle.entry[0]?.resource as FhirDiagnosticReport;
+    expect(report.id).toBe(first.entry[0]?.resource.id);
+    expect(report).toMatchObject({
+      status: 'amended',
+      identifier: [
+        { system: 'urn:vigil:report-id', value: 'infer:st-x:1:abc' },
+        { system: 'urn:vigil:case-id', value: 'infer:st-x:2:abc' },
+      ],
+    });
+    expect(report.conclusion).toContain('replaces an earlier result');
+    expect(bundle.id).not.toBe(first.id);
+    expect((bundle.entry[1]?.resource as FhirObservation).status, 'its observations are unread').toBe('preliminary');
+    // Read later: still amended (the report changed after it was issued), its observations final.
+    const reread = buildFhirBundle({ ...amending, read }, { patientIdSystem: 'urn:oid:1.2.36.1', uuid: (n) => `id-${n}` });
+    expect(reread.entry.map((e) => e.resource.status)).toEqual(['amended', 'final']);
   });
 
   it("is preliminary when referred, and names a pseudonymous patient in Vigil's own system", () => {

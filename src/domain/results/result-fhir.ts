@@ -3,8 +3,11 @@
  * per judged image and finding. Pure: ids are passed in (the caller derives them from the case, so the
  * same case always gives the same Bundle and a receiver can recognise a resend).
  *
- * - DiagnosticReport.status is `preliminary` when any output was referred to a human, else `final`
- *   (R4 ValueSet diagnostic-report-status); Observation.status follows its own decision.
+ * - DiagnosticReport.status is `preliminary` until a human has read the case, then `final`, and `amended`
+ *   when the case replaced an earlier result of the study (`reportStatus`, case-result.ts). A replaced
+ *   or re-read report keeps its `id` and its report identifier (`urn:vigil:report-id`: the first case
+ *   whose result was issued), so a receiver replaces the version it holds; `issued` tells versions apart.
+ *   Observation.status is `preliminary` until the case is read, then `final`.
  * - Observation.interpretation uses v3 ObservationInterpretation: POS, NEG, IND (indeterminate: referred).
  * - The subject is referenced by identifier (no Patient resource is sent): the DICOM Patient ID, in the
  *   identifier system the site configures (VIGIL_FHIR_PATIENT_ID_SYSTEM); a pseudonymous result uses
@@ -12,10 +15,12 @@
  * - imagingStudy references the study by its DICOM Study Instance UID (`urn:dicom:uid`, `urn:oid:<uid>`).
  */
 import type { CaseResult, JudgedOutput, ResultDecision } from './case-result.js';
-import { DECISION_TEXT, formatProbability, isPreliminary, machineResultNotice, summarizeOutputs } from './case-result.js';
+import { DECISION_TEXT, formatProbability, issuedAt, readNotice, reportStatus, summarizeOutputs } from './case-result.js';
 
 export const PSEUDONYMOUS_PATIENT_ID_SYSTEM = 'urn:vigil:pseudonymous-patient-id';
 export const CASE_ID_SYSTEM = 'urn:vigil:case-id';
+/** The report's identity across its versions (a case that supersedes another, a read): the first case whose result was issued. */
+export const REPORT_ID_SYSTEM = 'urn:vigil:report-id';
 
 export interface FhirCoding {
   readonly system: string;
@@ -37,7 +42,7 @@ export interface FhirReference {
 export interface FhirObservation {
   readonly resourceType: 'Observation';
   readonly id: string;
-  readonly status: 'final' | 'preliminary';
+  readonly status: 'preliminary' | 'final';
   readonly category: readonly FhirCodeableConcept[];
   readonly code: FhirCodeableConcept;
   readonly subject?: FhirReference;
@@ -54,7 +59,7 @@ export interface FhirDiagnosticReport {
   readonly resourceType: 'DiagnosticReport';
   readonly id: string;
   readonly identifier: readonly { readonly system: string; readonly value: string }[];
-  readonly status: 'final' | 'preliminary';
+  readonly status: ReturnType<typeof reportStatus>;
   readonly category: readonly FhirCodeableConcept[];
   readonly code: FhirCodeableConcept;
   readonly subject?: FhirReference;
@@ -76,7 +81,10 @@ export interface FhirBundle {
 export interface FhirMappingOptions {
   /** Identifier system of the hospital's Patient ID (used only for re-identified results). */
   readonly patientIdSystem: string;
-  /** UUIDs (RFC 4122 text) for the bundle, the report and each observation, in order; derived from the case by the caller. */
+  /**
+   * A UUID (RFC 4122 text) for a name the builder gives (`<report case id>:diagnostic-report`,
+   * `<case id>:observation:<image>:<output>`, `<case id>:bundle[:read]`); the caller derives it by hashing.
+   */
   readonly uuid: (name: string) => string;
 }
 
@@ -99,23 +107,25 @@ export function buildFhirBundle(result: CaseResult, options: FhirMappingOptions)
   const subject = subjectOf(result, options.patientIdSystem);
   const device: FhirReference = { display: `${result.model.id} ${result.model.version} (Vigil ${result.vigilVersion})` };
   const method: FhirCodeableConcept = { text: `${result.model.id} ${result.model.version}, model sha256 ${result.model.sha256}` };
-  const notice = machineResultNotice(result.model);
+  const notice = readNotice(result);
+  const issued = issuedAt(result);
+  const observationStatus = result.read === undefined ? 'preliminary' : 'final';
   const imagingStudy: FhirReference = { identifier: { system: 'urn:dicom:uid', value: `urn:oid:${result.studyInstanceUid}` } };
 
   const observations: { fullUrl: string; resource: FhirObservation }[] = [];
   result.images.forEach((image, imageIndex) => {
     image.outputs.forEach((output, outputIndex) => {
-      const id = options.uuid(`observation:${imageIndex}:${outputIndex}`);
+      const id = options.uuid(`${result.caseId}:observation:${imageIndex}:${outputIndex}`);
       observations.push({
         fullUrl: `urn:uuid:${id}`,
         resource: {
           resourceType: 'Observation',
           id,
-          status: output.decision === 'refer' ? 'preliminary' : 'final',
+          status: observationStatus,
           category: [IMAGING],
           code: findingConcept(output),
           ...(subject === undefined ? {} : { subject }),
-          issued: result.judgedAt,
+          issued,
           valueQuantity: { value: Number(formatProbability(output.probability)), unit: 'probability', system: 'http://unitsofmeasure.org', code: '1' },
           interpretation: [{ coding: [INTERPRETATION[output.decision]], text: DECISION_TEXT[output.decision] }],
           method,
@@ -127,26 +137,33 @@ export function buildFhirBundle(result: CaseResult, options: FhirMappingOptions)
     });
   });
 
-  const reportId = options.uuid('diagnostic-report');
+  // The report's id is the first issued case's, whichever version this is: a receiver replaces what it holds.
+  const reportId = options.uuid(`${result.reportCaseId}:diagnostic-report`);
   const report: FhirDiagnosticReport = {
     resourceType: 'DiagnosticReport',
     id: reportId,
-    identifier: [{ system: CASE_ID_SYSTEM, value: result.caseId }],
-    status: isPreliminary(result) ? 'preliminary' : 'final',
+    identifier: [
+      { system: REPORT_ID_SYSTEM, value: result.reportCaseId },
+      { system: CASE_ID_SYSTEM, value: result.caseId },
+    ],
+    status: reportStatus(result),
     category: [RADIOLOGY],
     code: { coding: [{ system: 'http://loinc.org', code: '18748-4', display: 'Diagnostic imaging study' }], text: 'AI result' },
     ...(subject === undefined ? {} : { subject }),
-    issued: result.judgedAt,
+    issued,
     performer: [device],
     result: observations.map((o) => ({ reference: o.fullUrl })),
     imagingStudy: [imagingStudy],
-    conclusion: `${summarizeOutputs(result).join('; ')}. ${notice}.`,
+    conclusion:
+      `${summarizeOutputs(result).join('; ')}. ${notice}.` +
+      (result.amends === undefined ? '' : ' This report replaces an earlier result for the study: instances arrived after it was made.'),
   };
   return {
     resourceType: 'Bundle',
-    id: options.uuid('bundle'),
+    // One Bundle per version of the content: the result as judged, and again once read.
+    id: options.uuid(`${result.caseId}:bundle${result.read === undefined ? '' : ':read'}`),
     type: 'collection',
-    timestamp: result.judgedAt,
+    timestamp: issued,
     entry: [{ fullUrl: `urn:uuid:${reportId}`, resource: report }, ...observations],
   };
 }

@@ -9,12 +9,22 @@
  * (no Content Template Sequence): it follows the Comprehensive SR relationship constraints
  * (PS3.3 Table A.35.3-2) and nothing narrower is claimed.
  *
+ * A case that supersedes an earlier one (instances arrived after the study was judged) gets a new SR, a
+ * new SOP Instance, that names the earlier SR in its Predecessor Documents Sequence (0040,A360; PS3.3
+ * C.17.2: "SR SOP Instances ... whose content has been wholly or partially included in this document
+ * with or without modification"), so a PACS and a reader can tell the newer result replaces the older.
+ *
+ * The SR is never verified: Vigil sends it before any human read (Verification Flag UNVERIFIED,
+ * Preliminary Flag PRELIMINARY) and does not re-issue it after one. A VERIFIED SR would carry a named
+ * Verifying Observer (C.17.2, Type 1C) attesting the model's content, even where the reviewer disagreed;
+ * the reviewer's read reaches the hospital in the re-issued FHIR report instead (result-fhir.ts).
+ *
  * Concepts that have no standard code the document can use here (the probability, the decision and its
  * values) are in Vigil's private coding scheme 99VIGIL (PS3.16 8.1: "99" schemes are private), declared in
  * the Coding Scheme Identification Sequence.
  */
 import type { CaseResult, ConceptCode, ResultDecision } from './case-result.js';
-import { DECISION_TEXT, formatProbability, isPreliminary, machineResultNotice } from './case-result.js';
+import { DECISION_TEXT, formatProbability, hasReferral, machineResultNotice } from './case-result.js';
 import type { InstanceReference, StudyIdentity } from './result-identity.js';
 
 export const COMPREHENSIVE_SR_SOP_CLASS_UID = '1.2.840.10008.5.1.4.1.1.88.33';
@@ -82,8 +92,11 @@ export interface ResultSrDocument {
   /** Completion Flag Description (LO). */
   readonly completionFlagDescription: string;
   readonly verificationFlag: 'UNVERIFIED';
-  readonly preliminaryFlag: 'PRELIMINARY' | 'FINAL';
+  /** Always PRELIMINARY: the SR is an unverified machine result (above). */
+  readonly preliminaryFlag: 'PRELIMINARY';
   readonly evidence: readonly SrEvidenceStudy[];
+  /** The earlier SR this one replaces (Predecessor Documents Sequence); empty for a study's first result. */
+  readonly predecessors: readonly SrEvidenceStudy[];
   readonly content: Extract<SrContentItem, { valueType: 'CONTAINER' }>;
   /** Private coding schemes used (Coding Scheme Identification Sequence). */
   readonly privateSchemes: readonly { readonly designator: string; readonly name: string; readonly responsibleOrganization: string }[];
@@ -138,6 +151,8 @@ export interface ResultSrIdentity {
   readonly seriesInstanceUid: string;
   /** The device observer (this Vigil installation). */
   readonly deviceObserverUid: string;
+  /** The SR of the case this one amends (`CaseResult.amends`): Vigil made it in the same study. */
+  readonly predecessor?: { readonly sopInstanceUid: string; readonly seriesInstanceUid: string };
 }
 
 /**
@@ -148,7 +163,7 @@ export interface ResultSrIdentity {
  */
 export function buildResultSr(result: CaseResult, identity: ResultSrIdentity): ResultSrDocument {
   const [contentDate, contentTime] = dicomDateTime(result.judgedAt);
-  const preliminary = isPreliminary(result);
+  const partial = hasReferral(result);
   const algorithm = (): SrContentItem[] => [
     { valueType: 'TEXT', relationship: 'HAS CONCEPT MOD', concept: SR_CODES.algorithmName, text: result.model.id },
     { valueType: 'TEXT', relationship: 'HAS CONCEPT MOD', concept: SR_CODES.algorithmVersion, text: result.model.version },
@@ -182,6 +197,9 @@ export function buildResultSr(result: CaseResult, identity: ResultSrIdentity): R
   const comments = [
     `${notice}. Decisions: ${result.images.flatMap((i) => i.outputs.map((o) => `${o.finding} ${DECISION_TEXT[o.decision]} (p=${formatProbability(o.probability)})`)).join('; ')}.`,
     ...(result.notJudged > 0 ? [`${result.notJudged} image(s) of the study were not judged (refused by the quality gate or unreadable).`] : []),
+    ...(identity.predecessor === undefined
+      ? []
+      : ['This result replaces an earlier result for the study (see Predecessor Documents): instances arrived after it was made.']),
   ];
   return {
     sopClassUid: COMPREHENSIVE_SR_SOP_CLASS_UID,
@@ -196,12 +214,16 @@ export function buildResultSr(result: CaseResult, identity: ResultSrIdentity): R
     contentTime,
     manufacturer: 'Vigil',
     softwareVersion: result.vigilVersion,
-    seriesDescription: `AI result ${result.model.id} ${result.model.version}`.slice(0, 64),
-    completionFlag: preliminary ? 'PARTIAL' : 'COMPLETE',
+    seriesDescription: `AI result ${result.model.id} ${result.model.version}${identity.predecessor === undefined ? '' : ' (amended)'}`.slice(0, 64),
+    completionFlag: partial ? 'PARTIAL' : 'COMPLETE',
     completionFlagDescription: 'Unverified machine result; not reviewed by a clinician',
     verificationFlag: 'UNVERIFIED',
-    preliminaryFlag: preliminary ? 'PRELIMINARY' : 'FINAL',
+    preliminaryFlag: 'PRELIMINARY',
     evidence: groupEvidence(result.evidence),
+    predecessors:
+      identity.predecessor === undefined
+        ? []
+        : groupEvidence([{ studyInstanceUid: result.studyInstanceUid, ...identity.predecessor, sopClassUid: COMPREHENSIVE_SR_SOP_CLASS_UID }]),
     content: {
       valueType: 'CONTAINER',
       concept: SR_CODES.diagnosticImagingReport,

@@ -28,20 +28,7 @@ export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependenc
     async (request, reply) => {
       const principal = request.principal;
       if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
-      const item = await deps.worklist.get(request.params.itemId);
-      if (item === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No worklist item has this id');
-      const review = await deps.worklist.recordReview(item.itemId, principal.userId, request.body);
-      if (review === undefined) throw new PlatformError('REVIEW_ALREADY_RECORDED', 'This item has already been reviewed');
-      await deps.services.recordAudit({
-        type: 'review_recorded',
-        itemId: review.itemId,
-        caseId: review.caseId,
-        studyKey: review.studyKey,
-        reviewerId: principal.userId,
-        findingPresent: review.read.findingPresent,
-        imageQualityAdequate: review.read.imageQualityAdequate,
-        agreesWithModel: review.read.agreesWithModel,
-      });
+      const review = await deps.services.recordReview(request.params.itemId, principal.userId, request.body);
       return reply.code(201).send(review);
     },
   );
