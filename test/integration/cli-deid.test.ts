@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseForDeid, writeDataset } from '../../src/adapters/dicom-dcmjs/internal/deid-codec.js';
+import { DEFAULT_INFLATE_LIMITS } from '../../src/adapters/dicom-dcmjs/internal/part10.js';
 import { DEID_TAG, textOf } from '../../src/domain/deidentification/deid-dataset.js';
 import type { DeidResult } from '../../src/workflows/deidentify-files.js';
 import { jsonLines, runVigil } from '../helpers/run-vigil.js';
@@ -46,8 +47,8 @@ const PLANTED = [
 ];
 
 /** Identifiers each input's own header holds (names, IDs, accession, institution, birth date). */
-function headerIdentifiers(file: string): string[] {
-  const { dataset } = parseForDeid(new Uint8Array(readFileSync(file)), 2 ** 31 - 1);
+async function headerIdentifiers(file: string): Promise<string[]> {
+  const { dataset } = await parseForDeid(new Uint8Array(readFileSync(file)), DEFAULT_INFLATE_LIMITS);
   const tags = [0x00100010, 0x00100020, 0x00100030, 0x00080050, 0x00080080, 0x00080090, 0x00081050, 0x00081070, 0x00101000, 0x00101001];
   return (
     tags
@@ -60,8 +61,8 @@ function headerIdentifiers(file: string): string[] {
 }
 
 /** Every byte of a Part 10 file except the Pixel Data value. */
-function bytesOutsidePixelData(file: string): string {
-  const parsed = parseForDeid(new Uint8Array(readFileSync(file)), 2 ** 31 - 1);
+async function bytesOutsidePixelData(file: string): Promise<string> {
+  const parsed = await parseForDeid(new Uint8Array(readFileSync(file)), DEFAULT_INFLATE_LIMITS);
   const meta = writeDataset(parsed.meta, { explicitVR: true, littleEndian: true });
   const body = writeDataset(
     parsed.dataset.filter((e) => e.tag !== DEID_TAG.PixelData),
@@ -156,9 +157,9 @@ describe.skipIf(!hasDicomSamples)(`vigil deid on the samples${hasDicomSamples ? 
       expect(byName.get(name)?.status, name).toBe('deidentified');
       expect(byName.get(name)?.reasons).toEqual(['pixels-cleaned']);
     }
-    const forbidden = new Set([...PLANTED, ...inputs.flatMap(headerIdentifiers)]);
+    const forbidden = new Set([...PLANTED, ...(await Promise.all(inputs.map(headerIdentifiers))).flat()]);
     const outputs = walk(out);
-    const released = outputs.filter((f) => f.endsWith('.dcm')).map(bytesOutsidePixelData);
+    const released = await Promise.all(outputs.filter((f) => f.endsWith('.dcm')).map(bytesOutsidePixelData));
     const reasonFiles = outputs.filter((f) => f.endsWith('.json')).map((f) => readFileSync(f, 'utf8'));
     const resultFields = lines.map((l) => JSON.stringify({ ...l, input: null }));
     for (const value of forbidden) {
