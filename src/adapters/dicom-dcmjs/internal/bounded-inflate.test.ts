@@ -53,6 +53,22 @@ describe('inflateAtMost', () => {
     // for the garbage zlib's chunks leave until the next collection).
     expect(peakRss - before, 'peak resident growth').toBeLessThan(400 * 1024 ** 2);
   });
+
+  it('runs two inflations at a time, so concurrent bombs hold two limits, not one each', async () => {
+    const bomb = deflatedBomb(512 * 1024 ** 2);
+    const deflated = bomb.subarray(datasetStart(bomb));
+    const limit = 96 * 1024 ** 2;
+    const before = process.memoryUsage.rss();
+    let peakRss = before;
+    const timer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 2);
+    const outcomes = await Promise.all(Array.from({ length: 6 }, () => inflateAtMost(deflated, limit)));
+    clearInterval(timer);
+    expect(outcomes).toEqual(Array.from({ length: 6 }, () => ({ kind: 'too-large' })));
+    // Six at once would hold 6 × 96 MiB; two at a time about 2 × (96 + 32) MiB at most.
+    expect(peakRss - before, 'peak resident growth').toBeLessThan(330 * 1024 ** 2);
+    // And the turns are all given back: one more runs at once.
+    expect((await inflateAtMost(deflateRawSync(text), text.length)).kind).toBe('inflated');
+  });
 });
 
 /** Where a Part 10 file's dataset starts: after the meta group, whose length (0002,0000) follows "DICM". */

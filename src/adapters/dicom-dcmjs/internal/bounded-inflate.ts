@@ -30,15 +30,41 @@ const SMALL_CHUNK_BYTES = 256 * 1024;
 const LARGE_CHUNK_BYTES = 32 * 1024 * 1024 + 4096;
 
 /**
+ * Inflations running at once in the process; the others wait their turn, first come first served. Each
+ * may hold up to its limit while it runs, so this is what bounds concurrent senders: 64 associations each
+ * sending a 1.5 MB bomb would otherwise hold 64 × 148 MB together. Two keep two cores' worth of zlib busy.
+ */
+const MAX_CONCURRENT_INFLATIONS = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function takeTurn(): Promise<void> {
+  if (running < MAX_CONCURRENT_INFLATIONS) running += 1;
+  // The finishing inflation hands its turn over (`running` unchanged).
+  else await new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function endTurn(): void {
+  const next = waiting.shift();
+  if (next === undefined) running -= 1;
+  else next();
+}
+
+/**
  * Inflates `deflated`, raw DEFLATE first and zlib-wrapped if that fails at once (a few writers wrap it).
  * Resolves, never rejects.
  */
 export async function inflateAtMost(deflated: Uint8Array, maxBytes: number): Promise<InflateOutcome> {
-  const raw = await inflateStream(deflated, maxBytes, 'raw');
-  if (raw.kind !== 'invalid') return raw;
-  const wrapped = await inflateStream(deflated, maxBytes, 'zlib');
-  // The raw attempt's error is the one to report when neither format fits.
-  return wrapped.kind === 'invalid' ? raw : wrapped;
+  await takeTurn();
+  try {
+    const raw = await inflateStream(deflated, maxBytes, 'raw');
+    if (raw.kind !== 'invalid') return raw;
+    const wrapped = await inflateStream(deflated, maxBytes, 'zlib');
+    // The raw attempt's error is the one to report when neither format fits.
+    return wrapped.kind === 'invalid' ? raw : wrapped;
+  } finally {
+    endTurn();
+  }
 }
 
 function inflateStream(deflated: Uint8Array, maxBytes: number, format: 'raw' | 'zlib'): Promise<InflateOutcome> {
