@@ -6,7 +6,7 @@ import { canonicalJson } from './domain/audit/canonical-json.js';
 import { verifyInclusionProof } from './domain/audit/verify-inclusion-proof.js';
 import { toPlatformError } from './domain/errors.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
-import { DcmjsDicomReader } from './adapters/dicom-dcmjs/dcmjs-dicom-reader.js';
+import { DcmjsDicomReader, type InflateLimits } from './adapters/dicom-dcmjs/dcmjs-dicom-reader.js';
 import { rasterKind, SharpRasterReader } from './adapters/image-sharp/sharp-raster-reader.js';
 import { OnnxModelRunner } from './adapters/onnx-runtime/onnx-model-runner.js';
 import { FsModelBundleSource } from './adapters/model-bundle-fs/fs-model-bundle-source.js';
@@ -65,7 +65,7 @@ import { createKeyedDigest } from './adapters/crypto-node/keyed-digest.js';
 import { isProfileOption, type ProfileOption } from './domain/deidentification/profile-attribute.js';
 import type { KeyedDigest } from './domain/deidentification/keyed-pseudonyms.js';
 import { validateProfile } from './domain/deidentification/deidentify-dataset.js';
-import { PlatformError } from './domain/errors.js';
+import { PlatformError, isPlatformError } from './domain/errors.js';
 import { PACKAGE_ROOT } from './config/load-config.js';
 import type { VigilServices } from './workflows/vigil-services.js';
 import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
@@ -79,7 +79,7 @@ import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
 import { DashboardSessions } from './workflows/dashboard-sessions.js';
-import { readInstanceIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
+import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
 import { writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
 import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
 import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
@@ -119,6 +119,7 @@ const DECISION_SETTINGS = [
   'intraOpThreads',
   'batchSize',
   'maxInputBytes',
+  'maxInflateRatio',
   'deidOptions',
   'studyQuietMs',
   'reviewSampleRate',
@@ -134,6 +135,11 @@ function siteSecretFile(config: VigilConfig): string {
   return config.secretFile ?? join(config.dataDir, 'site-secret');
 }
 
+/** How far a Deflated DICOM dataset may inflate, wherever one is read (VIGIL_MAX_INPUT_BYTES, VIGIL_MAX_INFLATE_RATIO). */
+function inflateLimitsOf(config: VigilConfig): InflateLimits {
+  return { maxInflatedBytes: config.maxInputBytes, maxInflateRatio: config.maxInflateRatio };
+}
+
 /**
  * De-identification at the door with the ingest profile (VIGIL_DEID_OPTIONS), headers only: the
  * pixels stay inside the data folder, for the model and the reviewer. One piece for every way in
@@ -146,12 +152,20 @@ function createIngestDeidentifier(
 ): (bytes: Uint8Array) => Promise<DeidentifiedInstance> {
   const profile = { name: 'basic' as const, options: new Set(config.deidOptions) };
   validateProfile(profile.options);
-  const deidentifier = new ElementDeidentifier();
+  const deidentifier = new ElementDeidentifier({ inflate: inflateLimitsOf(config) });
   return async (bytes) => {
     // Results re-identified (the server): the originals a result needs, read from the de-identifier's own
     // parse before anything is changed. An instance without them is still ingested; its study's results
     // then cannot be re-identified.
-    const outcome = await deidentifier.deidentify(bytes, { profile, digest, pixelRules: [], headersOnly: true, readOriginal: options.keepOriginals === true });
+    // A Deflated instance is kept inflated (keepDeflated: false), so that nothing downstream inflates it again.
+    const outcome = await deidentifier.deidentify(bytes, {
+      profile,
+      digest,
+      pixelRules: [],
+      headersOnly: true,
+      readOriginal: options.keepOriginals === true,
+      keepDeflated: false,
+    });
     if (outcome.status !== 'deidentified') throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The instance could not be de-identified at ingest');
     // Type 1 in every IOD: without it the instance cannot be filed into a study (refused, not failed).
     if (outcome.studyInstanceUid === undefined) throw new PlatformError('DICOM_IMAGE_ATTRIBUTES_INVALID', 'The instance has no Study Instance UID (0020,000D)');
@@ -210,7 +224,7 @@ async function createResultParts(
     studyInstances: async (studyUid) => {
       const identities = [];
       for (const uid of await parts.instances.listDicomInstances(studyUid))
-        identities.push(readInstanceIdentity(await parts.instances.readDicomInstance(studyUid, uid)));
+        identities.push(await readInstanceIdentity(await parts.instances.readDicomInstance(studyUid, uid), inflateLimitsOf(config)));
       return identities;
     },
     // Codes come from the configured model's manifest; a case judged by another model keeps its labels only.
@@ -280,7 +294,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   const postgres = shared.postgres ?? connectPostgres(config, logger);
   const bundles = new FsModelBundleSource();
   const runner = new OnnxModelRunner({ executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads });
-  const dicom = new DcmjsDicomReader();
+  const dicom = new DcmjsDicomReader({ inflate: inflateLimitsOf(config) });
   const raster = new SharpRasterReader();
   const files = new FsInputFiles(config.maxInputBytes);
   let audit: AuditLog | undefined;
@@ -292,13 +306,17 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   const ingestParts = () =>
     (ingest ??= secret().then((s) => {
       const deidentify = createIngestDeidentifier(config, createKeyedDigest(s));
-      // The reader then reports the file's own error for what cannot be de-identified.
+      // The reader then reports the file's own error for what cannot be de-identified; except a Deflated
+      // dataset past the inflate limit, which the reader would only inflate as far again to refuse it too.
       return {
         pseudonymizer: new HmacPseudonymizer(s),
         deidentify: (bytes: Uint8Array) =>
           deidentify(bytes).then(
             (i) => ({ bytes: i.bytes, ...(i.patientAgeYears === undefined ? {} : { patientAgeYears: i.patientAgeYears }) }),
-            () => undefined,
+            (cause: unknown) => {
+              if (isPlatformError(cause) && cause.code === 'DICOM_INFLATE_LIMIT_EXCEEDED') throw cause;
+              return undefined;
+            },
           ),
       };
     }));
@@ -394,7 +412,13 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const siteRules = options.pixelRulesFile === undefined ? [] : await readPixelRules(options.pixelRulesFile);
       const bundledRules = await readPixelRules(join(PACKAGE_ROOT, 'config', 'pixel-rules.json'));
       return deidentifyFiles(
-        { files, deidentifier: new ElementDeidentifier(), output: new FsDeidOutputFolder(options.outDir, paths), hasher: nodeHasher, logger },
+        {
+          files,
+          deidentifier: new ElementDeidentifier({ inflate: inflateLimitsOf(config) }),
+          output: new FsDeidOutputFolder(options.outDir, paths),
+          hasher: nodeHasher,
+          logger,
+        },
         paths,
         { profile: { name: 'basic', options: chosen }, digest: createKeyedDigest(chosenSecret), pixelRules: [...siteRules, ...bundledRules] },
         emit,
@@ -581,7 +605,7 @@ export async function createApiServer(
     },
     { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
   );
-  const dicom = new DcmjsDicomReader();
+  const dicom = new DcmjsDicomReader({ inflate: inflateLimitsOf(config) });
   const hasRoom = async (): Promise<boolean> => (await instances.freeBytes()) >= config.minFreeDiskBytes;
   const services: VigilServices = {
     ...cliServices,
@@ -601,13 +625,8 @@ export async function createApiServer(
         {
           ingest: (bytes) => loop.receive(bytes),
           hasRoom,
-          identify: async (bytes) => {
-            const instance = await dicom.readInstance(bytes);
-            return {
-              ...(instance.attributes.sopClassUid === undefined ? {} : { sopClassUid: instance.attributes.sopClassUid }),
-              ...(instance.identifiers.sopInstanceUid === undefined ? {} : { sopInstanceUid: instance.identifiers.sopInstanceUid }),
-            };
-          },
+          // From the header or the File Meta Information, never by inflating: ingest inflates once.
+          identify: (bytes) => Promise.resolve(readSentIdentity(bytes)),
         },
         parts,
       ),
@@ -705,7 +724,7 @@ export async function createApiServer(
     );
     ({ port: dicomPort } = await receiver.start(async (instance) => {
       const outcome = await loop.receive(await instance.bytes());
-      return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason } : { status: outcome.status };
+      return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason, code: outcome.code } : { status: outcome.status };
     }));
     loop.start();
   }

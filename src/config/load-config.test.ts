@@ -15,6 +15,15 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ dataDir: '/x/d', batchSize: 4, logLevel: 'debug', executionProvider: 'cuda' });
   });
 
+  it('reads the inflate ratio (default 100) and refuses one below 1', () => {
+    expect(loadConfig({}, '/x').maxInflateRatio).toBe(100);
+    expect(loadConfig({ VIGIL_MAX_INFLATE_RATIO: '250' }, '/x').maxInflateRatio).toBe(250);
+    for (const bad of ['0.5', '-3', 'lots'])
+      expect(() => loadConfig({ VIGIL_MAX_INFLATE_RATIO: bad }, '/x')).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('VIGIL_MAX_INFLATE_RATIO') }),
+      );
+  });
+
   it('names the variable, never the value, when one is wrong', () => {
     const secretLooking = 'abc-very-private-value';
     let error: unknown;

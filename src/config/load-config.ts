@@ -23,6 +23,12 @@ const configSchema = z.strictObject({
   intraOpThreads: z.coerce.number().int().min(0).max(256),
   /** Largest input file accepted; 2 GiB covers large multi-frame studies and stays under Node's buffer limit. */
   maxInputBytes: positiveInt,
+  /**
+   * A Deflated DICOM dataset may inflate to at most this many times its deflated size once past 16 MiB
+   * (and never past maxInputBytes). 100: real images deflate 1:1 to 7:1, a decompression bomb ~1,000:1
+   * (adapters/dicom-dcmjs/internal/part10.ts says why); 1032 or more leaves only maxInputBytes.
+   */
+  maxInflateRatio: z.coerce.number().min(1),
   /** De-identification options applied at ingest (docs/deidentification.md), comma-separated. */
   deidOptions: z
     .string()
@@ -114,6 +120,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   executionProvider: 'VIGIL_EXECUTION_PROVIDER',
   intraOpThreads: 'VIGIL_INTRA_OP_THREADS',
   maxInputBytes: 'VIGIL_MAX_INPUT_BYTES',
+  maxInflateRatio: 'VIGIL_MAX_INFLATE_RATIO',
   deidOptions: 'VIGIL_DEID_OPTIONS',
   httpHost: 'VIGIL_HTTP_HOST',
   httpPort: 'VIGIL_HTTP_PORT',
@@ -153,6 +160,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     executionProvider: 'cpu',
     intraOpThreads: '0',
     maxInputBytes: String(2 * 1024 ** 3 - 1),
+    maxInflateRatio: '100',
     deidOptions: 'retain-device-identity,retain-longitudinal-modified-dates',
     httpHost: '127.0.0.1',
     httpPort: '8080',

@@ -18,6 +18,13 @@ export interface DeidRequest {
    * from the same parse, for the re-identification vault at ingest.
    */
   readonly readOriginal?: boolean;
+  /**
+   * False: a Deflated Explicit VR Little Endian input comes out as Explicit VR Little Endian (the same
+   * elements, not deflated again; lossless). At ingest, so that an instance is inflated once, at the door,
+   * within the limits, and never again by what reads it later (inference, images, results); deflating it
+   * again would also hold the event loop. Default true: the output keeps the input's transfer syntax.
+   */
+  readonly keepDeflated?: boolean;
 }
 
 /** The outcome for one DICOM file. Quarantine is an outcome, not an error: nothing is released. */

@@ -34,12 +34,18 @@ export interface ReceivedInstance {
  * `stored` and `duplicate` (already held: stored once) → 0x0000 Success;
  * `refused`/`out_of_resources` → 0xA700; `not_allowed` → 0x0124; `cannot_understand` → 0xC000;
  * `sop_class_not_supported` → 0x0122; `failed` → 0x0110 Processing failure. A handler that throws counts
- * as `failed`.
+ * as `failed`. A refusal's `code` (a Vigil error code, never a value from the instance) goes back as the
+ * response's Error Comment (0000,0902), which PS3.4 Table B.2-1 allows with these failure statuses, so the
+ * sender's log says why.
  */
 export type StoreOutcome =
   | { readonly status: 'stored' }
   | { readonly status: 'duplicate' }
-  | { readonly status: 'refused'; readonly reason: 'out_of_resources' | 'not_allowed' | 'cannot_understand' | 'sop_class_not_supported' }
+  | {
+      readonly status: 'refused';
+      readonly reason: 'out_of_resources' | 'not_allowed' | 'cannot_understand' | 'sop_class_not_supported';
+      readonly code?: string;
+    }
   | { readonly status: 'failed' };
 
 export type StoreHandler = (instance: ReceivedInstance) => Promise<StoreOutcome>;

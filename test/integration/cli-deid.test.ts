@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseForDeid, writeDataset } from '../../src/adapters/dicom-dcmjs/internal/deid-codec.js';
 import { buildPart10, el, imageDataset, sampleBytes } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
+import { DEFAULT_INFLATE_LIMITS } from '../../src/adapters/dicom-dcmjs/internal/part10.js';
 import { DEID_TAG, textOf } from '../../src/domain/deidentification/deid-dataset.js';
 import type { DeidResult } from '../../src/workflows/deidentify-files.js';
 import { jsonLines, runVigil } from '../helpers/run-vigil.js';
@@ -50,8 +51,8 @@ const PLANTED = [
 ];
 
 /** Identifiers each input's own header holds (names, IDs, accession, institution, birth date). */
-function headerIdentifiers(file: string): string[] {
-  const { dataset } = parseForDeid(new Uint8Array(readFileSync(file)), 2 ** 31 - 1);
+async function headerIdentifiers(file: string): Promise<string[]> {
+  const { dataset } = await parseForDeid(new Uint8Array(readFileSync(file)), DEFAULT_INFLATE_LIMITS);
   const tags = [0x00100010, 0x00100020, 0x00100030, 0x00080050, 0x00080080, 0x00080090, 0x00081050, 0x00081070, 0x00101000, 0x00101001];
   return (
     tags
@@ -64,8 +65,8 @@ function headerIdentifiers(file: string): string[] {
 }
 
 /** Every byte of a Part 10 file except the Pixel Data value. */
-function bytesOutsidePixelData(file: string): string {
-  const parsed = parseForDeid(new Uint8Array(readFileSync(file)), 2 ** 31 - 1);
+async function bytesOutsidePixelData(file: string): Promise<string> {
+  const parsed = await parseForDeid(new Uint8Array(readFileSync(file)), DEFAULT_INFLATE_LIMITS);
   const meta = writeDataset(parsed.meta, { explicitVR: true, littleEndian: true });
   const body = writeDataset(
     parsed.dataset.filter((e) => e.tag !== DEID_TAG.PixelData),
@@ -182,9 +183,9 @@ describe.skipIf(!hasDicomSamples)(`vigil deid on the samples${hasDicomSamples ? 
       expect(byName.get(name)?.status, name).toBe('deidentified');
       expect(byName.get(name)?.reasons).toEqual(['pixels-cleaned']);
     }
-    const forbidden = new Set([...PLANTED, ...inputs.flatMap(headerIdentifiers)]);
+    const forbidden = new Set([...PLANTED, ...(await Promise.all(inputs.map(headerIdentifiers))).flat()]);
     const outputs = walk(out);
-    const released = outputs.filter((f) => f.endsWith('.dcm')).map(bytesOutsidePixelData);
+    const released = await Promise.all(outputs.filter((f) => f.endsWith('.dcm')).map(bytesOutsidePixelData));
     const reasonFiles = outputs.filter((f) => f.endsWith('.json')).map((f) => readFileSync(f, 'utf8'));
     const resultFields = lines.map((l) => JSON.stringify({ ...l, input: null }));
     for (const value of forbidden) {
@@ -425,7 +426,8 @@ describe.skipIf(!hasDicomSamples)(
         const media = join(work, 'cd');
         const ids: string[] = [];
         for (const [i, sample] of ['ct_small_explicitLE.dcm', 'mr_small_explicitLE.dcm'].entries()) {
-          const patientId = textOf(parseForDeid(new Uint8Array(readFileSync(join(DICOM_SAMPLES, sample))), 2 ** 31 - 1).dataset, 0x00100020) ?? '';
+          const patientId =
+            textOf((await parseForDeid(new Uint8Array(readFileSync(join(DICOM_SAMPLES, sample))), DEFAULT_INFLATE_LIMITS)).dataset, 0x00100020) ?? '';
           const folder =
             patientId
               .toUpperCase()
@@ -447,7 +449,10 @@ describe.skipIf(!hasDicomSamples)(
         expect(lines.filter((l) => l !== dicomdir).map((l) => l.status)).toEqual(['deidentified', 'deidentified']);
         const released = walk(join(root, 'deid'));
         expect(released).toHaveLength(2);
-        for (const file of released) for (const id of ids) expect(bytesOutsidePixelData(file).includes(id), id).toBe(false);
+        for (const file of released) {
+          const text = await bytesOutsidePixelData(file);
+          for (const id of ids) expect(text.includes(id), id).toBe(false);
+        }
         expect(result.logs.includes(ids[1] ?? '?')).toBe(false);
 
         // docs/deidentification.md's recipe, run as written, makes a DICOMDIR that pydicom reads.

@@ -110,7 +110,7 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
     });
     expect(received).toHaveLength(1);
     const sr = readFileSync(join(pacsDir, received[0] as string));
-    const identity = readInstanceIdentity(sr);
+    const identity = await readInstanceIdentity(sr);
     expect(identity.reference.studyInstanceUid).toBe(SENT.studyUid);
     expect(identity.reference.sopClassUid).toBe('1.2.840.10008.5.1.4.1.1.88.33');
     expect(identity.study).toMatchObject({

@@ -95,11 +95,16 @@ const webhookFor = (caseId: string, status: string) =>
   waitFor(() => delivered.find((d) => caseIdOf(reportOf(d.bundle)) === caseId && reportOf(d.bundle).status === status), `a ${status} report for a case`);
 
 /** The SR files storescp received, by their SOP Instance UID. */
-const srFiles = (): Map<string, string> =>
+const srFiles = async (): Promise<Map<string, string>> =>
   new Map(
-    readdirSync(pacsDir)
-      .filter((name) => name.startsWith('SR'))
-      .map((name) => [readInstanceIdentity(readFileSync(join(pacsDir, name))).reference.sopInstanceUid, join(pacsDir, name)]),
+    await Promise.all(
+      readdirSync(pacsDir)
+        .filter((name) => name.startsWith('SR'))
+        .map(async (name): Promise<[string, string]> => [
+          (await readInstanceIdentity(readFileSync(join(pacsDir, name)))).reference.sopInstanceUid,
+          join(pacsDir, name),
+        ]),
+    ),
   );
 
 describe.skipIf(!hasDcmtk || !hasDicomSamples)('a study judged, read, and superseded by late instances (needs DCMTK and ../shared/data)', () => {
@@ -169,7 +174,7 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('a study judged, read, and supers
     expect(reportOf(preliminary.bundle).conclusion).toContain('not reviewed by a clinician');
     const served = await api<FhirBundle>('integration', 'GET', `/api/cases/${encodeURIComponent(first.caseId)}/fhir`);
     expect(reportOf(served.body).status).toBe('preliminary');
-    await waitFor(() => (srFiles().size === 1 ? true : undefined), 'the first SR');
+    await waitFor(async () => ((await srFiles()).size === 1 ? true : undefined), 'the first SR');
 
     const { body: worklist } = await api<{ items: WorklistItemBody[] }>('reviewer', 'GET', '/api/worklist');
     const items = worklist.items.filter((i) => i.caseId === first.caseId);
@@ -189,7 +194,7 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('a study judged, read, and supers
     expect(final.headers['x-vigil-delivery'], 'a new delivery, not a retry of the first').not.toBe(preliminary.headers['x-vigil-delivery']);
     expect(reportOf((await api<FhirBundle>('integration', 'GET', `/api/cases/${encodeURIComponent(first.caseId)}/fhir`)).body).status).toBe('final');
     // The SR is not issued again after a read (result-sr.ts says why).
-    expect(srFiles().size).toBe(1);
+    expect((await srFiles()).size).toBe(1);
   }, 120_000);
 
   it('supersedes the case when instances arrive after it was judged: linked, an SR naming its predecessor, an amended FHIR report', async () => {
@@ -211,12 +216,15 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('a study judged, read, and supers
     expect(report.result, 'an observation per judged image').toHaveLength(2);
     expect(reportOf((await api<FhirBundle>('integration', 'GET', `/api/cases/${encodeURIComponent(second.caseId)}/fhir`)).body).status).toBe('amended');
 
-    const srs = await waitFor(() => (srFiles().size === 2 ? srFiles() : undefined), 'the second SR');
+    const srs = await waitFor(async () => {
+      const files = await srFiles();
+      return files.size === 2 ? files : undefined;
+    }, 'the second SR');
     const [firstSr, secondSr] = await Promise.all(
       [...srs.values()].map(async (file) => ({
         file,
         dump: (await run('dcmdump', ['+U8', file])).stdout,
-        uid: readInstanceIdentity(readFileSync(file)).reference.sopInstanceUid,
+        uid: (await readInstanceIdentity(readFileSync(file))).reference.sopInstanceUid,
       })),
     ).then((all) => all.sort((a, b) => Number(a.dump.includes('(0040,a360)')) - Number(b.dump.includes('(0040,a360)'))));
     expect(firstSr?.dump).not.toContain('(0040,a360)');

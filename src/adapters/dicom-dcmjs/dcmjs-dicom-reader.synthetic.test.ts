@@ -557,7 +557,12 @@ describe('hostile input', () => {
     const dataset = encodeDataset(small([el(0x00091010, 'OB', new Uint8Array(16 * 1024 * 1024))]), EXPLICIT_LE);
     const bomb = concat([new Uint8Array(128), new TextEncoder().encode('DICM'), metaGroup(DEFLATED), deflateRawSync(dataset)]);
     expect(bomb.length).toBeLessThan(100_000);
-    await expectDicomError(read(bomb, new DcmjsDicomReader({ maxDecodedBytes: 1024 * 1024 })), 'DICOM_LIMIT_EXCEEDED');
+    // 16 MiB of zeros: past the 16 MiB grace at about 1,000:1, so refused even under the default limits.
+    await expectDicomError(read(bomb), 'DICOM_INFLATE_LIMIT_EXCEEDED');
+    const tight = new DcmjsDicomReader({ inflate: { maxInflatedBytes: 1024 * 1024, maxInflateRatio: 2000 } });
+    await expectDicomError(read(bomb, tight), 'DICOM_INFLATE_LIMIT_EXCEEDED');
+    const generous = new DcmjsDicomReader({ inflate: { maxInflatedBytes: 64 * 1024 * 1024, maxInflateRatio: 2000 } });
+    expect((await read(bomb, generous)).frameCount).toBe(1);
     const corrupt = concat([
       new Uint8Array(128),
       new TextEncoder().encode('DICM'),

@@ -28,21 +28,32 @@ import {
   type PixelModule,
   type SourcePhotometric,
 } from './internal/image-attributes.js';
-import { hasPart10Signature, locateDataset, looksLikeBareDataset, type LocatedDataset } from './internal/part10.js';
+import {
+  DEFAULT_INFLATE_LIMITS,
+  checkInflateLimits,
+  hasPart10Signature,
+  locateDataset,
+  looksLikeBareDataset,
+  type InflateLimits,
+  type LocatedDataset,
+} from './internal/part10.js';
 import { applyPalette, expandYbr422, planarToInterleaved, readSamples, unpackBits, ybrFullToRgb, type SampleArray } from './internal/pixel-conversion.js';
 import { KEPT_SEQUENCES, TAG } from './internal/tags.js';
 import type { PixelEncoding } from './internal/transfer-syntax.js';
 
 export interface DcmjsDicomReaderOptions {
   /**
-   * Upper bound, in bytes, on the decoded pixels an instance may declare (all frames together) and on the
-   * size of an inflated Deflated dataset. Default 1 GiB: above the largest single instances radiology
+   * Upper bound, in bytes, on the decoded pixels an instance may declare (all frames together). Default 1 GiB: above the largest single instances radiology
    * produces (a breast tomosynthesis volume ≈ 0.7 GB, a 1000-slice Enhanced CT ≈ 0.5 GB), far below what a
    * hostile header can claim (65535² × 3 samples × 2 bytes × 2³¹ frames), and under the WASM codecs' own
    * memory ceiling for one frame.
    */
   readonly maxDecodedBytes?: number;
+  /** How far a Deflated dataset may inflate (internal/part10.ts); default DEFAULT_INFLATE_LIMITS. */
+  readonly inflate?: InflateLimits;
 }
+
+export type { InflateLimits };
 
 const DEFAULT_MAX_DECODED_BYTES = 1024 ** 3;
 /**
@@ -55,6 +66,7 @@ const MAX_FRAGMENTS = 1 << 20;
 
 export class DcmjsDicomReader implements DicomReader {
   readonly #maxDecodedBytes: number;
+  readonly #inflate: InflateLimits;
 
   constructor(options: DcmjsDicomReaderOptions = {}) {
     const maxDecodedBytes = options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES;
@@ -62,6 +74,7 @@ export class DcmjsDicomReader implements DicomReader {
       throw new PlatformError('CONFIG_INVALID', 'maxDecodedBytes must be a positive integer');
     }
     this.#maxDecodedBytes = maxDecodedBytes;
+    this.#inflate = checkInflateLimits(options.inflate ?? DEFAULT_INFLATE_LIMITS);
   }
 
   isDicom(bytes: Uint8Array): boolean {
@@ -72,16 +85,15 @@ export class DcmjsDicomReader implements DicomReader {
    * Parses the instance without decoding pixels. The instance keeps a reference to `bytes` to decode frames
    * later: do not modify them afterwards.
    */
-  readInstance(bytes: Uint8Array): Promise<DicomInstance> {
+  async readInstance(bytes: Uint8Array): Promise<DicomInstance> {
     try {
-      return Promise.resolve(this.#parse(bytes));
+      return this.#parse(await locateDataset(bytes, this.#inflate));
     } catch (error) {
-      return Promise.reject(toDicomError(error, 'DICOM_PARSE_FAILED', 'The DICOM data could not be parsed'));
+      throw toDicomError(error, 'DICOM_PARSE_FAILED', 'The DICOM data could not be parsed');
     }
   }
 
-  #parse(bytes: Uint8Array): DicomInstance {
-    const located = locateDataset(bytes, this.#maxDecodedBytes);
+  #parse(located: LocatedDataset): DicomInstance {
     const { dataset } = located;
     const top = scanDataset(dataset, {
       syntax: located.syntax,

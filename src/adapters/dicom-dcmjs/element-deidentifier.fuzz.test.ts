@@ -16,6 +16,7 @@
  * (VIGIL_FUZZ_RUNS, VIGIL_FUZZ_SEED; VIGIL_FUZZ_REPORT names a JSON file for the counts and timings).
  */
 import fc from 'fast-check';
+import { DEFAULT_INFLATE_LIMITS } from './internal/part10.js';
 import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -82,8 +83,8 @@ function originalsOf(dataset: DeidDataset): Planted[] {
   return out;
 }
 
-function baseOf(name: string, bytes: Uint8Array): Base {
-  const parsed = parseForDeid(bytes, 1 << 30);
+async function baseOf(name: string, bytes: Uint8Array): Promise<Base> {
+  const parsed = await parseForDeid(bytes, DEFAULT_INFLATE_LIMITS);
   return {
     name,
     dataset: parsed.dataset,
@@ -95,7 +96,7 @@ function baseOf(name: string, bytes: Uint8Array): Base {
 }
 
 /** Files built in code: an RT Dose whose plan reference is a UN sequence, an enhanced image, an RLE image. */
-function builtCorpus(): Base[] {
+function builtCorpus(): Promise<Base[]> {
   const image = (extra: ElementSpec[], pixelData: ElementSpec, sopClassUid: string, modality: string): ElementSpec[] =>
     imageDataset({ rows: 2, columns: 2, bitsAllocated: 16, modality, pixelData, extra }).map((e) =>
       e.tag === 0x00080016 ? el(0x00080016, 'UI', sopClassUid) : e,
@@ -108,7 +109,7 @@ function builtCorpus(): Base[] {
     [el(0x00289145, 'UN', implicitItems([[el(0x00281052, 'DS', '-1024'), el(0x00281053, 'DS', '1')]]), { undefinedLength: false })],
   ]);
   const rle = el(0x7fe00010, 'OB', fragmentsValue([Uint8Array.of(1, 2, 3, 4)]), { undefinedLength: true });
-  return [
+  return Promise.all([
     baseOf(
       'built: RT Dose, UN plan sequence',
       buildPart10(image([plan], native, '1.2.840.10008.5.1.4.1.1.481.2', 'RTDOSE'), { transferSyntaxUid: '1.2.840.10008.1.2.1' }),
@@ -118,7 +119,7 @@ function builtCorpus(): Base[] {
       buildPart10(image([groups], native, '1.2.840.10008.5.1.4.1.1.2.1', 'CT'), { transferSyntaxUid: '1.2.840.10008.1.2.1' }),
     ),
     baseOf('built: RLE CT', buildPart10(image([], rle, '1.2.840.10008.5.1.4.1.1.2', 'CT'), { transferSyntaxUid: '1.2.840.10008.1.2.5' })),
-  ];
+  ]);
 }
 
 type Corruption =
@@ -201,13 +202,13 @@ describe('ElementDeidentifier under re-encoded, re-nested and corrupted input', 
   const corpus: Base[] = [];
   let printing: ReturnType<typeof spyOnAllOutput> | undefined;
 
-  beforeAll(() => {
-    corpus.push(...builtCorpus());
+  beforeAll(async () => {
+    corpus.push(...(await builtCorpus()));
     if (existsSync(sampleDir)) {
       for (const name of readdirSync(sampleDir)
         .filter((n) => n.endsWith('.dcm'))
         .sort()) {
-        corpus.push(baseOf(name, new Uint8Array(readFileSync(resolve(sampleDir, name)))));
+        corpus.push(await baseOf(name, new Uint8Array(readFileSync(resolve(sampleDir, name)))));
       }
     }
     printing = spyOnAllOutput();
@@ -276,7 +277,7 @@ describe('ElementDeidentifier under re-encoded, re-nested and corrupted input', 
         if (outcome.status !== 'deidentified') return;
         stats.deidentified++;
 
-        const out = parseForDeid(outcome.bytes, 1 << 30); // the output parses
+        const out = await parseForDeid(outcome.bytes, DEFAULT_INFLATE_LIMITS); // the output parses
         const text = Buffer.from(outcome.bytes).toString('latin1');
         const leaves = corrupted ? [...walk(out.dataset)].map(({ element }) => element) : [];
         for (const p of planted) {

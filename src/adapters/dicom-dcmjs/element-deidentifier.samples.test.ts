@@ -17,6 +17,7 @@ import type { DeidFileOutcome } from '../../ports/dicom-deidentifier.js';
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { ElementDeidentifier } from './element-deidentifier.js';
 import { parseForDeid } from './internal/deid-codec.js';
+import { DEFAULT_INFLATE_LIMITS } from './internal/part10.js';
 
 const sampleDir = resolve(process.env['VIGIL_SAMPLE_DATA'] ?? resolve(import.meta.dirname, '../../../../shared/data'), 'dicom-samples');
 const samples = existsSync(sampleDir) ? readdirSync(sampleDir).filter((n) => n.endsWith('.dcm')) : [];
@@ -57,7 +58,7 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
       });
       if (outcome.status !== 'deidentified') throw new Error(`${name} was not de-identified at ingest`);
       ages[name] = outcome.patientAgeYears;
-      const parsed = parseForDeid(outcome.bytes, 2 ** 31 - 1);
+      const parsed = await parseForDeid(outcome.bytes, DEFAULT_INFLATE_LIMITS);
       expect(textOf(parsed.dataset, 0x00101010), `${name}: Patient's Age removed`).toBeUndefined();
       expect(textOf(parsed.dataset, 0x00100030) ?? '', `${name}: Patient's Birth Date emptied`).toBe('');
     }
@@ -102,7 +103,7 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
     const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
     const groupLength = view.getUint32(140, true);
     expect(view.getUint16(144 + groupLength, true)).not.toBe(0x0002);
-    const parsed = parseForDeid(out, 2 ** 31 - 1);
+    const parsed = await parseForDeid(out, DEFAULT_INFLATE_LIMITS);
     expect(textOf(parsed.meta, 0x00020003)).toBe(textOf(parsed.dataset, DEID_TAG.SOPInstanceUID));
     expect(parsed.meta.some((e) => e.tag === 0x00020016 || e.tag === 0x00020017 || e.tag === 0x00020018)).toBe(false);
     expect(textOf(parsed.dataset, DEID_TAG.PatientIdentityRemoved)).toBe('YES');
@@ -110,7 +111,7 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
     const codes = parsed.dataset.find((e) => e.tag === DEID_TAG.DeidentificationMethodCodeSequence);
     const values = codes?.value.kind === 'sequence' ? codes.value.items.map((item) => textOf(item, DEID_TAG.CodeValue)) : [];
     expect(values).toEqual(['113100', '113107', '113109']);
-    expect(outcome.transferSyntaxUid).toBe(parseForDeid(input, 2 ** 31 - 1).transferSyntaxUid);
+    expect(outcome.transferSyntaxUid).toBe((await parseForDeid(input, DEFAULT_INFLATE_LIMITS)).transferSyntaxUid);
 
     // Same pixels, every frame, through Vigil's reader.
     const before = await reader.readInstance(input);
@@ -166,7 +167,7 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
     const input = new Uint8Array(readFileSync(join(sampleDir, name)));
     const before = await reader.readInstance(input);
     const first = await before.decodeFrame(0);
-    const sopClassUid = textOf(parseForDeid(input, 2 ** 31 - 1).dataset, DEID_TAG.SOPClassUID) ?? '';
+    const sopClassUid = textOf((await parseForDeid(input, DEFAULT_INFLATE_LIMITS)).dataset, DEID_TAG.SOPClassUID) ?? '';
     const rule: PixelRule = {
       name: 'one pixel',
       match: { sopClassUid, rows: first.rows, columns: first.columns },
@@ -203,7 +204,7 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
     if (outcome.status !== 'deidentified') return;
     expect(outcome.pixelsCleaned).toBe(true);
     expect(outcome.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
-    const parsed = parseForDeid(outcome.bytes, 2 ** 31 - 1);
+    const parsed = await parseForDeid(outcome.bytes, DEFAULT_INFLATE_LIMITS);
     expect(textOf(parsed.dataset, DEID_TAG.BurnedInAnnotation)).toBe('NO');
     const before = await (await reader.readInstance(input)).decodeFrame(0);
     const after = await (await reader.readInstance(outcome.bytes)).decodeFrame(0);

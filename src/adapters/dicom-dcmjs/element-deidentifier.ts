@@ -18,9 +18,9 @@ import type { DeidFileOutcome, DeidRequest, DicomDeidentifier } from '../../port
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { parseForDeid, writePart10, type ParsedForDeid } from './internal/deid-codec.js';
 import { toDicomError } from './internal/dicom-error.js';
-import { hasPart10Signature, looksLikeBareDataset } from './internal/part10.js';
+import { DEFAULT_INFLATE_LIMITS, checkInflateLimits, hasPart10Signature, looksLikeBareDataset, type InflateLimits } from './internal/part10.js';
 import { readInstanceIdentityOfParsed } from './read-instance-identity.js';
-import { EXPLICIT_VR_LITTLE_ENDIAN } from './internal/transfer-syntax.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './internal/transfer-syntax.js';
 
 /** Vigil's Implementation Class UID (PS3.7 D.3.3.2), used only when the input's meta group has none. */
 export const VIGIL_IMPLEMENTATION_CLASS_UID = '2.25.37362250914693751145880500793447977159';
@@ -31,10 +31,19 @@ const META_KEPT = new Set([0x00020001, 0x00020002, 0x00020012, 0x00020013]);
 /** (0002,0002) Media Storage SOP Class UID. */
 const MEDIA_STORAGE_SOP_CLASS_UID = 0x00020002;
 
-const DEFAULT_MAX_BYTES = 2 * 1024 ** 3 - 1;
+export interface ElementDeidentifierOptions {
+  /** How far a Deflated dataset may inflate (internal/part10.ts); default DEFAULT_INFLATE_LIMITS. */
+  readonly inflate?: InflateLimits;
+}
 
 export class ElementDeidentifier implements DicomDeidentifier {
-  readonly #reader = new DcmjsDicomReader();
+  readonly #inflate: InflateLimits;
+  readonly #reader: DcmjsDicomReader;
+
+  constructor(options: ElementDeidentifierOptions = {}) {
+    this.#inflate = checkInflateLimits(options.inflate ?? DEFAULT_INFLATE_LIMITS);
+    this.#reader = new DcmjsDicomReader({ inflate: this.#inflate });
+  }
 
   isDicom(bytes: Uint8Array): boolean {
     return hasPart10Signature(bytes) || looksLikeBareDataset(bytes);
@@ -43,7 +52,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
   async deidentify(bytes: Uint8Array, request: DeidRequest): Promise<DeidFileOutcome> {
     let parsed: ParsedForDeid;
     try {
-      parsed = parseForDeid(bytes, DEFAULT_MAX_BYTES);
+      parsed = await parseForDeid(bytes, this.#inflate);
     } catch (error) {
       throw toDicomError(error, 'DICOM_PARSE_FAILED', 'The DICOM data could not be parsed');
     }
@@ -78,6 +87,12 @@ export class ElementDeidentifier implements DicomDeidentifier {
     let transferSyntaxUid = parsed.transferSyntaxUid;
     let syntax = parsed.syntax;
     let deflated = parsed.transferSyntax.deflated;
+    if (deflated && request.keepDeflated === false) {
+      // The same elements, only not deflated again (lossless): see DeidRequest.keepDeflated. Labelled as they
+      // are encoded (part10.ts reads a dataset mislabelled implicit VR as such).
+      transferSyntaxUid = parsed.syntax.explicitVR ? EXPLICIT_VR_LITTLE_ENDIAN : IMPLICIT_VR_LITTLE_ENDIAN;
+      deflated = false;
+    }
     const pixelsCleaned = verdict.kind === 'clean';
     if (verdict.kind === 'clean') {
       try {

@@ -11,8 +11,9 @@ import { describe, expect, it } from 'vitest';
 import type { ProfileOption } from '../../domain/deidentification/profile-attribute.js';
 import type { InstanceIdentity } from '../../domain/results/result-identity.js';
 import { ElementDeidentifier } from './element-deidentifier.js';
-import { buildPart10, el, imageDataset } from './internal/test-builders.js';
-import { readInstanceIdentity } from './read-instance-identity.js';
+import { PlatformError } from '../../domain/errors.js';
+import { SYNTHETIC_IDENTIFIERS, buildPart10, deflatedBomb, el, encodeDataset, EXPLICIT_LE, imageDataset } from './internal/test-builders.js';
+import { readInstanceIdentity, readSentIdentity } from './read-instance-identity.js';
 
 const sampleDir = resolve(process.env['VIGIL_SAMPLE_DATA'] ?? resolve(import.meta.dirname, '../../../../shared/data'), 'dicom-samples');
 const samples = existsSync(sampleDir) ? readdirSync(sampleDir).filter((n) => n.endsWith('.dcm')) : [];
@@ -21,9 +22,9 @@ const digest = (purpose: string, value: string): Uint8Array => createHmac('sha25
 const profile = { name: 'basic' as const, options: new Set<ProfileOption>() };
 const deidentifier = new ElementDeidentifier();
 
-function identityOrUndefined(bytes: Uint8Array): InstanceIdentity | undefined {
+async function identityOrUndefined(bytes: Uint8Array): Promise<InstanceIdentity | undefined> {
   try {
-    return readInstanceIdentity(bytes);
+    return await readInstanceIdentity(bytes);
   } catch {
     return undefined;
   }
@@ -35,7 +36,7 @@ async function expectSameAsSeparateRead(bytes: Uint8Array): Promise<void> {
   if (plain.status !== 'deidentified' || withOriginal.status !== 'deidentified') throw new Error('expected a de-identified outcome');
   expect(Buffer.from(withOriginal.bytes).equals(Buffer.from(plain.bytes)), 'the same de-identified bytes').toBe(true);
   expect(plain.original).toBeUndefined();
-  expect(withOriginal.original).toEqual(identityOrUndefined(bytes));
+  expect(withOriginal.original).toEqual(await identityOrUndefined(bytes));
 }
 
 describe('readOriginal: the identity from the de-identifier’s parse', () => {
@@ -79,7 +80,7 @@ describe('readOriginal: the identity from the de-identifier’s parse', () => {
         .concat([el(0x00100010, 'PN', c.name)])
         .sort((a, b) => a.tag - b.tag);
       const bytes = buildPart10(dataset, { transferSyntaxUid: c.ts });
-      const identity = readInstanceIdentity(bytes);
+      const identity = await readInstanceIdentity(bytes);
       expect(identity.study.patientName).toBe(c.charset === 'ISO_IR 100' ? 'Müller^Jürgen' : 'Müller^Jürgen=山田^太郎');
       await expectSameAsSeparateRead(bytes);
     });
@@ -94,5 +95,80 @@ describe('readOriginal: the identity from the de-identifier’s parse', () => {
     expect(outcome.status).toBe('deidentified');
     if (outcome.status === 'deidentified') expect(outcome.original).toBeUndefined();
     await expectSameAsSeparateRead(bytes);
+  });
+});
+
+describe('readSentIdentity (what a STOW-RS response names)', () => {
+  const image = (sop: string) =>
+    imageDataset({ rows: 1, columns: 1, bitsAllocated: 8, pixelData: el(0x7fe00010, 'OB', new Uint8Array(2)) }).map((e) =>
+      e.tag === 0x00080018 ? el(0x00080018, 'UI', sop) : e,
+    );
+
+  it("reads the dataset's own UIDs when it is not deflated, and a bare dataset's too", () => {
+    const sop = `${SYNTHETIC_IDENTIFIERS.sopInstanceUid}.77`;
+    const expected = { sopClassUid: '1.2.840.10008.5.1.4.1.1.7', sopInstanceUid: sop };
+    expect(readSentIdentity(buildPart10(image(sop), { transferSyntaxUid: '1.2.840.10008.1.2.1' }))).toEqual(expected);
+    expect(readSentIdentity(buildPart10(image(sop), { transferSyntaxUid: '1.2.840.10008.1.2' }))).toEqual(expected);
+    expect(readSentIdentity(encodeDataset(image(sop), EXPLICIT_LE))).toEqual(expected);
+  });
+
+  it('names a deflated instance from its File Meta Information, without inflating it', () => {
+    // 4 GiB of zeros: inflating them would take seconds and gigabytes.
+    const started = performance.now();
+    expect(readSentIdentity(deflatedBomb(0xfffffffe))).toEqual({
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.7',
+      sopInstanceUid: SYNTHETIC_IDENTIFIERS.sopInstanceUid,
+    });
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('gives nothing for what is not DICOM, and never throws', () => {
+    expect(readSentIdentity(new TextEncoder().encode('not DICOM at all'))).toEqual({});
+    expect(readSentIdentity(new Uint8Array(0))).toEqual({});
+  });
+});
+
+describe('a deflated instance past the inflate limits', () => {
+  it('is refused with DICOM_INFLATE_LIMIT_EXCEEDED by readInstanceIdentity and by the de-identifier', async () => {
+    const bomb = deflatedBomb(64 * 1024 ** 2);
+    const limits = { maxInflatedBytes: 8 * 1024 ** 2, maxInflateRatio: 100 };
+    const codeOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'resolved',
+        (e: unknown) => (e instanceof PlatformError ? e.code : 'not coded'),
+      );
+    expect(await codeOf(readInstanceIdentity(bomb, limits))).toBe('DICOM_INFLATE_LIMIT_EXCEEDED');
+    expect(await codeOf(new ElementDeidentifier({ inflate: limits }).deidentify(bomb, { profile, digest, pixelRules: [] }))).toBe(
+      'DICOM_INFLATE_LIMIT_EXCEEDED',
+    );
+    // Under the default limits too: 64 MiB of zeros is past the 16 MiB grace at about 1,000:1.
+    expect(await codeOf(deidentifier.deidentify(bomb, { profile, digest, pixelRules: [] }))).toBe('DICOM_INFLATE_LIMIT_EXCEEDED');
+  });
+});
+
+describe('keepDeflated: false (ingest)', () => {
+  it('writes a Deflated instance back as Explicit VR Little Endian with the same elements', async () => {
+    const dataset = imageDataset({
+      rows: 4,
+      columns: 4,
+      bitsAllocated: 8,
+      pixelData: el(
+        0x7fe00010,
+        'OB',
+        Uint8Array.from({ length: 16 }, (_, i) => i),
+      ),
+    });
+    const bytes = buildPart10(dataset, { transferSyntaxUid: '1.2.840.10008.1.2.1.99' });
+    const request = { profile, digest, pixelRules: [], headersOnly: true };
+    const kept = await deidentifier.deidentify(bytes, request);
+    const inflated = await deidentifier.deidentify(bytes, { ...request, keepDeflated: false });
+    if (kept.status !== 'deidentified' || inflated.status !== 'deidentified') throw new Error('expected de-identified outcomes');
+    expect(kept.transferSyntaxUid).toBe('1.2.840.10008.1.2.1.99');
+    expect(inflated.transferSyntaxUid).toBe('1.2.840.10008.1.2.1');
+    const [a, b] = await Promise.all([readInstanceIdentity(kept.bytes), readInstanceIdentity(inflated.bytes)]);
+    expect(b).toEqual(a);
+    expect(inflated.sopInstanceUid).toBe(kept.sopInstanceUid);
+    // The stored bytes say what they are: no deflate stream after the meta group.
+    expect(Buffer.from(inflated.bytes).includes(Buffer.from('1.2.840.10008.1.2.1.99'))).toBe(false);
   });
 });

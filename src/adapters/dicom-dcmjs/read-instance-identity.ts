@@ -12,7 +12,15 @@ import { writeDataset } from './internal/deid-codec.js';
 import { dicomError, toDicomError } from './internal/dicom-error.js';
 import { dictionaryVr } from './internal/dictionary.js';
 import { decodeElements, firstString } from './internal/element-values.js';
-import { locateDataset } from './internal/part10.js';
+import {
+  DEFAULT_INFLATE_LIMITS,
+  correctVrEncoding,
+  locateDataset,
+  readPart10Header,
+  type InflateLimits,
+  type LocatedDataset,
+  type Part10Header,
+} from './internal/part10.js';
 
 const TAGS = {
   SpecificCharacterSet: 0x00080005,
@@ -31,21 +39,63 @@ const TAGS = {
   StudyID: 0x00200010,
 } as const;
 
-/** Header bytes are bounded by the file; a deflated dataset may inflate to at most this. */
-const MAX_INFLATED_BYTES = 1024 ** 3;
-
 /**
  * @throws PlatformError DICOM_PARSE_FAILED when the header cannot be read or lacks a Study, Series,
- *   SOP Instance or SOP Class UID (a result could not reference the instance).
+ *   SOP Instance or SOP Class UID (a result could not reference the instance); DICOM_INFLATE_LIMIT_EXCEEDED
+ *   when a Deflated dataset inflates beyond `inflate`.
  */
-export function readInstanceIdentity(bytes: Uint8Array): InstanceIdentity {
-  let located: ReturnType<typeof locateDataset>;
+export async function readInstanceIdentity(bytes: Uint8Array, inflate: InflateLimits = DEFAULT_INFLATE_LIMITS): Promise<InstanceIdentity> {
+  let located: LocatedDataset;
   try {
-    located = locateDataset(bytes, MAX_INFLATED_BYTES);
+    located = await locateDataset(bytes, inflate);
   } catch (error) {
     throw toDicomError(error, 'DICOM_PARSE_FAILED', 'The DICOM header could not be read');
   }
   return identityOfDataset(located.dataset, located.syntax, located.mediaStorageSopInstanceUid);
+}
+
+/** What a sender said an instance is, to answer it (a STOW-RS response names them); both absent when unknown. */
+export interface SentIdentity {
+  readonly sopClassUid?: string;
+  readonly sopInstanceUid?: string;
+}
+
+/**
+ * The SOP Class and Instance UIDs of an instance as received, never inflating it: from the dataset's
+ * header when it is not deflated, else (and for what the header lacks) from the File Meta Information,
+ * whose (0002,0002) and (0002,0003) PS3.10 7.1 requires to be the same. A deflated instance is inflated
+ * once, by the de-identification that ingests it, not a second time just to name it. Never throws.
+ */
+export function readSentIdentity(bytes: Uint8Array): SentIdentity {
+  let header: Part10Header;
+  try {
+    header = readPart10Header(bytes);
+  } catch {
+    return {};
+  }
+  let values: ReadonlyMap<number, readonly unknown[]> = new Map();
+  if (!header.transferSyntax.deflated) {
+    try {
+      const syntax = correctVrEncoding(header.body, header.transferSyntax);
+      const top = scanDataset(header.body, {
+        syntax,
+        keepSequences: new Set(),
+        dictionaryVr,
+        maxSequenceDepth: 32,
+        maxFragments: 1 << 20,
+        stopAfterTag: PIXEL_DATA_TAG,
+      });
+      values = decodeElements(header.body, top, [TAGS.SOPClassUID, TAGS.SOPInstanceUID]);
+    } catch {
+      // A dataset that cannot be read is refused by ingest; the meta group may still name it.
+    }
+  }
+  const sopClassUid = firstString(values.get(TAGS.SOPClassUID)) ?? header.mediaStorageSopClassUid;
+  const sopInstanceUid = firstString(values.get(TAGS.SOPInstanceUID)) ?? header.mediaStorageSopInstanceUid;
+  return {
+    ...(sopClassUid === undefined || sopClassUid === '' ? {} : { sopClassUid }),
+    ...(sopInstanceUid === undefined || sopInstanceUid === '' ? {} : { sopInstanceUid }),
+  };
 }
 
 const IDENTITY_TAGS: ReadonlySet<number> = new Set(Object.values(TAGS));

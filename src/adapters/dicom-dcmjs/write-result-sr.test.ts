@@ -52,8 +52,8 @@ function syntheticInstance(sopInstanceUid: string, frames?: number): Uint8Array 
   );
 }
 
-function caseResultFor(instances: readonly Uint8Array[]): CaseResult {
-  const identities = instances.map(readInstanceIdentity);
+async function caseResultFor(instances: readonly Uint8Array[]): Promise<CaseResult> {
+  const identities = await Promise.all(instances.map((bytes) => readInstanceIdentity(bytes)));
   const [first, second] = identities;
   if (first === undefined || second === undefined) throw new Error('two instances expected');
   return {
@@ -90,17 +90,21 @@ describe('result SR (Comprehensive SR)', () => {
   let bytes: Uint8Array;
   const sources = [syntheticInstance(SYNTHETIC_IDENTIFIERS.sopInstanceUid), syntheticInstance(`${SYNTHETIC_IDENTIFIERS.sopInstanceUid}.2`, 3)];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-sr-'));
-    const document = buildResultSr(caseResultFor(sources), { sopInstanceUid: '2.25.1234', seriesInstanceUid: '2.25.5678', deviceObserverUid: '2.25.999' });
+    const document = buildResultSr(await caseResultFor(sources), {
+      sopInstanceUid: '2.25.1234',
+      seriesInstanceUid: '2.25.5678',
+      deviceObserverUid: '2.25.999',
+    });
     bytes = writeResultSr(document);
     file = join(dir, 'sr.dcm');
     writeFileSync(file, bytes);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads the originals in their character set', () => {
-    const identity = readInstanceIdentity(sources[0] as Uint8Array);
+  it('reads the originals in their character set', async () => {
+    const identity = await readInstanceIdentity(sources[0] as Uint8Array);
     expect(identity.reference).toEqual({
       studyInstanceUid: SYNTHETIC_IDENTIFIERS.studyInstanceUid,
       seriesInstanceUid: SYNTHETIC_IDENTIFIERS.seriesInstanceUid,
@@ -120,15 +124,15 @@ describe('result SR (Comprehensive SR)', () => {
     });
   });
 
-  it('is deterministic: the same case gives the same bytes', () => {
+  it('is deterministic: the same case gives the same bytes', async () => {
     const again = writeResultSr(
-      buildResultSr(caseResultFor(sources), { sopInstanceUid: '2.25.1234', seriesInstanceUid: '2.25.5678', deviceObserverUid: '2.25.999' }),
+      buildResultSr(await caseResultFor(sources), { sopInstanceUid: '2.25.1234', seriesInstanceUid: '2.25.5678', deviceObserverUid: '2.25.999' }),
     );
     expect(Buffer.from(again).equals(Buffer.from(bytes))).toBe(true);
   });
 
-  it('reads back as an instance of the original study', () => {
-    const identity = readInstanceIdentity(bytes);
+  it('reads back as an instance of the original study', async () => {
+    const identity = await readInstanceIdentity(bytes);
     expect(identity.reference).toEqual({
       studyInstanceUid: SYNTHETIC_IDENTIFIERS.studyInstanceUid,
       seriesInstanceUid: '2.25.5678',
@@ -151,7 +155,7 @@ describe('result SR (Comprehensive SR)', () => {
     'names the SR it replaces in the Predecessor Documents Sequence, and still validates (needs dicom3tools and python3-pydicom)',
     async () => {
       const amending = join(dir, 'amending.dcm');
-      const result = { ...caseResultFor(sources), caseId: 'infer:st-0123456789abcdef0123456789abcdef:3:abc', amends: 'earlier' };
+      const result = { ...(await caseResultFor(sources)), caseId: 'infer:st-0123456789abcdef0123456789abcdef:3:abc', amends: 'earlier' };
       writeFileSync(
         amending,
         writeResultSr(

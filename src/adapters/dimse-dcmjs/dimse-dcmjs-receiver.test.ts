@@ -10,6 +10,7 @@ import { inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../../test/helpers/dicom-peers.js';
 import type { DicomReceiverOptions, ReceivedInstance, StoreHandler, StoreOutcome } from '../../ports/dicom-receiver.js';
+import { buildPart10, el, imageDataset } from '../dicom-dcmjs/internal/test-builders.js';
 import { findTransferSyntax } from '../dicom-dcmjs/internal/transfer-syntax.js';
 import { DIMSE_STATUS, DimseDcmjsReceiver, dimseStatusOf, RECEIVABLE_TRANSFER_SYNTAXES } from './dimse-dcmjs-receiver.js';
 import { associateRequest, readPart10, sendRawStore } from './internal/test-raw-scu.js';
@@ -165,6 +166,36 @@ describe.skipIf(!hasSamples)('DimseDcmjsReceiver with a hand-written SCU, exact 
       });
     },
   );
+});
+
+describe('DimseDcmjsReceiver refusal codes', () => {
+  it("sends a refusal's code as Error Comment (0000,0902) beside the status, and nothing else", async () => {
+    const bytes = Buffer.from(
+      buildPart10(imageDataset({ rows: 2, columns: 2, bitsAllocated: 8, pixelData: el(0x7fe00010, 'OB', new Uint8Array(4)) }), { transferSyntaxUid: DEFLATED }),
+    );
+    const info = readPart10(bytes);
+    const request = {
+      callingAe: 'RAWSCU',
+      calledAe: 'VIGIL',
+      sopClassUid: info.sopClassUid,
+      sopInstanceUid: info.sopInstanceUid,
+      transferSyntaxUid: info.transferSyntaxUid,
+      dataset: bytes.subarray(info.datasetOffset),
+    };
+    const outcomes: StoreOutcome[] = [
+      { status: 'refused', reason: 'cannot_understand', code: 'DICOM_INFLATE_LIMIT_EXCEEDED' },
+      { status: 'refused', reason: 'out_of_resources', code: 'STORE_DISK_FULL' },
+      // Only a code's own characters go out.
+      { status: 'refused', reason: 'cannot_understand', code: 'not a code\\' },
+      { status: 'refused', reason: 'cannot_understand' },
+    ];
+    const { port } = await startReceiver({}, () => outcomes.shift() ?? { status: 'stored' });
+    expect(await sendRawStore(port, request)).toEqual({ kind: 'status', status: 0xc000, errorComment: 'DICOM_INFLATE_LIMIT_EXCEEDED' });
+    expect(await sendRawStore(port, request)).toEqual({ kind: 'status', status: 0xa700, errorComment: 'STORE_DISK_FULL' });
+    expect(await sendRawStore(port, request)).toEqual({ kind: 'status', status: 0xc000 });
+    expect(await sendRawStore(port, request)).toEqual({ kind: 'status', status: 0xc000 });
+    expect(await sendRawStore(port, request)).toEqual({ kind: 'status', status: 0x0000 });
+  });
 });
 
 describe.skipIf(!hasSamples)('DimseDcmjsReceiver outcomes and refusals, hand-written SCU (needs ../shared/data/dicom-samples)', () => {

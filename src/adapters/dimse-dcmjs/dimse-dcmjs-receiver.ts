@@ -56,6 +56,12 @@ export const DIMSE_STATUS = {
  * Processing failure (PS3.7 C.4.2) rather than 0xA7xx Refused: Out of Resources (PS3.4 B.2.3), which tells
  * the sender's operators the receiver lacks space and would send them looking at the wrong thing. Both are
  * failures, so a conforming sender keeps the instance and may retry either way.
+ *
+ * An instance Vigil will never accept as sent (unreadable, or a Deflated dataset that inflates past the
+ * limits, DICOM_INFLATE_LIMIT_EXCEEDED) is `cannot_understand`: 0xC000 Error: Cannot Understand, a
+ * permanent failure. Not 0xA7xx: resending the same bytes would be refused again, and senders retry
+ * Out of Resources on their own (a bomb would come back in a loop); not 0xA9xx Data Set Does Not Match
+ * SOP Class, which says something else. The outcome's code travels as Error Comment (0000,0902).
  */
 export function dimseStatusOf(outcome: StoreOutcome): number {
   switch (outcome.status) {
@@ -153,8 +159,20 @@ interface ReceiverContext {
   /** Connections whose association was accepted (and not yet closed). */
   associations(): number;
   hasFreeDisk(): Promise<boolean>;
-  handleStore(connection: Connection, upload: Upload | undefined): Promise<number>;
+  handleStore(connection: Connection, upload: Upload | undefined): Promise<StoreAnswer>;
   track(work: Promise<unknown>): void;
+}
+
+/** A C-STORE-RSP: its Status (0000,0900), and for a refusal with a code, its Error Comment (0000,0902). */
+interface StoreAnswer {
+  readonly status: number;
+  readonly errorComment?: string;
+}
+
+/** Error Comment is LO: at most 64 characters of the default repertoire, no backslash (PS3.5 6.2). */
+function errorCommentOf(outcome: StoreOutcome): string | undefined {
+  if (outcome.status !== 'refused' || outcome.code === undefined) return undefined;
+  return /^[A-Z0-9_]{1,64}$/.test(outcome.code) ? outcome.code : undefined;
 }
 
 function isNoSpace(error: NodeJS.ErrnoException | undefined): boolean {
@@ -396,12 +414,13 @@ class ReceiverScp extends Scp {
     this.context.track(
       this.context
         .handleStore(this.connection, upload)
-        .catch(() => DIMSE_STATUS.processingFailure)
-        .then((status) => {
+        .catch((): StoreAnswer => ({ status: DIMSE_STATUS.processingFailure }))
+        .then(({ status, errorComment }) => {
           if (upload !== undefined) this.connection.uploads.delete(upload);
           if (this.connection.socket.destroyed) return;
           const response = CStoreResponse.fromRequest(request);
           response.setStatus(status);
+          if (errorComment !== undefined) response.setErrorComment(errorComment);
           callback(response);
         }),
     );
@@ -561,17 +580,17 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     }
   }
 
-  private async handleStore(handler: StoreHandler, connection: Connection, upload: Upload | undefined): Promise<number> {
-    if (upload === undefined) return DIMSE_STATUS.cannotUnderstand;
+  private async handleStore(handler: StoreHandler, connection: Connection, upload: Upload | undefined): Promise<StoreAnswer> {
+    if (upload === undefined) return { status: DIMSE_STATUS.cannotUnderstand };
     try {
-      if (upload.refusal !== undefined) return dimseStatusOf({ status: 'refused', reason: upload.refusal });
+      if (upload.refusal !== undefined) return { status: dimseStatusOf({ status: 'refused', reason: upload.refusal }) };
       const sink = upload.sink;
       if (upload.writeError !== undefined || sink === undefined) {
         this.logger?.error({ code: 'STORE_WRITE_FAILED', stage: 'dicom-receive' }, 'Could not write a received DICOM instance');
-        return isNoSpace(upload.writeError) ? DIMSE_STATUS.outOfResources : DIMSE_STATUS.processingFailure;
+        return { status: isNoSpace(upload.writeError) ? DIMSE_STATUS.outOfResources : DIMSE_STATUS.processingFailure };
       }
       // stop() waits for running handlers; refusing new ones while stopping is what lets it finish.
-      if (this.stopping) return DIMSE_STATUS.outOfResources;
+      if (this.stopping) return { status: DIMSE_STATUS.outOfResources };
       let outcome: StoreOutcome;
       try {
         outcome = await handler({
@@ -589,7 +608,8 @@ export class DimseDcmjsReceiver implements DicomReceiver {
         this.logger?.error({ stage: 'dicom-receive' }, 'The DICOM store handler threw');
         outcome = { status: 'failed' };
       }
-      return dimseStatusOf(outcome);
+      const errorComment = errorCommentOf(outcome);
+      return { status: dimseStatusOf(outcome), ...(errorComment === undefined ? {} : { errorComment }) };
     } finally {
       await upload.sink?.discard();
     }

@@ -21,7 +21,7 @@ import { isPlatformError } from '../../../domain/errors.js';
 import { dicomError } from './dicom-error.js';
 import { IMPLICIT_LITTLE_ENDIAN_SYNTAX, PIXEL_DATA_TAG, isKnownVr, readVr, type ElementSyntax } from './dataset-scanner.js';
 import { decodingVr } from './dictionary.js';
-import { hasPart10Signature, locateDataset } from './part10.js';
+import { hasPart10Signature, locateDataset, type InflateLimits } from './part10.js';
 import type { TransferSyntax } from './transfer-syntax.js';
 
 export interface ParsedForDeid {
@@ -42,8 +42,9 @@ const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 
 const MAX_DEPTH = 32;
 const EXPLICIT_LE: ElementSyntax = { explicitVR: true, littleEndian: true };
 
-export function parseForDeid(bytes: Uint8Array, maxInflatedBytes: number): ParsedForDeid {
-  const located = locateDataset(bytes, maxInflatedBytes);
+/** Inflates a Deflated dataset once, within `limits` (part10.ts). */
+export async function parseForDeid(bytes: Uint8Array, limits: InflateLimits): Promise<ParsedForDeid> {
+  const located = await locateDataset(bytes, limits);
   const metaStart = hasPart10Signature(bytes) ? 132 : 0;
   const metaReader = new TreeReader(bytes, EXPLICIT_LE);
   const meta = metaReader.readMeta(metaStart);

@@ -4,10 +4,49 @@
  * transfer syntax the meta group names. Also accepts a bare dataset (no preamble), as received from some
  * older modalities and as `isDicom` admits.
  */
-import { inflateRawSync, inflateSync } from 'node:zlib';
+import { PlatformError } from '../../../domain/errors.js';
+import { inflateAtMost } from './bounded-inflate.js';
 import { dicomError } from './dicom-error.js';
 import { isKnownVr, readVr, type ElementSyntax } from './dataset-scanner.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, findTransferSyntax, type TransferSyntax } from './transfer-syntax.js';
+
+/**
+ * How far a Deflated Explicit VR Little Endian dataset (PS3.5 A.5) may inflate: at most
+ * `maxInflatedBytes` (VIGIL_MAX_INPUT_BYTES: an inflated instance is an input like any other), and beyond
+ * the first INFLATE_GRACE_BYTES at most `maxInflateRatio` times its deflated size (VIGIL_MAX_INFLATE_RATIO).
+ */
+export interface InflateLimits {
+  readonly maxInflatedBytes: number;
+  readonly maxInflateRatio: number;
+}
+
+/**
+ * The ratio limit, 100:1 by default. Deflating the datasets of the 20 Vigil samples and pydicom's test files
+ * (78 in all, made Explicit VR Little Endian first) gives 1.1:1 to 7:1 for real acquisitions (CR, CT, MR,
+ * NM, US, ECG), 56:1 for the one Deflated sample as its writer made it, and up to 140:1 only for synthetic
+ * secondary captures of a few flat colours, all under 1 MiB. The ratio of a whole instance is ruled by its
+ * least compressible part: to pass 100:1 it must be nearly all one repeated value (over 98 % of its bytes
+ * when the rest deflates 2:1, as image content does), i.e. a blank image, while a run of zeros deflates
+ * about 1,030:1 (DEFLATE's ceiling), which is what a bomb is made of.
+ * Apache POI's ZipSecureFile refuses the same 100:1 past a small grace size. Small instances are let
+ * through whatever their ratio (a blank 4k × 2k 16-bit frame is 16 MiB), so the ratio only ever bites
+ * where memory is at stake.
+ */
+export const INFLATE_GRACE_BYTES = 16 * 1024 ** 2;
+export const DEFAULT_INFLATE_LIMITS: InflateLimits = Object.freeze({ maxInflatedBytes: 2 * 1024 ** 3 - 1, maxInflateRatio: 100 });
+
+/** The limits as given, once they are known to make sense. @throws PlatformError CONFIG_INVALID */
+export function checkInflateLimits(limits: InflateLimits): InflateLimits {
+  if (!Number.isSafeInteger(limits.maxInflatedBytes) || limits.maxInflatedBytes <= 0 || !(limits.maxInflateRatio >= 1)) {
+    throw new PlatformError('CONFIG_INVALID', 'The inflate limits must be a positive whole number of bytes and a ratio of at least 1');
+  }
+  return limits;
+}
+
+/** The most bytes `deflatedBytes` of deflated dataset may inflate to under `limits`. */
+export function inflatedByteLimit(deflatedBytes: number, limits: InflateLimits): number {
+  return Math.min(limits.maxInflatedBytes, Math.max(INFLATE_GRACE_BYTES, Math.floor(deflatedBytes * limits.maxInflateRatio)));
+}
 
 export interface LocatedDataset {
   readonly transferSyntaxUid: string;
@@ -22,6 +61,7 @@ export interface LocatedDataset {
 const PREAMBLE_LENGTH = 128;
 const META_GROUP = 0x0002;
 const TRANSFER_SYNTAX_UID_ELEMENT = 0x0010;
+const MEDIA_STORAGE_SOP_CLASS_UID_ELEMENT = 0x0002;
 const MEDIA_STORAGE_SOP_INSTANCE_UID_ELEMENT = 0x0003;
 const LONG_META_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
 
@@ -42,7 +82,18 @@ export function looksLikeBareDataset(bytes: Uint8Array): boolean {
   return group === 0x0008 && view.getUint32(4, true) <= bytes.length - 8;
 }
 
-export function locateDataset(bytes: Uint8Array, maxInflatedBytes: number): LocatedDataset {
+/** What precedes the dataset: read without touching, let alone inflating, the dataset itself. */
+export interface Part10Header {
+  readonly transferSyntaxUid: string;
+  readonly transferSyntax: TransferSyntax;
+  /** Everything after the File Meta Information: the dataset, deflated for the Deflated syntax. */
+  readonly body: Uint8Array;
+  /** (0002,0002) and (0002,0003), which PS3.10 7.1 requires to equal the dataset's SOP Class and Instance UIDs. */
+  readonly mediaStorageSopClassUid?: string;
+  readonly mediaStorageSopInstanceUid?: string;
+}
+
+export function readPart10Header(bytes: Uint8Array): Part10Header {
   let metaStart: number;
   if (hasPart10Signature(bytes)) metaStart = PREAMBLE_LENGTH + 4;
   else if (looksLikeBareDataset(bytes)) metaStart = 0;
@@ -58,14 +109,32 @@ export function locateDataset(bytes: Uint8Array, maxInflatedBytes: number): Loca
   const transferSyntax = findTransferSyntax(uid);
   if (transferSyntax === undefined) throw dicomError('DICOM_TRANSFER_SYNTAX_UNSUPPORTED', 'The transfer syntax is not supported');
 
-  const rest = bytes.subarray(meta.end);
-  const dataset = transferSyntax.deflated ? inflateDataset(rest, maxInflatedBytes) : rest;
   return {
     transferSyntaxUid: uid,
     transferSyntax,
+    body: bytes.subarray(meta.end),
+    ...(meta.mediaStorageSopClassUid === undefined ? {} : { mediaStorageSopClassUid: meta.mediaStorageSopClassUid }),
+    ...(meta.mediaStorageSopInstanceUid === undefined ? {} : { mediaStorageSopInstanceUid: meta.mediaStorageSopInstanceUid }),
+  };
+}
+
+/**
+ * The dataset, inflated (within `limits`, off the event loop) when the transfer syntax is Deflated. Read it
+ * once per instance and pass the result on: every call inflates again.
+ *
+ * @throws PlatformError DICOM_INFLATE_LIMIT_EXCEEDED, DICOM_TRUNCATED, DICOM_PARSE_FAILED,
+ *   DICOM_TRANSFER_SYNTAX_UNSUPPORTED.
+ */
+export async function locateDataset(bytes: Uint8Array, limits: InflateLimits): Promise<LocatedDataset> {
+  const header = readPart10Header(bytes);
+  const { transferSyntax } = header;
+  const dataset = transferSyntax.deflated ? await inflateDataset(header.body, limits) : header.body;
+  return {
+    transferSyntaxUid: header.transferSyntaxUid,
+    transferSyntax,
     syntax: correctVrEncoding(dataset, transferSyntax),
     dataset,
-    ...(meta.mediaStorageSopInstanceUid === undefined ? {} : { mediaStorageSopInstanceUid: meta.mediaStorageSopInstanceUid }),
+    ...(header.mediaStorageSopInstanceUid === undefined ? {} : { mediaStorageSopInstanceUid: header.mediaStorageSopInstanceUid }),
   };
 }
 
@@ -74,7 +143,7 @@ export function locateDataset(bytes: Uint8Array, maxInflatedBytes: number): Loca
  * element over the label when the label cannot be right: no valid VR where explicit VR needs one, or an
  * implicit length that would run past the end where a valid VR stands. Little Endian only.
  */
-function correctVrEncoding(dataset: Uint8Array, syntax: TransferSyntax): ElementSyntax {
+export function correctVrEncoding(dataset: Uint8Array, syntax: TransferSyntax): ElementSyntax {
   const declared: ElementSyntax = { explicitVR: syntax.explicitVR, littleEndian: syntax.littleEndian };
   if (!syntax.littleEndian || syntax.encoding !== 'native' || dataset.length < 8) return declared;
   const vrIsValid = isKnownVr(readVr(dataset, 4));
@@ -89,6 +158,7 @@ function correctVrEncoding(dataset: Uint8Array, syntax: TransferSyntax): Element
 interface MetaGroup {
   readonly end: number;
   readonly transferSyntaxUid?: string;
+  readonly mediaStorageSopClassUid?: string;
   readonly mediaStorageSopInstanceUid?: string;
 }
 
@@ -97,6 +167,7 @@ function readMetaGroup(bytes: Uint8Array, start: number): MetaGroup {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = start;
   let transferSyntaxUid: string | undefined;
+  let mediaStorageSopClassUid: string | undefined;
   let mediaStorageSopInstanceUid: string | undefined;
   while (pos + 4 <= bytes.length && view.getUint16(pos, true) === META_GROUP) {
     if (pos + 8 > bytes.length) throw dicomError('DICOM_TRUNCATED', 'The data ends inside the File Meta Information');
@@ -116,12 +187,14 @@ function readMetaGroup(bytes: Uint8Array, start: number): MetaGroup {
     if (length === 0xffffffff) throw dicomError('DICOM_PARSE_FAILED', 'The File Meta Information has an undefined length');
     if (valueOffset + length > bytes.length) throw dicomError('DICOM_TRUNCATED', 'The data ends inside the File Meta Information');
     if (element === TRANSFER_SYNTAX_UID_ELEMENT) transferSyntaxUid = readUid(bytes, valueOffset, length);
+    if (element === MEDIA_STORAGE_SOP_CLASS_UID_ELEMENT) mediaStorageSopClassUid = readUid(bytes, valueOffset, length);
     if (element === MEDIA_STORAGE_SOP_INSTANCE_UID_ELEMENT) mediaStorageSopInstanceUid = readUid(bytes, valueOffset, length);
     pos = valueOffset + length;
   }
   return {
     end: pos,
     ...(transferSyntaxUid === undefined ? {} : { transferSyntaxUid }),
+    ...(mediaStorageSopClassUid === undefined ? {} : { mediaStorageSopClassUid }),
     ...(mediaStorageSopInstanceUid === undefined ? {} : { mediaStorageSopInstanceUid }),
   };
 }
@@ -134,33 +207,24 @@ function readUid(bytes: Uint8Array, offset: number, length: number): string {
 }
 
 /**
- * Deflated Explicit VR Little Endian (PS3.5 A.5): everything after the meta group is raw DEFLATE (RFC 1951).
- * The output is capped, because a few kilobytes of deflate can claim gigabytes; a few writers wrap the
- * stream in zlib (RFC 1950), which is accepted as well.
+ * Deflated Explicit VR Little Endian (PS3.5 A.5): everything after the meta group is raw DEFLATE (RFC 1951;
+ * a few writers wrap it in zlib, RFC 1950, which is accepted too). A few kilobytes of it can claim
+ * gigabytes, so it is inflated by bounded-inflate.ts, which stops as soon as the output passes the limit.
  */
-function inflateDataset(deflated: Uint8Array, maxInflatedBytes: number): Uint8Array {
-  try {
-    return inflateRawSync(deflated, { maxOutputLength: maxInflatedBytes });
-  } catch (rawError) {
-    if (isOutputTooLarge(rawError)) throw inflateLimit(maxInflatedBytes, rawError);
-    try {
-      return inflateSync(deflated, { maxOutputLength: maxInflatedBytes });
-    } catch (zlibError) {
-      if (isOutputTooLarge(zlibError)) throw inflateLimit(maxInflatedBytes, zlibError);
-      if (hasCode(rawError, 'Z_BUF_ERROR')) throw dicomError('DICOM_TRUNCATED', 'The deflated dataset ends early', {}, rawError);
-      throw dicomError('DICOM_PARSE_FAILED', 'The deflated dataset cannot be inflated', {}, rawError);
-    }
+async function inflateDataset(deflated: Uint8Array, limits: InflateLimits): Promise<Uint8Array> {
+  const limitBytes = inflatedByteLimit(deflated.length, limits);
+  const outcome = await inflateAtMost(deflated, limitBytes);
+  switch (outcome.kind) {
+    case 'inflated':
+      return outcome.bytes;
+    case 'too-large':
+      throw dicomError(
+        'DICOM_INFLATE_LIMIT_EXCEEDED',
+        'The deflated dataset inflates beyond the limit (VIGIL_MAX_INPUT_BYTES, or VIGIL_MAX_INFLATE_RATIO times its deflated size)',
+        { limitBytes, deflatedBytes: deflated.length, maxInflatedBytes: limits.maxInflatedBytes, maxInflateRatio: limits.maxInflateRatio },
+      );
+    case 'invalid':
+      if (outcome.truncated) throw dicomError('DICOM_TRUNCATED', 'The deflated dataset ends early', {}, outcome.cause);
+      throw dicomError('DICOM_PARSE_FAILED', 'The deflated dataset cannot be inflated', {}, outcome.cause);
   }
-}
-
-function inflateLimit(maxInflatedBytes: number, cause: unknown): Error {
-  return dicomError('DICOM_LIMIT_EXCEEDED', 'The deflated dataset inflates beyond the reader limit', { maxDecodedBytes: maxInflatedBytes }, cause);
-}
-
-function isOutputTooLarge(error: unknown): boolean {
-  return error instanceof RangeError || hasCode(error, 'ERR_BUFFER_TOO_LARGE');
-}
-
-function hasCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === code;
 }

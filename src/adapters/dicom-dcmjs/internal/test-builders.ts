@@ -3,7 +3,7 @@
  * committed (STYLE.md, "Build fixtures in code with builders"). It writes exactly what it is told, including
  * wrong lengths, wrong VRs and unterminated items, and validates nothing. Not used by the reader itself.
  */
-import { deflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, deflateRawSync } from 'node:zlib';
 
 export interface ElementSyntax {
   readonly explicitVR: boolean;
@@ -300,4 +300,30 @@ export function nestedSequences(depth: number, undefinedLength: boolean, syntax:
     out.set(concat([sequenceHeader(item(0).length + itemLength), item(itemLength)]), i * level);
   }
   return out;
+}
+
+/**
+ * A decompression bomb: a Deflated Explicit VR Little Endian Part 10 file whose dataset is a small image
+ * header and a Pixel Data (OB) of `zeroBytes` zeros, built without ever holding the zeros. Deflate needs
+ * about 1 byte per 1,030 zeros; one 1 MiB run of zeros is deflated once, flushed to a byte boundary with
+ * no history, and the same bytes repeated (each copy refers only to itself), so a 1.5 GB bomb is
+ * about 1.5 MB and takes milliseconds to build.
+ */
+export function deflatedBomb(zeroBytes: number): Uint8Array {
+  if (!Number.isSafeInteger(zeroBytes) || zeroBytes < 0 || zeroBytes % 2 !== 0 || zeroBytes > 0xfffffffe) throw new Error('zeroBytes: an even 32-bit length');
+  const head = encodeDataset(imageDataset({ rows: 1, columns: 1, bitsAllocated: 8 }), EXPLICIT_LE);
+  const pixelHeader = concat([tagBytes(0x7fe00010), new TextEncoder().encode('OB'), new Uint8Array(2), u32(zeroBytes)]);
+  // Z_SYNC_FLUSH instead of finishing: non-final blocks ending on a byte boundary, so streams can be chained.
+  const open = (bytes: Uint8Array): Buffer => deflateRawSync(bytes, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  const unitBytes = 1 << 20;
+  const unit = open(new Uint8Array(unitBytes));
+  const units = Math.floor(zeroBytes / unitBytes);
+  const rest = open(new Uint8Array(zeroBytes - units * unitBytes));
+  const body = new Uint8Array(units * unit.length);
+  for (let i = 0; i < units; i++) body.set(unit, i * unit.length);
+  // The last block: empty and final (BFINAL=1, fixed Huffman, end of block).
+  const last = deflateRawSync(new Uint8Array(0));
+  const deflated = concat([open(concat([head, pixelHeader])), body, rest, last]);
+  const meta = metaGroup('1.2.840.10008.1.2.1.99');
+  return concat([new Uint8Array(128), new TextEncoder().encode('DICM'), meta, deflated]);
 }

@@ -166,23 +166,26 @@ class PduReader {
 }
 
 export type RawStoreResult =
-  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'status'; readonly status: number; readonly errorComment?: string }
   | { readonly kind: 'rejected'; readonly result: number; readonly source: number; readonly reason: number }
   | { readonly kind: 'context-refused'; readonly result: number }
   | { readonly kind: 'closed' };
 
-/** Reads the Status (0000,0900) of an implicit VR LE command set carried in one P-DATA-TF. */
-function statusOf(body: Buffer): number | undefined {
+/** Reads the Status (0000,0900) and Error Comment (0000,0902) of an implicit VR LE command set carried in one P-DATA-TF. */
+function statusOf(body: Buffer): { status: number; errorComment?: string } | undefined {
   const command = body.subarray(6);
   let offset = 0;
+  let status: number | undefined;
+  let errorComment: string | undefined;
   while (offset + 8 <= command.length) {
     const group = command.readUInt16LE(offset);
     const element = command.readUInt16LE(offset + 2);
     const length = command.readUInt32LE(offset + 4);
-    if (group === 0x0000 && element === 0x0900) return command.readUInt16LE(offset + 8);
+    if (group === 0x0000 && element === 0x0900) status = command.readUInt16LE(offset + 8);
+    if (group === 0x0000 && element === 0x0902) errorComment = text(command.subarray(offset + 8, offset + 8 + length));
     offset += 8 + length;
   }
-  return undefined;
+  return status === undefined ? undefined : { status, ...(errorComment === undefined ? {} : { errorComment }) };
 }
 
 /** Associates, sends one C-STORE with `dataset` cut into PDVs of `fragmentBytes`, reads the status, releases. */
@@ -229,7 +232,7 @@ export async function sendRawStore(
     const status = response?.type === 0x04 ? statusOf(response.body) : undefined;
     socket.write(pdu(0x05, Buffer.alloc(4)));
     await reader.next();
-    return status === undefined ? { kind: 'closed' } : { kind: 'status', status };
+    return status === undefined ? { kind: 'closed' } : { kind: 'status', ...status };
   } finally {
     socket.destroy();
   }
