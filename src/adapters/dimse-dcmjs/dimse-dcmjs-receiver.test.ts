@@ -1,22 +1,22 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../../test/helpers/dicom-peers.js';
+import { DICOM_SAMPLES, hasDicomSamples } from '../../../test/helpers/sample-data.js';
 import type { DicomReceiverOptions, ReceivedInstance, StoreHandler, StoreOutcome } from '../../ports/dicom-receiver.js';
 import { findTransferSyntax } from '../dicom-dcmjs/internal/transfer-syntax.js';
 import { DIMSE_STATUS, DimseDcmjsReceiver, dimseStatusOf, RECEIVABLE_TRANSFER_SYNTAXES } from './dimse-dcmjs-receiver.js';
 import { associateRequest, readPart10, sendRawStore } from './internal/test-raw-scu.js';
 
 const hasDcmtk = ['storescu', 'echoscu'].every((tool) => spawnSync(tool, ['--version']).status === 0);
-const SAMPLES = fileURLToPath(new URL('../../../../shared/data/dicom-samples/', import.meta.url));
-const hasSamples = existsSync(SAMPLES);
+const SAMPLES = DICOM_SAMPLES;
+const hasSamples = hasDicomSamples;
 const sampleFiles = hasSamples ? readdirSync(SAMPLES).filter((name) => name.endsWith('.dcm')) : [];
 
 /** storescu proposes only uncompressed syntaxes unless told; each compressed syntax has its own flag. */
@@ -103,7 +103,8 @@ async function startReceiver(
     aeTitle: 'VIGIL',
     allowlist: { callingAeTitles: '*' },
     acceptedTransferSyntaxes: RECEIVABLE_TRANSFER_SYNTAXES,
-    associationTimeoutMs: 10_000,
+    associateTimeoutMs: 10_000,
+    idleTimeoutMs: 10_000,
     incomingDir,
     minFreeDiskBytes: 0,
     ...overrides,
@@ -203,9 +204,9 @@ describe.skipIf(!hasSamples)('DimseDcmjsReceiver outcomes and refusals, hand-wri
     expect(await send(port)).toEqual({ kind: 'status', status: 0x0110 });
   });
 
-  it('rejects a host outside the allowlist: permanent, service user, calling AE not recognized', async () => {
+  it('closes a connection from a host outside the allowlist at accept, without a word (no A-ASSOCIATE-RJ)', async () => {
     const { port, received } = await startReceiver({ allowlist: { callingAeTitles: '*', hosts: ['10.0.0.0/8', '::2'] } });
-    expect(await send(port)).toEqual({ kind: 'rejected', result: 1, source: 1, reason: 3 });
+    expect(await send(port)).toEqual({ kind: 'closed' });
     expect(received).toHaveLength(0);
   });
 
@@ -324,7 +325,7 @@ describe('DimseDcmjsReceiver bad input', () => {
   });
 
   it('survives a truncated PDU: the peer vanishes mid-PDU, the association times out when the peer stays', async () => {
-    const { port } = await startReceiver({ associationTimeoutMs: 1_000 });
+    const { port } = await startReceiver({ associateTimeoutMs: 1_000 });
     const request = associateRequest('PROBE', 'VIGIL', [{ abstractSyntax: '1.2.840.10008.1.1', transferSyntaxes: ['1.2.840.10008.1.2'] }]);
     expect(await sendBytes(port, request.subarray(0, 40), 100)).toBe('left-open');
     expect(await sendBytes(port, request.subarray(0, 40), 4_000)).toBe('closed-by-server');

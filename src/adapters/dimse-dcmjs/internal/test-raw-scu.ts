@@ -196,9 +196,13 @@ export async function sendRawStore(
     readonly transferSyntaxUid: string;
     readonly dataset: Buffer;
     readonly fragmentBytes?: number;
+    /** Pause between data-set PDUs (a slow sender). */
+    readonly fragmentDelayMs?: number;
+    /** Source address, e.g. '127.0.0.2' to play another host. */
+    readonly localAddress?: string;
   },
 ): Promise<RawStoreResult> {
-  const socket = connect({ host: '127.0.0.1', port });
+  const socket = connect({ host: '127.0.0.1', port, ...(request.localAddress === undefined ? {} : { localAddress: request.localAddress }) });
   socket.setNoDelay(true);
   const reader = new PduReader(socket);
   try {
@@ -224,6 +228,7 @@ export async function sendRawStore(
       const end = Math.min(request.dataset.length, start + fragment);
       socket.write(pDataTf(1, false, end >= request.dataset.length, request.dataset.subarray(start, end)));
       if (end >= request.dataset.length) break;
+      if (request.fragmentDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, request.fragmentDelayMs));
     }
     const response = await reader.next();
     const status = response?.type === 0x04 ? statusOf(response.body) : undefined;
