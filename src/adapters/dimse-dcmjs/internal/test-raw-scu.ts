@@ -239,3 +239,45 @@ export async function sendRawStore(
     socket.destroy();
   }
 }
+
+export interface NegotiatedContext {
+  /** PS3.8 Table 9-18: 0 acceptance, 3 abstract syntax not supported, 4 transfer syntaxes not supported. */
+  readonly result: number;
+  readonly transferSyntax: string;
+}
+
+/**
+ * Proposes up to 128 presentation contexts (ids 1, 3, 5, …, in the order given) and returns the answer for
+ * each id, then releases; `undefined` when the association was rejected or the connection closed.
+ */
+export async function negotiate(
+  port: number,
+  calledAe: string,
+  contexts: readonly { abstractSyntax: string; transferSyntaxes: readonly string[] }[],
+): Promise<Map<number, NegotiatedContext> | undefined> {
+  const socket = connect({ host: '127.0.0.1', port });
+  const reader = new PduReader(socket);
+  try {
+    socket.write(associateRequest('NEGOTIATE', calledAe, contexts));
+    const answer = await reader.next();
+    if (answer?.type !== 0x02) return undefined;
+    const results = new Map<number, NegotiatedContext>();
+    let offset = 68;
+    while (offset + 4 <= answer.body.length) {
+      const type = answer.body.readUInt8(offset);
+      const length = answer.body.readUInt16BE(offset + 2);
+      if (type === 0x21) {
+        // Item: id, reserved, result, reserved, then one transfer syntax sub-item (0x40).
+        const subLength = answer.body.readUInt16BE(offset + 10);
+        const transferSyntax = answer.body.toString('latin1', offset + 12, offset + 12 + subLength).replace(/[\0 ]+$/, '');
+        results.set(answer.body.readUInt8(offset + 4), { result: answer.body.readUInt8(offset + 6), transferSyntax });
+      }
+      offset += 4 + length;
+    }
+    socket.write(pdu(0x05, Buffer.alloc(4)));
+    await reader.next();
+    return results;
+  } finally {
+    socket.destroy();
+  }
+}
