@@ -715,10 +715,12 @@ export async function createApiServer(
           ...(config.dicomAllowedHosts.trim() === '' ? {} : { hosts: splitList(config.dicomAllowedHosts) }),
         },
         acceptedTransferSyntaxes: RECEIVABLE_TRANSFER_SYNTAXES,
-        associationTimeoutMs: 60_000,
+        associateTimeoutMs: config.dicomAssociateTimeoutMs,
+        idleTimeoutMs: config.dicomIdleTimeoutMs,
         incomingDir: join(config.dataDir, 'incoming'),
         minFreeDiskBytes: config.minFreeDiskBytes,
         maxAssociations: config.dicomMaxAssociations,
+        maxAssociationsPerHost: config.dicomMaxAssociationsPerHost,
       },
       { logger },
     );

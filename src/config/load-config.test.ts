@@ -39,6 +39,19 @@ describe('loadConfig', () => {
     expect((error as PlatformError).message).not.toContain(secretLooking);
   });
 
+  it('bounds DICOM handshakes and idle associations in seconds, and gives one host a share of the associations', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({
+      dicomAssociateTimeoutMs: 5_000,
+      dicomIdleTimeoutMs: 30_000,
+      dicomMaxAssociations: 64,
+      dicomMaxAssociationsPerHost: 16,
+    });
+    expect(
+      loadConfig({ VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS: '2000', VIGIL_DICOM_IDLE_TIMEOUT_MS: '10000', VIGIL_DICOM_MAX_ASSOCIATIONS_PER_HOST: '4' }, '/x'),
+    ).toMatchObject({ dicomAssociateTimeoutMs: 2_000, dicomIdleTimeoutMs: 10_000, dicomMaxAssociationsPerHost: 4 });
+    expect(() => loadConfig({ VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS: '0' }, '/x')).toThrow(/VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS/);
+  });
+
   it('uses SQLite unless VIGIL_DATABASE_URL names a PostgreSQL server, whose URL (and password) never reaches an error', () => {
     expect(loadConfig({}, '/x').databaseUrl).toBeUndefined();
     const url = 'postgres://vigil:s3cret-pw@db.internal:5432/vigil';

@@ -56,6 +56,12 @@ const configSchema = z.strictObject({
   dicomAllowedHosts: z.string(),
   /** Associations open at once (a modality or PACS opens one or a few); beyond it, transient rejection. */
   dicomMaxAssociations: positiveInt.max(10_000),
+  /** One host's share of them, so that one host cannot take every slot (used as at most dicomMaxAssociations). */
+  dicomMaxAssociationsPerHost: positiveInt.max(10_000),
+  /** PS3.8 ARTIM timer: from TCP accept to the whole A-ASSOCIATE-RQ, a deadline; senders write the request at once. */
+  dicomAssociateTimeoutMs: positiveInt.min(100).max(600_000),
+  /** An association sending nothing while it owes a PDU is aborted after this long (Orthanc's default is 30 s too). */
+  dicomIdleTimeoutMs: positiveInt.min(100).max(86_400_000),
   /** Below this much free disk, new instances and associations are refused; 1 GiB leaves room to finish in-flight work. */
   minFreeDiskBytes: z.coerce.number().int().min(0),
   /** A study is complete after this long without a new instance (senders give no end marker). */
@@ -131,6 +137,9 @@ const ENV: Record<keyof VigilConfig, string> = {
   dicomAllowedAeTitles: 'VIGIL_DICOM_ALLOWED_AE_TITLES',
   dicomAllowedHosts: 'VIGIL_DICOM_ALLOWED_HOSTS',
   dicomMaxAssociations: 'VIGIL_DICOM_MAX_ASSOCIATIONS',
+  dicomMaxAssociationsPerHost: 'VIGIL_DICOM_MAX_ASSOCIATIONS_PER_HOST',
+  dicomAssociateTimeoutMs: 'VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS',
+  dicomIdleTimeoutMs: 'VIGIL_DICOM_IDLE_TIMEOUT_MS',
   minFreeDiskBytes: 'VIGIL_MIN_FREE_DISK_BYTES',
   studyQuietMs: 'VIGIL_STUDY_QUIET_MS',
   jobLeaseMs: 'VIGIL_JOB_LEASE_MS',
@@ -171,6 +180,9 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     dicomAllowedAeTitles: '*',
     dicomAllowedHosts: '',
     dicomMaxAssociations: '64',
+    dicomMaxAssociationsPerHost: '16',
+    dicomAssociateTimeoutMs: '5000',
+    dicomIdleTimeoutMs: '30000',
     minFreeDiskBytes: String(1024 ** 3),
     studyQuietMs: '10000',
     jobLeaseMs: '60000',

@@ -53,7 +53,10 @@ export type StoreHandler = (instance: ReceivedInstance) => Promise<StoreOutcome>
 export interface DicomReceiverAllowlist {
   /** Calling AE titles allowed to associate (compared after trimming padding), or '*' for any. */
   readonly callingAeTitles: readonly string[] | '*';
-  /** IPv4/IPv6 addresses or CIDR blocks allowed to associate. Absent: loopback only (127.0.0.0/8 and ::1). */
+  /**
+   * IPv4/IPv6 addresses or CIDR blocks allowed to connect. Absent: loopback only (127.0.0.0/8 and ::1). A
+   * connection from any other address is closed (TCP reset) as it is accepted, before a byte is read.
+   */
   readonly hosts?: readonly string[];
 }
 
@@ -69,8 +72,17 @@ export interface DicomReceiverOptions {
   readonly acceptedTransferSyntaxes: readonly string[];
   /** Largest P-DATA-TF PDU we accept (advertised in A-ASSOCIATE-AC). Default 65536, at most 262144. */
   readonly maxPduLength?: number;
-  /** Longest wait for the first PDU after connecting and between PDUs of an association; then abort. */
-  readonly associationTimeoutMs: number;
+  /**
+   * The ARTIM timer (PS3.8 Section 9.1.5): a connection must have sent its whole A-ASSOCIATE-RQ within this
+   * long after TCP accept, however its bytes trickle in, or it is closed; a peer that was rejected, released
+   * or aborted gets as long again to close. A few seconds: a sender writes its request at once.
+   */
+  readonly associateTimeoutMs: number;
+  /**
+   * An association whose peer sends no complete PDU for this long while it owes one is aborted (A-ABORT).
+   * Not counted while Vigil owes the peer (a C-STORE response still being worked on, a paused socket).
+   */
+  readonly idleTimeoutMs: number;
   /** Where instances larger than `maxInMemoryBytes` are written while they arrive and the handler runs (created owner-only if missing). */
   readonly incomingDir: string;
   /** Instances up to this size (meta header included) are held in memory; default 32 MiB. 0: every instance goes to a file. */
@@ -78,10 +90,17 @@ export interface DicomReceiverOptions {
   /** New associations are refused (transient, local limit exceeded) while the disk has less free space. */
   readonly minFreeDiskBytes: number;
   /**
-   * Associations open at once; one more is refused (transient, local limit exceeded), and connections
-   * that have not associated yet are capped at twice this (closed at once). Default 64.
+   * Associations open at once, exactly: one more is refused (A-ASSOCIATE-RJ transient, local limit
+   * exceeded). Connections not associated (opening or closing) are capped at twice this; beyond it a new
+   * connection is closed as it is accepted. Default 64.
    */
   readonly maxAssociations?: number;
+  /**
+   * Associations open at once from one host (refused beyond it like the total), and connections not
+   * associated from one host (closed at accept beyond it), so that one host cannot take every slot.
+   * Default 16, at most `maxAssociations`.
+   */
+  readonly maxAssociationsPerHost?: number;
 }
 
 export interface DicomReceiver {

@@ -383,9 +383,11 @@ describe.skipIf(!hasEchoscu)('the DICOM port under bad input (needs DCMTK echosc
     expect(storeCount('SELECT count(*) FROM study_instances')).toBe(1);
   });
 
-  it('rejects a calling AE title or a host outside the allowlist with A-ASSOCIATE-RJ (permanent, calling AE not recognized)', async () => {
+  it('rejects a calling AE title outside the allowlist with A-ASSOCIATE-RJ (permanent, calling AE not recognized), and resets a host outside it at connect', async () => {
     const rejectionOf = async (callingAe: string, localAddress?: string) => {
-      const socket = await openSocket(localAddress === undefined ? {} : { localAddress });
+      // A reset at accept can reach the client before its connect completes: that is 'closed' too.
+      const socket = await openSocket(localAddress === undefined ? {} : { localAddress }).catch(() => undefined);
+      if (socket === undefined) return 'closed';
       const next = pduReader(socket);
       socket.write(associateRequest(callingAe, 'VIGIL', [{ abstractSyntax: SC_STORAGE, transferSyntaxes: [EXPLICIT_VR_LE] }]));
       const pdu = await next();
@@ -395,8 +397,9 @@ describe.skipIf(!hasEchoscu)('the DICOM port under bad input (needs DCMTK echosc
     };
     const rejected = { type: 0x03, result: 1, source: 1, reason: 3 };
     expect(await rejectionOf('STRANGER'), 'an AE title not on the list').toEqual(rejected);
-    // All of 127/8 is loopback on Linux: 127.0.0.2 is a host that is not on the list (127.0.0.1).
-    expect(await rejectionOf('MODALITY', '127.0.0.2'), 'a host not on the list').toEqual(rejected);
+    // All of 127/8 is loopback on Linux: 127.0.0.2 is a host that is not on the list (127.0.0.1). It is
+    // reset before its request is read, so it gets no A-ASSOCIATE-RJ.
+    expect(await rejectionOf('MODALITY', '127.0.0.2'), 'a host not on the list').toBe('closed');
     expect(await rejectionOf('MODALITY'), 'the same AE title from an allowed host').toMatchObject({ type: 0x02 });
     expect(await echoscu()).toBe(true);
   });

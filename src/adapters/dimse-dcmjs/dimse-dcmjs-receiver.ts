@@ -8,7 +8,15 @@
  * File Meta Information header we build. The library's own `Server` is not used either: it cannot bind a
  * host, does not start its association timer for accepted sockets, and only ends (not destroys) a socket
  * after an error. One net.Server here does those things and feeds each socket to an Scp subclass, as
- * `Server.listen` does.
+ * `Server.listen` does. Its timers are not used: they are one setting for three clocks, and a peer that
+ * sends any small PDU (an A-RELEASE-RQ) before associating escapes its association deadline. The ARTIM and
+ * idle timers here (internal/connection-timers.ts) and the slot accounting (internal/connection-slots.ts)
+ * replace them.
+ *
+ * What a connection goes through: a host not on the allowlist, or one already holding its share of
+ * handshake slots, is reset at accept before a byte is read. Then the whole A-ASSOCIATE-RQ must arrive
+ * before ARTIM expires; the association slot is taken in the same tick as the limit check, so the
+ * limit is exact; an association that idles is aborted.
  *
  * Nothing here logs or throws a UID, an AE title, a tag value or a path.
  */
@@ -23,6 +31,8 @@ import { PlatformError } from '../../domain/errors.js';
 import type { DicomReceiver, DicomReceiverOptions, StoreHandler, StoreOutcome } from '../../ports/dicom-receiver.js';
 import type { Logger } from '../../ports/logger.js';
 import { createHostAllowlist, normalizeRemoteAddress, type HostAllowlist } from './internal/host-allowlist.js';
+import { ConnectionSlots, type SlotLimits, type SlotState } from './internal/connection-slots.js';
+import { ConnectionTimers } from './internal/connection-timers.js';
 import { buildPart10Header, isValidUid, trimDicomString } from './internal/part10-meta.js';
 import { PduGuard } from './internal/pdu-guard.js';
 import { SpillableSink } from './internal/spillable-sink.js';
@@ -30,7 +40,7 @@ import { STORAGE_SOP_CLASSES, VERIFICATION_SOP_CLASS } from './internal/storage-
 
 const { Scp, constants, responses, log } = dimse;
 const { CEchoResponse, CStoreResponse, CFindResponse, CMoveResponse, CGetResponse } = responses;
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = constants;
+const { PresentationContextResult, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = constants;
 
 // dcmjs-dimse logs through the root loglevel logger and enables every level at load time; its messages
 // quote command sets, AE titles and, with logDatasets, whole data sets. None of it may reach the console.
@@ -119,10 +129,14 @@ const FILE_HIGH_WATER_MARK = 4 << 20;
 const DEFAULT_MAX_IN_MEMORY_BYTES = 32 << 20;
 /** Associations open at once by default: well above 8 parallel senders, far below what exhausts memory or file descriptors. */
 const DEFAULT_MAX_ASSOCIATIONS = 64;
-/** How long a rejected peer gets to read A-ASSOCIATE-RJ and close before we drop it. */
-const REJECT_GRACE_MS = 2_000;
+/** One host's share by default: a PACS or modality sends on 1 to 8 associations; a quarter of the default total. */
+const DEFAULT_MAX_ASSOCIATIONS_PER_HOST = 16;
+/** At most one line per this long about connections refused at accept (a flood must not flood the log). */
+const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 type Refusal = Extract<StoreOutcome, { status: 'refused' }>['reason'];
+/** Why a connection was closed at accept. */
+type Refused = 'host-not-allowed' | 'no-free-slot';
 
 interface Upload {
   readonly stream: Writable;
@@ -136,15 +150,25 @@ interface Upload {
   refusal?: Refusal;
   writeError?: NodeJS.ErrnoException;
   handedOver: boolean;
+  /** Set once the data set is complete: the peer now waits for our C-STORE-RSP, so its idle timer waits too. */
+  releaseHold?: () => void;
 }
+
+/**
+ * PS3.8 states, as far as they matter here: Sta2 (awaiting A-ASSOCIATE-RQ), Sta3 (deciding), Sta6
+ * (associated), Sta13 (rejected, released or aborted: waiting for the peer to close).
+ */
+type ConnectionState = 'awaiting-request' | 'deciding' | 'associated' | 'closing';
 
 interface Connection {
   readonly socket: Socket;
   readonly remoteAddress: string;
   callingAeTitle: string;
   calledAeTitle: string;
-  /** The association was accepted (counts against maxAssociations until the socket closes). */
-  associated: boolean;
+  state: ConnectionState;
+  /** The slot it holds in `ConnectionSlots` until the socket closes. */
+  slot: SlotState;
+  readonly timers: ConnectionTimers;
   readonly uploads: Set<Upload>;
 }
 
@@ -154,10 +178,8 @@ interface ReceiverContext {
   readonly acceptedTransferSyntaxes: ReadonlySet<string>;
   readonly maxPduLength: number;
   readonly maxInMemoryBytes: number;
-  readonly isHostAllowed: HostAllowlist;
+  readonly slots: ConnectionSlots;
   isStopping(): boolean;
-  /** Connections whose association was accepted (and not yet closed). */
-  associations(): number;
   hasFreeDisk(): Promise<boolean>;
   handleStore(connection: Connection, upload: Upload | undefined): Promise<StoreAnswer>;
   track(work: Promise<unknown>): void;
@@ -202,15 +224,23 @@ class ReceiverScp extends Scp {
     private readonly connection: Connection,
     private readonly context: ReceiverContext,
   ) {
-    const timeoutMs = context.options.associationTimeoutMs;
-    super(connection.socket, { connectTimeout: timeoutMs, associationTimeout: timeoutMs, pduTimeout: timeoutMs });
-    // dcmjs-dimse starts its association timer on the socket's 'connect' event, which an accepted socket
-    // never emits. Without this only the socket idle timeout applies, and a peer trickling one byte at a
-    // time never completes a PDU yet never goes idle.
-    Object.assign(this, { connected: true, connectedTime: Date.now() });
+    super(connection.socket, {});
+    // The library's clocks stay off: its 'connected' flag is never set for an accepted socket (so its
+    // association and PDU checks never fire), and its socket idle timeout is cleared here.
+    connection.socket.setTimeout(0);
   }
 
   override associationRequested(association: Association): void {
+    // A second A-ASSOCIATE-RQ on one connection is a protocol error (PS3.8 Table 9-10, Sta6 + AE-6 → AA-8).
+    // (A socket already destroyed, by the PDU guard for bytes that followed the request, is left alone.)
+    if (this.connection.socket.destroyed) return;
+    if (this.connection.state !== 'awaiting-request') {
+      this.connection.socket.destroy();
+      return;
+    }
+    // AE-6: the request is in, ARTIM stops; what remains (the disk check) is ours to bound, not the peer's.
+    this.connection.state = 'deciding';
+    this.connection.timers.stopArtim();
     this.context.track(
       this.decideAssociation(association).catch(() => {
         this.connection.socket.destroy();
@@ -218,21 +248,40 @@ class ReceiverScp extends Scp {
     );
   }
 
+  /** AE-8: A-ASSOCIATE-RJ, then ARTIM for the peer to close (Sta13). */
   private reject(result: number, source: number, reason: number): void {
     this.sendAssociationReject(result, source, reason);
-    const { socket } = this.connection;
-    socket.end();
-    setTimeout(() => socket.destroy(), REJECT_GRACE_MS).unref();
+    this.closeGracefully();
+  }
+
+  /** Sta13: we said our last word; the peer gets one ARTIM period to close before we do. */
+  private closeGracefully(): void {
+    const { connection, context } = this;
+    if (connection.slot === 'associated') {
+      context.slots.endAssociation(connection.remoteAddress);
+      connection.slot = 'pending';
+    }
+    connection.state = 'closing';
+    connection.timers.stopIdle();
+    connection.timers.startArtim();
+    connection.socket.end();
+  }
+
+  /** Called by the receiver when the idle timer expires (AA-1: A-ABORT, service user, reason not specified). */
+  abortIdle(): void {
+    if (this.connection.state !== 'associated') return;
+    this.sendAbort(AbortSource.ServiceUser, AbortReason.NotSpecified);
+    this.closeGracefully();
   }
 
   private async decideAssociation(association: Association): Promise<void> {
-    const { options } = this.context;
+    const { options, slots } = this.context;
+    const { connection } = this;
     const callingAeTitle = trimDicomString(association.getCallingAeTitle());
     const calledAeTitle = trimDicomString(association.getCalledAeTitle());
     const callers = options.allowlist.callingAeTitles;
-    // PS3.8 Table 9-21. A host outside the allowlist gets the same answer as an unknown AE title: the
-    // protocol has no better reason, and a stranger learns nothing more.
-    if (!this.context.isHostAllowed(this.connection.remoteAddress) || (callers !== '*' && !callers.includes(callingAeTitle))) {
+    // PS3.8 Table 9-21. (Hosts are not checked here: one outside the allowlist never gets this far.)
+    if (callers !== '*' && !callers.includes(callingAeTitle)) {
       return this.reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized);
     }
     if (calledAeTitle !== options.aeTitle) {
@@ -241,15 +290,22 @@ class ReceiverScp extends Scp {
     if (this.context.isStopping()) {
       return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.TemporaryCongestion);
     }
-    if (this.context.associations() >= (options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS)) {
+    // Taken now, before anything is awaited: checking here and marking the connection after the disk check
+    // let every request that arrived in the same moment through (65 of 65 with a limit of 64).
+    if (!slots.associate(connection.remoteAddress)) {
       return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
     }
-    if (!(await this.context.hasFreeDisk())) {
+    connection.slot = 'associated';
+    const hasFreeDisk = await this.context.hasFreeDisk();
+    // The peer may have gone meanwhile; the close handler has then freed the slot.
+    if (connection.socket.destroyed) return;
+    if (!hasFreeDisk) {
       return this.reject(RejectResult.Transient, RejectSource.ServiceProviderPresentation, RejectReason.LocalLimitExceeded);
     }
-    this.connection.callingAeTitle = callingAeTitle;
-    this.connection.associated = true;
-    this.connection.calledAeTitle = calledAeTitle;
+    connection.state = 'associated';
+    connection.timers.startIdle();
+    connection.callingAeTitle = callingAeTitle;
+    connection.calledAeTitle = calledAeTitle;
     for (const { id } of association.getPresentationContexts()) {
       const presentationContext = association.getPresentationContext(id);
       const abstractSyntax = trimDicomString(presentationContext.getAbstractSyntaxUid());
@@ -275,7 +331,15 @@ class ReceiverScp extends Scp {
   }
 
   override associationReleaseRequested(): void {
+    // Outside an association an A-RELEASE-RQ is a protocol error; answering it would let a peer that
+    // never associates look busy.
+    if (this.connection.state !== 'associated') {
+      this.connection.socket.destroy();
+      return;
+    }
+    // AR-4: A-RELEASE-RP, then ARTIM for the peer to close.
     this.sendAssociationReleaseResponse();
+    this.closeGracefully();
   }
 
   override abort(): void {
@@ -366,15 +430,20 @@ class ReceiverScp extends Scp {
     return upload.stream;
   }
 
-  /** dcmjs-dimse never pauses the socket; pause it while the spill file is behind, so memory stays bounded. */
+  /**
+   * dcmjs-dimse never pauses the socket; pause it while the spill file is behind, so memory stays bounded.
+   * The peer is not idle meanwhile: we are the slow side, so its idle timer waits.
+   */
   private applyBackpressure(stream: Writable): void {
-    const { socket } = this.connection;
+    const { socket, timers } = this.connection;
     const onData = (): void => {
       if (!stream.writableNeedDrain || socket.isPaused()) return;
       socket.pause();
+      const release = timers.hold();
       const resume = (): void => {
         stream.off('drain', resume);
         stream.off('close', resume);
+        release();
         socket.resume();
       };
       stream.on('drain', resume);
@@ -394,6 +463,7 @@ class ReceiverScp extends Scp {
     callback: (dataset: Dataset) => void,
   ): void {
     const upload = this.uploadsByStream.get(writable);
+    if (upload !== undefined) upload.releaseHold = this.connection.timers.hold();
     const closed = upload?.closed ?? Promise.resolve();
     this.context.track(
       closed.then(() => {
@@ -411,6 +481,8 @@ class ReceiverScp extends Scp {
   override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
     const upload = this.uploadsByRequest.get(request);
     if (upload !== undefined) upload.handedOver = true;
+    // The peer waits for this response: its idle timer restarts once the response is sent.
+    const release = upload?.releaseHold ?? this.connection.timers.hold();
     this.context.track(
       this.context
         .handleStore(this.connection, upload)
@@ -422,7 +494,8 @@ class ReceiverScp extends Scp {
           response.setStatus(status);
           if (errorComment !== undefined) response.setErrorComment(errorComment);
           callback(response);
-        }),
+        })
+        .finally(release),
     );
   }
 }
@@ -435,11 +508,13 @@ export class DimseDcmjsReceiver implements DicomReceiver {
   private readonly options: DicomReceiverOptions;
   private readonly isHostAllowed: HostAllowlist;
   private readonly maxPduLength: number;
+  private readonly slotLimits: SlotLimits;
   private readonly logger: Logger | undefined;
   private server: NetServer | undefined;
   private stopping = false;
   private readonly connections = new Set<Connection>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly refusals = new Map<Refused, { count: number; loggedAt: number }>();
 
   constructor(options: DicomReceiverOptions, dependencies: DimseDcmjsReceiverDependencies = {}) {
     const maxPduLength = options.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
@@ -453,8 +528,22 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     if (!Number.isSafeInteger(maxInMemoryBytes) || maxInMemoryBytes < 0) {
       throw new PlatformError('CONFIG_INVALID', 'The DICOM in-memory limit must be a whole number of bytes', {});
     }
+    for (const [name, value] of [
+      ['associate', options.associateTimeoutMs],
+      ['idle', options.idleTimeoutMs],
+    ] as const) {
+      if (!Number.isSafeInteger(value) || value <= 0)
+        throw new PlatformError('CONFIG_INVALID', `The DICOM ${name} timeout must be a positive number of milliseconds`, {});
+    }
+    const maxAssociations = options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS;
+    const maxAssociationsPerHost = Math.min(maxAssociations, options.maxAssociationsPerHost ?? DEFAULT_MAX_ASSOCIATIONS_PER_HOST);
+    if (!Number.isSafeInteger(maxAssociations) || maxAssociations < 1 || !Number.isSafeInteger(maxAssociationsPerHost) || maxAssociationsPerHost < 1) {
+      throw new PlatformError('CONFIG_INVALID', 'The DICOM association limits must be positive whole numbers', {});
+    }
     this.options = options;
     this.maxPduLength = maxPduLength;
+    // A host may have as many handshakes under way as it may hold associations; all hosts together twice the total.
+    this.slotLimits = { maxAssociations, maxAssociationsPerHost, maxPending: 2 * maxAssociations, maxPendingPerHost: maxAssociationsPerHost };
     this.isHostAllowed = createHostAllowlist(options.allowlist.hosts);
     this.logger = dependencies.logger;
   }
@@ -473,7 +562,8 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     }
     this.stopping = false;
     const context = this.createContext(handler);
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, context));
+    // Paused on connect: nothing is read from a socket before accept() has decided to keep it.
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket, context));
     this.server = server;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -513,9 +603,8 @@ export class DimseDcmjsReceiver implements DicomReceiver {
       acceptedTransferSyntaxes: new Set(this.options.acceptedTransferSyntaxes),
       maxPduLength: this.maxPduLength,
       maxInMemoryBytes: this.options.maxInMemoryBytes ?? DEFAULT_MAX_IN_MEMORY_BYTES,
-      isHostAllowed: this.isHostAllowed,
+      slots: new ConnectionSlots(this.slotLimits),
       isStopping: () => this.stopping,
-      associations: () => [...this.connections].filter((c) => c.associated).length,
       hasFreeDisk: () => this.hasFreeDisk(),
       handleStore: (connection, upload) => this.handleStore(handler, connection, upload),
       track: (work) => this.track(work),
@@ -540,27 +629,56 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     }
   }
 
+  /**
+   * Decides before reading a byte. A host outside the allowlist, or one already holding its share of
+   * handshake slots (or all of them taken), is reset here rather than answered with A-ASSOCIATE-RJ: an
+   * answer needs its A-ASSOCIATE-RQ read and parsed first, and holding a slot while waiting for it is what
+   * let 200 silent connections from a stranger lock out every allowed sender. PS3.8 Section 9.1.4 Note 1
+   * prefers a reject over a closed connection, but for a peer that is not one of ours it is the firewall's
+   * answer, and the only one that costs nothing.
+   */
   private accept(socket: Socket, context: ReceiverContext): void {
-    // Connections that never associate (a port scan, a stuck peer) cannot pile up without bound.
-    if (this.stopping || this.connections.size >= 2 * (this.options.maxAssociations ?? DEFAULT_MAX_ASSOCIATIONS)) {
+    const remoteAddress = normalizeRemoteAddress(socket.remoteAddress ?? '');
+    if (this.stopping) {
       socket.destroy();
       return;
     }
+    if (!this.isHostAllowed(remoteAddress)) {
+      this.refuse(socket, 'host-not-allowed');
+      return;
+    }
+    if (!context.slots.admit(remoteAddress)) {
+      this.refuse(socket, 'no-free-slot');
+      return;
+    }
+    let scp: ReceiverScp | undefined;
+    const timers = new ConnectionTimers({
+      artimMs: this.options.associateTimeoutMs,
+      idleMs: this.options.idleTimeoutMs,
+      // AA-2: ARTIM expired (no A-ASSOCIATE-RQ in time, or a rejected or released peer that stays): close.
+      onArtimExpired: () => socket.destroy(),
+      onIdleExpired: () => scp?.abortIdle(),
+    });
     const connection: Connection = {
       socket,
-      remoteAddress: normalizeRemoteAddress(socket.remoteAddress ?? ''),
+      remoteAddress,
       callingAeTitle: '',
       calledAeTitle: '',
-      associated: false,
+      state: 'awaiting-request',
+      slot: 'pending',
+      timers,
       uploads: new Set(),
     };
     // Registered before dcmjs-dimse's own 'data' listener, so a forged PDU header is caught first.
     const guard = new PduGuard(this.maxPduLength);
     socket.on('data', (chunk: Buffer) => {
+      const completed = guard.completed;
       if (!guard.accept(chunk)) socket.destroy();
+      else if (guard.completed !== completed) timers.pduReceived();
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
+      timers.clear();
       this.connections.delete(connection);
       for (const upload of connection.uploads) {
         if (upload.handedOver) continue;
@@ -569,15 +687,39 @@ export class DimseDcmjsReceiver implements DicomReceiver {
         if (sink !== undefined) this.track(upload.closed.then(() => sink.discard()));
       }
       connection.uploads.clear();
+      try {
+        context.slots.release(remoteAddress, connection.slot);
+      } catch {
+        // A counting bug must show, but must not take the receiver down from inside a socket event.
+        this.logger?.error({ code: 'INTERNAL', stage: 'dicom-accept' }, 'DICOM connection slot accounting is inconsistent');
+      }
     });
     this.connections.add(connection);
     try {
+      scp = new ReceiverScp(connection, context);
       // The bundled typings lose the event-emitter base (its types package is not installed).
-      const scp = new ReceiverScp(connection, context) as unknown as { on(event: 'networkError', listener: () => void): void };
-      scp.on('networkError', () => socket.destroy());
+      (scp as unknown as { on(event: 'networkError', listener: () => void): void }).on('networkError', () => socket.destroy());
     } catch {
       socket.destroy();
+      return;
     }
+    // AE-5: transport connection accepted, ARTIM started.
+    timers.startArtim();
+    socket.resume();
+  }
+
+  /** Resets the connection (no FIN handshake, no TIME_WAIT kept here) and counts it for a rate-limited log line. */
+  private refuse(socket: Socket, reason: Refused): void {
+    socket.resetAndDestroy();
+    const now = Date.now();
+    const entry = this.refusals.get(reason) ?? { count: 0, loggedAt: -Infinity };
+    entry.count += 1;
+    if (now - entry.loggedAt >= REFUSAL_LOG_INTERVAL_MS) {
+      this.logger?.warn({ stage: 'dicom-accept', status: reason, count: entry.count }, 'DICOM connections closed at accept since the last such line');
+      entry.count = 0;
+      entry.loggedAt = now;
+    }
+    this.refusals.set(reason, entry);
   }
 
   private async handleStore(handler: StoreHandler, connection: Connection, upload: Upload | undefined): Promise<StoreAnswer> {

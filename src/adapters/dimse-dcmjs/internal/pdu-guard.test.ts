@@ -14,7 +14,18 @@ describe('PduGuard', () => {
     for (let cut = 0; cut <= stream.length; cut += 1) {
       const guard = new PduGuard(100);
       expect(guard.accept(stream.subarray(0, cut)) && guard.accept(stream.subarray(cut)), `cut at ${cut}`).toBe(true);
+      expect(guard.completed).toBe(3);
     }
+  });
+
+  it('counts a PDU only once its last byte is in, however it trickles', () => {
+    const stream = Buffer.concat([header(0x01, 3), Buffer.alloc(3), header(0x05, 0)]);
+    const guard = new PduGuard(100);
+    const seen = [...stream].map((byte) => {
+      guard.accept(Buffer.from([byte]));
+      return guard.completed;
+    });
+    expect(seen).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 2]);
   });
 
   it('refuses an unknown PDU type', () => {

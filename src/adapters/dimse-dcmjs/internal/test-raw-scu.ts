@@ -199,9 +199,13 @@ export async function sendRawStore(
     readonly transferSyntaxUid: string;
     readonly dataset: Buffer;
     readonly fragmentBytes?: number;
+    /** Pause between data-set PDUs (a slow sender). */
+    readonly fragmentDelayMs?: number;
+    /** Source address, e.g. '127.0.0.2' to play another host. */
+    readonly localAddress?: string;
   },
 ): Promise<RawStoreResult> {
-  const socket = connect({ host: '127.0.0.1', port });
+  const socket = connect({ host: '127.0.0.1', port, ...(request.localAddress === undefined ? {} : { localAddress: request.localAddress }) });
   socket.setNoDelay(true);
   const reader = new PduReader(socket);
   try {
@@ -227,12 +231,55 @@ export async function sendRawStore(
       const end = Math.min(request.dataset.length, start + fragment);
       socket.write(pDataTf(1, false, end >= request.dataset.length, request.dataset.subarray(start, end)));
       if (end >= request.dataset.length) break;
+      if (request.fragmentDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, request.fragmentDelayMs));
     }
     const response = await reader.next();
     const status = response?.type === 0x04 ? statusOf(response.body) : undefined;
     socket.write(pdu(0x05, Buffer.alloc(4)));
     await reader.next();
     return status === undefined ? { kind: 'closed' } : { kind: 'status', ...status };
+  } finally {
+    socket.destroy();
+  }
+}
+
+export interface NegotiatedContext {
+  /** PS3.8 Table 9-18: 0 acceptance, 3 abstract syntax not supported, 4 transfer syntaxes not supported. */
+  readonly result: number;
+  readonly transferSyntax: string;
+}
+
+/**
+ * Proposes up to 128 presentation contexts (ids 1, 3, 5, …, in the order given) and returns the answer for
+ * each id, then releases; `undefined` when the association was rejected or the connection closed.
+ */
+export async function negotiate(
+  port: number,
+  calledAe: string,
+  contexts: readonly { abstractSyntax: string; transferSyntaxes: readonly string[] }[],
+): Promise<Map<number, NegotiatedContext> | undefined> {
+  const socket = connect({ host: '127.0.0.1', port });
+  const reader = new PduReader(socket);
+  try {
+    socket.write(associateRequest('NEGOTIATE', calledAe, contexts));
+    const answer = await reader.next();
+    if (answer?.type !== 0x02) return undefined;
+    const results = new Map<number, NegotiatedContext>();
+    let offset = 68;
+    while (offset + 4 <= answer.body.length) {
+      const type = answer.body.readUInt8(offset);
+      const length = answer.body.readUInt16BE(offset + 2);
+      if (type === 0x21) {
+        // Item: id, reserved, result, reserved, then one transfer syntax sub-item (0x40).
+        const subLength = answer.body.readUInt16BE(offset + 10);
+        const transferSyntax = answer.body.toString('latin1', offset + 12, offset + 12 + subLength).replace(/[\0 ]+$/, '');
+        results.set(answer.body.readUInt8(offset + 4), { result: answer.body.readUInt8(offset + 6), transferSyntax });
+      }
+      offset += 4 + length;
+    }
+    socket.write(pdu(0x05, Buffer.alloc(4)));
+    await reader.next();
+    return results;
   } finally {
     socket.destroy();
   }
