@@ -91,6 +91,9 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   expect(judgedCaseId, 'the study was judged').toBeDefined();
+  // No more judging: the instance recorded below would otherwise send the study back to the worker,
+  // whose new case would supersede the one made here and close its worklist item.
+  await server.loop.stop();
 
   // A decided case for FHIR, a worklist item to review and a dead-lettered job to retry, straight into the stores.
   const model = { id: 'pneumonia-demo', version: '1.0.0', sha256: 'ab'.repeat(32) };
@@ -98,14 +101,15 @@ beforeAll(async () => {
   await new SqliteCaseStore(db, clock).save({
     caseId: 'case-decided',
     studyKey,
-    instances: 1,
+    // The study's second instance (recorded just above): this case supersedes the judged one.
+    instances: 2,
     model,
     results: [
       {
         input: { file: '/objects/2.25.42/2.25.43.png', frame: null },
         studyKey,
         status: 'decided',
-        quality: { verdict: 'pass', reasons: [] },
+        quality: { verdict: 'pass', reasons: [], checks: [] },
         outputs: [{ finding: 'pneumonia', probability: 0.125, decision: 'negative' }],
         model,
         auditId: 'a-0',
