@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PlatformError } from '../../domain/errors.js';
+import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { VigilServices } from '../../workflows/vigil-services.js';
 import type { SeedOutcome } from '../../workflows/seed-demo.js';
 
@@ -82,6 +83,29 @@ export function numberOption(value: unknown, name: string, usage: string, range:
   return n;
 }
 
+/** What a dataset's PNG/JPEG or MedMNIST images are: `--modality`, `--body-part`, `--view`, `--patient-age-years` (as `vigil predict`). */
+export const DECLARATION_OPTIONS = {
+  modality: { type: 'string' },
+  'body-part': { type: 'string' },
+  view: { type: 'string' },
+  'patient-age-years': { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The declaration given on the command line, or undefined when none. */
+export function declarationArgs(values: Record<string, unknown>, usage: string): RasterDeclaration | undefined {
+  const modality = stringOption(values.modality);
+  const bodyPart = stringOption(values['body-part']);
+  const view = stringOption(values.view);
+  const age = numberOption(values['patient-age-years'], 'patient-age-years', usage, { min: 0, max: 130, integer: true });
+  if (modality === undefined && bodyPart === undefined && view === undefined && age === undefined) return undefined;
+  return {
+    ...(modality === undefined ? {} : { modality }),
+    ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
+    ...(view === undefined ? {} : { viewPosition: view }),
+    ...(age === undefined ? {} : { patientAgeYears: age }),
+  };
+}
+
 /** The options `calibrate` and `policy` share: both derive a new bundle from a model and labelled data. */
 export const BUNDLE_DERIVATION_OPTIONS = {
   model: { type: 'string' },
@@ -89,6 +113,7 @@ export const BUNDLE_DERIVATION_OPTIONS = {
   out: { type: 'string' },
   finding: { type: 'string' },
   json: { type: 'boolean' },
+  ...DECLARATION_OPTIONS,
 } as const satisfies OptionSpec;
 
 /** Reads and checks the shared options; a usage error names what is missing. */
@@ -97,7 +122,14 @@ export function bundleDerivationArgs(
   positionals: readonly string[],
   command: string,
   usage: string,
-): { readonly modelDir: string; readonly dataset: string; readonly out: string; readonly finding?: string; readonly json: boolean } {
+): {
+  readonly modelDir: string;
+  readonly dataset: string;
+  readonly out: string;
+  readonly finding?: string;
+  readonly json: boolean;
+  readonly declared?: RasterDeclaration;
+} {
   const modelDir = stringOption(values.model);
   const dataset = stringOption(values.dataset);
   const out = stringOption(values.out);
@@ -105,5 +137,13 @@ export function bundleDerivationArgs(
   if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined) {
     throw usageError(`${command} needs --model, --dataset and --out`, usage);
   }
-  return { modelDir, dataset, out, ...(finding === undefined ? {} : { finding }), json: values.json === true };
+  const declared = declarationArgs(values, usage);
+  return {
+    modelDir,
+    dataset,
+    out,
+    ...(finding === undefined ? {} : { finding }),
+    json: values.json === true,
+    ...(declared === undefined ? {} : { declared }),
+  };
 }
