@@ -33,7 +33,7 @@ import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
 import { ensureCriteriaRegistered } from './register-criteria.js';
 import { renderReportHtml } from './render-report-html.js';
-import { resolveDeclaration, scoreDataset, type ScoredCases } from './score-dataset.js';
+import { resolveDeclaration, scoreDataset, type CaseGateReason, type ScoredCases } from './score-dataset.js';
 
 export interface EvaluateRequest {
   readonly out: string;
@@ -155,7 +155,7 @@ interface PredictionLine {
   readonly strata: Readonly<Record<string, string | null>>;
   /** `evaluated`: in the metrics; the others say why not. */
   readonly status: 'evaluated' | 'gate_rejected' | 'unreadable' | 'not_paired';
-  readonly gate: { readonly verdict: 'pass' | 'warn' | 'reject'; readonly reasons: readonly string[] } | null;
+  readonly gate: { readonly verdict: 'pass' | 'warn' | 'reject'; readonly reasons: readonly CaseGateReason[] } | null;
   readonly rawScore: number | null;
   readonly probability: number | null;
   readonly decision: 'positive' | 'negative' | 'refer' | null;

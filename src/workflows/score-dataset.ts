@@ -23,6 +23,12 @@ export interface ScoreDependencies {
   readonly declared?: RasterDeclaration;
 }
 
+/** One of the gate's reasons about a case, by code, and whether it warned or rejected. */
+export interface CaseGateReason {
+  readonly code: string;
+  readonly verdict: 'warn' | 'reject';
+}
+
 /** A case that did not reach the model: rejected by the gate, or unreadable. */
 export interface ExcludedCase {
   /** Position in the dataset's order (0 … total − 1). */
@@ -32,7 +38,7 @@ export interface ExcludedCase {
   readonly label: 0 | 1;
   readonly strata: Readonly<Record<string, string>>;
   /** The gate's reasons when it rejected the case; null when the image could not be read. */
-  readonly gate: { readonly verdict: 'reject'; readonly reasons: readonly string[] } | null;
+  readonly gate: { readonly verdict: 'reject'; readonly reasons: readonly CaseGateReason[] } | null;
   /** The error code when the image could not be read. */
   readonly error?: string;
 }
@@ -51,8 +57,8 @@ export interface ScoredCases {
   /** Calibrated with the bundle's own calibration. */
   readonly probabilities: Float64Array;
   readonly gateWarned: Uint8Array;
-  /** The gate's reason codes per case (empty when it passed). */
-  readonly gateReasons: readonly (readonly string[])[];
+  /** The gate's reasons per case (empty when it passed). */
+  readonly gateReasons: readonly (readonly CaseGateReason[])[];
   /** Stratum values per column; null where the case has none (missing). */
   readonly strata: ReadonlyMap<string, readonly (string | null)[]>;
   /** Cases counted before the gate. */
@@ -95,14 +101,14 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   const labels: number[] = [];
   const raw: number[] = [];
   const warned: number[] = [];
-  const reasonsPerCase: string[][] = [];
+  const reasonsPerCase: CaseGateReason[][] = [];
   const strata = new Map<string, (string | null)[]>(dataset.strataColumns.map((c) => [c, []]));
   const gateReasonCounts: Record<string, number> = {};
   const excluded: ExcludedCase[] = [];
   let total = 0;
   let rejected = 0;
   let failed = 0;
-  let batch: { c: LabelledCase; seq: number; tensor: Float32Array; warn: boolean; reasons: string[] }[] = [];
+  let batch: { c: LabelledCase; seq: number; tensor: Float32Array; warn: boolean; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -144,7 +150,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     const declaredAge = frame.attributes.source === 'raster' && age !== undefined ? { patientAgeYears: age } : {};
     const gate = gateImage({ attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...declaredAge }, manifest);
     for (const r of gate.reasons) gateReasonCounts[r.code] = (gateReasonCounts[r.code] ?? 0) + 1;
-    const reasons = gate.reasons.map((r) => r.code);
+    const reasons = gate.reasons.map((r) => ({ code: r.code, verdict: r.verdict }));
     if (gate.verdict === 'reject') {
       excluded.push({ seq, id: c.id, row: c.row, label: c.label, strata: c.strata, gate: { verdict: 'reject', reasons } });
       rejected++;

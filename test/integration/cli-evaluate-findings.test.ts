@@ -254,13 +254,17 @@ describe.skipIf(!existsSync(BREAST_NPZ))('MedMNIST: what a dataset is must be de
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { dataset: { declaration: unknown }; gate: { total: number } };
     expect(report.dataset.declaration).toBeNull();
     expect(report.gate.total).toBe(156);
-    const lines = jsonLines<{ status: string; decision: string | null; gate: { verdict: string; reasons: string[] } }>(
+    const lines = jsonLines<{ status: string; decision: string | null; gate: { verdict: string; reasons: { code: string; verdict: string }[] } }>(
       readFileSync(join(out, 'predictions.jsonl'), 'utf8'),
     );
     expect(lines).toHaveLength(156);
     // No image says it is a chest film, so none is decided (before: 110 of 156 got decisions).
     expect(lines.filter((l) => l.decision === 'positive' || l.decision === 'negative')).toEqual([]);
-    for (const l of lines.filter((x) => x.status === 'evaluated')) expect(l.gate.verdict).toBe('warn');
+    for (const l of lines.filter((x) => x.status === 'evaluated')) {
+      expect(l.gate.verdict).toBe('warn');
+      expect(l.gate.reasons.every((r) => r.verdict === 'warn')).toBe(true);
+    }
+    for (const l of lines.filter((x) => x.status === 'gate_rejected')) expect(l.gate.reasons.some((r) => r.verdict === 'reject')).toBe(true);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Nothing was declared about what the images show');
   });
 

@@ -69,7 +69,7 @@ export const policyCommand: Command = {
         `${outcome.manifest.id} ${outcome.manifest.version} written to ${out}: positive at p >= ${outcome.operatingPoint.threshold.toPrecision(6)} ` +
           `(sensitivity ${outcome.operatingPoint.sensitivity.toFixed(3)}, specificity ${outcome.operatingPoint.specificity.toFixed(3)} on the fitting data), ` +
           (outcome.band.low < outcome.band.high
-            ? `refer inside [${outcome.band.low}, ${outcome.band.high}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`
+            ? `refer inside [${outcome.band.low.toPrecision(6)}, ${outcome.band.high.toPrecision(6)}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`
             : `no abstain band${coverage === undefined && classCoverage === undefined ? '' : ' (the conformal band has zero width on the calibration cases)'} (error rate ${String(e.errorRateNotReferred)})\n`),
       );
     }
