@@ -385,12 +385,15 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
         });
 
   const decisions = decideCases(cases, policy);
-  const lines = predictionLines(prepared, decisions, reference?.scores);
+  let rows = 0;
   const written = await deps.output.writeLines(
     request.out,
     PREDICTIONS_FILE,
     (function* () {
-      for (const line of lines) yield JSON.stringify(line);
+      for (const line of predictionLines(prepared, decisions, reference?.scores)) {
+        rows++;
+        yield JSON.stringify(line);
+      }
     })(),
   );
 
@@ -406,7 +409,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
         ? null
         : { sha256: criteriaFile.sha256, status, passed: status === 'passed', registration, results },
     audit: { evaluationStarted: started! },
-    predictions: { file: PREDICTIONS_FILE, sha256: written.sha256, rows: lines.length },
+    predictions: { file: PREDICTIONS_FILE, sha256: written.sha256, rows },
     gate,
     comparison,
     metrics,
@@ -446,69 +449,74 @@ function targetOf(conformal: DecisionPolicy['conformal']): AbstentionTarget | un
  * Every case of the dataset, in dataset order, with what happened to it: the cases in the metrics
  * with their raw score, calibrated probability, decision and gate verdict, and the cases left out
  * (rejected by the gate, unreadable, or without a reference score) with the reason. Ids and rows
- * are the dataset's own; nothing else identifies a case.
+ * are the dataset's own; nothing else identifies a case. A generator: a million cases are written
+ * line by line, never held as objects all at once.
  */
-function predictionLines(prepared: Prepared, decisions: readonly string[], referenceScores: Float64Array | undefined): PredictionLine[] {
-  const columns = [...prepared.strata.keys()];
+function* predictionLines(prepared: Prepared, decisions: readonly string[], referenceScores: Float64Array | undefined): Generator<PredictionLine> {
   const scored = prepared.scored;
   if (scored === undefined) {
-    return prepared.ids.map((id, i) => ({
-      row: prepared.rows[i]!,
-      id,
-      label: prepared.labels[i] === 1 ? 1 : 0,
-      strata: Object.fromEntries(columns.map((c) => [c, prepared.strata.get(c)![i] ?? null])),
-      status: 'evaluated',
-      gate: null,
-      rawScore: null,
-      probability: prepared.probabilities[i]!,
-      decision: decisions[i] as PredictionLine['decision'],
-      ...(referenceScores === undefined ? {} : { referenceProbability: referenceScores[i]! }),
-    }));
+    const columns = [...prepared.strata.keys()];
+    for (let i = 0; i < prepared.ids.length; i++) {
+      yield {
+        row: prepared.rows[i]!,
+        id: prepared.ids[i]!,
+        label: prepared.labels[i] === 1 ? 1 : 0,
+        strata: Object.fromEntries(columns.map((c) => [c, prepared.strata.get(c)![i] ?? null])),
+        status: 'evaluated',
+        gate: null,
+        rawScore: null,
+        probability: prepared.probabilities[i]!,
+        decision: decisions[i] as PredictionLine['decision'],
+        ...(referenceScores === undefined ? {} : { referenceProbability: referenceScores[i]! }),
+      };
+    }
+    return;
   }
-  const scoredColumns = [...scored.strata.keys()];
-  const strataOf = (record: Readonly<Record<string, string>>) => Object.fromEntries(scoredColumns.map((c) => [c, record[c] ?? null]));
+  const columns = [...scored.strata.keys()];
   // Position of each scored case among the evaluated ones (−1: left out for want of a reference score).
   const evaluatedAt = new Int32Array(scored.ids.length).fill(-1);
   if (prepared.keep === undefined) evaluatedAt.forEach((_, i) => (evaluatedAt[i] = i));
   else prepared.keep.forEach((k, j) => (evaluatedAt[k] = j));
-  const out: { seq: number; line: PredictionLine }[] = [];
-  scored.ids.forEach((id, i) => {
+  const scoredLine = (i: number): PredictionLine => {
     const j = evaluatedAt[i]!;
-    const warned = scored.gateWarned[i] === 1;
-    out.push({
-      seq: scored.seqs[i]!,
-      line: {
-        row: scored.rows[i]!,
-        id,
-        label: scored.labels[i] === 1 ? 1 : 0,
-        strata: Object.fromEntries(scoredColumns.map((c) => [c, scored.strata.get(c)![i] ?? null])),
-        status: j < 0 ? 'not_paired' : 'evaluated',
-        gate: { verdict: warned ? 'warn' : 'pass', reasons: scored.gateReasons[i]! },
-        rawScore: scored.rawScores[i]!,
-        probability: scored.probabilities[i]!,
-        decision: j < 0 ? null : (decisions[j] as PredictionLine['decision']),
-        ...(referenceScores === undefined || j < 0 ? {} : { referenceProbability: referenceScores[j]! }),
-      },
-    });
+    return {
+      row: scored.rows[i]!,
+      id: scored.ids[i]!,
+      label: scored.labels[i] === 1 ? 1 : 0,
+      strata: Object.fromEntries(columns.map((c) => [c, scored.strata.get(c)![i] ?? null])),
+      status: j < 0 ? 'not_paired' : 'evaluated',
+      gate: { verdict: scored.gateWarned[i] === 1 ? 'warn' : 'pass', reasons: scored.gateReasons[i]! },
+      rawScore: scored.rawScores[i]!,
+      probability: scored.probabilities[i]!,
+      decision: j < 0 ? null : (decisions[j] as PredictionLine['decision']),
+      ...(referenceScores === undefined || j < 0 ? {} : { referenceProbability: referenceScores[j]! }),
+    };
+  };
+  const excludedLine = (e: ScoredCases['excluded'][number]): PredictionLine => ({
+    row: e.row,
+    id: e.id,
+    label: e.label,
+    strata: Object.fromEntries(columns.map((c) => [c, e.strata[c] ?? null])),
+    status: e.gate === null ? 'unreadable' : 'gate_rejected',
+    gate: e.gate,
+    rawScore: null,
+    probability: null,
+    decision: null,
+    ...(e.error === undefined ? {} : { error: e.error }),
   });
-  for (const e of scored.excluded) {
-    out.push({
-      seq: e.seq,
-      line: {
-        row: e.row,
-        id: e.id,
-        label: e.label,
-        strata: strataOf(e.strata),
-        status: e.gate === null ? 'unreadable' : 'gate_rejected',
-        gate: e.gate,
-        rawScore: null,
-        probability: null,
-        decision: null,
-        ...(e.error === undefined ? {} : { error: e.error }),
-      },
-    });
+  // Both lists are in dataset order already: merge them by position.
+  let i = 0;
+  let k = 0;
+  while (i < scored.ids.length || k < scored.excluded.length) {
+    const e = scored.excluded[k];
+    if (e !== undefined && (i >= scored.ids.length || e.seq < scored.seqs[i]!)) {
+      yield excludedLine(e);
+      k++;
+    } else {
+      yield scoredLine(i);
+      i++;
+    }
   }
-  return out.sort((a, b) => a.seq - b.seq).map((o) => o.line);
 }
 
 function restrict(p: Prepared, keep: readonly number[]): Prepared {

@@ -242,7 +242,7 @@ function bootstrapCalibration(
   const n = y.length;
   const R = Math.min(replicates, 500);
   const minimum = minimumBootstrapReplicates(0.95);
-  const skip = (reason: string) => ({ ece: { reason }, slope: { reason }, intercept: { reason }, method: `no interval (${reason})` });
+  const skip = (reason: string) => ({ ece: { reason }, slope: { reason }, intercept: { reason }, method: 'no case bootstrap' });
   if (n > 200_000) return skip('over 200,000 cases: the case bootstrap of ECE and the calibration slope is skipped, its cost grows with cases × replicates');
   if (R < minimum) return skip(`${R} bootstrap replicates are fewer than the ${minimum} a 95% percentile interval needs`);
   const pos: number[] = [];
@@ -299,9 +299,10 @@ function bootstrapCalibration(
   };
 }
 
-function withInterval(value: number, interval: CalibrationInterval, method: string): Estimate {
-  if ('reason' in interval) return { value, ciLow: Number.NaN, ciHigh: Number.NaN, method: `${method}; no interval: ${interval.reason}` };
-  return { value, ciLow: interval.low, ciHigh: interval.high, method };
+/** The estimate with its bootstrap interval (`how`: the bootstrap's method), or with the reason there is none. */
+function withInterval(value: number, interval: CalibrationInterval, what: string, how: string): Estimate {
+  if ('reason' in interval) return { value, ciLow: Number.NaN, ciHigh: Number.NaN, method: `${what}; no interval: ${interval.reason}` };
+  return { value, ciLow: interval.low, ciHigh: interval.high, method: `${what}; ${how}` };
 }
 
 /**
@@ -471,17 +472,18 @@ export function evaluatePredictions(cases: EvaluationCases, options: EvaluationO
       ? { value: pv.npv, ciLow: pvCi.npv.low, ciHigh: pvCi.npv.high, method: atPrevalence }
       : notDefined(oneClassReason, atPrevalence),
     brier: { ...meanEstimate(squared, 'mean of (p − y)²'), value: brierScore(p, y) },
-    ece: withInterval(expectedCalibrationError(p, y, options.eceBins), calibrationBoot.ece, `${eceMethod}; ${calibrationBoot.method}`),
+    ece: withInterval(expectedCalibrationError(p, y, options.eceBins), calibrationBoot.ece, eceMethod, calibrationBoot.method),
     calibrationSlope:
       slopeNotEstimable === undefined
-        ? withInterval(slopeFit.slope, calibrationBoot.slope, `${slopeMethod}; ${calibrationBoot.method}${calibrationBoot.separationNote ?? ''}`)
+        ? withInterval(slopeFit.slope, calibrationBoot.slope, slopeMethod, `${calibrationBoot.method}${calibrationBoot.separationNote ?? ''}`)
         : notDefined(slopeNotEstimable, slopeMethod),
     calibrationIntercept:
       slopeNotEstimable === undefined
         ? withInterval(
             slopeFit.intercept,
             calibrationBoot.intercept,
-            `intercept of the same fit; ${calibrationBoot.method}${calibrationBoot.separationNote ?? ''}`,
+            'intercept of the same fit',
+            `${calibrationBoot.method}${calibrationBoot.separationNote ?? ''}`,
           )
         : notDefined(slopeNotEstimable, `intercept of the same fit`),
     reliability: reliabilityBins(p, y, options.eceBins),
