@@ -7,20 +7,29 @@ Also writes test/fixtures/evaluation/paired-bootstrap-sklearn.json: two correlat
 same cases, label-stratified resamples drawn with numpy (as row indices), and scikit-learn's
 roc_auc_score difference on each resample (src/domain/evaluation/paired-bootstrap.test.ts).
 
-Run with Debian's packages:  apt-get install python3-sklearn python3-statsmodels
+Also writes, into reference-metrics.json, scipy's two-sided normal p-values (2·norm.sf(z), and its
+log from norm.logsf, which does not underflow) and statsmodels' Logit on perfectly and
+quasi-perfectly separated data (no maximum-likelihood estimate exists there).
+
+Run with Debian's packages:  apt-get install python3-sklearn python3-statsmodels python3-scipy
     /usr/bin/python3 scripts/make-evaluation-fixtures.py && npx prettier --write test/fixtures/evaluation
 """
 import json
 import pathlib
 
+import warnings
+
 import numpy as np
+import scipy
 import sklearn
 import statsmodels
 import statsmodels.api as sm
 from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, confusion_matrix, log_loss, roc_auc_score
+from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "test" / "fixtures" / "evaluation" / "reference-metrics.json"
 OUT_PAIRED = OUT.parent / "paired-bootstrap-sklearn.json"
@@ -82,6 +91,45 @@ def case(name, rng, n, prevalence, ties=None, shift=0.0):
     return out
 
 
+def normal_tail():
+    """Two-sided p-values P(|Z| >= z) = 2 norm.sf(z) and their natural log (log 2 + norm.logsf(z)),
+    out to z where the p-value itself underflows a double."""
+    zs = [0, 0.1, 0.5, 1, 1.4142, 1.959963984540054, 2.5, 3, 4, 5, 6, 7, 8, 8.5, 10, 11.9, 15, 20, 30, 37, 38, 40, 50, 100]
+    return [{"z": z, "two_sided_p": float(2 * norm.sf(z)), "log_two_sided_p": float(np.log(2) + norm.logsf(z))} for z in zs]
+
+
+def separation_cases(rng):
+    """Logistic regression of the label on logit(p) (the calibration slope) where the classes are
+    perfectly separated (statsmodels raises PerfectSeparationError), quasi-separated (one positive
+    and one negative tie at the boundary: Newton does not converge, the slope grows without bound),
+    and overlapping by one case (a finite estimate exists)."""
+    n = 60
+    labels = (rng.random(n) < 0.4).astype(int)
+    probs = np.where(labels == 1, rng.uniform(0.6, 0.99, n), rng.uniform(0.01, 0.4, n))
+    quasi = probs.copy()
+    quasi[np.flatnonzero(labels == 1)[0]] = 0.5
+    quasi[np.flatnonzero(labels == 0)[0]] = 0.5
+    overlap = probs.copy()
+    overlap[np.flatnonzero(labels == 1)[0]] = 0.3
+    out = []
+    for name, p in (("complete", probs), ("quasi-complete", quasi), ("overlapping", overlap)):
+        x = np.log(p / (1 - p))
+        entry = {"name": name, "labels": labels.tolist(), "probabilities": p.tolist()}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.Logit(labels, sm.add_constant(x)).fit(method="newton", tol=1e-14, maxiter=200, disp=0)
+            entry["statsmodels"] = {
+                "outcome": "converged" if fit.mle_retvals["converged"] else "not converged",
+                "slope": float(fit.params[1]),
+                "intercept": float(fit.params[0]),
+            }
+        except PerfectSeparationError:
+            entry["statsmodels"] = {"outcome": "PerfectSeparationError"}
+        out.append(entry)
+    return out
+
+
 def paired_bootstrap_case(rng, n=300, prevalence=0.35, resamples=25):
     """Two models sharing part of their noise (so their AUROCs are correlated), model B rounded to
     tenths (ties), and label-stratified resamples: each draws, with replacement, as many positives
@@ -118,8 +166,10 @@ def main():
     doc = {
         "generator": "scripts/make-evaluation-fixtures.py",
         "seed": 20231124,
-        "versions": {"numpy": np.__version__, "scikit-learn": sklearn.__version__, "statsmodels": statsmodels.__version__},
+        "versions": {"numpy": np.__version__, "scikit-learn": sklearn.__version__, "statsmodels": statsmodels.__version__, "scipy": scipy.__version__},
         "cases": cases,
+        "normal_tail": normal_tail(),
+        "separation": separation_cases(np.random.default_rng(20261207)),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1) + "\n")

@@ -52,6 +52,7 @@ import type { WorklistStore } from './ports/worklist-store.js';
 import { loadConfig, type VigilConfig } from './config/load-config.js';
 import { createLogger } from './logging/create-logger.js';
 import type { AuditLog } from './ports/audit-log.js';
+import type { AuditSearch } from './ports/audit-search.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import { inspectModel, type ModelInspection } from './workflows/inspect-model.js';
@@ -71,6 +72,8 @@ import type { VigilServices } from './workflows/vigil-services.js';
 import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
 import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-output.js';
 import { evaluateModel } from './workflows/evaluate-model.js';
+import { createEvaluationAuditTrail } from './workflows/evaluation-audit-trail.js';
+import { registerCriteria } from './workflows/register-criteria.js';
 import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
@@ -353,8 +356,19 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     return loaded;
   };
 
+  // Audit search for the evaluation's look-ups (earlier criteria registrations), on its own handle.
+  let searchDb: SqliteDatabase | undefined;
+  let auditSearch: Promise<AuditSearch> | undefined;
+  const openAuditSearch = (): Promise<AuditSearch> =>
+    (auditSearch ??=
+      postgres === undefined
+        ? Promise.resolve(new SqliteAuditSearch((searchDb = openSqliteDatabase({ dataDir: config.dataDir }))))
+        : postgres.pool().then((pool) => new PostgresAuditSearch(pool)));
+  const evaluationAudit = createEvaluationAuditTrail(openAudit, openAuditSearch);
+
   // Evaluation, calibration and policy fitting judge no patient: their model sessions are not
-  // recorded in the audit log, and share nothing with the decision path but the adapters.
+  // recorded in the audit log (evaluations record their criteria, start and reports, not model
+  // loads), and share nothing with the decision path but the adapters.
   const evaluationModels = new Map<string, Promise<{ bundle: ModelBundle; session: ModelSession }>>();
   const evaluationDeps = (): DeriveDependencies => ({
     data: new FsEvaluationDataSource(),
@@ -435,7 +449,13 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     async evaluate(request) {
       // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
       const { VegaChartRenderer } = await import('./adapters/charts-vega/vega-chart-renderer.js');
-      return evaluateModel({ ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION }, request);
+      return evaluateModel(
+        { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
+        request,
+      );
+    },
+    registerCriteria(path) {
+      return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
     },
     calibrate(request) {
       return calibrateModel(evaluationDeps(), request);
@@ -477,6 +497,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
+      searchDb?.close();
       if (shared.postgres === undefined) await postgres?.close();
     },
   };

@@ -4,8 +4,14 @@ import type { ErrorCode } from '../domain/errors.js';
 export const EXIT_OK = 0;
 /** `vigil predict` / `vigil deid`: at least one input ended in `error` (or, for deid, `conflict`); the others were still processed. */
 export const EXIT_SOME_INPUTS_FAILED = 3;
-/** `vigil evaluate`: the report was written, and at least one acceptance criterion failed (or could not be evaluated). */
+/** `vigil evaluate`: the report was written, and at least one acceptance criterion failed. */
 export const EXIT_CRITERIA_FAILED = 5;
+/**
+ * `vigil evaluate`: the report was written, no criterion failed, but at least one could not be
+ * evaluated (a metric the cases do not define, a missing column, reference or target): acceptance
+ * is not shown, and the remedy (more or other data) differs from a failure's.
+ */
+export const EXIT_CRITERIA_NOT_EVALUABLE = 6;
 
 /**
  * Exit code per error code, grouped by subsystem so scripts can branch on them. A missing entry

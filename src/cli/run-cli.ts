@@ -45,6 +45,13 @@ export async function runCli(argv: readonly string[], services: () => VigilServi
     }
     const command = COMMANDS[name];
     if (command === undefined) throw new PlatformError('CLI_USAGE', `unknown command "${name}"\n\n${usageText()}`);
+    // Asked for help is not a usage error: print the command's usage and succeed, before the
+    // command parses anything (or opens a store, or starts a server). Tokens after "--" are operands.
+    const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (options.includes('--help') || options.includes('-h')) {
+      io.stdout(`Usage: vigil ${command.usage}\n`);
+      return EXIT_OK;
+    }
     return await command.run(rest, { io, services: open, startServer: edges.startServer, stopRequested: edges.stopRequested });
   } catch (cause) {
     const error = toPlatformError(cause);

@@ -125,6 +125,24 @@ export const auditEventArbitrary: fc.Arbitrary<AuditEvent> = fc.oneof(
     ),
     status: fc.constantFrom('decided' as const, 'rejected' as const),
   }),
+  fc.record({
+    type: fc.constant('criteria_registered' as const),
+    sha256: hex64,
+    criteria: fc.array(text, { maxLength: 4 }),
+    registeredBy: fc.constantFrom('register' as const, 'evaluation' as const),
+  }),
+  fc.record({
+    type: fc.constant('evaluation_completed' as const),
+    startedAuditId: text,
+    model: fc.option(modelArb, { nil: null }),
+    datasetSha256: hex64,
+    criteriaSha256: fc.option(hex64, { nil: null }),
+    criteriaAuditId: fc.option(text, { nil: null }),
+    reportSha256: hex64,
+    predictionsSha256: hex64,
+    cases: fc.nat(),
+    criteria: fc.constantFrom('passed' as const, 'failed' as const, 'not_evaluable' as const, null),
+  }),
 );
 
 async function errorCodeOf(run: () => Promise<unknown>): Promise<ErrorCode | 'no error' | 'not a PlatformError'> {

@@ -1,11 +1,13 @@
-import type { ImageFrame, PatientAgeYears } from '../domain/image/image-frame.js';
+import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
 
 /** One labelled case of an evaluation dataset. */
 export interface LabelledCase {
   /** A stable id within the dataset (row number or the `id` column), never a path. */
   readonly id: string;
+  /** Where the case sits in its source: the manifest's line number, or the image's index in the .npz split. */
+  readonly row: number;
   readonly label: 0 | 1;
-  /** Strata columns for this case (site, device, sex, age band, …), as strings. */
+  /** Strata columns for this case (site, device, sex, age band, …), as strings; a column without a value here is missing. */
   readonly strata: Readonly<Record<string, string>>;
   /**
    * What the dataset says of the patient's age (whole years, or a range such as its population's),
@@ -26,11 +28,22 @@ export interface LabelledDataset {
   readonly strataColumns: readonly string[];
   /** How derived strata were derived, when the data has none of its own. */
   readonly strataNotes: readonly string[];
+  /** What the dataset's images are, when the dataset declares it itself (a sidecar file); images that say it themselves (DICOM) keep their own. */
+  readonly declaration?: DatasetDeclaration;
   cases(): AsyncIterable<LabelledCase>;
+}
+
+/** A declaration of what a dataset's images show, and where it came from (a sidecar file, the command line). */
+export interface DatasetDeclaration {
+  readonly values: RasterDeclaration;
+  /** e.g. "sidecar pneumoniamnist.declaration.json", "command line". */
+  readonly source: string;
 }
 
 /** One row of `--predictions` JSONL: a score from any model, its label, and strata. */
 export interface PredictionRow {
+  /** Line number in the predictions file. */
+  readonly line: number;
   readonly id?: string;
   readonly score: number;
   readonly label: 0 | 1;
@@ -87,6 +100,11 @@ export interface ChartRenderer {
 export interface EvaluationOutput {
   /** Writes files into `directory` (created if needed). */
   writeFiles(directory: string, files: Readonly<Record<string, string>>): Promise<void>;
+  /**
+   * Writes one line per item (a newline after each) into `directory/name`, streaming, so that a
+   * million cases never sit in memory as one string; returns the file's SHA-256 and size.
+   */
+  writeLines(directory: string, name: string, lines: Iterable<string>): Promise<{ readonly sha256: string; readonly bytes: number }>;
   /**
    * Writes a derived bundle: copies the source bundle's model file byte for byte and writes the new
    * manifest. Refuses (EVAL_OUTPUT_EXISTS) an existing non-empty folder or the source folder itself.

@@ -1,18 +1,20 @@
 import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { PlatformError } from '../domain/errors.js';
 import { brierScore, expectedCalibrationError } from '../domain/evaluation/calibration-metrics.js';
-import { mondrianConformalBands, splitConformalBand, type ConformalBand } from '../domain/evaluation/conformal.js';
+import { classConditionalConformalBand, mondrianBands, splitConformalBand } from '../domain/evaluation/conformal.js';
+import { MISSING_LEVEL_TEXT } from '../domain/evaluation/evaluate-predictions.js';
 import { fitCalibration, logLoss, type CalibrationMethod } from '../domain/evaluation/fit-calibration.js';
 import { constrainedOperatingPoint, costOptimalOperatingPoint, type OperatingPoint } from '../domain/evaluation/operating-point.js';
 import { confusionAt } from '../domain/evaluation/proportions.js';
 import { stratifiedHalves } from '../domain/evaluation/random.js';
 import { parseModelManifest, type ModelBundle } from '../domain/model/model-bundle.js';
-import type { Calibration, ModelManifest } from '../domain/model/model-manifest.js';
+import type { Calibration, DecisionPolicy, ModelManifest } from '../domain/model/model-manifest.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
 import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
-import { scoreDataset, type ScoredCases } from './score-dataset.js';
+import { resolveDeclaration, scoreDataset, type ScoredCases } from './score-dataset.js';
+import type { RasterDeclaration } from '../domain/image/image-frame.js';
 
 export interface DeriveDependencies {
   readonly data: EvaluationDataSource;
@@ -27,10 +29,26 @@ export interface DeriveDependencies {
 const ECE_BINS = 15;
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-async function scoreFor(deps: DeriveDependencies, modelDir: string, dataset: string, finding: string | undefined, strata?: readonly string[]) {
-  const data = await deps.data.openDataset(dataset, strata === undefined ? {} : { strata });
-  const { bundle, session } = await deps.openModel(modelDir);
-  const scored = await scoreDataset({ dicom: deps.dicom, raster: deps.raster, bundle, session, batchSize: deps.batchSize }, data, finding);
+async function scoreFor(
+  deps: DeriveDependencies,
+  request: { readonly modelDir: string; readonly dataset: string; readonly finding?: string; readonly declared?: RasterDeclaration },
+  strata?: readonly string[],
+) {
+  const data = await deps.data.openDataset(request.dataset, strata === undefined ? {} : { strata });
+  const declaration = resolveDeclaration(data.declaration, request.declared);
+  const { bundle, session } = await deps.openModel(request.modelDir);
+  const scored = await scoreDataset(
+    {
+      dicom: deps.dicom,
+      raster: deps.raster,
+      bundle,
+      session,
+      batchSize: deps.batchSize,
+      ...(declaration === undefined ? {} : { declared: declaration.values }),
+    },
+    data,
+    request.finding,
+  );
   let positives = 0;
   for (const y of scored.labels) positives += y;
   if (positives < 2 || scored.labels.length - positives < 2) {
@@ -39,7 +57,7 @@ async function scoreFor(deps: DeriveDependencies, modelDir: string, dataset: str
       positives,
     });
   }
-  return { data, bundle, scored };
+  return { data, bundle, scored, declaration: declaration ?? null };
 }
 
 function derivedVersion(version: string, tag: string): string {
@@ -63,6 +81,8 @@ export interface CalibrateRequest {
   readonly method: CalibrationMethod;
   readonly out: string;
   readonly finding?: string;
+  /** What the dataset's PNG/JPEG or MedMNIST images are, merged with its own sidecar declaration. */
+  readonly declared?: RasterDeclaration;
 }
 
 export interface CalibrateOutcome {
@@ -77,7 +97,7 @@ function fitSummary(scored: ScoredCases, calibration: Calibration): { ece: numbe
 
 /** `vigil calibrate`: fits temperature, Platt or isotonic calibration and writes a new bundle beside the untouched original. */
 export async function calibrateModel(deps: DeriveDependencies, request: CalibrateRequest): Promise<CalibrateOutcome> {
-  const { data, bundle, scored } = await scoreFor(deps, request.modelDir, request.dataset, request.finding);
+  const { data, bundle, scored, declaration } = await scoreFor(deps, request);
   // Parametric maps work on the logit; isotonic on the raw score, as calibrateScore applies them.
   const x =
     request.method === 'isotonic' ? scored.rawScores : Float64Array.from(scored.rawScores, (s) => (scored.activation === 'logit' ? s : Math.log(s / (1 - s))));
@@ -87,6 +107,7 @@ export async function calibrateModel(deps: DeriveDependencies, request: Calibrat
   const fit = {
     dataset: data.description,
     datasetSha256: data.sha256,
+    declaration: declaration === null ? 'none' : `${JSON.stringify(declaration.values)} (${declaration.source})`,
     n: scored.labels.length,
     gateRejected: scored.rejected,
     method: request.method,
@@ -124,11 +145,17 @@ export interface PolicyRequest {
   readonly costFalsePositive: number;
   readonly prevalence: number;
   readonly minSensitivity?: number;
-  /** Target coverage of the non-referred decisions (1 − α) for the conformal abstain band. */
+  /** Target coverage (1 − α) of the conformal abstain band: P(decided and wrong) ≤ α over all cases. */
   readonly coverage?: number;
+  /**
+   * Class-conditional targets instead: P(decided negative | finding) ≤ 1 − positive (missed findings)
+   * and P(decided positive | no finding) ≤ 1 − negative (false alarms), each controlled on its own.
+   */
+  readonly classCoverage?: { readonly positive: number; readonly negative: number };
   /** Strata column for the Mondrian (per-stratum) band. */
   readonly mondrian?: string;
   readonly finding?: string;
+  readonly declared?: RasterDeclaration;
 }
 
 export interface PolicyOutcome {
@@ -144,20 +171,18 @@ export interface PolicyOutcome {
  * (Mondrian per stratum when asked), on the bundle's calibrated probabilities; writes a new bundle.
  */
 export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequest): Promise<PolicyOutcome> {
-  const { data, bundle, scored } = await scoreFor(
-    deps,
-    request.modelDir,
-    request.dataset,
-    request.finding,
-    request.mondrian === undefined ? undefined : [request.mondrian],
-  );
+  const { data, bundle, scored, declaration } = await scoreFor(deps, request, request.mondrian === undefined ? undefined : [request.mondrian]);
   const p = scored.probabilities;
   const y = scored.labels;
   const costs = { falseNegative: request.costFalseNegative, falsePositive: request.costFalsePositive };
+  if (request.coverage !== undefined && request.classCoverage !== undefined) {
+    throw new PlatformError('CLI_USAGE', 'Give either a coverage or class-conditional coverages, not both', {});
+  }
+  const banded = request.coverage !== undefined || request.classCoverage !== undefined;
   // With an abstain band, the threshold and the band are fitted on disjoint halves: the conformal
   // guarantee needs a non-conformity score (which depends on the threshold) fixed before the cases
   // it is calibrated on are seen.
-  const halves = request.coverage === undefined ? undefined : stratifiedHalves(y, POLICY_SPLIT_SEED);
+  const halves = banded ? stratifiedHalves(y, POLICY_SPLIT_SEED) : undefined;
   const pick = <T extends Float64Array | Uint8Array>(a: T, idx: readonly number[] | undefined): T =>
     idx === undefined ? a : (a.filter((_, i) => idxSet(idx).has(i)) as T);
   const pT = pick(p, halves?.a);
@@ -177,38 +202,58 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
   }
   // An observed probability is the threshold; +∞ ("never positive") becomes 1.
   const threshold = Math.min(1, point.threshold);
+  // No band asked for: low = high = threshold, which refers nothing (decideFinding refers only when low < high).
   let band: { low: number; high: number } = { low: threshold, high: threshold };
   let conformal: Record<string, unknown> | undefined;
-  if (request.coverage !== undefined) {
-    const alpha = 1 - request.coverage;
+  let conformalRecord: DecisionPolicy['conformal'];
+  if (banded) {
     const bIdx = halves?.b ?? [];
     const pB = pick(p, bIdx);
     const yB = pick(y, bIdx);
-    const pooled = splitConformalBand(pB, yB, threshold, alpha);
-    const strataB = bIdx.map((i) => scored.strata.get(request.mondrian ?? '')?.[i] ?? '');
-    const perStratum: Map<string, ConformalBand> | undefined =
-      request.mondrian === undefined ? undefined : mondrianConformalBands(pB, yB, strataB, threshold, alpha);
+    const classCoverage = request.classCoverage;
+    const fit = (probabilities: ArrayLike<number>, labels: ArrayLike<number>): { low: number; high: number; attainable: boolean } => {
+      if (classCoverage === undefined) return splitConformalBand(probabilities, labels, threshold, 1 - request.coverage!);
+      const b = classConditionalConformalBand(probabilities, labels, threshold, 1 - classCoverage.positive, 1 - classCoverage.negative);
+      return { ...b, attainable: b.positive.attainable && b.negative.attainable };
+    };
+    const pooled = fit(pB, yB);
+    const strataB = bIdx.map((i) => scored.strata.get(request.mondrian ?? '')?.[i] ?? MISSING_LEVEL_TEXT);
+    const perStratum = request.mondrian === undefined ? undefined : mondrianBands(pB, yB, strataB, fit);
     const bands = perStratum === undefined ? [pooled] : [...perStratum.values()];
     // One band is stored; with Mondrian it is the union of the per-stratum bands, so each stratum's
     // guarantee still holds at the price of more referrals (the case's stratum is not known at prediction time).
-    band = { low: Math.min(...bands.map((b) => b.low)), high: Math.max(...bands.map((b) => b.high)) };
+    const union = { low: Math.min(...bands.map((b) => b.low)), high: Math.max(...bands.map((b) => b.high)) };
+    // Rounded outward to 6 decimals, never inward (which would narrow the band and lose coverage); a
+    // side of zero width stays exactly at the threshold, so a band of zero width still refers nothing.
+    band = { low: union.low < threshold ? round6Down(union.low) : threshold, high: union.high > threshold ? round6Up(union.high) : threshold };
+    const unattainable = bands.filter((b) => !b.attainable).length;
     conformal = {
-      method: request.mondrian === undefined ? 'split conformal' : `Mondrian split conformal by "${request.mondrian}"`,
+      method: `${request.mondrian === undefined ? '' : `Mondrian by "${request.mondrian}", `}${classCoverage === undefined ? 'split conformal' : 'class-conditional (per label) split conformal'}`,
       split: `threshold fitted on ${halves?.a.length} cases, band calibrated on the other ${bIdx.length} (label-stratified halves, seed ${POLICY_SPLIT_SEED})`,
-      coverage: request.coverage,
-      nonconformity: 'distance of logit(p) past logit(threshold) on the wrong side of the label; band = threshold ± q̂ in logit space',
+      ...(classCoverage === undefined ? { coverage: request.coverage } : { classCoverage }),
+      nonconformity:
+        classCoverage === undefined
+          ? 'distance of logit(p) past logit(threshold) on the wrong side of the label; band = threshold ± q̂ in logit space'
+          : 'distance of logit(p) past logit(threshold) on the wrong side of the label, quantiles per label: low = logit(threshold) − q̂(positives), high = logit(threshold) + q̂(negatives)',
       pooled: { ...pooled },
       ...(perStratum === undefined ? {} : { perStratum: Object.fromEntries([...perStratum].map(([k, b]) => [k, { ...b }])) }),
-      unattainable: bands.filter((b) => !b.attainable).length,
+      unattainable,
+    };
+    conformalRecord = {
+      ...(classCoverage === undefined
+        ? { coverage: request.coverage! }
+        : { classCoverage: { positive: classCoverage.positive, negative: classCoverage.negative } }),
+      ...(request.mondrian === undefined ? {} : { mondrian: request.mondrian }),
+      calibrationCases: bIdx.length,
     };
   }
-  band = { low: Math.min(round6Down(band.low), threshold), high: Math.max(round6Up(band.high), threshold) };
   const inBand = Uint8Array.from(p, (v) => (v >= band.low && v <= band.high && band.low < band.high ? 0 : 1));
   const kept = confusionAt(p, y, threshold, inBand);
   const keptN = kept.tp + kept.fp + kept.tn + kept.fn;
   const evidence = {
     dataset: data.description,
     datasetSha256: data.sha256,
+    declaration: declaration === null ? 'none' : { ...declaration.values, source: declaration.source },
     n: y.length,
     gateRejected: scored.rejected,
     rule: point.rule,
@@ -224,7 +269,13 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
   };
   const old = bundle.manifest.decisionPolicy[scored.finding]!;
   const source = `vigil policy on ${data.description} (sha256 ${data.sha256.slice(0, 12)}…): ${point.rule}${
-    conformal === undefined ? '; no abstain band' : `; abstain band by ${String(conformal.method)} at coverage ${request.coverage}`
+    conformal === undefined
+      ? '; no abstain band'
+      : `; abstain band by ${String(conformal.method)} at ${
+          request.classCoverage === undefined
+            ? `coverage ${request.coverage}`
+            : `coverage ${request.classCoverage.positive} of cases with the finding, ${request.classCoverage.negative} of cases without`
+        }`
   }`;
   const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
     ...bundle.manifest,
@@ -239,6 +290,7 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
         prevalence: request.prevalence,
         onGateWarn: old.onGateWarn,
         source,
+        ...(conformalRecord === undefined ? {} : { conformal: conformalRecord }),
       },
     },
     parent: parentOf(bundle),

@@ -2,23 +2,38 @@ import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
 import {
   evaluateCriteria,
+  overallCriteriaStatus,
   pairedBootstrapSettings,
   parseCriteria,
   type CriterionResult,
+  type CriterionStatus,
   type PairedBootstrapComparison,
 } from '../domain/evaluation/acceptance-criteria.js';
 import { delongPaired } from '../domain/evaluation/delong.js';
 import { pairedBootstrapAurocDifference } from '../domain/evaluation/paired-bootstrap.js';
-import { DEFAULT_EVALUATION_OPTIONS, evaluatePredictions, type Estimate, type EvaluationMetrics } from '../domain/evaluation/evaluate-predictions.js';
+import {
+  DEFAULT_EVALUATION_OPTIONS,
+  decideCases,
+  evaluatePredictions,
+  stratumScope,
+  type AbstentionTarget,
+  type Estimate,
+  type EvaluationMetrics,
+} from '../domain/evaluation/evaluate-predictions.js';
 import { wilsonInterval } from '../domain/evaluation/proportions.js';
+import { minimumBootstrapReplicates } from '../domain/evaluation/stratified-bootstrap.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
+import type { DecisionPolicy } from '../domain/model/model-manifest.js';
 import type { Clock } from '../ports/clock.js';
-import type { ChartData, ChartRenderer, EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
+import type { AuditCitation, EvaluationAuditTrail } from '../ports/evaluation-audit.js';
+import type { ChartData, ChartRenderer, DatasetDeclaration, EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
+import type { Hasher } from '../ports/hasher.js';
 import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
+import { ensureCriteriaRegistered } from './register-criteria.js';
 import { renderReportHtml } from './render-report-html.js';
-import { scoreDataset, type ScoredCases } from './score-dataset.js';
+import { resolveDeclaration, scoreDataset, type CaseGateReason, type ScoredCases } from './score-dataset.js';
 
 export interface EvaluateRequest {
   readonly out: string;
@@ -33,11 +48,14 @@ export interface EvaluateRequest {
   readonly finding?: string;
   /** Deployment prevalence for PPV/NPV; default: the policy's, or the sample's for predictions. */
   readonly prevalence?: number;
-  /** Operating threshold for predictions files (default 0.5); a model uses its policy. */
+  /** Operating threshold for a predictions file (default 0.5). A model is evaluated at its own policy: refused with --model. */
   readonly threshold?: number;
   readonly seed?: number;
   readonly replicates?: number;
-  /** What PNG/JPEG images of a manifest are (modality, body part, view), as for `vigil predict`. */
+  /**
+   * What the dataset's images are (modality, body part, view, patient age), for PNG/JPEG files and
+   * MedMNIST images, which cannot say it themselves; merged with the dataset's own sidecar declaration.
+   */
   readonly declared?: RasterDeclaration;
 }
 
@@ -48,18 +66,44 @@ export interface EvaluateDependencies {
   readonly clock: Clock;
   readonly dicom: DicomReader;
   readonly raster: RasterReader;
+  readonly hasher: Hasher;
+  readonly audit: EvaluationAuditTrail;
   readonly batchSize: number;
   readonly vigilVersion: string;
   readonly openModel: (directory: string) => Promise<{ readonly bundle: ModelBundle; readonly session: ModelSession }>;
 }
 
+export const REPORT_SCHEMA = 'vigil-evaluation-report/2';
+export const PREDICTIONS_FILE = 'predictions.jsonl';
+
 export interface EvaluationReport {
-  readonly schema: 'vigil-evaluation-report/1';
+  readonly schema: typeof REPORT_SCHEMA;
   readonly generatedAt: string;
   readonly vigilVersion: string;
   readonly model: (ModelIdentity & { readonly name: string; readonly calibration: string; readonly finding: string }) | null;
-  readonly dataset: { readonly description: string; readonly sha256: string; readonly strataNotes: readonly string[] };
-  readonly criteria: { readonly sha256: string; readonly passed: boolean; readonly results: readonly CriterionResult[] } | null;
+  readonly dataset: {
+    readonly description: string;
+    readonly sha256: string;
+    readonly strataNotes: readonly string[];
+    /** What the images were declared to be, and by whom; null when nothing was declared (the gate then saw undeclared images). */
+    readonly declaration: DatasetDeclaration | null;
+  };
+  readonly criteria: {
+    readonly sha256: string;
+    readonly status: CriterionStatus;
+    /** status === 'passed'. */
+    readonly passed: boolean;
+    /**
+     * The audit entry that fixed the criteria; `before`: it came before this evaluation started;
+     * `by`: appended by `vigil criteria register`, or at the start of an evaluation (an earlier one when `before`).
+     */
+    readonly registration: AuditCitation & { readonly before: boolean; readonly by: 'register' | 'evaluation' };
+    readonly results: readonly CriterionResult[];
+  } | null;
+  /** The audit entry that opened this evaluation (its closing `evaluation_completed` entry holds this file's SHA-256). */
+  readonly audit: { readonly evaluationStarted: AuditCitation };
+  /** Per-case results beside this report. */
+  readonly predictions: { readonly file: string; readonly sha256: string; readonly rows: number };
   readonly gate: {
     readonly total: number;
     readonly rejected: number;
@@ -77,6 +121,8 @@ export interface EvaluationReport {
     readonly difference: Estimate;
     readonly referenceAuroc: number;
     readonly pValue: number;
+    /** log10 of the p-value, finite where the p-value underflows. */
+    readonly log10PValue: number;
     readonly pairedBootstrap: readonly PairedBootstrapComparison[];
   } | null;
   readonly metrics: EvaluationMetrics;
@@ -85,86 +131,150 @@ export interface EvaluationReport {
 export interface EvaluateOutcome {
   readonly report: EvaluationReport;
   readonly files: readonly string[];
+  /** The audit entry that closed the evaluation, with the SHA-256 of report.json and predictions.jsonl. */
+  readonly completed: AuditCitation;
 }
 
 interface Prepared {
   readonly probabilities: Float64Array;
   readonly labels: Uint8Array;
   readonly ids: readonly string[];
-  readonly strata: ReadonlyMap<string, readonly string[]>;
+  readonly rows: readonly number[];
+  readonly strata: ReadonlyMap<string, readonly (string | null)[]>;
   readonly gateWarned?: Uint8Array;
   readonly scored?: ScoredCases;
+  /** Indices into `scored` of the cases kept (all, unless a reference model's gate left some out). */
+  readonly keep?: readonly number[];
 }
 
-/** `vigil evaluate`: metrics with CIs, strata, criteria, and the two report files. */
+/** One line of predictions.jsonl. */
+interface PredictionLine {
+  readonly row: number;
+  readonly id: string;
+  readonly label: 0 | 1;
+  readonly strata: Readonly<Record<string, string | null>>;
+  /** `evaluated`: in the metrics; the others say why not. */
+  readonly status: 'evaluated' | 'gate_rejected' | 'unreadable' | 'not_paired';
+  readonly gate: { readonly verdict: 'pass' | 'warn' | 'reject'; readonly reasons: readonly CaseGateReason[] } | null;
+  readonly rawScore: number | null;
+  readonly probability: number | null;
+  readonly decision: 'positive' | 'negative' | 'refer' | null;
+  readonly referenceProbability?: number;
+  readonly error?: string;
+}
+
+/**
+ * `vigil evaluate`: metrics with CIs, strata and criteria; writes report.json, report.html and
+ * predictions.jsonl, and records the evaluation in the audit log. Criteria are registered
+ * (`criteria_registered`) before the evaluation starts, if they were not already; the evaluation
+ * opens with `evaluation_started` and closes with `evaluation_completed`, which holds the SHA-256
+ * of report.json and predictions.jsonl.
+ */
 export async function evaluateModel(deps: EvaluateDependencies, request: EvaluateRequest): Promise<EvaluateOutcome> {
-  const criteriaText = request.criteria === undefined ? undefined : await deps.data.readText(request.criteria);
-  // Parse the criteria before the (long) evaluation, so a typo fails fast.
-  const criteria = criteriaText === undefined ? undefined : parseCriteria(criteriaText.text);
+  const minimum = minimumBootstrapReplicates(0.95);
+  if (request.replicates !== undefined && request.replicates < minimum) {
+    throw new PlatformError(
+      'CLI_USAGE',
+      `--replicates must be at least ${minimum} for 95% percentile intervals (5 replicates beyond each end; with fewer, an end is the sample's extreme, not its 2.5th percentile)`,
+      { replicates: request.replicates },
+    );
+  }
+  if (request.modelDir !== undefined && request.threshold !== undefined) {
+    throw new PlatformError(
+      'CLI_USAGE',
+      "--threshold applies to --predictions only: a model is evaluated at its bundle's decision policy (derive a bundle with another threshold with vigil policy)",
+      {},
+    );
+  }
+  const criteriaFile = request.criteria === undefined ? undefined : await deps.data.readText(request.criteria);
+  // Parse the criteria before the (long) evaluation, so a typo fails fast and nothing is registered.
+  const criteria = criteriaFile === undefined ? undefined : parseCriteria(criteriaFile.text);
 
   let prepared: Prepared;
   let model: EvaluationReport['model'] = null;
+  let referenceIdentity: ModelIdentity | null = null;
   let datasetInfo: EvaluationReport['dataset'];
-  let policy = { threshold: request.threshold ?? 0.5, abstainBand: { low: 0, high: 0 }, onGateWarn: 'decide' as 'refer' | 'decide', prevalence: Number.NaN };
+  let policy: {
+    threshold: number;
+    abstainBand: { low: number; high: number };
+    onGateWarn: 'refer' | 'decide';
+    prevalence: number;
+    conformal?: DecisionPolicy['conformal'];
+  } = {
+    threshold: request.threshold ?? 0.5,
+    abstainBand: { low: 0, high: 0 },
+    onGateWarn: 'decide',
+    prevalence: Number.NaN,
+  };
   let reference: { name: string; scores: Float64Array } | undefined;
+  let started: AuditCitation | undefined;
+  let registration: (AuditCitation & { before: boolean; by: 'register' | 'evaluation' }) | undefined;
+  // Registration precedes the evaluation's own entry, and both precede the first case scored.
+  const start = async (datasetSha256: string, identity: ModelIdentity | null, ref: ModelIdentity | null): Promise<void> => {
+    if (criteriaFile !== undefined) {
+      const r = await ensureCriteriaRegistered(deps.audit, criteriaFile, 'evaluation');
+      registration = { auditId: r.auditId, time: r.time, before: !r.appended, by: r.registeredBy };
+    }
+    started = await deps.audit.append({
+      type: 'evaluation_started',
+      model: identity,
+      referenceModel: ref,
+      datasetSha256,
+      criteriaSha256: criteriaFile?.sha256 ?? null,
+      criteriaAuditId: registration?.auditId ?? null,
+    });
+  };
 
   if (request.modelDir !== undefined) {
     if (request.dataset === undefined) throw new PlatformError('CLI_USAGE', 'evaluate --model needs --dataset', {});
     const dataset = await deps.data.openDataset(request.dataset, request.strata === undefined ? {} : { strata: request.strata });
+    const declaration = resolveDeclaration(dataset.declaration, request.declared);
     const { bundle, session } = await deps.openModel(request.modelDir);
-    const scored = await scoreDataset(
-      {
-        dicom: deps.dicom,
-        raster: deps.raster,
-        bundle,
-        session,
-        batchSize: deps.batchSize,
-        ...(request.declared === undefined ? {} : { declared: request.declared }),
-      },
-      dataset,
-      request.finding,
-    );
+    const ref = request.referenceModelDir === undefined ? undefined : await deps.openModel(request.referenceModelDir);
+    referenceIdentity = ref === undefined ? null : ref.bundle.identity;
+    await start(dataset.sha256, bundle.identity, referenceIdentity);
+    const scoring = (b: ModelBundle, s: ModelSession) => ({
+      dicom: deps.dicom,
+      raster: deps.raster,
+      bundle: b,
+      session: s,
+      batchSize: deps.batchSize,
+      ...(declaration === undefined ? {} : { declared: declaration.values }),
+    });
+    const scored = await scoreDataset(scoring(bundle, session), dataset, request.finding);
     const p = bundle.manifest.decisionPolicy[scored.finding]!;
-    policy = { threshold: p.threshold, abstainBand: p.abstainBand, onGateWarn: p.onGateWarn, prevalence: p.prevalence };
+    policy = { threshold: p.threshold, abstainBand: p.abstainBand, onGateWarn: p.onGateWarn, prevalence: p.prevalence, conformal: p.conformal };
     model = { ...bundle.identity, name: bundle.manifest.name, calibration: bundle.manifest.calibration.method, finding: scored.finding };
-    datasetInfo = { description: dataset.description, sha256: dataset.sha256, strataNotes: dataset.strataNotes };
-    prepared = { probabilities: scored.probabilities, labels: scored.labels, ids: scored.ids, strata: scored.strata, gateWarned: scored.gateWarned, scored };
-    if (request.referenceModelDir !== undefined) {
-      const ref = await deps.openModel(request.referenceModelDir);
-      const refScored = await scoreDataset(
-        {
-          dicom: deps.dicom,
-          raster: deps.raster,
-          bundle: ref.bundle,
-          session: ref.session,
-          batchSize: deps.batchSize,
-          ...(request.declared === undefined ? {} : { declared: request.declared }),
-        },
-        dataset,
-        scored.finding,
-      );
+    datasetInfo = { description: dataset.description, sha256: dataset.sha256, strataNotes: dataset.strataNotes, declaration: declaration ?? null };
+    prepared = {
+      probabilities: scored.probabilities,
+      labels: scored.labels,
+      ids: scored.ids,
+      rows: scored.rows,
+      strata: scored.strata,
+      gateWarned: scored.gateWarned,
+      scored,
+    };
+    if (ref !== undefined) {
+      const refScored = await scoreDataset(scoring(ref.bundle, ref.session), dataset, scored.finding);
       const byId = new Map(refScored.ids.map((id, i) => [id, refScored.probabilities[i]!]));
       // Pair on the cases both gates let through.
       const keep = scored.ids.map((id, i) => (byId.has(id) ? i : -1)).filter((i) => i >= 0);
-      if (keep.length !== scored.ids.length) {
-        prepared = restrict(prepared, keep);
-      }
+      if (keep.length !== scored.ids.length) prepared = restrict(prepared, keep);
       reference = { name: `${ref.bundle.identity.id} ${ref.bundle.identity.version}`, scores: Float64Array.from(prepared.ids, (id) => byId.get(id)!) };
     }
   } else {
     if (request.predictions === undefined) throw new PlatformError('CLI_USAGE', 'evaluate needs --model with --dataset, or --predictions', {});
     const set = await deps.data.readPredictions(request.predictions, request.strata === undefined ? {} : { strata: request.strata });
-    for (const r of set.rows) {
-      if (r.score < 0 || r.score > 1) throw new PlatformError('DATASET_INVALID', 'Predictions must be probabilities in [0, 1] (calibrate scores first)', {});
-    }
-    const strata = new Map(set.strataColumns.map((c) => [c, set.rows.map((r) => r.strata[c] ?? '')]));
+    const strata = new Map(set.strataColumns.map((c) => [c, set.rows.map((r) => r.strata[c] ?? null)]));
     prepared = {
       probabilities: Float64Array.from(set.rows, (r) => r.score),
       labels: Uint8Array.from(set.rows, (r) => r.label),
       ids: set.rows.map((r, i) => r.id ?? String(i)),
+      rows: set.rows.map((r) => r.line),
       strata,
     };
-    datasetInfo = { description: set.description, sha256: set.sha256, strataNotes: [] };
+    datasetInfo = { description: set.description, sha256: set.sha256, strataNotes: [], declaration: null };
     if (request.referencePredictions !== undefined) {
       const ref = await deps.data.readPredictions(request.referencePredictions, {});
       const byId = new Map(ref.rows.map((r, i) => [r.id ?? String(i), r]));
@@ -181,33 +291,38 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       });
       reference = { name: 'reference predictions', scores: Float64Array.from(scores) };
     }
+    await start(set.sha256, null, null);
   }
 
+  if (prepared.labels.length === 0) {
+    throw new PlatformError(
+      'EVAL_INSUFFICIENT_DATA',
+      'No case reached the model (every image was rejected by the gate or unreadable): there is nothing to measure',
+      {
+        n: 0,
+      },
+    );
+  }
   let positives = 0;
   for (const y of prepared.labels) positives += y;
-  if (positives === 0 || positives === prepared.labels.length) {
-    throw new PlatformError('EVAL_INSUFFICIENT_DATA', 'The evaluated cases hold only one class: AUROC, sensitivity and specificity need both', {
-      n: prepared.labels.length,
-    });
-  }
   const prevalence = request.prevalence ?? (Number.isFinite(policy.prevalence) ? policy.prevalence : positives / prepared.labels.length);
-  const metrics = evaluatePredictions(
-    {
-      probability: prepared.probabilities,
-      label: prepared.labels,
-      strata: prepared.strata,
-      ...(prepared.gateWarned === undefined ? {} : { gateWarned: prepared.gateWarned }),
-    },
-    {
-      ...DEFAULT_EVALUATION_OPTIONS,
-      threshold: policy.threshold,
-      abstainBand: policy.abstainBand,
-      onGateWarn: policy.onGateWarn,
-      prevalence,
-      ...(request.seed === undefined ? {} : { seed: request.seed }),
-      ...(request.replicates === undefined ? {} : { replicates: request.replicates }),
-    },
-  );
+  const abstentionTarget = targetOf(policy.conformal);
+  const cases = {
+    probability: prepared.probabilities,
+    label: prepared.labels,
+    strata: prepared.strata,
+    ...(prepared.gateWarned === undefined ? {} : { gateWarned: prepared.gateWarned }),
+  };
+  const metrics = evaluatePredictions(cases, {
+    ...DEFAULT_EVALUATION_OPTIONS,
+    threshold: policy.threshold,
+    abstainBand: policy.abstainBand,
+    onGateWarn: policy.onGateWarn,
+    prevalence,
+    ...(request.seed === undefined ? {} : { seed: request.seed }),
+    ...(request.replicates === undefined ? {} : { replicates: request.replicates }),
+    ...(abstentionTarget === undefined ? {} : { abstentionTarget }),
+  });
 
   let comparison: EvaluationReport['comparison'] = null;
   if (reference !== undefined) {
@@ -235,6 +350,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       },
       referenceAuroc: d.aurocB,
       pValue: d.pValue,
+      log10PValue: d.log10PValue,
       pairedBootstrap,
     };
   }
@@ -253,7 +369,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
             warned,
             failed: scored.failed,
             rejectRate: { value: scored.rejected / scored.total, ciLow: ci.low, ciHigh: ci.high, method: 'Wilson score 95% interval' },
-            reasons: scored.gateReasons,
+            reasons: scored.gateReasonCounts,
           };
         })();
 
@@ -268,22 +384,139 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
             : { comparison: { reference: comparison.reference, difference: comparison.difference, pairedBootstrap: comparison.pairedBootstrap } }),
         });
 
+  const decisions = decideCases(cases, policy);
+  let rows = 0;
+  const written = await deps.output.writeLines(
+    request.out,
+    PREDICTIONS_FILE,
+    (function* () {
+      for (const line of predictionLines(prepared, decisions, reference?.scores)) {
+        rows++;
+        yield JSON.stringify(line);
+      }
+    })(),
+  );
+
+  const status = results === undefined ? null : overallCriteriaStatus(results);
   const report: EvaluationReport = {
-    schema: 'vigil-evaluation-report/1',
+    schema: REPORT_SCHEMA,
     generatedAt: deps.clock.now().toISOString(),
     vigilVersion: deps.vigilVersion,
     model,
     dataset: datasetInfo,
-    criteria: results === undefined || criteriaText === undefined ? null : { sha256: criteriaText.sha256, passed: results.every((r) => r.passed), results },
+    criteria:
+      results === undefined || criteriaFile === undefined || registration === undefined || status === null
+        ? null
+        : { sha256: criteriaFile.sha256, status, passed: status === 'passed', registration, results },
+    audit: { evaluationStarted: started! },
+    predictions: { file: PREDICTIONS_FILE, sha256: written.sha256, rows },
     gate,
     comparison,
     metrics,
   };
-
+  const reportJson = JSON.stringify(report, null, 1) + '\n';
+  const reportSha256 = deps.hasher.sha256Hex(reportJson);
+  // The closing entry is appended before report.json is written: a report on disk always has its entry.
+  const completed = await deps.audit.append({
+    type: 'evaluation_completed',
+    startedAuditId: started!.auditId,
+    model: model === null ? null : { id: model.id, version: model.version, sha256: model.sha256 },
+    datasetSha256: datasetInfo.sha256,
+    criteriaSha256: criteriaFile?.sha256 ?? null,
+    criteriaAuditId: registration?.auditId ?? null,
+    reportSha256,
+    predictionsSha256: written.sha256,
+    cases: prepared.labels.length,
+    criteria: status,
+  });
   const charts = await Promise.all(chartsOf(report).map((c) => deps.charts.renderSvg(c)));
-  const html = renderReportHtml(report, charts);
-  await deps.output.writeFiles(request.out, { 'report.json': JSON.stringify(report, null, 1) + '\n', 'report.html': html });
-  return { report, files: ['report.json', 'report.html'] };
+  const html = renderReportHtml(report, charts, { completed, reportSha256 });
+  await deps.output.writeFiles(request.out, { 'report.json': reportJson, 'report.html': html });
+  return { report, files: ['report.json', 'report.html', PREDICTIONS_FILE], completed };
+}
+
+function targetOf(conformal: DecisionPolicy['conformal']): AbstentionTarget | undefined {
+  if (conformal === undefined) return undefined;
+  return {
+    ...(conformal.coverage === undefined ? {} : { coverage: conformal.coverage }),
+    ...(conformal.classCoverage === undefined ? {} : { classCoverage: conformal.classCoverage }),
+    ...(conformal.mondrian === undefined ? {} : { mondrianColumn: conformal.mondrian }),
+    method: `${conformal.mondrian === undefined ? '' : `Mondrian by "${conformal.mondrian}", `}${conformal.classCoverage === undefined ? 'split conformal' : 'class-conditional split conformal'} (vigil policy, ${conformal.calibrationCases} calibration cases)`,
+  };
+}
+
+/**
+ * Every case of the dataset, in dataset order, with what happened to it: the cases in the metrics
+ * with their raw score, calibrated probability, decision and gate verdict, and the cases left out
+ * (rejected by the gate, unreadable, or without a reference score) with the reason. Ids and rows
+ * are the dataset's own; nothing else identifies a case. A generator: a million cases are written
+ * line by line, never held as objects all at once.
+ */
+function* predictionLines(prepared: Prepared, decisions: readonly string[], referenceScores: Float64Array | undefined): Generator<PredictionLine> {
+  const scored = prepared.scored;
+  if (scored === undefined) {
+    const columns = [...prepared.strata.keys()];
+    for (let i = 0; i < prepared.ids.length; i++) {
+      yield {
+        row: prepared.rows[i]!,
+        id: prepared.ids[i]!,
+        label: prepared.labels[i] === 1 ? 1 : 0,
+        strata: Object.fromEntries(columns.map((c) => [c, prepared.strata.get(c)![i] ?? null])),
+        status: 'evaluated',
+        gate: null,
+        rawScore: null,
+        probability: prepared.probabilities[i]!,
+        decision: decisions[i] as PredictionLine['decision'],
+        ...(referenceScores === undefined ? {} : { referenceProbability: referenceScores[i]! }),
+      };
+    }
+    return;
+  }
+  const columns = [...scored.strata.keys()];
+  // Position of each scored case among the evaluated ones (−1: left out for want of a reference score).
+  const evaluatedAt = new Int32Array(scored.ids.length).fill(-1);
+  if (prepared.keep === undefined) evaluatedAt.forEach((_, i) => (evaluatedAt[i] = i));
+  else prepared.keep.forEach((k, j) => (evaluatedAt[k] = j));
+  const scoredLine = (i: number): PredictionLine => {
+    const j = evaluatedAt[i]!;
+    return {
+      row: scored.rows[i]!,
+      id: scored.ids[i]!,
+      label: scored.labels[i] === 1 ? 1 : 0,
+      strata: Object.fromEntries(columns.map((c) => [c, scored.strata.get(c)![i] ?? null])),
+      status: j < 0 ? 'not_paired' : 'evaluated',
+      gate: { verdict: scored.gateWarned[i] === 1 ? 'warn' : 'pass', reasons: scored.gateReasons[i]! },
+      rawScore: scored.rawScores[i]!,
+      probability: scored.probabilities[i]!,
+      decision: j < 0 ? null : (decisions[j] as PredictionLine['decision']),
+      ...(referenceScores === undefined || j < 0 ? {} : { referenceProbability: referenceScores[j]! }),
+    };
+  };
+  const excludedLine = (e: ScoredCases['excluded'][number]): PredictionLine => ({
+    row: e.row,
+    id: e.id,
+    label: e.label,
+    strata: Object.fromEntries(columns.map((c) => [c, e.strata[c] ?? null])),
+    status: e.gate === null ? 'unreadable' : 'gate_rejected',
+    gate: e.gate,
+    rawScore: null,
+    probability: null,
+    decision: null,
+    ...(e.error === undefined ? {} : { error: e.error }),
+  });
+  // Both lists are in dataset order already: merge them by position.
+  let i = 0;
+  let k = 0;
+  while (i < scored.ids.length || k < scored.excluded.length) {
+    const e = scored.excluded[k];
+    if (e !== undefined && (i >= scored.ids.length || e.seq < scored.seqs[i]!)) {
+      yield excludedLine(e);
+      k++;
+    } else {
+      yield scoredLine(i);
+      i++;
+    }
+  }
 }
 
 function restrict(p: Prepared, keep: readonly number[]): Prepared {
@@ -291,18 +524,25 @@ function restrict(p: Prepared, keep: readonly number[]): Prepared {
     probabilities: Float64Array.from(keep, (i) => p.probabilities[i]!),
     labels: Uint8Array.from(keep, (i) => p.labels[i]!),
     ids: keep.map((i) => p.ids[i]!),
+    rows: keep.map((i) => p.rows[i]!),
     strata: new Map([...p.strata].map(([c, v]) => [c, keep.map((i) => v[i]!)])),
     ...(p.gateWarned === undefined ? {} : { gateWarned: Uint8Array.from(keep, (i) => p.gateWarned![i]!) }),
     ...(p.scored === undefined ? {} : { scored: p.scored }),
+    keep,
   };
 }
 
 /** The report's plots, as data: ROC with band, reliability, decision curve, forest plot, confusion matrix. */
 export function chartsOf(report: EvaluationReport): ChartData[] {
   const o = report.metrics.overall;
-  const sufficient = report.metrics.strata.filter((s) => s.sufficient);
+  const defined = (e: Estimate): boolean => e.notDefined === undefined;
   return [
-    { kind: 'roc', title: `ROC curve (AUROC ${o.auroc.value.toFixed(3)}) with 95% bootstrap band`, curve: o.roc, band: o.rocBand },
+    {
+      kind: 'roc',
+      title: defined(o.auroc) ? `ROC curve (AUROC ${o.auroc.value.toFixed(3)}) with 95% bootstrap band` : `ROC curve: ${o.auroc.notDefined ?? 'not defined'}`,
+      curve: o.roc,
+      band: o.rocBand,
+    },
     {
       kind: 'reliability',
       title: `Reliability diagram (${report.metrics.options.eceBins} equal-width bins; ECE ${o.ece.value.toFixed(3)})`,
@@ -311,15 +551,13 @@ export function chartsOf(report: EvaluationReport): ChartData[] {
     { kind: 'decision-curve', title: 'Decision curve: net benefit by threshold probability', points: o.decisionCurve },
     {
       kind: 'forest',
-      title: 'Sensitivity and specificity per stratum (95% Wilson intervals; dashed: overall)',
-      rows: sufficient.flatMap((s) => [
-        { stratum: `${s.column}=${s.level}`, metric: 'sensitivity', value: s.sensitivity!.value, low: s.sensitivity!.ciLow, high: s.sensitivity!.ciHigh },
-        { stratum: `${s.column}=${s.level}`, metric: 'specificity', value: s.specificity!.value, low: s.specificity!.ciLow, high: s.specificity!.ciHigh },
-      ]),
-      overall: [
-        { metric: 'sensitivity', value: o.sensitivity.value },
-        { metric: 'specificity', value: o.specificity.value },
-      ],
+      title: 'Sensitivity and specificity per stratum (95% Wilson intervals; dashed: overall; a metric a stratum does not define is left out)',
+      rows: report.metrics.strata.flatMap((s) =>
+        (['sensitivity', 'specificity'] as const)
+          .filter((metric) => defined(s[metric]))
+          .map((metric) => ({ stratum: stratumScope(s.column, s.level), metric, value: s[metric].value, low: s[metric].ciLow, high: s[metric].ciHigh })),
+      ),
+      overall: (['sensitivity', 'specificity'] as const).filter((metric) => defined(o[metric])).map((metric) => ({ metric, value: o[metric].value })),
     },
     { kind: 'confusion', title: `Confusion matrix at the operating threshold ${o.threshold.toPrecision(4)}`, ...o.confusion },
   ];

@@ -1,37 +1,109 @@
-import type { Estimate } from '../domain/evaluation/evaluate-predictions.js';
+import { formatPatientAgeYears } from '../domain/image/image-frame.js';
+import { stratumScope, type AbstentionCheck, type AbstentionMetrics, type Estimate } from '../domain/evaluation/evaluate-predictions.js';
+import { formatPValue } from '../domain/evaluation/format-p-value.js';
+import type { AuditCitation } from '../ports/evaluation-audit.js';
 import type { EvaluationReport } from './evaluate-model.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
+const unbounded = (x: number): string => (x === Number.POSITIVE_INFINITY ? '∞' : x === Number.NEGATIVE_INFINITY ? '−∞' : '—');
+const num = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : unbounded(x));
+const pct = (x: number): string => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : unbounded(x));
+/** A value with its interval, or why the metric has no value here. */
 const withCi = (e: Estimate | undefined, f: (x: number) => string = num): string =>
-  e === undefined ? '—' : Number.isFinite(e.ciLow) ? `${f(e.value)} <span class="ci">(${f(e.ciLow)} to ${f(e.ciHigh)})</span>` : f(e.value);
+  e === undefined
+    ? '—'
+    : e.notDefined !== undefined
+      ? `<span class="nd">${esc(e.notDefined)}</span>`
+      : !Number.isNaN(e.ciLow)
+        ? `${f(e.value)} <span class="ci">(${f(e.ciLow)} to ${f(e.ciHigh)})</span>`
+        : f(e.value);
+
+const STATUS_WORDS = { passed: 'PASS', failed: 'FAIL', not_evaluable: 'NOT EVALUABLE' } as const;
+const RATE_WORDS = {
+  decided_wrong_rate: 'decided and wrong, among all cases',
+  missed_finding_rate: 'missed findings: decided negative, among cases with the finding',
+  false_alarm_rate: 'false alarms: decided positive, among cases without the finding',
+} as const;
+const VERDICT_WORDS: Record<AbstentionCheck['verdict'], string> = {
+  within: 'within the target',
+  'above-within-interval': 'above the target, but the interval includes it',
+  exceeded: 'EXCEEDS the target (the whole interval lies above it)',
+  'not-defined': 'not defined here',
+};
 
 /**
  * The report for a reader who is not an engineer: what was tested, on what, each criterion's
  * result in a sentence, then the plots and tables. One self-contained file: inline CSS and SVG,
- * no scripts, nothing fetched.
+ * no scripts, nothing fetched. `audit` cites the entry that closed the evaluation (it holds the
+ * SHA-256 of report.json, so it cannot be inside report.json itself).
  */
-export function renderReportHtml(report: EvaluationReport, chartSvgs: readonly string[]): string {
+export function renderReportHtml(
+  report: EvaluationReport,
+  chartSvgs: readonly string[],
+  audit: { readonly completed: AuditCitation; readonly reportSha256: string },
+): string {
   const o = report.metrics.overall;
   const m = report.model;
   const criteria = report.criteria;
   const verdict =
     criteria === null
       ? '<p class="verdict none">No acceptance criteria were given, so this report states results without a pass or fail.</p>'
-      : criteria.passed
+      : criteria.status === 'passed'
         ? `<p class="verdict pass">All ${criteria.results.length} acceptance criteria were met.</p>`
-        : `<p class="verdict fail">${criteria.results.filter((r) => !r.passed).length} of ${criteria.results.length} acceptance criteria were NOT met.</p>`;
+        : criteria.status === 'failed'
+          ? `<p class="verdict fail">${criteria.results.filter((r) => r.status === 'failed').length} of ${criteria.results.length} acceptance criteria were NOT met${
+              criteria.results.some((r) => r.status === 'not_evaluable')
+                ? `, and ${criteria.results.filter((r) => r.status === 'not_evaluable').length} could not be evaluated`
+                : ''
+            }.</p>`
+          : `<p class="verdict fail">No criterion failed, but ${criteria.results.filter((r) => r.status === 'not_evaluable').length} of ${criteria.results.length} could not be evaluated on these cases: acceptance is not shown.</p>`;
   const gate = report.gate;
+  const declaration = report.dataset.declaration;
+  const declared =
+    m === null
+      ? ''
+      : declaration === null
+        ? 'Nothing was declared about what the images show (modality, body part, view, patient age): the gate judged them as undeclared images.'
+        : `The images were declared (${esc(declaration.source)}) as ${[
+            declaration.values.modality === undefined ? 'modality not declared' : `modality ${esc(declaration.values.modality)}`,
+            declaration.values.bodyPartExamined === undefined ? 'body part not declared' : `body part ${esc(declaration.values.bodyPartExamined)}`,
+            declaration.values.viewPosition === undefined ? 'view not declared' : `view ${esc(declaration.values.viewPosition)}`,
+            declaration.values.patientAgeYears === undefined
+              ? 'patient age not declared'
+              : `patient age ${formatPatientAgeYears(declaration.values.patientAgeYears)} years`,
+          ].join(', ')}; the gate checked that declaration against the model's intended use.`;
   const what = [
     m === null
       ? `Predictions supplied in a file (Vigil did not run the model), ${o.n} cases.`
       : `The model <b>${esc(m.name)}</b> (${esc(m.id)} ${esc(m.version)}, model file SHA-256 <code>${m.sha256.slice(0, 16)}…</code>), finding “${esc(m.finding)}”, probabilities calibrated by ${esc(m.calibration)} scaling.`,
     `Data: ${esc(report.dataset.description)} (content SHA-256 <code>${report.dataset.sha256.slice(0, 16)}…</code>). ${report.dataset.strataNotes.map(esc).join(' ')}`,
+    declared,
     gate === null
       ? ''
       : `Every image went through the same quality gate as in use: ${gate.rejected} of ${gate.total} were rejected (${pct(gate.rejectRate.value)}) and are not in the numbers below; ${gate.warned} were accepted with a warning${report.metrics.options.onGateWarn === 'refer' ? ' and count as referred to a human' : ''}; ${gate.failed} could not be read.`,
-    `Evaluated: ${o.n} cases, ${o.positives} with the finding and ${o.negatives} without. A case is called positive when its probability is at least ${num(o.threshold, 4)}; it is referred to a human when its probability lies in [${num(o.abstainBand.low, 4)}, ${num(o.abstainBand.high, 4)}]${report.metrics.options.onGateWarn === 'refer' ? ' or the gate warned' : ''}.`,
+    `Evaluated: ${o.n} cases, ${o.positives} with the finding and ${o.negatives} without. A case is called positive when its probability is at least ${num(o.threshold, 4)}; ${
+      o.abstainBand.low < o.abstainBand.high
+        ? `it is referred to a human when its probability lies in [${num(o.abstainBand.low, 4)}, ${num(o.abstainBand.high, 4)}]`
+        : 'the decision policy has no abstain band'
+    }${report.metrics.options.onGateWarn === 'refer' ? `${o.abstainBand.low < o.abstainBand.high ? ' or' : '; a case is referred when'} the gate warned` : ''}.`,
+    `Every case, with its score, probability, decision and gate verdict, is in <code>${esc(report.predictions.file)}</code> beside this report (${report.predictions.rows} lines, SHA-256 <code>${report.predictions.sha256.slice(0, 16)}…</code>).`,
+  ]
+    .filter((s) => s.length > 0)
+    .map((s) => `<p>${s}</p>`)
+    .join('\n');
+
+  const registration = criteria?.registration;
+  const auditText = [
+    registration === undefined
+      ? ''
+      : registration.before
+        ? `The criteria file (SHA-256 <code>${criteria!.sha256}</code>) was registered in the audit log as <code>${esc(registration.auditId)}</code> at ${esc(registration.time)}${
+            registration.by === 'register'
+              ? ' by <code>vigil criteria register</code>'
+              : ', at the start of an earlier evaluation run (whose results may have been seen)'
+          }, before this evaluation started (<code>${esc(report.audit.evaluationStarted.auditId)}</code> at ${esc(report.audit.evaluationStarted.time)}).`
+        : `<b>The criteria were registered only at the start of this evaluation run</b> (audit entry <code>${esc(registration.auditId)}</code> at ${esc(registration.time)}, SHA-256 <code>${criteria!.sha256}</code>): the audit log cannot show that they were fixed before results were seen. Register criteria with <code>vigil criteria register FILE</code> before evaluating.`,
+    `This evaluation is in the audit log: started as <code>${esc(report.audit.evaluationStarted.auditId)}</code> at ${esc(report.audit.evaluationStarted.time)}, completed as <code>${esc(audit.completed.auditId)}</code> at ${esc(audit.completed.time)}, which records the SHA-256 of report.json (<code>${audit.reportSha256}</code>), of ${esc(report.predictions.file)}, of the data${criteria === null ? '' : ' and of the criteria'}. Check it with <code>vigil audit prove ${esc(audit.completed.auditId)}</code>.`,
   ]
     .filter((s) => s.length > 0)
     .map((s) => `<p>${s}</p>`)
@@ -41,14 +113,14 @@ export function renderReportHtml(report: EvaluationReport, chartSvgs: readonly s
     criteria === null
       ? ''
       : `<h2>Acceptance criteria</h2>
-<p>Criteria file SHA-256 <code>${criteria.sha256}</code>, fixed before this evaluation.</p>
 <table><tr><th>#</th><th>criterion</th><th>result</th><th>in words</th></tr>
 ${criteria.results
   .map(
     (r) =>
-      `<tr><td>${r.line}</td><td><code>${esc(r.text)}</code></td><td class="${r.passed ? 'pass' : 'fail'}">${r.passed ? 'PASS' : 'FAIL'}</td><td>${esc(r.sentence)}</td></tr>`,
+      `<tr><td>${r.line}</td><td><code>${esc(r.text)}</code></td><td class="${r.status === 'passed' ? 'pass' : r.status === 'failed' ? 'fail' : 'warn'}">${STATUS_WORDS[r.status]}</td><td>${esc(r.sentence)}</td></tr>`,
   )
-  .join('\n')}</table>`;
+  .join('\n')}</table>
+<p><small>NOT EVALUABLE: the criterion had no number to be judged on (a metric these cases do not define, an interval that could not be estimated, a missing column, reference or target); it neither passes nor counts as a measured failure, and the evaluation exits with code 6 when nothing failed.</small></p>`;
 
   const rows: [string, string, string][] = [
     ['AUROC (ranking: chance that a case with the finding scores above one without)', withCi(o.auroc), o.auroc.method],
@@ -69,30 +141,31 @@ ${criteria.results
     ['Specificity among cases not referred', withCi(o.nonReferred.specificity, pct), o.nonReferred.specificity.method],
   ];
   if (report.comparison !== null) {
+    const c = report.comparison;
     rows.push([
-      `AUROC difference from ${esc(report.comparison.reference)} (reference AUROC ${num(report.comparison.referenceAuroc)})`,
-      withCi(report.comparison.difference),
-      report.comparison.difference.method,
+      `AUROC difference from ${esc(c.reference)} (reference AUROC ${num(c.referenceAuroc)}; two-sided p = ${formatPValue(c.pValue, c.log10PValue)})`,
+      withCi(c.difference),
+      `${c.difference.method}; p-value of no difference from the same statistic, erfc(|z|/√2)`,
     ]);
-    for (const b of report.comparison.pairedBootstrap) {
+    for (const b of c.pairedBootstrap) {
       rows.push([
-        `AUROC difference from ${esc(report.comparison.reference)}, paired bootstrap (${b.replicates} replicates, seed ${b.seed})`,
+        `AUROC difference from ${esc(c.reference)}, paired bootstrap (${b.replicates} replicates, seed ${b.seed})`,
         withCi(b.difference),
         b.difference.method,
       ]);
     }
   }
 
+  const abstention = abstentionSection(report);
   const strata = report.metrics.strata;
   const strataTable =
     strata.length === 0
       ? '<p>No strata were given.</p>'
-      : `<table><tr><th>stratum</th><th>cases (with / without)</th><th>AUROC</th><th>sensitivity</th><th>specificity</th><th>ECE</th><th>referred</th><th>sensitivity − overall</th><th>specificity − overall</th></tr>
+      : `<table><tr><th>stratum</th><th>cases (with / without the finding)</th><th>AUROC</th><th>sensitivity</th><th>specificity</th><th>ECE</th><th>referred</th><th>decided and wrong</th><th>sensitivity − overall</th><th>specificity − overall</th></tr>
 ${strata
-  .map((s) =>
-    s.sufficient
-      ? `<tr><td>${esc(s.column)} = ${esc(s.level)}</td><td>${s.n} (${s.positives} / ${s.negatives})</td><td>${withCi(s.auroc)}</td><td>${withCi(s.sensitivity, pct)}</td><td>${withCi(s.specificity, pct)}</td><td>${num(s.ece?.value ?? Number.NaN)}</td><td>${withCi(s.referRate, pct)}</td><td>${withCi(s.differenceFromOverall?.sensitivity, pct)}</td><td>${withCi(s.differenceFromOverall?.specificity, pct)}</td></tr>`
-      : `<tr><td>${esc(s.column)} = ${esc(s.level)}</td><td>${s.n} (${s.positives} / ${s.negatives})</td><td colspan="7" class="warn">${esc(s.warning ?? '')}</td></tr>`,
+  .map(
+    (s) =>
+      `<tr><td>${esc(stratumScope(s.column, s.level))}${s.warning === undefined ? '' : `<br><small class="warn">${esc(s.warning)}</small>`}</td><td>${s.n} (${s.positives} / ${s.negatives})</td><td>${withCi(s.auroc)}</td><td>${withCi(s.sensitivity, pct)}</td><td>${withCi(s.specificity, pct)}</td><td>${num(s.ece.value)}</td><td>${withCi(s.referRate, pct)}</td><td>${withCi(s.abstention.decidedWrong, pct)}</td><td>${withCi(s.differenceFromOverall.sensitivity, pct)}</td><td>${withCi(s.differenceFromOverall.specificity, pct)}</td></tr>`,
   )
   .join('\n')}</table>`;
 
@@ -102,21 +175,24 @@ ${strata
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 table{border-collapse:collapse;margin:1em 0;font-size:0.92em}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#f3f3f3}.ci{color:#555;font-size:0.9em}.pass{color:#11693a;font-weight:bold}.fail{color:#b00020;font-weight:bold}.warn{color:#8a5a00}
+th{background:#f3f3f3}.ci{color:#555;font-size:0.9em}.pass{color:#11693a;font-weight:bold}.fail{color:#b00020;font-weight:bold}.warn{color:#8a5a00}.nd{color:#555;font-style:italic}
 .verdict{font-size:1.2em;padding:0.5em 0.8em;border-radius:4px}.verdict.pass{background:#e6f4ea}.verdict.fail{background:#fde7e9}.verdict.none{background:#f3f3f3}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plots figure{margin:0}code{font-size:0.9em}small{color:#555}
 </style></head><body>
 <h1>Evaluation report${m === null ? '' : `: ${esc(m.name)}`}</h1>
-<p><small>Generated ${esc(report.generatedAt)} by Vigil ${esc(report.vigilVersion)}. Numbers carry a 95% interval wherever one can be estimated, and the method of each is stated. Seed ${report.metrics.options.seed}; re-running gives the same numbers.</small></p>
+<p><small>Generated ${esc(report.generatedAt)} by Vigil ${esc(report.vigilVersion)}. Numbers carry a 95% interval wherever one can be estimated, and the method of each is stated; a metric these cases cannot define says why. Seed ${report.metrics.options.seed}; re-running gives the same numbers.</small></p>
 ${verdict}
 <h2>What was tested, on what</h2>
 ${what}
+<h2>Audit trail</h2>
+${auditText}
 ${criteriaRows}
 <h2>Results</h2>
 <p>At the operating threshold: ${c.tp} true positives, ${c.fp} false positives, ${c.tn} true negatives, ${c.fn} false negatives.</p>
 <table><tr><th>measure</th><th>value (95% interval)</th><th>method</th></tr>
 ${rows.map(([a, b, d]) => `<tr><td>${a}</td><td>${b}</td><td><small>${esc(d)}</small></td></tr>`).join('\n')}
 </table>
+${abstention}
 <h2>Plots</h2>
 <div class="plots">${chartSvgs.map((svg) => `<figure>${svg}</figure>`).join('\n')}</div>
 <h2>Per stratum</h2>
@@ -126,7 +202,45 @@ ${strataTable}
 <ul>${Object.entries(report.metrics.methods)
     .map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`)
     .join('')}</ul>
-<p><small>report.json beside this file holds every number, its interval and its method.</small></p>
+<p><small>report.json beside this file holds every number, its interval and its method; ${esc(report.predictions.file)} every case.</small></p>
 </body></html>
 `;
+}
+
+/** The abstain band's target (when the bundle states one) against the rates achieved, overall and per stratum. */
+function abstentionSection(report: EvaluationReport): string {
+  const o = report.metrics.overall;
+  const target = o.abstention.target;
+  const rateRows = (scope: string, a: AbstentionMetrics): string =>
+    (['decided_wrong_rate', 'missed_finding_rate', 'false_alarm_rate'] as const)
+      .map((rate) => {
+        const achieved = rate === 'decided_wrong_rate' ? a.decidedWrong : rate === 'missed_finding_rate' ? a.missedFinding : a.falseAlarm;
+        const check = a.checks.find((k) => k.rate === rate);
+        const cls = check?.verdict === 'exceeded' ? 'fail' : check?.verdict === 'within' ? 'pass' : 'warn';
+        return `<tr><td>${esc(scope)}</td><td>${RATE_WORDS[rate]}</td><td>${withCi(achieved, pct)}</td><td>${check === undefined ? '—' : `at most ${pct(check.target)}`}</td><td${check === undefined ? '' : ` class="${cls}"`}>${
+          check === undefined
+            ? 'no target'
+            : `${VERDICT_WORDS[check.verdict]}${check.guaranteed ? '' : ' (no guarantee at this scope: the band was not calibrated per stratum of this column)'}`
+        }</td></tr>`;
+      })
+      .join('\n');
+  const intro =
+    target === null
+      ? `<p>The decision policy states no conformal target for its abstain band, so the achieved rates below are reported without one.</p>`
+      : `<p>The abstain band was fitted by ${esc(target.method)} with the target ${[
+          target.coverage === undefined ? '' : `coverage ${target.coverage}: at most ${pct(1 - target.coverage)} of all cases decided and wrong`,
+          target.classCoverage === undefined
+            ? ''
+            : `coverage ${target.classCoverage.positive} of cases with the finding (at most ${pct(1 - target.classCoverage.positive)} missed) and ${target.classCoverage.negative} of cases without (at most ${pct(1 - target.classCoverage.negative)} false alarms)`,
+        ]
+          .filter((x) => x.length > 0)
+          .join(
+            '; ',
+          )}${target.mondrianColumn === undefined ? '' : `, within each stratum of "${esc(target.mondrianColumn)}"`}. The guarantee holds for cases exchangeable with its calibration cases; a rate above it on new data signals a shift.</p>`;
+  return `<h2>Abstention: decided and wrong, against the target</h2>
+${intro}
+<table><tr><th>scope</th><th>rate</th><th>achieved (95% Wilson interval)</th><th>target</th><th>verdict</th></tr>
+${rateRows('overall', { ...o.abstention })}
+${report.metrics.strata.map((s) => rateRows(stratumScope(s.column, s.level), s.abstention)).join('\n')}
+</table>`;
 }

@@ -1,11 +1,11 @@
 import { calibrateScore, logit } from '../domain/calibration/calibrate.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
-import type { ImageFrame, RasterDeclaration } from '../domain/image/image-frame.js';
+import { formatPatientAgeYears, type ImageFrame, type RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
 import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
 import { gateImage } from '../domain/quality/gate.js';
 import { computeImageFeatures } from '../domain/quality/image-features.js';
-import type { LabelledCase, LabelledDataset } from '../ports/evaluation-data.js';
+import type { DatasetDeclaration, LabelledCase, LabelledDataset } from '../ports/evaluation-data.js';
 import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
 
@@ -15,8 +15,32 @@ export interface ScoreDependencies {
   readonly bundle: ModelBundle;
   readonly session: ModelSession;
   readonly batchSize: number;
-  /** What PNG/JPEG inputs are (they cannot say it themselves), as `vigil predict --modality … --body-part … --view … --patient-age-years …`. */
+  /**
+   * What PNG/JPEG inputs and MedMNIST images are (they cannot say it themselves), as `vigil predict
+   * --modality … --body-part … --view … --patient-age-years …`; DICOM inputs keep their own. Absent:
+   * nothing is assumed, and the gate sees undeclared images.
+   */
   readonly declared?: RasterDeclaration;
+}
+
+/** One of the gate's reasons about a case, by code, and whether it warned or rejected. */
+export interface CaseGateReason {
+  readonly code: string;
+  readonly verdict: 'warn' | 'reject';
+}
+
+/** A case that did not reach the model: rejected by the gate, or unreadable. */
+export interface ExcludedCase {
+  /** Position in the dataset's order (0 … total − 1). */
+  readonly seq: number;
+  readonly id: string;
+  readonly row: number;
+  readonly label: 0 | 1;
+  readonly strata: Readonly<Record<string, string>>;
+  /** The gate's reasons when it rejected the case; null when the image could not be read. */
+  readonly gate: { readonly verdict: 'reject'; readonly reasons: readonly CaseGateReason[] } | null;
+  /** The error code when the image could not be read. */
+  readonly error?: string;
 }
 
 /** A dataset judged by one model: the cases the gate let through, with raw and calibrated scores. */
@@ -24,20 +48,28 @@ export interface ScoredCases {
   readonly finding: string;
   readonly activation: 'logit' | 'probability';
   readonly ids: readonly string[];
+  /** Each case's position in its source (LabelledCase.row) and in the dataset's order. */
+  readonly rows: readonly number[];
+  readonly seqs: readonly number[];
   readonly labels: Uint8Array;
   /** The model's raw output (a logit or a probability, per `activation`). */
   readonly rawScores: Float64Array;
   /** Calibrated with the bundle's own calibration. */
   readonly probabilities: Float64Array;
   readonly gateWarned: Uint8Array;
-  readonly strata: ReadonlyMap<string, readonly string[]>;
+  /** The gate's reasons per case (empty when it passed). */
+  readonly gateReasons: readonly (readonly CaseGateReason[])[];
+  /** Stratum values per column; null where the case has none (missing). */
+  readonly strata: ReadonlyMap<string, readonly (string | null)[]>;
   /** Cases counted before the gate. */
   readonly total: number;
   readonly rejected: number;
   /** Cases that could not be read or decoded. */
   readonly failed: number;
   /** Gate reasons behind rejections and warnings, by code. */
-  readonly gateReasons: Readonly<Record<string, number>>;
+  readonly gateReasonCounts: Readonly<Record<string, number>>;
+  /** The cases that did not reach the model, in dataset order. */
+  readonly excluded: readonly ExcludedCase[];
 }
 
 /** Which finding of the bundle to evaluate: the named one, or the first. */
@@ -64,15 +96,19 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   const { manifest } = deps.bundle;
   const finding = pickFinding(deps.bundle, findingLabel);
   const ids: string[] = [];
+  const rows: number[] = [];
+  const seqs: number[] = [];
   const labels: number[] = [];
   const raw: number[] = [];
   const warned: number[] = [];
-  const strata = new Map<string, string[]>(dataset.strataColumns.map((c) => [c, []]));
-  const gateReasons: Record<string, number> = {};
+  const reasonsPerCase: CaseGateReason[][] = [];
+  const strata = new Map<string, (string | null)[]>(dataset.strataColumns.map((c) => [c, []]));
+  const gateReasonCounts: Record<string, number> = {};
+  const excluded: ExcludedCase[] = [];
   let total = 0;
   let rejected = 0;
   let failed = 0;
-  let batch: { c: LabelledCase; tensor: Float32Array; warn: boolean }[] = [];
+  let batch: { c: LabelledCase; seq: number; tensor: Float32Array; warn: boolean; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -85,40 +121,46 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     const stride = tensor.data.length / batch.length;
     batch.forEach((b, i) => {
       ids.push(b.c.id);
+      rows.push(b.c.row);
+      seqs.push(b.seq);
       labels.push(b.c.label);
       raw.push(tensor.data[i * stride + finding.index]!);
       warned.push(b.warn ? 1 : 0);
-      for (const [column, values] of strata) values.push(b.c.strata[column] ?? '');
+      reasonsPerCase.push(b.reasons);
+      for (const [column, values] of strata) values.push(b.c.strata[column] ?? null);
     });
     batch = [];
   };
 
+  const age = deps.declared?.patientAgeYears;
   for await (const c of dataset.cases()) {
-    total++;
+    const seq = total++;
     let frame: ImageFrame;
     try {
-      frame = c.image.kind === 'frame' ? c.image.frame : await decodeFirstFrame(deps, c.image.bytes);
+      frame = declare(c.image.kind === 'frame' ? c.image.frame : await decodeFirstFrame(deps, c.image.bytes), deps.declared);
     } catch (cause) {
       // An unreadable image is counted, not fatal: the report states how many.
-      void toPlatformError(cause);
+      excluded.push({ seq, id: c.id, row: c.row, label: c.label, strata: c.strata, gate: null, error: toPlatformError(cause).code });
       failed++;
       continue;
     }
     const prepared = preprocessFrame(frame, manifest);
     const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
-    // The age as the dataset gives it, else as declared for PNG/JPEG; a DICOM case's header age is not
-    // derived here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
-    const age = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? deps.declared?.patientAgeYears : undefined);
+    // The age as the dataset gives it per case, else as declared (raster images only): a DICOM file's
+    // own age is not read here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
+    const caseAge = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? age : undefined);
     const gate = gateImage(
-      { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(age === undefined ? {} : { patientAgeYears: age }) },
+      { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(caseAge === undefined ? {} : { patientAgeYears: caseAge }) },
       manifest,
     );
-    for (const r of gate.reasons) gateReasons[r.code] = (gateReasons[r.code] ?? 0) + 1;
+    for (const r of gate.reasons) gateReasonCounts[r.code] = (gateReasonCounts[r.code] ?? 0) + 1;
+    const reasons = gate.reasons.map((r) => ({ code: r.code, verdict: r.verdict }));
     if (gate.verdict === 'reject') {
+      excluded.push({ seq, id: c.id, row: c.row, label: c.label, strata: c.strata, gate: { verdict: 'reject', reasons } });
       rejected++;
       continue;
     }
-    batch.push({ c, tensor: prepared.tensor, warn: gate.verdict === 'warn' });
+    batch.push({ c, seq, tensor: prepared.tensor, warn: gate.verdict === 'warn', reasons });
     if (batch.length >= deps.batchSize) await flush();
   }
   await flush();
@@ -128,38 +170,81 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     finding: finding.label,
     activation: finding.activation,
     ids,
+    rows,
+    seqs,
     labels: Uint8Array.from(labels),
     rawScores,
     probabilities: Float64Array.from(rawScores, (s) => calibrateScore(s, finding.activation, manifest.calibration)),
     gateWarned: Uint8Array.from(warned),
+    gateReasons: reasonsPerCase,
     strata,
     total,
     rejected,
     failed,
-    gateReasons,
+    gateReasonCounts,
+    excluded,
   };
 }
 
 async function decodeFirstFrame(deps: ScoreDependencies, bytes: Uint8Array): Promise<ImageFrame> {
   if (deps.dicom.isDicom(bytes)) return (await deps.dicom.readInstance(bytes)).decodeFrame(0);
-  if (deps.raster.isRaster(bytes)) {
-    const frame = await deps.raster.readRaster(bytes);
-    const d = deps.declared;
-    if (d === undefined) return frame;
-    return {
-      ...frame,
-      attributes: {
-        ...frame.attributes,
-        ...(d.modality === undefined ? {} : { modality: d.modality.toUpperCase() }),
-        ...(d.bodyPartExamined === undefined ? {} : { bodyPartExamined: d.bodyPartExamined.toUpperCase() }),
-        ...(d.viewPosition === undefined ? {} : { viewPosition: d.viewPosition.toUpperCase() }),
-      },
-    };
-  }
+  if (deps.raster.isRaster(bytes)) return deps.raster.readRaster(bytes);
   throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The file is neither DICOM nor PNG/JPEG', {});
+}
+
+/** A raster image (PNG/JPEG, MedMNIST) with what was declared about it; a DICOM frame keeps its own attributes. */
+function declare(frame: ImageFrame, d: RasterDeclaration | undefined): ImageFrame {
+  if (d === undefined || frame.attributes.source !== 'raster') return frame;
+  return {
+    ...frame,
+    attributes: {
+      ...frame.attributes,
+      ...(d.modality === undefined ? {} : { modality: d.modality.toUpperCase() }),
+      ...(d.bodyPartExamined === undefined ? {} : { bodyPartExamined: d.bodyPartExamined.toUpperCase() }),
+      ...(d.viewPosition === undefined ? {} : { viewPosition: d.viewPosition.toUpperCase() }),
+    },
+  };
 }
 
 /** The logit a parametric calibration works on. */
 export function logitOf(score: number, activation: 'logit' | 'probability'): number {
   return activation === 'logit' ? score : logit(score);
+}
+
+const DECLARED_FIELDS = [
+  ['modality', '--modality'],
+  ['bodyPartExamined', '--body-part'],
+  ['viewPosition', '--view'],
+  ['patientAgeYears', '--patient-age-years'],
+] as const;
+
+/**
+ * What the dataset's images are declared to be: the dataset's own declaration (a sidecar file)
+ * and the command line's, merged; a value declared both ways must agree (DATASET_INVALID names
+ * the field otherwise). Undefined when nothing is declared: nothing is assumed.
+ */
+export function resolveDeclaration(dataset: DatasetDeclaration | undefined, flags: RasterDeclaration | undefined): DatasetDeclaration | undefined {
+  const given = flags !== undefined && DECLARED_FIELDS.some(([k]) => flags[k] !== undefined) ? flags : undefined;
+  if (dataset === undefined) return given === undefined ? undefined : { values: normalise(given), source: 'command line' };
+  if (given === undefined) return { values: normalise(dataset.values), source: dataset.source };
+  const a = normalise(dataset.values);
+  const b = normalise(given);
+  for (const [key, flag] of DECLARED_FIELDS) {
+    const av = a[key];
+    const bv = b[key];
+    const text = (v: (typeof a)[typeof key]): string => (typeof v === 'object' ? formatPatientAgeYears(v) : String(v));
+    if (av !== undefined && bv !== undefined && text(av) !== text(bv)) {
+      throw new PlatformError('DATASET_INVALID', `${flag} contradicts the dataset's own declaration (${dataset.source}): ${text(bv)} against ${text(av)}`, {});
+    }
+  }
+  return { values: { ...a, ...b }, source: `${dataset.source} and the command line` };
+}
+
+function normalise(d: RasterDeclaration): RasterDeclaration {
+  return {
+    ...(d.modality === undefined ? {} : { modality: d.modality.toUpperCase() }),
+    ...(d.bodyPartExamined === undefined ? {} : { bodyPartExamined: d.bodyPartExamined.toUpperCase() }),
+    ...(d.viewPosition === undefined ? {} : { viewPosition: d.viewPosition.toUpperCase() }),
+    ...(d.patientAgeYears === undefined ? {} : { patientAgeYears: d.patientAgeYears }),
+  };
 }

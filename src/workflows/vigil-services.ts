@@ -13,6 +13,7 @@ import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
+import type { CriteriaRegistration } from './register-criteria.js';
 
 export interface PredictOptions {
   readonly modelDir?: string;
@@ -79,8 +80,10 @@ export interface VigilServices {
   /** The configured model bundle (VIGIL_MODEL_DIR), validated and hash-checked. */
   currentModel(): Promise<ModelInspection>;
   inspectModel(directory: string): Promise<ModelInspection>;
-  /** `vigil evaluate`: metrics with CIs, strata and criteria; writes report.json and report.html. */
+  /** `vigil evaluate`: metrics with CIs, strata and criteria; writes report.json, report.html and predictions.jsonl, audited. */
   evaluate(request: EvaluateRequest): Promise<EvaluateOutcome>;
+  /** `vigil criteria register`: records acceptance criteria (hash, criteria, time) in the audit log before an evaluation. */
+  registerCriteria(path: string): Promise<CriteriaRegistration>;
   /** `vigil calibrate`: fits a calibration and writes a derived bundle. */
   calibrate(request: CalibrateRequest): Promise<CalibrateOutcome>;
   /** `vigil policy`: chooses threshold and abstain band and writes a derived bundle. */

@@ -153,11 +153,13 @@ describe('vigil evaluate --predictions', () => {
 
 describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on PneumoniaMNIST (needs ../shared/data/medmnist)', () => {
   const spec = (split: string) => `medmnist:${PNEUMONIA_NPZ}:${split}`;
+  // PneumoniaMNIST's images are frontal chest radiographs: declared, as a device integration would declare them.
+  const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA'];
   const manifestBefore = readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'));
 
   it('evaluates the demo model on test through the gate, with the numbers of the model card', async () => {
     const out = join(dir, 'm1');
-    const run = await runVigil(['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', spec('test'), '--out', out, '--replicates', '200'], dataDir);
+    const run = await runVigil(['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', spec('test'), '--out', out, '--replicates', '200', ...CHEST_PA], dataDir);
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       gate: { total: number; rejected: number };
@@ -197,7 +199,7 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
         '--out',
         out,
         '--replicates',
-        '100',
+        '200',
         '--modality',
         'CR',
         '--body-part',
@@ -225,7 +227,7 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
   it('calibrate and policy write new bundles that load, record their parent, and leave the original untouched', async () => {
     const recal = join(dir, 'recal');
     const cal = await runVigil(
-      ['calibrate', '--model', DEMO_MODEL_DIR, '--dataset', spec('test:part=0/2'), '--method', 'platt', '--out', recal, '--json'],
+      ['calibrate', '--model', DEMO_MODEL_DIR, '--dataset', spec('test:part=0/2'), '--method', 'platt', '--out', recal, '--json', ...CHEST_PA],
       dataDir,
     );
     expect(cal.stderr).toBe('');
@@ -262,6 +264,7 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
         '--out',
         policy,
         '--json',
+        ...CHEST_PA,
       ],
       dataDir,
     );
@@ -276,7 +279,10 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
 
     // The recalibrated bundle is better calibrated on the held-out half than the original.
     const evalOf = async (model: string, out: string) => {
-      const r = await runVigil(['evaluate', '--model', model, '--dataset', spec('test:part=1/2'), '--out', join(dir, out), '--replicates', '100'], dataDir);
+      const r = await runVigil(
+        ['evaluate', '--model', model, '--dataset', spec('test:part=1/2'), '--out', join(dir, out), '--replicates', '200', ...CHEST_PA],
+        dataDir,
+      );
       expect(r.code).toBe(0);
       return (JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8')) as { metrics: { overall: { ece: { value: number } } } }).metrics.overall.ece
         .value;

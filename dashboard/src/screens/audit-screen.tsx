@@ -20,6 +20,9 @@ const KNOWN_TYPES = [
   'model_loaded',
   'config_loaded',
   'error',
+  'criteria_registered',
+  'evaluation_started',
+  'evaluation_completed',
 ];
 const PAGE = 50;
 

@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
-import { buildFrame } from '../../domain/image/frame-builder.js';
-import type { EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
-import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
+import type { ImageAttributes, ImageFrame, RasterDeclaration } from '../../domain/image/image-frame.js';
+import type { DatasetDeclaration, EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
+import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 
 /**
  * PneumoniaMNIST carries no site or device labels. Derived strata, deterministic and documented:
@@ -121,14 +121,28 @@ function parseLabel(value: unknown, line: number, what: string): 0 | 1 {
   throw new PlatformError('DATASET_INVALID', `Line ${line} of the ${what}: "label" must be 0 or 1`, { line });
 }
 
+/**
+ * The stratum values of one row. A value that is absent, null, or empty (an empty CSV cell, "" or
+ * blanks) is missing: it is left out here, and the evaluation reports it as missing, never as a
+ * stratum named "". Columns are every key seen with a value in any row.
+ */
 function pickStrata(record: Record<string, unknown>, reserved: readonly string[], wanted: readonly string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(record)) {
     if (reserved.includes(k)) continue;
     if (wanted !== undefined && !wanted.includes(k)) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = String(v);
+    if (typeof v === 'string' ? v.trim().length > 0 : typeof v === 'number' || typeof v === 'boolean') out[k] = String(v).trim();
   }
   return out;
+}
+
+/**
+ * Columns of a table: every key with a plain value (text, number, true/false, null) in any row,
+ * except the reserved ones; a column whose every value is missing is still a column.
+ */
+function columnsOf(rows: readonly { record: Record<string, unknown> }[], reserved: readonly string[]): string[] {
+  const plain = (v: unknown): boolean => v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+  return [...new Set(rows.flatMap((r) => Object.entries(r.record).flatMap(([k, v]) => (!reserved.includes(k) && plain(v) ? [k] : []))))].sort();
 }
 
 function checkStrata(columns: readonly string[], wanted: readonly string[] | undefined, what: string): readonly string[] {
@@ -149,14 +163,14 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     const rows = readTable(new TextDecoder().decode(bytes), lower.endsWith('.jsonl'), 'dataset manifest');
     const base = dirname(resolve(spec));
     const reserved = ['path', 'file', 'label', 'id'];
-    const columns = [...new Set(rows.flatMap((r) => Object.keys(pickStrata(r.record, reserved, undefined))))].sort();
-    const strataColumns = checkStrata(columns, options.strata, 'dataset manifest');
+    const strataColumns = checkStrata(columnsOf(rows, reserved), options.strata, 'dataset manifest');
     const entries = rows.map(({ line, record }) => {
       const path = record.path ?? record.file;
       if (typeof path !== 'string' || path.length === 0)
         throw new PlatformError('DATASET_INVALID', `Line ${line} of the dataset manifest has no "path"`, { line });
       return {
         id: typeof record.id === 'string' || typeof record.id === 'number' ? String(record.id) : `row-${line}`,
+        row: line,
         path: resolve(base, path),
         label: parseLabel(record.label, line, 'dataset manifest'),
         strata: pickStrata(record, reserved, strataColumns),
@@ -170,7 +184,13 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
       strataNotes: [],
       async *cases(): AsyncIterable<LabelledCase> {
         for (const e of entries) {
-          yield { id: e.id, label: e.label, strata: e.strata, image: { kind: 'file', bytes: await readBytes(e.path, 'image listed in the manifest') } };
+          yield {
+            id: e.id,
+            row: e.row,
+            label: e.label,
+            strata: e.strata,
+            image: { kind: 'file', bytes: await readBytes(e.path, 'image listed in the manifest') },
+          };
         }
       },
     };
@@ -183,6 +203,7 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     const [, path, split, k, mm] = m as unknown as [string, string, 'train' | 'val' | 'test', string | undefined, string | undefined];
     const bytes = await readBytes(path, '.npz file');
     const data = readMedmnistSplit(bytes, split);
+    const declaration = await readSidecarDeclaration(path);
     let indices = data.labels.map((_, i) => i);
     let partText = '';
     if (k !== undefined && mm !== undefined) {
@@ -200,6 +221,7 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
       count: indices.length,
       strataColumns,
       strataNotes: [MEDMNIST_NOTE],
+      ...(declaration === undefined ? {} : { declaration }),
       // eslint-disable-next-line @typescript-eslint/require-await -- an async generator keeps the port's AsyncIterable shape
       async *cases(): AsyncIterable<LabelledCase> {
         for (const i of indices) {
@@ -214,23 +236,12 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
             exposure: tercile(mean, EXPOSURE_CUTS, ['dark', 'mid', 'bright']),
             contrast: tercile(std, CONTRAST_CUTS, ['low', 'mid', 'high']),
           };
-          const strata = Object.fromEntries(strataColumns.map((c) => [c, derived[c] ?? '']));
-          // Declared as the demo declares its PNGs: CR chest PA of a child of 1-5, as a device integration would.
-          const frame = buildFrame(pixels, width, height, {
-            source: 'raster',
-            bitsAllocated: 8,
-            bitsStored: 8,
-            modality: PNEUMONIAMNIST_DECLARATION.modality,
-            bodyPartExamined: PNEUMONIAMNIST_DECLARATION.bodyPartExamined,
-            viewPosition: PNEUMONIAMNIST_DECLARATION.viewPosition,
-          });
-          yield {
-            id: `${split}-${i}`,
-            label: data.labels[i] === 1 ? 1 : 0,
-            strata,
-            patientAgeYears: PNEUMONIAMNIST_DECLARATION.patientAgeYears,
-            image: { kind: 'frame', frame },
-          };
+          const strata = Object.fromEntries(strataColumns.flatMap((c) => (derived[c] === undefined ? [] : [[c, derived[c]]])));
+          // An .npz says nothing about what its images are (BreastMNIST is ultrasound, PneumoniaMNIST
+          // chest films): the frame carries no modality, body part or view. What the dataset is comes
+          // from its declaration (sidecar or command line), applied where every image is scored.
+          const frame = rasterFrame(pixels, width, height);
+          yield { id: `${split}-${i}`, row: i, label: data.labels[i] === 1 ? 1 : 0, strata, image: { kind: 'frame', frame } };
         }
       },
     };
@@ -240,15 +251,23 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     const bytes = await readBytes(path, 'predictions file');
     const rows = readTable(new TextDecoder().decode(bytes), !path.toLowerCase().endsWith('.csv'), 'predictions file');
     const reserved = ['score', 'label', 'id'];
-    const columns = [...new Set(rows.flatMap((r) => Object.keys(pickStrata(r.record, reserved, undefined))))].sort();
-    const strataColumns = checkStrata(columns, options.strata, 'predictions file');
+    const strataColumns = checkStrata(columnsOf(rows, reserved), options.strata, 'predictions file');
     const out: PredictionRow[] = rows.map(({ line, record }) => {
-      const score = typeof record.score === 'string' ? Number(record.score) : record.score;
+      const score = typeof record.score === 'string' && record.score.trim().length > 0 ? Number(record.score) : record.score;
       if (typeof score !== 'number' || !Number.isFinite(score)) {
         throw new PlatformError('DATASET_INVALID', `Line ${line} of the predictions file: "score" must be a finite number`, { line });
       }
+      // A line number is not patient data; the score itself is not quoted.
+      if (score < 0 || score > 1) {
+        throw new PlatformError(
+          'DATASET_INVALID',
+          `Line ${line} of the predictions file: "score" must be a probability in [0, 1] (calibrate raw scores first)`,
+          { line },
+        );
+      }
       const id = record.id;
       return {
+        line,
         ...(typeof id === 'string' || typeof id === 'number' ? { id: String(id) } : {}),
         score,
         label: parseLabel(record.label, line, 'predictions file'),
@@ -262,4 +281,98 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     const bytes = await readBytes(path, 'criteria file');
     return { text: new TextDecoder().decode(bytes), sha256: sha256(bytes) };
   }
+}
+
+const RASTER_ATTRIBUTES: ImageAttributes = Object.freeze({
+  source: 'raster',
+  photometricInterpretation: 'MONOCHROME2',
+  originalPhotometric: 'MONOCHROME2',
+  bitsAllocated: 8,
+  bitsStored: 8,
+  pixelRepresentation: 0,
+  rescaleSlope: 1,
+  rescaleIntercept: 0,
+  windows: Object.freeze([]),
+  voiLutFunction: 'LINEAR',
+  numberOfFrames: 1,
+  lossyCompressed: false,
+});
+
+/** An 8-bit grey image as a PNG would arrive: nothing declared about what it shows. */
+function rasterFrame(pixels: Uint8Array, width: number, height: number): ImageFrame {
+  return { attributes: RASTER_ATTRIBUTES, frameIndex: 0, rows: height, columns: width, samplesPerPixel: 1, pixels };
+}
+
+/** Sidecar of `NAME.npz`: `NAME.declaration.json`. */
+export function sidecarPath(npzPath: string): string {
+  return `${npzPath.replace(/\.npz$/i, '')}.declaration.json`;
+}
+
+const SIDECAR_MAX_BYTES = 64 * 1024;
+const SIDECAR_KEYS = ['modality', 'bodyPart', 'view', 'patientAgeYears', 'description'] as const;
+
+/**
+ * What the images of an .npz are, from `NAME.declaration.json` beside it, e.g.
+ * `{ "modality": "CR", "bodyPart": "CHEST", "view": "PA" }` (optional `patientAgeYears`, whole years
+ * N or a population's range `{"min": A, "max": B}` that applies to every image, and a free-text
+ * `description`). Absent file: undefined.
+ */
+async function readSidecarDeclaration(npzPath: string): Promise<DatasetDeclaration | undefined> {
+  const path = sidecarPath(npzPath);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new PlatformError('INPUT_UNREADABLE', 'The dataset declaration (sidecar .declaration.json) could not be read', {}, { cause });
+  }
+  if (bytes.length > SIDECAR_MAX_BYTES) {
+    throw new PlatformError('DATASET_INVALID', `The dataset declaration is larger than ${SIDECAR_MAX_BYTES} bytes`, { bytes: bytes.length });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (cause) {
+    throw new PlatformError('DATASET_INVALID', 'The dataset declaration (sidecar .declaration.json) is not valid JSON', {}, { cause });
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new PlatformError('DATASET_INVALID', 'The dataset declaration must be a JSON object', {});
+  }
+  const o = json as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !(SIDECAR_KEYS as readonly string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new PlatformError('DATASET_INVALID', `The dataset declaration has unknown keys (${unknown.join(', ')}); known: ${SIDECAR_KEYS.join(', ')}`, {});
+  }
+  const text = (key: string): string | undefined => {
+    const v = o[key];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.trim().length === 0 || v.length > 64) {
+      throw new PlatformError('DATASET_INVALID', `The dataset declaration's "${key}" must be a non-empty string of at most 64 characters`, {});
+    }
+    return v.trim().toUpperCase();
+  };
+  const age = o.patientAgeYears;
+  const isYears = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 130;
+  const range = typeof age === 'object' && age !== null ? (age as { min?: unknown; max?: unknown }) : undefined;
+  const ageOk =
+    age === undefined ||
+    isYears(age) ||
+    (range !== undefined && Object.keys(range).every((k) => k === 'min' || k === 'max') && isYears(range.min) && isYears(range.max) && range.min <= range.max);
+  if (!ageOk) {
+    throw new PlatformError(
+      'DATASET_INVALID',
+      'The dataset declaration\'s "patientAgeYears" must be whole years from 0 to 130: N, or {"min": A, "max": B}',
+      {},
+    );
+  }
+  const modality = text('modality');
+  const bodyPart = text('bodyPart');
+  const view = text('view');
+  const values: RasterDeclaration = {
+    ...(modality === undefined ? {} : { modality }),
+    ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
+    ...(view === undefined ? {} : { viewPosition: view }),
+    ...(isYears(age) ? { patientAgeYears: age } : range !== undefined ? { patientAgeYears: { min: range.min as number, max: range.max as number } } : {}),
+  };
+  return { values, source: `sidecar ${path.split(/[\\/]/).pop() ?? ''}` };
 }

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { EvaluationOutput } from '../../ports/evaluation-data.js';
@@ -11,6 +12,40 @@ export class FsEvaluationOutput implements EvaluationOutput {
     } catch (cause) {
       throw new PlatformError('STORE_WRITE_FAILED', 'The report could not be written to the --out folder', {}, { cause });
     }
+  }
+
+  async writeLines(directory: string, name: string, lines: Iterable<string>): Promise<{ readonly sha256: string; readonly bytes: number }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    try {
+      await mkdir(directory, { recursive: true });
+      const file = await open(join(directory, name), 'w');
+      try {
+        // Lines are gathered into chunks of about 1 MiB: one write per chunk, memory bounded by the chunk.
+        let chunk: string[] = [];
+        let size = 0;
+        const flush = async (): Promise<void> => {
+          const buffer = Buffer.from(chunk.join(''), 'utf8');
+          hash.update(buffer);
+          bytes += buffer.length;
+          await file.write(buffer);
+          chunk = [];
+          size = 0;
+        };
+        for (const line of lines) {
+          chunk.push(line, '\n');
+          size += line.length + 1;
+          if (size >= 1 << 20) await flush();
+        }
+        await flush();
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+    } catch (cause) {
+      throw new PlatformError('STORE_WRITE_FAILED', `The ${name} file could not be written to the --out folder`, {}, { cause });
+    }
+    return { sha256: hash.digest('hex'), bytes };
   }
 
   async writeDerivedBundle(sourceDirectory: string, directory: string, modelFile: string, manifestJson: string): Promise<void> {

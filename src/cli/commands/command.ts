@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PlatformError } from '../../domain/errors.js';
-import type { PatientAgeYears } from '../../domain/image/image-frame.js';
+import type { PatientAgeYears, RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { VigilServices } from '../../workflows/vigil-services.js';
 import type { SeedOutcome } from '../../workflows/seed-demo.js';
 
@@ -100,6 +100,29 @@ export function ageOption(value: unknown, name: string, usage: string): PatientA
   return m?.[2] === undefined ? min : { min, max };
 }
 
+/** What a dataset's PNG/JPEG or MedMNIST images are: `--modality`, `--body-part`, `--view`, `--patient-age-years` (as `vigil predict`). */
+export const DECLARATION_OPTIONS = {
+  modality: { type: 'string' },
+  'body-part': { type: 'string' },
+  view: { type: 'string' },
+  'patient-age-years': { type: 'string' },
+} as const satisfies OptionSpec;
+
+/** The declaration given on the command line, or undefined when none. */
+export function declarationArgs(values: Record<string, unknown>, usage: string): RasterDeclaration | undefined {
+  const modality = stringOption(values.modality);
+  const bodyPart = stringOption(values['body-part']);
+  const view = stringOption(values.view);
+  const age = ageOption(values['patient-age-years'], 'patient-age-years', usage);
+  if (modality === undefined && bodyPart === undefined && view === undefined && age === undefined) return undefined;
+  return {
+    ...(modality === undefined ? {} : { modality }),
+    ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
+    ...(view === undefined ? {} : { viewPosition: view }),
+    ...(age === undefined ? {} : { patientAgeYears: age }),
+  };
+}
+
 /** The options `calibrate` and `policy` share: both derive a new bundle from a model and labelled data. */
 export const BUNDLE_DERIVATION_OPTIONS = {
   model: { type: 'string' },
@@ -107,6 +130,7 @@ export const BUNDLE_DERIVATION_OPTIONS = {
   out: { type: 'string' },
   finding: { type: 'string' },
   json: { type: 'boolean' },
+  ...DECLARATION_OPTIONS,
 } as const satisfies OptionSpec;
 
 /** Reads and checks the shared options; a usage error names what is missing. */
@@ -115,7 +139,14 @@ export function bundleDerivationArgs(
   positionals: readonly string[],
   command: string,
   usage: string,
-): { readonly modelDir: string; readonly dataset: string; readonly out: string; readonly finding?: string; readonly json: boolean } {
+): {
+  readonly modelDir: string;
+  readonly dataset: string;
+  readonly out: string;
+  readonly finding?: string;
+  readonly json: boolean;
+  readonly declared?: RasterDeclaration;
+} {
   const modelDir = stringOption(values.model);
   const dataset = stringOption(values.dataset);
   const out = stringOption(values.out);
@@ -123,5 +154,13 @@ export function bundleDerivationArgs(
   if (positionals.length > 0 || modelDir === undefined || dataset === undefined || out === undefined) {
     throw usageError(`${command} needs --model, --dataset and --out`, usage);
   }
-  return { modelDir, dataset, out, ...(finding === undefined ? {} : { finding }), json: values.json === true };
+  const declared = declarationArgs(values, usage);
+  return {
+    modelDir,
+    dataset,
+    out,
+    ...(finding === undefined ? {} : { finding }),
+    json: values.json === true,
+    ...(declared === undefined ? {} : { declared }),
+  };
 }

@@ -1,13 +1,14 @@
-import type { RasterDeclaration } from '../../domain/image/image-frame.js';
+import { formatPValue } from '../../domain/evaluation/format-p-value.js';
+import { minimumBootstrapReplicates } from '../../domain/evaluation/stratified-bootstrap.js';
 import type { EvaluateRequest } from '../../workflows/evaluate-model.js';
-import { EXIT_CRITERIA_FAILED, EXIT_OK } from '../exit-codes.js';
-import { ageOption, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { EXIT_CRITERIA_FAILED, EXIT_CRITERIA_NOT_EVALUABLE, EXIT_OK } from '../exit-codes.js';
+import { declarationArgs, DECLARATION_OPTIONS, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
-  'evaluate (--model DIR --dataset medmnist:PATH:SPLIT[:part=K/M]|MANIFEST.csv|.jsonl | --predictions FILE.jsonl) --out DIR [--criteria FILE] [--strata a,b] [--reference-model DIR | --reference-predictions FILE] [--prevalence P] [--threshold T] [--seed N] [--replicates N] [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N|A-B] [--json]';
+  'evaluate (--model DIR --dataset medmnist:PATH:SPLIT[:part=K/M]|MANIFEST.csv|.jsonl | --predictions FILE.jsonl [--threshold T]) --out DIR [--criteria FILE] [--strata a,b] [--reference-model DIR | --reference-predictions FILE] [--prevalence P] [--seed N] [--replicates N] [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N|A-B] [--json]';
 
 export const evaluateCommand: Command = {
-  usage: `${USAGE}\n      metrics with 95% intervals, per stratum, against acceptance criteria; writes report.json and report.html (exit 5 when a criterion fails)`,
+  usage: `${USAGE}\n      metrics with 95% intervals, per stratum, against acceptance criteria; writes report.json, report.html and predictions.jsonl and records the evaluation in the audit log (exit 5 when a criterion fails, 6 when none failed but one could not be evaluated)`,
   async run(args, { io, services }) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -25,10 +26,7 @@ export const evaluateCommand: Command = {
         seed: { type: 'string' },
         replicates: { type: 'string' },
         finding: { type: 'string' },
-        modality: { type: 'string' },
-        'body-part': { type: 'string' },
-        view: { type: 'string' },
-        'patient-age-years': { type: 'string' },
+        ...DECLARATION_OPTIONS,
         json: { type: 'boolean' },
       },
       USAGE,
@@ -48,21 +46,16 @@ export const evaluateCommand: Command = {
     const opt = (name: string): string | undefined => stringOption(values[name]);
     const prevalence = numberOption(values.prevalence, 'prevalence', USAGE, { min: 0, max: 1 });
     const threshold = numberOption(values.threshold, 'threshold', USAGE, { min: 0, max: 1 });
+    // A model is judged at its bundle's decision policy: evaluating it at another threshold would
+    // describe a configuration nobody deploys (derive one with `vigil policy` and evaluate that).
+    if (threshold !== undefined && model !== undefined)
+      throw usageError(
+        "--threshold applies to --predictions only: a model is evaluated at its bundle's decision policy (derive another with vigil policy)",
+        USAGE,
+      );
     const seed = numberOption(values.seed, 'seed', USAGE, { min: 0, max: 2 ** 32 - 1, integer: true });
-    const replicates = numberOption(values.replicates, 'replicates', USAGE, { min: 1, max: 100000, integer: true });
-    const modality = opt('modality');
-    const bodyPart = opt('body-part');
-    const view = opt('view');
-    const age = ageOption(values['patient-age-years'], 'patient-age-years', USAGE);
-    const declared: RasterDeclaration | undefined =
-      modality === undefined && bodyPart === undefined && view === undefined && age === undefined
-        ? undefined
-        : {
-            ...(modality === undefined ? {} : { modality }),
-            ...(bodyPart === undefined ? {} : { bodyPartExamined: bodyPart }),
-            ...(view === undefined ? {} : { viewPosition: view }),
-            ...(age === undefined ? {} : { patientAgeYears: age }),
-          };
+    const replicates = numberOption(values.replicates, 'replicates', USAGE, { min: minimumBootstrapReplicates(0.95), max: 100000, integer: true });
+    const declared = declarationArgs(values, USAGE);
     const request: EvaluateRequest = {
       out,
       ...(model === undefined ? {} : { modelDir: model }),
@@ -79,24 +72,62 @@ export const evaluateCommand: Command = {
       ...(replicates === undefined ? {} : { replicates }),
       ...(declared === undefined ? {} : { declared }),
     };
-    const { report } = await services().evaluate(request);
+    const { report, completed } = await services().evaluate(request);
     const o = report.metrics.overall;
-    const failed = report.criteria !== null && !report.criteria.passed;
+    const status = report.criteria?.status ?? null;
     if (values.json === true) {
-      io.stdout(JSON.stringify({ out, passed: report.criteria?.passed ?? null, criteria: report.criteria?.results ?? [], auroc: o.auroc, ece: o.ece }) + '\n');
+      io.stdout(
+        JSON.stringify({
+          out,
+          status,
+          passed: report.criteria?.passed ?? null,
+          criteria: report.criteria?.results ?? [],
+          auroc: o.auroc,
+          ece: o.ece,
+          audit: {
+            criteriaRegistration: report.criteria?.registration ?? null,
+            evaluationStarted: report.audit.evaluationStarted,
+            evaluationCompleted: completed,
+          },
+        }) + '\n',
+      );
     } else {
       const f = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '—');
+      const registration = report.criteria?.registration;
       const lines = [
         `${report.dataset.description}${report.gate === null ? '' : ` (${report.gate.rejected} rejected by the gate)`}: ${o.n} cases evaluated`,
-        `AUROC ${f(o.auroc.value)} (95% CI ${f(o.auroc.ciLow)}–${f(o.auroc.ciHigh)}, DeLong; bootstrap ${f(o.aurocBootstrap.ciLow)}–${f(o.aurocBootstrap.ciHigh)})`,
-        `at p >= ${o.threshold.toPrecision(4)}: sensitivity ${f(o.sensitivity.value)} (${f(o.sensitivity.ciLow)}–${f(o.sensitivity.ciHigh)}), specificity ${f(o.specificity.value)} (${f(o.specificity.ciLow)}–${f(o.specificity.ciHigh)})`,
-        `Brier ${f(o.brier.value)}, ECE ${f(o.ece.value)} (${f(o.ece.ciLow)}–${f(o.ece.ciHigh)}), calibration slope ${f(o.calibrationSlope.value)}, intercept ${f(o.calibrationIntercept.value)}`,
-        `referred ${f(o.referRate.value)}; error rate among the rest ${f(o.nonReferred.errorRate.value)} (${f(o.nonReferred.errorRate.ciLow)}–${f(o.nonReferred.errorRate.ciHigh)})`,
-        ...(report.criteria === null ? [] : report.criteria.results.map((r) => `${r.passed ? 'PASS' : 'FAIL'}  ${r.text}  — ${r.sentence}`)),
-        `report: ${out}/report.html, ${out}/report.json`,
+        o.auroc.notDefined === undefined
+          ? `AUROC ${f(o.auroc.value)} (95% CI ${f(o.auroc.ciLow)}–${f(o.auroc.ciHigh)}, DeLong; bootstrap ${f(o.aurocBootstrap.ciLow)}–${f(o.aurocBootstrap.ciHigh)})`
+          : `AUROC ${o.auroc.notDefined}`,
+        `at p >= ${o.threshold.toPrecision(4)}: sensitivity ${o.sensitivity.notDefined ?? `${f(o.sensitivity.value)} (${f(o.sensitivity.ciLow)}–${f(o.sensitivity.ciHigh)})`}, specificity ${o.specificity.notDefined ?? `${f(o.specificity.value)} (${f(o.specificity.ciLow)}–${f(o.specificity.ciHigh)})`}`,
+        `Brier ${f(o.brier.value)}, ECE ${f(o.ece.value)} (${f(o.ece.ciLow)}–${f(o.ece.ciHigh)}), calibration slope ${o.calibrationSlope.notDefined ?? f(o.calibrationSlope.value)}, intercept ${o.calibrationIntercept.notDefined === undefined ? f(o.calibrationIntercept.value) : '—'}`,
+        `referred ${f(o.referRate.value)}; error rate among the rest ${f(o.nonReferred.errorRate.value)} (${f(o.nonReferred.errorRate.ciLow)}–${f(o.nonReferred.errorRate.ciHigh)}); decided and wrong ${f(o.abstention.decidedWrong.value)} of all cases${
+          o.abstention.checks.length === 0
+            ? ''
+            : ` (${o.abstention.checks.map((c) => `${c.rate} ${f(c.achieved.value)} against target ${f(c.target)}: ${c.verdict}`).join('; ')})`
+        }`,
+        ...(report.comparison === null
+          ? []
+          : [
+              `AUROC minus ${report.comparison.reference}: ${f(report.comparison.difference.value)} (${f(report.comparison.difference.ciLow)}–${f(report.comparison.difference.ciHigh)}, paired DeLong; p = ${formatPValue(report.comparison.pValue, report.comparison.log10PValue)})`,
+            ]),
+        ...(report.criteria === null
+          ? []
+          : report.criteria.results.map(
+              (r) => `${r.status === 'passed' ? 'PASS' : r.status === 'failed' ? 'FAIL' : 'NOT EVALUABLE'}  ${r.text}  — ${r.sentence}`,
+            )),
+        ...(registration === undefined
+          ? []
+          : [
+              registration.before
+                ? `criteria registered as ${registration.auditId} at ${registration.time}, before this evaluation${registration.by === 'evaluation' ? ' (at the start of an earlier evaluation run)' : ''}`
+                : `criteria registered only at the start of this run (${registration.auditId}); register them earlier with: vigil criteria register FILE`,
+            ]),
+        `audit: evaluation ${report.audit.evaluationStarted.auditId} … ${completed.auditId}`,
+        `report: ${out}/report.html, ${out}/report.json, ${out}/${report.predictions.file}`,
       ];
       io.stdout(lines.join('\n') + '\n');
     }
-    return failed ? EXIT_CRITERIA_FAILED : EXIT_OK;
+    return status === 'failed' ? EXIT_CRITERIA_FAILED : status === 'not_evaluable' ? EXIT_CRITERIA_NOT_EVALUABLE : EXIT_OK;
   },
 };

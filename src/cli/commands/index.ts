@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { demoCommand } from './demo.js';
 import { evaluateCommand } from './evaluate.js';
 import { calibrateCommand } from './calibrate.js';
+import { criteriaCommand } from './criteria.js';
 import { policyCommand } from './policy.js';
 import { deidCommand } from './deid.js';
 import { modelCommand } from './model.js';
@@ -16,6 +17,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   audit: auditCommand,
   model: modelCommand,
   demo: demoCommand,
+  criteria: criteriaCommand,
   evaluate: evaluateCommand,
   calibrate: calibrateCommand,
   policy: policyCommand,

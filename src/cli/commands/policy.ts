@@ -2,7 +2,7 @@ import { EXIT_OK } from '../exit-codes.js';
 import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
-  'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--min-sensitivity S] [--coverage 0.95 [--mondrian COLUMN]] --out DIR [--finding LABEL] [--json]';
+  'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--min-sensitivity S] [--coverage 0.95 [--class-conditional] | --coverage-positive 0.98 --coverage-negative 0.90] [--mondrian COLUMN] --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
 
 export const policyCommand: Command = {
   usage: `${USAGE}\n      choose the threshold (minimum expected cost, or a sensitivity constraint) and a conformal abstain band; write a new bundle`,
@@ -16,20 +16,38 @@ export const policyCommand: Command = {
         prevalence: { type: 'string' },
         'min-sensitivity': { type: 'string' },
         coverage: { type: 'string' },
+        'class-conditional': { type: 'boolean' },
+        'coverage-positive': { type: 'string' },
+        'coverage-negative': { type: 'string' },
         mondrian: { type: 'string' },
       },
       USAGE,
     );
-    const { modelDir, dataset, out, finding, json } = bundleDerivationArgs(values, positionals, 'policy', USAGE);
+    const { modelDir, dataset, out, finding, json, declared } = bundleDerivationArgs(values, positionals, 'policy', USAGE);
     const costFalseNegative = numberOption(values['cost-fn'], 'cost-fn', USAGE, { min: 0 });
     const costFalsePositive = numberOption(values['cost-fp'], 'cost-fp', USAGE, { min: 0 });
     const prevalence = numberOption(values.prevalence, 'prevalence', USAGE, { min: 0, max: 1 });
     const minSensitivity = numberOption(values['min-sensitivity'], 'min-sensitivity', USAGE, { min: 0, max: 1 });
-    const coverage = numberOption(values.coverage, 'coverage', USAGE, { min: 0.5, max: 0.9999 });
+    const coverageRange = { min: 0.5, max: 0.9999 };
+    const coverage = numberOption(values.coverage, 'coverage', USAGE, coverageRange);
+    const coveragePositive = numberOption(values['coverage-positive'], 'coverage-positive', USAGE, coverageRange);
+    const coverageNegative = numberOption(values['coverage-negative'], 'coverage-negative', USAGE, coverageRange);
+    const classConditional = values['class-conditional'] === true;
     const mondrian = stringOption(values.mondrian);
     if (costFalseNegative === undefined || costFalsePositive === undefined || prevalence === undefined)
       throw usageError('policy needs --cost-fn, --cost-fp and --prevalence', USAGE);
-    if (mondrian !== undefined && coverage === undefined) throw usageError('--mondrian needs --coverage', USAGE);
+    if ((coveragePositive === undefined) !== (coverageNegative === undefined))
+      throw usageError('--coverage-positive and --coverage-negative go together (one target per label)', USAGE);
+    if (coveragePositive !== undefined && coverage !== undefined)
+      throw usageError('give --coverage (one target) or --coverage-positive with --coverage-negative (a target per label), not both', USAGE);
+    if (classConditional && coverage === undefined) throw usageError('--class-conditional needs --coverage', USAGE);
+    const classCoverage =
+      coveragePositive !== undefined && coverageNegative !== undefined
+        ? { positive: coveragePositive, negative: coverageNegative }
+        : classConditional && coverage !== undefined
+          ? { positive: coverage, negative: coverage }
+          : undefined;
+    if (mondrian !== undefined && coverage === undefined && classCoverage === undefined) throw usageError('--mondrian needs a coverage', USAGE);
     const outcome = await services().choosePolicy({
       modelDir,
       dataset,
@@ -38,9 +56,10 @@ export const policyCommand: Command = {
       costFalsePositive,
       prevalence,
       ...(minSensitivity === undefined ? {} : { minSensitivity }),
-      ...(coverage === undefined ? {} : { coverage }),
+      ...(classCoverage !== undefined ? { classCoverage } : coverage === undefined ? {} : { coverage }),
       ...(mondrian === undefined ? {} : { mondrian }),
       ...(finding === undefined ? {} : { finding }),
+      ...(declared === undefined ? {} : { declared }),
     });
     if (json)
       io.stdout(JSON.stringify({ out, version: outcome.manifest.version, decisionPolicy: outcome.manifest.decisionPolicy, evidence: outcome.evidence }) + '\n');
@@ -49,7 +68,9 @@ export const policyCommand: Command = {
       io.stdout(
         `${outcome.manifest.id} ${outcome.manifest.version} written to ${out}: positive at p >= ${outcome.operatingPoint.threshold.toPrecision(6)} ` +
           `(sensitivity ${outcome.operatingPoint.sensitivity.toFixed(3)}, specificity ${outcome.operatingPoint.specificity.toFixed(3)} on the fitting data), ` +
-          `refer inside [${outcome.band.low}, ${outcome.band.high}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`,
+          (outcome.band.low < outcome.band.high
+            ? `refer inside [${outcome.band.low.toPrecision(6)}, ${outcome.band.high.toPrecision(6)}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`
+            : `no abstain band${coverage === undefined && classCoverage === undefined ? '' : ' (the conformal band has zero width on the calibration cases)'} (error rate ${String(e.errorRateNotReferred)})\n`),
       );
     }
     return EXIT_OK;

@@ -174,7 +174,53 @@ export interface JobRetriedEvent {
   readonly role: string;
 }
 
+/**
+ * Acceptance criteria fixed for an evaluation: the criteria file's SHA-256 and its criteria as
+ * parsed (text, not patient data), so that the log alone shows what was fixed and when. `vigil
+ * criteria register` appends it before any evaluation; `vigil evaluate --criteria` appends it at
+ * its own start when the file was never registered (and its report then says so).
+ */
+export interface CriteriaRegisteredEvent {
+  readonly type: 'criteria_registered';
+  readonly sha256: string;
+  readonly criteria: readonly string[];
+  /** `register`: by `vigil criteria register`; `evaluation`: at the start of the evaluation that used them. */
+  readonly registeredBy: 'register' | 'evaluation';
+}
+
+/** An evaluation began (before any case was scored): what is evaluated, on what, against which registered criteria. */
+export interface EvaluationStartedEvent {
+  readonly type: 'evaluation_started';
+  /** null when the predictions came from a file (Vigil ran no model). */
+  readonly model: ModelIdentity | null;
+  readonly referenceModel: ModelIdentity | null;
+  readonly datasetSha256: string;
+  readonly criteriaSha256: string | null;
+  /** The criteria_registered entry the evaluation holds itself to. */
+  readonly criteriaAuditId: string | null;
+}
+
+/** An evaluation wrote its report: the SHA-256 of each file, so that a report can be checked against the log. */
+export interface EvaluationCompletedEvent {
+  readonly type: 'evaluation_completed';
+  /** The evaluation_started entry of the same run. */
+  readonly startedAuditId: string;
+  readonly model: ModelIdentity | null;
+  readonly datasetSha256: string;
+  readonly criteriaSha256: string | null;
+  readonly criteriaAuditId: string | null;
+  /** SHA-256 of report.json and of predictions.jsonl, as written. */
+  readonly reportSha256: string;
+  readonly predictionsSha256: string;
+  readonly cases: number;
+  /** The criteria's overall status; null without criteria. */
+  readonly criteria: 'passed' | 'failed' | 'not_evaluable' | null;
+}
+
 export type AuditEvent =
+  | CriteriaRegisteredEvent
+  | EvaluationStartedEvent
+  | EvaluationCompletedEvent
   | ResultDeliveredEvent
   | CaseSupersededEvent
   | DecisionEvent

@@ -15,7 +15,11 @@ export interface Decision {
  * [low, high] goes to a human; so does every case the gate warned about when the policy says so.
  * Otherwise the threshold (chosen from the costs of a missed finding and a false alarm) decides.
  */
-export function decideFinding(probability: number, policy: DecisionPolicy, gate: Exclude<GateVerdictKind, 'reject'>): Decision {
+export function decideFinding(
+  probability: number,
+  policy: Pick<DecisionPolicy, 'threshold' | 'abstainBand' | 'onGateWarn'>,
+  gate: Exclude<GateVerdictKind, 'reject'>,
+): Decision {
   if (gate === 'warn' && policy.onGateWarn === 'refer') return { decision: 'refer', reason: 'gate_warned' };
   if (Number.isNaN(probability)) return { decision: 'refer', reason: 'in_abstain_band' };
   const { low, high } = policy.abstainBand;

@@ -1,5 +1,14 @@
 import { PlatformError } from '../errors.js';
-import type { Estimate, EvaluationMetrics, OverallMetrics, StratumMetrics } from './evaluate-predictions.js';
+import {
+  abstentionTargets,
+  stratumScope,
+  type AbstentionRate,
+  type Estimate,
+  type EvaluationMetrics,
+  type OverallMetrics,
+  type StratumMetrics,
+} from './evaluate-predictions.js';
+import { minimumBootstrapReplicates } from './stratified-bootstrap.js';
 
 /**
  * Acceptance criteria as data, written before the test. One criterion per line (`#` starts a
@@ -9,9 +18,13 @@ import type { Estimate, EvaluationMetrics, OverallMetrics, StratumMetrics } from
  *   sensitivity.ci_low >= 0.90 in every site with n >= 50
  *   ece <= 0.05
  *   refer_rate <= 0.15
+ *   specificity.ci_low >= 0.80 in every site with negatives >= 50
+ *   decided_wrong_rate.ci_low <= target
  *   auroc noninferior to reference margin 0.02
  *
- * `METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]`, OP one of >= <= > <.
+ * `METRIC[.value|.ci_low|.ci_high] OP (NUMBER|target) [in every COLUMN with n|positives|negatives >= K]`,
+ * OP one of >= <= > <. `target` is the most the abstain band's stated target allows for that rate
+ * (decided_wrong_rate, missed_finding_rate, false_alarm_rate; see abstentionTargets).
  * The non-inferiority form passes when the lower 95% bound of (AUROC − reference AUROC) on the same
  * cases is above −margin. The bound comes from paired DeLong unless the line chooses the paired
  * bootstrap: `auroc noninferior to reference margin 0.02 method paired-bootstrap [replicates N]
@@ -35,6 +48,9 @@ export const OVERALL_METRICS = {
   calibration_slope: (m) => m.calibrationSlope,
   calibration_intercept: (m) => m.calibrationIntercept,
   refer_rate: (m) => m.referRate,
+  decided_wrong_rate: (m) => m.abstention.decidedWrong,
+  missed_finding_rate: (m) => m.abstention.missedFinding,
+  false_alarm_rate: (m) => m.abstention.falseAlarm,
   error_rate_non_referred: (m) => m.nonReferred.errorRate,
   sensitivity_non_referred: (m) => m.nonReferred.sensitivity,
   specificity_non_referred: (m) => m.nonReferred.specificity,
@@ -48,7 +64,13 @@ export const STRATUM_METRICS = {
   brier: (s) => s.brier,
   ece: (s) => s.ece,
   refer_rate: (s) => s.referRate,
-} as const satisfies Record<string, (s: StratumMetrics) => Estimate | undefined>;
+  decided_wrong_rate: (s) => s.abstention.decidedWrong,
+  missed_finding_rate: (s) => s.abstention.missedFinding,
+  false_alarm_rate: (s) => s.abstention.falseAlarm,
+} as const satisfies Record<string, (s: StratumMetrics) => Estimate>;
+
+/** Metrics whose bound may be written `target`: the abstain band's stated target for that rate. */
+const TARGET_METRICS: readonly string[] = ['decided_wrong_rate', 'missed_finding_rate', 'false_alarm_rate'] satisfies AbstentionRate[];
 
 const EXTRA_METRICS = ['gate_reject_rate'] as const;
 
@@ -63,8 +85,10 @@ export type Criterion =
       readonly metric: string;
       readonly field: Field;
       readonly op: Op;
-      readonly bound: number;
-      readonly perStratum?: { readonly column: string; readonly minN: number };
+      /** A number, or the abstain band's target for this rate. */
+      readonly bound: number | 'target';
+      /** Strata of `column` whose count of cases (`n`), of cases with the finding or without it is at least `minN`. */
+      readonly perStratum?: { readonly column: string; readonly count: StratumCount; readonly minN: number };
     }
   | {
       readonly kind: 'noninferiority';
@@ -79,12 +103,16 @@ export type Criterion =
     };
 
 export type NoninferiorityMethod = 'delong' | 'paired-bootstrap';
+export type StratumCount = 'n' | 'positives' | 'negatives';
 
-/** Replicates of a paired bootstrap a criterion may ask for: fewer make the 2.5% percentile too noisy to decide on; more only cost time. */
-const BOOTSTRAP_REPLICATES = { min: 200, max: 100_000 } as const;
+/**
+ * Replicates of a paired bootstrap a criterion may ask for: at least 5 beyond each end of the 95%
+ * interval (minimumBootstrapReplicates), fewer make the 2.5% percentile too noisy to decide on; more only cost time.
+ */
+const BOOTSTRAP_REPLICATES = { min: minimumBootstrapReplicates(0.95), max: 100_000 } as const;
 
 const THRESHOLD =
-  /^([a-z_]+)(?:\.(value|ci_low|ci_high))?\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)(?:\s+in\s+every\s+([A-Za-z0-9_-]+)\s+with\s+n\s*>=\s*(\d+))?$/;
+  /^([a-z_]+)(?:\.(value|ci_low|ci_high))?\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?|target)(?:\s+in\s+every\s+([A-Za-z0-9_-]+)\s+with\s+(n|positives|negatives)\s*>=\s*(\d+))?$/;
 const NONINFERIOR =
   /^([a-z_]+)\s+noninferior\s+to\s+reference\s+margin\s+(\d+(?:\.\d+)?)(?:\s+method\s+([a-z-]+))?(?:\s+replicates\s+(\d+))?(?:\s+seed\s+(\d+))?$/;
 const JSON_OBJECT_KEYS = ['criterion', 'method', 'replicates', 'seed'];
@@ -177,13 +205,14 @@ export function parseCriteria(text: string): Criterion[] {
     const m = THRESHOLD.exec(t);
     if (m === null) {
       throw bad(
-        'expected "METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n >= K]" or "auroc noninferior to reference margin M [method delong|paired-bootstrap] [replicates N] [seed S]"',
+        'expected "METRIC[.value|.ci_low|.ci_high] OP NUMBER [in every COLUMN with n|positives|negatives >= K]" or "auroc noninferior to reference margin M [method delong|paired-bootstrap] [replicates N] [seed S]"',
       );
     }
     const metric = m[1]!;
-    const perStratum = m[5] === undefined ? undefined : { column: m[5], minN: Number(m[6]) };
+    const perStratum = m[5] === undefined ? undefined : { column: m[5], count: m[6] as StratumCount, minN: Number(m[7]) };
     const known = perStratum === undefined ? [...Object.keys(OVERALL_METRICS), ...EXTRA_METRICS] : Object.keys(STRATUM_METRICS);
     if (!known.includes(metric)) throw bad(`unknown metric "${metric}"${perStratum === undefined ? '' : ' per stratum'}; known: ${known.join(', ')}`);
+    if (m[4] === 'target' && !TARGET_METRICS.includes(metric)) throw bad(`"target" is a bound for ${TARGET_METRICS.join(', ')} only`);
     out.push({
       kind: 'threshold',
       line,
@@ -191,7 +220,7 @@ export function parseCriteria(text: string): Criterion[] {
       metric,
       field: (m[2] ?? 'value') as Field,
       op: m[3] as Op,
-      bound: Number(m[4]),
+      bound: m[4] === 'target' ? 'target' : Number(m[4]),
       ...(perStratum === undefined ? {} : { perStratum }),
     });
   }
@@ -199,10 +228,16 @@ export function parseCriteria(text: string): Criterion[] {
   return out;
 }
 
+/** `passed` and `failed` compare a measured number with its bound; `not_evaluable`: there was no number to compare (the sentence says why). */
+export type CriterionStatus = 'passed' | 'failed' | 'not_evaluable';
+
 export interface CriterionMeasurement {
-  /** "overall", or "COLUMN=LEVEL". */
+  /** "overall", or "COLUMN=LEVEL" ("COLUMN=(missing)" for the cases without a value). */
   readonly scope: string;
   readonly estimate?: Estimate;
+  /** `excluded`: a stratum below the criterion's minimum count, listed and not judged. */
+  readonly status: CriterionStatus | 'excluded';
+  /** True when passed or excluded. */
   readonly passed: boolean;
   readonly note?: string;
 }
@@ -210,10 +245,19 @@ export interface CriterionMeasurement {
 export interface CriterionResult {
   readonly line: number;
   readonly text: string;
+  readonly status: CriterionStatus;
+  /** status === 'passed'. */
   readonly passed: boolean;
   readonly measurements: readonly CriterionMeasurement[];
   /** One sentence for a reader who is not an engineer. */
   readonly sentence: string;
+}
+
+/** All passed → passed; any failed → failed; otherwise (something could not be evaluated) → not_evaluable. */
+export function overallCriteriaStatus(results: readonly { readonly status: CriterionStatus }[]): CriterionStatus {
+  if (results.some((r) => r.status === 'failed')) return 'failed';
+  if (results.some((r) => r.status === 'not_evaluable')) return 'not_evaluable';
+  return 'passed';
 }
 
 /** A paired bootstrap of (AUROC − reference AUROC) on the same cases, as run for a criterion. */
@@ -266,12 +310,17 @@ const NAMES: Record<string, string> = {
   calibration_slope: 'the calibration slope',
   calibration_intercept: 'the calibration intercept',
   refer_rate: 'the share of cases referred to a human',
+  decided_wrong_rate: 'the share of cases decided and wrong',
+  missed_finding_rate: 'the share of cases with the finding decided negative (missed findings)',
+  false_alarm_rate: 'the share of cases without the finding decided positive (false alarms)',
   error_rate_non_referred: 'the error rate among cases not referred',
   sensitivity_non_referred: 'sensitivity among cases not referred',
   specificity_non_referred: 'specificity among cases not referred',
   gate_reject_rate: 'the share of images the quality gate rejected',
   n: 'the number of cases',
 };
+
+const COUNT_WORDS: Record<StratumCount, string> = { n: 'cases', positives: 'cases with the finding', negatives: 'cases without the finding' };
 
 function compare(x: number, op: Op, bound: number): boolean {
   switch (op) {
@@ -290,28 +339,50 @@ function pick(e: Estimate, field: Field): number {
   return field === 'value' ? e.value : field === 'ci_low' ? e.ciLow : e.ciHigh;
 }
 
-const fmt = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3)) : 'not available');
+const fmt = (x: number): string =>
+  Number.isFinite(x) ? (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(3)) : x === Infinity ? '∞' : x === -Infinity ? '−∞' : 'not available';
 
 function describe(e: Estimate): string {
-  return Number.isFinite(e.ciLow) && e.ciLow !== e.ciHigh ? `${fmt(e.value)} (95% CI ${fmt(e.ciLow)} to ${fmt(e.ciHigh)})` : fmt(e.value);
+  return !Number.isNaN(e.ciLow) && e.ciLow !== e.ciHigh ? `${fmt(e.value)} (95% CI ${fmt(e.ciLow)} to ${fmt(e.ciHigh)})` : fmt(e.value);
 }
 
 const FIELD_WORDS: Record<Field, string> = { value: '', ci_low: 'the lower 95% bound of ', ci_high: 'the upper 95% bound of ' };
 const OP_WORDS: Record<Op, string> = { '>=': 'at least', '<=': 'at most', '>': 'above', '<': 'below' };
 
-/** Evaluates each criterion; NaN or a missing stratum never passes. */
+/** Why an estimate cannot be compared with a bound, or undefined when it can. */
+function whyNotEvaluable(e: Estimate, field: Field): string | undefined {
+  if (e.notDefined !== undefined) return e.notDefined;
+  if (Number.isNaN(pick(e, field))) return field === 'value' ? 'no value' : `no 95% interval (${e.method})`;
+  return undefined;
+}
+
+const notEvaluable = (c: Criterion, scope: string, note: string, sentence: string): CriterionResult => ({
+  line: c.line,
+  text: c.text,
+  status: 'not_evaluable',
+  passed: false,
+  measurements: [{ scope, status: 'not_evaluable', passed: false, note }],
+  sentence,
+});
+
+/**
+ * Evaluates each criterion. A criterion passes or fails only on a number measured in this
+ * evaluation; where there is none (a metric the labels do not define, an interval not estimated, a
+ * missing column or reference, a target the bundle does not state) it is `not_evaluable` and says
+ * why: it never passes by default, and is not counted as a measured failure either.
+ */
 export function evaluateCriteria(criteria: readonly Criterion[], context: CriteriaContext): CriterionResult[] {
-  return criteria.map((c) => {
+  const targets = abstentionTargets(context.metrics.options.abstentionTarget);
+  return criteria.map((c): CriterionResult => {
     if (c.kind === 'noninferiority') {
       const comparison = context.comparison;
       if (comparison === undefined) {
-        return {
-          line: c.line,
-          text: c.text,
-          passed: false,
-          measurements: [{ scope: 'overall', passed: false, note: 'no reference model was given (--reference-model or --reference-predictions)' }],
-          sentence: `Not evaluated: non-inferiority needs a reference model on the same cases, and none was given.`,
-        };
+        return notEvaluable(
+          c,
+          'overall',
+          'no reference model was given (--reference-model or --reference-predictions)',
+          'Not evaluable: non-inferiority needs a reference model on the same cases, and none was given.',
+        );
       }
       let d: Estimate | undefined = comparison.difference;
       let how = 'by paired DeLong';
@@ -320,73 +391,89 @@ export function evaluateCriteria(criteria: readonly Criterion[], context: Criter
         d = comparison.pairedBootstrap?.find((b) => b.replicates === s!.replicates && b.seed === s!.seed)?.difference;
         how = `by paired bootstrap (${s!.replicates} replicates of the cases, resampled within each label and shared by both models, seed ${s!.seed}; percentile interval)`;
         if (d === undefined) {
-          return {
-            line: c.line,
-            text: c.text,
-            passed: false,
-            measurements: [{ scope: 'overall', passed: false, note: 'the paired bootstrap was not run' }],
-            sentence: `Not evaluated: non-inferiority ${how} was asked for, and it was not run.`,
-          };
+          return notEvaluable(c, 'overall', 'the paired bootstrap was not run', `Not evaluable: non-inferiority ${how} was asked for, and it was not run.`);
         }
+      }
+      const why = whyNotEvaluable(d, 'ci_low');
+      if (why !== undefined) {
+        return notEvaluable(c, 'overall', why, `Not evaluable: the AUROC difference from the reference has no lower 95% bound ${how} (${why}).`);
       }
       const passed = d.ciLow > -c.margin;
       return {
         line: c.line,
         text: c.text,
+        status: passed ? 'passed' : 'failed',
         passed,
-        measurements: [{ scope: 'overall', estimate: d, passed }],
+        measurements: [{ scope: 'overall', estimate: d, status: passed ? 'passed' : 'failed', passed }],
         sentence: `The AUROC minus the reference's (${comparison.reference}) is ${describe(d)} ${how}; non-inferiority with margin ${c.margin} requires the lower bound above −${c.margin}: ${passed ? 'met' : 'NOT met'}.`,
       };
     }
-    const wording = `${FIELD_WORDS[c.field]}${NAMES[c.metric] ?? c.metric} must be ${OP_WORDS[c.op]} ${c.bound}`;
+    const bound = c.bound === 'target' ? targets[c.metric as AbstentionRate] : c.bound;
+    const boundWords = c.bound === 'target' ? `the abstain band's target${bound === undefined ? '' : ` (${fmt(bound)})`}` : String(c.bound);
+    const wording = `${FIELD_WORDS[c.field]}${NAMES[c.metric] ?? c.metric} must be ${OP_WORDS[c.op]} ${boundWords}`;
+    if (bound === undefined) {
+      return notEvaluable(
+        c,
+        c.perStratum === undefined ? 'overall' : c.perStratum.column,
+        `the bundle's decision policy states no target for ${c.metric}`,
+        `Not evaluable: ${wording}, and the model's decision policy states no such target (only an abstain band fitted by vigil policy --coverage records one).`,
+      );
+    }
     if (c.perStratum === undefined) {
       const estimate =
         c.metric === 'gate_reject_rate' ? context.gateRejectRate : OVERALL_METRICS[c.metric as keyof typeof OVERALL_METRICS](context.metrics.overall);
-      if (estimate === undefined) {
+      if (estimate === undefined) return notEvaluable(c, 'overall', 'not measured in this evaluation', `Not evaluable: ${wording}, and it was not measured.`);
+      const why = whyNotEvaluable(estimate, c.field);
+      if (why !== undefined) {
         return {
-          line: c.line,
-          text: c.text,
-          passed: false,
-          measurements: [{ scope: 'overall', passed: false, note: 'not measured in this evaluation' }],
-          sentence: `Not evaluated: ${wording}, and it was not measured.`,
+          ...notEvaluable(c, 'overall', why, `Not evaluable: ${wording}, and on these cases it has ${why.startsWith('not ') ? `no value (${why})` : why}.`),
         };
       }
-      const passed = compare(pick(estimate, c.field), c.op, c.bound);
+      const passed = compare(pick(estimate, c.field), c.op, bound);
       const capital = wording.charAt(0).toUpperCase() + wording.slice(1);
       return {
         line: c.line,
         text: c.text,
+        status: passed ? 'passed' : 'failed',
         passed,
-        measurements: [{ scope: 'overall', estimate, passed }],
+        measurements: [{ scope: 'overall', estimate, status: passed ? 'passed' : 'failed', passed }],
         sentence: `${capital}; measured ${describe(estimate)}: ${passed ? 'met' : 'NOT met'}.`,
       };
     }
-    const { column, minN } = c.perStratum;
+    const { column, count, minN } = c.perStratum;
     const strata = context.metrics.strata.filter((s) => s.column === column);
     const measurements: CriterionMeasurement[] = [];
     for (const s of strata) {
-      const scope = `${column}=${s.level}`;
-      if (s.n < minN) {
-        measurements.push({ scope, passed: true, note: `excluded: ${s.n} cases < ${minN}` });
+      const scope = stratumScope(column, s.level);
+      const size = count === 'n' ? s.n : count === 'positives' ? s.positives : s.negatives;
+      if (size < minN) {
+        measurements.push({ scope, status: 'excluded', passed: true, note: `excluded: ${size} ${COUNT_WORDS[count]} < ${minN}` });
         continue;
       }
       const estimate = STRATUM_METRICS[c.metric as keyof typeof STRATUM_METRICS](s);
-      if (estimate === undefined) {
-        measurements.push({ scope, passed: false, note: s.warning ?? 'not measured' });
+      const why = whyNotEvaluable(estimate, c.field);
+      if (why !== undefined) {
+        measurements.push({ scope, estimate, status: 'not_evaluable', passed: false, note: why });
         continue;
       }
-      measurements.push({ scope, estimate, passed: compare(pick(estimate, c.field), c.op, c.bound) });
+      const passed = compare(pick(estimate, c.field), c.op, bound);
+      measurements.push({ scope, estimate, status: passed ? 'passed' : 'failed', passed });
     }
-    const evaluated = measurements.filter((m) => m.note === undefined || m.estimate !== undefined || !m.passed);
-    const included = measurements.filter((m) => m.note === undefined || !m.note.startsWith('excluded'));
-    const passed = included.length > 0 && evaluated.every((m) => m.passed);
-    const failing = included.filter((m) => !m.passed).map((m) => m.scope);
+    const included = measurements.filter((m) => m.status !== 'excluded');
+    const failing = included.filter((m) => m.status === 'failed').map((m) => m.scope);
+    const unevaluable = included.filter((m) => m.status === 'not_evaluable');
+    const status: CriterionStatus = failing.length > 0 ? 'failed' : unevaluable.length > 0 || included.length === 0 ? 'not_evaluable' : 'passed';
+    const where = `In every ${column} with at least ${minN} ${COUNT_WORDS[count]} (${included.length} of ${strata.length})`;
+    const parts = [
+      failing.length > 0 ? `NOT met in ${failing.join(', ')}` : '',
+      unevaluable.length > 0 ? `not evaluable in ${unevaluable.map((m) => `${m.scope} (${m.note ?? ''})`).join(', ')}` : '',
+    ].filter((x) => x.length > 0);
     const sentence =
       strata.length === 0
-        ? `Not evaluated: there is no stratum column "${column}" in the data.`
+        ? `Not evaluable: there is no stratum column "${column}" in the data.`
         : included.length === 0
-          ? `Not evaluated: no ${column} has at least ${minN} cases.`
-          : `In every ${column} with at least ${minN} cases (${included.length} of ${strata.length}), ${wording}: ${passed ? 'met in all' : `NOT met in ${failing.join(', ')}`}.`;
-    return { line: c.line, text: c.text, passed, measurements, sentence };
+          ? `Not evaluable: no ${column} has at least ${minN} ${COUNT_WORDS[count]}.`
+          : `${where}, ${wording}: ${status === 'passed' ? 'met in all' : parts.join('; ')}.`;
+    return { line: c.line, text: c.text, status, passed: status === 'passed', measurements, sentence };
   });
 }

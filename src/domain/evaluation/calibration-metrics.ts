@@ -1,5 +1,5 @@
 import { logit } from '../calibration/calibrate.js';
-import { fitLogistic } from './logistic-fit.js';
+import { fitLogistic, type Separation } from './logistic-fit.js';
 
 /** Mean squared difference between probability and outcome (Brier 1950); sklearn's brier_score_loss. */
 export function brierScore(probabilities: ArrayLike<number>, labels: ArrayLike<number>): number {
@@ -62,12 +62,14 @@ export function expectedCalibrationError(probabilities: ArrayLike<number>, label
  * Calibration slope and intercept (Cox 1958): logistic regression of the outcome on logit(p).
  * A well-calibrated model has slope 1 and intercept 0; slope < 1 means over-confident.
  * (This intercept is from the joint fit; "calibration-in-the-large" with the slope fixed at 1 is another quantity.)
+ * When the probabilities separate the labels, no maximum-likelihood slope exists: slope and
+ * intercept are NaN and `separation` says why.
  */
 export function calibrationSlopeIntercept(
   probabilities: ArrayLike<number>,
   labels: ArrayLike<number>,
-): { slope: number; intercept: number; converged: boolean } {
+): { slope: number; intercept: number; converged: boolean; separation?: Separation } {
   const x = Float64Array.from({ length: labels.length }, (_, i) => logit(probabilities[i]!));
   const fit = fitLogistic(x, labels);
-  return { slope: fit.slope, intercept: fit.intercept, converged: fit.converged };
+  return { slope: fit.slope, intercept: fit.intercept, converged: fit.converged, ...(fit.separation === undefined ? {} : { separation: fit.separation }) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sigmoid } from '../calibration/calibrate.js';
-import { isInBand, mondrianConformalBands, splitConformalBand } from './conformal.js';
+import { classConditionalConformalBand, isInBand, mondrianConformalBands, splitConformalBand } from './conformal.js';
 import { SeededRandom } from './random.js';
 
 function normal(random: SeededRandom): number {
@@ -75,5 +75,60 @@ describe('split conformal abstain band (simulation)', () => {
     const band = splitConformalBand([0.2, 0.8], [0, 1], 0.5, 0.1);
     expect(band.attainable).toBe(false);
     expect([band.low, band.high]).toEqual([0, 1]);
+  });
+
+  it('class-conditional bands bound missed findings and false alarms each at its own rate; the marginal band does not', () => {
+    // Positives are rarer and noisier than negatives here, so a marginal band lets missed findings
+    // run far above α among cases with the finding while meeting α over all cases.
+    const random = new SeededRandom(11);
+    const drawSkewed = (n: number) => {
+      const p: number[] = [];
+      const y: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const label = random.nextFloat() < 0.2 ? 1 : 0;
+        p.push(sigmoid(label === 1 ? 1 + 2.5 * normal(random) : -2 + 0.8 * normal(random)));
+        y.push(label);
+      }
+      return { p, y };
+    };
+    const alphaPositive = 0.05;
+    const alphaNegative = 0.03;
+    const t = 0.3;
+    const counts = { positives: 0, negatives: 0 };
+    const missed = { classConditional: 0, marginal: 0 };
+    const falseAlarms = { classConditional: 0 };
+    for (let trial = 0; trial < 200; trial++) {
+      const cal = drawSkewed(1000);
+      const band = classConditionalConformalBand(cal.p, cal.y, t, alphaPositive, alphaNegative);
+      expect(band.low).toBeLessThanOrEqual(t);
+      expect(band.high).toBeGreaterThanOrEqual(t);
+      const marginal = splitConformalBand(cal.p, cal.y, t, alphaPositive);
+      const test = drawSkewed(500);
+      for (let i = 0; i < test.p.length; i++) {
+        const p = test.p[i]!;
+        if (test.y[i] === 1) {
+          counts.positives++;
+          if (!isInBand(p, band) && p < t) missed.classConditional++;
+          if (!isInBand(p, marginal) && p < t) missed.marginal++;
+        } else {
+          counts.negatives++;
+          if (!isInBand(p, band) && p >= t) falseAlarms.classConditional++;
+        }
+      }
+    }
+    // Each bound holds (within 4 standard errors of the pooled trials), and is used (not far below).
+    const se = (a: number, n: number) => 4 * Math.sqrt((a * (1 - a)) / n);
+    expect(missed.classConditional / counts.positives).toBeLessThan(alphaPositive + se(alphaPositive, counts.positives));
+    expect(missed.classConditional / counts.positives).toBeGreaterThan(alphaPositive - 0.02);
+    expect(falseAlarms.classConditional / counts.negatives).toBeLessThan(alphaNegative + se(alphaNegative, counts.negatives));
+    expect(falseAlarms.classConditional / counts.negatives).toBeGreaterThan(alphaNegative - 0.01);
+    expect(missed.marginal / counts.positives).toBeGreaterThan(2 * alphaPositive);
+  });
+
+  it('opens one side fully when a label has too few calibration cases for its α', () => {
+    const band = classConditionalConformalBand([0.1, 0.2, 0.3, 0.9], [0, 0, 0, 1], 0.5, 0.1, 0.9);
+    expect(band.positive.attainable).toBe(false);
+    expect(band.low).toBe(0);
+    expect(band.negative.attainable).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { midranks } from './ranks.js';
-import { normalCdf, Z_975 } from './normal.js';
+import { twoSidedNormalPValue, Z_975 } from './normal.js';
 
 /**
  * DeLong, DeLong & Clarke-Pearson (1988), "Comparing the areas under two or more correlated
@@ -77,8 +77,9 @@ export interface PairedDelong {
   readonly se: number;
   readonly ciLow: number;
   readonly ciHigh: number;
-  /** Two-sided p-value of H0: AUROC_A = AUROC_B. */
+  /** Two-sided p-value of H0: AUROC_A = AUROC_B (may underflow to 0 below 1e-323; `log10PValue` does not). */
   readonly pValue: number;
+  readonly log10PValue: number;
 }
 
 /** Paired comparison of two models' AUROCs on the same cases (DeLong 1988, §3). */
@@ -93,6 +94,7 @@ export function delongPaired(scoresA: ArrayLike<number>, scoresB: ArrayLike<numb
   const difference = a.auroc - b.auroc;
   const se = Math.sqrt(Math.max(0, varA + varB - 2 * cov));
   const stat = se === 0 ? 0 : difference / se;
+  const p = se === 0 ? { p: difference === 0 ? 1 : 0, log10: difference === 0 ? 0 : Number.NEGATIVE_INFINITY } : twoSidedNormalPValue(stat);
   return {
     aurocA: a.auroc,
     aurocB: b.auroc,
@@ -100,6 +102,7 @@ export function delongPaired(scoresA: ArrayLike<number>, scoresB: ArrayLike<numb
     se,
     ciLow: difference - z * se,
     ciHigh: difference + z * se,
-    pValue: se === 0 ? (difference === 0 ? 1 : 0) : 2 * (1 - normalCdf(Math.abs(stat))),
+    pValue: p.p,
+    log10PValue: p.log10,
   };
 }

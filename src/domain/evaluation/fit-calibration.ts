@@ -18,6 +18,13 @@ export function fitCalibration(method: CalibrationMethod, logits: ArrayLike<numb
   switch (method) {
     case 'temperature': {
       const fit = fitLogistic(logits, labels, { withIntercept: false });
+      if (fit.separation !== undefined) {
+        throw new PlatformError(
+          'EVAL_FIT_FAILED',
+          `Temperature scaling has no maximum-likelihood temperature on these cases: ${fit.separation.description} (the temperature tends to 0). Fit on data where the classes overlap, or use isotonic`,
+          { separation: fit.separation.kind },
+        );
+      }
       if (!(fit.slope > 0) || !Number.isFinite(fit.slope)) {
         throw new PlatformError('EVAL_FIT_FAILED', 'Temperature scaling found no positive temperature: the scores do not rank the labels', {
           slope: fit.slope,
@@ -27,6 +34,13 @@ export function fitCalibration(method: CalibrationMethod, logits: ArrayLike<numb
     }
     case 'platt': {
       const fit = fitLogistic(logits, labels);
+      if (fit.separation !== undefined) {
+        throw new PlatformError(
+          'EVAL_FIT_FAILED',
+          `Platt scaling has no maximum-likelihood fit on these cases: ${fit.separation.description} (the slope grows without bound). Fit on data where the classes overlap, or use isotonic`,
+          { separation: fit.separation.kind },
+        );
+      }
       if (!Number.isFinite(fit.slope) || !Number.isFinite(fit.intercept) || !(fit.slope > 0)) {
         throw new PlatformError('EVAL_FIT_FAILED', 'Platt scaling did not converge to an increasing map', { slope: fit.slope });
       }

@@ -5,6 +5,8 @@ import { computeAuroc } from './auroc.js';
 import { brierScore, calibrationSlopeIntercept, reliabilityBins } from './calibration-metrics.js';
 import { delongAuroc } from './delong.js';
 import { fitCalibration, isotonicKnots, logLoss } from './fit-calibration.js';
+import { twoSidedNormalPValue } from './normal.js';
+import { PlatformError } from '../errors.js';
 import { confusionAt, wilsonInterval } from './proportions.js';
 import { logit } from '../calibration/calibrate.js';
 
@@ -26,9 +28,16 @@ interface ReferenceCase {
   delong_direct: { auroc: number; variance: number };
 }
 
-// Written by scripts/make-evaluation-fixtures.py with Debian's scikit-learn 1.2.1 and statsmodels 0.13.5.
+// Written by scripts/make-evaluation-fixtures.py with Debian's scikit-learn 1.2.1, statsmodels 0.13.5 and scipy 1.10.1.
 const reference = JSON.parse(readFileSync(new URL('../../../test/fixtures/evaluation/reference-metrics.json', import.meta.url), 'utf8')) as {
   cases: ReferenceCase[];
+  normal_tail: { z: number; two_sided_p: number; log_two_sided_p: number }[];
+  separation: {
+    name: string;
+    labels: number[];
+    probabilities: number[];
+    statsmodels: { outcome: 'PerfectSeparationError' | 'not converged' | 'converged'; slope?: number; intercept?: number };
+  }[];
 };
 
 const TOL = 1e-9;
@@ -88,5 +97,40 @@ describe.each(reference.cases)('against scikit-learn and statsmodels: $name', (c
     const d = delongAuroc(p, y);
     close(d.auroc, c.delong_direct.auroc, 'auroc');
     close(d.variance, c.delong_direct.variance, 'variance', 1e-12);
+  });
+});
+
+describe('two-sided normal p-values against scipy (2·norm.sf, and log 2 + norm.logsf)', () => {
+  it.each(reference.normal_tail)('z = $z', ({ z, two_sided_p: p, log_two_sided_p: logP }) => {
+    const ours = twoSidedNormalPValue(z);
+    // Relative error: a p-value of 5.7e-33 is not "0" (2·(1 − Φ(z)) cancels to 0 beyond z ≈ 8.3).
+    if (p > 0) expect(Math.abs(ours.p - p) / p, `p at z = ${z}: ${ours.p} vs ${p}`).toBeLessThanOrEqual(1e-12);
+    else expect(ours.p).toBeLessThan(1e-300);
+    // The logarithm never underflows, out to z = 100 (p = 10^-2173.6).
+    close(ours.log10 * Math.LN10, logP, `log p at z = ${z}`, 1e-12 * Math.max(1, Math.abs(logP)));
+  });
+});
+
+describe('calibration slope on separated data, against statsmodels Logit', () => {
+  it.each(reference.separation)('$name: $statsmodels.outcome', (c) => {
+    const p = Float64Array.from(c.probabilities);
+    const y = Uint8Array.from(c.labels);
+    const fit = calibrationSlopeIntercept(p, y);
+    if (c.statsmodels.outcome === 'converged') {
+      // A finite maximum-likelihood estimate exists, and it is statsmodels'.
+      expect(fit.separation).toBeUndefined();
+      close(fit.slope, c.statsmodels.slope!, 'slope', 1e-8);
+      close(fit.intercept, c.statsmodels.intercept!, 'intercept', 1e-8);
+      return;
+    }
+    // statsmodels raises PerfectSeparationError (complete) or fails to converge (quasi-complete): there is no estimate.
+    expect(fit.separation?.kind).toBe(c.name);
+    expect(fit.slope).toBeNaN();
+    expect(fit.intercept).toBeNaN();
+    for (const method of ['platt', 'temperature'] as const) {
+      const logits = Float64Array.from(p, (v) => logit(v));
+      expect(() => fitCalibration(method, logits, y)).toThrow(PlatformError);
+      expect(() => fitCalibration(method, logits, y)).toThrow(/no maximum-likelihood/);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { computeAuroc, computeRocCurve } from './auroc.js';
 import { confusionAt } from './proportions.js';
 import { SeededRandom } from './random.js';
-import { bootstrapStratified, percentileInterval } from './stratified-bootstrap.js';
+import { bootstrapStratified, percentileInterval, quantileWithInfinities } from './stratified-bootstrap.js';
 
 describe('stratified bootstrap', () => {
   // When every (stratum, label) cell holds one case, every replicate draws each case exactly once,
@@ -69,5 +69,14 @@ describe('replicate streams', () => {
     runReplicates(prep, 25, 40, split);
     runReplicates(prep, 0, 25, split);
     expect(split).toEqual(whole);
+  });
+});
+
+describe('quantileWithInfinities', () => {
+  it('ranks diverged replicates: an end next to ±∞ is unbounded, one clear of them is interpolated as numpy does', () => {
+    expect(quantileWithInfinities([1, 2, 3, Number.POSITIVE_INFINITY], 0.5)).toBe(2.5);
+    expect(quantileWithInfinities([1, 2, 3, Number.POSITIVE_INFINITY], 0.975)).toBe(Number.POSITIVE_INFINITY);
+    expect(quantileWithInfinities([Number.NEGATIVE_INFINITY, 1, 2, 3], 0.1)).toBe(Number.NEGATIVE_INFINITY);
+    expect(quantileWithInfinities([3, 1, 2, Number.NaN], 0.25)).toBe(1.5);
   });
 });

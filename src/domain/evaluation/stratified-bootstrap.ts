@@ -279,6 +279,42 @@ export function quantile(values: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+/**
+ * Replicates each end of a percentile interval must have beyond it. With R replicates the α/2 end
+ * is an order statistic with about k = R·α/2 replicates below it, and the tail probability it
+ * actually cuts off varies from run to run as a Beta(k, R − k + 1) variable (SD ≈ √k / R). With the
+ * k = 1 that R = 2/(1 − level) guarantees (40 at 95%), that is 2.5% ± 2.5%: the "2.5th percentile"
+ * may be the 0.1st or the 7.5th, so the interval's coverage is anyone's guess. k = 5 (R = 200 at
+ * 95%) gives 2.5% ± 1.1%; the default 2,000 gives ± 0.35%.
+ */
+export const REPLICATES_BEYOND_EACH_END = 5;
+
+/** The fewest bootstrap replicates accepted for a percentile interval at this level: 200 at 95%. */
+export function minimumBootstrapReplicates(level = 0.95): number {
+  // The small slack keeps 5 / 0.025000000000000022 (1 − 0.95 in binary) at 200.
+  return Math.ceil(REPLICATES_BEYOND_EACH_END / ((1 - level) / 2) - 1e-9);
+}
+
+/**
+ * As `quantile`, but ±Infinity count as values (a replicate whose statistic diverged, such as a
+ * calibration slope on separated data): an end that lands on or next to one is infinite (unbounded).
+ */
+export function quantileWithInfinities(values: ArrayLike<number>, q: number): number {
+  const kept: number[] = [];
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) kept.push(values[i]!);
+  if (kept.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(kept).sort();
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  const a = sorted[lo]!;
+  const b = sorted[hi]!;
+  if (h === lo || a === b) return a;
+  if (!Number.isFinite(a)) return a;
+  if (!Number.isFinite(b)) return b;
+  return a + (h - lo) * (b - a);
+}
+
 /** Percentile interval (Efron & Tibshirani 1993, §13.3) at 95%. */
 export function percentileInterval(values: ArrayLike<number>, level = 0.95): { low: number; high: number } {
   return { low: quantile(values, (1 - level) / 2), high: quantile(values, 1 - (1 - level) / 2) };

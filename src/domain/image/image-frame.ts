@@ -74,3 +74,12 @@ export interface RasterDeclaration {
 
 /** Whole years: exact, or an inclusive range known to contain the age. */
 export type PatientAgeYears = number | { readonly min: number; readonly max: number };
+
+/**
+ * An age as text: `3`, or `1-5` for a range.
+ *
+ * @example formatPatientAgeYears({ min: 1, max: 5 }) // '1-5'
+ */
+export function formatPatientAgeYears(age: PatientAgeYears): string {
+  return typeof age === 'number' ? String(age) : age.min === age.max ? String(age.min) : `${age.min}-${age.max}`;
+}

@@ -152,6 +152,22 @@ const decisionPolicy = z
     /** `refer` sends every case the gate warned about to a human; `decide` decides it anyway. */
     onGateWarn: z.enum(['refer', 'decide']),
     source: nonEmpty,
+    /**
+     * What the abstain band promises, when it was fitted by split conformal prediction (`vigil
+     * policy --coverage`): `coverage` 1 − α bounds P(decided and wrong) by α over all cases;
+     * `classCoverage` bounds it per label (missed findings among cases with the finding, false alarms
+     * among cases without); `mondrian` names the stratum column within each of whose strata the
+     * bound holds. `vigil evaluate` checks the achieved rates against it.
+     */
+    conformal: z
+      .strictObject({
+        coverage: probability.optional(),
+        classCoverage: z.strictObject({ positive: probability, negative: probability }).optional(),
+        mondrian: nonEmpty.optional(),
+        calibrationCases: z.number().int().min(0),
+      })
+      .refine((c) => c.coverage !== undefined || c.classCoverage !== undefined, { message: 'needs coverage or classCoverage' })
+      .optional(),
   })
   .refine((p) => p.abstainBand.low <= p.threshold && p.threshold <= p.abstainBand.high, {
     message: 'abstainBand must contain the threshold (low <= threshold <= high)',
