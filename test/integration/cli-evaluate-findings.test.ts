@@ -246,13 +246,15 @@ const BREAST_NPZ = resolve(SAMPLE_DATA, 'medmnist', 'breastmnist.npz');
 describe.skipIf(!existsSync(BREAST_NPZ))('MedMNIST: what a dataset is must be declared, never assumed (needs ../shared/data/medmnist)', () => {
   it('does not decide BreastMNIST (breast ultrasound) with the chest model: undeclared images are treated as undeclared', async () => {
     const out = join(dir, 'breast');
+    // Only an age is declared (in the model's range), so that the images reach the modality, body part and
+    // view checks undeclared rather than being refused for an unknown age first.
     const run = await runVigil(
-      ['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', `medmnist:${BREAST_NPZ}:test`, '--out', out, '--replicates', '200'],
+      ['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', `medmnist:${BREAST_NPZ}:test`, '--out', out, '--replicates', '200', '--patient-age-years', '3'],
       dataDir,
     );
     expect(run.stderr).toBe('');
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { dataset: { declaration: unknown }; gate: { total: number } };
-    expect(report.dataset.declaration).toBeNull();
+    expect(report.dataset.declaration).toEqual({ values: { patientAgeYears: 3 }, source: 'command line' });
     expect(report.gate.total).toBe(156);
     const lines = jsonLines<{ status: string; decision: string | null; gate: { verdict: string; reasons: { code: string; verdict: string }[] } }>(
       readFileSync(join(out, 'predictions.jsonl'), 'utf8'),
@@ -265,7 +267,7 @@ describe.skipIf(!existsSync(BREAST_NPZ))('MedMNIST: what a dataset is must be de
       expect(l.gate.reasons.every((r) => r.verdict === 'warn')).toBe(true);
     }
     for (const l of lines.filter((x) => x.status === 'gate_rejected')) expect(l.gate.reasons.some((r) => r.verdict === 'reject')).toBe(true);
-    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('Nothing was declared about what the images show');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('modality not declared, body part not declared, view not declared');
   });
 
   it('reads the declaration from a sidecar beside the .npz, refuses a contradicting flag, and lets the gate refuse what the model is not for', async () => {
@@ -288,7 +290,8 @@ describe.skipIf(!existsSync(BREAST_NPZ))('MedMNIST: what a dataset is must be de
 
 describe.skipIf(!hasPneumoniaMnist)('vigil policy: no coverage asked, no abstain band; class-conditional bands (needs ../shared/data/medmnist)', () => {
   const spec = (split: string) => `medmnist:${PNEUMONIA_NPZ}:${split}`;
-  const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA'];
+  // The PneumoniaMNIST population: the files carry no age, and the paediatric model refuses an unknown one.
+  const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA', '--patient-age-years', '1-5'];
   type Manifest = {
     decisionPolicy: {
       pneumonia: {

@@ -154,7 +154,8 @@ describe('vigil evaluate --predictions', () => {
 describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on PneumoniaMNIST (needs ../shared/data/medmnist)', () => {
   const spec = (split: string) => `medmnist:${PNEUMONIA_NPZ}:${split}`;
   // PneumoniaMNIST's images are frontal chest radiographs: declared, as a device integration would declare them.
-  const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA'];
+  // The PneumoniaMNIST population: the files carry no age, and the paediatric model refuses an unknown one.
+  const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA', '--patient-age-years', '1-5'];
   const manifestBefore = readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'));
 
   it('evaluates the demo model on test through the gate, with the numbers of the model card', async () => {
@@ -273,7 +274,7 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
     const { threshold, abstainBand } = p.decisionPolicy.pneumonia;
     expect(abstainBand.low).toBeLessThanOrEqual(threshold);
     expect(abstainBand.high).toBeGreaterThanOrEqual(threshold);
-    const again = await runVigil(['calibrate', '--model', DEMO_MODEL_DIR, '--dataset', spec('val'), '--method', 'platt', '--out', recal], dataDir);
+    const again = await runVigil(['calibrate', '--model', DEMO_MODEL_DIR, '--dataset', spec('val'), '--method', 'platt', '--out', recal, ...CHEST_PA], dataDir);
     expect(again.code).toBe(18);
     expect(again.stderr).toMatch(/EVAL_OUTPUT_EXISTS/);
 
