@@ -405,6 +405,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
           bundle,
           session,
           configHash,
+          origin: options.origin ?? 'cli',
           batchSize: config.batchSize,
           ...(options.declared === undefined ? {} : { declared: options.declared }),
           ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
@@ -609,7 +610,7 @@ export async function createApiServer(
           // own folders stay out of API responses, and servers sharing the objects folder read the same names.
           await cliServices.predict(
             [instances.studyLocation(studyUid)],
-            { alreadyDeidentified: true, storedPatientAge, ...(declared === undefined ? {} : { declared }) },
+            { alreadyDeidentified: true, origin: 'server', storedPatientAge, ...(declared === undefined ? {} : { declared }) },
             (r) => results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
           );
           const model = (await cliServices.currentModel()).manifest;

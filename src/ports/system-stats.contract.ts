@@ -23,9 +23,10 @@ export interface SystemStatsFixture {
 
 const model = { id: 'm', version: '1.0.0', sha256: 'a'.repeat(64) };
 
-function decision(verdict: 'pass' | 'warn' | 'reject', decisions: readonly ('positive' | 'negative' | 'refer')[]): AuditEvent {
+function decision(verdict: 'pass' | 'warn' | 'reject', decisions: readonly ('positive' | 'negative' | 'refer')[], origin?: 'server' | 'cli'): AuditEvent {
   return {
     type: 'decision',
+    ...(origin === undefined ? {} : { origin }),
     studyKey: 'st-1',
     pixelSha256: 'b'.repeat(64),
     frameIndex: 0,
@@ -76,16 +77,26 @@ export function describeSystemStats(name: string, factory: (clock: ManualClock) 
       await log.append(decision('pass', ['negative']));
       await log.append({ type: 'config_loaded', configHash: 'c'.repeat(64), vigilVersion: 'test' });
       clock.advance(1_000);
-      await log.append(decision('warn', ['refer', 'negative']));
+      await log.append(decision('warn', ['refer', 'negative'], 'server'));
       await log.append(decision('reject', []));
+      // `vigil predict` on the same store: counted apart, in none of the server's numbers.
+      await log.append(decision('reject', [], 'cli'));
+      await log.append(decision('pass', ['positive'], 'cli'));
       expect(await stats.decisionsSince(since)).toEqual({
         images: 3,
+        commandLineImages: 2,
         gateRejected: 1,
         byGateVerdict: { pass: 1, warn: 1, reject: 1 },
         byDecision: { negative: 2, refer: 1 },
       });
       clock.advance(1_000);
-      expect(await stats.decisionsSince(clock.now().toISOString())).toEqual({ images: 0, gateRejected: 0, byGateVerdict: {}, byDecision: {} });
+      expect(await stats.decisionsSince(clock.now().toISOString())).toEqual({
+        images: 0,
+        commandLineImages: 0,
+        gateRejected: 0,
+        byGateVerdict: {},
+        byDecision: {},
+      });
     });
 
     it('gives each recent case’s time from its study’s last instance, ascending', async () => {

@@ -108,6 +108,7 @@ describe('predictImages with group commit of the audit entries', () => {
         close: () => Promise.resolve(),
       },
       configHash: 'cd'.repeat(32),
+      origin: 'cli',
       batchSize: 2,
       declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: 3 },
     };

@@ -1,4 +1,4 @@
-import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
+import type { AuditEvent, JudgementOrigin, ModelIdentity } from '../domain/audit/audit-event.js';
 import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { decideFinding, type FindingDecision } from '../domain/decision/decide.js';
 import { PATIENT_AGE_CAP_YEARS } from '../domain/deidentification/patient-age.js';
@@ -49,6 +49,8 @@ export interface PredictDependencies {
   readonly bundle: ModelBundle;
   readonly session: ModelSession;
   readonly configHash: string;
+  /** Recorded with every decision and error: the server judging a received study, or `vigil predict`. */
+  readonly origin: JudgementOrigin;
   readonly batchSize: number;
   /** Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included. */
   readonly declared?: RasterDeclaration;
@@ -358,6 +360,7 @@ function queueOutcome(
       frameIndex: pending.frameIndex ?? 0,
       model: deps.bundle.identity,
       configHash: deps.configHash,
+      origin: deps.origin,
       gate: auditedGate(pending.gate),
       outputs,
     },
@@ -423,7 +426,7 @@ function queueError(
 ): void {
   const error = logInputFailure(deps, studyKey, cause, stage);
   queue({
-    event: errorEvent(error, studyKey, stage),
+    event: errorEvent(error, studyKey, stage, deps.origin),
     settle(receipt) {
       slot.result = errorResult(deps, file, frameIndex, studyKey, error, receipt.auditId);
     },
@@ -446,7 +449,7 @@ async function recordError(
   const error = logInputFailure(deps, studyKey, cause, stage);
   let auditId: string | null = null;
   try {
-    auditId = (await deps.audit.append(errorEvent(error, studyKey, stage))).auditId;
+    auditId = (await deps.audit.append(errorEvent(error, studyKey, stage, deps.origin))).auditId;
   } catch (auditFailure) {
     // The audit log itself failing is not an input error: stop everything.
     throw toPlatformError(auditFailure, 'STORE_WRITE_FAILED', 'Could not append to the audit log');
@@ -461,8 +464,8 @@ function logInputFailure(deps: PredictDependencies, studyKey: string | null, cau
   return error;
 }
 
-function errorEvent(error: PlatformError, studyKey: string | null, stage: string): AuditEvent {
-  return { type: 'error', code: error.code, stage, ...(studyKey === null ? {} : { studyKey }) };
+function errorEvent(error: PlatformError, studyKey: string | null, stage: string, origin: JudgementOrigin): AuditEvent {
+  return { type: 'error', code: error.code, stage, origin, ...(studyKey === null ? {} : { studyKey }) };
 }
 
 function errorResult(

@@ -1,6 +1,6 @@
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import type { DemoRun } from '../ports/demo-inputs.js';
-import type { AuditEntry, AuditEvent } from '../domain/audit/audit-event.js';
+import type { AuditEntry, AuditEvent, JudgementOrigin } from '../domain/audit/audit-event.js';
 import type { AuditVerification, InclusionProof } from '../ports/audit-log.js';
 import type { ModelInspection } from './inspect-model.js';
 import type { DeidCounts, DeidResult } from './deidentify-files.js';
@@ -21,6 +21,8 @@ export interface PredictOptions {
   readonly declared?: RasterDeclaration;
   /** The inputs were de-identified at ingest already (the server's instance store): not done again. */
   readonly alreadyDeidentified?: true;
+  /** Who judges (recorded with each decision): a server judging a received study, or `vigil predict` (the default). */
+  readonly origin?: JudgementOrigin;
   /** With `alreadyDeidentified`: the patient's age kept at ingest for a stored DICOM file, by its path. */
   readonly storedPatientAge?: (path: string) => number | undefined;
 }

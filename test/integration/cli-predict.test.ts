@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMedmnistSplit } from '../../src/adapters/dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../../src/adapters/image-sharp/encode-png.js';
 import { EXIT_CODES } from '../../src/cli/exit-codes.js';
+import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
+import { SqliteSystemStats } from '../../src/adapters/store-sqlite/sqlite-system-stats.js';
 import { caseGateSchema } from '../../src/http/contract.js';
 import type { PredictResult } from '../../src/workflows/predict-images.js';
 import { texturedGreyPng } from '../helpers/images.js';
@@ -54,6 +56,22 @@ describe('vigil predict', () => {
     expect(decided.auditId).toMatch(/^a-\d+$/);
     expect(decided.studyKey).toMatch(/^st-[0-9a-f]{32}$/);
     for (const line of lines.slice(1)) expect(line.auditId, 'errors are audited too').toMatch(/^a-\d+$/);
+
+    // Marked as the command line's in the log, and kept out of a server's counts on the same store.
+    const db = openSqliteDatabase({ dataDir: dataDir() });
+    try {
+      const origins = db
+        .prepare<[], string | null>(`SELECT json_extract(body, '$.event.origin') FROM audit_entries WHERE type IN ('decision', 'error')`)
+        .pluck()
+        .all();
+      expect(origins.length).toBeGreaterThanOrEqual(4);
+      expect(new Set(origins)).toEqual(new Set(['cli']));
+      const counts = await new SqliteSystemStats(db).decisionsSince(new Date(Date.now() - 86_400_000).toISOString());
+      expect(counts).toMatchObject({ images: 0, gateRejected: 0, byDecision: {} });
+      expect(counts.commandLineImages).toBeGreaterThanOrEqual(1);
+    } finally {
+      db.close();
+    }
   });
 
   it('refers every image the gate warned about, per the policy (a PNG that does not declare its view)', async () => {

@@ -81,6 +81,7 @@ export interface SystemSummary {
   };
   readonly last24h: {
     readonly images: number;
+    readonly commandLineImages: number;
     readonly gateRejected: number;
     readonly byGateVerdict: Counts;
     readonly byDecision: Counts;

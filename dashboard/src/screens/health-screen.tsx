@@ -68,6 +68,12 @@ function Summary({ summary, canRetry }: { readonly summary: SystemSummary; reado
         <Stat label="Time to result, p95" value={formatLatency(latency.p95)} />
         <Stat label="Free disk" value={formatBytes(summary.freeDiskBytes)} />
       </dl>
+      {last24h.commandLineImages > 0 && (
+        <p className="note">
+          Not counted above: {last24h.commandLineImages} image{last24h.commandLineImages === 1 ? '' : 's'} judged from the command line (
+          <code>vigil predict</code>) on this store in the last 24 h. They are in the audit log, marked as such.
+        </p>
+      )}
       <div className="columns">
         <QueuePanel byKind={queue.byKind} />
         <ChartPanel title="Decisions in the last 24 hours" points={decisionPoints} empty="No image judged in the last 24 hours." />

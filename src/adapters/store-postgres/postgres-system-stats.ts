@@ -30,11 +30,14 @@ export class PostgresSystemStats implements SystemStats {
     // One pass: parsing each body as jsonb is most of the cost (about 1.4 s for 150,000 decisions on
     // this machine's PostgreSQL 15), so the rows are parsed once and counted three ways. A missing or
     // non-array `outputs` contributes nothing, as SQLite's json_each does.
-    const rows = await this.#rows<CountRow & { kind: 'verdict' | 'rejected' | 'decision' }>(
-      `WITH d AS MATERIALIZED (
+    // A server's decisions: origin `server`, or none (written before the origin was recorded); `vigil
+    // predict`'s (origin `cli`) are counted apart.
+    const rows = await this.#rows<CountRow & { kind: 'verdict' | 'rejected' | 'decision' | 'cli' }>(
+      `WITH a AS MATERIALIZED (
          SELECT a.body::jsonb -> 'event' AS e FROM audit_entries a WHERE a.type = 'decision' AND a.time COLLATE "C" >= $1
-       )
-       SELECT 'verdict' AS kind, e -> 'gate' ->> 'verdict' AS key, count(*) AS count FROM d GROUP BY 2
+       ), d AS (SELECT e FROM a WHERE coalesce(e ->> 'origin', 'server') <> 'cli')
+       SELECT 'cli' AS kind, NULL AS key, count(*) AS count FROM a WHERE e ->> 'origin' = 'cli'
+       UNION ALL SELECT 'verdict' AS kind, e -> 'gate' ->> 'verdict' AS key, count(*) AS count FROM d GROUP BY 2
        UNION ALL SELECT 'rejected', NULL, count(*) FROM d WHERE e ->> 'status' = 'rejected'
        UNION ALL SELECT 'decision', o.value ->> 'decision', count(*)
          FROM d CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(e -> 'outputs') = 'array' THEN e -> 'outputs' ELSE '[]'::jsonb END) AS o (value)
@@ -45,6 +48,7 @@ export class PostgresSystemStats implements SystemStats {
     const byGateVerdict = record('verdict');
     return {
       images: Object.values(byGateVerdict).reduce((sum, n) => sum + n, 0),
+      commandLineImages: rows.find((r) => r.kind === 'cli')?.count ?? 0,
       gateRejected: rows.find((r) => r.kind === 'rejected')?.count ?? 0,
       byGateVerdict,
       byDecision: record('decision'),

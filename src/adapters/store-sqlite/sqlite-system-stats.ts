@@ -19,15 +19,17 @@ export class SqliteSystemStats implements SystemStats {
   }
 
   async decisionsSince(sinceIso: string): Promise<DecisionCounts> {
+    // A server's decisions: origin `server`, or none (written before the origin was recorded).
+    const server = `coalesce(json_extract(body, '$.event.origin'), 'server') <> 'cli'`;
     const verdicts = this.db
       .prepare<[string], { key: string | null; count: number }>(
         `SELECT json_extract(body, '$.event.gate.verdict') AS key, count(*) AS count FROM audit_entries
-         WHERE type = 'decision' AND time >= ? GROUP BY key`,
+         WHERE type = 'decision' AND time >= ? AND ${server} GROUP BY key`,
       )
       .all(sinceIso);
     const rejected = this.db
       .prepare<[string], number>(
-        `SELECT count(*) FROM audit_entries WHERE type = 'decision' AND time >= ? AND json_extract(body, '$.event.status') = 'rejected'`,
+        `SELECT count(*) FROM audit_entries WHERE type = 'decision' AND time >= ? AND ${server} AND json_extract(body, '$.event.status') = 'rejected'`,
       )
       .pluck()
       .get(sinceIso);
@@ -36,12 +38,17 @@ export class SqliteSystemStats implements SystemStats {
         // GROUP BY 1, not `key`: that name is json_each's own column (the array index), which SQLite groups by first.
         `SELECT json_extract(o.value, '$.decision') AS key, count(*) AS count
          FROM audit_entries a, json_each(a.body, '$.event.outputs') o
-         WHERE a.type = 'decision' AND a.time >= ? GROUP BY 1`,
+         WHERE a.type = 'decision' AND a.time >= ? AND coalesce(json_extract(a.body, '$.event.origin'), 'server') <> 'cli' GROUP BY 1`,
       )
       .all(sinceIso);
+    const commandLine = this.db
+      .prepare<[string], number>(`SELECT count(*) FROM audit_entries WHERE type = 'decision' AND time >= ? AND json_extract(body, '$.event.origin') = 'cli'`)
+      .pluck()
+      .get(sinceIso);
     const record = (rows: { key: string | null; count: number }[]) => Object.fromEntries(rows.map((r) => [r.key ?? 'unknown', r.count]));
     return {
       images: verdicts.reduce((sum, r) => sum + r.count, 0),
+      commandLineImages: commandLine ?? 0,
       gateRejected: rejected ?? 0,
       byGateVerdict: record(verdicts),
       byDecision: record(decisions),

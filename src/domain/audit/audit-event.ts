@@ -44,7 +44,15 @@ export interface DecisionEvent {
   /** Empty when the gate rejected the image (it was not sent to the model). */
   readonly outputs: readonly { readonly finding: string; readonly probability: number; readonly decision: 'positive' | 'negative' | 'refer' }[];
   readonly status: 'decided' | 'rejected';
+  /**
+   * Where the image was judged: `server`, a study a server received; `cli`, files given to \`vigil
+   * predict\`. Absent in entries written before it was recorded (they count as the server's).
+   */
+  readonly origin?: JudgementOrigin;
 }
+
+/** Who judged an image: a server, for a study it received, or `vigil predict`, for files on the command line. */
+export type JudgementOrigin = 'server' | 'cli';
 
 export interface ModelLoadedEvent {
   readonly type: 'model_loaded';
@@ -64,6 +72,11 @@ export interface ErrorEvent {
   /** Present when the error concerns a known study. */
   readonly studyKey?: string;
   readonly stage: string;
+  /**
+   * Where the image was judged: `server`, a study a server received; `cli`, files given to \`vigil
+   * predict\`. Absent in entries written before it was recorded (they count as the server's).
+   */
+  readonly origin?: JudgementOrigin;
 }
 
 /** A reviewer's read of a worklist item. The free-text comment stays in the store, out of the log. */

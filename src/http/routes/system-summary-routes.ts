@@ -26,6 +26,8 @@ export const systemSummarySchema = z.object({
   }),
   last24h: z.object({
     images: z.number(),
+    /** Images `vigil predict` judged on the same store; not in the other counts. */
+    commandLineImages: z.number(),
     gateRejected: z.number(),
     byGateVerdict: counts,
     byDecision: counts,
