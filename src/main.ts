@@ -58,6 +58,8 @@ import type { Logger } from './ports/logger.js';
 import { inspectModel, type ModelInspection } from './workflows/inspect-model.js';
 import { loadModel, type LoadedModel } from './workflows/load-model.js';
 import { predictImages } from './workflows/predict-images.js';
+import { InferenceChain } from './workflows/inference-chain.js';
+import { standardInputKinds } from './workflows/input-kinds.js';
 import { deidentifyFiles } from './workflows/deidentify-files.js';
 import { ElementDeidentifier } from './adapters/dicom-dcmjs/element-deidentifier.js';
 import { FsDeidOutputFolder } from './adapters/files-fs/fs-deid-output-folder.js';
@@ -297,8 +299,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   const postgres = shared.postgres ?? connectPostgres(config, logger);
   const bundles = new FsModelBundleSource();
   const runner = new OnnxModelRunner({ executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads });
-  const dicom = new DcmjsDicomReader({ inflate: inflateLimitsOf(config) });
-  const raster = new SharpRasterReader();
+  const inputs = standardInputKinds({ dicom: new DcmjsDicomReader({ inflate: inflateLimitsOf(config) }), raster: new SharpRasterReader() });
   const files = new FsInputFiles(config.maxInputBytes);
   let audit: AuditLog | undefined;
   const models = new Map<string, Promise<LoadedModel>>();
@@ -374,8 +375,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     data: new FsEvaluationDataSource(),
     output: new FsEvaluationOutput(),
     clock: systemClock,
-    dicom,
-    raster,
+    inputs,
     batchSize: config.batchSize,
     openModel: (directory) => {
       let loaded = evaluationModels.get(directory);
@@ -396,14 +396,12 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       return predictImages(
         {
           files,
-          dicom,
-          raster,
+          inputs,
           hasher: nodeHasher,
           pseudonymizer,
           audit: auditLog,
           logger,
-          bundle,
-          session,
+          chain: new InferenceChain(bundle, session),
           configHash,
           origin: options.origin ?? 'cli',
           batchSize: config.batchSize,
@@ -690,8 +688,7 @@ export async function createApiServer(
     renderCaseImage: renderCaseImage.bind(undefined, {
       cases,
       readStored: (path: string) => instances.read(path),
-      dicom,
-      raster: new SharpRasterReader(),
+      inputs: standardInputKinds({ dicom, raster: new SharpRasterReader() }),
       encoder: new SharpImageEncoder(),
     }),
     auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),

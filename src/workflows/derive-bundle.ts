@@ -11,8 +11,9 @@ import { parseModelManifest, type ModelBundle } from '../domain/model/model-bund
 import type { Calibration, DecisionPolicy, ModelManifest } from '../domain/model/model-manifest.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
-import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
+import { InferenceChain } from './inference-chain.js';
+import type { InputKinds } from './input-kinds.js';
 import { resolveDeclaration, scoreDataset, type ScoredCases } from './score-dataset.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 
@@ -20,8 +21,8 @@ export interface DeriveDependencies {
   readonly data: EvaluationDataSource;
   readonly output: EvaluationOutput;
   readonly clock: Clock;
-  readonly dicom: DicomReader;
-  readonly raster: RasterReader;
+  /** The kinds of image file a dataset may hold (DICOM, PNG/JPEG). */
+  readonly inputs: InputKinds;
   readonly batchSize: number;
   readonly openModel: (directory: string) => Promise<{ readonly bundle: ModelBundle; readonly session: ModelSession }>;
 }
@@ -39,10 +40,8 @@ async function scoreFor(
   const { bundle, session } = await deps.openModel(request.modelDir);
   const scored = await scoreDataset(
     {
-      dicom: deps.dicom,
-      raster: deps.raster,
-      bundle,
-      session,
+      inputs: deps.inputs,
+      chain: new InferenceChain(bundle, session),
       batchSize: deps.batchSize,
       ...(declaration === undefined ? {} : { declared: declaration.values }),
     },

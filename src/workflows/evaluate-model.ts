@@ -29,10 +29,11 @@ import type { Clock } from '../ports/clock.js';
 import type { AuditCitation, EvaluationAuditTrail } from '../ports/evaluation-audit.js';
 import type { ChartData, ChartRenderer, DatasetDeclaration, EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
 import type { Hasher } from '../ports/hasher.js';
-import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
 import { ensureCriteriaRegistered } from './register-criteria.js';
 import { renderReportHtml } from './render-report-html.js';
+import { InferenceChain } from './inference-chain.js';
+import type { InputKinds } from './input-kinds.js';
 import { resolveDeclaration, scoreDataset, type CaseGateReason, type ScoredCases } from './score-dataset.js';
 
 export interface EvaluateRequest {
@@ -64,8 +65,8 @@ export interface EvaluateDependencies {
   readonly output: EvaluationOutput;
   readonly charts: ChartRenderer;
   readonly clock: Clock;
-  readonly dicom: DicomReader;
-  readonly raster: RasterReader;
+  /** The kinds of image file a dataset may hold (DICOM, PNG/JPEG). */
+  readonly inputs: InputKinds;
   readonly hasher: Hasher;
   readonly audit: EvaluationAuditTrail;
   readonly batchSize: number;
@@ -234,10 +235,8 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
     referenceIdentity = ref === undefined ? null : ref.bundle.identity;
     await start(dataset.sha256, bundle.identity, referenceIdentity);
     const scoring = (b: ModelBundle, s: ModelSession) => ({
-      dicom: deps.dicom,
-      raster: deps.raster,
-      bundle: b,
-      session: s,
+      inputs: deps.inputs,
+      chain: new InferenceChain(b, s),
       batchSize: deps.batchSize,
       ...(declaration === undefined ? {} : { declared: declaration.values }),
     });

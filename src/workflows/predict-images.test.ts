@@ -12,6 +12,8 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { buildFrame } from '../domain/image/frame-builder.js';
 import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import { createSteppingClock } from '../ports/audit-log.contract.js';
+import { InferenceChain } from './inference-chain.js';
+import { standardInputKinds } from './input-kinds.js';
 import { predictImages, type PredictDependencies, type PredictResult } from './predict-images.js';
 
 const DEMO_MODEL = join(import.meta.dirname, '..', '..', 'models', 'pneumonia-demo');
@@ -20,7 +22,7 @@ const DEMO_MODEL = join(import.meta.dirname, '..', '..', 'models', 'pneumonia-de
  * Inputs by name: `ok-<seed>` a varied 28 × 28 grey image, `flat` a constant one (the gate rejects it),
  * `unreadable` a file that cannot be read, `text` a file that is neither DICOM nor PNG/JPEG.
  */
-function fakeInputs(): Pick<PredictDependencies, 'files' | 'raster' | 'dicom'> {
+function fakeInputs(): Pick<PredictDependencies, 'files' | 'inputs'> {
   return {
     files: {
       list: (paths) => Promise.resolve(paths.map((path) => ({ path, sizeBytes: 0 }))),
@@ -30,21 +32,23 @@ function fakeInputs(): Pick<PredictDependencies, 'files' | 'raster' | 'dicom'> {
         return Promise.resolve(Uint8Array.from([1, file.path === 'flat' ? 0 : Number(file.path.slice(3)) + 1]));
       },
     },
-    raster: {
-      isRaster: (bytes) => bytes[0] === 1,
-      readRaster: (bytes) => {
-        const seed = bytes[1] as number;
-        // A smooth picture with a little texture, within what the demo model's reference statistics expect.
-        const pixels = Uint8Array.from({ length: 28 * 28 }, (_, i) =>
-          seed === 0 ? 128 : Math.round(110 + 60 * Math.sin((i % 28) / 5 + seed) * Math.cos(Math.floor(i / 28) / 6) + ((i * 7) % 11)),
-        );
-        return Promise.resolve(buildFrame(pixels, 28, 28, { source: 'raster', bitsAllocated: 8, bitsStored: 8 }));
+    inputs: standardInputKinds({
+      raster: {
+        isRaster: (bytes) => bytes[0] === 1,
+        readRaster: (bytes) => {
+          const seed = bytes[1] as number;
+          // A smooth picture with a little texture, within what the demo model's reference statistics expect.
+          const pixels = Uint8Array.from({ length: 28 * 28 }, (_, i) =>
+            seed === 0 ? 128 : Math.round(110 + 60 * Math.sin((i % 28) / 5 + seed) * Math.cos(Math.floor(i / 28) / 6) + ((i * 7) % 11)),
+          );
+          return Promise.resolve(buildFrame(pixels, 28, 28, { source: 'raster', bitsAllocated: 8, bitsStored: 8 }));
+        },
       },
-    },
-    dicom: {
-      isDicom: () => false,
-      readInstance: () => Promise.reject(new Error('no DICOM here')),
-    },
+      dicom: {
+        isDicom: () => false,
+        readInstance: () => Promise.reject(new Error('no DICOM here')),
+      },
+    }),
   };
 }
 
@@ -96,8 +100,7 @@ describe('predictImages with group commit of the audit entries', () => {
       pseudonymizer: { studyKey: (identifier) => `st-${nodeHasher.sha256Hex(identifier).slice(0, 32)}` },
       audit,
       logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-      bundle,
-      session: {
+      chain: new InferenceChain(bundle, {
         executionProvider: 'cpu',
         run: (input, batchSize) => {
           batches.push(batchSize);
@@ -106,7 +109,7 @@ describe('predictImages with group commit of the audit entries', () => {
           return Promise.resolve({ logit: { data, dims: [batchSize, 1] } });
         },
         close: () => Promise.resolve(),
-      },
+      }),
       configHash: 'cd'.repeat(32),
       origin: 'cli',
       batchSize: 2,

@@ -1,20 +1,17 @@
 import type { AuditEvent, JudgementOrigin, ModelIdentity } from '../domain/audit/audit-event.js';
-import { calibrateScore } from '../domain/calibration/calibrate.js';
-import { decideFinding, type FindingDecision } from '../domain/decision/decide.js';
+import type { FindingDecision } from '../domain/decision/decide.js';
 import { PATIENT_AGE_CAP_YEARS } from '../domain/deidentification/patient-age.js';
-import { PlatformError, toPlatformError } from '../domain/errors.js';
+import type { PlatformError } from '../domain/errors.js';
+import { toPlatformError } from '../domain/errors.js';
 import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
-import type { ModelBundle } from '../domain/model/model-bundle.js';
-import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
-import { gateImage, uncheckedChecks, type GateCheck, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
-import { computeImageFeatures } from '../domain/quality/image-features.js';
+import { uncheckedChecks, type GateCheck, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
 import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import type { Hasher } from '../ports/hasher.js';
-import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { InputFile, InputFiles } from '../ports/input-files.js';
 import type { Logger } from '../ports/logger.js';
-import type { ModelSession } from '../ports/model-runner.js';
 import type { Pseudonymizer } from '../ports/pseudonymizer.js';
+import type { InferenceChain } from './inference-chain.js';
+import type { InputKinds } from './input-kinds.js';
 
 export interface FindingOutput {
   readonly finding: string;
@@ -40,14 +37,14 @@ export interface PredictResult {
 
 export interface PredictDependencies {
   readonly files: InputFiles;
-  readonly dicom: DicomReader;
-  readonly raster: RasterReader;
+  /** The kinds of file read (DICOM, PNG/JPEG), each opened by its own reader. */
+  readonly inputs: InputKinds;
   readonly hasher: Hasher;
   readonly pseudonymizer: Pseudonymizer;
   readonly audit: AuditLog;
   readonly logger: Logger;
-  readonly bundle: ModelBundle;
-  readonly session: ModelSession;
+  /** The model version judging, with its session: the same chain `vigil evaluate` measures. */
+  readonly chain: InferenceChain;
   readonly configHash: string;
   /** Recorded with every decision and error: the server judging a received study, or `vigil predict`. */
   readonly origin: JudgementOrigin;
@@ -118,7 +115,8 @@ export async function predictImages(
   emit: (result: PredictResult) => void,
   onProgress: (progress: PredictProgress) => void = () => {},
 ): Promise<{ readonly decided: number; readonly rejected: number; readonly errors: number }> {
-  const { bundle, logger } = deps;
+  const { logger } = deps;
+  const bundle = deps.chain.bundle;
   const counts = { decided: 0, rejected: 0, errors: 0 };
   const slots: Slot[] = [];
   let batch: Pending[] = [];
@@ -224,58 +222,43 @@ interface ImageSource {
 }
 
 async function openImageSource(deps: PredictDependencies, file: InputFile, bytes: Uint8Array): Promise<ImageSource> {
-  if (deps.dicom.isDicom(bytes)) {
+  const kind = deps.inputs.require(bytes);
+  if (kind.carriesIdentifiers) {
+    // De-identified at the door before anything reads it; the age is derived before de-identification.
     const deidentified = deps.deidentifyAtIngest === undefined ? undefined : await deps.deidentifyAtIngest(bytes);
-    const instance = await deps.dicom.readInstance(deidentified?.bytes ?? bytes);
+    const input = await kind.open(deidentified?.bytes ?? bytes);
     // The study key is keyed on the Study Instance UID, so all of a study's files share it; a file
     // without one is keyed on its own content.
-    const identifier = instance.identifiers.studyInstanceUid ?? `sha256:${deps.hasher.sha256Hex(bytes)}`;
+    const identifier = input.identifiers.studyInstanceUid ?? `sha256:${deps.hasher.sha256Hex(bytes)}`;
     return {
       studyKey: deps.pseudonymizer.studyKey(identifier),
       patientAgeYears: deps.deidentifyAtIngest === undefined ? deps.storedPatientAge?.(file) : deidentified?.patientAgeYears,
-      frameCount: instance.frameCount,
-      isMultiFrame: instance.frameCount > 1,
-      decodeFrame: (index) => instance.decodeFrame(index),
+      frameCount: input.frameCount,
+      isMultiFrame: input.frameCount > 1,
+      decodeFrame: (index) => input.decodeFrame(index),
     };
   }
-  if (deps.raster.isRaster(bytes)) {
-    return {
-      studyKey: deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
-      // Declared ages are aggregated like derived ones (HIPAA Safe Harbor: 90 and over as 90).
-      patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : capAge(deps.declared.patientAgeYears),
-      frameCount: 1,
-      isMultiFrame: false,
-      decodeFrame: async () => declare(await deps.raster.readRaster(bytes), deps.declared),
-    };
-  }
-  throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The file is neither DICOM nor PNG/JPEG', {});
-}
-
-function declare(frame: ImageFrame, declared: RasterDeclaration | undefined): ImageFrame {
-  if (declared === undefined) return frame;
-  const attributes = { ...frame.attributes };
-  if (declared.modality !== undefined) attributes.modality = declared.modality.toUpperCase();
-  if (declared.bodyPartExamined !== undefined) attributes.bodyPartExamined = declared.bodyPartExamined.toUpperCase();
-  if (declared.viewPosition !== undefined) attributes.viewPosition = declared.viewPosition.toUpperCase();
-  return { ...frame, attributes };
+  const input = await kind.open(bytes);
+  return {
+    studyKey: deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
+    // Declared ages are aggregated like derived ones (HIPAA Safe Harbor: 90 and over as 90).
+    patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : capAge(deps.declared.patientAgeYears),
+    frameCount: input.frameCount,
+    isMultiFrame: input.frameCount > 1,
+    decodeFrame: (index) => input.decodeFrame(index),
+  };
 }
 
 function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, frameIndex: number | null, source: ImageSource, frame: ImageFrame): Pending {
-  const { manifest } = deps.bundle;
   const { studyKey, patientAgeYears } = source;
   const pixels = frame.pixels;
   const pixelSha256 = deps.hasher.sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-  const prepared = preprocessFrame(frame, manifest);
-  const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
-  const gate = gateImage(
-    { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(patientAgeYears === undefined ? {} : { patientAgeYears }) },
-    manifest,
-  );
+  const { gate, tensor } = deps.chain.prepare(frame, patientAgeYears, deps.declared);
   deps.logger.debug(
     { studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` },
     'frame gated',
   );
-  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor: prepared.tensor };
+  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor };
 }
 
 function capAge(age: PatientAgeYears): PatientAgeYears {
@@ -358,7 +341,7 @@ function queueOutcome(
       studyKey: pending.studyKey,
       pixelSha256: pending.pixelSha256,
       frameIndex: pending.frameIndex ?? 0,
-      model: deps.bundle.identity,
+      model: deps.chain.bundle.identity,
       configHash: deps.configHash,
       origin: deps.origin,
       gate: auditedGate(pending.gate),
@@ -371,7 +354,7 @@ function queueOutcome(
         status,
         quality: qualityOf(pending.gate),
         outputs,
-        model: deps.bundle.identity,
+        model: deps.chain.bundle.identity,
         auditId: receipt.auditId,
       };
     },
@@ -380,35 +363,17 @@ function queueOutcome(
 }
 
 async function inferBatch(deps: PredictDependencies, batch: readonly Pending[], queue: (outcome: QueuedOutcome) => void): Promise<void> {
-  const { manifest } = deps.bundle;
-  const perImage = (batch[0] as Pending).tensor.length;
-  const input = new Float32Array(perImage * batch.length);
-  batch.forEach((p, i) => input.set(p.tensor, i * perImage));
   const started = performance.now();
-  let outputs: Awaited<ReturnType<ModelSession['run']>>;
+  let scored: Awaited<ReturnType<InferenceChain['infer']>>;
   try {
-    outputs = await deps.session.run(input, batch.length);
+    scored = await deps.chain.infer(batch);
   } catch (cause) {
     for (const p of batch) queueError(deps, queue, p.slot, p.file, p.frameIndex, p.studyKey, cause, 'infer');
     return;
   }
-  deps.logger.debug({ batchSize: batch.length, durationMs: performance.now() - started, model: manifest.id }, 'batch inferred');
-
+  deps.logger.debug({ batchSize: batch.length, durationMs: performance.now() - started, model: deps.chain.bundle.manifest.id }, 'batch inferred');
   for (const [b, pending] of batch.entries()) {
-    const findings: FindingOutput[] = [];
-    for (const spec of manifest.outputs) {
-      const tensor = outputs[spec.name];
-      if (tensor === undefined) continue; // the runner guarantees every declared output
-      const stride = tensor.data.length / batch.length;
-      for (const finding of spec.findings) {
-        const score = tensor.data[b * stride + finding.index] as number;
-        const probability = calibrateScore(score, spec.activation, manifest.calibration);
-        const policy = manifest.decisionPolicy[finding.label];
-        if (policy === undefined) continue; // the manifest schema requires one per finding
-        const { decision } = decideFinding(probability, policy, pending.gate.verdict === 'warn' ? 'warn' : 'pass');
-        findings.push({ finding: finding.label, probability, decision });
-      }
-    }
+    const findings = (scored[b] ?? []).map(({ finding, probability, decision }): FindingOutput => ({ finding, probability, decision }));
     queueOutcome(deps, queue, pending, 'decided', findings);
   }
 }
@@ -482,7 +447,7 @@ function errorResult(
     status: 'error',
     quality: null,
     outputs: [],
-    model: deps.bundle.identity,
+    model: deps.chain.bundle.identity,
     auditId,
     error: { code: error.code, message: error.message },
   };

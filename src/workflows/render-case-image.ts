@@ -4,14 +4,14 @@ import { renderForDisplay, type DisplayImage } from '../domain/image/render-for-
 import { PlatformError } from '../domain/errors.js';
 import type { CaseStore } from '../ports/case-store.js';
 import type { ImageEncoder } from '../ports/image-encoder.js';
-import type { DicomReader, RasterReader } from '../ports/image-readers.js';
+import type { InputKinds } from './input-kinds.js';
 
 export interface CaseImageDependencies {
   readonly cases: CaseStore;
   /** Reads an instance a case result names; refuses any path outside the instance store. */
   readonly readStored: (path: string) => Promise<Uint8Array>;
-  readonly dicom: DicomReader;
-  readonly raster: RasterReader;
+  /** The kinds of stored file (DICOM, PNG/JPEG). */
+  readonly inputs: InputKinds;
   readonly encoder: ImageEncoder;
 }
 
@@ -47,15 +47,10 @@ export async function renderCaseImage(deps: CaseImageDependencies, request: Case
   const input = inputOf(found.results[request.index]);
   if (input === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'The case has no image at this index', { count: found.results.length });
   const bytes = await deps.readStored(input.file);
-  let frame: ImageFrame;
-  let risks: string[] = [];
-  if (deps.dicom.isDicom(bytes)) {
-    const instance = await deps.dicom.readInstance(bytes);
-    frame = await instance.decodeFrame(input.frame ?? 0);
-    risks = burnedInRisksOf(instance.attributes);
-  } else {
-    frame = await deps.raster.readRaster(bytes);
-  }
+  const opened = await deps.inputs.open(bytes);
+  const frame: ImageFrame = await opened.decodeFrame(input.frame ?? 0);
+  // Ingest de-identifies headers only: what the file's own attributes say about burned-in text.
+  const risks = opened.attributes === undefined ? [] : burnedInRisksOf(opened.attributes);
   const display = renderForDisplay(frame, request.window);
   return { png: await deps.encoder.encodePng(display, request.maxSide), studyKey: found.studyKey, window: display.window, burnedInRisks: risks };
 }

@@ -1,19 +1,16 @@
-import { calibrateScore, logit } from '../domain/calibration/calibrate.js';
+import { logit } from '../domain/calibration/calibrate.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import { formatPatientAgeYears, type ImageFrame, type RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
-import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
-import { gateImage } from '../domain/quality/gate.js';
-import { computeImageFeatures } from '../domain/quality/image-features.js';
+import type { GateVerdict } from '../domain/quality/gate.js';
 import type { DatasetDeclaration, LabelledCase, LabelledDataset } from '../ports/evaluation-data.js';
-import type { DicomReader, RasterReader } from '../ports/image-readers.js';
-import type { ModelSession } from '../ports/model-runner.js';
+import type { InferenceChain } from './inference-chain.js';
+import type { InputKinds } from './input-kinds.js';
 
 export interface ScoreDependencies {
-  readonly dicom: DicomReader;
-  readonly raster: RasterReader;
-  readonly bundle: ModelBundle;
-  readonly session: ModelSession;
+  readonly inputs: InputKinds;
+  /** The model version evaluated: the chain `vigil predict` and the server judge with. */
+  readonly chain: InferenceChain;
   readonly batchSize: number;
   /**
    * What PNG/JPEG inputs and MedMNIST images are (they cannot say it themselves), as `vigil predict
@@ -93,8 +90,7 @@ export function pickFinding(
  * flagged, so the policy's `onGateWarn` can refer them.
  */
 export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDataset, findingLabel?: string): Promise<ScoredCases> {
-  const { manifest } = deps.bundle;
-  const finding = pickFinding(deps.bundle, findingLabel);
+  const finding = pickFinding(deps.chain.bundle, findingLabel);
   const ids: string[] = [];
   const rows: number[] = [];
   const seqs: number[] = [];
@@ -108,24 +104,22 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   let total = 0;
   let rejected = 0;
   let failed = 0;
-  let batch: { c: LabelledCase; seq: number; tensor: Float32Array; warn: boolean; reasons: CaseGateReason[] }[] = [];
+  const probabilities: number[] = [];
+  let batch: { c: LabelledCase; seq: number; tensor: Float32Array; gate: GateVerdict; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const perImage = batch[0]!.tensor.length;
-    const input = new Float32Array(perImage * batch.length);
-    batch.forEach((b, i) => input.set(b.tensor, i * perImage));
-    const outputs = await deps.session.run(input, batch.length);
-    const tensor = outputs[finding.output];
-    if (tensor === undefined) throw new PlatformError('MODEL_OUTPUT_INVALID', `The model gave no output "${finding.output}"`, {});
-    const stride = tensor.data.length / batch.length;
+    const scored = await deps.chain.infer(batch);
     batch.forEach((b, i) => {
+      const s = scored[i]?.find((f) => f.finding === finding.label);
+      if (s === undefined) throw new PlatformError('MODEL_OUTPUT_INVALID', `The model gave no value for finding "${finding.label}"`, {});
       ids.push(b.c.id);
       rows.push(b.c.row);
       seqs.push(b.seq);
       labels.push(b.c.label);
-      raw.push(tensor.data[i * stride + finding.index]!);
-      warned.push(b.warn ? 1 : 0);
+      raw.push(s.raw);
+      probabilities.push(s.probability);
+      warned.push(b.gate.verdict === 'warn' ? 1 : 0);
       reasonsPerCase.push(b.reasons);
       for (const [column, values] of strata) values.push(b.c.strata[column] ?? null);
     });
@@ -137,22 +131,17 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     const seq = total++;
     let frame: ImageFrame;
     try {
-      frame = declare(c.image.kind === 'frame' ? c.image.frame : await decodeFirstFrame(deps, c.image.bytes), deps.declared);
+      frame = c.image.kind === 'frame' ? c.image.frame : await (await deps.inputs.open(c.image.bytes)).decodeFrame(0);
     } catch (cause) {
       // An unreadable image is counted, not fatal: the report states how many.
       excluded.push({ seq, id: c.id, row: c.row, label: c.label, strata: c.strata, gate: null, error: toPlatformError(cause).code });
       failed++;
       continue;
     }
-    const prepared = preprocessFrame(frame, manifest);
-    const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
     // The age as the dataset gives it per case, else as declared (raster images only): a DICOM file's
     // own age is not read here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
     const caseAge = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? age : undefined);
-    const gate = gateImage(
-      { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(caseAge === undefined ? {} : { patientAgeYears: caseAge }) },
-      manifest,
-    );
+    const { gate, tensor } = deps.chain.prepare(frame, caseAge, deps.declared);
     for (const r of gate.reasons) gateReasonCounts[r.code] = (gateReasonCounts[r.code] ?? 0) + 1;
     const reasons = gate.reasons.map((r) => ({ code: r.code, verdict: r.verdict }));
     if (gate.verdict === 'reject') {
@@ -160,7 +149,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
       rejected++;
       continue;
     }
-    batch.push({ c, seq, tensor: prepared.tensor, warn: gate.verdict === 'warn', reasons });
+    batch.push({ c, seq, tensor, gate, reasons });
     if (batch.length >= deps.batchSize) await flush();
   }
   await flush();
@@ -174,7 +163,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     seqs,
     labels: Uint8Array.from(labels),
     rawScores,
-    probabilities: Float64Array.from(rawScores, (s) => calibrateScore(s, finding.activation, manifest.calibration)),
+    probabilities: Float64Array.from(probabilities),
     gateWarned: Uint8Array.from(warned),
     gateReasons: reasonsPerCase,
     strata,
@@ -183,26 +172,6 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     failed,
     gateReasonCounts,
     excluded,
-  };
-}
-
-async function decodeFirstFrame(deps: ScoreDependencies, bytes: Uint8Array): Promise<ImageFrame> {
-  if (deps.dicom.isDicom(bytes)) return (await deps.dicom.readInstance(bytes)).decodeFrame(0);
-  if (deps.raster.isRaster(bytes)) return deps.raster.readRaster(bytes);
-  throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The file is neither DICOM nor PNG/JPEG', {});
-}
-
-/** A raster image (PNG/JPEG, MedMNIST) with what was declared about it; a DICOM frame keeps its own attributes. */
-function declare(frame: ImageFrame, d: RasterDeclaration | undefined): ImageFrame {
-  if (d === undefined || frame.attributes.source !== 'raster') return frame;
-  return {
-    ...frame,
-    attributes: {
-      ...frame.attributes,
-      ...(d.modality === undefined ? {} : { modality: d.modality.toUpperCase() }),
-      ...(d.bodyPartExamined === undefined ? {} : { bodyPartExamined: d.bodyPartExamined.toUpperCase() }),
-      ...(d.viewPosition === undefined ? {} : { viewPosition: d.viewPosition.toUpperCase() }),
-    },
   };
 }
 
