@@ -74,6 +74,8 @@ export const ERROR_CODES = [
   'RESULT_NOT_DECIDED',
   'RESULT_IDENTITY_UNAVAILABLE',
   'RESULT_DELIVERY_FAILED',
+  // background jobs
+  'JOB_PAYLOAD_INVALID',
   // command line
   'CLI_USAGE',
   // anything not yet classified; a bug to be fixed by giving it a code

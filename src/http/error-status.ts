@@ -64,6 +64,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   RESULT_IDENTITY_UNAVAILABLE: 409,
   // The destination (PACS, webhook) failed, not Vigil: Bad Gateway.
   RESULT_DELIVERY_FAILED: 502,
+  // A stored job the worker cannot read: a fault of the system, not of the request.
+  JOB_PAYLOAD_INVALID: 500,
   CLI_USAGE: 400,
   INTERNAL: 500,
 };

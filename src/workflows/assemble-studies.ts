@@ -2,14 +2,11 @@ import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
+import type { InferStudyPayload } from './job-payloads.js';
 
 export const INFER_STUDY_JOB = 'infer-study';
 
-export interface InferStudyPayload {
-  readonly studyKey: string;
-  readonly studyUid: string;
-  readonly instances: number;
-}
+export type { InferStudyPayload } from './job-payloads.js';
 
 /**
  * Queues an inference job for every study that has been quiet for `quietMs` (senders give no end
