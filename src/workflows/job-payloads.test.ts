@@ -47,7 +47,7 @@ describe('job payloads', () => {
     it('fails an inference job whose payload is malformed, touching nothing else, and it ends dead-lettered with the code', async () => {
       const jobs = queue();
       const { job } = await jobs.enqueue({ kind: INFER_STUDY_JOB, dedupeKey: 'bad', payload: { studyKey: 'st-1', instances: -1 } });
-      const deps = { ...(untouched), jobs, logger: quiet, leaseMs: 10_000 } as unknown as InferenceJobDependencies;
+      const deps = { ...untouched, jobs, logger: quiet, leaseMs: 10_000 } as unknown as InferenceJobDependencies;
       await expect(runNextInferenceJob(deps)).resolves.toBe('failed');
       expect(await jobs.get(job.id)).toMatchObject({ state: 'dead', lastError: { code: 'JOB_PAYLOAD_INVALID' } });
     });
@@ -55,7 +55,7 @@ describe('job payloads', () => {
     it('fails a delivery job whose payload is malformed, and it ends dead-lettered with the code', async () => {
       const jobs = queue();
       const { job } = await jobs.enqueue({ kind: DELIVER_RESULT_JOB, dedupeKey: 'bad', payload: { caseId: 7, destination: 'dicom' } });
-      const deps = { ...(untouched), jobs, logger: quiet, leaseMs: 10_000 } as unknown as DeliveryJobDependencies;
+      const deps = { ...untouched, jobs, logger: quiet, leaseMs: 10_000 } as unknown as DeliveryJobDependencies;
       await expect(runNextDeliveryJob(deps)).resolves.toBe('failed');
       expect(await jobs.get(job.id)).toMatchObject({ state: 'dead', lastError: { code: 'JOB_PAYLOAD_INVALID' } });
     });
