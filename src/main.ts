@@ -71,6 +71,12 @@ import { validateProfile } from './domain/deidentification/deidentify-dataset.js
 import { PlatformError, isPlatformError } from './domain/errors.js';
 import { PACKAGE_ROOT } from './config/load-config.js';
 import type { VigilServices } from './workflows/vigil-services.js';
+import type { AuditEvent } from './domain/audit/audit-event.js';
+import { findVersion, modelCardOf, registerModel, type RegistryDependencies } from './workflows/register-model.js';
+import { FsBundleArchive } from './adapters/model-bundle-fs/fs-bundle-archive.js';
+import { readEvaluationSummaries } from './adapters/model-bundle-fs/read-evaluation-summaries.js';
+import { SqliteModelRegistry } from './adapters/store-sqlite/sqlite-model-registry.js';
+import { PostgresModelRegistry } from './adapters/store-postgres/postgres-model-registry.js';
 import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
 import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-output.js';
 import { evaluateModel } from './workflows/evaluate-model.js';
@@ -367,6 +373,36 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         : postgres.pool().then((pool) => new PostgresAuditSearch(pool)));
   const evaluationAudit = createEvaluationAuditTrail(openAudit, openAuditSearch);
 
+  // The model registry: its records in the store, the bundles' bytes in VIGIL_DATA_DIR/registry.
+  let registryDb: SqliteDatabase | undefined;
+  let registryDeps: Promise<RegistryDependencies> | undefined;
+  const openRegistry = (): Promise<RegistryDependencies> =>
+    (registryDeps ??= (
+      postgres === undefined
+        ? Promise.resolve(new SqliteModelRegistry((registryDb = openSqliteDatabase({ dataDir: config.dataDir }))))
+        : postgres.pool().then((pool) => new PostgresModelRegistry(pool))
+    ).then((registry) => ({
+      registry,
+      archive: new FsBundleArchive({ root: join(config.dataDir, 'registry') }),
+      hasher: nodeHasher,
+      clock: systemClock,
+      loadBundle: (directory: string) => bundles.loadBundle(directory),
+      readEvaluations: readEvaluationSummaries,
+      recordAudit: (event: AuditEvent) => openAudit().append(event),
+    })));
+  // calibrate and policy register what they derive as a child of the version they derived it from.
+  const registerDerived = async (sourceDir: string, outDir: string, derivedBy: string, datasetSha256: unknown) => {
+    const deps = await openRegistry();
+    const parent = await registerModel(deps, { directory: sourceDir, actor: 'local-cli' });
+    const child = await registerModel(deps, {
+      directory: outDir,
+      parent: parent.version.versionId,
+      actor: 'local-cli',
+      lineage: { derivedBy, ...(typeof datasetSha256 === 'string' ? { validationDataSha256: datasetSha256 } : {}) },
+    });
+    return { parent: parent.version, version: child.version };
+  };
+
   // Evaluation, calibration and policy fitting judge no patient: their model sessions are not
   // recorded in the audit log (evaluations record their criteria, start and reports, not model
   // loads), and share nothing with the decision path but the adapters.
@@ -456,11 +492,25 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     registerCriteria(path) {
       return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
     },
-    calibrate(request) {
-      return calibrateModel(evaluationDeps(), request);
+    async calibrate(request) {
+      const outcome = await calibrateModel(evaluationDeps(), request);
+      return { ...outcome, registered: await registerDerived(request.modelDir, request.out, 'vigil calibrate', outcome.fit.datasetSha256) };
     },
-    choosePolicy(request) {
-      return choosePolicy(evaluationDeps(), request);
+    async choosePolicy(request) {
+      const outcome = await choosePolicy(evaluationDeps(), request);
+      return { ...outcome, registered: await registerDerived(request.modelDir, request.out, 'vigil policy', outcome.evidence.datasetSha256) };
+    },
+    async registerModel(request) {
+      return registerModel(await openRegistry(), request);
+    },
+    async modelVersions() {
+      return (await openRegistry()).registry.list();
+    },
+    async modelVersion(idOrPrefix) {
+      return findVersion((await openRegistry()).registry, idOrPrefix);
+    },
+    async modelCard(idOrPrefix) {
+      return modelCardOf(await openRegistry(), idOrPrefix);
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);
@@ -497,6 +547,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
       searchDb?.close();
+      registryDb?.close();
       if (shared.postgres === undefined) await postgres?.close();
     },
   };

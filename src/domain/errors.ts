@@ -35,6 +35,10 @@ export const ERROR_CODES = [
   'MODEL_INPUT_SHAPE_MISMATCH',
   'MODEL_OUTPUT_INVALID',
   'MODEL_INFERENCE_FAILED',
+  // model registry
+  'MODEL_BUNDLE_INVALID',
+  'MODEL_VERSION_NOT_FOUND',
+  'MODEL_PARENT_UNREGISTERED',
   // preprocessing
   'PREPROCESS_STEP_FAILED',
   // store and audit

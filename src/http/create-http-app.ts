@@ -35,6 +35,7 @@ import { registerAuditSearchRoutes } from './routes/audit-search-routes.js';
 import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
 import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { modelRegistryRoutes } from './routes/model-registry-routes.js';
 import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
 import { authenticateRequest } from './dashboard/authenticate-request.js';
 import type { DashboardDependencies } from './dashboard/dashboard-dependencies.js';
@@ -239,6 +240,11 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   registerModelDocumentRoutes(app, deps);
   registerSystemSummaryRoutes(app, deps);
   registerJobRoutes(app, deps);
+  await app.register(modelRegistryRoutes, {
+    versions: () => deps.services.modelVersions(),
+    version: (id) => deps.services.modelVersion(id),
+    card: (id) => deps.services.modelCard(id),
+  });
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);

@@ -1,3 +1,5 @@
+import type { ModelVersion } from '../domain/registry/model-version.js';
+import type { RegisterRequest } from './register-model.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import type { DemoRun } from '../ports/demo-inputs.js';
 import type { AuditEntry, AuditEvent, JudgementOrigin } from '../domain/audit/audit-event.js';
@@ -14,6 +16,12 @@ import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
+
+/** What calibrate and policy registered: the source's version and the derived one (its child). */
+export interface DerivedRegistration {
+  readonly parent: ModelVersion;
+  readonly version: ModelVersion;
+}
 
 export interface PredictOptions {
   readonly modelDir?: string;
@@ -86,10 +94,18 @@ export interface VigilServices {
   evaluate(request: EvaluateRequest): Promise<EvaluateOutcome>;
   /** `vigil criteria register`: records acceptance criteria (hash, criteria, time) in the audit log before an evaluation. */
   registerCriteria(path: string): Promise<CriteriaRegistration>;
-  /** `vigil calibrate`: fits a calibration and writes a derived bundle. */
-  calibrate(request: CalibrateRequest): Promise<CalibrateOutcome>;
-  /** `vigil policy`: chooses threshold and abstain band and writes a derived bundle. */
-  choosePolicy(request: PolicyRequest): Promise<PolicyOutcome>;
+  /** `vigil calibrate`: fits a calibration, writes a derived bundle and registers it as a child of its source's version. */
+  calibrate(request: CalibrateRequest): Promise<CalibrateOutcome & { readonly registered: DerivedRegistration }>;
+  /** `vigil policy`: chooses threshold and abstain band, writes a derived bundle and registers it as a child of its source's version. */
+  choosePolicy(request: PolicyRequest): Promise<PolicyOutcome & { readonly registered: DerivedRegistration }>;
+  /** `vigil model register`: records a bundle folder as an immutable, content-addressed version (audited). */
+  registerModel(request: RegisterRequest): Promise<{ readonly version: ModelVersion; readonly created: boolean }>;
+  /** Every registered version, newest first. */
+  modelVersions(): Promise<readonly ModelVersion[]>;
+  /** One version by id or unique prefix (MODEL_VERSION_NOT_FOUND otherwise). */
+  modelVersion(idOrPrefix: string): Promise<ModelVersion>;
+  /** A version's generated model card (Markdown), from its archived bundle. */
+  modelCard(idOrPrefix: string): Promise<{ readonly version: ModelVersion; readonly card: string }>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   close(): Promise<void>;

@@ -270,7 +270,24 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
       dataDir,
     );
     expect(pol.code).toBe(0);
-    const p = JSON.parse(pol.stdout) as { decisionPolicy: { pneumonia: { threshold: number; abstainBand: { low: number; high: number } } } };
+    const p = JSON.parse(pol.stdout) as {
+      decisionPolicy: { pneumonia: { threshold: number; abstainBand: { low: number; high: number } } };
+      versionId: string;
+      parentVersionId: string;
+    };
+    // Both derived bundles are registered, each as a child of the version it was derived from: demo → recal → policy.
+    const c = JSON.parse(cal.stdout) as { versionId: string; parentVersionId: string };
+    expect(p.parentVersionId).toBe(c.versionId);
+    const listed = JSON.parse((await runVigil(['model', 'versions', '--json'], dataDir)).stdout) as {
+      versions: { versionId: string; parentVersionId: string | null; lineage: { derivedBy: string | null; validationDataSha256: string | null } }[];
+    };
+    const byId = new Map(listed.versions.map((v) => [v.versionId, v]));
+    expect(byId.get(c.versionId)).toMatchObject({
+      parentVersionId: c.parentVersionId,
+      lineage: { derivedBy: 'vigil calibrate', validationDataSha256: m.calibration.fit.datasetSha256 },
+    });
+    expect(byId.get(p.versionId)).toMatchObject({ parentVersionId: c.versionId, lineage: { derivedBy: 'vigil policy' } });
+    expect(byId.get(c.parentVersionId)).toMatchObject({ parentVersionId: null });
     const { threshold, abstainBand } = p.decisionPolicy.pneumonia;
     expect(abstainBand.low).toBeLessThanOrEqual(threshold);
     expect(abstainBand.high).toBeGreaterThanOrEqual(threshold);

@@ -15,7 +15,8 @@ import { listRoutes } from '../../src/http/create-http-app.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { texturedGreyPng } from '../helpers/images.js';
-import { REPO_ROOT } from '../helpers/sample-data.js';
+import { runVigil } from '../helpers/run-vigil.js';
+import { DEMO_MODEL_DIR, REPO_ROOT } from '../helpers/sample-data.js';
 
 // Field findings I, item 8: clinical content must not be cached. Every registered route is called
 // once so that it succeeds (a route without a way to succeed here fails the test), and every answer
@@ -35,6 +36,7 @@ let judgedCaseId: string;
 let studyKey: string;
 let itemId: string;
 let deadJobId: number;
+let versionId: string;
 let png: Buffer;
 
 const stowBody = (instance: Uint8Array) =>
@@ -123,6 +125,8 @@ beforeAll(async () => {
   const lease = await jobs.lease(['deliver-result'], 60_000);
   await jobs.fail(job.id, lease?.leaseToken ?? '', { code: 'RESULT_DELIVERY_FAILED', message: 'destination down' });
   deadJobId = job.id;
+  const registered = await runVigil(['model', 'register', DEMO_MODEL_DIR, '--json'], join(dir, 'data'));
+  versionId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
 }, 90_000);
 afterAll(async () => {
   await server.close();
@@ -152,6 +156,9 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/models/current/reports/:name': () => ({ url: '/api/models/current/reports/test-split', headers: as('ml-engineer') }),
   'GET /api/metrics': () => ({ url: '/api/metrics', headers: as('ml-engineer') }),
   'GET /api/system/summary': () => ({ url: '/api/system/summary', headers: as('ml-engineer') }),
+  'GET /api/models/versions': () => ({ url: '/api/models/versions', headers: as('ml-engineer') }),
+  'GET /api/models/versions/:versionId': () => ({ url: `/api/models/versions/${versionId}`, headers: as('ml-engineer') }),
+  'GET /api/models/versions/:versionId/card': () => ({ url: `/api/models/versions/${versionId.slice(0, 12)}/card`, headers: as('ml-engineer') }),
   'POST /api/jobs/:jobId/retry': () => ({ method: 'POST', url: `/api/jobs/${deadJobId}/retry`, headers: as('admin') }),
   'GET /api/audit/verify': () => ({ url: '/api/audit/verify', headers: as('auditor') }),
   'GET /api/audit/entries': () => ({ url: '/api/audit/entries?limit=5', headers: as('auditor') }),

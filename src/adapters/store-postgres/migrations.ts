@@ -266,4 +266,26 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
     `,
   },
+  {
+    version: 9,
+    name: 'model_registry',
+    // Registered model versions, as SQLite's migration 9, shared by every server: a version registered
+    // at one is known to all (the bundles' bytes are in the archive folder on shared storage).
+    sql: `
+      CREATE TABLE model_versions (
+        version_id        text PRIMARY KEY CHECK (length(version_id) = 64),
+        model_id          text NOT NULL,
+        model_version     text NOT NULL,
+        model_sha256      text NOT NULL,
+        name              text NOT NULL,
+        parent_version_id text REFERENCES model_versions (version_id),
+        lineage           jsonb NOT NULL,
+        files             integer NOT NULL CHECK (files >= 0),
+        bytes             bigint NOT NULL CHECK (bytes >= 0),
+        registered_at_ms  bigint NOT NULL,
+        registered_by     text NOT NULL
+      );
+      CREATE INDEX model_versions_by_identity ON model_versions (model_id, model_version, model_sha256);
+    `,
+  },
 ];

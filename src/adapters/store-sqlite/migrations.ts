@@ -285,4 +285,27 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
         WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
     `,
   },
+  {
+    version: 9,
+    name: 'model_registry',
+    // Registered model versions (ports/model-registry.ts): immutable, content-addressed (the id is the
+    // SHA-256 of the bundle's canonical listing), with their lineage. The bundles' bytes are in the
+    // archive folder (VIGIL_DATA_DIR/registry/<version id>), not here.
+    sql: `
+      CREATE TABLE model_versions (
+        version_id        TEXT PRIMARY KEY CHECK (length(version_id) = 64),
+        model_id          TEXT NOT NULL,
+        model_version     TEXT NOT NULL,
+        model_sha256      TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        parent_version_id TEXT REFERENCES model_versions (version_id),
+        lineage           TEXT NOT NULL,
+        files             INTEGER NOT NULL CHECK (files >= 0),
+        bytes             INTEGER NOT NULL CHECK (bytes >= 0),
+        registered_at_ms  INTEGER NOT NULL,
+        registered_by     TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX model_versions_by_identity ON model_versions (model_id, model_version, model_sha256);
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 import type { CalibrationMethod } from '../../domain/evaluation/fit-calibration.js';
 import { EXIT_OK } from '../exit-codes.js';
+import { registeredLine } from './model.js';
 import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
@@ -13,7 +14,7 @@ export const calibrateCommand: Command = {
     const { modelDir, dataset, out, finding, json, declared } = bundleDerivationArgs(values, positionals, 'calibrate', USAGE);
     const method = stringOption(values.method);
     if (method === undefined || !(METHODS as readonly string[]).includes(method)) throw usageError('--method must be temperature, platt or isotonic', USAGE);
-    const { manifest, fit } = await services().calibrate({
+    const { manifest, fit, registered } = await services().calibrate({
       modelDir,
       dataset,
       out,
@@ -21,11 +22,21 @@ export const calibrateCommand: Command = {
       ...(finding === undefined ? {} : { finding }),
       ...(declared === undefined ? {} : { declared }),
     });
-    if (json) io.stdout(JSON.stringify({ out, version: manifest.version, calibration: manifest.calibration }) + '\n');
+    if (json)
+      io.stdout(
+        JSON.stringify({
+          out,
+          version: manifest.version,
+          calibration: manifest.calibration,
+          versionId: registered.version.versionId,
+          parentVersionId: registered.parent.versionId,
+        }) + '\n',
+      );
     else
       io.stdout(
         `${manifest.id} ${manifest.version} written to ${out} (parent ${manifest.parent?.version ?? '?'}): ${String(fit.method)} on ${String(fit.n)} cases; ` +
-          `ECE ${String(fit.eceBefore)} → ${String(fit.eceAfter)}, NLL ${String(fit.nllBefore)} → ${String(fit.nllAfter)}, Brier ${String(fit.brierBefore)} → ${String(fit.brierAfter)}\n`,
+          `ECE ${String(fit.eceBefore)} → ${String(fit.eceAfter)}, NLL ${String(fit.nllBefore)} → ${String(fit.nllAfter)}, Brier ${String(fit.brierBefore)} → ${String(fit.brierAfter)}\n` +
+          registeredLine(registered),
       );
     return EXIT_OK;
   },

@@ -1,15 +1,38 @@
 import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
+import { shortVersionId, type ModelVersion } from '../../domain/registry/model-version.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, usageError, type Command } from './command.js';
+import { parseCommandArgs, stringOption, usageError, type Command, type CommandContext } from './command.js';
 
-const USAGE = 'model inspect <DIR> [--json]';
+const USAGE = [
+  'model inspect <DIR> [--json]',
+  'model register <DIR> [--parent VERSION] [--validation-data SHA256] [--code-ref REF] [--json]',
+  'model versions [--json]',
+  'model card <VERSION>',
+].join('\n  ');
+
+/** One line for calibrate and policy: what they registered. */
+export function registeredLine(registered: { readonly parent: ModelVersion; readonly version: ModelVersion }): string {
+  return `registered as version ${shortVersionId(registered.version.versionId)}, child of ${shortVersionId(registered.parent.versionId)} (vigil model card ${shortVersionId(registered.version.versionId)})\n`;
+}
+
+function versionLine(v: ModelVersion): string {
+  const parent =
+    v.parentVersionId === null
+      ? 'original'
+      : `child of ${shortVersionId(v.parentVersionId)}${v.lineage.derivedBy === null ? '' : ` by ${v.lineage.derivedBy}`}`;
+  return `${shortVersionId(v.versionId)}  ${v.model.id} ${v.model.version}  ${parent}  registered ${v.registeredAt} by ${v.registeredBy}`;
+}
 
 export const modelCommand: Command = {
-  usage: `${USAGE}\n      show a model bundle's manifest and intended use, and verify the model file's hash`,
-  async run(args, { io, services }) {
+  usage: `${USAGE}\n      inspect a bundle (verifying its model file's hash); register it as an immutable, content-addressed version;\n      list the registered versions; print a version's generated model card`,
+  async run(args, context) {
     const [sub, ...rest] = args;
+    if (sub === 'register') return register(rest, context);
+    if (sub === 'versions') return versions(rest, context);
+    if (sub === 'card') return card(rest, context);
+    const { io, services } = context;
     const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, USAGE);
-    if (sub !== 'inspect' || positionals.length !== 1) throw usageError('model needs "inspect <DIR>"', USAGE);
+    if (sub !== 'inspect' || positionals.length !== 1) throw usageError('model needs "inspect <DIR>", "register <DIR>", "versions" or "card <VERSION>"', USAGE);
     const { manifest, modelBytes } = await services().inspectModel(positionals[0] as string);
     if (values.json === true) {
       io.stdout(JSON.stringify({ hashVerified: true, modelBytes, manifest }) + '\n');
@@ -47,3 +70,42 @@ export const modelCommand: Command = {
     return EXIT_OK;
   },
 };
+
+async function register(args: readonly string[], { io, services }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    { json: { type: 'boolean' }, parent: { type: 'string' }, 'validation-data': { type: 'string' }, 'code-ref': { type: 'string' } },
+    USAGE,
+  );
+  if (positionals.length !== 1) throw usageError('model register needs one bundle folder', USAGE);
+  const validation = stringOption(values['validation-data']);
+  if (validation !== undefined && !/^[0-9a-f]{64}$/.test(validation))
+    throw usageError('--validation-data is the SHA-256 (64 hex digits) of the validation data', USAGE);
+  const parent = stringOption(values.parent);
+  const codeReference = stringOption(values['code-ref']);
+  const { version, created } = await services().registerModel({
+    directory: positionals[0] as string,
+    actor: 'local-cli',
+    ...(parent === undefined ? {} : { parent }),
+    lineage: { ...(validation === undefined ? {} : { validationDataSha256: validation }), ...(codeReference === undefined ? {} : { codeReference }) },
+  });
+  if (values.json === true) io.stdout(JSON.stringify({ created, version }) + '\n');
+  else io.stdout(`${created ? 'registered' : 'already registered'}: ${versionLine(version)}\n  version id ${version.versionId}\n`);
+  return EXIT_OK;
+}
+
+async function versions(args: readonly string[], { io, services }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, USAGE);
+  if (positionals.length !== 0) throw usageError('model versions takes no folder', USAGE);
+  const all = await services().modelVersions();
+  if (values.json === true) io.stdout(JSON.stringify({ versions: all }) + '\n');
+  else io.stdout(all.length === 0 ? 'No model version is registered (vigil model register DIR).\n' : all.map((v) => versionLine(v) + '\n').join(''));
+  return EXIT_OK;
+}
+
+async function card(args: readonly string[], { io, services }: CommandContext): Promise<number> {
+  const { positionals } = parseCommandArgs(args, {}, USAGE);
+  if (positionals.length !== 1) throw usageError('model card needs a version id (or a unique prefix of 8 or more hex digits)', USAGE);
+  io.stdout((await services().modelCard(positionals[0] as string)).card);
+  return EXIT_OK;
+}

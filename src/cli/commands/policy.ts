@@ -1,4 +1,5 @@
 import { EXIT_OK } from '../exit-codes.js';
+import { registeredLine } from './model.js';
 import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
@@ -62,7 +63,16 @@ export const policyCommand: Command = {
       ...(declared === undefined ? {} : { declared }),
     });
     if (json)
-      io.stdout(JSON.stringify({ out, version: outcome.manifest.version, decisionPolicy: outcome.manifest.decisionPolicy, evidence: outcome.evidence }) + '\n');
+      io.stdout(
+        JSON.stringify({
+          out,
+          version: outcome.manifest.version,
+          decisionPolicy: outcome.manifest.decisionPolicy,
+          evidence: outcome.evidence,
+          versionId: outcome.registered.version.versionId,
+          parentVersionId: outcome.registered.parent.versionId,
+        }) + '\n',
+      );
     else {
       const e = outcome.evidence;
       io.stdout(
@@ -70,7 +80,8 @@ export const policyCommand: Command = {
           `(sensitivity ${outcome.operatingPoint.sensitivity.toFixed(3)}, specificity ${outcome.operatingPoint.specificity.toFixed(3)} on the fitting data), ` +
           (outcome.band.low < outcome.band.high
             ? `refer inside [${outcome.band.low.toPrecision(6)}, ${outcome.band.high.toPrecision(6)}] (refer rate ${String(e.referRate)}, error rate among the rest ${String(e.errorRateNotReferred)})\n`
-            : `no abstain band${coverage === undefined && classCoverage === undefined ? '' : ' (the conformal band has zero width on the calibration cases)'} (error rate ${String(e.errorRateNotReferred)})\n`),
+            : `no abstain band${coverage === undefined && classCoverage === undefined ? '' : ' (the conformal band has zero width on the calibration cases)'} (error rate ${String(e.errorRateNotReferred)})\n`) +
+          registeredLine(outcome.registered),
       );
     }
     return EXIT_OK;

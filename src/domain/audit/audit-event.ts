@@ -230,7 +230,24 @@ export interface EvaluationCompletedEvent {
   readonly criteria: 'passed' | 'failed' | 'not_evaluable' | null;
 }
 
+/** A model version entered the registry: its content address, identity, parent and lineage, and who registered it. */
+export interface ModelRegisteredEvent {
+  readonly type: 'model_registered';
+  readonly versionId: string;
+  readonly model: ModelIdentity;
+  readonly parentVersionId: string | null;
+  readonly lineage: {
+    readonly trainingDataSha256: string | null;
+    readonly validationDataSha256: string | null;
+    readonly codeReference: string | null;
+    readonly derivedBy: string | null;
+  };
+  /** A user name, or `local-cli`. */
+  readonly registeredBy: string;
+}
+
 export type AuditEvent =
+  | ModelRegisteredEvent
   | CriteriaRegisteredEvent
   | EvaluationStartedEvent
   | EvaluationCompletedEvent
