@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { ROLES, type Role } from '../access/roles.js';
 import { isPlatformError } from '../errors.js';
-import { releaseProtocolSchema, SIGNATURE_MEANINGS, type ReleaseProtocol } from './release-protocol.js';
+import { releaseProtocolSchema, type ReleaseProtocol } from './release-protocol.js';
 import {
   applyReleaseAction,
   gatePassed,
