@@ -74,7 +74,7 @@ import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-outpu
 import { evaluateModel } from './workflows/evaluate-model.js';
 import { createEvaluationAuditTrail } from './workflows/evaluation-audit-trail.js';
 import { registerCriteria } from './workflows/register-criteria.js';
-import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
+import { calibrateModel, choosePolicy, computeReference, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
 import { basename, join } from 'node:path';
@@ -377,6 +377,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     dicom,
     raster,
     batchSize: config.batchSize,
+    vigilVersion: VIGIL_VERSION,
     openModel: (directory) => {
       let loaded = evaluationModels.get(directory);
       if (loaded === undefined) {
@@ -463,6 +464,9 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     choosePolicy(request) {
       return choosePolicy(evaluationDeps(), request);
+    },
+    computeReference(request) {
+      return computeReference(evaluationDeps(), request);
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);

@@ -90,7 +90,12 @@ export type ChartData =
       readonly rows: readonly { readonly stratum: string; readonly metric: string; readonly value: number; readonly low: number; readonly high: number }[];
       readonly overall: readonly { readonly metric: string; readonly value: number }[];
     }
-  | { readonly kind: 'confusion'; readonly title: string; readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number };
+  | { readonly kind: 'confusion'; readonly title: string; readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number }
+  | {
+      readonly kind: 'shift';
+      readonly title: string;
+      readonly rows: readonly { readonly variable: string; readonly psi: number; readonly differs: boolean }[];
+    };
 
 export interface ChartRenderer {
   /** A standalone SVG document. */

@@ -5,6 +5,10 @@ import type { ModelBundle } from '../domain/model/model-bundle.js';
 import { preprocessFrame } from '../domain/preprocessing/preprocess.js';
 import { gateImage } from '../domain/quality/gate.js';
 import { computeImageFeatures } from '../domain/quality/image-features.js';
+import { estimateNoiseSigma } from '../domain/quality/noise.js';
+import { mahalanobisDistance } from '../domain/quality/ood.js';
+import { outputsComputedUnder, SHIFT_FEATURES, shiftFeaturesOf, type ShiftSample } from '../domain/drift/dataset-shift.js';
+import { decideCases } from '../domain/evaluation/evaluate-predictions.js';
 import type { DatasetDeclaration, LabelledCase, LabelledDataset } from '../ports/evaluation-data.js';
 import type { DicomReader, RasterReader } from '../ports/image-readers.js';
 import type { ModelSession } from '../ports/model-runner.js';
@@ -70,6 +74,11 @@ export interface ScoredCases {
   readonly gateReasonCounts: Readonly<Record<string, number>>;
   /** The cases that did not reach the model, in dataset order. */
   readonly excluded: readonly ExcludedCase[];
+  /**
+   * Per SHIFT_FEATURES name, one value per readable image (those the gate rejected included), in
+   * dataset order: what the dataset shift comparison and `vigil model reference` summarise.
+   */
+  readonly shiftFeatures: ReadonlyMap<string, Float64Array>;
 }
 
 /** Which finding of the bundle to evaluate: the named one, or the first. */
@@ -108,6 +117,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   let total = 0;
   let rejected = 0;
   let failed = 0;
+  const shiftValues = new Map<string, number[]>(SHIFT_FEATURES.map(([name]) => [name, []]));
   let batch: { c: LabelledCase; seq: number; tensor: Float32Array; warn: boolean; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
@@ -146,6 +156,13 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     }
     const prepared = preprocessFrame(frame, manifest);
     const features = computeImageFeatures(prepared.analysis, prepared.width, prepared.height);
+    const shift = shiftFeaturesOf(features, {
+      noise: estimateNoiseSigma(prepared.analysis, prepared.width, prepared.height),
+      oodDistance: mahalanobisDistance(features, manifest.referenceStatistics),
+      rows: frame.rows,
+      columns: frame.columns,
+    });
+    for (const [name, values] of shiftValues) values.push(shift[name as keyof typeof shift]);
     // The age as the dataset gives it per case, else as declared (raster images only): a DICOM file's
     // own age is not read here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
     const caseAge = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? age : undefined);
@@ -183,6 +200,30 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     failed,
     gateReasonCounts,
     excluded,
+    shiftFeatures: new Map([...shiftValues].map(([name, values]) => [name, Float64Array.from(values)])),
+  };
+}
+
+/**
+ * What the dataset shift comparison sees of a scored dataset: every readable image's variables, the
+ * gate's counts, and the model's calibrated probabilities and decisions (by the bundle's own policy,
+ * gate warnings referred when it says so) on the images the gate let through.
+ */
+export function shiftSampleOf(scored: ScoredCases, bundle: ModelBundle): ShiftSample {
+  const policy = bundle.manifest.decisionPolicy[scored.finding]!;
+  const decisions = decideCases({ probability: scored.probabilities, label: scored.labels, strata: new Map(), gateWarned: scored.gateWarned }, policy);
+  let warned = 0;
+  for (const w of scored.gateWarned) warned += w;
+  return {
+    features: scored.shiftFeatures,
+    gate: { n: scored.total - scored.failed, rejected: scored.rejected, warned },
+    outputs: {
+      finding: scored.finding,
+      computedUnder: outputsComputedUnder(bundle.manifest.calibration, scored.finding, policy),
+      probability: scored.probabilities,
+      positive: decisions.filter((d) => d === 'positive').length,
+      referred: decisions.filter((d) => d === 'refer').length,
+    },
   };
 }
 

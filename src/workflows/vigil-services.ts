@@ -12,7 +12,7 @@ import type { ReviewRecord } from '../ports/worklist-store.js';
 import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
-import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
+import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest, ReferenceOutcome, ReferenceRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
 
 export interface PredictOptions {
@@ -90,6 +90,8 @@ export interface VigilServices {
   calibrate(request: CalibrateRequest): Promise<CalibrateOutcome>;
   /** `vigil policy`: chooses threshold and abstain band and writes a derived bundle. */
   choosePolicy(request: PolicyRequest): Promise<PolicyOutcome>;
+  /** `vigil model reference`: computes the bundle's reference distribution on its validation data and writes the bundle with it. */
+  computeReference(request: ReferenceRequest): Promise<ReferenceOutcome>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   close(): Promise<void>;

@@ -146,5 +146,34 @@ function specOf(chart: ChartData): TopLevelSpec {
         ],
       };
     }
+    case 'shift': {
+      const values = chart.rows.map((r) => ({ variable: r.variable, psi: r.psi, verdict: r.differs ? 'differs (Holm p < 0.05)' : 'no detected difference' }));
+      return {
+        ...base,
+        width: 420,
+        height: Math.max(120, 16 * values.length),
+        layer: [
+          {
+            data: { values },
+            mark: 'bar',
+            encoding: {
+              y: { field: 'variable', type: 'nominal', sort: null, title: null },
+              x: { field: 'psi', type: 'quantitative', title: 'population stability index (PSI)' },
+              color: {
+                field: 'verdict',
+                type: 'nominal',
+                scale: { domain: ['differs (Holm p < 0.05)', 'no detected difference'], range: ['#b00020', '#9aa5b1'] },
+                legend: { orient: 'bottom', title: null },
+              },
+            },
+          },
+          {
+            data: { values: [{ x: 0.1 }, { x: 0.25 }] },
+            mark: { type: 'rule', color: '#555', strokeDash: [4, 4] },
+            encoding: { x: { field: 'x', type: 'quantitative' } },
+          },
+        ],
+      };
+    }
   }
 }

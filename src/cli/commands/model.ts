@@ -1,15 +1,40 @@
 import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, usageError, type Command } from './command.js';
+import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, parseCommandArgs, usageError, type Command } from './command.js';
 
-const USAGE = 'model inspect <DIR> [--json]';
+const INSPECT_USAGE = 'model inspect <DIR> [--json]';
+const REFERENCE_USAGE =
+  'model reference --model DIR --dataset SPEC --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
+const USAGE = `${INSPECT_USAGE}\n  vigil ${REFERENCE_USAGE}`;
 
 export const modelCommand: Command = {
-  usage: `${USAGE}\n      show a model bundle's manifest and intended use, and verify the model file's hash`,
+  usage:
+    `${INSPECT_USAGE}\n      show a model bundle's manifest and intended use, and verify the model file's hash\n` +
+    `  vigil ${REFERENCE_USAGE}\n      compute the bundle's reference distribution on its validation data (for evaluate's shift comparison) and write the bundle with it`,
   async run(args, { io, services }) {
     const [sub, ...rest] = args;
-    const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, USAGE);
-    if (sub !== 'inspect' || positionals.length !== 1) throw usageError('model needs "inspect <DIR>"', USAGE);
+    if (sub === 'reference') {
+      const { values, positionals } = parseCommandArgs(rest, BUNDLE_DERIVATION_OPTIONS, REFERENCE_USAGE);
+      const { modelDir, dataset, out, finding, json, declared } = bundleDerivationArgs(values, positionals, 'model reference', REFERENCE_USAGE);
+      const outcome = await services().computeReference({
+        modelDir,
+        dataset,
+        out,
+        ...(finding === undefined ? {} : { finding }),
+        ...(declared === undefined ? {} : { declared }),
+      });
+      const ref = outcome.manifest.referenceDistribution;
+      if (json) io.stdout(JSON.stringify({ out, version: outcome.manifest.version, images: outcome.images, source: ref?.source }) + '\n');
+      else
+        io.stdout(
+          `${outcome.manifest.id} ${outcome.manifest.version} written to ${out} with its reference distribution: ${outcome.images} images of ${ref?.source.dataset ?? '?'}, ` +
+            `${outcome.features} image variables${ref?.outputs === undefined ? '' : `, and the model's outputs on ${ref.outputs.n} of them`}\n`,
+        );
+      return EXIT_OK;
+    }
+    const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, INSPECT_USAGE);
+    if (sub !== 'inspect' || positionals.length !== 1)
+      throw usageError('model needs "inspect <DIR>" or "reference --model DIR --dataset SPEC --out DIR"', USAGE);
     const { manifest, modelBytes } = await services().inspectModel(positionals[0] as string);
     if (values.json === true) {
       io.stdout(JSON.stringify({ hashVerified: true, modelBytes, manifest }) + '\n');
