@@ -67,6 +67,9 @@ export const modelCommand: Command = {
         `Decision policy:`,
         ...policies,
         `Training data: ${manifest.trainingData.dataset} (${manifest.trainingData.licence}), sha256 ${manifest.trainingData.sha256}`,
+        manifest.referenceDistribution === undefined
+          ? 'Reference distribution: none (vigil evaluate cannot compare datasets with it; compute one with vigil model reference)'
+          : `Reference distribution: ${manifest.referenceDistribution.gate.n} images of ${manifest.referenceDistribution.source.dataset}, computed ${manifest.referenceDistribution.source.computedAt}`,
       ].join('\n') + '\n',
     );
     return EXIT_OK;

@@ -133,6 +133,12 @@ export interface ShiftRow {
   /** Holm-adjusted over every testable row; null when the row could not be tested. */
   readonly adjustedPValue: number | null;
   readonly psi: number;
+  /**
+   * The PSI expected with no shift at all, from sampling alone: about df · (1/n_ref + 1/n_eval) (the
+   * Jeffreys divergence of two multinomial samples is asymptotically that over χ²). With 20 bins and
+   * a few hundred images it is near 0.1, so PSI's usual reading must be taken against it.
+   */
+  readonly psiNoShift: number;
   /** P(evaluated > reference) + ½ P(tie), from the bins (0.5: no shift in location). */
   readonly superiority: number;
   readonly differs: boolean;
@@ -175,7 +181,8 @@ export const SHIFT_METHOD =
   "Per variable, Pearson's chi-square test of homogeneity between the evaluated set and the bundle's reference (its validation data), " +
   'over 20 bins cut at the reference quantiles (5 % steps) and merged until every expected count is at least 5; rates as 2 × 2 tables. ' +
   "P-values adjusted by Holm's step-down method over all tested variables (family-wise error rate 0.05 under any dependence). " +
-  'Effect: population stability index (PSI; < 0.1 little, 0.1–0.25 moderate, > 0.25 large) and, for continuous variables, where the evaluated median falls in the reference.';
+  'Effect: population stability index (PSI; < 0.1 little, 0.1–0.25 moderate, > 0.25 large, read against the PSI sampling alone gives, df · (1/n_ref + 1/n_eval)), ' +
+  'the share of (evaluated, reference) pairs in which the evaluated value is higher (ties within a bin counted ½), and where the evaluated median falls in the reference.';
 
 /** Compares a sample with the reference; `sameData`: the evaluated data's SHA-256 equals the reference's. */
 export function compareDatasetShift(
@@ -201,6 +208,7 @@ export function compareDatasetShift(
       pValue: c.pValue,
       log10PValue: c.log10PValue,
       psi: c.psi,
+      psiNoShift: noShiftPsi(c.df, sketch.n, values.length),
       superiority: c.superiority,
       ...(c.testable ? {} : { notTested: values.length === 0 ? 'no value in the evaluated set' : 'too few cases or no variation to compare' }),
       referenceMedian: c.referenceMedian,
@@ -224,6 +232,7 @@ export function compareDatasetShift(
       pValue: t.pValue,
       log10PValue: t.log10PValue,
       psi: t.psi,
+      psiNoShift: noShiftPsi(t.df, ref.n, evaluated.n),
       superiority: t.superiority,
       ...(t.testable ? {} : { notTested: 'too few events in both sets together to compare (an expected count below 5)' }),
       referenceRate: ref.count / ref.n,
@@ -280,6 +289,10 @@ export function compareDatasetShift(
   };
 }
 
+function noShiftPsi(df: number, nr: number, ne: number): number {
+  return nr > 0 && ne > 0 ? df * (1 / nr + 1 / ne) : 0;
+}
+
 function psiWord(psi: number): string {
   return psi < 0.1 ? 'little' : psi <= 0.25 ? 'moderate' : 'large';
 }
@@ -291,7 +304,7 @@ function ordinal(level: number): string {
 }
 
 function describeEffect(r: Omit<ShiftRow, 'effect'>): string {
-  const psi = `PSI ${r.psi.toFixed(2)}, ${psiWord(r.psi)}`;
+  const psi = `PSI ${r.psi.toFixed(2)}, ${psiWord(r.psi)} (about ${r.psiNoShift.toFixed(2)} expected without any shift)`;
   if (r.kind === 'rate') {
     const a = r.referenceRate ?? Number.NaN;
     const b = r.evaluatedRate ?? Number.NaN;
