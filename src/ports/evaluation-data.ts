@@ -95,6 +95,12 @@ export type ChartData =
       readonly kind: 'shift';
       readonly title: string;
       readonly rows: readonly { readonly variable: string; readonly psi: number; readonly differs: boolean }[];
+    }
+  | {
+      readonly kind: 'shift-bins';
+      readonly title: string;
+      /** Per bin (in order, labelled by its range), the share of the reference and of the evaluated set in it. */
+      readonly bins: readonly { readonly bin: string; readonly reference: number; readonly evaluated: number }[];
     };
 
 export interface ChartRenderer {

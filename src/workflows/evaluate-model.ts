@@ -595,5 +595,29 @@ export function shiftChartsOf(report: EvaluationReport): ChartData[] {
       title: 'Dataset shift against the reference: PSI per variable (lines at 0.1 and 0.25)',
       rows: shift.rows.filter((r) => r.adjustedPValue !== null).map((r) => ({ variable: r.label, psi: r.psi, differs: r.differs })),
     },
+    // The distributions behind the verdict: up to three variables that differ, largest PSI first.
+    ...shift.rows
+      .filter((r) => r.differs)
+      .sort((a, b) => b.psi - a.psi)
+      .slice(0, 3)
+      .map((r): ChartData => {
+        const nr = r.bins.reduce((a, b) => a + b.reference, 0);
+        const ne = r.bins.reduce((a, b) => a + b.evaluated, 0);
+        // Bins are labelled by the share of the reference below and within them ("10–15 %": the reference's
+        // 10th to 15th percentiles), which reads the same for every variable; with no shift, each evaluated
+        // bar would match its reference bar.
+        let below = 0;
+        const labels = r.bins.map((b) => {
+          const from = below;
+          below += b.reference / nr;
+          return r.kind === 'rate' ? (b.upper === null ? 'yes' : 'no') : `${Math.round(100 * from)}–${Math.round(100 * below)} %`;
+        });
+        const bins = r.bins.map((b, i) => ({
+          bin: labels.indexOf(labels[i]!) === i ? labels[i]! : `${labels[i]!} (${i + 1})`,
+          reference: b.reference / nr,
+          evaluated: b.evaluated / ne,
+        }));
+        return { kind: 'shift-bins', title: `${r.label}: reference against evaluated (PSI ${r.psi.toFixed(2)})`, bins };
+      }),
   ];
 }

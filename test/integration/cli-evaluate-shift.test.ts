@@ -45,8 +45,11 @@ describe.skipIf(!hasPneumoniaMnist)('dataset shift at evaluation time on Pneumon
     const probability = shift.rows.find((r) => r.name === 'probability')!;
     expect(probability.differs).toBe(true);
     expect(probability.adjustedPValue!).toBeLessThan(0.001);
+    // Five metric plots, the PSI chart, and reference-against-evaluated bins for each differing variable (at most 3).
     const html = readFileSync(join(dir, 'test', 'report.html'), 'utf8');
-    expect((html.match(/<svg/g) ?? []).length).toBe(6);
+    const differing = shift.rows.filter((r) => r.differs).length;
+    expect((html.match(/<svg/g) ?? []).length).toBe(6 + Math.min(3, differing));
+    expect(html).toContain('calibrated probability: reference against evaluated');
   });
 
   it('does not flag val: against its own reference it says so, and one random half against the other finds nothing', async () => {
@@ -69,6 +72,20 @@ describe.skipIf(!hasPneumoniaMnist)('dataset shift at evaluation time on Pneumon
     const test = await evaluate(halfBundle, 'test', 'test-half');
     if (test.status !== 'compared') throw new Error(test.reason);
     expect(test.shifted).toBe(true);
+  });
+
+  it('keeps comparing images, but not outputs, for a bundle derived with another calibration', async () => {
+    const recal = join(dir, 'recal');
+    const cal = await runVigil(
+      ['calibrate', '--model', DEMO_MODEL_DIR, '--dataset', spec('test:part=0/2'), '--method', 'platt', '--out', recal, ...CHEST_PA],
+      dataDir,
+    );
+    expect(cal.code).toBe(0);
+    const shift = await evaluate(recal, 'test:part=1/2', 'recal');
+    if (shift.status !== 'compared') throw new Error(shift.reason);
+    expect((shift as { outputsNotCompared?: string }).outputsNotCompared).toMatch(/calibration or decision policy/);
+    expect(shift.rows.some((r) => r.name === 'probability')).toBe(false);
+    expect(shift.rows.some((r) => r.name === 'std')).toBe(true);
   });
 
   it('says the comparison was not possible, and why, for a bundle without a reference', async () => {
