@@ -82,7 +82,7 @@ import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-outpu
 import { evaluateModel } from './workflows/evaluate-model.js';
 import { createEvaluationAuditTrail } from './workflows/evaluation-audit-trail.js';
 import { registerCriteria } from './workflows/register-criteria.js';
-import { calibrateModel, choosePolicy, type DeriveDependencies } from './workflows/derive-bundle.js';
+import { calibrateModel, choosePolicy, computeReference, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
 import { basename, join } from 'node:path';
@@ -413,6 +413,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     clock: systemClock,
     inputs,
     batchSize: config.batchSize,
+    vigilVersion: VIGIL_VERSION,
     openModel: (directory) => {
       let loaded = evaluationModels.get(directory);
       if (loaded === undefined) {
@@ -511,6 +512,13 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     async modelCard(idOrPrefix) {
       return modelCardOf(await openRegistry(), idOrPrefix);
+    },
+    async computeReference(request) {
+      const outcome = await computeReference(evaluationDeps(), request);
+      return {
+        ...outcome,
+        registered: await registerDerived(request.modelDir, request.out, 'vigil model reference', outcome.manifest.referenceDistribution?.source.sha256),
+      };
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);

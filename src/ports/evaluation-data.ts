@@ -90,7 +90,18 @@ export type ChartData =
       readonly rows: readonly { readonly stratum: string; readonly metric: string; readonly value: number; readonly low: number; readonly high: number }[];
       readonly overall: readonly { readonly metric: string; readonly value: number }[];
     }
-  | { readonly kind: 'confusion'; readonly title: string; readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number };
+  | { readonly kind: 'confusion'; readonly title: string; readonly tp: number; readonly fp: number; readonly tn: number; readonly fn: number }
+  | {
+      readonly kind: 'shift';
+      readonly title: string;
+      readonly rows: readonly { readonly variable: string; readonly psi: number; readonly differs: boolean }[];
+    }
+  | {
+      readonly kind: 'shift-bins';
+      readonly title: string;
+      /** Per bin (in order, labelled by its range), the share of the reference and of the evaluated set in it. */
+      readonly bins: readonly { readonly bin: string; readonly reference: number; readonly evaluated: number }[];
+    };
 
 export interface ChartRenderer {
   /** A standalone SVG document. */

@@ -14,7 +14,8 @@ import type { EvaluationDataSource, EvaluationOutput } from '../ports/evaluation
 import type { ModelSession } from '../ports/model-runner.js';
 import { InferenceChain } from './inference-chain.js';
 import type { InputKinds } from './input-kinds.js';
-import { resolveDeclaration, scoreDataset, type ScoredCases } from './score-dataset.js';
+import { resolveDeclaration, scoreDataset, shiftSampleOf, type ScoredCases } from './score-dataset.js';
+import { buildReferenceDistribution } from '../domain/drift/dataset-shift.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 
 export interface DeriveDependencies {
@@ -24,6 +25,7 @@ export interface DeriveDependencies {
   /** The kinds of image file a dataset may hold (DICOM, PNG/JPEG). */
   readonly inputs: InputKinds;
   readonly batchSize: number;
+  readonly vigilVersion: string;
   readonly openModel: (directory: string) => Promise<{ readonly bundle: ModelBundle; readonly session: ModelSession }>;
 }
 
@@ -310,3 +312,57 @@ function idxSet(idx: readonly number[]): Set<number> {
 }
 const round6Down = (x: number): number => Math.floor(x * 1e6) / 1e6;
 const round6Up = (x: number): number => Math.ceil(x * 1e6) / 1e6;
+
+export interface ReferenceRequest {
+  readonly modelDir: string;
+  /** The model's validation data (not its training data): what the evaluated sets are compared with. */
+  readonly dataset: string;
+  readonly out: string;
+  readonly finding?: string;
+  readonly declared?: RasterDeclaration;
+}
+
+export interface ReferenceOutcome {
+  readonly manifest: ModelManifest;
+  readonly images: number;
+  readonly features: number;
+}
+
+/** Fewer readable images than this make quantiles at 5 % steps meaningless. */
+const MIN_REFERENCE_IMAGES = 40;
+
+/**
+ * `vigil model reference`: runs the bundle over its validation data exactly as `vigil evaluate` does
+ * (preprocessing, gate, model, calibration, policy) and writes the bundle again with its
+ * `referenceDistribution`: quantile sketches of every image variable and of the calibrated
+ * probability, and the gate's and policy's rates. Id, version and model are unchanged — the model's
+ * behaviour is — so the bundle is the same model version with its reference added (no `parent`).
+ */
+export async function computeReference(deps: DeriveDependencies, request: ReferenceRequest): Promise<ReferenceOutcome> {
+  const data = await deps.data.openDataset(request.dataset, {});
+  const declaration = resolveDeclaration(data.declaration, request.declared);
+  const { bundle, session } = await deps.openModel(request.modelDir);
+  const scored = await scoreDataset(
+    {
+      inputs: deps.inputs,
+      chain: new InferenceChain(bundle, session),
+      batchSize: deps.batchSize,
+      ...(declaration === undefined ? {} : { declared: declaration.values }),
+    },
+    data,
+    request.finding,
+  );
+  const sample = shiftSampleOf(scored, bundle);
+  if (sample.gate.n < MIN_REFERENCE_IMAGES) {
+    throw new PlatformError('EVAL_INSUFFICIENT_DATA', `A reference needs at least ${MIN_REFERENCE_IMAGES} readable images`, { n: sample.gate.n });
+  }
+  const referenceDistribution = buildReferenceDistribution(sample, {
+    dataset: data.description,
+    sha256: data.sha256,
+    declaration: declaration === undefined ? 'none' : `${JSON.stringify(declaration.values)} (${declaration.source})`,
+    computedAt: deps.clock.now().toISOString(),
+    computedBy: `vigil ${deps.vigilVersion} model reference`,
+  });
+  const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, { ...bundle.manifest, referenceDistribution });
+  return { manifest, images: sample.gate.n, features: Object.keys(referenceDistribution.features).length };
+}

@@ -34,7 +34,8 @@ import { ensureCriteriaRegistered } from './register-criteria.js';
 import { renderReportHtml } from './render-report-html.js';
 import { InferenceChain } from './inference-chain.js';
 import type { InputKinds } from './input-kinds.js';
-import { resolveDeclaration, scoreDataset, type CaseGateReason, type ScoredCases } from './score-dataset.js';
+import { resolveDeclaration, scoreDataset, shiftSampleOf, type CaseGateReason, type ScoredCases } from './score-dataset.js';
+import { compareDatasetShift, type ShiftComparison } from '../domain/drift/dataset-shift.js';
 
 export interface EvaluateRequest {
   readonly out: string;
@@ -126,6 +127,12 @@ export interface EvaluationReport {
     readonly log10PValue: number;
     readonly pairedBootstrap: readonly PairedBootstrapComparison[];
   } | null;
+  /**
+   * The evaluated images and outputs against the model version's reference distribution (its
+   * validation data): per variable a binned chi-square test, Holm-adjusted, with effect sizes and a
+   * verdict; or why no comparison was made (a predictions file, a bundle without a reference).
+   */
+  readonly shift: ShiftComparison;
   readonly metrics: EvaluationMetrics;
 }
 
@@ -208,6 +215,10 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
     prevalence: Number.NaN,
   };
   let reference: { name: string; scores: Float64Array } | undefined;
+  let shift: ShiftComparison = {
+    status: 'not_compared',
+    reason: "A predictions file holds scores, not images: there is no image to compare with a model version's reference (evaluate with --model and --dataset).",
+  };
   let started: AuditCitation | undefined;
   let registration: (AuditCitation & { before: boolean; by: 'register' | 'evaluation' }) | undefined;
   // Registration precedes the evaluation's own entry, and both precede the first case scored.
@@ -244,6 +255,15 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
     const p = bundle.manifest.decisionPolicy[scored.finding]!;
     policy = { threshold: p.threshold, abstainBand: p.abstainBand, onGateWarn: p.onGateWarn, prevalence: p.prevalence, conformal: p.conformal };
     model = { ...bundle.identity, name: bundle.manifest.name, calibration: bundle.manifest.calibration.method, finding: scored.finding };
+    const referenceDistribution = bundle.manifest.referenceDistribution;
+    shift =
+      referenceDistribution === undefined
+        ? {
+            status: 'not_compared',
+            reason:
+              'The model bundle holds no reference distribution (referenceDistribution in vigil-model.json), so the evaluated set could not be compared with the data the model was validated on. Compute one on its validation data with vigil model reference.',
+          }
+        : compareDatasetShift(referenceDistribution, shiftSampleOf(scored, bundle), { sameData: referenceDistribution.source.sha256 === dataset.sha256 });
     datasetInfo = { description: dataset.description, sha256: dataset.sha256, strataNotes: dataset.strataNotes, declaration: declaration ?? null };
     prepared = {
       probabilities: scored.probabilities,
@@ -411,6 +431,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
     predictions: { file: PREDICTIONS_FILE, sha256: written.sha256, rows },
     gate,
     comparison,
+    shift,
     metrics,
   };
   const reportJson = JSON.stringify(report, null, 1) + '\n';
@@ -429,7 +450,8 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
     criteria: status,
   });
   const charts = await Promise.all(chartsOf(report).map((c) => deps.charts.renderSvg(c)));
-  const html = renderReportHtml(report, charts, { completed, reportSha256 });
+  const shiftCharts = await Promise.all(shiftChartsOf(report).map((c) => deps.charts.renderSvg(c)));
+  const html = renderReportHtml(report, charts, { completed, reportSha256 }, shiftCharts);
   await deps.output.writeFiles(request.out, { 'report.json': reportJson, 'report.html': html });
   return { report, files: ['report.json', 'report.html', PREDICTIONS_FILE], completed };
 }
@@ -559,5 +581,42 @@ export function chartsOf(report: EvaluationReport): ChartData[] {
       overall: (['sensitivity', 'specificity'] as const).filter((metric) => defined(o[metric])).map((metric) => ({ metric, value: o[metric].value })),
     },
     { kind: 'confusion', title: `Confusion matrix at the operating threshold ${o.threshold.toPrecision(4)}`, ...o.confusion },
+  ];
+}
+
+/** The shift section's plot: each tested variable's PSI, those that differ (Holm-adjusted) marked. Empty when nothing was compared. */
+export function shiftChartsOf(report: EvaluationReport): ChartData[] {
+  const shift = report.shift;
+  if (shift.status !== 'compared') return [];
+  return [
+    {
+      kind: 'shift',
+      title: 'Dataset shift against the reference: PSI per variable (lines at 0.1 and 0.25)',
+      rows: shift.rows.filter((r) => r.adjustedPValue !== null).map((r) => ({ variable: r.label, psi: r.psi, differs: r.differs })),
+    },
+    // The distributions behind the verdict: up to three variables that differ, largest PSI first.
+    ...shift.rows
+      .filter((r) => r.differs)
+      .sort((a, b) => b.psi - a.psi)
+      .slice(0, 3)
+      .map((r): ChartData => {
+        const nr = r.bins.reduce((a, b) => a + b.reference, 0);
+        const ne = r.bins.reduce((a, b) => a + b.evaluated, 0);
+        // Bins are labelled by the share of the reference below and within them ("10–15 %": the reference's
+        // 10th to 15th percentiles), which reads the same for every variable; with no shift, each evaluated
+        // bar would match its reference bar.
+        let below = 0;
+        const labels = r.bins.map((b) => {
+          const from = below;
+          below += b.reference / nr;
+          return r.kind === 'rate' ? (b.upper === null ? 'yes' : 'no') : `${Math.round(100 * from)}–${Math.round(100 * below)} %`;
+        });
+        const bins = r.bins.map((b, i) => ({
+          bin: labels.indexOf(labels[i]!) === i ? labels[i]! : `${labels[i]!} (${i + 1})`,
+          reference: b.reference / nr,
+          evaluated: b.evaluated / ne,
+        }));
+        return { kind: 'shift-bins', title: `${r.label}: reference against evaluated (PSI ${r.psi.toFixed(2)})`, bins };
+      }),
   ];
 }

@@ -41,6 +41,7 @@ export function renderReportHtml(
   report: EvaluationReport,
   chartSvgs: readonly string[],
   audit: { readonly completed: AuditCitation; readonly reportSha256: string },
+  shiftChartSvgs: readonly string[] = [],
 ): string {
   const o = report.metrics.overall;
   const m = report.model;
@@ -177,6 +178,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:10
 table{border-collapse:collapse;margin:1em 0;font-size:0.92em}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#f3f3f3}.ci{color:#555;font-size:0.9em}.pass{color:#11693a;font-weight:bold}.fail{color:#b00020;font-weight:bold}.warn{color:#8a5a00}.nd{color:#555;font-style:italic}
 .verdict{font-size:1.2em;padding:0.5em 0.8em;border-radius:4px}.verdict.pass{background:#e6f4ea}.verdict.fail{background:#fde7e9}.verdict.none{background:#f3f3f3}
+.verdict.shift{background:#fff4e5}
 .plots{display:flex;flex-wrap:wrap;gap:1em}.plots figure{margin:0}code{font-size:0.9em}small{color:#555}
 </style></head><body>
 <h1>Evaluation report${m === null ? '' : `: ${esc(m.name)}`}</h1>
@@ -193,6 +195,7 @@ ${criteriaRows}
 ${rows.map(([a, b, d]) => `<tr><td>${a}</td><td>${b}</td><td><small>${esc(d)}</small></td></tr>`).join('\n')}
 </table>
 ${abstention}
+${shiftSection(report, shiftChartSvgs)}
 <h2>Plots</h2>
 <div class="plots">${chartSvgs.map((svg) => `<figure>${svg}</figure>`).join('\n')}</div>
 <h2>Per stratum</h2>
@@ -243,4 +246,36 @@ ${intro}
 ${rateRows('overall', { ...o.abstention })}
 ${report.metrics.strata.map((s) => rateRows(stratumScope(s.column, s.level), s.abstention)).join('\n')}
 </table>`;
+}
+
+/** Dataset shift against the model version's reference: the verdict, then one row per variable. */
+function shiftSection(report: EvaluationReport, svgs: readonly string[]): string {
+  const shift = report.shift;
+  if (shift.status === 'not_compared') {
+    return `<h2>Dataset shift against the model's reference</h2>\n<p class="verdict none">Not compared. ${esc(shift.reason)}</p>`;
+  }
+  const fmtP = (p: number, log10: number): string => formatPValue(p, log10);
+  const median = (r: (typeof shift.rows)[number]): string =>
+    r.kind === 'rate'
+      ? `${pct(r.referenceRate ?? Number.NaN)} → ${pct(r.evaluatedRate ?? Number.NaN)}`
+      : `${(r.referenceMedian ?? Number.NaN).toPrecision(4)} → ${(r.evaluatedMedian ?? Number.NaN).toPrecision(4)}`;
+  const rows = shift.rows
+    .map(
+      (r) =>
+        `<tr${r.differs ? ' class="fail"' : ''}><td>${esc(r.label)}</td><td>${r.referenceN} / ${r.evaluatedN}</td><td>${median(r)}</td><td>${
+          r.notTested === undefined ? `${num(r.statistic, 1)} (df ${r.df})` : `<span class="nd">${esc(r.notTested)}</span>`
+        }</td><td>${r.notTested === undefined ? fmtP(r.pValue, r.log10PValue) : '—'}</td><td>${r.adjustedPValue === null ? '—' : fmtP(r.adjustedPValue, Math.log10(r.adjustedPValue))}</td><td>${num(r.psi, 3)}</td><td>${esc(r.effect)}</td></tr>`,
+    )
+    .join('\n');
+  const source = shift.reference;
+  return `<h2>Dataset shift against the model's reference</h2>
+<p class="verdict ${shift.shifted ? 'shift' : 'none'}">${esc(shift.verdict)}</p>
+<p>Reference: ${esc(source.dataset)} (${source.images} images, content SHA-256 <code>${source.sha256.slice(0, 16)}…</code>, declared ${esc(source.declaration)}), computed ${esc(source.computedAt)} by ${esc(source.computedBy)}.${
+    shift.outputsNotCompared === undefined ? '' : ` The model's outputs were not compared: ${esc(shift.outputsNotCompared)}.`
+  } A shift says the evaluated images are not like the validation images; it does not say the model is wrong on them — the metrics above do, where labels exist.</p>
+<table><tr><th>variable</th><th>images (reference / evaluated)</th><th>median or rate (reference → evaluated)</th><th>χ² (df)</th><th>p</th><th>p, Holm-adjusted</th><th>PSI</th><th>effect</th></tr>
+${rows}
+</table>
+<div class="plots">${svgs.map((svg) => `<figure>${svg}</figure>`).join('\n')}</div>
+<p><small>${esc(shift.method)}</small></p>`;
 }

@@ -3,6 +3,10 @@ import { PlatformError, toPlatformError } from '../domain/errors.js';
 import { formatPatientAgeYears, type ImageFrame, type RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
 import type { GateVerdict } from '../domain/quality/gate.js';
+import { estimateNoiseSigma } from '../domain/quality/noise.js';
+import { mahalanobisDistance } from '../domain/quality/ood.js';
+import { outputsComputedUnder, SHIFT_FEATURES, shiftFeaturesOf, type ShiftSample } from '../domain/drift/dataset-shift.js';
+import { decideCases } from '../domain/evaluation/evaluate-predictions.js';
 import type { DatasetDeclaration, LabelledCase, LabelledDataset } from '../ports/evaluation-data.js';
 import type { InferenceChain } from './inference-chain.js';
 import type { InputKinds } from './input-kinds.js';
@@ -67,6 +71,11 @@ export interface ScoredCases {
   readonly gateReasonCounts: Readonly<Record<string, number>>;
   /** The cases that did not reach the model, in dataset order. */
   readonly excluded: readonly ExcludedCase[];
+  /**
+   * Per SHIFT_FEATURES name, one value per readable image (those the gate rejected included), in
+   * dataset order: what the dataset shift comparison and `vigil model reference` summarise.
+   */
+  readonly shiftFeatures: ReadonlyMap<string, Float64Array>;
 }
 
 /** Which finding of the bundle to evaluate: the named one, or the first. */
@@ -105,6 +114,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   let rejected = 0;
   let failed = 0;
   const probabilities: number[] = [];
+  const shiftValues = new Map<string, number[]>(SHIFT_FEATURES.map(([name]) => [name, []]));
   let batch: { c: LabelledCase; seq: number; tensor: Float32Array; gate: GateVerdict; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
@@ -141,7 +151,15 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     // The age as the dataset gives it per case, else as declared (raster images only): a DICOM file's
     // own age is not read here, so the gate reports it as unknown (an evaluation does not de-identify at a door).
     const caseAge = c.patientAgeYears ?? (frame.attributes.source === 'raster' ? age : undefined);
-    const { gate, tensor } = deps.chain.prepare(frame, caseAge, deps.declared);
+    const prepared = deps.chain.prepare(frame, caseAge, deps.declared);
+    const { gate, tensor, features } = prepared;
+    const shift = shiftFeaturesOf(features, {
+      noise: estimateNoiseSigma(prepared.analysis, prepared.width, prepared.height),
+      oodDistance: mahalanobisDistance(features, deps.chain.bundle.manifest.referenceStatistics),
+      rows: frame.rows,
+      columns: frame.columns,
+    });
+    for (const [name, values] of shiftValues) values.push(shift[name as keyof typeof shift]);
     for (const r of gate.reasons) gateReasonCounts[r.code] = (gateReasonCounts[r.code] ?? 0) + 1;
     const reasons = gate.reasons.map((r) => ({ code: r.code, verdict: r.verdict }));
     if (gate.verdict === 'reject') {
@@ -172,6 +190,30 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     failed,
     gateReasonCounts,
     excluded,
+    shiftFeatures: new Map([...shiftValues].map(([name, values]) => [name, Float64Array.from(values)])),
+  };
+}
+
+/**
+ * What the dataset shift comparison sees of a scored dataset: every readable image's variables, the
+ * gate's counts, and the model's calibrated probabilities and decisions (by the bundle's own policy,
+ * gate warnings referred when it says so) on the images the gate let through.
+ */
+export function shiftSampleOf(scored: ScoredCases, bundle: ModelBundle): ShiftSample {
+  const policy = bundle.manifest.decisionPolicy[scored.finding]!;
+  const decisions = decideCases({ probability: scored.probabilities, label: scored.labels, strata: new Map(), gateWarned: scored.gateWarned }, policy);
+  let warned = 0;
+  for (const w of scored.gateWarned) warned += w;
+  return {
+    features: scored.shiftFeatures,
+    gate: { n: scored.total - scored.failed, rejected: scored.rejected, warned },
+    outputs: {
+      finding: scored.finding,
+      computedUnder: outputsComputedUnder(bundle.manifest.calibration, scored.finding, policy),
+      probability: scored.probabilities,
+      positive: decisions.filter((d) => d === 'positive').length,
+      referred: decisions.filter((d) => d === 'refer').length,
+    },
   };
 }
 

@@ -14,7 +14,7 @@ import type { ReviewRecord } from '../ports/worklist-store.js';
 import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
-import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
+import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest, ReferenceOutcome, ReferenceRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
 
 /** What calibrate and policy registered: the source's version and the derived one (its child). */
@@ -106,6 +106,8 @@ export interface VigilServices {
   modelVersion(idOrPrefix: string): Promise<ModelVersion>;
   /** A version's generated model card (Markdown), from its archived bundle. */
   modelCard(idOrPrefix: string): Promise<{ readonly version: ModelVersion; readonly card: string }>;
+  /** `vigil model reference`: computes the bundle's reference distribution on its validation data, writes the bundle with it and registers it as a child of its source's version. */
+  computeReference(request: ReferenceRequest): Promise<ReferenceOutcome & { readonly registered: DerivedRegistration }>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   close(): Promise<void>;

@@ -326,6 +326,7 @@ describe('vigil model inspect', () => {
     expect(run.stdout).toContain('modalities CR, DX');
     expect(run.stdout).toContain('patient ages: 1-5 years');
     expect(run.stdout).toContain('when a restricted value is unknown: modality warn, body part warn, view warn, patient age reject');
+    expect(run.stdout).toContain('Reference distribution: 524 images of MedMNIST val split');
   });
 
   it('refuses an age range whose min is above its max, or outside 0-130', async () => {

@@ -146,5 +146,58 @@ function specOf(chart: ChartData): TopLevelSpec {
         ],
       };
     }
+    case 'shift-bins': {
+      const values = chart.bins.flatMap((b, i) => [
+        { order: i, bin: b.bin, set: 'reference', share: b.reference },
+        { order: i, bin: b.bin, set: 'evaluated', share: b.evaluated },
+      ]);
+      return {
+        ...base,
+        width: 420,
+        height: 180,
+        data: { values },
+        mark: 'bar',
+        encoding: {
+          x: { field: 'bin', type: 'ordinal', sort: { field: 'order' }, title: "bin, by the reference's percentiles", axis: { labelAngle: -45 } },
+          xOffset: { field: 'set', type: 'nominal' },
+          y: { field: 'share', type: 'quantitative', title: 'share of the set', axis: { format: '%' } },
+          color: {
+            field: 'set',
+            type: 'nominal',
+            scale: { domain: ['reference', 'evaluated'], range: ['#9aa5b1', '#b00020'] },
+            legend: { orient: 'bottom', title: null },
+          },
+        },
+      };
+    }
+    case 'shift': {
+      const values = chart.rows.map((r) => ({ variable: r.variable, psi: r.psi, verdict: r.differs ? 'differs (Holm p < 0.05)' : 'no detected difference' }));
+      return {
+        ...base,
+        width: 420,
+        height: Math.max(120, 16 * values.length),
+        layer: [
+          {
+            data: { values },
+            mark: 'bar',
+            encoding: {
+              y: { field: 'variable', type: 'nominal', sort: null, title: null, axis: { labelLimit: 320 } },
+              x: { field: 'psi', type: 'quantitative', title: 'population stability index (PSI)' },
+              color: {
+                field: 'verdict',
+                type: 'nominal',
+                scale: { domain: ['differs (Holm p < 0.05)', 'no detected difference'], range: ['#b00020', '#9aa5b1'] },
+                legend: { orient: 'bottom', title: null, labelLimit: 300 },
+              },
+            },
+          },
+          {
+            data: { values: [{ x: 0.1 }, { x: 0.25 }] },
+            mark: { type: 'rule', color: '#555', strokeDash: [4, 4] },
+            encoding: { x: { field: 'x', type: 'quantitative' } },
+          },
+        ],
+      };
+    }
   }
 }

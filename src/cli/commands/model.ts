@@ -1,16 +1,19 @@
 import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
 import { shortVersionId, type ModelVersion } from '../../domain/registry/model-version.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command, type CommandContext } from './command.js';
+import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, parseCommandArgs, stringOption, usageError, type Command, type CommandContext } from './command.js';
 
+const REFERENCE_USAGE =
+  'model reference --model DIR --dataset SPEC --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
 const USAGE = [
   'model inspect <DIR> [--json]',
+  REFERENCE_USAGE,
   'model register <DIR> [--parent VERSION] [--validation-data SHA256] [--code-ref REF] [--json]',
   'model versions [--json]',
   'model card <VERSION>',
-].join('\n  ');
+].join('\n  vigil ');
 
-/** One line for calibrate and policy: what they registered. */
+/** One line for calibrate, policy and model reference: what they registered. */
 export function registeredLine(registered: { readonly parent: ModelVersion; readonly version: ModelVersion }): string {
   return `registered as version ${shortVersionId(registered.version.versionId)}, child of ${shortVersionId(registered.parent.versionId)} (vigil model card ${shortVersionId(registered.version.versionId)})\n`;
 }
@@ -24,15 +27,52 @@ function versionLine(v: ModelVersion): string {
 }
 
 export const modelCommand: Command = {
-  usage: `${USAGE}\n      inspect a bundle (verifying its model file's hash); register it as an immutable, content-addressed version;\n      list the registered versions; print a version's generated model card`,
+  usage:
+    `${USAGE}\n      inspect a bundle (verifying its model file's hash); compute its reference distribution on its validation data (for evaluate's\n` +
+    `      shift comparison) and write the bundle with it; register a bundle as an immutable, content-addressed version; list the\n` +
+    `      registered versions; print a version's generated model card`,
   async run(args, context) {
     const [sub, ...rest] = args;
     if (sub === 'register') return register(rest, context);
     if (sub === 'versions') return versions(rest, context);
     if (sub === 'card') return card(rest, context);
     const { io, services } = context;
+    if (sub === 'reference') {
+      const { values, positionals } = parseCommandArgs(rest, BUNDLE_DERIVATION_OPTIONS, REFERENCE_USAGE);
+      const { modelDir, dataset, out, finding, json, declared } = bundleDerivationArgs(values, positionals, 'model reference', REFERENCE_USAGE);
+      const outcome = await services().computeReference({
+        modelDir,
+        dataset,
+        out,
+        ...(finding === undefined ? {} : { finding }),
+        ...(declared === undefined ? {} : { declared }),
+      });
+      const ref = outcome.manifest.referenceDistribution;
+      if (json)
+        io.stdout(
+          JSON.stringify({
+            out,
+            version: outcome.manifest.version,
+            images: outcome.images,
+            source: ref?.source,
+            versionId: outcome.registered.version.versionId,
+            parentVersionId: outcome.registered.parent.versionId,
+          }) + '\n',
+        );
+      else
+        io.stdout(
+          `${outcome.manifest.id} ${outcome.manifest.version} written to ${out} with its reference distribution: ${outcome.images} images of ${ref?.source.dataset ?? '?'}, ` +
+            `${outcome.features} image variables${ref?.outputs === undefined ? '' : `, and the model's outputs on ${ref.outputs.n} of them`}\n` +
+            registeredLine(outcome.registered),
+        );
+      return EXIT_OK;
+    }
     const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, USAGE);
-    if (sub !== 'inspect' || positionals.length !== 1) throw usageError('model needs "inspect <DIR>", "register <DIR>", "versions" or "card <VERSION>"', USAGE);
+    if (sub !== 'inspect' || positionals.length !== 1)
+      throw usageError(
+        'model needs "inspect <DIR>", "reference --model DIR --dataset SPEC --out DIR", "register <DIR>", "versions" or "card <VERSION>"',
+        USAGE,
+      );
     const { manifest, modelBytes } = await services().inspectModel(positionals[0] as string);
     if (values.json === true) {
       io.stdout(JSON.stringify({ hashVerified: true, modelBytes, manifest }) + '\n');
@@ -65,6 +105,9 @@ export const modelCommand: Command = {
         `Decision policy:`,
         ...policies,
         `Training data: ${manifest.trainingData.dataset} (${manifest.trainingData.licence}), sha256 ${manifest.trainingData.sha256}`,
+        manifest.referenceDistribution === undefined
+          ? 'Reference distribution: none (vigil evaluate cannot compare datasets with it; compute one with vigil model reference)'
+          : `Reference distribution: ${manifest.referenceDistribution.gate.n} images of ${manifest.referenceDistribution.source.dataset}, computed ${manifest.referenceDistribution.source.computedAt}`,
       ].join('\n') + '\n',
     );
     return EXIT_OK;

@@ -20,6 +20,10 @@ export interface PreparedImage {
   readonly gate: GateVerdict;
   /** Measured on the preprocessed analysis image: what the gate's quality and distribution checks saw. */
   readonly features: ImageFeatures;
+  /** The single-channel analysis image in [0, 1] at the model's input size (width × height), for further measures. */
+  readonly analysis: Float32Array;
+  readonly width: number;
+  readonly height: number;
 }
 
 /** One finding's outcome for one image: the model's raw output, its calibrated probability and the policy's decision. */
@@ -62,7 +66,7 @@ export function prepareImage(frame: ImageFrame, manifest: ModelManifest, patient
     { attributes: frame.attributes, rows: frame.rows, columns: frame.columns, features, ...(patientAgeYears === undefined ? {} : { patientAgeYears }) },
     manifest,
   );
-  return { tensor: prepared.tensor, gate, features };
+  return { tensor: prepared.tensor, gate, features, analysis: prepared.analysis, width: prepared.width, height: prepared.height };
 }
 
 /** Concatenates one tensor per image into the batch the model takes (NCHW). */

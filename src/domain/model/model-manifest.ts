@@ -205,6 +205,67 @@ const referenceStatistics = z
     path: ['precision'],
   });
 
+/** A bounded quantile sketch of one variable (domain/drift/binned-shift-test.ts). */
+const distributionSketch = z
+  .strictObject({
+    n: z.number().int().positive(),
+    /** The variable's quantile at each of `quantileLevels`, non-decreasing. */
+    quantiles: z.array(finite).min(1),
+    /** Reference values per bin cut by the distinct quantiles: one more entry than distinct quantiles. */
+    counts: z.array(z.number().int().min(0)),
+  })
+  .refine((s) => s.quantiles.every((q, i) => i === 0 || q >= s.quantiles[i - 1]!), { message: 'quantiles must be non-decreasing', path: ['quantiles'] })
+  .refine((s) => s.counts.length === new Set(s.quantiles).size + 1, {
+    message: 'counts must have one entry per bin (distinct quantiles + 1)',
+    path: ['counts'],
+  })
+  .refine((s) => s.counts.reduce((a, b) => a + b, 0) === s.n, { message: 'counts must add up to n', path: ['counts'] });
+
+/**
+ * What the model version's inputs and outputs looked like on its validation data, for the dataset
+ * shift comparison of `vigil evaluate` (written by `vigil model reference`; docs/evaluation.md).
+ */
+const referenceDistribution = z
+  .strictObject({
+    /** The data it was computed on: description, SHA-256 (file and selection), declaration, when and by what. */
+    source: z.strictObject({
+      dataset: nonEmpty,
+      sha256: sha256Hex,
+      declaration: nonEmpty,
+      computedAt: nonEmpty,
+      computedBy: nonEmpty,
+    }),
+    /** The quantile levels of every sketch, strictly increasing within (0, 1). */
+    quantileLevels: z
+      .array(z.number().gt(0).lt(1))
+      .min(1)
+      .max(999)
+      .refine((l) => l.every((v, i) => i === 0 || v > l[i - 1]!), 'must be strictly increasing'),
+    /** One sketch per image feature (domain/drift/shift-features.ts), over every readable image. */
+    features: z.record(nonEmpty, distributionSketch),
+    /** The gate on those images: how many were read, rejected, warned about. */
+    gate: z.strictObject({ n: z.number().int().positive(), rejected: z.number().int().min(0), warned: z.number().int().min(0) }),
+    /**
+     * The model's outputs on the images the gate let through, under the calibration and policy named by
+     * `computedUnder` (a canonical text of them): compared only while the bundle still has that
+     * calibration and policy (a bundle derived by vigil calibrate or vigil policy does not).
+     */
+    outputs: z
+      .strictObject({
+        finding: nonEmpty,
+        computedUnder: nonEmpty,
+        probability: distributionSketch,
+        n: z.number().int().positive(),
+        positive: z.number().int().min(0),
+        referred: z.number().int().min(0),
+      })
+      .optional(),
+  })
+  .refine((r) => Object.values(r.features).every((s) => s.quantiles.length === r.quantileLevels.length), {
+    message: 'every sketch must have one quantile per level',
+    path: ['features'],
+  });
+
 const trainingData = z.strictObject({
   dataset: nonEmpty,
   licence: nonEmpty,
@@ -239,6 +300,8 @@ export const modelManifestSchema = z
     decisionPolicy: z.record(z.string(), decisionPolicy),
     quality: quality,
     referenceStatistics: referenceStatistics,
+    /** Optional: the validation data's distribution, for the dataset shift comparison of vigil evaluate. */
+    referenceDistribution: referenceDistribution.optional(),
     trainingData: trainingData,
     model: modelFile,
     /** Free-form evaluation results recorded when the bundle was built (see MODEL_CARD.md). */
@@ -268,6 +331,7 @@ export const modelManifestSchema = z
 export type ModelManifest = z.infer<typeof modelManifestSchema>;
 export type PreprocessingStep = ModelManifest['preprocessing'][number];
 export type Calibration = ModelManifest['calibration'];
+export type ReferenceDistribution = NonNullable<ModelManifest['referenceDistribution']>;
 export type DecisionPolicy = ModelManifest['decisionPolicy'][string];
 export type QualityThresholds = ModelManifest['quality'];
 export type ReferenceStatistics = ModelManifest['referenceStatistics'];
