@@ -200,7 +200,7 @@ export function WorklistScreen() {
                         rows.current[i] = el;
                       }}
                       onFocus={() => setSelected(i)}
-                      aria-label={`Review item ${i + 1}: ${PRIORITY_LABELS[item.priority]}, ${item.reasons.map((r) => REASON_LABELS[r]).join(', ')}`}
+                      aria-label={`Review item ${i + 1}: ${item.reasons.map((r) => REASON_LABELS[r]).join(', ')} (priority: ${PRIORITY_LABELS[item.priority]})`}
                     >
                       Review {i + 1}
                     </Link>
