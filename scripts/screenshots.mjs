@@ -174,6 +174,8 @@ try {
       .check();
     await page.getByRole('group', { name: /Plus and minus zoom/ }).focus();
     await page.mouse.move(0, 0);
+    // The side column from its top: the priority, the patient and acquisition, the model's probability.
+    await page.evaluate(() => document.querySelector('.case-side')?.scrollTo(0, 0));
     await shot('case-review');
   } else {
     console.warn('no decided DICOM image in the worklist: case-review.png not refreshed');

@@ -197,7 +197,7 @@ function PatientPanel({ result }: { readonly result: CaseResult }) {
   return (
     <section className="panel" aria-labelledby="patient-heading">
       <h2 id="patient-heading">Patient and acquisition</h2>
-      <dl className="facts">
+      <dl className="facts facts-pairs">
         {rows.map(([label, value, missing]) => (
           <div key={label} className="fact-group">
             <dt>{label}</dt>

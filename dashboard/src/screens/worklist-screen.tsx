@@ -170,74 +170,76 @@ export function WorklistScreen() {
         </div>
       ) : null}
       {items.length === 0 ? null : (
-        <table className="table worklist" aria-describedby="worklist-keys">
-          <caption className="visually-hidden">Open review items by priority, oldest first within a priority</caption>
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Why</th>
-              <th scope="col">Modality</th>
-              <th scope="col">Body part</th>
-              <th scope="col">Age</th>
-              <th scope="col">Site</th>
-              <th scope="col">Device</th>
-              <th scope="col" className="numeric">
-                Probability
-              </th>
-              <th scope="col">Waiting since</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((item, i) => {
-              const shown = item.probability === null ? undefined : formatProbability(item.probability, calibrationError);
-              return (
-                <tr key={item.itemId} className={i === current ? 'selected' : undefined} onClick={() => navigate(reviewPath(item, search))}>
-                  <td>
-                    <Link
-                      to={reviewPath(item, search)}
-                      ref={(el) => {
-                        rows.current[i] = el;
-                      }}
-                      onFocus={() => setSelected(i)}
-                      aria-label={`Review item ${i + 1}: ${item.reasons.map((r) => REASON_LABELS[r]).join(', ')} (priority: ${PRIORITY_LABELS[item.priority]})`}
-                    >
-                      Review {i + 1}
-                    </Link>
-                  </td>
-                  <td>
-                    <span className={`priority priority-${item.priority}`}>{PRIORITY_LABELS[item.priority]}</span>
-                  </td>
-                  <td>
-                    {item.reasons.map((r) => (
-                      <span key={r} className={`tag tag-${r}`}>
-                        {REASON_LABELS[r]}
-                      </span>
-                    ))}
-                    {item.imageCount > 1 ? <span className="muted small"> {item.imageCount} images</span> : null}
-                  </td>
-                  <td>{item.modalities.length === 0 ? <Unknown /> : item.modalities.join(', ')}</td>
-                  <td>{item.bodyPart ?? <Unknown />}</td>
-                  <td>{item.patientAgeYears === null ? <Unknown /> : `${item.patientAgeYears === '90' ? '≥ 90' : item.patientAgeYears} y`}</td>
-                  <td>{item.site ?? <Unknown />}</td>
-                  <td>{item.device ?? <Unknown />}</td>
-                  <td className="numeric">
-                    {shown === undefined ? (
-                      <span className="muted">not judged</span>
-                    ) : (
-                      <span title={probabilityPrecisionNote(shown, calibrationError)}>{shown.text}</span>
-                    )}
-                  </td>
-                  <td>
-                    <time dateTime={item.createdAt} title={formatDateTime(item.createdAt)}>
-                      {formatAge(item.createdAt)}
-                    </time>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <div className="table-scroll">
+          <table className="table worklist" aria-describedby="worklist-keys">
+            <caption className="visually-hidden">Open review items by priority, oldest first within a priority</caption>
+            <thead>
+              <tr>
+                <th scope="col">Item</th>
+                <th scope="col">Priority</th>
+                <th scope="col">Why</th>
+                <th scope="col">Modality</th>
+                <th scope="col">Body part</th>
+                <th scope="col">Age</th>
+                <th scope="col">Site</th>
+                <th scope="col">Device</th>
+                <th scope="col" className="numeric">
+                  Probability
+                </th>
+                <th scope="col">Waiting since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((item, i) => {
+                const shown = item.probability === null ? undefined : formatProbability(item.probability, calibrationError);
+                return (
+                  <tr key={item.itemId} className={i === current ? 'selected' : undefined} onClick={() => navigate(reviewPath(item, search))}>
+                    <td>
+                      <Link
+                        to={reviewPath(item, search)}
+                        ref={(el) => {
+                          rows.current[i] = el;
+                        }}
+                        onFocus={() => setSelected(i)}
+                        aria-label={`Review item ${i + 1}: ${item.reasons.map((r) => REASON_LABELS[r]).join(', ')} (priority: ${PRIORITY_LABELS[item.priority]})`}
+                      >
+                        Review {i + 1}
+                      </Link>
+                    </td>
+                    <td>
+                      <span className={`priority priority-${item.priority}`}>{PRIORITY_LABELS[item.priority]}</span>
+                    </td>
+                    <td className="why">
+                      {item.reasons.map((r) => (
+                        <span key={r} className={`tag tag-${r}`}>
+                          {REASON_LABELS[r]}
+                        </span>
+                      ))}
+                      {item.imageCount > 1 ? <span className="muted small nowrap">{item.imageCount} images</span> : null}
+                    </td>
+                    <td>{item.modalities.length === 0 ? <Unknown /> : item.modalities.join(', ')}</td>
+                    <td>{item.bodyPart ?? <Unknown />}</td>
+                    <td>{item.patientAgeYears === null ? <Unknown /> : `${item.patientAgeYears === '90' ? '≥ 90' : item.patientAgeYears} y`}</td>
+                    <td>{item.site ?? <Unknown />}</td>
+                    <td className="device">{item.device ?? <Unknown />}</td>
+                    <td className="numeric">
+                      {shown === undefined ? (
+                        <span className="muted">not judged</span>
+                      ) : (
+                        <span title={probabilityPrecisionNote(shown, calibrationError)}>{shown.text}</span>
+                      )}
+                    </td>
+                    <td>
+                      <time dateTime={item.createdAt} title={formatDateTime(item.createdAt)}>
+                        {formatAge(item.createdAt)}
+                      </time>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
       )}
       {data === undefined || (onFirstPage && data.next === null) ? null : (
         <nav className="pager" aria-label="Worklist pages">
