@@ -111,8 +111,10 @@ export default tseslint.config(
             {
               target: './dashboard',
               from: './src',
-              except: ['./http/contract.ts', './domain/access/roles.ts'],
-              message: 'The dashboard talks to the server over HTTP: it imports only the contract (types) and the role table.',
+              // Pure domain rules the dashboard must apply exactly as the server does: the role table, and
+              // the precision a calibrated probability may be shown at.
+              except: ['./http/contract.ts', './domain/access/roles.ts', './domain/calibration/display-probability.ts'],
+              message: 'The dashboard talks to the server over HTTP: it imports only the contract (types), the role table and the probability display rule.',
             },
           ],
         },

@@ -75,17 +75,28 @@ try {
     Buffer.concat([Buffer.from(`--${boundary}\r\nContent-Type: application/dicom\r\n\r\n`), readFileSync(child), Buffer.from(`\r\n--${boundary}--\r\n`)]),
     `multipart/related; type="application/dicom"; boundary=${boundary}`,
   );
+  // The whole open worklist, page by page (a page holds at most 100 items).
+  const allItems = async () => {
+    const all = [];
+    let cursor;
+    do {
+      const page = (await inject('GET', `/api/worklist?limit=100${cursor === undefined ? '' : `&cursor=${cursor}`}`, reader)).json();
+      all.push(...page.items);
+      cursor = page.next ?? undefined;
+    } while (cursor !== undefined);
+    return all;
+  };
   // Wait until every study is judged and the worklist stops growing.
   let previous = -1;
   for (let stable = 0; stable < 3;) {
     await sleep(1000);
     const { studies } = (await inject('GET', '/api/studies?limit=500', reader)).json();
     const judged = await Promise.all(studies.map(async (s) => (await inject('GET', `/api/studies/${s.studyKey}`, reader)).json().cases.length > 0));
-    const items = (await inject('GET', '/api/worklist?limit=500', reader)).json().items.length;
+    const items = (await allItems()).length;
     stable = judged.every(Boolean) && items === previous ? stable + 1 : 0;
     previous = items;
   }
-  const { items } = (await inject('GET', '/api/worklist?limit=500', reader)).json();
+  const items = await allItems();
   // The case to photograph: the real chest film (a decided DICOM image, rendered with its own window).
   let chest;
   for (const item of items) {
@@ -97,8 +108,8 @@ try {
       break;
     }
   }
-  // A few reads, so that the audit log holds reviews as well as decisions.
-  for (const item of items.filter((i) => i !== chest).slice(0, 3)) {
+  // A few reads of studies the gate rejected, so that the audit log holds reviews as well as decisions.
+  for (const item of items.filter((i) => i !== chest && i.priority === 'rejected').slice(0, 3)) {
     await inject('POST', `/api/worklist/${encodeURIComponent(item.itemId)}/review`, reader, {
       findingPresent: null,
       imageQualityAdequate: false,
@@ -163,6 +174,8 @@ try {
       .check();
     await page.getByRole('group', { name: /Plus and minus zoom/ }).focus();
     await page.mouse.move(0, 0);
+    // The side column from its top: the priority, the patient and acquisition, the model's probability.
+    await page.evaluate(() => document.querySelector('.case-side')?.scrollTo(0, 0));
     await shot('case-review');
   } else {
     console.warn('no decided DICOM image in the worklist: case-review.png not refreshed');

@@ -1,4 +1,5 @@
-import type { FindingDecision, GateCheckBody, GateVerdictKind, StudyBody, WorklistReason } from './api/types.js';
+import { displayProbability, reportedCalibrationError, type DisplayedProbability } from '../../src/domain/calibration/display-probability.js';
+import type { FindingDecision, GateCheckBody, GateVerdictKind, StudyBody, WorklistPriority, WorklistReason } from './api/types.js';
 
 export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
   model_referred: 'Model referred',
@@ -9,6 +10,49 @@ export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
 };
 
 export const REASONS = Object.keys(REASON_LABELS) as WorklistReason[];
+
+/** The worklist's priorities, most urgent first (src/domain/review/worklist.ts). */
+export const PRIORITY_LABELS: Readonly<Record<WorklistPriority, string>> = {
+  referred: 'Referred',
+  warned: 'Gate warned',
+  rejected: 'Gate rejected',
+  sampled: 'Random sample',
+};
+
+export const PRIORITIES = Object.keys(PRIORITY_LABELS) as WorklistPriority[];
+
+export function isWorklistPriority(value: string | null): value is WorklistPriority {
+  return value !== null && value in PRIORITY_LABELS;
+}
+
+/**
+ * The calibration error the current model's manifest reports (worst held-out ECE), for a result of
+ * that model; undefined for a result of another model version (shown at the coarsest precision then).
+ */
+export function calibrationErrorOf(manifest: Record<string, unknown> | undefined, modelSha256?: string): number | undefined {
+  if (manifest === undefined) return undefined;
+  const model = manifest['model'];
+  const sha = typeof model === 'object' && model !== null ? (model as Record<string, unknown>)['sha256'] : undefined;
+  if (modelSha256 !== undefined && sha !== modelSha256) return undefined;
+  return reportedCalibrationError(manifest);
+}
+
+/**
+ * A calibrated probability at the precision the model's calibration supports (src/domain/calibration/
+ * display-probability.ts): "≈ 0.9", "> 0.95", never "100.0 %".
+ */
+export function formatProbability(probability: number, calibrationError: number | undefined): DisplayedProbability {
+  return displayProbability(probability, calibrationError);
+}
+
+/** Why the probability is shown so coarsely, for a title. */
+export function probabilityPrecisionNote(shown: DisplayedProbability, calibrationError: number | undefined): string {
+  const why =
+    calibrationError === undefined
+      ? 'the calibration error of the model that judged it is not known here'
+      : `the model's calibration error on held-out data is ${calibrationError.toFixed(3)}`;
+  return `Shown in steps of ${shown.step}: ${why}.`;
+}
 
 export function isWorklistReason(value: string | null): value is WorklistReason {
   return value !== null && value in REASON_LABELS;

@@ -1,3 +1,4 @@
+import { displayProbability } from '../domain/calibration/display-probability.js';
 import type { GateReason } from '../domain/quality/gate.js';
 import type { PredictResult } from '../workflows/predict-images.js';
 
@@ -14,13 +15,17 @@ function formatReason(x: GateReason): string {
   return `${x.code} (${formatValue(x.measured)} vs ${formatValue(x.threshold)})`;
 }
 
-/** One human-readable line per `predict` result. */
-export function formatResult(r: PredictResult): string {
+/**
+ * One human-readable line per `predict` result. Probabilities are shown at the precision the model's
+ * calibration supports (`calibrationError`: the worst held-out ECE its manifest reports; the coarsest
+ * step when unknown), never as 1.000; `--json` keeps the exact values.
+ */
+export function formatResult(r: PredictResult, calibrationError?: number): string {
   const where = r.input.frame === null ? r.input.file : `${r.input.file} [frame ${r.input.frame}]`;
   const reasons = r.quality?.reasons ?? [];
   switch (r.status) {
     case 'decided': {
-      const findings = r.outputs.map((o) => `${o.finding} ${o.probability.toFixed(3)} → ${o.decision}`).join(', ');
+      const findings = r.outputs.map((o) => `${o.finding} p ${displayProbability(o.probability, calibrationError).text} → ${o.decision}`).join(', ');
       const gate = r.quality === null || r.quality.verdict === 'pass' ? '' : `  (gate warned: ${reasons.map(formatReason).join(', ')})`;
       return `${where}: ${findings}${gate}  [${r.auditId ?? ''}]`;
     }

@@ -66,7 +66,7 @@ const configSchema = z.strictObject({
   minFreeDiskBytes: z.coerce.number().int().min(0),
   /** A study is complete after this long without a new instance (senders give no end marker). */
   studyQuietMs: positiveInt,
-  /** Share of confident decisions also sent to review, to measure real performance (5%: an assumption a site tunes). */
+  /** Share of confidently decided studies also sent to review (one draw per study), to measure real performance (5%: an assumption a site tunes). */
   reviewSampleRate: z.coerce.number().min(0).max(1),
   /** Job lease; renewed by the worker's heartbeat, so after a crash a job is retried within about this long. */
   jobLeaseMs: positiveInt.min(100),

@@ -5,6 +5,10 @@
 import { z } from 'zod';
 import { ROLES } from '../domain/access/roles.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
+import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
+
+/** `image` of a case result: what a reader is told about the image, as kept after de-identification. */
+export type { ImageSummary } from '../domain/image/image-summary.js';
 import { STUDY_STATES } from '../domain/study/study-state.js';
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
@@ -163,17 +167,79 @@ export const caseSchema = z.object({
 });
 export type CaseBody = z.infer<typeof caseSchema>;
 
+/**
+ * One item of the review worklist: a judged study (one item per study, not per image or frame), with
+ * what a reader needs to choose it, as kept after de-identification; never an identifier.
+ */
 export const worklistItemSchema = z.object({
   itemId: z.string(),
   caseId: z.string(),
   studyKey: z.string(),
+  /** The image shown first (an index into the case's `results`): the first of the most urgent. */
   resultIndex: z.number().int(),
-  reasons: z.array(z.enum(['model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'])),
+  /** How many of the case's images the item covers (a cine's frames, a series' instances). */
+  imageCount: z.number().int(),
+  /** Most urgent first. */
+  reasons: z.array(z.enum(WORKLIST_REASONS)),
+  /** referred → warned → rejected → sampled: the order the worklist is read in. */
+  priority: z.enum(WORKLIST_PRIORITIES),
   /** `superseded`: closed unread, because a later case of the study replaced its case. */
   state: z.enum(['open', 'reviewed', 'superseded']),
   createdAt: z.string(),
+  modalities: z.array(z.string()),
+  bodyPart: z.string().nullable(),
+  /** Whole years (`64`, 90 meaning 90 or over) or a declared range (`1-5`). */
+  patientAgeYears: z.string().nullable(),
+  site: z.string().nullable(),
+  device: z.string().nullable(),
+  /** The highest calibrated probability among the covered images; show it only at the precision the model's calibration supports. */
+  probability: z.number().nullable(),
 });
 export type WorklistItemBody = z.infer<typeof worklistItemSchema>;
+
+/** `GET /api/worklist/{itemId}`: the item with every image it covers. */
+export const worklistItemDetailSchema = worklistItemSchema.extend({ resultIndexes: z.array(z.number().int()) });
+export type WorklistItemDetailBody = z.infer<typeof worklistItemDetailSchema>;
+
+const filterLabel = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^\P{Cc}+$/u, 'no control characters');
+
+/** `GET /api/worklist`: filters (all together) and paging. */
+export const worklistQuerySchema = z.object({
+  /** 1 to 100, default 50. */
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  /** The previous page's `next`. */
+  cursor: z
+    .string()
+    .max(400)
+    .regex(/^[A-Za-z0-9_-]+$/, 'a cursor as returned in next')
+    .optional(),
+  state: z.enum(['open', 'reviewed', 'superseded']).default('open'),
+  priority: z.enum(WORKLIST_PRIORITIES).optional(),
+  reason: z.enum(WORKLIST_REASONS).optional(),
+  modality: z
+    .string()
+    .regex(/^[A-Z]{2,16}$/, 'a DICOM modality such as CR or CT')
+    .optional(),
+  site: filterLabel.optional(),
+  device: filterLabel.optional(),
+  /** Created at or after (ISO 8601 date-time with offset). */
+  from: z.iso.datetime({ offset: true }).optional(),
+  /** Created before. */
+  to: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const worklistPageSchema = z.object({
+  items: z.array(worklistItemSchema),
+  /** Items per priority under the same filters (the priority filter aside): what each tab would hold. */
+  counts: z.object(Object.fromEntries(WORKLIST_PRIORITIES.map((p) => [p, z.number().int()])) as Record<(typeof WORKLIST_PRIORITIES)[number], z.ZodNumber>),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next: z.string().nullable(),
+});
+export type WorklistPageBody = z.infer<typeof worklistPageSchema>;
 
 export const reviewRequestSchema = z.strictObject({
   findingPresent: z.boolean().nullable(),

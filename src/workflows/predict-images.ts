@@ -4,6 +4,7 @@ import { PATIENT_AGE_CAP_YEARS } from '../domain/deidentification/patient-age.js
 import type { PlatformError } from '../domain/errors.js';
 import { toPlatformError } from '../domain/errors.js';
 import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
+import { summarizeImage, type ImageSummary } from '../domain/image/image-summary.js';
 import { uncheckedChecks, type GateCheck, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
 import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import type { Hasher } from '../ports/hasher.js';
@@ -33,6 +34,8 @@ export interface PredictResult {
   readonly model: ModelIdentity;
   readonly auditId: string | null;
   readonly error?: { readonly code: string; readonly message: string };
+  /** What a reader is told about the image (modality, view, age, device…), as kept after de-identification; absent for a file that failed before it was read. */
+  readonly image?: ImageSummary;
 }
 
 export interface PredictDependencies {
@@ -49,8 +52,11 @@ export interface PredictDependencies {
   /** Recorded with every decision and error: the server judging a received study, or `vigil predict`. */
   readonly origin: JudgementOrigin;
   readonly batchSize: number;
-  /** Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included. */
-  readonly declared?: RasterDeclaration;
+  /**
+   * Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included, and
+   * the site and device labels of an upload (shown to readers, for every input).
+   */
+  readonly declared?: RasterDeclaration & { readonly site?: string; readonly device?: string };
   /**
    * De-identification at the door (issue 3): the DICOM bytes as de-identified by the ingest profile
    * (VIGIL_DEID_OPTIONS), read instead of the original, with the patient's age in whole years derived
@@ -101,6 +107,7 @@ interface Pending {
   readonly pixelSha256: string;
   readonly gate: GateVerdict;
   readonly tensor: Float32Array;
+  readonly image: ImageSummary;
 }
 
 /**
@@ -253,12 +260,13 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
   const { studyKey, patientAgeYears } = source;
   const pixels = frame.pixels;
   const pixelSha256 = deps.hasher.sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-  const { gate, tensor } = deps.chain.prepare(frame, patientAgeYears, deps.declared);
+  const { gate, tensor, frame: described } = deps.chain.prepare(frame, patientAgeYears, deps.declared);
   deps.logger.debug(
     { studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` },
     'frame gated',
   );
-  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor };
+  const image = summarizeImage(described.attributes, patientAgeYears, deps.declared);
+  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor, image };
 }
 
 function capAge(age: PatientAgeYears): PatientAgeYears {
@@ -356,6 +364,7 @@ function queueOutcome(
         outputs,
         model: deps.chain.bundle.identity,
         auditId: receipt.auditId,
+        image: pending.image,
       };
     },
     failed,

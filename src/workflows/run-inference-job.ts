@@ -1,9 +1,10 @@
 import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
 import { hasUncheckedRestriction } from '../domain/quality/gate.js';
-import { worklistReasons } from '../domain/review/worklist.js';
+import { deviceLabel } from '../domain/image/image-summary.js';
+import { studyWorklistEntry } from '../domain/review/worklist.js';
 import type { CaseStore } from '../ports/case-store.js';
-import type { WorklistStore } from '../ports/worklist-store.js';
+import type { NewWorklistItem, WorklistStore } from '../ports/worklist-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
@@ -17,7 +18,7 @@ export interface InferenceJobDependencies {
   readonly studies: StudyRegistry;
   readonly cases: CaseStore;
   readonly worklist: WorklistStore;
-  /** A number in [0, 1) drawn deterministically for a worklist item id (for sampling confident cases). */
+  /** A number in [0, 1) drawn deterministically for a worklist item id (for sampling confident studies). */
   readonly sampleDraw: (itemId: string) => number;
   /** Share of confident decisions sent to review anyway, to measure real performance. */
   readonly reviewSampleRate: number;
@@ -113,19 +114,43 @@ async function supersede(deps: InferenceJobDependencies, oldCaseId: string, newC
   deps.logger.info({ stage: 'infer', studyKey, count: itemsClosed, status: 'superseded' }, 'earlier case superseded');
 }
 
-function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey: string, results: readonly PredictResult[]) {
-  return results.flatMap((result, resultIndex) => {
-    const itemId = `${caseId}#${resultIndex}`;
-    const reasons = worklistReasons(
-      {
-        status: result.status,
-        gateVerdict: result.quality?.verdict ?? null,
-        gateUnchecked: hasUncheckedRestriction(result.quality?.reasons ?? []),
-        decisions: result.outputs.map((o) => o.decision),
-      },
-      deps.sampleDraw(itemId),
-      deps.reviewSampleRate,
-    );
-    return reasons.length === 0 ? [] : [{ itemId, caseId, studyKey, resultIndex, reasons }];
-  });
+/**
+ * The case's worklist item: one for the whole study (domain/review/worklist.ts, `studyWorklistEntry`),
+ * covering every image that gave a reason, or none. Its columns come from the covered images as kept
+ * after de-identification (domain/image/image-summary.ts): the modalities among them, and the lead
+ * image's body part, age, site and device; its probability is the highest any covered image got.
+ */
+function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey: string, results: readonly PredictResult[]): NewWorklistItem[] {
+  const itemId = `${caseId}#study`;
+  const entry = studyWorklistEntry(
+    results.map((result) => ({
+      status: result.status,
+      gateVerdict: result.quality?.verdict ?? null,
+      gateUnchecked: hasUncheckedRestriction(result.quality?.reasons ?? []),
+      decisions: result.outputs.map((o) => o.decision),
+    })),
+    deps.sampleDraw(itemId),
+    deps.reviewSampleRate,
+  );
+  if (entry === undefined) return [];
+  const covered = entry.resultIndexes.map((i) => results[i]).filter((r): r is PredictResult => r !== undefined);
+  const lead = results[entry.leadIndex]?.image ?? covered.find((r) => r.image !== undefined)?.image;
+  const modalities = [...new Set(covered.flatMap((r) => (r.image?.modality === undefined ? [] : [r.image.modality])))].sort();
+  const probabilities = covered.flatMap((r) => r.outputs.map((o) => o.probability)).filter((p) => Number.isFinite(p));
+  return [
+    {
+      itemId,
+      caseId,
+      studyKey,
+      resultIndex: entry.leadIndex,
+      resultIndexes: entry.resultIndexes,
+      reasons: entry.reasons,
+      modalities,
+      bodyPart: lead?.bodyPart ?? null,
+      patientAgeYears: lead?.patientAgeYears ?? null,
+      site: lead?.site ?? null,
+      device: lead === undefined ? null : (deviceLabel(lead) ?? null),
+      probability: probabilities.length === 0 ? null : Math.max(...probabilities),
+    },
+  ];
 }

@@ -25,8 +25,11 @@ export interface DerivedRegistration {
 
 export interface PredictOptions {
   readonly modelDir?: string;
-  /** Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own). */
-  readonly declared?: RasterDeclaration;
+  /**
+   * Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own), and
+   * an upload's site and device labels (shown to readers).
+   */
+  readonly declared?: RasterDeclaration & { readonly site?: string; readonly device?: string };
   /** The inputs were de-identified at ingest already (the server's instance store): not done again. */
   readonly alreadyDeidentified?: true;
   /** Who judges (recorded with each decision): a server judging a received study, or `vigil predict` (the default). */

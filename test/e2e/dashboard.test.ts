@@ -16,7 +16,7 @@ import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { childChestFilm } from '../helpers/child-chest-film.js';
 import { texturedGreyPng } from '../helpers/images.js';
-import { hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
+import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
 import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
 import { startStorescp } from '../helpers/dicom-peers.js';
 
@@ -125,7 +125,12 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await run('storescu', ['-xw', '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), chest]);
         const firstItem = page.getByRole('link', { name: /^Review item 1:/ });
         await firstItem.waitFor({ timeout: 90_000 });
-        expect(await firstItem.getAttribute('aria-label')).toContain('Random sample');
+        expect(await firstItem.getAttribute('aria-label')).toBe('Review item 1: Random sample (priority: Random sample)');
+        // The reading columns, as kept after de-identification; the probability at the calibration's precision.
+        const row = page.getByRole('row').filter({ has: firstItem });
+        const cells = await row.getByRole('cell').allTextContents();
+        expect(cells.slice(3, 8)).toEqual(['CR', 'CHEST', '3 y', '—', 'Philips Medical Systems Cassette Holder Type 9840 500 70201']);
+        expect(cells[8]).toMatch(/^(≈|>|<) 0\.\d+$/);
         await expectAccessible(page, 'worklist');
 
         // Open it from the keyboard.
@@ -148,6 +153,21 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await page.getByText('Every check this model requires was made and passed (12 of 12).').waitFor();
         await page.getByRole('heading', { name: 'Checked and passed' }).waitFor();
         expect(await page.getByRole('heading', { name: 'Could not be checked' }).count()).toBe(0);
+        // What a reader needs, as kept after de-identification: the Basic Profile empties Patient's Sex.
+        const patient = page.getByRole('region', { name: 'Patient and acquisition' });
+        expect(await patient.locator('dd').allTextContents()).toEqual([
+          '3 years',
+          'not kept (de-identified)',
+          'CR',
+          'CHEST',
+          'PA',
+          'not known',
+          'Philips Medical Systems Cassette Holder Type 9840 500 70201',
+        ]);
+        // The demo model's test ECE is 0.095: tenths, and never "100.0 %".
+        const probability = await page.locator('strong.probability').textContent();
+        expect(probability).toMatch(/^(≈ 0\.\d|> 0\.95|< 0\.05)$/);
+        expect(await page.getByRole('region', { name: 'Model' }).textContent()).not.toMatch(/Probability [\d.]+ %/);
         await expectAccessible(page, 'case review');
 
         // Zoom and reset from the keyboard.
@@ -225,7 +245,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         const page = await context.newPage();
         await logIn(page, 'reader-e2e', PASSWORD);
         await page.getByRole('heading', { name: 'Worklist' }).waitFor();
-        const item = page.getByRole('link', { name: /^Review item \d+: Gate rejected, Gate could not check$/ });
+        const item = page.getByRole('link', { name: /^Review item \d+: Gate rejected, Gate could not check \(priority: Gate rejected\)$/ });
         await item.waitFor({ timeout: 60_000 });
         await item.click();
         await page.getByRole('heading', { name: 'Case review' }).waitFor();
@@ -239,6 +259,47 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await context.close();
       },
     );
+
+    it('a 30-frame ultrasound cine is one worklist item, found by its modality, whose frames the case screen steps through', { timeout: 180_000 }, async () => {
+      // -xy: the cine is JPEG Baseline (8 bit).
+      await run('storescu', [
+        '-xy',
+        '-aet',
+        'MODALITY',
+        '-aec',
+        'VIGIL',
+        '127.0.0.1',
+        String(server.dicomPort),
+        join(DICOM_SAMPLES, 'us_multiframe30_jpeg_baseline.dcm'),
+      ]);
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      await logIn(page, 'reader-e2e', PASSWORD);
+      await page.getByRole('heading', { name: 'Worklist' }).waitFor();
+      // Filtered on the server by modality: the cine's study alone, one row for its 30 frames.
+      await page.getByLabel('Modality').fill('us');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await expect.poll(() => page.url()).toBe(`${base}/worklist?modality=US`);
+      const item = page.getByRole('link', { name: /^Review item 1: Gate rejected/ });
+      await item.waitFor({ timeout: 90_000 });
+      expect(await page.getByRole('link', { name: /^Review item \d+:/ }).count()).toBe(1);
+      const cells = await page.getByRole('row').filter({ has: item }).getByRole('cell').allTextContents();
+      expect(cells[2]).toContain('30 images');
+      expect(cells.slice(3, 8)).toEqual(['US', '—', '—', '—', 'SonoSite, Inc. Turbo']);
+      expect(cells[8]).toBe('not judged');
+      await expectAccessible(page, 'filtered worklist');
+      await item.click();
+      await page.getByRole('heading', { name: 'Case review' }).waitFor();
+      const frames = page.getByRole('navigation', { name: 'Images this item covers' });
+      await frames.getByRole('heading', { name: 'Images in this item (30 of 30)' }).waitFor();
+      expect(await frames.getByRole('link').count()).toBe(30);
+      await frames.getByRole('link', { name: /^12: rejected$/ }).click();
+      await expect.poll(() => page.url()).toContain('image=11');
+      await page.getByRole('img', { name: /^Image 12 of study/ }).waitFor();
+      await page.getByRole('region', { name: 'Patient and acquisition' }).getByText('30 (this is frame 12)').waitFor();
+      await expectAccessible(page, 'case review of a cine');
+      await context.close();
+    });
 
     it('quality and regulatory: verifies the audit log, proves an entry, reads system health', { timeout: 120_000 }, async () => {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });

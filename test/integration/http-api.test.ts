@@ -38,6 +38,8 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/cases/none', access: 'studies:read' },
   { method: 'GET', url: '/api/cases/none/fhir', access: 'results:read' },
   { method: 'GET', url: '/api/worklist', access: 'worklist:read' },
+  { method: 'GET', url: '/api/worklist?priority=referred&modality=CR&limit=100', access: 'worklist:read' },
+  { method: 'GET', url: '/api/worklist/none', access: 'worklist:read' },
   {
     method: 'POST',
     url: '/api/worklist/none/review',

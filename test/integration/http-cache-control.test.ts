@@ -119,7 +119,22 @@ beforeAll(async () => {
     ],
   });
   itemId = 'item-cache-test';
-  await new SqliteWorklistStore(db, clock).addItems([{ itemId, caseId: 'case-decided', studyKey, resultIndex: 0, reasons: ['random_sample'] }]);
+  await new SqliteWorklistStore(db, clock).addItems([
+    {
+      itemId,
+      caseId: 'case-decided',
+      studyKey,
+      resultIndex: 0,
+      resultIndexes: [0],
+      reasons: ['random_sample'],
+      modalities: [],
+      bodyPart: null,
+      patientAgeYears: null,
+      site: null,
+      device: null,
+      probability: null,
+    },
+  ]);
   const jobs = new SqliteJobQueue(db, { clock, retry: { baseDelayMs: 1, maxDelayMs: 1 }, defaultMaxAttempts: 1 });
   const { job } = await jobs.enqueue({ kind: 'deliver-result', dedupeKey: 'cache-control-test', payload: {}, maxAttempts: 1 });
   const lease = await jobs.lease(['deliver-result'], 60_000);
@@ -172,6 +187,7 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/cases/:caseId/images/:index': () => ({ url: `/api/cases/${encodeURIComponent(judgedCaseId)}/images/0`, headers: as('ml-engineer') }),
   'GET /api/cases/:caseId/fhir': () => ({ url: '/api/cases/case-decided/fhir', headers: as('integration') }),
   'GET /api/worklist': () => ({ url: '/api/worklist', headers: as('clinician-reviewer') }),
+  'GET /api/worklist/:itemId': () => ({ url: `/api/worklist/${itemId}`, headers: as('clinician-reviewer') }),
   'POST /api/worklist/:itemId/review': () => ({
     method: 'POST',
     url: `/api/worklist/${itemId}/review`,

@@ -14,7 +14,8 @@ import type {
   StudyBody,
   StudyWithCases,
   UserBody,
-  WorklistItemBody,
+  WorklistItemDetailBody,
+  WorklistPageBody,
   Role,
 } from './types.js';
 import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
@@ -149,12 +150,26 @@ async function caseImage(caseId: string, index: number, view: ImageView, signal?
   };
 }
 
+/** `GET /api/worklist`'s filters and paging (docs/api.md, "Review worklist"). */
+export interface WorklistQuery {
+  readonly limit?: number;
+  readonly cursor?: string;
+  readonly priority?: string;
+  readonly reason?: string;
+  readonly modality?: string;
+  readonly site?: string;
+  readonly device?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
 export const api = {
   logIn: (credentials: Credentials) => request<Session>('POST', '/api/session', credentials),
   currentSession: () => request<Session>('GET', '/api/session'),
   logOut: () => request<undefined>('DELETE', '/api/session'),
 
-  worklist: (signal?: AbortSignal) => request<{ items: WorklistItemBody[] }>('GET', '/api/worklist?limit=500', undefined, signal),
+  worklist: (q: WorklistQuery, signal?: AbortSignal) => request<WorklistPageBody>('GET', `/api/worklist${query({ ...q })}`, undefined, signal),
+  worklistItem: (itemId: string, signal?: AbortSignal) => request<WorklistItemDetailBody>('GET', `/api/worklist/${id(itemId)}`, undefined, signal),
   review: (itemId: string, read: ReviewRead) => request<ReviewBody>('POST', `/api/worklist/${id(itemId)}/review`, read),
   reviews: (signal?: AbortSignal) => request<{ reviews: ReviewBody[] }>('GET', '/api/reviews?limit=500', undefined, signal),
 

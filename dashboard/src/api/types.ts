@@ -3,7 +3,7 @@
  * imported from there (types only: nothing of the server reaches the bundle); `results` of a case is
  * `unknown[]` in the contract, so its shape (the predict workflow's result) is spelled out here.
  */
-import type { CaseBody, CaseGateBody, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
+import type { CaseBody, CaseGateBody, ImageSummary, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
 export type { UserBody } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
 
@@ -18,10 +18,14 @@ export type {
   ReviewBody,
   StudyBody,
   WorklistItemBody,
+  WorklistItemDetailBody,
+  WorklistPageBody,
 } from '../../../src/http/contract.js';
 export type { Role };
 
 export type WorklistReason = WorklistItemBody['reasons'][number];
+export type WorklistPriority = WorklistItemBody['priority'];
+export type { ImageSummary };
 export type ReviewRead = ReviewBody['read'];
 
 export type Session = SessionBody;
@@ -39,6 +43,8 @@ export interface CaseResult {
   readonly model: { readonly id: string; readonly version: string; readonly sha256: string };
   readonly auditId: string | null;
   readonly error?: { readonly code: string; readonly message: string };
+  /** Absent in results judged before Vigil recorded it. */
+  readonly image?: ImageSummary;
 }
 
 export type StudyWithCases = StudyBody & { readonly cases: CaseBody[] };

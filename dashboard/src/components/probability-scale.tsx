@@ -10,11 +10,20 @@ export interface FindingPolicy {
  * The calibrated probability on a 0–100 % scale, with the policy's threshold and the abstain band in
  * which the model refers to a human: the reader sees how close the call was.
  */
-export function ProbabilityScale({ probability, policy }: { readonly probability: number; readonly policy: FindingPolicy | undefined }) {
+export function ProbabilityScale({
+  probability,
+  shown,
+  policy,
+}: {
+  readonly probability: number;
+  /** The probability as text, at the precision the model's calibration supports. */
+  readonly shown: string;
+  readonly policy: FindingPolicy | undefined;
+}) {
   const at = (p: number) => `${Math.min(100, Math.max(0, p * 100))}%`;
   const band = policy?.abstainBand;
   const label = [
-    `Probability ${formatPercent(probability)}`,
+    `Probability ${shown}`,
     policy === undefined ? '' : `; threshold ${formatPercent(policy.threshold)}`,
     band === undefined ? '' : `; refer band ${formatPercent(band.low)} to ${formatPercent(band.high)}`,
   ].join('');

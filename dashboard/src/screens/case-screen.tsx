@@ -1,16 +1,18 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/client.js';
-import type { CaseResult, GateCheckBody, ReviewRead, WorklistItemBody } from '../api/types.js';
+import type { CaseResult, GateCheckBody, ImageSummary, ReviewRead, WorklistItemDetailBody } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { ImageViewer } from '../components/image-viewer.js';
 import { ProbabilityScale, type FindingPolicy } from '../components/probability-scale.js';
 import { clearFlash, peekFlash, setFlash } from '../flash.js';
 import {
+  calibrationErrorOf,
   CHECK_LABELS,
   DECISION_LABELS,
   formatDateTime,
-  formatPercent,
-  isWorklistReason,
+  formatProbability,
+  PRIORITY_LABELS,
+  probabilityPrecisionNote,
   REASON_LABELS,
   shortKey,
   UNCHECKED_LABELS,
@@ -18,42 +20,58 @@ import {
 } from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useResource } from '../use-resource.js';
-import { filterItems, reviewPath } from './worklist-screen.js';
+import { filterSearch, reviewPath, worklistQueryOf } from './worklist-screen.js';
 
 export type CaseMode = { readonly kind: 'review'; readonly itemId: string } | { readonly kind: 'view'; readonly caseId: string };
 
 /** Case review (from the worklist, with the review form) or a read-only case view (from the studies list). */
 export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
   const { search } = useLocation();
-  const worklist = useResource('worklist', mode.kind === 'review' ? (signal) => api.worklist(signal) : undefined);
-  const item = mode.kind === 'review' ? worklist.data?.items.find((i) => i.itemId === mode.itemId) : undefined;
+  const worklist = useResource(
+    mode.kind === 'review' ? `item:${mode.itemId}` : 'no-item',
+    mode.kind === 'review' ? (signal) => api.worklistItem(mode.itemId, signal) : undefined,
+  );
+  const item = mode.kind === 'review' ? worklist.data : undefined;
   const caseId = mode.kind === 'review' ? item?.caseId : mode.caseId;
   const kase = useResource(caseId ?? '', caseId === undefined ? undefined : (signal) => api.case(caseId, signal));
-  // The decision policy draws the threshold and the abstain band under the probability.
+  // The decision policy draws the threshold and the abstain band under the probability; the
+  // calibration error it reports sets the precision probabilities are shown at.
   const model = useResource('model', (signal) => api.model(signal));
   const [flash] = useState(peekFlash);
   useEffect(() => clearFlash(), []);
 
   const imageParam = Number.parseInt(search.get('image') ?? '', 10);
-  const index = item?.resultIndex ?? (Number.isInteger(imageParam) && imageParam >= 0 ? imageParam : 0);
+  const chosen = Number.isInteger(imageParam) && imageParam >= 0 ? imageParam : undefined;
+  const index = chosen ?? item?.resultIndex ?? 0;
   const results = (kase.data?.results ?? []) as CaseResult[];
   const result = results[index];
 
-  if (mode.kind === 'review' && worklist.error !== undefined) return <ErrorMessage error={worklist.error} what="the worklist" />;
-  if (mode.kind === 'review' && worklist.data !== undefined && item === undefined) {
+  if (mode.kind === 'review' && worklist.error !== undefined) return <ErrorMessage error={worklist.error} what="the worklist item" />;
+  if (mode.kind === 'review' && item !== undefined && item.state !== 'open') {
     return (
       <div className="notice" role="status">
         <p className="notice-title">This item is not open</p>
-        <p>It has been reviewed already, its case was superseded by a newer case of the same study, or it does not exist.</p>
         <p>
-          <Link to="/worklist">Back to the worklist</Link>
+          {item.state === 'reviewed'
+            ? 'It has been reviewed already.'
+            : 'Its case was superseded by a newer case of the same study: the study was judged again as a whole, and its new item is on the worklist.'}
+        </p>
+        <p>
+          <Link to={`/worklist${filterSearch(search)}`}>Back to the worklist</Link>
         </p>
       </div>
     );
   }
   const policies = (model.data?.manifest.decisionPolicy ?? {}) as Record<string, FindingPolicy | undefined>;
+  const calibrationError = calibrationErrorOf(model.data?.manifest, result?.model.sha256);
   const supersededBy = kase.data?.supersededBy ?? null;
   const supersedes = kase.data?.supersedes ?? null;
+  const imageLink = (i: number) =>
+    mode.kind === 'review'
+      ? `/review/${encodeURIComponent(mode.itemId)}${withImage(filterSearch(search), i)}`
+      : `/cases/${encodeURIComponent(caseId ?? '')}?image=${i}`;
+  // The images to step through: those the item covers (a cine's frames, a series' instances), or all of a case.
+  const listed = item === undefined ? results.map((_, i) => i) : item.resultIndexes;
 
   return (
     <>
@@ -61,11 +79,7 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
       <div className="page-head">
         <h1>{mode.kind === 'review' ? 'Case review' : 'Case'}</h1>
         <p className="muted">
-          {mode.kind === 'review' ? (
-            <Link to={`/worklist${search.has('reason') ? `?reason=${search.get('reason') ?? ''}` : ''}`}>← Worklist</Link>
-          ) : (
-            <Link to="/studies">← Studies</Link>
-          )}
+          {mode.kind === 'review' ? <Link to={`/worklist${filterSearch(search)}`}>← Worklist</Link> : <Link to="/studies">← Studies</Link>}
           {kase.data === undefined ? null : (
             <>
               {' · '}Study <code title={kase.data.studyKey}>{shortKey(kase.data.studyKey)}</code> · image {index + 1} of {results.length} · judged{' '}
@@ -100,6 +114,7 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
           <div className="case-side">
             {item === undefined ? null : (
               <p>
+                <span className={`priority priority-${item.priority}`}>{PRIORITY_LABELS[item.priority]}</span>{' '}
                 {item.reasons.map((r) => (
                   <span key={r} className={`tag tag-${r}`}>
                     {REASON_LABELS[r]}
@@ -107,27 +122,35 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
                 ))}
               </p>
             )}
-            {result === undefined ? <p className="notice">This case has no image {index + 1}.</p> : <Judgement result={result} policies={policies} />}
+            {result === undefined ? null : <PatientPanel result={result} />}
+            {result === undefined ? (
+              <p className="notice">This case has no image {index + 1}.</p>
+            ) : (
+              <Judgement result={result} policies={policies} calibrationError={calibrationError} />
+            )}
+            {listed.length > 1 ? (
+              <nav aria-label={item === undefined ? 'Images of this case' : 'Images this item covers'}>
+                <h2>{item === undefined ? 'Images' : `Images in this item (${listed.length} of ${results.length})`}</h2>
+                <ul className="inline-list image-list">
+                  {listed.map((i) => {
+                    const r = results[i];
+                    return (
+                      <li key={i}>
+                        <Link to={imageLink(i)} aria-current={i === index ? 'page' : undefined} title={r === undefined ? undefined : imageTitle(r)}>
+                          {i + 1}: {r === undefined ? '?' : r.status === 'decided' ? DECISION_LABELS[r.outputs[0]?.decision ?? 'refer'] : r.status}
+                        </Link>
+                      </li>
+                    );
+                  })}
+                </ul>
+              </nav>
+            ) : null}
             {mode.kind === 'review' && item !== undefined ? (
               <ReviewForm
                 item={item}
-                hasModelOutput={(result?.outputs.length ?? 0) > 0}
+                hasModelOutput={listed.some((i) => (results[i]?.outputs.length ?? 0) > 0)}
                 finding={result?.outputs[0]?.finding ?? Object.keys(policies)[0] ?? 'the finding'}
               />
-            ) : null}
-            {mode.kind === 'view' && results.length > 1 ? (
-              <nav aria-label="Images of this case">
-                <h2>Images</h2>
-                <ul className="inline-list">
-                  {results.map((r, i) => (
-                    <li key={i}>
-                      <Link to={`/cases/${encodeURIComponent(caseId)}?image=${i}`} aria-current={i === index ? 'page' : undefined}>
-                        {i + 1}: {r.status === 'decided' ? DECISION_LABELS[r.outputs[0]?.decision ?? 'refer'] : r.status}
-                      </Link>
-                    </li>
-                  ))}
-                </ul>
-              </nav>
             ) : null}
           </div>
         </div>
@@ -136,7 +159,68 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
   );
 }
 
-function Judgement({ result, policies }: { readonly result: CaseResult; readonly policies: Record<string, FindingPolicy | undefined> }) {
+function withImage(filters: string, image: number): string {
+  const params = new URLSearchParams(filters);
+  params.set('image', String(image));
+  return `?${params.toString()}`;
+}
+
+function imageTitle(result: CaseResult): string {
+  const where = result.input.frame === null ? 'instance' : `frame ${result.input.frame + 1}`;
+  return `${where}; gate ${result.quality === null ? 'did not run' : VERDICT_LABELS[result.quality.verdict].toLowerCase()}`;
+}
+
+/**
+ * The patient and the acquisition, as kept after de-identification (src/domain/image/image-summary.ts):
+ * age in whole years, sex only where the ingest profile keeps it, view, modality and body part, site
+ * and device. Never an identifier.
+ */
+function PatientPanel({ result }: { readonly result: CaseResult }) {
+  const image: ImageSummary | undefined = result.image;
+  // Results judged before the summary was recorded still say some of it in the gate's checks.
+  const measured = (check: GateCheckBody['check']) => {
+    const value = result.quality?.checks?.find((c) => c.check === check)?.measured;
+    return value === undefined ? undefined : String(value);
+  };
+  const age = image?.patientAgeYears ?? measured('patient_age');
+  const device = image?.device ?? ([image?.manufacturer, image?.manufacturerModel].filter((x) => x !== undefined).join(' ') || undefined);
+  const rows: [string, string | undefined, string][] = [
+    ['Age', age === undefined ? undefined : age === '90' ? '90 years or over' : `${age} years`, 'not known'],
+    ['Sex', image?.patientSex === undefined ? undefined : SEX_LABELS[image.patientSex], 'not kept (de-identified)'],
+    ['Modality', image?.modality ?? measured('modality'), 'not stated'],
+    ['Body part', image?.bodyPart ?? measured('body_part'), 'not stated'],
+    ['View', image?.view ?? measured('view'), 'not stated'],
+    ['Site', image?.site, 'not known'],
+    ['Device', device, 'not stated'],
+  ];
+  if (image !== undefined && image.frames > 1) rows.push(['Frames', `${image.frames} (this is frame ${(result.input.frame ?? 0) + 1})`, '']);
+  return (
+    <section className="panel" aria-labelledby="patient-heading">
+      <h2 id="patient-heading">Patient and acquisition</h2>
+      <dl className="facts facts-pairs">
+        {rows.map(([label, value, missing]) => (
+          <div key={label} className="fact-group">
+            <dt>{label}</dt>
+            <dd>{value ?? <span className="muted">{missing}</span>}</dd>
+          </div>
+        ))}
+      </dl>
+      <p className="muted small">As kept after de-identification: ages in whole years, no dates, no identifiers.</p>
+    </section>
+  );
+}
+
+const SEX_LABELS: Readonly<Record<'M' | 'F' | 'O', string>> = { M: 'Male', F: 'Female', O: 'Other' };
+
+function Judgement({
+  result,
+  policies,
+  calibrationError,
+}: {
+  readonly result: CaseResult;
+  readonly policies: Record<string, FindingPolicy | undefined>;
+  readonly calibrationError: number | undefined;
+}) {
   return (
     <>
       <section className="panel" aria-labelledby="model-heading">
@@ -144,18 +228,22 @@ function Judgement({ result, policies }: { readonly result: CaseResult; readonly
         {result.outputs.length === 0 ? (
           <p>{result.status === 'rejected' ? 'Not judged: the gate rejected this image, so the model did not see it.' : 'No output.'}</p>
         ) : (
-          result.outputs.map((o) => (
-            <div key={o.finding} className="finding">
-              <p className="finding-line">
-                <span className="finding-name">{o.finding}</span>
-                <span className={`decision decision-${o.decision}`}>{DECISION_LABELS[o.decision]}</span>
-              </p>
-              <p>
-                Probability <strong className="probability">{formatPercent(o.probability)}</strong> (calibrated)
-              </p>
-              <ProbabilityScale probability={o.probability} policy={policies[o.finding]} />
-            </div>
-          ))
+          result.outputs.map((o) => {
+            const shown = formatProbability(o.probability, calibrationError);
+            return (
+              <div key={o.finding} className="finding">
+                <p className="finding-line">
+                  <span className="finding-name">{o.finding}</span>
+                  <span className={`decision decision-${o.decision}`}>{DECISION_LABELS[o.decision]}</span>
+                </p>
+                <p>
+                  Probability <strong className="probability">{shown.text}</strong> (calibrated)
+                </p>
+                <p className="muted small">{probabilityPrecisionNote(shown, calibrationError)}</p>
+                <ProbabilityScale probability={o.probability} shown={shown.text} policy={policies[o.finding]} />
+              </div>
+            );
+          })
         )}
         <p className="muted small">
           {result.model.id} {result.model.version} · <span title={result.model.sha256}>sha256 {result.model.sha256.slice(0, 12)}…</span>
@@ -304,11 +392,9 @@ function formatMeasure(value: number | string): string {
 
 type Choice = 'yes' | 'no' | 'unsure';
 
-function ReviewForm({ item, hasModelOutput, finding }: { readonly item: WorklistItemBody; readonly hasModelOutput: boolean; readonly finding: string }) {
+function ReviewForm({ item, hasModelOutput, finding }: { readonly item: WorklistItemDetailBody; readonly hasModelOutput: boolean; readonly finding: string }) {
   const ids = useId();
   const { search } = useLocation();
-  const reasonParam = search.get('reason');
-  const reason = isWorklistReason(reasonParam) ? reasonParam : undefined;
   const [findingPresent, setFindingPresent] = useState<Choice | undefined>(undefined);
   const [quality, setQuality] = useState<'yes' | 'no' | undefined>(undefined);
   const [agrees, setAgrees] = useState<Choice | undefined>(hasModelOutput ? undefined : 'unsure');
@@ -335,14 +421,14 @@ function ReviewForm({ item, hasModelOutput, finding }: { readonly item: Worklist
     api
       .review(item.itemId, read)
       .then(
-        () => goToNext(item, reason, 'Read recorded.'),
+        () => goToNext(item, search, 'Read recorded.'),
         (e: unknown) => {
           if (e instanceof ApiError && e.code === 'REVIEW_ALREADY_RECORDED')
-            return goToNext(item, reason, 'Someone had already recorded a read for that item.');
+            return goToNext(item, search, 'Someone had already recorded a read for that item.');
           if (e instanceof ApiError && e.code === 'REVIEW_ITEM_SUPERSEDED')
             return goToNext(
               item,
-              reason,
+              search,
               'That item was closed: newer images of its study arrived, and the study was judged again. Its new items are on the worklist.',
             );
           setError(e);
@@ -425,13 +511,14 @@ function Question<T extends string>({
   );
 }
 
-/** After a read: the next open item under the same filter, or the worklist when none is left. */
-function goToNext(done: WorklistItemBody, reason: Parameters<typeof reviewPath>[1], message: string): Promise<void> {
-  return api.worklist().then(
+/** After a read: the most urgent open item under the same filters, or the worklist when none is left. */
+function goToNext(done: WorklistItemDetailBody, search: URLSearchParams, message: string): Promise<void> {
+  const filters = new URLSearchParams(filterSearch(search));
+  return api.worklist(worklistQueryOf(filters, 2)).then(
     ({ items }) => {
-      const next = filterItems(items, reason).find((i) => i.itemId !== done.itemId);
+      const next = items.find((i) => i.itemId !== done.itemId);
       setFlash(next === undefined ? `${message} Nothing else is waiting.` : message);
-      navigate(next === undefined ? `/worklist${reason === undefined ? '' : `?reason=${reason}`}` : reviewPath(next, reason));
+      navigate(next === undefined ? `/worklist${filterSearch(search)}` : reviewPath(next, filters));
     },
     () => {
       setFlash(message);

@@ -251,6 +251,9 @@ function baseAttributes(located: LocatedDataset, values: DecodedValues, pixel: P
   const modality = text(TAG.Modality);
   const bodyPartExamined = text(TAG.BodyPartExamined)?.toUpperCase();
   const viewPosition = text(TAG.ViewPosition);
+  const manufacturer = text(TAG.Manufacturer);
+  const manufacturerModelName = text(TAG.ManufacturerModelName);
+  const sex = text(TAG.PatientSex)?.toUpperCase();
   const sopClassUid = text(TAG.SOPClassUID);
   const burnedIn = text(TAG.BurnedInAnnotation)?.toUpperCase();
   // Lossy Image Compression (0028,2110) "01" means lossy compression happened at some point (C.7.6.1.1.5).
@@ -260,6 +263,9 @@ function baseAttributes(located: LocatedDataset, values: DecodedValues, pixel: P
     ...(modality === undefined ? {} : { modality }),
     ...(bodyPartExamined === undefined ? {} : { bodyPartExamined }),
     ...(viewPosition === undefined ? {} : { viewPosition }),
+    ...(manufacturer === undefined ? {} : { manufacturer }),
+    ...(manufacturerModelName === undefined ? {} : { manufacturerModelName }),
+    ...(sex === 'M' || sex === 'F' || sex === 'O' ? { patientSex: sex } : {}),
     ...(sopClassUid === undefined ? {} : { sopClassUid }),
     transferSyntaxUid: located.transferSyntaxUid,
     photometricInterpretation: output.photometric,

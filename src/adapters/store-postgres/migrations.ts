@@ -288,4 +288,28 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX model_versions_by_identity ON model_versions (model_id, model_version, model_sha256);
     `,
   },
+  {
+    version: 10,
+    name: 'worklist_priority_and_columns',
+    // As SQLite's migration 10: one item per judged study, listed by clinical priority, then oldest
+    // first, filtered and paged on the server. Item ids compare byte by byte (COLLATE "C"), as in SQLite.
+    sql: `
+      ALTER TABLE worklist_items ADD COLUMN priority_rank integer NOT NULL DEFAULT 3 CHECK (priority_rank BETWEEN 0 AND 3);
+      ALTER TABLE worklist_items ADD COLUMN result_indexes text NOT NULL DEFAULT '[]';
+      ALTER TABLE worklist_items ADD COLUMN modalities text NOT NULL DEFAULT '';
+      ALTER TABLE worklist_items ADD COLUMN body_part text;
+      ALTER TABLE worklist_items ADD COLUMN patient_age text;
+      ALTER TABLE worklist_items ADD COLUMN site text;
+      ALTER TABLE worklist_items ADD COLUMN device text;
+      ALTER TABLE worklist_items ADD COLUMN probability double precision;
+      UPDATE worklist_items SET priority_rank = CASE
+        WHEN reasons LIKE '%"model_referred"%' THEN 0
+        WHEN reasons LIKE '%"gate_warned"%' THEN 1
+        WHEN reasons LIKE '%"gate_rejected"%' THEN 2
+        WHEN reasons LIKE '%"gate_unchecked"%' THEN 1
+        ELSE 3 END, result_indexes = '[' || result_index || ']';
+      DROP INDEX worklist_open;
+      CREATE INDEX worklist_queue ON worklist_items (state, priority_rank, created_at_ms, item_id COLLATE "C");
+    `,
+  },
 ];

@@ -3,8 +3,9 @@ import type { QueryResultRow } from 'pg';
 import { PlatformError } from '../../domain/errors.js';
 import type { ReviewRead } from '../../domain/review/worklist.js';
 import type { Clock } from '../../ports/clock.js';
-import type { ReviewRecord, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
-import { toItem, type ItemRow } from '../store-common/worklist-item-row.js';
+import type { WorklistPriority } from '../../domain/review/worklist.js';
+import type { NewWorklistItem, ReviewRecord, WorklistFilter, WorklistItem, WorklistPage, WorklistQuery, WorklistStore } from '../../ports/worklist-store.js';
+import { ITEM_INSERT_COLUMNS, itemValues, nextCursor, priorityCounts, toItem, worklistWhere, type ItemRow } from '../store-common/worklist-item-row.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 interface ReviewRow extends QueryResultRow {
@@ -58,28 +59,42 @@ export class PostgresWorklistStore implements WorklistStore {
     }
   }
 
-  async addItems(items: readonly Omit<WorklistItem, 'state' | 'createdAt'>[]): Promise<number> {
+  async addItems(items: readonly NewWorklistItem[]): Promise<number> {
     if (items.length === 0) return 0;
     const now = this.clock.now().getTime();
+    const values: unknown[] = [];
+    const param = (v: unknown): string => (values.push(v), `$${values.length}`);
+    const rows = items.map((i) => `(${[...itemValues(i), now].map(param).join(', ')}, 'open')`);
     const added = await this.#query(
-      `INSERT INTO worklist_items (item_id, case_id, study_key, result_index, reasons, state, created_at_ms)
-       SELECT item_id, case_id, study_key, result_index, reasons, 'open', $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::text[])
-         AS i (item_id, case_id, study_key, result_index, reasons)
+      `INSERT INTO worklist_items (${ITEM_INSERT_COLUMNS.join(', ')}, created_at_ms, state) VALUES ${rows.join(', ')}
        ON CONFLICT (item_id) DO NOTHING RETURNING item_id`,
-      [
-        items.map((i) => i.itemId),
-        items.map((i) => i.caseId),
-        items.map((i) => i.studyKey),
-        items.map((i) => i.resultIndex),
-        items.map((i) => JSON.stringify(i.reasons)),
-        now,
-      ],
+      values,
     );
     return added.length;
   }
 
-  async listOpen(limit: number): Promise<WorklistItem[]> {
-    return (await this.#query<ItemRow>(`SELECT * FROM worklist_items WHERE state = 'open' ORDER BY created_at_ms, item_id LIMIT $1`, [limit])).map(toItem);
+  async list(query: WorklistQuery): Promise<WorklistPage> {
+    const values: unknown[] = [];
+    const where = worklistWhere(query, query.after, (v) => (values.push(v), `$${values.length}`), 'item_id COLLATE "C"');
+    values.push(query.limit);
+    const rows = await this.#query<ItemRow>(
+      `SELECT * FROM worklist_items WHERE ${where} ORDER BY priority_rank, created_at_ms, item_id COLLATE "C" LIMIT $${values.length}`,
+      values,
+    );
+    const next = nextCursor(rows, query.limit);
+    return { items: rows.map(toItem), ...(next === undefined ? {} : { next }) };
+  }
+
+  async countByPriority(filter: WorklistFilter): Promise<Readonly<Record<WorklistPriority, number>>> {
+    const values: unknown[] = [];
+    const { priority: _ignored, ...rest } = filter;
+    const where = worklistWhere(rest, undefined, (v) => (values.push(v), `$${values.length}`), 'item_id COLLATE "C"');
+    return priorityCounts(
+      await this.#query<{ priority_rank: number; n: string }>(
+        `SELECT priority_rank, COUNT(*) AS n FROM worklist_items WHERE ${where} GROUP BY priority_rank`,
+        values,
+      ),
+    );
   }
 
   async get(itemId: string): Promise<WorklistItem | undefined> {

@@ -308,4 +308,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX model_versions_by_identity ON model_versions (model_id, model_version, model_sha256);
     `,
   },
+  {
+    version: 10,
+    name: 'worklist_priority_and_columns',
+    // One worklist item per judged study (domain/review/worklist.ts), listed by clinical priority, then
+    // oldest first, filtered and paged on the server (ports/worklist-store.ts). Items from before keep
+    // their one image; their priority is derived from their reasons as worklistPriority does. The queue
+    // index serves the listing's order and its keyset paging; filters on the other columns scan what is
+    // open (a worklist is hundreds of items, not millions).
+    sql: `
+      ALTER TABLE worklist_items ADD COLUMN priority_rank INTEGER NOT NULL DEFAULT 3 CHECK (priority_rank BETWEEN 0 AND 3);
+      ALTER TABLE worklist_items ADD COLUMN result_indexes TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE worklist_items ADD COLUMN modalities TEXT NOT NULL DEFAULT '';
+      ALTER TABLE worklist_items ADD COLUMN body_part TEXT;
+      ALTER TABLE worklist_items ADD COLUMN patient_age TEXT;
+      ALTER TABLE worklist_items ADD COLUMN site TEXT;
+      ALTER TABLE worklist_items ADD COLUMN device TEXT;
+      ALTER TABLE worklist_items ADD COLUMN probability REAL;
+      UPDATE worklist_items SET priority_rank = CASE
+        WHEN reasons LIKE '%"model_referred"%' THEN 0
+        WHEN reasons LIKE '%"gate_warned"%' THEN 1
+        WHEN reasons LIKE '%"gate_rejected"%' THEN 2
+        WHEN reasons LIKE '%"gate_unchecked"%' THEN 1
+        ELSE 3 END, result_indexes = '[' || result_index || ']';
+      DROP INDEX worklist_open;
+      CREATE INDEX worklist_queue ON worklist_items (state, priority_rank, created_at_ms, item_id);
+    `,
+  },
 ];

@@ -69,7 +69,13 @@ describe('openSqliteDatabase', () => {
     expect(db.pragma('foreign_keys', { simple: true }), 'switched back on after the rebuild').toBe(1);
     // The rebuilt tables still refuse what they refused.
     expect(() => db.prepare(`UPDATE studies SET state = 'lost'`).run()).toThrow(/CHECK/);
-    expect(() => db.prepare(`INSERT INTO worklist_items VALUES ('x#0', 'no-such-case', 'st-x', 0, '[]', 'open', 0)`).run()).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      db
+        .prepare(
+          `INSERT INTO worklist_items (item_id, case_id, study_key, result_index, reasons, state, created_at_ms) VALUES ('x#0', 'no-such-case', 'st-x', 0, '[]', 'open', 0)`,
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     db.close();
   });
 

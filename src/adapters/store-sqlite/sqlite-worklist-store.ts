@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ReviewRead } from '../../domain/review/worklist.js';
 import type { Clock } from '../../ports/clock.js';
-import type { ReviewRecord, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
-import { toItem, type ItemRow } from '../store-common/worklist-item-row.js';
+import type { WorklistPriority } from '../../domain/review/worklist.js';
+import type { NewWorklistItem, ReviewRecord, WorklistFilter, WorklistItem, WorklistPage, WorklistQuery, WorklistStore } from '../../ports/worklist-store.js';
+import { ITEM_INSERT_COLUMNS, itemValues, nextCursor, priorityCounts, toItem, worklistWhere, type ItemRow } from '../store-common/worklist-item-row.js';
 import type { SqliteDatabase } from './open-sqlite.js';
 
 interface ReviewRow {
@@ -45,22 +46,37 @@ export class SqliteWorklistStore implements WorklistStore {
     private readonly clock: Clock,
   ) {}
 
-  async addItems(items: readonly Omit<WorklistItem, 'state' | 'createdAt'>[]): Promise<number> {
+  async addItems(items: readonly NewWorklistItem[]): Promise<number> {
     const insert = this.db.prepare(
-      `INSERT INTO worklist_items (item_id, case_id, study_key, result_index, reasons, state, created_at_ms) VALUES (?, ?, ?, ?, ?, 'open', ?)
+      `INSERT INTO worklist_items (${ITEM_INSERT_COLUMNS.join(', ')}, state, created_at_ms)
+       VALUES (${ITEM_INSERT_COLUMNS.map(() => '?').join(', ')}, 'open', ?)
        ON CONFLICT (item_id) DO NOTHING`,
     );
     const now = this.clock.now().getTime();
-    return this.db.transaction(() =>
-      items.reduce((added, i) => added + insert.run(i.itemId, i.caseId, i.studyKey, i.resultIndex, JSON.stringify(i.reasons), now).changes, 0),
-    )();
+    return this.db.transaction(() => items.reduce((added, i) => added + insert.run(...itemValues(i), now).changes, 0))();
   }
 
-  async listOpen(limit: number): Promise<WorklistItem[]> {
-    return this.db
-      .prepare<[number], ItemRow>(`SELECT * FROM worklist_items WHERE state = 'open' ORDER BY created_at_ms, item_id LIMIT ?`)
-      .all(limit)
-      .map(toItem);
+  async list(query: WorklistQuery): Promise<WorklistPage> {
+    const values: (string | number)[] = [];
+    const where = worklistWhere(query, query.after, (v) => (values.push(v), '?'), 'item_id');
+    const rows = this.db
+      .prepare<(string | number)[], ItemRow>(`SELECT * FROM worklist_items WHERE ${where} ORDER BY priority_rank, created_at_ms, item_id LIMIT ?`)
+      .all(...values, query.limit);
+    const next = nextCursor(rows, query.limit);
+    return { items: rows.map(toItem), ...(next === undefined ? {} : { next }) };
+  }
+
+  async countByPriority(filter: WorklistFilter): Promise<Readonly<Record<WorklistPriority, number>>> {
+    const values: (string | number)[] = [];
+    const { priority: _ignored, ...rest } = filter;
+    const where = worklistWhere(rest, undefined, (v) => (values.push(v), '?'), 'item_id');
+    return priorityCounts(
+      this.db
+        .prepare<(string | number)[], { priority_rank: number; n: number }>(
+          `SELECT priority_rank, COUNT(*) AS n FROM worklist_items WHERE ${where} GROUP BY priority_rank`,
+        )
+        .all(...values),
+    );
   }
 
   async get(itemId: string): Promise<WorklistItem | undefined> {

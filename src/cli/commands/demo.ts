@@ -1,3 +1,4 @@
+import { reportedCalibrationError } from '../../domain/calibration/display-probability.js';
 import { EXIT_CODES, EXIT_OK } from '../exit-codes.js';
 import { formatResult } from '../format-result.js';
 import { createProgressLine } from '../progress-line.js';
@@ -12,6 +13,8 @@ export const demoCommand: Command = {
     const { runs, notes } = await services.prepareDemo();
     for (const note of notes) io.stdout(note + '\n');
     const totals = { decided: 0, rejected: 0, errors: 0 };
+    // Probabilities are printed at the precision the demo model's calibration supports.
+    const calibrationError = runs.length === 0 ? undefined : reportedCalibrationError((await services.currentModel()).manifest);
     for (const run of runs) {
       io.stdout(`\n== ${run.title}\n`);
       const progress = io.interactive ? createProgressLine(io.stderr) : undefined;
@@ -20,7 +23,7 @@ export const demoCommand: Command = {
         run.declared === undefined ? {} : { declared: run.declared },
         (r) => {
           progress?.clear();
-          io.stdout(formatResult(r) + '\n');
+          io.stdout(formatResult(r, calibrationError) + '\n');
         },
         progress === undefined ? undefined : (p) => progress.update(p.filesDone, p.filesTotal),
       );

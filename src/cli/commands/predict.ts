@@ -1,3 +1,4 @@
+import { reportedCalibrationError } from '../../domain/calibration/display-probability.js';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { PredictOptions } from '../../workflows/vigil-services.js';
 import { EXIT_OK, EXIT_SOME_INPUTS_FAILED } from '../exit-codes.js';
@@ -40,13 +41,21 @@ export const predictCommand: Command = {
       ...(model === undefined ? {} : { modelDir: model }),
       ...(Object.keys(declared).length === 0 ? {} : { declared }),
     };
+    // The precision probabilities are printed at comes from the model's reported calibration error. A
+    // model that cannot be loaded is reported by predict itself, with its own error.
+    const calibrationError = json
+      ? undefined
+      : await (model === undefined ? services().currentModel() : services().inspectModel(model)).then(
+          (m) => reportedCalibrationError(m.manifest),
+          () => undefined,
+        );
     const progress = io.interactive ? createProgressLine(io.stderr) : undefined;
     const counts = await services().predict(
       positionals,
       options,
       (result) => {
         progress?.clear();
-        io.stdout(json ? JSON.stringify(result) + '\n' : formatResult(result) + '\n');
+        io.stdout(json ? JSON.stringify(result) + '\n' : formatResult(result, calibrationError) + '\n');
       },
       progress === undefined ? undefined : (p) => progress.update(p.filesDone, p.filesTotal),
     );

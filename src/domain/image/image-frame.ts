@@ -20,6 +20,15 @@ export interface ImageAttributes {
   readonly bodyPartExamined?: string;
   /** DICOM View Position (0018,5101). */
   readonly viewPosition?: string;
+  /** Manufacturer (0008,0070): not in PS3.15 Table E.1-1, kept by de-identification. */
+  readonly manufacturer?: string;
+  /** Manufacturer's Model Name (0008,1090): not in PS3.15 Table E.1-1, kept by de-identification. */
+  readonly manufacturerModelName?: string;
+  /**
+   * Patient's Sex (0010,0040) as the de-identified instance still says it: emptied by the Basic Profile,
+   * kept only under Retain Patient Characteristics. Only M, F or O; absent otherwise.
+   */
+  readonly patientSex?: 'M' | 'F' | 'O';
   readonly sopClassUid?: string;
   readonly transferSyntaxUid?: string;
   /**

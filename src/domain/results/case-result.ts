@@ -131,7 +131,7 @@ export function readNotice(result: Pick<CaseResult, 'model' | 'read'>): string {
   const absent = count((r) => r.findingPresent === false);
   const poor = count((r) => !r.imageQualityAdequate);
   return (
-    `Machine result from ${result.model.id} ${result.model.version}, read by a clinician (${read.reads.length} image(s)): ` +
+    `Machine result from ${result.model.id} ${result.model.version}, read by a clinician (${read.reads.length} read(s)): ` +
     `agrees with the model on ${agrees}, disagrees on ${disagrees}; finding present on ${present}, absent on ${absent}` +
     (poor > 0 ? `; image quality not adequate on ${poor}` : '')
   );

@@ -144,7 +144,7 @@ describe('buildFhirBundle', () => {
       ['id-infer:st-x:1:abc:observation:0:0', 'final', '2024-02-01T09:12:00.000Z'],
       ['id-infer:st-x:1:abc:observation:1:0', 'final', '2024-02-01T09:12:00.000Z'],
     ]);
-    expect(report.conclusion).toContain('read by a clinician (2 image(s)): agrees with the model on 1, disagrees on 1; finding present on 1, absent on 1');
+    expect(report.conclusion).toContain('read by a clinician (2 read(s)): agrees with the model on 1, disagrees on 1; finding present on 1, absent on 1');
     expect(report.conclusion).toContain('image quality not adequate on 1');
     expect(report.conclusion).not.toContain('Unverified');
     expect(bundle.id, 'a new Bundle for the new content').toBe('id-infer:st-x:1:abc:bundle:read');

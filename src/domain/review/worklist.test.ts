@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { worklistReasons } from './worklist.js';
+import { priorityRank, studyWorklistEntry, WORKLIST_PRIORITIES, worklistPriority, worklistReasons, type JudgedImage } from './worklist.js';
 
 describe('worklistReasons', () => {
   it('sends what the model referred, and what the gate rejected or warned about', () => {
@@ -40,5 +40,68 @@ describe('worklistReasons', () => {
       (d) => worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['negative'] }, d, 0.1).length > 0,
     );
     expect(sampled).toHaveLength(40);
+  });
+});
+
+describe('studyWorklistEntry', () => {
+  const rejected = { status: 'rejected', gateVerdict: 'reject', gateUnchecked: false, decisions: [] } as const;
+  const referred = { status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['refer'] } as const;
+  const warned = { status: 'decided', gateVerdict: 'warn', gateUnchecked: true, decisions: ['negative'] } as const;
+  const confident = { status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['negative'] } as const;
+  const error = { status: 'error', gateVerdict: null, gateUnchecked: false, decisions: [] } as const;
+
+  it('makes one entry of a 30-frame cine of rejected frames, covering every frame', () => {
+    const entry = studyWorklistEntry(
+      Array.from({ length: 30 }, () => rejected),
+      0.9,
+      0.05,
+    );
+    expect(entry).toEqual({ reasons: ['gate_rejected'], priority: 'rejected', resultIndexes: Array.from({ length: 30 }, (_, i) => i), leadIndex: 0 });
+  });
+  it('ranks a study by its most urgent image, which it shows first', () => {
+    const entry = studyWorklistEntry([rejected, confident, warned, referred, error], 0.9, 0.05);
+    expect(entry).toEqual({
+      reasons: ['model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked'],
+      priority: 'referred',
+      resultIndexes: [0, 2, 3],
+      leadIndex: 3,
+    });
+  });
+  it('samples a confident study as a whole, with one draw, and never a study of errors', () => {
+    expect(studyWorklistEntry([confident, error, confident], 0.01, 0.05)).toEqual({
+      reasons: ['random_sample'],
+      priority: 'sampled',
+      resultIndexes: [0, 2],
+      leadIndex: 0,
+    });
+    expect(studyWorklistEntry([confident, confident], 0.06, 0.05)).toBeUndefined();
+    expect(studyWorklistEntry([error], 0, 1)).toBeUndefined();
+    expect(studyWorklistEntry([], 0, 1)).toBeUndefined();
+  });
+  test.prop([
+    fc.array(fc.constantFrom(rejected, referred, warned, confident, error), { maxLength: 40 }),
+    fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+  ])('covers exactly the images that give a reason, and its priority is the most urgent image reason', (images, draw) => {
+    const entry = studyWorklistEntry(images, draw, 0.05);
+    const flagged = images.flatMap((image, i) => (worklistReasons(image, 1, 0).length > 0 ? [i] : []));
+    if (flagged.length > 0) {
+      expect(entry?.resultIndexes).toEqual(flagged);
+      const ranks = flagged.map((i) => priorityRank(worklistPriority(worklistReasons(images[i] as JudgedImage, 1, 0))));
+      expect(priorityRank(entry?.priority ?? 'sampled')).toBe(Math.min(...ranks));
+      expect(entry?.resultIndexes).toContain(entry?.leadIndex);
+    } else {
+      expect(entry === undefined || entry.priority === 'sampled').toBe(true);
+    }
+  });
+});
+
+describe('worklistPriority', () => {
+  it('orders referred, warned, rejected, sampled', () => {
+    expect(worklistPriority(['gate_rejected', 'model_referred'])).toBe('referred');
+    expect(worklistPriority(['gate_warned', 'gate_unchecked'])).toBe('warned');
+    expect(worklistPriority(['gate_rejected', 'gate_unchecked'])).toBe('rejected');
+    expect(worklistPriority(['gate_rejected'])).toBe('rejected');
+    expect(worklistPriority(['random_sample'])).toBe('sampled');
+    expect(WORKLIST_PRIORITIES.map(priorityRank)).toEqual([0, 1, 2, 3]);
   });
 });

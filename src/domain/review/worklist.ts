@@ -3,7 +3,8 @@
  * a random sample of what it did: the sample is how a site measures the model's real performance
  * (reviews are the ground truth monitoring uses), so confident cases must be sampled too.
  */
-export type WorklistReason = 'model_referred' | 'gate_rejected' | 'gate_warned' | 'gate_unchecked' | 'random_sample';
+export const WORKLIST_REASONS = ['model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'] as const;
+export type WorklistReason = (typeof WORKLIST_REASONS)[number];
 
 export interface JudgedImage {
   readonly status: 'decided' | 'rejected' | 'error';
@@ -38,4 +39,68 @@ export interface ReviewRead {
   readonly agreesWithModel: boolean | null;
   /** Free text, without identifiers (the UI says so; it is never logged). */
   readonly comment: string;
+}
+
+/**
+ * How soon an item should be read, most urgent first: `referred` (the model could not decide, or the
+ * gate warned and the policy refers: a human decision is owed on an image the model saw), `warned`
+ * (the gate warned but the model decided: a decision that stands on a doubtful image), `rejected` (the
+ * gate refused the image: nothing was decided, the image only needs a look at why), `sampled` (a
+ * confident decision drawn at random: quality assurance, never urgent). The index is the rank stored
+ * and sorted on.
+ */
+export const WORKLIST_PRIORITIES = ['referred', 'warned', 'rejected', 'sampled'] as const;
+export type WorklistPriority = (typeof WORKLIST_PRIORITIES)[number];
+
+/** The order reasons are listed in: by the priority they give, then `gate_unchecked` (which only qualifies a verdict). */
+const REASON_ORDER: readonly WorklistReason[] = ['model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked', 'random_sample'];
+
+/**
+ * The priority a set of reasons gives: the most urgent of them. `gate_unchecked` qualifies the verdict
+ * it comes with; alone (never seen in practice) it ranks as `warned`.
+ *
+ * @example worklistPriority(['gate_rejected', 'model_referred']) // 'referred'
+ */
+export function worklistPriority(reasons: readonly WorklistReason[]): WorklistPriority {
+  if (reasons.includes('model_referred')) return 'referred';
+  if (reasons.includes('gate_warned')) return 'warned';
+  if (reasons.includes('gate_rejected')) return 'rejected';
+  return reasons.includes('gate_unchecked') ? 'warned' : 'sampled';
+}
+
+export function priorityRank(priority: WorklistPriority): number {
+  return WORKLIST_PRIORITIES.indexOf(priority);
+}
+
+/** One worklist entry for a whole judged study: the images it covers, the reasons, the image shown first. */
+export interface StudyWorklistEntry {
+  /** The union of the covered images' reasons, most urgent first. */
+  readonly reasons: readonly WorklistReason[];
+  readonly priority: WorklistPriority;
+  /** Indexes (into the case's results) of the images that gave a reason, ascending. */
+  readonly resultIndexes: readonly number[];
+  /** The image a reader sees first: the first of the most urgent ones. */
+  readonly leadIndex: number;
+}
+
+/**
+ * One entry per judged study, not one per image: a reading room reads studies (an exam, one accession),
+ * and a 30-frame ultrasound cine or a 40-image CT series of rejected frames is one thing to look at,
+ * not 30 or 40. Each image's reasons are those of `worklistReasons` without sampling; the study is
+ * sampled as a whole (one draw, for the study) only when none of its images gave a reason, and a
+ * sampled study covers its decided images. Undefined when the study does not go to the worklist.
+ */
+export function studyWorklistEntry(images: readonly JudgedImage[], sampleDraw: number, sampleRate: number): StudyWorklistEntry | undefined {
+  const perImage = images.map((image) => worklistReasons(image, 1, 0));
+  const covered = perImage.flatMap((reasons, index) => (reasons.length > 0 ? [index] : []));
+  if (covered.length === 0) {
+    const decided = images.flatMap((image, index) => (image.status === 'decided' ? [index] : []));
+    if (decided.length === 0 || !(sampleDraw < sampleRate)) return undefined;
+    return { reasons: ['random_sample'], priority: 'sampled', resultIndexes: decided, leadIndex: decided[0] as number };
+  }
+  const union = new Set(covered.flatMap((index) => perImage[index] ?? []));
+  const reasons = REASON_ORDER.filter((r) => union.has(r));
+  const priority = worklistPriority(reasons);
+  const leadIndex = covered.find((index) => worklistPriority(perImage[index] ?? []) === priority) as number;
+  return { reasons, priority, resultIndexes: covered, leadIndex };
 }

@@ -2,19 +2,85 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
-import { listQuerySchema, reviewRequestSchema, reviewSchema, worklistItemSchema } from '../contract.js';
+import type { WorklistCursor, WorklistFilter, WorklistItem } from '../../ports/worklist-store.js';
+import {
+  listQuerySchema,
+  reviewRequestSchema,
+  reviewSchema,
+  worklistItemDetailSchema,
+  worklistPageSchema,
+  worklistQuerySchema,
+  type WorklistItemBody,
+} from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
 import { jsonBody } from '../route-body.js';
 
 const itemParams = z.object({ itemId: z.string().min(1).max(320) });
 
+/** The cursor is the sort key of a page's last item, opaque to clients: base64url of `[rank, createdAtMs, itemId]`. */
+export function encodeWorklistCursor(cursor: WorklistCursor): string {
+  return Buffer.from(JSON.stringify([cursor.priorityRank, cursor.createdAtMs, cursor.itemId])).toString('base64url');
+}
+
+const cursorShape = z.tuple([z.number().int().min(0).max(3), z.number().int().min(0), z.string().min(1).max(320)]);
+
+export function decodeWorklistCursor(text: string): WorklistCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const checked = cursorShape.safeParse(parsed);
+  if (!checked.success) throw new PlatformError('REQUEST_INVALID', 'The request is invalid: cursor is not one the worklist returned');
+  const [priorityRank, createdAtMs, itemId] = checked.data;
+  return { priorityRank, createdAtMs, itemId };
+}
+
+function toBody(item: WorklistItem): WorklistItemBody {
+  const { resultIndexes, ...rest } = item;
+  return { ...rest, reasons: [...item.reasons], modalities: [...item.modalities], imageCount: resultIndexes.length };
+}
+
 export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependencies): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
+  // By clinical priority (referred, warned, rejected, sampled), then oldest waiting first; filtered and
+  // paged here, not in the browser (docs/api.md, "Review worklist").
   api.get(
     '/api/worklist',
-    { config: { access: 'worklist:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ items: z.array(worklistItemSchema) }) } } },
-    async (request) => ({ items: (await deps.worklist.listOpen(request.query.limit)).map((i) => ({ ...i, reasons: [...i.reasons] })) }),
+    { config: { access: 'worklist:read' }, schema: { querystring: worklistQuerySchema, response: { 200: worklistPageSchema } } },
+    async (request) => {
+      const q = request.query;
+      const fromMs = q.from === undefined ? undefined : Date.parse(q.from);
+      const toMs = q.to === undefined ? undefined : Date.parse(q.to);
+      const filter: WorklistFilter = {
+        state: q.state,
+        ...(q.priority === undefined ? {} : { priority: q.priority }),
+        ...(q.reason === undefined ? {} : { reason: q.reason }),
+        ...(q.modality === undefined ? {} : { modality: q.modality }),
+        ...(q.site === undefined ? {} : { site: q.site }),
+        ...(q.device === undefined ? {} : { device: q.device }),
+        ...(fromMs === undefined ? {} : { fromMs }),
+        ...(toMs === undefined ? {} : { toMs }),
+      };
+      const after = q.cursor === undefined ? undefined : decodeWorklistCursor(q.cursor);
+      const [page, counts] = await Promise.all([
+        deps.worklist.list({ ...filter, limit: q.limit, ...(after === undefined ? {} : { after }) }),
+        deps.worklist.countByPriority(filter),
+      ]);
+      return { items: page.items.map(toBody), counts: { ...counts }, next: page.next === undefined ? null : encodeWorklistCursor(page.next) };
+    },
+  );
+
+  api.get(
+    '/api/worklist/:itemId',
+    { config: { access: 'worklist:read' }, schema: { params: itemParams, response: { 200: worklistItemDetailSchema } } },
+    async (request) => {
+      const item = await deps.worklist.get(request.params.itemId);
+      if (item === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No worklist item has this id');
+      return { ...toBody(item), resultIndexes: [...item.resultIndexes] };
+    },
   );
 
   // A reviewer's read: the ground truth that live performance monitoring uses. Audited.
