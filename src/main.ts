@@ -56,9 +56,9 @@ import type { AuditSearch } from './ports/audit-search.js';
 import type { Clock } from './ports/clock.js';
 import type { Logger } from './ports/logger.js';
 import { inspectModel, type ModelInspection } from './workflows/inspect-model.js';
-import { loadModel, type LoadedModel } from './workflows/load-model.js';
+import { loadModel } from './workflows/load-model.js';
+import { ModelPool } from './workflows/model-pool.js';
 import { predictImages } from './workflows/predict-images.js';
-import { InferenceChain } from './workflows/inference-chain.js';
 import { standardInputKinds } from './workflows/input-kinds.js';
 import { deidentifyFiles } from './workflows/deidentify-files.js';
 import { ElementDeidentifier } from './adapters/dicom-dcmjs/element-deidentifier.js';
@@ -308,7 +308,6 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   const inputs = standardInputKinds({ dicom: new DcmjsDicomReader({ inflate: inflateLimitsOf(config) }), raster: new SharpRasterReader() });
   const files = new FsInputFiles(config.maxInputBytes);
   let audit: AuditLog | undefined;
-  const models = new Map<string, Promise<LoadedModel>>();
   // The site secret is read once per process; pseudonyms and ingest de-identification both key on it.
   let siteSecret: Promise<Uint8Array> | undefined;
   const secret = (): Promise<Uint8Array> => (siteSecret ??= loadOrCreateSiteSecret(siteSecretFile(config)));
@@ -353,15 +352,8 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     }
     return log;
   };
-  // One session per model folder for the life of the process.
-  const model = (directory: string): Promise<LoadedModel> => {
-    let loaded = models.get(directory);
-    if (loaded === undefined) {
-      loaded = loadModel({ bundles, runner, audit: openAudit(), logger }, directory);
-      models.set(directory, loaded);
-    }
-    return loaded;
-  };
+  // The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES (idle ones are closed to make room).
+  const pool = new ModelPool({ maxBytes: config.modelPoolBytes, open: (directory) => loadModel({ bundles, runner, audit: openAudit(), logger }, directory) });
 
   // Audit search for the evaluation's look-ups (earlier criteria registrations), on its own handle.
   let searchDb: SqliteDatabase | undefined;
@@ -427,29 +419,36 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
-      const { bundle, session } = await model(options.modelDir ?? config.modelDir);
+      const held = await pool.acquire(options.modelDir ?? config.modelDir);
       const { pseudonymizer, deidentify } = await ingestParts();
       const storedAge = options.storedPatientAge;
-      return predictImages(
-        {
-          files,
-          inputs,
-          hasher: nodeHasher,
-          pseudonymizer,
-          audit: auditLog,
-          logger,
-          chain: new InferenceChain(bundle, session),
-          configHash,
-          origin: options.origin ?? 'cli',
-          batchSize: config.batchSize,
-          ...(options.declared === undefined ? {} : { declared: options.declared }),
-          ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
-          ...(storedAge === undefined ? {} : { storedPatientAge: (file: { readonly path: string }) => storedAge(file.path) }),
-        },
-        paths,
-        emit,
-        onProgress,
-      );
+      try {
+        return await predictImages(
+          {
+            files,
+            inputs,
+            hasher: nodeHasher,
+            pseudonymizer,
+            audit: auditLog,
+            logger,
+            chain: held.chain,
+            configHash,
+            origin: options.origin ?? 'cli',
+            batchSize: config.batchSize,
+            ...(options.declared === undefined ? {} : { declared: options.declared }),
+            ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
+            ...(storedAge === undefined ? {} : { storedPatientAge: (file: { readonly path: string }) => storedAge(file.path) }),
+          },
+          paths,
+          emit,
+          onProgress,
+        );
+      } finally {
+        held.release();
+      }
+    },
+    modelPoolStats() {
+      return pool.stats();
     },
     async deidentify(paths, options, emit) {
       // De-identification needs no store and no model: it opens only the secret and the rules.
@@ -551,7 +550,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       return prepareDemoInputs(config.sampleDataDir, config.dataDir);
     },
     async close() {
-      for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
+      await pool.close();
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
       searchDb?.close();

@@ -23,6 +23,8 @@ const configSchema = z.strictObject({
   intraOpThreads: z.coerce.number().int().min(0).max(256),
   /** Largest input file accepted; 2 GiB covers large multi-frame studies and stays under Node's buffer limit. */
   maxInputBytes: positiveInt,
+  /** Bytes of model file a process holds open at once (ports: workflows/model-pool.ts); idle models past it are closed. */
+  modelPoolBytes: positiveInt,
   /**
    * A Deflated DICOM dataset may inflate to at most this many times its deflated size once past 16 MiB
    * (and never past maxInputBytes). 100: real images deflate 1:1 to 7:1, a decompression bomb ~1,000:1
@@ -126,6 +128,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   executionProvider: 'VIGIL_EXECUTION_PROVIDER',
   intraOpThreads: 'VIGIL_INTRA_OP_THREADS',
   maxInputBytes: 'VIGIL_MAX_INPUT_BYTES',
+  modelPoolBytes: 'VIGIL_MODEL_POOL_BYTES',
   maxInflateRatio: 'VIGIL_MAX_INFLATE_RATIO',
   deidOptions: 'VIGIL_DEID_OPTIONS',
   httpHost: 'VIGIL_HTTP_HOST',
@@ -169,6 +172,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     executionProvider: 'cpu',
     intraOpThreads: '0',
     maxInputBytes: String(2 * 1024 ** 3 - 1),
+    modelPoolBytes: String(2 * 1024 ** 3),
     maxInflateRatio: '100',
     deidOptions: 'retain-device-identity,retain-longitudinal-modified-dates',
     httpHost: '127.0.0.1',

@@ -1,3 +1,4 @@
+import type { PoolStats } from './model-pool.js';
 import type { ModelVersion } from '../domain/registry/model-version.js';
 import type { RegisterRequest } from './register-model.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
@@ -103,6 +104,8 @@ export interface VigilServices {
   choosePolicy(request: PolicyRequest): Promise<PolicyOutcome & { readonly registered: DerivedRegistration }>;
   /** `vigil model register`: records a bundle folder as an immutable, content-addressed version (audited). */
   registerModel(request: RegisterRequest): Promise<{ readonly version: ModelVersion; readonly created: boolean }>;
+  /** The models this process holds open (bytes within VIGIL_MODEL_POOL_BYTES). */
+  modelPoolStats(): PoolStats;
   /** Every registered version, newest first. */
   modelVersions(): Promise<readonly ModelVersion[]>;
   /** One version by id or unique prefix (MODEL_VERSION_NOT_FOUND otherwise). */

@@ -360,6 +360,7 @@ describe('HTTP API behaviour', () => {
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toContain('vigil_jobs{state="ready"} 0');
     expect(metrics.body).toMatch(/vigil_audit_entries \d+/);
+    expect(metrics.body).toMatch(/vigil_model_pool_bytes\{kind="limit"\} 2147483648\n/);
     for (const name of ['vigil_dead_letters', 'vigil_images_judged_24h', 'vigil_gate_rejections_24h', 'vigil_free_disk_bytes']) {
       expect(metrics.body, name).toMatch(new RegExp(`^# TYPE ${name} gauge\n(.*\n)*${name} \\d+`, 'm'));
     }

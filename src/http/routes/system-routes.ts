@@ -1,3 +1,4 @@
+import type { PoolStats } from '../../workflows/model-pool.js';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { healthSchema, modelSummarySchema } from '../contract.js';
@@ -57,6 +58,7 @@ export function registerSystemRoutes(app: FastifyInstance, deps: HttpDependencie
       ]),
       ...gauge('vigil_free_disk_bytes', "Free bytes on the data folder's disk.", [['', freeDiskBytes]]),
       ...gauge('vigil_audit_entries', 'Entries in the audit log.', [['', auditEntries]]),
+      ...modelPoolLines(deps.services.modelPoolStats()),
       ...resultMetricLines(deps),
       '# HELP vigil_process_uptime_seconds Seconds since the process started.',
       '# TYPE vigil_process_uptime_seconds gauge',
@@ -64,6 +66,19 @@ export function registerSystemRoutes(app: FastifyInstance, deps: HttpDependencie
     ];
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(lines.join('\n') + '\n');
   });
+}
+
+/** The models this process holds open, within VIGIL_MODEL_POOL_BYTES. */
+function modelPoolLines(pool: PoolStats): string[] {
+  return [
+    '# HELP vigil_model_pool_bytes Bytes of model file held open by this process, and its bound (VIGIL_MODEL_POOL_BYTES).',
+    '# TYPE vigil_model_pool_bytes gauge',
+    `vigil_model_pool_bytes{kind="held"} ${pool.bytes}`,
+    `vigil_model_pool_bytes{kind="limit"} ${pool.maxBytes}`,
+    '# HELP vigil_models_loaded Models open in this process, by id and version.',
+    '# TYPE vigil_models_loaded gauge',
+    ...pool.models.map((m) => `vigil_models_loaded{id="${m.model.id}",version="${m.model.version}"} 1`),
+  ];
 }
 
 /** Counters since the process started (Prometheus resets are fine: rate() handles them). */
