@@ -266,4 +266,30 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
     `,
   },
+  {
+    version: 9,
+    name: 'study_lookup',
+    // As SQLite's migration 9: senders, Accession Number lookup keys, de-identified Study Date and modalities.
+    sql: `
+      ALTER TABLE studies ADD COLUMN study_date text;
+      CREATE TABLE study_senders (
+        study_key        text NOT NULL,
+        user_id          text NOT NULL,
+        first_sent_at_ms bigint NOT NULL,
+        PRIMARY KEY (study_key, user_id)
+      );
+      CREATE INDEX study_senders_by_user ON study_senders (user_id, study_key);
+      CREATE TABLE study_accessions (
+        accession_key text NOT NULL,
+        study_key     text NOT NULL,
+        PRIMARY KEY (accession_key, study_key)
+      );
+      CREATE TABLE study_modalities (
+        study_key text NOT NULL,
+        modality  text NOT NULL,
+        PRIMARY KEY (study_key, modality)
+      );
+      CREATE INDEX studies_by_date ON studies (study_date) WHERE study_date IS NOT NULL;
+    `,
+  },
 ];
