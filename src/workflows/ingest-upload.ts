@@ -54,7 +54,8 @@ export async function ingestUpload(
     if (kind === undefined) failed.push({ index, code: 'INPUT_FORMAT_UNKNOWN' });
     return kind === undefined ? [] : [{ bytes, kind, index }];
   });
-  if (accepted.length === 0) throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The upload holds no PNG or JPEG image', { parts: images.length });
+  if (accepted.length === 0)
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The upload holds no PNG or JPEG image (it takes PNG, JPEG or DICOM files)', { parts: images.length });
   // The declaration first: a study must never be judged without what was declared about it.
   await deps.instances.putDeclaration(studyUid, declaration);
   let stored = 0;

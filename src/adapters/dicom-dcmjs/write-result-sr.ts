@@ -34,7 +34,7 @@ export function writeResultSr(document: ResultSrDocument): Uint8Array {
  * `writeResultSr`'s file without its File Meta Information.
  */
 export function resultSrDicomJson(document: ResultSrDocument): Record<string, unknown> {
-  return DicomMetaDictionary.denaturalizeDataset(toNaturalized(document)) as Record<string, unknown>;
+  return DicomMetaDictionary.denaturalizeDataset(toNaturalized(document));
 }
 
 function toNaturalized(d: ResultSrDocument): Naturalized {
