@@ -34,9 +34,9 @@ export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencie
     const parsed = parseMultipartRelated(request.body as Buffer, params.boundary ?? '', MAX_IMAGES + 1);
     if (!parsed.ok) throw new PlatformError('REQUEST_INVALID', `The multipart body is malformed: ${parsed.reason}`);
     const { declarationBytes, files } = mediaType === 'multipart/form-data' ? splitForm(parsed.parts) : splitRelated(parsed.parts);
+    const declaration = readDeclaration(declarationBytes);
     if (files.length === 0) throw new PlatformError('REQUEST_INVALID', `The upload holds no file: send ${EXPECTED_FORM}`);
     if (files.length > MAX_IMAGES) throw new PlatformError('REQUEST_INVALID', `An upload takes at most ${MAX_IMAGES} files`, { limit: MAX_IMAGES });
-    const declaration = readDeclaration(declarationBytes);
     const sender = { senderId: principal.userId };
 
     const dicomIndexes = files.flatMap((f, i) => (isDicomPart(f) ? [i] : []));
