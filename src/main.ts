@@ -85,6 +85,7 @@ import { DashboardSessions } from './workflows/dashboard-sessions.js';
 import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
 import { resultSrDicomJson, writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
 import { studyResultObjects } from './workflows/study-result-objects.js';
+import { dicomSenderResolver, parseDicomSenders } from './workflows/dicom-senders.js';
 import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
 import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
 import { HttpWebhookSender } from './adapters/webhook-http/http-webhook-sender.js';
@@ -780,8 +781,9 @@ export async function createApiServer(
       },
       { logger },
     );
+    const senderOf = dicomSenderResolver(access, parseDicomSenders(config.dicomSenderUsers), () => Date.now());
     ({ port: dicomPort } = await receiver.start(async (instance) => {
-      const outcome = await loop.receive(await instance.bytes());
+      const outcome = await loop.receive(await instance.bytes(), await senderOf(instance.callingAeTitle));
       return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason, code: outcome.code } : { status: outcome.status };
     }));
     loop.start();

@@ -18,6 +18,9 @@ async function run<Row extends QueryResultRow>(pool: PostgresPool, sql: string, 
   }
 }
 
+/** Longest a study search may run in PostgreSQL. */
+const SEARCH_TIMEOUT_MS = 5_000;
+
 /** A study row with its modalities (store-common/study-rows.ts), from `studies s`. */
 const STUDY_COLUMNS = `s.*, (SELECT string_agg(m.modality, '\\' ORDER BY m.modality) FROM study_modalities m WHERE m.study_key = s.study_key) AS modalities`;
 
@@ -132,7 +135,17 @@ export class PostgresStudyRegistry implements StudyRegistry {
     const where = clauses.length === 0 ? '' : `WHERE ${clauses.map((c, i) => studyFilterSql(c, `$${i + 1}`)).join(' AND ')}`;
     const n = values.length;
     const sql = `SELECT ${STUDY_COLUMNS} FROM studies s ${where} ORDER BY s.last_received_at_ms DESC, s.study_key COLLATE "C" LIMIT $${n + 1} OFFSET $${n + 2}`;
-    return (await run<StudyRow>(this.pool, sql, [...values, query.limit, query.offset ?? 0])).rows.map(toStudy);
+    // A search is a client's request (QIDO-RS, lookups): bounded in time as well as in rows, so a slow one
+    // is cut by the server rather than holding a connection of the pool (57014 query_canceled → STORE_WRITE_FAILED).
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        await client.query(`SET LOCAL statement_timeout = ${SEARCH_TIMEOUT_MS}`);
+        return (await client.query<StudyRow>(sql, [...values, query.limit, query.offset ?? 0])).rows.map(toStudy);
+      },
+      storeFailed,
+      'BEGIN READ ONLY',
+    );
   }
 
   async wasSentBy(studyKey: string, userId: string): Promise<boolean> {
