@@ -52,21 +52,25 @@ export function studyQueryFilters(query: StudyQuery): { readonly clauses: readon
 /** One filter of a study search; each store spells it in its SQL with one parameter. */
 export type StudyFilter = 'study_key' | 'accession' | 'sender' | 'date_from' | 'date_to' | 'modality';
 
-/** The SQL of a filter with the placeholder `param` (both stores: the same tables and columns). */
+/**
+ * The SQL of a filter with the placeholder `param` (both stores: the same tables and columns). `IN
+ * (subquery)` rather than a correlated EXISTS: both planners then start from the lookup table's index
+ * (one accession key, one sender's studies) instead of testing every study.
+ */
 export function studyFilterSql(filter: StudyFilter, param: string): string {
   switch (filter) {
     case 'study_key':
       return `s.study_key = ${param}`;
     case 'accession':
-      return `EXISTS (SELECT 1 FROM study_accessions a WHERE a.study_key = s.study_key AND a.accession_key = ${param})`;
+      return `s.study_key IN (SELECT a.study_key FROM study_accessions a WHERE a.accession_key = ${param})`;
     case 'sender':
-      return `EXISTS (SELECT 1 FROM study_senders u WHERE u.study_key = s.study_key AND u.user_id = ${param})`;
+      return `s.study_key IN (SELECT u.study_key FROM study_senders u WHERE u.user_id = ${param})`;
     case 'date_from':
       return `s.study_date >= ${param}`;
     case 'date_to':
       return `s.study_date <= ${param}`;
     case 'modality':
-      return `EXISTS (SELECT 1 FROM study_modalities m WHERE m.study_key = s.study_key AND m.modality = ${param})`;
+      return `s.study_key IN (SELECT m.study_key FROM study_modalities m WHERE m.modality = ${param})`;
   }
 }
 

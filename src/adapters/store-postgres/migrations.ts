@@ -289,7 +289,10 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         modality  text NOT NULL,
         PRIMARY KEY (study_key, modality)
       );
+      CREATE INDEX study_modalities_by_modality ON study_modalities (modality, study_key);
       CREATE INDEX studies_by_date ON studies (study_date) WHERE study_date IS NOT NULL;
+      -- Searches and lists answer newest arrival first.
+      CREATE INDEX studies_by_arrival ON studies (last_received_at_ms DESC, study_key);
     `,
   },
 ];

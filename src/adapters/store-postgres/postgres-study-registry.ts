@@ -134,7 +134,7 @@ export class PostgresStudyRegistry implements StudyRegistry {
     const { clauses, values } = studyQueryFilters(query);
     const where = clauses.length === 0 ? '' : `WHERE ${clauses.map((c, i) => studyFilterSql(c, `$${i + 1}`)).join(' AND ')}`;
     const n = values.length;
-    const sql = `SELECT ${STUDY_COLUMNS} FROM studies s ${where} ORDER BY s.last_received_at_ms DESC, s.study_key COLLATE "C" LIMIT $${n + 1} OFFSET $${n + 2}`;
+    const sql = `SELECT ${STUDY_COLUMNS} FROM studies s ${where} ORDER BY s.last_received_at_ms DESC, s.study_key LIMIT $${n + 1} OFFSET $${n + 2}`;
     // A search is a client's request (QIDO-RS, lookups): bounded in time as well as in rows, so a slow one
     // is cut by the server rather than holding a connection of the pool (57014 query_canceled → STORE_WRITE_FAILED).
     return inTransaction(
