@@ -53,7 +53,8 @@ export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependenc
     // One study (the usual STOW-RS request): its Retrieve URL (0008,1190) at the top, as PS3.18 Table 10.5.3-1 has it.
     const [only] = studies;
     const retrieveUrl = studies.length === 1 && only?.dicomweb !== undefined ? { '00081190': { vr: 'UR', Value: [only.dicomweb] } } : {};
-    for (const link of studies) void reply.header('link', `<${link.study}>; rel="related"; title="${link.studyKey}"`);
+    // RFC 8288: one Link header, a comma-separated link per study.
+    if (studies.length > 0) void reply.header('link', studies.map((l) => `<${l.study}>; rel="related"; title="${l.studyKey}"`).join(', '));
     return reply
       .code(status)
       .type('application/dicom+json')
