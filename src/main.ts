@@ -19,7 +19,7 @@ import { loadOrCreateSiteSecret } from './adapters/crypto-node/site-secret.js';
 import { verifyTreeHeadSignature } from './adapters/crypto-node/verify-tree-head.js';
 import { prepareDemoInputs } from './adapters/demo-inputs/prepare-demo-inputs.js';
 import { FsInstanceStore } from './adapters/files-fs/fs-instance-store.js';
-import { pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
+import { accessionLookupKey, pseudonymousStudyKey } from './domain/deidentification/keyed-pseudonyms.js';
 import { ServiceLoop } from './workflows/service-loop.js';
 import type { DeidentifiedInstance } from './workflows/ingest-instance.js';
 import { storeInstances } from './workflows/store-instances.js';
@@ -91,7 +91,9 @@ import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
 import { DashboardSessions } from './workflows/dashboard-sessions.js';
 import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
-import { writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
+import { resultSrDicomJson, writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
+import { studyResultObjects } from './workflows/study-result-objects.js';
+import { dicomSenderResolver, parseDicomSenders } from './workflows/dicom-senders.js';
 import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
 import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
 import { HttpWebhookSender } from './adapters/webhook-http/http-webhook-sender.js';
@@ -186,6 +188,7 @@ function createIngestDeidentifier(
       bytes: outcome.bytes,
       ...(outcome.original === undefined ? {} : { original: outcome.original }),
       ...(outcome.patientAgeYears === undefined ? {} : { patientAgeYears: outcome.patientAgeYears }),
+      studyFacts: outcome.studyFacts,
     };
   };
 }
@@ -531,6 +534,12 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     uploadImages() {
       return Promise.reject(new PlatformError('INTERNAL', 'Uploads need the server (vigil serve)'));
     },
+    studyLookupKeys() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Study lookups need the server (vigil serve)'));
+    },
+    studyResultObjects() {
+      return Promise.reject(new PlatformError('INTERNAL', 'Result objects need the server (vigil serve)'));
+    },
     caseResultBundle() {
       return Promise.reject(new PlatformError('INTERNAL', 'Results need the server (vigil serve)'));
     },
@@ -620,13 +629,14 @@ export async function createApiServer(
     : pool === undefined
       ? new SqliteReidentificationVault(sqlite(), sealer, systemClock)
       : new PostgresReidentificationVault(pool, sealer, systemClock);
+  // This installation as the SR's device observer: stable, and reveals nothing (a keyed hash).
+  const deviceObserverUid = uid225(Buffer.from(digest('result-device-observer', 'vigil')).toString('hex'));
   const results = await createResultParts(config, {
     base: { cases, studies, worklist },
     instances,
     vault,
     currentModel: () => cliServices.currentModel(),
-    // This installation as the SR's device observer: stable, and reveals nothing (a keyed hash).
-    deviceObserverUid: uid225(Buffer.from(digest('result-device-observer', 'vigil')).toString('hex')),
+    deviceObserverUid,
     jobs,
     recordAudit: (event) => cliServices.recordAudit(event),
     logger,
@@ -683,6 +693,8 @@ export async function createApiServer(
     },
     { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
   );
+  // DICOMweb serves the results of the de-identified study (the one QIDO-RS names): never re-identified.
+  const { vault: _reidentifying, ...pseudonymousCaseResults } = results.caseResults;
   const dicom = new DcmjsDicomReader({ inflate: inflateLimitsOf(config) });
   const hasRoom = async (): Promise<boolean> => (await instances.freeBytes()) >= config.minFreeDiskBytes;
   const services: VigilServices = {
@@ -698,17 +710,39 @@ export async function createApiServer(
         reviewerId,
         read,
       ),
-    storeInstances: (parts) =>
+    storeInstances: (parts, sender) =>
       storeInstances(
         {
-          ingest: (bytes) => loop.receive(bytes),
+          ingest: (bytes, from) => loop.receive(bytes, from),
           hasRoom,
           // From the header or the File Meta Information, never by inflating: ingest inflates once.
           identify: (bytes) => Promise.resolve(readSentIdentity(bytes)),
         },
         parts,
+        sender,
       ),
-    uploadImages: (declaration, images) =>
+    studyLookupKeys: (sent) => {
+      const accessionKey = sent.accessionNumber === undefined ? undefined : accessionLookupKey(digest, sent.accessionNumber);
+      return Promise.resolve({
+        ...(sent.studyInstanceUid === undefined ? {} : { studyKey: pseudonymousStudyKey(digest, sent.studyInstanceUid) }),
+        ...(accessionKey === undefined ? {} : { accessionKey }),
+      });
+    },
+    studyResultObjects: (studyKey) =>
+      studyResultObjects(
+        {
+          cases,
+          caseResults: pseudonymousCaseResults,
+          // With results re-identified, the delivered SR is in the patient's own study under the case's UIDs;
+          // the pseudonymous one served here is another document, so it gets UIDs of its own.
+          ids: config.resultsReidentify ? { uidOf: (name) => resultIds.uidOf(`pseudonymous:${name}`), uuidOf: resultIds.uuidOf } : resultIds,
+          deviceObserverUid,
+          writeSr: writeResultSr,
+          srDicomJson: resultSrDicomJson,
+        },
+        studyKey,
+      ),
+    uploadImages: (declaration, images, sender) =>
       ingestUpload(
         {
           instances,
@@ -723,6 +757,7 @@ export async function createApiServer(
         },
         declaration,
         images,
+        sender,
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
@@ -801,8 +836,9 @@ export async function createApiServer(
       },
       { logger },
     );
+    const senderOf = dicomSenderResolver(access, parseDicomSenders(config.dicomSenderUsers), () => Date.now());
     ({ port: dicomPort } = await receiver.start(async (instance) => {
-      const outcome = await loop.receive(await instance.bytes());
+      const outcome = await loop.receive(await instance.bytes(), await senderOf(instance.callingAeTitle));
       return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason, code: outcome.code } : { status: outcome.status };
     }));
     loop.start();

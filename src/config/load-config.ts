@@ -56,6 +56,11 @@ const configSchema = z.strictObject({
   dicomAllowedAeTitles: z.string().min(1),
   /** Hosts or CIDR blocks allowed to send, comma-separated; empty: loopback only. */
   dicomAllowedHosts: z.string(),
+  /**
+   * Who sends by C-STORE, as `AE=user` pairs (comma-separated): an instance from that calling AE title is
+   * recorded as sent by that user (an `integration` account reads the studies it sent). Empty: none.
+   */
+  dicomSenderUsers: z.string().regex(/^$|^\s*[^=,\\]{1,16}=[^=,]{1,64}(\s*,\s*[^=,\\]{1,16}=[^=,]{1,64})*\s*$/, 'AE=user pairs, comma-separated'),
   /** Associations open at once (a modality or PACS opens one or a few); beyond it, transient rejection. */
   dicomMaxAssociations: positiveInt.max(10_000),
   /** One host's share of them, so that one host cannot take every slot (used as at most dicomMaxAssociations). */
@@ -139,6 +144,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   dicomAeTitle: 'VIGIL_DICOM_AE_TITLE',
   dicomAllowedAeTitles: 'VIGIL_DICOM_ALLOWED_AE_TITLES',
   dicomAllowedHosts: 'VIGIL_DICOM_ALLOWED_HOSTS',
+  dicomSenderUsers: 'VIGIL_DICOM_SENDER_USERS',
   dicomMaxAssociations: 'VIGIL_DICOM_MAX_ASSOCIATIONS',
   dicomMaxAssociationsPerHost: 'VIGIL_DICOM_MAX_ASSOCIATIONS_PER_HOST',
   dicomAssociateTimeoutMs: 'VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS',
@@ -183,6 +189,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     dicomAeTitle: 'VIGIL',
     dicomAllowedAeTitles: '*',
     dicomAllowedHosts: '',
+    dicomSenderUsers: '',
     dicomMaxAssociations: '64',
     dicomMaxAssociationsPerHost: '16',
     dicomAssociateTimeoutMs: '5000',

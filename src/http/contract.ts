@@ -14,6 +14,15 @@ import { STUDY_STATES } from '../domain/study/study-state.js';
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
+/**
+ * `GET /api/studies`: a list, or a lookup by what the sender sent. Values up to 64 characters (a UID's
+ * limit; an Accession Number is at most 16); a message about them never quotes them.
+ */
+export const studyListQuerySchema = listQuerySchema.extend({
+  studyInstanceUid: z.string().trim().min(1).max(64).optional(),
+  accessionNumber: z.string().min(1).max(64).optional(),
+});
+
 export const errorBodySchema = z.object({
   code: z.string(),
   message: z.string(),
@@ -107,6 +116,10 @@ export const studySchema = z.object({
   lastReceivedAt: z.string(),
   /** receiving → queued → judging → judged (or failed: dead-lettered); a new instance sends it back to receiving. */
   state: z.enum(STUDY_STATES),
+  /** The de-identified Study Date (YYYYMMDD; shifted unless dates are kept), null when unknown. */
+  studyDate: z.string().nullable(),
+  /** The modalities of its instances (declared, for an upload). */
+  modalities: z.array(z.string()),
 });
 export type StudyBody = z.infer<typeof studySchema>;
 
@@ -265,6 +278,38 @@ const label = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9 ._-]+$/, 'letters, digits, space, ".", "_" or "-"');
+
+/** One file of an upload, by its position among the files (from 0): stored under a pseudonymous SOP Instance UID in a study, or refused with a code. */
+export const uploadPartSchema = z.object({
+  index: z.number().int(),
+  kind: z.enum(['image', 'dicom']),
+  status: z.enum(['stored', 'duplicate', 'refused', 'failed']),
+  studyKey: z.string().optional(),
+  sopInstanceUid: z.string().optional(),
+  code: z.string().optional(),
+  /** For a refused DICOM file: `cannot_understand` or `out_of_resources` (as STOW-RS's Failure Reason). */
+  reason: z.string().optional(),
+});
+export type UploadPartOutcome = z.infer<typeof uploadPartSchema>;
+
+/** Where a sender finds a study it sent (src/http/internal/study-links.ts). */
+export const studyLinksSchema = z.object({
+  studyKey: z.string(),
+  study: z.string(),
+  dicomweb: z.string().optional(),
+  currentCase: z.object({ caseId: z.string(), case: z.string(), fhir: z.string() }).optional(),
+});
+
+/** `POST /api/images` → 201. */
+export const uploadResponseSchema = z.object({
+  studyKey: z.string(),
+  stored: z.number().int(),
+  duplicates: z.number().int(),
+  failed: z.array(z.object({ index: z.number().int(), code: z.string() })),
+  parts: z.array(uploadPartSchema),
+  studies: z.array(studyLinksSchema),
+});
+export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 
 /** What a device upload declares about its images (POST /api/images, first part). */
 export const uploadDeclarationSchema = z.strictObject({

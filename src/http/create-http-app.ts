@@ -23,6 +23,7 @@ import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooL
 import { HTTP_STATUS } from './error-status.js';
 import { registerAccessRoutes } from './routes/access-routes.js';
 import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
+import { registerDicomwebQueryRoutes } from './routes/dicomweb-query-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
 import { registerStudyRoutes } from './routes/study-routes.js';
 import { registerResultRoutes } from './routes/result-routes.js';
@@ -232,7 +233,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   // STOW-RS and uploads: the body is parsed by the route (internal/multipart-related.ts). JSON keeps
   // Fastify's parser; text/plain has no route, so no parser. Each route's bodyLimit applies.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('multipart/related', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(['multipart/related', 'multipart/form-data'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   registerSystemRoutes(app, deps);
   registerSessionRoutes(app, deps);
   registerCaseImageRoutes(app, deps);
@@ -252,6 +253,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   registerResultRoutes(app, deps);
   registerWorklistRoutes(app, deps);
   registerDicomwebRoutes(app, deps);
+  registerDicomwebQueryRoutes(app, deps);
   registerUploadRoutes(app, deps);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;

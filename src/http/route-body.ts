@@ -40,6 +40,11 @@ export function multipartRelatedBody(limitBytes: number): RouteBody {
   return { mediaTypes: ['multipart/related'], limitBytes };
 }
 
+/** A device upload: `multipart/related` (declaration first) or `multipart/form-data` (what `curl -F` sends). */
+export function uploadBody(limitBytes: number): RouteBody {
+  return { mediaTypes: ['multipart/related', 'multipart/form-data'], limitBytes };
+}
+
 /** Whether the request carries content (RFC 9112 §6.3: a Transfer-Encoding, or a non-zero Content-Length). */
 export function hasRequestContent(headers: IncomingHttpHeaders): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;

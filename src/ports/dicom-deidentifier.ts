@@ -27,6 +27,19 @@ export interface DeidRequest {
   readonly keepDeflated?: boolean;
 }
 
+/**
+ * Read beside de-identification, for finding the study again: the keyed lookup key of the Accession
+ * Number as received (the Basic Profile empties the value itself), and the de-identified Study Date and
+ * Modality as the stored instance says them. Each absent when the instance has none.
+ */
+export interface DeidStudyFacts {
+  /** accessionLookupKey (domain/deidentification/keyed-pseudonyms.ts) of the original Accession Number. */
+  readonly accessionKey?: string;
+  /** DA, YYYYMMDD, after de-identification (shifted unless the profile keeps dates). */
+  readonly studyDate?: string;
+  readonly modality?: string;
+}
+
 /** The outcome for one DICOM file. Quarantine is an outcome, not an error: nothing is released. */
 export type DeidFileOutcome =
   | {
@@ -47,6 +60,8 @@ export type DeidFileOutcome =
        * (domain/deidentification/patient-age.ts); absent when the header does not say it.
        */
       readonly patientAgeYears?: number;
+      /** What a sender may look its study up by, and what QIDO-RS answers with (none of it identifying). */
+      readonly studyFacts: DeidStudyFacts;
     }
   | {
       readonly status: 'quarantined';

@@ -41,6 +41,8 @@ export function describeStudyRegistry(name: string, factory: (clock: ManualClock
         firstReceivedAt: '2026-01-01T00:00:00.000Z',
         lastReceivedAt: '2026-01-01T00:00:01.000Z',
         state: 'receiving',
+        studyDate: null,
+        modalities: [],
       });
       clock.advance(4_999);
       expect(await studies.quietStudies(5_000)).toEqual([]);
@@ -143,6 +145,41 @@ export function describeStudyRegistry(name: string, factory: (clock: ManualClock
       const added = await Promise.all(writes);
       expect(added.filter(Boolean)).toHaveLength(20);
       expect((await studies.get('st-1'))?.instances).toBe(20);
+    });
+
+    it('records who sent a study and what finds it, and searches by each, within limit and offset', async () => {
+      const studies = await open();
+      await studies.recordInstance('st-a', '2.25.1', '2.25.11', { senderId: 'u-1', accessionKey: 'acc-1', studyDate: '20200102', modality: 'CR' });
+      clock.advance(1_000);
+      // A second instance: another modality, another date (the first date is kept), the same sender.
+      await studies.recordInstance('st-a', '2.25.1', '2.25.12', { senderId: 'u-1', studyDate: '20300101', modality: 'DX' });
+      // A resend by a second sender makes it a sender of the study too.
+      await studies.recordInstance('st-a', '2.25.1', '2.25.12', { senderId: 'u-2' });
+      clock.advance(1_000);
+      await studies.recordInstance('st-b', '2.25.2', '2.25.21', { senderId: 'u-2', accessionKey: 'acc-2', studyDate: '20210615', modality: 'CR' });
+      clock.advance(1_000);
+      await studies.recordInstance('st-c', '2.25.3', '2.25.31');
+
+      expect(await studies.get('st-a')).toMatchObject({ studyDate: '20200102', modalities: ['CR', 'DX'], instances: 2 });
+      expect(await studies.wasSentBy('st-a', 'u-1')).toBe(true);
+      expect(await studies.wasSentBy('st-a', 'u-2')).toBe(true);
+      expect(await studies.wasSentBy('st-b', 'u-1')).toBe(false);
+      expect(await studies.wasSentBy('st-c', 'u-1')).toBe(false);
+
+      const keys = async (query: Parameters<StudyRegistry['search']>[0]) => (await studies.search(query)).map((st) => st.studyKey);
+      expect(await keys({ limit: 10 })).toEqual(['st-c', 'st-b', 'st-a']);
+      expect(await keys({ limit: 1, offset: 1 })).toEqual(['st-b']);
+      expect(await keys({ limit: 10, sentBy: 'u-1' })).toEqual(['st-a']);
+      expect(await keys({ limit: 10, sentBy: 'u-2' })).toEqual(['st-b', 'st-a']);
+      expect(await keys({ limit: 10, accessionKey: 'acc-2' })).toEqual(['st-b']);
+      expect(await keys({ limit: 10, accessionKey: 'acc-2', sentBy: 'u-1' })).toEqual([]);
+      expect(await keys({ limit: 10, studyKey: 'st-a' })).toEqual(['st-a']);
+      expect(await keys({ limit: 10, modality: 'CR' })).toEqual(['st-b', 'st-a']);
+      expect(await keys({ limit: 10, modality: 'DX' })).toEqual(['st-a']);
+      expect(await keys({ limit: 10, studyDateFrom: '20210101' })).toEqual(['st-b']);
+      expect(await keys({ limit: 10, studyDateFrom: '20200102', studyDateTo: '20200102' })).toEqual(['st-a']);
+      expect(await keys({ limit: 10, studyDateTo: '20211231' })).toEqual(['st-b', 'st-a']);
+      expect((await studies.list(10)).map((st) => st.modalities)).toEqual([[], ['CR'], ['CR', 'DX']]);
     });
   });
 }

@@ -10,6 +10,39 @@ export interface StudyRecord {
   readonly firstReceivedAt: string;
   readonly lastReceivedAt: string;
   readonly state: StudyState;
+  /** The de-identified Study Date (DA) of its first instance that had one; null when none had. */
+  readonly studyDate: string | null;
+  /** The modalities of its instances, sorted, each once (Modality (0008,0060)). */
+  readonly modalities: readonly string[];
+}
+
+/**
+ * What ingest learned about a study beside its instance, none of it identifying: who sent it (so an
+ * integration reads the studies it sent), the keyed lookup key of its Accession Number, and the
+ * de-identified attributes QIDO-RS answers with.
+ */
+export interface StudyFacts {
+  /** The surrogate id of the user whose token or session sent the instance (absent for C-STORE). */
+  readonly senderId?: string;
+  /** accessionLookupKey of the Accession Number as sent. */
+  readonly accessionKey?: string;
+  /** DA, de-identified; the first one recorded for a study is kept. */
+  readonly studyDate?: string;
+  readonly modality?: string;
+}
+
+/** A bounded search (QIDO-RS, lookups). Every filter given must match; `sentBy` limits to one sender's studies. */
+export interface StudyQuery {
+  readonly studyKey?: string;
+  readonly accessionKey?: string;
+  readonly sentBy?: string;
+  /** Inclusive DA bounds on the de-identified Study Date; a study without one never matches a bound. */
+  readonly studyDateFrom?: string;
+  readonly studyDateTo?: string;
+  readonly modality?: string;
+  /** At most this many, newest arrival first (the caller bounds it). */
+  readonly limit: number;
+  readonly offset?: number;
 }
 
 /**
@@ -25,9 +58,10 @@ export interface StudyRegistry {
   /**
    * Records a stored instance of a study. Idempotent per instance: recording one again (a resend after
    * a crash between storing and recording) changes no count and returns false, but a resend to a study
-   * still receiving restarts its quiet period (its sender is still sending).
+   * still receiving restarts its quiet period (its sender is still sending). `facts` are recorded in
+   * the same transaction, for a resend too (a second sender of one study is a sender of it as well).
    */
-  recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string): Promise<boolean>;
+  recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string, facts?: StudyFacts): Promise<boolean>;
   /**
    * Restarts the quiet period of every study still receiving, from now: called when a server starts,
    * because no sender could reach it while it was down. Returns how many studies it touched.
@@ -47,4 +81,8 @@ export interface StudyRegistry {
   markProgress(studyKey: string, instances: number, state: Exclude<StudyState, 'receiving'>): Promise<boolean>;
   list(limit: number): Promise<readonly StudyRecord[]>;
   get(studyKey: string): Promise<StudyRecord | undefined>;
+  /** Studies matching every filter of the query, newest arrival first, within its limit and offset. */
+  search(query: StudyQuery): Promise<readonly StudyRecord[]>;
+  /** Whether `userId` sent at least one instance of the study. */
+  wasSentBy(studyKey: string, userId: string): Promise<boolean>;
 }

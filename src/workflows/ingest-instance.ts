@@ -4,6 +4,7 @@ import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
 import type { InstanceIdentity } from '../domain/results/result-identity.js';
 import type { ReidentificationVault } from '../ports/reidentification-vault.js';
+import type { DeidStudyFacts } from '../ports/dicom-deidentifier.js';
 
 export interface DeidentifiedInstance {
   /** Pseudonymous (2.25) UIDs assigned by the de-identifier. */
@@ -14,6 +15,13 @@ export interface DeidentifiedInstance {
   readonly original?: InstanceIdentity;
   /** The patient's age in whole years (≥ 90 as 90), derived before de-identification; absent when unknown. */
   readonly patientAgeYears?: number;
+  /** The Accession Number's lookup key and the de-identified Study Date and Modality (ports/dicom-deidentifier.ts). */
+  readonly studyFacts?: DeidStudyFacts;
+}
+
+/** Who sent an instance, when it came over HTTP: the surrogate id of the authenticated user. */
+export interface IngestSender {
+  readonly senderId?: string;
 }
 
 export interface IngestDependencies {
@@ -31,7 +39,13 @@ export interface IngestDependencies {
 }
 
 export type IngestOutcome =
-  | { readonly status: 'stored' | 'duplicate'; readonly studyKey: string }
+  | {
+      readonly status: 'stored' | 'duplicate';
+      readonly studyKey: string;
+      /** The instance's pseudonymous (2.25) Study and SOP Instance UIDs, as stored. */
+      readonly studyUid: string;
+      readonly sopInstanceUid: string;
+    }
   | { readonly status: 'refused'; readonly reason: 'out_of_resources' | 'cannot_understand'; readonly code: string };
 
 /**
@@ -40,7 +54,7 @@ export type IngestOutcome =
  * the sender be told it was received. A full disk or an unreadable file is refused with a reason;
  * anything else throws, and the sender is told the processing failed (so it keeps and resends it).
  */
-export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array): Promise<IngestOutcome> {
+export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array, sender: IngestSender = {}): Promise<IngestOutcome> {
   if ((await deps.instances.freeBytes()) < deps.minFreeBytes) {
     deps.logger.warn({ stage: 'ingest', code: 'STORE_DISK_FULL', status: 'refused' }, 'instance refused: disk nearly full');
     return { status: 'refused', reason: 'out_of_resources', code: 'STORE_DISK_FULL' };
@@ -78,7 +92,7 @@ export async function ingestInstance(deps: IngestDependencies, bytes: Uint8Array
     throw cause;
   }
   // Recorded for a duplicate too: a crash between storing and recording is repaired by the resend.
-  await deps.studies.recordInstance(studyKey, instance.studyUid, instance.sopInstanceUid);
+  await deps.studies.recordInstance(studyKey, instance.studyUid, instance.sopInstanceUid, { ...instance.studyFacts, ...sender });
   deps.logger.info({ stage: 'ingest', studyKey, status: stored }, 'instance received');
-  return { status: stored, studyKey };
+  return { status: stored, studyKey, studyUid: instance.studyUid, sopInstanceUid: instance.sopInstanceUid };
 }

@@ -2,6 +2,7 @@ import { PlatformError } from '../domain/errors.js';
 import type { InstanceStore, StudyDeclaration } from '../ports/instance-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
+import type { IngestSender } from './ingest-instance.js';
 
 export interface UploadDependencies {
   readonly instances: InstanceStore;
@@ -23,7 +24,14 @@ export interface UploadResult {
   readonly duplicates: number;
   /** Parts that are not PNG or JPEG, by their position in the request. */
   readonly failed: readonly { readonly index: number; readonly code: string }[];
+  /** Every image, by its position among the images: what became of it. */
+  readonly parts: readonly UploadedPart[];
 }
+
+/** One image of an upload: stored (or already held) under a pseudonymous SOP Instance UID, or refused with a code. */
+export type UploadedPart =
+  | { readonly index: number; readonly status: 'stored' | 'duplicate'; readonly studyKey: string; readonly sopInstanceUid: string }
+  | { readonly index: number; readonly status: 'refused'; readonly code: string };
 
 /**
  * PNG/JPEG images from a camera or device, with what the sender declares about them (modality, body
@@ -31,7 +39,12 @@ export interface UploadResult {
  * like any other study once complete. Raster images carry no patient header, so there is nothing to
  * de-identify in them; burned-in text is the sender's to avoid (docs/api.md).
  */
-export async function ingestUpload(deps: UploadDependencies, declaration: StudyDeclaration, images: readonly Uint8Array[]): Promise<UploadResult> {
+export async function ingestUpload(
+  deps: UploadDependencies,
+  declaration: StudyDeclaration,
+  images: readonly Uint8Array[],
+  sender: IngestSender = {},
+): Promise<UploadResult> {
   if (!(await deps.hasRoom())) throw new PlatformError('STORE_DISK_FULL', 'The data folder is nearly full: nothing was stored, send again later');
   const studyUid = deps.newStudyUid();
   const studyKey = deps.studyKeyOf(studyUid);
@@ -39,20 +52,24 @@ export async function ingestUpload(deps: UploadDependencies, declaration: StudyD
   const accepted = images.flatMap((bytes, index) => {
     const kind = deps.rasterKind(bytes);
     if (kind === undefined) failed.push({ index, code: 'INPUT_FORMAT_UNKNOWN' });
-    return kind === undefined ? [] : [{ bytes, kind }];
+    return kind === undefined ? [] : [{ bytes, kind, index }];
   });
-  if (accepted.length === 0) throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The upload holds no PNG or JPEG image', { parts: images.length });
+  if (accepted.length === 0)
+    throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The upload holds no PNG or JPEG image (it takes PNG, JPEG or DICOM files)', { parts: images.length });
   // The declaration first: a study must never be judged without what was declared about it.
   await deps.instances.putDeclaration(studyUid, declaration);
   let stored = 0;
   let duplicates = 0;
-  for (const { bytes, kind } of accepted) {
+  const parts: UploadedPart[] = failed.map(({ index, code }) => ({ index, status: 'refused', code }));
+  const facts = { ...sender, ...(declaration.modality === undefined ? {} : { modality: declaration.modality }) };
+  for (const { bytes, kind, index } of accepted) {
     const uid = deps.contentUid(bytes);
     const outcome = await deps.instances.put(studyUid, uid, bytes, kind);
-    await deps.studies.recordInstance(studyKey, studyUid, uid);
+    await deps.studies.recordInstance(studyKey, studyUid, uid, facts);
     if (outcome === 'stored') stored++;
     else duplicates++;
+    parts.push({ index, status: outcome, studyKey, sopInstanceUid: uid });
   }
   deps.logger.info({ stage: 'upload', studyKey, count: stored, status: 'stored' }, 'images uploaded');
-  return { studyKey, stored, duplicates, failed };
+  return { studyKey, stored, duplicates, failed, parts: parts.sort((a, b) => a.index - b.index) };
 }

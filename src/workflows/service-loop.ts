@@ -2,7 +2,7 @@ import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
 import type { Logger } from '../ports/logger.js';
 import { assembleStudies } from './assemble-studies.js';
-import { ingestInstance, type IngestDependencies, type IngestOutcome } from './ingest-instance.js';
+import { ingestInstance, type IngestDependencies, type IngestOutcome, type IngestSender } from './ingest-instance.js';
 import { runNextInferenceJob, type InferenceJobDependencies } from './run-inference-job.js';
 import { runNextDeliveryJob, type DeliveryJobDependencies } from './deliver-results.js';
 import type { JobQueue } from '../ports/job-queue.js';
@@ -49,8 +49,8 @@ export class ServiceLoop {
   ) {}
 
   /** Ingests one received instance; resolve before acknowledging it to the sender. */
-  receive(bytes: Uint8Array): Promise<IngestOutcome> {
-    return ingestInstance(this.deps.ingest, bytes);
+  receive(bytes: Uint8Array, sender: IngestSender = {}): Promise<IngestOutcome> {
+    return ingestInstance(this.deps.ingest, bytes, sender);
   }
 
   start(): void {

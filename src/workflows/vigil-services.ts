@@ -17,6 +17,8 @@ import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest, ReferenceOutcome, ReferenceRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
+import type { IngestSender } from './ingest-instance.js';
+import type { ResultObject } from './study-result-objects.js';
 
 /** What calibrate and policy registered: the source's version and the derived one (its child). */
 export interface DerivedRegistration {
@@ -74,9 +76,20 @@ export interface VigilServices {
    * Ingests instances sent over HTTP (STOW-RS) exactly as C-STORE does; one result per instance, in order.
    * Available in a server (createApiServer); the CLI's services refuse it.
    */
-  storeInstances(instances: readonly Uint8Array[]): Promise<readonly StoredPart[]>;
+  storeInstances(instances: readonly Uint8Array[], sender?: IngestSender): Promise<readonly StoredPart[]>;
   /** Stores PNG/JPEG device images as one study with their declaration (server only, like storeInstances). */
-  uploadImages(declaration: StudyDeclaration, images: readonly Uint8Array[]): Promise<UploadResult>;
+  uploadImages(declaration: StudyDeclaration, images: readonly Uint8Array[], sender?: IngestSender): Promise<UploadResult>;
+  /**
+   * The keys a study is found by, computed from what its sender sent exactly as ingest computes them
+   * (the study key of a Study Instance UID, the lookup key of an Accession Number); nothing is kept or
+   * logged. Server only.
+   */
+  studyLookupKeys(sent: { readonly studyInstanceUid?: string; readonly accessionNumber?: string }): Promise<{
+    readonly studyKey?: string;
+    readonly accessionKey?: string;
+  }>;
+  /** Vigil's result DICOM objects of a study (workflows/study-result-objects.ts), pseudonymous. Server only. */
+  studyResultObjects(studyKey: string): Promise<readonly ResultObject[]>;
   /**
    * The FHIR R4 result Bundle of a decided case (server only, like storeInstances), re-identified when
    * VIGIL_RESULTS_REIDENTIFY is on. Throws ROUTE_NOT_FOUND, RESULT_NOT_DECIDED, RESULT_IDENTITY_UNAVAILABLE.

@@ -37,6 +37,18 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/studies/st-00000000000000000000000000000000', access: 'studies:read' },
   { method: 'GET', url: '/api/cases/none', access: 'studies:read' },
   { method: 'GET', url: '/api/cases/none/fhir', access: 'results:read' },
+  { method: 'GET', url: '/api/studies?accessionNumber=A1', access: 'studies:read' },
+  // DICOMweb: QIDO-RS and WADO-RS (an unknown study is 404).
+  { method: 'GET', url: '/dicomweb/studies?limit=5', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/instances', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series/2.25.2/instances', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/metadata', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series/2.25.2', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series/2.25.2/metadata', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series/2.25.2/instances/2.25.3', access: 'studies:read' },
+  { method: 'GET', url: '/dicomweb/studies/2.25.1/series/2.25.2/instances/2.25.3/metadata', access: 'studies:read' },
   { method: 'GET', url: '/api/worklist', access: 'worklist:read' },
   { method: 'GET', url: '/api/worklist?priority=referred&modality=CR&limit=100', access: 'worklist:read' },
   { method: 'GET', url: '/api/worklist/none', access: 'worklist:read' },
@@ -322,7 +334,10 @@ describe('HTTP API behaviour', () => {
     const clock = { now: () => new Date('2024-02-01T08:30:00.000Z') };
     const studyKey = 'st-00000000000000000000000000000fff';
     const model = { id: 'pneumonia-demo', version: '1.0.0', sha256: 'ab'.repeat(32) };
-    await new SqliteStudyRegistry(db, clock).recordInstance(studyKey, '2.25.42', '2.25.43');
+    // Sent by the integration: it reads the results of the studies it sent, and of no other.
+    const sender = { senderId: userIds.get('integration') ?? '' };
+    await new SqliteStudyRegistry(db, clock).recordInstance(studyKey, '2.25.42', '2.25.43', sender);
+    await new SqliteStudyRegistry(db, clock).recordInstance('st-00000000000000000000000000000ffe', '2.25.44', '2.25.45', sender);
     const result = (decision: string, status = 'decided') => ({
       input: { file: '/objects/2.25.42/2.25.43.png', frame: null },
       studyKey,
@@ -353,6 +368,15 @@ describe('HTTP API behaviour', () => {
 
     const nothingDecided = await app.inject({ method: 'GET', url: '/api/cases/case-fhir-2/fhir', headers: as('integration') });
     expect(nothingDecided.json()).toMatchObject({ code: 'RESULT_NOT_DECIDED', statusCode: 409 });
+
+    // Another integration did not send it: to that one the case does not exist.
+    const access = new SqliteAccessStore(db, { now: () => new Date() });
+    const other = await access.createUser('another-sender', 'integration');
+    const otherToken = (await access.issueToken(other.userId, 'test')).secret;
+    const notTheirs = await app.inject({ method: 'GET', url: '/api/cases/case-fhir-1/fhir', headers: { authorization: `Bearer ${otherToken}` } });
+    expect(notTheirs.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', statusCode: 404 });
+    expect((await app.inject({ method: 'GET', url: '/api/cases/case-fhir-1', headers: { authorization: `Bearer ${otherToken}` } })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/api/cases/case-fhir-1', headers: as('integration') })).statusCode).toBe(200);
   });
 
   it('exposes Prometheus metrics', async () => {

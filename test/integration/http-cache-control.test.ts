@@ -38,6 +38,9 @@ let itemId: string;
 let deadJobId: number;
 let versionId: string;
 let png: Buffer;
+let studyUid: string;
+let srSeriesUid: string;
+let srSopUid: string;
 
 const stowBody = (instance: Uint8Array) =>
   Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), Buffer.from(instance), Buffer.from('\r\n--b--\r\n')]);
@@ -142,6 +145,13 @@ beforeAll(async () => {
   deadJobId = job.id;
   const registered = await runVigil(['model', 'register', DEMO_MODEL_DIR, '--json'], join(dir, 'data'));
   versionId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
+
+  // The decided case's SR, as WADO-RS serves it (the study holds the STOW-RS instance as its evidence).
+  studyUid = (await app.inject({ url: `/api/studies/${studyKey}`, headers: as('ml-engineer') })).json<{ studyUid: string }>().studyUid;
+  const [sr] = (await app.inject({ url: `/dicomweb/studies/${studyUid}/instances`, headers: as('integration') })).json<Record<string, { Value: string[] }>[]>();
+  srSeriesUid = sr?.['0020000E']?.Value[0] ?? '';
+  srSopUid = sr?.['00080018']?.Value[0] ?? '';
+  expect(srSopUid).toMatch(/^2\.25\./);
 }, 90_000);
 afterAll(async () => {
   await server.close();
@@ -215,6 +225,28 @@ const SUCCESS: Record<string, () => InjectOptions> = {
       Buffer.from('\r\n--u--\r\n'),
     ]),
   }),
+  'GET /dicomweb/studies': () => ({ url: '/dicomweb/studies?ModalitiesInStudy=CR', headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid': () => ({ url: `/dicomweb/studies/${studyUid}`, headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid/metadata': () => ({ url: `/dicomweb/studies/${studyUid}/metadata`, headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid/instances': () => ({ url: `/dicomweb/studies/${studyUid}/instances`, headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid/series': () => ({ url: `/dicomweb/studies/${studyUid}/series`, headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid/series/:seriesUid': () => ({ url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}`, headers: as('integration') }),
+  'GET /dicomweb/studies/:studyUid/series/:seriesUid/metadata': () => ({
+    url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}/metadata`,
+    headers: as('integration'),
+  }),
+  'GET /dicomweb/studies/:studyUid/series/:seriesUid/instances': () => ({
+    url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}/instances`,
+    headers: as('integration'),
+  }),
+  'GET /dicomweb/studies/:studyUid/series/:seriesUid/instances/:sopUid': () => ({
+    url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}/instances/${srSopUid}`,
+    headers: as('integration'),
+  }),
+  'GET /dicomweb/studies/:studyUid/series/:seriesUid/instances/:sopUid/metadata': () => ({
+    url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}/instances/${srSopUid}/metadata`,
+    headers: as('integration'),
+  }),
   'GET /': () => ({ url: '/' }),
   'GET /*': () => ({ url: '/worklist' }),
   'GET /assets/*': () => ({ url: '/assets/index-abc123.js' }),
@@ -258,6 +290,8 @@ describe('Cache-Control', () => {
     expect(seen['GET /api/cases/:caseId/images/:index']).toBe(`image/png ${NO_STORE}`);
     expect(seen['GET /api/cases/:caseId/fhir']).toBe(`application/fhir+json ${NO_STORE}`);
     expect(seen['POST /dicomweb/studies']).toBe(`application/dicom+json ${NO_STORE}`);
+    expect(seen['GET /dicomweb/studies/:studyUid/series/:seriesUid/instances/:sopUid']).toBe(`multipart/related ${NO_STORE}`);
+    expect(seen['GET /dicomweb/studies/:studyUid/metadata']).toBe(`application/dicom+json ${NO_STORE}`);
     expect(seen['GET /api/models/current/reports/:name']).toBe(`text/html ${NO_STORE}`);
   });
 

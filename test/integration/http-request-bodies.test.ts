@@ -147,7 +147,7 @@ describe('request bodies: every route × media type', () => {
       'POST /api/users application/json 8192',
       'POST /api/worklist/:itemId/review application/json 16384',
       `POST /dicomweb/studies multipart/related ${512 * MIB}`,
-      `POST /api/images multipart/related ${512 * MIB}`,
+      `POST /api/images multipart/related,multipart/form-data ${512 * MIB}`,
     ]);
     for (const route of routes().filter((r) => r.access === 'public')) expect(route.body?.limitBytes ?? 0).toBeLessThanOrEqual(PUBLIC_BODY_LIMIT_BYTES);
   });

@@ -31,6 +31,8 @@ let pacsDir: string;
 let storescp: { port: number; stop: () => Promise<void> } | undefined;
 let server: ApiServer;
 let logs = '';
+/** The token of `ris-1`, the integration account the modality's AE title sends for (VIGIL_DICOM_SENDER_USERS). */
+let integration: string;
 
 async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -64,10 +66,20 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
         VIGIL_INTRA_OP_THREADS: '1',
         VIGIL_MIN_FREE_DISK_BYTES: '1',
         VIGIL_RESULT_DICOM_DESTINATION: `PACS@127.0.0.1:${pacsPort}`,
+        // The modality sends for the RIS's integration account, which then reads the results of what it sent.
+        VIGIL_DICOM_SENDER_USERS: 'MODALITY=ris-1',
       },
       REPO_ROOT,
     );
     server = await createApiServer(config, createLogger('debug', { write: (line: string) => void (logs += line) }), { background: true });
+    integration = (
+      await server.app.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+        payload: { name: 'ris-1', role: 'integration' },
+      })
+    ).json<{ token: string }>().token;
     // The real chest film, with a synthetic identity written over the original, and a child's birth date
     // (3 years on its study date) so that the paediatric demo model decides it: the SR is sent only for
     // decided cases, and the film as it is (a 64-year-old) is refused for its age.
@@ -172,14 +184,6 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('results back by DICOM: an SR to 
         url: '/api/users',
         headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
         payload: { name: 'engineer-1', role: 'ml-engineer' },
-      })
-    ).json<{ token: string }>().token;
-    const integration = (
-      await server.app.inject({
-        method: 'POST',
-        url: '/api/users',
-        headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
-        payload: { name: 'ris-1', role: 'integration' },
       })
     ).json<{ token: string }>().token;
     const { studies } = (await server.app.inject({ method: 'GET', url: '/api/studies', headers: { authorization: `Bearer ${engineer}` } })).json<{

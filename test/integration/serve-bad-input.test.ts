@@ -493,7 +493,19 @@ describe('the HTTP API under bad input', () => {
     const headerless = await post('/dicomweb/studies', stowType, `--b\r\n\r\n${PLANTED.garbage}\r\n--b--\r\n`);
     expect(headerless.status).toBe(409);
     expect(headerless.json()).toEqual({
-      '00081198': { vr: 'SQ', Value: [{ '00081150': { vr: 'UI' }, '00081155': { vr: 'UI' }, '00081197': { vr: 'US', Value: [0xc000] } }] },
+      '00081198': {
+        vr: 'SQ',
+        Value: [
+          {
+            '00081150': { vr: 'UI' },
+            '00081155': { vr: 'UI' },
+            '00081197': { vr: 'US', Value: [0xc000] },
+            // Vigil's private block (docs/api.md, "STOW-RS"): its error code.
+            '00090010': { vr: 'LO', Value: ['VIGIL 1.0'] },
+            '00091005': { vr: 'LO', Value: ['DICOM_PARSE_FAILED'] },
+          },
+        ],
+      },
     });
     expect(storeCount('SELECT count(*) FROM study_instances'), 'nothing malformed was stored').toBe(hasEchoscu ? 1 : 0);
     await expectHealthy();

@@ -18,6 +18,7 @@ import {
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, createServices, type ApiServer } from '../../src/main.js';
+import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
 
 describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(`vigil serve on PostgreSQL, two servers${postgresSkipNote}`, () => {
   let schema: TestSchema | undefined;
@@ -120,5 +121,54 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(`vigil serve on PostgreSQL, 
     }
     // Nothing of the store is per process: the servers never opened the data folder's SQLite file.
     expect(existsSync(join(dataDir, 'vigil.sqlite'))).toBe(false);
+  });
+
+  it('find a study by what its sender sent, at either server, for that sender only (lookup keys in PostgreSQL)', async () => {
+    schema = await createTestSchema();
+    dataDir = mkdtempSync(join(tmpdir(), 'vigil-serve-pg-'));
+    const url = new URL(POSTGRES_TEST_URL);
+    url.searchParams.set('options', `-c search_path=${schema.schema}`);
+    const config = loadConfig({ VIGIL_DATA_DIR: dataDir, VIGIL_DATABASE_URL: url.toString(), VIGIL_LOG_LEVEL: 'silent' }, process.cwd());
+    servers.push(await createApiServer(config, createLogger('silent')), await createApiServer(config, createLogger('silent')));
+    const [a, b] = servers as [ApiServer, ApiServer];
+    const admin = { authorization: `Bearer ${a.bootstrap?.token ?? ''}` };
+    const tokenOf = async (name: string) =>
+      ({
+        authorization: `Bearer ${(await a.app.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { name, role: 'integration' } })).json<{ token: string }>().token}`,
+      }) as const;
+    const [sender, other] = [await tokenOf('pacs-1'), await tokenOf('pacs-2')];
+    const accession = 'SYNACCPG01';
+    const instance = buildPart10(
+      imageDataset({
+        rows: 8,
+        columns: 8,
+        bitsAllocated: 16,
+        modality: 'CR',
+        pixelData: el(0x7fe00010, 'OW', new Uint8Array(128)),
+        extra: [el(0x00080050, 'SH', accession)],
+      }),
+      { transferSyntaxUid: '1.2.840.10008.1.2.1' },
+    );
+    const stow = await a.app.inject({
+      method: 'POST',
+      url: '/dicomweb/studies',
+      headers: { ...sender, 'content-type': 'multipart/related; type="application/dicom"; boundary=b' },
+      payload: Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), Buffer.from(instance), Buffer.from('\r\n--b--\r\n')]),
+    });
+    expect(stow.statusCode).toBe(200);
+    const studyKey = stow.headers['x-vigil-study-keys'];
+    const found = async (query: string, headers: { authorization: string }) =>
+      (await b.app.inject({ method: 'GET', url: `/api/studies?${query}`, headers })).json<{ studies: { studyKey: string; modalities: string[] }[] }>().studies;
+    expect(await found(`accessionNumber=${accession}`, sender)).toMatchObject([{ studyKey, modalities: ['CR'] }]);
+    expect(await found(`studyInstanceUid=${SYNTHETIC_IDENTIFIERS.studyInstanceUid}`, sender)).toMatchObject([{ studyKey }]);
+    expect(await found(`accessionNumber=${accession}`, other)).toEqual([]);
+    const qido = await b.app.inject({ method: 'GET', url: `/dicomweb/studies?AccessionNumber=${accession}`, headers: sender });
+    expect(qido.json<Record<string, { Value?: unknown[] }>[]>()[0]?.['00091001']?.Value).toEqual([studyKey]);
+    // Nothing of what was sent is in the store: only the keyed lookup key of the Accession Number.
+    const pool = await schema.open();
+    const dump = JSON.stringify((await pool.query('SELECT * FROM study_accessions')).rows) + JSON.stringify((await pool.query('SELECT * FROM studies')).rows);
+    expect(dump).toMatch(/acc-[0-9a-f]{32}/);
+    expect(dump).not.toContain(accession);
+    expect(dump).not.toContain(SYNTHETIC_IDENTIFIERS.studyInstanceUid);
   });
 });

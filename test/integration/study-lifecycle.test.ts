@@ -131,6 +131,8 @@ describe.skipIf(!hasDcmtk || !hasDicomSamples)('a study judged, read, and supers
         VIGIL_STUDY_QUIET_MS: '800',
         VIGIL_INTRA_OP_THREADS: '1',
         VIGIL_MIN_FREE_DISK_BYTES: '1',
+        // The modality sends for the integration account: it reads the results of what it sent.
+        VIGIL_DICOM_SENDER_USERS: 'MODALITY=integration-1',
         // Every confident decision goes to review too, so each case has worklist items to read.
         VIGIL_REVIEW_SAMPLE_RATE: '1',
         VIGIL_RESULT_DICOM_DESTINATION: `PACS@127.0.0.1:${storescp.port}`,

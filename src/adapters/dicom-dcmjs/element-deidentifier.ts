@@ -11,10 +11,10 @@ import { DEID_TAG, textOf, type DeidDataset, type DeidElement } from '../../doma
 import { deidentifyDataset } from '../../domain/deidentification/deidentify-dataset.js';
 import { refuseDirectory } from '../../domain/deidentification/directory-objects.js';
 import { derivePatientAgeOfDataset } from '../../domain/deidentification/patient-age.js';
-import { remapUid } from '../../domain/deidentification/keyed-pseudonyms.js';
+import { accessionLookupKey, remapUid } from '../../domain/deidentification/keyed-pseudonyms.js';
 import { PlatformError, isPlatformError } from '../../domain/errors.js';
 import type { InstanceIdentity } from '../../domain/results/result-identity.js';
-import type { DeidFileOutcome, DeidRequest, DicomDeidentifier } from '../../ports/dicom-deidentifier.js';
+import type { DeidFileOutcome, DeidRequest, DeidStudyFacts, DicomDeidentifier } from '../../ports/dicom-deidentifier.js';
 import { DcmjsDicomReader } from './dcmjs-dicom-reader.js';
 import { parseForDeid, writePart10, type ParsedForDeid } from './internal/deid-codec.js';
 import { toDicomError } from './internal/dicom-error.js';
@@ -108,6 +108,8 @@ export class ElementDeidentifier implements DicomDeidentifier {
         throw new PlatformError('DEID_PIXEL_CLEAN_FAILED', 'The pixels could not be cleaned', { rule: verdict.rule.name }, { cause });
       }
     }
+    // Keyed before the profile empties it (action Z): the only trace of the Accession Number Vigil keeps.
+    const accessionKey = accessionLookupKey(request.digest, textOf(parsed.dataset, ACCESSION_NUMBER) ?? '');
     const result = deidentifyDataset(dataset, { profile: request.profile, digest: request.digest, pixelsCleaned });
     const sopInstanceUid = result.sopInstanceUid || fallbackSopInstanceUid();
     const meta = buildMeta(parsed.meta, result.dataset, sopInstanceUid, transferSyntaxUid);
@@ -121,6 +123,7 @@ export class ElementDeidentifier implements DicomDeidentifier {
       transferSyntaxUid,
       ...(original === undefined ? {} : { original }),
       ...(patientAgeYears === undefined ? {} : { patientAgeYears }),
+      studyFacts: studyFactsOf(result.dataset, accessionKey),
     };
   }
 
@@ -164,6 +167,25 @@ export class ElementDeidentifier implements DicomDeidentifier {
     for (const [tag, element] of replaced) if (!dataset.some((e) => e.tag === tag)) dataset.push(element);
     return dataset.sort((a, b) => a.tag - b.tag);
   }
+}
+
+/** (0008,0050) Accession Number, (0008,0020) Study Date, (0008,0060) Modality. */
+const ACCESSION_NUMBER = 0x00080050;
+const STUDY_DATE = 0x00080020;
+const MODALITY = 0x00080060;
+
+function studyFactsOf(deidentified: DeidDataset, accessionKey: string | undefined): DeidStudyFacts {
+  const clean = (value: string | undefined): string | undefined => {
+    const trimmed = value?.replace(/[\0 ]+$/, '').trim();
+    return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+  };
+  const studyDate = clean(textOf(deidentified, STUDY_DATE));
+  const modality = clean(textOf(deidentified, MODALITY));
+  return {
+    ...(accessionKey === undefined ? {} : { accessionKey }),
+    ...(studyDate === undefined || !/^\d{8}$/.test(studyDate) ? {} : { studyDate }),
+    ...(modality === undefined || !/^[A-Z0-9_ ]{1,16}$/.test(modality) ? {} : { modality }),
+  };
 }
 
 /** Sets every sample inside the rectangles to 0 (clipped to the image). */

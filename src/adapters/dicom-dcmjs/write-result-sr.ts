@@ -29,6 +29,14 @@ export function writeResultSr(document: ResultSrDocument): Uint8Array {
   return new Uint8Array(file.write());
 }
 
+/**
+ * The same dataset in DICOM JSON (PS3.18 F.2), as WADO-RS metadata answers it: the elements of
+ * `writeResultSr`'s file without its File Meta Information.
+ */
+export function resultSrDicomJson(document: ResultSrDocument): Record<string, unknown> {
+  return DicomMetaDictionary.denaturalizeDataset(toNaturalized(document));
+}
+
 function toNaturalized(d: ResultSrDocument): Naturalized {
   const root = d.content;
   return {

@@ -312,4 +312,33 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX worklist_queue ON worklist_items (state, priority_rank, created_at_ms, item_id COLLATE "C");
     `,
   },
+  {
+    version: 11,
+    name: 'study_lookup',
+    // As SQLite's migration 11: senders, Accession Number lookup keys, de-identified Study Date and modalities.
+    sql: `
+      ALTER TABLE studies ADD COLUMN study_date text;
+      CREATE TABLE study_senders (
+        study_key        text NOT NULL,
+        user_id          text NOT NULL,
+        first_sent_at_ms bigint NOT NULL,
+        PRIMARY KEY (study_key, user_id)
+      );
+      CREATE INDEX study_senders_by_user ON study_senders (user_id, study_key);
+      CREATE TABLE study_accessions (
+        accession_key text NOT NULL,
+        study_key     text NOT NULL,
+        PRIMARY KEY (accession_key, study_key)
+      );
+      CREATE TABLE study_modalities (
+        study_key text NOT NULL,
+        modality  text NOT NULL,
+        PRIMARY KEY (study_key, modality)
+      );
+      CREATE INDEX study_modalities_by_modality ON study_modalities (modality, study_key);
+      CREATE INDEX studies_by_date ON studies (study_date) WHERE study_date IS NOT NULL;
+      -- Searches and lists answer newest arrival first.
+      CREATE INDEX studies_by_arrival ON studies (last_received_at_ms DESC, study_key);
+    `,
+  },
 ];

@@ -2,8 +2,8 @@ import type { QueryResultRow } from 'pg';
 import { PlatformError } from '../../domain/errors.js';
 import type { CaseRecord, CaseStore, NewCase } from '../../ports/case-store.js';
 import type { Clock } from '../../ports/clock.js';
-import type { StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
-import { linkNewCase, toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
+import type { StudyFacts, StudyQuery, StudyRecord, StudyRegistry, StudyState } from '../../ports/study-registry.js';
+import { linkNewCase, studyFilterSql, studyQueryFilters, toCase, toStudy, type CaseRow, type StudyRow } from '../store-common/study-rows.js';
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 const storeFailed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The study store could not be read or updated', {}, { cause });
@@ -18,6 +18,12 @@ async function run<Row extends QueryResultRow>(pool: PostgresPool, sql: string, 
   }
 }
 
+/** Longest a study search may run in PostgreSQL. */
+const SEARCH_TIMEOUT_MS = 5_000;
+
+/** A study row with its modalities (store-common/study-rows.ts), from `studies s`. */
+const STUDY_COLUMNS = `s.*, (SELECT string_agg(m.modality, '\\' ORDER BY m.modality) FROM study_modalities m WHERE m.study_key = s.study_key) AS modalities`;
+
 /**
  * Study assembly in PostgreSQL, shared by every Vigil process. Recording an instance is one
  * transaction; two processes recording instances of one study at once both count (the UPDATE of the
@@ -31,7 +37,7 @@ export class PostgresStudyRegistry implements StudyRegistry {
     private readonly clock: Clock,
   ) {}
 
-  async recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string): Promise<boolean> {
+  async recordInstance(studyKey: string, studyUid: string, sopInstanceUid: string, facts: StudyFacts = {}): Promise<boolean> {
     const now = this.clock.now().getTime();
     return inTransaction(
       this.pool,
@@ -47,6 +53,22 @@ export class PostgresStudyRegistry implements StudyRegistry {
           sopInstanceUid,
           now,
         ]);
+        if (facts.senderId !== undefined) {
+          await client.query('INSERT INTO study_senders (study_key, user_id, first_sent_at_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+            studyKey,
+            facts.senderId,
+            now,
+          ]);
+        }
+        if (facts.accessionKey !== undefined) {
+          await client.query('INSERT INTO study_accessions (accession_key, study_key) VALUES ($1, $2) ON CONFLICT DO NOTHING', [facts.accessionKey, studyKey]);
+        }
+        if (facts.studyDate !== undefined) {
+          await client.query('UPDATE studies SET study_date = coalesce(study_date, $1) WHERE study_key = $2', [facts.studyDate, studyKey]);
+        }
+        if (facts.modality !== undefined) {
+          await client.query('INSERT INTO study_modalities (study_key, modality) VALUES ($1, $2) ON CONFLICT DO NOTHING', [studyKey, facts.modality]);
+        }
         if (added.rowCount !== 1) {
           // A resend to a study still receiving: its sender is still at it, so the quiet period starts again.
           await client.query(`UPDATE studies SET quiet_from_ms = greatest(quiet_from_ms, $1) WHERE study_key = $2 AND state = 'receiving'`, [now, studyKey]);
@@ -76,7 +98,7 @@ export class PostgresStudyRegistry implements StudyRegistry {
     const before = this.clock.now().getTime() - quietMs;
     const { rows } = await run<StudyRow>(
       this.pool,
-      `SELECT * FROM studies WHERE state = 'receiving' AND quiet_from_ms <= $1 ORDER BY quiet_from_ms, study_key`,
+      `SELECT ${STUDY_COLUMNS} FROM studies s WHERE state = 'receiving' AND quiet_from_ms <= $1 ORDER BY quiet_from_ms, study_key`,
       [before],
     );
     return rows.map(toStudy);
@@ -100,12 +122,34 @@ export class PostgresStudyRegistry implements StudyRegistry {
   }
 
   async list(limit: number): Promise<StudyRecord[]> {
-    return (await run<StudyRow>(this.pool, 'SELECT * FROM studies ORDER BY last_received_at_ms DESC, study_key LIMIT $1', [limit])).rows.map(toStudy);
+    return this.search({ limit });
   }
 
   async get(studyKey: string): Promise<StudyRecord | undefined> {
-    const row = (await run<StudyRow>(this.pool, 'SELECT * FROM studies WHERE study_key = $1', [studyKey])).rows[0];
+    const row = (await run<StudyRow>(this.pool, `SELECT ${STUDY_COLUMNS} FROM studies s WHERE s.study_key = $1`, [studyKey])).rows[0];
     return row === undefined ? undefined : toStudy(row);
+  }
+
+  async search(query: StudyQuery): Promise<StudyRecord[]> {
+    const { clauses, values } = studyQueryFilters(query);
+    const where = clauses.length === 0 ? '' : `WHERE ${clauses.map((c, i) => studyFilterSql(c, `$${i + 1}`)).join(' AND ')}`;
+    const n = values.length;
+    const sql = `SELECT ${STUDY_COLUMNS} FROM studies s ${where} ORDER BY s.last_received_at_ms DESC, s.study_key LIMIT $${n + 1} OFFSET $${n + 2}`;
+    // A search is a client's request (QIDO-RS, lookups): bounded in time as well as in rows, so a slow one
+    // is cut by the server rather than holding a connection of the pool (57014 query_canceled → STORE_WRITE_FAILED).
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        await client.query(`SET LOCAL statement_timeout = ${SEARCH_TIMEOUT_MS}`);
+        return (await client.query<StudyRow>(sql, [...values, query.limit, query.offset ?? 0])).rows.map(toStudy);
+      },
+      storeFailed,
+      'BEGIN READ ONLY',
+    );
+  }
+
+  async wasSentBy(studyKey: string, userId: string): Promise<boolean> {
+    return (await run(this.pool, 'SELECT 1 FROM study_senders WHERE study_key = $1 AND user_id = $2', [studyKey, userId])).rowCount > 0;
   }
 }
 

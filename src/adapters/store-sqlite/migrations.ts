@@ -335,4 +335,36 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX worklist_queue ON worklist_items (state, priority_rank, created_at_ms, item_id);
     `,
   },
+  {
+    version: 11,
+    name: 'study_lookup',
+    // Finding a study by what its sender knows, and who may read it (src/ports/study-registry.ts,
+    // StudyFacts): the senders of each study (an integration reads the studies it sent), the keyed
+    // lookup key of each Accession Number (never the number), and the de-identified Study Date and
+    // modalities QIDO-RS answers with. Studies received before this migration have none of these.
+    sql: `
+      ALTER TABLE studies ADD COLUMN study_date TEXT;
+      CREATE TABLE study_senders (
+        study_key        TEXT NOT NULL,
+        user_id          TEXT NOT NULL,
+        first_sent_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (study_key, user_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX study_senders_by_user ON study_senders (user_id, study_key);
+      CREATE TABLE study_accessions (
+        accession_key TEXT NOT NULL,
+        study_key     TEXT NOT NULL,
+        PRIMARY KEY (accession_key, study_key)
+      ) STRICT, WITHOUT ROWID;
+      CREATE TABLE study_modalities (
+        study_key TEXT NOT NULL,
+        modality  TEXT NOT NULL,
+        PRIMARY KEY (study_key, modality)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX study_modalities_by_modality ON study_modalities (modality, study_key);
+      CREATE INDEX studies_by_date ON studies (study_date) WHERE study_date IS NOT NULL;
+      -- Searches and lists answer newest arrival first.
+      CREATE INDEX studies_by_arrival ON studies (last_received_at_ms DESC, study_key);
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasPermission, PERMISSIONS, ROLE_PERMISSIONS, ROLES } from './roles.js';
+import { hasPermission, PERMISSIONS, ROLE_PERMISSIONS, ROLES, studyScopeOf } from './roles.js';
 
 describe('roles', () => {
   it('gives every permission to someone, and only known permissions', () => {
@@ -11,7 +11,11 @@ describe('roles', () => {
     expect(hasPermission('admin', 'studies:read')).toBe(false);
     // account:self is one's own password only.
     expect(ROLE_PERMISSIONS.auditor).toEqual(['audit:read', 'audit:verify', 'account:self']);
-    expect(hasPermission('integration', 'studies:read')).toBe(false);
     expect(hasPermission('clinician-reviewer', 'reviews:write')).toBe(true);
+  });
+  it('lets an integration read studies, but only those its own user sent', () => {
+    expect(hasPermission('integration', 'studies:read')).toBe(true);
+    expect(studyScopeOf({ userId: 'u-7', role: 'integration', tokenId: 't-1' })).toEqual({ kind: 'sent', userId: 'u-7' });
+    for (const role of ROLES.filter((r) => r !== 'integration')) expect(studyScopeOf({ userId: 'u-7', role, tokenId: 't-1' })).toEqual({ kind: 'all' });
   });
 });

@@ -29,9 +29,30 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read', 'account:self'],
   'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read', 'account:self'],
   'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read', 'account:self'],
-  integration: ['ingest:write', 'results:read', 'account:self'],
+  integration: ['ingest:write', 'studies:read', 'results:read', 'account:self'],
   auditor: ['audit:read', 'audit:verify', 'account:self'],
 };
+
+/**
+ * Which studies a role's study and result permissions (`studies:read`, `results:read`) reach: `all`, or
+ * only those `sent` by the user itself (recorded at ingest from the token or session that sent them).
+ * A sender needs its own results and nothing of any other sender's patients.
+ */
+export const STUDY_SCOPE: Readonly<Record<Role, 'all' | 'sent'>> = {
+  admin: 'all',
+  'ml-engineer': 'all',
+  'clinician-reviewer': 'all',
+  'qa-regulatory': 'all',
+  integration: 'sent',
+  auditor: 'all',
+};
+
+/** The studies a principal may read: every study, or those its user sent. */
+export type StudyScope = { readonly kind: 'all' } | { readonly kind: 'sent'; readonly userId: string };
+
+export function studyScopeOf(principal: Principal): StudyScope {
+  return STUDY_SCOPE[principal.role] === 'all' ? { kind: 'all' } : { kind: 'sent', userId: principal.userId };
+}
 
 export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
+  accessionLookupKey,
   dateOffsetDays,
   isRemappedUid,
   pseudonymousStudyKey,
@@ -59,5 +60,15 @@ describe('the study key of predict and the audit log', () => {
     expect(key).toMatch(/^st-[0-9a-f]{32}$/);
     expect(`2.25.${BigInt('0x' + key.slice(3)).toString(10)}`).toBe(remapUid(digest, studyUid));
     expect(pseudonymousStudyKey(digest, remapUid(digest, studyUid))).toBe(key);
+  });
+
+  it('keys an Accession Number without its padding, per site, and never quotes it', () => {
+    const key = accessionLookupKey(digest, 'ACC12345');
+    expect(key).toMatch(/^acc-[0-9a-f]{32}$/);
+    expect(accessionLookupKey(digest, ' ACC12345 \0')).toBe(key);
+    expect(accessionLookupKey(digest, 'ACC12346')).not.toBe(key);
+    expect(accessionLookupKey(other, 'ACC12345')).not.toBe(key);
+    expect(key).not.toContain('12345');
+    expect(accessionLookupKey(digest, '  ')).toBeUndefined();
   });
 });

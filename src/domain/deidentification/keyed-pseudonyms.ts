@@ -116,3 +116,17 @@ export function pseudonymousStudyKey(digest: KeyedDigest, studyIdentifier: strin
   const decimal = /^2\.25\.(\d+)$/.exec(uid)?.[1] ?? '0';
   return 'st-' + BigInt(decimal).toString(16).padStart(32, '0');
 }
+
+/**
+ * The lookup key of an Accession Number (0008,0050): 'acc-' + 32 hex digits of HMAC('accession-lookup',
+ * the value without its padding). The Basic Profile empties the Accession Number (PS3.15 Table E.1-1,
+ * action Z), so Vigil keeps only this key: a sender that knows its accession number finds its study, and
+ * the key names nobody without the site secret. Undefined for an empty value.
+ *
+ * @example accessionLookupKey(digest, 'ACC12345 ') === accessionLookupKey(digest, 'ACC12345') // 'acc-3f…'
+ */
+export function accessionLookupKey(digest: KeyedDigest, accessionNumber: string): string | undefined {
+  const value = accessionNumber.replace(/^[\0 ]+|[\0 ]+$/g, '');
+  if (value === '') return undefined;
+  return 'acc-' + hex(digest('accession-lookup', value), 16);
+}

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
+import { assertCaseInScope } from '../internal/study-access.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const params = z.object({ caseId: z.string().min(1).max(300), index: z.coerce.number().int().min(0).max(100_000) });
@@ -21,6 +22,7 @@ export function registerCaseImageRoutes(app: FastifyInstance, deps: HttpDependen
   api.get('/api/cases/:caseId/images/:index', { config: { access: 'studies:read' }, schema: { params, querystring: query } }, async (request, reply) => {
     const principal = request.principal;
     if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+    await assertCaseInScope(deps, principal, request.params.caseId);
     const { wc, ww, size } = request.query;
     const image = await deps.dashboard.renderCaseImage({
       caseId: request.params.caseId,

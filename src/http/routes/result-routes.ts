@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { PlatformError } from '../../domain/errors.js';
+import { assertCaseInScope, principalOf } from '../internal/study-access.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const caseIdParams = z.object({ caseId: z.string().min(1).max(300) });
@@ -20,9 +20,10 @@ export function registerResultRoutes(app: FastifyInstance, deps: HttpDependencie
       },
     },
     async (request, reply) => {
+      const principal = principalOf(request);
+      // An integration fetches the results of the studies it sent only (404 for any other, as for none).
+      await assertCaseInScope(deps, principal, request.params.caseId);
       const { studyKey, bundle } = await deps.services.caseResultBundle(request.params.caseId);
-      const principal = request.principal;
-      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
       // A result carries the patient's identity when re-identified: every read is an audit entry.
       await deps.services.recordAudit({ type: 'case_read', studyKey, caseId: request.params.caseId, userId: principal.userId, role: principal.role });
       return reply.type('application/fhir+json; charset=utf-8').send(JSON.stringify(bundle));

@@ -3,7 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
-import { caseSchema, listQuerySchema, studySchema } from '../contract.js';
+import { caseSchema, studyListQuerySchema, studySchema } from '../contract.js';
+import { assertCaseInScope, assertStudyInScope, principalOf, scopeFilter } from '../internal/study-access.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const studyKeyParams = z.object({ studyKey: z.string().regex(/^st-[0-9a-f]{32}$/, 'a study key such as st-<32 hex digits>') });
@@ -14,22 +15,50 @@ export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies
 
   api.get(
     '/api/studies',
-    { config: { access: 'studies:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ studies: z.array(studySchema) }) } } },
-    async (request) => ({ studies: [...(await deps.studies.list(request.query.limit))] }),
+    {
+      config: { access: 'studies:read' },
+      schema: {
+        querystring: studyListQuerySchema,
+        response: { 200: z.object({ studies: z.array(studySchema) }) },
+        description:
+          'Received studies, newest first; an integration sees only those it sent. With studyInstanceUid or accessionNumber: the studies ' +
+          'sent with that value, found by the keyed pseudonym ingest computed from it (the value itself is neither stored nor logged).',
+      },
+    },
+    async (request) => {
+      const { limit, studyInstanceUid, accessionNumber } = request.query;
+      const keys =
+        studyInstanceUid === undefined && accessionNumber === undefined
+          ? {}
+          : await deps.services.studyLookupKeys({
+              ...(studyInstanceUid === undefined ? {} : { studyInstanceUid }),
+              ...(accessionNumber === undefined ? {} : { accessionNumber }),
+            });
+      // An accession number that is only padding keys to nothing, and so finds nothing.
+      if (accessionNumber !== undefined && keys.accessionKey === undefined) return { studies: [] };
+      const studies = await deps.studies.search({ limit, ...keys, ...scopeFilter(principalOf(request)) });
+      return { studies: studies.map((st) => ({ ...st, modalities: [...st.modalities] })) };
+    },
   );
 
   api.get(
     '/api/studies/:studyKey',
     { config: { access: 'studies:read' }, schema: { params: studyKeyParams, response: { 200: studySchema.extend({ cases: z.array(caseSchema) }) } } },
     async (request) => {
+      await assertStudyInScope(deps.studies, principalOf(request), request.params.studyKey);
       const study = await deps.studies.get(request.params.studyKey);
       if (study === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No study has this key');
       await auditRead(deps, request.principal, study.studyKey, null);
-      return { ...study, cases: (await deps.cases.listForStudy(study.studyKey)).map((c) => ({ ...c, results: [...c.results] })) };
+      return {
+        ...study,
+        modalities: [...study.modalities],
+        cases: (await deps.cases.listForStudy(study.studyKey)).map((c) => ({ ...c, results: [...c.results] })),
+      };
     },
   );
 
   api.get('/api/cases/:caseId', { config: { access: 'studies:read' }, schema: { params: caseIdParams, response: { 200: caseSchema } } }, async (request) => {
+    await assertCaseInScope(deps, principalOf(request), request.params.caseId);
     const found = await deps.cases.get(request.params.caseId);
     if (found === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No case has this id');
     await auditRead(deps, request.principal, found.studyKey, found.caseId);
