@@ -266,4 +266,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
         WHERE state = 'open' AND case_id IN (SELECT case_id FROM cases WHERE superseded_by IS NOT NULL);
     `,
   },
+  {
+    version: 9,
+    name: 'token_lifecycle',
+    // API token lifecycle, as SQLite's migration 9: an optional expiry, the last use (recorded at most
+    // once a minute), and tokens listed per user.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN expires_at_ms bigint;
+      ALTER TABLE api_tokens ADD COLUMN last_used_at_ms bigint;
+      CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms);
+    `,
+  },
 ];
