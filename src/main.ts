@@ -80,6 +80,8 @@ import type { ModelBundle } from './domain/model/model-bundle.js';
 import { basename, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
+import { AccountAdministration } from './workflows/manage-accounts.js';
+import type { SessionStore } from './ports/session-store.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
 import { DashboardSessions } from './workflows/dashboard-sessions.js';
 import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
@@ -365,6 +367,21 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         ? Promise.resolve(new SqliteAuditSearch((searchDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresAuditSearch(pool)));
   const evaluationAudit = createEvaluationAuditTrail(openAudit, openAuditSearch);
+  // `vigil users`: accounts and tokens in the store the server uses (the recovery path; no token needed).
+  let accountsDb: SqliteDatabase | undefined;
+  let accounts: Promise<AccountAdministration> | undefined;
+  const openAccounts = (): Promise<AccountAdministration> =>
+    (accounts ??= (async () => {
+      const pool = await postgres?.pool();
+      const stores =
+        pool === undefined
+          ? (() => {
+              const db = (accountsDb = openSqliteDatabase({ dataDir: config.dataDir }));
+              return { access: new SqliteAccessStore(db, systemClock), sessions: new SqliteSessionStore(db) };
+            })()
+          : { access: new PostgresAccessStore(pool, systemClock), sessions: new PostgresSessionStore(pool) };
+      return new AccountAdministration({ ...stores, credentials: new NodeCredentials(), clock: systemClock, audit: (event) => openAudit().append(event) });
+    })());
 
   // Evaluation, calibration and policy fitting judge no patient: their model sessions are not
   // recorded in the audit log (evaluations record their criteria, start and reports, not model
@@ -494,11 +511,13 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     prepareDemo() {
       return prepareDemoInputs(config.sampleDataDir, config.dataDir);
     },
+    accounts: openAccounts,
     async close() {
       for (const loaded of models.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
       searchDb?.close();
+      accountsDb?.close();
       if (shared.postgres === undefined) await postgres?.close();
     },
   };
@@ -670,13 +689,22 @@ export async function createApiServer(
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
+  const sessionStore: SessionStore = pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool);
+  const credentials = new NodeCredentials();
+  const accounts = new AccountAdministration({
+    access,
+    sessions: sessionStore,
+    credentials,
+    clock: systemClock,
+    audit: (event) => services.recordAudit(event),
+  });
   // The dashboard's server side: cookie sessions over the same users and tokens.
   const dashboard = {
     sessions: new DashboardSessions(
       {
-        store: pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool),
+        store: sessionStore,
         access,
-        credentials: new NodeCredentials(),
+        credentials,
         clock: systemClock,
         audit: (event) => services.recordAudit(event),
       },
@@ -712,6 +740,7 @@ export async function createApiServer(
   const app = await createHttpApp({
     services,
     access,
+    accounts,
     jobs,
     studies,
     cases,

@@ -14,6 +14,7 @@ import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
+import type { AccountAdministration } from './manage-accounts.js';
 
 export interface PredictOptions {
   readonly modelDir?: string;
@@ -92,5 +93,7 @@ export interface VigilServices {
   choosePolicy(request: PolicyRequest): Promise<PolicyOutcome>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
+  /** `vigil users`: accounts and tokens in the store the server uses, changed as `local-cli` and audited. */
+  accounts(): Promise<AccountAdministration>;
   close(): Promise<void>;
 }
