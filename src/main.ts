@@ -81,6 +81,7 @@ import { basename, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
 import { AccountAdministration } from './workflows/manage-accounts.js';
+import { createReportCharts } from './workflows/report-charts.js';
 import type { SessionStore } from './ports/session-store.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
 import { DashboardSessions } from './workflows/dashboard-sessions.js';
@@ -689,6 +690,7 @@ export async function createApiServer(
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
+  const modelDocuments = new FsModelDocuments(config.modelDir, config.reportsDir);
   const sessionStore: SessionStore = pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool);
   const credentials = new NodeCredentials();
   const accounts = new AccountAdministration({
@@ -723,7 +725,12 @@ export async function createApiServer(
       encoder: new SharpImageEncoder(),
     }),
     auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),
-    modelDocuments: new FsModelDocuments(config.modelDir, config.reportsDir),
+    modelDocuments,
+    reportChart: createReportCharts({
+      documents: modelDocuments,
+      // Vega loads on the first plot asked for, as for `vigil evaluate`: a server that never draws one never loads it.
+      charts: { renderSvg: async (chart) => new (await import('./adapters/charts-vega/vega-chart-renderer.js')).VegaChartRenderer().renderSvg(chart) },
+    }),
     systemSummary: () =>
       summarizeSystem({
         jobs,

@@ -193,6 +193,17 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await page.getByRole('heading', { name: 'Intended use', level: 2 }).waitFor();
         // The card's metrics table is rendered as a table.
         await page.getByRole('table').filter({ hasText: 'Brier, before calibration' }).getByRole('cell', { name: '0.982' }).waitFor();
+        // Each bundled report's ROC and reliability plots inline, drawn (SVG from the server), and the
+        // page no wider than the 1440 px window.
+        const plots = page.locator('.report-plots img');
+        await expect.poll(() => plots.count()).toBe(4);
+        await page.getByRole('img', { name: 'ROC curve with its 95% bootstrap band of pneumoniamnist-test' }).waitFor();
+        await expect.poll(() => plots.evaluateAll((imgs) => imgs.every((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true);
+        // (Browser objects typed structurally: the tests' tsconfig has no DOM library.)
+        const pageWidth = await page.evaluate(
+          () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+        );
+        expect(pageWidth).toBeLessThanOrEqual(1440);
         await expectAccessible(page, 'model');
 
         await page.getByRole('button', { name: 'Log out' }).click();

@@ -68,6 +68,7 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/audit/entries?type=decision&limit=5', access: 'audit:read' },
   { method: 'GET', url: '/api/models/current/card', access: 'models:read' },
   { method: 'GET', url: '/api/models/current/reports/none', access: 'models:read' },
+  { method: 'GET', url: '/api/models/current/reports/pneumoniamnist-test/charts/reliability', access: 'models:read' },
   { method: 'GET', url: '/api/system/summary', access: 'system:read' },
   { method: 'POST', url: '/api/jobs/999999/retry', access: 'jobs:manage' },
   { method: 'GET', url: '/', access: 'public' },

@@ -156,6 +156,10 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/models/current': () => ({ url: '/api/models/current', headers: as('ml-engineer') }),
   'GET /api/models/current/card': () => ({ url: '/api/models/current/card', headers: as('ml-engineer') }),
   'GET /api/models/current/reports/:name': () => ({ url: '/api/models/current/reports/test-split', headers: as('ml-engineer') }),
+  'GET /api/models/current/reports/:name/charts/:kind': () => ({
+    url: '/api/models/current/reports/pneumoniamnist-test/charts/roc',
+    headers: as('ml-engineer'),
+  }),
   'GET /api/metrics': () => ({ url: '/api/metrics', headers: as('ml-engineer') }),
   'GET /api/system/summary': () => ({ url: '/api/system/summary', headers: as('ml-engineer') }),
   'POST /api/jobs/:jobId/retry': () => ({ method: 'POST', url: `/api/jobs/${deadJobId}/retry`, headers: as('admin') }),
@@ -266,6 +270,7 @@ describe('Cache-Control', () => {
     expect(seen['GET /api/cases/:caseId/fhir']).toBe(`application/fhir+json ${NO_STORE}`);
     expect(seen['POST /dicomweb/studies']).toBe(`application/dicom+json ${NO_STORE}`);
     expect(seen['GET /api/models/current/reports/:name']).toBe(`text/html ${NO_STORE}`);
+    expect(seen['GET /api/models/current/reports/:name/charts/:kind']).toBe(`image/svg+xml ${NO_STORE}`);
   });
 
   it('answers every route’s errors with no-store, an asset’s too', async () => {
