@@ -293,8 +293,27 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByText('Account “reader-two” created').waitFor();
       expect(await page.locator('code.token').textContent()).toMatch(/^vgl_/);
-      await page.getByRole('cell', { name: 'reader-two' }).waitFor();
+      await page.getByRole('cell', { name: 'reader-two', exact: true }).waitFor();
       await expectAccessible(page, 'users');
+
+      // Its tokens: the first one listed (never its secret), a new one issued (shown once) and revoked.
+      await page.getByRole('button', { name: 'Tokens of reader-two' }).click();
+      const tokens = page.getByRole('table', { name: 'API tokens of reader-two' });
+      await tokens.getByRole('cell', { name: 'created with the user' }).waitFor();
+      await page.getByLabel('New token’s label').fill('laptop');
+      await page.getByRole('button', { name: 'Issue token' }).click();
+      await page.getByText('New token for “reader-two”').waitFor();
+      const laptopToken = (await page.locator('code.token').textContent()) ?? '';
+      expect(laptopToken).toMatch(/^vgl_/);
+      expect(await tokens.textContent()).not.toContain(laptopToken.slice(4));
+      await expectAccessible(page, 'users (tokens)');
+      await page.getByRole('button', { name: 'Revoke laptop' }).click();
+      await tokens.getByRole('cell', { name: /^revoked / }).waitFor();
+      expect((await server.app.inject({ url: '/api/worklist', headers: { authorization: `Bearer ${laptopToken}` } })).statusCode).toBe(401);
+      // The only administrator cannot disable itself: a coded, readable refusal.
+      await page.getByRole('button', { name: 'Tokens of admin' }).click();
+      await page.getByRole('button', { name: 'Disable account' }).click();
+      await page.getByText(/last enabled administrator/).waitFor();
       await context.close();
 
       // The new account signs in with its password and lands on the worklist.

@@ -367,7 +367,7 @@ function AccountPanel({ user, onChanged, onClose }: { readonly user: UserBody; r
         </button>
       </form>
       <div aria-live="polite">
-        {shown.kind === 'failed' ? <ErrorMessage error={shown.error} what="the change" /> : null}
+        {shown.kind === 'failed' ? <ErrorMessage error={shown.error} what="the change" failed="The change was not made" /> : null}
         {shown.kind === 'secret' ? (
           <div className="notice notice-ok" role="status">
             <p className="notice-title">{shown.title}</p>
