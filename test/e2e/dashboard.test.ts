@@ -299,7 +299,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
       // Its tokens: the first one listed (never its secret), a new one issued (shown once) and revoked.
       await page.getByRole('button', { name: 'Tokens of reader-two' }).click();
       const tokens = page.getByRole('table', { name: 'API tokens of reader-two' });
-      await tokens.getByRole('cell', { name: 'created with the user' }).waitFor();
+      await tokens.getByRole('cell', { name: 'created with the user', exact: true }).waitFor();
       await page.getByLabel('New token’s label').fill('laptop');
       await page.getByRole('button', { name: 'Issue token' }).click();
       await page.getByText('New token for “reader-two”').waitFor();

@@ -203,14 +203,15 @@ function AccountPanel({ user, onChanged, onClose }: { readonly user: UserBody; r
   const [busy, setBusy] = useState(false);
   const [shown, setShown] = useState<Shown>({ kind: 'none' });
 
-  const act = <T,>(work: () => Promise<T>, then: (result: T) => Shown) => {
+  // A token change reloads the token list; an account change reloads the accounts (and this panel with them).
+  const act = <T,>(work: () => Promise<T>, then: (result: T) => Shown, accountChanged = false) => {
     setBusy(true);
     work().then(
       (result) => {
         setShown(then(result));
         setBusy(false);
         setVersion((n) => n + 1);
-        onChanged();
+        if (accountChanged) onChanged();
       },
       (failure: unknown) => {
         setShown({ kind: 'failed', error: failure });
@@ -258,6 +259,7 @@ function AccountPanel({ user, onChanged, onClose }: { readonly user: UserBody; r
             act(
               () => api.updateUser(user.userId, { role }),
               () => ({ kind: 'none' }),
+              true,
             )
           }
         >
@@ -271,6 +273,7 @@ function AccountPanel({ user, onChanged, onClose }: { readonly user: UserBody; r
             act(
               () => api.updateUser(user.userId, { disabled: !user.disabled }),
               () => ({ kind: 'none' }),
+              true,
             )
           }
         >
