@@ -33,7 +33,7 @@ export function UsersScreen() {
           One role per account, each with only the permissions its work needs. Every change to an account or a token is recorded in the audit log.
         </p>
       </div>
-      <div className="columns">
+      <div className="columns users-columns">
         <section className="panel" aria-labelledby="users-heading">
           <h2 id="users-heading">Accounts</h2>
           {error === undefined ? null : <ErrorMessage error={error} what="the accounts" />}
@@ -291,62 +291,69 @@ function AccountPanel({ user, onChanged, onClose }: { readonly user: UserBody; r
       {data === undefined ? null : data.tokens.length === 0 ? (
         <p className="muted">No tokens.</p>
       ) : (
-        <table className="table">
-          <caption className="visually-hidden">API tokens of {user.name}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Label</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">State</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.tokens.map((t) => (
-              <tr key={t.tokenId}>
-                <td>{t.label}</td>
-                <td>{formatDateTime(t.createdAt)}</td>
-                <td>{t.lastUsedAt === null ? 'never' : formatDateTime(t.lastUsedAt)}</td>
-                <td>{tokenState(t)}</td>
-                <td>
-                  {t.state === 'live' ? (
-                    <>
-                      <button
-                        type="button"
-                        className="button-quiet"
-                        disabled={busy}
-                        onClick={() =>
-                          act(
-                            () => api.rotateToken(user.userId, t.tokenId, Number(overlap)),
-                            (r) => ({ kind: 'secret', title: `“${t.label}” rotated; the old token ends ${formatDateTime(r.previousEndsAt)}`, token: r.token }),
-                          )
-                        }
-                      >
-                        Rotate<span className="visually-hidden"> {t.label}</span>
-                      </button>{' '}
-                      <button
-                        type="button"
-                        className="button-quiet"
-                        disabled={busy}
-                        onClick={() =>
-                          act(
-                            () => api.revokeToken(user.userId, t.tokenId),
-                            () => ({ kind: 'none' }),
-                          )
-                        }
-                      >
-                        Revoke<span className="visually-hidden"> {t.label}</span>
-                      </button>
-                    </>
-                  ) : null}
-                </td>
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">API tokens of {user.name}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Label (created)</th>
+                <th scope="col">Last used</th>
+                <th scope="col">State</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {data.tokens.map((t) => (
+                <tr key={t.tokenId}>
+                  <td>
+                    {t.label}
+                    <span className="muted small token-created">created {formatDateTime(t.createdAt)}</span>
+                  </td>
+                  <td>{t.lastUsedAt === null ? 'never' : formatDateTime(t.lastUsedAt)}</td>
+                  <td>{tokenState(t)}</td>
+                  <td>
+                    {t.state === 'live' ? (
+                      <div className="token-actions">
+                        <button
+                          type="button"
+                          className="button-quiet"
+                          disabled={busy}
+                          onClick={() =>
+                            act(
+                              () => api.rotateToken(user.userId, t.tokenId, Number(overlap)),
+                              (r) => ({
+                                kind: 'secret',
+                                title: `“${t.label}” rotated; the old token ends ${formatDateTime(r.previousEndsAt)}`,
+                                token: r.token,
+                              }),
+                            )
+                          }
+                        >
+                          Rotate<span className="visually-hidden"> {t.label}</span>
+                        </button>{' '}
+                        <button
+                          type="button"
+                          className="button-quiet"
+                          disabled={busy}
+                          onClick={() =>
+                            act(
+                              () => api.revokeToken(user.userId, t.tokenId),
+                              () => ({ kind: 'none' }),
+                            )
+                          }
+                        >
+                          Revoke<span className="visually-hidden"> {t.label}</span>
+                        </button>
+                      </div>
+                    ) : null}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <div className="field">
         <label htmlFor={`${ids}-overlap`}>When rotating, the old token keeps working for</label>
