@@ -64,6 +64,8 @@ try {
   // age. The case review shows a copy made 3 years old with DCMTK's dcmodify (new UIDs: another study),
   // sent over STOW-RS like any other study.
   const sender = await user('pacs', 'integration');
+  const pacsId = (await inject('GET', '/api/users', admin)).json().users.find((u) => u.name === 'pacs').userId;
+  await inject('POST', `/api/users/${pacsId}/tokens`, admin, { label: 'PACS router (backup)', expiresInDays: 90 });
   const child = join(dir, 'cr_chest_pa_child.dcm');
   copyFileSync(join(config.sampleDataDir, 'dicom-samples', 'cr_chest_pa_j2k_lossy.dcm'), child);
   execFileSync('dcmodify', ['-nb', '-m', '(0010,0030)=20010415', '-gst', '-gse', '-gin', child]);
@@ -190,6 +192,10 @@ try {
 
   await page.goto(`${base}/model`);
   await page.getByRole('heading', { name: 'Model card', exact: true }).waitFor();
+  // The evaluation reports with their ROC and reliability plots, drawn before the picture is taken.
+  await page.waitForFunction(() => [...document.querySelectorAll('.report-plots img')].every((i) => i.complete && i.naturalWidth > 0));
+  await page.evaluate(() => document.getElementById('reports-heading')?.closest('section')?.scrollIntoView());
+  await page.evaluate(() => window.scrollBy(0, -16));
   await shot('model');
 
   await page.getByRole('button', { name: 'Log out' }).click();
@@ -213,6 +219,18 @@ try {
   await page.goto(`${base}/health`);
   await page.getByRole('heading', { name: 'Decisions in the last 24 hours' }).waitFor();
   await shot('health');
+
+  // The administrator (signed in with the first start's token) on the Users screen, an integration's tokens open.
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+  await page.getByRole('radio', { name: 'API token' }).check();
+  await page.locator('input[name="token"]').fill(admin);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('button', { name: 'Tokens of pacs' }).click();
+  await page.getByRole('table', { name: 'API tokens of pacs' }).waitFor();
+  await page.mouse.move(0, 0);
+  await shot('users');
 } finally {
   await browser?.close();
   await server.close();

@@ -88,6 +88,9 @@ import type { ModelBundle } from './domain/model/model-bundle.js';
 import { basename, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
+import { AccountAdministration } from './workflows/manage-accounts.js';
+import { createReportCharts } from './workflows/report-charts.js';
+import type { SessionStore } from './ports/session-store.js';
 import { SqliteSessionStore } from './adapters/store-sqlite/sqlite-session-store.js';
 import { DashboardSessions } from './workflows/dashboard-sessions.js';
 import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/read-instance-identity.js';
@@ -367,6 +370,21 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         ? Promise.resolve(new SqliteAuditSearch((searchDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresAuditSearch(pool)));
   const evaluationAudit = createEvaluationAuditTrail(openAudit, openAuditSearch);
+  // `vigil users`: accounts and tokens in the store the server uses (the recovery path; no token needed).
+  let accountsDb: SqliteDatabase | undefined;
+  let accounts: Promise<AccountAdministration> | undefined;
+  const openAccounts = (): Promise<AccountAdministration> =>
+    (accounts ??= (async () => {
+      const pool = await postgres?.pool();
+      const stores =
+        pool === undefined
+          ? (() => {
+              const db = (accountsDb = openSqliteDatabase({ dataDir: config.dataDir }));
+              return { access: new SqliteAccessStore(db, systemClock), sessions: new SqliteSessionStore(db) };
+            })()
+          : { access: new PostgresAccessStore(pool, systemClock), sessions: new PostgresSessionStore(pool) };
+      return new AccountAdministration({ ...stores, credentials: new NodeCredentials(), clock: systemClock, audit: (event) => openAudit().append(event) });
+    })());
 
   // The model registry: its records in the store, the bundles' bytes in VIGIL_DATA_DIR/registry.
   let registryDb: SqliteDatabase | undefined;
@@ -558,12 +576,14 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     prepareDemo() {
       return prepareDemoInputs(config.sampleDataDir, config.dataDir);
     },
+    accounts: openAccounts,
     async close() {
       await pool.close();
       for (const loaded of evaluationModels.values()) await loaded.then((m) => m.session.close()).catch(() => undefined);
       await audit?.close();
       searchDb?.close();
       registryDb?.close();
+      accountsDb?.close();
       if (shared.postgres === undefined) await postgres?.close();
     },
   };
@@ -761,13 +781,23 @@ export async function createApiServer(
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
+  const modelDocuments = new FsModelDocuments(config.modelDir, config.reportsDir);
+  const sessionStore: SessionStore = pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool);
+  const credentials = new NodeCredentials();
+  const accounts = new AccountAdministration({
+    access,
+    sessions: sessionStore,
+    credentials,
+    clock: systemClock,
+    audit: (event) => services.recordAudit(event),
+  });
   // The dashboard's server side: cookie sessions over the same users and tokens.
   const dashboard = {
     sessions: new DashboardSessions(
       {
-        store: pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool),
+        store: sessionStore,
         access,
-        credentials: new NodeCredentials(),
+        credentials,
         clock: systemClock,
         audit: (event) => services.recordAudit(event),
       },
@@ -785,7 +815,12 @@ export async function createApiServer(
       encoder: new SharpImageEncoder(),
     }),
     auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),
-    modelDocuments: new FsModelDocuments(config.modelDir, config.reportsDir),
+    modelDocuments,
+    reportChart: createReportCharts({
+      documents: modelDocuments,
+      // Vega loads on the first plot asked for, as for `vigil evaluate`: a server that never draws one never loads it.
+      charts: { renderSvg: async (chart) => new (await import('./adapters/charts-vega/vega-chart-renderer.js')).VegaChartRenderer().renderSvg(chart) },
+    }),
     systemSummary: () =>
       summarizeSystem({
         jobs,
@@ -802,6 +837,7 @@ export async function createApiServer(
   const app = await createHttpApp({
     services,
     access,
+    accounts,
     jobs,
     studies,
     cases,

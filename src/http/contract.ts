@@ -3,6 +3,7 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
+import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
 import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
@@ -106,7 +107,56 @@ export const createUserRequestSchema = z.strictObject({
   password: z.string().min(12).max(1024).optional(),
 });
 
-export const issuedTokenSchema = z.object({ user: userSchema, tokenId: z.string(), token: z.string() });
+export const issuedTokenSchema = z.object({ user: userSchema, tokenId: z.string(), token: z.string(), expiresAt: z.string().nullable() });
+export type IssuedTokenBody = z.infer<typeof issuedTokenSchema>;
+
+/** A token as listed: never its secret. It acts with its user's current role. */
+export const tokenSchema = z.object({
+  tokenId: z.string(),
+  label: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  /** `live` authenticates now; `expired` and `revoked` never will again. */
+  state: z.enum(['live', 'expired', 'revoked']),
+});
+export type TokenBody = z.infer<typeof tokenSchema>;
+export const userTokensSchema = z.object({ user: userSchema, tokens: z.array(tokenSchema) });
+export type UserTokensBody = z.infer<typeof userTokensSchema>;
+
+const tokenLabelSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters');
+
+export const issueTokenRequestSchema = z.strictObject({
+  label: tokenLabelSchema,
+  /** Whole days until it stops working (1 to 366); absent: until revoked. */
+  expiresInDays: z.number().int().min(1).max(MAX_TOKEN_LIFETIME_DAYS).optional(),
+});
+
+export const rotateTokenRequestSchema = z.strictObject({
+  /** The successor's label (default: the old token's). */
+  label: tokenLabelSchema.optional(),
+  /** Seconds the old token keeps working beside the new one (0 to 3600; default 0: it stops at once). */
+  overlapSeconds: z.number().int().min(0).max(MAX_ROTATION_OVERLAP_SECONDS).default(0),
+});
+
+export const newTokenSchema = z.object({
+  tokenId: z.string(),
+  /** The bearer secret, shown this once. */
+  token: z.string(),
+  expiresAt: z.string().nullable(),
+});
+export type NewTokenBody = z.infer<typeof newTokenSchema>;
+export const rotatedTokenSchema = newTokenSchema.extend({ previousTokenId: z.string(), previousEndsAt: z.string() });
+export type RotatedTokenBody = z.infer<typeof rotatedTokenSchema>;
+
+export const updateUserRequestSchema = z
+  .strictObject({ role: roleSchema.optional(), disabled: z.boolean().optional() })
+  .refine((body) => body.role !== undefined || body.disabled !== undefined, 'give role, disabled, or both');
 
 export const studySchema = z.object({
   studyKey: z.string(),

@@ -18,6 +18,7 @@ import type { StudyRegistry } from '../ports/study-registry.js';
 import type { WorklistStore } from '../ports/worklist-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
+import type { AccountAdministration } from '../workflows/manage-accounts.js';
 import type { ErrorBody } from './contract.js';
 import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
@@ -44,6 +45,8 @@ import type { DashboardDependencies } from './dashboard/dashboard-dependencies.j
 export interface HttpDependencies {
   readonly services: VigilServices;
   readonly access: AccessStore;
+  /** Account and token administration (users:manage routes), audited. */
+  readonly accounts: AccountAdministration;
   readonly jobs: JobQueue;
   readonly studies: StudyRegistry;
   readonly cases: CaseStore;

@@ -15,4 +15,6 @@ export interface ModelDocuments {
   listReports(): Promise<readonly EvaluationReportListing[]>;
   /** The report's self-contained report.html, or undefined for an unknown name. */
   reportHtml(name: string): Promise<string | undefined>;
+  /** The report's report.json as text (at most 32 MiB), or undefined for an unknown name. */
+  reportJson(name: string): Promise<string | undefined>;
 }

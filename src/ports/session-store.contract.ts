@@ -83,6 +83,22 @@ export function describeSessionStore(name: string, factory: (clock: ManualClock)
       expect(await store.findSession(digest(1))).toBeUndefined();
     });
 
+    it('ends a user’s live sessions when the access store disables them, in the same change', async () => {
+      const { store, access, second } = await open();
+      const user = await access.createUser('reader-1', 'clinician-reviewer');
+      const other = await access.createUser('reader-2', 'clinician-reviewer');
+      const t0 = clock.now().getTime();
+      await store.createSession(sessionOf(user.userId, 1, t0));
+      await store.createSession(sessionOf(user.userId, 2, t0, { sessionId: 's-2' }));
+      await store.createSession(sessionOf(other.userId, 3, t0, { sessionId: 's-3' }));
+      expect(await access.updateUser(user.userId, { disabled: true })).toMatchObject({ outcome: 'updated', sessionsEnded: 2 });
+      // Ended, not only refused: enabling the account again does not bring them back.
+      expect(await access.updateUser(user.userId, { disabled: false })).toMatchObject({ outcome: 'updated', sessionsEnded: 0 });
+      expect(await second.findSession(digest(1))).toBeUndefined();
+      expect(await store.findSession(digest(2))).toBeUndefined();
+      expect((await store.findSession(digest(3)))?.sessionId).toBe('s-3');
+    });
+
     it('refuses a second session with the same secret, and a session for an unknown user', async () => {
       const { store, access } = await open();
       const user = await access.createUser('reader-1', 'clinician-reviewer');

@@ -553,22 +553,38 @@ function restrict(p: Prepared, keep: readonly number[]): Prepared {
   };
 }
 
+type RocChart = Extract<ChartData, { kind: 'roc' }>;
+type ReliabilityChart = Extract<ChartData, { kind: 'reliability' }>;
+
+/** The ROC plot of a report's overall metrics (also drawn on the dashboard's model page, workflows/report-charts.ts). */
+export function rocChartOf(o: {
+  readonly auroc: Pick<Estimate, 'value' | 'notDefined'>;
+  readonly roc: RocChart['curve'];
+  readonly rocBand: RocChart['band'];
+}): RocChart {
+  return {
+    kind: 'roc',
+    title: o.auroc.notDefined === undefined ? `ROC curve (AUROC ${o.auroc.value.toFixed(3)}) with 95% bootstrap band` : `ROC curve: ${o.auroc.notDefined}`,
+    curve: o.roc,
+    band: o.rocBand,
+  };
+}
+
+/** The reliability (calibration) plot of a report's overall metrics. */
+export function reliabilityChartOf(
+  o: { readonly ece: Pick<Estimate, 'value'>; readonly reliability: ReliabilityChart['bins'] },
+  eceBins: number,
+): ReliabilityChart {
+  return { kind: 'reliability', title: `Reliability diagram (${eceBins} equal-width bins; ECE ${o.ece.value.toFixed(3)})`, bins: o.reliability };
+}
+
 /** The report's plots, as data: ROC with band, reliability, decision curve, forest plot, confusion matrix. */
 export function chartsOf(report: EvaluationReport): ChartData[] {
   const o = report.metrics.overall;
   const defined = (e: Estimate): boolean => e.notDefined === undefined;
   return [
-    {
-      kind: 'roc',
-      title: defined(o.auroc) ? `ROC curve (AUROC ${o.auroc.value.toFixed(3)}) with 95% bootstrap band` : `ROC curve: ${o.auroc.notDefined ?? 'not defined'}`,
-      curve: o.roc,
-      band: o.rocBand,
-    },
-    {
-      kind: 'reliability',
-      title: `Reliability diagram (${report.metrics.options.eceBins} equal-width bins; ECE ${o.ece.value.toFixed(3)})`,
-      bins: o.reliability,
-    },
+    rocChartOf(o),
+    reliabilityChartOf(o, report.metrics.options.eceBins),
     { kind: 'decision-curve', title: 'Decision curve: net benefit by threshold probability', points: o.decisionCurve },
     {
       kind: 'forest',

@@ -19,6 +19,7 @@ import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest, 
 import type { CriteriaRegistration } from './register-criteria.js';
 import type { IngestSender } from './ingest-instance.js';
 import type { ResultObject } from './study-result-objects.js';
+import type { AccountAdministration } from './manage-accounts.js';
 
 /** What calibrate and policy registered: the source's version and the derived one (its child). */
 export interface DerivedRegistration {
@@ -129,5 +130,7 @@ export interface VigilServices {
   computeReference(request: ReferenceRequest): Promise<ReferenceOutcome & { readonly registered: DerivedRegistration }>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
+  /** `vigil users`: accounts and tokens in the store the server uses, changed as `local-cli` and audited. */
+  accounts(): Promise<AccountAdministration>;
   close(): Promise<void>;
 }

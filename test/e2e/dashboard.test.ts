@@ -213,6 +213,17 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await page.getByRole('heading', { name: 'Intended use', level: 2 }).waitFor();
         // The card's metrics table is rendered as a table.
         await page.getByRole('table').filter({ hasText: 'Brier, before calibration' }).getByRole('cell', { name: '0.982' }).waitFor();
+        // Each bundled report's ROC and reliability plots inline, drawn (SVG from the server), and the
+        // page no wider than the 1440 px window.
+        const plots = page.locator('.report-plots img');
+        await expect.poll(() => plots.count()).toBe(4);
+        await page.getByRole('img', { name: 'ROC curve with its 95% bootstrap band of pneumoniamnist-test' }).waitFor();
+        await expect.poll(() => plots.evaluateAll((imgs) => imgs.every((i) => (i as unknown as { naturalWidth: number }).naturalWidth > 0))).toBe(true);
+        // (Browser objects typed structurally: the tests' tsconfig has no DOM library.)
+        const pageWidth = await page.evaluate(
+          () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+        );
+        expect(pageWidth).toBeLessThanOrEqual(1440);
         await expectAccessible(page, 'model');
 
         await page.getByRole('button', { name: 'Log out' }).click();
@@ -343,8 +354,31 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
       await page.getByRole('button', { name: 'Create account' }).click();
       await page.getByText('Account “reader-two” created').waitFor();
       expect(await page.locator('code.token').textContent()).toMatch(/^vgl_/);
-      await page.getByRole('cell', { name: 'reader-two' }).waitFor();
+      await page.getByRole('cell', { name: 'reader-two', exact: true }).waitFor();
       await expectAccessible(page, 'users');
+
+      // Its tokens: the first one listed (never its secret), a new one issued (shown once) and revoked.
+      await page.getByRole('button', { name: 'Tokens of reader-two' }).click();
+      const tokens = page.getByRole('table', { name: 'API tokens of reader-two' });
+      await tokens.getByRole('cell', { name: /^created with the user created / }).waitFor();
+      await page.getByLabel('New token’s label').fill('laptop');
+      await page.getByRole('button', { name: 'Issue token' }).click();
+      await page.getByText('New token for “reader-two”').waitFor();
+      const laptopToken = (await page.locator('code.token').textContent()) ?? '';
+      expect(laptopToken).toMatch(/^vgl_/);
+      expect(await tokens.textContent()).not.toContain(laptopToken.slice(4));
+      await expectAccessible(page, 'users (tokens)');
+      const usersWidth = await page.evaluate(
+        () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+      );
+      expect(usersWidth).toBeLessThanOrEqual(1440);
+      await page.getByRole('button', { name: 'Revoke laptop' }).click();
+      await tokens.getByRole('cell', { name: /^revoked / }).waitFor();
+      expect((await server.app.inject({ url: '/api/worklist', headers: { authorization: `Bearer ${laptopToken}` } })).statusCode).toBe(401);
+      // The only administrator cannot disable itself: a coded, readable refusal.
+      await page.getByRole('button', { name: 'Tokens of admin' }).click();
+      await page.getByRole('button', { name: 'Disable account' }).click();
+      await page.getByText(/last enabled administrator/).waitFor();
       await context.close();
 
       // The new account signs in with its password and lands on the worklist.

@@ -12,13 +12,16 @@ import { createApiServer, type ApiServer } from '../../src/main.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
 import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
 
+const NO_USER = 'u-00000000-0000-4000-8000-000000000000';
+const NO_TOKEN = 't-00000000-0000-4000-8000-000000000000';
+
 /**
  * Every route, with the permission it needs (the matrix below asserts each role × route). `url` and
  * `body` may depend on the acting role (its own user id); `allowed` lists the statuses that count as
  * served when the default (200, 201, 204, 404, 415) does not fit.
  */
 const ROUTES: readonly {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string | ((role: Role) => string);
   access: Permission | 'public';
   body?: unknown;
@@ -62,6 +65,12 @@ const ROUTES: readonly {
   { method: 'POST', url: '/dicomweb/studies', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/images', access: 'ingest:write', body: { not: 'multipart' } },
   { method: 'POST', url: '/api/users', access: 'users:manage', body: { name: 'x', role: 'auditor' } },
+  // Account and token lifecycle (placeholder ids: served as 404 ACCESS_USER_NOT_FOUND when allowed).
+  { method: 'PATCH', url: `/api/users/${NO_USER}`, access: 'users:manage', body: { disabled: true } },
+  { method: 'GET', url: (role) => `/api/users/${userIds.get(role) ?? ''}/tokens`, access: 'users:manage' },
+  { method: 'POST', url: `/api/users/${NO_USER}/tokens`, access: 'users:manage', body: { label: 'x' } },
+  { method: 'DELETE', url: `/api/users/${NO_USER}/tokens/${NO_TOKEN}`, access: 'users:manage' },
+  { method: 'POST', url: `/api/users/${NO_USER}/tokens/${NO_TOKEN}/rotate`, access: 'users:manage', body: { overlapSeconds: 0 } },
   // Dashboard sessions: signing in with one's own token works for every role; GET /api/session is
   // cookie-only, so a bearer request gets 401 (no session); a self-service password needs account:self.
   { method: 'POST', url: '/api/session', access: 'public', bodyFor: (role) => ({ token: tokens.get(role) }) },
@@ -73,6 +82,7 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/audit/entries?type=decision&limit=5', access: 'audit:read' },
   { method: 'GET', url: '/api/models/current/card', access: 'models:read' },
   { method: 'GET', url: '/api/models/current/reports/none', access: 'models:read' },
+  { method: 'GET', url: '/api/models/current/reports/pneumoniamnist-test/charts/reliability', access: 'models:read' },
   { method: 'GET', url: '/api/system/summary', access: 'system:read' },
   { method: 'GET', url: '/api/models/versions', access: 'models:read' },
   { method: 'GET', url: '/api/models/versions/ffffffff', access: 'models:read' },

@@ -32,6 +32,7 @@ let app: FastifyInstance;
 let db: SqliteDatabase;
 const tokens = new Map<Role, string>();
 const userIds = new Map<Role, string>();
+let spareTokens: string[] = [];
 let judgedCaseId: string;
 let studyKey: string;
 let itemId: string;
@@ -71,6 +72,11 @@ beforeAll(async () => {
     tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
     userIds.set(role, user.userId);
   }
+  // Spare tokens of one user: one to revoke, one to rotate.
+  spareTokens = [
+    (await access.issueToken(userIds.get('qa-regulatory') ?? '', 'to revoke')).tokenId,
+    (await access.issueToken(userIds.get('qa-regulatory') ?? '', 'to rotate')).tokenId,
+  ];
   png = await texturedGreyPng(7);
 
   // A study in through STOW-RS and judged by the real worker: its case, image and worklist item.
@@ -179,6 +185,10 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/models/current': () => ({ url: '/api/models/current', headers: as('ml-engineer') }),
   'GET /api/models/current/card': () => ({ url: '/api/models/current/card', headers: as('ml-engineer') }),
   'GET /api/models/current/reports/:name': () => ({ url: '/api/models/current/reports/test-split', headers: as('ml-engineer') }),
+  'GET /api/models/current/reports/:name/charts/:kind': () => ({
+    url: '/api/models/current/reports/pneumoniamnist-test/charts/roc',
+    headers: as('ml-engineer'),
+  }),
   'GET /api/metrics': () => ({ url: '/api/metrics', headers: as('ml-engineer') }),
   'GET /api/system/summary': () => ({ url: '/api/system/summary', headers: as('ml-engineer') }),
   'GET /api/models/versions': () => ({ url: '/api/models/versions', headers: as('ml-engineer') }),
@@ -191,6 +201,30 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/audit/entries/:auditId/proof': () => ({ url: '/api/audit/entries/a-0/proof', headers: as('auditor') }),
   'GET /api/users': () => ({ url: '/api/users', headers: as('admin') }),
   'POST /api/users': () => ({ method: 'POST', url: '/api/users', headers: as('admin'), payload: { name: 'cache-test', role: 'auditor' } }),
+  'PATCH /api/users/:userId': () => ({
+    method: 'PATCH',
+    url: `/api/users/${userIds.get('auditor') ?? ''}`,
+    headers: as('admin'),
+    payload: { disabled: false },
+  }),
+  'GET /api/users/:userId/tokens': () => ({ url: `/api/users/${userIds.get('auditor') ?? ''}/tokens`, headers: as('admin') }),
+  'POST /api/users/:userId/tokens': () => ({
+    method: 'POST',
+    url: `/api/users/${userIds.get('auditor') ?? ''}/tokens`,
+    headers: as('admin'),
+    payload: { label: 'cache' },
+  }),
+  'DELETE /api/users/:userId/tokens/:tokenId': () => ({
+    method: 'DELETE',
+    url: `/api/users/${userIds.get('qa-regulatory') ?? ''}/tokens/${spareTokens[0] ?? ''}`,
+    headers: as('admin'),
+  }),
+  'POST /api/users/:userId/tokens/:tokenId/rotate': () => ({
+    method: 'POST',
+    url: `/api/users/${userIds.get('qa-regulatory') ?? ''}/tokens/${spareTokens[1] ?? ''}/rotate`,
+    headers: as('admin'),
+    payload: { overlapSeconds: 60 },
+  }),
   'GET /api/studies': () => ({ url: '/api/studies', headers: as('ml-engineer') }),
   'GET /api/studies/:studyKey': () => ({ url: `/api/studies/${studyKey}`, headers: as('ml-engineer') }),
   'GET /api/cases/:caseId': () => ({ url: `/api/cases/${encodeURIComponent(judgedCaseId)}`, headers: as('ml-engineer') }),
@@ -293,6 +327,7 @@ describe('Cache-Control', () => {
     expect(seen['GET /dicomweb/studies/:studyUid/series/:seriesUid/instances/:sopUid']).toBe(`multipart/related ${NO_STORE}`);
     expect(seen['GET /dicomweb/studies/:studyUid/metadata']).toBe(`application/dicom+json ${NO_STORE}`);
     expect(seen['GET /api/models/current/reports/:name']).toBe(`text/html ${NO_STORE}`);
+    expect(seen['GET /api/models/current/reports/:name/charts/:kind']).toBe(`image/svg+xml ${NO_STORE}`);
   });
 
   it('answers every route’s errors with no-store, an asset’s too', async () => {

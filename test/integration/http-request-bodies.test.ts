@@ -145,6 +145,9 @@ describe('request bodies: every route × media type', () => {
       `POST /api/session application/json ${PUBLIC_BODY_LIMIT_BYTES}`,
       'PUT /api/users/:userId/password application/json 16384',
       'POST /api/users application/json 8192',
+      'PATCH /api/users/:userId application/json 1024',
+      'POST /api/users/:userId/tokens application/json 1024',
+      'POST /api/users/:userId/tokens/:tokenId/rotate application/json 1024',
       'POST /api/worklist/:itemId/review application/json 16384',
       `POST /dicomweb/studies multipart/related ${512 * MIB}`,
       `POST /api/images multipart/related,multipart/form-data ${512 * MIB}`,
@@ -384,7 +387,7 @@ describe('docs/api.md', () => {
   it('states each route’s body as registered', () => {
     const doc = readFileSync(new URL('../../docs/api.md', import.meta.url), 'utf8');
     const section = doc.slice(doc.indexOf('### Request bodies'));
-    const documented = [...section.matchAll(/^\| `(GET|POST|PUT|DELETE) ([^`]+)` \| `([^`]+)` \| ([\d.]+) (KiB|MiB)/gm)].map(
+    const documented = [...section.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) ([^`]+)` \| `([^`]+)` \| ([\d.]+) (KiB|MiB)/gm)].map(
       ([, method, path, type, size, unit]) => `${method} ${path} ${type} ${Number(size) * (unit === 'KiB' ? 1024 : MIB)}`,
     );
     const registered = routes()

@@ -17,6 +17,9 @@ import type {
   WorklistItemDetailBody,
   WorklistPageBody,
   Role,
+  NewTokenBody,
+  RotatedTokenBody,
+  UserTokensBody,
 } from './types.js';
 import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
 
@@ -48,7 +51,7 @@ export function setUnauthorizedHandler(handler: (() => void) | undefined): void 
   onUnauthorized = handler;
 }
 
-async function request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+async function request<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken !== undefined) headers['x-csrf-token'] = csrfToken;
@@ -181,6 +184,7 @@ export const api = {
   model: (signal?: AbortSignal) => request<ModelSummary>('GET', '/api/models/current', undefined, signal),
   modelCard: (signal?: AbortSignal) => request<ModelCard>('GET', '/api/models/current/card', undefined, signal),
   reportUrl: (name: string) => `/api/models/current/reports/${id(name)}`,
+  reportChartUrl: (name: string, kind: 'roc' | 'reliability') => `/api/models/current/reports/${id(name)}/charts/${kind}`,
 
   auditEntries: (q: AuditQuery, signal?: AbortSignal) => request<AuditEntriesPage>('GET', `/api/audit/entries${query({ ...q })}`, undefined, signal),
   auditEntry: (auditId: string, signal?: AbortSignal) => request<AuditEntryBody>('GET', `/api/audit/entries/${id(auditId)}`, undefined, signal),
@@ -191,5 +195,11 @@ export const api = {
   users: (signal?: AbortSignal) => request<{ users: UserBody[] }>('GET', '/api/users', undefined, signal),
   createUser: (user: { name: string; role: Role; password?: string }) =>
     request<{ user: UserBody; tokenId: string; token: string }>('POST', '/api/users', user),
+  updateUser: (userId: string, change: { role?: Role; disabled?: boolean }) => request<{ user: UserBody }>('PATCH', `/api/users/${id(userId)}`, change),
+  userTokens: (userId: string, signal?: AbortSignal) => request<UserTokensBody>('GET', `/api/users/${id(userId)}/tokens`, undefined, signal),
+  issueToken: (userId: string, body: { label: string; expiresInDays?: number }) => request<NewTokenBody>('POST', `/api/users/${id(userId)}/tokens`, body),
+  revokeToken: (userId: string, tokenId: string) => request<undefined>('DELETE', `/api/users/${id(userId)}/tokens/${id(tokenId)}`),
+  rotateToken: (userId: string, tokenId: string, overlapSeconds: number) =>
+    request<RotatedTokenBody>('POST', `/api/users/${id(userId)}/tokens/${id(tokenId)}/rotate`, { overlapSeconds }),
   retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
 };

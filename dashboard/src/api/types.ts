@@ -4,7 +4,7 @@
  * `unknown[]` in the contract, so its shape (the predict workflow's result) is spelled out here.
  */
 import type { CaseBody, CaseGateBody, ImageSummary, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
-export type { UserBody } from '../../../src/http/contract.js';
+export type { NewTokenBody, RotatedTokenBody, TokenBody, UserBody, UserTokensBody } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
 
 export type {

@@ -1,9 +1,10 @@
 import { ApiError } from '../api/client.js';
 
 /** A failed request in words: what happened and what to do. A 403 says the role may not see this. */
-export function ErrorMessage({ error, what }: { readonly error: unknown; readonly what: string }) {
+export function ErrorMessage({ error, what, failed }: { readonly error: unknown; readonly what: string; readonly failed?: string }) {
   if (error instanceof DOMException && error.name === 'AbortError') return null;
-  let title = `Could not load ${what}`;
+  // `failed`: the heading for a change that was refused, rather than a read that failed.
+  let title = failed ?? `Could not load ${what}`;
   let detail: string;
   if (error instanceof ApiError) {
     if (error.status === 403) {

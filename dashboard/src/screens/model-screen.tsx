@@ -118,42 +118,55 @@ export function ModelScreen() {
               {asText(training.licence) === '' ? '' : ` (${asText(training.licence)})`}
             </dd>
           </dl>
-          <h3>Evaluation reports</h3>
-          {data.reports.length === 0 ? (
-            <p className="muted">
-              None yet. Run <code>vigil evaluate</code> and keep the report with the model.
-            </p>
-          ) : (
-            <ul className="report-list">
-              {data.reports.map((r) => (
-                <li key={r.name}>
-                  <a href={api.reportUrl(r.name)} target="_blank" rel="noopener">
-                    {r.name}
-                  </a>
-                  {r.createdAt === null ? null : <span className="muted small"> · {formatDateTime(r.createdAt)}</span>}
-                  {r.summary.criteriaPassed === null ? null : (
-                    <span className={`verdict ${r.summary.criteriaPassed ? 'verdict-pass' : 'verdict-reject'}`}>
-                      {r.summary.criteriaPassed ? 'Acceptance criteria met' : 'Acceptance criteria not met'}
-                    </span>
-                  )}
-                  <p className="small">
-                    {[
-                      r.summary.dataset,
-                      r.summary.n === null ? null : `n = ${r.summary.n}`,
-                      estimate('AUROC', r.summary.auroc, false),
-                      estimate('sensitivity', r.summary.sensitivity, true),
-                      estimate('specificity', r.summary.specificity, true),
-                      estimate('refer rate', r.summary.referRate, true),
-                    ]
-                      .filter((part) => part !== null)
-                      .join(' · ')}
-                  </p>
-                </li>
-              ))}
-            </ul>
-          )}
         </section>
       </div>
+      <section className="panel" aria-labelledby="reports-heading">
+        <h2 id="reports-heading">Evaluation reports</h2>
+        {data.reports.length === 0 ? (
+          <p className="muted">
+            None yet. Run <code>vigil evaluate</code> and keep the report with the model.
+          </p>
+        ) : (
+          <ul className="report-list">
+            {data.reports.map((r) => (
+              <li key={r.name}>
+                <a href={api.reportUrl(r.name)} target="_blank" rel="noopener">
+                  {r.name}
+                </a>
+                {r.createdAt === null ? null : <span className="muted small"> · {formatDateTime(r.createdAt)}</span>}
+                {r.summary.criteriaPassed === null ? null : (
+                  <span className={`verdict ${r.summary.criteriaPassed ? 'verdict-pass' : 'verdict-reject'}`}>
+                    {r.summary.criteriaPassed ? 'Acceptance criteria met' : 'Acceptance criteria not met'}
+                  </span>
+                )}
+                <p className="small">
+                  {[
+                    r.summary.dataset,
+                    r.summary.n === null ? null : `n = ${r.summary.n}`,
+                    estimate('AUROC', r.summary.auroc, false),
+                    estimate('sensitivity', r.summary.sensitivity, true),
+                    estimate('specificity', r.summary.specificity, true),
+                    estimate('refer rate', r.summary.referRate, true),
+                  ]
+                    .filter((part) => part !== null)
+                    .join(' · ')}
+                </p>
+                <div className="report-plots">
+                  {(['roc', 'reliability'] as const).map((kind) => (
+                    <figure key={kind}>
+                      <img
+                        src={api.reportChartUrl(r.name, kind)}
+                        alt={`${kind === 'roc' ? 'ROC curve with its 95% bootstrap band' : 'Reliability diagram (calibration)'} of ${r.name}`}
+                        loading="lazy"
+                      />
+                    </figure>
+                  ))}
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
       <section className="panel model-card" aria-labelledby="card-heading">
         <h2 id="card-heading">Model card</h2>
         {data.modelCard === null ? (

@@ -55,6 +55,15 @@ export class FsModelDocuments implements ModelDocuments {
     }
     return undefined;
   }
+
+  async reportJson(name: string): Promise<string | undefined> {
+    if (!REPORT_NAME.test(name)) return undefined;
+    for (const folder of this.folders) {
+      const text = await readSmall(join(folder, name, 'report.json'));
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
 }
 
 async function readSmall(path: string): Promise<string | undefined> {

@@ -341,4 +341,15 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX studies_by_arrival ON studies (last_received_at_ms DESC, study_key);
     `,
   },
+  {
+    version: 12,
+    name: 'token_lifecycle',
+    // API token lifecycle, as SQLite's migration 12: an optional expiry, the last use (recorded at most
+    // once a minute), and tokens listed per user.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN expires_at_ms bigint;
+      ALTER TABLE api_tokens ADD COLUMN last_used_at_ms bigint;
+      CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms);
+    `,
+  },
 ];

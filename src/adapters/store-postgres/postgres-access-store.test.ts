@@ -8,7 +8,6 @@ if (POSTGRES_SKIP_REASON === undefined) {
     const pool = await schema.open();
     return {
       store: new PostgresAccessStore(pool, clock),
-      disableUser: async (userId) => void (await pool.query('UPDATE users SET disabled = true WHERE user_id = $1', [userId])),
       dumpTokens: async () => JSON.stringify((await pool.query('SELECT * FROM api_tokens')).rows),
       dispose: () => schema.drop(),
     };

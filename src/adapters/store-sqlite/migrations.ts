@@ -367,4 +367,15 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX studies_by_arrival ON studies (last_received_at_ms DESC, study_key);
     `,
   },
+  {
+    version: 12,
+    name: 'token_lifecycle',
+    // API token lifecycle (ports/access-store.ts): an optional expiry, the last use (recorded at most
+    // once a minute), and tokens listed per user.
+    sql: `
+      ALTER TABLE api_tokens ADD COLUMN expires_at_ms INTEGER;
+      ALTER TABLE api_tokens ADD COLUMN last_used_at_ms INTEGER;
+      CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms);
+    `,
+  },
 ];

@@ -10,7 +10,6 @@ describeAccessStore('SQLite', (clock) => {
   const db = openSqliteDatabase({ dataDir: dir });
   return {
     store: new SqliteAccessStore(db, clock),
-    disableUser: (userId) => Promise.resolve(void db.prepare('UPDATE users SET disabled = 1 WHERE user_id = ?').run(userId)),
     dumpTokens: () => Promise.resolve(JSON.stringify(db.prepare('SELECT * FROM api_tokens').all())),
     dispose: () => {
       db.close();

@@ -9,6 +9,7 @@ import { deidCommand } from './deid.js';
 import { modelCommand } from './model.js';
 import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
+import { usersCommand } from './users.js';
 
 /** Every `vigil` command, by name. A new command is one file in this folder and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -22,4 +23,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   calibrate: calibrateCommand,
   policy: policyCommand,
   serve: serveCommand,
+  users: usersCommand,
 };

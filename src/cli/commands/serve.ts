@@ -22,7 +22,11 @@ export const serveCommand: Command = {
           `    ${server.bootstrap.token}`,
           '',
           'Keep it somewhere safe: only its hash is stored. Log in to the dashboard with it, or send it as',
-          '"Authorization: Bearer <token>" to create accounts (POST /api/users).',
+          '"Authorization: Bearer <token>" to create accounts (POST /api/users). It manages accounts only:',
+          'for clinical data and sending studies, give each job a token of its role, e.g. in another shell here',
+          '    npx vigil users token --user reader-1 --role clinician-reviewer',
+          '    npx vigil users token --user pacs --role integration',
+          'Lost it? On this host, `npx vigil users token --user admin` issues a new one (audited).',
           '',
         ].join('\n'),
       );

@@ -132,9 +132,11 @@ export interface LoginFailedEvent {
 export interface PasswordChangedEvent {
   readonly type: 'password_changed';
   readonly userId: string;
-  /** Who set it: the user themself or an administrator (surrogate id). */
+  /** Who set it: the user themself or an administrator (surrogate id), or `local-cli` (`vigil users`). */
   readonly changedBy: string;
   readonly role: string;
+  /** With `local-cli`: the operating-system account that ran the command. */
+  readonly osUser?: string;
   /** Sessions of the user that the change ended. */
   readonly sessionsEnded: number;
 }
@@ -175,8 +177,57 @@ export interface UserCreatedEvent {
   readonly userId: string;
   /** The new account's role. */
   readonly grantedRole: string;
+  /** The administrator's surrogate id, or `local-cli` (`vigil users`). */
   readonly createdBy: string;
   readonly role: string;
+  /** With `local-cli`: the operating-system account that ran the command. */
+  readonly osUser?: string;
+}
+
+/**
+ * Who changed an account or a token, as the token and account events record it: the acting user's
+ * surrogate id and role, or `local-cli` for both when `vigil users` ran on the server's host (local
+ * shell access, no token: the recovery path), with the operating-system account that ran it.
+ */
+export interface AccountActorFields {
+  readonly changedBy: string;
+  readonly role: string;
+  readonly osUser?: string;
+}
+
+/** An API token was issued to a user (never the secret or its hash). */
+export interface TokenIssuedEvent extends AccountActorFields {
+  readonly type: 'token_issued';
+  readonly userId: string;
+  readonly tokenId: string;
+  /** ISO 8601, or null when it lives until revoked. */
+  readonly expiresAt: string | null;
+}
+
+export interface TokenRevokedEvent extends AccountActorFields {
+  readonly type: 'token_revoked';
+  readonly userId: string;
+  readonly tokenId: string;
+}
+
+/** A token was replaced by a new one in one transaction; the old one ends at `previousEndsAt` (now, or after the overlap). */
+export interface TokenRotatedEvent extends AccountActorFields {
+  readonly type: 'token_rotated';
+  readonly userId: string;
+  readonly tokenId: string;
+  readonly newTokenId: string;
+  readonly previousEndsAt: string;
+}
+
+/** An account's role or disabled state changed. */
+export interface UserUpdatedEvent extends AccountActorFields {
+  readonly type: 'user_updated';
+  readonly userId: string;
+  readonly previousRole: string;
+  readonly grantedRole: string;
+  readonly disabled: boolean;
+  /** Live dashboard sessions that disabling the account ended. */
+  readonly sessionsEnded: number;
 }
 
 /** An operator sent a dead-lettered job back to the queue. */
@@ -264,6 +315,10 @@ export type AuditEvent =
   | LoginFailedEvent
   | PasswordChangedEvent
   | JobRetriedEvent
+  | TokenIssuedEvent
+  | TokenRevokedEvent
+  | TokenRotatedEvent
+  | UserUpdatedEvent
   | UserCreatedEvent;
 
 /** An event as stored: its position in the log and the time it was appended. */

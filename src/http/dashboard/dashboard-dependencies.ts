@@ -1,5 +1,6 @@
 import type { AuditSearch } from '../../ports/audit-search.js';
 import type { ModelDocuments } from '../../ports/model-documents.js';
+import type { ReportChartKind } from '../../workflows/report-charts.js';
 import type { DashboardSessions } from '../../workflows/dashboard-sessions.js';
 import type { SystemSummary } from '../../workflows/system-summary.js';
 import type { CaseImage, CaseImageRequest } from '../../workflows/render-case-image.js';
@@ -13,6 +14,8 @@ export interface DashboardDependencies {
   readonly renderCaseImage: (request: CaseImageRequest) => Promise<CaseImage>;
   readonly auditSearch: AuditSearch;
   readonly modelDocuments: ModelDocuments;
+  /** An evaluation report's ROC or reliability plot as SVG (workflows/report-charts.ts); undefined for an unknown report. */
+  readonly reportChart: (name: string, kind: ReportChartKind) => Promise<string | undefined>;
   readonly systemSummary: () => Promise<SystemSummary>;
   /** The built dashboard (index.html, assets/), or a folder that does not exist yet. */
   readonly dashboardDir: string;

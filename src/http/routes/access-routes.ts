@@ -1,15 +1,45 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createUserRequestSchema, issuedTokenSchema, userSchema } from '../contract.js';
+import type { Principal } from '../../domain/access/roles.js';
+import { PlatformError } from '../../domain/errors.js';
+import type { TokenRecord } from '../../ports/access-store.js';
+import type { AccountActor } from '../../workflows/manage-accounts.js';
+import {
+  createUserRequestSchema,
+  issuedTokenSchema,
+  issueTokenRequestSchema,
+  newTokenSchema,
+  rotatedTokenSchema,
+  rotateTokenRequestSchema,
+  updateUserRequestSchema,
+  userSchema,
+  userTokensSchema,
+  type TokenBody,
+} from '../contract.js';
 import type { HttpDependencies } from '../create-http-app.js';
 import { jsonBody } from '../route-body.js';
 
+const userIdParams = z.object({ userId: z.string().regex(/^u-[0-9a-f-]{36}$/, 'a user id such as u-<uuid>') });
+const tokenParams = userIdParams.extend({ tokenId: z.string().regex(/^t-[0-9a-f-]{36}$/, 'a token id such as t-<uuid>') });
+
+/** A token as listed, with its state at `nowMs`. */
+function tokenBody(token: TokenRecord, nowMs: number): TokenBody {
+  const { userId: _userId, ...rest } = token;
+  const state = token.revokedAt !== null ? 'revoked' : token.expiresAt !== null && Date.parse(token.expiresAt) <= nowMs ? 'expired' : 'live';
+  return { ...rest, state };
+}
+
+/**
+ * Accounts and their API tokens (administrators, `users:manage`). Secrets appear once, in the answer
+ * that issues them; every change is audited through workflows/manage-accounts.ts.
+ */
 export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencies): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
+  const { accounts } = deps;
 
   api.get('/api/users', { config: { access: 'users:manage' }, schema: { response: { 200: z.object({ users: z.array(userSchema) }) } } }, async () => ({
-    users: [...(await deps.access.listUsers())],
+    users: [...(await accounts.listUsers())],
   }));
 
   // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password.
@@ -18,17 +48,86 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
     // A 64-character name, a role and a ≤ 1024-character password: ≤ 6.6 kB even with every character \u-escaped.
     { config: { access: 'users:manage', body: jsonBody(8 * 1024) }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
     async (request, reply) => {
-      const user = await deps.access.createUser(request.body.name, request.body.role);
-      const token = await deps.access.issueToken(user.userId, 'created with the user');
-      if (request.principal !== undefined) {
-        const { userId, role } = request.principal;
-        await deps.services.recordAudit({ type: 'user_created', userId: user.userId, grantedRole: user.role, createdBy: userId, role });
-      }
+      const principal = actorOf(request.principal);
+      const { user, token } = await accounts.createUser(principal, request.body.name, request.body.role, { label: 'created with the user' });
       // Optional password for the dashboard (scrypt-hashed; audited as a password change by the administrator).
       if (request.body.password !== undefined && request.principal !== undefined) {
         await deps.dashboard.sessions.setPassword(request.principal, { userId: user.userId, password: request.body.password }, request.ip);
       }
-      return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret });
+      return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret, expiresAt: token.expiresAt });
     },
   );
+
+  // Role and disabled state. Disabling ends the user's sessions and stops their tokens at once.
+  api.patch(
+    '/api/users/:userId',
+    // A role name and a boolean: under 100 bytes; 1 KiB leaves room for whitespace.
+    {
+      config: { access: 'users:manage', body: jsonBody(1024) },
+      schema: { params: userIdParams, body: updateUserRequestSchema, response: { 200: z.object({ user: userSchema }) } },
+    },
+    async (request) => {
+      const change = {
+        ...(request.body.role === undefined ? {} : { role: request.body.role }),
+        ...(request.body.disabled === undefined ? {} : { disabled: request.body.disabled }),
+      };
+      return { user: await accounts.updateUser(actorOf(request.principal), request.params.userId, change) };
+    },
+  );
+
+  api.get(
+    '/api/users/:userId/tokens',
+    { config: { access: 'users:manage' }, schema: { params: userIdParams, response: { 200: userTokensSchema } } },
+    async (request) => {
+      const { user, tokens } = await accounts.listTokens(request.params.userId);
+      const now = Date.now();
+      return { user, tokens: tokens.map((t) => tokenBody(t, now)) };
+    },
+  );
+
+  api.post(
+    '/api/users/:userId/tokens',
+    // A ≤ 64-character label and a number: ≤ 450 bytes even \u-escaped.
+    {
+      config: { access: 'users:manage', body: jsonBody(1024) },
+      schema: { params: userIdParams, body: issueTokenRequestSchema, response: { 201: newTokenSchema } },
+    },
+    async (request, reply) => {
+      const issued = await accounts.issueToken(actorOf(request.principal), request.params.userId, {
+        label: request.body.label,
+        ...(request.body.expiresInDays === undefined ? {} : { expiresInDays: request.body.expiresInDays }),
+      });
+      return reply.code(201).send({ tokenId: issued.tokenId, token: issued.secret, expiresAt: issued.expiresAt });
+    },
+  );
+
+  api.delete('/api/users/:userId/tokens/:tokenId', { config: { access: 'users:manage' }, schema: { params: tokenParams } }, async (request, reply) => {
+    await accounts.revokeToken(actorOf(request.principal), request.params.userId, request.params.tokenId);
+    return reply.code(204).send();
+  });
+
+  api.post(
+    '/api/users/:userId/tokens/:tokenId/rotate',
+    // A ≤ 64-character label and a number, as issuing.
+    {
+      config: { access: 'users:manage', body: jsonBody(1024) },
+      schema: { params: tokenParams, body: rotateTokenRequestSchema.nullish(), response: { 201: rotatedTokenSchema } },
+    },
+    async (request, reply) => {
+      const body = request.body ?? { overlapSeconds: 0 };
+      const { issued, previousEndsAt } = await accounts.rotateToken(actorOf(request.principal), request.params.userId, request.params.tokenId, {
+        overlapSeconds: body.overlapSeconds,
+        ...(body.label === undefined ? {} : { label: body.label }),
+      });
+      return reply
+        .code(201)
+        .send({ tokenId: issued.tokenId, token: issued.secret, expiresAt: issued.expiresAt, previousTokenId: request.params.tokenId, previousEndsAt });
+    },
+  );
+}
+
+/** The signed-in administrator as the actor of a change (every route here needs a principal). */
+function actorOf(principal: Principal | undefined): AccountActor {
+  if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+  return { kind: 'user', principal };
 }

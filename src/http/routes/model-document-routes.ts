@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
 import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
+import { REPORT_CHART_KINDS } from '../../workflows/report-charts.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 /**
@@ -62,6 +63,21 @@ export function registerModelDocumentRoutes(app: FastifyInstance, deps: HttpDepe
       const html = await deps.dashboard.modelDocuments.reportHtml(request.params.name);
       if (html === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No evaluation report has this name');
       return reply.type('text/html; charset=utf-8').header('content-security-policy', REPORT_CSP).send(html);
+    },
+  );
+
+  // The model page's inline plots: SVG drawn on the server (no script), shown with <img>, so even a
+  // crafted report could run nothing; the report CSP is sent as well.
+  api.get(
+    '/api/models/current/reports/:name/charts/:kind',
+    {
+      config: { access: 'models:read' },
+      schema: { params: z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'a report name'), kind: z.enum(REPORT_CHART_KINDS) }) },
+    },
+    async (request, reply) => {
+      const svg = await deps.dashboard.reportChart(request.params.name, request.params.kind);
+      if (svg === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No evaluation report with this plot has this name');
+      return reply.type('image/svg+xml; charset=utf-8').header('content-security-policy', REPORT_CSP).send(svg);
     },
   );
 }

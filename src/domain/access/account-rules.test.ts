@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { removesLastAdministrator, rotatedTokenEndsAtMs, tokenExpiresAtMs, type AccountState } from './account-rules.js';
+
+const admin = (userId: string, disabled = false): AccountState => ({ userId, role: 'admin', disabled });
+
+describe('removesLastAdministrator', () => {
+  it('refuses disabling or demoting the only enabled administrator', () => {
+    const users = [admin('a'), admin('b', true), { userId: 'r', role: 'clinician-reviewer', disabled: false } as const];
+    expect(removesLastAdministrator(users, 'a', { disabled: true })).toBe(true);
+    expect(removesLastAdministrator(users, 'a', { role: 'auditor' })).toBe(true);
+    expect(removesLastAdministrator(users, 'a', { role: 'admin', disabled: false })).toBe(false);
+    expect(removesLastAdministrator(users, 'b', { disabled: true })).toBe(false);
+    expect(removesLastAdministrator(users, 'r', { disabled: true })).toBe(false);
+  });
+
+  it('allows it while another enabled administrator remains, and never blocks other accounts when none is left', () => {
+    expect(removesLastAdministrator([admin('a'), admin('b')], 'a', { disabled: true })).toBe(false);
+    expect(removesLastAdministrator([admin('a', true), { userId: 'r', role: 'auditor', disabled: false }], 'r', { disabled: true })).toBe(false);
+    expect(removesLastAdministrator([admin('a')], 'unknown', { disabled: true })).toBe(false);
+  });
+});
+
+describe('token times', () => {
+  it('expires after whole days, or never', () => {
+    expect(tokenExpiresAtMs(1_000, 2)).toBe(1_000 + 2 * 86_400_000);
+    expect(tokenExpiresAtMs(1_000, undefined)).toBeUndefined();
+  });
+  it('ends a rotated token after the overlap, never later than its own expiry', () => {
+    expect(rotatedTokenEndsAtMs(1_000, 0, undefined)).toBe(1_000);
+    expect(rotatedTokenEndsAtMs(1_000, 60_000, undefined)).toBe(61_000);
+    expect(rotatedTokenEndsAtMs(1_000, 60_000, 30_000)).toBe(30_000);
+  });
+});
