@@ -39,7 +39,7 @@ const NODE_IO = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'net', '
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'bench/**', 'scripts/**', 'models/**', 'vigil-data/**', '**/*.js', '**/*.mjs'] },
   // Outputs of the documented commands run in the checkout (as in .gitignore).
-  { ignores: ['reports/**', 'deid/**', 'deid-media/**', 'models-local/**'] },
+  { ignores: ['reports/**', 'deid/**', 'deid-media/**', 'models-local/**', 'my-pngs/**'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -96,6 +96,11 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** Whether a string (a stored or reported code) is one of Vigil's codes. */
+export function isErrorCode(value: string): value is ErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(value);
+}
+
 /** Values allowed in error details: scalars only, so a dataset or buffer cannot slip in. */
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null>>;
 

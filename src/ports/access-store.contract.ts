@@ -141,9 +141,11 @@ export function describeAccessStore(name: string, factory: (clock: ManualClock) 
       expect(rotated.previousEndsAt).toBe('2026-01-02T00:00:00.000Z');
       expect(await store.rotateToken(user.userId, old.tokenId, { label: 'again', overlapMs: 0 })).toEqual({ outcome: 'not_found' });
 
+      // A second later, so that the listing's newest-first order does not rest on a tie.
+      clock.advance(1_000);
       const overlapping = await store.rotateToken(user.userId, rotated.issued.tokenId, { label: 'overlap', overlapMs: 600_000 });
       if (overlapping.outcome !== 'rotated') throw new Error(overlapping.outcome);
-      expect(overlapping.previousEndsAt).toBe('2026-01-02T00:10:00.000Z');
+      expect(overlapping.previousEndsAt).toBe('2026-01-02T00:10:01.000Z');
       clock.advance(599_000);
       expect(await store.authenticate(rotated.issued.secret)).toBeDefined();
       expect(await store.authenticate(overlapping.issued.secret)).toBeDefined();

@@ -30,8 +30,8 @@ function documentedOutputs(): string[] {
   return [...found].sort();
 }
 
-/** Written by the DICOMDIR recipe in docs/deidentification.md (not an --out). */
-const RECIPE_OUTPUTS = ['deid-media'];
+/** Written by the DICOMDIR recipe in docs/deidentification.md and the tour's `mkdir -p my-pngs` (not an --out). */
+const RECIPE_OUTPUTS = ['deid-media', 'my-pngs'];
 
 describe('outputs of the documented commands do not break npm test', () => {
   const outputs = [...documentedOutputs(), ...RECIPE_OUTPUTS];

@@ -300,6 +300,13 @@ describe.skipIf(!hasDcmodify || !hasDicomSamples)('DICOMweb and lookups for a se
     const nothing = await upload([formFile('file', 'x.txt', Buffer.from('text'), 'text/plain')]);
     expect(nothing.json()).toMatchObject({ code: 'INPUT_FORMAT_UNKNOWN', statusCode: 415 });
     expect(nothing.json<{ message: string }>().message).toContain('PNG, JPEG or DICOM');
+    if (hasDicomSamples) {
+      // A DICOM file every route refuses for its own reason (the samples' HTJ2K file has no Study
+      // Instance UID): that reason and its status, not "send PNG, JPEG or DICOM files".
+      const refused = await upload([formFile('file', 'sc.dcm', readFileSync(join(DICOM_SAMPLES, 'sc_rgb_htj2k.dcm')), 'application/dicom')]);
+      expect(refused.json<{ code: string }>().code).toMatch(/^DICOM_/);
+      expect(refused.statusCode).toBe(422);
+    }
     const other = await server.app.inject({
       method: 'POST',
       url: '/api/images',

@@ -210,6 +210,9 @@ describe('a decompression bomb at the default limits', () => {
               '00081150': { vr: 'UI', Value: [info.sopClassUid] },
               '00081155': { vr: 'UI', Value: [info.sopInstanceUid] },
               '00081197': { vr: 'US', Value: [0xc000] },
+              // Vigil's private block: the coded reason (docs/api.md, STOW-RS).
+              '00090010': { vr: 'LO', Value: ['VIGIL 1.0'] },
+              '00091005': { vr: 'LO', Value: ['DICOM_INFLATE_LIMIT_EXCEEDED'] },
             },
           ],
         },

@@ -24,6 +24,7 @@ export const serveCommand: Command = {
           'Keep it somewhere safe: only its hash is stored. Log in to the dashboard with it, or send it as',
           '"Authorization: Bearer <token>" to create accounts (POST /api/users). It manages accounts only:',
           'for clinical data and sending studies, give each job a token of its role, e.g. in another shell here',
+          "    . scripts/ensure-node.sh            # Node 24 on that shell's PATH, if its node is older",
           '    npx vigil users token --user reader-1 --role clinician-reviewer',
           '    npx vigil users token --user pacs --role integration',
           'Lost it? On this host, `npx vigil users token --user admin` issues a new one (audited).',
@@ -40,7 +41,7 @@ export const serveCommand: Command = {
 };
 
 function describeSeed(outcome: SeedOutcome, dicom: string): string {
-  const send = `Send studies with DCMTK: storescu -aec ${dicom.split('@')[0] ?? 'VIGIL'} ${dicom.split('@')[1]?.replace(':', ' ') ?? '127.0.0.1 11112'} <files>`;
+  const send = `Send studies with DCMTK (as they are, compressed or not): dcmsend -aec ${dicom.split('@')[0] ?? 'VIGIL'} ${dicom.split('@')[1]?.replace(':', ' ') ?? '127.0.0.1 11112'} <files>`;
   switch (outcome.status) {
     case 'skipped':
       return `Demo data: not seeded, the store already holds studies. ${send}`;

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { PlatformError, isPlatformError } from '../../domain/errors.js';
+import { PlatformError, isErrorCode, isPlatformError } from '../../domain/errors.js';
 import type { StudyDeclaration } from '../../ports/instance-store.js';
 import type { UploadResult } from '../../workflows/ingest-upload.js';
 import type { StoredPart } from '../../workflows/store-instances.js';
@@ -77,6 +77,13 @@ export function registerUploadRoutes(app: FastifyInstance, deps: HttpDependencie
     const parts = [...outcomes.values()].sort((a, b) => a.index - b.index);
     const accepted = parts.filter((p) => p.status === 'stored' || p.status === 'duplicate');
     if (accepted.length === 0) {
+      // One reason for every file (a DICOM file without a Study Instance UID, a full disk): that reason,
+      // with its own status; files Vigil cannot read at all: what it takes.
+      const codes = new Set(parts.map((p) => p.code ?? 'INTERNAL'));
+      const [only] = codes;
+      if (codes.size === 1 && only !== undefined && only !== 'INPUT_FORMAT_UNKNOWN' && isErrorCode(only)) {
+        throw new PlatformError(only, `No file of the upload could be stored: each was refused with ${only}`, { parts: parts.length });
+      }
       throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'No file of the upload could be stored: send PNG, JPEG or DICOM files', { parts: parts.length });
     }
     const studyKeys = accepted.flatMap((p) => (p.studyKey === undefined ? [] : [p.studyKey]));
