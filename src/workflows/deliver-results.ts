@@ -17,7 +17,7 @@
  * so the SR lands in the patient's own study; a study whose originals are missing is not sent under a
  * pseudonymous identity instead (RESULT_IDENTITY_UNAVAILABLE). Nothing identifying is logged or audited.
  */
-import { deliverResultPayloadSchema, parseJobPayload, type DeliverResultPayload } from './job-payloads.js';
+import { deliverResultPayloadSchema, leasedPayload, type DeliverResultPayload } from './job-payloads.js';
 import type { AuditEvent, ModelIdentity } from '../domain/audit/audit-event.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { CaseRead, CaseResult, ConceptCode, JudgedImage } from '../domain/results/case-result.js';
@@ -263,16 +263,8 @@ export interface DeliveryJobDependencies extends CaseResultDependencies {
 export async function runNextDeliveryJob(deps: DeliveryJobDependencies): Promise<'idle' | 'done' | 'failed'> {
   const lease = await deps.jobs.lease([DELIVER_RESULT_JOB], deps.leaseMs);
   if (lease === undefined) return 'idle';
-  let payload: DeliverResultPayload;
-  try {
-    payload = parseJobPayload(deliverResultPayloadSchema, DELIVER_RESULT_JOB, lease.job.payload);
-  } catch (cause) {
-    // Nothing can be sent from it; the attempt fails like any other, so the job ends dead-lettered, in view.
-    const error = toPlatformError(cause);
-    await deps.jobs.fail(lease.job.id, lease.leaseToken, { code: error.code, message: error.message });
-    deps.logger.warn({ stage: 'deliver', code: error.code, status: 'failed' }, 'delivery job unreadable');
-    return 'failed';
-  }
+  const payload = await leasedPayload(deps, lease, deliverResultPayloadSchema, 'deliver');
+  if (payload === undefined) return 'failed';
   try {
     const record = await deps.cases.get(payload.caseId);
     if (record !== undefined && record.supersededBy !== null) {

@@ -32,7 +32,8 @@ export interface DeriveDependencies {
 const ECE_BINS = 15;
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
 
-async function scoreFor(
+/** Opens the request's dataset and model and scores the dataset through the inference chain. */
+async function scoreRequest(
   deps: DeriveDependencies,
   request: { readonly modelDir: string; readonly dataset: string; readonly finding?: string; readonly declared?: RasterDeclaration },
   strata?: readonly string[],
@@ -50,6 +51,15 @@ async function scoreFor(
     data,
     request.finding,
   );
+  return { data, declaration, bundle, scored };
+}
+
+async function scoreFor(
+  deps: DeriveDependencies,
+  request: { readonly modelDir: string; readonly dataset: string; readonly finding?: string; readonly declared?: RasterDeclaration },
+  strata?: readonly string[],
+) {
+  const { data, declaration, bundle, scored } = await scoreRequest(deps, request, strata);
   let positives = 0;
   for (const y of scored.labels) positives += y;
   if (positives < 2 || scored.labels.length - positives < 2) {
@@ -339,19 +349,7 @@ const MIN_REFERENCE_IMAGES = 40;
  * behaviour is — so the bundle is the same model version with its reference added (no `parent`).
  */
 export async function computeReference(deps: DeriveDependencies, request: ReferenceRequest): Promise<ReferenceOutcome> {
-  const data = await deps.data.openDataset(request.dataset, {});
-  const declaration = resolveDeclaration(data.declaration, request.declared);
-  const { bundle, session } = await deps.openModel(request.modelDir);
-  const scored = await scoreDataset(
-    {
-      inputs: deps.inputs,
-      chain: new InferenceChain(bundle, session),
-      batchSize: deps.batchSize,
-      ...(declaration === undefined ? {} : { declared: declaration.values }),
-    },
-    data,
-    request.finding,
-  );
+  const { data, declaration, bundle, scored } = await scoreRequest(deps, request);
   const sample = shiftSampleOf(scored, bundle);
   if (sample.gate.n < MIN_REFERENCE_IMAGES) {
     throw new PlatformError('EVAL_INSUFFICIENT_DATA', `A reference needs at least ${MIN_REFERENCE_IMAGES} readable images`, { n: sample.gate.n });

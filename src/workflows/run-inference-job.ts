@@ -9,7 +9,7 @@ import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
 import { INFER_STUDY_JOB } from './assemble-studies.js';
-import { inferStudyPayloadSchema, parseJobPayload, type InferStudyPayload } from './job-payloads.js';
+import { inferStudyPayloadSchema, leasedPayload } from './job-payloads.js';
 import type { PredictResult } from './predict-images.js';
 import { enqueueResultDeliveries, type ResultDestinationKind } from './deliver-results.js';
 
@@ -48,16 +48,8 @@ export interface InferenceJobDependencies {
 export async function runNextInferenceJob(deps: InferenceJobDependencies): Promise<'idle' | 'done' | 'failed'> {
   const lease = await deps.jobs.lease([INFER_STUDY_JOB], deps.leaseMs);
   if (lease === undefined) return 'idle';
-  let payload: InferStudyPayload;
-  try {
-    payload = parseJobPayload(inferStudyPayloadSchema, INFER_STUDY_JOB, lease.job.payload);
-  } catch (cause) {
-    // Nothing can be judged from it; the attempt fails like any other, so the job ends dead-lettered, in view.
-    const error = toPlatformError(cause);
-    await deps.jobs.fail(lease.job.id, lease.leaseToken, { code: error.code, message: error.message });
-    deps.logger.warn({ stage: 'infer', code: error.code, status: 'failed' }, 'inference job unreadable');
-    return 'failed';
-  }
+  const payload = await leasedPayload(deps, lease, inferStudyPayloadSchema, 'infer');
+  if (payload === undefined) return 'failed';
   // Heartbeat: renew the lease at a third of its length while the study is judged, so a short lease
   // (a crashed worker's job returns soon) does not expire under a long study.
   const heartbeat = setInterval(

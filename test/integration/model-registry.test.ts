@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
+import { bundleVersionId } from '../helpers/bundle-version.js';
 import { DEMO_MODEL_DIR } from '../helpers/sample-data.js';
 import { runVigil } from '../helpers/run-vigil.js';
 
@@ -23,23 +23,6 @@ function chmodRecursive(path: string): void {
   }
 }
 
-/** The version id computed independently: SHA-256 of "<sha256> <bytes> <path>\n" per file, sorted by path. */
-function expectedVersionId(bundle: string): string {
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else files.push(join(d, e.name));
-    }
-  };
-  walk(bundle);
-  const lines = files
-    .map((f) => ({ path: relative(bundle, f), bytes: readFileSync(f) }))
-    .sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
-    .map((f) => `${createHash('sha256').update(f.bytes).digest('hex')} ${f.bytes.length} ${f.path}\n`);
-  return createHash('sha256').update(lines.join('')).digest('hex');
-}
-
 async function auditEvents(dataDir: string, type: string): Promise<Record<string, unknown>[]> {
   const log = SqliteAuditLog.open({ dataDir, clock: { now: () => new Date() } });
   const out: Record<string, unknown>[] = [];
@@ -53,7 +36,7 @@ async function auditEvents(dataDir: string, type: string): Promise<Record<string
 
 describe('vigil model register / versions / card: a registry of immutable, content-addressed versions', () => {
   const dataDir = join(dir, 'data');
-  const demoId = expectedVersionId(DEMO_MODEL_DIR);
+  const demoId = bundleVersionId(DEMO_MODEL_DIR);
 
   it('registers the demo bundle under the SHA-256 of its whole content, once, audited', async () => {
     const first = await runVigil(['model', 'register', DEMO_MODEL_DIR, '--code-ref', 'git:demo', '--json'], dataDir);
@@ -75,7 +58,7 @@ describe('vigil model register / versions / card: a registry of immutable, conte
       }),
     ]);
     // The archived copy is the bundle, byte for byte.
-    expect(expectedVersionId(join(dataDir, 'registry', demoId))).toBe(demoId);
+    expect(bundleVersionId(join(dataDir, 'registry', demoId))).toBe(demoId);
   });
 
   it('gives a changed bundle a new version, linked to its parent by the manifest, and refuses an unregistered parent', async () => {
@@ -96,7 +79,7 @@ describe('vigil model register / versions / card: a registry of immutable, conte
     const registered = await runVigil(['model', 'register', child, '--json'], dataDir);
     expect(registered.code).toBe(0);
     const { version } = JSON.parse(registered.stdout) as { version: { versionId: string; parentVersionId: string } };
-    expect(version).toMatchObject({ versionId: expectedVersionId(child), parentVersionId: demoId });
+    expect(version).toMatchObject({ versionId: bundleVersionId(child), parentVersionId: demoId });
     const listed = await runVigil(['model', 'versions'], dataDir);
     expect(listed.stdout).toContain(`${version.versionId.slice(0, 12)}  pneumonia-demo 1.0.1  child of ${demoId.slice(0, 12)}`);
   });
