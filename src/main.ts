@@ -97,6 +97,8 @@ import { readInstanceIdentity, readSentIdentity } from './adapters/dicom-dcmjs/r
 import { resultSrDicomJson, writeResultSr } from './adapters/dicom-dcmjs/write-result-sr.js';
 import { studyResultObjects } from './workflows/study-result-objects.js';
 import { dicomSenderResolver, parseDicomSenders } from './workflows/dicom-senders.js';
+import { arrivalSites } from './workflows/arrival-sites.js';
+import { readSitesFile } from './adapters/files-fs/read-sites-file.js';
 import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
 import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
 import { HttpWebhookSender } from './adapters/webhook-http/http-webhook-sender.js';
@@ -455,6 +457,8 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
             chain: held.chain,
             configHash,
             origin: options.origin ?? 'cli',
+            ...(options.site === undefined ? {} : { site: options.site }),
+          ...(options.studyKey === undefined ? {} : { studyKey: options.studyKey }),
             batchSize: config.batchSize,
             ...(options.declared === undefined ? {} : { declared: options.declared }),
             ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
@@ -621,6 +625,8 @@ export async function createApiServer(
   const sqlite = (): SqliteDatabase => (db ??= openSqliteDatabase({ dataDir: config.dataDir }));
   const jobOptions = { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 };
   const access: AccessStore = pool === undefined ? new SqliteAccessStore(sqlite(), systemClock) : new PostgresAccessStore(pool, systemClock);
+  // Which configured site each arriving instance comes from: the site half of the deployment key.
+  const sitesOf = arrivalSites(await readSitesFile(config.sitesFile), access, () => Date.now());
   const jobs: JobQueue = pool === undefined ? new SqliteJobQueue(sqlite(), jobOptions) : new PostgresJobQueue(pool, jobOptions);
   let bootstrap: ApiServer['bootstrap'];
   if ((await access.countUsers()) === 0) {
@@ -685,7 +691,8 @@ export async function createApiServer(
         logger,
         leaseMs: config.jobLeaseMs,
         resultDestinations: results.destinations,
-        judgeStudy: async (studyUid) => {
+        judgeStudy: async (studyUid, studyKey) => {
+          const site = (await studies.get(studyKey))?.site ?? undefined;
           const results: PredictResult[] = [];
           // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
           const declared = await instances.readDeclaration(studyUid);
@@ -696,7 +703,14 @@ export async function createApiServer(
           // own folders stay out of API responses, and servers sharing the objects folder read the same names.
           await cliServices.predict(
             [instances.studyLocation(studyUid)],
-            { alreadyDeidentified: true, origin: 'server', storedPatientAge, ...(declared === undefined ? {} : { declared }) },
+            {
+              alreadyDeidentified: true,
+              origin: 'server',
+              studyKey,
+              storedPatientAge,
+              ...(site === undefined ? {} : { site }),
+              ...(declared === undefined ? {} : { declared }),
+            },
             (r) => results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
           );
           const model = (await cliServices.currentModel()).manifest;
@@ -730,7 +744,7 @@ export async function createApiServer(
         reviewerId,
         read,
       ),
-    storeInstances: (parts, sender) =>
+    storeInstances: async (parts, sender) =>
       storeInstances(
         {
           ingest: (bytes, from) => loop.receive(bytes, from),
@@ -739,7 +753,7 @@ export async function createApiServer(
           identify: (bytes) => Promise.resolve(readSentIdentity(bytes)),
         },
         parts,
-        sender,
+        { ...sender, site: await sitesOf.http(sender?.senderId) },
       ),
     studyLookupKeys: (sent) => {
       const accessionKey = sent.accessionNumber === undefined ? undefined : accessionLookupKey(digest, sent.accessionNumber);
@@ -762,7 +776,7 @@ export async function createApiServer(
         },
         studyKey,
       ),
-    uploadImages: (declaration, images, sender) =>
+    uploadImages: async (declaration, images, sender) =>
       ingestUpload(
         {
           instances,
@@ -777,7 +791,7 @@ export async function createApiServer(
         },
         declaration,
         images,
-        sender,
+        { ...sender, site: await sitesOf.http(sender?.senderId, declaration.site) },
       ),
   };
   const { createHttpApp } = await import('./http/create-http-app.js');
@@ -874,7 +888,10 @@ export async function createApiServer(
     );
     const senderOf = dicomSenderResolver(access, parseDicomSenders(config.dicomSenderUsers), () => Date.now());
     ({ port: dicomPort } = await receiver.start(async (instance) => {
-      const outcome = await loop.receive(await instance.bytes(), await senderOf(instance.callingAeTitle));
+      const outcome = await loop.receive(await instance.bytes(), {
+        ...(await senderOf(instance.callingAeTitle)),
+        site: sitesOf.dimse(instance.callingAeTitle),
+      });
       return outcome.status === 'refused' ? { status: 'refused', reason: outcome.reason, code: outcome.code } : { status: outcome.status };
     }));
     loop.start();

@@ -114,6 +114,8 @@ const configSchema = z.strictObject({
     .refine((d) => d.port >= 1 && d.port <= 65535 && d.aeTitle !== '', 'the AE title must not be blank and the port must be 1 to 65535')
     .optional(),
   /** Where FHIR result Bundles are POSTed (http or https); unset: not posted. */
+  /** JSON file of the sites served (domain/deployment/sites.ts); absent: one site, `default`. */
+  sitesFile: z.string().min(1).optional(),
   resultWebhookUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
   /** The webhook's HMAC key: a file whose text (trimmed, at least 32 characters) is the key; owner-only. */
   resultWebhookSecretFile: z.string().min(1).optional(),
@@ -162,6 +164,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   reportsDir: 'VIGIL_REPORTS_DIR',
   resultsReidentify: 'VIGIL_RESULTS_REIDENTIFY',
   resultDicomDestination: 'VIGIL_RESULT_DICOM_DESTINATION',
+  sitesFile: 'VIGIL_SITES_FILE',
   resultWebhookUrl: 'VIGIL_RESULT_WEBHOOK_URL',
   resultWebhookSecretFile: 'VIGIL_RESULT_WEBHOOK_SECRET_FILE',
   fhirPatientIdSystem: 'VIGIL_FHIR_PATIENT_ID_SYSTEM',
@@ -207,6 +210,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     reportsDir: undefined,
     resultsReidentify: 'true',
     resultDicomDestination: undefined,
+    sitesFile: undefined,
     resultWebhookUrl: undefined,
     resultWebhookSecretFile: undefined,
     fhirPatientIdSystem: 'urn:vigil:dicom-patient-id',

@@ -170,6 +170,8 @@ export const studySchema = z.object({
   studyDate: z.string().nullable(),
   /** The modalities of its instances (declared, for an upload). */
   modalities: z.array(z.string()),
+  /** The configured site it came from (VIGIL_SITES_FILE; `default` without one), null for studies received before sites were recorded. */
+  site: z.string().nullable(),
 });
 export type StudyBody = z.infer<typeof studySchema>;
 

@@ -43,6 +43,7 @@ export function describeStudyRegistry(name: string, factory: (clock: ManualClock
         state: 'receiving',
         studyDate: null,
         modalities: [],
+        site: null,
       });
       clock.advance(4_999);
       expect(await studies.quietStudies(5_000)).toEqual([]);
@@ -180,6 +181,16 @@ export function describeStudyRegistry(name: string, factory: (clock: ManualClock
       expect(await keys({ limit: 10, studyDateFrom: '20200102', studyDateTo: '20200102' })).toEqual(['st-a']);
       expect(await keys({ limit: 10, studyDateTo: '20211231' })).toEqual(['st-b', 'st-a']);
       expect((await studies.list(10)).map((st) => st.modalities)).toEqual([[], ['CR'], ['CR', 'DX']]);
+    });
+
+    it('records the site a study came from at its first instance, and keeps it', async () => {
+      const studies = await open();
+      await studies.recordInstance('st-s', '2.25.5', '2.25.51', { site: 'north' });
+      await studies.recordInstance('st-s', '2.25.5', '2.25.52', { site: 'south' });
+      await studies.recordInstance('st-t', '2.25.6', '2.25.61');
+      expect(await studies.get('st-s')).toMatchObject({ site: 'north', instances: 2 });
+      expect(await studies.get('st-t')).toMatchObject({ site: null });
+      expect((await studies.list(10)).map((st) => st.site).sort()).toEqual(['north', null].sort());
     });
   });
 }

@@ -14,6 +14,8 @@ export interface StudyRecord {
   readonly studyDate: string | null;
   /** The modalities of its instances, sorted, each once (Modality (0008,0060)). */
   readonly modalities: readonly string[];
+  /** The configured site it came from (domain/deployment/sites.ts), as recognised at its first instance; null before sites were recorded. */
+  readonly site: string | null;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface StudyFacts {
   /** DA, de-identified; the first one recorded for a study is kept. */
   readonly studyDate?: string;
   readonly modality?: string;
+  /** The configured site the instance came from; the first one recorded for a study is kept. */
+  readonly site?: string;
 }
 
 /** A bounded search (QIDO-RS, lookups). Every filter given must match; `sentBy` limits to one sender's studies. */

@@ -22,6 +22,8 @@ export interface DeidentifiedInstance {
 /** Who sent an instance, when it came over HTTP: the surrogate id of the authenticated user. */
 export interface IngestSender {
   readonly senderId?: string;
+  /** The configured site it came from (workflows/arrival-sites.ts). */
+  readonly site?: string;
 }
 
 export interface IngestDependencies {

@@ -51,6 +51,13 @@ export interface PredictDependencies {
   readonly configHash: string;
   /** Recorded with every decision and error: the server judging a received study, or `vigil predict`. */
   readonly origin: JudgementOrigin;
+  /** The configured site of the study judged (server only), recorded with each decision. */
+  readonly site?: string;
+  /**
+   * The key of the study judged (server only): every input is recorded under it. Without it each input
+   * is keyed by its own Study Instance UID (DICOM) or its content (PNG/JPEG).
+   */
+  readonly studyKey?: string;
   readonly batchSize: number;
   /**
    * Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included, and
@@ -238,7 +245,7 @@ async function openImageSource(deps: PredictDependencies, file: InputFile, bytes
     // without one is keyed on its own content.
     const identifier = input.identifiers.studyInstanceUid ?? `sha256:${deps.hasher.sha256Hex(bytes)}`;
     return {
-      studyKey: deps.pseudonymizer.studyKey(identifier),
+      studyKey: deps.studyKey ?? deps.pseudonymizer.studyKey(identifier),
       patientAgeYears: deps.deidentifyAtIngest === undefined ? deps.storedPatientAge?.(file) : deidentified?.patientAgeYears,
       frameCount: input.frameCount,
       isMultiFrame: input.frameCount > 1,
@@ -247,7 +254,7 @@ async function openImageSource(deps: PredictDependencies, file: InputFile, bytes
   }
   const input = await kind.open(bytes);
   return {
-    studyKey: deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
+    studyKey: deps.studyKey ?? deps.pseudonymizer.studyKey(`sha256:${deps.hasher.sha256Hex(bytes)}`),
     // Declared ages are aggregated like derived ones (HIPAA Safe Harbor: 90 and over as 90).
     patientAgeYears: deps.declared?.patientAgeYears === undefined ? undefined : capAge(deps.declared.patientAgeYears),
     frameCount: input.frameCount,
@@ -352,6 +359,7 @@ function queueOutcome(
       model: deps.chain.bundle.identity,
       configHash: deps.configHash,
       origin: deps.origin,
+      ...(deps.site === undefined ? {} : { site: deps.site }),
       gate: auditedGate(pending.gate),
       outputs,
     },

@@ -38,6 +38,10 @@ export interface PredictOptions {
   readonly alreadyDeidentified?: true;
   /** Who judges (recorded with each decision): a server judging a received study, or `vigil predict` (the default). */
   readonly origin?: JudgementOrigin;
+  /** The configured site of the study judged (server only), recorded with each decision. */
+  readonly site?: string;
+  /** The key of the study judged (server only): its decisions are recorded under it (an upload's images included). */
+  readonly studyKey?: string;
   /** With `alreadyDeidentified`: the patient's age kept at ingest for a stored DICOM file, by its path. */
   readonly storedPatientAge?: (path: string) => number | undefined;
 }

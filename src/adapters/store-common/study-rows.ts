@@ -16,6 +16,7 @@ export type StudyRow = {
   quiet_from_ms: number;
   state: StudyState;
   study_date: string | null;
+  site: string | null;
   /** The study's modalities joined by a backslash (DICOM's value separator), from `study_modalities`; null when none. */
   modalities: string | null;
 };
@@ -28,6 +29,7 @@ export const toStudy = (row: StudyRow): StudyRecord => ({
   lastReceivedAt: new Date(row.last_received_at_ms).toISOString(),
   state: row.state,
   studyDate: row.study_date,
+  site: row.site ?? null,
   modalities: row.modalities === null || row.modalities === '' ? [] : row.modalities.split('\\').sort(),
 });
 

@@ -352,4 +352,12 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX api_tokens_by_user ON api_tokens (user_id, created_at_ms);
     `,
   },
+  {
+    version: 13,
+    name: 'study_site',
+    // The configured site a study came from (domain/deployment/sites.ts: by calling AE title or sending
+    // account, else the default site), recorded at its first instance: the site half of the deployment
+    // key (site × model version). Studies received before have none.
+    sql: `ALTER TABLE studies ADD COLUMN site text;`,
+  },
 ];

@@ -66,6 +66,9 @@ export class PostgresStudyRegistry implements StudyRegistry {
         if (facts.studyDate !== undefined) {
           await client.query('UPDATE studies SET study_date = coalesce(study_date, $1) WHERE study_key = $2', [facts.studyDate, studyKey]);
         }
+        if (facts.site !== undefined) {
+          await client.query('UPDATE studies SET site = coalesce(site, $1) WHERE study_key = $2', [facts.site, studyKey]);
+        }
         if (facts.modality !== undefined) {
           await client.query('INSERT INTO study_modalities (study_key, modality) VALUES ($1, $2) ON CONFLICT DO NOTHING', [studyKey, facts.modality]);
         }

@@ -21,6 +21,7 @@ export class SqliteStudyRegistry implements StudyRegistry {
         readonly accession: Statement;
         readonly date: Statement;
         readonly modality: Statement;
+        readonly site: Statement;
       }
     | undefined;
 
@@ -54,6 +55,7 @@ export class SqliteStudyRegistry implements StudyRegistry {
       sender: this.db.prepare('INSERT INTO study_senders (study_key, user_id, first_sent_at_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
       accession: this.db.prepare('INSERT INTO study_accessions (accession_key, study_key) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       date: this.db.prepare('UPDATE studies SET study_date = coalesce(study_date, ?) WHERE study_key = ?'),
+      site: this.db.prepare('UPDATE studies SET site = coalesce(site, ?) WHERE study_key = ?'),
       modality: this.db.prepare('INSERT INTO study_modalities (study_key, modality) VALUES (?, ?) ON CONFLICT DO NOTHING'),
     });
     statements.study.run(studyKey, studyUid, now, now, now);
@@ -62,6 +64,7 @@ export class SqliteStudyRegistry implements StudyRegistry {
     if (facts.senderId !== undefined) statements.sender.run(studyKey, facts.senderId, now);
     if (facts.accessionKey !== undefined) statements.accession.run(facts.accessionKey, studyKey);
     if (facts.studyDate !== undefined) statements.date.run(facts.studyDate, studyKey);
+    if (facts.site !== undefined) statements.site.run(facts.site, studyKey);
     if (facts.modality !== undefined) statements.modality.run(studyKey, facts.modality);
     return added;
   }

@@ -49,6 +49,8 @@ export interface DecisionEvent {
    * predict\`. Absent in entries written before it was recorded (they count as the server's).
    */
   readonly origin?: JudgementOrigin;
+  /** The configured site the study came from (server judgements; absent for `vigil predict` and entries written before sites). */
+  readonly site?: string;
 }
 
 /** Who judged an image: a server, for a study it received, or `vigil predict`, for files on the command line. */
