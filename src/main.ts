@@ -458,7 +458,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
             configHash,
             origin: options.origin ?? 'cli',
             ...(options.site === undefined ? {} : { site: options.site }),
-          ...(options.studyKey === undefined ? {} : { studyKey: options.studyKey }),
+            ...(options.studyKey === undefined ? {} : { studyKey: options.studyKey }),
             batchSize: config.batchSize,
             ...(options.declared === undefined ? {} : { declared: options.declared }),
             ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
