@@ -74,6 +74,7 @@ import type { VigilServices } from './workflows/vigil-services.js';
 import type { AuditEvent } from './domain/audit/audit-event.js';
 import { findVersion, modelCardOf, registerModel, type RegistryDependencies } from './workflows/register-model.js';
 import { FsBundleArchive } from './adapters/model-bundle-fs/fs-bundle-archive.js';
+import { canonicalBundleListing } from './domain/registry/model-version.js';
 import { readEvaluationSummaries } from './adapters/model-bundle-fs/read-evaluation-summaries.js';
 import { SqliteModelRegistry } from './adapters/store-sqlite/sqlite-model-registry.js';
 import { PostgresModelRegistry } from './adapters/store-postgres/postgres-model-registry.js';
@@ -360,8 +361,14 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     }
     return log;
   };
+  // A bundle folder's registry version id (its content address), recorded when the model is loaded.
+  const bundleVersionOf = async (directory: string): Promise<string> =>
+    nodeHasher.sha256Hex(canonicalBundleListing(await new FsBundleArchive({ root: join(config.dataDir, 'registry') }).listBundle(directory)));
   // The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES (idle ones are closed to make room).
-  const pool = new ModelPool({ maxBytes: config.modelPoolBytes, open: (directory) => loadModel({ bundles, runner, audit: openAudit(), logger }, directory) });
+  const pool = new ModelPool({
+    maxBytes: config.modelPoolBytes,
+    open: (directory) => loadModel({ bundles, runner, audit: openAudit(), logger, versionOf: bundleVersionOf }, directory),
+  });
 
   // Audit search for the evaluation's look-ups (earlier criteria registrations), on its own handle.
   let searchDb: SqliteDatabase | undefined;

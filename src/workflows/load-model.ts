@@ -10,13 +10,26 @@ export interface LoadedModel {
 
 /** Loads and verifies a bundle, opens its inference session, and records the load in the audit log. */
 export async function loadModel(
-  deps: { readonly bundles: ModelBundleSource; readonly runner: ModelRunner; readonly audit: AuditLog; readonly logger: Logger },
+  deps: {
+    readonly bundles: ModelBundleSource;
+    readonly runner: ModelRunner;
+    readonly audit: AuditLog;
+    readonly logger: Logger;
+    /** The bundle folder's registry version id (SHA-256 of its canonical listing). */
+    readonly versionOf?: (directory: string) => Promise<string>;
+  },
   directory: string,
 ): Promise<LoadedModel> {
   const started = performance.now();
   const bundle = await deps.bundles.loadBundle(directory);
   const session = await deps.runner.createSession(bundle);
-  await deps.audit.append({ type: 'model_loaded', model: bundle.identity, executionProvider: session.executionProvider });
+  const versionId = await deps.versionOf?.(directory);
+  await deps.audit.append({
+    type: 'model_loaded',
+    model: bundle.identity,
+    executionProvider: session.executionProvider,
+    ...(versionId === undefined ? {} : { versionId }),
+  });
   deps.logger.info(
     { model: bundle.identity.id, modelVersion: bundle.identity.version, executionProvider: session.executionProvider, durationMs: performance.now() - started },
     'model loaded',

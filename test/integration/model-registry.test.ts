@@ -1,9 +1,10 @@
-import { chmodSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
 import { bundleVersionId } from '../helpers/bundle-version.js';
+import { texturedGreyPng } from '../helpers/images.js';
 import { DEMO_MODEL_DIR } from '../helpers/sample-data.js';
 import { runVigil } from '../helpers/run-vigil.js';
 
@@ -97,6 +98,20 @@ describe('vigil model register / versions / card: a registry of immutable, conte
     expect(card.stdout).toMatch(/## Known failure modes\n\n- On /);
     expect(card.stdout).toContain('## How its uncertainty is shown');
     expect(card.stdout).toContain(demoId);
+  });
+
+  it('records, when a model is loaded to judge, the version id of the exact bundle (registered or not)', async () => {
+    const images = join(dir, 'pngs');
+    mkdirSync(images);
+    writeFileSync(join(images, 'a.png'), await texturedGreyPng(3));
+    const predicted = await runVigil(
+      ['predict', images, '--json', '--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA', '--patient-age-years', '3'],
+      dataDir,
+    );
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(await auditEvents(dataDir, 'model_loaded')).toEqual([
+      expect.objectContaining({ versionId: demoId, model: expect.objectContaining({ id: 'pneumonia-demo' }) }),
+    ]);
   });
 
   it('refuses a version whose archived bytes were altered, and a bundle holding a link', async () => {

@@ -60,6 +60,11 @@ export interface ModelLoadedEvent {
   readonly type: 'model_loaded';
   readonly model: ModelIdentity;
   readonly executionProvider: string;
+  /**
+   * The loaded bundle's registry version id — the SHA-256 of its canonical listing (every file), whether
+   * or not it is registered — so the log states the exact bundle that judged (absent in older entries).
+   */
+  readonly versionId?: string;
 }
 
 export interface ConfigLoadedEvent {
