@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { isoOrNull, TOKEN_COLUMNS, toToken, type TokenRow } from '../store-common/token-row.js';
 import type { QueryResultRow } from 'pg';
 import { removesLastAdministrator, rotatedTokenEndsAtMs, TOKEN_LAST_USED_RESOLUTION_MS, type AccountChange } from '../../domain/access/account-rules.js';
 import { isRole, type Principal, type Role } from '../../domain/access/roles.js';
@@ -20,37 +21,12 @@ interface UserRow extends QueryResultRow {
   created_at_ms: number;
 }
 
-interface TokenRow extends QueryResultRow {
-  token_id: string;
-  user_id: string;
-  label: string;
-  created_at_ms: number;
-  last_used_at_ms: number | null;
-  expires_at_ms: number | null;
-  revoked_at_ms: number | null;
-}
-
 function toUser(row: UserRow): UserRecord {
   if (!isRole(row.role)) throw new PlatformError('STORE_WRITE_FAILED', 'A stored user has an unknown role', {});
   return { userId: row.user_id, name: row.name, role: row.role, createdAt: new Date(Number(row.created_at_ms)).toISOString(), disabled: row.disabled };
 }
 
-const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
-
-function toToken(row: TokenRow): TokenRecord {
-  return {
-    tokenId: row.token_id,
-    userId: row.user_id,
-    label: row.label,
-    createdAt: new Date(Number(row.created_at_ms)).toISOString(),
-    lastUsedAt: iso(row.last_used_at_ms),
-    expiresAt: iso(row.expires_at_ms),
-    revokedAt: iso(row.revoked_at_ms),
-  };
-}
-
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-const TOKEN_COLUMNS = 'token_id, user_id, label, created_at_ms, last_used_at_ms, expires_at_ms, revoked_at_ms';
 
 /** Users and API tokens in PostgreSQL, shared by every Vigil server: a token issued through one authenticates at all. */
 export class PostgresAccessStore implements AccessStore {
@@ -204,5 +180,5 @@ async function insertToken(db: PostgresPool | PostgresClient, userId: string, la
     now,
     expiresAtMs,
   ]);
-  return { tokenId, secret, expiresAt: iso(expiresAtMs) };
+  return { tokenId, secret, expiresAt: isoOrNull(expiresAtMs) };
 }

@@ -1,4 +1,5 @@
 /* eslint-disable @typescript-eslint/require-await -- better-sqlite3 is synchronous; the methods are async because the port is. */
+import { isoOrNull, TOKEN_COLUMNS, toToken, type TokenRow } from '../store-common/token-row.js';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { removesLastAdministrator, rotatedTokenEndsAtMs, TOKEN_LAST_USED_RESOLUTION_MS, type AccountChange } from '../../domain/access/account-rules.js';
 import { isRole, type Principal, type Role } from '../../domain/access/roles.js';
@@ -20,37 +21,12 @@ interface UserRow {
   created_at_ms: number;
 }
 
-interface TokenRow {
-  token_id: string;
-  user_id: string;
-  label: string;
-  created_at_ms: number;
-  last_used_at_ms: number | null;
-  expires_at_ms: number | null;
-  revoked_at_ms: number | null;
-}
-
 function toUser(row: UserRow): UserRecord {
   if (!isRole(row.role)) throw new PlatformError('STORE_WRITE_FAILED', 'A stored user has an unknown role', {});
   return { userId: row.user_id, name: row.name, role: row.role, createdAt: new Date(row.created_at_ms).toISOString(), disabled: row.disabled === 1 };
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
-function toToken(row: TokenRow): TokenRecord {
-  return {
-    tokenId: row.token_id,
-    userId: row.user_id,
-    label: row.label,
-    createdAt: new Date(row.created_at_ms).toISOString(),
-    lastUsedAt: iso(row.last_used_at_ms),
-    expiresAt: iso(row.expires_at_ms),
-    revokedAt: iso(row.revoked_at_ms),
-  };
-}
-
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
-const TOKEN_COLUMNS = 'token_id, user_id, label, created_at_ms, last_used_at_ms, expires_at_ms, revoked_at_ms';
 /** A token that still authenticates at `?` (its user aside). */
 const LIVE = 'revoked_at_ms IS NULL AND (expires_at_ms IS NULL OR expires_at_ms > ?)';
 
@@ -130,7 +106,7 @@ export class SqliteAccessStore implements AccessStore {
     this.db
       .prepare('INSERT INTO api_tokens (token_id, user_id, label, secret_sha256, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?)')
       .run(tokenId, userId, label, sha256(secret), now, expiresAtMs);
-    return { tokenId, secret, expiresAt: iso(expiresAtMs) };
+    return { tokenId, secret, expiresAt: isoOrNull(expiresAtMs) };
   }
 
   async listTokens(userId: string): Promise<TokenRecord[]> {
@@ -175,9 +151,9 @@ export class SqliteAccessStore implements AccessStore {
         .get(tokenId, userId, now);
       if (old === undefined) return { outcome: 'not_found' };
       // The successor lives as long as its predecessor was issued to live.
-      const expiresAtMs = old.expires_at_ms === null ? null : now + (old.expires_at_ms - old.created_at_ms);
+      const expiresAtMs = old.expires_at_ms === null ? null : now + (Number(old.expires_at_ms) - Number(old.created_at_ms));
       const issued = this.#insertToken(userId, options.label, expiresAtMs, now);
-      const endsAtMs = rotatedTokenEndsAtMs(now, options.overlapMs, old.expires_at_ms ?? undefined);
+      const endsAtMs = rotatedTokenEndsAtMs(now, options.overlapMs, old.expires_at_ms === null ? undefined : Number(old.expires_at_ms));
       if (options.overlapMs === 0) this.db.prepare('UPDATE api_tokens SET revoked_at_ms = ? WHERE token_id = ?').run(now, tokenId);
       else this.db.prepare('UPDATE api_tokens SET expires_at_ms = ? WHERE token_id = ?').run(endsAtMs, tokenId);
       return { outcome: 'rotated', issued, previousEndsAt: new Date(endsAtMs).toISOString() };
