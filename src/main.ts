@@ -99,6 +99,7 @@ import { resultSrDicomJson, writeResultSr } from './adapters/dicom-dcmjs/write-r
 import { studyResultObjects } from './workflows/study-result-objects.js';
 import { dicomSenderResolver, parseDicomSenders } from './workflows/dicom-senders.js';
 import { arrivalSites } from './workflows/arrival-sites.js';
+import { cachedUserDirectory } from './workflows/user-directory.js';
 import { readSitesFile } from './adapters/files-fs/read-sites-file.js';
 import { createResultSealer } from './adapters/crypto-node/result-sealer.js';
 import { readWebhookSecret } from './adapters/crypto-node/webhook-secret.js';
@@ -633,7 +634,9 @@ export async function createApiServer(
   const jobOptions = { clock: systemClock, retry: { baseDelayMs: 5_000, maxDelayMs: 300_000 }, defaultMaxAttempts: 5 };
   const access: AccessStore = pool === undefined ? new SqliteAccessStore(sqlite(), systemClock) : new PostgresAccessStore(pool, systemClock);
   // Which configured site each arriving instance comes from: the site half of the deployment key.
-  const sitesOf = arrivalSites(await readSitesFile(config.sitesFile), access, () => Date.now());
+  // Who sent what: the accounts as ingest reads them, at most once a minute (sites here, DICOM senders below).
+  const users = cachedUserDirectory(access, () => Date.now());
+  const sitesOf = arrivalSites(await readSitesFile(config.sitesFile), users);
   const jobs: JobQueue = pool === undefined ? new SqliteJobQueue(sqlite(), jobOptions) : new PostgresJobQueue(pool, jobOptions);
   let bootstrap: ApiServer['bootstrap'];
   if ((await access.countUsers()) === 0) {
@@ -893,7 +896,7 @@ export async function createApiServer(
       },
       { logger },
     );
-    const senderOf = dicomSenderResolver(access, parseDicomSenders(config.dicomSenderUsers), () => Date.now());
+    const senderOf = dicomSenderResolver(users, parseDicomSenders(config.dicomSenderUsers));
     ({ port: dicomPort } = await receiver.start(async (instance) => {
       const outcome = await loop.receive(await instance.bytes(), {
         ...(await senderOf(instance.callingAeTitle)),

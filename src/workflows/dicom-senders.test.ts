@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UserRecord } from '../ports/access-store.js';
 import { dicomSenderResolver, parseDicomSenders } from './dicom-senders.js';
+import { cachedUserDirectory } from './user-directory.js';
 
 const user = (userId: string, name: string, disabled = false): UserRecord => ({
   userId,
@@ -24,14 +25,16 @@ describe('DICOM senders', () => {
     let lists = 0;
     let now = 0;
     const senderOf = dicomSenderResolver(
-      {
-        listUsers: () => {
-          lists++;
-          return Promise.resolve(users);
+      cachedUserDirectory(
+        {
+          listUsers: () => {
+            lists++;
+            return Promise.resolve(users);
+          },
         },
-      },
+        () => now,
+      ),
       parseDicomSenders('PACS=pacs,OLD=old,LATER=later'),
-      () => now,
     );
     expect(await senderOf('PACS ')).toEqual({ senderId: 'u-1' });
     expect(await senderOf('OTHER')).toEqual({});
