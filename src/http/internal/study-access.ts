@@ -2,6 +2,7 @@ import { studyScopeOf, type Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { CaseStore } from '../../ports/case-store.js';
 import type { StudyRegistry } from '../../ports/study-registry.js';
+import type { VigilServices } from '../../workflows/vigil-services.js';
 
 /** The authenticated principal of a route that needs one (every non-public route has one). */
 export function principalOf(request: { readonly principal?: Principal }): Principal {
@@ -34,4 +35,22 @@ export async function assertCaseInScope(
   if (scope.kind === 'all') return;
   const found = await deps.cases.get(caseId);
   if (found === undefined || !(await deps.studies.wasSentBy(found.studyKey, scope.userId))) throw new PlatformError('ROUTE_NOT_FOUND', 'No case has this id');
+}
+
+/**
+ * The search keys for what a sender sent (its Study Instance UID, its Accession Number), computed as
+ * ingest computes them; undefined when the search cannot match anything (an Accession Number that is
+ * only padding keys to nothing).
+ */
+export async function sentStudyKeys(
+  services: Pick<VigilServices, 'studyLookupKeys'>,
+  sent: { readonly studyInstanceUid: string | undefined; readonly accessionNumber: string | undefined },
+): Promise<{ readonly studyKey?: string; readonly accessionKey?: string } | undefined> {
+  const { studyInstanceUid, accessionNumber } = sent;
+  if (studyInstanceUid === undefined && accessionNumber === undefined) return {};
+  const keys = await services.studyLookupKeys({
+    ...(studyInstanceUid === undefined ? {} : { studyInstanceUid }),
+    ...(accessionNumber === undefined ? {} : { accessionNumber }),
+  });
+  return accessionNumber !== undefined && keys.accessionKey === undefined ? undefined : keys;
 }

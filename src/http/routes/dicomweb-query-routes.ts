@@ -6,7 +6,7 @@ import { PlatformError } from '../../domain/errors.js';
 import type { StudyQuery, StudyRecord } from '../../ports/study-registry.js';
 import { findResultObject, type ResultObject } from '../../workflows/study-result-objects.js';
 import type { HttpDependencies } from '../create-http-app.js';
-import { assertStudyInScope, principalOf, scopeFilter } from '../internal/study-access.js';
+import { assertStudyInScope, principalOf, scopeFilter, sentStudyKeys } from '../internal/study-access.js';
 import { VIGIL_PRIVATE_CREATOR } from './dicomweb-routes.js';
 
 /** QIDO-RS pages: at most this many matches per request (PS3.18 8.3.4.4 lets the origin server bound them). */
@@ -82,14 +82,8 @@ export function registerDicomwebQueryRoutes(app: FastifyInstance, deps: HttpDepe
     const q = request.query;
     const studyInstanceUid = q.StudyInstanceUID ?? q['0020000D'];
     const accessionNumber = q.AccessionNumber ?? q['00080050'];
-    const keys =
-      studyInstanceUid === undefined && accessionNumber === undefined
-        ? {}
-        : await deps.services.studyLookupKeys({
-            ...(studyInstanceUid === undefined ? {} : { studyInstanceUid }),
-            ...(accessionNumber === undefined ? {} : { accessionNumber }),
-          });
-    if (accessionNumber !== undefined && keys.accessionKey === undefined) return sendJson(reply, []);
+    const keys = await sentStudyKeys(deps.services, { studyInstanceUid, accessionNumber });
+    if (keys === undefined) return sendJson(reply, []);
     const modality = q.ModalitiesInStudy ?? q['00080061'];
     const query: StudyQuery = {
       limit: q.limit,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import { caseSchema, studyListQuerySchema, studySchema } from '../contract.js';
-import { assertCaseInScope, assertStudyInScope, principalOf, scopeFilter } from '../internal/study-access.js';
+import { assertCaseInScope, assertStudyInScope, principalOf, scopeFilter, sentStudyKeys } from '../internal/study-access.js';
 import type { HttpDependencies } from '../create-http-app.js';
 
 const studyKeyParams = z.object({ studyKey: z.string().regex(/^st-[0-9a-f]{32}$/, 'a study key such as st-<32 hex digits>') });
@@ -27,15 +27,8 @@ export function registerStudyRoutes(app: FastifyInstance, deps: HttpDependencies
     },
     async (request) => {
       const { limit, studyInstanceUid, accessionNumber } = request.query;
-      const keys =
-        studyInstanceUid === undefined && accessionNumber === undefined
-          ? {}
-          : await deps.services.studyLookupKeys({
-              ...(studyInstanceUid === undefined ? {} : { studyInstanceUid }),
-              ...(accessionNumber === undefined ? {} : { accessionNumber }),
-            });
-      // An accession number that is only padding keys to nothing, and so finds nothing.
-      if (accessionNumber !== undefined && keys.accessionKey === undefined) return { studies: [] };
+      const keys = await sentStudyKeys(deps.services, { studyInstanceUid, accessionNumber });
+      if (keys === undefined) return { studies: [] };
       const studies = await deps.studies.search({ limit, ...keys, ...scopeFilter(principalOf(request)) });
       return { studies: studies.map((st) => ({ ...st, modalities: [...st.modalities] })) };
     },
