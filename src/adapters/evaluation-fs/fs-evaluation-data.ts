@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
-import type { ImageAttributes, ImageFrame, RasterDeclaration } from '../../domain/image/image-frame.js';
+import { rasterAttributes, type ImageFrame, type RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { DatasetDeclaration, EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
 import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 
@@ -283,20 +283,7 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
   }
 }
 
-const RASTER_ATTRIBUTES: ImageAttributes = Object.freeze({
-  source: 'raster',
-  photometricInterpretation: 'MONOCHROME2',
-  originalPhotometric: 'MONOCHROME2',
-  bitsAllocated: 8,
-  bitsStored: 8,
-  pixelRepresentation: 0,
-  rescaleSlope: 1,
-  rescaleIntercept: 0,
-  windows: Object.freeze([]),
-  voiLutFunction: 'LINEAR',
-  numberOfFrames: 1,
-  lossyCompressed: false,
-});
+const RASTER_ATTRIBUTES = rasterAttributes(1, 8, false);
 
 /** An 8-bit grey image as a PNG would arrive: nothing declared about what it shows. */
 function rasterFrame(pixels: Uint8Array, width: number, height: number): ImageFrame {

@@ -8,7 +8,7 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { PlatformError } from '../../domain/errors.js';
-import type { ImageAttributes, ImageFrame } from '../../domain/image/image-frame.js';
+import { rasterAttributes, type ImageFrame } from '../../domain/image/image-frame.js';
 import type { RasterReader } from '../../ports/image-readers.js';
 
 export interface SharpRasterReaderOptions {
@@ -82,21 +82,7 @@ export class SharpRasterReader implements RasterReader {
   }
 
   #frame(pixels: Uint8Array | Uint16Array, width: number, height: number, samplesPerPixel: 1 | 3, bitDepth: number, format: 'png' | 'jpeg'): ImageFrame {
-    const photometric = samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB';
-    const attributes: ImageAttributes = Object.freeze({
-      source: 'raster',
-      photometricInterpretation: photometric,
-      originalPhotometric: photometric,
-      bitsAllocated: bitDepth,
-      bitsStored: bitDepth,
-      pixelRepresentation: 0,
-      rescaleSlope: 1,
-      rescaleIntercept: 0,
-      windows: Object.freeze([]),
-      voiLutFunction: 'LINEAR',
-      numberOfFrames: 1,
-      lossyCompressed: format === 'jpeg',
-    });
+    const attributes = rasterAttributes(samplesPerPixel, bitDepth, format === 'jpeg');
     return Object.freeze({ attributes, frameIndex: 0, rows: height, columns: width, samplesPerPixel, pixels });
   }
 }

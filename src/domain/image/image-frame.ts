@@ -92,3 +92,25 @@ export type PatientAgeYears = number | { readonly min: number; readonly max: num
 export function formatPatientAgeYears(age: PatientAgeYears): string {
   return typeof age === 'number' ? String(age) : age.min === age.max ? String(age.min) : `${age.min}-${age.max}`;
 }
+
+/**
+ * A PNG/JPEG frame's attributes: presentation values already (no rescale, no windows), grey or RGB,
+ * and nothing said about what the image shows (that is declared, RasterDeclaration).
+ */
+export function rasterAttributes(samplesPerPixel: 1 | 3, bitDepth: number, lossyCompressed: boolean): ImageAttributes {
+  const photometric = samplesPerPixel === 1 ? 'MONOCHROME2' : 'RGB';
+  return Object.freeze({
+    source: 'raster',
+    photometricInterpretation: photometric,
+    originalPhotometric: photometric,
+    bitsAllocated: bitDepth,
+    bitsStored: bitDepth,
+    pixelRepresentation: 0,
+    rescaleSlope: 1,
+    rescaleIntercept: 0,
+    windows: Object.freeze([]),
+    voiLutFunction: 'LINEAR',
+    numberOfFrames: 1,
+    lossyCompressed,
+  });
+}
