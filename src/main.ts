@@ -363,8 +363,9 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     return log;
   };
   // A bundle folder's registry version id (its content address), recorded when the model is loaded.
-  const bundleVersionOf = async (directory: string): Promise<string> =>
-    nodeHasher.sha256Hex(canonicalBundleListing(await new FsBundleArchive({ root: join(config.dataDir, 'registry') }).listBundle(directory)));
+  // The registry's archive of bundles (VIGIL_DATA_DIR/registry); it also lists a bundle folder's files.
+  const archive = new FsBundleArchive({ root: join(config.dataDir, 'registry') });
+  const bundleVersionOf = async (directory: string): Promise<string> => nodeHasher.sha256Hex(canonicalBundleListing(await archive.listBundle(directory)));
   // The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES (idle ones are closed to make room).
   const pool = new ModelPool({
     maxBytes: config.modelPoolBytes,
@@ -406,7 +407,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         : postgres.pool().then((pool) => new PostgresModelRegistry(pool))
     ).then((registry) => ({
       registry,
-      archive: new FsBundleArchive({ root: join(config.dataDir, 'registry') }),
+      archive,
       hasher: nodeHasher,
       clock: systemClock,
       loadBundle: (directory: string) => bundles.loadBundle(directory),
