@@ -117,6 +117,21 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     requestIdHeader: false,
     // Case and worklist ids embed the study key and the model's SHA-256 (~130 characters).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // What Node's HTTP parser refuses before Fastify sees a request (headers over 16 KiB, a malformed
+    // request line) is answered in our error shape too, and the connection closed.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return;
+      const platformError =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? new PlatformError('REQUEST_HEADERS_TOO_LARGE', 'The request line and headers are too large')
+          : new PlatformError('REQUEST_INVALID', 'The request could not be parsed');
+      const status = HTTP_STATUS[platformError.code];
+      const body = JSON.stringify(errorBody(platformError, status, randomUUID()));
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     // Fastify answers an undecodable URL (`%ZZ`) or an over-long parameter before routing, in its own
     // shape and quoting the raw URL, which may hold identifiers: answer in ours, quoting nothing.
     frameworkErrors: (_error, request: FastifyRequest, reply: FastifyReply) => {
@@ -204,9 +219,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   app.setErrorHandler(async (error, request, reply) => {
     let platformError: PlatformError;
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const fields = error.validation.map(
-        (v) => `${v.instancePath === '' ? '(root)' : v.instancePath.slice(1).replaceAll('/', '.')}: ${v.message ?? 'invalid'}`,
-      );
+      const fields = error.validation.map((v) => `${fieldPath(v.instancePath)}: ${validationMessage(v)}`);
       platformError = new PlatformError('REQUEST_INVALID', `The request is invalid: ${fields.join('; ')}`, { fields: fields.length });
     } else if (error instanceof PlatformError) {
       platformError = error;
@@ -266,4 +279,22 @@ function errorBody(error: PlatformError, statusCode: number, requestId: string):
   // A 5xx message from an unexpected failure is generic by construction (toPlatformError); the
   // cause is never serialised.
   return { code: error.code, message: error.message, statusCode, requestId };
+}
+
+/** A validation issue's path as `a.b`, or `(root)`. */
+function fieldPath(instancePath: string): string {
+  const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return path === '' ? '(root)' : path;
+}
+
+/**
+ * A validation issue's message, quoting nothing the client chose: the names of unknown fields are the
+ * sender's text (they could carry anything), so they are counted, not repeated.
+ */
+function validationMessage(issue: { readonly keyword: string; readonly message?: string; readonly params: Record<string, unknown> }): string {
+  if (issue.keyword === 'unrecognized_keys') {
+    const count = Array.isArray(issue.params.keys) ? issue.params.keys.length : 1;
+    return count === 1 ? 'an unknown field' : `${count} unknown fields`;
+  }
+  return issue.message ?? 'invalid';
 }

@@ -14,6 +14,14 @@ describe('refuseBodyByHeaders', () => {
     expect(refuseBodyByHeaders({ 'content-type': 'application/json', 'content-length': '2' }, undefined)?.code).toBe('INPUT_FORMAT_UNKNOWN');
     expect(refuseBodyByHeaders({ 'transfer-encoding': 'chunked' }, undefined)?.code).toBe('INPUT_FORMAT_UNKNOWN');
   });
+  it('refuses a compressed body (415) instead of reading it as if it were not, whatever the encoding; identity passes', () => {
+    for (const encoding of ['gzip', 'deflate', 'br', 'GZIP', 'x-custom'])
+      expect(codeOf({ 'content-type': 'application/json', 'content-length': '10', 'content-encoding': encoding }), encoding).toBe('INPUT_FORMAT_UNKNOWN');
+    expect(codeOf({ 'content-type': 'application/json', 'content-length': '10', 'content-encoding': 'identity' })).toBeUndefined();
+    expect(
+      refuseBodyByHeaders({ 'content-type': 'application/json', 'content-length': '10', 'content-encoding': 'gzip' }, jsonBody(100))?.message,
+    ).not.toContain('gzip');
+  });
   it('refuses an undeclared media type (415) before its size (413), and reads the type case-insensitively without parameters', () => {
     expect(codeOf({ 'content-type': 'multipart/related; boundary=x', 'content-length': '999999' })).toBe('INPUT_FORMAT_UNKNOWN');
     expect(codeOf({ 'content-length': '5' }), 'no Content-Type').toBe('INPUT_FORMAT_UNKNOWN');

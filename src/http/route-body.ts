@@ -60,6 +60,10 @@ export function hasRequestContent(headers: IncomingHttpHeaders): boolean {
 export function refuseBodyByHeaders(headers: IncomingHttpHeaders, body: RouteBody | undefined): PlatformError | undefined {
   if (!hasRequestContent(headers)) return undefined;
   if (body === undefined) return new PlatformError('INPUT_FORMAT_UNKNOWN', 'This route takes no request body');
+  // A compressed body would be read as if it were not: refused, whatever the encoding (not quoted).
+  const encoding = (headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity' && encoding !== '')
+    return new PlatformError('INPUT_FORMAT_UNKNOWN', 'Request bodies are taken uncompressed: send it without Content-Encoding');
   const { mediaType } = contentTypeParameters(headers['content-type'] ?? '');
   if (!body.mediaTypes.includes(mediaType)) {
     return new PlatformError('INPUT_FORMAT_UNKNOWN', `This route takes ${body.mediaTypes.join(' or ')} only`);
