@@ -2,6 +2,7 @@ import { displayProbability, reportedCalibrationError, type DisplayedProbability
 import type { FindingDecision, GateCheckBody, GateVerdictKind, StudyBody, WorklistPriority, WorklistReason } from './api/types.js';
 
 export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
+  not_judged: 'Not judged by a model',
   model_referred: 'Model referred',
   gate_rejected: 'Gate rejected',
   gate_warned: 'Gate warned',

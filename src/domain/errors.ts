@@ -43,6 +43,9 @@ export const ERROR_CODES = [
   'RELEASE_TRANSITION_INVALID',
   'RELEASE_SELF_APPROVAL',
   'RELEASE_SIGNATURE_INVALID',
+  // deployments
+  'DEPLOYMENT_CHANGE_INVALID',
+  'DEPLOYMENT_NOT_FOUND',
   // preprocessing
   'PREPROCESS_STEP_FAILED',
   // store and audit

@@ -24,6 +24,8 @@ export async function loadModel(
   const bundle = await deps.bundles.loadBundle(directory);
   const session = await deps.runner.createSession(bundle);
   const versionId = await deps.versionOf?.(directory);
+  // The version id joins the identity every decision records: with the site, the deployment key.
+  const identity = versionId === undefined ? bundle.identity : { ...bundle.identity, versionId };
   await deps.audit.append({
     type: 'model_loaded',
     model: bundle.identity,
@@ -34,5 +36,5 @@ export async function loadModel(
     { model: bundle.identity.id, modelVersion: bundle.identity.version, executionProvider: session.executionProvider, durationMs: performance.now() - started },
     'model loaded',
   );
-  return { bundle, session };
+  return { bundle: { ...bundle, identity }, session };
 }

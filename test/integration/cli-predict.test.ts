@@ -52,7 +52,13 @@ describe('vigil predict', () => {
     expect(decided.outputs).toEqual([
       { finding: 'pneumonia', probability: expect.any(Number), decision: expect.stringMatching(/^(positive|negative|refer)$/) },
     ]);
-    expect(decided.model).toEqual({ id: 'pneumonia-demo', version: '1.0.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // The registry version id (every file of the bundle) beside the model file's SHA-256: the version half of the deployment key.
+    expect(decided.model).toEqual({
+      id: 'pneumonia-demo',
+      version: '1.0.0',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      versionId: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(decided.auditId).toMatch(/^a-\d+$/);
     expect(decided.studyKey).toMatch(/^st-[0-9a-f]{32}$/);
     for (const line of lines.slice(1)) expect(line.auditId, 'errors are audited too').toMatch(/^a-\d+$/);

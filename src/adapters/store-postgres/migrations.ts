@@ -360,4 +360,31 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     // key (site × model version). Studies received before have none.
     sql: `ALTER TABLE studies ADD COLUMN site text;`,
   },
+  {
+    version: 14,
+    name: 'deployments',
+    // What judges each site's studies (domain/deployment/deployment.ts): the whole state as one document,
+    // changed by compare-and-set on its generation; and each case a shadow candidate judged beside
+    // production, with how many images they agreed on (ports/deployment-store.ts).
+    sql: `
+      CREATE TABLE deployments (
+        site          text PRIMARY KEY,
+        generation    bigint NOT NULL,
+        state         jsonb NOT NULL,
+        updated_at_ms bigint NOT NULL
+      );
+      CREATE TABLE shadow_comparisons (
+        case_id               text NOT NULL,
+        candidate_version_id  text NOT NULL,
+        site                  text NOT NULL,
+        production_version_id text NOT NULL,
+        request_id            text,
+        images                integer NOT NULL,
+        agreed_images         integer NOT NULL,
+        created_at_ms         bigint NOT NULL,
+        PRIMARY KEY (case_id, candidate_version_id)
+      );
+      CREATE INDEX shadow_by_candidate ON shadow_comparisons (site, candidate_version_id, request_id);
+    `,
+  },
 ];

@@ -31,11 +31,11 @@ export class PostgresSystemStats implements SystemStats {
     // this machine's PostgreSQL 15), so the rows are parsed once and counted three ways. A missing or
     // non-array `outputs` contributes nothing, as SQLite's json_each does.
     // A server's decisions: origin `server`, or none (written before the origin was recorded); `vigil
-    // predict`'s (origin `cli`) are counted apart.
+    // predict`'s (origin `cli`) are counted apart, a shadow candidate's (origin `shadow`) not at all.
     const rows = await this.#rows<CountRow & { kind: 'verdict' | 'rejected' | 'decision' | 'cli' }>(
       `WITH a AS MATERIALIZED (
          SELECT a.body::jsonb -> 'event' AS e FROM audit_entries a WHERE a.type = 'decision' AND a.time COLLATE "C" >= $1
-       ), d AS (SELECT e FROM a WHERE coalesce(e ->> 'origin', 'server') <> 'cli')
+       ), d AS (SELECT e FROM a WHERE coalesce(e ->> 'origin', 'server') = 'server')
        SELECT 'cli' AS kind, NULL AS key, count(*) AS count FROM a WHERE e ->> 'origin' = 'cli'
        UNION ALL SELECT 'verdict' AS kind, e -> 'gate' ->> 'verdict' AS key, count(*) AS count FROM d GROUP BY 2
        UNION ALL SELECT 'rejected', NULL, count(*) FROM d WHERE e ->> 'status' = 'rejected'

@@ -386,4 +386,31 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // key (site × model version). Studies received before have none.
     sql: `ALTER TABLE studies ADD COLUMN site TEXT;`,
   },
+  {
+    version: 14,
+    name: 'deployments',
+    // What judges each site's studies (domain/deployment/deployment.ts): the whole state as one document,
+    // changed by compare-and-set on its generation; and each case a shadow candidate judged beside
+    // production, with how many images they agreed on (ports/deployment-store.ts).
+    sql: `
+      CREATE TABLE deployments (
+        site          TEXT PRIMARY KEY,
+        generation    INTEGER NOT NULL,
+        state         TEXT NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE shadow_comparisons (
+        case_id               TEXT NOT NULL,
+        candidate_version_id  TEXT NOT NULL,
+        site                  TEXT NOT NULL,
+        production_version_id TEXT NOT NULL,
+        request_id            TEXT,
+        images                INTEGER NOT NULL,
+        agreed_images         INTEGER NOT NULL,
+        created_at_ms         INTEGER NOT NULL,
+        PRIMARY KEY (case_id, candidate_version_id)
+      ) STRICT;
+      CREATE INDEX shadow_by_candidate ON shadow_comparisons (site, candidate_version_id, request_id);
+    `,
+  },
 ];

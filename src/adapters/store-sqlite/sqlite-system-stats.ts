@@ -19,8 +19,9 @@ export class SqliteSystemStats implements SystemStats {
   }
 
   async decisionsSince(sinceIso: string): Promise<DecisionCounts> {
-    // A server's decisions: origin `server`, or none (written before the origin was recorded).
-    const server = `coalesce(json_extract(body, '$.event.origin'), 'server') <> 'cli'`;
+    // A server's decisions: origin `server`, or none (written before the origin was recorded); not a
+    // command line's, nor a shadow candidate's (recorded beside production, never acted on).
+    const server = `coalesce(json_extract(body, '$.event.origin'), 'server') = 'server'`;
     const verdicts = this.db
       .prepare<[string], { key: string | null; count: number }>(
         `SELECT json_extract(body, '$.event.gate.verdict') AS key, count(*) AS count FROM audit_entries
@@ -38,7 +39,7 @@ export class SqliteSystemStats implements SystemStats {
         // GROUP BY 1, not `key`: that name is json_each's own column (the array index), which SQLite groups by first.
         `SELECT json_extract(o.value, '$.decision') AS key, count(*) AS count
          FROM audit_entries a, json_each(a.body, '$.event.outputs') o
-         WHERE a.type = 'decision' AND a.time >= ? AND coalesce(json_extract(a.body, '$.event.origin'), 'server') <> 'cli' GROUP BY 1`,
+         WHERE a.type = 'decision' AND a.time >= ? AND coalesce(json_extract(a.body, '$.event.origin'), 'server') = 'server' GROUP BY 1`,
       )
       .all(sinceIso);
     const commandLine = this.db

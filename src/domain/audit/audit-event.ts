@@ -6,6 +6,12 @@ export interface ModelIdentity {
   readonly id: string;
   readonly version: string;
   readonly sha256: string;
+  /**
+   * The registry version id of the bundle that judged (the SHA-256 of its canonical listing: every file,
+   * not only the model's): with the site, the deployment key. Absent where no bundle was loaded through
+   * the registry's hashing (entries written before it, and identities named in configuration).
+   */
+  readonly versionId?: string;
 }
 
 export type GateVerdictKind = 'pass' | 'warn' | 'reject';
@@ -46,15 +52,19 @@ export interface DecisionEvent {
   readonly status: 'decided' | 'rejected';
   /**
    * Where the image was judged: `server`, a study a server received; `cli`, files given to \`vigil
-   * predict\`. Absent in entries written before it was recorded (they count as the server's).
+   * predict\`; `shadow`, a candidate beside production (recorded, never acted on). Absent in entries
+   * written before it was recorded (they count as the server's).
    */
   readonly origin?: JudgementOrigin;
   /** The configured site the study came from (server judgements; absent for `vigil predict` and entries written before sites). */
   readonly site?: string;
 }
 
-/** Who judged an image: a server, for a study it received, or `vigil predict`, for files on the command line. */
-export type JudgementOrigin = 'server' | 'cli';
+/**
+ * Who judged an image: a server, for a study it received; `vigil predict`, for files on the command
+ * line; or a shadow candidate, beside the server's production version (its decisions change nothing).
+ */
+export type JudgementOrigin = 'server' | 'cli' | 'shadow';
 
 export interface ModelLoadedEvent {
   readonly type: 'model_loaded';
@@ -304,7 +314,35 @@ export interface ModelRegisteredEvent {
   readonly registeredBy: string;
 }
 
+/**
+ * What judges a site's studies changed (domain/deployment/deployment.ts): the state after the change,
+ * whole, so the log alone answers "which version judged site S at time T, and on whose release".
+ */
+export interface DeploymentChangedEvent {
+  readonly type: 'deployment_changed';
+  readonly site: string;
+  /** deploy, start_shadow, start_canary, promote, end_candidate, pause, resume or rollback. */
+  readonly change: string;
+  readonly generation: number;
+  /** The production version after the change, and the release request that put it there (null: none). */
+  readonly production: string | null;
+  readonly productionRequestId: string | null;
+  /** The production version before the change (what a rollback undid, or a promotion replaced). */
+  readonly previousProduction: string | null;
+  readonly candidate: {
+    readonly versionId: string;
+    readonly mode: 'shadow' | 'canary';
+    readonly fraction: number | null;
+    readonly requestId: string | null;
+  } | null;
+  /** The pause's reason while the site is paused; null when it judges. */
+  readonly pausedReason: string | null;
+  /** A user name, `local-cli`, or `system` (the initial deployment from VIGIL_MODEL_DIR). */
+  readonly by: string;
+}
+
 export type AuditEvent =
+  | DeploymentChangedEvent
   | ModelRegisteredEvent
   | CriteriaRegisteredEvent
   | EvaluationStartedEvent

@@ -22,10 +22,10 @@ describe('worklistReasons', () => {
       'gate_unchecked',
     ]);
   });
-  it('samples confident decisions at the given rate, and never errors', () => {
+  it('samples confident decisions at the given rate, and sends every image nothing judged to a human', () => {
     expect(worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['positive'] }, 0.01, 0.05)).toEqual(['random_sample']);
     expect(worklistReasons({ status: 'decided', gateVerdict: 'pass', gateUnchecked: false, decisions: ['negative'] }, 0.06, 0.05)).toEqual([]);
-    expect(worklistReasons({ status: 'error', gateVerdict: null, gateUnchecked: false, decisions: [] }, 0, 1)).toEqual([]);
+    expect(worklistReasons({ status: 'error', gateVerdict: null, gateUnchecked: false, decisions: [] }, 0.99, 0)).toEqual(['not_judged']);
   });
   test.prop([fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })])(
     'samples a confident case exactly when its draw is below the rate',
@@ -61,21 +61,26 @@ describe('studyWorklistEntry', () => {
   it('ranks a study by its most urgent image, which it shows first', () => {
     const entry = studyWorklistEntry([rejected, confident, warned, referred, error], 0.9, 0.05);
     expect(entry).toEqual({
-      reasons: ['model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked'],
+      reasons: ['not_judged', 'model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked'],
       priority: 'referred',
-      resultIndexes: [0, 2, 3],
+      resultIndexes: [0, 2, 3, 4],
       leadIndex: 3,
     });
   });
-  it('samples a confident study as a whole, with one draw, and never a study of errors', () => {
-    expect(studyWorklistEntry([confident, error, confident], 0.01, 0.05)).toEqual({
+  it('samples a confident study as a whole, with one draw; a study with an image nothing judged always goes', () => {
+    expect(studyWorklistEntry([confident, confident], 0.01, 0.05)).toEqual({
       reasons: ['random_sample'],
       priority: 'sampled',
-      resultIndexes: [0, 2],
+      resultIndexes: [0, 1],
       leadIndex: 0,
     });
     expect(studyWorklistEntry([confident, confident], 0.06, 0.05)).toBeUndefined();
-    expect(studyWorklistEntry([error], 0, 1)).toBeUndefined();
+    expect(studyWorklistEntry([confident, error, confident], 0.99, 0)).toEqual({
+      reasons: ['not_judged'],
+      priority: 'referred',
+      resultIndexes: [1],
+      leadIndex: 1,
+    });
     expect(studyWorklistEntry([], 0, 1)).toBeUndefined();
   });
   test.prop([

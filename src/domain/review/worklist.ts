@@ -3,7 +3,7 @@
  * a random sample of what it did: the sample is how a site measures the model's real performance
  * (reviews are the ground truth monitoring uses), so confident cases must be sampled too.
  */
-export const WORKLIST_REASONS = ['model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'] as const;
+export const WORKLIST_REASONS = ['not_judged', 'model_referred', 'gate_rejected', 'gate_warned', 'gate_unchecked', 'random_sample'] as const;
 export type WorklistReason = (typeof WORKLIST_REASONS)[number];
 
 export interface JudgedImage {
@@ -19,7 +19,9 @@ export interface JudgedImage {
  * drawn for this image (deterministically, by the caller), compared with `sampleRate`.
  */
 export function worklistReasons(image: JudgedImage, sampleDraw: number, sampleRate: number): WorklistReason[] {
-  if (image.status === 'error') return [];
+  // Nothing judged it (the image could not be read, the model failed, or the site is paused): a human
+  // must, so it is never dropped silently.
+  if (image.status === 'error') return ['not_judged'];
   const reasons: WorklistReason[] = [];
   if (image.gateVerdict === 'reject') reasons.push('gate_rejected');
   if (image.gateVerdict === 'warn') reasons.push('gate_warned');
@@ -42,7 +44,8 @@ export interface ReviewRead {
 }
 
 /**
- * How soon an item should be read, most urgent first: `referred` (the model could not decide, or the
+ * How soon an item should be read, most urgent first: `referred` (nothing judged an image — it could
+ * not be read, the model failed or the site's deployment is paused — or the model could not decide, or the
  * gate warned and the policy refers: a human decision is owed on an image the model saw), `warned`
  * (the gate warned but the model decided: a decision that stands on a doubtful image), `rejected` (the
  * gate refused the image: nothing was decided, the image only needs a look at why), `sampled` (a
@@ -53,7 +56,7 @@ export const WORKLIST_PRIORITIES = ['referred', 'warned', 'rejected', 'sampled']
 export type WorklistPriority = (typeof WORKLIST_PRIORITIES)[number];
 
 /** The order reasons are listed in: by the priority they give, then `gate_unchecked` (which only qualifies a verdict). */
-const REASON_ORDER: readonly WorklistReason[] = ['model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked', 'random_sample'];
+const REASON_ORDER: readonly WorklistReason[] = ['not_judged', 'model_referred', 'gate_warned', 'gate_rejected', 'gate_unchecked', 'random_sample'];
 
 /**
  * The priority a set of reasons gives: the most urgent of them. `gate_unchecked` qualifies the verdict
@@ -62,7 +65,7 @@ const REASON_ORDER: readonly WorklistReason[] = ['model_referred', 'gate_warned'
  * @example worklistPriority(['gate_rejected', 'model_referred']) // 'referred'
  */
 export function worklistPriority(reasons: readonly WorklistReason[]): WorklistPriority {
-  if (reasons.includes('model_referred')) return 'referred';
+  if (reasons.includes('not_judged') || reasons.includes('model_referred')) return 'referred';
   if (reasons.includes('gate_warned')) return 'warned';
   if (reasons.includes('gate_rejected')) return 'rejected';
   return reasons.includes('gate_unchecked') ? 'warned' : 'sampled';
