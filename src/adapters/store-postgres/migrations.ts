@@ -387,4 +387,23 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX shadow_by_candidate ON shadow_comparisons (site, candidate_version_id, request_id);
     `,
   },
+  {
+    version: 15,
+    name: 'release_requests',
+    // Release requests, as SQLite's migration 15: the request and its pinned protocol as one document,
+    // changed by compare-and-set on its revision; site and state copied out for listing.
+    sql: `
+      CREATE TABLE release_requests (
+        request_id    text PRIMARY KEY,
+        site          text NOT NULL,
+        state         text NOT NULL,
+        document      jsonb NOT NULL,
+        revision      bigint NOT NULL,
+        created_at_ms bigint NOT NULL,
+        updated_at_ms bigint NOT NULL
+      );
+      CREATE INDEX release_requests_by_site ON release_requests (site, created_at_ms);
+      CREATE INDEX release_requests_by_time ON release_requests (created_at_ms);
+    `,
+  },
 ];

@@ -413,4 +413,24 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX shadow_by_candidate ON shadow_comparisons (site, candidate_version_id, request_id);
     `,
   },
+  {
+    version: 15,
+    name: 'release_requests',
+    // Release requests (domain/release/release-request.ts): the request and the protocol it pinned, as one
+    // document, changed by compare-and-set on its revision (ports/release-store.ts); site and state are
+    // copied out for listing.
+    sql: `
+      CREATE TABLE release_requests (
+        request_id    TEXT PRIMARY KEY,
+        site          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        revision      INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX release_requests_by_site ON release_requests (site, created_at_ms);
+      CREATE INDEX release_requests_by_time ON release_requests (created_at_ms);
+    `,
+  },
 ];

@@ -21,14 +21,55 @@ export const PERMISSIONS = [
   'results:read', // fetch results (FHIR, SR) as an integration
   'account:self', // one's own password (every signed-in user)
   'jobs:manage', // send a dead-lettered job back to the queue (operations)
+  'releases:read', // release requests, their gates, evidence and signatures; deployments per site
+  'releases:request', // make a release request and run its gates
+  'releases:sign', // sign a release request (with re-authentication; the protocol says which roles)
+  'releases:deploy', // start shadow or canary, promote an approved request
+  'deployments:pause', // pause a site (every study to human review) and resume it
+  'deployments:rollback', // restore a site's previous production version
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
-  admin: ['system:read', 'users:manage', 'models:read', 'account:self', 'jobs:manage'],
-  'ml-engineer': ['system:read', 'models:read', 'studies:read', 'reviews:read', 'account:self'],
-  'clinician-reviewer': ['models:read', 'studies:read', 'worklist:read', 'reviews:write', 'reviews:read', 'account:self'],
-  'qa-regulatory': ['models:read', 'studies:read', 'reviews:read', 'audit:read', 'audit:verify', 'system:read', 'account:self'],
+  // Release duties are split (docs/releases.md): an ml-engineer requests, runs gates and deploys; QA and a
+  // clinician sign; an operator (admin or ml-engineer) pauses and rolls back; a clinician may pause too,
+  // because whoever sees a model misbehave must be able to stop it at once. Nobody both requests and signs
+  // (the request's state machine refuses self-approval whatever the role).
+  admin: ['system:read', 'users:manage', 'models:read', 'account:self', 'jobs:manage', 'releases:read', 'deployments:pause', 'deployments:rollback'],
+  'ml-engineer': [
+    'system:read',
+    'models:read',
+    'studies:read',
+    'reviews:read',
+    'account:self',
+    'releases:read',
+    'releases:request',
+    'releases:deploy',
+    'deployments:pause',
+    'deployments:rollback',
+  ],
+  'clinician-reviewer': [
+    'models:read',
+    'studies:read',
+    'worklist:read',
+    'reviews:write',
+    'reviews:read',
+    'account:self',
+    'releases:read',
+    'releases:sign',
+    'deployments:pause',
+  ],
+  'qa-regulatory': [
+    'models:read',
+    'studies:read',
+    'reviews:read',
+    'audit:read',
+    'audit:verify',
+    'system:read',
+    'account:self',
+    'releases:read',
+    'releases:sign',
+  ],
   integration: ['ingest:write', 'studies:read', 'results:read', 'account:self'],
   auditor: ['audit:read', 'audit:verify', 'account:self'],
 };

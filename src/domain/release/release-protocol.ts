@@ -26,8 +26,13 @@ export const releaseProtocolSchema = z.strictObject({
   validationData: z.record(z.string().min(1), sha256),
   /** Acceptance criteria lines (as `vigil evaluate --criteria` reads them), checked on the candidate. */
   criteria: z.array(z.string().min(1)).min(1),
-  /** Whether the candidate must be non-inferior to the site's production version on the same cases. */
-  nonInferiority: z.boolean(),
+  /**
+   * Whether the candidate must be non-inferior to the site's production version on the same cases, and
+   * by what margin: the lower 95% bound of (candidate AUROC − production AUROC), paired DeLong on the
+   * same cases, must be above −margin (`auroc noninferior to reference margin M`, as `vigil evaluate`
+   * checks it). Null when the change type needs no comparison.
+   */
+  nonInferiority: z.strictObject({ margin: z.number().positive().max(0.5) }).nullable(),
   /** Shadow agreement required before canary or production, or null when the change type needs none. */
   shadow: z.strictObject({ minCases: z.number().int().positive(), minAgreement: z.number().min(0).max(1) }).nullable(),
   /** Signatures required: each a distinct person of the role, none the requester. */

@@ -20,7 +20,7 @@ const protocolWith = (nonInferiority: boolean, shadow: boolean, twoQa = false): 
     description: 'Recalibration on the site’s own validation data',
     validationData: { '*': 'ab'.repeat(32) },
     criteria: ['ece <= 0.05'],
-    nonInferiority,
+    nonInferiority: nonInferiority ? { margin: 0.02 } : null,
     shadow: shadow ? { minCases: 100, minAgreement: 0.95 } : null,
     approvals: [
       { role: 'qa-regulatory', meaning: 'approved for release' },

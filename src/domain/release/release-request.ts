@@ -66,7 +66,7 @@ export type ReleaseAction =
 
 /** The gates a protocol requires before the request leaves draft (shadow agreement comes later, in shadow). */
 export function preDeploymentGates(protocol: ReleaseProtocol): GateName[] {
-  return protocol.nonInferiority ? ['criteria', 'non_inferiority'] : ['criteria'];
+  return protocol.nonInferiority === null ? ['criteria'] : ['criteria', 'non_inferiority'];
 }
 
 export function gatePassed(request: ReleaseRequest, gate: GateName): boolean {
