@@ -341,7 +341,57 @@ export interface DeploymentChangedEvent {
   readonly by: string;
 }
 
+/** A release request was made (domain/release/release-request.ts): the change, its target and the protocol it pinned. */
+export interface ReleaseRequestedEvent {
+  readonly type: 'release_requested';
+  readonly requestId: string;
+  readonly changeType: string;
+  readonly site: string;
+  readonly candidateVersionId: string;
+  /** The site's production version when requested (null: none yet). */
+  readonly baselineVersionId: string | null;
+  /** SHA-256 of the protocol's canonical JSON, kept whole with the request. */
+  readonly protocolSha256: string;
+  /** The requester's user id, login name and role. */
+  readonly requestedBy: string;
+  readonly requesterName: string;
+  readonly requesterRole: string;
+}
+
+/** A release gate ran: its result, and the SHA-256 of its evidence kept under releases/<requestId>/. */
+export interface ReleaseGateRecordedEvent {
+  readonly type: 'release_gate_recorded';
+  readonly requestId: string;
+  readonly gate: string;
+  readonly passed: boolean;
+  readonly evidenceSha256: string;
+  readonly summary: string;
+  /** The request's state after the gate (`rejected` when it failed). */
+  readonly state: string;
+  /** A user id, or `local-cli`. */
+  readonly by: string;
+}
+
+/**
+ * An electronic signature (21 CFR 11.50): who signed (user id, login name, role), what it means, and
+ * how the signer authenticated again; the entry's time is the signature's time.
+ */
+export interface ReleaseSignedEvent {
+  readonly type: 'release_signed';
+  readonly requestId: string;
+  readonly signerId: string;
+  readonly signerName: string;
+  readonly role: string;
+  readonly meaning: string;
+  readonly reauthenticatedBy: 'password' | 'token';
+  /** The request's state after the signature (`approved` with the last one required). */
+  readonly state: string;
+}
+
 export type AuditEvent =
+  | ReleaseRequestedEvent
+  | ReleaseGateRecordedEvent
+  | ReleaseSignedEvent
   | DeploymentChangedEvent
   | ModelRegisteredEvent
   | CriteriaRegisteredEvent

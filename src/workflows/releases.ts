@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto';
+import { hasPermission, type Permission } from '../domain/access/roles.js';
+import type { AuditEvent } from '../domain/audit/audit-event.js';
+import { canonicalJson } from '../domain/audit/canonical-json.js';
+import type { DeploymentChange, SiteDeployment } from '../domain/deployment/deployment.js';
+import { PlatformError } from '../domain/errors.js';
+import type { RasterDeclaration } from '../domain/image/image-frame.js';
+import { validationDataFor, type ChangeType, type ReleaseProtocol, type SignatureMeaning } from '../domain/release/release-protocol.js';
+import {
+  applyReleaseAction,
+  gatePassed,
+  missingApprovals,
+  preDeploymentGates,
+  type GateName,
+  type Person,
+  type ReleaseAction,
+  type ReleaseRequest,
+} from '../domain/release/release-request.js';
+import type { AccessStore } from '../ports/access-store.js';
+import type { Clock } from '../ports/clock.js';
+import type { Credentials } from '../ports/credentials.js';
+import type { ShadowSummary } from '../ports/deployment-store.js';
+import type { Hasher } from '../ports/hasher.js';
+import type { BundleArchive, ModelRegistry } from '../ports/model-registry.js';
+import type { ReleaseEvidence } from '../ports/release-evidence.js';
+import type { ReleaseProtocols } from '../ports/release-protocols.js';
+import type { ReleaseStore, StoredRelease } from '../ports/release-store.js';
+import type { SessionStore } from '../ports/session-store.js';
+import type { Deployments } from './deployments.js';
+import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
+import { findVersion } from './register-model.js';
+
+export interface ReleaseDependencies {
+  readonly store: ReleaseStore;
+  readonly evidence: ReleaseEvidence;
+  readonly protocols: ReleaseProtocols;
+  readonly deployments: Deployments;
+  /** The shadow comparisons of a candidate at a site under one request (ports/deployment-store.ts). */
+  readonly shadowSummary: (site: string, candidateVersionId: string, requestId: string) => Promise<ShadowSummary>;
+  readonly registry: ModelRegistry;
+  readonly archive: BundleArchive;
+  readonly access: AccessStore;
+  /** For re-authentication: a user's password hash. */
+  readonly sessions: Pick<SessionStore, 'credentialById'>;
+  readonly credentials: Credentials;
+  /** The SHA-256 of a dataset spec, as `vigil evaluate` computes it (report.json `dataset.sha256`). */
+  readonly datasetSha256: (spec: string) => Promise<string>;
+  /** `vigil evaluate` (workflows/evaluate-model.ts): audited itself (criteria, start, completion). */
+  readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
+  readonly hasher: Hasher;
+  readonly clock: Clock;
+  /** Appends to the audit log; resolves once the entry is durable. */
+  readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+}
+
+/** Who acts: a signed-in user (HTTP), or the server's host (`vigil release`/`vigil deploy`, trusted like `vigil users`). */
+export type ReleaseActor = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'local-cli'; readonly osUser: string };
+
+/** A user named by id (HTTP) or by login name (the CLI). */
+export type UserRef = { readonly userId: string } | { readonly userName: string };
+
+/** How a signer proved, again, that they are who they are (21 CFR 11.200): their password, or a token issued in the last 5 minutes. */
+export type Reauthentication = { readonly password: string } | { readonly token: string };
+
+/** A token older than this does not re-authenticate a signature: it must be issued for the signing. */
+export const FRESH_TOKEN_MS = 5 * 60_000;
+
+export interface ReleaseView {
+  readonly request: ReleaseRequest;
+  readonly protocol: ReleaseProtocol;
+  /** The signatures the protocol still requires, as role and meaning. */
+  readonly missingApprovals: readonly { readonly role: string; readonly meaning: SignatureMeaning }[];
+  /** The gates still to pass before the request can move on (pre-deployment gates in draft, shadow agreement in shadow). */
+  readonly pendingGates: readonly GateName[];
+  /** The validation data the protocol pins for the request's site. */
+  readonly validationDataSha256: string | null;
+}
+
+/** What running the gates did: one line per gate run, and the shadow gate's wait when too few cases were compared yet. */
+export interface GateRun {
+  readonly release: ReleaseView;
+  readonly ran: readonly { readonly gate: GateName; readonly passed: boolean; readonly evidenceSha256: string; readonly summary: string }[];
+  readonly waiting: string | null;
+}
+
+export interface GateOptions {
+  /** The validation dataset (a `vigil evaluate` spec); required for the criteria and non-inferiority gates. */
+  readonly dataset?: string;
+  /** What the dataset's images are, when they cannot say it themselves (as `vigil evaluate --modality …`). */
+  readonly declared?: RasterDeclaration;
+}
+
+/**
+ * Release requests, shaped like a Predetermined Change Control Plan (docs/releases.md): a request
+ * pins its change type's protocol; its gates run the protocol's evaluations and keep their evidence;
+ * distinct people of the required roles sign, each re-authenticating; and the rollout (shadow, canary,
+ * production) goes through `Deployments`, which audits each change. The request's state machine
+ * (domain/release/release-request.ts) decides every step before anything is changed.
+ */
+export class Releases {
+  readonly #deps: ReleaseDependencies;
+
+  constructor(deps: ReleaseDependencies) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Makes a request: the candidate must be registered and the site configured; the baseline is the
+   * site's production version now; the requester must hold `releases:request`. Audited `release_requested`.
+   */
+  async create(requester: UserRef, change: { readonly changeType: ChangeType; readonly site: string; readonly candidate: string }): Promise<ReleaseView> {
+    const person = await this.#person(requester, 'releases:request');
+    const candidate = await findVersion(this.#deps.registry, change.candidate);
+    const deployment = await this.#deps.deployments.status(change.site);
+    if (deployment.production === candidate.versionId) {
+      throw new PlatformError('RELEASE_TRANSITION_INVALID', 'That version is in production at the site already', { state: 'none' });
+    }
+    const { protocol, sha256 } = await this.#deps.protocols.get(change.changeType);
+    if (protocol.nonInferiority !== null && deployment.production === null) {
+      throw new PlatformError(
+        'RELEASE_TRANSITION_INVALID',
+        'This change type compares the candidate with the site’s production version, and the site has none',
+        {
+          state: 'none',
+        },
+      );
+    }
+    const now = this.#now();
+    const request: ReleaseRequest = {
+      requestId: `r-${randomUUID()}`,
+      changeType: change.changeType,
+      site: change.site,
+      candidateVersionId: candidate.versionId,
+      baselineVersionId: deployment.production,
+      protocolSha256: sha256,
+      requestedBy: person,
+      state: 'draft',
+      gates: [],
+      signatures: [],
+      canaryFraction: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    if (!(await this.#deps.store.create(request, protocol))) throw new PlatformError('STORE_WRITE_FAILED', 'A release request with that id exists already', {});
+    // The protocol's text is evidence too: the evidence pack holds it under the SHA-256 the request pinned.
+    await this.#deps.evidence.keep(request.requestId, new TextEncoder().encode(canonicalJson(protocol)));
+    await this.#deps.recordAudit({
+      type: 'release_requested',
+      requestId: request.requestId,
+      changeType: request.changeType,
+      site: request.site,
+      candidateVersionId: request.candidateVersionId,
+      baselineVersionId: request.baselineVersionId,
+      protocolSha256: sha256,
+      requestedBy: person.userId,
+      requesterName: person.userName,
+      requesterRole: person.role,
+    });
+    return this.#view({ request, protocol, revision: 1 });
+  }
+
+  async list(options: { readonly site?: string; readonly limit?: number } = {}): Promise<readonly ReleaseView[]> {
+    return (await this.#deps.store.list(options)).map((stored) => this.#view(stored));
+  }
+
+  async show(requestId: string): Promise<ReleaseView> {
+    return this.#view(await this.#load(requestId));
+  }
+
+  /** Evidence kept for a request, by its SHA-256 (RELEASE_NOT_FOUND when there is none). */
+  async evidence(requestId: string, sha256: string): Promise<Uint8Array> {
+    await this.#load(requestId);
+    const bytes = await this.#deps.evidence.read(requestId, sha256);
+    if (bytes === undefined) throw new PlatformError('RELEASE_NOT_FOUND', 'The request keeps no evidence with that SHA-256', {});
+    return bytes;
+  }
+
+  /**
+   * Runs the gates the request's state calls for, each once it is due, in order, stopping at the first
+   * failure (which rejects the request; its evidence stays). In draft: the criteria on the candidate's
+   * archived bundle over the dataset — which must be the validation data the protocol pins for the site
+   * (RELEASE_DATA_MISMATCH otherwise) — then, when the protocol asks, non-inferiority to the baseline
+   * on the same cases. In shadow: agreement with production once the protocol's minimum of cases was
+   * compared (before that, nothing is recorded and `waiting` says how many there are).
+   * Each gate is audited `release_gate_recorded` with its evidence's SHA-256.
+   */
+  async runGates(actor: ReleaseActor, requestId: string, options: GateOptions = {}): Promise<GateRun> {
+    let stored = await this.#load(requestId);
+    const { protocol } = stored;
+    const ran: GateRun['ran'][number][] = [];
+    if (stored.request.state === 'draft') {
+      if (options.dataset === undefined) throw new PlatformError('CLI_USAGE', 'The criteria gate evaluates the candidate: give the validation dataset', {});
+      const pinned = validationDataFor(protocol, stored.request.site);
+      const given = await this.#deps.datasetSha256(options.dataset);
+      if (given !== pinned) {
+        throw new PlatformError('RELEASE_DATA_MISMATCH', 'The dataset is not the validation data the protocol pins for this site', {
+          pinned: pinned ?? null,
+          given,
+        });
+      }
+      for (const gate of preDeploymentGates(protocol)) {
+        if (gatePassed(stored.request, gate)) continue;
+        const result = await this.#evaluationGate(stored, gate, options.dataset, options.declared);
+        stored = await this.#record(stored, actor, { kind: 'record_gate', gate, ...result });
+        ran.push({ gate, ...result });
+        if (!result.passed) break;
+      }
+      return { release: this.#view(stored), ran, waiting: null };
+    }
+    if (stored.request.state === 'shadow' && protocol.shadow !== null && !gatePassed(stored.request, 'shadow_agreement')) {
+      const { request } = stored;
+      const summary = await this.#deps.shadowSummary(request.site, request.candidateVersionId, request.requestId);
+      if (summary.cases < protocol.shadow.minCases) {
+        return {
+          release: this.#view(stored),
+          ran,
+          waiting: `${summary.cases} of the ${protocol.shadow.minCases} studies the protocol asks were compared in shadow so far`,
+        };
+      }
+      const agreement = summary.agreedCases / summary.cases;
+      const passed = agreement >= protocol.shadow.minAgreement;
+      const evidence = { site: request.site, candidateVersionId: request.candidateVersionId, requestId, summary, rule: protocol.shadow, agreement };
+      const evidenceSha256 = await this.#deps.evidence.keep(requestId, new TextEncoder().encode(canonicalJson(evidence)));
+      const line = `${summary.agreedCases} of ${summary.cases} studies agreed in shadow (${percent(agreement)}; the protocol asks ${percent(protocol.shadow.minAgreement)} of at least ${protocol.shadow.minCases})`;
+      stored = await this.#record(stored, actor, { kind: 'record_gate', gate: 'shadow_agreement', passed, evidenceSha256, summary: line });
+      ran.push({ gate: 'shadow_agreement', passed, evidenceSha256, summary: line });
+      return { release: this.#view(stored), ran, waiting: null };
+    }
+    throw new PlatformError('RELEASE_TRANSITION_INVALID', `A request in state "${stored.request.state}" has no gate to run`, { state: stored.request.state });
+  }
+
+  /**
+   * Signs the request with a meaning, after the signer authenticates again (their password, or an API
+   * token of theirs issued in the last 5 minutes). The state machine refuses self-approval, a second
+   * signature by the same person, and a role or meaning the protocol does not ask. Audited `release_signed`
+   * with the signer's id, name, role and meaning (the entry's time is the signature's).
+   */
+  async sign(requestId: string, signer: UserRef, meaning: SignatureMeaning, proof: Reauthentication): Promise<ReleaseView> {
+    const person = await this.#person(signer, 'releases:sign');
+    const reauthenticated = await this.#reauthenticate(person.userId, proof);
+    const stored = await this.#load(requestId);
+    const next = await this.#record(
+      stored,
+      { kind: 'user', userId: person.userId },
+      { kind: 'sign', signer: person, meaning, reauthenticated },
+      'password' in proof ? 'password' : 'token',
+    );
+    return this.#view(next);
+  }
+
+  /** Starts the candidate in shadow beside production (an approved request whose protocol asks shadow agreement). */
+  async startShadow(actor: ReleaseActor, requestId: string): Promise<ReleaseView> {
+    return this.#deploy(actor, requestId, { kind: 'start_shadow' }, (r) => ({ kind: 'start_shadow', versionId: r.candidateVersionId, requestId: r.requestId }));
+  }
+
+  /** Lets the candidate judge a share of the site's studies (by study key), after approval (and shadow agreement, when asked). */
+  async startCanary(actor: ReleaseActor, requestId: string, fraction: number): Promise<ReleaseView> {
+    return this.#deploy(actor, requestId, { kind: 'start_canary', fraction }, (r) => ({
+      kind: 'start_canary',
+      versionId: r.candidateVersionId,
+      fraction,
+      requestId: r.requestId,
+    }));
+  }
+
+  /**
+   * Makes the candidate the site's production version. The request it replaces (if one put the old
+   * version there) is retired; the old version stays in the site's history for rollback.
+   */
+  async promote(actor: ReleaseActor, requestId: string): Promise<ReleaseView> {
+    const site = (await this.#load(requestId)).request.site;
+    const before = await this.#deps.deployments.status(site);
+    const view = await this.#deploy(actor, requestId, { kind: 'promote' }, (r, d) =>
+      d.candidate?.requestId === r.requestId ? { kind: 'promote' } : { kind: 'deploy', versionId: r.candidateVersionId, requestId: r.requestId },
+    );
+    if (before.productionRequestId !== null) await this.#retire(actor, before.productionRequestId);
+    return view;
+  }
+
+  /** The deployment of every configured site. */
+  deployments(): Promise<readonly SiteDeployment[]> {
+    return this.#deps.deployments.list();
+  }
+
+  /** Pauses a site: every study goes to human review with the reason (audited by Deployments). */
+  async pause(actor: ReleaseActor, site: string, reason: string): Promise<SiteDeployment> {
+    return this.#deps.deployments.change(site, { kind: 'pause', reason }, await this.#by(actor));
+  }
+
+  async resume(actor: ReleaseActor, site: string): Promise<SiteDeployment> {
+    return this.#deps.deployments.change(site, { kind: 'resume' }, await this.#by(actor));
+  }
+
+  /**
+   * Restores the site's previous production version, the exact bundle by its hash (checked in the
+   * archive before the switch: MODEL_HASH_MISMATCH if its bytes were altered). The request that had put
+   * the rolled-back version in production is retired.
+   */
+  async rollback(actor: ReleaseActor, site: string): Promise<SiteDeployment> {
+    const current = await this.#deps.deployments.status(site);
+    const previous = current.history.at(-1);
+    if (previous !== undefined) await this.#deps.archive.open(previous);
+    const next = await this.#deps.deployments.change(site, { kind: 'rollback' }, await this.#by(actor));
+    if (current.productionRequestId !== null) await this.#retire(actor, current.productionRequestId);
+    return next;
+  }
+
+  async #evaluationGate(
+    stored: StoredRelease,
+    gate: GateName,
+    dataset: string,
+    declared: RasterDeclaration | undefined,
+  ): Promise<{ passed: boolean; evidenceSha256: string; summary: string }> {
+    const { request, protocol } = stored;
+    const deps = this.#deps;
+    const folder = await deps.evidence.runFolder(request.requestId, gate);
+    const margin = protocol.nonInferiority?.margin;
+    let referenceModelDir: string | undefined;
+    let criteria: readonly string[] = protocol.criteria;
+    if (gate === 'non_inferiority') {
+      if (request.baselineVersionId === null || margin === undefined)
+        throw new PlatformError('INTERNAL', 'A non-inferiority gate without a baseline or margin', {});
+      referenceModelDir = await deps.archive.open(request.baselineVersionId);
+      // The rule, as `vigil evaluate` checks it: the lower 95% bound of (candidate AUROC − baseline AUROC)
+      // on the same cases, paired DeLong, above −margin.
+      criteria = [`auroc noninferior to reference margin ${margin}`];
+    }
+    const criteriaPath = await deps.evidence.writeRunFile(
+      folder,
+      'criteria.txt',
+      `# ${request.requestId}: ${gate} gate (protocol ${request.protocolSha256})\n${criteria.join('\n')}\n`,
+    );
+    const outcome = await deps.evaluate({
+      modelDir: await deps.archive.open(request.candidateVersionId),
+      dataset,
+      out: folder,
+      criteria: criteriaPath,
+      ...(referenceModelDir === undefined ? {} : { referenceModelDir }),
+      ...(declared === undefined ? {} : { declared }),
+    });
+    const report = outcome.report;
+    if (report.dataset.sha256 !== validationDataFor(protocol, request.site)) {
+      throw new PlatformError('RELEASE_DATA_MISMATCH', 'The evaluated dataset is not the validation data the protocol pins for this site', {});
+    }
+    const reportFile = outcome.files.find((f) => f.endsWith('report.json'));
+    if (reportFile === undefined) throw new PlatformError('INTERNAL', 'The evaluation wrote no report.json', {});
+    const evidenceSha256 = await deps.evidence.keepFile(request.requestId, reportFile);
+    const results = report.criteria?.results ?? [];
+    const met = results.filter((r) => r.status === 'passed').length;
+    const status = report.criteria?.status ?? 'not_evaluable';
+    const summary =
+      gate === 'criteria'
+        ? `criteria ${status}: ${met} of ${results.length} met on ${report.metrics.overall.n} cases`
+        : `non-inferiority ${status}: AUROC difference ${fixed(report.comparison?.difference.value)} (95% CI ${fixed(report.comparison?.difference.ciLow)} to ${fixed(report.comparison?.difference.ciHigh)}), margin ${margin}`;
+    return { passed: status === 'passed', evidenceSha256, summary };
+  }
+
+  /** Applies one action and stores it over the revision read (RELEASE_TRANSITION_INVALID if another change came first); audits gates and signatures. */
+  async #record(stored: StoredRelease, actor: ReleaseActor, action: ReleaseAction, reauthenticatedBy?: 'password' | 'token'): Promise<StoredRelease> {
+    const next = applyReleaseAction(stored.request, action, stored.protocol, this.#now());
+    if (!(await this.#deps.store.compareAndSet(next, stored.revision))) {
+      throw new PlatformError('RELEASE_TRANSITION_INVALID', 'Another change to this request was made at the same moment; read it again', {
+        state: stored.request.state,
+      });
+    }
+    const by = actor.kind === 'user' ? actor.userId : 'local-cli';
+    if (action.kind === 'record_gate') {
+      await this.#deps.recordAudit({
+        type: 'release_gate_recorded',
+        requestId: next.requestId,
+        gate: action.gate,
+        passed: action.passed,
+        evidenceSha256: action.evidenceSha256,
+        summary: action.summary,
+        state: next.state,
+        by,
+      });
+    } else if (action.kind === 'sign') {
+      await this.#deps.recordAudit({
+        type: 'release_signed',
+        requestId: next.requestId,
+        signerId: action.signer.userId,
+        signerName: action.signer.userName,
+        role: action.signer.role,
+        meaning: action.meaning,
+        reauthenticatedBy: reauthenticatedBy ?? 'password',
+        state: next.state,
+      });
+    }
+    return { ...stored, request: next, revision: stored.revision + 1 };
+  }
+
+  /**
+   * One rollout step: the state machine first (nothing changes if it refuses), then the site's
+   * deployment (audited `deployment_changed` with the request id), then the request. The deployment is
+   * the effect and goes first; if the request's write then loses a race, the error says so and the
+   * deployment shows what runs.
+   */
+  async #deploy(
+    actor: ReleaseActor,
+    requestId: string,
+    action: ReleaseAction,
+    changeOf: (request: ReleaseRequest, deployment: SiteDeployment) => DeploymentChange,
+  ): Promise<ReleaseView> {
+    const stored = await this.#load(requestId);
+    const { request } = stored;
+    applyReleaseAction(request, action, stored.protocol, this.#now());
+    const deployment = await this.#deps.deployments.status(request.site);
+    if (deployment.production !== request.baselineVersionId) {
+      throw new PlatformError(
+        'RELEASE_TRANSITION_INVALID',
+        'The site’s production version changed since the request was made (its evidence compared another baseline): make a new request',
+        { state: request.state },
+      );
+    }
+    await this.#deps.deployments.change(request.site, changeOf(request, deployment), await this.#by(actor));
+    return this.#view(await this.#record(stored, actor, action));
+  }
+
+  async #retire(actor: ReleaseActor, requestId: string): Promise<void> {
+    const stored = await this.#deps.store.get(requestId);
+    if (stored?.request.state === 'production') await this.#record(stored, actor, { kind: 'retire' });
+  }
+
+  async #reauthenticate(userId: string, proof: Reauthentication): Promise<boolean> {
+    const { sessions, credentials, access } = this.#deps;
+    if ('password' in proof) {
+      const credential = await sessions.credentialById(userId);
+      if (credential?.passwordHash == null) return false;
+      return credentials.verifyPassword(proof.password, credential.passwordHash);
+    }
+    const principal = await access.authenticate(proof.token);
+    if (principal?.userId !== userId) return false;
+    const token = (await access.listTokens(userId)).find((t) => t.tokenId === principal.tokenId);
+    return token !== undefined && this.#deps.clock.now().getTime() - Date.parse(token.createdAt) <= FRESH_TOKEN_MS;
+  }
+
+  async #person(ref: UserRef, permission: Permission): Promise<Person> {
+    const user = 'userId' in ref ? await this.#deps.access.userById(ref.userId) : await this.#deps.access.userByName(ref.userName);
+    if (user === undefined || user.disabled) throw new PlatformError('ACCESS_USER_NOT_FOUND', 'No enabled user has that name or id', {});
+    if (!hasPermission(user.role, permission)) {
+      throw new PlatformError('AUTH_FORBIDDEN', `A ${user.role} may not do this (it needs ${permission})`, { role: user.role });
+    }
+    return { userId: user.userId, userName: user.name, role: user.role };
+  }
+
+  /** How Deployments names who changed a site: a user's login name, or `local-cli`. */
+  async #by(actor: ReleaseActor): Promise<string> {
+    if (actor.kind === 'local-cli') return 'local-cli';
+    return (await this.#deps.access.userById(actor.userId))?.name ?? actor.userId;
+  }
+
+  async #load(requestId: string): Promise<StoredRelease> {
+    const stored = await this.#deps.store.get(requestId);
+    if (stored === undefined) throw new PlatformError('RELEASE_NOT_FOUND', 'No release request has that id', {});
+    // The protocol kept with the request must still be the one it pinned.
+    if (this.#deps.hasher.sha256Hex(canonicalJson(stored.protocol)) !== stored.request.protocolSha256) {
+      throw new PlatformError('RELEASE_PROTOCOL_INVALID', 'The protocol stored with this request no longer matches the SHA-256 it pinned', {});
+    }
+    return stored;
+  }
+
+  #view(stored: StoredRelease): ReleaseView {
+    const { request, protocol } = stored;
+    const pendingGates =
+      request.state === 'draft'
+        ? preDeploymentGates(protocol).filter((g) => !gatePassed(request, g))
+        : request.state === 'shadow' && protocol.shadow !== null && !gatePassed(request, 'shadow_agreement')
+          ? (['shadow_agreement'] as const)
+          : [];
+    return {
+      request,
+      protocol,
+      missingApprovals: ['draft', 'validated'].includes(request.state) ? missingApprovals(request, protocol) : [],
+      pendingGates: [...pendingGates],
+      validationDataSha256: validationDataFor(protocol, request.site) ?? null,
+    };
+  }
+
+  #now(): string {
+    return this.#deps.clock.now().toISOString();
+  }
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const fixed = (x: number | undefined): string => (x === undefined ? '?' : x.toFixed(4));
