@@ -2,7 +2,11 @@
  * The composition root: the only file that wires adapters into workflows. The CLI (and later the
  * HTTP server) receive the finished services and never see an adapter.
  */
-import { canonicalJson } from './domain/audit/canonical-json.js';
+import { hashDecisionSettings } from './domain/decision/config-hash.js';
+import { derivedResultIds, uid225, type ResultIds } from './domain/results/derived-ids.js';
+import { findingCodesOf } from './domain/model/finding-codes.js';
+import { reviewSampleDraw } from './domain/review/sample-draw.js';
+import { judgeStudy } from './workflows/judge-study.js';
 import { verifyInclusionProof } from './domain/audit/verify-inclusion-proof.js';
 import { toPlatformError } from './domain/errors.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
@@ -26,7 +30,7 @@ import { storeInstances } from './workflows/store-instances.js';
 import { ingestUpload } from './workflows/ingest-upload.js';
 import { seedDemo, type SeedOutcome } from './workflows/seed-demo.js';
 import { randomUUID } from 'node:crypto';
-import type { DeidentifiedAtIngest, PredictResult } from './workflows/predict-images.js';
+import type { DeidentifiedAtIngest } from './workflows/predict-images.js';
 import { runCli } from './cli/run-cli.js';
 import type { HttpApp } from './http/create-http-app.js';
 import type { DicomReceiver } from './ports/dicom-receiver.js';
@@ -86,7 +90,7 @@ import { registerCriteria } from './workflows/register-criteria.js';
 import { calibrateModel, choosePolicy, computeReference, type DeriveDependencies } from './workflows/derive-bundle.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { NodeCredentials } from './adapters/crypto-node/node-credentials.js';
 import { AccountAdministration } from './workflows/manage-accounts.js';
@@ -107,14 +111,12 @@ import { HttpWebhookSender } from './adapters/webhook-http/http-webhook-sender.j
 import { SqliteReidentificationVault } from './adapters/store-sqlite/sqlite-reidentification-vault.js';
 import type { ReidentificationVault } from './ports/reidentification-vault.js';
 import type { InstanceStore } from './ports/instance-store.js';
-import type { ConceptCode } from './domain/results/case-result.js';
 import {
   assembleCaseResult,
   fhirBundleFor,
   type CaseResultDependencies,
   type DeliveryJobDependencies,
   type ResultDestinationKind,
-  type ResultIds,
 } from './workflows/deliver-results.js';
 import { renderCaseImage } from './workflows/render-case-image.js';
 import { recordReview } from './workflows/record-review.js';
@@ -128,26 +130,9 @@ const systemClock: Clock = { now: () => new Date() };
 
 export const VIGIL_VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-/**
- * The settings that change what Vigil decides or keeps for a case (recorded with every decision). An
- * allowlist: ports, sessions, destinations and the database's address (which may hold a password)
- * do not change a decision, and a new setting is left out until someone decides it belongs here.
- */
-const DECISION_SETTINGS = [
-  // The model is not here: every decision records the model's own identity and SHA-256.
-  'executionProvider',
-  'intraOpThreads',
-  'batchSize',
-  'maxInputBytes',
-  'maxInflateRatio',
-  'deidOptions',
-  'studyQuietMs',
-  'reviewSampleRate',
-] as const satisfies readonly (keyof VigilConfig)[];
-
-/** SHA-256 of the configuration as it affects decisions (DECISION_SETTINGS). */
+/** The hash of the configuration as it affects decisions (domain/decision/config-hash.ts), recorded with every decision. */
 export function hashConfig(config: VigilConfig): string {
-  return nodeHasher.sha256Hex(canonicalJson(Object.fromEntries(DECISION_SETTINGS.map((key) => [key, config[key]]))));
+  return hashDecisionSettings(config, (text) => nodeHasher.sha256Hex(text));
 }
 
 /** The site secret's file: VIGIL_SECRET_FILE, or `site-secret` in the data folder. */
@@ -200,20 +185,8 @@ function createIngestDeidentifier(
   };
 }
 
-/** PS3.5 B.2: a UID under 2.25 is the decimal of 128 bits; here the first 128 bits of a SHA-256. */
-function uid225(hex: string): string {
-  return `2.25.${BigInt('0x' + hex.slice(0, 32)).toString()}`;
-}
-
 /** Ids derived from names by SHA-256: 2.25 UIDs, and RFC 9562 version 8 UUIDs. */
-const resultIds: ResultIds = {
-  uidOf: (name) => uid225(nodeHasher.sha256Hex(name)),
-  uuidOf: (name) => {
-    const h = nodeHasher.sha256Hex(name);
-    const variant = ((Number.parseInt(h.charAt(16), 16) & 0x3) | 0x8).toString(16);
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  },
-};
+const resultIds: ResultIds = derivedResultIds((text) => nodeHasher.sha256Hex(text));
 
 /**
  * Results back (workflows/deliver-results.ts): the destinations configured, the delivery job's
@@ -249,13 +222,7 @@ async function createResultParts(
       return identities;
     },
     // Codes come from the configured model's manifest; a case judged by another model keeps its labels only.
-    findingCodes: async (model) => {
-      const { manifest } = await parts.currentModel();
-      if (manifest.model.sha256 !== model.sha256) return new Map();
-      const codes = new Map<string, ConceptCode>();
-      for (const output of manifest.outputs) for (const finding of output.findings) if (finding.code !== undefined) codes.set(finding.label, finding.code);
-      return codes;
-    },
+    findingCodes: async (model) => findingCodesOf((await parts.currentModel()).manifest, model),
   };
   const destinations: ResultDestinationKind[] = [];
   let dicom: DeliveryJobDependencies['dicom'];
@@ -697,36 +664,23 @@ export async function createApiServer(
         worklist,
         recordAudit: (event) => cliServices.recordAudit(event),
         // A uniform draw in [0, 1) from the item id: deterministic, so a re-run samples the same items.
-        sampleDraw: (itemId) => Number.parseInt(nodeHasher.sha256Hex(`review-sample:${itemId}`).slice(0, 12), 16) / 2 ** 48,
+        sampleDraw: (itemId) => reviewSampleDraw(itemId, (text) => nodeHasher.sha256Hex(text)),
         reviewSampleRate: config.reviewSampleRate,
         logger,
         leaseMs: config.jobLeaseMs,
         resultDestinations: results.destinations,
-        judgeStudy: async (studyUid, studyKey) => {
-          const site = (await studies.get(studyKey))?.site ?? undefined;
-          const results: PredictResult[] = [];
-          // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
-          const declared = await instances.readDeclaration(studyUid);
-          // DICOM instances come with the patient's age derived at the door (their stored headers no longer say it).
-          const ages = await instances.readPatientAges(studyUid);
-          const storedPatientAge = (path: string): number | undefined => ages.get(basename(path).replace(/\.dcm$/, ''));
-          // Cases name their images relative to the instance store (`<study>/<instance>.dcm`): the server's
-          // own folders stay out of API responses, and servers sharing the objects folder read the same names.
-          await cliServices.predict(
-            [instances.studyLocation(studyUid)],
+        judgeStudy: (studyUid, studyKey) =>
+          judgeStudy(
             {
-              alreadyDeidentified: true,
-              origin: 'server',
-              studyKey,
-              storedPatientAge,
-              ...(site === undefined ? {} : { site }),
-              ...(declared === undefined ? {} : { declared }),
+              studies,
+              instances,
+              nameOf: (path) => instances.nameOf(path),
+              predict: (paths, options, emit) => cliServices.predict(paths, options, emit),
+              currentModel: () => cliServices.currentModel(),
             },
-            (r) => results.push({ ...r, input: { ...r.input, file: instances.nameOf(r.input.file) } }),
-          );
-          const model = (await cliServices.currentModel()).manifest;
-          return { model: { id: model.id, version: model.version, sha256: model.model.sha256 }, results };
-        },
+            studyUid,
+            studyKey,
+          ),
       },
       studies,
       jobs,
