@@ -31,6 +31,8 @@ export interface InstanceStore {
   readPatientAges(studyUid: string): Promise<ReadonlyMap<string, number>>;
   /** Pseudonymous SOP Instance UIDs of the DICOM instances stored for a study (none for an unknown study). */
   listDicomInstances(studyUid: string): Promise<readonly string[]>;
+  /** The stored image files of a study (DICOM, PNG, JPEG), as paths under `studyLocation`, sorted (none for an unknown study). */
+  listImages(studyUid: string): Promise<readonly string[]>;
   /** One stored DICOM instance's bytes (de-identified). */
   readDicomInstance(studyUid: string, sopInstanceUid: string): Promise<Uint8Array>;
   /** The folder holding a study's instances (for the judging workflow). */

@@ -24,6 +24,7 @@ import type { CaseRead, CaseResult, ConceptCode, JudgedImage } from '../domain/r
 import { buildFhirBundle, type FhirBundle } from '../domain/results/result-fhir.js';
 import { mergeStudyIdentity, type InstanceIdentity, type InstanceReference } from '../domain/results/result-identity.js';
 import { buildResultSr, type ResultSrDocument } from '../domain/results/result-sr.js';
+import type { ResultIds } from '../domain/results/derived-ids.js';
 import type { CaseRecord, CaseStore } from '../ports/case-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
@@ -212,12 +213,7 @@ async function caseRead(worklist: CaseResultDependencies['worklist'], caseId: st
 }
 
 /** Ids derived from the case, so every attempt and every reader gets the same documents. */
-export interface ResultIds {
-  /** A 2.25 UID (PS3.5 B.2) from a hash of `name`. */
-  readonly uidOf: (name: string) => string;
-  /** An RFC 9562 UUID from a hash of `name`. */
-  readonly uuidOf: (name: string) => string;
-}
+export type { ResultIds } from '../domain/results/derived-ids.js';
 
 const srUids = (ids: ResultIds, caseId: string) => ({
   sopInstanceUid: ids.uidOf(`vigil-result-sr:instance:${caseId}`),

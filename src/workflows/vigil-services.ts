@@ -63,7 +63,7 @@ export interface PredictCounts {
 }
 
 /**
- * The operations the edges (CLI, later HTTP) offer, each one a workflow wired by main.ts. Parts
+ * The operations the edges (CLI, later HTTP) offer, each one a workflow wired by the composition root (composition/services.ts, composition/server.ts). Parts
  * (store, model session) are opened on first use and closed by `close`.
  */
 export interface VigilServices {

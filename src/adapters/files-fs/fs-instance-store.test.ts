@@ -20,6 +20,18 @@ describe('FsInstanceStore', () => {
     expect(await store.freeBytes()).toBeGreaterThan(0);
   });
 
+  it('lists a study\'s stored images of every kind, sorted, and nothing else kept beside them', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
+    const store = new FsInstanceStore(join(dir, 'objects'));
+    await store.put('2.25.1', '2.25.12', new Uint8Array([1]), 'png');
+    await store.put('2.25.1', '2.25.11', new Uint8Array([1]));
+    await store.putPatientAge('2.25.1', '2.25.11', 3);
+    await store.putDeclaration('2.25.1', { modality: 'CR' });
+    const folder = store.studyLocation('2.25.1');
+    expect(await store.listImages('2.25.1')).toEqual([join(folder, '2.25.11.dcm'), join(folder, '2.25.12.png')]);
+    expect(await store.listImages('2.25.9')).toEqual([]);
+  });
+
   it('stores an instance once when several stores on one folder (servers on a shared volume) put it at the same moment', async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
     const stores = Array.from({ length: 8 }, () => new FsInstanceStore(join(dir, 'objects')));

@@ -51,6 +51,18 @@ export class FsInstanceStore implements InstanceStore {
       .sort();
   }
 
+  async listImages(studyUid: string): Promise<readonly string[]> {
+    const folder = this.studyLocation(studyUid);
+    const names = await readdir(folder).catch((cause: NodeJS.ErrnoException) => {
+      if (cause.code === 'ENOENT') return [];
+      throw new PlatformError('STORE_OPEN_FAILED', 'The study folder could not be listed', {}, { cause });
+    });
+    return names
+      .filter((name) => /^[0-9.]+\.(dcm|png|jpg)$/.test(name))
+      .sort()
+      .map((name) => join(folder, name));
+  }
+
   readDicomInstance(studyUid: string, sopInstanceUid: string): Promise<Uint8Array> {
     if (!UID.test(sopInstanceUid)) return Promise.reject(new PlatformError('STORE_OPEN_FAILED', 'An instance UID is not a plain UID', {}));
     return readFile(join(this.studyLocation(studyUid), `${sopInstanceUid}.dcm`)).catch((cause: unknown) => {

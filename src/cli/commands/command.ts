@@ -28,7 +28,7 @@ export interface CommandContext {
   readonly io: CliIo;
   /** Opens the services on first call (commands that need none never open the store). */
   readonly services: () => VigilServices;
-  /** Starts the server (HTTP API); wired by main.ts. */
+  /** Starts the server (HTTP API); wired by main.ts (composition/server.ts). */
   readonly startServer: () => Promise<RunningServer>;
   /** Resolves when the process is asked to stop (SIGINT, SIGTERM). */
   readonly stopRequested: () => Promise<void>;

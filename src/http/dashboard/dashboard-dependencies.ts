@@ -5,7 +5,7 @@ import type { DashboardSessions } from '../../workflows/dashboard-sessions.js';
 import type { SystemSummary } from '../../workflows/system-summary.js';
 import type { CaseImage, CaseImageRequest } from '../../workflows/render-case-image.js';
 
-/** What the dashboard's server side needs beyond the core API (wired in main.ts). */
+/** What the dashboard's server side needs beyond the core API (wired in composition/dashboard.ts). */
 export interface DashboardDependencies {
   readonly sessions: DashboardSessions;
   /** The Secure attribute on the session cookie (VIGIL_COOKIE_SECURE). */

@@ -1,0 +1,165 @@
+/**
+ * The server (vigil serve): the HTTP API over the same store as the CLI, the service loop, and with
+ * `background` the DICOM receiver. Each capability is wired in its own file; this one puts them
+ * together and closes them in order.
+ */
+import { FsInputFiles } from '../adapters/files-fs/fs-input-files.js';
+import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
+import type { VigilConfig } from '../config/load-config.js';
+import type { HttpApp } from '../http/create-http-app.js';
+import type { AccessStore } from '../ports/access-store.js';
+import type { DicomReceiver } from '../ports/dicom-receiver.js';
+import type { Logger } from '../ports/logger.js';
+import { arrivalSites } from '../workflows/arrival-sites.js';
+import { recordReview } from '../workflows/record-review.js';
+import { seedDemo, type SeedOutcome } from '../workflows/seed-demo.js';
+import type { ServiceLoop } from '../workflows/service-loop.js';
+import { cachedUserDirectory } from '../workflows/user-directory.js';
+import type { VigilServices } from '../workflows/vigil-services.js';
+import { createDashboardParts } from './dashboard.js';
+import { startDicomReceiver } from './dicom-receiver.js';
+import { createServerIngest, createServiceLoop, ingestServices } from './ingest.js';
+import { createResultParts, deviceObserverUidOf, resultServices } from './results.js';
+import { createServices } from './services.js';
+import { VIGIL_VERSION } from './settings.js';
+import { connectPostgres, createServerStores } from './stores.js';
+
+export interface ApiServer {
+  readonly app: HttpApp;
+  /** The DICOM receiver's port, when background work runs. */
+  readonly dicomPort?: number;
+  /** Ingest, assembly and inference; its timers and worker run only with `background`. */
+  readonly loop: ServiceLoop;
+  /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
+  readonly bootstrap?: { readonly userName: string; readonly token: string };
+  /** Seeds an empty store with the public sample data through the real ingest (`npm start`). */
+  seedDemo(): Promise<SeedOutcome>;
+  close(): Promise<void>;
+}
+
+/** On the first start (no users yet): an `admin` account and its one-time token. There is never a default password. */
+async function bootstrapAdmin(access: AccessStore): Promise<ApiServer['bootstrap']> {
+  if ((await access.countUsers()) !== 0) return undefined;
+  // Two servers starting on one new database: one creates `admin`, the other's attempt fails on the name.
+  const admin = await access.createUser('admin', 'admin').catch(async (error: unknown) => {
+    if ((await access.countUsers()) > 0) return undefined;
+    throw error;
+  });
+  if (admin === undefined) return undefined;
+  const token = await access.issueToken(admin.userId, 'bootstrap');
+  return { userName: admin.name, token: token.secret };
+}
+
+/**
+ * Wires the HTTP API over the same store as the CLI. On the first start (no users yet) it creates an
+ * `admin` account and returns its one-time token: there is never a default password.
+ */
+export async function createApiServer(
+  config: VigilConfig,
+  logger: Logger,
+  // dashboardDir: the built dashboard; tests point it elsewhere (default <package>/dist/dashboard).
+  options: { readonly background?: boolean; readonly dashboardDir?: string } = {},
+): Promise<ApiServer> {
+  // VIGIL_DATABASE_URL: the stores several servers share live in PostgreSQL (README, "Scaling out").
+  const postgres = connectPostgres(config, logger);
+  const pool = await postgres?.pool();
+  const cliServices = createServices(config, logger, postgres === undefined ? {} : { postgres });
+  const stores = createServerStores(config, pool);
+  const { access, jobs, studies, cases, worklist } = stores;
+  // Which configured site each arriving instance comes from: the site half of the deployment key.
+  // Who sent what: the accounts as ingest reads them, at most once a minute (sites here, DICOM senders below).
+  const users = cachedUserDirectory(access, () => Date.now());
+  const sitesOf = arrivalSites(await readSitesFile(config.sitesFile), users);
+  const bootstrap = await bootstrapAdmin(access);
+
+  // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
+  const ingest = await createServerIngest(config, stores);
+  const { instances, vault } = ingest;
+  const deviceObserverUid = deviceObserverUidOf(ingest.digest);
+  const results = await createResultParts(config, {
+    base: { cases, studies, worklist },
+    instances,
+    vault,
+    currentModel: () => cliServices.currentModel(),
+    deviceObserverUid,
+    jobs,
+    recordAudit: (event) => cliServices.recordAudit(event),
+    logger,
+  });
+  const loop = createServiceLoop(config, logger, {
+    ingest,
+    stores,
+    delivery: results.delivery,
+    resultDestinations: results.destinations,
+    services: cliServices,
+  });
+  const services: VigilServices = {
+    ...cliServices,
+    ...resultServices(config, { caseResults: results.caseResults, cases, deviceObserverUid }),
+    ...ingestServices(config, logger, { ingest, studies, loop, siteOf: (senderId, declaredSite) => sitesOf.http(senderId, declaredSite) }),
+    recordReview: (itemId, reviewerId, read) =>
+      recordReview(
+        { worklist, cases, jobs, recordAudit: (event) => cliServices.recordAudit(event), resultDestinations: results.destinations },
+        itemId,
+        reviewerId,
+        read,
+      ),
+  };
+  const { createHttpApp } = await import('../http/create-http-app.js');
+  let receiver: DicomReceiver | undefined;
+  let dicomPort: number | undefined;
+  const { accounts, dashboard } = createDashboardParts(config, {
+    stores,
+    instances,
+    recordAudit: (event) => services.recordAudit(event),
+    // Known once the receiver listens (vigil serve); a process without one (tests, the CLI) has none.
+    dicomAddress: () => (dicomPort === undefined ? null : `${config.dicomAeTitle}@${config.dicomHost}:${dicomPort}`),
+    dashboardDir: options.dashboardDir,
+  });
+  const app = await createHttpApp({
+    services,
+    access,
+    accounts,
+    jobs,
+    studies,
+    cases,
+    worklist,
+    logger,
+    version: VIGIL_VERSION,
+    bodyLimitBytes: config.maxUploadBytes,
+    resultDeliveries: results.counts,
+    dashboard,
+  });
+
+  if (options.background === true) {
+    ({ receiver, port: dicomPort } = await startDicomReceiver(config, logger, {
+      loop,
+      users,
+      siteOf: (callingAeTitle) => sitesOf.dimse(callingAeTitle),
+    }));
+    loop.start();
+  }
+  return {
+    app,
+    loop,
+    ...(bootstrap === undefined ? {} : { bootstrap }),
+    ...(dicomPort === undefined ? {} : { dicomPort }),
+    seedDemo: () =>
+      seedDemo({
+        prepare: () => cliServices.prepareDemo(),
+        files: new FsInputFiles(config.maxInputBytes),
+        storeInstances: (parts) => services.storeInstances(parts),
+        uploadImages: (declaration, images) => services.uploadImages(declaration, images),
+        hasStudies: async () => (await studies.list(1)).length > 0,
+        logger,
+      }),
+    async close() {
+      await receiver?.stop();
+      await loop.stop();
+      await app.close();
+      await cliServices.close();
+      await postgres?.close();
+      stores.close();
+    },
+  };
+}
