@@ -34,6 +34,7 @@ import { findVersion, modelCardOf, registerModel } from '../workflows/register-m
 import type { VigilServices } from '../workflows/vigil-services.js';
 import { createPredictIngest } from './ingest.js';
 import { createModelParts } from './models.js';
+import { createReleaseParts } from './releases.js';
 import { hashConfig, inflateLimitsOf, siteSecretFile, systemClock, VIGIL_VERSION } from './settings.js';
 import { connectPostgres, createProcessStores, type PostgresConnection } from './stores.js';
 
@@ -83,6 +84,17 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     (accounts ??= stores
       .openAccountStores()
       .then((s) => new AccountAdministration({ ...s, credentials: new NodeCredentials(), clock: systemClock, audit: (event) => openAudit().append(event) })));
+
+  const evaluate: VigilServices['evaluate'] = async (request) => {
+    // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
+    const { VegaChartRenderer } = await import('../adapters/charts-vega/vega-chart-renderer.js');
+    return evaluateModel(
+      { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
+      request,
+    );
+  };
+  // Release requests and site deployments (`vigil release`, `vigil deploy`, /api/releases, /api/deployments).
+  const releaseParts = createReleaseParts(config, { stores, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
 
   return {
     async predict(paths, options, emit, onProgress) {
@@ -151,14 +163,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
       return { proof, verified };
     },
-    async evaluate(request) {
-      // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
-      const { VegaChartRenderer } = await import('../adapters/charts-vega/vega-chart-renderer.js');
-      return evaluateModel(
-        { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
-        request,
-      );
-    },
+    evaluate,
     registerCriteria(path) {
       return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
     },
@@ -226,6 +231,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       return prepareDemoInputs(config.sampleDataDir, config.dataDir);
     },
     accounts: openAccounts,
+    releases: releaseParts.releases,
     async close() {
       await models.close();
       await audit?.close();

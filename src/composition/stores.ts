@@ -9,6 +9,8 @@ import { SqliteAuditLog } from '../adapters/store-sqlite/sqlite-audit-log.js';
 import { SqliteAuditSearch } from '../adapters/store-sqlite/sqlite-audit-search.js';
 import { SqliteJobQueue } from '../adapters/store-sqlite/sqlite-job-queue.js';
 import { SqliteModelRegistry } from '../adapters/store-sqlite/sqlite-model-registry.js';
+import { SqliteDeploymentStore } from '../adapters/store-sqlite/sqlite-deployment-store.js';
+import { SqliteReleaseStore } from '../adapters/store-sqlite/sqlite-release-store.js';
 import { SqliteReidentificationVault } from '../adapters/store-sqlite/sqlite-reidentification-vault.js';
 import { SqliteSessionStore } from '../adapters/store-sqlite/sqlite-session-store.js';
 import { SqliteCaseStore, SqliteStudyRegistry } from '../adapters/store-sqlite/sqlite-study-registry.js';
@@ -20,6 +22,8 @@ import { PostgresAuditSearch } from '../adapters/store-postgres/postgres-audit-s
 import { PostgresConnection } from '../adapters/store-postgres/postgres-connection.js';
 import { PostgresJobQueue } from '../adapters/store-postgres/postgres-job-queue.js';
 import { PostgresModelRegistry } from '../adapters/store-postgres/postgres-model-registry.js';
+import { PostgresDeploymentStore } from '../adapters/store-postgres/postgres-deployment-store.js';
+import { PostgresReleaseStore } from '../adapters/store-postgres/postgres-release-store.js';
 import { PostgresReidentificationVault } from '../adapters/store-postgres/postgres-reidentification-vault.js';
 import { PostgresSessionStore } from '../adapters/store-postgres/postgres-session-store.js';
 import { PostgresCaseStore, PostgresStudyRegistry } from '../adapters/store-postgres/postgres-study-registry.js';
@@ -33,6 +37,8 @@ import type { CaseStore } from '../ports/case-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
+import type { DeploymentStore } from '../ports/deployment-store.js';
+import type { ReleaseStore } from '../ports/release-store.js';
 import type { ReidentificationVault } from '../ports/reidentification-vault.js';
 import type { Sealer } from '../ports/sealer.js';
 import type { SessionStore } from '../ports/session-store.js';
@@ -67,6 +73,8 @@ export interface ProcessStores {
   openAccountStores(): Promise<{ readonly access: AccessStore; readonly sessions: SessionStore }>;
   /** The model registry's records, on a handle opened per call. */
   openModelRegistry(): Promise<ModelRegistry>;
+  /** Release requests and deployments per site, on one handle opened per call. */
+  openReleaseStores(): Promise<{ readonly releases: ReleaseStore; readonly deployments: DeploymentStore }>;
   close(): void;
 }
 
@@ -75,6 +83,7 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
   let auditSearch: Promise<AuditSearch> | undefined;
   let registryDb: SqliteDatabase | undefined;
   let accountsDb: SqliteDatabase | undefined;
+  let releasesDb: SqliteDatabase | undefined;
   return {
     openAuditLog: () =>
       // With PostgreSQL, one log for every Vigil process; its signing key stays in the data folder.
@@ -96,10 +105,17 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
       postgres === undefined
         ? Promise.resolve(new SqliteModelRegistry((registryDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresModelRegistry(pool)),
+    openReleaseStores: async () => {
+      const pool = await postgres?.pool();
+      if (pool !== undefined) return { releases: new PostgresReleaseStore(pool), deployments: new PostgresDeploymentStore(pool) };
+      const db = (releasesDb = openSqliteDatabase({ dataDir: config.dataDir }));
+      return { releases: new SqliteReleaseStore(db), deployments: new SqliteDeploymentStore(db) };
+    },
     close() {
       searchDb?.close();
       registryDb?.close();
       accountsDb?.close();
+      releasesDb?.close();
     },
   };
 }

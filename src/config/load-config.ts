@@ -100,6 +100,8 @@ const configSchema = z.strictObject({
   loginWindowMs: positiveInt.min(1000),
   /** Extra folder of evaluation reports (`<name>/report.json` + `report.html`) shown on the model page. */
   reportsDir: z.string().min(1).optional(),
+  /** A site's own release protocols (`<changeType>.json`), read before the bundled config/release-protocols/. */
+  releaseProtocolsDir: z.string().min(1).optional(),
   /** Results carry the patient's original identity (from the re-identification vault); false: the pseudonyms. */
   resultsReidentify: z.enum(['true', 'false']).transform((v) => v === 'true'),
   /** Where result SRs are sent by C-STORE, "AE@host:port"; unset: not sent. */
@@ -162,6 +164,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   loginMaxFailures: 'VIGIL_LOGIN_MAX_FAILURES',
   loginWindowMs: 'VIGIL_LOGIN_WINDOW_MS',
   reportsDir: 'VIGIL_REPORTS_DIR',
+  releaseProtocolsDir: 'VIGIL_RELEASE_PROTOCOLS_DIR',
   resultsReidentify: 'VIGIL_RESULTS_REIDENTIFY',
   resultDicomDestination: 'VIGIL_RESULT_DICOM_DESTINATION',
   sitesFile: 'VIGIL_SITES_FILE',
@@ -208,6 +211,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     loginMaxFailures: '5',
     loginWindowMs: String(15 * 60_000),
     reportsDir: undefined,
+    releaseProtocolsDir: undefined,
     resultsReidentify: 'true',
     resultDicomDestination: undefined,
     sitesFile: undefined,
@@ -249,6 +253,7 @@ export function loadConfig(
     sampleDataDir: resolve(cwd, config.sampleDataDir),
     ...(config.secretFile === undefined ? {} : { secretFile: resolve(cwd, config.secretFile) }),
     ...(config.reportsDir === undefined ? {} : { reportsDir: resolve(cwd, config.reportsDir) }),
+    ...(config.releaseProtocolsDir === undefined ? {} : { releaseProtocolsDir: resolve(cwd, config.releaseProtocolsDir) }),
     ...(config.resultWebhookSecretFile === undefined ? {} : { resultWebhookSecretFile: resolve(cwd, config.resultWebhookSecretFile) }),
   };
   if ((config.resultWebhookUrl === undefined) !== (config.resultWebhookSecretFile === undefined)) {

@@ -10,8 +10,8 @@ export interface ReleaseEvidence {
   writeRunFile(folder: string, name: string, text: string): Promise<string>;
   /** Keeps bytes as evidence of the request; returns their SHA-256 (keeping the same bytes twice is one copy). */
   keep(requestId: string, bytes: Uint8Array): Promise<string>;
-  /** Keeps a file (from a run folder) as evidence; returns its SHA-256. */
-  keepFile(requestId: string, path: string): Promise<string>;
+  /** Keeps a file of a run folder (by its name there, e.g. `report.json`) as evidence; returns its SHA-256. */
+  keepRunFile(requestId: string, folder: string, name: string): Promise<string>;
   /** Evidence by its SHA-256 (checked against it), or undefined. */
   read(requestId: string, sha256: string): Promise<Uint8Array | undefined>;
 }

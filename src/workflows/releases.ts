@@ -342,9 +342,7 @@ export class Releases {
     if (report.dataset.sha256 !== validationDataFor(protocol, request.site)) {
       throw new PlatformError('RELEASE_DATA_MISMATCH', 'The evaluated dataset is not the validation data the protocol pins for this site', {});
     }
-    const reportFile = outcome.files.find((f) => f.endsWith('report.json'));
-    if (reportFile === undefined) throw new PlatformError('INTERNAL', 'The evaluation wrote no report.json', {});
-    const evidenceSha256 = await deps.evidence.keepFile(request.requestId, reportFile);
+    const evidenceSha256 = await deps.evidence.keepRunFile(request.requestId, folder, 'report.json');
     const results = report.criteria?.results ?? [];
     const met = results.filter((r) => r.status === 'passed').length;
     const status = report.criteria?.status ?? 'not_evaluable';

@@ -20,6 +20,7 @@ import type { CriteriaRegistration } from './register-criteria.js';
 import type { IngestSender } from './ingest-instance.js';
 import type { ResultObject } from './study-result-objects.js';
 import type { AccountAdministration } from './manage-accounts.js';
+import type { Releases } from './releases.js';
 
 /** What calibrate and policy registered: the source's version and the derived one (its child). */
 export interface DerivedRegistration {
@@ -136,5 +137,10 @@ export interface VigilServices {
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   /** `vigil users`: accounts and tokens in the store the server uses, changed as `local-cli` and audited. */
   accounts(): Promise<AccountAdministration>;
+  /**
+   * Release requests and site deployments (`vigil release`, `vigil deploy`, /api/releases, /api/deployments).
+   * Opening them deploys the configured model (VIGIL_MODEL_DIR, registered) at every site with nothing deployed.
+   */
+  releases(): Promise<Releases>;
   close(): Promise<void>;
 }

@@ -42,10 +42,10 @@ export class FsReleaseEvidence implements ReleaseEvidence {
     return sha256;
   }
 
-  async keepFile(requestId: string, path: string): Promise<string> {
+  async keepRunFile(requestId: string, folder: string, name: string): Promise<string> {
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(path);
+      bytes = await readFile(join(folder, name));
     } catch (cause) {
       throw new PlatformError('INPUT_NOT_FOUND', 'A gate run did not leave the file its evidence is', {}, { cause });
     }

@@ -10,6 +10,8 @@ import { modelCommand } from './model.js';
 import { predictCommand } from './predict.js';
 import { serveCommand } from './serve.js';
 import { usersCommand } from './users.js';
+import { releaseCommand } from './release.js';
+import { deployCommand } from './deploy.js';
 
 /** Every `vigil` command, by name. A new command is one file in this folder and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -24,4 +26,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   policy: policyCommand,
   serve: serveCommand,
   users: usersCommand,
+  release: releaseCommand,
+  deploy: deployCommand,
 };

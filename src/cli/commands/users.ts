@@ -19,7 +19,7 @@ const USAGE = [
 const MAX_PASSWORD_FILE_BYTES = 4096;
 
 /** Who ran the command, for the audit trail: the operating-system account (never a secret). */
-function localActor(): Extract<AccountActor, { kind: 'local-cli' }> {
+export function localActor(): Extract<AccountActor, { kind: 'local-cli' }> {
   let osUser = 'unknown';
   try {
     osUser = userInfo().username.slice(0, 64) || 'unknown';
@@ -30,7 +30,7 @@ function localActor(): Extract<AccountActor, { kind: 'local-cli' }> {
 }
 
 /** Reads a password from a file or stdin (`-`): at most 4 KiB, one trailing newline removed. */
-async function readPassword(source: string): Promise<string> {
+export async function readPassword(source: string): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   const stream =

@@ -1,0 +1,68 @@
+import type { SiteDeployment } from '../../domain/deployment/deployment.js';
+import { shortVersionId } from '../../domain/registry/model-version.js';
+import { EXIT_OK } from '../exit-codes.js';
+import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { localActor } from './users.js';
+
+const USAGE = [
+  'deploy status [--json]',
+  '      deploy pause --site SITE --reason TEXT | deploy resume --site SITE | deploy rollback --site SITE [--json]',
+].join('\n');
+
+function deploymentLine(d: SiteDeployment): string {
+  const production =
+    d.production === null
+      ? 'nothing deployed'
+      : `production ${shortVersionId(d.production)}${d.productionRequestId === null ? '' : ` (${d.productionRequestId})`}`;
+  const candidate =
+    d.candidate === null
+      ? ''
+      : `, ${d.candidate.mode} ${shortVersionId(d.candidate.versionId)}${d.candidate.fraction === null ? '' : ` on ${d.candidate.fraction} of studies`}`;
+  const paused = d.paused === null ? '' : `, PAUSED by ${d.paused.by} at ${d.paused.at}: ${d.paused.reason}`;
+  const history = d.history.length === 0 ? '' : `; rollback restores ${shortVersionId(d.history.at(-1) ?? '')}`;
+  return `${d.site}: ${production}${candidate}${paused}${history} (generation ${d.generation}, ${d.updatedAt} by ${d.updatedBy})\n`;
+}
+
+/**
+ * `vigil deploy`: what judges each site, and the operator's direct changes without a request: pause
+ * (every study to human review, with the reason), resume, and rollback to the previous production
+ * version by its hash. Audited `deployment_changed` as `local-cli`; effective for the next study any
+ * server judges, without a restart.
+ */
+export const deployCommand: Command = {
+  usage: `${USAGE}\n      show what judges each site; pause or resume a site; roll a site back to its previous production version`,
+  async run(args, { io, services }) {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' }, site: { type: 'string' }, reason: { type: 'string' } }, USAGE);
+    if (positionals.length > 0) throw usageError(`deploy ${sub ?? ''} takes no positional arguments`, USAGE);
+    const releases = await services().releases();
+    const print = (d: SiteDeployment): number => {
+      io.stdout(values.json === true ? JSON.stringify(d) + '\n' : deploymentLine(d));
+      return EXIT_OK;
+    };
+    const site = (): string => {
+      const s = stringOption(values.site);
+      if (s === undefined) throw usageError(`deploy ${sub ?? ''} needs --site SITE`, USAGE);
+      return s;
+    };
+    switch (sub ?? '') {
+      case 'status': {
+        const all = await releases.deployments();
+        if (values.json === true) io.stdout(JSON.stringify({ deployments: all }) + '\n');
+        else for (const d of all) io.stdout(deploymentLine(d));
+        return EXIT_OK;
+      }
+      case 'pause': {
+        const reason = stringOption(values.reason);
+        if (reason === undefined) throw usageError('deploy pause needs --reason TEXT (shown with every study sent to review)', USAGE);
+        return print(await releases.pause(localActor(), site(), reason));
+      }
+      case 'resume':
+        return print(await releases.resume(localActor(), site()));
+      case 'rollback':
+        return print(await releases.rollback(localActor(), site()));
+      default:
+        throw usageError('deploy needs status, pause, resume or rollback', USAGE);
+    }
+  },
+};
