@@ -11,6 +11,8 @@ import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist
 /** `image` of a case result: what a reader is told about the image, as kept after de-identification. */
 export type { ImageSummary } from '../domain/image/image-summary.js';
 import { STUDY_STATES } from '../domain/study/study-state.js';
+import { CHANGE_TYPES, releaseProtocolSchema, SIGNATURE_MEANINGS } from '../domain/release/release-protocol.js';
+import { GATES, RELEASE_STATES } from '../domain/release/release-request.js';
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
@@ -416,3 +418,95 @@ export const setPasswordRequestSchema = z.strictObject({
   password: z.string().min(12).max(1024),
   currentPassword: z.string().min(1).max(1024).optional(),
 });
+
+// Releases and deployments (docs/releases.md).
+
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+const personSchema = z.object({ userId: z.string(), userName: z.string(), role: roleSchema });
+const signatureMeaningSchema = z.enum(SIGNATURE_MEANINGS);
+const gateNameSchema = z.enum(GATES);
+
+/** A release request with the protocol it pinned, what it still needs, and its signatures with name, role, meaning and time. */
+export const releaseViewSchema = z.object({
+  request: z.object({
+    requestId: z.string(),
+    changeType: z.enum(CHANGE_TYPES),
+    site: z.string(),
+    candidateVersionId: sha256Schema,
+    baselineVersionId: sha256Schema.nullable(),
+    protocolSha256: sha256Schema,
+    requestedBy: personSchema,
+    state: z.enum(RELEASE_STATES),
+    gates: z.array(z.object({ gate: gateNameSchema, passed: z.boolean(), evidenceSha256: sha256Schema, summary: z.string(), at: z.string() })).readonly(),
+    signatures: z.array(z.object({ signer: personSchema, meaning: signatureMeaningSchema, at: z.string() })).readonly(),
+    canaryFraction: z.number().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  }),
+  protocol: releaseProtocolSchema,
+  missingApprovals: z.array(z.object({ role: z.string(), meaning: signatureMeaningSchema })).readonly(),
+  pendingGates: z.array(gateNameSchema).readonly(),
+  validationDataSha256: sha256Schema.nullable(),
+});
+export type ReleaseViewBody = z.infer<typeof releaseViewSchema>;
+
+/** POST /api/releases: the requester is the caller. `candidate`: a registered version id or a unique prefix (8+ hex digits). */
+export const createReleaseRequestSchema = z.strictObject({
+  changeType: z.enum(CHANGE_TYPES),
+  site: z.string().min(1).max(64),
+  candidate: z.string().regex(/^[0-9a-fA-F]{8,64}$/, 'a version id: 8 to 64 hex digits'),
+});
+
+/** POST /api/releases/{id}/gates: the validation dataset (a `vigil evaluate` spec on the server) for the criteria and non-inferiority gates. */
+export const runGatesRequestSchema = z.strictObject({
+  dataset: z.string().min(1).max(1024).optional(),
+  declared: z
+    .strictObject({
+      modality: z.string().min(1).max(16).optional(),
+      bodyPartExamined: z.string().min(1).max(64).optional(),
+      viewPosition: z.string().min(1).max(16).optional(),
+      patientAgeYears: z
+        .union([
+          z.number().int().min(0).max(130),
+          z
+            .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
+            .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] }),
+        ])
+        .optional(),
+    })
+    .optional(),
+});
+
+export const gateRunSchema = z.object({
+  release: releaseViewSchema,
+  ran: z.array(z.object({ gate: gateNameSchema, passed: z.boolean(), evidenceSha256: sha256Schema, summary: z.string() })).readonly(),
+  /** The shadow gate's wait: how many studies were compared so far, of how many the protocol asks. */
+  waiting: z.string().nullable(),
+});
+export type GateRunBody = z.infer<typeof gateRunSchema>;
+
+/** POST /api/releases/{id}/sign: the caller signs, authenticating again with their password, or (token-only users) a token issued in the last 5 minutes. */
+export const signReleaseRequestSchema = z.union([
+  z.strictObject({ meaning: signatureMeaningSchema, password: z.string().min(1).max(1024) }),
+  z.strictObject({ meaning: signatureMeaningSchema, token: z.string().min(1).max(100) }),
+]);
+
+export const canaryRequestSchema = z.strictObject({ fraction: z.number().gt(0).lt(1) });
+
+/** What judges a site: production, history (rollback restores the last), the candidate beside it, and a pause. */
+export const siteDeploymentSchema = z.object({
+  site: z.string(),
+  production: sha256Schema.nullable(),
+  productionRequestId: z.string().nullable(),
+  history: z.array(sha256Schema).readonly(),
+  candidate: z
+    .object({ versionId: sha256Schema, mode: z.enum(['shadow', 'canary']), fraction: z.number().nullable(), requestId: z.string().nullable() })
+    .nullable(),
+  paused: z.object({ reason: z.string(), by: z.string(), at: z.string() }).nullable(),
+  generation: z.number().int(),
+  updatedAt: z.string(),
+  updatedBy: z.string(),
+});
+export type SiteDeploymentBody = z.infer<typeof siteDeploymentSchema>;
+
+export const pauseRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });

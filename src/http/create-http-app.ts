@@ -38,6 +38,7 @@ import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
 import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
 import { modelRegistryRoutes } from './routes/model-registry-routes.js';
+import { releaseRoutes } from './routes/release-routes.js';
 import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
 import { authenticateRequest } from './dashboard/authenticate-request.js';
 import type { DashboardDependencies } from './dashboard/dashboard-dependencies.js';
@@ -262,6 +263,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     version: (id) => deps.services.modelVersion(id),
     card: (id) => deps.services.modelCard(id),
   });
+  await app.register(releaseRoutes, { releases: () => deps.services.releases() });
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);

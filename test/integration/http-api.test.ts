@@ -14,6 +14,7 @@ import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/
 
 const NO_USER = 'u-00000000-0000-4000-8000-000000000000';
 const NO_TOKEN = 't-00000000-0000-4000-8000-000000000000';
+const NO_RELEASE = 'r-00000000-0000-4000-8000-000000000000';
 
 /**
  * Every route, with the permission it needs (the matrix below asserts each role × route). `url` and
@@ -88,6 +89,20 @@ const ROUTES: readonly {
   { method: 'GET', url: '/api/models/versions/ffffffff', access: 'models:read' },
   { method: 'GET', url: '/api/models/versions/ffffffff/card', access: 'models:read' },
   { method: 'POST', url: '/api/jobs/999999/retry', access: 'jobs:manage' },
+  // Releases and deployments (placeholder request id and site: served as 404 RELEASE_NOT_FOUND / DEPLOYMENT_NOT_FOUND when allowed).
+  { method: 'GET', url: '/api/releases', access: 'releases:read' },
+  { method: 'POST', url: '/api/releases', access: 'releases:request', body: { changeType: 'recalibration', site: 'default', candidate: 'ffffffff' } },
+  { method: 'GET', url: `/api/releases/${NO_RELEASE}`, access: 'releases:read' },
+  { method: 'GET', url: `/api/releases/${NO_RELEASE}/evidence/${'0'.repeat(64)}`, access: 'releases:read' },
+  { method: 'POST', url: `/api/releases/${NO_RELEASE}/gates`, access: 'releases:request', body: {} },
+  { method: 'POST', url: `/api/releases/${NO_RELEASE}/sign`, access: 'releases:sign', body: { meaning: 'reviewed', password: 'not the password' } },
+  { method: 'POST', url: `/api/releases/${NO_RELEASE}/shadow`, access: 'releases:deploy' },
+  { method: 'POST', url: `/api/releases/${NO_RELEASE}/canary`, access: 'releases:deploy', body: { fraction: 0.1 } },
+  { method: 'POST', url: `/api/releases/${NO_RELEASE}/promote`, access: 'releases:deploy' },
+  { method: 'GET', url: '/api/deployments', access: 'releases:read' },
+  { method: 'POST', url: '/api/deployments/nowhere/pause', access: 'deployments:pause', body: { reason: 'checking' } },
+  { method: 'POST', url: '/api/deployments/nowhere/resume', access: 'deployments:pause' },
+  { method: 'POST', url: '/api/deployments/nowhere/rollback', access: 'deployments:rollback' },
   { method: 'GET', url: '/', access: 'public' },
   { method: 'GET', url: '/worklist', access: 'public' },
   { method: 'GET', url: '/assets/none.js', access: 'public' },

@@ -86,6 +86,9 @@ function urlOf(route: RegisteredRoute, role: Role | undefined): string {
     auditId: 'a-0',
     jobId: '999999',
     index: '0',
+    requestId: 'r-00000000-0000-4000-8000-000000000000',
+    sha256: '0'.repeat(64),
+    site: 'nowhere',
   };
   return route.url.replace(/:(\w+)/g, (_, name: string) => values[name] ?? 'none').replace('*', 'none.js');
 }
@@ -144,6 +147,11 @@ describe('request bodies: every route × media type', () => {
     expect(withBody).toEqual([
       `POST /api/session application/json ${PUBLIC_BODY_LIMIT_BYTES}`,
       'PUT /api/users/:userId/password application/json 16384',
+      'POST /api/releases application/json 4096',
+      'POST /api/releases/:requestId/gates application/json 16384',
+      'POST /api/releases/:requestId/sign application/json 8192',
+      'POST /api/releases/:requestId/canary application/json 1024',
+      'POST /api/deployments/:site/pause application/json 4096',
       'POST /api/users application/json 8192',
       'PATCH /api/users/:userId application/json 1024',
       'POST /api/users/:userId/tokens application/json 1024',

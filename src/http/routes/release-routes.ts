@@ -1,0 +1,154 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Principal } from '../../domain/access/roles.js';
+import { PlatformError } from '../../domain/errors.js';
+import type { RasterDeclaration } from '../../domain/image/image-frame.js';
+import type { Releases } from '../../workflows/releases.js';
+import {
+  canaryRequestSchema,
+  createReleaseRequestSchema,
+  gateRunSchema,
+  listQuerySchema,
+  pauseRequestSchema,
+  releaseViewSchema,
+  runGatesRequestSchema,
+  signReleaseRequestSchema,
+  siteDeploymentSchema,
+} from '../contract.js';
+import { jsonBody } from '../route-body.js';
+
+/** What the release and deployment routes use, and nothing else. */
+export interface ReleaseRouteOptions {
+  readonly releases: () => Promise<Releases>;
+}
+
+const requestParams = z.object({ requestId: z.string().regex(/^r-[0-9a-f-]{36}$/, 'a release request id (r-…)') });
+const siteParams = z.object({ site: z.string().min(1).max(64) });
+const evidenceParams = requestParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256') });
+const listQuery = listQuerySchema.extend({ site: z.string().min(1).max(64).optional() });
+
+function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+  return request.principal;
+}
+/** The declaration without its absent fields (the workflow's types hold no explicit `undefined`). */
+function definedOnly(declared: NonNullable<z.infer<typeof runGatesRequestSchema>['declared']>): RasterDeclaration {
+  const { modality, bodyPartExamined, viewPosition, patientAgeYears } = declared;
+  return {
+    ...(modality === undefined ? {} : { modality }),
+    ...(bodyPartExamined === undefined ? {} : { bodyPartExamined }),
+    ...(viewPosition === undefined ? {} : { viewPosition }),
+    ...(patientAgeYears === undefined ? {} : { patientAgeYears }),
+  };
+}
+const actorOf = (request: FastifyRequest) => ({ kind: 'user', userId: principalOf(request).userId }) as const;
+
+/**
+ * Release requests (docs/releases.md) and deployments per site. A route parses, authorises (its
+ * permission; the workflow then checks what the state machine and the protocol allow) and calls one
+ * workflow method. The caller is the requester or the signer: nobody requests or signs for another.
+ */
+export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, options) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const releases = options.releases;
+  api.get(
+    '/api/releases',
+    {
+      config: { access: 'releases:read' },
+      schema: { querystring: listQuery, response: { 200: z.object({ releases: z.array(releaseViewSchema).readonly() }) } },
+    },
+    async (request) => ({
+      releases: await (await releases()).list({ limit: request.query.limit, ...(request.query.site === undefined ? {} : { site: request.query.site }) }),
+    }),
+  );
+  api.post(
+    '/api/releases',
+    // A change type, a site id and a version id: well under 1 kB.
+    { config: { access: 'releases:request', body: jsonBody(4 * 1024) }, schema: { body: createReleaseRequestSchema, response: { 201: releaseViewSchema } } },
+    async (request, reply) => {
+      const view = await (await releases()).create({ userId: principalOf(request).userId }, request.body);
+      return reply.code(201).send(view);
+    },
+  );
+  api.get(
+    '/api/releases/:requestId',
+    { config: { access: 'releases:read' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
+    async (request) => (await releases()).show(request.params.requestId),
+  );
+  api.get('/api/releases/:requestId/evidence/:sha256', { config: { access: 'releases:read' }, schema: { params: evidenceParams } }, async (request, reply) => {
+    const bytes = await (await releases()).evidence(request.params.requestId, request.params.sha256);
+    return reply.type('application/octet-stream').send(Buffer.from(bytes));
+  });
+  api.post(
+    '/api/releases/:requestId/gates',
+    // A dataset spec (≤ 1024 characters) and a declaration: ≤ 8 kB even with every character \u-escaped.
+    {
+      config: { access: 'releases:request', body: jsonBody(16 * 1024) },
+      schema: { params: requestParams, body: runGatesRequestSchema.optional(), response: { 200: gateRunSchema } },
+    },
+    async (request) => {
+      const body = request.body ?? {};
+      return (await releases()).runGates(actorOf(request), request.params.requestId, {
+        ...(body.dataset === undefined ? {} : { dataset: body.dataset }),
+        ...(body.declared === undefined ? {} : { declared: definedOnly(body.declared) }),
+      });
+    },
+  );
+  api.post(
+    '/api/releases/:requestId/sign',
+    // A meaning and a ≤ 1024-character password (or token): ≤ 7 kB escaped.
+    {
+      config: { access: 'releases:sign', body: jsonBody(8 * 1024) },
+      schema: { params: requestParams, body: signReleaseRequestSchema, response: { 200: releaseViewSchema } },
+    },
+    async (request) => {
+      const body = request.body;
+      const proof = 'password' in body ? { password: body.password } : { token: body.token };
+      return (await releases()).sign(request.params.requestId, { userId: principalOf(request).userId }, body.meaning, proof);
+    },
+  );
+  api.post(
+    '/api/releases/:requestId/shadow',
+    { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
+    async (request) => (await releases()).startShadow(actorOf(request), request.params.requestId),
+  );
+  api.post(
+    '/api/releases/:requestId/canary',
+    {
+      config: { access: 'releases:deploy', body: jsonBody(1024) },
+      schema: { params: requestParams, body: canaryRequestSchema, response: { 200: releaseViewSchema } },
+    },
+    async (request) => (await releases()).startCanary(actorOf(request), request.params.requestId, request.body.fraction),
+  );
+  api.post(
+    '/api/releases/:requestId/promote',
+    { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
+    async (request) => (await releases()).promote(actorOf(request), request.params.requestId),
+  );
+  api.get(
+    '/api/deployments',
+    { config: { access: 'releases:read' }, schema: { response: { 200: z.object({ deployments: z.array(siteDeploymentSchema).readonly() }) } } },
+    async () => ({ deployments: await (await releases()).deployments() }),
+  );
+  api.post(
+    '/api/deployments/:site/pause',
+    // A ≤ 500-character reason: ≤ 3.1 kB escaped.
+    {
+      config: { access: 'deployments:pause', body: jsonBody(4 * 1024) },
+      schema: { params: siteParams, body: pauseRequestSchema, response: { 200: siteDeploymentSchema } },
+    },
+    async (request) => (await releases()).pause(actorOf(request), request.params.site, request.body.reason),
+  );
+  api.post(
+    '/api/deployments/:site/resume',
+    { config: { access: 'deployments:pause' }, schema: { params: siteParams, response: { 200: siteDeploymentSchema } } },
+    async (request) => (await releases()).resume(actorOf(request), request.params.site),
+  );
+  api.post(
+    '/api/deployments/:site/rollback',
+    { config: { access: 'deployments:rollback' }, schema: { params: siteParams, response: { 200: siteDeploymentSchema } } },
+    async (request) => (await releases()).rollback(actorOf(request), request.params.site),
+  );
+  return Promise.resolve();
+};

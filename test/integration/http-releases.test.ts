@@ -1,0 +1,159 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeCredentials } from '../../src/adapters/crypto-node/node-credentials.js';
+import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
+import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
+import { SqliteSessionStore } from '../../src/adapters/store-sqlite/sqlite-session-store.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import type { Role } from '../../src/domain/access/roles.js';
+import { createLogger } from '../../src/logging/create-logger.js';
+import { createApiServer, type ApiServer } from '../../src/main.js';
+import { bundleVersionId } from '../helpers/bundle-version.js';
+import { runVigil } from '../helpers/run-vigil.js';
+import { DEMO_MODEL_DIR, hasPneumoniaMnist, PNEUMONIA_NPZ, REPO_ROOT } from '../helpers/sample-data.js';
+
+/**
+ * The release routes with the roles that use them: an ml-engineer requests and runs gates, QA and a
+ * clinician sign (one with a password, one token-only with a fresh token), the ml-engineer promotes; a
+ * clinician pauses; only an operator rolls back.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'vigil-http-releases-'));
+const dataDir = join(dir, 'data');
+let server: ApiServer;
+let app: FastifyInstance;
+let db: SqliteDatabase;
+const tokens = new Map<string, string>();
+const PASSWORD = 'a long passphrase for qa';
+let candidateId = '';
+const demoId = bundleVersionId(DEMO_MODEL_DIR);
+
+beforeAll(async () => {
+  // A candidate without sample data: the demo bundle under another version (manifest version 1.0.1).
+  const candidate = join(dir, 'candidate');
+  cpSync(DEMO_MODEL_DIR, candidate, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(candidate, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(candidate, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }, null, 2));
+  const registered = await runVigil(['model', 'register', candidate, '--json'], dataDir);
+  expect(registered.code).toBe(0);
+  candidateId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
+
+  server = await createApiServer(loadConfig({ VIGIL_DATA_DIR: dataDir, VIGIL_INTRA_OP_THREADS: '1' }, REPO_ROOT), createLogger('silent'));
+  app = server.app;
+  db = openSqliteDatabase({ dataDir });
+  const access = new SqliteAccessStore(db, { now: () => new Date() });
+  const sessions = new SqliteSessionStore(db);
+  for (const [name, role] of [
+    ['erin', 'ml-engineer'],
+    ['quinn', 'qa-regulatory'],
+    ['clara', 'clinician-reviewer'],
+    ['ada', 'admin'],
+  ] as const) {
+    const user = await access.createUser(name, role);
+    tokens.set(name, (await access.issueToken(user.userId, 'test')).secret);
+    // Quinn signs with a password; Clara has none (token-only).
+    if (name === 'quinn') await sessions.setPassword(user.userId, await new NodeCredentials().hashPassword(PASSWORD), Date.now());
+  }
+});
+afterAll(async () => {
+  await server.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const call = (as: string, method: 'GET' | 'POST', url: string, body?: object) =>
+  app.inject({ method, url, headers: { authorization: `Bearer ${tokens.get(as) ?? ''}` }, ...(body === undefined ? {} : { payload: body }) });
+
+describe('release routes by role', () => {
+  let requestId = '';
+
+  it('lets an ml-engineer request a change (the caller is the requester) and refuses other roles', async () => {
+    expect((await call('clara', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId })).statusCode).toBe(403);
+    const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId.slice(0, 10) });
+    expect(created.statusCode).toBe(201);
+    const body = created.json<{ request: { requestId: string; state: string; requestedBy: { userName: string }; baselineVersionId: string } }>();
+    expect(body.request).toMatchObject({ state: 'draft', requestedBy: { userName: 'erin' }, baselineVersionId: demoId });
+    requestId = body.request.requestId;
+    const listed = await call('quinn', 'GET', '/api/releases?site=default');
+    expect(listed.json<{ releases: { request: { requestId: string } }[] }>().releases.map((r) => r.request.requestId)).toEqual([requestId]);
+    expect((await call('quinn', 'GET', `/api/releases/${requestId}`)).json()).toMatchObject({ pendingGates: ['criteria'] });
+    // Not a role that may deploy; and for the ml-engineer, not before its gates and signatures.
+    expect((await call('quinn', 'POST', `/api/releases/${requestId}/promote`)).statusCode).toBe(403);
+    const early = await call('erin', 'POST', `/api/releases/${requestId}/promote`);
+    expect([early.statusCode, early.json<{ code: string }>().code]).toEqual([409, 'RELEASE_TRANSITION_INVALID']);
+    // Signing a draft is refused, whoever signs.
+    const sign = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD });
+    expect([sign.statusCode, sign.json<{ code: string }>().code]).toEqual([409, 'RELEASE_TRANSITION_INVALID']);
+    // Gates need the dataset the protocol pins.
+    const noData = await call('erin', 'POST', `/api/releases/${requestId}/gates`, {});
+    expect(noData.statusCode).toBe(400);
+  });
+
+  it.skipIf(!hasPneumoniaMnist)('runs the gates, takes a password and a fresh-token signature, promotes, and rolls back (needs the sample data)', async () => {
+    const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
+    const wrong = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:test`, declared });
+    expect([wrong.statusCode, wrong.json<{ code: string }>().code]).toEqual([409, 'RELEASE_DATA_MISMATCH']);
+    const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:val`, declared });
+    expect(gates.statusCode).toBe(200);
+    const run = gates.json<{ ran: { gate: string; passed: boolean; evidenceSha256: string }[]; release: { request: { state: string } } }>();
+    expect(run.ran.map((g) => [g.gate, g.passed])).toEqual([['criteria', true]]);
+    expect(run.release.request.state).toBe('validated');
+    const evidence = await call('quinn', 'GET', `/api/releases/${requestId}/evidence/${run.ran[0]!.evidenceSha256}`);
+    expect(evidence.json<{ criteria: { status: string } }>().criteria.status).toBe('passed');
+
+    const badPassword = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: 'wrong password' });
+    expect([badPassword.statusCode, badPassword.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
+    expect((await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD })).statusCode).toBe(200);
+    // Clara has no password: a token of hers issued 10 minutes ago (live, but not fresh) does not
+    // re-authenticate, nor does someone else's fresh token; one she was issued just now does.
+    const access = new SqliteAccessStore(db, { now: () => new Date() });
+    const clara = (await access.userByName('clara'))!;
+    const tenMinutesAgo = new SqliteAccessStore(db, { now: () => new Date(Date.now() - 10 * 60_000) });
+    const old = (await tenMinutesAgo.issueToken(clara.userId, 'older')).secret;
+    const stale = await call('clara', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', token: old });
+    expect([stale.statusCode, stale.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
+    const quinnFresh = (await access.issueToken((await access.userByName('quinn'))!.userId, 'not clara')).secret;
+    expect((await call('clara', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', token: quinnFresh })).statusCode).toBe(403);
+    const fresh = (await access.issueToken(clara.userId, 'signing')).secret;
+    const signed = await call('clara', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', token: fresh });
+    expect(signed.statusCode).toBe(200);
+    expect(signed.json<{ request: { state: string; signatures: { signer: { userName: string }; meaning: string }[] } }>().request).toMatchObject({
+      state: 'approved',
+      signatures: [
+        { signer: { userName: 'quinn' }, meaning: 'approved for release' },
+        { signer: { userName: 'clara' }, meaning: 'reviewed' },
+      ],
+    });
+
+    const promoted = await call('erin', 'POST', `/api/releases/${requestId}/promote`);
+    expect(promoted.json<{ request: { state: string } }>().request.state).toBe('production');
+    const deployments = (await call('clara', 'GET', '/api/deployments')).json<{ deployments: { site: string; production: string; history: string[] }[] }>();
+    expect(deployments.deployments).toMatchObject([{ site: 'default', production: candidateId, history: [demoId] }]);
+    // A clinician may stop a model, not roll it back; an administrator may.
+    expect((await call('clara', 'POST', '/api/deployments/default/rollback')).statusCode).toBe(403);
+    const rolled = await call('ada', 'POST', '/api/deployments/default/rollback');
+    expect(rolled.json()).toMatchObject({ production: demoId, history: [], updatedBy: 'ada' });
+  });
+
+  it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
+    const paused = await call('clara', 'POST', '/api/deployments/default/pause', { reason: 'unexpected referrals' });
+    expect(paused.statusCode).toBe(200);
+    expect(paused.json()).toMatchObject({ paused: { reason: 'unexpected referrals', by: 'clara' } });
+    expect((await call('quinn', 'POST', '/api/deployments/default/resume')).statusCode).toBe(403);
+    expect((await call('clara', 'POST', '/api/deployments/default/resume')).json()).toMatchObject({ paused: null });
+    expect((await call('erin', 'POST', '/api/deployments/elsewhere/pause', { reason: 'x' })).statusCode).toBe(404);
+  });
+
+  it('never lets an integration or an auditor see releases', async () => {
+    const roles: Role[] = ['integration', 'auditor'];
+    const access = new SqliteAccessStore(db, { now: () => new Date() });
+    for (const role of roles) {
+      const user = await access.createUser(`someone-${role}`, role);
+      tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
+      expect((await call(role, 'GET', '/api/releases')).statusCode).toBe(403);
+      expect((await call(role, 'GET', '/api/deployments')).statusCode).toBe(403);
+    }
+  });
+});
