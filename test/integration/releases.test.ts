@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
 import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
+import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createServices } from '../../src/main.js';
@@ -216,4 +218,56 @@ describe.skipIf(SKIP !== false)('release a recalibration: gates, two signatures,
     const rollback = await runVigil(['deploy', 'rollback', '--site', 'default'], dataDir);
     expect([rollback.code, rollback.stderr]).toEqual([20, expect.stringMatching(/DEPLOYMENT_CHANGE_INVALID/)]);
   }, 120_000);
+
+  it('takes a retraining through non-inferiority, shadow agreement and a canary to production', async () => {
+    const releases = await services.releases();
+    const cli = { kind: 'local-cli', osUser: 't' } as const;
+    const created = await releases.create({ userName: 'erin' }, { changeType: 'retraining', site: 'default', candidate: candidateId });
+    const id = created.request.requestId;
+    expect(created.pendingGates).toEqual(['criteria', 'non_inferiority']);
+    const gates = await releases.runGates(cli, id, { dataset: VAL, declared });
+    expect(gates.ran.map((g) => [g.gate, g.passed])).toEqual([
+      ['criteria', true],
+      ['non_inferiority', true],
+    ]);
+    // The comparison's evidence: the candidate against the baseline (the demo) on the same val cases.
+    const report = JSON.parse(Buffer.from(await releases.evidence(id, gates.ran[1]!.evidenceSha256)).toString('utf8')) as {
+      comparison: { difference: { ciLow: number } };
+      criteria: { results: { text: string; status: string }[] };
+    };
+    expect(report.criteria.results).toEqual([expect.objectContaining({ text: 'auroc noninferior to reference margin 0.02', status: 'passed' })]);
+    expect(report.comparison.difference.ciLow).toBeGreaterThan(-0.02);
+    await releases.sign(id, { userName: 'quinn' }, 'approved for release', { password: PASSWORDS.quinn });
+    expect((await releases.sign(id, { userName: 'clara' }, 'approved for release', { password: PASSWORDS.clara })).request.state).toBe('approved');
+    // Shadow is required before canary or production.
+    await expect(releases.startCanary(cli, id, 0.1)).rejects.toMatchObject({ code: 'RELEASE_TRANSITION_INVALID' });
+    await expect(releases.promote(cli, id)).rejects.toMatchObject({ code: 'RELEASE_TRANSITION_INVALID' });
+    expect((await releases.startShadow(cli, id)).request.state).toBe('shadow');
+    expect((await releases.deployments())[0]?.candidate).toEqual({ versionId: candidateId, mode: 'shadow', fraction: null, requestId: id });
+    expect((await releases.runGates(cli, id)).waiting).toMatch(/^0 of the 200 studies/);
+    // What the server's shadow judging records (ports/deployment-store.ts), written here: 200 studies, 196 agreeing.
+    const db = openSqliteDatabase({ dataDir });
+    const shadowStore = new SqliteDeploymentStore(db);
+    for (let i = 0; i < 200; i++) {
+      await shadowStore.recordShadow({
+        caseId: `case-${i}`,
+        site: 'default',
+        productionVersionId: demoId,
+        candidateVersionId: candidateId,
+        requestId: id,
+        images: 1,
+        agreedImages: i < 196 ? 1 : 0,
+        createdAt: new Date().toISOString(),
+      });
+    }
+    db.close();
+    const shadow = await releases.runGates(cli, id);
+    expect(shadow.ran).toEqual([
+      expect.objectContaining({ gate: 'shadow_agreement', passed: true, summary: expect.stringMatching(/^196 of 200 studies agreed/) }),
+    ]);
+    expect((await releases.startCanary(cli, id, 0.25)).request).toMatchObject({ state: 'canary', canaryFraction: 0.25 });
+    expect((await releases.deployments())[0]?.candidate).toMatchObject({ mode: 'canary', fraction: 0.25 });
+    expect((await releases.promote(cli, id)).request.state).toBe('production');
+    expect((await releases.deployments())[0]).toMatchObject({ production: candidateId, productionRequestId: id, candidate: null, history: [demoId] });
+  }, 300_000);
 });
