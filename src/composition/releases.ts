@@ -63,6 +63,7 @@ export function createReleaseParts(
       access,
       sessions,
       credentials: new NodeCredentials(),
+      loginLimit: { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs },
       datasetSha256: async (spec) => (await data.openDataset(spec, {})).sha256,
       evaluate: parts.evaluate,
       hasher: nodeHasher,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hasPermission, type Permission } from '../domain/access/roles.js';
+import { rateVerdict, type RateLimit } from '../domain/access/session-policy.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { canonicalJson } from '../domain/audit/canonical-json.js';
 import type { DeploymentChange, SiteDeployment } from '../domain/deployment/deployment.js';
@@ -40,8 +41,10 @@ export interface ReleaseDependencies {
   readonly registry: ModelRegistry;
   readonly archive: BundleArchive;
   readonly access: AccessStore;
-  /** For re-authentication: a user's password hash. */
-  readonly sessions: Pick<SessionStore, 'credentialById'>;
+  /** For re-authentication: a user's password hash, and the failed attempts sign-in's rate limit counts. */
+  readonly sessions: Pick<SessionStore, 'credentialById' | 'failuresSince' | 'recordFailure'>;
+  /** Sign-in's limit on failed passwords per user name (VIGIL_LOGIN_MAX_FAILURES, VIGIL_LOGIN_WINDOW_MS): a signature's password counts toward it. */
+  readonly loginLimit: RateLimit;
   readonly credentials: Credentials;
   /** The SHA-256 of a dataset spec, as `vigil evaluate` computes it (report.json `dataset.sha256`). */
   readonly datasetSha256: (spec: string) => Promise<string>;
@@ -237,7 +240,7 @@ export class Releases {
    */
   async sign(requestId: string, signer: UserRef, meaning: SignatureMeaning, proof: Reauthentication): Promise<ReleaseView> {
     const person = await this.#person(signer, 'releases:sign');
-    const reauthenticated = await this.#reauthenticate(person.userId, proof);
+    const reauthenticated = await this.#reauthenticate(person, proof);
     const stored = await this.#load(requestId);
     const next = await this.#record(
       stored,
@@ -420,12 +423,35 @@ export class Releases {
     if (stored?.request.state === 'production') await this.#record(stored, actor, { kind: 'retire' });
   }
 
-  async #reauthenticate(userId: string, proof: Reauthentication): Promise<boolean> {
-    const { sessions, credentials, access } = this.#deps;
+  /**
+   * Whether the signer proved again who they are. A wrong password counts toward sign-in's rate limit on
+   * the user's name (the same key), so a borrowed token cannot guess the password through signing; it is
+   * audited `login_failed`. While the name is limited, AUTH_RATE_LIMITED.
+   */
+  async #reauthenticate(person: Person, proof: Reauthentication): Promise<boolean> {
+    const { sessions, credentials, access, loginLimit } = this.#deps;
+    const userId = person.userId;
     if ('password' in proof) {
+      const now = this.#deps.clock.now().getTime();
+      const key = credentials.digest(`user:${person.userName.toLowerCase()}`);
+      const verdict = rateVerdict(await sessions.failuresSince(key, now - loginLimit.windowMs), now, loginLimit);
+      if (verdict.limited) {
+        throw new PlatformError('AUTH_RATE_LIMITED', 'Too many failed password attempts: try again later', {
+          retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000),
+        });
+      }
       const credential = await sessions.credentialById(userId);
-      if (credential?.passwordHash == null) return false;
-      return credentials.verifyPassword(proof.password, credential.passwordHash);
+      const ok = credential?.passwordHash != null && (await credentials.verifyPassword(proof.password, credential.passwordHash));
+      if (!ok) {
+        await sessions.recordFailure([key], now, now - loginLimit.windowMs);
+        await this.#deps.recordAudit({
+          type: 'login_failed',
+          userId,
+          method: 'password',
+          reason: credential?.passwordHash == null ? 'no_password' : 'wrong_password',
+        });
+      }
+      return ok;
     }
     const principal = await access.authenticate(proof.token);
     if (principal?.userId !== userId) return false;

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
@@ -9,6 +9,8 @@ import { SqliteJobQueue } from '../../src/adapters/store-sqlite/sqlite-job-queue
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
 import { SqliteCaseStore, SqliteStudyRegistry } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
+import { SqliteReleaseStore } from '../../src/adapters/store-sqlite/sqlite-release-store.js';
+import type { ReleaseRequest } from '../../src/domain/release/release-request.js';
 import { ROLES, type Role } from '../../src/domain/access/roles.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { listRoutes } from '../../src/http/create-http-app.js';
@@ -42,6 +44,10 @@ let png: Buffer;
 let studyUid: string;
 let srSeriesUid: string;
 let srSopUid: string;
+/** Release requests, one in the state each release route succeeds from (made by POST /api/releases, then moved on in the store). */
+const release: Record<'sign' | 'shadow' | 'canary' | 'promote' | 'gates', string> = { sign: '', shadow: '', canary: '', promote: '', gates: '' };
+let candidateId: string;
+let protocolSha256: string;
 
 const stowBody = (instance: Uint8Array) =>
   Buffer.concat([Buffer.from('--b\r\nContent-Type: application/dicom\r\n\r\n'), Buffer.from(instance), Buffer.from('\r\n--b--\r\n')]);
@@ -151,6 +157,59 @@ beforeAll(async () => {
   deadJobId = job.id;
   const registered = await runVigil(['model', 'register', DEMO_MODEL_DIR, '--json'], join(dir, 'data'));
   versionId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
+
+  // Release requests: a candidate (the demo under another version), requests made over HTTP, and each
+  // moved into the state its route succeeds from, straight into the store (gates and signatures as data).
+  const candidateDir = join(dir, 'candidate');
+  cpSync(DEMO_MODEL_DIR, candidateDir, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(candidateDir, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(candidateDir, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }));
+  candidateId = (JSON.parse((await runVigil(['model', 'register', candidateDir, '--json'], join(dir, 'data'))).stdout) as { version: { versionId: string } })
+    .version.versionId;
+  const releases = new SqliteReleaseStore(db);
+  const signer = (role: Role) => ({ signer: { userId: `u-${role}`, userName: role, role }, at: new Date().toISOString() });
+  const gate = (name: 'criteria' | 'non_inferiority' | 'shadow_agreement') => ({
+    gate: name,
+    passed: true,
+    evidenceSha256: 'e'.repeat(64),
+    summary: 'seeded',
+    at: new Date().toISOString(),
+  });
+  const seed = async (
+    changeType: string,
+    state: string,
+    gates: ReturnType<typeof gate>[],
+    signatures: ReturnType<typeof signer>[] & object[],
+  ): Promise<string> => {
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/releases',
+      headers: as('ml-engineer'),
+      payload: { changeType, site: 'default', candidate: candidateId },
+    });
+    const { request } = created.json<{ request: ReleaseRequest }>();
+    protocolSha256 = request.protocolSha256;
+    if (state !== 'draft')
+      expect(await releases.compareAndSet({ ...request, state: state as ReleaseRequest['state'], gates, signatures: signatures as never }, 1)).toBe(true);
+    return request.requestId;
+  };
+  const approvedBy = [
+    { ...signer('qa-regulatory'), meaning: 'approved for release' },
+    { ...signer('clinician-reviewer'), meaning: 'approved for release' },
+  ];
+  release.sign = await seed('recalibration', 'validated', [gate('criteria')], []);
+  release.shadow = await seed('retraining', 'approved', [gate('criteria'), gate('non_inferiority')], approvedBy);
+  release.gates = await seed('retraining', 'shadow', [gate('criteria'), gate('non_inferiority')], approvedBy);
+  release.canary = await seed('retraining', 'shadow', [gate('criteria'), gate('non_inferiority'), gate('shadow_agreement')], approvedBy);
+  release.promote = await seed(
+    'recalibration',
+    'approved',
+    [gate('criteria')],
+    [
+      { ...signer('qa-regulatory'), meaning: 'approved for release' },
+      { ...signer('clinician-reviewer'), meaning: 'reviewed' },
+    ],
+  );
 
   // The decided case's SR, as WADO-RS serves it (the study holds the STOW-RS instance as its evidence).
   studyUid = (await app.inject({ url: `/api/studies/${studyKey}`, headers: as('ml-engineer') })).json<{ studyUid: string }>().studyUid;
@@ -281,6 +340,41 @@ const SUCCESS: Record<string, () => InjectOptions> = {
     url: `/dicomweb/studies/${studyUid}/series/${srSeriesUid}/instances/${srSopUid}/metadata`,
     headers: as('integration'),
   }),
+  'GET /api/releases': () => ({ url: '/api/releases', headers: as('qa-regulatory') }),
+  'POST /api/releases': () => ({
+    method: 'POST',
+    url: '/api/releases',
+    headers: as('ml-engineer'),
+    payload: { changeType: 'threshold', site: 'default', candidate: candidateId },
+  }),
+  'GET /api/releases/:requestId': () => ({ url: `/api/releases/${release.sign}`, headers: as('clinician-reviewer') }),
+  'GET /api/releases/:requestId/evidence/:sha256': () => ({ url: `/api/releases/${release.sign}/evidence/${protocolSha256}`, headers: as('ml-engineer') }),
+  // In shadow with no comparison yet: the agreement gate answers how many there are so far.
+  'POST /api/releases/:requestId/gates': () => ({ method: 'POST', url: `/api/releases/${release.gates}/gates`, headers: as('ml-engineer'), payload: {} }),
+  // A token-only signer: the token issued at the start of the test is fresh (under 5 minutes old).
+  'POST /api/releases/:requestId/sign': () => ({
+    method: 'POST',
+    url: `/api/releases/${release.sign}/sign`,
+    headers: as('qa-regulatory'),
+    payload: { meaning: 'approved for release', token: tokens.get('qa-regulatory') },
+  }),
+  'POST /api/releases/:requestId/shadow': () => ({ method: 'POST', url: `/api/releases/${release.shadow}/shadow`, headers: as('ml-engineer') }),
+  'POST /api/releases/:requestId/canary': () => ({
+    method: 'POST',
+    url: `/api/releases/${release.canary}/canary`,
+    headers: as('ml-engineer'),
+    payload: { fraction: 0.1 },
+  }),
+  'POST /api/releases/:requestId/promote': () => ({ method: 'POST', url: `/api/releases/${release.promote}/promote`, headers: as('ml-engineer') }),
+  'GET /api/deployments': () => ({ url: '/api/deployments', headers: as('clinician-reviewer') }),
+  'POST /api/deployments/:site/pause': () => ({
+    method: 'POST',
+    url: '/api/deployments/default/pause',
+    headers: as('clinician-reviewer'),
+    payload: { reason: 'cache test' },
+  }),
+  'POST /api/deployments/:site/resume': () => ({ method: 'POST', url: '/api/deployments/default/resume', headers: as('clinician-reviewer') }),
+  'POST /api/deployments/:site/rollback': () => ({ method: 'POST', url: '/api/deployments/default/rollback', headers: as('admin') }),
   'GET /': () => ({ url: '/' }),
   'GET /*': () => ({ url: '/worklist' }),
   'GET /assets/*': () => ({ url: '/assets/index-abc123.js' }),

@@ -146,6 +146,19 @@ describe('release routes by role', () => {
     expect((await call('erin', 'POST', '/api/deployments/elsewhere/pause', { reason: 'x' })).statusCode).toBe(404);
   });
 
+  it('counts a signature’s wrong passwords toward the sign-in limit on the name, so a borrowed token cannot guess the password', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: `guess number ${i}` })).statusCode);
+    }
+    // Five refused on their merits (the request is past signing), then the name is limited: even the right password waits.
+    expect(statuses.slice(-1)).toEqual([429]);
+    const right = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: PASSWORD });
+    expect([right.statusCode, right.json<{ code: string }>().code]).toEqual([429, 'AUTH_RATE_LIMITED']);
+    const signIn = await app.inject({ method: 'POST', url: '/api/session', payload: { userName: 'quinn', password: PASSWORD } });
+    expect(signIn.statusCode).toBe(429);
+  });
+
   it('never lets an integration or an auditor see releases', async () => {
     const roles: Role[] = ['integration', 'auditor'];
     const access = new SqliteAccessStore(db, { now: () => new Date() });
