@@ -33,7 +33,7 @@ import { registerCriteria } from '../workflows/register-criteria.js';
 import { findVersion, modelCardOf, registerModel } from '../workflows/register-model.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import { createPredictIngest } from './ingest.js';
-import { createModelParts } from './models.js';
+import { createModelParts, versionKey } from './models.js';
 import { hashConfig, inflateLimitsOf, siteSecretFile, systemClock, VIGIL_VERSION } from './settings.js';
 import { connectPostgres, createProcessStores, type PostgresConnection } from './stores.js';
 
@@ -87,7 +87,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
-      const held = await pool.acquire(options.modelDir ?? config.modelDir);
+      const held = await pool.acquire(options.versionId === undefined ? (options.modelDir ?? config.modelDir) : versionKey(options.versionId));
       const { pseudonymizer, deidentify } = await ingestParts();
       const storedAge = options.storedPatientAge;
       try {

@@ -8,6 +8,7 @@ import { SqliteAccessStore } from '../adapters/store-sqlite/sqlite-access-store.
 import { SqliteAuditLog } from '../adapters/store-sqlite/sqlite-audit-log.js';
 import { SqliteAuditSearch } from '../adapters/store-sqlite/sqlite-audit-search.js';
 import { SqliteJobQueue } from '../adapters/store-sqlite/sqlite-job-queue.js';
+import { SqliteDeploymentStore } from '../adapters/store-sqlite/sqlite-deployment-store.js';
 import { SqliteModelRegistry } from '../adapters/store-sqlite/sqlite-model-registry.js';
 import { SqliteReidentificationVault } from '../adapters/store-sqlite/sqlite-reidentification-vault.js';
 import { SqliteSessionStore } from '../adapters/store-sqlite/sqlite-session-store.js';
@@ -19,6 +20,7 @@ import { PostgresAccessStore } from '../adapters/store-postgres/postgres-access-
 import { PostgresAuditSearch } from '../adapters/store-postgres/postgres-audit-search.js';
 import { PostgresConnection } from '../adapters/store-postgres/postgres-connection.js';
 import { PostgresJobQueue } from '../adapters/store-postgres/postgres-job-queue.js';
+import { PostgresDeploymentStore } from '../adapters/store-postgres/postgres-deployment-store.js';
 import { PostgresModelRegistry } from '../adapters/store-postgres/postgres-model-registry.js';
 import { PostgresReidentificationVault } from '../adapters/store-postgres/postgres-reidentification-vault.js';
 import { PostgresSessionStore } from '../adapters/store-postgres/postgres-session-store.js';
@@ -30,6 +32,7 @@ import type { AccessStore } from '../ports/access-store.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { CaseStore } from '../ports/case-store.js';
+import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
@@ -67,6 +70,8 @@ export interface ProcessStores {
   openAccountStores(): Promise<{ readonly access: AccessStore; readonly sessions: SessionStore }>;
   /** The model registry's records, on a handle opened per call. */
   openModelRegistry(): Promise<ModelRegistry>;
+  /** Deployments per site and shadow comparisons, on a handle opened per call. */
+  openDeploymentStore(): Promise<DeploymentStore>;
   close(): void;
 }
 
@@ -75,6 +80,7 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
   let auditSearch: Promise<AuditSearch> | undefined;
   let registryDb: SqliteDatabase | undefined;
   let accountsDb: SqliteDatabase | undefined;
+  let deploymentsDb: SqliteDatabase | undefined;
   return {
     openAuditLog: () =>
       // With PostgreSQL, one log for every Vigil process; its signing key stays in the data folder.
@@ -96,7 +102,12 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
       postgres === undefined
         ? Promise.resolve(new SqliteModelRegistry((registryDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresModelRegistry(pool)),
+    openDeploymentStore: () =>
+      postgres === undefined
+        ? Promise.resolve(new SqliteDeploymentStore((deploymentsDb = openSqliteDatabase({ dataDir: config.dataDir }))))
+        : postgres.pool().then((pool) => new PostgresDeploymentStore(pool)),
     close() {
+      deploymentsDb?.close();
       searchDb?.close();
       registryDb?.close();
       accountsDb?.close();
@@ -113,6 +124,8 @@ export interface ServerStores {
   readonly worklist: WorklistStore;
   readonly sessions: SessionStore;
   readonly auditSearch: AuditSearch;
+  readonly deployments: DeploymentStore;
+  readonly modelRegistry: ModelRegistry;
   /** The counts the system summary reads (a new reader per call). */
   systemStats(): SystemStats;
   /** The re-identification vault, its originals sealed by `sealer`. */
@@ -137,6 +150,8 @@ export function createServerStores(config: VigilConfig, pool: PostgresPool | und
     worklist: pool === undefined ? new SqliteWorklistStore(sqlite(), systemClock) : new PostgresWorklistStore(pool, systemClock),
     sessions: pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool),
     auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),
+    deployments: pool === undefined ? new SqliteDeploymentStore(sqlite()) : new PostgresDeploymentStore(pool),
+    modelRegistry: pool === undefined ? new SqliteModelRegistry(sqlite()) : new PostgresModelRegistry(pool),
     systemStats: () => (pool === undefined ? new SqliteSystemStats(sqlite()) : new PostgresSystemStats(pool)),
     vault: (sealer) =>
       pool === undefined ? new SqliteReidentificationVault(sqlite(), sealer, systemClock) : new PostgresReidentificationVault(pool, sealer, systemClock),

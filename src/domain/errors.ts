@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   // deployments
   'DEPLOYMENT_CHANGE_INVALID',
   'DEPLOYMENT_NOT_FOUND',
+  'DEPLOYMENT_PAUSED',
   // preprocessing
   'PREPROCESS_STEP_FAILED',
   // store and audit

@@ -29,6 +29,8 @@ export interface DerivedRegistration {
 
 export interface PredictOptions {
   readonly modelDir?: string;
+  /** A registered version (its archived bundle) instead of a folder: what a site's deployment judges with. */
+  readonly versionId?: string;
   /**
    * Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own), and
    * an upload's site and device labels (shown to readers).
