@@ -29,6 +29,9 @@ const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '200' },
     k: { type: 'string', default: '0.5' },
+    // Bootstrap-guaranteed thresholds (Gandy & Kvaløy 2013): resamples of the reference, and the quantile of h.
+    guarantee: { type: 'string', default: '0' },
+    'guarantee-quantile': { type: 'string', default: '0.9' },
     'crossfit-splits': { type: 'string', default: '50' },
     out: { type: 'string', default: join(ROOT, 'docs', 'monitoring-proof.json') },
     data: { type: 'string', default: join(ROOT, '..', 'shared', 'data', 'medmnist', 'pneumoniamnist.npz') },
@@ -202,7 +205,12 @@ for (const [name, shift] of Object.entries(SHIFTS)) {
 }
 
 // ---- Monitors designed on val ----
-const design = { falseAlarmDays: DAYS, casesPerDay: PER_DAY, referenceValue: Number(args.k) };
+const design = {
+  falseAlarmDays: DAYS,
+  casesPerDay: PER_DAY,
+  referenceValue: Number(args.k),
+  ...(Number(args.guarantee) > 0 ? { guarantee: { bootstraps: Number(args.guarantee), quantile: Number(args['guarantee-quantile']), seed: 4242 } } : {}),
+};
 const referenceOf = (src, rows) =>
   new Map(SIGNALS.map((s, i) => [s.name, rows === undefined ? src.columns[i] : Float64Array.from(rows, (r) => src.columns[i][r])]));
 let t = performance.now();

@@ -152,27 +152,50 @@ function solveFirst(a: Float64Array, b: Float64Array, m: number): number {
 }
 
 /**
- * The smallest threshold h (to a relative 1e-6 of the bracket) whose in-control ARL reaches
- * `targetArl`, found by bisection on `cusumArl` (the ARL grows with h). Deterministic: no simulation.
+ * The smallest threshold h (to a relative 1e-5) whose in-control ARL reaches `targetArl`. ln ARL is
+ * close to linear in h (Siegmund: ARL ≈ e^(2kh)/(2k²) for large h), so after bracketing the root of
+ * ln ARL(h) − ln target the Illinois variant of regula falsi converges in a handful of chain solves;
+ * the answer is the bracket's upper end, whose ARL is at or above the target. Deterministic.
  */
 export function calibrateThreshold(d: IncrementDistribution, targetArl: number, states: number = ARL_STATES): { readonly h: number; readonly arl: number } {
   if (!(targetArl > 1)) throw new RangeError('the target ARL must exceed 1');
+  const goal = Math.log(targetArl);
   let lo = 0;
+  let fLo = Math.log(cusumArl(d, 0, states)) - goal;
   let hi = 1;
   let arlHi = cusumArl(d, hi, states);
-  for (let i = 0; arlHi < targetArl; i++) {
+  let fHi = Math.log(arlHi) - goal;
+  for (let i = 0; fHi < 0; i++) {
     if (i > 60) throw new RangeError('no threshold reaches the target ARL (the increments drift upwards)');
     lo = hi;
+    fLo = fHi;
     hi *= 2;
     arlHi = cusumArl(d, hi, states);
+    fHi = Math.log(arlHi) - goal;
   }
-  while (hi - lo > 1e-6 * hi) {
-    const mid = (lo + hi) / 2;
+  if (!Number.isFinite(fHi)) {
+    // The chain cannot reach hi at all: plain bisection towards the smallest reachable threshold.
+    fHi = 1;
+  }
+  let side = 0;
+  for (let i = 0; i < 200 && hi - lo > 1e-5 * hi; i++) {
+    // Regula falsi point, kept off the ends; bisection when the secant is unusable.
+    let mid = (lo * fHi - hi * fLo) / (fHi - fLo);
+    if (!(mid > lo && mid < hi) || !Number.isFinite(mid)) mid = (lo + hi) / 2;
     const arl = cusumArl(d, mid, states);
-    if (arl >= targetArl) {
+    const f = Math.log(arl) - goal;
+    if (f >= 0) {
       hi = mid;
       arlHi = arl;
-    } else lo = mid;
+      fHi = Number.isFinite(f) ? f : 1;
+      if (side === 1) fLo /= 2; // Illinois: halve the stale end's value so both ends move
+      side = 1;
+    } else {
+      lo = mid;
+      fLo = f;
+      if (side === -1) fHi /= 2;
+      side = -1;
+    }
   }
   return { h: hi, arl: arlHi };
 }

@@ -115,3 +115,19 @@ describe('updateMonitors / recomputeMonitors', () => {
     expect(perFamilyArl).toBeGreaterThan(0.5);
   });
 });
+
+describe('designMonitors with a guarantee for the estimated reference (Gandy & Kvaløy 2013)', () => {
+  it('never lowers a threshold, raises the continuous ones, and keeps the ARL under the reference at or above target', () => {
+    const reference = referenceOf(3, 120);
+    const design = { falseAlarmDays: 1, casesPerDay: 100, states: 40 };
+    const plain = designMonitors(reference, design, SIGNALS);
+    const guaranteed = designMonitors(reference, { ...design, guarantee: { bootstraps: 12, quantile: 0.9, seed: 5 } }, SIGNALS);
+    guaranteed.detectors.forEach((d, i) => {
+      expect(d.h).toBeGreaterThanOrEqual(plain.detectors[i]!.h);
+      expect(d.arl0).toBeGreaterThanOrEqual(plain.detectorArl0);
+    });
+    expect(
+      guaranteed.detectors.filter((d) => d.kind === 'continuous').every((d, i) => d.h > plain.detectors.filter((p) => p.kind === 'continuous')[i]!.h),
+    ).toBe(true);
+  });
+});

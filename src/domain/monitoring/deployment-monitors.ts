@@ -1,4 +1,14 @@
-import { ARL_STATES, bernoulliCusumIncrements, calibrateLatticeThreshold, calibrateThreshold, incrementDistribution, latticeIncrements } from './cusum.js';
+import { SeededRandom } from '../evaluation/random.js';
+import {
+  ARL_STATES,
+  bernoulliCusumIncrements,
+  calibrateLatticeThreshold,
+  calibrateThreshold,
+  cusumArl,
+  incrementDistribution,
+  latticeCusumArl,
+  latticeIncrements,
+} from './cusum.js';
 import { buildNormalScorer, normalScore, type NormalScorer } from './normal-score.js';
 
 /**
@@ -61,6 +71,16 @@ export interface MonitorDesign {
   readonly indicatorOddsRatio?: number;
   /** Cells of the Markov-chain ARL approximation. Default ARL_STATES. */
   readonly states?: number;
+  /**
+   * Thresholds that allow for the reference being a sample (guaranteed conditional performance,
+   * Gandy & Kvaløy, Scand. J. Statistics 40, 2013): the reference is resampled `bootstraps` times;
+   * on each resample the chart is designed again (normal scores from the resample; for an indicator,
+   * p₀ from the resample) and its threshold calibrated so that its ARL *under the original reference*
+   * reaches the target; h is the `quantile` of those thresholds (and never below the plain one).
+   * With probability ≈ `quantile` over the sampling of the reference, the in-control ARL then reaches
+   * the target. Absent: thresholds treat the reference as the population.
+   */
+  readonly guarantee?: { readonly bootstraps: number; readonly quantile: number; readonly seed: number };
 }
 
 interface DetectorBase {
@@ -99,7 +119,7 @@ export interface MonitorPlan {
   /** Per signal, the normal scorer (continuous) or null (indicator). */
   readonly scorers: readonly (NormalScorer | null)[];
   readonly detectors: readonly DetectorPlan[];
-  readonly design: Required<MonitorDesign>;
+  readonly design: Required<Omit<MonitorDesign, 'guarantee'>> & Pick<MonitorDesign, 'guarantee'>;
   /** T = falseAlarmDays × casesPerDay: the family's in-control ARL. */
   readonly familyArl0: number;
   /** K·T, each detector's target in-control ARL (Bonferroni on rates over K detectors). */
@@ -118,7 +138,8 @@ export function designMonitors(
   signals: readonly SignalSpec[] = DEFAULT_SIGNALS,
 ): MonitorPlan {
   if (!(design.falseAlarmDays > 0) || !(design.casesPerDay > 0)) throw new RangeError('falseAlarmDays and casesPerDay must be positive');
-  const full: Required<MonitorDesign> = {
+  const full: MonitorPlan['design'] = {
+    ...(design.guarantee === undefined ? {} : { guarantee: design.guarantee }),
     falseAlarmDays: design.falseAlarmDays,
     casesPerDay: design.casesPerDay,
     referenceValue: design.referenceValue ?? 0.5,
@@ -137,13 +158,28 @@ export function designMonitors(
       const scorer = buildNormalScorer(values);
       scorers.push(scorer);
       // The reference's own normal scores, whose empirical distribution the increments follow in control.
-      const z = Float64Array.from(values)
-        .filter((v) => Number.isFinite(v))
-        .map((v) => normalScore(scorer, v));
+      const finite = Float64Array.from(values).filter((v) => Number.isFinite(v));
+      const z = finite.map((v) => normalScore(scorer, v));
       const k = full.referenceValue;
       for (const direction of signal.directions) {
         const sign = direction === 'up' ? 1 : -1;
-        const { h, arl } = calibrateThreshold(incrementDistribution(z.map((v) => sign * v - k)), detectorArl0, full.states);
+        const nominal = incrementDistribution(z.map((v) => sign * v - k));
+        let { h, arl } = calibrateThreshold(nominal, detectorArl0, full.states);
+        const g = full.guarantee;
+        if (g !== undefined) {
+          const random = new SeededRandom(g.seed + 7919 * detectors.length);
+          const hs: number[] = [];
+          for (let b = 0; b < g.bootstraps; b++) {
+            const resampled = buildNormalScorer(Float64Array.from(finite, () => finite[random.nextInt(finite.length)]!));
+            // The chart a resample would have designed, run on the original reference's values.
+            hs.push(calibrateThreshold(incrementDistribution(finite.map((v) => sign * normalScore(resampled, v) - k)), detectorArl0, full.states).h);
+          }
+          const guaranteed = upperQuantile(hs, g.quantile);
+          if (guaranteed > h) {
+            h = guaranteed;
+            arl = cusumArl(nominal, h, full.states);
+          }
+        }
         detectors.push({
           kind: 'continuous',
           id: `${signal.name}:${direction}`,
@@ -172,7 +208,26 @@ export function designMonitors(
         // Upwards a 1 raises the chart (one > 0 > zero); downwards a 0 does (zero > 0 > one).
         const up = direction === 'up';
         const lattice = up ? latticeIncrements(one, zero) : latticeIncrements(zero, one);
-        const { states, arl } = calibrateLatticeThreshold(lattice, up ? p0 : 1 - p0, detectorArl0);
+        let { states, arl } = calibrateLatticeThreshold(lattice, up ? p0 : 1 - p0, detectorArl0);
+        const g = full.guarantee;
+        if (g !== undefined) {
+          const random = new SeededRandom(g.seed + 7919 * detectors.length);
+          const hs: number[] = [];
+          for (let b = 0; b < g.bootstraps; b++) {
+            let resampledOnes = 0;
+            for (let i = 0; i < n; i++) if (random.nextFloat() < ones / n) resampledOnes++;
+            const pb = (resampledOnes + 0.5) / (n + 1);
+            const inc = bernoulliCusumIncrements(pb, up ? full.indicatorOddsRatio : 1 / full.indicatorOddsRatio);
+            const lb = up ? latticeIncrements(inc.one, inc.zero) : latticeIncrements(inc.zero, inc.one);
+            // That chart's threshold for the target ARL when the rate is in truth the reference's p₀.
+            hs.push(calibrateLatticeThreshold(lb, up ? p0 : 1 - p0, detectorArl0).states * lb.step);
+          }
+          const guaranteedStates = Math.ceil(upperQuantile(hs, g.quantile) / lattice.step - 1e-9);
+          if (guaranteedStates > states) {
+            states = guaranteedStates;
+            arl = latticeCusumArl(lattice, up ? p0 : 1 - p0, states);
+          }
+        }
         const incrementOne = (up ? lattice.up : -lattice.down) * lattice.step;
         const incrementZero = (up ? -lattice.down : lattice.up) * lattice.step;
         // Half a step below states·u: the float sum of lattice steps then compares as the integer state does.
@@ -196,6 +251,12 @@ export function designMonitors(
     }
   });
   return { signals, scorers, detectors, design: full, familyArl0, detectorArl0 };
+}
+
+/** The q-quantile of `values` by the order statistic at ⌈q·n⌉ (conservative: never interpolated down). */
+function upperQuantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 /** What an alert says, in the terms a clinician and an engineer can check. */
