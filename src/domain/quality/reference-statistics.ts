@@ -149,7 +149,7 @@ export function invertMatrix(matrix: readonly (readonly number[])[]): number[][]
   }
   const columns: number[][] = [];
   for (let col = 0; col < n; col++) {
-    const b = Array.from({ length: n }, (_, i) => (i === col ? 1 : 0));
+    const b = Array.from({ length: n }, (_, i): number => (i === col ? 1 : 0));
     pivots.forEach((p, j) => ([b[j], b[p]] = [b[p]!, b[j]!]));
     for (let c = 0; c < n; c++) if (b[c] !== 0) for (let i = c + 1; i < n; i++) b[i]! -= b[c]! * lu[i]![c]!;
     for (let c = n - 1; c >= 0; c--) {
