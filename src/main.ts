@@ -80,10 +80,11 @@ import { SqliteModelRegistry } from './adapters/store-sqlite/sqlite-model-regist
 import { PostgresModelRegistry } from './adapters/store-postgres/postgres-model-registry.js';
 import { FsEvaluationDataSource } from './adapters/evaluation-fs/fs-evaluation-data.js';
 import { FsEvaluationOutput } from './adapters/evaluation-fs/fs-evaluation-output.js';
-import { evaluateModel } from './workflows/evaluate-model.js';
+import { evaluateModel, type EvaluateOutcome, type EvaluateRequest } from './workflows/evaluate-model.js';
 import { createEvaluationAuditTrail } from './workflows/evaluation-audit-trail.js';
 import { registerCriteria } from './workflows/register-criteria.js';
 import { calibrateModel, choosePolicy, computeReference, type DeriveDependencies } from './workflows/derive-bundle.js';
+import { initModel } from './workflows/init-model.js';
 import type { ModelSession } from './ports/model-runner.js';
 import type { ModelBundle } from './domain/model/model-bundle.js';
 import { basename, join } from 'node:path';
@@ -448,6 +449,15 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
   });
 
+  const evaluate = async (request: EvaluateRequest): Promise<EvaluateOutcome> => {
+    // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
+    const { VegaChartRenderer } = await import('./adapters/charts-vega/vega-chart-renderer.js');
+    return evaluateModel(
+      { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
+      request,
+    );
+  };
+
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
@@ -515,14 +525,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
       return { proof, verified };
     },
-    async evaluate(request) {
-      // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
-      const { VegaChartRenderer } = await import('./adapters/charts-vega/vega-chart-renderer.js');
-      return evaluateModel(
-        { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
-        request,
-      );
-    },
+    evaluate,
     registerCriteria(path) {
       return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
     },
@@ -552,6 +555,26 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         ...outcome,
         registered: await registerDerived(request.modelDir, request.out, 'vigil model reference', outcome.manifest.referenceDistribution?.source.sha256),
       };
+    },
+    async initModel(request) {
+      const { data, output, clock, inputs: kinds, batchSize, vigilVersion } = evaluationDeps();
+      return initModel(
+        {
+          data,
+          output,
+          clock,
+          inputs: kinds,
+          batchSize,
+          vigilVersion,
+          hasher: nodeHasher,
+          runner,
+          readModelFile: (path) => bundles.readModelFile(path),
+          evaluate,
+          readEvaluations: readEvaluationSummaries,
+          register: async (directory, lineage) => (await registerModel(await openRegistry(), { directory, actor: 'local-cli', lineage })).version,
+        },
+        request,
+      );
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);
