@@ -272,6 +272,37 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect(mine).toEqual(theirs);
     }, 120_000);
 
+    it('vigil policy --bayes-threshold --max-error-not-referred gives the demo bundle its own threshold and band again', async () => {
+      const run = await runVigil(
+        [
+          'policy',
+          '--model',
+          DEMO_MODEL_DIR,
+          '--dataset',
+          spec('val'),
+          '--cost-fn',
+          '5',
+          '--cost-fp',
+          '1',
+          '--prevalence',
+          '0.742141',
+          '--bayes-threshold',
+          '--max-error-not-referred',
+          '0.02',
+          '--out',
+          join(dir, 'policy'),
+          '--json',
+          ...CHEST_PA,
+        ],
+        dataDir,
+      );
+      expect(run.stderr).toBe('');
+      const policy = (JSON.parse(run.stdout) as { decisionPolicy: ModelManifest['decisionPolicy'] }).decisionPolicy.pneumonia!;
+      expect(policy.threshold).toBe(demo.decisionPolicy.pneumonia!.threshold);
+      expect(policy.abstainBand).toEqual(demo.decisionPolicy.pneumonia!.abstainBand);
+      expect(policy.source).toMatch(/w = 0\.37, bounds rounded outward to 6 decimals$/);
+    }, 120_000);
+
     it('maps a MONAI bundle metadata.json into the answers; flags and the answers file override it', async () => {
       // A small synthetic metadata.json in MONAI's format (not a copy of any real bundle's).
       const monai = writeJson('metadata.json', {
