@@ -21,31 +21,12 @@ const DEMO_ONNX = join(DEMO_MODEL_DIR, 'model.onnx');
 const demo = JSON.parse(readFileSync(join(DEMO_MODEL_DIR, 'vigil-model.json'), 'utf8')) as ModelManifest;
 const CHEST_PA = ['--modality', 'CR', '--body-part', 'CHEST', '--view', 'PA', '--patient-age-years', '1-5'];
 
-/** The answers a CV engineer would give for the demo network: what models/pneumonia-demo/train.py hard-codes. */
-const demoAnswers = {
-  id: 'pneumonia-demo-rebuilt',
-  version: '1.0.0',
-  name: 'Pneumonia demo, rebuilt by vigil model init',
-  description: demo.description,
-  intendedUse: {
-    summary: demo.intendedUse.summary,
-    modalities: demo.intendedUse.modalities,
-    bodyParts: demo.intendedUse.bodyParts,
-    views: demo.intendedUse.views,
-    population: demo.intendedUse.population,
-    notFor: demo.intendedUse.notFor,
-    patientAgeYears: demo.intendedUse.patientAgeYears,
-    whenUndeclared: 'warn',
-    whenUnknown: { view: 'warn', patientAge: 'reject' },
-  },
-  preprocessing: { resize: { width: 28, height: 28 }, normalize: { mean: [0.5], std: [0.25] }, voiWindow: { percentiles: [0.005, 0.995] } },
-  findings: [{ label: 'pneumonia', index: 0, activation: 'logit', code: { system: 'http://snomed.info/sct', code: '233604007', display: 'Pneumonia' } }],
-  costs: { costFalseNegative: 5, costFalsePositive: 1 },
-  calibration: 'temperature',
-  policy: { threshold: 'bayes', maxErrorNotReferred: 0.02 },
-  trainingData: { dataset: 'PneumoniaMNIST (MedMNIST v2), 28×28', licence: 'CC BY 4.0', citation: demo.trainingData.citation },
-  model: { opset: 13, framework: demo.model.framework },
-};
+/**
+ * The answers a CV engineer would give for the demo network (what models/pneumonia-demo/train.py
+ * hard-codes), as committed beside it for the README's tour (outside the bundle folder, whose content is its version id).
+ */
+const DEMO_ANSWERS_FILE = join(DEMO_MODEL_DIR, '..', 'pneumonia-demo.init-answers.json');
+const demoAnswers = JSON.parse(readFileSync(DEMO_ANSWERS_FILE, 'utf8')) as Record<string, unknown> & { preprocessing: Record<string, unknown> };
 
 function writeJson(name: string, value: unknown): string {
   const path = join(dir, name);
@@ -224,6 +205,7 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect(rebuilt.preprocessing).toEqual(demo.preprocessing);
       expect(rebuilt.input).toEqual(demo.input);
       expect(rebuilt.outputs).toEqual(demo.outputs);
+      expect(rebuilt.intendedUse).toEqual(demo.intendedUse);
     });
 
     it('chooses the same threshold and abstain band, and makes identical decisions on every val image', async () => {
