@@ -37,6 +37,7 @@ export function versionKey(versionId: string): string {
 
 export interface ModelParts {
   readonly bundles: FsModelBundleSource;
+  readonly runner: OnnxModelRunner;
   /** The kinds of file read (DICOM, PNG/JPEG), each opened by its own reader. */
   readonly inputs: InputKinds;
   /** The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES. */
@@ -127,6 +128,7 @@ export function createModelParts(
 
   return {
     bundles,
+    runner,
     inputs,
     pool,
     openRegistry,

@@ -24,7 +24,9 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { Logger } from '../ports/logger.js';
 import { calibrateModel, choosePolicy, computeReference } from '../workflows/derive-bundle.js';
 import { deidentifyFiles } from '../workflows/deidentify-files.js';
-import { evaluateModel } from '../workflows/evaluate-model.js';
+import { evaluateModel, type EvaluateOutcome, type EvaluateRequest } from '../workflows/evaluate-model.js';
+import { initModel } from '../workflows/init-model.js';
+import { readEvaluationSummaries } from '../adapters/model-bundle-fs/read-evaluation-summaries.js';
 import { createEvaluationAuditTrail } from '../workflows/evaluation-audit-trail.js';
 import { inspectModel } from '../workflows/inspect-model.js';
 import { AccountAdministration } from '../workflows/manage-accounts.js';
@@ -83,6 +85,15 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     (accounts ??= stores
       .openAccountStores()
       .then((s) => new AccountAdministration({ ...s, credentials: new NodeCredentials(), clock: systemClock, audit: (event) => openAudit().append(event) })));
+
+  const evaluate = async (request: EvaluateRequest): Promise<EvaluateOutcome> => {
+    // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
+    const { VegaChartRenderer } = await import('../adapters/charts-vega/vega-chart-renderer.js');
+    return evaluateModel(
+      { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
+      request,
+    );
+  };
 
   return {
     async predict(paths, options, emit, onProgress) {
@@ -151,14 +162,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const verified = verifyInclusionProof(proof, sha256).ok && verifyTreeHeadSignature(proof.treeHead);
       return { proof, verified };
     },
-    async evaluate(request) {
-      // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
-      const { VegaChartRenderer } = await import('../adapters/charts-vega/vega-chart-renderer.js');
-      return evaluateModel(
-        { ...evaluationDeps(), charts: new VegaChartRenderer(), vigilVersion: VIGIL_VERSION, hasher: nodeHasher, audit: evaluationAudit },
-        request,
-      );
-    },
+    evaluate,
     registerCriteria(path) {
       return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
     },
@@ -188,6 +192,26 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         ...outcome,
         registered: await registerDerived(request.modelDir, request.out, 'vigil model reference', outcome.manifest.referenceDistribution?.source.sha256),
       };
+    },
+    async initModel(request) {
+      const { data, output, clock, inputs: kinds, batchSize, vigilVersion } = evaluationDeps();
+      return initModel(
+        {
+          data,
+          output,
+          clock,
+          inputs: kinds,
+          batchSize,
+          vigilVersion,
+          hasher: nodeHasher,
+          runner: models.runner,
+          readModelFile: (path) => bundles.readModelFile(path),
+          evaluate,
+          readEvaluations: readEvaluationSummaries,
+          register: async (directory, lineage) => (await registerModel(await openRegistry(), { directory, actor: 'local-cli', lineage })).version,
+        },
+        request,
+      );
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);
