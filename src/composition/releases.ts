@@ -22,7 +22,7 @@ import type { ProcessStores } from './stores.js';
 export function createReleaseParts(
   config: VigilConfig,
   parts: {
-    readonly stores: Pick<ProcessStores, 'openReleaseStores' | 'openAccountStores'>;
+    readonly stores: Pick<ProcessStores, 'openReleaseStore' | 'openDeploymentStore' | 'openAccountStores'>;
     readonly openRegistry: () => Promise<RegistryDependencies>;
     readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
@@ -30,9 +30,10 @@ export function createReleaseParts(
 ): { readonly releases: () => Promise<Releases> } {
   let releases: Promise<Releases> | undefined;
   const open = async (): Promise<Releases> => {
-    const [registryDeps, { releases: store, deployments: deploymentStore }, { access, sessions }, sites] = await Promise.all([
+    const [registryDeps, store, deploymentStore, { access, sessions }, sites] = await Promise.all([
       parts.openRegistry(),
-      parts.stores.openReleaseStores(),
+      parts.stores.openReleaseStore(),
+      parts.stores.openDeploymentStore(),
       parts.stores.openAccountStores(),
       readSitesFile(config.sitesFile),
     ]);
