@@ -37,6 +37,8 @@ import type { VigilServices } from '../workflows/vigil-services.js';
 import { createPredictIngest } from './ingest.js';
 import { createModelParts, versionKey } from './models.js';
 import { createReleaseParts } from './releases.js';
+import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
+import { deploymentLedger } from '../workflows/deployment-ledger.js';
 import { hashConfig, inflateLimitsOf, siteSecretFile, systemClock, VIGIL_VERSION } from './settings.js';
 import { connectPostgres, createProcessStores, type PostgresConnection } from './stores.js';
 
@@ -254,6 +256,11 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     accounts: openAccounts,
     releases: releaseParts.releases,
+    async deploymentLedger(site, at) {
+      const sites = await readSitesFile(config.sitesFile);
+      if (!sites.sites.some((s) => s.id === site)) throw new PlatformError('DEPLOYMENT_NOT_FOUND', 'No configured site has that id', {});
+      return deploymentLedger({ search: await stores.auditSearch(), registry: (await openRegistry()).registry }, site, at);
+    },
     async close() {
       await models.close();
       await audit?.close();

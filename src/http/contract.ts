@@ -509,4 +509,29 @@ export const siteDeploymentSchema = z.object({
 });
 export type SiteDeploymentBody = z.infer<typeof siteDeploymentSchema>;
 
+const citationSchema = z.object({ auditId: z.string(), time: z.string() });
+/** Which version judged a site's studies at a time, and who approved it (workflows/deployment-ledger.ts), each part citing its audit entry. */
+export const ledgerAnswerSchema = z.object({
+  site: z.string(),
+  at: z.string(),
+  deployment: z
+    .object({
+      change: z.string(),
+      changedBy: z.string(),
+      generation: z.number().int(),
+      production: sha256Schema.nullable(),
+      candidate: z.object({ versionId: sha256Schema, mode: z.enum(['shadow', 'canary']), fraction: z.number().nullable() }).nullable(),
+      pausedReason: z.string().nullable(),
+      citation: citationSchema,
+    })
+    .nullable(),
+  model: z.object({ id: z.string(), version: z.string(), sha256: sha256Schema, versionId: sha256Schema.optional() }).nullable(),
+  release: z.object({ requestId: z.string(), changeType: z.string(), requestedBy: z.string(), requesterRole: z.string(), citation: citationSchema }).nullable(),
+  approvals: z
+    .array(z.object({ signerName: z.string(), role: z.string(), meaning: z.string(), reauthenticatedBy: z.string(), citation: citationSchema }))
+    .readonly(),
+});
+export type LedgerAnswerBody = z.infer<typeof ledgerAnswerSchema>;
+export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
+
 export const pauseRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });

@@ -97,13 +97,25 @@ export async function deploymentLedger(deps: LedgerDependencies, site: string, a
     await scan(deps.search, 'release_requested', until, (entry) => {
       if (entry.event.type !== 'release_requested' || entry.event.requestId !== wanted) return false;
       const event = entry.event;
-      release = { requestId: wanted, changeType: event.changeType, requestedBy: event.requesterName, requesterRole: event.requesterRole, citation: cite(entry) };
+      release = {
+        requestId: wanted,
+        changeType: event.changeType,
+        requestedBy: event.requesterName,
+        requesterRole: event.requesterRole,
+        citation: cite(entry),
+      };
       return true;
     });
     await scan(deps.search, 'release_signed', until, (entry) => {
       if (entry.event.type === 'release_signed' && entry.event.requestId === wanted) {
         const event = entry.event;
-        approvals.push({ signerName: event.signerName, role: event.role, meaning: event.meaning, reauthenticatedBy: event.reauthenticatedBy, citation: cite(entry) });
+        approvals.push({
+          signerName: event.signerName,
+          role: event.role,
+          meaning: event.meaning,
+          reauthenticatedBy: event.reauthenticatedBy,
+          citation: cite(entry),
+        });
       }
       return false;
     });

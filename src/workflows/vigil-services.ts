@@ -1,3 +1,4 @@
+import type { LedgerAnswer } from './deployment-ledger.js';
 import type { PoolStats } from './model-pool.js';
 import type { ModelVersion } from '../domain/registry/model-version.js';
 import type { RegisterRequest } from './register-model.js';
@@ -147,5 +148,7 @@ export interface VigilServices {
    * Opening them deploys the configured model (VIGIL_MODEL_DIR, registered) at every site with nothing deployed.
    */
   releases(): Promise<Releases>;
+  /** Which version judged studies at a configured site at a time, and who approved it: from the audit log (deployment-ledger.ts). */
+  deploymentLedger(site: string, at: Date): Promise<LedgerAnswer>;
   close(): Promise<void>;
 }

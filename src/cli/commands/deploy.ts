@@ -1,11 +1,13 @@
 import type { SiteDeployment } from '../../domain/deployment/deployment.js';
 import { shortVersionId } from '../../domain/registry/model-version.js';
+import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 import { localActor } from './users.js';
 
 const USAGE = [
   'deploy status [--json]',
+  '      deploy ledger --site SITE [--at ISO-8601] [--json]',
   '      deploy pause --site SITE --reason TEXT | deploy resume --site SITE | deploy rollback --site SITE [--json]',
 ].join('\n');
 
@@ -23,6 +25,34 @@ function deploymentLine(d: SiteDeployment): string {
   return `${d.site}: ${production}${candidate}${paused}${history} (generation ${d.generation}, ${d.updatedAt} by ${d.updatedBy})\n`;
 }
 
+/** The ledger's answer as a reader wants it: the version, since when and by whose change, and the signatures. */
+function ledgerText(answer: LedgerAnswer): string {
+  const d = answer.deployment;
+  if (d === null) return `${answer.site} at ${answer.at}: nothing was deployed yet\n`;
+  const model = answer.model === null ? '' : ` (${answer.model.id} ${answer.model.version})`;
+  const lines = [
+    `${answer.site} at ${answer.at}: ${d.production === null ? 'nothing in production' : `version ${shortVersionId(d.production)}${model}`}` +
+      `${d.pausedReason === null ? '' : ` — PAUSED: ${d.pausedReason}`}`,
+    `  since ${d.citation.time}: ${d.change} by ${d.changedBy} (audit ${d.citation.auditId}, generation ${d.generation})`,
+  ];
+  if (d.candidate !== null) {
+    lines.push(
+      `  beside it: ${d.candidate.mode} ${shortVersionId(d.candidate.versionId)}${d.candidate.fraction === null ? '' : ` on ${d.candidate.fraction} of studies`}`,
+    );
+  }
+  const r = answer.release;
+  if (r === null) lines.push("  released by no request (the initial deployment, or an operator's rollback)");
+  else
+    lines.push(
+      `  release ${r.requestId} (${r.changeType}) requested by ${r.requestedBy} (${r.requesterRole}) at ${r.citation.time} (audit ${r.citation.auditId})`,
+    );
+  for (const a of answer.approvals)
+    lines.push(
+      `  signed "${a.meaning}" by ${a.signerName} (${a.role}) at ${a.citation.time}, re-authenticated by ${a.reauthenticatedBy} (audit ${a.citation.auditId})`,
+    );
+  return lines.join('\n') + '\n';
+}
+
 /**
  * `vigil deploy`: what judges each site, and the operator's direct changes without a request: pause
  * (every study to human review, with the reason), resume, and rollback to the previous production
@@ -33,8 +63,22 @@ export const deployCommand: Command = {
   usage: `${USAGE}\n      show what judges each site; pause or resume a site; roll a site back to its previous production version`,
   async run(args, { io, services }) {
     const [sub, ...rest] = args;
-    const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' }, site: { type: 'string' }, reason: { type: 'string' } }, USAGE);
+    const { values, positionals } = parseCommandArgs(
+      rest,
+      { json: { type: 'boolean' }, site: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string' } },
+      USAGE,
+    );
     if (positionals.length > 0) throw usageError(`deploy ${sub ?? ''} takes no positional arguments`, USAGE);
+    if (sub === 'ledger') {
+      const at = stringOption(values.at);
+      const when = at === undefined ? new Date() : new Date(at);
+      if (Number.isNaN(when.getTime())) throw usageError('deploy ledger --at takes an ISO 8601 time (e.g. 2026-12-07T14:00:00Z)', USAGE);
+      const site = stringOption(values.site);
+      if (site === undefined) throw usageError('deploy ledger needs --site SITE', USAGE);
+      const answer = await services().deploymentLedger(site, when);
+      io.stdout(values.json === true ? JSON.stringify(answer) + '\n' : ledgerText(answer));
+      return EXIT_OK;
+    }
     const releases = await services().releases();
     const print = (d: SiteDeployment): number => {
       io.stdout(values.json === true ? JSON.stringify(d) + '\n' : deploymentLine(d));
@@ -62,7 +106,7 @@ export const deployCommand: Command = {
       case 'rollback':
         return print(await releases.rollback(localActor(), site()));
       default:
-        throw usageError('deploy needs status, pause, resume or rollback', USAGE);
+        throw usageError('deploy needs status, ledger, pause, resume or rollback', USAGE);
     }
   },
 };

@@ -4,10 +4,13 @@ import { z } from 'zod';
 import type { Principal } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
+import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
 import type { Releases } from '../../workflows/releases.js';
 import {
   canaryRequestSchema,
   createReleaseRequestSchema,
+  ledgerAnswerSchema,
+  ledgerQuerySchema,
   gateRunSchema,
   listQuerySchema,
   pauseRequestSchema,
@@ -21,6 +24,7 @@ import { jsonBody } from '../route-body.js';
 /** What the release and deployment routes use, and nothing else. */
 export interface ReleaseRouteOptions {
   readonly releases: () => Promise<Releases>;
+  readonly ledger: (site: string, at: Date) => Promise<LedgerAnswer>;
 }
 
 const requestParams = z.object({ requestId: z.string().regex(/^r-[0-9a-f-]{36}$/, 'a release request id (r-…)') });
@@ -130,6 +134,12 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     '/api/deployments',
     { config: { access: 'releases:read' }, schema: { response: { 200: z.object({ deployments: z.array(siteDeploymentSchema).readonly() }) } } },
     async () => ({ deployments: await (await releases()).deployments() }),
+  );
+  // The ledger reads the audit log: an auditor's question as much as QA's.
+  api.get(
+    '/api/deployments/:site/ledger',
+    { config: { access: 'audit:read' }, schema: { params: siteParams, querystring: ledgerQuerySchema, response: { 200: ledgerAnswerSchema } } },
+    (request) => options.ledger(request.params.site, request.query.at === undefined ? new Date() : new Date(request.query.at)),
   );
   api.post(
     '/api/deployments/:site/pause',
