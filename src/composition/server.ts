@@ -32,6 +32,8 @@ export interface ApiServer {
   readonly dicomPort?: number;
   /** Ingest, assembly and inference; its timers and worker run only with `background`. */
   readonly loop: ServiceLoop;
+  /** What judges each site's studies, over the store every server shares: a change here is what the next study any server judges sees. */
+  readonly deployments: Deployments;
   /** Set on the first start only: the administrator's one-time token (print it once; only its hash is kept). */
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   /** Seeds an empty store with the public sample data through the real ingest (`npm start`). */
@@ -97,7 +99,15 @@ export async function createApiServer(
     hasher: nodeHasher,
     clock: systemClock,
     recordAudit: (event) => cliServices.recordAudit(event),
+    auditSearch: stores.auditSearch,
   });
+  // A change stored by a process killed before it audited it: into the log before anything else changes.
+  for (const recovered of await deployments.reconcileAudit()) {
+    logger.warn(
+      { stage: 'deployment', site: recovered.site, versionId: recovered.production ?? 'none' },
+      'a deployment change was stored but not audited (its process stopped); its audit entry was recovered',
+    );
+  }
   await deployConfiguredModel(config, logger, cliServices, deployments);
 
   // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
@@ -171,6 +181,7 @@ export async function createApiServer(
   return {
     app,
     loop,
+    deployments,
     ...(bootstrap === undefined ? {} : { bootstrap }),
     ...(dicomPort === undefined ? {} : { dicomPort }),
     seedDemo: () =>

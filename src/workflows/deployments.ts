@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { AuditEvent, DeploymentChangedEvent } from '../domain/audit/audit-event.js';
 import {
   applyDeploymentChange,
   emptyDeployment,
@@ -9,6 +9,7 @@ import {
 } from '../domain/deployment/deployment.js';
 import type { SitesConfig } from '../domain/deployment/sites.js';
 import { PlatformError } from '../domain/errors.js';
+import type { AuditSearch } from '../ports/audit-search.js';
 import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { Hasher } from '../ports/hasher.js';
@@ -22,7 +23,18 @@ export interface DeploymentDependencies {
   readonly clock: Clock;
   /** Appends to the audit log; resolves once the entry is durable. */
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+  /** The same audit log, searched: which deployment changes it holds (reconcileAudit). */
+  readonly auditSearch: AuditSearch;
+  /**
+   * How long reconciling waits before recovering an unaudited change (default 1 s): a change in flight
+   * at a live server is audited within milliseconds of its store write, a killed process's never is, so
+   * looking again after this pause does not double a live server's entry.
+   */
+  readonly auditSettleMs?: number;
 }
+
+/** Audit entries read per page while looking for sites' newest deployment changes. */
+const AUDIT_PAGE = 200;
 
 /**
  * Deployments per site: reading them, changing them (one audited compare-and-set each, effective for
@@ -65,6 +77,8 @@ export class Deployments {
       }
     }
     const next = applyDeploymentChange(current, change, by, this.#deps.clock.now().toISOString());
+    // The state this change replaces must be in the log first: its writer may have died before auditing it.
+    if (current.generation > 0) await this.#reconcile([current]);
     if (!(await this.#deps.store.compareAndSet(next))) {
       throw new PlatformError('DEPLOYMENT_CHANGE_INVALID', 'Another change to this site was made at the same moment; read its deployment again', { site });
     }
@@ -81,6 +95,78 @@ export class Deployments {
       by,
     });
     return next;
+  }
+
+  /**
+   * Closes the one gap between the store and the audit log. A change is stored (compare-and-set) and
+   * then audited, two writes to two places; a process killed between them leaves a stored state the
+   * log never saw, and the log is what answers "which version judged site S at time T". So at server
+   * start (and before each change, over the state it replaces), every site whose stored generation is
+   * newer than the newest audited `deployment_changed` for it gets that entry now, marked `recovered`
+   * with the time the change was stored. Returns the deployments whose entry was recovered.
+   *
+   * A store write whose entry is missing may also be a live server's change in flight (two servers
+   * starting at once), so the entry is recovered only if it is still missing after `auditSettleMs`. An
+   * audit append slower than that, or two servers recovering one state at once, repeats the state in the
+   * log (each copy marked, the same state): a duplicate, never a gap.
+   *
+   * Only the last state can be recovered: a second change at the same site overwrites the row. That is
+   * why `change` reconciles first: no change is stored over a state that is not in the log.
+   */
+  async reconcileAudit(): Promise<readonly SiteDeployment[]> {
+    return this.#reconcile(await this.#deps.store.list());
+  }
+
+  async #reconcile(stored: readonly SiteDeployment[]): Promise<readonly SiteDeployment[]> {
+    if ((await this.#unaudited(stored)).length === 0) return [];
+    await new Promise((resolve) => setTimeout(resolve, this.#deps.auditSettleMs ?? 1_000));
+    const again = await Promise.all(stored.map((d) => this.#deps.store.get(d.site)));
+    const recovered: SiteDeployment[] = [];
+    for (const { deployment, last } of await this.#unaudited(again.filter((d) => d !== undefined))) {
+      await this.#deps.recordAudit({
+        type: 'deployment_changed',
+        site: deployment.site,
+        change: 'unknown',
+        generation: deployment.generation,
+        production: deployment.production,
+        productionRequestId: deployment.productionRequestId,
+        previousProduction: last?.production ?? null,
+        candidate: deployment.candidate,
+        pausedReason: deployment.paused?.reason ?? null,
+        by: deployment.updatedBy,
+        recovered: { changedAt: deployment.updatedAt, lastAuditedGeneration: last?.generation ?? 0 },
+      });
+      recovered.push(deployment);
+    }
+    return recovered;
+  }
+
+  /** The stored states newer than their site's newest audited change, each with that change (if any). */
+  async #unaudited(stored: readonly SiteDeployment[]): Promise<{ deployment: SiteDeployment; last: DeploymentChangedEvent | undefined }[]> {
+    const audited = await this.#newestAudited(new Set(stored.map((d) => d.site)));
+    return stored.flatMap((deployment) => {
+      const last = audited.get(deployment.site);
+      return deployment.generation > (last?.generation ?? 0) ? [{ deployment, last }] : [];
+    });
+  }
+
+  /** The newest `deployment_changed` entry of each site, searching the log newest first until each is found. */
+  async #newestAudited(sites: ReadonlySet<string>): Promise<Map<string, DeploymentChangedEvent>> {
+    const found = new Map<string, DeploymentChangedEvent>();
+    let beforeIndex: number | undefined;
+    while (sites.size > found.size) {
+      const page = await this.#deps.auditSearch.search({
+        type: 'deployment_changed',
+        limit: AUDIT_PAGE,
+        ...(beforeIndex === undefined ? {} : { beforeIndex }),
+      });
+      for (const { event } of page.entries) {
+        if (event.type === 'deployment_changed' && sites.has(event.site) && !found.has(event.site)) found.set(event.site, event);
+      }
+      if (page.nextBeforeIndex === undefined) break;
+      beforeIndex = page.nextBeforeIndex;
+    }
+    return found;
   }
 
   /**

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeHasher } from '../../src/adapters/crypto-node/node-hasher.js';
 import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
 import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
+import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
 import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
 import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-model-registry.js';
 import { SqliteCaseStore } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
@@ -76,6 +77,7 @@ describe('a running server judges each study by its site’s deployment', () => 
       hasher: nodeHasher,
       clock: { now: () => new Date() },
       recordAudit: (event) => cli.recordAudit(event),
+      auditSearch: new SqliteAuditSearch(db),
     });
     const access = new SqliteAccessStore(db, { now: () => new Date() });
     // An account bound to no site: the site each upload declares counts (domain/deployment/sites.ts).

@@ -341,6 +341,20 @@ export interface DeploymentChangedEvent {
   readonly pausedReason: string | null;
   /** A user name, `local-cli`, or `system` (the initial deployment from VIGIL_MODEL_DIR). */
   readonly by: string;
+  /**
+   * Set only on an entry appended after the fact (workflows/deployments.ts, `reconcileAudit`): the
+   * change was stored, but its process stopped (a crash, kill -9) before auditing it. The state is the
+   * stored one, whole; `change` is then `unknown` (the store keeps the state, not the change that made
+   * it), `previousProduction` is the production version of the last audited state, and `changedAt` is
+   * when the change was stored (the entry's own time is when it was recovered): the state judged the
+   * site's studies from `changedAt`. Two servers may recover the same generation at once; such
+   * entries repeat one state.
+   */
+  readonly recovered?: {
+    readonly changedAt: string;
+    /** The generation of the site's newest audited change before this entry (0: none). */
+    readonly lastAuditedGeneration: number;
+  };
 }
 
 /** A release request was made (domain/release/release-request.ts): the change, its target and the protocol it pinned. */
