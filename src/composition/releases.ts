@@ -22,7 +22,7 @@ import type { ProcessStores } from './stores.js';
 export function createReleaseParts(
   config: VigilConfig,
   parts: {
-    readonly stores: Pick<ProcessStores, 'openReleaseStore' | 'openDeploymentStore' | 'openAccountStores'>;
+    readonly stores: Pick<ProcessStores, 'openReleaseStore' | 'openDeploymentStore' | 'openAccountStores' | 'auditSearch'>;
     readonly openRegistry: () => Promise<RegistryDependencies>;
     readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
@@ -30,15 +30,17 @@ export function createReleaseParts(
 ): { readonly releases: () => Promise<Releases> } {
   let releases: Promise<Releases> | undefined;
   const open = async (): Promise<Releases> => {
-    const [registryDeps, store, deploymentStore, { access, sessions }, sites] = await Promise.all([
+    const [registryDeps, store, deploymentStore, { access, sessions }, sites, auditSearch] = await Promise.all([
       parts.openRegistry(),
       parts.stores.openReleaseStore(),
       parts.stores.openDeploymentStore(),
       parts.stores.openAccountStores(),
       readSitesFile(config.sitesFile),
+      parts.stores.auditSearch(),
     ]);
     const deployments = new Deployments({
       store: deploymentStore,
+      auditSearch,
       registry: registryDeps.registry,
       sites,
       hasher: nodeHasher,

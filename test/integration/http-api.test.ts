@@ -100,6 +100,7 @@ const ROUTES: readonly {
   { method: 'POST', url: `/api/releases/${NO_RELEASE}/canary`, access: 'releases:deploy', body: { fraction: 0.1 } },
   { method: 'POST', url: `/api/releases/${NO_RELEASE}/promote`, access: 'releases:deploy' },
   { method: 'GET', url: '/api/deployments', access: 'releases:read' },
+  { method: 'GET', url: '/api/deployments/nowhere/ledger', access: 'audit:read' },
   { method: 'POST', url: '/api/deployments/nowhere/pause', access: 'deployments:pause', body: { reason: 'checking' } },
   { method: 'POST', url: '/api/deployments/nowhere/resume', access: 'deployments:pause' },
   { method: 'POST', url: '/api/deployments/nowhere/rollback', access: 'deployments:rollback' },

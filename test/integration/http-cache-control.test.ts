@@ -367,6 +367,7 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   }),
   'POST /api/releases/:requestId/promote': () => ({ method: 'POST', url: `/api/releases/${release.promote}/promote`, headers: as('ml-engineer') }),
   'GET /api/deployments': () => ({ url: '/api/deployments', headers: as('clinician-reviewer') }),
+  'GET /api/deployments/:site/ledger': () => ({ url: '/api/deployments/default/ledger', headers: as('auditor') }),
   'POST /api/deployments/:site/pause': () => ({
     method: 'POST',
     url: '/api/deployments/default/pause',

@@ -126,8 +126,12 @@ describe.skipIf(SKIP !== false)('release a recalibration: gates, two signatures,
       ['clara', 'clinician-reviewer', 'reviewed'],
     ]);
 
+    const beforePromotion = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the log's times are to the millisecond
     const promoted = await releases.promote({ kind: 'local-cli', osUser: 't' }, id);
     expect(promoted.request.state).toBe('production');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const afterPromotion = new Date();
     const [site] = await releases.deployments();
     expect(site).toMatchObject({ production: candidateId, productionRequestId: id, history: [demoId] });
 
@@ -159,6 +163,27 @@ describe.skipIf(SKIP !== false)('release a recalibration: gates, two signatures,
       ['deploy', candidateId],
       ['rollback', demoId],
     ]);
+
+    // The ledger: which version judged the site's studies at a time, and who approved it — from the log.
+    const between = await services.deploymentLedger('default', afterPromotion);
+    expect(between).toMatchObject({
+      deployment: { change: 'deploy', production: candidateId, changedBy: 'local-cli' },
+      model: { versionId: candidateId },
+      release: { requestId: id, changeType: 'recalibration', requestedBy: 'erin', requesterRole: 'ml-engineer' },
+    });
+    expect(between.approvals.map((a) => [a.signerName, a.role, a.meaning, a.reauthenticatedBy])).toEqual([
+      ['quinn', 'qa-regulatory', 'approved for release', 'password'],
+      ['clara', 'clinician-reviewer', 'reviewed', 'password'],
+    ]);
+    // Each part cites an entry that says what the ledger says.
+    expect(events[Number(between.approvals[0]!.citation.auditId.slice(2))]).toMatchObject({ type: 'release_signed', signerName: 'quinn' });
+    const before = await services.deploymentLedger('default', beforePromotion);
+    expect(before).toMatchObject({ deployment: { change: 'deploy', production: demoId, changedBy: 'system' }, release: null, approvals: [] });
+    expect((await services.deploymentLedger('default', new Date())).deployment).toMatchObject({ change: 'rollback', production: demoId });
+    await expect(services.deploymentLedger('nowhere', new Date())).rejects.toMatchObject({ code: 'DEPLOYMENT_NOT_FOUND' });
+    const text = await runVigil(['deploy', 'ledger', '--site', 'default', '--at', afterPromotion.toISOString()], dataDir);
+    expect([text.code, text.stdout]).toEqual([0, expect.stringContaining(`signed "approved for release" by quinn (qa-regulatory)`)]);
+    expect(text.stdout).toContain(`release ${id} (recalibration) requested by erin`);
   }, 300_000);
 
   it('rejects a request whose gate fails, and keeps the failed gate’s evidence', async () => {
