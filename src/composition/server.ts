@@ -14,7 +14,10 @@ import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { arrivalSites } from '../workflows/arrival-sites.js';
 import { Deployments } from '../workflows/deployments.js';
 import { recordReview } from '../workflows/record-review.js';
-import { seedDemo, type SeedOutcome } from '../workflows/seed-demo.js';
+import { seedDemo, seedDemoRelease, type SeedOutcome } from '../workflows/seed-demo.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { toPlatformError } from '../domain/errors.js';
 import type { ServiceLoop } from '../workflows/service-loop.js';
 import { cachedUserDirectory } from '../workflows/user-directory.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
@@ -184,15 +187,35 @@ export async function createApiServer(
     deployments,
     ...(bootstrap === undefined ? {} : { bootstrap }),
     ...(dicomPort === undefined ? {} : { dicomPort }),
-    seedDemo: () =>
-      seedDemo({
+    seedDemo: async () => {
+      const seeded = await seedDemo({
         prepare: () => cliServices.prepareDemo(),
         files: new FsInputFiles(config.maxInputBytes),
         storeInstances: (parts) => services.storeInstances(parts),
         uploadImages: (declaration, images) => services.uploadImages(declaration, images),
         hasStudies: async () => (await studies.list(1)).length > 0,
         logger,
-      }),
+      });
+      if (seeded.status !== 'seeded') return seeded;
+      // A second version and its release request, waiting for signatures (the release page's demo).
+      const npz = join(config.sampleDataDir, 'medmnist', 'pneumoniamnist.npz');
+      const release = await seedDemoRelease({
+        pneumoniaMnist: existsSync(npz) ? npz : undefined,
+        modelDir: config.modelDir,
+        outDir: join(config.dataDir, 'demo-models', 'recalibrated'),
+        site: sites.defaultSite,
+        ensureRequester: async (name) => {
+          if ((await access.userByName(name)) === undefined) await access.createUser(name, 'ml-engineer');
+        },
+        calibrate: (request) => cliServices.calibrate(request),
+        releases: () => cliServices.releases(),
+        logger,
+      }).catch((cause: unknown) => {
+        logger.warn({ stage: 'seed', code: toPlatformError(cause).code }, 'the demo release request could not be seeded');
+        return undefined;
+      });
+      return release === undefined ? seeded : { ...seeded, release };
+    },
     async close() {
       await receiver?.stop();
       await loop.stop();

@@ -57,6 +57,13 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     expect(outcome.instances).toBeGreaterThanOrEqual(18);
     expect(outcome.images).toBe(24);
     expect(outcome.refused).toBeGreaterThanOrEqual(1);
+    // And a second version with its release request, gates passed, waiting for its two signatures.
+    expect(outcome.release).toEqual({ requestId: expect.stringMatching(/^r-/), state: 'validated' });
+    const release = await get<{ request: { state: string; requestedBy: { userName: string } }; missingApprovals: unknown[] }>(
+      `/api/releases/${outcome.release?.requestId ?? ''}`,
+    );
+    expect(release.request).toMatchObject({ state: 'validated', requestedBy: { userName: 'demo-ml-engineer' } });
+    expect(release.missingApprovals).toHaveLength(2);
 
     const deadline = Date.now() + 90_000;
     let studies: StudyBody[] = [];

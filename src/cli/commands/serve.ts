@@ -53,6 +53,13 @@ function describeSeed(outcome: SeedOutcome, dicom: string): string {
         `Demo data seeded through the ingest: ${outcome.instances} DICOM instances and ${outcome.images} device images received` +
           (outcome.refused > 0 ? `, ${outcome.refused} files refused by the ingest (not DICOM, unreadable, or without a Study Instance UID)` : '') +
           '. Studies are judged once complete (VIGIL_STUDY_QUIET_MS after their last instance).',
+        ...(outcome.release === undefined
+          ? []
+          : [
+              `A release request (${outcome.release.requestId}, ${outcome.release.state}): a Platt recalibration of the demo, fitted on half of its ` +
+                'validation split for the demonstration, gates run on the pinned split; it waits for a qa-regulatory and a clinician-reviewer ' +
+                `signature (dashboard Releases, or vigil release show ${outcome.release.requestId}).`,
+            ]),
         send,
       ].join('\n');
   }
