@@ -14,6 +14,9 @@ import { WorklistScreen } from './screens/worklist-screen.js';
 const UsersScreen = lazy(() => import('./screens/users-screen.js').then((m) => ({ default: m.UsersScreen })));
 const HealthScreen = lazy(() => import('./screens/health-screen.js').then((m) => ({ default: m.HealthScreen })));
 const ModelScreen = lazy(() => import('./screens/model-screen.js').then((m) => ({ default: m.ModelScreen })));
+const ModelVersionScreen = lazy(() => import('./screens/model-version-screen.js').then((m) => ({ default: m.ModelVersionScreen })));
+const ReleasesScreen = lazy(() => import('./screens/releases-screen.js').then((m) => ({ default: m.ReleasesScreen })));
+const ReleaseScreen = lazy(() => import('./screens/releases-screen.js').then((m) => ({ default: m.ReleaseScreen })));
 
 interface Section {
   readonly path: string;
@@ -26,6 +29,7 @@ const SECTIONS: readonly Section[] = [
   { path: '/worklist', label: 'Worklist', permission: 'worklist:read' },
   { path: '/studies', label: 'Studies', permission: 'studies:read' },
   { path: '/model', label: 'Model', permission: 'models:read' },
+  { path: '/releases', label: 'Deployments & releases', permission: 'releases:read' },
   { path: '/audit', label: 'Audit', permission: 'audit:read' },
   { path: '/health', label: 'Health', permission: 'system:read' },
   { path: '/users', label: 'Users', permission: 'users:manage' },
@@ -134,6 +138,10 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
   if (review?.[1] !== undefined) return <CaseScreen key={review[1]} mode={{ kind: 'review', itemId: decodeURIComponent(review[1]) }} />;
   const caseMatch = /^\/cases\/(.+)$/.exec(path);
   if (caseMatch?.[1] !== undefined) return <CaseScreen key={caseMatch[1]} mode={{ kind: 'view', caseId: decodeURIComponent(caseMatch[1]) }} />;
+  const release = /^\/releases\/(.+)$/.exec(path);
+  if (release?.[1] !== undefined) return <ReleaseScreen key={release[1]} requestId={decodeURIComponent(release[1])} role={session.user.role} />;
+  const version = /^\/model\/versions\/(.+)$/.exec(path);
+  if (version?.[1] !== undefined) return <ModelVersionScreen key={version[1]} versionId={decodeURIComponent(version[1])} />;
   switch (path) {
     case '/worklist':
       return <WorklistScreen />;
@@ -141,6 +149,8 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
       return <StudiesScreen />;
     case '/model':
       return <ModelScreen />;
+    case '/releases':
+      return <ReleasesScreen role={session.user.role} />;
     case '/audit':
       return <AuditScreen />;
     case '/users':

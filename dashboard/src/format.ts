@@ -1,5 +1,5 @@
 import { displayProbability, reportedCalibrationError, type DisplayedProbability } from '../../src/domain/calibration/display-probability.js';
-import type { FindingDecision, GateCheckBody, GateVerdictKind, StudyBody, WorklistPriority, WorklistReason } from './api/types.js';
+import type { FindingDecision, GateCheckBody, GateVerdictKind, ReleaseViewBody, StudyBody, WorklistPriority, WorklistReason } from './api/types.js';
 
 export const REASON_LABELS: Readonly<Record<WorklistReason, string>> = {
   not_judged: 'Not judged by a model',
@@ -151,4 +151,37 @@ export function formatDuration(seconds: number): string {
   if (d > 0) return `${d} d ${h} h`;
   if (h > 0) return `${h} h ${m} min`;
   return m > 0 ? `${m} min` : `${Math.round(seconds)} s`;
+}
+
+type ReleaseRequestBody = ReleaseViewBody['request'];
+
+/** A release request's state (src/domain/release/release-request.ts), in words. */
+export const RELEASE_STATE_LABELS: Readonly<Record<ReleaseRequestBody['state'], string>> = {
+  draft: 'Draft',
+  validated: 'Gates passed',
+  approved: 'Approved',
+  shadow: 'In shadow',
+  canary: 'In canary',
+  production: 'In production',
+  retired: 'Retired',
+  rejected: 'Rejected',
+};
+
+export const CHANGE_TYPE_LABELS: Readonly<Record<ReleaseRequestBody['changeType'], string>> = {
+  recalibration: 'Recalibration',
+  threshold: 'Threshold change',
+  retraining: 'Retraining',
+  new_site: 'New site',
+  new_model: 'New model',
+};
+
+export const GATE_LABELS: Readonly<Record<ReleaseRequestBody['gates'][number]['gate'], string>> = {
+  criteria: 'Acceptance criteria',
+  non_inferiority: 'Non-inferiority to the baseline',
+  shadow_agreement: 'Agreement in shadow',
+};
+
+/** A model version id (the bundle's SHA-256) shortened to 12 hex digits, as `git` shortens commits. */
+export function shortVersion(versionId: string): string {
+  return versionId.slice(0, 12);
 }

@@ -1,6 +1,6 @@
 /**
  * Routing by URL with the History API: the server answers every non-API path with index.html, so a
- * reload or a shared link opens the same screen. Seven screens need no routing library.
+ * reload or a shared link opens the same screen. A handful of screens need no routing library.
  */
 import { useSyncExternalStore, type ComponentPropsWithRef, type MouseEvent, type ReactNode } from 'react';
 

@@ -422,6 +422,25 @@ export const setPasswordRequestSchema = z.strictObject({
 // Releases and deployments (docs/releases.md).
 
 const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** A registered model version (GET /api/models/versions/{versionId}): its id is the bundle's content hash. */
+export const modelVersionSchema = z.object({
+  versionId: sha256Schema,
+  model: z.object({ id: z.string(), version: z.string(), sha256: sha256Schema }),
+  name: z.string(),
+  parentVersionId: sha256Schema.nullable(),
+  lineage: z.object({
+    trainingDataSha256: z.string().nullable(),
+    validationDataSha256: z.string().nullable(),
+    codeReference: z.string().nullable(),
+    derivedBy: z.string().nullable(),
+  }),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  registeredAt: z.string(),
+  registeredBy: z.string(),
+});
+export type ModelVersionBody = z.infer<typeof modelVersionSchema>;
 const personSchema = z.object({ userId: z.string(), userName: z.string(), role: roleSchema });
 const signatureMeaningSchema = z.enum(SIGNATURE_MEANINGS);
 const gateNameSchema = z.enum(GATES);

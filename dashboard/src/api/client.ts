@@ -20,6 +20,12 @@ import type {
   NewTokenBody,
   RotatedTokenBody,
   UserTokensBody,
+  LedgerAnswerBody,
+  ModelVersionBody,
+  PauseBody,
+  ReleaseViewBody,
+  SignReleaseBody,
+  SiteDeploymentBody,
 } from './types.js';
 import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
 
@@ -201,5 +207,19 @@ export const api = {
   revokeToken: (userId: string, tokenId: string) => request<undefined>('DELETE', `/api/users/${id(userId)}/tokens/${id(tokenId)}`),
   rotateToken: (userId: string, tokenId: string, overlapSeconds: number) =>
     request<RotatedTokenBody>('POST', `/api/users/${id(userId)}/tokens/${id(tokenId)}/rotate`, { overlapSeconds }),
+  modelVersion: (versionId: string, signal?: AbortSignal) => request<ModelVersionBody>('GET', `/api/models/versions/${id(versionId)}`, undefined, signal),
+
+  deployments: (signal?: AbortSignal) => request<{ deployments: SiteDeploymentBody[] }>('GET', '/api/deployments', undefined, signal),
+  pauseSite: (site: string, body: PauseBody) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/pause`, body),
+  resumeSite: (site: string) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/resume`),
+  rollBackSite: (site: string) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/rollback`),
+  /** `at`: an ISO 8601 instant. */
+  ledger: (site: string, at: string, signal?: AbortSignal) =>
+    request<LedgerAnswerBody>('GET', `/api/deployments/${id(site)}/ledger${query({ at })}`, undefined, signal),
+  releases: (signal?: AbortSignal) => request<{ releases: ReleaseViewBody[] }>('GET', '/api/releases?limit=200', undefined, signal),
+  release: (requestId: string, signal?: AbortSignal) => request<ReleaseViewBody>('GET', `/api/releases/${id(requestId)}`, undefined, signal),
+  evidenceUrl: (requestId: string, sha256: string) => `/api/releases/${id(requestId)}/evidence/${id(sha256)}`,
+  /** The password travels in this one request body and is kept nowhere (the caller clears its field). */
+  signRelease: (requestId: string, body: SignReleaseBody) => request<ReleaseViewBody>('POST', `/api/releases/${id(requestId)}/sign`, body),
   retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
 };

@@ -6,6 +6,9 @@
 import type { CaseBody, CaseGateBody, ImageSummary, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
 export type { NewTokenBody, RotatedTokenBody, TokenBody, UserBody, UserTokensBody } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
+import type { pauseRequestSchema, signReleaseRequestSchema } from '../../../src/http/contract.js';
+import type { z } from 'zod';
+export type { LedgerAnswerBody, ModelVersionBody, ReleaseViewBody, SiteDeploymentBody } from '../../../src/http/contract.js';
 
 export type {
   AuditEntryBody,
@@ -48,3 +51,9 @@ export interface CaseResult {
 }
 
 export type StudyWithCases = StudyBody & { readonly cases: CaseBody[] };
+
+/** POST /api/releases/{id}/sign as the dashboard sends it: a meaning and the signer's password, entered again. */
+export type SignReleaseBody = Extract<z.input<typeof signReleaseRequestSchema>, { password: string }>;
+export type SignatureMeaning = SignReleaseBody['meaning'];
+/** POST /api/deployments/{site}/pause. */
+export type PauseBody = z.input<typeof pauseRequestSchema>;

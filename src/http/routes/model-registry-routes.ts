@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModelVersion } from '../../domain/registry/model-version.js';
+import { modelVersionSchema } from '../contract.js';
 
 /** What the registry routes use, and nothing else. */
 export interface ModelRegistryRouteOptions {
@@ -10,23 +11,6 @@ export interface ModelRegistryRouteOptions {
   readonly card: (idOrPrefix: string) => Promise<{ readonly version: ModelVersion; readonly card: string }>;
 }
 
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
-export const modelVersionSchema = z.object({
-  versionId: sha256,
-  model: z.object({ id: z.string(), version: z.string(), sha256 }),
-  name: z.string(),
-  parentVersionId: sha256.nullable(),
-  lineage: z.object({
-    trainingDataSha256: z.string().nullable(),
-    validationDataSha256: z.string().nullable(),
-    codeReference: z.string().nullable(),
-    derivedBy: z.string().nullable(),
-  }),
-  files: z.number().int(),
-  bytes: z.number().int(),
-  registeredAt: z.string(),
-  registeredBy: z.string(),
-});
 const versionParams = z.object({ versionId: z.string().regex(/^[0-9a-fA-F]{8,64}$/, 'a version id: 8 to 64 hex digits') });
 
 /**
@@ -47,7 +31,10 @@ export const modelRegistryRoutes: FastifyPluginAsync<ModelRegistryRouteOptions> 
   );
   api.get(
     '/api/models/versions/:versionId/card',
-    { config: { access: 'models:read' }, schema: { params: versionParams, response: { 200: z.object({ versionId: sha256, card: z.string() }) } } },
+    {
+      config: { access: 'models:read' },
+      schema: { params: versionParams, response: { 200: z.object({ versionId: modelVersionSchema.shape.versionId, card: z.string() }) } },
+    },
     async (request) => {
       const { version, card } = await options.card(request.params.versionId);
       return { versionId: version.versionId, card };
