@@ -94,7 +94,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     );
   };
   // Release requests and site deployments (`vigil release`, `vigil deploy`, /api/releases, /api/deployments).
-  const releaseParts = createReleaseParts(config, { stores, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
+  const releaseParts = createReleaseParts(config, { stores, openAudit, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
 
   return {
     async predict(paths, options, emit, onProgress) {
@@ -232,6 +232,11 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     accounts: openAccounts,
     releases: releaseParts.releases,
+    releaseEvidencePack: releaseParts.releaseEvidencePack,
+    verifyEvidencePack: releaseParts.verifyEvidencePack,
+    auditPublicKey() {
+      return Promise.resolve(releaseParts.auditPublicKey());
+    },
     async close() {
       await models.close();
       await audit?.close();
