@@ -2,7 +2,7 @@
 // `npm run bench` (= npm run build && node bench/run.js): measures Vigil beside its native peers on this
 // machine, in one run, and writes bench/results/<name>.json per benchmark plus bench/results/summary.json.
 //
-//   node bench/run.js [--only decode,predict,resnet18,audit,deid,evaluate,ingest] [--quick] [--no-install] [--resnet-images N]
+//   node bench/run.js [--only decode,predict,resnet18,audit,deid,evaluate,ingest,monitors] [--quick] [--no-install] [--resnet-images N]
 //
 // 1. installs the peers if missing (DCMTK, OpenJPEG tools; PyTorch + onnx to build the ResNet-18 bundle);
 // 2. decode: Vigil vs DCMTK / OpenJPEG per frame (start-up excluded) and per file (one process per file);
@@ -10,6 +10,8 @@
 // 4. resnet18: the same with a random-weight ResNet-18 (bench/build-resnet18.py), batch 1 vs 16 bare;
 // 5. audit: durable audit appends per second and verify() time.
 // 6. ingest: C-STORE instances/s, 1 and 8 associations, Vigil vs Orthanc (Debian), and last instance → case latency.
+// 7. monitors: a deployment's 16 CUSUMs over 1,000,000 stored cases and per case, Vigil vs numpy/scipy
+//    (alone: `npm run bench:monitors`, or `node bench/run.js --only monitors --no-install` after a build).
 // Every figure is a median; comparisons are ratios of medians measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +22,7 @@ import { collectVersions, describeMachine, ensurePeers } from './lib/peers.js';
 import { BENCH_DIR, MODELS_DIR, REPO_ROOT, RESNET_DIR, RESULTS_DIR, SAMPLE_DATA_DIR } from './lib/paths.js';
 import { formatReport } from './lib/report.js';
 
-const ALL_SECTIONS = ['decode', 'predict', 'resnet18', 'audit', 'deid', 'evaluate', 'ingest'];
+const ALL_SECTIONS = ['decode', 'predict', 'resnet18', 'audit', 'deid', 'evaluate', 'ingest', 'monitors'];
 const { values } = parseArgs({
   options: {
     only: { type: 'string' },
@@ -176,6 +178,24 @@ if (results.ingest) {
     ),
     latency: { studyQuietMs: i.latency.studyQuietMs, observedMs: i.latency.observedMs, beyondQuietMs: i.latency.beyondQuietMs },
     loadAverage: i.loadAverage,
+  };
+}
+if (results.monitors) {
+  const m = results.monitors;
+  headline.monitors = {
+    workload: m.workload,
+    vigilRecomputeMs: m.vigil.recomputeMs.median,
+    vigilRecomputeCpuMs: m.vigil.recomputeCpuMs.median,
+    peerRecomputeCpuMs: m.peer.available ? m.peer.recomputeCpuMs.median : null,
+    ratioRecomputeCpu: m.ratioRecomputeCpu,
+    vigilIncrementalUsPerCase: m.vigil.incrementalUsPerCase,
+    peerRecomputeMs: m.peer.available ? m.peer.recomputeMs.median : null,
+    peerIncrementalUsPerCase: m.peer.available ? m.peer.incrementalUsPerCase : null,
+    ratioMeaning: m.ratioMeaning,
+    ratioRecompute: m.ratioRecompute,
+    ratioIncremental: m.ratioIncremental,
+    alarmsAgree: m.alarmsAgree,
+    machineLoad: m.machineLoad,
   };
 }
 const summary = {

@@ -229,6 +229,14 @@ export function formatReport(summary) {
     );
   }
   if (s.ingest) out.push(ingestTable(s.ingest), loadNote(s.ingest), '');
+  if (summary.headline.monitors) {
+    const m = summary.headline.monitors;
+    out.push(
+      `9. Monitors: ${m.workload.detectors} CUSUMs of one deployment over ${m.workload.cases} stored cases (goal: < 2 s; per-case update in µs)`,
+      `  recompute: Vigil ${cell(m.vigilRecomputeMs)} ms, numpy/scipy ${cell(m.peerRecomputeMs)} ms (ratio ${cell(m.ratioRecompute)}×); CPU time Vigil ${cell(m.vigilRecomputeCpuMs)} ms, numpy/scipy ${cell(m.peerRecomputeCpuMs)} ms (ratio ${cell(m.ratioRecomputeCpu)}×); per case: Vigil ${cell(m.vigilIncrementalUsPerCase)} µs, Python ${cell(m.peerIncrementalUsPerCase)} µs (ratio ${cell(m.ratioIncremental)}×); alarms agree: ${String(m.alarmsAgree)}; load ${cell(m.machineLoad?.loadAverage1m?.before)}`,
+      '',
+    );
+  }
   out.push(`Results: bench/results/*.json (summary.json holds every figure). Total ${cell(summary.durationS)} s.`);
   return out.join('\n');
 }

@@ -2,7 +2,7 @@
 // Runs one benchmark in a process of its own (so that one benchmark's heap, JIT state and thread pools do
 // not colour the next) and writes bench/results/<name>.json. Started by bench/run.js:
 //
-//   VIGIL_BENCH_OPTIONS='{"quick":false}' node bench/lib/run-section.js decode|predict|resnet18|audit|deid|evaluate|ingest
+//   VIGIL_BENCH_OPTIONS='{"quick":false}' node bench/lib/run-section.js decode|predict|resnet18|audit|deid|evaluate|ingest|monitors
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { runDecodeBench } from './bench-decode.js';
 import { benchDeid } from './bench-deid.js';
 import { benchEvaluate } from './bench-evaluate.js';
 import { runIngestBench } from './bench-ingest.js';
+import { benchMonitors } from './bench-monitors.js';
 import { runPredictBench } from './bench-predict.js';
 import { DEMO_MODEL_DIR, RESNET_DIR, RESULTS_DIR } from './paths.js';
 
@@ -39,6 +40,7 @@ const SECTIONS = {
   deid: (o) => benchDeid({ quick: o.quick, log: o.log, install: o.install }),
   evaluate: (o) => benchEvaluate({ quick: o.quick, log: o.log }),
   ingest: (o) => runIngestBench({ quick: o.quick, log: o.log, install: o.install }),
+  monitors: (o) => benchMonitors({ quick: o.quick, log: o.log }),
 };
 
 const name = process.argv[2];

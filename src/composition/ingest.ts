@@ -24,12 +24,13 @@ import type { ReidentificationVault } from '../ports/reidentification-vault.js';
 import type { DeliveryJobDependencies, ResultDestinationKind } from '../workflows/deliver-results.js';
 import type { DeidentifiedInstance } from '../workflows/ingest-instance.js';
 import { ingestUpload } from '../workflows/ingest-upload.js';
+import type { Deployments } from '../workflows/deployments.js';
 import { judgeStudy } from '../workflows/judge-study.js';
 import type { DeidentifiedAtIngest } from '../workflows/predict-images.js';
 import { ServiceLoop } from '../workflows/service-loop.js';
 import { storeInstances } from '../workflows/store-instances.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
-import { inflateLimitsOf, siteSecretFile } from './settings.js';
+import { inflateLimitsOf, siteSecretFile, systemClock } from './settings.js';
 import type { ServerStores } from './stores.js';
 
 /**
@@ -117,7 +118,9 @@ export function createServiceLoop(
   logger: Logger,
   parts: {
     readonly ingest: ServerIngest;
-    readonly stores: Pick<ServerStores, 'jobs' | 'studies' | 'cases' | 'worklist'>;
+    readonly stores: Pick<ServerStores, 'jobs' | 'studies' | 'cases' | 'worklist' | 'deployments' | 'modelRegistry'>;
+    /** What judges each site's studies. */
+    readonly deployments: Deployments;
     readonly delivery: DeliveryJobDependencies | undefined;
     readonly resultDestinations: readonly ResultDestinationKind[];
     readonly services: Pick<VigilServices, 'predict' | 'currentModel' | 'recordAudit'>;
@@ -125,7 +128,7 @@ export function createServiceLoop(
 ): ServiceLoop {
   const { digest, instances, vault } = parts.ingest;
   const { jobs, studies, cases, worklist } = parts.stores;
-  const services = parts.services;
+  const { services, deployments } = parts;
   return new ServiceLoop(
     {
       ...(parts.delivery === undefined ? {} : { delivery: parts.delivery }),
@@ -150,17 +153,29 @@ export function createServiceLoop(
         logger,
         leaseMs: config.jobLeaseMs,
         resultDestinations: parts.resultDestinations,
-        judgeStudy: (studyUid, studyKey) =>
+        judgeStudy: (studyUid, studyKey, caseId) =>
           judgeStudy(
             {
               studies,
               instances,
               nameOf: (path) => instances.nameOf(path),
               predict: (paths, options, emit) => services.predict(paths, options, emit),
-              currentModel: () => services.currentModel(),
+              siteOf: (recorded) => (recorded !== null && deployments.sites.sites.some((s) => s.id === recorded) ? recorded : deployments.sites.defaultSite),
+              route: (site, key) => deployments.route(site, key),
+              identityOf: async (versionId) => {
+                const version = versionId === null ? undefined : await parts.stores.modelRegistry.get(versionId);
+                if (version !== undefined) return { ...version.model, versionId: version.versionId };
+                const { manifest } = await services.currentModel();
+                return { id: manifest.id, version: manifest.version, sha256: manifest.model.sha256 };
+              },
+              recordShadow: (comparison) => parts.stores.deployments.recordShadow(comparison),
+              recordAudit: (event) => services.recordAudit(event),
+              clock: systemClock,
+              logger,
             },
             studyUid,
             studyKey,
+            caseId,
           ),
       },
       studies,

@@ -28,8 +28,16 @@ import { registerModel, type RegistryDependencies } from '../workflows/register-
 import { inflateLimitsOf, systemClock, VIGIL_VERSION } from './settings.js';
 import type { ProcessStores } from './stores.js';
 
+const VERSION_KEY = 'version:';
+
+/** The pool's key for a registered version (other keys are bundle folders). */
+export function versionKey(versionId: string): string {
+  return `${VERSION_KEY}${versionId}`;
+}
+
 export interface ModelParts {
   readonly bundles: FsModelBundleSource;
+  readonly runner: OnnxModelRunner;
   /** The kinds of file read (DICOM, PNG/JPEG), each opened by its own reader. */
   readonly inputs: InputKinds;
   /** The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES. */
@@ -62,10 +70,14 @@ export function createModelParts(
   // The registry's archive of bundles (VIGIL_DATA_DIR/registry); it also lists a bundle folder's files.
   const archive = new FsBundleArchive({ root: join(config.dataDir, 'registry') });
   const bundleVersionOf = async (directory: string): Promise<string> => nodeHasher.sha256Hex(canonicalBundleListing(await archive.listBundle(directory)));
-  // The models this process holds open, by folder, within VIGIL_MODEL_POOL_BYTES (idle ones are closed to make room).
+  // The models this process holds open, by folder or by registered version (versionKey: its archived
+  // bundle, checked against its id as it is opened), within VIGIL_MODEL_POOL_BYTES (idle ones are closed to make room).
   const pool = new ModelPool({
     maxBytes: config.modelPoolBytes,
-    open: (directory) => loadModel({ bundles, runner, audit: openAudit(), logger, versionOf: bundleVersionOf }, directory),
+    open: async (key) => {
+      const directory = key.startsWith(VERSION_KEY) ? await archive.open(key.slice(VERSION_KEY.length)) : key;
+      return loadModel({ bundles, runner, audit: openAudit(), logger, versionOf: bundleVersionOf }, directory);
+    },
   });
 
   // The model registry: its records in the store, the bundles' bytes in VIGIL_DATA_DIR/registry.
@@ -116,6 +128,7 @@ export function createModelParts(
 
   return {
     bundles,
+    runner,
     inputs,
     pool,
     openRegistry,

@@ -33,7 +33,7 @@ import type { ProcessStores } from './stores.js';
 export function createReleaseParts(
   config: VigilConfig,
   parts: {
-    readonly stores: Pick<ProcessStores, 'openReleaseStores' | 'openAccountStores' | 'auditSearch'>;
+    readonly stores: Pick<ProcessStores, 'openReleaseStore' | 'openDeploymentStore' | 'openAccountStores' | 'auditSearch'>;
     readonly openAudit: () => AuditLog;
     readonly openRegistry: () => Promise<RegistryDependencies>;
     readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
@@ -49,9 +49,10 @@ export function createReleaseParts(
   // Set when releases open (the deployment store's handle); the pack reads the shadow summary through it.
   let shadowSummaryOf: ((site: string, candidate: string, requestId: string) => Promise<ShadowSummary>) | undefined;
   const open = async (): Promise<Releases> => {
-    const [registryDeps, { releases: store, deployments: deploymentStore }, { access, sessions }, sites] = await Promise.all([
+    const [registryDeps, store, deploymentStore, { access, sessions }, sites] = await Promise.all([
       parts.openRegistry(),
-      parts.stores.openReleaseStores(),
+      parts.stores.openReleaseStore(),
+      parts.stores.openDeploymentStore(),
       parts.stores.openAccountStores(),
       readSitesFile(config.sitesFile),
     ]);

@@ -10,7 +10,9 @@ import type { HttpApp } from '../http/create-http-app.js';
 import type { AccessStore } from '../ports/access-store.js';
 import type { DicomReceiver } from '../ports/dicom-receiver.js';
 import type { Logger } from '../ports/logger.js';
+import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { arrivalSites } from '../workflows/arrival-sites.js';
+import { Deployments } from '../workflows/deployments.js';
 import { recordReview } from '../workflows/record-review.js';
 import { seedDemo, type SeedOutcome } from '../workflows/seed-demo.js';
 import type { ServiceLoop } from '../workflows/service-loop.js';
@@ -21,7 +23,7 @@ import { startDicomReceiver } from './dicom-receiver.js';
 import { createServerIngest, createServiceLoop, ingestServices } from './ingest.js';
 import { createResultParts, deviceObserverUidOf, resultServices } from './results.js';
 import { createServices } from './services.js';
-import { VIGIL_VERSION } from './settings.js';
+import { systemClock, VIGIL_VERSION } from './settings.js';
 import { connectPostgres, createServerStores } from './stores.js';
 
 export interface ApiServer {
@@ -51,6 +53,21 @@ async function bootstrapAdmin(access: AccessStore): Promise<ApiServer['bootstrap
 }
 
 /**
+ * The configured model (VIGIL_MODEL_DIR), registered, is the first production version of every site
+ * with nothing deployed. A site that runs another version keeps it (versions change by release, not by
+ * editing the configuration), and the log says so, so an operator who changed VIGIL_MODEL_DIR is not misled.
+ */
+async function deployConfiguredModel(config: VigilConfig, logger: Logger, services: VigilServices, deployments: Deployments): Promise<void> {
+  const { version } = await services.registerModel({ directory: config.modelDir, actor: 'system' });
+  for (const other of await deployments.deployInitial(version.versionId)) {
+    logger.warn(
+      { stage: 'deployment', site: other.site, versionId: other.production ?? 'none' },
+      `the site runs another version than VIGIL_MODEL_DIR (${version.versionId.slice(0, 12)}); change it by release (vigil release) or vigil deploy`,
+    );
+  }
+}
+
+/**
  * Wires the HTTP API over the same store as the CLI. On the first start (no users yet) it creates an
  * `admin` account and returns its one-time token: there is never a default password.
  */
@@ -69,8 +86,19 @@ export async function createApiServer(
   // Which configured site each arriving instance comes from: the site half of the deployment key.
   // Who sent what: the accounts as ingest reads them, at most once a minute (sites here, DICOM senders below).
   const users = cachedUserDirectory(access, () => Date.now());
-  const sitesOf = arrivalSites(await readSitesFile(config.sitesFile), users);
+  const sites = await readSitesFile(config.sitesFile);
+  const sitesOf = arrivalSites(sites, users);
   const bootstrap = await bootstrapAdmin(access);
+  // What judges each site's studies: its deployment, changed by release or an operator, without a restart.
+  const deployments = new Deployments({
+    store: stores.deployments,
+    registry: stores.modelRegistry,
+    sites,
+    hasher: nodeHasher,
+    clock: systemClock,
+    recordAudit: (event) => cliServices.recordAudit(event),
+  });
+  await deployConfiguredModel(config, logger, cliServices, deployments);
 
   // Ingest (C-STORE and STOW-RS alike): de-identify with the ingest profile, store durably, assemble.
   const ingest = await createServerIngest(config, stores);
@@ -89,6 +117,7 @@ export async function createApiServer(
   const loop = createServiceLoop(config, logger, {
     ingest,
     stores,
+    deployments,
     delivery: results.delivery,
     resultDestinations: results.destinations,
     services: cliServices,

@@ -24,7 +24,9 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { Logger } from '../ports/logger.js';
 import { calibrateModel, choosePolicy, computeReference } from '../workflows/derive-bundle.js';
 import { deidentifyFiles } from '../workflows/deidentify-files.js';
-import { evaluateModel } from '../workflows/evaluate-model.js';
+import { evaluateModel, type EvaluateOutcome, type EvaluateRequest } from '../workflows/evaluate-model.js';
+import { initModel } from '../workflows/init-model.js';
+import { readEvaluationSummaries } from '../adapters/model-bundle-fs/read-evaluation-summaries.js';
 import { createEvaluationAuditTrail } from '../workflows/evaluation-audit-trail.js';
 import { inspectModel } from '../workflows/inspect-model.js';
 import { AccountAdministration } from '../workflows/manage-accounts.js';
@@ -33,7 +35,7 @@ import { registerCriteria } from '../workflows/register-criteria.js';
 import { findVersion, modelCardOf, registerModel } from '../workflows/register-model.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import { createPredictIngest } from './ingest.js';
-import { createModelParts } from './models.js';
+import { createModelParts, versionKey } from './models.js';
 import { createReleaseParts } from './releases.js';
 import { hashConfig, inflateLimitsOf, siteSecretFile, systemClock, VIGIL_VERSION } from './settings.js';
 import { connectPostgres, createProcessStores, type PostgresConnection } from './stores.js';
@@ -85,7 +87,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       .openAccountStores()
       .then((s) => new AccountAdministration({ ...s, credentials: new NodeCredentials(), clock: systemClock, audit: (event) => openAudit().append(event) })));
 
-  const evaluate: VigilServices['evaluate'] = async (request) => {
+  const evaluate = async (request: EvaluateRequest): Promise<EvaluateOutcome> => {
     // Loaded on first use: Vega and Fastify each add ~0.1 s to every command's start-up otherwise.
     const { VegaChartRenderer } = await import('../adapters/charts-vega/vega-chart-renderer.js');
     return evaluateModel(
@@ -99,7 +101,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
   return {
     async predict(paths, options, emit, onProgress) {
       const auditLog = await openAuditForDecisions();
-      const held = await pool.acquire(options.modelDir ?? config.modelDir);
+      const held = await pool.acquire(options.versionId === undefined ? (options.modelDir ?? config.modelDir) : versionKey(options.versionId));
       const { pseudonymizer, deidentify } = await ingestParts();
       const storedAge = options.storedPatientAge;
       try {
@@ -193,6 +195,26 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
         ...outcome,
         registered: await registerDerived(request.modelDir, request.out, 'vigil model reference', outcome.manifest.referenceDistribution?.source.sha256),
       };
+    },
+    async initModel(request) {
+      const { data, output, clock, inputs: kinds, batchSize, vigilVersion } = evaluationDeps();
+      return initModel(
+        {
+          data,
+          output,
+          clock,
+          inputs: kinds,
+          batchSize,
+          vigilVersion,
+          hasher: nodeHasher,
+          runner: models.runner,
+          readModelFile: (path) => bundles.readModelFile(path),
+          evaluate,
+          readEvaluations: readEvaluationSummaries,
+          register: async (directory, lineage) => (await registerModel(await openRegistry(), { directory, actor: 'local-cli', lineage })).version,
+        },
+        request,
+      );
     },
     inspectModel(directory) {
       return inspectModel({ bundles }, directory);

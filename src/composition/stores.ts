@@ -8,8 +8,8 @@ import { SqliteAccessStore } from '../adapters/store-sqlite/sqlite-access-store.
 import { SqliteAuditLog } from '../adapters/store-sqlite/sqlite-audit-log.js';
 import { SqliteAuditSearch } from '../adapters/store-sqlite/sqlite-audit-search.js';
 import { SqliteJobQueue } from '../adapters/store-sqlite/sqlite-job-queue.js';
-import { SqliteModelRegistry } from '../adapters/store-sqlite/sqlite-model-registry.js';
 import { SqliteDeploymentStore } from '../adapters/store-sqlite/sqlite-deployment-store.js';
+import { SqliteModelRegistry } from '../adapters/store-sqlite/sqlite-model-registry.js';
 import { SqliteReleaseStore } from '../adapters/store-sqlite/sqlite-release-store.js';
 import { SqliteReidentificationVault } from '../adapters/store-sqlite/sqlite-reidentification-vault.js';
 import { SqliteSessionStore } from '../adapters/store-sqlite/sqlite-session-store.js';
@@ -21,8 +21,8 @@ import { PostgresAccessStore } from '../adapters/store-postgres/postgres-access-
 import { PostgresAuditSearch } from '../adapters/store-postgres/postgres-audit-search.js';
 import { PostgresConnection } from '../adapters/store-postgres/postgres-connection.js';
 import { PostgresJobQueue } from '../adapters/store-postgres/postgres-job-queue.js';
-import { PostgresModelRegistry } from '../adapters/store-postgres/postgres-model-registry.js';
 import { PostgresDeploymentStore } from '../adapters/store-postgres/postgres-deployment-store.js';
+import { PostgresModelRegistry } from '../adapters/store-postgres/postgres-model-registry.js';
 import { PostgresReleaseStore } from '../adapters/store-postgres/postgres-release-store.js';
 import { PostgresReidentificationVault } from '../adapters/store-postgres/postgres-reidentification-vault.js';
 import { PostgresSessionStore } from '../adapters/store-postgres/postgres-session-store.js';
@@ -34,10 +34,10 @@ import type { AccessStore } from '../ports/access-store.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { CaseStore } from '../ports/case-store.js';
+import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
-import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { ReleaseStore } from '../ports/release-store.js';
 import type { ReidentificationVault } from '../ports/reidentification-vault.js';
 import type { Sealer } from '../ports/sealer.js';
@@ -73,8 +73,10 @@ export interface ProcessStores {
   openAccountStores(): Promise<{ readonly access: AccessStore; readonly sessions: SessionStore }>;
   /** The model registry's records, on a handle opened per call. */
   openModelRegistry(): Promise<ModelRegistry>;
-  /** Release requests and deployments per site, on one handle opened per call. */
-  openReleaseStores(): Promise<{ readonly releases: ReleaseStore; readonly deployments: DeploymentStore }>;
+  /** Deployments per site and shadow comparisons, on a handle opened per call. */
+  openDeploymentStore(): Promise<DeploymentStore>;
+  /** Release requests, on a handle opened per call. */
+  openReleaseStore(): Promise<ReleaseStore>;
   close(): void;
 }
 
@@ -83,6 +85,7 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
   let auditSearch: Promise<AuditSearch> | undefined;
   let registryDb: SqliteDatabase | undefined;
   let accountsDb: SqliteDatabase | undefined;
+  let deploymentsDb: SqliteDatabase | undefined;
   let releasesDb: SqliteDatabase | undefined;
   return {
     openAuditLog: () =>
@@ -105,13 +108,16 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
       postgres === undefined
         ? Promise.resolve(new SqliteModelRegistry((registryDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresModelRegistry(pool)),
-    openReleaseStores: async () => {
-      const pool = await postgres?.pool();
-      if (pool !== undefined) return { releases: new PostgresReleaseStore(pool), deployments: new PostgresDeploymentStore(pool) };
-      const db = (releasesDb = openSqliteDatabase({ dataDir: config.dataDir }));
-      return { releases: new SqliteReleaseStore(db), deployments: new SqliteDeploymentStore(db) };
-    },
+    openDeploymentStore: () =>
+      postgres === undefined
+        ? Promise.resolve(new SqliteDeploymentStore((deploymentsDb = openSqliteDatabase({ dataDir: config.dataDir }))))
+        : postgres.pool().then((pool) => new PostgresDeploymentStore(pool)),
+    openReleaseStore: () =>
+      postgres === undefined
+        ? Promise.resolve(new SqliteReleaseStore((releasesDb = openSqliteDatabase({ dataDir: config.dataDir }))))
+        : postgres.pool().then((pool) => new PostgresReleaseStore(pool)),
     close() {
+      deploymentsDb?.close();
       searchDb?.close();
       registryDb?.close();
       accountsDb?.close();
@@ -129,6 +135,8 @@ export interface ServerStores {
   readonly worklist: WorklistStore;
   readonly sessions: SessionStore;
   readonly auditSearch: AuditSearch;
+  readonly deployments: DeploymentStore;
+  readonly modelRegistry: ModelRegistry;
   /** The counts the system summary reads (a new reader per call). */
   systemStats(): SystemStats;
   /** The re-identification vault, its originals sealed by `sealer`. */
@@ -153,6 +161,8 @@ export function createServerStores(config: VigilConfig, pool: PostgresPool | und
     worklist: pool === undefined ? new SqliteWorklistStore(sqlite(), systemClock) : new PostgresWorklistStore(pool, systemClock),
     sessions: pool === undefined ? new SqliteSessionStore(sqlite()) : new PostgresSessionStore(pool),
     auditSearch: pool === undefined ? new SqliteAuditSearch(sqlite()) : new PostgresAuditSearch(pool),
+    deployments: pool === undefined ? new SqliteDeploymentStore(sqlite()) : new PostgresDeploymentStore(pool),
+    modelRegistry: pool === undefined ? new SqliteModelRegistry(sqlite()) : new PostgresModelRegistry(pool),
     systemStats: () => (pool === undefined ? new SqliteSystemStats(sqlite()) : new PostgresSystemStats(pool)),
     vault: (sealer) =>
       pool === undefined ? new SqliteReidentificationVault(sqlite(), sealer, systemClock) : new PostgresReidentificationVault(pool, sealer, systemClock),

@@ -121,4 +121,9 @@ export interface EvaluationOutput {
    * manifest. Refuses (EVAL_OUTPUT_EXISTS) an existing non-empty folder or the source folder itself.
    */
   writeDerivedBundle(sourceDirectory: string, directory: string, modelFile: string, manifestJson: string): Promise<void>;
+  /**
+   * Writes a new bundle (`vigil model init`): the model file's bytes and the manifest, into a folder
+   * that does not exist or is empty (EVAL_OUTPUT_EXISTS otherwise).
+   */
+  writeNewBundle(directory: string, modelFile: string, modelBytes: Uint8Array, manifestJson: string): Promise<void>;
 }

@@ -20,6 +20,10 @@ export interface LogFields {
   readonly dtype?: string;
   readonly configHash?: string;
   readonly treeSize?: number;
+  /** A configured site id (a name an operator chose, never a patient's). */
+  readonly site?: string;
+  /** A registered model version id (a content hash). */
+  readonly versionId?: string;
 }
 
 export const LOG_FIELD_NAMES: readonly (keyof LogFields)[] = [
@@ -40,6 +44,8 @@ export const LOG_FIELD_NAMES: readonly (keyof LogFields)[] = [
   'dtype',
   'configHash',
   'treeSize',
+  'site',
+  'versionId',
 ];
 
 export interface Logger {

@@ -6,11 +6,12 @@ import { MISSING_LEVEL_TEXT } from '../domain/evaluation/evaluate-predictions.js
 import { fitCalibration, logLoss, type CalibrationMethod } from '../domain/evaluation/fit-calibration.js';
 import { constrainedOperatingPoint, costOptimalOperatingPoint, type OperatingPoint } from '../domain/evaluation/operating-point.js';
 import { confusionAt } from '../domain/evaluation/proportions.js';
+import { bayesOperatingPoint, errorBoundedBand, type ErrorBoundedBand } from '../domain/evaluation/error-bounded-band.js';
 import { stratifiedHalves } from '../domain/evaluation/random.js';
 import { parseModelManifest, type ModelBundle } from '../domain/model/model-bundle.js';
 import type { Calibration, DecisionPolicy, ModelManifest } from '../domain/model/model-manifest.js';
 import type { Clock } from '../ports/clock.js';
-import type { EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
+import type { DatasetDeclaration, EvaluationDataSource, EvaluationOutput } from '../ports/evaluation-data.js';
 import type { ModelSession } from '../ports/model-runner.js';
 import { InferenceChain } from './inference-chain.js';
 import type { InputKinds } from './input-kinds.js';
@@ -106,14 +107,32 @@ function fitSummary(scored: ScoredCases, calibration: Calibration): { ece: numbe
   return { ece: expectedCalibrationError(p, scored.labels, ECE_BINS), brier: brierScore(p, scored.labels), nll: logLoss(p, scored.labels) };
 }
 
-/** `vigil calibrate`: fits temperature, Platt or isotonic calibration and writes a new bundle beside the untouched original. */
-export async function calibrateModel(deps: DeriveDependencies, request: CalibrateRequest): Promise<CalibrateOutcome> {
-  const { data, bundle, scored, declaration } = await scoreFor(deps, request);
+/** What a fit records of the data it was made on. */
+export interface FitData {
+  readonly description: string;
+  readonly sha256: string;
+  readonly declaration: DatasetDeclaration | null;
+  /** The command the fit is recorded as made by (default "vigil policy" / "vigil calibrate"). */
+  readonly by?: string;
+}
+
+/**
+ * Fits `method` on scored cases (the labelled cases the gate let through) and records the fit: the
+ * data, the rule, ECE, Brier and NLL before (under `previous`) and after. Used by `vigil calibrate`
+ * and `vigil model init`.
+ */
+export function fitCalibrationTo(
+  scored: ScoredCases,
+  method: CalibrationMethod,
+  previous: Calibration,
+  data: FitData,
+  now: Date,
+): { readonly calibration: Calibration; readonly fit: Readonly<Record<string, number | string>> } {
+  const declaration = data.declaration;
   // Parametric maps work on the logit; isotonic on the raw score, as calibrateScore applies them.
-  const x =
-    request.method === 'isotonic' ? scored.rawScores : Float64Array.from(scored.rawScores, (s) => (scored.activation === 'logit' ? s : Math.log(s / (1 - s))));
-  const fitted = fitCalibration(request.method, x, scored.labels);
-  const before = fitSummary(scored, bundle.manifest.calibration);
+  const x = method === 'isotonic' ? scored.rawScores : Float64Array.from(scored.rawScores, (s) => (scored.activation === 'logit' ? s : Math.log(s / (1 - s))));
+  const fitted = fitCalibration(method, x, scored.labels);
+  const before = fitSummary(scored, previous);
   const after = fitSummary(scored, fitted);
   const fit = {
     dataset: data.description,
@@ -121,8 +140,8 @@ export async function calibrateModel(deps: DeriveDependencies, request: Calibrat
     declaration: declaration === null ? 'none' : `${JSON.stringify(declaration.values)} (${declaration.source})`,
     n: scored.labels.length,
     gateRejected: scored.rejected,
-    method: request.method,
-    previousMethod: bundle.manifest.calibration.method,
+    method: method,
+    previousMethod: previous.method,
     eceBins: ECE_BINS,
     eceBefore: round6(before.ece),
     eceAfter: round6(after.ece),
@@ -130,18 +149,31 @@ export async function calibrateModel(deps: DeriveDependencies, request: Calibrat
     brierAfter: round6(after.brier),
     nllBefore: round6(before.nll),
     nllAfter: round6(after.nll),
-    fittedAt: deps.clock.now().toISOString(),
+    fittedAt: now.toISOString(),
     rule:
-      request.method === 'temperature'
+      method === 'temperature'
         ? 'T maximising the likelihood (logistic regression without intercept on the logit, Newton)'
-        : request.method === 'platt'
+        : method === 'platt'
           ? 'a, b maximising the likelihood (logistic regression on the logit, Newton)'
           : 'pool-adjacent-violators on the raw score, linear between block ends',
   };
+  return { calibration: { ...fitted, ...(fitted.method === 'none' ? {} : { fit }) }, fit };
+}
+
+/** `vigil calibrate`: fits temperature, Platt or isotonic calibration and writes a new bundle beside the untouched original. */
+export async function calibrateModel(deps: DeriveDependencies, request: CalibrateRequest): Promise<CalibrateOutcome> {
+  const { data, bundle, scored, declaration } = await scoreFor(deps, request);
+  const { calibration, fit } = fitCalibrationTo(
+    scored,
+    request.method,
+    bundle.manifest.calibration,
+    { description: data.description, sha256: data.sha256, declaration },
+    deps.clock.now(),
+  );
   const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
     ...bundle.manifest,
     version: derivedVersion(bundle.manifest.version, `cal.${request.method}`),
-    calibration: { ...fitted, fit },
+    calibration,
     parent: parentOf(bundle),
     metrics: { note: "Derived by vigil calibrate; the parent's metrics do not apply. Evaluate this bundle with vigil evaluate.", calibrationFit: fit },
   });
@@ -165,6 +197,16 @@ export interface PolicyRequest {
   readonly classCoverage?: { readonly positive: number; readonly negative: number };
   /** Strata column for the Mondrian (per-stratum) band. */
   readonly mondrian?: string;
+  /**
+   * `cost-optimal` (the default): the observed threshold of minimum expected cost at `prevalence`;
+   * `bayes`: C_FP / (C_FP + C_FN), right for a calibrated probability whatever the sample.
+   */
+  readonly thresholdRule?: 'cost-optimal' | 'bayes';
+  /**
+   * Instead of a conformal band: the narrowest band symmetric in logit space around the threshold
+   * whose cases outside it (decided) have at most this error rate on the data (not a guarantee).
+   */
+  readonly maxErrorNotReferred?: number;
   readonly finding?: string;
   readonly declared?: RasterDeclaration;
 }
@@ -183,11 +225,58 @@ export interface PolicyOutcome {
  */
 export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequest): Promise<PolicyOutcome> {
   const { data, bundle, scored, declaration } = await scoreFor(deps, request, request.mondrian === undefined ? undefined : [request.mondrian]);
+  const old = bundle.manifest.decisionPolicy[scored.finding]!;
+  const { policy, operatingPoint, band, evidence } = fitPolicyTo(
+    scored,
+    request,
+    { description: data.description, sha256: data.sha256, declaration },
+    old.onGateWarn,
+    deps.clock.now(),
+  );
+  const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
+    ...bundle.manifest,
+    version: derivedVersion(bundle.manifest.version, 'policy'),
+    decisionPolicy: { ...bundle.manifest.decisionPolicy, [scored.finding]: policy },
+    parent: parentOf(bundle),
+    metrics: { note: "Derived by vigil policy; the parent's metrics do not apply. Evaluate this bundle with vigil evaluate.", policyFit: evidence },
+  });
+  return { manifest, operatingPoint, band, evidence };
+}
+
+/** How a policy is fitted: `PolicyRequest` without the bundle and data it is fitted on. */
+export type PolicyFit = Omit<PolicyRequest, 'modelDir' | 'dataset' | 'out' | 'finding' | 'declared'>;
+
+/**
+ * Chooses a finding's decision policy on scored cases (their `probabilities` calibrated as the policy
+ * will see them): the threshold (minimum expected cost over the observed thresholds, the Bayes
+ * threshold C_FP / (C_FP + C_FN), or the most specific one meeting a sensitivity target) and the
+ * abstain band (split conformal, class-conditional or Mondrian; or the narrowest logit-symmetric band
+ * whose decided cases' error rate meets a target). Used by `vigil policy` and `vigil model init`.
+ */
+export function fitPolicyTo(
+  scored: ScoredCases,
+  request: PolicyFit,
+  data: FitData,
+  onGateWarn: DecisionPolicy['onGateWarn'],
+  now: Date,
+): {
+  readonly policy: DecisionPolicy;
+  readonly operatingPoint: OperatingPoint;
+  readonly band: { low: number; high: number };
+  readonly evidence: Record<string, unknown>;
+} {
+  const declaration = data.declaration;
   const p = scored.probabilities;
   const y = scored.labels;
   const costs = { falseNegative: request.costFalseNegative, falsePositive: request.costFalsePositive };
   if (request.coverage !== undefined && request.classCoverage !== undefined) {
     throw new PlatformError('CLI_USAGE', 'Give either a coverage or class-conditional coverages, not both', {});
+  }
+  if (request.maxErrorNotReferred !== undefined && (request.coverage !== undefined || request.classCoverage !== undefined || request.mondrian !== undefined)) {
+    throw new PlatformError('CLI_USAGE', 'An error-bounded abstain band replaces a conformal one: give one of them', {});
+  }
+  if (request.thresholdRule === 'bayes' && request.minSensitivity !== undefined) {
+    throw new PlatformError('CLI_USAGE', 'The Bayes threshold follows from the costs alone: it takes no sensitivity target', {});
   }
   const banded = request.coverage !== undefined || request.classCoverage !== undefined;
   // With an abstain band, the threshold and the band are fitted on disjoint halves: the conformal
@@ -199,7 +288,8 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
   const pT = pick(p, halves?.a);
   const yT = pick(y, halves?.a);
   let point: OperatingPoint;
-  if (request.minSensitivity === undefined) point = costOptimalOperatingPoint(pT, yT, costs, request.prevalence);
+  if (request.thresholdRule === 'bayes') point = bayesOperatingPoint(pT, yT, costs, request.prevalence);
+  else if (request.minSensitivity === undefined) point = costOptimalOperatingPoint(pT, yT, costs, request.prevalence);
   else {
     const constrained = constrainedOperatingPoint(pT, yT, request.minSensitivity, costs, request.prevalence);
     if (constrained === undefined) {
@@ -258,9 +348,21 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
       calibrationCases: bIdx.length,
     };
   }
+  let errorBounded: ErrorBoundedBand | undefined;
+  if (request.maxErrorNotReferred !== undefined) {
+    errorBounded = errorBoundedBand(p, y, threshold, request.maxErrorNotReferred, BAND_STEP_LOGIT);
+    if (errorBounded === undefined) {
+      throw new PlatformError('EVAL_FIT_FAILED', `No abstain band leaves decided cases with an error rate of at most ${request.maxErrorNotReferred}`, {});
+    }
+    band = { low: errorBounded.low, high: errorBounded.high };
+  }
   const inBand = Uint8Array.from(p, (v) => (v >= band.low && v <= band.high && band.low < band.high ? 0 : 1));
   const kept = confusionAt(p, y, threshold, inBand);
   const keptN = kept.tp + kept.fp + kept.tn + kept.fn;
+  const bandRule =
+    errorBounded === undefined
+      ? undefined
+      : `the narrowest band symmetric in logit space around logit(threshold), logit(threshold) ± w with w on a ${BAND_STEP_LOGIT} grid, such that the error rate of the cases outside the band is <= ${request.maxErrorNotReferred}; w = ${errorBounded.halfWidthLogit}, bounds rounded outward to 6 decimals`;
   const evidence = {
     dataset: data.description,
     datasetSha256: data.sha256,
@@ -273,42 +375,38 @@ export async function choosePolicy(deps: DeriveDependencies, request: PolicyRequ
     specificity: round6(point.specificity),
     expectedCostPerCase: round6(point.expectedCost),
     abstainBand: band,
+    ...(bandRule === undefined ? {} : { abstainBandRule: bandRule }),
     referRate: round6((y.length - keptN) / y.length),
     errorRateNotReferred: keptN === 0 ? null : round6((kept.fp + kept.fn) / keptN),
     ...(conformal === undefined ? {} : { conformal }),
-    fittedAt: deps.clock.now().toISOString(),
+    fittedAt: now.toISOString(),
   };
-  const old = bundle.manifest.decisionPolicy[scored.finding]!;
-  const source = `vigil policy on ${data.description} (sha256 ${data.sha256.slice(0, 12)}…): ${point.rule}${
-    conformal === undefined
-      ? '; no abstain band'
-      : `; abstain band by ${String(conformal.method)} at ${
-          request.classCoverage === undefined
-            ? `coverage ${request.coverage}`
-            : `coverage ${request.classCoverage.positive} of cases with the finding, ${request.classCoverage.negative} of cases without`
-        }`
+  const source = `${data.by ?? 'vigil policy'} on ${data.description} (sha256 ${data.sha256.slice(0, 12)}…): ${point.rule}${
+    bandRule !== undefined
+      ? `; abstain band: ${bandRule}`
+      : conformal === undefined
+        ? '; no abstain band'
+        : `; abstain band by ${String(conformal.method)} at ${
+            request.classCoverage === undefined
+              ? `coverage ${request.coverage}`
+              : `coverage ${request.classCoverage.positive} of cases with the finding, ${request.classCoverage.negative} of cases without`
+          }`
   }`;
-  const manifest = await writeBundle(deps, request.modelDir, request.out, bundle, {
-    ...bundle.manifest,
-    version: derivedVersion(bundle.manifest.version, 'policy'),
-    decisionPolicy: {
-      ...bundle.manifest.decisionPolicy,
-      [scored.finding]: {
-        threshold,
-        abstainBand: band,
-        costFalseNegative: request.costFalseNegative,
-        costFalsePositive: request.costFalsePositive,
-        prevalence: request.prevalence,
-        onGateWarn: old.onGateWarn,
-        source,
-        ...(conformalRecord === undefined ? {} : { conformal: conformalRecord }),
-      },
-    },
-    parent: parentOf(bundle),
-    metrics: { note: "Derived by vigil policy; the parent's metrics do not apply. Evaluate this bundle with vigil evaluate.", policyFit: evidence },
-  });
-  return { manifest, operatingPoint: point, band, evidence };
+  const policy: DecisionPolicy = {
+    threshold,
+    abstainBand: band,
+    costFalseNegative: request.costFalseNegative,
+    costFalsePositive: request.costFalsePositive,
+    prevalence: request.prevalence,
+    onGateWarn,
+    source,
+    ...(conformalRecord === undefined ? {} : { conformal: conformalRecord }),
+  };
+  return { policy, operatingPoint: point, band, evidence };
 }
+
+/** Grid step of the error-bounded band's half-width, in logit units (models/pneumonia-demo/train.py: BAND_STEP_LOGIT). */
+const BAND_STEP_LOGIT = 0.01;
 
 const POLICY_SPLIT_SEED = 20231;
 const idxCache = new WeakMap<readonly number[], Set<number>>();

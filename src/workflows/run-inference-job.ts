@@ -24,7 +24,11 @@ export interface InferenceJobDependencies {
   readonly reviewSampleRate: number;
   readonly logger: Logger;
   /** Judges every frame of a stored study (the predict workflow over the study's instances). */
-  readonly judgeStudy: (studyUid: string, studyKey: string) => Promise<{ readonly model: ModelIdentity; readonly results: readonly PredictResult[] }>;
+  readonly judgeStudy: (
+    studyUid: string,
+    studyKey: string,
+    caseId: string,
+  ) => Promise<{ readonly model: ModelIdentity; readonly results: readonly PredictResult[] }>;
   readonly leaseMs: number;
   /** Where decided cases' results go (deliver-results.ts); none when unset. */
   readonly resultDestinations?: readonly ResultDestinationKind[];
@@ -66,8 +70,8 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
       return 'done';
     }
     await deps.studies.markProgress(payload.studyKey, payload.instances, 'judging');
-    const { model, results } = await deps.judgeStudy(payload.studyUid, payload.studyKey);
     const caseId = lease.job.dedupeKey;
+    const { model, results } = await deps.judgeStudy(payload.studyUid, payload.studyKey, caseId);
     await deps.cases.save({ caseId, studyKey: payload.studyKey, model, instances: payload.instances, results });
     // The links as stored: a job re-run after a crash acts on what its first run saved.
     const saved = await deps.cases.get(caseId);

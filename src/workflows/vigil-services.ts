@@ -15,6 +15,7 @@ import type { ReviewRecord } from '../ports/worklist-store.js';
 import type { UploadResult } from './ingest-upload.js';
 import type { StudyDeclaration } from '../ports/instance-store.js';
 import type { EvaluateOutcome, EvaluateRequest } from './evaluate-model.js';
+import type { InitModelOutcome, InitModelRequest } from './init-model.js';
 import type { CalibrateOutcome, CalibrateRequest, PolicyOutcome, PolicyRequest, ReferenceOutcome, ReferenceRequest } from './derive-bundle.js';
 import type { CriteriaRegistration } from './register-criteria.js';
 import type { IngestSender } from './ingest-instance.js';
@@ -31,6 +32,8 @@ export interface DerivedRegistration {
 
 export interface PredictOptions {
   readonly modelDir?: string;
+  /** A registered version (its archived bundle) instead of a folder: what a site's deployment judges with. */
+  readonly versionId?: string;
   /**
    * Attributes declared for PNG/JPEG inputs, which cannot carry them (DICOM inputs keep their own), and
    * an upload's site and device labels (shown to readers).
@@ -134,6 +137,8 @@ export interface VigilServices {
   modelCard(idOrPrefix: string): Promise<{ readonly version: ModelVersion; readonly card: string }>;
   /** `vigil model reference`: computes the bundle's reference distribution on its validation data, writes the bundle with it and registers it as a child of its source's version. */
   computeReference(request: ReferenceRequest): Promise<ReferenceOutcome & { readonly registered: DerivedRegistration }>;
+  /** `vigil model init`: builds, evaluates and registers a bundle for an ONNX network (bring your own model). */
+  initModel(request: InitModelRequest): Promise<InitModelOutcome>;
   /** Prepares the demo's inputs from the public sample data: the paths to predict on, and notes for the reader. */
   prepareDemo(): Promise<{ readonly runs: readonly DemoRun[]; readonly notes: readonly string[] }>;
   /** `vigil users`: accounts and tokens in the store the server uses, changed as `local-cli` and audited. */

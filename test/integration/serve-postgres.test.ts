@@ -64,8 +64,9 @@ describe.skipIf(POSTGRES_SKIP_REASON !== undefined)(`vigil serve on PostgreSQL, 
     expect(verifiedAtA.statusCode).toBe(200);
     expect(verifiedAtA.json()).toMatchObject({ ok: true });
     expect(verifiedAtB.json()).toEqual(verifiedAtA.json());
-    // The four CLI entries and the creation of the auditor's account with its first token.
-    expect(verifiedAtA.json<{ treeSize: number }>().treeSize).toBe(6);
+    // The four CLI entries, the creation of the auditor's account with its first token, and the configured
+    // model registered and deployed at the (one) site once, though both servers started on the new database.
+    expect(verifiedAtA.json<{ treeSize: number }>().treeSize).toBe(8);
 
     const rows = await schema.open().then(async (pool) => ({
       users: (await pool.query<{ n: number }>('SELECT count(*) AS n FROM users')).rows[0]?.n,

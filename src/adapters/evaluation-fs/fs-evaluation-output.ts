@@ -48,6 +48,18 @@ export class FsEvaluationOutput implements EvaluationOutput {
     return { sha256: hash.digest('hex'), bytes };
   }
 
+  async writeNewBundle(directory: string, modelFile: string, modelBytes: Uint8Array, manifestJson: string): Promise<void> {
+    const existing = await readdir(directory).catch(() => undefined);
+    if (existing !== undefined && existing.length > 0) throw new PlatformError('EVAL_OUTPUT_EXISTS', 'The --out folder exists and is not empty', {});
+    try {
+      await mkdir(directory, { recursive: true });
+      await writeFile(join(directory, modelFile), modelBytes);
+      await writeFile(join(directory, 'vigil-model.json'), manifestJson);
+    } catch (cause) {
+      throw new PlatformError('STORE_WRITE_FAILED', 'The bundle could not be written', {}, { cause });
+    }
+  }
+
   async writeDerivedBundle(sourceDirectory: string, directory: string, modelFile: string, manifestJson: string): Promise<void> {
     if (resolve(sourceDirectory) === resolve(directory)) {
       throw new PlatformError('EVAL_OUTPUT_EXISTS', 'The --out folder is the source bundle: a derived bundle never overwrites its parent', {});

@@ -20,7 +20,7 @@ describe('FsInstanceStore', () => {
     expect(await store.freeBytes()).toBeGreaterThan(0);
   });
 
-  it('lists a study\'s stored images of every kind, sorted, and nothing else kept beside them', async () => {
+  it("lists a study's stored images of every kind, sorted, and nothing else kept beside them", async () => {
     dir = mkdtempSync(join(tmpdir(), 'vigil-instances-'));
     const store = new FsInstanceStore(join(dir, 'objects'));
     await store.put('2.25.1', '2.25.12', new Uint8Array([1]), 'png');

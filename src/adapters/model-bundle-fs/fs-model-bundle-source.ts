@@ -45,4 +45,12 @@ export class FsModelBundleSource implements ModelBundleSource {
     }
     return { manifest, modelBytes, identity: identifyModel(manifest) };
   }
+
+  async readModelFile(path: string): Promise<Uint8Array> {
+    try {
+      return await readFile(path);
+    } catch (cause) {
+      throw new PlatformError('MODEL_BUNDLE_NOT_FOUND', 'The model file cannot be read', {}, { cause });
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import ort from 'onnxruntime-node';
 import { PlatformError } from '../../domain/errors.js';
 import type { ModelBundle } from '../../domain/model/model-bundle.js';
-import type { ModelRunner, ModelSession, OutputTensor } from '../../ports/model-runner.js';
+import type { ModelRunner, ModelSession, ModelSignature, OutputTensor, TensorSignature } from '../../ports/model-runner.js';
 
 export interface OnnxRunnerOptions {
   /** `cpu` (default) or `cuda`; CUDA is an option where a GPU and its libraries exist, never required. */
@@ -35,6 +35,26 @@ export class OnnxModelRunner implements ModelRunner {
     checkSignature(session, bundle);
     return new OnnxModelSession(session, bundle, this.options.executionProvider);
   }
+
+  async describeModel(modelBytes: Uint8Array): Promise<ModelSignature> {
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    } catch (cause) {
+      throw new PlatformError('MODEL_INIT_ONNX_UNREADABLE', 'ONNX Runtime could not load the model file', { bytes: modelBytes.length }, { cause });
+    }
+    try {
+      return { inputs: session.inputMetadata.map(signatureOf), outputs: session.outputMetadata.map(signatureOf) };
+    } finally {
+      await session.release();
+    }
+  }
+}
+
+/** ONNX Runtime gives a dynamic dimension as its symbol (a string) or as -1 / 0; both become null. */
+function signatureOf(m: ort.InferenceSession.ValueMetadata): TensorSignature {
+  if (!m.isTensor) return { name: m.name, dtype: null, shape: [] };
+  return { name: m.name, dtype: m.type, shape: m.shape.map((d) => (typeof d === 'number' && d > 0 ? d : null)) };
 }
 
 function checkSignature(session: ort.InferenceSession, bundle: ModelBundle): void {

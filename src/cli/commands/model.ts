@@ -1,12 +1,27 @@
 import { unknownValueVerdicts } from '../../domain/model/model-manifest.js';
 import { shortVersionId, type ModelVersion } from '../../domain/registry/model-version.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, parseCommandArgs, stringOption, usageError, type Command, type CommandContext } from './command.js';
+import type { ModelInitAnswers } from '../../domain/model/model-init.js';
+import {
+  BUNDLE_DERIVATION_OPTIONS,
+  bundleDerivationArgs,
+  DECLARATION_OPTIONS,
+  declarationArgs,
+  numberOption,
+  parseCommandArgs,
+  stringOption,
+  usageError,
+  type Command,
+  type CommandContext,
+} from './command.js';
 
 const REFERENCE_USAGE =
   'model reference --model DIR --dataset SPEC --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
+const INIT_USAGE =
+  'model init --onnx FILE --validation SPEC [--reference SPEC] --out DIR [--answers FILE] [--monai-metadata FILE] [--id ID] [--model-version X.Y.Z] [--name TEXT] [--cost-fn N --cost-fp N] [--opset N] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
 const USAGE = [
   'model inspect <DIR> [--json]',
+  INIT_USAGE,
   REFERENCE_USAGE,
   'model register <DIR> [--parent VERSION] [--validation-data SHA256] [--code-ref REF] [--json]',
   'model versions [--json]',
@@ -28,7 +43,9 @@ function versionLine(v: ModelVersion): string {
 
 export const modelCommand: Command = {
   usage:
-    `${USAGE}\n      inspect a bundle (verifying its model file's hash); compute its reference distribution on its validation data (for evaluate's\n` +
+    `${USAGE}\n      inspect a bundle (verifying its model file's hash); build a complete bundle for your own ONNX network (gate statistics from\n` +
+    `      --reference images, default the validation data; calibration, policy and evaluation on --validation; answers in a JSON file,\n` +
+    `      a MONAI metadata.json and flags, later ones winning; then registered); compute its reference distribution on its validation data (for evaluate's\n` +
     `      shift comparison) and write the bundle with it; register a bundle as an immutable, content-addressed version; list the\n` +
     `      registered versions; print a version's generated model card`,
   async run(args, context) {
@@ -36,6 +53,7 @@ export const modelCommand: Command = {
     if (sub === 'register') return register(rest, context);
     if (sub === 'versions') return versions(rest, context);
     if (sub === 'card') return card(rest, context);
+    if (sub === 'init') return init(rest, context);
     const { io, services } = context;
     if (sub === 'reference') {
       const { values, positionals } = parseCommandArgs(rest, BUNDLE_DERIVATION_OPTIONS, REFERENCE_USAGE);
@@ -150,5 +168,94 @@ async function card(args: readonly string[], { io, services }: CommandContext): 
   const { positionals } = parseCommandArgs(args, {}, USAGE);
   if (positionals.length !== 1) throw usageError('model card needs a version id (or a unique prefix of 8 or more hex digits)', USAGE);
   io.stdout((await services().modelCard(positionals[0] as string)).card);
+  return EXIT_OK;
+}
+
+async function init(args: readonly string[], { io, services }: CommandContext): Promise<number> {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    {
+      onnx: { type: 'string' },
+      validation: { type: 'string' },
+      reference: { type: 'string' },
+      out: { type: 'string' },
+      answers: { type: 'string' },
+      'monai-metadata': { type: 'string' },
+      id: { type: 'string' },
+      'model-version': { type: 'string' },
+      name: { type: 'string' },
+      'cost-fn': { type: 'string' },
+      'cost-fp': { type: 'string' },
+      opset: { type: 'string' },
+      json: { type: 'boolean' },
+      ...DECLARATION_OPTIONS,
+    },
+    INIT_USAGE,
+  );
+  const onnx = stringOption(values.onnx);
+  const validation = stringOption(values.validation);
+  const out = stringOption(values.out);
+  if (positionals.length > 0 || onnx === undefined || validation === undefined || out === undefined) {
+    throw usageError('model init needs --onnx, --validation and --out', INIT_USAGE);
+  }
+  const costFn = numberOption(values['cost-fn'], 'cost-fn', INIT_USAGE, { min: 0 });
+  const costFp = numberOption(values['cost-fp'], 'cost-fp', INIT_USAGE, { min: 0 });
+  if ((costFn === undefined) !== (costFp === undefined)) throw usageError('give both --cost-fn and --cost-fp', INIT_USAGE);
+  const opset = numberOption(values.opset, 'opset', INIT_USAGE, { min: 1, integer: true });
+  const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+    value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+  const flags: ModelInitAnswers = {
+    ...optional('id', stringOption(values.id)),
+    ...optional('version', stringOption(values['model-version'])),
+    ...optional('name', stringOption(values.name)),
+    ...(costFn === undefined || costFp === undefined ? {} : { costs: { costFalseNegative: costFn, costFalsePositive: costFp } }),
+    ...(opset === undefined ? {} : { model: { opset } }),
+  };
+  const declared = declarationArgs(values, INIT_USAGE);
+  const reference = stringOption(values.reference);
+  const answersFile = stringOption(values.answers);
+  const monaiMetadataFile = stringOption(values['monai-metadata']);
+  const outcome = await services().initModel({
+    onnx,
+    validation,
+    out,
+    flags,
+    ...(reference === undefined ? {} : { reference }),
+    ...(answersFile === undefined ? {} : { answersFile }),
+    ...(monaiMetadataFile === undefined ? {} : { monaiMetadataFile }),
+    ...(declared === undefined ? {} : { declared }),
+  });
+  const { manifest, version } = outcome;
+  if (values.json === true) {
+    io.stdout(
+      JSON.stringify({
+        out,
+        id: manifest.id,
+        version: manifest.version,
+        versionId: version.versionId,
+        reference: outcome.reference,
+        validation: outcome.validation,
+        calibration: manifest.calibration.method,
+        decisionPolicy: Object.fromEntries(
+          Object.entries(manifest.decisionPolicy).map(([k, p]) => [k, { threshold: p.threshold, abstainBand: p.abstainBand }]),
+        ),
+        reports: outcome.reports,
+      }) + '\n',
+    );
+    return EXIT_OK;
+  }
+  const policies = Object.entries(manifest.decisionPolicy).map(
+    ([label, p]) => `  ${label}: positive at p ≥ ${p.threshold.toFixed(4)}, refer inside [${p.abstainBand.low}, ${p.abstainBand.high}]`,
+  );
+  io.stdout(
+    [
+      `${manifest.id} ${manifest.version} written to ${out}`,
+      `  gate statistics from ${outcome.reference.images} images of ${outcome.reference.description}`,
+      `  calibration (${manifest.calibration.method}) and policy fitted on ${outcome.validation.cases} cases of ${outcome.validation.description} (${outcome.validation.gateRejected} rejected by the gate)`,
+      ...policies,
+      `  evaluation report(s): ${outcome.reports.map((r) => `${out}/reports/${r}`).join(', ')}; model card ${out}/MODEL_CARD.md`,
+      `registered as version ${shortVersionId(version.versionId)} (vigil model card ${shortVersionId(version.versionId)})`,
+    ].join('\n') + '\n',
+  );
   return EXIT_OK;
 }

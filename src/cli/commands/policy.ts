@@ -3,10 +3,10 @@ import { registeredLine } from './model.js';
 import { BUNDLE_DERIVATION_OPTIONS, bundleDerivationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 
 const USAGE =
-  'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--min-sensitivity S] [--coverage 0.95 [--class-conditional] | --coverage-positive 0.98 --coverage-negative 0.90] [--mondrian COLUMN] --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
+  'policy --model DIR --dataset SPEC --cost-fn C --cost-fp C --prevalence P [--bayes-threshold | --min-sensitivity S] [--coverage 0.95 [--class-conditional] | --coverage-positive 0.98 --coverage-negative 0.90] [--mondrian COLUMN] [--max-error-not-referred E] --out DIR [--finding LABEL] [--modality CR --body-part CHEST --view PA --patient-age-years N] [--json]';
 
 export const policyCommand: Command = {
-  usage: `${USAGE}\n      choose the threshold (minimum expected cost, or a sensitivity constraint) and a conformal abstain band; write a new bundle`,
+  usage: `${USAGE}\n      choose the threshold (minimum expected cost, the Bayes threshold C_FP / (C_FP + C_FN), or a sensitivity constraint) and an abstain band\n      (conformal, or the narrowest around the threshold whose decided cases' error rate is at most E); write a new bundle`,
   async run(args, { io, services }) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -21,6 +21,8 @@ export const policyCommand: Command = {
         'coverage-positive': { type: 'string' },
         'coverage-negative': { type: 'string' },
         mondrian: { type: 'string' },
+        'bayes-threshold': { type: 'boolean' },
+        'max-error-not-referred': { type: 'string' },
       },
       USAGE,
     );
@@ -35,6 +37,11 @@ export const policyCommand: Command = {
     const coverageNegative = numberOption(values['coverage-negative'], 'coverage-negative', USAGE, coverageRange);
     const classConditional = values['class-conditional'] === true;
     const mondrian = stringOption(values.mondrian);
+    const bayes = values['bayes-threshold'] === true;
+    const maxErrorNotReferred = numberOption(values['max-error-not-referred'], 'max-error-not-referred', USAGE, { min: 0, max: 1 });
+    if (bayes && minSensitivity !== undefined) throw usageError('give --bayes-threshold or --min-sensitivity, not both', USAGE);
+    if (maxErrorNotReferred !== undefined && (coverage !== undefined || coveragePositive !== undefined || mondrian !== undefined))
+      throw usageError('--max-error-not-referred chooses the band instead of a coverage: give one of them', USAGE);
     if (costFalseNegative === undefined || costFalsePositive === undefined || prevalence === undefined)
       throw usageError('policy needs --cost-fn, --cost-fp and --prevalence', USAGE);
     if ((coveragePositive === undefined) !== (coverageNegative === undefined))
@@ -57,6 +64,8 @@ export const policyCommand: Command = {
       costFalsePositive,
       prevalence,
       ...(minSensitivity === undefined ? {} : { minSensitivity }),
+      ...(bayes ? { thresholdRule: 'bayes' as const } : {}),
+      ...(maxErrorNotReferred === undefined ? {} : { maxErrorNotReferred }),
       ...(classCoverage !== undefined ? { classCoverage } : coverage === undefined ? {} : { coverage }),
       ...(mondrian === undefined ? {} : { mondrian }),
       ...(finding === undefined ? {} : { finding }),

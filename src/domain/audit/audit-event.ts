@@ -94,6 +94,8 @@ export interface ErrorEvent {
    * predict\`. Absent in entries written before it was recorded (they count as the server's).
    */
   readonly origin?: JudgementOrigin;
+  /** The configured site of the study (a study sent to review unjudged by its site's deployment). */
+  readonly site?: string;
 }
 
 /** A reviewer's read of a worklist item. The free-text comment stays in the store, out of the log. */

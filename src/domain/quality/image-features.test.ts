@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
+import { pairwiseSum } from './pairwise-sum.js';
 import { computeImageFeatures, IMAGE_FEATURE_NAMES, laplacianVariance, linearPercentiles, percentileOfSorted, type ImageFeatures } from './image-features.js';
 
 /** The straightforward definition: sort a copy, then interpolate (what computeImageFeatures did before selection). */
@@ -8,19 +9,17 @@ const sortedPercentiles = (values: ArrayLike<number>, qs: readonly number[]): nu
   return qs.map((q) => percentileOfSorted(sorted, q));
 };
 
-/** computeImageFeatures as it was before the percentiles moved to selection and the loops were fused. */
+/** The straightforward definition, in numpy's steps: x.mean(), x.std() (two passes, pairwise sums), sorted percentiles. */
 const referenceFeatures = (pixels: Float32Array, width: number, height: number): ImageFeatures => {
   const n = width * height;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += pixels[i] as number;
-  const mean = sum / n;
-  let squares = 0;
+  const mean = pairwiseSum(pixels) / n;
+  const deviations = Float64Array.from(pixels, (v) => (v - mean) * (v - mean));
   let saturated = 0;
   for (let i = 0; i < n; i++) {
     const v = pixels[i] as number;
-    squares += (v - mean) * (v - mean);
     if (v <= 0.5 / 255 || v >= 254.5 / 255) saturated++;
   }
+  const squares = pairwiseSum(deviations);
   const sorted = Float64Array.from(pixels).sort();
   const p = (q: number): number => percentileOfSorted(sorted, q);
   return {
@@ -50,6 +49,15 @@ const valuesArbitrary = fc.oneof(
   fc.array(anyValue, { minLength: 1, maxLength: 300 }),
 );
 const qsArbitrary = fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 9 });
+
+describe('percentileOfSorted', () => {
+  it("equals numpy's np.percentile (1.24, method linear) bit for bit, on both sides of t = 0.5", () => {
+    // x = [0.1 * ((i * 7919) % 1000) for i in range(1000)]; values from numpy 1.24.2.
+    const sorted = Float64Array.from({ length: 1000 }, (_, i) => 0.1 * ((i * 7919) % 1000)).sort();
+    expect(percentileOfSorted(sorted, 99.9)).toBe(99.80010000000001);
+    expect(percentileOfSorted(sorted, 0.7)).toBe(0.6993);
+  });
+});
 
 describe('linearPercentiles', () => {
   test.prop([valuesArbitrary, qsArbitrary])('equals sort-then-interpolate exactly (Object.is), ties included', (values, qs) => {

@@ -1,3 +1,5 @@
+import { pairwiseSum } from './pairwise-sum.js';
+
 /**
  * Image statistics of the *analysis image*: the single-channel image in [0, 1] at the model's input
  * size, i.e. the output of the manifest's preprocessing chain before `normalize`. The gate's quality
@@ -40,9 +42,16 @@ export function percentileOfSorted(sorted: ArrayLike<number>, q: number): number
   const lower = Math.floor(position);
   const upper = Math.min(lower + 1, n - 1);
   const fraction = position - lower;
-  const a = sorted[lower] as number;
-  const b = sorted[upper] as number;
-  return a + (b - a) * fraction;
+  return lerp(sorted[lower] as number, sorted[upper] as number, fraction);
+}
+
+/**
+ * numpy's interpolation between two order statistics (numpy/lib/function_base.py, _lerp): from the
+ * nearer end, so that the result is monotonic in t and exact at t = 1.
+ */
+function lerp(a: number, b: number, t: number): number {
+  const diff = b - a;
+  return t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
 }
 
 /** The percentiles the features use, in the order `computeImageFeatures` reads them back. */
@@ -53,24 +62,25 @@ export function computeImageFeatures(pixels: Float32Array | Float64Array, width:
   const n = width * height;
   if (pixels.length !== n || n === 0) throw new RangeError(`expected ${n} > 0 pixels, got ${pixels.length}`);
 
-  // Two passes over the pixels, not one: the sum of squared deviations from the exact mean is what numpy's
-  // x.std() computes, and a one-pass (sum of squares) formula would lose digits the golden test checks.
-  let sum = 0;
+  // numpy's arithmetic, step for step (x = pixels as float64): mean = pairwise sum / n; std = sqrt(pairwise
+  // sum of (x - mean)² / n). The same sums in another order differ in the last bits, and the reference
+  // statistics (a precision matrix with entries near 1e5) magnify those bits past what a check of
+  // `vigil model init` against the demo manifest allows; see pairwise-sum.ts.
+  const x = Float64Array.from(pixels);
   let saturated = 0;
   const low = 0.5 / 255;
   const high = 254.5 / 255;
   for (let i = 0; i < n; i++) {
-    const v = pixels[i] as number;
-    sum += v;
+    const v = x[i] as number;
     if (v <= low || v >= high) saturated++;
   }
-  const mean = sum / n;
-  let squares = 0;
+  const mean = pairwiseSum(x) / n;
+  const squares = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const d = (pixels[i] as number) - mean;
-    squares += d * d;
+    const d = (x[i] as number) - mean;
+    squares[i] = d * d;
   }
-  const std = Math.sqrt(squares / n);
+  const std = Math.sqrt(pairwiseSum(squares) / n);
 
   const [p01, p05, p25, p50, p75, p95, p99] = linearPercentiles(pixels, FEATURE_PERCENTILES) as [number, number, number, number, number, number, number];
 
@@ -107,7 +117,7 @@ export function linearPercentiles(values: ArrayLike<number>, qs: readonly number
     const lower = Math.floor(position);
     const a = valueAt.get(lower) as number;
     const b = valueAt.get(Math.min(lower + 1, n - 1)) as number;
-    return a + (b - a) * (position - lower);
+    return lerp(a, b, position - lower);
   });
 }
 
@@ -238,22 +248,27 @@ function swap(values: Float64Array, i: number, j: number): void {
   values[j] = t;
 }
 
-/** Variance of the 4-neighbour Laplacian over interior pixels (Pech-Pacheco et al. 2000 blur measure). */
+/**
+ * Variance of the 4-neighbour Laplacian over interior pixels (Pech-Pacheco et al. 2000 blur measure),
+ * in two passes with numpy's pairwise sums, as `lap.var()` computes it.
+ */
 export function laplacianVariance(pixels: Float32Array | Float64Array, width: number, height: number): number {
   if (width < 3 || height < 3) return 0;
   const count = (width - 2) * (height - 2);
-  let sum = 0;
-  let squares = 0;
+  const lap = new Float64Array(count);
+  let k = 0;
   for (let y = 1; y < height - 1; y++) {
     const row = y * width;
     for (let x = 1; x < width - 1; x++) {
       const i = row + x;
-      const l =
+      lap[k++] =
         (pixels[i - width] as number) + (pixels[i + width] as number) + (pixels[i - 1] as number) + (pixels[i + 1] as number) - 4 * (pixels[i] as number);
-      sum += l;
-      squares += l * l;
     }
   }
-  const mean = sum / count;
-  return Math.max(0, squares / count - mean * mean);
+  const mean = pairwiseSum(lap) / count;
+  for (let i = 0; i < count; i++) {
+    const d = (lap[i] as number) - mean;
+    lap[i] = d * d;
+  }
+  return pairwiseSum(lap) / count;
 }

@@ -37,14 +37,18 @@ const cell = (metric: string, e: Estimate | undefined): string => est(e, metric 
  * it performed per stratum with 95 % intervals (from the evaluation reports in its bundle), its known
  * failure modes (what its gate refuses, the strata where it did worst, reports' warnings), and how its
  * uncertainty is shown to a reader. Generated, never hand-edited, so it cannot drift from the version.
+ * `version` null: the card a bundle ships before it is registered (`vigil model init` writes it), whose
+ * lineage comes from the manifest alone.
  */
-export function renderModelCard(manifest: ModelManifest, version: ModelVersion, evaluations: readonly EvaluationSummary[]): string {
+export function renderModelCard(manifest: ModelManifest, version: ModelVersion | null, evaluations: readonly EvaluationSummary[]): string {
   const use = manifest.intendedUse;
   const lines: string[] = [];
   lines.push(`# ${manifest.name} — version ${manifest.version}`, '');
   lines.push(
-    `Registered version \`${shortVersionId(version.versionId)}\` (SHA-256 of the whole bundle: \`${version.versionId}\`), ` +
-      `registered ${version.registeredAt} by ${version.registeredBy}. Model file SHA-256 \`${manifest.model.sha256}\`.`,
+    version === null
+      ? `The card shipped in the bundle, written before it was registered (a registered version's card, with its version id: \`vigil model card VERSION\`). Model file SHA-256 \`${manifest.model.sha256}\`.`
+      : `Registered version \`${shortVersionId(version.versionId)}\` (SHA-256 of the whole bundle: \`${version.versionId}\`), ` +
+          `registered ${version.registeredAt} by ${version.registeredBy}. Model file SHA-256 \`${manifest.model.sha256}\`.`,
     '',
   );
   lines.push('## What it is for', '', use.summary, '', `- Population: ${use.population}`);
@@ -105,6 +109,15 @@ export function renderModelCard(manifest: ModelManifest, version: ModelVersion, 
   }
   lines.push('');
   lines.push('## Lineage', '');
+  if (version === null) {
+    const parent = manifest.parent;
+    lines.push(
+      `- Parent: ${parent === undefined ? 'none (an original)' : `${parent.id} ${parent.version} (model file SHA-256 \`${parent.sha256}\`)`}`,
+      `- Training data SHA-256: \`${manifest.trainingData.sha256}\` (${manifest.trainingData.dataset}, ${manifest.trainingData.licence})`,
+      '',
+    );
+    return lines.join('\n');
+  }
   lines.push(
     `- Parent version: ${version.parentVersionId === null ? 'none (an original)' : `\`${version.parentVersionId}\``}${version.lineage.derivedBy === null ? '' : `, derived by \`${version.lineage.derivedBy}\``}`,
   );
