@@ -150,6 +150,10 @@ describe.skipIf(SKIP !== false)('release evidence pack', () => {
     const verified = await runVigil(['release', 'verify', cliPack, '--public-key', keyFile], join(dir, 'elsewhere'));
     expect([verified.code, verified.stderr]).toEqual([0, '']);
     expect(verified.stdout).toMatch(/^passed {2}manifest: /);
+    // Without --public-key: the installation's own key where the log is; elsewhere there is none to trust.
+    expect((await runVigil(['release', 'verify', cliPack], dataDir)).code).toBe(0);
+    const keyless = await runVigil(['release', 'verify', cliPack], join(dir, 'elsewhere'));
+    expect([keyless.code, keyless.stderr]).toEqual([15, expect.stringMatching(/STORE_OPEN_FAILED: .*give the public key/)]);
     expect(verified.stdout).toMatch(/\npassed {2}tree_head_signature: [^\n]*\npassed {2}entries_match: [^\n]*\nevidence pack of r-\S+ verifies\n$/);
   }, 120_000);
 

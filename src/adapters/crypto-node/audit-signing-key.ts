@@ -97,6 +97,13 @@ class Ed25519AuditSigningKey implements AuditSigningKey {
  * file is STORE_OPEN_FAILED). What `vigil audit public-key` prints for verifiers of proofs and packs.
  */
 export function readAuditPublicKeyPem(dataDir: string): string {
+  if (statOrUndefined(join(dataDir, AUDIT_SIGNING_KEY_FILE)) === undefined) {
+    throw new PlatformError(
+      'STORE_OPEN_FAILED',
+      `This data folder holds no ${AUDIT_SIGNING_KEY_FILE} (no audit log was written here): give the public key of the installation that made the log`,
+      {},
+    );
+  }
   return loadOrCreateAuditSigningKey(dataDir, { allowCreate: false }).publicKeyPem;
 }
 
