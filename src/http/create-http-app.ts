@@ -263,7 +263,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     version: (id) => deps.services.modelVersion(id),
     card: (id) => deps.services.modelCard(id),
   });
-  await app.register(releaseRoutes, { releases: () => deps.services.releases() });
+  await app.register(releaseRoutes, { releases: () => deps.services.releases(), evidencePack: (id) => deps.services.releaseEvidencePack(id) });
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);
