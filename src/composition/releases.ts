@@ -3,32 +3,51 @@
  * the protocols (bundled, or VIGIL_RELEASE_PROTOCOLS_DIR), the gates' evaluations, re-authentication
  * against the accounts, and the site deployments they change.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeCredentials } from '../adapters/crypto-node/node-credentials.js';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
+import { readAuditPublicKeyPem } from '../adapters/crypto-node/audit-signing-key.js';
+import { sha256 } from '../adapters/crypto-node/sha256.js';
+import { publicKeyFromPem, verifyTreeHeadSignature } from '../adapters/crypto-node/verify-tree-head.js';
+import { MANIFEST_FILE } from '../adapters/model-bundle-fs/fs-model-bundle-source.js';
+import { readEvidencePackFile, unzipEvidencePack, writeEvidencePackFile, zipEvidencePack } from '../adapters/release-fs/evidence-zip.js';
 import { FsEvaluationDataSource } from '../adapters/evaluation-fs/fs-evaluation-data.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import { FsReleaseEvidence } from '../adapters/release-fs/fs-release-evidence.js';
 import { FsReleaseProtocols } from '../adapters/release-fs/fs-release-protocols.js';
 import { PACKAGE_ROOT, type VigilConfig } from '../config/load-config.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import { PlatformError } from '../domain/errors.js';
+import type { ShadowSummary } from '../ports/deployment-store.js';
 import { Deployments } from '../workflows/deployments.js';
 import type { EvaluateOutcome, EvaluateRequest } from '../workflows/evaluate-model.js';
-import { registerModel, type RegistryDependencies } from '../workflows/register-model.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import type { PackManifest, PackVerification } from '../domain/release/evidence-pack.js';
+import { buildEvidencePack, verifyEvidencePackZip } from '../workflows/release-evidence-pack.js';
+import { modelCardOf, registerModel, type RegistryDependencies } from '../workflows/register-model.js';
 import { Releases } from '../workflows/releases.js';
-import { systemClock } from './settings.js';
+import { systemClock, VIGIL_VERSION } from './settings.js';
 import type { ProcessStores } from './stores.js';
 
 export function createReleaseParts(
   config: VigilConfig,
   parts: {
     readonly stores: Pick<ProcessStores, 'openReleaseStore' | 'openDeploymentStore' | 'openAccountStores' | 'auditSearch'>;
+    readonly openAudit: () => AuditLog;
     readonly openRegistry: () => Promise<RegistryDependencies>;
     readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
   },
-): { readonly releases: () => Promise<Releases> } {
+): {
+  readonly releases: () => Promise<Releases>;
+  readonly releaseEvidencePack: (requestId: string, out?: string) => Promise<{ readonly zip: Uint8Array; readonly manifest: PackManifest }>;
+  readonly verifyEvidencePack: (zipFile: string, publicKeyPemFile?: string) => Promise<PackVerification>;
+  readonly auditPublicKey: () => string;
+} {
   let releases: Promise<Releases> | undefined;
+  // Set when releases open (the deployment store's handle); the pack reads the shadow summary through it.
+  let shadowSummaryOf: ((site: string, candidate: string, requestId: string) => Promise<ShadowSummary>) | undefined;
   const open = async (): Promise<Releases> => {
     const [registryDeps, store, deploymentStore, { access, sessions }, sites, auditSearch] = await Promise.all([
       parts.openRegistry(),
@@ -60,7 +79,7 @@ export function createReleaseParts(
         ...(config.releaseProtocolsDir === undefined ? {} : { site: config.releaseProtocolsDir }),
       }),
       deployments,
-      shadowSummary: (site, candidate, requestId) => deploymentStore.shadowSummary(site, candidate, requestId),
+      shadowSummary: (shadowSummaryOf = (site, candidate, requestId) => deploymentStore.shadowSummary(site, candidate, requestId)),
       registry: registryDeps.registry,
       archive: registryDeps.archive,
       access,
@@ -74,5 +93,53 @@ export function createReleaseParts(
       recordAudit: parts.recordAudit,
     });
   };
-  return { releases: () => (releases ??= open()) };
+  const openReleases = (): Promise<Releases> => (releases ??= open());
+  return {
+    releases: openReleases,
+    async releaseEvidencePack(requestId, out) {
+      const released = await openReleases();
+      const registryDeps = await parts.openRegistry();
+      const log = parts.openAudit();
+      const pack = await buildEvidencePack(
+        {
+          show: (id) => released.show(id),
+          evidence: (id, hash) => released.evidence(id, hash),
+          shadowSummary: (site, candidate, id) => {
+            if (shadowSummaryOf === undefined) throw new PlatformError('INTERNAL', 'The deployment store is not open', {});
+            return shadowSummaryOf(site, candidate, id);
+          },
+          modelManifest: async (versionId) => new Uint8Array(await readFile(join(await registryDeps.archive.open(versionId), MANIFEST_FILE))),
+          modelCard: async (versionId) => (await modelCardOf(registryDeps, versionId)).card,
+          auditSearch: await parts.stores.auditSearch(),
+          prove: (auditId) => log.prove(auditId),
+          zip: zipEvidencePack,
+          sha256,
+          clock: systemClock,
+          vigilVersion: VIGIL_VERSION,
+        },
+        requestId,
+      );
+      if (out !== undefined) await writeEvidencePackFile(out, pack.zip);
+      return pack;
+    },
+    async verifyEvidencePack(zipFile, publicKeyPemFile) {
+      // A third party gives the installation's published key; on the installation itself, its own key.
+      const pem = publicKeyPemFile === undefined ? readAuditPublicKeyPem(config.dataDir) : await readPublicKeyFile(publicKeyPemFile);
+      const trusted = publicKeyFromPem(pem);
+      return verifyEvidencePackZip({ unzip: unzipEvidencePack, sha256 }, await readEvidencePackFile(zipFile), (head) => verifyTreeHeadSignature(head, trusted));
+    },
+    auditPublicKey: () => readAuditPublicKeyPem(config.dataDir),
+  };
+}
+
+/** A PEM public key file: a few hundred bytes; anything past 64 KiB is not one. */
+async function readPublicKeyFile(path: string): Promise<string> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new PlatformError('INPUT_NOT_FOUND', 'The public key file cannot be read', {}, { cause });
+  }
+  if (bytes.length > 65_536) throw new PlatformError('INPUT_TOO_LARGE', 'A public key file holds at most 64 KiB', {});
+  return bytes.toString('utf8');
 }

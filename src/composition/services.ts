@@ -98,7 +98,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     );
   };
   // Release requests and site deployments (`vigil release`, `vigil deploy`, /api/releases, /api/deployments).
-  const releaseParts = createReleaseParts(config, { stores, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
+  const releaseParts = createReleaseParts(config, { stores, openAudit, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
 
   return {
     async predict(paths, options, emit, onProgress) {
@@ -260,6 +260,11 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       const sites = await readSitesFile(config.sitesFile);
       if (!sites.sites.some((s) => s.id === site)) throw new PlatformError('DEPLOYMENT_NOT_FOUND', 'No configured site has that id', {});
       return deploymentLedger({ search: await stores.auditSearch(), registry: (await openRegistry()).registry }, site, at);
+    },
+    releaseEvidencePack: releaseParts.releaseEvidencePack,
+    verifyEvidencePack: releaseParts.verifyEvidencePack,
+    auditPublicKey() {
+      return Promise.resolve(releaseParts.auditPublicKey());
     },
     async close() {
       await models.close();

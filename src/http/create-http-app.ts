@@ -263,7 +263,11 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     version: (id) => deps.services.modelVersion(id),
     card: (id) => deps.services.modelCard(id),
   });
-  await app.register(releaseRoutes, { releases: () => deps.services.releases(), ledger: (site, at) => deps.services.deploymentLedger(site, at) });
+  await app.register(releaseRoutes, {
+    releases: () => deps.services.releases(),
+    ledger: (site, at) => deps.services.deploymentLedger(site, at),
+    evidencePack: (id) => deps.services.releaseEvidencePack(id),
+  });
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);

@@ -23,6 +23,7 @@ import type { IngestSender } from './ingest-instance.js';
 import type { ResultObject } from './study-result-objects.js';
 import type { AccountAdministration } from './manage-accounts.js';
 import type { Releases } from './releases.js';
+import type { PackManifest, PackVerification } from '../domain/release/evidence-pack.js';
 
 /** What calibrate and policy registered: the source's version and the derived one (its child). */
 export interface DerivedRegistration {
@@ -150,5 +151,18 @@ export interface VigilServices {
   releases(): Promise<Releases>;
   /** Which version judged studies at a configured site at a time, and who approved it: from the audit log (deployment-ledger.ts). */
   deploymentLedger(site: string, at: Date): Promise<LedgerAnswer>;
+  /**
+   * A release request's evidence pack (docs/releases.md, "Evidence pack"): the zip and its manifest;
+   * written to `out` (a new file, never replaced) when given.
+   */
+  releaseEvidencePack(requestId: string, out?: string): Promise<{ readonly zip: Uint8Array; readonly manifest: PackManifest }>;
+  /**
+   * Checks an evidence pack file offline: each check passed or failed (a failure is an answer, not an
+   * exception). The tree head's signature is checked under the PEM public key in `publicKeyPemFile`,
+   * or, without one, this installation's own audit key.
+   */
+  verifyEvidencePack(zipFile: string, publicKeyPemFile?: string): Promise<PackVerification>;
+  /** The audit log's public key (SPKI PEM), for whoever verifies its proofs and evidence packs. */
+  auditPublicKey(): Promise<string>;
   close(): Promise<void>;
 }

@@ -94,6 +94,7 @@ const ROUTES: readonly {
   { method: 'POST', url: '/api/releases', access: 'releases:request', body: { changeType: 'recalibration', site: 'default', candidate: 'ffffffff' } },
   { method: 'GET', url: `/api/releases/${NO_RELEASE}`, access: 'releases:read' },
   { method: 'GET', url: `/api/releases/${NO_RELEASE}/evidence/${'0'.repeat(64)}`, access: 'releases:read' },
+  { method: 'GET', url: `/api/releases/${NO_RELEASE}/evidence.zip`, access: 'releases:read' },
   { method: 'POST', url: `/api/releases/${NO_RELEASE}/gates`, access: 'releases:request', body: {} },
   { method: 'POST', url: `/api/releases/${NO_RELEASE}/sign`, access: 'releases:sign', body: { meaning: 'reviewed', password: 'not the password' } },
   { method: 'POST', url: `/api/releases/${NO_RELEASE}/shadow`, access: 'releases:deploy' },

@@ -45,7 +45,14 @@ let studyUid: string;
 let srSeriesUid: string;
 let srSopUid: string;
 /** Release requests, one in the state each release route succeeds from (made by POST /api/releases, then moved on in the store). */
-const release: Record<'sign' | 'shadow' | 'canary' | 'promote' | 'gates', string> = { sign: '', shadow: '', canary: '', promote: '', gates: '' };
+const release: Record<'sign' | 'shadow' | 'canary' | 'promote' | 'gates' | 'evidence', string> = {
+  sign: '',
+  shadow: '',
+  canary: '',
+  promote: '',
+  gates: '',
+  evidence: '',
+};
 let candidateId: string;
 let protocolSha256: string;
 
@@ -198,6 +205,8 @@ beforeAll(async () => {
     { ...signer('clinician-reviewer'), meaning: 'approved for release' },
   ];
   release.sign = await seed('recalibration', 'validated', [gate('criteria')], []);
+  // Left in draft as made over HTTP: its audit entries and kept protocol make a pack that verifies.
+  release.evidence = await seed('recalibration', 'draft', [], []);
   release.shadow = await seed('retraining', 'approved', [gate('criteria'), gate('non_inferiority')], approvedBy);
   release.gates = await seed('retraining', 'shadow', [gate('criteria'), gate('non_inferiority')], approvedBy);
   release.canary = await seed('retraining', 'shadow', [gate('criteria'), gate('non_inferiority'), gate('shadow_agreement')], approvedBy);
@@ -349,6 +358,7 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   }),
   'GET /api/releases/:requestId': () => ({ url: `/api/releases/${release.sign}`, headers: as('clinician-reviewer') }),
   'GET /api/releases/:requestId/evidence/:sha256': () => ({ url: `/api/releases/${release.sign}/evidence/${protocolSha256}`, headers: as('ml-engineer') }),
+  'GET /api/releases/:requestId/evidence.zip': () => ({ url: `/api/releases/${release.evidence}/evidence.zip`, headers: as('qa-regulatory') }),
   // In shadow with no comparison yet: the agreement gate answers how many there are so far.
   'POST /api/releases/:requestId/gates': () => ({ method: 'POST', url: `/api/releases/${release.gates}/gates`, headers: as('ml-engineer'), payload: {} }),
   // A token-only signer: the token issued at the start of the test is fresh (under 5 minutes old).

@@ -135,6 +135,18 @@ describe('release routes by role', () => {
     expect((await call('clara', 'POST', '/api/deployments/default/rollback')).statusCode).toBe(403);
     const rolled = await call('ada', 'POST', '/api/deployments/default/rollback');
     expect(rolled.json()).toMatchObject({ production: demoId, history: [], updatedBy: 'ada' });
+
+    // The evidence pack, downloaded by a reader, verifies offline under the published key (promotion and
+    // rollback included). Who may read it: the route × role matrix (http-api.test.ts).
+    const pack = await call('clara', 'GET', `/api/releases/${requestId}/evidence.zip`);
+    expect([pack.statusCode, pack.headers['content-type']]).toEqual([200, 'application/zip']);
+    const packFile = join(dir, 'downloaded.zip');
+    writeFileSync(packFile, pack.rawPayload);
+    const key = await runVigil(['audit', 'public-key'], dataDir);
+    writeFileSync(join(dir, 'audit.pem'), key.stdout);
+    const verified = await runVigil(['release', 'verify', packFile, '--public-key', join(dir, 'audit.pem'), '--json'], join(dir, 'reader'));
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, requestId });
   });
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {

@@ -10,6 +10,8 @@ export const AUDIT_SIGNING_KEY_FILE = 'audit-signing-key.pem';
 export interface AuditSigningKey {
   /** SPKI DER, base64: what `SignedTreeHead.publicKey` carries. */
   readonly publicKeyBase64: string;
+  /** The same public key as SPKI PEM: what an operator publishes (`vigil audit public-key`) and a verifier is given. */
+  readonly publicKeyPem: string;
   sign(message: Uint8Array): Uint8Array;
   verify(message: Uint8Array, signature: Uint8Array): boolean;
   /** Checks many signatures, in a worker thread past the first few thousand (see internal/signature-batch.ts). */
@@ -88,6 +90,21 @@ class Ed25519AuditSigningKey implements AuditSigningKey {
   startBatch(options?: SignatureBatchOptions): SignatureBatch {
     return startSignatureBatch(this.#privateKey, this.#publicKey, options);
   }
+}
+
+/**
+ * The public half of `<dataDir>/audit-signing-key.pem`, as SPKI PEM (never creates the key: a missing
+ * file is STORE_OPEN_FAILED). What `vigil audit public-key` prints for verifiers of proofs and packs.
+ */
+export function readAuditPublicKeyPem(dataDir: string): string {
+  if (statOrUndefined(join(dataDir, AUDIT_SIGNING_KEY_FILE)) === undefined) {
+    throw new PlatformError(
+      'STORE_OPEN_FAILED',
+      `This data folder holds no ${AUDIT_SIGNING_KEY_FILE} (no audit log was written here): give the public key of the installation that made the log`,
+      {},
+    );
+  }
+  return loadOrCreateAuditSigningKey(dataDir, { allowCreate: false }).publicKeyPem;
 }
 
 function createKeyFile(dataDir: string, file: string): Ed25519AuditSigningKey | undefined {

@@ -1,10 +1,10 @@
 import { EXIT_CODES, EXIT_OK } from '../exit-codes.js';
 import { parseCommandArgs, usageError, type Command } from './command.js';
 
-const USAGE = 'audit verify [--json] | audit prove <auditId> [--json]';
+const USAGE = 'audit verify [--json] | audit prove <auditId> [--json] | audit public-key';
 
 export const auditCommand: Command = {
-  usage: `${USAGE}\n      recompute the audit log's Merkle tree and check every signed head; or print an inclusion proof`,
+  usage: `${USAGE}\n      recompute the audit log's Merkle tree and check every signed head; print an inclusion proof; or print the log's public key (PEM) for verifiers`,
   async run(args, { io, services }) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseCommandArgs(rest, { json: { type: 'boolean' } }, USAGE);
@@ -37,6 +37,11 @@ export const auditCommand: Command = {
       }
       return verified ? EXIT_OK : EXIT_CODES.AUDIT_VERIFY_FAILED;
     }
-    throw usageError('audit needs "verify" or "prove <auditId>"', USAGE);
+    if (sub === 'public-key') {
+      if (positionals.length > 0) throw usageError('audit public-key takes no arguments', USAGE);
+      io.stdout(await services().auditPublicKey());
+      return EXIT_OK;
+    }
+    throw usageError('audit needs "verify", "prove <auditId>" or "public-key"', USAGE);
   },
 };

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import { CHANGE_TYPES, SIGNATURE_MEANINGS, type ChangeType, type SignatureMeaning } from '../../domain/release/release-protocol.js';
 import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { ReleaseView } from '../../workflows/releases.js';
-import { EXIT_OK } from '../exit-codes.js';
+import type { PackVerification } from '../../domain/release/evidence-pack.js';
+import { EXIT_CODES, EXIT_OK } from '../exit-codes.js';
 import { DECLARATION_OPTIONS, declarationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 import { localActor, readPassword } from './users.js';
 
@@ -13,7 +14,16 @@ const USAGE = [
   '      release gates <REQUEST> [--dataset SPEC [--modality CR --body-part CHEST --view PA --patient-age-years N]] [--json]',
   '      release sign <REQUEST> --user NAME --meaning "reviewed"|"approved for release" [--password-stdin] [--json]',
   '      release shadow <REQUEST> | release canary <REQUEST> --fraction F | release promote <REQUEST> [--json]',
+  '      release evidence <REQUEST> [--out FILE] [--json]',
+  '      release verify <PACK.zip> [--public-key PEM] [--json]',
 ].join('\n');
+
+/** A pack's check report for a reader: one line per check, then the verdict. */
+export function verificationLines(result: PackVerification): string {
+  const lines = result.checks.map((c) => `${c.passed ? 'passed' : 'FAILED'}  ${c.check}: ${c.detail}`);
+  lines.push(result.ok ? `evidence pack of ${result.requestId ?? '?'} verifies` : 'evidence pack DOES NOT verify');
+  return lines.join('\n') + '\n';
+}
 
 /** A request's lines for a reader: state, what was decided on what evidence, who signed what and when. */
 export function releaseLines(view: ReleaseView): string {
@@ -50,7 +60,7 @@ async function promptPassword(prompt: string): Promise<string> {
  * stdin with --password-stdin); shadow, canary and promote act as `local-cli`, audited.
  */
 export const releaseCommand: Command = {
-  usage: `${USAGE}\n      request a model change at a site, run its gates, sign it (re-authenticating), and roll it out: shadow, canary, production`,
+  usage: `${USAGE}\n      request a model change at a site, run its gates, sign it (re-authenticating), and roll it out: shadow, canary, production; write its evidence pack, and verify one offline`,
   async run(args, { io, services }) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseCommandArgs(
@@ -66,6 +76,8 @@ export const releaseCommand: Command = {
         meaning: { type: 'string' },
         'password-stdin': { type: 'boolean' },
         fraction: { type: 'string' },
+        out: { type: 'string' },
+        'public-key': { type: 'string' },
         ...DECLARATION_OPTIONS,
       },
       USAGE,
@@ -78,6 +90,22 @@ export const releaseCommand: Command = {
       if (positionals.length !== 1) throw usageError(`release ${sub ?? ''} needs one request id`, USAGE);
       return positionals[0] as string;
     };
+    // Offline: a pack and a public key, nothing of the store (a QA reader's machine has none).
+    if (sub === 'verify') {
+      if (positionals.length !== 1) throw usageError('release verify needs one evidence pack (a zip)', USAGE);
+      const publicKey = stringOption(values['public-key']);
+      const result = await services().verifyEvidencePack(positionals[0] as string, publicKey);
+      io.stdout(values.json === true ? JSON.stringify(result) + '\n' : verificationLines(result));
+      return result.ok ? EXIT_OK : EXIT_CODES.RELEASE_EVIDENCE_INVALID;
+    }
+    if (sub === 'evidence') {
+      const id = requestId();
+      const out = stringOption(values.out) ?? `evidence-${id}.zip`;
+      const { zip, manifest } = await services().releaseEvidencePack(id, out);
+      if (values.json === true) io.stdout(JSON.stringify({ out, bytes: zip.length, manifest }) + '\n');
+      else io.stdout(`evidence pack of ${id} written to ${out}: ${manifest.files.length + 1} files, ${zip.length} bytes\n`);
+      return EXIT_OK;
+    }
     const releases = await services().releases();
     const actor = localActor();
     switch (sub ?? '') {
@@ -140,7 +168,7 @@ export const releaseCommand: Command = {
       case 'promote':
         return print(await releases.promote(actor, requestId()));
       default:
-        throw usageError('release needs create, list, show, gates, sign, shadow, canary or promote', USAGE);
+        throw usageError('release needs create, list, show, gates, sign, shadow, canary, promote, evidence or verify', USAGE);
     }
   },
 };

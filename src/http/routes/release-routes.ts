@@ -25,6 +25,8 @@ import { jsonBody } from '../route-body.js';
 export interface ReleaseRouteOptions {
   readonly releases: () => Promise<Releases>;
   readonly ledger: (site: string, at: Date) => Promise<LedgerAnswer>;
+  /** A request's evidence pack (docs/releases.md, "Evidence pack"), as `vigil release evidence` writes it. */
+  readonly evidencePack: (requestId: string) => Promise<{ readonly zip: Uint8Array }>;
 }
 
 const requestParams = z.object({ requestId: z.string().regex(/^r-[0-9a-f-]{36}$/, 'a release request id (r-…)') });
@@ -83,6 +85,13 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
   api.get('/api/releases/:requestId/evidence/:sha256', { config: { access: 'releases:read' }, schema: { params: evidenceParams } }, async (request, reply) => {
     const bytes = await (await releases()).evidence(request.params.requestId, request.params.sha256);
     return reply.type('application/octet-stream').send(Buffer.from(bytes));
+  });
+  api.get('/api/releases/:requestId/evidence.zip', { config: { access: 'releases:read' }, schema: { params: requestParams } }, async (request, reply) => {
+    const { zip } = await options.evidencePack(request.params.requestId);
+    return reply
+      .type('application/zip')
+      .header('content-disposition', `attachment; filename="evidence-${request.params.requestId}.zip"`)
+      .send(Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength));
   });
   api.post(
     '/api/releases/:requestId/gates',
