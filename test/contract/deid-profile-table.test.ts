@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dictionaryVr } from '../../src/adapters/dicom-dcmjs/internal/dictionary.js';
 import { TEXT_VRS, type DeidDataset, type DeidElement } from '../../src/domain/deidentification/deid-dataset.js';
@@ -23,7 +23,9 @@ interface Row {
   readonly basicProfile: string;
   readonly [column: string]: string;
 }
-const rows = JSON.parse(readFileSync(TABLE_JSON, 'utf8')) as Row[];
+// The standard's table is public data beside the repo (../shared/data), not in it: without it, this suite skips and says so.
+const hasTable = existsSync(TABLE_JSON);
+const rows = hasTable ? (JSON.parse(readFileSync(TABLE_JSON, 'utf8')) as Row[]) : [];
 const digest: KeyedDigest = (purpose, value) => createHmac('sha256', 'table-test-secret').update(`${purpose}\0${value}`).digest();
 
 const COLUMN: Record<string, ProfileOption> = {
@@ -156,7 +158,7 @@ function run(dataset: DeidDataset, options: ReadonlySet<ProfileOption>): DeidDat
   return deidentifyDataset(dataset, { profile: { name: 'basic', options }, digest }).dataset;
 }
 
-describe('PS3.15 Table E.1-1, every attribute', () => {
+describe.skipIf(!hasTable)('PS3.15 Table E.1-1, every attribute (needs ../shared/data/dicom-standard)', () => {
   it('has the Standard’s 621 rows, and the container sequence is not one of them', () => {
     expect(rows.length).toBe(621);
     expect(findProfileAttribute(CONTAINER)).toBeUndefined();
@@ -222,7 +224,7 @@ describe('PS3.15 Table E.1-1, every attribute', () => {
   });
 });
 
-describe('the generated table', () => {
+describe.skipIf(!hasTable)('the generated table (needs ../shared/data/dicom-standard)', () => {
   it('is what scripts/generate-deid-table.mjs produces from the Standard (integrity check)', () => {
     const out = execFileSync(process.execPath, ['scripts/generate-deid-table.mjs', '--check', TABLE_JSON], { cwd: REPO_ROOT, encoding: 'utf8' });
     expect(out).toContain('621 rows, up to date');

@@ -488,21 +488,21 @@ describe.skipIf(!hasDcmtk)('DimseDcmjsReceiver with DCMTK (needs storescu/echosc
     expect(files.length).toBeGreaterThanOrEqual(sampleFiles.length - 1);
   });
 
-  it('gives storescu a failure status when the handler refuses', async () => {
+  it.skipIf(!hasSamples)('gives storescu a failure status when the handler refuses (needs ../shared/data/dicom-samples)', async () => {
     const { port } = await startReceiver({}, () => ({ status: 'refused', reason: 'out_of_resources' }));
     const store = await run('storescu', ['-v', '-aec', 'VIGIL', '127.0.0.1', String(port), join(SAMPLES, 'ct_small_explicitLE.dcm')]);
     expect(store.code).not.toBe(0);
     expect(store.output).toMatch(/0xa700|Refused: OutOfResources/i);
   });
 
-  it('acknowledges a duplicate as success', async () => {
+  it.skipIf(!hasSamples)('acknowledges a duplicate as success (needs ../shared/data/dicom-samples)', async () => {
     const { port, received } = await startReceiver({}, () => ({ status: 'duplicate' }));
     const store = await run('storescu', ['-aec', 'VIGIL', '127.0.0.1', String(port), join(SAMPLES, 'ct_small_explicitLE.dcm')]);
     expect(store.code, store.output).toBe(0);
     expect(received).toHaveLength(1);
   });
 
-  it('rejects a calling AE title not on the allowlist', async () => {
+  it.skipIf(!hasSamples)('rejects a calling AE title not on the allowlist (needs ../shared/data/dicom-samples)', async () => {
     const { port, received } = await startReceiver({ allowlist: { callingAeTitles: ['MODALITY1'] } });
     const store = await run('storescu', ['-aet', 'OTHER', '-aec', 'VIGIL', '127.0.0.1', String(port), join(SAMPLES, 'ct_small_explicitLE.dcm')]);
     expect(store.code).not.toBe(0);
@@ -512,7 +512,7 @@ describe.skipIf(!hasDcmtk)('DimseDcmjsReceiver with DCMTK (needs storescu/echosc
     expect(received).toHaveLength(1);
   });
 
-  it('refuses new associations when the disk is low (transient, local limit exceeded)', async () => {
+  it.skipIf(!hasSamples)('refuses new associations when the disk is low (transient, local limit exceeded) (needs ../shared/data/dicom-samples)', async () => {
     const { port, received } = await startReceiver({ minFreeDiskBytes: Number.MAX_SAFE_INTEGER });
     const store = await run('storescu', ['-aec', 'VIGIL', '127.0.0.1', String(port), join(SAMPLES, 'ct_small_explicitLE.dcm')]);
     expect(store.code).not.toBe(0);
