@@ -366,6 +366,14 @@ export const uploadResponseSchema = z.object({
 export type UploadResponse = z.infer<typeof uploadResponseSchema>;
 
 /** What a device upload declares about its images (POST /api/images, first part). */
+/** A patient's age in whole years, or `{min, max}` when only a range is known (never a date of birth). */
+const patientAgeYearsSchema = z.union([
+  z.number().int().min(0).max(130),
+  z
+    .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
+    .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] }),
+]);
+
 export const uploadDeclarationSchema = z.strictObject({
   site: label.optional(),
   device: label.optional(),
@@ -385,14 +393,7 @@ export const uploadDeclarationSchema = z.strictObject({
    * The patient's age in whole years, for a model's intended age range: a number, or `{min, max}` when
    * only a range is known (a source that knows its population's ages); never a date of birth.
    */
-  patientAgeYears: z
-    .union([
-      z.number().int().min(0).max(130),
-      z
-        .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
-        .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] }),
-    ])
-    .optional(),
+  patientAgeYears: patientAgeYearsSchema.optional(),
 });
 
 /** POST /api/session: a user name and password, or an API token (the bootstrap admin has only a token). */
@@ -484,14 +485,7 @@ export const runGatesRequestSchema = z.strictObject({
       modality: z.string().min(1).max(16).optional(),
       bodyPartExamined: z.string().min(1).max(64).optional(),
       viewPosition: z.string().min(1).max(16).optional(),
-      patientAgeYears: z
-        .union([
-          z.number().int().min(0).max(130),
-          z
-            .strictObject({ min: z.number().int().min(0).max(130), max: z.number().int().min(0).max(130) })
-            .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] }),
-        ])
-        .optional(),
+      patientAgeYears: patientAgeYearsSchema.optional(),
     })
     .optional(),
 });

@@ -55,20 +55,25 @@ async function scoreRequest(
   return { data, declaration, bundle, scored };
 }
 
+/** A fit needs at least two cases of each class among those the gate passed (EVAL_INSUFFICIENT_DATA otherwise). */
+export function requireBothClasses(scored: ScoredCases, cases: 'cases' | 'validation cases'): void {
+  let positives = 0;
+  for (const y of scored.labels) positives += y;
+  if (positives < 2 || scored.labels.length - positives < 2) {
+    throw new PlatformError('EVAL_INSUFFICIENT_DATA', `Fitting needs at least two ${cases} of each class that pass the gate`, {
+      n: scored.labels.length,
+      positives,
+    });
+  }
+}
+
 async function scoreFor(
   deps: DeriveDependencies,
   request: { readonly modelDir: string; readonly dataset: string; readonly finding?: string; readonly declared?: RasterDeclaration },
   strata?: readonly string[],
 ) {
   const { data, declaration, bundle, scored } = await scoreRequest(deps, request, strata);
-  let positives = 0;
-  for (const y of scored.labels) positives += y;
-  if (positives < 2 || scored.labels.length - positives < 2) {
-    throw new PlatformError('EVAL_INSUFFICIENT_DATA', 'Fitting needs at least two cases of each class that pass the gate', {
-      n: scored.labels.length,
-      positives,
-    });
-  }
+  requireBothClasses(scored, 'cases');
   return { data, bundle, scored, declaration: declaration ?? null };
 }
 

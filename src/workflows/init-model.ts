@@ -20,7 +20,7 @@ import { renderModelCard } from '../domain/registry/model-card.js';
 import type { ModelVersion } from '../domain/registry/model-version.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { ModelRunner } from '../ports/model-runner.js';
-import { fitCalibrationTo, fitPolicyTo, type DeriveDependencies, type FitData } from './derive-bundle.js';
+import { fitCalibrationTo, fitPolicyTo, requireBothClasses, type DeriveDependencies, type FitData } from './derive-bundle.js';
 import { InferenceChain } from './inference-chain.js';
 import { resolveDeclaration, scoreDataset, shiftSampleOf, type ScoredCases } from './score-dataset.js';
 
@@ -137,14 +137,14 @@ export async function initModel(deps: InitModelDependencies, request: InitModelR
       );
     };
     const first = await score(uncalibrated, labels[0]!);
-    requireBothClasses(first);
+    requireBothClasses(first, 'validation cases');
     const now = deps.clock.now();
     const { calibration } = fitCalibrationTo(first, answers.calibration ?? 'temperature', { method: 'none' }, fitData, now);
     const decisionPolicy: Record<string, DecisionPolicy> = {};
     const policyFits: Record<string, unknown> = {};
     for (const label of labels) {
       const scored = label === labels[0] ? first : await score(uncalibrated, label);
-      requireBothClasses(scored);
+      requireBothClasses(scored, 'validation cases');
       const calibrated = { ...scored, probabilities: recalibrate(scored, calibration) };
       const fit = fitPolicyTo(
         calibrated,
@@ -229,17 +229,6 @@ function bundleOf(manifest: ModelManifest, modelBytes: Uint8Array): ModelBundle 
 
 function recalibrate(scored: ScoredCases, calibration: Calibration): Float64Array {
   return Float64Array.from(scored.rawScores, (s) => calibrateScore(s, scored.activation, calibration));
-}
-
-function requireBothClasses(scored: ScoredCases): void {
-  let positives = 0;
-  for (const y of scored.labels) positives += y;
-  if (positives < 2 || scored.labels.length - positives < 2) {
-    throw new PlatformError('EVAL_INSUFFICIENT_DATA', 'Fitting needs at least two validation cases of each class that pass the gate', {
-      n: scored.labels.length,
-      positives,
-    });
-  }
 }
 
 /**

@@ -18,19 +18,10 @@ import { parseSitesConfig } from '../../src/domain/deployment/sites.js';
 import type { ModelVersion } from '../../src/domain/registry/model-version.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import { Deployments } from '../../src/workflows/deployments.js';
+import { version as registeredVersion } from '../fixtures/deployments/open-deployments.js';
 
 const v = (n: number): string => n.toString(16).padStart(64, '0');
-const version = (n: number): ModelVersion => ({
-  versionId: v(n),
-  model: { id: 'pneumonia-demo', version: `1.0.${n}`, sha256: 'ab'.repeat(32) },
-  name: 'Pneumonia demo',
-  parentVersionId: null,
-  lineage: { trainingDataSha256: null, validationDataSha256: null, codeReference: null, derivedBy: null },
-  files: 3,
-  bytes: 1_000 + n,
-  registeredAt: new Date(Date.UTC(2026, 11, 7, 12, 0, n)).toISOString(),
-  registeredBy: 'local-cli',
-});
+const version = (n: number): ModelVersion => registeredVersion(v(n), n);
 
 const dirs: string[] = [];
 const closers: (() => void | Promise<void>)[] = [];
