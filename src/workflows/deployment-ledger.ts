@@ -2,6 +2,7 @@ import type { AuditEntry, ModelIdentity } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
+import { scanAudit } from './scan-audit.js';
 
 export interface LedgerDependencies {
   readonly search: AuditSearch;
@@ -47,19 +48,6 @@ export interface LedgerAnswer {
   }[];
 }
 
-const PAGE = 500;
-
-/** Newest first, entries of one type appended before `until`, until `take` says stop. */
-async function scan(search: AuditSearch, type: string, until: string, take: (entry: AuditEntry) => boolean): Promise<void> {
-  let beforeIndex: number | undefined;
-  for (;;) {
-    const page = await search.search({ type, until, limit: PAGE, ...(beforeIndex === undefined ? {} : { beforeIndex }) });
-    for (const entry of page.entries) if (take(entry)) return;
-    if (page.nextBeforeIndex === undefined) return;
-    beforeIndex = page.nextBeforeIndex;
-  }
-}
-
 /**
  * "Which version judged studies at site S at time T, and who approved it?", answered from the audit
  * log alone (every deployment change, release request and signature is an entry): the last
@@ -73,7 +61,7 @@ export async function deploymentLedger(deps: LedgerDependencies, site: string, a
   const cite = (entry: AuditEntry): LedgerCitation => ({ auditId: entry.auditId, time: entry.time });
   let deployment: LedgerAnswer['deployment'] = null;
   let requestId: string | null = null;
-  await scan(deps.search, 'deployment_changed', until, (entry) => {
+  await scanAudit(deps.search, { type: 'deployment_changed', until }, (entry) => {
     const event = entry.event;
     if (event.type !== 'deployment_changed' || event.site !== site) return false;
     deployment = {
@@ -94,7 +82,7 @@ export async function deploymentLedger(deps: LedgerDependencies, site: string, a
   const approvals: LedgerAnswer['approvals'][number][] = [];
   const wanted = requestId as string | null;
   if (wanted !== null) {
-    await scan(deps.search, 'release_requested', until, (entry) => {
+    await scanAudit(deps.search, { type: 'release_requested', until }, (entry) => {
       if (entry.event.type !== 'release_requested' || entry.event.requestId !== wanted) return false;
       const event = entry.event;
       release = {
@@ -106,7 +94,7 @@ export async function deploymentLedger(deps: LedgerDependencies, site: string, a
       };
       return true;
     });
-    await scan(deps.search, 'release_signed', until, (entry) => {
+    await scanAudit(deps.search, { type: 'release_signed', until }, (entry) => {
       if (entry.event.type === 'release_signed' && entry.event.requestId === wanted) {
         const event = entry.event;
         approvals.push({

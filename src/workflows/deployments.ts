@@ -14,6 +14,7 @@ import type { Clock } from '../ports/clock.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
+import { scanAudit } from './scan-audit.js';
 
 export interface DeploymentDependencies {
   readonly store: DeploymentStore;
@@ -153,19 +154,11 @@ export class Deployments {
   /** The newest `deployment_changed` entry of each site, searching the log newest first until each is found. */
   async #newestAudited(sites: ReadonlySet<string>): Promise<Map<string, DeploymentChangedEvent>> {
     const found = new Map<string, DeploymentChangedEvent>();
-    let beforeIndex: number | undefined;
-    while (sites.size > found.size) {
-      const page = await this.#deps.auditSearch.search({
-        type: 'deployment_changed',
-        limit: AUDIT_PAGE,
-        ...(beforeIndex === undefined ? {} : { beforeIndex }),
-      });
-      for (const { event } of page.entries) {
-        if (event.type === 'deployment_changed' && sites.has(event.site) && !found.has(event.site)) found.set(event.site, event);
-      }
-      if (page.nextBeforeIndex === undefined) break;
-      beforeIndex = page.nextBeforeIndex;
-    }
+    if (sites.size === 0) return found;
+    await scanAudit(this.#deps.auditSearch, { type: 'deployment_changed', pageSize: AUDIT_PAGE }, ({ event }) => {
+      if (event.type === 'deployment_changed' && sites.has(event.site) && !found.has(event.site)) found.set(event.site, event);
+      return found.size === sites.size;
+    });
     return found;
   }
 

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../ports/audit-log.js';
 import type { AuditSearch } from '../ports/audit-search.js';
+import { scanAudit } from './scan-audit.js';
 import type { AuditCitation, EvaluationAuditTrail } from '../ports/evaluation-audit.js';
 
 const PAGE = 500;
@@ -19,18 +20,12 @@ export function createEvaluationAuditTrail(log: () => AuditLog, search: () => Pr
     async findCriteriaRegistration(sha256) {
       const s = await search();
       let earliest: (AuditCitation & { index: number; registeredBy: 'register' | 'evaluation' }) | undefined;
-      let beforeIndex: number | undefined;
-      for (;;) {
-        const page = await s.search({ type: 'criteria_registered', limit: PAGE, ...(beforeIndex === undefined ? {} : { beforeIndex }) });
-        for (const entry of page.entries) {
-          const event = entry.event;
-          if (event.type === 'criteria_registered' && event.sha256 === sha256 && (earliest === undefined || entry.index < earliest.index)) {
-            earliest = { auditId: entry.auditId, time: entry.time, index: entry.index, registeredBy: event.registeredBy };
-          }
+      await scanAudit(s, { type: 'criteria_registered', pageSize: PAGE }, (entry) => {
+        const event = entry.event;
+        if (event.type === 'criteria_registered' && event.sha256 === sha256 && (earliest === undefined || entry.index < earliest.index)) {
+          earliest = { auditId: entry.auditId, time: entry.time, index: entry.index, registeredBy: event.registeredBy };
         }
-        if (page.nextBeforeIndex === undefined) break;
-        beforeIndex = page.nextBeforeIndex;
-      }
+      });
       return earliest === undefined ? undefined : { auditId: earliest.auditId, time: earliest.time, registeredBy: earliest.registeredBy };
     },
   };

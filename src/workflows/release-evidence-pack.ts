@@ -17,6 +17,7 @@ import {
 } from '../domain/release/evidence-pack.js';
 import type { InclusionProof } from '../ports/audit-log.js';
 import type { AuditSearch } from '../ports/audit-search.js';
+import { scanAudit } from './scan-audit.js';
 import type { Clock } from '../ports/clock.js';
 import type { ShadowSummary } from '../ports/deployment-store.js';
 import type { ReleaseView } from './releases.js';
@@ -137,18 +138,12 @@ export function verifyEvidencePackZip(
 async function packEntries(search: AuditSearch, request: ReleaseView['request']): Promise<AuditEntry[]> {
   const found: AuditEntry[] = [];
   for (const type of PACK_EVENT_TYPES) {
-    let beforeIndex: number | undefined;
-    for (;;) {
-      const page = await search.search({ type, limit: PAGE, ...(beforeIndex === undefined ? {} : { beforeIndex }) });
-      for (const entry of page.entries) {
-        if (isPackEntry(entry.event as unknown as { type: string } & Record<string, unknown>, request)) found.push(entry);
-      }
+    await scanAudit(search, { type, pageSize: PAGE }, (entry) => {
+      if (isPackEntry(entry.event as unknown as { type: string } & Record<string, unknown>, request)) found.push(entry);
       if (found.length > PACK_LIMITS.maxFiles * 10) {
         throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The request has more audit entries than a pack may hold', { entries: found.length });
       }
-      if (page.nextBeforeIndex === undefined) break;
-      beforeIndex = page.nextBeforeIndex;
-    }
+    });
   }
   return found.sort((a, b) => a.index - b.index);
 }
