@@ -453,6 +453,9 @@ export class Releases {
       }
       return ok;
     }
+    // A token re-authenticates only a token-only user: whoever issued a token knows its secret, so for a
+    // user who has a password, only the password is a component that user alone knows (21 CFR 11.200).
+    if ((await sessions.credentialById(userId))?.passwordHash != null) return false;
     const principal = await access.authenticate(proof.token);
     if (principal?.userId !== userId) return false;
     const token = (await access.listTokens(userId)).find((t) => t.tokenId === principal.tokenId);

@@ -103,6 +103,11 @@ describe('release routes by role', () => {
     const evidence = await call('quinn', 'GET', `/api/releases/${requestId}/evidence/${run.ran[0]!.evidenceSha256}`);
     expect(evidence.json<{ criteria: { status: string } }>().criteria.status).toBe('passed');
 
+    // Quinn has a password: a token issued to her just now (by whoever issues tokens, who knows its secret) does not sign for her.
+    const issuer = new SqliteAccessStore(db, { now: () => new Date() });
+    const issuedForQuinn = (await issuer.issueToken((await issuer.userByName('quinn'))!.userId, 'issued by an administrator')).secret;
+    const byToken = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', token: issuedForQuinn });
+    expect([byToken.statusCode, byToken.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
     const badPassword = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: 'wrong password' });
     expect([badPassword.statusCode, badPassword.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
     expect((await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD })).statusCode).toBe(200);
