@@ -184,6 +184,9 @@ describe.skipIf(SKIP !== false)('release a recalibration: gates, two signatures,
     const text = await runVigil(['deploy', 'ledger', '--site', 'default', '--at', afterPromotion.toISOString()], dataDir);
     expect([text.code, text.stdout]).toEqual([0, expect.stringContaining(`signed "approved for release" by quinn (qa-regulatory)`)]);
     expect(text.stdout).toContain(`release ${id} (recalibration) requested by erin`);
+    // A time the API refuses is refused here too (Date's parser would answer "1" as the year 2001).
+    for (const at of ['1', "' OR 1=1", '99999-01-01T00:00:00Z', '2026-12-07'])
+      expect((await runVigil(['deploy', 'ledger', '--site', 'default', '--at', at], dataDir)).code, at).toBe(2);
   }, 300_000);
 
   it('rejects a request whose gate fails, and keeps the failed gate’s evidence', async () => {

@@ -5,6 +5,8 @@ import { EXIT_OK } from '../exit-codes.js';
 import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 import { localActor } from './users.js';
 
+const ISO_DATE_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
 const USAGE = [
   'deploy status [--json]',
   '      deploy ledger --site SITE [--at ISO-8601] [--json]',
@@ -71,7 +73,8 @@ export const deployCommand: Command = {
     if (positionals.length > 0) throw usageError(`deploy ${sub ?? ''} takes no positional arguments`, USAGE);
     if (sub === 'ledger') {
       const at = stringOption(values.at);
-      const when = at === undefined ? new Date() : new Date(at);
+      // As strict as the API's `at` (an ISO 8601 date-time with its offset): Date's own parser answers "1" or "hello 2001" with a year.
+      const when = at === undefined ? new Date() : new Date(ISO_DATE_TIME.test(at) ? at : Number.NaN);
       if (Number.isNaN(when.getTime())) throw usageError('deploy ledger --at takes an ISO 8601 time (e.g. 2026-12-07T14:00:00Z)', USAGE);
       const site = stringOption(values.site);
       if (site === undefined) throw usageError('deploy ledger needs --site SITE', USAGE);
