@@ -1,7 +1,9 @@
 /**
  * The Deployments & releases screen end to end, in Debian's Chromium: an ml-engineer sees what judges
  * the default site and opens the version; a clinician pauses the site with a reason and resumes it; QA
- * asks the ledger and reads who last changed the site, with the audit entry it cites. Checked with axe.
+ * asks the ledger and reads who last changed the site, with the audit entry it cites; QA and a clinician
+ * sign a request on its page (re-typing a password), and the engineer rolls the promoted version back.
+ * Checked with axe.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +16,7 @@ import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { bundleVersionId } from '../helpers/bundle-version.js';
 import { runVigil } from '../helpers/run-vigil.js';
-import { DEMO_MODEL_DIR, REPO_ROOT } from '../helpers/sample-data.js';
+import { DEMO_MODEL_DIR, hasPneumoniaMnist, PNEUMONIA_NPZ, REPO_ROOT } from '../helpers/sample-data.js';
 import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
 
 const PASSWORD = 'a long passphrase for releases';
@@ -26,6 +28,7 @@ let base: string;
 let browser: Browser;
 let closeBrowser: (() => Promise<void>) | undefined;
 let clinicianToken: string;
+let engineerToken: string;
 let candidateId: string;
 let requestId: string;
 
@@ -76,7 +79,7 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
     );
     server = await createApiServer(config, createLogger('warn', { write: () => {} }), { background: true, dashboardDir: join(dir, 'dashboard') });
     base = await server.app.listen({ host: '127.0.0.1', port: 0 });
-    const engineerToken = await createUser('erin-e2e', 'ml-engineer');
+    engineerToken = await createUser('erin-e2e', 'ml-engineer');
     clinicianToken = await createUser('clara-e2e', 'clinician-reviewer');
     await createUser('quinn-e2e', 'qa-regulatory');
     const created = await server.app.inject({
@@ -190,4 +193,83 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
     expect(pageErrors).toEqual([]);
     await context.close();
   });
+
+  it.skipIf(!hasPneumoniaMnist)(
+    'QA and a clinician sign in the browser (each re-typing a password); the engineer promotes; the engineer rolls the site back on the screen (needs the sample data)',
+    { timeout: 180_000 },
+    async () => {
+      // The gates run by API (they read the pinned validation split); the rest is done on the screens.
+      const gates = await server.app.inject({
+        method: 'POST',
+        url: `/api/releases/${requestId}/gates`,
+        headers: { authorization: `Bearer ${engineerToken}` },
+        payload: {
+          dataset: `medmnist:${PNEUMONIA_NPZ}:val`,
+          declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } },
+        },
+      });
+      expect(gates.statusCode, gates.body).toBe(200);
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const pageErrors: string[] = [];
+
+      const signAs = async (userName: string, role: string): Promise<void> => {
+        const page = await context.newPage();
+        page.on('pageerror', (error) => pageErrors.push(error.message));
+        await openReleases(page, userName);
+        await page.getByRole('link', { name: requestId }).click();
+        await page.getByRole('heading', { name: `Release request ${requestId}` }).waitFor();
+        const password = page.getByLabel('Your password, again');
+        await password.fill(PASSWORD);
+        await page.getByRole('button', { name: /^Sign as / }).click();
+        await page.getByRole('status').getByText('Signed.').waitFor();
+        expect(await password.inputValue()).toBe('');
+        // The signature is shown with the signer's name and role, wherever the request is shown.
+        const signatures = page.getByRole('heading', { name: 'Signatures', exact: true }).locator('xpath=..');
+        await signatures.getByText(userName, { exact: false }).first().waitFor();
+        expect(await signatures.textContent()).toContain(role);
+        expect(await seriousAccessibilityViolations(page), `axe on a request signed by ${userName}`).toEqual([]);
+        await page.close();
+        await context.clearCookies();
+      };
+      await signAs('quinn-e2e', 'qa-regulatory');
+      await signAs('clara-e2e', 'clinician-reviewer');
+      const view = (
+        await server.app.inject({ method: 'GET', url: `/api/releases/${requestId}`, headers: { authorization: `Bearer ${clinicianToken}` } })
+      ).json<ReleaseViewBody>();
+      expect(view.request.state).toBe('approved');
+      expect(view.request.signatures.map((s) => s.signer.userName).sort()).toEqual(['clara-e2e', 'quinn-e2e']);
+
+      const promoted = await server.app.inject({
+        method: 'POST',
+        url: `/api/releases/${requestId}/promote`,
+        headers: { authorization: `Bearer ${engineerToken}` },
+      });
+      expect(promoted.statusCode, promoted.body).toBe(200);
+      expect((await defaultSite()).production).toBe(candidateId);
+
+      // The engineer sees the candidate in production and rolls back, confirming first.
+      const engineer = await context.newPage();
+      engineer.on('pageerror', (error) => pageErrors.push(error.message));
+      await openReleases(engineer, 'erin-e2e');
+      const card = engineer.getByRole('article', { name: 'Site default' });
+      await card
+        .getByRole('link', { name: candidateId.slice(0, 12), exact: true })
+        .first()
+        .waitFor();
+      await card.getByRole('button', { name: 'Roll back site default' }).click();
+      const confirm = card.getByRole('alertdialog');
+      expect(await confirm.textContent()).toContain(demoId.slice(0, 12));
+      expect((await defaultSite()).production).toBe(candidateId);
+      await confirm.getByRole('button', { name: 'Confirm roll back' }).click();
+      await card
+        .getByRole('link', { name: demoId.slice(0, 12), exact: true })
+        .first()
+        .waitFor();
+      expect(await seriousAccessibilityViolations(engineer), 'axe on the releases screen after a rollback').toEqual([]);
+      const site = await defaultSite();
+      expect([site.production, site.history, site.updatedBy]).toEqual([demoId, [], 'erin-e2e']);
+      expect(pageErrors).toEqual([]);
+      await context.close();
+    },
+  );
 });
