@@ -181,10 +181,6 @@ export function createServiceLoop(
       studies,
       jobs,
       logger,
-      model: async () => {
-        const { manifest } = await services.currentModel();
-        return { id: manifest.id, version: manifest.version, sha256: manifest.model.sha256 };
-      },
     },
     { studyQuietMs: config.studyQuietMs, assembleEveryMs: Math.max(200, Math.min(1_000, config.studyQuietMs / 4)), idleSleepMs: 1_000 },
   );

@@ -15,7 +15,6 @@ import type { JobQueue } from '../ports/job-queue.js';
 import type { IngestDependencies } from './ingest-instance.js';
 import { ServiceLoop } from './service-loop.js';
 
-const model = { id: 'm', version: '1.0.0', sha256: 'a'.repeat(64) };
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let dir: string | undefined;
@@ -55,7 +54,6 @@ describe('ServiceLoop', () => {
         studies,
         jobs,
         logger: silent,
-        model: () => Promise.resolve(model),
       },
       // Assembly only when the test asks for it.
       { studyQuietMs: 5_000, assembleEveryMs: 3_600_000, idleSleepMs: 3_600_000 },

@@ -1,4 +1,3 @@
-import type { ModelIdentity } from '../domain/audit/audit-event.js';
 import { toPlatformError } from '../domain/errors.js';
 import type { Logger } from '../ports/logger.js';
 import { assembleStudies } from './assemble-studies.js';
@@ -25,7 +24,6 @@ export interface ServiceLoopDependencies {
   readonly studies: StudyRegistry;
   readonly jobs: JobQueue;
   readonly logger: Logger;
-  readonly model: () => Promise<ModelIdentity>;
 }
 
 /**
@@ -115,7 +113,7 @@ export class ServiceLoop {
         this.#quietPeriodsRestarted = true;
         if (restarted > 0) this.deps.logger.info({ stage: 'assemble', count: restarted }, 'quiet periods restarted for studies still receiving');
       }
-      const queued = await assembleStudies(this.deps, await this.deps.model(), this.options.studyQuietMs);
+      const queued = await assembleStudies(this.deps, this.options.studyQuietMs);
       if (queued > 0) this.#wake?.();
       return queued;
     } catch (cause) {

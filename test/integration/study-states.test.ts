@@ -81,6 +81,9 @@ describe('a study through its states, as GET /api/studies shows them', () => {
       release?: ((value: Awaited<ReturnType<InferenceJobDependencies['judgeStudy']>>) => void) | undefined;
       refuse?: ((error: Error) => void) | undefined;
     } = {};
+    // The case ids the jobs were run under: the study and its instance count, no model (which version
+    // judges is the site's deployment's choice when the job runs).
+    const caseIds: string[] = [];
     const forget = (): void => {
       answer.release = undefined;
     };
@@ -97,13 +100,14 @@ describe('a study through its states, as GET /api/studies shows them', () => {
         audited.push(event);
         return Promise.resolve();
       },
-      judgeStudy: () =>
+      judgeStudy: (_studyUid, _studyKey, caseId) =>
         new Promise((resolve, reject) => {
+          caseIds.push(caseId);
           answer.release = resolve;
           answer.refuse = reject;
         }),
     };
-    const assemble = () => assembleStudies({ studies, jobs, logger: silent }, model, 0);
+    const assemble = () => assembleStudies({ studies, jobs, logger: silent }, 0);
 
     await studies.recordInstance(studyKey, '2.25.5', '2.25.5.1');
     expect(await stateOnApi()).toBe('receiving');
@@ -116,6 +120,7 @@ describe('a study through its states, as GET /api/studies shows them', () => {
     answer.release?.({ model, results: [judged('2.25.5/2.25.5.1.dcm')] });
     expect(await first).toBe('done');
     expect(await stateOnApi(), 'judged, not queued, once its case is saved').toBe('judged');
+    expect(caseIds).toEqual([`infer:${studyKey}:1`]);
 
     // A late instance: the study is receiving again, and judged again as a whole.
     await studies.recordInstance(studyKey, '2.25.5', '2.25.5.2');

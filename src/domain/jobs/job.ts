@@ -9,7 +9,7 @@ export type JobState = 'ready' | 'leased' | 'done' | 'dead';
 export interface Job {
   readonly id: number;
   readonly kind: string;
-  /** Unique per logical unit of work (e.g. `infer:<studyKey>:<model sha256>`): enqueueing it twice is a no-op. */
+  /** Unique per logical unit of work (e.g. `infer:<studyKey>:<instance count>`): enqueueing it twice is a no-op. */
   readonly dedupeKey: string;
   readonly payload: Readonly<Record<string, unknown>>;
   readonly state: JobState;
