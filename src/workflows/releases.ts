@@ -12,6 +12,7 @@ import {
   gatePassed,
   missingApprovals,
   preDeploymentGates,
+  reauthenticationFailed,
   type GateName,
   type Person,
   type ReleaseAction,
@@ -240,12 +241,14 @@ export class Releases {
    */
   async sign(requestId: string, signer: UserRef, meaning: SignatureMeaning, proof: Reauthentication): Promise<ReleaseView> {
     const person = await this.#person(signer, 'releases:sign');
-    const reauthenticated = await this.#reauthenticate(person, proof);
+    // Before the request is read: a wrong credential is refused alike for every request (unknown, draft,
+    // approved…), so it discloses nothing, and it counts toward the rate limit on the name.
+    if (!(await this.#reauthenticate(person, proof))) throw reauthenticationFailed();
     const stored = await this.#load(requestId);
     const next = await this.#record(
       stored,
       { kind: 'user', userId: person.userId },
-      { kind: 'sign', signer: person, meaning, reauthenticated },
+      { kind: 'sign', signer: person, meaning, reauthenticated: true },
       'password' in proof ? 'password' : 'token',
     );
     return this.#view(next);

@@ -8,7 +8,6 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/stor
 import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
 import { SqliteSessionStore } from '../../src/adapters/store-sqlite/sqlite-session-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { Role } from '../../src/domain/access/roles.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { bundleVersionId } from '../helpers/bundle-version.js';
@@ -86,6 +85,11 @@ describe('release routes by role', () => {
     // Signing a draft is refused, whoever signs.
     const sign = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD });
     expect([sign.statusCode, sign.json<{ code: string }>().code]).toEqual([409, 'RELEASE_TRANSITION_INVALID']);
+    // Without the signer's credential, the answer is the same for a draft and for no request at all: the state is not disclosed.
+    for (const id of [requestId, 'r-00000000-0000-4000-8000-000000000000']) {
+      const guess = await call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', password: 'not a credential of hers' });
+      expect([guess.statusCode, guess.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
+    }
     // Gates need the dataset the protocol pins.
     const noData = await call('erin', 'POST', `/api/releases/${requestId}/gates`, {});
     expect(noData.statusCode).toBe(400);
@@ -168,22 +172,32 @@ describe('release routes by role', () => {
     for (let i = 0; i < 6; i++) {
       statuses.push((await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: `guess number ${i}` })).statusCode);
     }
-    // Five refused on their merits (the request is past signing), then the name is limited: even the right password waits.
+    // Refused as wrong credentials whatever the request's state (it is past signing), then the name is limited: even the right password waits.
     expect(statuses.slice(-1)).toEqual([429]);
+    expect(statuses.slice(0, -1).every((s) => s === 403 || s === 429)).toBe(true);
     const right = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: PASSWORD });
     expect([right.statusCode, right.json<{ code: string }>().code]).toEqual([429, 'AUTH_RATE_LIMITED']);
     const signIn = await app.inject({ method: 'POST', url: '/api/session', payload: { userName: 'quinn', password: PASSWORD } });
     expect(signIn.statusCode).toBe(429);
   });
 
-  it('never lets an integration or an auditor see releases', async () => {
-    const roles: Role[] = ['integration', 'auditor'];
+  it('never lets an integration see releases', async () => {
     const access = new SqliteAccessStore(db, { now: () => new Date() });
-    for (const role of roles) {
-      const user = await access.createUser(`someone-${role}`, role);
-      tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
-      expect((await call(role, 'GET', '/api/releases')).statusCode).toBe(403);
-      expect((await call(role, 'GET', '/api/deployments')).statusCode).toBe(403);
-    }
+    const user = await access.createUser('someone-integration', 'integration');
+    tokens.set('integration', (await access.issueToken(user.userId, 'test')).secret);
+    expect((await call('integration', 'GET', '/api/releases')).statusCode).toBe(403);
+    expect((await call('integration', 'GET', '/api/deployments')).statusCode).toBe(403);
+    expect((await call('integration', 'GET', `/api/releases/${requestId}/evidence.zip`)).statusCode).toBe(403);
+  });
+
+  it('lets an auditor read release requests and download their evidence pack (the change-control part of the audit trail), and change nothing', async () => {
+    const access = new SqliteAccessStore(db, { now: () => new Date() });
+    const user = await access.createUser('audrey', 'auditor');
+    tokens.set('audrey', (await access.issueToken(user.userId, 'test')).secret);
+    expect((await call('audrey', 'GET', '/api/releases')).statusCode).toBe(200);
+    const pack = await call('audrey', 'GET', `/api/releases/${requestId}/evidence.zip`);
+    expect([pack.statusCode, pack.headers['content-type']]).toEqual([200, 'application/zip']);
+    expect((await call('audrey', 'POST', '/api/deployments/default/pause', { reason: 'no' })).statusCode).toBe(403);
+    expect((await call('audrey', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: 'x' })).statusCode).toBe(403);
   });
 });
