@@ -159,6 +159,17 @@ describe('release routes by role', () => {
   });
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
+    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control characters; the message names the field.
+    for (const [reason, expectation] of [
+      ['unexpected\u001b[2J referrals', 'one line, no control characters'],
+      ['x'.repeat(501), 'at most 500 characters'],
+    ] as const) {
+      const refused = await call('clara', 'POST', '/api/deployments/default/pause', { reason });
+      expect([refused.statusCode, refused.json<{ code: string; message: string }>()]).toMatchObject([
+        400,
+        { code: 'REQUEST_INVALID', message: `The request is invalid: reason: ${expectation}` },
+      ]);
+    }
     const paused = await call('clara', 'POST', '/api/deployments/default/pause', { reason: 'unexpected referrals' });
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ paused: { reason: 'unexpected referrals', by: 'clara' } });
