@@ -85,6 +85,14 @@ describe('release routes by role', () => {
     // Signing a draft is refused, whoever signs.
     const sign = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD });
     expect([sign.statusCode, sign.json<{ code: string }>().code]).toEqual([409, 'RELEASE_TRANSITION_INVALID']);
+    // A body that matches neither form names the field and what it expects (not "(root): Invalid input").
+    for (const [body, message] of [
+      [{ meaning: 'approved', password: PASSWORD }, 'meaning: Invalid option: expected one of "reviewed"|"approved for release"'],
+      [{ meaning: 'reviewed' }, 'password: Invalid input: expected string, received undefined or token: Invalid input: expected string, received undefined'],
+    ] as const) {
+      const bad = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, body);
+      expect([bad.statusCode, bad.json<{ message: string }>().message]).toEqual([400, `The request is invalid: ${message}`]);
+    }
     // Without the signer's credential, the answer is the same for a draft and for no request at all: the state is not disclosed.
     for (const id of [requestId, 'r-00000000-0000-4000-8000-000000000000']) {
       const guess = await call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', password: 'not a credential of hers' });

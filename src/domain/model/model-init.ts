@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
 import { PlatformError } from '../errors.js';
 import type { RasterDeclaration } from '../image/image-frame.js';
@@ -108,7 +109,7 @@ export function parseModelInitAnswers(json: unknown, source: string): ModelInitA
   if (result.success) return result.data;
   throw answersError(
     source,
-    result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`),
+    describeValidationIssues(result.error.issues, { nameUnknownFields: true }),
   );
 }
 

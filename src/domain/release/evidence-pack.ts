@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-event.js';
 import { bytesToHex } from '../audit/hex.js';
@@ -350,8 +351,8 @@ function parseJson<T>(bytes: Uint8Array | undefined, schema: z.ZodType<T>): { ok
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, error: `does not match its schema (${issue === undefined ? '?' : `${issue.path.join('.') || '(root)'}: ${issue.message}`})` };
+    const first = describeValidationIssues(parsed.error.issues.slice(0, 1), { nameUnknownFields: true })[0];
+    return { ok: false, error: `does not match its schema (${first ?? '?'})` };
   }
   return { ok: true, value: parsed.data };
 }
