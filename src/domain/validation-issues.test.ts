@@ -20,7 +20,9 @@ describe('describeValidationIssues', () => {
     ]);
     expect(describe1('a string')).toEqual(['body: Invalid input: expected object, received string']);
     expect(describe1({ meaning: 'reviewed', password: 'x', token: 'y' })).toEqual(['body: an unknown field']);
-    expect(describe1({ meaning: 'reviewed', password: 'x', token: 'y' }, true)).toEqual(['body: Unrecognized key: "token" or body: Unrecognized key: "password"']);
+    expect(describe1({ meaning: 'reviewed', password: 'x', token: 'y' }, true)).toEqual([
+      'body: Unrecognized key: "token" or body: Unrecognized key: "password"',
+    ]);
   });
 
   it('names each field of an ordinary issue by its path, `(root)` for the value itself, and counts unknown fields unless asked to name them', () => {

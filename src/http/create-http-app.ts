@@ -289,7 +289,12 @@ function errorBody(error: PlatformError, statusCode: number, requestId: string):
 }
 
 /** A validation error as fastify-type-provider-zod passes it, back as the zod issue it was (its fields other than path, code and message are in `params`). */
-function issueOf(v: { readonly keyword: string; readonly instancePath: string; readonly message?: string; readonly params: Record<string, unknown> }): ValidationIssue {
+function issueOf(v: {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly params: Record<string, unknown>;
+}): ValidationIssue {
   const path = v.instancePath.replace(/^\//, '');
   return { ...(v.params as Partial<ValidationIssue>), code: v.keyword, path: path === '' ? [] : path.split('/'), message: v.message ?? 'invalid' };
 }

@@ -107,10 +107,7 @@ function answersError(source: string, problems: readonly string[]): PlatformErro
 export function parseModelInitAnswers(json: unknown, source: string): ModelInitAnswers {
   const result = modelInitAnswersSchema.safeParse(json);
   if (result.success) return result.data;
-  throw answersError(
-    source,
-    describeValidationIssues(result.error.issues, { nameUnknownFields: true }),
-  );
+  throw answersError(source, describeValidationIssues(result.error.issues, { nameUnknownFields: true }));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -179,7 +179,12 @@ describe('release requests: the state machine of a controlled change', () => {
     const qa = people.find((p) => p.role === 'qa-regulatory')!;
     for (const state of ['draft', 'validated', 'approved', 'production', 'rejected'] as const) {
       expect(() =>
-        applyReleaseAction({ ...draft(), state }, { kind: 'sign', signer: qa, meaning: 'approved for release', reauthenticated: false }, protocolWith(false, false), 'now'),
+        applyReleaseAction(
+          { ...draft(), state },
+          { kind: 'sign', signer: qa, meaning: 'approved for release', reauthenticated: false },
+          protocolWith(false, false),
+          'now',
+        ),
       ).toThrow(expect.objectContaining({ code: 'RELEASE_SIGNATURE_INVALID' }));
     }
   });

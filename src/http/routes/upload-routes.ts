@@ -142,10 +142,7 @@ function readDeclaration(bytes: Uint8Array | undefined): StudyDeclaration {
   }
   const declaration = uploadDeclarationSchema.safeParse(json);
   if (!declaration.success) {
-    throw new PlatformError(
-      'REQUEST_INVALID',
-      `The declaration is invalid: ${describeValidationIssues(declaration.error.issues).join('; ')}`,
-    );
+    throw new PlatformError('REQUEST_INVALID', `The declaration is invalid: ${describeValidationIssues(declaration.error.issues).join('; ')}`);
   }
   const { site, device, modality, bodyPart, view, patientAgeYears } = declaration.data;
   return {
