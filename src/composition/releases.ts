@@ -13,6 +13,7 @@ import { publicKeyFromPem, verifyTreeHeadSignature } from '../adapters/crypto-no
 import { MANIFEST_FILE } from '../adapters/model-bundle-fs/fs-model-bundle-source.js';
 import { readEvidencePackFile, unzipEvidencePack, writeEvidencePackFile, zipEvidencePack } from '../adapters/release-fs/evidence-zip.js';
 import { FsEvaluationDataSource } from '../adapters/evaluation-fs/fs-evaluation-data.js';
+import { resolveDatasetWithin } from '../adapters/evaluation-fs/resolve-dataset-within.js';
 import { readBoundedFile } from '../adapters/files-fs/read-bounded-file.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import { FsReleaseEvidence } from '../adapters/release-fs/fs-release-evidence.js';
@@ -88,6 +89,7 @@ export function createReleaseParts(
       credentials: new NodeCredentials(),
       loginLimit: { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs },
       datasetSha256: async (spec) => (await data.openDataset(spec, {})).sha256,
+      resolveCallerDataset: (spec) => resolveDatasetWithin(spec, config.releaseDatasetsDir ?? config.sampleDataDir),
       evaluate: parts.evaluate,
       hasher: nodeHasher,
       clock: systemClock,

@@ -49,6 +49,12 @@ export interface ReleaseDependencies {
   readonly credentials: Credentials;
   /** The SHA-256 of a dataset spec, as `vigil evaluate` computes it (report.json `dataset.sha256`). */
   readonly datasetSha256: (spec: string) => Promise<string>;
+  /**
+   * A dataset spec a signed-in caller gave, as the spec to open: inside the release datasets folder
+   * (VIGIL_RELEASE_DATASETS_DIR), RELEASE_DATASET_OUTSIDE otherwise. A remote caller does not choose
+   * which server file is read; the host's own CLI (`local-cli`) reads any path, as every command does.
+   */
+  readonly resolveCallerDataset: (spec: string) => Promise<string>;
   /** `vigil evaluate` (workflows/evaluate-model.ts): audited itself (criteria, start, completion). */
   readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
   readonly hasher: Hasher;
@@ -194,8 +200,10 @@ export class Releases {
     const ran: GateRun['ran'][number][] = [];
     if (stored.request.state === 'draft') {
       if (options.dataset === undefined) throw new PlatformError('CLI_USAGE', 'The criteria gate evaluates the candidate: give the validation dataset', {});
+      // Before anything is read: a remote caller's path must lie in the release datasets folder.
+      const dataset = actor.kind === 'user' ? await this.#deps.resolveCallerDataset(options.dataset) : options.dataset;
       const pinned = validationDataFor(protocol, stored.request.site);
-      const given = await this.#deps.datasetSha256(options.dataset);
+      const given = await this.#deps.datasetSha256(dataset);
       if (given !== pinned) {
         throw new PlatformError('RELEASE_DATA_MISMATCH', 'The dataset is not the validation data the protocol pins for this site', {
           pinned: pinned ?? null,
@@ -204,7 +212,7 @@ export class Releases {
       }
       for (const gate of preDeploymentGates(protocol)) {
         if (gatePassed(stored.request, gate)) continue;
-        const result = await this.#evaluationGate(stored, gate, options.dataset, options.declared);
+        const result = await this.#evaluationGate(stored, gate, dataset, options.declared);
         stored = await this.#record(stored, actor, { kind: 'record_gate', gate, ...result });
         ran.push({ gate, ...result });
         if (!result.passed) break;

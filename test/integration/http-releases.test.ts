@@ -101,13 +101,19 @@ describe('release routes by role', () => {
     // Gates need the dataset the protocol pins.
     const noData = await call('erin', 'POST', `/api/releases/${requestId}/gates`, {});
     expect(noData.statusCode).toBe(400);
+    // A caller does not choose which server file is read: a dataset outside the release datasets folder is refused before anything is opened.
+    for (const dataset of ['/etc/passwd.csv', 'medmnist:/dev/zero:val', 'medmnist:../../../../../etc/shadow:val']) {
+      const outside = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset });
+      expect([outside.statusCode, outside.json<{ code: string }>().code]).toEqual([400, 'RELEASE_DATASET_OUTSIDE']);
+    }
   });
 
   it.skipIf(!hasPneumoniaMnist)('runs the gates, takes a password and a fresh-token signature, promotes, and rolls back (needs the sample data)', async () => {
     const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
     const wrong = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:test`, declared });
     expect([wrong.statusCode, wrong.json<{ code: string }>().code]).toEqual([409, 'RELEASE_DATA_MISMATCH']);
-    const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:val`, declared });
+    // Named inside the release datasets folder (VIGIL_RELEASE_DATASETS_DIR, here the sample data folder).
+    const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist/pneumoniamnist.npz:val', declared });
     expect(gates.statusCode).toBe(200);
     const run = gates.json<{ ran: { gate: string; passed: boolean; evidenceSha256: string }[]; release: { request: { state: string } } }>();
     expect(run.ran.map((g) => [g.gate, g.passed])).toEqual([['criteria', true]]);
