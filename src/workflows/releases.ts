@@ -6,6 +6,7 @@ import { canonicalJson } from '../domain/audit/canonical-json.js';
 import type { DeploymentChange, SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError } from '../domain/errors.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
+import { lineageProblem } from '../domain/release/release-lineage.js';
 import { validationDataFor, type ChangeType, type ReleaseProtocol, type SignatureMeaning } from '../domain/release/release-protocol.js';
 import {
   applyReleaseAction,
@@ -125,6 +126,10 @@ export class Releases {
     if (deployment.production === candidate.versionId) {
       throw new PlatformError('RELEASE_TRANSITION_INVALID', 'That version is in production at the site already', { state: 'none' });
     }
+    // The candidate must be the kind of change requested (its protocol was written for that kind).
+    const production = deployment.production === null ? null : await findVersion(this.#deps.registry, deployment.production);
+    const lineage = lineageProblem(change.changeType, candidate, production);
+    if (lineage !== undefined) throw new PlatformError('RELEASE_LINEAGE_INVALID', lineage, { changeType: change.changeType });
     const { protocol, sha256 } = await this.#deps.protocols.get(change.changeType);
     if (protocol.nonInferiority !== null && deployment.production === null) {
       throw new PlatformError(

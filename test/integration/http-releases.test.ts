@@ -27,6 +27,7 @@ let db: SqliteDatabase;
 const tokens = new Map<string, string>();
 const PASSWORD = 'a long passphrase for qa';
 let candidateId = '';
+let unrelatedId = '';
 const demoId = bundleVersionId(DEMO_MODEL_DIR);
 
 beforeAll(async () => {
@@ -35,9 +36,17 @@ beforeAll(async () => {
   cpSync(DEMO_MODEL_DIR, candidate, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(candidate, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(candidate, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }, null, 2));
-  const registered = await runVigil(['model', 'register', candidate, '--json'], dataDir);
+  // Registered as the demo's child (the site's production version): a recalibration candidate must be.
+  expect((await runVigil(['model', 'register', DEMO_MODEL_DIR], dataDir)).code).toBe(0);
+  const registered = await runVigil(['model', 'register', candidate, '--parent', demoId, '--json'], dataDir);
   expect(registered.code).toBe(0);
   candidateId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
+  // Another version registered with no parent: not a recalibration of what the site runs.
+  const unrelated = join(dir, 'unrelated');
+  cpSync(DEMO_MODEL_DIR, unrelated, { recursive: true });
+  writeFileSync(join(unrelated, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.2' }, null, 2));
+  unrelatedId = (JSON.parse((await runVigil(['model', 'register', unrelated, '--json'], dataDir)).stdout) as { version: { versionId: string } }).version
+    .versionId;
 
   server = await createApiServer(loadConfig({ VIGIL_DATA_DIR: dataDir, VIGIL_INTRA_OP_THREADS: '1' }, REPO_ROOT), createLogger('silent'));
   app = server.app;
@@ -70,6 +79,11 @@ describe('release routes by role', () => {
 
   it('lets an ml-engineer request a change (the caller is the requester) and refuses other roles', async () => {
     expect((await call('clara', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId })).statusCode).toBe(403);
+    // A recalibration or a threshold change is of the version the site runs: a candidate that is not its child is refused.
+    for (const changeType of ['recalibration', 'threshold']) {
+      const unrelated = await call('erin', 'POST', '/api/releases', { changeType, site: 'default', candidate: unrelatedId });
+      expect([unrelated.statusCode, unrelated.json<{ code: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
+    }
     const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId.slice(0, 10) });
     expect(created.statusCode).toBe(201);
     const body = created.json<{ request: { requestId: string; state: string; requestedBy: { userName: string }; baselineVersionId: string } }>();
