@@ -176,8 +176,7 @@ beforeAll(async () => {
     JSON.parse((await runVigil(['model', 'register', candidateDir, '--parent', versionId, '--json'], join(dir, 'data'))).stdout) as {
       version: { versionId: string };
     }
-  )
-    .version.versionId;
+  ).version.versionId;
   const releases = new SqliteReleaseStore(db);
   const signer = (role: Role) => ({ signer: { userId: `u-${role}`, userName: role, role }, at: new Date().toISOString() });
   const gate = (name: 'criteria' | 'non_inferiority' | 'shadow_agreement') => ({
