@@ -34,6 +34,14 @@ describe('vigil release verify <not a pack file>', () => {
     expect([keyFolder.code, keyFolder.stderr]).toEqual([11, 'vigil: INPUT_UNREADABLE: The public key file is a directory: give a file\n']);
   });
 
+  it('a site secret file that is a directory (vigil deid --secret-file), owner-only: SECRET_INVALID, not INTERNAL', async () => {
+    const secretFolder = join(dir, 'secret-folder');
+    mkdirSync(secretFolder, { mode: 0o700 });
+    const run = await runVigil(['deid', dir, '--out', join(dir, 'deid-out'), '--secret-file', secretFolder], dataDir);
+    expect(run.stderr).toBe('vigil: SECRET_INVALID: The site secret file is a directory: give a file\n');
+    expect(run.code).not.toBe(70);
+  });
+
   it('a password file that is a directory (vigil users set-password --password-file): INPUT_UNREADABLE, not INTERNAL', async () => {
     const created = await runVigil(['users', 'token', '--user', 'pat', '--role', 'qa-regulatory', '--label', 'x'], dataDir);
     expect(created.code).toBe(0);
