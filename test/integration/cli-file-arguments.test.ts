@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVigil } from '../helpers/run-vigil.js';
 
 /**
- * `vigil release verify` given something other than a pack file answers as every command that takes
+ * A command given a directory (or a missing file) where it takes a file answers as every command that takes
  * a file does (files-fs/read-bounded-file.ts): coded, exit 11, the file named by what it is — never
  * INTERNAL (70).
  */
