@@ -1,8 +1,9 @@
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
-import type { CliIo, CommandContext } from './commands/command.js';
+import type { CliIo, CommandContext, CommandIo } from './commands/command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT_CODES, EXIT_OK } from './exit-codes.js';
+import { printableText } from './printable-text.js';
 
 export type { CliIo } from './commands/command.js';
 
@@ -33,7 +34,14 @@ const NO_SERVER: CliEdges = {
   stopRequested: () => new Promise<void>(() => {}),
 };
 
-export async function runCli(argv: readonly string[], services: () => VigilServices, io: CliIo, edges: CliEdges = NO_SERVER): Promise<number> {
+export async function runCli(argv: readonly string[], services: () => VigilServices, raw: CliIo, edges: CliEdges = NO_SERVER): Promise<number> {
+  // Everything printed is printable: stored text cannot drive the reader's terminal (printable-text.ts).
+  const io: CommandIo = {
+    stdout: (text) => raw.stdout(printableText(text)),
+    stderr: (text) => raw.stderr(printableText(text)),
+    interactive: raw.interactive,
+    progress: raw.stderr,
+  };
   const json = argv.includes('--json');
   let opened: VigilServices | undefined;
   const open = (): VigilServices => (opened ??= services());

@@ -13,6 +13,8 @@ import { publicKeyFromPem, verifyTreeHeadSignature } from '../adapters/crypto-no
 import { MANIFEST_FILE } from '../adapters/model-bundle-fs/fs-model-bundle-source.js';
 import { readEvidencePackFile, unzipEvidencePack, writeEvidencePackFile, zipEvidencePack } from '../adapters/release-fs/evidence-zip.js';
 import { FsEvaluationDataSource } from '../adapters/evaluation-fs/fs-evaluation-data.js';
+import { resolveDatasetWithin } from '../adapters/evaluation-fs/resolve-dataset-within.js';
+import { readBoundedFile } from '../adapters/files-fs/read-bounded-file.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import { FsReleaseEvidence } from '../adapters/release-fs/fs-release-evidence.js';
 import { FsReleaseProtocols } from '../adapters/release-fs/fs-release-protocols.js';
@@ -87,6 +89,7 @@ export function createReleaseParts(
       credentials: new NodeCredentials(),
       loginLimit: { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs },
       datasetSha256: async (spec) => (await data.openDataset(spec, {})).sha256,
+      resolveCallerDataset: (spec) => resolveDatasetWithin(spec, config.releaseDatasetsDir ?? config.sampleDataDir),
       evaluate: parts.evaluate,
       hasher: nodeHasher,
       clock: systemClock,
@@ -134,12 +137,5 @@ export function createReleaseParts(
 
 /** A PEM public key file: a few hundred bytes; anything past 64 KiB is not one. */
 async function readPublicKeyFile(path: string): Promise<string> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (cause) {
-    throw new PlatformError('INPUT_NOT_FOUND', 'The public key file cannot be read', {}, { cause });
-  }
-  if (bytes.length > 65_536) throw new PlatformError('INPUT_TOO_LARGE', 'A public key file holds at most 64 KiB', {});
-  return bytes.toString('utf8');
+  return new TextDecoder().decode(await readBoundedFile(path, 'public key file', 65_536));
 }

@@ -102,6 +102,11 @@ const configSchema = z.strictObject({
   reportsDir: z.string().min(1).optional(),
   /** A site's own release protocols (`<changeType>.json`), read before the bundled config/release-protocols/. */
   releaseProtocolsDir: z.string().min(1).optional(),
+  /**
+   * The folder release gates run over HTTP read validation datasets from: a dataset spec a signed-in
+   * caller gives names a file inside it (default: the sample data folder). The host's CLI reads any path.
+   */
+  releaseDatasetsDir: z.string().min(1).optional(),
   /** Results carry the patient's original identity (from the re-identification vault); false: the pseudonyms. */
   resultsReidentify: z.enum(['true', 'false']).transform((v) => v === 'true'),
   /** Where result SRs are sent by C-STORE, "AE@host:port"; unset: not sent. */
@@ -165,6 +170,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   loginWindowMs: 'VIGIL_LOGIN_WINDOW_MS',
   reportsDir: 'VIGIL_REPORTS_DIR',
   releaseProtocolsDir: 'VIGIL_RELEASE_PROTOCOLS_DIR',
+  releaseDatasetsDir: 'VIGIL_RELEASE_DATASETS_DIR',
   resultsReidentify: 'VIGIL_RESULTS_REIDENTIFY',
   resultDicomDestination: 'VIGIL_RESULT_DICOM_DESTINATION',
   sitesFile: 'VIGIL_SITES_FILE',
@@ -212,6 +218,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     loginWindowMs: String(15 * 60_000),
     reportsDir: undefined,
     releaseProtocolsDir: undefined,
+    releaseDatasetsDir: undefined,
     resultsReidentify: 'true',
     resultDicomDestination: undefined,
     sitesFile: undefined,
@@ -254,6 +261,7 @@ export function loadConfig(
     ...(config.secretFile === undefined ? {} : { secretFile: resolve(cwd, config.secretFile) }),
     ...(config.reportsDir === undefined ? {} : { reportsDir: resolve(cwd, config.reportsDir) }),
     ...(config.releaseProtocolsDir === undefined ? {} : { releaseProtocolsDir: resolve(cwd, config.releaseProtocolsDir) }),
+    releaseDatasetsDir: resolve(cwd, config.releaseDatasetsDir ?? config.sampleDataDir),
     ...(config.resultWebhookSecretFile === undefined ? {} : { resultWebhookSecretFile: resolve(cwd, config.resultWebhookSecretFile) }),
   };
   if ((config.resultWebhookUrl === undefined) !== (config.resultWebhookSecretFile === undefined)) {

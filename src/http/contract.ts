@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
+import { PAUSE_REASON, REVIEW_COMMENT, TOKEN_LABEL } from '../domain/human-text.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
 import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
 
@@ -127,11 +128,7 @@ export type TokenBody = z.infer<typeof tokenSchema>;
 export const userTokensSchema = z.object({ user: userSchema, tokens: z.array(tokenSchema) });
 export type UserTokensBody = z.infer<typeof userTokensSchema>;
 
-const tokenLabelSchema = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters');
+const tokenLabelSchema = TOKEN_LABEL;
 
 export const issueTokenRequestSchema = z.strictObject({
   label: tokenLabelSchema,
@@ -312,8 +309,8 @@ export const reviewRequestSchema = z.strictObject({
   findingPresent: z.boolean().nullable(),
   imageQualityAdequate: z.boolean(),
   agreesWithModel: z.boolean().nullable(),
-  /** Free text without identifiers; kept in the store, never logged or audited. */
-  comment: z.string().max(2000),
+  /** Free text without identifiers (≤ 2000 characters, several lines, no control characters); kept in the store, never logged or audited. */
+  comment: REVIEW_COMMENT,
 });
 
 export const reviewSchema = z.object({
@@ -322,7 +319,8 @@ export const reviewSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
   reviewerId: z.string(),
-  read: reviewRequestSchema,
+  // As stored (a read recorded before the comment rule is still answered).
+  read: reviewRequestSchema.extend({ comment: z.string() }),
   createdAt: z.string(),
 });
 export type ReviewBody = z.infer<typeof reviewSchema>;
@@ -547,4 +545,5 @@ export const ledgerAnswerSchema = z.object({
 export type LedgerAnswerBody = z.infer<typeof ledgerAnswerSchema>;
 export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
 
-export const pauseRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+/** The reason: one line, ≤ 500 characters, no control characters (domain/human-text.ts, the same rule as `vigil deploy pause --reason`). */
+export const pauseRequestSchema = z.strictObject({ reason: PAUSE_REASON });

@@ -10,6 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { hasPermission, type Permission, type Principal } from '../domain/access/roles.js';
+import { describeValidationIssues, type ValidationIssue } from '../domain/validation-issues.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { AccessStore } from '../ports/access-store.js';
 import type { CaseStore } from '../ports/case-store.js';
@@ -220,7 +221,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   app.setErrorHandler(async (error, request, reply) => {
     let platformError: PlatformError;
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const fields = error.validation.map((v) => `${fieldPath(v.instancePath)}: ${validationMessage(v)}`);
+      const fields = describeValidationIssues(error.validation.map(issueOf));
       platformError = new PlatformError('REQUEST_INVALID', `The request is invalid: ${fields.join('; ')}`, { fields: fields.length });
     } else if (error instanceof PlatformError) {
       platformError = error;
@@ -287,20 +288,13 @@ function errorBody(error: PlatformError, statusCode: number, requestId: string):
   return { code: error.code, message: error.message, statusCode, requestId };
 }
 
-/** A validation issue's path as `a.b`, or `(root)`. */
-function fieldPath(instancePath: string): string {
-  const path = instancePath.replace(/^\//, '').replaceAll('/', '.');
-  return path === '' ? '(root)' : path;
-}
-
-/**
- * A validation issue's message, quoting nothing the client chose: the names of unknown fields are the
- * sender's text (they could carry anything), so they are counted, not repeated.
- */
-function validationMessage(issue: { readonly keyword: string; readonly message?: string; readonly params: Record<string, unknown> }): string {
-  if (issue.keyword === 'unrecognized_keys') {
-    const count = Array.isArray(issue.params.keys) ? issue.params.keys.length : 1;
-    return count === 1 ? 'an unknown field' : `${count} unknown fields`;
-  }
-  return issue.message ?? 'invalid';
+/** A validation error as fastify-type-provider-zod passes it, back as the zod issue it was (its fields other than path, code and message are in `params`). */
+function issueOf(v: {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly message?: string;
+  readonly params: Record<string, unknown>;
+}): ValidationIssue {
+  const path = v.instancePath.replace(/^\//, '');
+  return { ...(v.params as Partial<ValidationIssue>), code: v.keyword, path: path === '' ? [] : path.split('/'), message: v.message ?? 'invalid' };
 }

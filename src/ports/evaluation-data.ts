@@ -62,8 +62,12 @@ export interface EvaluationDataSource {
   openDataset(spec: string, options: { readonly strata?: readonly string[] }): Promise<LabelledDataset>;
   /** JSONL rows `{ score, label, ...strata }`. */
   readPredictions(path: string, options: { readonly strata?: readonly string[] }): Promise<PredictionSet>;
-  /** A small text file (criteria), with its SHA-256. */
-  readText(path: string): Promise<{ readonly text: string; readonly sha256: string }>;
+  /**
+   * A small text file (criteria, an answers file), with its SHA-256: at most `maxBytes` (default
+   * 256 KiB: criteria files are a few hundred bytes), refused before it is read when larger (INPUT_TOO_LARGE); a missing file
+   * INPUT_NOT_FOUND, a directory or an unreadable one INPUT_UNREADABLE. `what` names it in messages.
+   */
+  readText(path: string, options?: { readonly maxBytes?: number; readonly what?: string }): Promise<{ readonly text: string; readonly sha256: string }>;
 }
 
 /** Charts for the report, described by their data; the adapter draws them with a charting library. */

@@ -1,5 +1,6 @@
 import { calibrateScore } from '../domain/calibration/calibrate.js';
 import { buildReferenceDistribution } from '../domain/drift/dataset-shift.js';
+import { parseBoundedJson } from '../domain/bounded-json.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { ImageFrame, RasterDeclaration } from '../domain/image/image-frame.js';
 import { identifyModel, parseModelManifest, type ModelBundle } from '../domain/model/model-bundle.js';
@@ -78,8 +79,8 @@ export interface InitModelOutcome {
  */
 export async function initModel(deps: InitModelDependencies, request: InitModelRequest): Promise<InitModelOutcome> {
   const answers = mergeAnswers(
-    request.monaiMetadataFile === undefined ? {} : answersFromMonaiMetadata(await readJson(deps, request.monaiMetadataFile, 'MONAI metadata.json')),
-    request.answersFile === undefined ? {} : parseModelInitAnswers(await readJson(deps, request.answersFile, 'The answers file'), 'The answers file'),
+    request.monaiMetadataFile === undefined ? {} : answersFromMonaiMetadata(await readJson(deps, request.monaiMetadataFile, 'MONAI metadata.json file')),
+    request.answersFile === undefined ? {} : parseModelInitAnswers(await readJson(deps, request.answersFile, 'answers file'), 'The answers file'),
     request.flags ?? {},
   );
   const modelBytes = await deps.readModelFile(request.onnx);
@@ -213,13 +214,18 @@ export async function initModel(deps: InitModelDependencies, request: InitModelR
   }
 }
 
+/**
+ * What an answers file or a MONAI metadata.json may be: a few kB in practice (MONAI's model-zoo
+ * metadata.json files are 2 to 10 kB, nested about five levels); bounded so that a file of megabytes
+ * or a 10,000-deep nesting is refused, coded, before it is read or parsed.
+ */
+export const ANSWERS_FILE_LIMITS = { maxBytes: 64 * 1024, maxDepth: 32 } as const;
+
 async function readJson(deps: InitModelDependencies, path: string, what: string): Promise<unknown> {
-  const { text } = await deps.data.readText(path);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (cause) {
-    throw new PlatformError('MODEL_INIT_ANSWERS_INVALID', `${what} is not valid JSON`, {}, { cause });
-  }
+  const { text } = await deps.data.readText(path, { maxBytes: ANSWERS_FILE_LIMITS.maxBytes, what });
+  const parsed = parseBoundedJson(text, { maxDepth: ANSWERS_FILE_LIMITS.maxDepth });
+  if (!parsed.ok) throw new PlatformError('MODEL_INIT_ANSWERS_INVALID', `The ${what} ${parsed.problem}`, { ...ANSWERS_FILE_LIMITS });
+  return parsed.value;
 }
 
 function bundleOf(manifest: ModelManifest, modelBytes: Uint8Array): ModelBundle {

@@ -1,3 +1,4 @@
+import { humanTextProblem, TOKEN_LABEL } from '../domain/human-text.js';
 import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, tokenExpiresAtMs, type AccountChange } from '../domain/access/account-rules.js';
 import type { Principal, Role } from '../domain/access/roles.js';
 import type { AccountActorFields, AuditEvent } from '../domain/audit/audit-event.js';
@@ -176,9 +177,8 @@ export class AccountAdministration {
   }
 }
 
-/** A token's label: 1 to 64 characters, no control characters (it is shown in lists and the dashboard). */
+/** A token's label: the human-text rule of TOKEN_LABEL (1 to 64 characters, one line, no control characters; it is shown in lists and the dashboard). */
 function checkLabel(label: string): void {
-  if (label.length < 1 || label.length > 64 || /[\u0000-\u001f\u007f]/.test(label)) {
-    throw new PlatformError('REQUEST_INVALID', 'A token label has 1 to 64 characters and no control characters', {});
-  }
+  const problem = humanTextProblem(TOKEN_LABEL, label);
+  if (problem !== undefined) throw new PlatformError('REQUEST_INVALID', `A token label: ${problem}`, {});
 }

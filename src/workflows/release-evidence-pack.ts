@@ -7,6 +7,7 @@ import {
   PACK_EVENT_TYPES,
   PACK_FORMAT,
   PACK_LIMITS,
+  packLimitExceeded,
   PACK_PATHS,
   packJson,
   verifyEvidencePack,
@@ -113,8 +114,9 @@ export async function buildEvidencePack(
   };
   files.set(PACK_PATHS.manifest, packJson(manifest));
   const total = [...files.values()].reduce((sum, b) => sum + b.length, 0);
-  if (files.size > PACK_LIMITS.maxFiles || total > PACK_LIMITS.maxBytes) {
-    throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The evidence pack would be larger than a pack may be', { files: files.size, bytes: total });
+  const exceeded = packLimitExceeded(files.size, total);
+  if (exceeded !== undefined) {
+    throw new PlatformError('RELEASE_EVIDENCE_INVALID', `The evidence pack would not be made: it ${exceeded}`, { files: files.size, bytes: total });
   }
   // What the pack says must hold before anyone else checks it (the head's own key: the log's).
   const self = verifyEvidencePack(files, { sha256: deps.sha256, verifyTreeHeadSignature: () => true });

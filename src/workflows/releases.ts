@@ -6,12 +6,14 @@ import { canonicalJson } from '../domain/audit/canonical-json.js';
 import type { DeploymentChange, SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError } from '../domain/errors.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
+import { lineageProblem } from '../domain/release/release-lineage.js';
 import { validationDataFor, type ChangeType, type ReleaseProtocol, type SignatureMeaning } from '../domain/release/release-protocol.js';
 import {
   applyReleaseAction,
   gatePassed,
   missingApprovals,
   preDeploymentGates,
+  reauthenticationFailed,
   type GateName,
   type Person,
   type ReleaseAction,
@@ -48,6 +50,12 @@ export interface ReleaseDependencies {
   readonly credentials: Credentials;
   /** The SHA-256 of a dataset spec, as `vigil evaluate` computes it (report.json `dataset.sha256`). */
   readonly datasetSha256: (spec: string) => Promise<string>;
+  /**
+   * A dataset spec a signed-in caller gave, as the spec to open: inside the release datasets folder
+   * (VIGIL_RELEASE_DATASETS_DIR), RELEASE_DATASET_OUTSIDE otherwise. A remote caller does not choose
+   * which server file is read; the host's own CLI (`local-cli`) reads any path, as every command does.
+   */
+  readonly resolveCallerDataset: (spec: string) => Promise<string>;
   /** `vigil evaluate` (workflows/evaluate-model.ts): audited itself (criteria, start, completion). */
   readonly evaluate: (request: EvaluateRequest) => Promise<EvaluateOutcome>;
   readonly hasher: Hasher;
@@ -118,6 +126,10 @@ export class Releases {
     if (deployment.production === candidate.versionId) {
       throw new PlatformError('RELEASE_TRANSITION_INVALID', 'That version is in production at the site already', { state: 'none' });
     }
+    // The candidate must be the kind of change requested (its protocol was written for that kind).
+    const production = deployment.production === null ? null : await findVersion(this.#deps.registry, deployment.production);
+    const lineage = lineageProblem(change.changeType, candidate, production);
+    if (lineage !== undefined) throw new PlatformError('RELEASE_LINEAGE_INVALID', lineage, { changeType: change.changeType });
     const { protocol, sha256 } = await this.#deps.protocols.get(change.changeType);
     if (protocol.nonInferiority !== null && deployment.production === null) {
       throw new PlatformError(
@@ -193,8 +205,10 @@ export class Releases {
     const ran: GateRun['ran'][number][] = [];
     if (stored.request.state === 'draft') {
       if (options.dataset === undefined) throw new PlatformError('CLI_USAGE', 'The criteria gate evaluates the candidate: give the validation dataset', {});
+      // Before anything is read: a remote caller's path must lie in the release datasets folder.
+      const dataset = actor.kind === 'user' ? await this.#deps.resolveCallerDataset(options.dataset) : options.dataset;
       const pinned = validationDataFor(protocol, stored.request.site);
-      const given = await this.#deps.datasetSha256(options.dataset);
+      const given = await this.#deps.datasetSha256(dataset);
       if (given !== pinned) {
         throw new PlatformError('RELEASE_DATA_MISMATCH', 'The dataset is not the validation data the protocol pins for this site', {
           pinned: pinned ?? null,
@@ -203,7 +217,7 @@ export class Releases {
       }
       for (const gate of preDeploymentGates(protocol)) {
         if (gatePassed(stored.request, gate)) continue;
-        const result = await this.#evaluationGate(stored, gate, options.dataset, options.declared);
+        const result = await this.#evaluationGate(stored, gate, dataset, options.declared);
         stored = await this.#record(stored, actor, { kind: 'record_gate', gate, ...result });
         ran.push({ gate, ...result });
         if (!result.passed) break;
@@ -240,12 +254,14 @@ export class Releases {
    */
   async sign(requestId: string, signer: UserRef, meaning: SignatureMeaning, proof: Reauthentication): Promise<ReleaseView> {
     const person = await this.#person(signer, 'releases:sign');
-    const reauthenticated = await this.#reauthenticate(person, proof);
+    // Before the request is read: a wrong credential is refused alike for every request (unknown, draft,
+    // approved…), so it discloses nothing, and it counts toward the rate limit on the name.
+    if (!(await this.#reauthenticate(person, proof))) throw reauthenticationFailed();
     const stored = await this.#load(requestId);
     const next = await this.#record(
       stored,
       { kind: 'user', userId: person.userId },
-      { kind: 'sign', signer: person, meaning, reauthenticated },
+      { kind: 'sign', signer: person, meaning, reauthenticated: true },
       'password' in proof ? 'password' : 'token',
     );
     return this.#view(next);

@@ -70,7 +70,9 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
     cpSync(DEMO_MODEL_DIR, candidate, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(candidate, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(candidate, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }, null, 2));
-    const registered = await runVigil(['model', 'register', candidate, '--json'], join(dir, 'data'));
+    // Registered as the demo's child: a recalibration candidate must be (RELEASE_LINEAGE_INVALID otherwise).
+    expect((await runVigil(['model', 'register', DEMO_MODEL_DIR], join(dir, 'data'))).code).toBe(0);
+    const registered = await runVigil(['model', 'register', candidate, '--parent', demoId, '--json'], join(dir, 'data'));
     expect(registered.code, registered.stderr).toBe(0);
     candidateId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
     const config = loadConfig(

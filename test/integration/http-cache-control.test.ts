@@ -171,8 +171,12 @@ beforeAll(async () => {
   cpSync(DEMO_MODEL_DIR, candidateDir, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(candidateDir, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(candidateDir, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }));
-  candidateId = (JSON.parse((await runVigil(['model', 'register', candidateDir, '--json'], join(dir, 'data'))).stdout) as { version: { versionId: string } })
-    .version.versionId;
+  // Registered as the demo's child: a recalibration or threshold candidate must be (RELEASE_LINEAGE_INVALID otherwise).
+  candidateId = (
+    JSON.parse((await runVigil(['model', 'register', candidateDir, '--parent', versionId, '--json'], join(dir, 'data'))).stdout) as {
+      version: { versionId: string };
+    }
+  ).version.versionId;
   const releases = new SqliteReleaseStore(db);
   const signer = (role: Role) => ({ signer: { userId: `u-${role}`, userName: role, role }, at: new Date().toISOString() });
   const gate = (name: 'criteria' | 'non_inferiority' | 'shadow_agreement') => ({

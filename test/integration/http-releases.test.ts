@@ -8,7 +8,6 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/stor
 import { SqliteAccessStore } from '../../src/adapters/store-sqlite/sqlite-access-store.js';
 import { SqliteSessionStore } from '../../src/adapters/store-sqlite/sqlite-session-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { Role } from '../../src/domain/access/roles.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { bundleVersionId } from '../helpers/bundle-version.js';
@@ -28,6 +27,7 @@ let db: SqliteDatabase;
 const tokens = new Map<string, string>();
 const PASSWORD = 'a long passphrase for qa';
 let candidateId = '';
+let unrelatedId = '';
 const demoId = bundleVersionId(DEMO_MODEL_DIR);
 
 beforeAll(async () => {
@@ -36,9 +36,17 @@ beforeAll(async () => {
   cpSync(DEMO_MODEL_DIR, candidate, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(candidate, 'vigil-model.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(join(candidate, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.1' }, null, 2));
-  const registered = await runVigil(['model', 'register', candidate, '--json'], dataDir);
+  // Registered as the demo's child (the site's production version): a recalibration candidate must be.
+  expect((await runVigil(['model', 'register', DEMO_MODEL_DIR], dataDir)).code).toBe(0);
+  const registered = await runVigil(['model', 'register', candidate, '--parent', demoId, '--json'], dataDir);
   expect(registered.code).toBe(0);
   candidateId = (JSON.parse(registered.stdout) as { version: { versionId: string } }).version.versionId;
+  // Another version registered with no parent: not a recalibration of what the site runs.
+  const unrelated = join(dir, 'unrelated');
+  cpSync(DEMO_MODEL_DIR, unrelated, { recursive: true });
+  writeFileSync(join(unrelated, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.2' }, null, 2));
+  unrelatedId = (JSON.parse((await runVigil(['model', 'register', unrelated, '--json'], dataDir)).stdout) as { version: { versionId: string } }).version
+    .versionId;
 
   server = await createApiServer(loadConfig({ VIGIL_DATA_DIR: dataDir, VIGIL_INTRA_OP_THREADS: '1' }, REPO_ROOT), createLogger('silent'));
   app = server.app;
@@ -71,6 +79,11 @@ describe('release routes by role', () => {
 
   it('lets an ml-engineer request a change (the caller is the requester) and refuses other roles', async () => {
     expect((await call('clara', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId })).statusCode).toBe(403);
+    // A recalibration or a threshold change is of the version the site runs: a candidate that is not its child is refused.
+    for (const changeType of ['recalibration', 'threshold']) {
+      const unrelated = await call('erin', 'POST', '/api/releases', { changeType, site: 'default', candidate: unrelatedId });
+      expect([unrelated.statusCode, unrelated.json<{ code: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
+    }
     const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId.slice(0, 10) });
     expect(created.statusCode).toBe(201);
     const body = created.json<{ request: { requestId: string; state: string; requestedBy: { userName: string }; baselineVersionId: string } }>();
@@ -86,16 +99,35 @@ describe('release routes by role', () => {
     // Signing a draft is refused, whoever signs.
     const sign = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'approved for release', password: PASSWORD });
     expect([sign.statusCode, sign.json<{ code: string }>().code]).toEqual([409, 'RELEASE_TRANSITION_INVALID']);
+    // A body that matches neither form names the field and what it expects (not "(root): Invalid input").
+    for (const [body, message] of [
+      [{ meaning: 'approved', password: PASSWORD }, 'meaning: Invalid option: expected one of "reviewed"|"approved for release"'],
+      [{ meaning: 'reviewed' }, 'password: Invalid input: expected string, received undefined or token: Invalid input: expected string, received undefined'],
+    ] as const) {
+      const bad = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, body);
+      expect([bad.statusCode, bad.json<{ message: string }>().message]).toEqual([400, `The request is invalid: ${message}`]);
+    }
+    // Without the signer's credential, the answer is the same for a draft and for no request at all: the state is not disclosed.
+    for (const id of [requestId, 'r-00000000-0000-4000-8000-000000000000']) {
+      const guess = await call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', password: 'not a credential of hers' });
+      expect([guess.statusCode, guess.json<{ code: string }>().code]).toEqual([403, 'RELEASE_SIGNATURE_INVALID']);
+    }
     // Gates need the dataset the protocol pins.
     const noData = await call('erin', 'POST', `/api/releases/${requestId}/gates`, {});
     expect(noData.statusCode).toBe(400);
+    // A caller does not choose which server file is read: a dataset outside the release datasets folder is refused before anything is opened.
+    for (const dataset of ['/etc/passwd.csv', 'medmnist:/dev/zero:val', 'medmnist:../../../../../etc/shadow:val']) {
+      const outside = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset });
+      expect([outside.statusCode, outside.json<{ code: string }>().code]).toEqual([400, 'RELEASE_DATASET_OUTSIDE']);
+    }
   });
 
   it.skipIf(!hasPneumoniaMnist)('runs the gates, takes a password and a fresh-token signature, promotes, and rolls back (needs the sample data)', async () => {
     const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
     const wrong = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:test`, declared });
     expect([wrong.statusCode, wrong.json<{ code: string }>().code]).toEqual([409, 'RELEASE_DATA_MISMATCH']);
-    const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:val`, declared });
+    // Named inside the release datasets folder (VIGIL_RELEASE_DATASETS_DIR, here the sample data folder).
+    const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist/pneumoniamnist.npz:val', declared });
     expect(gates.statusCode).toBe(200);
     const run = gates.json<{ ran: { gate: string; passed: boolean; evidenceSha256: string }[]; release: { request: { state: string } } }>();
     expect(run.ran.map((g) => [g.gate, g.passed])).toEqual([['criteria', true]]);
@@ -155,6 +187,17 @@ describe('release routes by role', () => {
   });
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
+    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control characters; the message names the field.
+    for (const [reason, expectation] of [
+      ['unexpected\u001b[2J referrals', 'one line, no control characters'],
+      ['x'.repeat(501), 'at most 500 characters'],
+    ] as const) {
+      const refused = await call('clara', 'POST', '/api/deployments/default/pause', { reason });
+      expect([refused.statusCode, refused.json<{ code: string; message: string }>()]).toMatchObject([
+        400,
+        { code: 'REQUEST_INVALID', message: `The request is invalid: reason: ${expectation}` },
+      ]);
+    }
     const paused = await call('clara', 'POST', '/api/deployments/default/pause', { reason: 'unexpected referrals' });
     expect(paused.statusCode).toBe(200);
     expect(paused.json()).toMatchObject({ paused: { reason: 'unexpected referrals', by: 'clara' } });
@@ -168,22 +211,32 @@ describe('release routes by role', () => {
     for (let i = 0; i < 6; i++) {
       statuses.push((await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: `guess number ${i}` })).statusCode);
     }
-    // Five refused on their merits (the request is past signing), then the name is limited: even the right password waits.
+    // Refused as wrong credentials whatever the request's state (it is past signing), then the name is limited: even the right password waits.
     expect(statuses.slice(-1)).toEqual([429]);
+    expect(statuses.slice(0, -1).every((s) => s === 403 || s === 429)).toBe(true);
     const right = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: PASSWORD });
     expect([right.statusCode, right.json<{ code: string }>().code]).toEqual([429, 'AUTH_RATE_LIMITED']);
     const signIn = await app.inject({ method: 'POST', url: '/api/session', payload: { userName: 'quinn', password: PASSWORD } });
     expect(signIn.statusCode).toBe(429);
   });
 
-  it('never lets an integration or an auditor see releases', async () => {
-    const roles: Role[] = ['integration', 'auditor'];
+  it('never lets an integration see releases', async () => {
     const access = new SqliteAccessStore(db, { now: () => new Date() });
-    for (const role of roles) {
-      const user = await access.createUser(`someone-${role}`, role);
-      tokens.set(role, (await access.issueToken(user.userId, 'test')).secret);
-      expect((await call(role, 'GET', '/api/releases')).statusCode).toBe(403);
-      expect((await call(role, 'GET', '/api/deployments')).statusCode).toBe(403);
-    }
+    const user = await access.createUser('someone-integration', 'integration');
+    tokens.set('integration', (await access.issueToken(user.userId, 'test')).secret);
+    expect((await call('integration', 'GET', '/api/releases')).statusCode).toBe(403);
+    expect((await call('integration', 'GET', '/api/deployments')).statusCode).toBe(403);
+    expect((await call('integration', 'GET', `/api/releases/${requestId}/evidence.zip`)).statusCode).toBe(403);
+  });
+
+  it('lets an auditor read release requests and download their evidence pack (the change-control part of the audit trail), and change nothing', async () => {
+    const access = new SqliteAccessStore(db, { now: () => new Date() });
+    const user = await access.createUser('audrey', 'auditor');
+    tokens.set('audrey', (await access.issueToken(user.userId, 'test')).secret);
+    expect((await call('audrey', 'GET', '/api/releases')).statusCode).toBe(200);
+    const pack = await call('audrey', 'GET', `/api/releases/${requestId}/evidence.zip`);
+    expect([pack.statusCode, pack.headers['content-type']]).toEqual([200, 'application/zip']);
+    expect((await call('audrey', 'POST', '/api/deployments/default/pause', { reason: 'no' })).statusCode).toBe(403);
+    expect((await call('audrey', 'POST', `/api/releases/${requestId}/sign`, { meaning: 'reviewed', password: 'x' })).statusCode).toBe(403);
   });
 });

@@ -51,6 +51,31 @@ describe('vigil model init: refusals, coded', () => {
     expect(run.stdout).toContain('model init --onnx FILE --validation SPEC [--reference SPEC] --out DIR [--answers FILE] [--monai-metadata FILE]');
   });
 
+  it('bounds the answers file and the MONAI metadata.json in bytes before reading them, and in nesting before parsing', async () => {
+    const run = (option: '--answers' | '--monai-metadata', file: string) =>
+      runVigil(['model', 'init', '--onnx', DEMO_ONNX, '--validation', 'x', '--out', join(dir, 'never'), option, file], dataDir);
+    // 5 MB of valid JSON (a long description): refused by its size, before it is read.
+    const big = writeJson('big.json', { ...demoAnswers, description: 'x'.repeat(5_000_000) });
+    for (const option of ['--answers', '--monai-metadata'] as const) {
+      const refused = await run(option, big);
+      expect([refused.code, refused.stderr]).toEqual([11, expect.stringContaining('INPUT_TOO_LARGE: The ')]);
+      expect(refused.stderr).toContain('is larger than 65536 bytes');
+    }
+    // An unknown key nested 10,000 deep (29 kB, under the byte bound): refused before it is parsed, naming the limit.
+    const deep = join(dir, 'deep.json');
+    writeFileSync(deep, `{"name":"x","unknown":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
+    const nested = await run('--monai-metadata', deep);
+    expect([nested.code, nested.stderr]).toEqual([
+      13,
+      'vigil: MODEL_INIT_ANSWERS_INVALID: The MONAI metadata.json file nests arrays and objects deeper than 32 levels, the most it may\n',
+    ]);
+    // A directory where a file belongs: coded, not INTERNAL.
+    const folder = await run('--answers', dir);
+    expect([folder.code, folder.stderr]).toEqual([11, 'vigil: INPUT_UNREADABLE: The answers file is a directory: give a file\n']);
+    const missing = await run('--answers', join(dir, 'no-such.json'));
+    expect([missing.code, missing.stderr]).toEqual([11, 'vigil: INPUT_NOT_FOUND: The answers file does not exist\n']);
+  });
+
   it('an ONNX file that will not load: MODEL_INIT_ONNX_UNREADABLE', async () => {
     const bad = join(dir, 'not-a-model.onnx');
     writeFileSync(bad, 'this is not a protobuf');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { readBoundedFile } from '../files-fs/read-bounded-file.js';
 import { PlatformError } from '../../domain/errors.js';
 
 /** 256 bits, the HMAC-SHA-256 key size (RFC 2104 §3: keys shorter than the hash output weaken it). */
@@ -32,12 +33,15 @@ export async function loadOrCreateSiteSecret(file: string): Promise<Buffer> {
         throw new PlatformError('SECRET_INVALID', 'Could not create the site secret file', {}, { cause });
       }
     }
+  } else if (existing.isDirectory()) {
+    throw new PlatformError('SECRET_INVALID', 'The site secret file is a directory: give a file', {});
   } else if ((existing.mode & 0o077) !== 0) {
     throw new PlatformError('SECRET_INVALID', 'The site secret file is readable by group or others; make it owner-only (chmod 600)', {
       mode: (existing.mode & 0o777).toString(8),
     });
   }
-  const text = (await readFile(file, 'utf8')).trim();
+  // A secret is 64 hex digits and a newline; a few kB bounds any file that could be one.
+  const text = new TextDecoder().decode(await readBoundedFile(file, 'site secret file', 4096)).trim();
   if (!/^[0-9a-f]{64,}$/i.test(text)) {
     throw new PlatformError('SECRET_INVALID', `The site secret file must hold at least ${SECRET_BYTES} bytes as hex`, {});
   }

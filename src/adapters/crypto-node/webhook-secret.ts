@@ -1,5 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { PlatformError } from '../../domain/errors.js';
+import { readBoundedFile } from '../files-fs/read-bounded-file.js';
 
 /** 32 characters of a random secret carry at least 128 bits even as hex; shorter keys are refused. */
 const MIN_CHARACTERS = 32;
@@ -13,12 +14,13 @@ export async function readWebhookSecret(file: string): Promise<Uint8Array> {
   const info = await stat(file).catch((cause: unknown) => {
     throw new PlatformError('SECRET_INVALID', 'The result webhook secret file cannot be read', {}, { cause });
   });
+  if (info.isDirectory()) throw new PlatformError('SECRET_INVALID', 'The result webhook secret file is a directory: give a file', {});
   if ((info.mode & 0o077) !== 0) {
     throw new PlatformError('SECRET_INVALID', 'The result webhook secret file is readable by group or others; make it owner-only (chmod 600)', {
       mode: (info.mode & 0o777).toString(8),
     });
   }
-  const text = (await readFile(file, 'utf8')).trim();
+  const text = new TextDecoder().decode(await readBoundedFile(file, 'result webhook secret file', 64 * 1024)).trim();
   if (text.length < MIN_CHARACTERS) throw new PlatformError('SECRET_INVALID', `The result webhook secret must be at least ${MIN_CHARACTERS} characters`, {});
   return new TextEncoder().encode(text);
 }

@@ -5,6 +5,7 @@ import { PlatformError } from '../../domain/errors.js';
 import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
 import { rasterAttributes, type ImageFrame, type RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { DatasetDeclaration, EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
+import { readBoundedFile } from '../files-fs/read-bounded-file.js';
 import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 
 /**
@@ -19,6 +20,8 @@ const CONTRAST_CUTS = [33.08418512, 40.20177899] as const;
 const MEDMNIST_STRATA = ['exposure', 'contrast'] as const;
 const MEDMNIST_NOTE =
   'PneumoniaMNIST has no site labels. Derived strata: "exposure" = tercile of the image mean (dark < 138.61 <= mid < 154.89 <= bright) and "contrast" = tercile of the pixel standard deviation (low < 33.08 <= mid < 40.20 <= high), cut points from the train split.';
+/** The most a small text file (criteria) read by `readText` holds unless the caller says otherwise. */
+const TEXT_FILE_MAX_BYTES = 256 * 1024;
 /** Seed of the label-stratified shuffle behind `:part=K/M`. */
 const PART_SEED = 20231;
 
@@ -277,8 +280,11 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     return { description: `${out.length} predictions from a file`, sha256: sha256(bytes), rows: out, strataColumns };
   }
 
-  async readText(path: string): Promise<{ readonly text: string; readonly sha256: string }> {
-    const bytes = await readBytes(path, 'criteria file');
+  async readText(
+    path: string,
+    options: { readonly maxBytes?: number; readonly what?: string } = {},
+  ): Promise<{ readonly text: string; readonly sha256: string }> {
+    const bytes = await readBoundedFile(path, options.what ?? 'criteria file', options.maxBytes ?? TEXT_FILE_MAX_BYTES);
     return { text: new TextDecoder().decode(bytes), sha256: sha256(bytes) };
   }
 }

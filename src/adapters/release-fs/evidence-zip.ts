@@ -1,7 +1,8 @@
-import { open, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { unzipSync, zipSync } from 'fflate';
 import { PlatformError } from '../../domain/errors.js';
-import { PACK_LIMITS } from '../../domain/release/evidence-pack.js';
+import { PACK_LIMITS, packLimitExceeded } from '../../domain/release/evidence-pack.js';
+import { readBoundedFile } from '../files-fs/read-bounded-file.js';
 
 /**
  * An evidence pack as a zip (fflate stays behind this file). The entries carry a fixed time, so the
@@ -26,8 +27,9 @@ export function unzipEvidencePack(zip: Uint8Array): Map<string, Uint8Array> {
         declared += file.originalSize;
         if (seen.has(file.name)) throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The evidence pack names a file twice', {});
         seen.add(file.name);
-        if (seen.size > PACK_LIMITS.maxFiles || declared > PACK_LIMITS.maxBytes) {
-          throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The evidence pack is larger than any Vigil writes', { ...PACK_LIMITS });
+        const exceeded = packLimitExceeded(seen.size, declared);
+        if (exceeded !== undefined) {
+          throw new PlatformError('RELEASE_EVIDENCE_INVALID', `The evidence pack ${exceeded} (no pack Vigil writes is larger)`, { ...PACK_LIMITS });
         }
         return true;
       },
@@ -41,23 +43,14 @@ export function unzipEvidencePack(zip: Uint8Array): Map<string, Uint8Array> {
   return files;
 }
 
-/** Reads a pack file, refusing one larger than a pack can be (a zip of at most PACK_LIMITS.maxBytes stored). */
+/**
+ * Reads a pack file, refusing one larger than a pack can be (a zip of at most PACK_LIMITS.maxBytes
+ * stored, plus its headers) before reading it; a missing file, a directory or an unreadable one is
+ * refused as every file a command takes is (files-fs/read-bounded-file.ts).
+ */
 export async function readEvidencePackFile(path: string): Promise<Uint8Array> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (cause) {
-    throw new PlatformError('INPUT_NOT_FOUND', 'The evidence pack file cannot be read', {}, { cause });
-  }
   // Stored (not deflated) members and the zip's headers: a generous bound above the unpacked limit.
-  if (size > PACK_LIMITS.maxBytes + 1024 * 1024)
-    throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The evidence pack is larger than any Vigil writes', { bytes: size });
-  const handle = await open(path, 'r');
-  try {
-    return new Uint8Array(await handle.readFile());
-  } finally {
-    await handle.close();
-  }
+  return readBoundedFile(path, 'evidence pack file', PACK_LIMITS.maxBytes + 1024 * 1024);
 }
 
 /** Writes a pack to a new file; refuses to replace one (EVAL_OUTPUT_EXISTS-like: an evidence file is not overwritten). */

@@ -11,6 +11,15 @@ export interface CliIo {
   readonly interactive: boolean;
 }
 
+/**
+ * What a command writes to: stdout and stderr as printable text (cli/printable-text.ts: control
+ * characters escaped, whatever they came from), and the progress line's own channel, the only one
+ * that may move the cursor (its carriage return and erase-line sequence; no text from outside).
+ */
+export interface CommandIo extends CliIo {
+  readonly progress: (text: string) => void;
+}
+
 /** A running server, as `vigil serve` sees it. */
 export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
@@ -25,7 +34,7 @@ export interface RunningServer {
 }
 
 export interface CommandContext {
-  readonly io: CliIo;
+  readonly io: CommandIo;
   /** Opens the services on first call (commands that need none never open the store). */
   readonly services: () => VigilServices;
   /** Starts the server (HTTP API); wired by main.ts (composition/server.ts). */

@@ -17,7 +17,7 @@ export const demoCommand: Command = {
     const calibrationError = runs.length === 0 ? undefined : reportedCalibrationError((await services.currentModel()).manifest);
     for (const run of runs) {
       io.stdout(`\n== ${run.title}\n`);
-      const progress = io.interactive ? createProgressLine(io.stderr) : undefined;
+      const progress = io.interactive ? createProgressLine(io.progress) : undefined;
       const counts = await services.predict(
         run.paths,
         run.declared === undefined ? {} : { declared: run.declared },

@@ -1,3 +1,4 @@
+import { humanTextProblem, PAUSE_REASON } from '../../domain/human-text.js';
 import type { SiteDeployment } from '../../domain/deployment/deployment.js';
 import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
@@ -102,6 +103,9 @@ export const deployCommand: Command = {
       case 'pause': {
         const reason = stringOption(values.reason);
         if (reason === undefined) throw usageError('deploy pause needs --reason TEXT (shown with every study sent to review)', USAGE);
+        // The API's rule, the same schema (domain/human-text.ts): one line, at most 500 characters, no control characters.
+        const problem = humanTextProblem(PAUSE_REASON, reason);
+        if (problem !== undefined) throw usageError(`deploy pause --reason: ${problem}`, USAGE);
         return print(await releases.pause(localActor(), site(), reason));
       }
       case 'resume':

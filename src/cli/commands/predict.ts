@@ -49,7 +49,7 @@ export const predictCommand: Command = {
           (m) => reportedCalibrationError(m.manifest),
           () => undefined,
         );
-    const progress = io.interactive ? createProgressLine(io.stderr) : undefined;
+    const progress = io.interactive ? createProgressLine(io.progress) : undefined;
     const counts = await services().predict(
       positionals,
       options,

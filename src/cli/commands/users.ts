@@ -41,10 +41,22 @@ export async function readPassword(source: string): Promise<string> {
             throw new PlatformError('INPUT_NOT_FOUND', 'The password file cannot be opened', {}, { cause });
           })
         ).createReadStream();
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_PASSWORD_FILE_BYTES) throw new PlatformError('INPUT_TOO_LARGE', `A password file holds at most ${MAX_PASSWORD_FILE_BYTES} bytes`, {});
-    chunks.push(chunk);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_PASSWORD_FILE_BYTES) throw new PlatformError('INPUT_TOO_LARGE', `A password file holds at most ${MAX_PASSWORD_FILE_BYTES} bytes`, {});
+      chunks.push(chunk);
+    }
+  } catch (cause) {
+    // A directory opens, and fails at the first read (EISDIR): the same answer as every file a command takes (files-fs/read-bounded-file.ts).
+    if (cause instanceof PlatformError) throw cause;
+    const errno = (cause as NodeJS.ErrnoException).code ?? 'unknown';
+    throw new PlatformError(
+      'INPUT_UNREADABLE',
+      `The password file ${errno === 'EISDIR' ? 'is a directory: give a file' : `cannot be read (${errno})`}`,
+      { errno },
+      { cause },
+    );
   }
   return Buffer.concat(chunks)
     .toString('utf8')

@@ -1,7 +1,7 @@
 /**
  * Who may do what. Least privilege: each role gets the permissions its job needs and no more; an
  * administrator manages accounts and the system but does not read clinical cases, an auditor reads
- * and verifies the audit trail and nothing else, an integration (a sender or a result consumer)
+ * and verifies the audit trail (release requests and their evidence packs included) and nothing else, an integration (a sender or a result consumer)
  * only sends studies and fetches results.
  */
 export const ROLES = ['admin', 'ml-engineer', 'clinician-reviewer', 'qa-regulatory', 'integration', 'auditor'] as const;
@@ -71,7 +71,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'releases:sign',
   ],
   integration: ['ingest:write', 'studies:read', 'results:read', 'account:self'],
-  auditor: ['audit:read', 'audit:verify', 'account:self'],
+  // Release requests, their signatures and evidence packs are the change-control part of the audit trail
+  // (no clinical data): an auditor reads them, and downloads a pack to verify it offline.
+  auditor: ['audit:read', 'audit:verify', 'account:self', 'releases:read'],
 };
 
 /**

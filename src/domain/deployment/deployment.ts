@@ -1,3 +1,4 @@
+import { humanTextProblem, PAUSE_REASON } from '../human-text.js';
 import { PlatformError } from '../errors.js';
 
 /**
@@ -116,6 +117,11 @@ export function applyDeploymentChange(current: SiteDeployment, change: Deploymen
     case 'pause':
       if (current.paused !== null) throw refused(site, 'The site is paused already');
       if (change.reason.trim() === '') throw refused(site, 'A pause needs a reason');
+      {
+        // The API and the CLI check the same rule first; here it holds for any caller.
+        const problem = humanTextProblem(PAUSE_REASON, change.reason);
+        if (problem !== undefined) throw refused(site, `A pause reason: ${problem}`);
+      }
       return next({ paused: { reason: change.reason.trim(), by, at: now } });
     case 'resume':
       if (current.paused === null) throw refused(site, 'The site is not paused');

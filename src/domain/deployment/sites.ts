@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
 import { PlatformError } from '../errors.js';
 
@@ -63,8 +64,8 @@ export const SINGLE_SITE: SitesConfig = { defaultSite: 'default', sites: [{ id: 
 export function parseSitesConfig(json: unknown): SitesConfig {
   const parsed = sitesConfigSchema.safeParse(json);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new PlatformError('CONFIG_INVALID', `VIGIL_SITES_FILE: ${issue === undefined ? 'invalid' : `${issue.path.join('.') || '(root)'}: ${issue.message}`}`, {
+  const first = describeValidationIssues(parsed.error.issues.slice(0, 1), { nameUnknownFields: true })[0];
+  throw new PlatformError('CONFIG_INVALID', `VIGIL_SITES_FILE: ${first ?? 'invalid'}`, {
     variable: 'VIGIL_SITES_FILE',
   });
 }

@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import type { ModelIdentity } from '../audit/audit-event.js';
 import { PlatformError } from '../errors.js';
 import { modelManifestSchema, type ModelManifest } from './model-manifest.js';
@@ -16,7 +17,7 @@ export interface ModelBundle {
 export function parseModelManifest(json: unknown): ModelManifest {
   const result = modelManifestSchema.safeParse(json);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  const problems = describeValidationIssues(result.error.issues, { nameUnknownFields: true });
   const first = result.error.issues[0];
   throw new PlatformError('MODEL_MANIFEST_INVALID', `vigil-model.json is invalid: ${problems.join('; ')}`, {
     field: first === undefined ? '(root)' : first.path.join('.'),

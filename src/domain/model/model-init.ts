@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
 import { PlatformError } from '../errors.js';
 import type { RasterDeclaration } from '../image/image-frame.js';
@@ -106,10 +107,7 @@ function answersError(source: string, problems: readonly string[]): PlatformErro
 export function parseModelInitAnswers(json: unknown, source: string): ModelInitAnswers {
   const result = modelInitAnswersSchema.safeParse(json);
   if (result.success) return result.data;
-  throw answersError(
-    source,
-    result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.message}`),
-  );
+  throw answersError(source, describeValidationIssues(result.error.issues, { nameUnknownFields: true }));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-event.js';
 import { bytesToHex } from '../audit/hex.js';
@@ -31,6 +32,16 @@ export const PACK_PATHS = {
 
 /** What the pack may hold at most, in files and in bytes once unpacked: evaluation reports are small. */
 export const PACK_LIMITS = { maxFiles: 200, maxBytes: 64 * 1024 * 1024 } as const;
+
+/**
+ * Which of PACK_LIMITS a pack of `files` files and `bytes` bytes (unpacked) passes, as the words of a
+ * refusal naming that limit (the member count and the size are different faults); undefined within both.
+ */
+export function packLimitExceeded(files: number, bytes: number): string | undefined {
+  if (files > PACK_LIMITS.maxFiles) return `holds more than ${PACK_LIMITS.maxFiles} files, the most a pack holds`;
+  if (bytes > PACK_LIMITS.maxBytes) return `unpacks to more than ${PACK_LIMITS.maxBytes} bytes (64 MiB), the most a pack holds`;
+  return undefined;
+}
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 
@@ -350,8 +361,8 @@ function parseJson<T>(bytes: Uint8Array | undefined, schema: z.ZodType<T>): { ok
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { ok: false, error: `does not match its schema (${issue === undefined ? '?' : `${issue.path.join('.') || '(root)'}: ${issue.message}`})` };
+    const first = describeValidationIssues(parsed.error.issues.slice(0, 1), { nameUnknownFields: true })[0];
+    return { ok: false, error: `does not match its schema (${first ?? '?'})` };
   }
   return { ok: true, value: parsed.data };
 }

@@ -175,6 +175,20 @@ describe('release requests: the state machine of a controlled change', () => {
     ]);
   });
 
+  it('refuses a signature without re-authentication alike in every state, so a wrong credential does not disclose the state', () => {
+    const qa = people.find((p) => p.role === 'qa-regulatory')!;
+    for (const state of ['draft', 'validated', 'approved', 'production', 'rejected'] as const) {
+      expect(() =>
+        applyReleaseAction(
+          { ...draft(), state },
+          { kind: 'sign', signer: qa, meaning: 'approved for release', reauthenticated: false },
+          protocolWith(false, false),
+          'now',
+        ),
+      ).toThrow(expect.objectContaining({ code: 'RELEASE_SIGNATURE_INVALID' }));
+    }
+  });
+
   it('refuses a protocol without an approval for release', () => {
     expect(() => releaseProtocolSchema.parse({ ...protocolWith(false, false), approvals: [{ role: 'clinician-reviewer', meaning: 'reviewed' }] })).toThrow(
       /approved for release/,

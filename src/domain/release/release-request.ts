@@ -89,6 +89,11 @@ export function missingApprovals(request: ReleaseRequest, protocol: ReleaseProto
 const invalid = (request: ReleaseRequest, action: string): PlatformError =>
   new PlatformError('RELEASE_TRANSITION_INVALID', `A request in state "${request.state}" cannot ${action}`, { state: request.state });
 
+/** The refusal of a signature whose signer did not authenticate again (the same whatever the request's state). */
+export function reauthenticationFailed(): PlatformError {
+  return new PlatformError('RELEASE_SIGNATURE_INVALID', 'A signature needs the signer to authenticate again (password, or a fresh token)', {});
+}
+
 /** Applies one action; throws RELEASE_* codes for what the rules do not allow. */
 export function applyReleaseAction(request: ReleaseRequest, action: ReleaseAction, protocol: ReleaseProtocol, now: string): ReleaseRequest {
   const next = (changes: Partial<ReleaseRequest>): ReleaseRequest => ({ ...request, ...changes, updatedAt: now });
@@ -106,9 +111,9 @@ export function applyReleaseAction(request: ReleaseRequest, action: ReleaseActio
       return after;
     }
     case 'sign': {
+      // Re-authentication first: whoever lacks the signer's credential learns nothing of the request, not even its state.
+      if (!action.reauthenticated) throw reauthenticationFailed();
       if (request.state !== 'validated') throw invalid(request, 'be signed (it must be validated: every gate passed, not yet approved)');
-      if (!action.reauthenticated)
-        throw new PlatformError('RELEASE_SIGNATURE_INVALID', 'A signature needs the signer to authenticate again (password, or a fresh token)', {});
       if (action.signer.userId === request.requestedBy.userId) throw new PlatformError('RELEASE_SELF_APPROVAL', 'The requester of a change cannot sign it', {});
       if (request.signatures.some((s) => s.signer.userId === action.signer.userId)) {
         throw new PlatformError('RELEASE_SIGNATURE_INVALID', 'Each signature must be a different person', {});

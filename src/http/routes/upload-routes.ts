@@ -1,3 +1,4 @@
+import { describeValidationIssues } from '../../domain/validation-issues.js';
 import type { FastifyInstance } from 'fastify';
 import { PlatformError, isErrorCode, isPlatformError } from '../../domain/errors.js';
 import type { StudyDeclaration } from '../../ports/instance-store.js';
@@ -141,10 +142,7 @@ function readDeclaration(bytes: Uint8Array | undefined): StudyDeclaration {
   }
   const declaration = uploadDeclarationSchema.safeParse(json);
   if (!declaration.success) {
-    throw new PlatformError(
-      'REQUEST_INVALID',
-      `The declaration is invalid: ${declaration.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
-    );
+    throw new PlatformError('REQUEST_INVALID', `The declaration is invalid: ${describeValidationIssues(declaration.error.issues).join('; ')}`);
   }
   const { site, device, modality, bodyPart, view, patientAgeYears } = declaration.data;
   return {
