@@ -3,8 +3,9 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
-import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS } from '../domain/access/account-rules.js';
+import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
+import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
 import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
 
@@ -52,11 +53,27 @@ export const auditVerificationSchema = z.union([
   }),
 ]);
 
+export type AuditVerificationBody = z.infer<typeof auditVerificationSchema>;
+
+/**
+ * An audit event as the log holds it (src/domain/audit/audit-event.ts): `type` names its kind, the
+ * other fields are the kind's. Typed as the domain's union, so the dashboard reads each kind's fields;
+ * OpenAPI shows an object with a `type`.
+ */
+export const auditEventSchema = z
+  .custom<AuditEvent>((value) => typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string')
+  .meta({
+    type: 'object',
+    description: 'An audit event: `type` names its kind, the other fields are the kind’s (src/domain/audit/audit-event.ts).',
+    required: ['type'],
+    properties: { type: { type: 'string' } },
+  });
+
 export const auditEntrySchema = z.object({
   auditId: z.string(),
   index: z.number().int(),
   time: z.string(),
-  event: z.record(z.string(), z.unknown()),
+  event: auditEventSchema,
 });
 export type AuditEntryBody = z.infer<typeof auditEntrySchema>;
 
@@ -81,11 +98,33 @@ export const inclusionProofSchema = z.object({
 });
 export type InclusionProofBody = z.infer<typeof inclusionProofSchema>;
 
+/** `GET /api/audit/entries`: newest first, paged by audit id. */
+const auditInstant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
+export const auditEntriesQuerySchema = z.object({
+  type: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'an event type such as decision or case_read')
+    .optional(),
+  since: auditInstant.optional(),
+  until: auditInstant.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `next` of the previous page. */
+  before: z
+    .string()
+    .regex(/^a-\d{1,15}$/, 'an audit id such as a-42')
+    .optional(),
+});
+
+export type AuditEntriesQuery = z.input<typeof auditEntriesQuerySchema>;
+export const auditEntriesPageSchema = z.object({ entries: z.array(auditEntrySchema), next: z.string().optional() });
+export type AuditEntriesPageBody = z.infer<typeof auditEntriesPageSchema>;
+
 export const modelSummarySchema = z.object({
   hashVerified: z.literal(true),
   modelBytes: z.number().int(),
   manifest: z.record(z.string(), z.unknown()),
 });
+export type ModelSummaryBody = z.infer<typeof modelSummarySchema>;
 
 export const roleSchema = z.enum(ROLES);
 
@@ -97,6 +136,8 @@ export const userSchema = z.object({
   disabled: z.boolean(),
 });
 export type UserBody = z.infer<typeof userSchema>;
+/** `GET /api/users`. */
+export const userListSchema = z.object({ users: z.array(userSchema) });
 
 export const createUserRequestSchema = z.strictObject({
   name: z
@@ -121,7 +162,7 @@ export const tokenSchema = z.object({
   expiresAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
   /** `live` authenticates now; `expired` and `revoked` never will again. */
-  state: z.enum(['live', 'expired', 'revoked']),
+  state: z.enum(TOKEN_STATES),
 });
 export type TokenBody = z.infer<typeof tokenSchema>;
 export const userTokensSchema = z.object({ user: userSchema, tokens: z.array(tokenSchema) });
@@ -234,6 +275,10 @@ export const caseSchema = z.object({
 });
 export type CaseBody = z.infer<typeof caseSchema>;
 
+/** `GET /api/studies/{studyKey}`: the study with its cases, oldest first. */
+export const studyWithCasesSchema = studySchema.extend({ cases: z.array(caseSchema) });
+export type StudyWithCasesBody = z.infer<typeof studyWithCasesSchema>;
+
 /**
  * One item of the review worklist: a judged study (one item per study, not per image or frame), with
  * what a reader needs to choose it, as kept after de-identification; never an identifier.
@@ -326,6 +371,9 @@ export const reviewSchema = z.object({
   createdAt: z.string(),
 });
 export type ReviewBody = z.infer<typeof reviewSchema>;
+/** `GET /api/reviews`. */
+export const reviewListSchema = z.object({ reviews: z.array(reviewSchema) });
+export type ReviewListBody = z.infer<typeof reviewListSchema>;
 
 const label = z
   .string()
@@ -548,3 +596,73 @@ export type LedgerAnswerBody = z.infer<typeof ledgerAnswerSchema>;
 export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
 
 export const pauseRequestSchema = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
+/** `POST /api/jobs/{jobId}/retry`: the dead-lettered job is ready again. */
+export const jobRetriedSchema = z.object({ jobId: z.number(), state: z.literal('ready') });
+
+/** A point estimate with its confidence interval (null where the report has none). */
+const estimate = z.object({ value: z.number().nullable(), ciLow: z.number().nullable(), ciHigh: z.number().nullable() }).nullable();
+const reportListing = z.object({
+  name: z.string(),
+  createdAt: z.string().nullable(),
+  summary: z.object({
+    schema: z.string().nullable(),
+    model: z.object({ id: z.string().nullable(), version: z.string().nullable(), finding: z.string().nullable() }).nullable(),
+    dataset: z.string().nullable(),
+    n: z.number().nullable(),
+    auroc: estimate,
+    sensitivity: estimate,
+    specificity: estimate,
+    ece: estimate,
+    referRate: estimate,
+    criteriaPassed: z.boolean().nullable(),
+  }),
+});
+const unknownGrade = z.enum(['warn', 'reject']);
+/** `GET /api/models/current/card`: the model page (manifest, intended use, model card, evaluation reports). */
+export const modelCardSchema = z.object({
+  manifest: z.record(z.string(), z.unknown()),
+  intendedUse: z.record(z.string(), z.unknown()),
+  /** What the gate says when a value this model restricts is unknown, per check, as the manifest's defaults resolve. */
+  whenUnknown: z.object({ modality: unknownGrade, bodyPart: unknownGrade, view: unknownGrade, patientAge: unknownGrade }),
+  modelCard: z.string().nullable(),
+  reports: z.array(reportListing),
+});
+
+export type ModelCardBody = z.infer<typeof modelCardSchema>;
+export type ReportListingBody = ModelCardBody['reports'][number];
+
+const counts = z.record(z.string(), z.number());
+/** `GET /api/system/summary`: the health page (the same numbers /api/metrics exposes, and more). */
+export const systemSummarySchema = z.object({
+  time: z.string(),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  dicomAddress: z.string().nullable(),
+  freeDiskBytes: z.number(),
+  queue: z.object({
+    byState: counts,
+    byKind: z.array(z.object({ kind: z.string(), state: z.string(), count: z.number() })),
+    deadLetters: z.array(
+      z.object({
+        jobId: z.number(),
+        kind: z.string(),
+        attempts: z.number(),
+        errorCode: z.string().nullable(),
+        errorMessage: z.string().nullable(),
+        updatedAt: z.string(),
+      }),
+    ),
+  }),
+  last24h: z.object({
+    images: z.number(),
+    /** Images `vigil predict` judged on the same store; not in the other counts. */
+    commandLineImages: z.number(),
+    gateRejected: z.number(),
+    byGateVerdict: counts,
+    byDecision: counts,
+    referRate: z.number().nullable(),
+    resultLatencyMs: z.object({ count: z.number(), p50: z.number().nullable(), p95: z.number().nullable() }),
+  }),
+});
+export type SystemSummaryBody = z.infer<typeof systemSummarySchema>;
