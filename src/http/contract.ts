@@ -6,11 +6,13 @@ import { z } from 'zod';
 import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { IntendedUse, ModelManifest } from '../domain/model/model-manifest.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
 import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
 
 /** `image` of a case result: what a reader is told about the image, as kept after de-identification. */
 export type { ImageSummary } from '../domain/image/image-summary.js';
+import type { ImageSummary } from '../domain/image/image-summary.js';
 import { STUDY_STATES } from '../domain/study/study-state.js';
 import { CHANGE_TYPES, releaseProtocolSchema, SIGNATURE_MEANINGS } from '../domain/release/release-protocol.js';
 import { GATES, RELEASE_STATES } from '../domain/release/release-request.js';
@@ -115,14 +117,21 @@ export const auditEntriesQuerySchema = z.object({
     .optional(),
 });
 
-export type AuditEntriesQuery = z.input<typeof auditEntriesQuerySchema>;
 export const auditEntriesPageSchema = z.object({ entries: z.array(auditEntrySchema), next: z.string().optional() });
 export type AuditEntriesPageBody = z.infer<typeof auditEntriesPageSchema>;
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The model's manifest (docs/model-bundle.md), as validated when the model was loaded; typed as the domain's. */
+export const manifestSchema = z
+  .custom<ModelManifest>(isObject)
+  .meta({ type: 'object', description: 'The model manifest (docs/model-bundle.md), as validated when the model was loaded.' });
+/** A finding's decision policy in the manifest (`decisionPolicy.<finding>`). */
+export type FindingPolicyBody = ModelManifest['decisionPolicy'][string];
 
 export const modelSummarySchema = z.object({
   hashVerified: z.literal(true),
   modelBytes: z.number().int(),
-  manifest: z.record(z.string(), z.unknown()),
+  manifest: manifestSchema,
 });
 export type ModelSummaryBody = z.infer<typeof modelSummarySchema>;
 
@@ -138,6 +147,10 @@ export const userSchema = z.object({
 export type UserBody = z.infer<typeof userSchema>;
 /** `GET /api/users`. */
 export const userListSchema = z.object({ users: z.array(userSchema) });
+export type UserListBody = z.infer<typeof userListSchema>;
+/** `PATCH /api/users/{userId}`. */
+export const updatedUserSchema = z.object({ user: userSchema });
+export type UpdatedUserBody = z.infer<typeof updatedUserSchema>;
 
 export const createUserRequestSchema = z.strictObject({
   name: z
@@ -217,6 +230,9 @@ export const studySchema = z.object({
   site: z.string().nullable(),
 });
 export type StudyBody = z.infer<typeof studySchema>;
+/** `GET /api/studies`. */
+export const studyListSchema = z.object({ studies: z.array(studySchema) });
+export type StudyListBody = z.infer<typeof studyListSchema>;
 
 const gateValue = z.union([z.number(), z.string()]);
 
@@ -260,6 +276,26 @@ export const caseGateSchema = z.object({
 });
 export type CaseGateBody = z.infer<typeof caseGateSchema>;
 
+/**
+ * One judged image or frame of a case, as the case holds it (src/workflows/predict-images.ts,
+ * PredictResult, written when the case was judged; older cases lack the fields marked absent). The
+ * case routes pass `results` through as stored, unvalidated (`caseSchema`), so this schema documents
+ * and types them; it is not applied to the answer.
+ */
+export const caseResultSchema = z.object({
+  input: z.object({ file: z.string(), frame: z.number().int().nullable() }),
+  studyKey: z.string().nullable(),
+  status: z.enum(['decided', 'rejected', 'error']),
+  quality: caseGateSchema.nullable(),
+  outputs: z.array(z.object({ finding: z.string(), probability: z.number(), decision: z.enum(['positive', 'negative', 'refer']) })),
+  model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  auditId: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** What a reader is told about the image; absent in results judged before Vigil recorded it. */
+  image: z.custom<ImageSummary>().optional(),
+});
+export type CaseResultBody = z.infer<typeof caseResultSchema>;
+
 export const caseSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
@@ -267,6 +303,7 @@ export const caseSchema = z.object({
   /** How many instances the study had when this case judged it (0: a case from before this was recorded). */
   instances: z.number().int(),
   createdAt: z.string(),
+  /** Each a `CaseResultBody` (caseResultSchema), as stored. */
   results: z.array(z.unknown()),
   /** The earlier case of the study this one replaced. */
   supersedes: z.string().nullable(),
@@ -517,6 +554,9 @@ export const releaseViewSchema = z.object({
   validationDataSha256: sha256Schema.nullable(),
 });
 export type ReleaseViewBody = z.infer<typeof releaseViewSchema>;
+/** `GET /api/releases`. */
+export const releaseListSchema = z.object({ releases: z.array(releaseViewSchema).readonly() });
+export type ReleaseListBody = z.infer<typeof releaseListSchema>;
 
 /** POST /api/releases: the requester is the caller. `candidate`: a registered version id or a unique prefix (8+ hex digits). */
 export const createReleaseRequestSchema = z.strictObject({
@@ -569,6 +609,9 @@ export const siteDeploymentSchema = z.object({
   updatedBy: z.string(),
 });
 export type SiteDeploymentBody = z.infer<typeof siteDeploymentSchema>;
+/** `GET /api/deployments`. */
+export const deploymentListSchema = z.object({ deployments: z.array(siteDeploymentSchema).readonly() });
+export type DeploymentListBody = z.infer<typeof deploymentListSchema>;
 
 const citationSchema = z.object({ auditId: z.string(), time: z.string() });
 /** Which version judged a site's studies at a time, and who approved it (workflows/deployment-ledger.ts), each part citing its audit entry. */
@@ -599,6 +642,7 @@ export const pauseRequestSchema = z.strictObject({ reason: z.string().trim().min
 
 /** `POST /api/jobs/{jobId}/retry`: the dead-lettered job is ready again. */
 export const jobRetriedSchema = z.object({ jobId: z.number(), state: z.literal('ready') });
+export type JobRetriedBody = z.infer<typeof jobRetriedSchema>;
 
 /** A point estimate with its confidence interval (null where the report has none). */
 const estimate = z.object({ value: z.number().nullable(), ciLow: z.number().nullable(), ciHigh: z.number().nullable() }).nullable();
@@ -621,8 +665,8 @@ const reportListing = z.object({
 const unknownGrade = z.enum(['warn', 'reject']);
 /** `GET /api/models/current/card`: the model page (manifest, intended use, model card, evaluation reports). */
 export const modelCardSchema = z.object({
-  manifest: z.record(z.string(), z.unknown()),
-  intendedUse: z.record(z.string(), z.unknown()),
+  manifest: manifestSchema,
+  intendedUse: z.custom<IntendedUse>(isObject).meta({ type: 'object', description: "The manifest's intended use." }),
   /** What the gate says when a value this model restricts is unknown, per check, as the manifest's defaults resolve. */
   whenUnknown: z.object({ modality: unknownGrade, bodyPart: unknownGrade, view: unknownGrade, patientAge: unknownGrade }),
   modelCard: z.string().nullable(),
@@ -666,3 +710,22 @@ export const systemSummarySchema = z.object({
   }),
 });
 export type SystemSummaryBody = z.infer<typeof systemSummarySchema>;
+
+/** Request bodies as a client sends them (before defaults and coercion). */
+export type CreateUserRequest = z.input<typeof createUserRequestSchema>;
+export type UpdateUserRequest = z.input<typeof updateUserRequestSchema>;
+export type IssueTokenRequest = z.input<typeof issueTokenRequestSchema>;
+export type RotateTokenRequest = z.input<typeof rotateTokenRequestSchema>;
+export type ReviewRequest = z.input<typeof reviewRequestSchema>;
+export type SignInRequest = z.input<typeof signInRequestSchema>;
+export type SetPasswordRequest = z.input<typeof setPasswordRequestSchema>;
+export type CreateReleaseRequest = z.input<typeof createReleaseRequestSchema>;
+export type RunGatesRequest = z.input<typeof runGatesRequestSchema>;
+export type SignReleaseRequest = z.input<typeof signReleaseRequestSchema>;
+export type CanaryRequest = z.input<typeof canaryRequestSchema>;
+export type PauseRequest = z.input<typeof pauseRequestSchema>;
+/** A query string as a client writes it: a field the route coerces to a number (its input type `unknown`) is sent as a number. */
+type ClientQuery<Query> = { [K in keyof Query]: unknown extends Query[K] ? number | undefined : Query[K] };
+export type WorklistQuery = ClientQuery<z.input<typeof worklistQuerySchema>>;
+export type AuditEntriesQueryInput = ClientQuery<z.input<typeof auditEntriesQuerySchema>>;
+export type StudyListQuery = ClientQuery<z.input<typeof studyListQuerySchema>>;

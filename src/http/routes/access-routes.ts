@@ -14,7 +14,7 @@ import {
   rotatedTokenSchema,
   rotateTokenRequestSchema,
   updateUserRequestSchema,
-  userSchema,
+  updatedUserSchema,
   userListSchema,
   userTokensSchema,
   type TokenBody,
@@ -70,7 +70,7 @@ export const accessRoutes: FastifyPluginAsync<AccessRouteOptions> = (app, { acco
     // A role name and a boolean: under 100 bytes; 1 KiB leaves room for whitespace.
     {
       config: { access: 'users:manage', body: jsonBody(1024) },
-      schema: { params: userIdParams, body: updateUserRequestSchema, response: { 200: z.object({ user: userSchema }) } },
+      schema: { params: userIdParams, body: updateUserRequestSchema, response: { 200: updatedUserSchema } },
     },
     async (request) => {
       const change = {

@@ -9,11 +9,13 @@ import type { Releases } from '../../workflows/releases.js';
 import {
   canaryRequestSchema,
   createReleaseRequestSchema,
+  deploymentListSchema,
   ledgerAnswerSchema,
   ledgerQuerySchema,
   gateRunSchema,
   listQuerySchema,
   pauseRequestSchema,
+  releaseListSchema,
   releaseViewSchema,
   runGatesRequestSchema,
   signReleaseRequestSchema,
@@ -62,7 +64,7 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     '/api/releases',
     {
       config: { access: 'releases:read' },
-      schema: { querystring: listQuery, response: { 200: z.object({ releases: z.array(releaseViewSchema).readonly() }) } },
+      schema: { querystring: listQuery, response: { 200: releaseListSchema } },
     },
     async (request) => ({
       releases: await (await releases()).list({ limit: request.query.limit, ...(request.query.site === undefined ? {} : { site: request.query.site }) }),
@@ -139,11 +141,9 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
     async (request) => (await releases()).promote(actorOf(request), request.params.requestId),
   );
-  api.get(
-    '/api/deployments',
-    { config: { access: 'releases:read' }, schema: { response: { 200: z.object({ deployments: z.array(siteDeploymentSchema).readonly() }) } } },
-    async () => ({ deployments: await (await releases()).deployments() }),
-  );
+  api.get('/api/deployments', { config: { access: 'releases:read' }, schema: { response: { 200: deploymentListSchema } } }, async () => ({
+    deployments: await (await releases()).deployments(),
+  }));
   // The ledger reads the audit log: an auditor's question as much as QA's.
   api.get(
     '/api/deployments/:site/ledger',

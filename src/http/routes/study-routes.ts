@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { StudyReads } from '../../workflows/study-reads.js';
-import { caseSchema, studyListQuerySchema, studySchema, studyWithCasesSchema } from '../contract.js';
+import { caseSchema, studyListQuerySchema, studyListSchema, studyWithCasesSchema } from '../contract.js';
 import { principalOf } from '../route-config.js';
 
 /** What the study and case routes use, and nothing else. */
@@ -23,7 +23,7 @@ export const studyRoutes: FastifyPluginAsync<StudyRouteOptions> = (app, { reads 
       config: { access: 'studies:read' },
       schema: {
         querystring: studyListQuerySchema,
-        response: { 200: z.object({ studies: z.array(studySchema) }) },
+        response: { 200: studyListSchema },
         description:
           'Received studies, newest first; an integration sees only those it sent. With studyInstanceUid or accessionNumber: the studies ' +
           'sent with that value, found by the keyed pseudonym ingest computed from it (the value itself is neither stored nor logged).',
