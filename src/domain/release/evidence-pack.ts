@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AuditEntry } from '../audit/audit-event.js';
 import { bytesToHex } from '../audit/hex.js';
 import type { HashFunction } from '../audit/merkle.js';
 import { verifyInclusionProof } from '../audit/verify-inclusion-proof.js';
@@ -235,7 +234,7 @@ export function verifyEvidencePack(files: ReadonlyMap<string, Uint8Array>, verif
         auditPath: p.auditPath,
         rootHash: head.value.rootHash,
         treeHead: head.value,
-        entry: p.entry as unknown as AuditEntry,
+        entry: p.entry,
       },
       verifier.sha256,
     );
