@@ -527,6 +527,12 @@ export const modelVersionSchema = z.object({
   registeredBy: z.string(),
 });
 export type ModelVersionBody = z.infer<typeof modelVersionSchema>;
+/** `GET /api/models/versions`. */
+export const modelVersionListSchema = z.object({ versions: z.array(modelVersionSchema) });
+export type ModelVersionListBody = z.infer<typeof modelVersionListSchema>;
+/** `GET /api/models/versions/{versionId}/card`: the version's generated model card (Markdown). */
+export const modelVersionCardSchema = z.object({ versionId: modelVersionSchema.shape.versionId, card: z.string() });
+export type ModelVersionCardBody = z.infer<typeof modelVersionCardSchema>;
 const personSchema = z.object({ userId: z.string(), userName: z.string(), role: roleSchema });
 const signatureMeaningSchema = z.enum(SIGNATURE_MEANINGS);
 const gateNameSchema = z.enum(GATES);

@@ -5,7 +5,7 @@ import type { RouteBody } from './route-body.js';
 /**
  * What every route declares (its access, its body, its caching) and what a request carries once
  * authenticated. Routes and create-http-app.ts both import this module; no route imports
- * create-http-app.ts (test/contract/http-routes-no-cycle.test.ts), so the app and its plugins form no
+ * create-http-app.ts (test/contract/http-route-plugins.test.ts), so the app and its plugins form no
  * cycle, not even a type-only one.
  */
 

@@ -39,6 +39,8 @@ export type {
   ModelCardBody,
   ModelSummaryBody,
   ModelVersionBody,
+  ModelVersionCardBody,
+  ModelVersionListBody,
   NewTokenBody,
   DeploymentListBody,
   ReleaseListBody,

@@ -39,7 +39,7 @@ function cyclesThrough(files: readonly string[], within: (file: string) => boole
   return cycles;
 }
 
-describe('the HTTP layer has no import cycle', () => {
+describe('HTTP route plugins', () => {
   const files = sources(SRC);
   const routes = files.filter((f) => relative(SRC, f).startsWith('http/routes/'));
 
@@ -47,6 +47,11 @@ describe('the HTTP layer has no import cycle', () => {
     expect(routes.length).toBeGreaterThan(10);
     const offenders = routes.filter((f) => importsOf(f).some((to) => to === join(SRC, 'http', 'create-http-app.ts')));
     expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+
+  it('no route spells out a response shape: each is a schema of src/http/contract.ts, which the dashboard imports', () => {
+    const inline = routes.filter((f) => /response: \{[^}]*\b\d{3}: z\./.test(readFileSync(f, 'utf8')));
+    expect(inline.map((f) => relative(ROOT, f))).toEqual([]);
   });
 
   it('finds no cycle through src/http, type-only imports included', () => {
