@@ -1,8 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../domain/access/roles.js';
-import { PlatformError } from '../../domain/errors.js';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
 import type { Releases } from '../../workflows/releases.js';
@@ -22,6 +20,7 @@ import {
   siteDeploymentSchema,
 } from '../contract.js';
 import { jsonBody } from '../route-body.js';
+import { principalOf } from '../route-config.js';
 
 /** What the release and deployment routes use, and nothing else. */
 export interface ReleaseRouteOptions {
@@ -36,10 +35,6 @@ const siteParams = z.object({ site: z.string().min(1).max(64) });
 const evidenceParams = requestParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256') });
 const listQuery = listQuerySchema.extend({ site: z.string().min(1).max(64).optional() });
 
-function principalOf(request: FastifyRequest): Principal {
-  if (request.principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
-  return request.principal;
-}
 /** The declaration without its absent fields (the workflow's types hold no explicit `undefined`). */
 function definedOnly(declared: NonNullable<z.infer<typeof runGatesRequestSchema>['declared']>): RasterDeclaration {
   const { modality, bodyPartExamined, viewPosition, patientAgeYears } = declared;
