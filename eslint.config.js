@@ -95,7 +95,8 @@ export default tseslint.config(
             {
               target: './src/http/routes',
               from: './src/http/create-http-app.ts',
-              message: 'A route plugin takes what it uses as options and shared route types from http/route-config.ts; importing the app is a cycle (type-only too).',
+              message:
+                'A route plugin takes what it uses as options and shared route types from http/route-config.ts; importing the app is a cycle (type-only too).',
             },
           ],
         },
