@@ -5,6 +5,7 @@ import { tokenStateAt } from '../../domain/access/account-rules.js';
 import type { Principal } from '../../domain/access/roles.js';
 import type { TokenRecord } from '../../ports/access-store.js';
 import type { DashboardSessions } from '../../workflows/dashboard-sessions.js';
+import { createAccount } from '../../workflows/create-account.js';
 import type { AccountActor, AccountAdministration } from '../../workflows/manage-accounts.js';
 import {
   createUserRequestSchema,
@@ -50,16 +51,13 @@ export const accessRoutes: FastifyPluginAsync<AccessRouteOptions> = (app, { acco
     users: [...(await accounts.listUsers())],
   }));
 
-  // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password.
+  // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password (workflows/create-account.ts).
   api.post(
     '/api/users',
     // A 64-character name, a role and a ≤ 1024-character password: ≤ 6.6 kB even with every character \u-escaped.
     { config: { access: 'users:manage', body: jsonBody(8 * 1024) }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
     async (request, reply) => {
-      const principal = principalOf(request);
-      const { user, token } = await accounts.createUser(actorOf(principal), request.body.name, request.body.role, { label: 'created with the user' });
-      // Optional password for the dashboard (scrypt-hashed; audited as a password change by the administrator).
-      if (request.body.password !== undefined) await setPassword(principal, { userId: user.userId, password: request.body.password }, request.ip);
+      const { user, token } = await createAccount({ accounts, setPassword }, principalOf(request), request.body, request.ip);
       return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret, expiresAt: token.expiresAt });
     },
   );
