@@ -92,6 +92,12 @@ export default tseslint.config(
               from: ['./src/adapters', './src/main.ts', './src/composition'],
               message: 'The edges get their services from the composition root (main.ts, composition/).',
             },
+            {
+              target: './src/http/routes',
+              from: './src/http/create-http-app.ts',
+              message:
+                'A route plugin takes what it uses as options and shared route types from http/route-config.ts; importing the app is a cycle (type-only too).',
+            },
           ],
         },
       ],

@@ -3,14 +3,17 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
-import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS } from '../domain/access/account-rules.js';
+import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import { PAUSE_REASON, REVIEW_COMMENT, TOKEN_LABEL } from '../domain/human-text.js';
+import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { IntendedUse, ModelManifest } from '../domain/model/model-manifest.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
 import { WORKLIST_PRIORITIES, WORKLIST_REASONS } from '../domain/review/worklist.js';
 
 /** `image` of a case result: what a reader is told about the image, as kept after de-identification. */
 export type { ImageSummary } from '../domain/image/image-summary.js';
+import type { ImageSummary } from '../domain/image/image-summary.js';
 import { STUDY_STATES } from '../domain/study/study-state.js';
 import { CHANGE_TYPES, releaseProtocolSchema, SIGNATURE_MEANINGS } from '../domain/release/release-protocol.js';
 import { GATES, RELEASE_STATES } from '../domain/release/release-request.js';
@@ -53,11 +56,27 @@ export const auditVerificationSchema = z.union([
   }),
 ]);
 
+export type AuditVerificationBody = z.infer<typeof auditVerificationSchema>;
+
+/**
+ * An audit event as the log holds it (src/domain/audit/audit-event.ts): `type` names its kind, the
+ * other fields are the kind's. Typed as the domain's union, so the dashboard reads each kind's fields;
+ * OpenAPI shows an object with a `type`.
+ */
+export const auditEventSchema = z
+  .custom<AuditEvent>((value) => typeof value === 'object' && value !== null && 'type' in value && typeof value.type === 'string')
+  .meta({
+    type: 'object',
+    description: 'An audit event: `type` names its kind, the other fields are the kind’s (src/domain/audit/audit-event.ts).',
+    required: ['type'],
+    properties: { type: { type: 'string' } },
+  });
+
 export const auditEntrySchema = z.object({
   auditId: z.string(),
   index: z.number().int(),
   time: z.string(),
-  event: z.record(z.string(), z.unknown()),
+  event: auditEventSchema,
 });
 export type AuditEntryBody = z.infer<typeof auditEntrySchema>;
 
@@ -82,11 +101,40 @@ export const inclusionProofSchema = z.object({
 });
 export type InclusionProofBody = z.infer<typeof inclusionProofSchema>;
 
+/** `GET /api/audit/entries`: newest first, paged by audit id. */
+const auditInstant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
+export const auditEntriesQuerySchema = z.object({
+  type: z
+    .string()
+    .regex(/^[a-z_]{1,40}$/, 'an event type such as decision or case_read')
+    .optional(),
+  since: auditInstant.optional(),
+  until: auditInstant.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** The `next` of the previous page. */
+  before: z
+    .string()
+    .regex(/^a-\d{1,15}$/, 'an audit id such as a-42')
+    .optional(),
+});
+
+export const auditEntriesPageSchema = z.object({ entries: z.array(auditEntrySchema), next: z.string().optional() });
+export type AuditEntriesPageBody = z.infer<typeof auditEntriesPageSchema>;
+
+const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The model's manifest (docs/model-bundle.md), as validated when the model was loaded; typed as the domain's. */
+export const manifestSchema = z
+  .custom<ModelManifest>(isObject)
+  .meta({ type: 'object', description: 'The model manifest (docs/model-bundle.md), as validated when the model was loaded.' });
+/** A finding's decision policy in the manifest (`decisionPolicy.<finding>`). */
+export type FindingPolicyBody = ModelManifest['decisionPolicy'][string];
+
 export const modelSummarySchema = z.object({
   hashVerified: z.literal(true),
   modelBytes: z.number().int(),
-  manifest: z.record(z.string(), z.unknown()),
+  manifest: manifestSchema,
 });
+export type ModelSummaryBody = z.infer<typeof modelSummarySchema>;
 
 export const roleSchema = z.enum(ROLES);
 
@@ -98,6 +146,12 @@ export const userSchema = z.object({
   disabled: z.boolean(),
 });
 export type UserBody = z.infer<typeof userSchema>;
+/** `GET /api/users`. */
+export const userListSchema = z.object({ users: z.array(userSchema) });
+export type UserListBody = z.infer<typeof userListSchema>;
+/** `PATCH /api/users/{userId}`. */
+export const updatedUserSchema = z.object({ user: userSchema });
+export type UpdatedUserBody = z.infer<typeof updatedUserSchema>;
 
 export const createUserRequestSchema = z.strictObject({
   name: z
@@ -122,7 +176,7 @@ export const tokenSchema = z.object({
   expiresAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
   /** `live` authenticates now; `expired` and `revoked` never will again. */
-  state: z.enum(['live', 'expired', 'revoked']),
+  state: z.enum(TOKEN_STATES),
 });
 export type TokenBody = z.infer<typeof tokenSchema>;
 export const userTokensSchema = z.object({ user: userSchema, tokens: z.array(tokenSchema) });
@@ -173,6 +227,9 @@ export const studySchema = z.object({
   site: z.string().nullable(),
 });
 export type StudyBody = z.infer<typeof studySchema>;
+/** `GET /api/studies`. */
+export const studyListSchema = z.object({ studies: z.array(studySchema) });
+export type StudyListBody = z.infer<typeof studyListSchema>;
 
 const gateValue = z.union([z.number(), z.string()]);
 
@@ -216,6 +273,26 @@ export const caseGateSchema = z.object({
 });
 export type CaseGateBody = z.infer<typeof caseGateSchema>;
 
+/**
+ * One judged image or frame of a case, as the case holds it (src/workflows/predict-images.ts,
+ * PredictResult, written when the case was judged; older cases lack the fields marked absent). The
+ * case routes pass `results` through as stored, unvalidated (`caseSchema`), so this schema documents
+ * and types them; it is not applied to the answer.
+ */
+export const caseResultSchema = z.object({
+  input: z.object({ file: z.string(), frame: z.number().int().nullable() }),
+  studyKey: z.string().nullable(),
+  status: z.enum(['decided', 'rejected', 'error']),
+  quality: caseGateSchema.nullable(),
+  outputs: z.array(z.object({ finding: z.string(), probability: z.number(), decision: z.enum(['positive', 'negative', 'refer']) })),
+  model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  auditId: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** What a reader is told about the image; absent in results judged before Vigil recorded it. */
+  image: z.custom<ImageSummary>().optional(),
+});
+export type CaseResultBody = z.infer<typeof caseResultSchema>;
+
 export const caseSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
@@ -223,6 +300,7 @@ export const caseSchema = z.object({
   /** How many instances the study had when this case judged it (0: a case from before this was recorded). */
   instances: z.number().int(),
   createdAt: z.string(),
+  /** Each a `CaseResultBody` (caseResultSchema), as stored. */
   results: z.array(z.unknown()),
   /** The earlier case of the study this one replaced. */
   supersedes: z.string().nullable(),
@@ -230,6 +308,10 @@ export const caseSchema = z.object({
   supersededBy: z.string().nullable(),
 });
 export type CaseBody = z.infer<typeof caseSchema>;
+
+/** `GET /api/studies/{studyKey}`: the study with its cases, oldest first. */
+export const studyWithCasesSchema = studySchema.extend({ cases: z.array(caseSchema) });
+export type StudyWithCasesBody = z.infer<typeof studyWithCasesSchema>;
 
 /**
  * One item of the review worklist: a judged study (one item per study, not per image or frame), with
@@ -324,6 +406,9 @@ export const reviewSchema = z.object({
   createdAt: z.string(),
 });
 export type ReviewBody = z.infer<typeof reviewSchema>;
+/** `GET /api/reviews`. */
+export const reviewListSchema = z.object({ reviews: z.array(reviewSchema) });
+export type ReviewListBody = z.infer<typeof reviewListSchema>;
 
 const label = z
   .string()
@@ -440,6 +525,12 @@ export const modelVersionSchema = z.object({
   registeredBy: z.string(),
 });
 export type ModelVersionBody = z.infer<typeof modelVersionSchema>;
+/** `GET /api/models/versions`. */
+export const modelVersionListSchema = z.object({ versions: z.array(modelVersionSchema) });
+export type ModelVersionListBody = z.infer<typeof modelVersionListSchema>;
+/** `GET /api/models/versions/{versionId}/card`: the version's generated model card (Markdown). */
+export const modelVersionCardSchema = z.object({ versionId: modelVersionSchema.shape.versionId, card: z.string() });
+export type ModelVersionCardBody = z.infer<typeof modelVersionCardSchema>;
 const personSchema = z.object({ userId: z.string(), userName: z.string(), role: roleSchema });
 const signatureMeaningSchema = z.enum(SIGNATURE_MEANINGS);
 const gateNameSchema = z.enum(GATES);
@@ -467,6 +558,9 @@ export const releaseViewSchema = z.object({
   validationDataSha256: sha256Schema.nullable(),
 });
 export type ReleaseViewBody = z.infer<typeof releaseViewSchema>;
+/** `GET /api/releases`. */
+export const releaseListSchema = z.object({ releases: z.array(releaseViewSchema).readonly() });
+export type ReleaseListBody = z.infer<typeof releaseListSchema>;
 
 /** POST /api/releases: the requester is the caller. `candidate`: a registered version id or a unique prefix (8+ hex digits). */
 export const createReleaseRequestSchema = z.strictObject({
@@ -519,6 +613,9 @@ export const siteDeploymentSchema = z.object({
   updatedBy: z.string(),
 });
 export type SiteDeploymentBody = z.infer<typeof siteDeploymentSchema>;
+/** `GET /api/deployments`. */
+export const deploymentListSchema = z.object({ deployments: z.array(siteDeploymentSchema).readonly() });
+export type DeploymentListBody = z.infer<typeof deploymentListSchema>;
 
 const citationSchema = z.object({ auditId: z.string(), time: z.string() });
 /** Which version judged a site's studies at a time, and who approved it (workflows/deployment-ledger.ts), each part citing its audit entry. */
@@ -547,3 +644,93 @@ export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: t
 
 /** The reason: one line, ≤ 500 characters, no control characters (domain/human-text.ts, the same rule as `vigil deploy pause --reason`). */
 export const pauseRequestSchema = z.strictObject({ reason: PAUSE_REASON });
+
+/** `POST /api/jobs/{jobId}/retry`: the dead-lettered job is ready again. */
+export const jobRetriedSchema = z.object({ jobId: z.number(), state: z.literal('ready') });
+export type JobRetriedBody = z.infer<typeof jobRetriedSchema>;
+
+/** A point estimate with its confidence interval (null where the report has none). */
+const estimate = z.object({ value: z.number().nullable(), ciLow: z.number().nullable(), ciHigh: z.number().nullable() }).nullable();
+const reportListing = z.object({
+  name: z.string(),
+  createdAt: z.string().nullable(),
+  summary: z.object({
+    schema: z.string().nullable(),
+    model: z.object({ id: z.string().nullable(), version: z.string().nullable(), finding: z.string().nullable() }).nullable(),
+    dataset: z.string().nullable(),
+    n: z.number().nullable(),
+    auroc: estimate,
+    sensitivity: estimate,
+    specificity: estimate,
+    ece: estimate,
+    referRate: estimate,
+    criteriaPassed: z.boolean().nullable(),
+  }),
+});
+const unknownGrade = z.enum(['warn', 'reject']);
+/** `GET /api/models/current/card`: the model page (manifest, intended use, model card, evaluation reports). */
+export const modelCardSchema = z.object({
+  manifest: manifestSchema,
+  intendedUse: z.custom<IntendedUse>(isObject).meta({ type: 'object', description: "The manifest's intended use." }),
+  /** What the gate says when a value this model restricts is unknown, per check, as the manifest's defaults resolve. */
+  whenUnknown: z.object({ modality: unknownGrade, bodyPart: unknownGrade, view: unknownGrade, patientAge: unknownGrade }),
+  modelCard: z.string().nullable(),
+  reports: z.array(reportListing),
+});
+
+export type ModelCardBody = z.infer<typeof modelCardSchema>;
+export type ReportListingBody = ModelCardBody['reports'][number];
+
+const counts = z.record(z.string(), z.number());
+/** `GET /api/system/summary`: the health page (the same numbers /api/metrics exposes, and more). */
+export const systemSummarySchema = z.object({
+  time: z.string(),
+  version: z.string(),
+  uptimeSeconds: z.number(),
+  dicomAddress: z.string().nullable(),
+  freeDiskBytes: z.number(),
+  queue: z.object({
+    byState: counts,
+    byKind: z.array(z.object({ kind: z.string(), state: z.string(), count: z.number() })),
+    deadLetters: z.array(
+      z.object({
+        jobId: z.number(),
+        kind: z.string(),
+        attempts: z.number(),
+        errorCode: z.string().nullable(),
+        errorMessage: z.string().nullable(),
+        updatedAt: z.string(),
+      }),
+    ),
+  }),
+  last24h: z.object({
+    images: z.number(),
+    /** Images `vigil predict` judged on the same store; not in the other counts. */
+    commandLineImages: z.number(),
+    gateRejected: z.number(),
+    byGateVerdict: counts,
+    byDecision: counts,
+    referRate: z.number().nullable(),
+    resultLatencyMs: z.object({ count: z.number(), p50: z.number().nullable(), p95: z.number().nullable() }),
+  }),
+});
+export type SystemSummaryBody = z.infer<typeof systemSummarySchema>;
+
+/** Request bodies as a client sends them (before defaults and coercion). */
+export type CreateUserRequest = z.input<typeof createUserRequestSchema>;
+export type UpdateUserRequest = z.input<typeof updateUserRequestSchema>;
+export type IssueTokenRequest = z.input<typeof issueTokenRequestSchema>;
+export type RotateTokenRequest = z.input<typeof rotateTokenRequestSchema>;
+export type ReviewRequest = z.input<typeof reviewRequestSchema>;
+export type SignInRequest = z.input<typeof signInRequestSchema>;
+export type SetPasswordRequest = z.input<typeof setPasswordRequestSchema>;
+export type CreateReleaseRequest = z.input<typeof createReleaseRequestSchema>;
+export type RunGatesRequest = z.input<typeof runGatesRequestSchema>;
+export type SignReleaseRequest = z.input<typeof signReleaseRequestSchema>;
+export type CanaryRequest = z.input<typeof canaryRequestSchema>;
+export type PauseRequest = z.input<typeof pauseRequestSchema>;
+/** A query string as a client writes it: a field the route coerces to a number (its input type `unknown`) is sent as a number. */
+type ClientQuery<Query> = { [K in keyof Query]: unknown extends Query[K] ? number | undefined : Query[K] };
+export type WorklistQuery = ClientQuery<z.input<typeof worklistQuerySchema>>;
+export type AuditEntriesQueryInput = ClientQuery<z.input<typeof auditEntriesQuerySchema>>;
+export type StudyListQuery = ClientQuery<z.input<typeof studyListQuerySchema>>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -9,7 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import { hasPermission, type Permission, type Principal } from '../domain/access/roles.js';
+import { hasPermission } from '../domain/access/roles.js';
 import { describeValidationIssues, type ValidationIssue } from '../domain/validation-issues.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import type { AccessStore } from '../ports/access-store.js';
@@ -23,24 +23,28 @@ import type { AccountAdministration } from '../workflows/manage-accounts.js';
 import type { ErrorBody } from './contract.js';
 import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
-import { registerAccessRoutes } from './routes/access-routes.js';
-import { registerDicomwebRoutes } from './routes/dicomweb-routes.js';
-import { registerDicomwebQueryRoutes } from './routes/dicomweb-query-routes.js';
-import { registerAuditRoutes } from './routes/audit-routes.js';
-import { registerStudyRoutes } from './routes/study-routes.js';
-import { registerResultRoutes } from './routes/result-routes.js';
-import { registerSystemRoutes } from './routes/system-routes.js';
-import { registerUploadRoutes } from './routes/upload-routes.js';
-import { registerWorklistRoutes } from './routes/worklist-routes.js';
-import { registerSessionRoutes } from './routes/session-routes.js';
-import { registerCaseImageRoutes } from './routes/case-image-routes.js';
-import { registerAuditSearchRoutes } from './routes/audit-search-routes.js';
-import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
-import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
-import { registerJobRoutes } from './routes/job-routes.js';
+import type { RouteAccess } from './route-config.js';
+import { accessRoutes } from './routes/access-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { auditSearchRoutes } from './routes/audit-search-routes.js';
+import { caseImageRoutes } from './routes/case-image-routes.js';
+import { addSecurityHeaders, dashboardPageRoutes } from './routes/dashboard-page-routes.js';
+import { dicomwebQueryRoutes } from './routes/dicomweb-query-routes.js';
+import { dicomwebRoutes } from './routes/dicomweb-routes.js';
+import { jobRoutes } from './routes/job-routes.js';
+import { modelDocumentRoutes } from './routes/model-document-routes.js';
 import { modelRegistryRoutes } from './routes/model-registry-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
-import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
+import { resultRoutes } from './routes/result-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
+import { studyRoutes } from './routes/study-routes.js';
+import { systemRoutes } from './routes/system-routes.js';
+import { systemSummaryRoutes } from './routes/system-summary-routes.js';
+import { uploadRoutes } from './routes/upload-routes.js';
+import { worklistRoutes } from './routes/worklist-routes.js';
+import { prometheusMetrics } from '../workflows/prometheus-metrics.js';
+import { retryDeadJob } from '../workflows/retry-dead-job.js';
+import { createStudyReads } from '../workflows/study-reads.js';
 import { authenticateRequest } from './dashboard/authenticate-request.js';
 import type { DashboardDependencies } from './dashboard/dashboard-dependencies.js';
 
@@ -61,26 +65,6 @@ export interface HttpDependencies {
   readonly resultDeliveries?: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
   /** Sessions, images, search and pages for the web dashboard (src/http/dashboard/). */
   readonly dashboard: DashboardDependencies;
-}
-
-/** `public`: no credentials needed. Every other route names the one permission it requires. */
-export type RouteAccess = Permission | 'public';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Required on every route: registration fails without it (default deny). */
-    access?: RouteAccess;
-    /** The body the route accepts (src/http/route-body.ts); without it, none. */
-    body?: RouteBody;
-    /**
-     * `immutable-asset`: the route's own Cache-Control is kept on success. Only the dashboard's
-     * content-hashed build files declare it; every other response is `no-store`.
-     */
-    cache?: 'immutable-asset';
-  }
-  interface FastifyRequest {
-    principal?: Principal;
-  }
 }
 
 /** The HTTP application, as the composition root and tests hold it (inject, listen, close). */
@@ -252,34 +236,82 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   // Fastify's parser; text/plain has no route, so no parser. Each route's bodyLimit applies.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(['multipart/related', 'multipart/form-data'], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
-  registerSystemRoutes(app, deps);
-  registerSessionRoutes(app, deps);
-  registerCaseImageRoutes(app, deps);
-  registerAuditSearchRoutes(app, deps);
-  registerModelDocumentRoutes(app, deps);
-  registerSystemSummaryRoutes(app, deps);
-  registerJobRoutes(app, deps);
-  await app.register(modelRegistryRoutes, {
-    versions: () => deps.services.modelVersions(),
-    version: (id) => deps.services.modelVersion(id),
-    card: (id) => deps.services.modelCard(id),
-  });
-  await app.register(releaseRoutes, {
-    releases: () => deps.services.releases(),
-    ledger: (site, at) => deps.services.deploymentLedger(site, at),
-    evidencePack: (id) => deps.services.releaseEvidencePack(id),
-  });
-  await registerDashboardPageRoutes(app, deps);
-  registerAuditRoutes(app, deps);
-  registerAccessRoutes(app, deps);
-  registerStudyRoutes(app, deps);
-  registerResultRoutes(app, deps);
-  registerWorklistRoutes(app, deps);
-  registerDicomwebRoutes(app, deps);
-  registerDicomwebQueryRoutes(app, deps);
-  registerUploadRoutes(app, deps);
+  for (const register of routePlugins(deps)) await register(app);
   app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, () => Promise.resolve(app.swagger()));
   return app;
+}
+
+/** One route plugin with the options it takes, typed together; registered in its own encapsulated context. */
+type RoutePlugin = (app: HttpApp) => PromiseLike<unknown>;
+const plugin =
+  <Options extends object>(routes: FastifyPluginAsync<Options>, options: Options): RoutePlugin =>
+  (app) =>
+    app.register(routes, options);
+
+/**
+ * Every route plugin, in registration order, each given only what it uses (a route plugin never
+ * imports this file). A new group of routes is one more entry.
+ */
+function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
+  const { services, dashboard } = deps;
+  const reads = createStudyReads({
+    studies: deps.studies,
+    cases: deps.cases,
+    studyLookupKeys: (sent) => services.studyLookupKeys(sent),
+    recordAudit: (event) => services.recordAudit(event),
+  });
+  const links = { studies: deps.studies, cases: deps.cases };
+  const ingest = {
+    storeInstances: services.storeInstances.bind(services),
+    uploadImages: services.uploadImages.bind(services),
+    bodyLimitBytes: deps.bodyLimitBytes,
+  };
+  return [
+    plugin(systemRoutes, {
+      version: deps.version,
+      currentModel: () => services.currentModel(),
+      metrics: () =>
+        prometheusMetrics({
+          jobs: deps.jobs,
+          auditSize: () => services.auditSize(),
+          systemSummary: dashboard.systemSummary,
+          modelPoolStats: () => services.modelPoolStats(),
+          resultDeliveries: deps.resultDeliveries,
+          uptimeSeconds: () => process.uptime(),
+        }),
+    }),
+    plugin(sessionRoutes, { sessions: dashboard.sessions, cookieSecure: dashboard.cookieSecure }),
+    plugin(caseImageRoutes, { reads, renderCaseImage: dashboard.renderCaseImage }),
+    plugin(auditSearchRoutes, { auditSearch: dashboard.auditSearch }),
+    plugin(modelDocumentRoutes, { currentModel: () => services.currentModel(), modelDocuments: dashboard.modelDocuments, reportChart: dashboard.reportChart }),
+    plugin(systemSummaryRoutes, { systemSummary: dashboard.systemSummary }),
+    plugin(jobRoutes, {
+      retryDeadJob: (operator, jobId) => retryDeadJob({ jobs: deps.jobs, recordAudit: (event) => services.recordAudit(event) }, operator, jobId),
+    }),
+    plugin(modelRegistryRoutes, {
+      versions: () => services.modelVersions(),
+      version: (id) => services.modelVersion(id),
+      card: (id) => services.modelCard(id),
+    }),
+    plugin(releaseRoutes, {
+      releases: () => services.releases(),
+      ledger: (site, at) => services.deploymentLedger(site, at),
+      evidencePack: (id) => services.releaseEvidencePack(id),
+    }),
+    plugin(dashboardPageRoutes, { dashboardDir: dashboard.dashboardDir }),
+    plugin(auditRoutes, {
+      verifyAudit: () => services.verifyAudit(),
+      getAuditEntry: (auditId) => services.getAuditEntry(auditId),
+      proveAudit: (auditId) => services.proveAudit(auditId),
+    }),
+    plugin(accessRoutes, { accounts: deps.accounts, setPassword: dashboard.sessions.setPassword.bind(dashboard.sessions) }),
+    plugin(studyRoutes, { reads }),
+    plugin(resultRoutes, { reads, caseResultBundle: (caseId) => services.caseResultBundle(caseId) }),
+    plugin(worklistRoutes, { worklist: deps.worklist, recordReview: (itemId, reviewerId, read) => services.recordReview(itemId, reviewerId, read) }),
+    plugin(dicomwebRoutes, { ...links, storeInstances: ingest.storeInstances, bodyLimitBytes: ingest.bodyLimitBytes }),
+    plugin(dicomwebQueryRoutes, { reads, studyResultObjects: (studyKey) => services.studyResultObjects(studyKey) }),
+    plugin(uploadRoutes, { ...links, ...ingest }),
+  ];
 }
 
 function errorBody(error: PlatformError, statusCode: number, requestId: string): ErrorBody {

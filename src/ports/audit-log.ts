@@ -34,7 +34,7 @@ export type AuditVerification =
     };
 
 /** An inclusion proof (the claim `verifyInclusionProof` checks) with the signed tree head it leads to. */
-export interface InclusionProof extends InclusionProofClaim {
+export interface InclusionProof extends InclusionProofClaim<AuditEntry> {
   /** Signed tree head for `treeSize`. */
   readonly treeHead: SignedTreeHead;
 }

@@ -141,7 +141,7 @@ async function packEntries(search: AuditSearch, request: ReleaseView['request'])
   const found: AuditEntry[] = [];
   for (const type of PACK_EVENT_TYPES) {
     await scanAudit(search, { type, pageSize: PAGE }, (entry) => {
-      if (isPackEntry(entry.event as unknown as { type: string } & Record<string, unknown>, request)) found.push(entry);
+      if (isPackEntry({ ...entry.event }, request)) found.push(entry);
       if (found.length > PACK_LIMITS.maxFiles * 10) {
         throw new PlatformError('RELEASE_EVIDENCE_INVALID', 'The request has more audit entries than a pack may hold', { entries: found.length });
       }
@@ -173,7 +173,7 @@ async function proveUnderOneHead(
         head: { treeSize: treeHead.treeSize, rootHash: treeHead.rootHash, time: treeHead.time, signature: treeHead.signature, publicKey: treeHead.publicKey },
         proofs: entries.map((e) => {
           const p = proofs.get(e.auditId)!;
-          return { leafIndex: p.leafIndex, leafHash: p.leafHash, auditPath: [...p.auditPath], entry: p.entry as unknown as PackAuditProof['entry'] };
+          return { leafIndex: p.leafIndex, leafHash: p.leafHash, auditPath: [...p.auditPath], entry: { ...p.entry, event: { ...p.entry.event } } };
         }),
       };
     }

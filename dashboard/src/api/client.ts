@@ -4,30 +4,45 @@
  * which a cross-site page cannot read and so cannot forge.
  */
 import type {
+  AuditEntriesPageBody,
   AuditEntryBody,
+  AuditQuery,
+  AuditVerificationBody,
   CaseBody,
+  Credentials,
+  CreateUserRequest,
+  DeploymentListBody,
   ErrorBody,
   InclusionProofBody,
-  ReviewBody,
-  ReviewRead,
-  Session,
-  StudyBody,
-  StudyWithCases,
-  UserBody,
-  WorklistItemDetailBody,
-  WorklistPageBody,
-  Role,
-  NewTokenBody,
-  RotatedTokenBody,
-  UserTokensBody,
+  IssuedTokenBody,
+  IssueTokenRequest,
+  JobRetriedBody,
   LedgerAnswerBody,
+  ModelCardBody,
+  ModelSummaryBody,
   ModelVersionBody,
+  NewTokenBody,
   PauseBody,
+  ReleaseListBody,
   ReleaseViewBody,
+  ReviewBody,
+  ReviewListBody,
+  ReviewRead,
+  RotatedTokenBody,
+  Session,
   SignReleaseBody,
   SiteDeploymentBody,
+  StudyListBody,
+  StudyWithCases,
+  SystemSummaryBody,
+  UpdatedUserBody,
+  UpdateUserRequest,
+  UserListBody,
+  UserTokensBody,
+  WorklistItemDetailBody,
+  WorklistPageBody,
+  WorklistQuery,
 } from './types.js';
-import type { AuditEntriesPage, AuditQuery, AuditVerification, ModelCard, ModelSummary, SystemSummary } from './server-types.js';
 
 /** An error response from the API, with its catalogue code (docs/errors.md). */
 export class ApiError extends Error {
@@ -110,7 +125,7 @@ function query(params: Record<string, string | number | undefined>): string {
 
 const id = encodeURIComponent;
 
-export type Credentials = { readonly userName: string; readonly password: string } | { readonly token: string };
+export type { Credentials, WorklistQuery } from './types.js';
 
 export interface ImageView {
   /** Longest side in pixels. */
@@ -159,19 +174,6 @@ async function caseImage(caseId: string, index: number, view: ImageView, signal?
   };
 }
 
-/** `GET /api/worklist`'s filters and paging (docs/api.md, "Review worklist"). */
-export interface WorklistQuery {
-  readonly limit?: number;
-  readonly cursor?: string;
-  readonly priority?: string;
-  readonly reason?: string;
-  readonly modality?: string;
-  readonly site?: string;
-  readonly device?: string;
-  readonly from?: string;
-  readonly to?: string;
-}
-
 export const api = {
   logIn: (credentials: Credentials) => request<Session>('POST', '/api/session', credentials),
   currentSession: () => request<Session>('GET', '/api/session'),
@@ -180,46 +182,45 @@ export const api = {
   worklist: (q: WorklistQuery, signal?: AbortSignal) => request<WorklistPageBody>('GET', `/api/worklist${query({ ...q })}`, undefined, signal),
   worklistItem: (itemId: string, signal?: AbortSignal) => request<WorklistItemDetailBody>('GET', `/api/worklist/${id(itemId)}`, undefined, signal),
   review: (itemId: string, read: ReviewRead) => request<ReviewBody>('POST', `/api/worklist/${id(itemId)}/review`, read),
-  reviews: (signal?: AbortSignal) => request<{ reviews: ReviewBody[] }>('GET', '/api/reviews?limit=500', undefined, signal),
+  reviews: (signal?: AbortSignal) => request<ReviewListBody>('GET', '/api/reviews?limit=500', undefined, signal),
 
-  studies: (limit: number, signal?: AbortSignal) => request<{ studies: StudyBody[] }>('GET', `/api/studies${query({ limit })}`, undefined, signal),
+  studies: (limit: number, signal?: AbortSignal) => request<StudyListBody>('GET', `/api/studies${query({ limit })}`, undefined, signal),
   study: (studyKey: string, signal?: AbortSignal) => request<StudyWithCases>('GET', `/api/studies/${id(studyKey)}`, undefined, signal),
   case: (caseId: string, signal?: AbortSignal) => request<CaseBody>('GET', `/api/cases/${id(caseId)}`, undefined, signal),
   caseImage,
 
-  model: (signal?: AbortSignal) => request<ModelSummary>('GET', '/api/models/current', undefined, signal),
-  modelCard: (signal?: AbortSignal) => request<ModelCard>('GET', '/api/models/current/card', undefined, signal),
+  model: (signal?: AbortSignal) => request<ModelSummaryBody>('GET', '/api/models/current', undefined, signal),
+  modelCard: (signal?: AbortSignal) => request<ModelCardBody>('GET', '/api/models/current/card', undefined, signal),
   reportUrl: (name: string) => `/api/models/current/reports/${id(name)}`,
   reportChartUrl: (name: string, kind: 'roc' | 'reliability') => `/api/models/current/reports/${id(name)}/charts/${kind}`,
 
-  auditEntries: (q: AuditQuery, signal?: AbortSignal) => request<AuditEntriesPage>('GET', `/api/audit/entries${query({ ...q })}`, undefined, signal),
+  auditEntries: (q: AuditQuery, signal?: AbortSignal) => request<AuditEntriesPageBody>('GET', `/api/audit/entries${query({ ...q })}`, undefined, signal),
   auditEntry: (auditId: string, signal?: AbortSignal) => request<AuditEntryBody>('GET', `/api/audit/entries/${id(auditId)}`, undefined, signal),
-  auditVerify: (signal?: AbortSignal) => request<AuditVerification>('GET', '/api/audit/verify', undefined, signal),
+  auditVerify: (signal?: AbortSignal) => request<AuditVerificationBody>('GET', '/api/audit/verify', undefined, signal),
   auditProof: (auditId: string, signal?: AbortSignal) => request<InclusionProofBody>('GET', `/api/audit/entries/${id(auditId)}/proof`, undefined, signal),
 
-  systemSummary: (signal?: AbortSignal) => request<SystemSummary>('GET', '/api/system/summary', undefined, signal),
-  users: (signal?: AbortSignal) => request<{ users: UserBody[] }>('GET', '/api/users', undefined, signal),
-  createUser: (user: { name: string; role: Role; password?: string }) =>
-    request<{ user: UserBody; tokenId: string; token: string }>('POST', '/api/users', user),
-  updateUser: (userId: string, change: { role?: Role; disabled?: boolean }) => request<{ user: UserBody }>('PATCH', `/api/users/${id(userId)}`, change),
+  systemSummary: (signal?: AbortSignal) => request<SystemSummaryBody>('GET', '/api/system/summary', undefined, signal),
+  users: (signal?: AbortSignal) => request<UserListBody>('GET', '/api/users', undefined, signal),
+  createUser: (user: CreateUserRequest) => request<IssuedTokenBody>('POST', '/api/users', user),
+  updateUser: (userId: string, change: UpdateUserRequest) => request<UpdatedUserBody>('PATCH', `/api/users/${id(userId)}`, change),
   userTokens: (userId: string, signal?: AbortSignal) => request<UserTokensBody>('GET', `/api/users/${id(userId)}/tokens`, undefined, signal),
-  issueToken: (userId: string, body: { label: string; expiresInDays?: number }) => request<NewTokenBody>('POST', `/api/users/${id(userId)}/tokens`, body),
+  issueToken: (userId: string, body: IssueTokenRequest) => request<NewTokenBody>('POST', `/api/users/${id(userId)}/tokens`, body),
   revokeToken: (userId: string, tokenId: string) => request<undefined>('DELETE', `/api/users/${id(userId)}/tokens/${id(tokenId)}`),
   rotateToken: (userId: string, tokenId: string, overlapSeconds: number) =>
     request<RotatedTokenBody>('POST', `/api/users/${id(userId)}/tokens/${id(tokenId)}/rotate`, { overlapSeconds }),
   modelVersion: (versionId: string, signal?: AbortSignal) => request<ModelVersionBody>('GET', `/api/models/versions/${id(versionId)}`, undefined, signal),
 
-  deployments: (signal?: AbortSignal) => request<{ deployments: SiteDeploymentBody[] }>('GET', '/api/deployments', undefined, signal),
+  deployments: (signal?: AbortSignal) => request<DeploymentListBody>('GET', '/api/deployments', undefined, signal),
   pauseSite: (site: string, body: PauseBody) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/pause`, body),
   resumeSite: (site: string) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/resume`),
   rollBackSite: (site: string) => request<SiteDeploymentBody>('POST', `/api/deployments/${id(site)}/rollback`),
   /** `at`: an ISO 8601 instant. */
   ledger: (site: string, at: string, signal?: AbortSignal) =>
     request<LedgerAnswerBody>('GET', `/api/deployments/${id(site)}/ledger${query({ at })}`, undefined, signal),
-  releases: (signal?: AbortSignal) => request<{ releases: ReleaseViewBody[] }>('GET', '/api/releases?limit=200', undefined, signal),
+  releases: (signal?: AbortSignal) => request<ReleaseListBody>('GET', '/api/releases?limit=200', undefined, signal),
   release: (requestId: string, signal?: AbortSignal) => request<ReleaseViewBody>('GET', `/api/releases/${id(requestId)}`, undefined, signal),
   evidenceUrl: (requestId: string, sha256: string) => `/api/releases/${id(requestId)}/evidence/${id(sha256)}`,
   /** The password travels in this one request body and is kept nowhere (the caller clears its field). */
   signRelease: (requestId: string, body: SignReleaseBody) => request<ReleaseViewBody>('POST', `/api/releases/${id(requestId)}/sign`, body),
-  retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
+  retryJob: (jobId: number) => request<JobRetriedBody>('POST', `/api/jobs/${jobId}/retry`),
 };

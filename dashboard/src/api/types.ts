@@ -1,25 +1,66 @@
 /**
- * What the dashboard reads from the API. The shapes the server declares in src/http/contract.ts are
- * imported from there (types only: nothing of the server reaches the bundle); `results` of a case is
- * `unknown[]` in the contract, so its shape (the predict workflow's result) is spelled out here.
+ * What the dashboard reads from and sends to the API: every shape is the server's own, imported from
+ * src/http/contract.ts (types only: nothing of the server reaches the bundle). Names here are aliases
+ * for the screens' convenience, never copies.
  */
-import type { CaseBody, CaseGateBody, ImageSummary, ReviewBody, SessionBody, StudyBody, WorklistItemBody } from '../../../src/http/contract.js';
-export type { NewTokenBody, RotatedTokenBody, TokenBody, UserBody, UserTokensBody } from '../../../src/http/contract.js';
+import type {
+  AuditEntriesQueryInput,
+  CaseGateBody,
+  CaseResultBody,
+  PauseRequest,
+  ReportListingBody,
+  ReviewBody,
+  SessionBody,
+  SignInRequest,
+  SignReleaseRequest,
+  StudyWithCasesBody,
+  WorklistItemBody,
+} from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
-import type { pauseRequestSchema, signReleaseRequestSchema } from '../../../src/http/contract.js';
-import type { z } from 'zod';
-export type { LedgerAnswerBody, ModelVersionBody, ReleaseViewBody, SiteDeploymentBody } from '../../../src/http/contract.js';
 
 export type {
+  AuditEntriesPageBody,
   AuditEntryBody,
+  AuditVerificationBody,
   CaseBody,
+  CreateUserRequest,
   CaseGateBody,
+  CaseResultBody,
   ErrorBody,
+  FindingPolicyBody,
   GateCheckBody,
   GateReasonBody,
+  ImageSummary,
   InclusionProofBody,
+  IssuedTokenBody,
+  IssueTokenRequest,
+  JobRetriedBody,
+  LedgerAnswerBody,
+  ModelCardBody,
+  ModelSummaryBody,
+  ModelVersionBody,
+  ModelVersionCardBody,
+  ModelVersionListBody,
+  NewTokenBody,
+  DeploymentListBody,
+  ReleaseListBody,
+  ReleaseViewBody,
+  ReportListingBody,
   ReviewBody,
+  ReviewListBody,
+  RotatedTokenBody,
+  SiteDeploymentBody,
   StudyBody,
+  StudyListBody,
+  StudyWithCasesBody,
+  SystemSummaryBody,
+  TokenBody,
+  UpdatedUserBody,
+  UpdateUserRequest,
+  UserBody,
+  UserListBody,
+  UserTokensBody,
+  WorklistQuery,
   WorklistItemBody,
   WorklistItemDetailBody,
   WorklistPageBody,
@@ -28,32 +69,28 @@ export type { Role };
 
 export type WorklistReason = WorklistItemBody['reasons'][number];
 export type WorklistPriority = WorklistItemBody['priority'];
-export type { ImageSummary };
 export type ReviewRead = ReviewBody['read'];
 
 export type Session = SessionBody;
 
-export type FindingDecision = 'positive' | 'negative' | 'refer';
+export type FindingDecision = CaseResultBody['outputs'][number]['decision'];
 export type GateVerdictKind = CaseGateBody['verdict'];
 
-/** One judged image or frame of a case (src/workflows/predict-images.ts, PredictResult). */
-export interface CaseResult {
-  readonly input: { readonly file: string; readonly frame: number | null };
-  readonly studyKey: string | null;
-  readonly status: 'decided' | 'rejected' | 'error';
-  readonly quality: CaseGateBody | null;
-  readonly outputs: readonly { readonly finding: string; readonly probability: number; readonly decision: FindingDecision }[];
-  readonly model: { readonly id: string; readonly version: string; readonly sha256: string };
-  readonly auditId: string | null;
-  readonly error?: { readonly code: string; readonly message: string };
-  /** Absent in results judged before Vigil recorded it. */
-  readonly image?: ImageSummary;
-}
+/** One judged image or frame of a case: a case's `results` are passed through as stored, typed `unknown[]` in the contract and documented as CaseResultBody. */
+export type CaseResult = CaseResultBody;
 
-export type StudyWithCases = StudyBody & { readonly cases: CaseBody[] };
+export type StudyWithCases = StudyWithCasesBody;
+
+/** A point estimate with its confidence interval in an evaluation report's summary (null where the report has none). */
+export type Estimate = ReportListingBody['summary']['auroc'];
+
+/** GET /api/audit/entries' filters and paging. */
+export type AuditQuery = AuditEntriesQueryInput;
+/** POST /api/session: a user name and password, or an API token. */
+export type Credentials = SignInRequest;
 
 /** POST /api/releases/{id}/sign as the dashboard sends it: a meaning and the signer's password, entered again. */
-export type SignReleaseBody = Extract<z.input<typeof signReleaseRequestSchema>, { password: string }>;
+export type SignReleaseBody = Extract<SignReleaseRequest, { password: string }>;
 export type SignatureMeaning = SignReleaseBody['meaning'];
 /** POST /api/deployments/{site}/pause. */
-export type PauseBody = z.input<typeof pauseRequestSchema>;
+export type PauseBody = PauseRequest;

@@ -1,10 +1,8 @@
+import type { FindingPolicyBody } from '../api/types.js';
 import { formatPercent } from '../format.js';
 
-/** A finding's decision policy, as the model manifest states it (decisionPolicy.<finding>). */
-export interface FindingPolicy {
-  readonly threshold: number;
-  readonly abstainBand?: { readonly low: number; readonly high: number };
-}
+/** What the scale shows of a finding's decision policy, as the model manifest states it (decisionPolicy.<finding>). */
+export type FindingPolicy = Pick<FindingPolicyBody, 'threshold' | 'abstainBand'>;
 
 /**
  * The calibrated probability on a 0–100 % scale, with the policy's threshold and the abstain band in

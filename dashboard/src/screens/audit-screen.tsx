@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api } from '../api/client.js';
-import type { AuditEntriesPage, AuditQuery, AuditVerification } from '../api/server-types.js';
+import type { AuditEntriesPageBody as AuditEntriesPage, AuditQuery, AuditVerificationBody as AuditVerification } from '../api/types.js';
 import type { AuditEntryBody } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { formatDateTime } from '../format.js';

@@ -62,7 +62,7 @@ export function CaseScreen({ mode }: { readonly mode: CaseMode }) {
       </div>
     );
   }
-  const policies = (model.data?.manifest.decisionPolicy ?? {}) as Record<string, FindingPolicy | undefined>;
+  const policies: Readonly<Record<string, FindingPolicy | undefined>> = model.data?.manifest.decisionPolicy ?? {};
   const calibrationError = calibrationErrorOf(model.data?.manifest, result?.model.sha256);
   const supersededBy = kase.data?.supersededBy ?? null;
   const supersedes = kase.data?.supersedes ?? null;
@@ -218,7 +218,7 @@ function Judgement({
   calibrationError,
 }: {
   readonly result: CaseResult;
-  readonly policies: Record<string, FindingPolicy | undefined>;
+  readonly policies: Readonly<Record<string, FindingPolicy | undefined>>;
   readonly calibrationError: number | undefined;
 }) {
   return (

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api } from '../api/client.js';
-import type { SystemSummary } from '../api/server-types.js';
+import type { SystemSummaryBody as SystemSummary } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { formatBytes, formatDateTime, formatDuration, formatPercent } from '../format.js';
 import { useResource } from '../use-resource.js';

@@ -1,6 +1,6 @@
 import Markdown from 'react-markdown';
 import { api } from '../api/client.js';
-import type { Estimate, ModelCard } from '../api/server-types.js';
+import type { Estimate, ModelCardBody as ModelCard } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import remarkGfm from 'remark-gfm';
 import { formatDateTime, formatPercent } from '../format.js';

@@ -468,6 +468,7 @@ class ReceiverScp extends Scp {
     this.context.track(
       closed.then(() => {
         try {
+          // Kept: the typings demand a Dataset, the library takes undefined for "none", and a wider callback type would not override.
           callback(undefined as unknown as Dataset);
         } catch {
           // The library's command state moved on (a sender that did not wait for our response): the
@@ -698,7 +699,7 @@ export class DimseDcmjsReceiver implements DicomReceiver {
     try {
       scp = new ReceiverScp(connection, context);
       // The bundled typings lose the event-emitter base (its types package is not installed).
-      (scp as unknown as { on(event: 'networkError', listener: () => void): void }).on('networkError', () => socket.destroy());
+      (scp as typeof scp & { on(event: 'networkError', listener: () => void): void }).on('networkError', () => socket.destroy());
     } catch {
       socket.destroy();
       return;

@@ -12,7 +12,7 @@ log.setLevel('silent');
 
 /**
  * The typings declare the event methods through async-event-emitter2, whose types do not resolve here
- * (as in the receiver): the two listeners used are typed locally.
+ * (as in the receiver): the two listeners used are typed locally and added to the declared types.
  */
 type Listening<Events extends string> = { on(event: Events, listener: (arg: never) => void): void };
 
@@ -44,11 +44,11 @@ export class DimseDcmjsSender implements DicomResultSender {
         reject(new PlatformError('RESULT_DELIVERY_FAILED', 'The result could not be prepared for C-STORE', {}, { cause }));
         return;
       }
-      (request as unknown as Listening<'response'>).on('response', (response: { getStatus(): number }) => {
+      (request as typeof request & Listening<'response'>).on('response', (response: { getStatus(): number }) => {
         status = response.getStatus();
       });
       const client = new Client();
-      const events = client as unknown as Listening<'associationRejected' | 'networkError' | 'closed'>;
+      const events = client as typeof client & Listening<'associationRejected' | 'networkError' | 'closed'>;
       events.on('associationRejected', () => {
         failure = new PlatformError('RESULT_DELIVERY_FAILED', 'The DICOM destination rejected the association', {});
       });

@@ -202,8 +202,11 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
   private async openMedmnist(spec: string, options: { readonly strata?: readonly string[] }): Promise<LabelledDataset> {
     // medmnist:PATH:SPLIT[:part=K/M]; PATH may itself hold ':' only on Windows, which we do not support.
     const m = /^medmnist:(.+?):(train|val|test)(?::part=(\d+)\/(\d+))?$/.exec(spec);
-    if (m === null) throw new PlatformError('DATASET_INVALID', 'Use medmnist:PATH:SPLIT with SPLIT train, val or test, optionally :part=K/M', {});
-    const [, path, split, k, mm] = m as unknown as [string, string, 'train' | 'val' | 'test', string | undefined, string | undefined];
+    const [, path, split, k, mm] = m ?? [];
+    // The pattern captures a path and one of the splits whenever it matches; the checks narrow their types.
+    if (path === undefined || !isMedmnistSplit(split)) {
+      throw new PlatformError('DATASET_INVALID', 'Use medmnist:PATH:SPLIT with SPLIT train, val or test, optionally :part=K/M', {});
+    }
     const bytes = await readBytes(path, '.npz file');
     const data = readMedmnistSplit(bytes, split);
     const declaration = await readSidecarDeclaration(path);
@@ -368,4 +371,9 @@ async function readSidecarDeclaration(npzPath: string): Promise<DatasetDeclarati
     ...(isYears(age) ? { patientAgeYears: age } : range !== undefined ? { patientAgeYears: { min: range.min as number, max: range.max as number } } : {}),
   };
   return { values, source: `sidecar ${path.split(/[\\/]/).pop() ?? ''}` };
+}
+
+const MEDMNIST_SPLITS = ['train', 'val', 'test'] as const;
+function isMedmnistSplit(value: string | undefined): value is (typeof MEDMNIST_SPLITS)[number] {
+  return MEDMNIST_SPLITS.some((split) => split === value);
 }

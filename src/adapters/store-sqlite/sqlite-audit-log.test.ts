@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../../domain/audit/audit-event.js';
+import type { AuditEntry, AuditEvent } from '../../domain/audit/audit-event.js';
 import { canonicalAuditEntry, formatTreeHeadSigningInput, hashAuditEntry } from '../../domain/audit/audit-leaf.js';
 import { bytesToHex } from '../../domain/audit/hex.js';
 import { CompactRange, merkleTreeHash } from '../../domain/audit/merkle.js';
@@ -86,7 +86,7 @@ function bodyOf(db: Database.Database, idx: number): Record<string, unknown> {
 
 /** Rewrites entry idx's event and, like a careful attacker, its leaf hash too. */
 function rewriteEntry(db: Database.Database, idx: number, event: AuditEvent, options: { updateLeafHash: boolean }): void {
-  const entry = { ...bodyOf(db, idx), event } as Parameters<typeof canonicalAuditEntry>[0];
+  const entry = { ...bodyOf(db, idx), event } as AuditEntry;
   const body = canonicalAuditEntry(entry);
   db.prepare('UPDATE audit_entries SET body = ?, type = ? WHERE idx = ?').run(body, event.type, idx);
   if (options.updateLeafHash) db.prepare('UPDATE audit_entries SET leaf_hash = ? WHERE idx = ?').run(Buffer.from(hashAuditEntry(sha256, entry)), idx);

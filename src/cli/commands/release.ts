@@ -43,7 +43,8 @@ export function releaseLines(view: ReleaseView): string {
 /** Asks for a password on the terminal without echoing it (stderr for the prompt, so stdout stays the result). */
 async function promptPassword(prompt: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  const muted = rl as unknown as { _writeToOutput: (s: string) => void };
+  // Node's readline has no public way to stop echoing; `_writeToOutput` is its undocumented hook (the only way short of a raw-mode reader).
+  const muted = rl as typeof rl & { _writeToOutput: (s: string) => void };
   process.stderr.write(prompt);
   muted._writeToOutput = () => undefined;
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { removesLastAdministrator, rotatedTokenEndsAtMs, tokenExpiresAtMs, type AccountState } from './account-rules.js';
+import { removesLastAdministrator, rotatedTokenEndsAtMs, tokenExpiresAtMs, tokenStateAt, type AccountState } from './account-rules.js';
 
 const admin = (userId: string, disabled = false): AccountState => ({ userId, role: 'admin', disabled });
 
@@ -29,5 +29,16 @@ describe('token times', () => {
     expect(rotatedTokenEndsAtMs(1_000, 0, undefined)).toBe(1_000);
     expect(rotatedTokenEndsAtMs(1_000, 60_000, undefined)).toBe(61_000);
     expect(rotatedTokenEndsAtMs(1_000, 60_000, 30_000)).toBe(30_000);
+  });
+});
+
+describe('tokenStateAt', () => {
+  const at = Date.parse('2026-03-01T12:00:00.000Z');
+  it('is live until the expiry instant, expired from it on, and revoked whenever revoked', () => {
+    expect(tokenStateAt({ revokedAt: null, expiresAt: null }, at)).toBe('live');
+    expect(tokenStateAt({ revokedAt: null, expiresAt: '2026-03-01T12:00:00.001Z' }, at)).toBe('live');
+    expect(tokenStateAt({ revokedAt: null, expiresAt: '2026-03-01T12:00:00.000Z' }, at)).toBe('expired');
+    expect(tokenStateAt({ revokedAt: '2026-02-01T00:00:00.000Z', expiresAt: '2026-03-01T11:00:00.000Z' }, at)).toBe('revoked');
+    expect(tokenStateAt({ revokedAt: '2026-02-01T00:00:00.000Z', expiresAt: null }, at)).toBe('revoked');
   });
 });

@@ -65,3 +65,13 @@ export function rotatedTokenEndsAtMs(nowMs: number, overlapMs: number, expiresAt
  * the minute of precision is worth).
  */
 export const TOKEN_LAST_USED_RESOLUTION_MS = 60_000;
+
+/** `live` authenticates now; `expired` and `revoked` never will again. */
+export const TOKEN_STATES = ['live', 'expired', 'revoked'] as const;
+export type TokenState = (typeof TOKEN_STATES)[number];
+
+/** A token's state at `nowMs`: revoked wins over expired; a token expires at its `expiresAt` instant. */
+export function tokenStateAt(token: { readonly revokedAt: string | null; readonly expiresAt: string | null }, nowMs: number): TokenState {
+  if (token.revokedAt !== null) return 'revoked';
+  return token.expiresAt !== null && Date.parse(token.expiresAt) <= nowMs ? 'expired' : 'live';
+}

@@ -432,6 +432,18 @@ export type AuditEvent =
   | UserUpdatedEvent
   | UserCreatedEvent;
 
+/**
+ * An entry as hashing and proof checking read it: the four fields, with an event that is any object
+ * naming its type. An `AuditEntry` is one; so is an entry read back from an evidence pack or a file,
+ * whose event is checked only as far as that (its leaf hash proves the rest).
+ */
+export interface AuditEntryRecord {
+  readonly auditId: string;
+  readonly index: number;
+  readonly time: string;
+  readonly event: { readonly type: string };
+}
+
 /** An event as stored: its position in the log and the time it was appended. */
 export interface AuditEntry {
   /** Opaque, stable identifier: `a-` + zero-based leaf index. */

@@ -1,4 +1,4 @@
-import type { AuditEntry } from './audit-event.js';
+import type { AuditEntryRecord } from './audit-event.js';
 import { canonicalJson } from './canonical-json.js';
 import { hashLeaf, type HashFunction } from './merkle.js';
 
@@ -9,16 +9,16 @@ export function formatAuditId(index: number): string {
 
 /**
  * The canonical JSON text of an entry: what a log stores and what its leaf hashes. Built from the
- * four fields by name, so a property that is not part of `AuditEntry` can never reach the hash.
+ * four fields by name, so a property that is not part of an entry can never reach the hash.
  */
-export function canonicalAuditEntry(entry: AuditEntry): string {
+export function canonicalAuditEntry(entry: AuditEntryRecord): string {
   return canonicalJson({ auditId: entry.auditId, index: entry.index, time: entry.time, event: entry.event });
 }
 
 const utf8 = new TextEncoder();
 
 /** The RFC 6962 leaf hash of an entry: HASH(0x00 || UTF-8(canonical JSON)). */
-export function hashAuditEntry(hash: HashFunction, entry: AuditEntry): Uint8Array {
+export function hashAuditEntry(hash: HashFunction, entry: AuditEntryRecord): Uint8Array {
   return hashAuditEntryText(hash, canonicalAuditEntry(entry));
 }
 

@@ -1,4 +1,4 @@
-import type { AuditEntry } from './audit-event.js';
+import type { AuditEntryRecord } from './audit-event.js';
 import { canonicalAuditEntry, hashAuditEntryText } from './audit-leaf.js';
 import { bytesToHex, hexToBytes } from './hex.js';
 import { verifyInclusion, type HashFunction } from './merkle.js';
@@ -7,7 +7,7 @@ import { verifyInclusion, type HashFunction } from './merkle.js';
  * What `verifyInclusionProof` reads of a proof. `InclusionProof` (ports/audit-log.ts) has this shape;
  * it is restated here so the check stays in the pure domain and a CLI or a third party can run it.
  */
-export interface InclusionProofClaim {
+export interface InclusionProofClaim<Entry extends AuditEntryRecord = AuditEntryRecord> {
   readonly auditId: string;
   readonly leafIndex: number;
   readonly treeSize: number;
@@ -16,7 +16,7 @@ export interface InclusionProofClaim {
   readonly auditPath: readonly string[];
   readonly rootHash: string;
   readonly treeHead: { readonly treeSize: number; readonly rootHash: string };
-  readonly entry: AuditEntry;
+  readonly entry: Entry;
 }
 
 export type InclusionProofCheck =

@@ -1,6 +1,5 @@
 import { describeValidationIssues } from '../validation-issues.js';
 import { z } from 'zod';
-import type { AuditEntry } from '../audit/audit-event.js';
 import { bytesToHex } from '../audit/hex.js';
 import type { HashFunction } from '../audit/merkle.js';
 import { verifyInclusionProof } from '../audit/verify-inclusion-proof.js';
@@ -246,7 +245,7 @@ export function verifyEvidencePack(files: ReadonlyMap<string, Uint8Array>, verif
         auditPath: p.auditPath,
         rootHash: head.value.rootHash,
         treeHead: head.value,
-        entry: p.entry as unknown as AuditEntry,
+        entry: p.entry,
       },
       verifier.sha256,
     );

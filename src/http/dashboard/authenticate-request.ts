@@ -14,7 +14,11 @@ import { CSRF_HEADER, SESSION_COOKIE, type DashboardDependencies } from './dashb
  * the cookie off cross-site requests, and the header covers browsers or same-site pages that do not.
  * Undefined when neither credential is valid; throws AUTH_CSRF_FAILED.
  */
-export async function authenticateRequest(request: FastifyRequest, access: AccessStore, dashboard: DashboardDependencies): Promise<Principal | undefined> {
+export async function authenticateRequest(
+  request: FastifyRequest,
+  access: AccessStore,
+  dashboard: Pick<DashboardDependencies, 'sessions'>,
+): Promise<Principal | undefined> {
   const header = request.headers.authorization;
   if (typeof header === 'string') {
     // RFC 7235: the scheme is case-insensitive and may be followed by several spaces.
@@ -28,12 +32,12 @@ export async function authenticateRequest(request: FastifyRequest, access: Acces
 }
 
 /** The live session the request's cookie names, if any. */
-export async function sessionOf(request: FastifyRequest, dashboard: DashboardDependencies): Promise<ActiveSession | undefined> {
+export async function sessionOf(request: FastifyRequest, dashboard: Pick<DashboardDependencies, 'sessions'>): Promise<ActiveSession | undefined> {
   const cookie = request.cookies[SESSION_COOKIE];
   return cookie === undefined || cookie === '' ? undefined : dashboard.sessions.resume(cookie);
 }
 
-export function checkCsrf(request: FastifyRequest, session: ActiveSession, dashboard: DashboardDependencies): void {
+export function checkCsrf(request: FastifyRequest, session: ActiveSession, dashboard: Pick<DashboardDependencies, 'sessions'>): void {
   const sent = request.headers[CSRF_HEADER];
   if (typeof sent !== 'string' || !dashboard.sessions.isCsrfToken(session, sent)) {
     throw new PlatformError('AUTH_CSRF_FAILED', `A change made with the session cookie needs the session's ${CSRF_HEADER} header`);

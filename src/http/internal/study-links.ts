@@ -15,10 +15,13 @@ export interface StudyLinks {
 /** Most studies one response links (a STOW-RS request may span several studies). */
 const MAX_LINKED_STUDIES = 100;
 
-export async function linkStudies(
-  deps: { readonly studies: Pick<StudyRegistry, 'get'>; readonly cases: Pick<CaseStore, 'listForStudy'> },
-  studyKeys: Iterable<string>,
-): Promise<StudyLinks[]> {
+/** What links are made from. */
+export interface StudyLinkSources {
+  readonly studies: Pick<StudyRegistry, 'get'>;
+  readonly cases: Pick<CaseStore, 'listForStudy'>;
+}
+
+export async function linkStudies(deps: StudyLinkSources, studyKeys: Iterable<string>): Promise<StudyLinks[]> {
   const links: StudyLinks[] = [];
   for (const studyKey of [...new Set(studyKeys)].slice(0, MAX_LINKED_STUDIES)) {
     const study = await deps.studies.get(studyKey);

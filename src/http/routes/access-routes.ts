@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { tokenStateAt } from '../../domain/access/account-rules.js';
 import type { Principal } from '../../domain/access/roles.js';
-import { PlatformError } from '../../domain/errors.js';
 import type { TokenRecord } from '../../ports/access-store.js';
-import type { AccountActor } from '../../workflows/manage-accounts.js';
+import type { DashboardSessions } from '../../workflows/dashboard-sessions.js';
+import { createAccount } from '../../workflows/create-account.js';
+import type { AccountActor, AccountAdministration } from '../../workflows/manage-accounts.js';
 import {
   createUserRequestSchema,
   issuedTokenSchema,
@@ -13,12 +15,21 @@ import {
   rotatedTokenSchema,
   rotateTokenRequestSchema,
   updateUserRequestSchema,
-  userSchema,
+  updatedUserSchema,
+  userListSchema,
   userTokensSchema,
   type TokenBody,
 } from '../contract.js';
-import type { HttpDependencies } from '../create-http-app.js';
 import { jsonBody } from '../route-body.js';
+import { principalOf } from '../route-config.js';
+
+/** What the account routes use, and nothing else. */
+export interface AccessRouteOptions {
+  /** Account and token administration, audited (workflows/manage-accounts.ts). */
+  readonly accounts: AccountAdministration;
+  /** A new user's first password (workflows/dashboard-sessions.ts; audited as a password change by the administrator). */
+  readonly setPassword: DashboardSessions['setPassword'];
+}
 
 const userIdParams = z.object({ userId: z.string().regex(/^u-[0-9a-f-]{36}$/, 'a user id such as u-<uuid>') });
 const tokenParams = userIdParams.extend({ tokenId: z.string().regex(/^t-[0-9a-f-]{36}$/, 'a token id such as t-<uuid>') });
@@ -26,34 +37,27 @@ const tokenParams = userIdParams.extend({ tokenId: z.string().regex(/^t-[0-9a-f-
 /** A token as listed, with its state at `nowMs`. */
 function tokenBody(token: TokenRecord, nowMs: number): TokenBody {
   const { userId: _userId, ...rest } = token;
-  const state = token.revokedAt !== null ? 'revoked' : token.expiresAt !== null && Date.parse(token.expiresAt) <= nowMs ? 'expired' : 'live';
-  return { ...rest, state };
+  return { ...rest, state: tokenStateAt(token, nowMs) };
 }
 
 /**
  * Accounts and their API tokens (administrators, `users:manage`). Secrets appear once, in the answer
  * that issues them; every change is audited through workflows/manage-accounts.ts.
  */
-export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+export const accessRoutes: FastifyPluginAsync<AccessRouteOptions> = (app, { accounts, setPassword }) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { accounts } = deps;
 
-  api.get('/api/users', { config: { access: 'users:manage' }, schema: { response: { 200: z.object({ users: z.array(userSchema) }) } } }, async () => ({
+  api.get('/api/users', { config: { access: 'users:manage' }, schema: { response: { 200: userListSchema } } }, async () => ({
     users: [...(await accounts.listUsers())],
   }));
 
-  // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password.
+  // Creates a user with a first API token, shown once in the response (only its hash is kept), and optionally a password (workflows/create-account.ts).
   api.post(
     '/api/users',
     // A 64-character name, a role and a ≤ 1024-character password: ≤ 6.6 kB even with every character \u-escaped.
     { config: { access: 'users:manage', body: jsonBody(8 * 1024) }, schema: { body: createUserRequestSchema, response: { 201: issuedTokenSchema } } },
     async (request, reply) => {
-      const principal = actorOf(request.principal);
-      const { user, token } = await accounts.createUser(principal, request.body.name, request.body.role, { label: 'created with the user' });
-      // Optional password for the dashboard (scrypt-hashed; audited as a password change by the administrator).
-      if (request.body.password !== undefined && request.principal !== undefined) {
-        await deps.dashboard.sessions.setPassword(request.principal, { userId: user.userId, password: request.body.password }, request.ip);
-      }
+      const { user, token } = await createAccount({ accounts, setPassword }, principalOf(request), request.body, request.ip);
       return reply.code(201).send({ user, tokenId: token.tokenId, token: token.secret, expiresAt: token.expiresAt });
     },
   );
@@ -64,14 +68,14 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
     // A role name and a boolean: under 100 bytes; 1 KiB leaves room for whitespace.
     {
       config: { access: 'users:manage', body: jsonBody(1024) },
-      schema: { params: userIdParams, body: updateUserRequestSchema, response: { 200: z.object({ user: userSchema }) } },
+      schema: { params: userIdParams, body: updateUserRequestSchema, response: { 200: updatedUserSchema } },
     },
     async (request) => {
       const change = {
         ...(request.body.role === undefined ? {} : { role: request.body.role }),
         ...(request.body.disabled === undefined ? {} : { disabled: request.body.disabled }),
       };
-      return { user: await accounts.updateUser(actorOf(request.principal), request.params.userId, change) };
+      return { user: await accounts.updateUser(actorOf(principalOf(request)), request.params.userId, change) };
     },
   );
 
@@ -93,7 +97,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
       schema: { params: userIdParams, body: issueTokenRequestSchema, response: { 201: newTokenSchema } },
     },
     async (request, reply) => {
-      const issued = await accounts.issueToken(actorOf(request.principal), request.params.userId, {
+      const issued = await accounts.issueToken(actorOf(principalOf(request)), request.params.userId, {
         label: request.body.label,
         ...(request.body.expiresInDays === undefined ? {} : { expiresInDays: request.body.expiresInDays }),
       });
@@ -102,7 +106,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
   );
 
   api.delete('/api/users/:userId/tokens/:tokenId', { config: { access: 'users:manage' }, schema: { params: tokenParams } }, async (request, reply) => {
-    await accounts.revokeToken(actorOf(request.principal), request.params.userId, request.params.tokenId);
+    await accounts.revokeToken(actorOf(principalOf(request)), request.params.userId, request.params.tokenId);
     return reply.code(204).send();
   });
 
@@ -115,7 +119,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
     },
     async (request, reply) => {
       const body = request.body ?? { overlapSeconds: 0 };
-      const { issued, previousEndsAt } = await accounts.rotateToken(actorOf(request.principal), request.params.userId, request.params.tokenId, {
+      const { issued, previousEndsAt } = await accounts.rotateToken(actorOf(principalOf(request)), request.params.userId, request.params.tokenId, {
         overlapSeconds: body.overlapSeconds,
         ...(body.label === undefined ? {} : { label: body.label }),
       });
@@ -124,10 +128,10 @@ export function registerAccessRoutes(app: FastifyInstance, deps: HttpDependencie
         .send({ tokenId: issued.tokenId, token: issued.secret, expiresAt: issued.expiresAt, previousTokenId: request.params.tokenId, previousEndsAt });
     },
   );
-}
+  return Promise.resolve();
+};
 
-/** The signed-in administrator as the actor of a change (every route here needs a principal). */
-function actorOf(principal: Principal | undefined): AccountActor {
-  if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+/** The signed-in administrator as the actor of a change. */
+function actorOf(principal: Principal): AccountActor {
   return { kind: 'user', principal };
 }

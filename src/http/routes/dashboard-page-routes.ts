@@ -1,9 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { PlatformError } from '../../domain/errors.js';
-import type { HttpDependencies } from '../create-http-app.js';
+
+/** What the dashboard's page routes use, and nothing else. */
+export interface DashboardPageRouteOptions {
+  /** The built dashboard (index.html, assets/), or a folder that does not exist yet. */
+  readonly dashboardDir: string;
+}
 
 /**
  * The dashboard's pages: no inline script, no framing, no third-party origin. Inline styles are
@@ -50,8 +55,8 @@ const NOT_BUILT = `<!doctype html>
  * so that the app's own routes (`/worklist`, `/cases/…`) load on refresh. Without a build, a short
  * page says how to make one.
  */
-export async function registerDashboardPageRoutes(app: FastifyInstance, deps: HttpDependencies): Promise<void> {
-  const root = deps.dashboard.dashboardDir;
+export const dashboardPageRoutes: FastifyPluginAsync<DashboardPageRouteOptions> = async (app, options) => {
+  const root = options.dashboardDir;
   // serve: false: only the reply.sendFile decorator; the routes below declare their access like every other.
   await app.register(fastifyStatic, { root, serve: false, wildcard: false });
   const built = (): boolean => existsSync(join(root, 'index.html'));
@@ -75,4 +80,4 @@ export async function registerDashboardPageRoutes(app: FastifyInstance, deps: Ht
     if (!path.includes('/') && path.includes('.') && built()) return reply.sendFile(path, { cacheControl: false });
     return sendIndex(reply);
   });
-}
+};

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
 import type { StudyQuery, StudyRecord } from '../../ports/study-registry.js';
+import type { StudyReads } from '../../workflows/study-reads.js';
 import { findResultObject, type ResultObject } from '../../workflows/study-result-objects.js';
-import type { HttpDependencies } from '../create-http-app.js';
-import { assertStudyInScope, principalOf, scopeFilter, sentStudyKeys } from '../internal/study-access.js';
 import { VIGIL_PRIVATE_CREATOR } from './dicomweb-routes.js';
+import { principalOf } from '../route-config.js';
+
+/** What the QIDO-RS and WADO-RS routes use, and nothing else. */
+export interface DicomwebQueryRouteOptions {
+  readonly reads: StudyReads;
+  /** Vigil's result DICOM objects of a study (workflows/study-result-objects.ts), pseudonymous. */
+  readonly studyResultObjects: (studyKey: string) => Promise<readonly ResultObject[]>;
+}
 
 /** QIDO-RS pages: at most this many matches per request (PS3.18 8.3.4.4 lets the origin server bound them). */
 const MAX_LIMIT = 500;
@@ -74,7 +81,7 @@ type DicomJson = Record<string, Element>;
  * sender's value is neither stored nor logged. The received images are not served: Vigil keeps them
  * de-identified for judging and review, not as an archive.
  */
-export function registerDicomwebQueryRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+export const dicomwebQueryRoutes: FastifyPluginAsync<DicomwebQueryRouteOptions> = (app, deps) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const read = { config: { access: 'studies:read' as const } };
 
@@ -82,19 +89,17 @@ export function registerDicomwebQueryRoutes(app: FastifyInstance, deps: HttpDepe
     const q = request.query;
     const studyInstanceUid = q.StudyInstanceUID ?? q['0020000D'];
     const accessionNumber = q.AccessionNumber ?? q['00080050'];
-    const keys = await sentStudyKeys(deps.services, { studyInstanceUid, accessionNumber });
-    if (keys === undefined) return sendJson(reply, []);
     const modality = q.ModalitiesInStudy ?? q['00080061'];
-    const query: StudyQuery = {
+    const query = {
       limit: q.limit,
       offset: q.offset,
-      ...keys,
+      studyInstanceUid,
+      accessionNumber,
       ...dateRange(q.StudyDate ?? q['00080020']),
       ...(modality === undefined ? {} : { modality }),
-      ...scopeFilter(principalOf(request)),
     };
     // From the store alone (no object is read): a search stays one bounded query however many studies match.
-    return sendJson(reply, (await deps.studies.search(query)).map(studyAttributes));
+    return sendJson(reply, (await deps.reads.search(principalOf(request), query)).map(studyAttributes));
   });
 
   api.get('/dicomweb/studies/:studyUid/series', { ...read, schema: { params: studyParams, querystring: pageQuerySchema } }, async (request, reply) => {
@@ -177,28 +182,26 @@ export function registerDicomwebQueryRoutes(app: FastifyInstance, deps: HttpDepe
       );
     },
   );
-}
+  return Promise.resolve();
+};
 
 /** The study a DICOMweb path names (by either UID), within the caller's scope, and its result objects. */
 async function resultObjectsOf(
-  deps: HttpDependencies,
+  deps: DicomwebQueryRouteOptions,
   request: FastifyRequest,
   studyUid: string,
 ): Promise<{ readonly study: StudyRecord; readonly objects: readonly ResultObject[] }> {
-  const { studyKey } = await deps.services.studyLookupKeys({ studyInstanceUid: studyUid });
-  if (studyKey === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No study has this UID');
-  await assertStudyInScope(deps.studies, principalOf(request), studyKey);
-  const study = await deps.studies.get(studyKey);
-  if (study === undefined) throw new PlatformError('ROUTE_NOT_FOUND', 'No study has this UID');
-  return { study, objects: await deps.services.studyResultObjects(studyKey) };
+  const study = await deps.reads.studyByUid(principalOf(request), studyUid);
+  return { study, objects: await deps.studyResultObjects(study.studyKey) };
 }
 
 /** Every retrieval of a result is a read of its case, as the API's reads are. */
-async function auditRetrieval(deps: HttpDependencies, request: FastifyRequest, study: StudyRecord, objects: readonly ResultObject[]): Promise<void> {
-  const principal = principalOf(request);
-  for (const caseId of new Set(objects.map((o) => o.caseId))) {
-    await deps.services.recordAudit({ type: 'case_read', studyKey: study.studyKey, caseId, userId: principal.userId, role: principal.role });
-  }
+function auditRetrieval(deps: DicomwebQueryRouteOptions, request: FastifyRequest, study: StudyRecord, objects: readonly ResultObject[]): Promise<void> {
+  return deps.reads.recordCaseReads(
+    principalOf(request),
+    study.studyKey,
+    objects.map((o) => o.caseId),
+  );
 }
 
 /** StudyDate matching (PS3.4 C.2.2.2.5): one date, or a range with either end open. */

@@ -1,11 +1,18 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { PlatformError } from '../../domain/errors.js';
 import type { StoredPart } from '../../workflows/store-instances.js';
-import type { HttpDependencies } from '../create-http-app.js';
+import type { VigilServices } from '../../workflows/vigil-services.js';
 import { contentTypeParameters, parseMultipartRelated } from '../internal/multipart-related.js';
-import { principalOf } from '../internal/study-access.js';
-import { linkStudies, type StudyLinks } from '../internal/study-links.js';
+import { linkStudies, type StudyLinkSources, type StudyLinks } from '../internal/study-links.js';
 import { multipartRelatedBody } from '../route-body.js';
+import { principalOf } from '../route-config.js';
+
+/** What STOW-RS uses, and nothing else. */
+export interface DicomwebRouteOptions extends StudyLinkSources {
+  readonly storeInstances: VigilServices['storeInstances'];
+  /** Largest STOW-RS body, in bytes. */
+  readonly bodyLimitBytes: number;
+}
 
 /** Most instances one STOW-RS request may carry. */
 const MAX_PARTS = 10_000;
@@ -19,7 +26,7 @@ const FAILURE_REASON = { out_of_resources: 0xa700, cannot_understand: 0xc000, pr
  * is the Store Instances Response Module in DICOM JSON: 200 when all were stored, 202 when some
  * failed, 409 when none was.
  */
-export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+export const dicomwebRoutes: FastifyPluginAsync<DicomwebRouteOptions> = (app, deps) => {
   const options = {
     config: { access: 'ingest:write', body: multipartRelatedBody(deps.bodyLimitBytes) },
     // After the app's onRequest (authentication, media type, Content-Length), still before the body
@@ -38,7 +45,7 @@ export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependenc
     if (!parsed.ok) throw new PlatformError('REQUEST_INVALID', `The multipart body is malformed: ${parsed.reason}`);
     const dicomParts = parsed.parts.filter((p) => (p.headers['content-type'] ?? 'application/dicom').toLowerCase().startsWith('application/dicom'));
     if (dicomParts.length === 0) throw new PlatformError('REQUEST_INVALID', 'The request holds no application/dicom part');
-    const results = await deps.services.storeInstances(
+    const results = await deps.storeInstances(
       dicomParts.map((p) => p.body),
       { senderId: principalOf(request).userId },
     );
@@ -72,7 +79,8 @@ export function registerDicomwebRoutes(app: FastifyInstance, deps: HttpDependenc
             }),
       });
   });
-}
+  return Promise.resolve();
+};
 
 type DicomJsonElement = { vr: string; Value?: (string | number)[] };
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ModelVersion } from '../../domain/registry/model-version.js';
-import { modelVersionSchema } from '../contract.js';
+import { modelVersionCardSchema, modelVersionListSchema, modelVersionSchema } from '../contract.js';
 
 /** What the registry routes use, and nothing else. */
 export interface ModelRegistryRouteOptions {
@@ -19,11 +19,9 @@ const versionParams = z.object({ versionId: z.string().regex(/^[0-9a-fA-F]{8,64}
  */
 export const modelRegistryRoutes: FastifyPluginAsync<ModelRegistryRouteOptions> = (app, options) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  api.get(
-    '/api/models/versions',
-    { config: { access: 'models:read' }, schema: { response: { 200: z.object({ versions: z.array(modelVersionSchema) }) } } },
-    async () => ({ versions: [...(await options.versions())] }),
-  );
+  api.get('/api/models/versions', { config: { access: 'models:read' }, schema: { response: { 200: modelVersionListSchema } } }, async () => ({
+    versions: [...(await options.versions())],
+  }));
   api.get(
     '/api/models/versions/:versionId',
     { config: { access: 'models:read' }, schema: { params: versionParams, response: { 200: modelVersionSchema } } },
@@ -33,7 +31,7 @@ export const modelRegistryRoutes: FastifyPluginAsync<ModelRegistryRouteOptions> 
     '/api/models/versions/:versionId/card',
     {
       config: { access: 'models:read' },
-      schema: { params: versionParams, response: { 200: z.object({ versionId: modelVersionSchema.shape.versionId, card: z.string() }) } },
+      schema: { params: versionParams, response: { 200: modelVersionCardSchema } },
     },
     async (request) => {
       const { version, card } = await options.card(request.params.versionId);

@@ -1,25 +1,26 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Principal } from '../../domain/access/roles.js';
-import { PlatformError } from '../../domain/errors.js';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
 import type { Releases } from '../../workflows/releases.js';
 import {
   canaryRequestSchema,
   createReleaseRequestSchema,
+  deploymentListSchema,
   ledgerAnswerSchema,
   ledgerQuerySchema,
   gateRunSchema,
   listQuerySchema,
   pauseRequestSchema,
+  releaseListSchema,
   releaseViewSchema,
   runGatesRequestSchema,
   signReleaseRequestSchema,
   siteDeploymentSchema,
 } from '../contract.js';
 import { jsonBody } from '../route-body.js';
+import { principalOf } from '../route-config.js';
 
 /** What the release and deployment routes use, and nothing else. */
 export interface ReleaseRouteOptions {
@@ -34,10 +35,6 @@ const siteParams = z.object({ site: z.string().min(1).max(64) });
 const evidenceParams = requestParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256') });
 const listQuery = listQuerySchema.extend({ site: z.string().min(1).max(64).optional() });
 
-function principalOf(request: FastifyRequest): Principal {
-  if (request.principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
-  return request.principal;
-}
 /** The declaration without its absent fields (the workflow's types hold no explicit `undefined`). */
 function definedOnly(declared: NonNullable<z.infer<typeof runGatesRequestSchema>['declared']>): RasterDeclaration {
   const { modality, bodyPartExamined, viewPosition, patientAgeYears } = declared;
@@ -62,7 +59,7 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     '/api/releases',
     {
       config: { access: 'releases:read' },
-      schema: { querystring: listQuery, response: { 200: z.object({ releases: z.array(releaseViewSchema).readonly() }) } },
+      schema: { querystring: listQuery, response: { 200: releaseListSchema } },
     },
     async (request) => ({
       releases: await (await releases()).list({ limit: request.query.limit, ...(request.query.site === undefined ? {} : { site: request.query.site }) }),
@@ -139,11 +136,9 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
     async (request) => (await releases()).promote(actorOf(request), request.params.requestId),
   );
-  api.get(
-    '/api/deployments',
-    { config: { access: 'releases:read' }, schema: { response: { 200: z.object({ deployments: z.array(siteDeploymentSchema).readonly() }) } } },
-    async () => ({ deployments: await (await releases()).deployments() }),
-  );
+  api.get('/api/deployments', { config: { access: 'releases:read' }, schema: { response: { 200: deploymentListSchema } } }, async () => ({
+    deployments: await (await releases()).deployments(),
+  }));
   // The ledger reads the audit log: an auditor's question as much as QA's.
   api.get(
     '/api/deployments/:site/ledger',

@@ -1,19 +1,26 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
 import { sessionSchema, setPasswordRequestSchema, signInRequestSchema } from '../contract.js';
-import type { HttpDependencies } from '../create-http-app.js';
+import type { DashboardSessions } from '../../workflows/dashboard-sessions.js';
 import { jsonBody, PUBLIC_BODY_LIMIT_BYTES } from '../route-body.js';
+import { principalOf } from '../route-config.js';
 import { checkCsrf, sessionOf } from '../dashboard/authenticate-request.js';
 import { SESSION_COOKIE } from '../dashboard/dashboard-dependencies.js';
+
+/** What sign-in, sign-out and passwords use, and nothing else. */
+export interface SessionRouteOptions {
+  readonly sessions: DashboardSessions;
+  /** The Secure attribute on the session cookie (VIGIL_COOKIE_SECURE). */
+  readonly cookieSecure: boolean;
+}
 
 const userIdParams = z.object({ userId: z.string().regex(/^u-[0-9a-f-]{36}$/, 'a user id such as u-<uuid>') });
 
 /** Dashboard sign-in: a session cookie (HttpOnly, SameSite=Strict, Secure by default) and its CSRF token. */
-export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+export const sessionRoutes: FastifyPluginAsync<SessionRouteOptions> = (app, dashboard) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const { dashboard } = deps;
   const cookieOptions = { httpOnly: true, sameSite: 'strict', path: '/', secure: dashboard.cookieSecure } as const;
   const clearCookie = (reply: FastifyReply): void => void reply.clearCookie(SESSION_COOKIE, cookieOptions);
 
@@ -53,8 +60,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependenci
     // Two passwords of ≤ 1024 characters: ≤ 12.3 kB even with every character \u-escaped.
     { config: { access: 'account:self', body: jsonBody(16 * 1024) }, schema: { params: userIdParams, body: setPasswordRequestSchema } },
     async (request, reply) => {
-      const principal = request.principal;
-      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
+      const principal = principalOf(request);
       await dashboard.sessions.setPassword(
         principal,
         {
@@ -69,4 +75,5 @@ export function registerSessionRoutes(app: FastifyInstance, deps: HttpDependenci
       return reply.code(204).send();
     },
   );
-}
+  return Promise.resolve();
+};

@@ -1,19 +1,27 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { PlatformError } from '../../domain/errors.js';
-import type { WorklistCursor, WorklistFilter, WorklistItem } from '../../ports/worklist-store.js';
+import type { WorklistCursor, WorklistFilter, WorklistItem, WorklistStore } from '../../ports/worklist-store.js';
+import type { VigilServices } from '../../workflows/vigil-services.js';
 import {
   listQuerySchema,
   reviewRequestSchema,
+  reviewListSchema,
   reviewSchema,
   worklistItemDetailSchema,
   worklistPageSchema,
   worklistQuerySchema,
   type WorklistItemBody,
 } from '../contract.js';
-import type { HttpDependencies } from '../create-http-app.js';
 import { jsonBody } from '../route-body.js';
+import { principalOf } from '../route-config.js';
+
+/** What the worklist and review routes use, and nothing else. */
+export interface WorklistRouteOptions {
+  readonly worklist: Pick<WorklistStore, 'list' | 'countByPriority' | 'get' | 'listReviews'>;
+  readonly recordReview: VigilServices['recordReview'];
+}
 
 const itemParams = z.object({ itemId: z.string().min(1).max(320) });
 
@@ -42,7 +50,7 @@ function toBody(item: WorklistItem): WorklistItemBody {
   return { ...rest, reasons: [...item.reasons], modalities: [...item.modalities], imageCount: resultIndexes.length };
 }
 
-export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependencies): void {
+export const worklistRoutes: FastifyPluginAsync<WorklistRouteOptions> = (app, deps) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
 
   // By clinical priority (referred, warned, rejected, sampled), then oldest waiting first; filtered and
@@ -92,16 +100,15 @@ export function registerWorklistRoutes(app: FastifyInstance, deps: HttpDependenc
       schema: { params: itemParams, body: reviewRequestSchema, response: { 201: reviewSchema } },
     },
     async (request, reply) => {
-      const principal = request.principal;
-      if (principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
-      const review = await deps.services.recordReview(request.params.itemId, principal.userId, request.body);
+      const review = await deps.recordReview(request.params.itemId, principalOf(request).userId, request.body);
       return reply.code(201).send(review);
     },
   );
 
   api.get(
     '/api/reviews',
-    { config: { access: 'reviews:read' }, schema: { querystring: listQuerySchema, response: { 200: z.object({ reviews: z.array(reviewSchema) }) } } },
+    { config: { access: 'reviews:read' }, schema: { querystring: listQuerySchema, response: { 200: reviewListSchema } } },
     async (request) => ({ reviews: [...(await deps.worklist.listReviews(request.query.limit))] }),
   );
-}
+  return Promise.resolve();
+};

@@ -1,14 +1,8 @@
-import { studyScopeOf, type Principal } from '../../domain/access/roles.js';
-import { PlatformError } from '../../domain/errors.js';
-import type { CaseStore } from '../../ports/case-store.js';
-import type { StudyRegistry } from '../../ports/study-registry.js';
-import type { VigilServices } from '../../workflows/vigil-services.js';
-
-/** The authenticated principal of a route that needs one (every non-public route has one). */
-export function principalOf(request: { readonly principal?: Principal }): Principal {
-  if (request.principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
-  return request.principal;
-}
+import { studyScopeOf, type Principal } from '../domain/access/roles.js';
+import { PlatformError } from '../domain/errors.js';
+import type { CaseStore } from '../ports/case-store.js';
+import type { StudyRegistry } from '../ports/study-registry.js';
+import type { VigilServices } from './vigil-services.js';
 
 /** The filter a principal's study scope adds to a search: its own user id when it reads only what it sent. */
 export function scopeFilter(principal: Principal): { readonly sentBy?: string } {
