@@ -140,7 +140,9 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
   );
   const act = async (request: FastifyRequest & { readonly params: { readonly incidentId: string } }, action: IncidentAction) =>
     incidentBody(await (await parts()).incidents.act(request.params.incidentId, action, actorOf(request)));
-  const body = jsonBody(32 * 1024);
+  // Free text ≤ 2,000 characters, even \u-escaped (6 bytes each): 16 KiB; a postmortem ≤ 20,000: 128 KiB.
+  const body = jsonBody(16 * 1024);
+  const postmortemBody = jsonBody(128 * 1024);
   const response = { 200: incidentSchema };
   api.post(
     '/api/incidents/:incidentId/acknowledge',
@@ -175,7 +177,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
   );
   api.post(
     '/api/incidents/:incidentId/resolve',
-    { config: { access: 'incidents:manage', body }, schema: { params: incidentParams, body: incidentActionBodySchemas.resolve, response } },
+    { config: { access: 'incidents:manage', body: postmortemBody }, schema: { params: incidentParams, body: incidentActionBodySchemas.resolve, response } },
     async (request) => act(request, { kind: 'resolve', postmortem: request.body.postmortem }),
   );
   return Promise.resolve();
