@@ -37,7 +37,7 @@ async function receiver(answer: (attempt: number) => number) {
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server!.address() as AddressInfo).port}/hook`, received };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
 }
 
 describe('MonitorNotifier', () => {
