@@ -59,6 +59,10 @@ export const ERROR_CODES = [
   'DEPLOYMENT_CHANGE_INVALID',
   'DEPLOYMENT_NOT_FOUND',
   'DEPLOYMENT_PAUSED',
+  // monitoring and incidents
+  'MONITORING_NOT_FOUND',
+  'INCIDENT_NOT_FOUND',
+  'INCIDENT_TRANSITION_INVALID',
   // preprocessing
   'PREPROCESS_STEP_FAILED',
   // store and audit

@@ -734,3 +734,205 @@ type ClientQuery<Query> = { [K in keyof Query]: unknown extends Query[K] ? numbe
 export type WorklistQuery = ClientQuery<z.input<typeof worklistQuerySchema>>;
 export type AuditEntriesQueryInput = ClientQuery<z.input<typeof auditEntriesQuerySchema>>;
 export type StudyListQuery = ClientQuery<z.input<typeof studyListQuerySchema>>;
+
+// ── Monitoring and incidents (docs/monitoring.md, "In the server") ──────────────────────────────────
+
+/** A site id in a path or query. */
+export const siteIdSchema = z.string().min(1).max(64);
+/** Free text an operator writes (a note, a pause or rollback reason): trimmed, 1 to 2,000 characters, no identifiers (never logged). */
+export const incidentTextSchema = z.string().trim().min(1).max(2000);
+/** A postmortem: what happened, why, what was done. Up to 20,000 characters. */
+export const postmortemSchema = z.string().trim().min(1).max(20_000);
+
+const deviceSchema = z.object({ manufacturer: z.string().nullable(), model: z.string().nullable() });
+
+/** A deployment's monitors now: collecting its baseline, or watching with the worst detector's progress towards its threshold. */
+export const monitorStatusSchema = z.object({
+  site: z.string(),
+  versionId: sha256Schema.nullable(),
+  /** `production` or `canary` (a canary candidate is monitored under its own key). */
+  role: z.enum(['production', 'canary']),
+  state: z.enum(['not_deployed', 'collecting_baseline', 'monitoring']),
+  /** "collecting baseline n/N" while a production baseline window fills; null once designed (or with a version reference). */
+  baseline: z.object({ collected: z.number().int(), needed: z.number().int() }).nullable(),
+  reference: z.object({ kind: z.enum(['version', 'baseline']), cases: z.number().int() }).nullable(),
+  cases: z.number().int(),
+  /** Cases consumed by the detectors (≤ cases: the rest are consumed by the next update). */
+  consumed: z.number().int(),
+  lastCaseAt: z.string().nullable(),
+  /** The detector nearest its threshold: statistic / h (≥ 1 means it alarmed on its last case). */
+  nearest: z.object({ detector: z.string(), label: z.string(), fractionOfThreshold: z.number() }).nullable(),
+  alerts: z.number().int(),
+  lastAlertAt: z.string().nullable(),
+  openIncident: z.object({ incidentId: z.string(), severity: z.enum(['medium', 'high']), state: z.enum(['open', 'acknowledged', 'resolved']) }).nullable(),
+  pausedReason: z.string().nullable(),
+});
+export type MonitorStatusBody = z.infer<typeof monitorStatusSchema>;
+
+/** Operations beside the monitors (workflows/system-summary.ts): time to result, errors, queue depth, dead letters. */
+export const operationsSignalsSchema = z.object({
+  last24h: z.object({
+    images: z.number().int(),
+    gateRejected: z.number().int(),
+    resultLatencyMs: z.object({ count: z.number().int(), p50: z.number().nullable(), p95: z.number().nullable() }),
+  }),
+  queueDepth: z.number().int(),
+  deadLetters: z.number().int(),
+});
+
+/** GET /api/monitoring */
+export const monitoringOverviewSchema = z.object({
+  time: z.string(),
+  design: z.object({ falseAlarmDays: z.number(), casesPerDay: z.number(), baselineCases: z.number().int() }),
+  deployments: z.array(monitorStatusSchema).readonly(),
+  operations: operationsSignalsSchema,
+});
+export type MonitoringOverviewBody = z.infer<typeof monitoringOverviewSchema>;
+
+/** One detector of a plan: its threshold h and in-control ARL, and its statistic now. */
+export const monitorDetectorSchema = z.object({
+  id: z.string(),
+  signal: z.string(),
+  label: z.string(),
+  direction: z.enum(['up', 'down']),
+  kind: z.enum(['continuous', 'indicator']),
+  h: z.number(),
+  arl0: z.number().nullable(),
+  statistic: z.number(),
+  /** Indicators: the reference rate. */
+  p0: z.number().nullable(),
+});
+export type MonitorDetectorBody = z.infer<typeof monitorDetectorSchema>;
+
+const alertEffectSchema = z.union([
+  z.object({ kind: z.literal('mean-normal-score'), value: z.number(), cases: z.number().int() }),
+  z.object({ kind: z.literal('rate'), observed: z.number(), reference: z.number(), cases: z.number().int() }),
+]);
+
+/** An alert (§2): the statistic, the effect size, the window, the run length and ARL, what else moved, the site and devices, example cases. */
+export const monitorAlertSchema = z.object({
+  alertId: z.string(),
+  site: z.string(),
+  versionId: sha256Schema,
+  detector: z.string(),
+  signal: z.string(),
+  label: z.string(),
+  direction: z.enum(['up', 'down']),
+  statistic: z.number(),
+  threshold: z.number(),
+  arl0: z.number().nullable(),
+  runLength: z.number().int(),
+  effect: alertEffectSchema,
+  window: z.object({ startCase: z.number().int(), alarmCase: z.number().int(), startAt: z.string().nullable(), alarmAt: z.string().nullable() }),
+  contributors: z.array(z.object({ detector: z.string(), label: z.string(), fractionOfThreshold: z.number() })).readonly(),
+  devices: z.array(deviceSchema.extend({ cases: z.number().int() })).readonly(),
+  exampleCaseIds: z.array(z.string()).readonly(),
+  incidentId: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type MonitorAlertBody = z.infer<typeof monitorAlertSchema>;
+
+/** One bucket of a signal's time series: the mean normal score (continuous) or the rate (indicator) of its n cases. */
+export const signalBucketSchema = z.object({ start: z.string(), n: z.number().int(), value: z.number().nullable() });
+export const signalSeriesSchema = z.object({
+  signal: z.string(),
+  label: z.string(),
+  kind: z.enum(['continuous', 'indicator']),
+  /** What `value` is: `mean-normal-score` (0 in control, in reference SDs) or `rate`. */
+  measure: z.enum(['mean-normal-score', 'rate']),
+  /** Indicators: the reference rate, for the chart's line. */
+  reference: z.number().nullable(),
+  buckets: z.array(signalBucketSchema).readonly(),
+});
+export type SignalSeriesBody = z.infer<typeof signalSeriesSchema>;
+
+/** GET /api/monitoring/{site}?bucket=hour|day */
+export const monitoringDetailQuerySchema = z.strictObject({ bucket: z.enum(['hour', 'day']).default('hour') });
+export const monitoringDetailSchema = z.object({
+  status: monitorStatusSchema,
+  plan: z
+    .object({
+      planHash: z.string(),
+      falseAlarmDays: z.number(),
+      casesPerDay: z.number(),
+      familyArl0: z.number(),
+      detectorArl0: z.number(),
+      detectors: z.array(monitorDetectorSchema).readonly(),
+    })
+    .nullable(),
+  alerts: z.array(monitorAlertSchema).readonly(),
+  bucket: z.enum(['hour', 'day']),
+  /** Over the deployment's newest cases (at most `seriesCases`). */
+  seriesCases: z.number().int(),
+  series: z.array(signalSeriesSchema).readonly(),
+});
+export type MonitoringDetailBody = z.infer<typeof monitoringDetailSchema>;
+
+/** GET /api/monitoring/{site}/cases?signal=&from=&to=&after=&limit= : the cases behind a chart's point. */
+export const monitorCasesQuerySchema = z.strictObject({
+  signal: z.string().min(1).max(64).optional(),
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  /** The `next` of the previous page. */
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+export const monitorCaseSchema = z.object({
+  seq: z.number().int(),
+  caseId: z.string(),
+  studyKey: z.string(),
+  imageRef: z.string(),
+  origin: z.enum(['production', 'canary']),
+  at: z.string(),
+  device: deviceSchema.nullable(),
+  /** Per signal: the value (null: none). With `signal`, only that one. */
+  values: z.record(z.string(), z.number().nullable()),
+});
+export const monitorCasesPageSchema = z.object({ cases: z.array(monitorCaseSchema).readonly(), next: z.number().int().nullable() });
+export type MonitorCasesPageBody = z.infer<typeof monitorCasesPageSchema>;
+
+export const incidentSchema = z.object({
+  incidentId: z.string(),
+  site: z.string(),
+  versionId: sha256Schema,
+  state: z.enum(['open', 'acknowledged', 'resolved']),
+  severity: z.enum(['medium', 'high']),
+  owner: z.string().nullable(),
+  title: z.string(),
+  alertIds: z.array(z.string()).readonly(),
+  alertCount: z.number().int(),
+  timeline: z
+    .array(
+      z.object({
+        kind: z.string(),
+        at: z.string(),
+        by: z.string().nullable(),
+        text: z.string().nullable(),
+        alertId: z.string().nullable(),
+        detector: z.string().nullable(),
+      }),
+    )
+    .readonly(),
+  postmortem: z.string().nullable(),
+  openedAt: z.string(),
+  updatedAt: z.string(),
+  resolvedAt: z.string().nullable(),
+  revision: z.number().int(),
+});
+export type IncidentBody = z.infer<typeof incidentSchema>;
+export const incidentDetailSchema = z.object({ incident: incidentSchema, alerts: z.array(monitorAlertSchema).readonly() });
+export type IncidentDetailBody = z.infer<typeof incidentDetailSchema>;
+export const incidentListQuerySchema = listQuerySchema.extend({
+  state: z.enum(['open', 'acknowledged', 'resolved']).optional(),
+  site: siteIdSchema.optional(),
+});
+
+/** POST /api/incidents/{id}/{action} bodies. */
+export const incidentActionBodySchemas = {
+  acknowledge: z.strictObject({}),
+  assign: z.strictObject({ owner: z.string().min(1).max(128) }),
+  note: z.strictObject({ text: incidentTextSchema }),
+  pause: z.strictObject({ reason: incidentTextSchema.max(500) }),
+  rollback: z.strictObject({ reason: incidentTextSchema }),
+  resolve: z.strictObject({ postmortem: postmortemSchema }),
+} as const;

@@ -33,6 +33,7 @@ import { dicomwebQueryRoutes } from './routes/dicomweb-query-routes.js';
 import { dicomwebRoutes } from './routes/dicomweb-routes.js';
 import { jobRoutes } from './routes/job-routes.js';
 import { modelDocumentRoutes } from './routes/model-document-routes.js';
+import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { modelRegistryRoutes } from './routes/model-registry-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
 import { resultRoutes } from './routes/result-routes.js';
@@ -278,6 +279,7 @@ function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
           modelPoolStats: () => services.modelPoolStats(),
           resultDeliveries: deps.resultDeliveries,
           uptimeSeconds: () => process.uptime(),
+          monitorLines: async () => (await services.monitoring()).metricLines(),
         }),
     }),
     plugin(sessionRoutes, { sessions: dashboard.sessions, cookieSecure: dashboard.cookieSecure }),
@@ -298,6 +300,7 @@ function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
       ledger: (site, at) => services.deploymentLedger(site, at),
       evidencePack: (id) => services.releaseEvidencePack(id),
     }),
+    plugin(monitoringRoutes, { monitoring: () => services.monitoring(), systemSummary: dashboard.systemSummary }),
     plugin(dashboardPageRoutes, { dashboardDir: dashboard.dashboardDir }),
     plugin(auditRoutes, {
       verifyAudit: () => services.verifyAudit(),

@@ -13,6 +13,8 @@ export interface PrometheusMetricsDependencies {
   /** Absent in a process that delivers no results. */
   readonly resultDeliveries?: (() => ResultDeliveryCounts) | undefined;
   readonly uptimeSeconds: () => number;
+  /** Production monitoring: each detector's statistic and threshold, alerts, open incidents (docs/prometheus-alerts.yml). */
+  readonly monitorLines?: (() => Promise<readonly string[]>) | undefined;
 }
 
 /**
@@ -62,6 +64,7 @@ export async function prometheusMetrics(deps: PrometheusMetricsDependencies): Pr
     ...gauge('vigil_audit_entries', 'Entries in the audit log.', [['', auditEntries]]),
     ...modelPoolLines(deps.modelPoolStats()),
     ...resultMetricLines(deps.resultDeliveries?.()),
+    ...((await deps.monitorLines?.()) ?? []),
     '# HELP vigil_process_uptime_seconds Seconds since the process started.',
     '# TYPE vigil_process_uptime_seconds gauge',
     `vigil_process_uptime_seconds ${deps.uptimeSeconds().toFixed(1)}`,

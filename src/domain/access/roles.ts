@@ -27,6 +27,8 @@ export const PERMISSIONS = [
   'releases:deploy', // start shadow or canary, promote an approved request
   'deployments:pause', // pause a site (every study to human review) and resume it
   'deployments:rollback', // restore a site's previous production version
+  'monitoring:read', // deployments' monitors, alerts, signal time series and the cases behind them; incidents
+  'incidents:manage', // acknowledge, assign, annotate and resolve incidents (pausing and rolling back through one also needs deployments:pause / deployments:rollback)
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -35,7 +37,20 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   // clinician sign; an operator (admin or ml-engineer) pauses and rolls back; a clinician may pause too,
   // because whoever sees a model misbehave must be able to stop it at once. Nobody both requests and signs
   // (the request's state machine refuses self-approval whatever the role).
-  admin: ['system:read', 'users:manage', 'models:read', 'account:self', 'jobs:manage', 'releases:read', 'deployments:pause', 'deployments:rollback'],
+  // Monitoring (docs/monitoring.md): whoever answers for a model in use reads its monitors and works its
+  // incidents (ml-engineer, clinician, QA, operations); an auditor reads them; an integration does neither.
+  admin: [
+    'system:read',
+    'users:manage',
+    'models:read',
+    'account:self',
+    'jobs:manage',
+    'releases:read',
+    'deployments:pause',
+    'deployments:rollback',
+    'monitoring:read',
+    'incidents:manage',
+  ],
   'ml-engineer': [
     'system:read',
     'models:read',
@@ -47,6 +62,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'releases:deploy',
     'deployments:pause',
     'deployments:rollback',
+    'monitoring:read',
+    'incidents:manage',
   ],
   'clinician-reviewer': [
     'models:read',
@@ -58,6 +75,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'releases:read',
     'releases:sign',
     'deployments:pause',
+    'monitoring:read',
+    'incidents:manage',
   ],
   'qa-regulatory': [
     'models:read',
@@ -69,11 +88,14 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'account:self',
     'releases:read',
     'releases:sign',
+    'monitoring:read',
+    'incidents:manage',
   ],
   integration: ['ingest:write', 'studies:read', 'results:read', 'account:self'],
   // Release requests, their signatures and evidence packs are the change-control part of the audit trail
-  // (no clinical data): an auditor reads them, and downloads a pack to verify it offline.
-  auditor: ['audit:read', 'audit:verify', 'account:self', 'releases:read'],
+  // (no clinical data): an auditor reads them, and downloads a pack to verify it offline; and reads the
+  // production monitors and incidents.
+  auditor: ['audit:read', 'audit:verify', 'account:self', 'releases:read', 'monitoring:read'],
 };
 
 /**

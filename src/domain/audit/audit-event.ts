@@ -404,7 +404,54 @@ export interface ReleaseSignedEvent {
   readonly state: string;
 }
 
+/**
+ * A deployment's monitor alarmed (workflows/monitoring.ts; docs/monitoring.md): what an alert names,
+ * for the record. Pseudonymous only: the deployment, the detector and its numbers, and the alert's id
+ * (its example cases are in the monitor store, by pseudonymous case id).
+ */
+export interface MonitorAlertEvent {
+  readonly type: 'monitor_alert';
+  readonly alertId: string;
+  readonly site: string;
+  readonly versionId: string;
+  readonly planHash: string;
+  readonly detector: string;
+  readonly statistic: number;
+  readonly threshold: number;
+  /** The detector's in-control ARL at its threshold (null: unbounded). */
+  readonly arl0: number | null;
+  readonly runLength: number;
+  /** Mean normal score over the window (continuous) or the observed rate (indicator). */
+  readonly effect: number;
+  readonly windowCases: number;
+  readonly incidentId: string | null;
+}
+
+/**
+ * An incident changed (domain/incident/incident.ts): opened, an alert linked, or an action taken. Free
+ * text (a note, a reason, a postmortem) is kept with the incident, not here: the entry holds its
+ * SHA-256, so the log proves what was written without copying it.
+ */
+export interface IncidentChangedEvent {
+  readonly type: 'incident_changed';
+  readonly incidentId: string;
+  readonly site: string;
+  readonly versionId: string;
+  /** opened, alert_linked, acknowledge, assign, note, pause, rollback or resolve. */
+  readonly action: string;
+  readonly state: string;
+  readonly severity: string;
+  readonly owner: string | null;
+  readonly revision: number;
+  readonly alertId: string | null;
+  readonly textSha256: string | null;
+  /** A user id, or `monitoring`. */
+  readonly by: string;
+}
+
 export type AuditEvent =
+  | MonitorAlertEvent
+  | IncidentChangedEvent
   | ReleaseRequestedEvent
   | ReleaseGateRecordedEvent
   | ReleaseSignedEvent

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { applyIncidentAction, linkAlert, openIncident } from './incident.js';
+
+const alert = (n: number, signal: string) => ({ alertId: `al-${n}`, detector: `${signal}:up`, signal, label: signal, at: `2026-12-07T12:00:0${n}.000Z` });
+
+describe('incidents', () => {
+  it('opens at the first alert, collects later ones once each, and takes the highest severity', () => {
+    let incident = openIncident('inc-1', 'north', 'a'.repeat(64), alert(1, 'noise'));
+    expect(incident.severity).toBe('medium');
+    incident = linkAlert(incident, alert(2, 'noise'));
+    expect(linkAlert(incident, alert(2, 'noise'))).toBe(incident);
+    incident = linkAlert(incident, alert(3, 'probability'));
+    expect(incident).toMatchObject({ severity: 'high', alertCount: 3, alertIds: ['al-1', 'al-2', 'al-3'], revision: 3 });
+  });
+
+  it('acknowledges (owner defaults to the acknowledger), assigns, notes, and resolves only with a postmortem', () => {
+    const opened = openIncident('inc-1', 'north', 'a'.repeat(64), alert(1, 'positive'));
+    const acked = applyIncidentAction(opened, { kind: 'acknowledge' }, 'u-1', 't1');
+    expect(acked).toMatchObject({ state: 'acknowledged', owner: 'u-1', revision: 2 });
+    expect(() => applyIncidentAction(acked, { kind: 'acknowledge' }, 'u-1', 't2')).toThrow(/acknowledged already/);
+    const assigned = applyIncidentAction(acked, { kind: 'assign', owner: 'u-2' }, 'u-1', 't2');
+    expect(assigned.owner).toBe('u-2');
+    expect(() => applyIncidentAction(assigned, { kind: 'resolve', postmortem: '  ' }, 'u-2', 't3')).toThrow(/postmortem/);
+    const resolved = applyIncidentAction(assigned, { kind: 'resolve', postmortem: 'Detector moved after a firmware update.' }, 'u-2', 't3');
+    expect(resolved).toMatchObject({ state: 'resolved', resolvedAt: 't3', revision: 4 });
+    expect(resolved.timeline.map((e) => e.kind)).toEqual(['opened', 'alert', 'acknowledge', 'assign', 'resolve']);
+    expect(() => applyIncidentAction(resolved, { kind: 'note', text: 'late' }, 'u-2', 't4')).toThrow(/resolved/);
+    expect(() => linkAlert(resolved, alert(2, 'noise'))).toThrow(/resolved/);
+  });
+});

@@ -1,0 +1,73 @@
+import type { FindingDecision } from '../decision/decide.js';
+import { DEFAULT_SIGNALS, type SignalSpec } from './deployment-monitors.js';
+
+/**
+ * One judged image's monitor values, from what the inference chain computed while judging it (no
+ * second decode): the gate's verdict and its image features, the noise estimate of the same analysis
+ * image, the out-of-distribution distance, and the first finding's calibrated probability and decision.
+ */
+export interface ImageMeasures {
+  readonly status: 'decided' | 'rejected';
+  readonly gateVerdict: 'pass' | 'warn' | 'reject';
+  /** The monitored finding (the manifest's first): absent for an image the gate rejected. */
+  readonly probability?: number;
+  readonly decision?: FindingDecision;
+  readonly mean: number;
+  readonly std: number;
+  readonly laplacianVariance: number;
+  readonly noise: number;
+  readonly oodDistance: number;
+}
+
+/** The names of DEFAULT_SIGNALS, in order: the columns every stored monitor case carries. */
+export const MONITOR_SIGNAL_NAMES: readonly string[] = DEFAULT_SIGNALS.map((s) => s.name);
+
+/**
+ * The signal vector of one image, in `signals` order (NaN where it has none), as the monitoring proof
+ * builds it from `vigil evaluate`'s scoring (scripts/monitoring-proof.mjs): an image the gate rejected
+ * has no probability, decision or referral, and counts as rejected and not warned; a decided image's
+ * `referred` is the policy's refer decision (which includes a gate warning the policy refers).
+ *
+ * @example signalVectorOf({ status: 'decided', gateVerdict: 'pass', probability: 0.8, decision: 'positive', mean: 0.5, std: 0.2, laplacianVariance: 0.01, noise: 0.003, oodDistance: 4 })
+ */
+export function signalVectorOf(m: ImageMeasures, signals: readonly SignalSpec[] = DEFAULT_SIGNALS): Float64Array {
+  const rejected = m.status === 'rejected';
+  const decided = !rejected && m.decision !== undefined;
+  const value = (name: string): number => {
+    switch (name) {
+      case 'probability':
+        return decided && m.probability !== undefined ? m.probability : Number.NaN;
+      case 'positive':
+        return decided ? (m.decision === 'positive' ? 1 : 0) : Number.NaN;
+      case 'referred':
+        return decided ? (m.decision === 'refer' ? 1 : 0) : Number.NaN;
+      case 'gateRejected':
+        return rejected ? 1 : 0;
+      case 'gateWarned':
+        return !rejected && m.gateVerdict === 'warn' ? 1 : 0;
+      case 'mean':
+        return m.mean;
+      case 'std':
+        return m.std;
+      case 'laplacianVariance':
+        return m.laplacianVariance;
+      case 'noise':
+        return m.noise;
+      case 'oodDistance':
+        return m.oodDistance;
+      default:
+        return Number.NaN;
+    }
+  };
+  return Float64Array.from(signals, (s) => {
+    const v = value(s.name);
+    return Number.isFinite(v) ? v : Number.NaN;
+  });
+}
+
+/**
+ * Which signals are the model's outputs (what it says about patients) rather than its inputs: an alarm
+ * on one of these opens a high-severity incident; an alarm on inputs only (image statistics, gate
+ * verdicts, distance from the training data) a medium one (docs/monitoring.md, "Incidents").
+ */
+export const OUTPUT_SIGNALS: ReadonlySet<string> = new Set(['probability', 'positive', 'referred']);

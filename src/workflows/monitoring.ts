@@ -1,0 +1,587 @@
+import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { SiteDeployment } from '../domain/deployment/deployment.js';
+import { PlatformError, toPlatformError } from '../domain/errors.js';
+import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../domain/monitoring/case-signals.js';
+import {
+  createMonitorState,
+  DEFAULT_SIGNALS,
+  updateMonitors,
+  type MonitorAlert,
+  type MonitorPlan,
+  type MonitorState,
+} from '../domain/monitoring/deployment-monitors.js';
+import { designDeploymentPlan } from '../domain/monitoring/deployment-plan.js';
+import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
+import { normalScore } from '../domain/monitoring/normal-score.js';
+import type { Clock } from '../ports/clock.js';
+import type { Hasher } from '../ports/hasher.js';
+import type { IncidentStore } from '../ports/incident-store.js';
+import type { Logger } from '../ports/logger.js';
+import type { DeploymentKey, MonitorCase, MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan } from '../ports/monitor-store.js';
+import { raiseIncident, type IncidentNotices } from './incidents.js';
+import { alertView, type MonitoringNotice } from './monitoring-views.js';
+
+/** How a deployment's monitors are designed (config: VIGIL_MONITOR_*; docs/monitoring.md, "In the server"). */
+export interface MonitoringSettings {
+  /** "At most one false alarm per `falseAlarmDays` days" for a deployment … */
+  readonly falseAlarmDays: number;
+  /** … at this many cases a day (a site's own volume when the sites file gives one). */
+  readonly casesPerDay: number;
+  readonly casesPerDayBySite: ReadonlyMap<string, number>;
+  /** Without a version reference: the deployment's first this many cases are its reference. */
+  readonly baselineCases: number;
+  /** Bootstrap resamples for thresholds that allow for a baseline being a sample (0: none). */
+  readonly guaranteeBootstraps: number;
+  readonly guaranteeQuantile: number;
+  /** Cells of the run-length chains (fewer: faster designs, coarser ARLs). */
+  readonly designStates: number;
+}
+
+/** One judged image's monitor inputs: its name in the instance store, what the chain measured, and its device. */
+export interface MonitoredImage {
+  readonly imageRef: string;
+  readonly measures: ImageMeasures;
+  readonly device: { readonly manufacturer: string | null; readonly model: string | null } | null;
+}
+
+/** A study as judged for a deployment (production or canary; a shadow candidate's judgement is not monitored). */
+export interface JudgedForMonitoring {
+  readonly site: string;
+  readonly versionId: string;
+  readonly origin: 'production' | 'canary';
+  readonly caseId: string;
+  readonly studyKey: string;
+  readonly images: readonly MonitoredImage[];
+}
+
+export interface MonitoringDependencies {
+  readonly store: MonitorStore;
+  readonly incidents: IncidentStore;
+  /** Every configured site's deployment (workflows/deployments.ts `list`). */
+  readonly deployments: () => Promise<readonly SiteDeployment[]>;
+  /** The version's own reference values per signal (its bundle's monitoring-reference.json), if it carries one. */
+  readonly versionReference: (versionId: string) => Promise<ReadonlyMap<string, ArrayLike<number>> | undefined>;
+  readonly hasher: Hasher;
+  readonly clock: Clock;
+  readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+  /** Sends a notice without waiting (a queue in front of the webhook): judging never waits for it. */
+  readonly notify: (notice: MonitoringNotice) => void;
+  readonly logger: Logger;
+  readonly settings: MonitoringSettings;
+  /** New incident ids (default: random UUIDs through the hasher-free crypto of the platform). */
+  readonly newId: () => string;
+}
+
+/** A deployment's monitor status (contract: monitorStatusSchema). */
+export interface MonitorStatus {
+  readonly site: string;
+  readonly versionId: string | null;
+  readonly role: 'production' | 'canary';
+  readonly state: 'not_deployed' | 'collecting_baseline' | 'monitoring';
+  readonly baseline: { readonly collected: number; readonly needed: number } | null;
+  readonly reference: { readonly kind: 'version' | 'baseline'; readonly cases: number } | null;
+  readonly cases: number;
+  readonly consumed: number;
+  readonly lastCaseAt: string | null;
+  readonly nearest: { readonly detector: string; readonly label: string; readonly fractionOfThreshold: number } | null;
+  readonly alerts: number;
+  readonly lastAlertAt: string | null;
+  readonly openIncident: { readonly incidentId: string; readonly severity: 'medium' | 'high'; readonly state: 'open' | 'acknowledged' | 'resolved' } | null;
+  readonly pausedReason: string | null;
+}
+
+/** Cases replayed per read while advancing a state. */
+const CHUNK = 5_000;
+/** Compare-and-set attempts before an update gives up (the next judged study advances it again). */
+const MAX_ATTEMPTS = 8;
+/** Cases of an alarm's window read for its devices and examples (the newest ones). */
+const WINDOW_READ = 2_000;
+/** Cases a time series is drawn from (the deployment's newest). */
+export const SERIES_CASES = 20_000;
+const HOUR_MS = 3_600_000;
+
+const keyText = (key: DeploymentKey): string => `${key.site}\u0000${key.versionId}`;
+
+/**
+ * Production monitoring (issue 12 §1–§2): each judged image's signal vector is appended to the monitor
+ * store as the study is judged; a deployment's detectors (domain/monitoring/deployment-monitors.ts)
+ * consume the stored values in order and keep their state in the store, advanced by compare-and-set, so
+ * that servers sharing a PostgreSQL database never raise the same alarm twice: a server that loses the
+ * race reloads the state and replays the stored values after its `lastSeq` (which the winner consumed).
+ *
+ * Detector inputs are stored values, never images: recomputing a state from a deployment's stored
+ * cases gives the incremental state (the `time` fed to each update is the case's seq, so an alert's
+ * window is named by seq and dated from its cases).
+ */
+export class DeploymentMonitoring {
+  readonly #deps: MonitoringDependencies;
+  readonly #plans = new Map<string, { readonly stored: StoredMonitorPlan; readonly plan: MonitorPlan }>();
+  /** One advance at a time per deployment in this process (another server may still race: compare-and-set). */
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  constructor(deps: MonitoringDependencies) {
+    this.#deps = deps;
+  }
+
+  get settings(): MonitoringSettings {
+    return this.#deps.settings;
+  }
+
+  /**
+   * Records a judged study's images for its deployment and advances the deployment's monitors. Never
+   * throws: monitoring is beside judging, and a failure is logged (the next study advances it again;
+   * the appended values are kept).
+   */
+  async recordJudged(judged: JudgedForMonitoring): Promise<readonly StoredAlert[]> {
+    try {
+      const timeMs = this.#deps.clock.now().getTime();
+      const cases: NewMonitorCase[] = judged.images.map((image) => ({
+        site: judged.site,
+        versionId: judged.versionId,
+        origin: judged.origin,
+        caseId: judged.caseId,
+        imageRef: image.imageRef,
+        studyKey: judged.studyKey,
+        timeMs,
+        device: image.device,
+        values: Array.from(signalVectorOf(image.measures)),
+      }));
+      if (cases.length === 0) return [];
+      await this.#deps.store.appendCases(cases);
+      return await this.advance({ site: judged.site, versionId: judged.versionId });
+    } catch (cause) {
+      const error = toPlatformError(cause);
+      this.#deps.logger.warn({ stage: 'monitor', site: judged.site, code: error.code, status: 'failed' }, 'monitor update failed');
+      return [];
+    }
+  }
+
+  /** Consumes a deployment's stored cases not yet consumed; returns the alerts this call raised. */
+  advance(key: DeploymentKey): Promise<readonly StoredAlert[]> {
+    const k = keyText(key);
+    const previous = this.#running.get(k) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.#advance(key));
+    this.#running.set(k, next);
+    void next.finally(() => {
+      if (this.#running.get(k) === next) this.#running.delete(k);
+    });
+    return next;
+  }
+
+  async #advance(key: DeploymentKey): Promise<readonly StoredAlert[]> {
+    const designed = await this.plan(key);
+    if (designed === undefined) return [];
+    const { stored: storedPlan, plan } = designed;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await this.#deps.store.getState(key);
+      if (current !== undefined && current.planHash !== storedPlan.planHash) {
+        throw new PlatformError('STORE_WRITE_FAILED', 'The stored monitor state belongs to another plan', { site: key.site });
+      }
+      const state = current === undefined ? createMonitorState(plan) : decodeMonitorState(plan, current.state);
+      const startSeq = current?.lastSeq ?? (storedPlan.reference.kind === 'baseline' ? storedPlan.reference.lastSeq : 0);
+      let lastSeq = startSeq;
+      const raised: { readonly alert: MonitorAlert; readonly alarmSeq: number }[] = [];
+      for (;;) {
+        const chunk = await this.#deps.store.readCases(key, lastSeq, CHUNK);
+        for (const c of chunk) {
+          // The case's seq as the update's `time`: alerts then name their window by seq.
+          for (const alert of updateMonitors(plan, state, c.values, c.seq)) raised.push({ alert, alarmSeq: c.seq });
+        }
+        if (chunk.length === 0) break;
+        lastSeq = chunk[chunk.length - 1]!.seq;
+        if (chunk.length < CHUNK) break;
+      }
+      if (lastSeq === startSeq) return [];
+      const written = await this.#deps.store.compareAndSetState({
+        site: key.site,
+        versionId: key.versionId,
+        planHash: storedPlan.planHash,
+        state: encodeMonitorState(state),
+        lastSeq,
+        revision: (current?.revision ?? 0) + 1,
+        updatedAt: this.#deps.clock.now().toISOString(),
+      });
+      if (!written) continue; // another server consumed these cases first: reload and replay what is left
+      const alerts: StoredAlert[] = [];
+      for (const r of raised) {
+        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
+        if (alert !== undefined) alerts.push(alert);
+      }
+      return alerts;
+    }
+    this.#deps.logger.warn({ stage: 'monitor', site: key.site, status: 'contended' }, 'monitor state kept changing; left for the next update');
+    return [];
+  }
+
+  /** Stores, audits, files and announces one alarm (once: its id is the deployment's and the alarm case's). */
+  async #raise(key: DeploymentKey, storedPlan: StoredMonitorPlan, alert: MonitorAlert, alarmSeq: number): Promise<StoredAlert | undefined> {
+    const windowStartSeq = alert.windowStartTime ?? alarmSeq;
+    const windowCases = await this.#deps.store.readCases(key, Math.max(windowStartSeq - 1, alarmSeq - WINDOW_READ), WINDOW_READ);
+    const inWindow = windowCases.filter((c) => c.seq <= alarmSeq);
+    const first = inWindow.find((c) => c.seq === windowStartSeq) ?? inWindow[0];
+    const last = inWindow[inWindow.length - 1];
+    const now = this.#deps.clock.now().toISOString();
+    const dated: MonitorAlert = {
+      ...alert,
+      windowStartTime: first === undefined ? null : first.timeMs,
+      alarmTime: last === undefined ? null : last.timeMs,
+    };
+    const stored: StoredAlert = {
+      alertId: `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`,
+      site: key.site,
+      versionId: key.versionId,
+      planHash: storedPlan.planHash,
+      alarmSeq,
+      alert: dated,
+      devices: devicesOf(inWindow),
+      exampleCaseIds: examplesOf(inWindow, alert),
+      incidentId: null,
+      createdAt: now,
+    };
+    if (!(await this.#deps.store.putAlert(stored))) return undefined;
+    const incident = await raiseIncident(this.#incidentDeps(), key, {
+      alertId: stored.alertId,
+      detector: alert.detector,
+      signal: alert.signal,
+      label: alert.label,
+      at: now,
+    });
+    await this.#deps.store.setAlertIncident(stored.alertId, incident.incidentId);
+    await this.#deps.recordAudit({
+      type: 'monitor_alert',
+      alertId: stored.alertId,
+      site: key.site,
+      versionId: key.versionId,
+      planHash: storedPlan.planHash,
+      detector: alert.detector,
+      statistic: alert.statistic,
+      threshold: alert.threshold,
+      arl0: Number.isFinite(alert.arl0) ? alert.arl0 : null,
+      runLength: alert.runLength,
+      effect: alert.effect.kind === 'rate' ? alert.effect.observed : alert.effect.value,
+      windowCases: alert.effect.cases,
+      incidentId: incident.incidentId,
+    });
+    this.#deps.notify({
+      kind: 'alert',
+      alertId: stored.alertId,
+      site: key.site,
+      versionId: key.versionId,
+      detector: alert.detector,
+      label: alert.label,
+      statistic: alert.statistic,
+      threshold: alert.threshold,
+      incidentId: incident.incidentId,
+      at: now,
+    });
+    this.#deps.logger.info({ stage: 'monitor', site: key.site, versionId: key.versionId, status: 'alarm' }, 'monitor alarm');
+    return { ...stored, incidentId: incident.incidentId };
+  }
+
+  #incidentDeps(): IncidentNotices {
+    return {
+      incidents: this.#deps.incidents,
+      recordAudit: this.#deps.recordAudit,
+      notify: this.#deps.notify,
+      hasher: this.#deps.hasher,
+      newId: this.#deps.newId,
+    };
+  }
+
+  /**
+   * The deployment's plan: stored, or designed now from the version's reference, or from its first
+   * `baselineCases` cases once it has them (undefined while it collects them). Two servers designing
+   * at once design the same plan (seeded); the store keeps the first.
+   */
+  async plan(key: DeploymentKey): Promise<{ readonly stored: StoredMonitorPlan; readonly plan: MonitorPlan } | undefined> {
+    const cached = this.#plans.get(keyText(key));
+    if (cached !== undefined) return cached;
+    let stored = await this.#deps.store.getPlan(key);
+    if (stored === undefined) {
+      const designed = await this.#design(key);
+      if (designed === undefined) return undefined;
+      if (!(await this.#deps.store.putPlan(designed))) stored = await this.#deps.store.getPlan(key);
+      stored ??= designed;
+    }
+    const entry = { stored, plan: decodeMonitorPlan(stored.plan) };
+    this.#plans.set(keyText(key), entry);
+    return entry;
+  }
+
+  async #design(key: DeploymentKey): Promise<StoredMonitorPlan | undefined> {
+    const s = this.#deps.settings;
+    const design = {
+      falseAlarmDays: s.falseAlarmDays,
+      casesPerDay: s.casesPerDayBySite.get(key.site) ?? s.casesPerDay,
+      states: s.designStates,
+    };
+    const fromVersion = await this.#deps.versionReference(key.versionId);
+    let reference: ReadonlyMap<string, ArrayLike<number>>;
+    let source: StoredMonitorPlan['reference'];
+    let guarantee: { bootstraps: number; quantile: number; seed: number } | undefined;
+    if (fromVersion !== undefined) {
+      reference = fromVersion;
+      source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
+    } else {
+      if ((await this.#deps.store.countCases(key)) < s.baselineCases) return undefined;
+      const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
+      reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
+      source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
+      // A baseline is a sample of production: thresholds allow for that (guaranteed conditional performance).
+      if (s.guaranteeBootstraps > 0) guarantee = { bootstraps: s.guaranteeBootstraps, quantile: s.guaranteeQuantile, seed: 12 };
+    }
+    const started = performance.now();
+    const plan = designDeploymentPlan(reference, guarantee === undefined ? design : { ...design, guarantee }, DEFAULT_SIGNALS);
+    const designMs = Math.round(performance.now() - started);
+    const text = encodeMonitorPlan(plan);
+    this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
+    return {
+      site: key.site,
+      versionId: key.versionId,
+      planHash: this.#deps.hasher.sha256Hex(text),
+      plan: text,
+      reference: source,
+      designMs,
+      createdAt: this.#deps.clock.now().toISOString(),
+    };
+  }
+
+  /** Every monitored deployment of every configured site: production, and a canary candidate beside it. */
+  async overview(): Promise<readonly MonitorStatus[]> {
+    const out: MonitorStatus[] = [];
+    for (const d of await this.#deps.deployments()) {
+      out.push(await this.status(d, 'production'));
+      if (d.candidate?.mode === 'canary') out.push(await this.status(d, 'canary'));
+    }
+    return out;
+  }
+
+  async status(d: SiteDeployment, role: 'production' | 'canary'): Promise<MonitorStatus> {
+    const versionId = role === 'canary' ? (d.candidate?.versionId ?? null) : d.production;
+    const pausedReason = d.paused?.reason ?? null;
+    if (versionId === null) {
+      return {
+        site: d.site,
+        versionId: null,
+        role,
+        state: 'not_deployed',
+        baseline: null,
+        reference: null,
+        cases: 0,
+        consumed: 0,
+        lastCaseAt: null,
+        nearest: null,
+        alerts: 0,
+        lastAlertAt: null,
+        openIncident: null,
+        pausedReason,
+      };
+    }
+    const key = { site: d.site, versionId };
+    const [cases, designed, state, alerts, incident, latest] = await Promise.all([
+      this.#deps.store.countCases(key),
+      this.#storedPlanOnly(key),
+      this.#deps.store.getState(key),
+      this.#deps.store.listAlerts({ site: d.site, versionId, limit: 1 }),
+      this.#deps.incidents.openFor(d.site, versionId),
+      this.#deps.store.latestCases(key, 1),
+    ]);
+    const alertCount = alerts.length === 0 ? 0 : (await this.#deps.store.listAlerts({ site: d.site, versionId, limit: 500 })).length;
+    let nearest: MonitorStatus['nearest'] = null;
+    let consumed = 0;
+    if (designed !== undefined && state !== undefined) {
+      const decoded = decodeMonitorState(designed.plan, state.state);
+      consumed = decoded.cases;
+      designed.plan.detectors.forEach((det, i) => {
+        const fraction = decoded.statistic[i]! / det.h;
+        if (nearest === null || fraction > nearest.fractionOfThreshold) nearest = { detector: det.id, label: det.label, fractionOfThreshold: fraction };
+      });
+    }
+    const baselineNeeded = this.#deps.settings.baselineCases;
+    return {
+      site: d.site,
+      versionId,
+      role,
+      state: designed === undefined ? 'collecting_baseline' : 'monitoring',
+      baseline: designed === undefined ? { collected: Math.min(cases, baselineNeeded), needed: baselineNeeded } : null,
+      reference: designed === undefined ? null : { kind: designed.stored.reference.kind, cases: designed.stored.reference.cases },
+      cases,
+      consumed,
+      lastCaseAt: latest[0] === undefined ? null : new Date(latest[0].timeMs).toISOString(),
+      nearest,
+      alerts: alertCount,
+      lastAlertAt: alerts[0]?.createdAt ?? null,
+      openIncident: incident === undefined ? null : { incidentId: incident.incidentId, severity: incident.severity, state: incident.state },
+      pausedReason,
+    };
+  }
+
+  /** A stored plan (never designs: a status read must stay cheap). */
+  async #storedPlanOnly(key: DeploymentKey): Promise<{ readonly stored: StoredMonitorPlan; readonly plan: MonitorPlan } | undefined> {
+    const cached = this.#plans.get(keyText(key));
+    if (cached !== undefined) return cached;
+    const stored = await this.#deps.store.getPlan(key);
+    if (stored === undefined) return undefined;
+    const entry = { stored, plan: decodeMonitorPlan(stored.plan) };
+    this.#plans.set(keyText(key), entry);
+    return entry;
+  }
+
+  /** A site's production deployment key (or its canary candidate's), or MONITORING_NOT_FOUND. */
+  async keyOf(site: string, role: 'production' | 'canary' = 'production'): Promise<{ readonly deployment: SiteDeployment; readonly key: DeploymentKey }> {
+    const deployment = (await this.#deps.deployments()).find((d) => d.site === site);
+    const versionId = role === 'canary' ? (deployment?.candidate?.mode === 'canary' ? deployment.candidate.versionId : null) : (deployment?.production ?? null);
+    if (deployment === undefined || versionId === null) throw new PlatformError('MONITORING_NOT_FOUND', 'No monitored deployment at that site', {});
+    return { deployment, key: { site, versionId } };
+  }
+
+  /** A site's monitors in detail: status, plan with each detector's statistic, alerts, and each signal's time series. */
+  async detail(site: string, bucket: 'hour' | 'day', role: 'production' | 'canary' = 'production') {
+    const { deployment, key } = await this.keyOf(site, role);
+    const status = await this.status(deployment, role);
+    const designed = await this.#storedPlanOnly(key);
+    const stored = await this.#deps.store.getState(key);
+    const state: MonitorState | undefined = designed === undefined || stored === undefined ? undefined : decodeMonitorState(designed.plan, stored.state);
+    const alerts = await this.#deps.store.listAlerts({ site, versionId: key.versionId, limit: 100 });
+    const cases = await this.#deps.store.latestCases(key, SERIES_CASES);
+    const bucketMs = bucket === 'hour' ? HOUR_MS : 24 * HOUR_MS;
+    return {
+      status,
+      plan:
+        designed === undefined
+          ? null
+          : {
+              planHash: designed.stored.planHash,
+              falseAlarmDays: designed.plan.design.falseAlarmDays,
+              casesPerDay: designed.plan.design.casesPerDay,
+              familyArl0: designed.plan.familyArl0,
+              detectorArl0: designed.plan.detectorArl0,
+              detectors: designed.plan.detectors.map((d, i) => ({
+                id: d.id,
+                signal: d.signal,
+                label: d.label,
+                direction: d.direction,
+                kind: d.kind,
+                h: d.h,
+                arl0: Number.isFinite(d.arl0) ? d.arl0 : null,
+                statistic: state?.statistic[i] ?? 0,
+                p0: d.kind === 'indicator' ? d.p0 : null,
+              })),
+            },
+      alerts: alerts.map(alertView),
+      bucket,
+      seriesCases: cases.length,
+      series: seriesOf(cases, designed?.plan, bucketMs),
+    };
+  }
+
+  /** Each detector's threshold and statistic now (no series: cheap enough for every metrics scrape); empty before a plan. */
+  async detectorStatistics(key: DeploymentKey): Promise<readonly { readonly id: string; readonly h: number; readonly statistic: number }[]> {
+    const designed = await this.#storedPlanOnly(key);
+    if (designed === undefined) return [];
+    const stored = await this.#deps.store.getState(key);
+    const state = stored === undefined ? undefined : decodeMonitorState(designed.plan, stored.state);
+    return designed.plan.detectors.map((d, i) => ({ id: d.id, h: d.h, statistic: state?.statistic[i] ?? 0 }));
+  }
+
+  /** The cases behind a chart's point: a site's cases in a time range, paged by seq. */
+  async cases(
+    site: string,
+    query: { readonly signal?: string; readonly fromMs?: number; readonly toMs?: number; readonly afterSeq?: number; readonly limit: number },
+  ) {
+    const { key } = await this.keyOf(site);
+    const signalIndex = query.signal === undefined ? -1 : MONITOR_SIGNAL_NAMES.indexOf(query.signal);
+    if (query.signal !== undefined && signalIndex < 0) throw new PlatformError('REQUEST_INVALID', 'No monitored signal has that name', {});
+    const page = await this.#deps.store.queryCases(key, {
+      limit: query.limit,
+      ...(query.fromMs === undefined ? {} : { fromMs: query.fromMs }),
+      ...(query.toMs === undefined ? {} : { toMs: query.toMs }),
+      ...(query.afterSeq === undefined ? {} : { afterSeq: query.afterSeq }),
+    });
+    const values = (c: MonitorCase): Record<string, number | null> => {
+      const finite = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
+      if (signalIndex >= 0) return { [query.signal!]: finite(c.values[signalIndex]) };
+      return Object.fromEntries(MONITOR_SIGNAL_NAMES.map((name, i) => [name, finite(c.values[i])]));
+    };
+    return {
+      cases: page.map((c) => ({
+        seq: c.seq,
+        caseId: c.caseId,
+        studyKey: c.studyKey,
+        imageRef: c.imageRef,
+        origin: c.origin,
+        at: new Date(c.timeMs).toISOString(),
+        device: c.device,
+        values: values(c),
+      })),
+      next: page.length === query.limit ? page[page.length - 1]!.seq : null,
+    };
+  }
+
+  /** Alerts newest first, of one site when given. */
+  async alerts(filter: { readonly site?: string; readonly limit: number }) {
+    return (await this.#deps.store.listAlerts(filter)).map(alertView);
+  }
+}
+
+/** Devices of a window's cases, most frequent first, at most 5. */
+function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
+  const counts = new Map<string, { manufacturer: string | null; model: string | null; cases: number }>();
+  for (const c of cases) {
+    const d = c.device ?? { manufacturer: null, model: null };
+    const k = `${d.manufacturer ?? ''}\u0000${d.model ?? ''}`;
+    const entry = counts.get(k) ?? { manufacturer: d.manufacturer, model: d.model, cases: 0 };
+    entry.cases++;
+    counts.set(k, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.cases - a.cases).slice(0, 5);
+}
+
+/** Up to 10 distinct case ids of the window, the most extreme on the alarmed signal (in its direction) first. */
+function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert): readonly string[] {
+  const s = MONITOR_SIGNAL_NAMES.indexOf(alert.signal);
+  const sign = alert.direction === 'up' ? 1 : -1;
+  const scored = cases
+    .map((c) => ({ c, v: c.values[s] ?? Number.NaN }))
+    .filter((x) => !Number.isNaN(x.v))
+    .sort((a, b) => sign * (b.v - a.v) || b.c.seq - a.c.seq);
+  const ids: string[] = [];
+  for (const { c } of scored) {
+    if (!ids.includes(c.caseId)) ids.push(c.caseId);
+    if (ids.length === 10) break;
+  }
+  return ids;
+}
+
+/**
+ * Each signal's time series over `cases`, bucketed by `bucketMs`: the mean normal score against the
+ * plan's reference (continuous; 0 in control, in reference SDs) or the rate (indicator). Before a plan
+ * exists, continuous buckets have no value.
+ */
+export function seriesOf(cases: readonly MonitorCase[], plan: MonitorPlan | undefined, bucketMs: number) {
+  return DEFAULT_SIGNALS.map((signal, s) => {
+    const scorer = plan?.scorers[s] ?? null;
+    const buckets = new Map<number, { n: number; sum: number }>();
+    for (const c of cases) {
+      const raw = c.values[s] ?? Number.NaN;
+      if (Number.isNaN(raw)) continue;
+      const v = signal.kind === 'indicator' ? raw : scorer === null ? Number.NaN : normalScore(scorer, raw);
+      const start = Math.floor(c.timeMs / bucketMs) * bucketMs;
+      const b = buckets.get(start) ?? { n: 0, sum: 0 };
+      b.n++;
+      b.sum += v;
+      buckets.set(start, b);
+    }
+    const indicator = plan?.detectors.find((d) => d.signal === signal.name && d.kind === 'indicator');
+    return {
+      signal: signal.name,
+      label: signal.label,
+      kind: signal.kind,
+      measure: signal.kind === 'indicator' ? ('rate' as const) : ('mean-normal-score' as const),
+      reference: indicator?.kind === 'indicator' ? indicator.p0 : null,
+      buckets: [...buckets.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([start, b]) => ({ start: new Date(start).toISOString(), n: b.n, value: Number.isNaN(b.sum) ? null : b.sum / b.n })),
+    };
+  });
+}
