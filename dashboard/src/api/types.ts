@@ -9,6 +9,18 @@ import type { Role } from '../../../src/domain/access/roles.js';
 import type { pauseRequestSchema, signReleaseRequestSchema } from '../../../src/http/contract.js';
 import type { z } from 'zod';
 export type { LedgerAnswerBody, ModelVersionBody, ReleaseViewBody, SiteDeploymentBody } from '../../../src/http/contract.js';
+export type {
+  IncidentBody,
+  IncidentDetailBody,
+  MonitorAlertBody,
+  MonitorCasesPageBody,
+  MonitorDetectorBody,
+  MonitoringDetailBody,
+  MonitoringOverviewBody,
+  MonitorStatusBody,
+  SignalSeriesBody,
+} from '../../../src/http/contract.js';
+import type { incidentActionBodySchemas, seriesBucketSchema } from '../../../src/http/contract.js';
 
 export type {
   AuditEntryBody,
@@ -57,3 +69,9 @@ export type SignReleaseBody = Extract<z.input<typeof signReleaseRequestSchema>, 
 export type SignatureMeaning = SignReleaseBody['meaning'];
 /** POST /api/deployments/{site}/pause. */
 export type PauseBody = z.input<typeof pauseRequestSchema>;
+
+/** GET /api/monitoring/{site}?bucket=: how the time series groups cases. */
+export type SeriesBucket = z.infer<typeof seriesBucketSchema>;
+/** POST /api/incidents/{id}/{action}: each action's body. */
+export type IncidentActionBodies = { readonly [K in keyof typeof incidentActionBodySchemas]: z.input<(typeof incidentActionBodySchemas)[K]> };
+export type IncidentActionName = keyof IncidentActionBodies;
