@@ -171,7 +171,7 @@ export function IncidentScreen({ incidentId, role }: { readonly incidentId: stri
             </>
           )}
         </section>
-        {hasPermission(role, 'incidents:manage') && i.state !== 'resolved' ? <IncidentActions detail={data} role={role} onChanged={reload} /> : null}
+        {hasPermission(role, 'incidents:manage') ? <IncidentActions detail={data} role={role} onChanged={reload} /> : null}
       </div>
       <section className="panel" aria-labelledby="timeline-heading">
         <h2 id="timeline-heading">Timeline</h2>
@@ -284,34 +284,38 @@ function IncidentActions({ detail, role, onChanged }: { readonly detail: Inciden
   return (
     <section className="panel" aria-labelledby={`${ids}-heading`}>
       <h2 id={`${ids}-heading`}>Actions</h2>
-      <div className="actions">
-        {i.state === 'open' ? (
-          <button
-            type="button"
-            className="button-primary"
-            disabled={busy}
-            onClick={() => act('acknowledge', {}, 'Acknowledged: the incident is yours if it had no owner.')}
-          >
-            Acknowledge
+      {i.state === 'resolved' ? (
+        <p className="muted">Resolved: nothing more to do here. A new alarm on this deployment opens a new incident.</p>
+      ) : (
+        <div className="actions">
+          {i.state === 'open' ? (
+            <button
+              type="button"
+              className="button-primary"
+              disabled={busy}
+              onClick={() => act('acknowledge', {}, 'Acknowledged: the incident is yours if it had no owner.')}
+            >
+              Acknowledge
+            </button>
+          ) : null}
+          <button type="button" className="button-quiet" disabled={busy} onClick={() => open('note')}>
+            Add note
           </button>
-        ) : null}
-        <button type="button" className="button-quiet" disabled={busy} onClick={() => open('note')}>
-          Add note
-        </button>
-        {canPause ? (
-          <button type="button" className="button-quiet" disabled={busy} onClick={() => open('pause')}>
-            Pause site
+          {canPause ? (
+            <button type="button" className="button-quiet" disabled={busy} onClick={() => open('pause')}>
+              Pause site
+            </button>
+          ) : null}
+          {canRollBack ? (
+            <button type="button" className="button-quiet" disabled={busy} onClick={() => open('rollback')}>
+              Roll back
+            </button>
+          ) : null}
+          <button type="button" className="button-quiet" disabled={busy} onClick={() => open('resolve')}>
+            Resolve
           </button>
-        ) : null}
-        {canRollBack ? (
-          <button type="button" className="button-quiet" disabled={busy} onClick={() => open('rollback')}>
-            Roll back
-          </button>
-        ) : null}
-        <button type="button" className="button-quiet" disabled={busy} onClick={() => open('resolve')}>
-          Resolve
-        </button>
-      </div>
+        </div>
+      )}
       {form === undefined ? null : (
         <form onSubmit={submit} className="inline-form">
           <div className="field">
