@@ -406,4 +406,69 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX release_requests_by_time ON release_requests (created_at_ms);
     `,
   },
+  {
+    version: 16,
+    name: 'monitoring',
+    // Production monitoring, as SQLite's migration 16. Appends of one deployment's cases are serialised by a
+    // transaction-scoped advisory lock, so its seqs commit in order (a reader never skips a seq committed late).
+    sql: `
+      CREATE TABLE monitor_cases (
+        seq           bigserial PRIMARY KEY,
+        site          text NOT NULL,
+        version_id    text NOT NULL,
+        origin        text NOT NULL,
+        case_id       text NOT NULL,
+        image_ref     text NOT NULL,
+        study_key     text NOT NULL,
+        time_ms       bigint NOT NULL,
+        manufacturer  text,
+        device_model  text,
+        has_device    bigint NOT NULL,
+        vals          text NOT NULL
+      );
+      CREATE UNIQUE INDEX monitor_cases_once ON monitor_cases (site, version_id, case_id, image_ref);
+      CREATE INDEX monitor_cases_by_key ON monitor_cases (site, version_id, seq);
+      CREATE INDEX monitor_cases_by_time ON monitor_cases (site, version_id, time_ms, seq);
+      CREATE TABLE monitor_plans (
+        site          text NOT NULL,
+        version_id    text NOT NULL,
+        document      text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        PRIMARY KEY (site, version_id)
+      );
+      CREATE TABLE monitor_states (
+        site          text NOT NULL,
+        version_id    text NOT NULL,
+        plan_hash     text NOT NULL,
+        state         text NOT NULL,
+        last_seq      bigint NOT NULL,
+        revision      bigint NOT NULL,
+        updated_at_ms bigint NOT NULL,
+        PRIMARY KEY (site, version_id)
+      );
+      CREATE TABLE monitor_alerts (
+        alert_id      text PRIMARY KEY,
+        site          text NOT NULL,
+        version_id    text NOT NULL,
+        alarm_seq     bigint NOT NULL,
+        document      text NOT NULL,
+        incident_id   text,
+        created_at_ms bigint NOT NULL
+      );
+      CREATE INDEX monitor_alerts_by_key ON monitor_alerts (site, version_id, created_at_ms);
+      CREATE INDEX monitor_alerts_by_time ON monitor_alerts (created_at_ms);
+      CREATE TABLE incidents (
+        incident_id   text PRIMARY KEY,
+        site          text NOT NULL,
+        version_id    text NOT NULL,
+        state         text NOT NULL,
+        severity      text NOT NULL,
+        document      text NOT NULL,
+        revision      bigint NOT NULL,
+        opened_at_ms  bigint NOT NULL
+      );
+      CREATE UNIQUE INDEX incidents_one_open ON incidents (site, version_id) WHERE state <> 'resolved';
+      CREATE INDEX incidents_by_time ON incidents (opened_at_ms);
+    `,
+  },
 ];

@@ -433,4 +433,72 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX release_requests_by_time ON release_requests (created_at_ms);
     `,
   },
+  {
+    version: 16,
+    name: 'monitoring',
+    // Production monitoring (docs/monitoring.md, "In the server"; ports/monitor-store.ts, incident-store.ts):
+    // each judged image's monitor values per deployment (site × version), appended in seq order and never
+    // re-derived from images; each deployment's designed plan, its detectors' running state (compare-and-set
+    // on revision), its alerts (one row per alarm id: two servers never store one twice), and incidents
+    // (at most one not resolved per deployment: the partial unique index).
+    sql: `
+      CREATE TABLE monitor_cases (
+        seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+        site          TEXT NOT NULL,
+        version_id    TEXT NOT NULL,
+        origin        TEXT NOT NULL,
+        case_id       TEXT NOT NULL,
+        image_ref     TEXT NOT NULL,
+        study_key     TEXT NOT NULL,
+        time_ms       INTEGER NOT NULL,
+        manufacturer  TEXT,
+        device_model  TEXT,
+        has_device    INTEGER NOT NULL,
+        vals          TEXT NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX monitor_cases_once ON monitor_cases (site, version_id, case_id, image_ref);
+      CREATE INDEX monitor_cases_by_key ON monitor_cases (site, version_id, seq);
+      CREATE INDEX monitor_cases_by_time ON monitor_cases (site, version_id, time_ms, seq);
+      CREATE TABLE monitor_plans (
+        site          TEXT NOT NULL,
+        version_id    TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (site, version_id)
+      ) STRICT;
+      CREATE TABLE monitor_states (
+        site          TEXT NOT NULL,
+        version_id    TEXT NOT NULL,
+        plan_hash     TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        last_seq      INTEGER NOT NULL,
+        revision      INTEGER NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (site, version_id)
+      ) STRICT;
+      CREATE TABLE monitor_alerts (
+        alert_id      TEXT PRIMARY KEY,
+        site          TEXT NOT NULL,
+        version_id    TEXT NOT NULL,
+        alarm_seq     INTEGER NOT NULL,
+        document      TEXT NOT NULL,
+        incident_id   TEXT,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX monitor_alerts_by_key ON monitor_alerts (site, version_id, created_at_ms);
+      CREATE INDEX monitor_alerts_by_time ON monitor_alerts (created_at_ms);
+      CREATE TABLE incidents (
+        incident_id   TEXT PRIMARY KEY,
+        site          TEXT NOT NULL,
+        version_id    TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        severity      TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        revision      INTEGER NOT NULL,
+        opened_at_ms  INTEGER NOT NULL
+      ) STRICT;
+      CREATE UNIQUE INDEX incidents_one_open ON incidents (site, version_id) WHERE state <> 'resolved';
+      CREATE INDEX incidents_by_time ON incidents (opened_at_ms);
+    `,
+  },
 ];

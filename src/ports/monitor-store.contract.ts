@@ -1,0 +1,164 @@
+/**
+ * The behaviour every `MonitorStore` and `IncidentStore` must show, written once and run against each
+ * backend (STYLE.md, "Contract suites"). The fixture gives two of each on one database, as two servers'.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { openIncident } from '../domain/incident/incident.js';
+import type { IncidentStore } from './incident-store.js';
+import type { MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan, StoredMonitorState } from './monitor-store.js';
+
+export interface MonitorStoreFixture {
+  readonly store: MonitorStore;
+  readonly second: MonitorStore;
+  readonly incidents: IncidentStore;
+  readonly secondIncidents: IncidentStore;
+  dispose(): void | Promise<void>;
+}
+
+const v = (n: number): string => n.toString(16).padStart(64, '0');
+const at = (s: number): string => new Date(Date.UTC(2026, 11, 7, 12, 0, s)).toISOString();
+const north = { site: 'north', versionId: v(1) };
+
+function monitorCase(n: number, overrides: Partial<NewMonitorCase> = {}): NewMonitorCase {
+  return {
+    site: 'north',
+    versionId: v(1),
+    origin: 'production',
+    caseId: `case-${n}`,
+    imageRef: `study/${n}.dcm`,
+    studyKey: `sk-${n}`,
+    timeMs: Date.UTC(2026, 11, 7, 12, 0, n),
+    device: n % 2 === 0 ? { manufacturer: 'ACME', model: null } : null,
+    // Values a JSON round trip must keep exactly, NaN (none) included.
+    values: [0.1 + 0.2, 1, Number.NaN, 0, 1, 1 / 3, 2.5e-300, 1e21, -0, n],
+    ...overrides,
+  };
+}
+
+export function describeMonitorStore(name: string, factory: () => MonitorStoreFixture | Promise<MonitorStoreFixture>): void {
+  describe(`MonitorStore and IncidentStore contract: ${name}`, () => {
+    let fixture: MonitorStoreFixture | undefined;
+    const open = async (): Promise<MonitorStoreFixture> => (fixture = await factory());
+    afterEach(async () => {
+      await fixture?.dispose();
+      fixture = undefined;
+    });
+
+    it('appends cases in seq order per deployment, once per case and image, with their values exactly', async () => {
+      const { store, second } = await open();
+      await store.appendCases([monitorCase(1), monitorCase(2)]);
+      await second.appendCases([monitorCase(2), monitorCase(3, { versionId: v(2), origin: 'canary' }), monitorCase(4)]);
+      const cases = await second.readCases(north, 0, 10);
+      expect(cases.map((c) => c.caseId)).toEqual(['case-1', 'case-2', 'case-4']);
+      expect(cases[0]).toMatchObject({
+        origin: 'production',
+        device: null,
+        studyKey: 'sk-1',
+        imageRef: 'study/1.dcm',
+        timeMs: Date.UTC(2026, 11, 7, 12, 0, 1),
+      });
+      expect(cases[1]?.device).toEqual({ manufacturer: 'ACME', model: null });
+      expect(cases[0]?.values).toEqual([0.1 + 0.2, 1, Number.NaN, 0, 1, 1 / 3, 2.5e-300, 1e21, 0, 1]);
+      const seqs = cases.map((c) => c.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expect((await store.readCases(north, seqs[0]!, 1)).map((c) => c.caseId)).toEqual(['case-2']);
+      expect(await store.countCases(north)).toBe(3);
+      expect(await store.countCases({ site: 'north', versionId: v(2) })).toBe(1);
+      expect((await store.latestCases(north, 2)).map((c) => c.caseId)).toEqual(['case-2', 'case-4']);
+      const ranged = await store.queryCases(north, { fromMs: Date.UTC(2026, 11, 7, 12, 0, 2), toMs: Date.UTC(2026, 11, 7, 12, 0, 4), limit: 1 });
+      expect(ranged.map((c) => c.caseId)).toEqual(['case-2']);
+      const page2 = await store.queryCases(north, { fromMs: Date.UTC(2026, 11, 7, 12, 0, 2), afterSeq: ranged[0]!.seq, limit: 5 });
+      expect(page2.map((c) => c.caseId)).toEqual(['case-4']);
+      expect(await store.listKeys()).toEqual([north, { site: 'north', versionId: v(2) }]);
+    });
+
+    it('keeps the first plan of a deployment, and advances a state only over the revision it was made from', async () => {
+      const { store, second } = await open();
+      const plan: StoredMonitorPlan = {
+        ...north,
+        planHash: 'h1',
+        plan: '{"p":1}',
+        reference: { kind: 'baseline', cases: 500, lastSeq: 500 },
+        designMs: 12,
+        createdAt: at(1),
+      };
+      expect(await store.getPlan(north)).toBeUndefined();
+      expect(await store.putPlan(plan)).toBe(true);
+      expect(await second.putPlan({ ...plan, planHash: 'h2' })).toBe(false);
+      expect(await second.getPlan(north)).toEqual(plan);
+      const first: StoredMonitorState = { ...north, planHash: 'h1', state: '{"cases":1}', lastSeq: 7, revision: 1, updatedAt: at(2) };
+      expect(await store.compareAndSetState(first)).toBe(true);
+      expect(await second.compareAndSetState({ ...first, state: '{"cases":2}' })).toBe(false);
+      expect(await second.getState(north)).toEqual(first);
+      // Two servers advance the same state: one wins; the loser reloads.
+      expect(await store.compareAndSetState({ ...first, lastSeq: 9, revision: 2, updatedAt: at(3) })).toBe(true);
+      expect(await second.compareAndSetState({ ...first, lastSeq: 8, revision: 2, updatedAt: at(3) })).toBe(false);
+      expect((await second.getState(north))?.lastSeq).toBe(9);
+    });
+
+    it('stores an alert once per id, links its incident, and lists alerts newest first', async () => {
+      const { store, second } = await open();
+      const alert: StoredAlert = {
+        alertId: 'al-1',
+        ...north,
+        planHash: 'h1',
+        alarmSeq: 40,
+        alert: {
+          detector: 'noise:up',
+          signal: 'noise',
+          label: 'noise',
+          direction: 'up',
+          alarmCase: 39,
+          windowStartCase: 30,
+          windowStartTime: null,
+          alarmTime: Date.UTC(2026, 11, 7),
+          runLength: 40,
+          statistic: 9.5,
+          threshold: 9.1,
+          arl0: Number.POSITIVE_INFINITY,
+          effect: { kind: 'mean-normal-score', value: 1.2, cases: 10 },
+          contributors: [{ detector: 'std:up', label: 'std', fractionOfThreshold: 0.5 }],
+        },
+        devices: [{ manufacturer: 'ACME', model: null, cases: 10 }],
+        exampleCaseIds: ['case-3'],
+        incidentId: null,
+        createdAt: at(1),
+      };
+      expect(await store.putAlert(alert)).toBe(true);
+      expect(await second.putAlert(alert)).toBe(false);
+      await store.putAlert({ ...alert, alertId: 'al-2', site: 'east', createdAt: at(2) });
+      await second.setAlertIncident('al-1', 'inc-1');
+      expect(await second.getAlert('al-1')).toEqual({ ...alert, incidentId: 'inc-1' });
+      expect((await store.listAlerts({ limit: 10 })).map((a) => a.alertId)).toEqual(['al-2', 'al-1']);
+      expect((await store.listAlerts({ site: 'north', versionId: v(1), limit: 10 })).map((a) => a.alertId)).toEqual(['al-1']);
+      expect(await store.listAlerts({ site: 'north', versionId: v(2), limit: 10 })).toEqual([]);
+    });
+
+    it('keeps at most one unresolved incident per deployment, changed by compare-and-set', async () => {
+      const { incidents, secondIncidents } = await open();
+      const ref = { alertId: 'al-1', detector: 'noise:up', signal: 'noise', label: 'noise', at: at(1) };
+      const a = openIncident('inc-a', 'north', v(1), ref);
+      expect(await incidents.create(a)).toBe(true);
+      // A second server opening one for the same deployment at once is refused: it joins the first.
+      expect(await secondIncidents.create(openIncident('inc-b', 'north', v(1), ref))).toBe(false);
+      expect(await secondIncidents.openFor('north', v(1))).toEqual(a);
+      expect(await secondIncidents.openFor('north', v(2))).toBeUndefined();
+      const acked = { ...a, state: 'acknowledged' as const, revision: 2 };
+      expect(await incidents.compareAndSet(acked)).toBe(true);
+      expect(await secondIncidents.compareAndSet({ ...a, owner: 'x', revision: 2 })).toBe(false);
+      expect(await incidents.countOpen()).toEqual({ medium: 1, high: 0 });
+      const resolved = { ...acked, state: 'resolved' as const, revision: 3, postmortem: 'p', resolvedAt: at(5) };
+      expect(await secondIncidents.compareAndSet(resolved)).toBe(true);
+      expect(await incidents.openFor('north', v(1))).toBeUndefined();
+      // Resolved: the deployment's next alert opens a new incident.
+      const c = openIncident('inc-c', 'north', v(1), { ...ref, signal: 'probability', at: at(6) });
+      expect(await incidents.create(c)).toBe(true);
+      expect(await incidents.countOpen()).toEqual({ medium: 0, high: 1 });
+      expect((await secondIncidents.list({ limit: 10 })).map((i) => i.incidentId)).toEqual(['inc-c', 'inc-a']);
+      expect((await secondIncidents.list({ state: 'resolved', limit: 10 })).map((i) => i.incidentId)).toEqual(['inc-a']);
+      expect(await secondIncidents.list({ site: 'east', limit: 10 })).toEqual([]);
+      expect(await incidents.get('inc-a')).toEqual(resolved);
+      expect(await incidents.get('inc-zz')).toBeUndefined();
+    });
+  });
+}
