@@ -123,7 +123,7 @@ export function createServiceLoop(
     readonly deployments: Deployments;
     readonly delivery: DeliveryJobDependencies | undefined;
     readonly resultDestinations: readonly ResultDestinationKind[];
-    readonly services: Pick<VigilServices, 'predict' | 'currentModel' | 'recordAudit'>;
+    readonly services: Pick<VigilServices, 'predict' | 'currentModel' | 'recordAudit' | 'monitoring'>;
   },
 ): ServiceLoop {
   const { digest, instances, vault } = parts.ingest;
@@ -172,6 +172,8 @@ export function createServiceLoop(
               recordAudit: (event) => services.recordAudit(event),
               clock: systemClock,
               logger,
+              // Production monitoring: the judged images' measurements, appended and consumed incrementally.
+              monitor: async (judged) => (await services.monitoring()).monitoring.recordJudged(judged),
             },
             studyUid,
             studyKey,

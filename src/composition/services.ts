@@ -36,6 +36,7 @@ import { findVersion, modelCardOf, registerModel } from '../workflows/register-m
 import type { VigilServices } from '../workflows/vigil-services.js';
 import { createPredictIngest } from './ingest.js';
 import { createModelParts, versionKey } from './models.js';
+import { createMonitoringParts, type MonitoringParts } from './monitoring.js';
 import { createReleaseParts } from './releases.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import { deploymentLedger } from '../workflows/deployment-ledger.js';
@@ -98,6 +99,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     );
   };
   // Release requests and site deployments (`vigil release`, `vigil deploy`, /api/releases, /api/deployments).
+  let monitoringParts: Promise<MonitoringParts> | undefined;
   const releaseParts = createReleaseParts(config, { stores, openAudit, openRegistry, evaluate, recordAudit: (event) => openAudit().append(event) });
 
   return {
@@ -121,6 +123,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
             ...(options.site === undefined ? {} : { site: options.site }),
             ...(options.studyKey === undefined ? {} : { studyKey: options.studyKey }),
             batchSize: config.batchSize,
+            ...(options.measure === true ? { measure: true } : {}),
             ...(options.declared === undefined ? {} : { declared: options.declared }),
             ...(options.alreadyDeidentified === true ? {} : { deidentifyAtIngest: deidentify }),
             ...(storedAge === undefined ? {} : { storedPatientAge: (file: { readonly path: string }) => storedAge(file.path) }),
@@ -256,6 +259,16 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     accounts: openAccounts,
     releases: releaseParts.releases,
+    monitoring: () =>
+      (monitoringParts ??= Promise.all([stores.openMonitorStores(), readSitesFile(config.sitesFile)]).then(([monitorStores, sites]) =>
+        createMonitoringParts(config, logger, {
+          stores: monitorStores,
+          releases: releaseParts.releases,
+          archive: async () => (await openRegistry()).archive,
+          sites,
+          recordAudit: (event) => openAudit().append(event),
+        }),
+      )),
     async deploymentLedger(site, at) {
       const sites = await readSitesFile(config.sitesFile);
       if (!sites.sites.some((s) => s.id === site)) throw new PlatformError('DEPLOYMENT_NOT_FOUND', 'No configured site has that id', {});
@@ -267,6 +280,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
       return Promise.resolve(releaseParts.auditPublicKey());
     },
     async close() {
+      await (await monitoringParts?.catch(() => undefined))?.close();
       await models.close();
       await audit?.close();
       stores.close();

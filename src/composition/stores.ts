@@ -9,6 +9,8 @@ import { SqliteAuditLog } from '../adapters/store-sqlite/sqlite-audit-log.js';
 import { SqliteAuditSearch } from '../adapters/store-sqlite/sqlite-audit-search.js';
 import { SqliteJobQueue } from '../adapters/store-sqlite/sqlite-job-queue.js';
 import { SqliteDeploymentStore } from '../adapters/store-sqlite/sqlite-deployment-store.js';
+import { SqliteIncidentStore } from '../adapters/store-sqlite/sqlite-incident-store.js';
+import { SqliteMonitorStore } from '../adapters/store-sqlite/sqlite-monitor-store.js';
 import { SqliteModelRegistry } from '../adapters/store-sqlite/sqlite-model-registry.js';
 import { SqliteReleaseStore } from '../adapters/store-sqlite/sqlite-release-store.js';
 import { SqliteReidentificationVault } from '../adapters/store-sqlite/sqlite-reidentification-vault.js';
@@ -22,6 +24,8 @@ import { PostgresAuditSearch } from '../adapters/store-postgres/postgres-audit-s
 import { PostgresConnection } from '../adapters/store-postgres/postgres-connection.js';
 import { PostgresJobQueue } from '../adapters/store-postgres/postgres-job-queue.js';
 import { PostgresDeploymentStore } from '../adapters/store-postgres/postgres-deployment-store.js';
+import { PostgresIncidentStore } from '../adapters/store-postgres/postgres-incident-store.js';
+import { PostgresMonitorStore } from '../adapters/store-postgres/postgres-monitor-store.js';
 import { PostgresModelRegistry } from '../adapters/store-postgres/postgres-model-registry.js';
 import { PostgresReleaseStore } from '../adapters/store-postgres/postgres-release-store.js';
 import { PostgresReidentificationVault } from '../adapters/store-postgres/postgres-reidentification-vault.js';
@@ -35,6 +39,8 @@ import type { AuditLog } from '../ports/audit-log.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { CaseStore } from '../ports/case-store.js';
 import type { DeploymentStore } from '../ports/deployment-store.js';
+import type { IncidentStore } from '../ports/incident-store.js';
+import type { MonitorStore } from '../ports/monitor-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { Logger } from '../ports/logger.js';
 import type { ModelRegistry } from '../ports/model-registry.js';
@@ -77,6 +83,8 @@ export interface ProcessStores {
   openDeploymentStore(): Promise<DeploymentStore>;
   /** Release requests, on a handle opened per call. */
   openReleaseStore(): Promise<ReleaseStore>;
+  /** Monitor values, plans, states and alerts, and incidents, on one handle opened per call. */
+  openMonitorStores(): Promise<{ readonly monitor: MonitorStore; readonly incidents: IncidentStore }>;
   close(): void;
 }
 
@@ -87,6 +95,7 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
   let accountsDb: SqliteDatabase | undefined;
   let deploymentsDb: SqliteDatabase | undefined;
   let releasesDb: SqliteDatabase | undefined;
+  let monitorDb: SqliteDatabase | undefined;
   return {
     openAuditLog: () =>
       // With PostgreSQL, one log for every Vigil process; its signing key stays in the data folder.
@@ -116,7 +125,14 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
       postgres === undefined
         ? Promise.resolve(new SqliteReleaseStore((releasesDb = openSqliteDatabase({ dataDir: config.dataDir }))))
         : postgres.pool().then((pool) => new PostgresReleaseStore(pool)),
+    openMonitorStores: async () => {
+      const pool = await postgres?.pool();
+      if (pool !== undefined) return { monitor: new PostgresMonitorStore(pool), incidents: new PostgresIncidentStore(pool) };
+      const db = (monitorDb = openSqliteDatabase({ dataDir: config.dataDir }));
+      return { monitor: new SqliteMonitorStore(db), incidents: new SqliteIncidentStore(db) };
+    },
     close() {
+      monitorDb?.close();
       deploymentsDb?.close();
       searchDb?.close();
       registryDb?.close();

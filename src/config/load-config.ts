@@ -123,6 +123,18 @@ const configSchema = z.strictObject({
   resultWebhookSecretFile: z.string().min(1).optional(),
   /** FHIR identifier system of the hospital's Patient ID, for re-identified results. */
   fhirPatientIdSystem: z.string().min(1),
+  /** Monitors (docs/monitoring.md): at most one false alarm per this many days per deployment … */
+  monitorFalseAlarmDays: z.coerce.number().positive().max(3650),
+  /** … at this many images a day (a site's `casesPerDay` in the sites file overrides it). */
+  monitorCasesPerDay: z.coerce.number().positive().max(1_000_000),
+  /** Without a version reference (`monitoring-reference.json` in the bundle), a deployment's first this many images are its reference. */
+  monitorBaselineCases: positiveInt.min(50).max(100_000),
+  /** Bootstrap resamples for thresholds designed on a production baseline (Gandy & Kvaløy guarantee); 0: none. */
+  monitorGuaranteeBootstraps: z.coerce.number().int().min(0).max(200),
+  /** Where monitoring alerts and incident changes are POSTed, signed (http or https); unset: not sent. */
+  monitorWebhookUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
+  /** The monitoring webhook's HMAC key file (as VIGIL_RESULT_WEBHOOK_SECRET_FILE). */
+  monitorWebhookSecretFile: z.string().min(1).optional(),
 });
 
 export type VigilConfig = Readonly<z.infer<typeof configSchema>>;
@@ -171,6 +183,12 @@ const ENV: Record<keyof VigilConfig, string> = {
   resultWebhookUrl: 'VIGIL_RESULT_WEBHOOK_URL',
   resultWebhookSecretFile: 'VIGIL_RESULT_WEBHOOK_SECRET_FILE',
   fhirPatientIdSystem: 'VIGIL_FHIR_PATIENT_ID_SYSTEM',
+  monitorFalseAlarmDays: 'VIGIL_MONITOR_FALSE_ALARM_DAYS',
+  monitorCasesPerDay: 'VIGIL_MONITOR_CASES_PER_DAY',
+  monitorBaselineCases: 'VIGIL_MONITOR_BASELINE_CASES',
+  monitorGuaranteeBootstraps: 'VIGIL_MONITOR_GUARANTEE_BOOTSTRAPS',
+  monitorWebhookUrl: 'VIGIL_MONITOR_WEBHOOK_URL',
+  monitorWebhookSecretFile: 'VIGIL_MONITOR_WEBHOOK_SECRET_FILE',
 };
 
 function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
@@ -218,6 +236,12 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     resultWebhookUrl: undefined,
     resultWebhookSecretFile: undefined,
     fhirPatientIdSystem: 'urn:vigil:dicom-patient-id',
+    monitorFalseAlarmDays: '90',
+    monitorCasesPerDay: '200',
+    monitorBaselineCases: '500',
+    monitorGuaranteeBootstraps: '4',
+    monitorWebhookUrl: undefined,
+    monitorWebhookSecretFile: undefined,
   };
 }
 
@@ -255,6 +279,7 @@ export function loadConfig(
     ...(config.reportsDir === undefined ? {} : { reportsDir: resolve(cwd, config.reportsDir) }),
     ...(config.releaseProtocolsDir === undefined ? {} : { releaseProtocolsDir: resolve(cwd, config.releaseProtocolsDir) }),
     ...(config.resultWebhookSecretFile === undefined ? {} : { resultWebhookSecretFile: resolve(cwd, config.resultWebhookSecretFile) }),
+    ...(config.monitorWebhookSecretFile === undefined ? {} : { monitorWebhookSecretFile: resolve(cwd, config.monitorWebhookSecretFile) }),
   };
   if ((config.resultWebhookUrl === undefined) !== (config.resultWebhookSecretFile === undefined)) {
     throw new PlatformError(
@@ -263,6 +288,13 @@ export function loadConfig(
       {
         problems: 1,
       },
+    );
+  }
+  if ((config.monitorWebhookUrl === undefined) !== (config.monitorWebhookSecretFile === undefined)) {
+    throw new PlatformError(
+      'CONFIG_INVALID',
+      'Invalid configuration: VIGIL_MONITOR_WEBHOOK_URL and VIGIL_MONITOR_WEBHOOK_SECRET_FILE go together (a webhook is always signed)',
+      { problems: 1 },
     );
   }
   return Object.freeze(resolved);

@@ -37,6 +37,7 @@ import { registerAuditSearchRoutes } from './routes/audit-search-routes.js';
 import { registerModelDocumentRoutes } from './routes/model-document-routes.js';
 import { registerSystemSummaryRoutes } from './routes/system-summary-routes.js';
 import { registerJobRoutes } from './routes/job-routes.js';
+import { monitoringRoutes } from './routes/monitoring-routes.js';
 import { modelRegistryRoutes } from './routes/model-registry-routes.js';
 import { releaseRoutes } from './routes/release-routes.js';
 import { addSecurityHeaders, registerDashboardPageRoutes } from './routes/dashboard-page-routes.js';
@@ -268,6 +269,7 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     ledger: (site, at) => deps.services.deploymentLedger(site, at),
     evidencePack: (id) => deps.services.releaseEvidencePack(id),
   });
+  await app.register(monitoringRoutes, { monitoring: () => deps.services.monitoring(), systemSummary: () => deps.dashboard.systemSummary() });
   await registerDashboardPageRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAccessRoutes(app, deps);

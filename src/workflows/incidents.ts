@@ -1,5 +1,4 @@
 import type { AuditEvent } from '../domain/audit/audit-event.js';
-import type { DeploymentChange } from '../domain/deployment/deployment.js';
 import { PlatformError } from '../domain/errors.js';
 import {
   applyIncidentAction,
@@ -15,6 +14,7 @@ import type { Hasher } from '../ports/hasher.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { DeploymentKey, MonitorStore } from '../ports/monitor-store.js';
 import { alertView, type MonitoringNotice } from './monitoring-views.js';
+import type { ReleaseActor } from './releases.js';
 
 /** What filing an alert into an incident needs. */
 export interface IncidentNotices {
@@ -84,8 +84,13 @@ export async function raiseIncident(deps: IncidentNotices, key: DeploymentKey, a
 
 export interface IncidentDependencies extends IncidentNotices {
   readonly alerts: Pick<MonitorStore, 'getAlert'>;
-  /** The deployment change an incident's pause or rollback asks for (workflows/deployments.ts `change`: audited, effective for the next study). */
-  readonly changeDeployment: (site: string, change: DeploymentChange, by: string) => Promise<unknown>;
+  /**
+   * The site changes an incident's pause and rollback ask for, through the existing operations
+   * (workflows/releases.ts `pause`, `rollback`: audited as `deployment_changed`, effective for the next
+   * study any server judges; a rollback restores the previous production bundle by its hash).
+   */
+  readonly pause: (actor: ReleaseActor, site: string, reason: string) => Promise<unknown>;
+  readonly rollback: (actor: ReleaseActor, site: string) => Promise<unknown>;
   readonly clock: Clock;
 }
 
@@ -112,13 +117,14 @@ export class Incidents {
     return { incident, alerts: alerts.filter((a) => a !== undefined).map(alertView) };
   }
 
-  /** One action by a user (`by`: the user id). A pause or rollback changes the site's deployment first. */
-  async act(incidentId: string, action: IncidentAction, by: string): Promise<Incident> {
+  /** One action by a user (its id) or the command line. A pause or rollback changes the site's deployment first. */
+  async act(incidentId: string, action: IncidentAction, actor: ReleaseActor): Promise<Incident> {
+    const by = actor.kind === 'user' ? actor.userId : 'local-cli';
     const before = await this.#get(incidentId);
     // Refused before any deployment change: a resolved incident pauses nothing.
     applyIncidentAction(before, action, by, this.#deps.clock.now().toISOString());
-    if (action.kind === 'pause') await this.#deps.changeDeployment(before.site, { kind: 'pause', reason: `incident ${incidentId}: ${action.reason}` }, by);
-    if (action.kind === 'rollback') await this.#deps.changeDeployment(before.site, { kind: 'rollback' }, by);
+    if (action.kind === 'pause') await this.#deps.pause(actor, before.site, `incident ${incidentId}: ${action.reason}`);
+    if (action.kind === 'rollback') await this.#deps.rollback(actor, before.site);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = attempt === 0 ? before : await this.#get(incidentId);
       const next = applyIncidentAction(current, action, by, this.#deps.clock.now().toISOString());

@@ -9,6 +9,7 @@ import type { InstanceStore } from '../ports/instance-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
 import type { PredictResult } from './predict-images.js';
+import type { JudgedForMonitoring, MonitoredImage } from './monitoring.js';
 import type { PredictOptions, VigilServices } from './vigil-services.js';
 
 export interface JudgeStudyDependencies {
@@ -28,6 +29,12 @@ export interface JudgeStudyDependencies {
   readonly recordAudit: (event: AuditEvent) => Promise<string>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Production monitoring (workflows/monitoring.ts `recordJudged`): the judged images' measurements, for
+   * the deployment that judged them (production, or a canary candidate under its own key; never a
+   * shadow). Never throws.
+   */
+  readonly monitor?: (judged: JudgedForMonitoring) => Promise<unknown>;
 }
 
 export interface JudgedStudy {
@@ -55,11 +62,14 @@ export async function judgeStudy(deps: JudgeStudyDependencies, studyUid: string,
   }
   let judged: PredictResult[];
   try {
-    judged = await judgeWith(deps, studyUid, studyKey, site, route.versionId, 'server');
+    judged = await judgeWith(deps, studyUid, studyKey, site, route.versionId, 'server', deps.monitor !== undefined);
   } catch (cause) {
     // A model that cannot be loaded (altered archive, runtime failure) will not load on a retry either.
     if (isPlatformError(cause) && cause.code.startsWith('MODEL_')) return notJudged(deps, studyUid, studyKey, site, route.versionId, cause);
     throw cause;
+  }
+  if (deps.monitor !== undefined) {
+    await deps.monitor({ site, versionId: route.versionId, origin: route.route, caseId, studyKey, images: monitoredImages(judged) });
   }
   if (route.shadow !== null) await shadowJudge(deps, { studyUid, studyKey, caseId, site, deployment, candidate: route.shadow, production: judged });
   const model = judged[0]?.model ?? (await deps.identityOf(route.versionId));
@@ -73,6 +83,7 @@ async function judgeWith(
   site: string,
   versionId: string,
   origin: 'server' | 'shadow',
+  measure = false,
 ): Promise<PredictResult[]> {
   const results: PredictResult[] = [];
   // Uploaded images come with what their sender declared; DICOM studies declare nothing extra.
@@ -88,11 +99,38 @@ async function judgeWith(
     storedPatientAge,
     site,
     ...(declared === undefined ? {} : { declared }),
+    ...(measure ? { measure: true as const } : {}),
   };
   // Cases name their images relative to the instance store (`<study>/<instance>.dcm`): the server's
   // own folders stay out of API responses, and servers sharing the objects folder read the same names.
   await deps.predict([deps.instances.studyLocation(studyUid)], options, (r) => results.push({ ...r, input: { ...r.input, file: deps.nameOf(r.input.file) } }));
   return results;
+}
+
+/**
+ * The judged images as monitoring records them: those decided or rejected by the gate, with what the
+ * chain measured (an image that failed has no measurements), the monitored finding (the first), and
+ * the device named by the de-identified metadata (manufacturer and model, or an upload's device label).
+ */
+function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
+  const images: MonitoredImage[] = [];
+  for (const r of results) {
+    if (r.measures === undefined || r.status === 'error' || r.quality === null) continue;
+    const finding = r.outputs[0];
+    const manufacturer = r.image?.manufacturer ?? null;
+    const model = r.image?.manufacturerModel ?? r.image?.device ?? null;
+    images.push({
+      imageRef: r.input.frame === null ? r.input.file : `${r.input.file}#${r.input.frame}`,
+      measures: {
+        status: r.status,
+        gateVerdict: r.quality.verdict,
+        ...(finding === undefined ? {} : { probability: finding.probability, decision: finding.decision }),
+        ...r.measures,
+      },
+      device: manufacturer === null && model === null ? null : { manufacturer, model },
+    });
+  }
+  return images;
 }
 
 /** Each stored image, as not judged for `error`'s reason (audited per image, as a judged image's error is). */

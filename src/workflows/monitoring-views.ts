@@ -1,29 +1,6 @@
 import type { StoredAlert } from '../ports/monitor-store.js';
 
-/** A signed-webhook notice (adapters/webhook-http, monitor notifier): pseudonymous, no PHI. */
-export type MonitoringNotice =
-  | {
-      readonly kind: 'alert';
-      readonly alertId: string;
-      readonly site: string;
-      readonly versionId: string;
-      readonly detector: string;
-      readonly label: string;
-      readonly statistic: number;
-      readonly threshold: number;
-      readonly incidentId: string | null;
-      readonly at: string;
-    }
-  | {
-      readonly kind: 'incident';
-      readonly incidentId: string;
-      readonly site: string;
-      readonly versionId: string;
-      readonly action: string;
-      readonly state: string;
-      readonly severity: string;
-      readonly at: string;
-    };
+export type { MonitoringNotice } from '../ports/monitor-notices.js';
 
 /** An alert as the API shows it (contract: monitorAlertSchema). */
 export function alertView(a: StoredAlert) {

@@ -5,12 +5,12 @@ import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../dom
 import {
   createMonitorState,
   DEFAULT_SIGNALS,
-  designMonitors,
   updateMonitors,
   type MonitorAlert,
   type MonitorPlan,
   type MonitorState,
 } from '../domain/monitoring/deployment-monitors.js';
+import { designDeploymentPlan } from '../domain/monitoring/deployment-plan.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
 import type { Clock } from '../ports/clock.js';
@@ -331,7 +331,7 @@ export class DeploymentMonitoring {
       if (s.guaranteeBootstraps > 0) guarantee = { bootstraps: s.guaranteeBootstraps, quantile: s.guaranteeQuantile, seed: 12 };
     }
     const started = performance.now();
-    const plan = designMonitors(reference, guarantee === undefined ? design : { ...design, guarantee }, DEFAULT_SIGNALS);
+    const plan = designDeploymentPlan(reference, guarantee === undefined ? design : { ...design, guarantee }, DEFAULT_SIGNALS);
     const designMs = Math.round(performance.now() - started);
     const text = encodeMonitorPlan(plan);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');

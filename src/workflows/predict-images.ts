@@ -5,6 +5,8 @@ import type { PlatformError } from '../domain/errors.js';
 import { toPlatformError } from '../domain/errors.js';
 import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
 import { summarizeImage, type ImageSummary } from '../domain/image/image-summary.js';
+import { estimateNoiseSigma } from '../domain/quality/noise.js';
+import { mahalanobisDistance } from '../domain/quality/ood.js';
 import { uncheckedChecks, type GateCheck, type GateReason, type GateVerdict, type GateVerdictKind } from '../domain/quality/gate.js';
 import type { AuditLog, AuditReceipt } from '../ports/audit-log.js';
 import type { Hasher } from '../ports/hasher.js';
@@ -36,6 +38,21 @@ export interface PredictResult {
   readonly error?: { readonly code: string; readonly message: string };
   /** What a reader is told about the image (modality, view, age, device…), as kept after de-identification; absent for a file that failed before it was read. */
   readonly image?: ImageSummary;
+  /**
+   * What the chain measured of a decided or rejected image, for production monitoring (only with
+   * `measure`, i.e. the server's judging): the gate's image features, the noise estimate of the same
+   * analysis image, and the distance from the training data. Not part of `vigil predict --json`.
+   */
+  readonly measures?: ImageMeasurements;
+}
+
+/** The chain's measurements of one image that monitoring watches (domain/monitoring/case-signals.ts). */
+export interface ImageMeasurements {
+  readonly mean: number;
+  readonly std: number;
+  readonly laplacianVariance: number;
+  readonly noise: number;
+  readonly oodDistance: number;
 }
 
 export interface PredictDependencies {
@@ -59,6 +76,8 @@ export interface PredictDependencies {
    */
   readonly studyKey?: string;
   readonly batchSize: number;
+  /** Attach each decided or rejected image's `measures` (the server's judging, for monitoring). */
+  readonly measure?: boolean;
   /**
    * Declared attributes for PNG/JPEG inputs (see RasterDeclaration), their patient age included, and
    * the site and device labels of an upload (shown to readers, for every input).
@@ -115,6 +134,7 @@ interface Pending {
   readonly gate: GateVerdict;
   readonly tensor: Float32Array;
   readonly image: ImageSummary;
+  readonly measures: ImageMeasurements | undefined;
 }
 
 /**
@@ -267,13 +287,27 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
   const { studyKey, patientAgeYears } = source;
   const pixels = frame.pixels;
   const pixelSha256 = deps.hasher.sha256Hex(new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.byteLength));
-  const { gate, tensor, frame: described } = deps.chain.prepare(frame, patientAgeYears, deps.declared);
+  const prepared = deps.chain.prepare(frame, patientAgeYears, deps.declared);
+  const { gate, tensor, frame: described } = prepared;
   deps.logger.debug(
     { studyKey, frame: frame.frameIndex, verdict: gate.verdict, shape: `${frame.columns}x${frame.rows}x${frame.samplesPerPixel}` },
     'frame gated',
   );
   const image = summarizeImage(described.attributes, patientAgeYears, deps.declared);
-  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor, image };
+  // Measured on the analysis image the gate saw (no second decode), as `vigil evaluate` measures it (score-dataset.ts).
+  const measures: ImageMeasurements | undefined =
+    deps.measure === true
+      ? {
+          mean: prepared.features.mean,
+          std: prepared.features.std,
+          laplacianVariance: prepared.features.laplacianVariance,
+          noise: estimateNoiseSigma(prepared.analysis, prepared.width, prepared.height),
+          oodDistance: Number.isNaN(gate.oodDistance)
+            ? mahalanobisDistance(prepared.features, deps.chain.bundle.manifest.referenceStatistics)
+            : gate.oodDistance,
+        }
+      : undefined;
+  return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor, image, measures };
 }
 
 function capAge(age: PatientAgeYears): PatientAgeYears {
@@ -373,6 +407,7 @@ function queueOutcome(
         model: deps.chain.bundle.identity,
         auditId: receipt.auditId,
         image: pending.image,
+        ...(pending.measures === undefined ? {} : { measures: pending.measures }),
       };
     },
     failed,

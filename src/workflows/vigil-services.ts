@@ -1,4 +1,5 @@
 import type { LedgerAnswer } from './deployment-ledger.js';
+import type { MonitoringParts } from './monitoring-parts.js';
 import type { PoolStats } from './model-pool.js';
 import type { ModelVersion } from '../domain/registry/model-version.js';
 import type { RegisterRequest } from './register-model.js';
@@ -50,6 +51,8 @@ export interface PredictOptions {
   readonly studyKey?: string;
   /** With `alreadyDeidentified`: the patient's age kept at ingest for a stored DICOM file, by its path. */
   readonly storedPatientAge?: (path: string) => number | undefined;
+  /** Attach each image's monitoring measurements to its result (the server's judging; predict-images.ts `measure`). */
+  readonly measure?: true;
 }
 
 export interface DeidOptions {
@@ -149,6 +152,8 @@ export interface VigilServices {
    * Opening them deploys the configured model (VIGIL_MODEL_DIR, registered) at every site with nothing deployed.
    */
   releases(): Promise<Releases>;
+  /** Production monitoring and incidents (`vigil monitor`, `vigil incident`, /api/monitoring, /api/incidents; composition/monitoring.ts). */
+  monitoring(): Promise<MonitoringParts>;
   /** Which version judged studies at a configured site at a time, and who approved it: from the audit log (deployment-ledger.ts). */
   deploymentLedger(site: string, at: Date): Promise<LedgerAnswer>;
   /**

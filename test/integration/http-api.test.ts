@@ -21,6 +21,7 @@ const NO_RELEASE = 'r-00000000-0000-4000-8000-000000000000';
  * `body` may depend on the acting role (its own user id); `allowed` lists the statuses that count as
  * served when the default (200, 201, 204, 404, 415) does not fit.
  */
+const NO_INCIDENT = 'inc-00000000-0000-4000-8000-000000000000';
 const ROUTES: readonly {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string | ((role: Role) => string);
@@ -105,6 +106,20 @@ const ROUTES: readonly {
   { method: 'POST', url: '/api/deployments/nowhere/pause', access: 'deployments:pause', body: { reason: 'checking' } },
   { method: 'POST', url: '/api/deployments/nowhere/resume', access: 'deployments:pause' },
   { method: 'POST', url: '/api/deployments/nowhere/rollback', access: 'deployments:rollback' },
+  // Monitoring and incidents (placeholder site and incident: served as 404 MONITORING_NOT_FOUND / INCIDENT_NOT_FOUND when allowed).
+  { method: 'GET', url: '/api/monitoring', access: 'monitoring:read' },
+  { method: 'GET', url: '/api/monitoring/alerts', access: 'monitoring:read' },
+  { method: 'GET', url: '/api/monitoring/default', access: 'monitoring:read' },
+  { method: 'GET', url: '/api/monitoring/nowhere', access: 'monitoring:read' },
+  { method: 'GET', url: '/api/monitoring/default/cases?signal=noise&limit=5', access: 'monitoring:read' },
+  { method: 'GET', url: '/api/incidents', access: 'monitoring:read' },
+  { method: 'GET', url: `/api/incidents/${NO_INCIDENT}`, access: 'monitoring:read' },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/acknowledge`, access: 'incidents:manage' },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/assign`, access: 'incidents:manage', body: { owner: 'u-1' } },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/note`, access: 'incidents:manage', body: { text: 'looking' } },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/pause`, access: 'deployments:pause', body: { reason: 'drift' } },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/rollback`, access: 'deployments:rollback', body: { reason: 'drift' } },
+  { method: 'POST', url: `/api/incidents/${NO_INCIDENT}/resolve`, access: 'incidents:manage', body: { postmortem: 'done' } },
   { method: 'GET', url: '/', access: 'public' },
   { method: 'GET', url: '/worklist', access: 'public' },
   { method: 'GET', url: '/assets/none.js', access: 'public' },

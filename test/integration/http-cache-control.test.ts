@@ -10,6 +10,9 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/stor
 import { SqliteCaseStore, SqliteStudyRegistry } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
 import { SqliteReleaseStore } from '../../src/adapters/store-sqlite/sqlite-release-store.js';
+import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
+import { SqliteIncidentStore } from '../../src/adapters/store-sqlite/sqlite-incident-store.js';
+import { openIncident } from '../../src/domain/incident/incident.js';
 import type { ReleaseRequest } from '../../src/domain/release/release-request.js';
 import { ROLES, type Role } from '../../src/domain/access/roles.js';
 import { loadConfig } from '../../src/config/load-config.js';
@@ -54,6 +57,7 @@ const release: Record<'sign' | 'shadow' | 'canary' | 'promote' | 'gates' | 'evid
   evidence: '',
 };
 let candidateId: string;
+const incidentId = 'inc-00000000-0000-4000-8000-00000000c0de';
 let protocolSha256: string;
 
 const stowBody = (instance: Uint8Array) =>
@@ -226,6 +230,21 @@ beforeAll(async () => {
   srSeriesUid = sr?.['0020000E']?.Value[0] ?? '';
   srSopUid = sr?.['00080018']?.Value[0] ?? '';
   expect(srSopUid).toMatch(/^2\.25\./);
+
+  // An open incident for the default site's deployment (every incident route acts on it in turn), and
+  // one more earlier version in the site's history, so that both rollbacks (the site's, then the incident's) succeed.
+  const deploymentStore = new SqliteDeploymentStore(db);
+  const current = await deploymentStore.get('default');
+  if (current === undefined) throw new Error('the default site has no deployment');
+  expect(await deploymentStore.compareAndSet({ ...current, history: [versionId, ...current.history], generation: current.generation + 1 })).toBe(true);
+  const opened = openIncident(incidentId.slice(4), 'default', versionId, {
+    alertId: 'al-1',
+    detector: 'noise:up',
+    signal: 'noise',
+    label: 'noise',
+    at: new Date().toISOString(),
+  });
+  expect(await new SqliteIncidentStore(db).create({ ...opened, incidentId })).toBe(true);
 }, 90_000);
 afterAll(async () => {
   await server.close();
@@ -386,6 +405,43 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   }),
   'POST /api/deployments/:site/resume': () => ({ method: 'POST', url: '/api/deployments/default/resume', headers: as('clinician-reviewer') }),
   'POST /api/deployments/:site/rollback': () => ({ method: 'POST', url: '/api/deployments/default/rollback', headers: as('admin') }),
+  'GET /api/monitoring': () => ({ url: '/api/monitoring', headers: as('ml-engineer') }),
+  'GET /api/monitoring/alerts': () => ({ url: '/api/monitoring/alerts', headers: as('auditor') }),
+  'GET /api/monitoring/:site': () => ({ url: '/api/monitoring/default?bucket=day', headers: as('qa-regulatory') }),
+  'GET /api/monitoring/:site/cases': () => ({ url: '/api/monitoring/default/cases?signal=noise', headers: as('clinician-reviewer') }),
+  'GET /api/incidents': () => ({ url: '/api/incidents?state=open', headers: as('auditor') }),
+  'GET /api/incidents/:incidentId': () => ({ url: `/api/incidents/${incidentId}`, headers: as('admin') }),
+  'POST /api/incidents/:incidentId/acknowledge': () => ({ method: 'POST', url: `/api/incidents/${incidentId}/acknowledge`, headers: as('ml-engineer') }),
+  'POST /api/incidents/:incidentId/assign': () => ({
+    method: 'POST',
+    url: `/api/incidents/${incidentId}/assign`,
+    headers: as('qa-regulatory'),
+    payload: { owner: 'u-ml' },
+  }),
+  'POST /api/incidents/:incidentId/note': () => ({
+    method: 'POST',
+    url: `/api/incidents/${incidentId}/note`,
+    headers: as('clinician-reviewer'),
+    payload: { text: 'seen' },
+  }),
+  'POST /api/incidents/:incidentId/pause': () => ({
+    method: 'POST',
+    url: `/api/incidents/${incidentId}/pause`,
+    headers: as('clinician-reviewer'),
+    payload: { reason: 'drift' },
+  }),
+  'POST /api/incidents/:incidentId/rollback': () => ({
+    method: 'POST',
+    url: `/api/incidents/${incidentId}/rollback`,
+    headers: as('admin'),
+    payload: { reason: 'drift' },
+  }),
+  'POST /api/incidents/:incidentId/resolve': () => ({
+    method: 'POST',
+    url: `/api/incidents/${incidentId}/resolve`,
+    headers: as('ml-engineer'),
+    payload: { postmortem: 'A cache test.' },
+  }),
   'GET /': () => ({ url: '/' }),
   'GET /*': () => ({ url: '/worklist' }),
   'GET /assets/*': () => ({ url: '/assets/index-abc123.js' }),

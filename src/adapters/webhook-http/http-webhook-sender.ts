@@ -15,6 +15,8 @@ export interface HttpWebhookSenderOptions {
   readonly secret: Uint8Array;
   readonly timeoutMs: number;
   readonly clock: Clock;
+  /** The body's media type (default `application/fhir+json`, the result webhook's). */
+  readonly contentType?: string;
 }
 
 /** The signature a receiver recomputes: hex HMAC-SHA-256 over "<timestamp>.<body>". */
@@ -32,7 +34,7 @@ export class HttpWebhookSender implements WebhookSender {
       response = await fetch(this.options.url, {
         method: 'POST',
         headers: {
-          'content-type': 'application/fhir+json',
+          'content-type': this.options.contentType ?? 'application/fhir+json',
           'x-vigil-timestamp': timestamp,
           'x-vigil-signature': `sha256=${signWebhookBody(this.options.secret, timestamp, body)}`,
           'x-vigil-delivery': deliveryId,

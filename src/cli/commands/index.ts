@@ -12,6 +12,7 @@ import { serveCommand } from './serve.js';
 import { usersCommand } from './users.js';
 import { releaseCommand } from './release.js';
 import { deployCommand } from './deploy.js';
+import { incidentCommand, monitorCommand } from './monitor.js';
 
 /** Every `vigil` command, by name. A new command is one file in this folder and one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
@@ -28,4 +29,6 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   users: usersCommand,
   release: releaseCommand,
   deploy: deployCommand,
+  monitor: monitorCommand,
+  incident: incidentCommand,
 };

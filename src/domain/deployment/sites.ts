@@ -27,6 +27,8 @@ export const sitesConfigSchema = z
           callingAeTitles: z.array(aeTitle).default([]),
           /** User names (accounts) whose uploads and STOW-RS requests come from this site. */
           uploadSources: z.array(z.string().min(1).max(200)).default([]),
+          /** The site's expected volume (images a day), for its monitors' false-alarm rate; absent: VIGIL_MONITOR_CASES_PER_DAY. */
+          casesPerDay: z.number().positive().max(1_000_000).optional(),
         }),
       )
       .min(1),

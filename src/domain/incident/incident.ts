@@ -48,6 +48,17 @@ export type IncidentTimelineEntry =
       readonly text: string | null;
     };
 
+/** Free text bounds (characters): a note, a reason or an owner; and a postmortem. The HTTP contract states the same. */
+export const INCIDENT_TEXT_MAX = 2000;
+export const POSTMORTEM_MAX = 20_000;
+
+/** A trimmed, non-empty text within `max` characters, or REQUEST_INVALID (the text itself is never quoted). */
+function boundedText(text: string, max: number, what: string): string {
+  const trimmed = text.trim();
+  if (trimmed.length === 0 || trimmed.length > max) throw new PlatformError('REQUEST_INVALID', `The ${what} must be 1 to ${max} characters`, {});
+  return trimmed;
+}
+
 /** Alerts linked per incident, at most: an incident that collects more keeps counting them (`alertCount`) but lists the first ones. */
 export const MAX_LINKED_ALERTS = 200;
 /** Timeline entries kept, at most (the audit log keeps every one). */

@@ -60,6 +60,8 @@ export function registerSystemRoutes(app: FastifyInstance, deps: HttpDependencie
       ...gauge('vigil_audit_entries', 'Entries in the audit log.', [['', auditEntries]]),
       ...modelPoolLines(deps.services.modelPoolStats()),
       ...resultMetricLines(deps),
+      // Production monitoring: each detector's statistic and threshold, open incidents (docs/prometheus-alerts.yml).
+      ...(await (await deps.services.monitoring()).metricLines()),
       '# HELP vigil_process_uptime_seconds Seconds since the process started.',
       '# TYPE vigil_process_uptime_seconds gauge',
       `vigil_process_uptime_seconds ${process.uptime().toFixed(1)}`,
