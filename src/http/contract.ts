@@ -637,7 +637,14 @@ export const monitorAlertSchema = z.object({
   arl0: z.number().nullable(),
   runLength: z.number().int(),
   effect: alertEffectSchema,
-  window: z.object({ startCase: z.number().int(), alarmCase: z.number().int(), startAt: z.string().nullable(), alarmAt: z.string().nullable() }),
+  /** `startCase`/`alarmCase`: the detector's own case count; `alarmSeq`: the alarm case's seq (as a series bucket's firstSeq..lastSeq and …/cases?after=). */
+  window: z.object({
+    startCase: z.number().int(),
+    alarmCase: z.number().int(),
+    alarmSeq: z.number().int(),
+    startAt: z.string().nullable(),
+    alarmAt: z.string().nullable(),
+  }),
   contributors: z.array(z.object({ detector: z.string(), label: z.string(), fractionOfThreshold: z.number() })).readonly(),
   devices: z.array(deviceSchema.extend({ cases: z.number().int() })).readonly(),
   exampleCaseIds: z.array(z.string()).readonly(),

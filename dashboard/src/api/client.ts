@@ -240,6 +240,7 @@ export const api = {
     request<{ incidents: IncidentBody[] }>('GET', `/api/incidents${query({ ...q })}`, undefined, signal),
   incident: (incidentId: string, signal?: AbortSignal) => request<IncidentDetailBody>('GET', `/api/incidents/${id(incidentId)}`, undefined, signal),
   incidentAction: <A extends IncidentActionName>(incidentId: string, action: A, body: IncidentActionBodies[A]) =>
-    request<unknown>('POST', `/api/incidents/${id(incidentId)}/${action}`, body),
+    // Acknowledge takes no body (the server refuses one where a route reads none).
+    request<unknown>('POST', `/api/incidents/${id(incidentId)}/${action}`, action === 'acknowledge' ? undefined : body),
   retryJob: (jobId: number) => request<{ jobId: number; state: 'ready' }>('POST', `/api/jobs/${jobId}/retry`),
 };

@@ -3,7 +3,7 @@ import { api } from '../api/client.js';
 import type { MonitorAlertBody, MonitoringDetailBody, MonitoringOverviewBody, MonitorStatusBody, SeriesBucket, SignalSeriesBody } from '../api/types.js';
 import { ErrorMessage } from '../components/error-message.js';
 import { DetectorChart, formatMeasure, SignalChart, ThresholdMeter } from '../components/monitor-charts.js';
-import { formatDateTime, formatPercent } from '../format.js';
+import { formatDateTime, formatPercent, shortKey } from '../format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useResource } from '../use-resource.js';
 import { VersionLink } from './releases-screen.js';
@@ -211,9 +211,8 @@ export function AlertCard({ alert: a, showIncident = true }: { readonly alert: M
           {a.exampleCaseIds.map((id, i) => (
             <span key={id}>
               {i === 0 ? '' : ', '}
-              <Link to={`/cases/${encodeURIComponent(id)}`}>
-                <code>{id.slice(0, 8)}</code>
-                <span className="visually-hidden"> (example case {i + 1})</span>
+              <Link to={`/cases/${encodeURIComponent(id)}`} title={id}>
+                case {i + 1}
               </Link>
             </span>
           ))}
@@ -256,7 +255,7 @@ function DeploymentDetail({
   const [selection, setSelection] = useState<Selection | undefined>(undefined);
   const s = d.status;
   const word = BUCKETS.find((b) => b.value === bucket)?.word ?? '';
-  const alarmsOf = (signal: string) => d.alerts.filter((a) => a.signal === signal).map((a) => a.window.alarmCase);
+  const alarmsOf = (signal: string) => d.alerts.filter((a) => a.signal === signal).map((a) => a.window.alarmSeq);
   return (
     <>
       <div className="page-head">
@@ -416,7 +415,7 @@ function CasesBehind({ site, selection, onClose }: { readonly site: string; read
             <caption className="visually-hidden">Cases of the chosen point</caption>
             <thead>
               <tr>
-                <th scope="col">Case</th>
+                <th scope="col">Study</th>
                 <th scope="col">Judged</th>
                 <th scope="col">Device</th>
                 <th scope="col">{series.label} (as measured)</th>
@@ -426,8 +425,9 @@ function CasesBehind({ site, selection, onClose }: { readonly site: string; read
               {cases.map((c) => (
                 <tr key={c.seq}>
                   <td>
-                    <Link to={`/cases/${encodeURIComponent(c.caseId)}`}>
-                      <code>{c.caseId.slice(0, 8)}</code>
+                    <Link to={`/cases/${encodeURIComponent(c.caseId)}`} title={c.caseId}>
+                      <code>{shortKey(c.studyKey)}</code>
+                      <span className="visually-hidden"> (case {c.seq})</span>
                     </Link>
                   </td>
                   <td>{formatDateTime(c.at)}</td>
