@@ -128,7 +128,10 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     const detail = await get<IncidentDetailBody>(`/api/incidents/${incident!.incidentId}`);
     // The alarm that opened it came from the shifted device's images (no false alarm before), with example cases.
     const first = detail.alerts.find((a) => a.alertId === incident!.alertIds[0]);
-    expect(first?.devices.map((d) => d.model), JSON.stringify(detail.alerts.map((a) => [a.detector, a.window, a.devices]))).toContain(DEMO_SHIFT.device);
+    expect(
+      first?.devices.map((d) => d.model),
+      JSON.stringify(detail.alerts.map((a) => [a.detector, a.window, a.devices])),
+    ).toContain(DEMO_SHIFT.device);
     expect(first?.exampleCaseIds.length).toBeGreaterThan(0);
     const monitoring = await get<MonitoringDetailBody>('/api/monitoring/default?bucket=cases50');
     expect(monitoring.status.openIncident?.incidentId).toBe(incident!.incidentId);
