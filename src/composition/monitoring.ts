@@ -107,10 +107,12 @@ export async function monitorMetricLines(monitoring: DeploymentMonitoring, incid
   const statistic: string[] = [];
   const threshold: string[] = [];
   const collecting: string[] = [];
+  const alerts: string[] = [];
   for (const status of await monitoring.overview()) {
     if (status.versionId === null) continue;
     const base = `site="${label(status.site)}",version="${status.versionId.slice(0, 12)}",role="${status.role}"`;
     collecting.push(`vigil_monitor_collecting_baseline{${base}} ${status.state === 'collecting_baseline' ? 1 : 0}`);
+    alerts.push(`vigil_monitor_alerts{${base}} ${status.alerts}`);
     if (status.state !== 'monitoring') continue;
     const detail = await monitoring.detail(status.site, 'day', status.role);
     for (const d of detail.plan?.detectors ?? []) {
@@ -129,6 +131,9 @@ export async function monitorMetricLines(monitoring: DeploymentMonitoring, incid
     '# HELP vigil_monitor_collecting_baseline 1 while a deployment collects its production baseline (not yet monitored).',
     '# TYPE vigil_monitor_collecting_baseline gauge',
     ...collecting,
+    '# HELP vigil_monitor_alerts Alerts stored for each monitored deployment (up to 500).',
+    '# TYPE vigil_monitor_alerts gauge',
+    ...alerts,
     '# HELP vigil_incidents_open Incidents not resolved, by severity.',
     '# TYPE vigil_incidents_open gauge',
     `vigil_incidents_open{severity="high"} ${open.high}`,

@@ -22,7 +22,12 @@ import type { Hasher } from '../ports/hasher.js';
 import type { ModelRunner } from '../ports/model-runner.js';
 import { fitCalibrationTo, fitPolicyTo, requireBothClasses, type DeriveDependencies, type FitData } from './derive-bundle.js';
 import { InferenceChain } from './inference-chain.js';
+import { MONITORING_REFERENCE_FILE, monitoringReferenceFileOf } from '../domain/monitoring/monitoring-reference-file.js';
+import { monitoringReferenceOf } from './monitoring-reference.js';
 import { resolveDeclaration, scoreDataset, shiftSampleOf, type ScoredCases } from './score-dataset.js';
+
+/** Fewest validation images a monitoring reference is written from (the file's own minimum). */
+const MIN_MONITORING_REFERENCE = 50;
 
 export interface InitModelDependencies extends Omit<DeriveDependencies, 'openModel'> {
   readonly hasher: Hasher;
@@ -187,6 +192,15 @@ export async function initModel(deps: InitModelDependencies, request: InitModelR
       },
     });
     await deps.output.writeNewBundle(request.out, manifest.model.file, modelBytes, JSON.stringify(manifest, null, 2) + '\n');
+    // The monitors' reference (docs/monitoring.md, "In the server"): the validation images' per-image
+    // signal values under the final calibration and policy, so a deployment of this version is monitored
+    // from its first study instead of after a production baseline.
+    const monitoring = monitoringReferenceOf(final, decisionPolicy[labels[0]!]!);
+    if (monitoring !== undefined && final.total >= MIN_MONITORING_REFERENCE) {
+      await deps.output.writeFiles(request.out, {
+        [MONITORING_REFERENCE_FILE]: JSON.stringify(monitoringReferenceFileOf(monitoring, `${data.description} (vigil model init)`)) + '\n',
+      });
+    }
     const reports: string[] = [];
     for (const label of labels) {
       const name = labels.length === 1 ? 'validation' : `validation-${label.replace(/[^A-Za-z0-9._-]/g, '_')}`;

@@ -1,3 +1,6 @@
+import { readMonitoringReference } from '../../src/adapters/model-bundle-fs/read-monitoring-reference.js';
+import { MONITOR_SIGNAL_NAMES } from '../../src/domain/monitoring/case-signals.js';
+import { designDeploymentPlan } from '../../src/domain/monitoring/deployment-plan.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +168,13 @@ describe.skipIf(!hasPneumoniaMnist)(
       const card = readFileSync(join(out, 'MODEL_CARD.md'), 'utf8');
       expect(card).toContain('## Not for');
       expect(card).toContain('## How it performed');
+      // The monitors' reference: the 524 val images' signal values, which a deployment designs from at once.
+      const monitoring = await readMonitoringReference(out);
+      expect(monitoring?.get('probability')?.length).toBe(524);
+      expect([...(monitoring?.keys() ?? [])]).toEqual([...MONITOR_SIGNAL_NAMES]);
+      const positives = Array.from(monitoring?.get('positive') ?? []).filter((v) => v === 1).length;
+      expect(positives).toBeGreaterThan(300);
+      expect(designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }).detectors).toHaveLength(16);
       const versions = await runVigil(['model', 'versions', '--json'], dataDir);
       expect((JSON.parse(versions.stdout) as { versions: { versionId: string; lineage: { derivedBy: string } }[] }).versions).toContainEqual(
         expect.objectContaining({ versionId: result.versionId, lineage: expect.objectContaining({ derivedBy: 'vigil model init' }) }),

@@ -169,16 +169,20 @@ export function applyIncidentAction(incident: Incident, action: IncidentAction, 
     case 'acknowledge':
       if (incident.state !== 'open') throw new PlatformError('INCIDENT_TRANSITION_INVALID', 'The incident is acknowledged already', { action: action.kind });
       return next({ state: 'acknowledged', owner: incident.owner ?? by }, null);
-    case 'assign':
-      return next({ owner: action.owner }, action.owner);
+    case 'assign': {
+      const owner = boundedText(action.owner, 128, 'owner');
+      return next({ owner }, owner);
+    }
     case 'note':
-      return next({}, action.text);
+      return next({}, boundedText(action.text, INCIDENT_TEXT_MAX, 'note'));
     case 'pause':
     case 'rollback':
-      return next({}, action.reason);
-    case 'resolve':
+      return next({}, boundedText(action.reason, INCIDENT_TEXT_MAX, 'reason'));
+    case 'resolve': {
       if (action.postmortem.trim().length === 0)
         throw new PlatformError('INCIDENT_TRANSITION_INVALID', 'A resolution needs a postmortem', { action: action.kind });
-      return next({ state: 'resolved', postmortem: action.postmortem, resolvedAt: at }, action.postmortem);
+      const postmortem = boundedText(action.postmortem, POSTMORTEM_MAX, 'postmortem');
+      return next({ state: 'resolved', postmortem, resolvedAt: at }, postmortem);
+    }
   }
 }

@@ -1,0 +1,35 @@
+import { decideCases } from '../domain/evaluation/evaluate-predictions.js';
+import type { DecisionPolicy } from '../domain/model/model-manifest.js';
+import { MONITOR_SIGNAL_NAMES } from '../domain/monitoring/case-signals.js';
+import type { ScoredCases } from './score-dataset.js';
+
+/**
+ * A scored dataset's per-image monitor values (MONITOR_SIGNAL_NAMES), built as the server records a judged
+ * image (domain/monitoring/case-signals.ts) and as the monitoring proof builds its streams: a rejected
+ * image has no probability, decision or referral; a decided one is referred by the bundle's own policy
+ * (gate warnings included when it refers them). Undefined when an image could not be read (its features
+ * are missing, so the columns would not line up).
+ */
+export function monitoringReferenceOf(scored: ScoredCases, policy: DecisionPolicy): ReadonlyMap<string, Float64Array> | undefined {
+  if (scored.failed > 0) return undefined;
+  const n = scored.total;
+  const column = (): Float64Array => new Float64Array(n).fill(Number.NaN);
+  const cols = new Map(MONITOR_SIGNAL_NAMES.map((name) => [name, column()]));
+  const col = (name: string): Float64Array => cols.get(name)!;
+  for (const name of ['mean', 'std', 'laplacianVariance', 'noise', 'oodDistance']) {
+    const values = scored.shiftFeatures.get(name);
+    if (values === undefined || values.length !== n) return undefined;
+    col(name).set(values);
+  }
+  col('gateRejected').fill(0);
+  col('gateWarned').fill(0);
+  for (const e of scored.excluded) if (e.gate !== null) col('gateRejected')[e.seq] = 1;
+  const decisions = decideCases({ probability: scored.probabilities, label: scored.labels, strata: new Map(), gateWarned: scored.gateWarned }, policy);
+  scored.seqs.forEach((seq, j) => {
+    col('probability')[seq] = scored.probabilities[j]!;
+    col('positive')[seq] = decisions[j] === 'positive' ? 1 : 0;
+    col('referred')[seq] = decisions[j] === 'refer' ? 1 : 0;
+    col('gateWarned')[seq] = scored.gateWarned[j]!;
+  });
+  return cols;
+}
