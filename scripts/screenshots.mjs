@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Refreshes docs/screenshots/: starts `vigil serve` in-process on a temporary data folder, seeds it
 // with the public sample data (as `npm start` does), records a few reads, and photographs the main
-// screens at 1440×900 in Debian's Chromium. Run with `npm run screenshots` (it builds dist/ first).
+// screens at 1440×900 in Debian's Chromium; then sends the monitors' demo stream (as `npm start` does
+// after its seed), waits for the incident the monitors open, and photographs the monitoring page, the
+// incident, Deployments & releases and the demo's release request. Run with `npm run screenshots`
+// (it builds dist/ first).
 //
 //   VIGIL_SAMPLE_DATA   the sample data (default ../shared/data)
 //   CHROMIUM            the browser (default /usr/bin/chromium)
