@@ -114,8 +114,7 @@ export async function monitorMetricLines(monitoring: DeploymentMonitoring, incid
     collecting.push(`vigil_monitor_collecting_baseline{${base}} ${status.state === 'collecting_baseline' ? 1 : 0}`);
     alerts.push(`vigil_monitor_alerts{${base}} ${status.alerts}`);
     if (status.state !== 'monitoring') continue;
-    const detail = await monitoring.detail(status.site, 'day', status.role);
-    for (const d of detail.plan?.detectors ?? []) {
+    for (const d of await monitoring.detectorStatistics({ site: status.site, versionId: status.versionId })) {
       statistic.push(`vigil_monitor_statistic{${base},detector="${label(d.id)}"} ${d.statistic}`);
       threshold.push(`vigil_monitor_threshold{${base},detector="${label(d.id)}"} ${d.h}`);
     }

@@ -7,6 +7,7 @@ import { parseModelManifest } from '../domain/model/model-bundle.js';
 import type { ShadowComparison } from '../ports/deployment-store.js';
 import type { StudyRecord } from '../ports/study-registry.js';
 import { judgeStudy, type JudgeStudyDependencies } from './judge-study.js';
+import type { JudgedForMonitoring } from './monitoring.js';
 import type { PredictOptions } from './vigil-services.js';
 
 const manifest = parseModelManifest(JSON.parse(readFileSync(new URL('../../models/pneumonia-demo/vigil-model.json', import.meta.url), 'utf8')));
@@ -49,10 +50,14 @@ function dependencies(study: { site?: string | null; declared?: { site?: string 
           input: { file, frame: null },
           studyKey: 'key-1',
           status: 'decided',
-          quality: null,
+          quality: options.measure === true ? { verdict: 'pass', reasons: [], checks: [] } : null,
           outputs: [{ finding: 'pneumonia', probability: 0.5, decision }],
           model: identity(options.versionId ?? null),
           auditId: `a-${calls.length}${i}`,
+          // What the chain measured, when the server asks (for monitoring).
+          ...(options.measure === true
+            ? { measures: { mean: 0.5, std: 0.2, laplacianVariance: 0.01, noise: 0.003, oodDistance: 4 + i }, image: { frames: 1, manufacturer: 'ACME' } }
+            : {}),
         });
       });
       return Promise.resolve({ decided: 2, rejected: 0, errors: 0 });
@@ -124,6 +129,45 @@ describe('judgeStudy', () => {
     broken.fail(v(2));
     expect(await judgeStudy(broken.deps, '1.2.3', 'key-1', 'case-1')).toEqual(judged);
     expect(broken.shadows).toEqual([]);
+  });
+
+  it('sends production and canary judgements (each under the version that judged) to monitoring, never the shadow’s', async () => {
+    const monitored: JudgedForMonitoring[] = [];
+    const monitor = (j: JudgedForMonitoring) => Promise.resolve(void monitored.push(j));
+    const shadowing = applyDeploymentChange(deployed(v(1)), { kind: 'start_shadow', versionId: v(2), requestId: 'r1' }, 'ml', now);
+    const withShadow = dependencies({ site: 'north' }, shadowing);
+    await judgeStudy({ ...withShadow.deps, monitor }, '1.2.3', 'key-1', 'case-1');
+    expect(withShadow.calls.map((c) => [c.options.versionId, c.options.origin, c.options.measure ?? false])).toEqual([
+      [v(1), 'server', true],
+      [v(2), 'shadow', false],
+    ]);
+    expect(monitored).toEqual([
+      {
+        site: 'north',
+        versionId: v(1),
+        origin: 'production',
+        caseId: 'case-1',
+        studyKey: 'key-1',
+        images: [0, 1].map((i) => ({
+          imageRef: ['1.2.3/1.2.3.4.dcm', '1.2.3/1.2.3.5.png'][i],
+          measures: {
+            status: 'decided',
+            gateVerdict: 'pass',
+            probability: 0.5,
+            decision: 'negative',
+            mean: 0.5,
+            std: 0.2,
+            laplacianVariance: 0.01,
+            noise: 0.003,
+            oodDistance: 4 + i,
+          },
+          device: { manufacturer: 'ACME', model: null },
+        })),
+      },
+    ]);
+    const canary = applyDeploymentChange(deployed(v(1)), { kind: 'start_canary', versionId: v(2), fraction: 0.25, requestId: 'r1' }, 'ml', now);
+    await judgeStudy({ ...dependencies({ site: 'north' }, canary, 0.2).deps, monitor }, '1.2.3', 'key-1', 'case-2');
+    expect(monitored[1]).toMatchObject({ versionId: v(2), origin: 'canary', caseId: 'case-2' });
   });
 
   it('sends every image of a paused site, or of a model that cannot load, to review unjudged, with the reason audited per image', async () => {

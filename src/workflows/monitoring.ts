@@ -479,6 +479,15 @@ export class DeploymentMonitoring {
     };
   }
 
+  /** Each detector's threshold and statistic now (no series: cheap enough for every metrics scrape); empty before a plan. */
+  async detectorStatistics(key: DeploymentKey): Promise<readonly { readonly id: string; readonly h: number; readonly statistic: number }[]> {
+    const designed = await this.#storedPlanOnly(key);
+    if (designed === undefined) return [];
+    const stored = await this.#deps.store.getState(key);
+    const state = stored === undefined ? undefined : decodeMonitorState(designed.plan, stored.state);
+    return designed.plan.detectors.map((d, i) => ({ id: d.id, h: d.h, statistic: state?.statistic[i] ?? 0 }));
+  }
+
   /** The cases behind a chart's point: a site's cases in a time range, paged by seq. */
   async cases(
     site: string,

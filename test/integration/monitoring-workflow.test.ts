@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { monitorMetricLines } from '../../src/composition/monitoring.js';
 import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
 import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
 import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
@@ -106,6 +107,12 @@ describe('production monitoring in the server', () => {
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ incidentId, state: 'open', severity: 'medium', alertCount: alerts.length });
     expect(notices.filter((x) => x.kind === 'alert')).toHaveLength(alerts.length);
+    // Prometheus: each detector's statistic and threshold, and the open incident.
+    const metrics = (await monitorMetricLines(monitoring, stores.incidents)).join('\n');
+    expect(metrics).toMatch(/^vigil_monitor_threshold\{site="north",version="222222222222",role="production",detector="noise:up"\} \d+\.\d+$/m);
+    expect(metrics.match(/^vigil_monitor_statistic\{/gm)).toHaveLength(16);
+    expect(metrics).toContain('vigil_incidents_open{severity="medium"} 1');
+    expect(metrics).toContain(`vigil_monitor_alerts{site="north",version="222222222222",role="production"} ${alerts.length}`);
 
     // Recomputing from the stored values gives the incremental state and the same alarms.
     const plan = await monitoring.plan({ site: SITE, versionId: V2 });

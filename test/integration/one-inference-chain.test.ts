@@ -35,7 +35,7 @@ describe('one inference chain: predict (and so the server) and evaluate judge an
   const dir = mkdtempSync(join(tmpdir(), 'vigil-chain-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('gives every image the same gate verdict and the same calibrated probability, with the real model', async () => {
+  it('gives every image the same gate verdict, calibrated probability and monitoring measurements, with the real model', async () => {
     const bundle = await new FsModelBundleSource().loadBundle(DEMO_MODEL);
     const session = await new OnnxModelRunner({ executionProvider: 'cpu', intraOpThreads: 1 }).createSession(bundle);
     const chain = new InferenceChain(bundle, session);
@@ -64,6 +64,8 @@ describe('one inference chain: predict (and so the server) and evaluate judge an
         origin: 'cli',
         batchSize: 7,
         declared,
+        // The server's judging asks for the chain's measurements (monitoring): they must be evaluate's.
+        measure: true,
       },
       frames.map((_, i) => String(i)),
       (r) => predicted.push(r),
@@ -97,6 +99,13 @@ describe('one inference chain: predict (and so the server) and evaluate judge an
       }
     }
     expect(decided).toBe(scored.ids.length);
+    // Monitoring's per-image values (measured while judging, no second decode) are the shift features evaluate measures.
+    for (const r of predicted) {
+      const i = Number(r.input.file);
+      for (const name of ['mean', 'std', 'laplacianVariance', 'noise', 'oodDistance'] as const) {
+        expect(r.measures?.[name], `${name} of image ${i}`).toBe(scored.shiftFeatures.get(name)?.[i]);
+      }
+    }
     expect(rejectedByEvaluation.size).toBeGreaterThan(0);
     expect(decided).toBeGreaterThan(N / 2);
   });
