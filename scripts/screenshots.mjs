@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Refreshes docs/screenshots/: starts `vigil serve` in-process on a temporary data folder, seeds it
 // with the public sample data (as `npm start` does), records a few reads, and photographs the main
-// screens at 1440×900 in Debian's Chromium. Run with `npm run screenshots` (it builds dist/ first).
+// screens at 1440×900 in Debian's Chromium; then sends the monitors' demo stream (as `npm start` does
+// after its seed), waits for the incident the monitors open, and photographs the monitoring page, the
+// incident, Deployments & releases and the demo's release request. Run with `npm run screenshots`
+// (it builds dist/ first).
 //
 //   VIGIL_SAMPLE_DATA   the sample data (default ../shared/data)
 //   CHROMIUM            the browser (default /usr/bin/chromium)
@@ -57,6 +60,7 @@ try {
   const user = async (name, role) => (await inject('POST', '/api/users', admin, { name, role, password: PASSWORD })).json().token;
   const reader = await user('dr.lee', 'clinician-reviewer');
   await user('qa.morgan', 'qa-regulatory');
+  const engineer = await user('erin.ml', 'ml-engineer');
 
   const seeded = await server.seedDemo();
   if (seeded.status !== 'seeded') throw new Error(`no demo data to show (${seeded.status}); set VIGIL_SAMPLE_DATA`);
@@ -219,6 +223,49 @@ try {
   await page.goto(`${base}/health`);
   await page.getByRole('heading', { name: 'Decisions in the last 24 hours' }).waitFor();
   await shot('health');
+
+  // Monitoring: the demo's stream (as `npm start` sends it after the seed), in distribution then a
+  // contrast-shifted device; the monitors open an incident by themselves. Wait for the whole stream to
+  // be judged, so that the charts show the shift after the alarm too.
+  const streamed = server.streamDemoMonitoring();
+  const streamDeadline = Date.now() + 20 * 60_000;
+  const outcome = await streamed;
+  console.log(`monitoring stream: ${JSON.stringify(outcome)}`);
+  let incident;
+  for (;;) {
+    const overview = (await inject('GET', '/api/monitoring', engineer)).json();
+    const site = overview.deployments.find((d) => d.site === 'default' && d.role === 'production');
+    const { incidents } = (await inject('GET', '/api/incidents', engineer)).json();
+    incident = incidents[0];
+    if (incident !== undefined && overview.operations.queueDepth === 0 && site?.cases >= (outcome?.inDistribution ?? 0) + (outcome?.shifted ?? 0)) break;
+    if (Date.now() > streamDeadline) throw new Error('the monitoring stream did not open an incident in time');
+    await sleep(2000);
+  }
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: 'Log in' }).waitFor();
+  await logIn('erin.ml');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Monitoring' }).click();
+  await page.getByRole('link', { name: 'default', exact: true }).click();
+  await page.getByRole('heading', { name: 'Signals' }).waitFor();
+  await page.mouse.move(0, 0);
+  await shot('monitoring');
+
+  await page.goto(`${base}/incidents/${encodeURIComponent(incident.incidentId)}`);
+  await page.getByRole('region', { name: 'Linked alerts' }).getByRole('article').first().waitFor();
+  await shot('incident');
+
+  await page.goto(`${base}/releases`);
+  await page.getByRole('heading', { name: 'Site default' }).waitFor();
+  await page.getByRole('table', { name: /Release requests/ }).waitFor();
+  await shot('releases');
+
+  if (seeded.release !== undefined) {
+    await page.goto(`${base}/releases/${encodeURIComponent(seeded.release.requestId)}`);
+    await page.getByRole('heading', { name: 'Gates' }).waitFor();
+    await shot('release-request');
+  } else {
+    console.warn('no demo release request: release-request.png not refreshed');
+  }
 
   // The administrator (signed in with the first start's token) on the Users screen, an integration's tokens open.
   await page.getByRole('button', { name: 'Log out' }).click();

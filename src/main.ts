@@ -41,6 +41,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         dicom: `${config.dicomAeTitle}@${config.dicomHost}:${server.dicomPort ?? config.dicomPort}`,
         ...(server.bootstrap === undefined ? {} : { bootstrap: server.bootstrap }),
         seedDemo: () => server.seedDemo(),
+        streamDemoMonitoring: () => server.streamDemoMonitoring(),
         close: () => server.close(),
       };
     },

@@ -17,6 +17,10 @@ const ModelScreen = lazy(() => import('./screens/model-screen.js').then((m) => (
 const ModelVersionScreen = lazy(() => import('./screens/model-version-screen.js').then((m) => ({ default: m.ModelVersionScreen })));
 const ReleasesScreen = lazy(() => import('./screens/releases-screen.js').then((m) => ({ default: m.ReleasesScreen })));
 const ReleaseScreen = lazy(() => import('./screens/releases-screen.js').then((m) => ({ default: m.ReleaseScreen })));
+const MonitoringScreen = lazy(() => import('./screens/monitoring-screen.js').then((m) => ({ default: m.MonitoringScreen })));
+const DeploymentMonitoringScreen = lazy(() => import('./screens/monitoring-screen.js').then((m) => ({ default: m.DeploymentMonitoringScreen })));
+const IncidentsScreen = lazy(() => import('./screens/incidents-screen.js').then((m) => ({ default: m.IncidentsScreen })));
+const IncidentScreen = lazy(() => import('./screens/incidents-screen.js').then((m) => ({ default: m.IncidentScreen })));
 
 interface Section {
   readonly path: string;
@@ -30,6 +34,8 @@ const SECTIONS: readonly Section[] = [
   { path: '/studies', label: 'Studies', permission: 'studies:read' },
   { path: '/model', label: 'Model', permission: 'models:read' },
   { path: '/releases', label: 'Deployments & releases', permission: 'releases:read' },
+  { path: '/monitoring', label: 'Monitoring', permission: 'monitoring:read' },
+  { path: '/incidents', label: 'Incidents', permission: 'monitoring:read' },
   { path: '/audit', label: 'Audit', permission: 'audit:read' },
   { path: '/health', label: 'Health', permission: 'system:read' },
   { path: '/users', label: 'Users', permission: 'users:manage' },
@@ -140,6 +146,10 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
   if (caseMatch?.[1] !== undefined) return <CaseScreen key={caseMatch[1]} mode={{ kind: 'view', caseId: decodeURIComponent(caseMatch[1]) }} />;
   const release = /^\/releases\/(.+)$/.exec(path);
   if (release?.[1] !== undefined) return <ReleaseScreen key={release[1]} requestId={decodeURIComponent(release[1])} role={session.user.role} />;
+  const monitored = /^\/monitoring\/(.+)$/.exec(path);
+  if (monitored?.[1] !== undefined) return <DeploymentMonitoringScreen key={monitored[1]} site={decodeURIComponent(monitored[1])} />;
+  const incident = /^\/incidents\/(.+)$/.exec(path);
+  if (incident?.[1] !== undefined) return <IncidentScreen key={incident[1]} incidentId={decodeURIComponent(incident[1])} role={session.user.role} />;
   const version = /^\/model\/versions\/(.+)$/.exec(path);
   if (version?.[1] !== undefined) return <ModelVersionScreen key={version[1]} versionId={decodeURIComponent(version[1])} />;
   switch (path) {
@@ -151,6 +161,10 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
       return <ModelScreen />;
     case '/releases':
       return <ReleasesScreen role={session.user.role} />;
+    case '/monitoring':
+      return <MonitoringScreen />;
+    case '/incidents':
+      return <IncidentsScreen />;
     case '/audit':
       return <AuditScreen />;
     case '/users':

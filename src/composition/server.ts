@@ -14,8 +14,12 @@ import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { arrivalSites } from '../workflows/arrival-sites.js';
 import { Deployments } from '../workflows/deployments.js';
 import { recordReview } from '../workflows/record-review.js';
-import { seedDemo, seedDemoRelease, type SeedOutcome } from '../workflows/seed-demo.js';
+import { DEMO_DECLARATION, seedDemo, seedDemoRelease, type SeedOutcome } from '../workflows/seed-demo.js';
+import { sendMonitoringStream, type MonitoringStreamOutcome } from '../workflows/seed-monitoring-stream.js';
+import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../adapters/dataset-medmnist/read-npz.js';
+import { encodeGreyPng } from '../adapters/image-sharp/encode-png.js';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toPlatformError } from '../domain/errors.js';
 import type { ServiceLoop } from '../workflows/service-loop.js';
@@ -41,6 +45,12 @@ export interface ApiServer {
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   /** Seeds an empty store with the public sample data through the real ingest (`npm start`). */
   seedDemo(): Promise<SeedOutcome>;
+  /**
+   * After a seed (`npm start`, only when seedDemo seeded): the demo's production stream for the monitors,
+   * in-distribution PneumoniaMNIST val images then a contrast-shifted device, through the real upload
+   * (workflows/seed-monitoring-stream.ts). Undefined without PneumoniaMNIST. Stops when the server closes.
+   */
+  streamDemoMonitoring(): Promise<MonitoringStreamOutcome | undefined>;
   close(): Promise<void>;
 }
 
@@ -181,6 +191,10 @@ export async function createApiServer(
     }));
     loop.start();
   }
+  // The demo's monitoring stream, when one runs: stopped and waited for on close.
+  const streamStop = new AbortController();
+  let stream: Promise<unknown> = Promise.resolve();
+  const pneumoniaNpz = join(config.sampleDataDir, 'medmnist', 'pneumoniamnist.npz');
   return {
     app,
     loop,
@@ -216,7 +230,31 @@ export async function createApiServer(
       });
       return release === undefined ? seeded : { ...seeded, release };
     },
+    streamDemoMonitoring: () => {
+      if (!existsSync(pneumoniaNpz)) return Promise.resolve(undefined);
+      const sent = sendMonitoringStream({
+        source: async () => readMedmnistSplit(await readFile(pneumoniaNpz), 'val'),
+        encodePng: encodeGreyPng,
+        uploadImages: (declaration, images) => services.uploadImages(declaration, images),
+        declared: PNEUMONIAMNIST_DECLARATION,
+        // The monitors' reference is the version's own when its bundle has one, else the site's first
+        // baseline images (the demo's seed among them): val fills it and leaves some in control after it.
+        inDistribution: config.monitorBaselineCases + 24,
+        shifted: 100,
+        signal: streamStop.signal,
+        now: () => Date.now(),
+        deadlineMs: Date.now() + 15 * 60_000,
+        logger,
+      }).catch((cause: unknown) => {
+        logger.warn({ stage: 'seed', code: toPlatformError(cause).code, site: DEMO_DECLARATION.site }, 'the demo monitoring stream failed');
+        return undefined;
+      });
+      stream = sent;
+      return sent;
+    },
     async close() {
+      streamStop.abort();
+      await stream;
       await receiver?.stop();
       await loop.stop();
       await app.close();

@@ -823,7 +823,14 @@ export const monitorAlertSchema = z.object({
   arl0: z.number().nullable(),
   runLength: z.number().int(),
   effect: alertEffectSchema,
-  window: z.object({ startCase: z.number().int(), alarmCase: z.number().int(), startAt: z.string().nullable(), alarmAt: z.string().nullable() }),
+  /** `startCase`/`alarmCase`: the detector's own case count; `alarmSeq`: the alarm case's seq (as a series bucket's firstSeq..lastSeq and …/cases?after=). */
+  window: z.object({
+    startCase: z.number().int(),
+    alarmCase: z.number().int(),
+    alarmSeq: z.number().int(),
+    startAt: z.string().nullable(),
+    alarmAt: z.string().nullable(),
+  }),
   contributors: z.array(z.object({ detector: z.string(), label: z.string(), fractionOfThreshold: z.number() })).readonly(),
   devices: z.array(deviceSchema.extend({ cases: z.number().int() })).readonly(),
   exampleCaseIds: z.array(z.string()).readonly(),
@@ -832,8 +839,17 @@ export const monitorAlertSchema = z.object({
 });
 export type MonitorAlertBody = z.infer<typeof monitorAlertSchema>;
 
-/** One bucket of a signal's time series: the mean normal score (continuous) or the rate (indicator) of its n cases. */
-export const signalBucketSchema = z.object({ start: z.string(), n: z.number().int(), value: z.number().nullable() });
+/**
+ * One bucket of a signal's time series: the mean normal score (continuous) or the rate (indicator) of its
+ * n cases that have the signal; `firstSeq`..`lastSeq` are the bucket's cases (GET …/cases?after=firstSeq−1).
+ */
+export const signalBucketSchema = z.object({
+  start: z.string(),
+  n: z.number().int(),
+  value: z.number().nullable(),
+  firstSeq: z.number().int(),
+  lastSeq: z.number().int(),
+});
 export const signalSeriesSchema = z.object({
   signal: z.string(),
   label: z.string(),
@@ -846,8 +862,13 @@ export const signalSeriesSchema = z.object({
 });
 export type SignalSeriesBody = z.infer<typeof signalSeriesSchema>;
 
-/** GET /api/monitoring/{site}?bucket=hour|day */
-export const monitoringDetailQuerySchema = z.strictObject({ bucket: z.enum(['hour', 'day']).default('hour') });
+/**
+ * Time series buckets: by `hour` or `day`, or by 50 cases (`cases50`: a dense stream — hundreds of cases in
+ * minutes — still draws one point per 50 cases; every bucket is listed, `value` null when none of its cases has the signal).
+ */
+export const seriesBucketSchema = z.enum(['hour', 'day', 'cases50']);
+/** GET /api/monitoring/{site}?bucket=hour|day|cases50 */
+export const monitoringDetailQuerySchema = z.strictObject({ bucket: seriesBucketSchema.default('hour') });
 export const monitoringDetailSchema = z.object({
   status: monitorStatusSchema,
   plan: z
@@ -861,7 +882,7 @@ export const monitoringDetailSchema = z.object({
     })
     .nullable(),
   alerts: z.array(monitorAlertSchema).readonly(),
-  bucket: z.enum(['hour', 'day']),
+  bucket: seriesBucketSchema,
   /** Over the deployment's newest cases (at most `seriesCases`). */
   seriesCases: z.number().int(),
   series: z.array(signalSeriesSchema).readonly(),

@@ -436,7 +436,7 @@ export class DeploymentMonitoring {
   }
 
   /** A site's monitors in detail: status, plan with each detector's statistic, alerts, and each signal's time series. */
-  async detail(site: string, bucket: 'hour' | 'day', role: 'production' | 'canary' = 'production') {
+  async detail(site: string, bucket: 'hour' | 'day' | 'cases50', role: 'production' | 'canary' = 'production') {
     const { deployment, key } = await this.keyOf(site, role);
     const status = await this.status(deployment, role);
     const designed = await this.#storedPlanOnly(key);
@@ -444,7 +444,11 @@ export class DeploymentMonitoring {
     const state: MonitorState | undefined = designed === undefined || stored === undefined ? undefined : decodeMonitorState(designed.plan, stored.state);
     const alerts = await this.#deps.store.listAlerts({ site, versionId: key.versionId, limit: 100 });
     const cases = await this.#deps.store.latestCases(key, SERIES_CASES);
-    const bucketMs = bucket === 'hour' ? HOUR_MS : 24 * HOUR_MS;
+    // Case buckets count from the deployment's first case, so a bucket keeps its cases as new ones arrive.
+    const bucketing: SeriesBucketing =
+      bucket === 'cases50'
+        ? { kind: 'cases', size: 50, firstOrdinal: Math.max(0, status.cases - cases.length) }
+        : { kind: 'time', ms: bucket === 'hour' ? HOUR_MS : 24 * HOUR_MS };
     return {
       status,
       plan:
@@ -471,7 +475,7 @@ export class DeploymentMonitoring {
       alerts: alerts.map(alertView),
       bucket,
       seriesCases: cases.length,
-      series: seriesOf(cases, designed?.plan, bucketMs),
+      series: seriesOf(cases, designed?.plan, bucketing),
     };
   }
 
@@ -553,25 +557,35 @@ function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert): readonl
   return ids;
 }
 
+/** How a time series groups cases: by time (`ms` wide, from the epoch), or by `size` cases (the first of `cases` being the deployment's `firstOrdinal`-th, from 0). */
+export type SeriesBucketing = { readonly kind: 'time'; readonly ms: number } | { readonly kind: 'cases'; readonly size: number; readonly firstOrdinal: number };
+
 /**
- * Each signal's time series over `cases`, bucketed by `bucketMs`: the mean normal score against the
- * plan's reference (continuous; 0 in control, in reference SDs) or the rate (indicator). Before a plan
- * exists, continuous buckets have no value.
+ * Each signal's time series over `cases` (in seq order): the mean normal score against the plan's
+ * reference (continuous; 0 in control, in reference SDs) or the rate (indicator), per bucket. Before a
+ * plan exists, continuous buckets have no value. By time, a bucket is listed when the signal has a value
+ * in it; by cases, every bucket is (value null when none of its cases has the signal), so that the small
+ * multiples of one deployment share their x positions.
  */
-export function seriesOf(cases: readonly MonitorCase[], plan: MonitorPlan | undefined, bucketMs: number) {
+export function seriesOf(cases: readonly MonitorCase[], plan: MonitorPlan | undefined, bucketing: SeriesBucketing) {
+  const keyOf =
+    bucketing.kind === 'time'
+      ? (c: MonitorCase) => Math.floor(c.timeMs / bucketing.ms) * bucketing.ms
+      : (_c: MonitorCase, i: number) => Math.floor((bucketing.firstOrdinal + i) / bucketing.size);
   return DEFAULT_SIGNALS.map((signal, s) => {
     const scorer = plan?.scorers[s] ?? null;
-    const buckets = new Map<number, { n: number; sum: number }>();
-    for (const c of cases) {
+    const buckets = new Map<number, { n: number; sum: number; startMs: number; firstSeq: number; lastSeq: number }>();
+    cases.forEach((c, i) => {
       const raw = c.values[s] ?? Number.NaN;
-      if (Number.isNaN(raw)) continue;
-      const v = signal.kind === 'indicator' ? raw : scorer === null ? Number.NaN : normalScore(scorer, raw);
-      const start = Math.floor(c.timeMs / bucketMs) * bucketMs;
-      const b = buckets.get(start) ?? { n: 0, sum: 0 };
+      if (Number.isNaN(raw) && bucketing.kind === 'time') return;
+      const key = keyOf(c, i);
+      const b = buckets.get(key) ?? { n: 0, sum: 0, startMs: bucketing.kind === 'time' ? key : c.timeMs, firstSeq: c.seq, lastSeq: c.seq };
+      b.lastSeq = c.seq;
+      buckets.set(key, b);
+      if (Number.isNaN(raw)) return;
       b.n++;
-      b.sum += v;
-      buckets.set(start, b);
-    }
+      b.sum += signal.kind === 'indicator' ? raw : scorer === null ? Number.NaN : normalScore(scorer, raw);
+    });
     const indicator = plan?.detectors.find((d) => d.signal === signal.name && d.kind === 'indicator');
     return {
       signal: signal.name,
@@ -581,7 +595,13 @@ export function seriesOf(cases: readonly MonitorCase[], plan: MonitorPlan | unde
       reference: indicator?.kind === 'indicator' ? indicator.p0 : null,
       buckets: [...buckets.entries()]
         .sort((a, b) => a[0] - b[0])
-        .map(([start, b]) => ({ start: new Date(start).toISOString(), n: b.n, value: Number.isNaN(b.sum) ? null : b.sum / b.n })),
+        .map(([, b]) => ({
+          start: new Date(b.startMs).toISOString(),
+          n: b.n,
+          value: b.n === 0 || Number.isNaN(b.sum) ? null : b.sum / b.n,
+          firstSeq: b.firstSeq,
+          lastSeq: b.lastSeq,
+        })),
     };
   });
 }

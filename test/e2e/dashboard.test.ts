@@ -119,7 +119,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         await page.getByText('Nothing to review').waitFor();
         // The reviewer's menu: no audit, no system health.
         const menu = page.getByRole('navigation', { name: 'Main' });
-        expect(await menu.getByRole('link').allTextContents()).toEqual(['Worklist', 'Studies', 'Model', 'Deployments & releases']);
+        expect(await menu.getByRole('link').allTextContents()).toEqual(['Worklist', 'Studies', 'Model', 'Deployments & releases', 'Monitoring', 'Incidents']);
 
         // A study arrives over C-STORE and appears without a reload (the list refreshes itself).
         await run('storescu', ['-xw', '-aet', 'MODALITY', '-aec', 'VIGIL', '127.0.0.1', String(server.dicomPort), chest]);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
-import type { StudyBody } from '../../src/http/contract.js';
+import type { IncidentBody, IncidentDetailBody, MonitoringDetailBody, StudyBody } from '../../src/http/contract.js';
+import { DEMO_SHIFT } from '../../src/workflows/seed-monitoring-stream.js';
 import type { PredictResult } from '../../src/workflows/predict-images.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
@@ -109,4 +110,34 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
 
     expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
   }, 120_000);
+
+  it('then streams in-distribution images and a contrast-shifted device through the upload: the monitors open an incident by themselves', async () => {
+    const started = Date.now();
+    const streamed = server.streamDemoMonitoring();
+    const deadline = started + 240_000;
+    let incidents: IncidentBody[] = [];
+    while (incidents.length === 0) {
+      if (Date.now() > deadline) throw new Error('no incident within 4 minutes of the stream');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      incidents = (await get<{ incidents: IncidentBody[] }>('/api/incidents')).incidents;
+    }
+    // 524 in distribution (the 500-image baseline — after the seed's 42 images — and some in control), then 100 shifted.
+    expect(await streamed).toEqual({ status: 'sent', inDistribution: 524, shifted: 100, failed: 0 });
+    const [incident] = incidents;
+    expect(incident).toMatchObject({ site: 'default', state: 'open' });
+    const detail = await get<IncidentDetailBody>(`/api/incidents/${incident!.incidentId}`);
+    // The alarm that opened it came from the shifted device's images (no false alarm before), with example cases.
+    const first = detail.alerts.find((a) => a.alertId === incident!.alertIds[0]);
+    expect(
+      first?.devices.map((d) => d.model),
+      JSON.stringify(detail.alerts.map((a) => [a.detector, a.window, a.devices])),
+    ).toContain(DEMO_SHIFT.device);
+    expect(first?.exampleCaseIds.length).toBeGreaterThan(0);
+    const monitoring = await get<MonitoringDetailBody>('/api/monitoring/default?bucket=cases50');
+    expect(monitoring.status.openIncident?.incidentId).toBe(incident!.incidentId);
+    expect(monitoring.alerts.length).toBeGreaterThan(0);
+    // A second start does not stream again: seedDemo skips a store that holds studies, and the stream follows only a seed.
+    expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
+    process.stdout.write(`demo stream: incident ${((Date.now() - started) / 1000).toFixed(0)} s after the stream started\n`);
+  }, 300_000);
 });

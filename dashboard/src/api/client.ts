@@ -42,6 +42,14 @@ import type {
   WorklistItemDetailBody,
   WorklistPageBody,
   WorklistQuery,
+  IncidentActionBodies,
+  IncidentActionName,
+  IncidentBody,
+  IncidentDetailBody,
+  MonitorCasesPageBody,
+  MonitoringDetailBody,
+  MonitoringOverviewBody,
+  SeriesBucket,
 } from './types.js';
 
 /** An error response from the API, with its catalogue code (docs/errors.md). */
@@ -222,5 +230,18 @@ export const api = {
   evidenceUrl: (requestId: string, sha256: string) => `/api/releases/${id(requestId)}/evidence/${id(sha256)}`,
   /** The password travels in this one request body and is kept nowhere (the caller clears its field). */
   signRelease: (requestId: string, body: SignReleaseBody) => request<ReleaseViewBody>('POST', `/api/releases/${id(requestId)}/sign`, body),
+
+  monitoring: (signal?: AbortSignal) => request<MonitoringOverviewBody>('GET', '/api/monitoring', undefined, signal),
+  monitoringDetail: (site: string, bucket: SeriesBucket, signal?: AbortSignal) =>
+    request<MonitoringDetailBody>('GET', `/api/monitoring/${id(site)}${query({ bucket })}`, undefined, signal),
+  /** The cases behind a chart's point: after a seq (the bucket's first − 1), at most `limit`. */
+  monitoringCases: (site: string, q: { readonly signal?: string; readonly after?: number; readonly limit?: number }, signal?: AbortSignal) =>
+    request<MonitorCasesPageBody>('GET', `/api/monitoring/${id(site)}/cases${query({ ...q })}`, undefined, signal),
+  incidents: (q: { readonly state?: string; readonly site?: string; readonly limit?: number }, signal?: AbortSignal) =>
+    request<{ incidents: IncidentBody[] }>('GET', `/api/incidents${query({ ...q })}`, undefined, signal),
+  incident: (incidentId: string, signal?: AbortSignal) => request<IncidentDetailBody>('GET', `/api/incidents/${id(incidentId)}`, undefined, signal),
+  incidentAction: <A extends IncidentActionName>(incidentId: string, action: A, body: IncidentActionBodies[A]) =>
+    // Acknowledge takes no body (the server refuses one where a route reads none).
+    request<unknown>('POST', `/api/incidents/${id(incidentId)}/${action}`, action === 'acknowledge' ? undefined : body),
   retryJob: (jobId: number) => request<JobRetriedBody>('POST', `/api/jobs/${jobId}/retry`),
 };

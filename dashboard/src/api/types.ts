@@ -17,6 +17,19 @@ import type {
   WorklistItemBody,
 } from '../../../src/http/contract.js';
 import type { Role } from '../../../src/domain/access/roles.js';
+export type {
+  IncidentBody,
+  IncidentDetailBody,
+  MonitorAlertBody,
+  MonitorCasesPageBody,
+  MonitorDetectorBody,
+  MonitoringDetailBody,
+  MonitoringOverviewBody,
+  MonitorStatusBody,
+  SignalSeriesBody,
+} from '../../../src/http/contract.js';
+import type { incidentActionBodySchemas, seriesBucketSchema } from '../../../src/http/contract.js';
+import type { z } from 'zod';
 
 export type {
   AuditEntriesPageBody,
@@ -94,3 +107,9 @@ export type SignReleaseBody = Extract<SignReleaseRequest, { password: string }>;
 export type SignatureMeaning = SignReleaseBody['meaning'];
 /** POST /api/deployments/{site}/pause. */
 export type PauseBody = PauseRequest;
+
+/** GET /api/monitoring/{site}?bucket=: how the time series groups cases. */
+export type SeriesBucket = z.infer<typeof seriesBucketSchema>;
+/** POST /api/incidents/{id}/{action}: each action's body. */
+export type IncidentActionBodies = { readonly [K in keyof typeof incidentActionBodySchemas]: z.input<(typeof incidentActionBodySchemas)[K]> };
+export type IncidentActionName = keyof IncidentActionBodies;

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { PlatformError } from '../../domain/errors.js';
 import type { PatientAgeYears, RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { VigilServices } from '../../workflows/vigil-services.js';
+import type { MonitoringStreamOutcome } from '../../workflows/seed-monitoring-stream.js';
 import type { SeedOutcome } from '../../workflows/seed-demo.js';
 
 export interface CliIo {
@@ -30,6 +31,8 @@ export interface RunningServer {
   readonly bootstrap?: { readonly userName: string; readonly token: string };
   /** Seeds an empty store with the public sample data through the real ingest (`serve --demo`). */
   seedDemo(): Promise<SeedOutcome>;
+  /** After a seed: the monitors' demo stream (in distribution, then a contrast-shifted device), in the background; undefined without PneumoniaMNIST. */
+  streamDemoMonitoring(): Promise<MonitoringStreamOutcome | undefined>;
   close(): Promise<void>;
 }
 

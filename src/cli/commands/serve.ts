@@ -1,5 +1,6 @@
 import { EXIT_OK } from '../exit-codes.js';
 import type { SeedOutcome } from '../../workflows/seed-demo.js';
+import type { MonitoringStreamOutcome } from '../../workflows/seed-monitoring-stream.js';
 import { parseCommandArgs, usageError, type Command } from './command.js';
 
 const USAGE = 'serve [--demo]';
@@ -32,13 +33,32 @@ export const serveCommand: Command = {
         ].join('\n'),
       );
     }
-    if (values.demo === true) io.stdout(describeSeed(await server.seedDemo(), server.dicom) + '\n');
+    if (values.demo === true) {
+      const seeded = await server.seedDemo();
+      io.stdout(describeSeed(seeded, server.dicom) + '\n');
+      // The monitors' demo runs in the background (bounded; stopped on close): the dashboard is usable meanwhile.
+      if (seeded.status === 'seeded') {
+        void server.streamDemoMonitoring().then((outcome) => {
+          if (outcome !== undefined) io.stdout(describeStream(outcome) + '\n');
+        });
+        io.stdout(STREAM_NOTE + '\n');
+      }
+    }
     await stopRequested();
     io.stdout('Stopping…\n');
     await server.close();
     return EXIT_OK;
   },
 };
+
+const STREAM_NOTE =
+  'Monitoring demo: PneumoniaMNIST val images are being sent as the demo device, then the same kind of images with their contrast lowered (x0.7) ' +
+  'from another device, "portable-b"; the monitors should detect the shift and open an incident by themselves within minutes (dashboard Monitoring and Incidents).';
+
+function describeStream(outcome: MonitoringStreamOutcome): string {
+  const sent = `${outcome.inDistribution} in-distribution and ${outcome.shifted} contrast-shifted images`;
+  return outcome.status === 'sent' ? `Monitoring demo: sent ${sent}.` : `Monitoring demo: stopped (${outcome.reason}) after ${sent}.`;
+}
 
 function describeSeed(outcome: SeedOutcome, dicom: string): string {
   const send = `Send studies with DCMTK (as they are, compressed or not): dcmsend -aec ${dicom.split('@')[0] ?? 'VIGIL'} ${dicom.split('@')[1]?.replace(':', ' ') ?? '127.0.0.1 11112'} <files>`;
