@@ -838,6 +838,8 @@ export const monitorAlertSchema = z.object({
   createdAt: z.string(),
 });
 export type MonitorAlertBody = z.infer<typeof monitorAlertSchema>;
+/** GET /api/monitoring/alerts */
+export const monitorAlertListSchema = z.object({ alerts: z.array(monitorAlertSchema).readonly() });
 
 /**
  * One bucket of a signal's time series: the mean normal score (continuous) or the rate (indicator) of its
@@ -941,6 +943,9 @@ export const incidentSchema = z.object({
   revision: z.number().int(),
 });
 export type IncidentBody = z.infer<typeof incidentSchema>;
+/** GET /api/incidents */
+export const incidentListSchema = z.object({ incidents: z.array(incidentSchema).readonly() });
+export type IncidentListBody = z.infer<typeof incidentListSchema>;
 export const incidentDetailSchema = z.object({ incident: incidentSchema, alerts: z.array(monitorAlertSchema).readonly() });
 export type IncidentDetailBody = z.infer<typeof incidentDetailSchema>;
 export const incidentListQuerySchema = listQuerySchema.extend({

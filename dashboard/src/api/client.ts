@@ -44,7 +44,7 @@ import type {
   WorklistQuery,
   IncidentActionBodies,
   IncidentActionName,
-  IncidentBody,
+  IncidentListBody,
   IncidentDetailBody,
   MonitorCasesPageBody,
   MonitoringDetailBody,
@@ -238,7 +238,7 @@ export const api = {
   monitoringCases: (site: string, q: { readonly signal?: string; readonly after?: number; readonly limit?: number }, signal?: AbortSignal) =>
     request<MonitorCasesPageBody>('GET', `/api/monitoring/${id(site)}/cases${query({ ...q })}`, undefined, signal),
   incidents: (q: { readonly state?: string; readonly site?: string; readonly limit?: number }, signal?: AbortSignal) =>
-    request<{ incidents: IncidentBody[] }>('GET', `/api/incidents${query({ ...q })}`, undefined, signal),
+    request<IncidentListBody>('GET', `/api/incidents${query({ ...q })}`, undefined, signal),
   incident: (incidentId: string, signal?: AbortSignal) => request<IncidentDetailBody>('GET', `/api/incidents/${id(incidentId)}`, undefined, signal),
   incidentAction: <A extends IncidentActionName>(incidentId: string, action: A, body: IncidentActionBodies[A]) =>
     // Acknowledge takes no body (the server refuses one where a route reads none).

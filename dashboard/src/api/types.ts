@@ -19,6 +19,7 @@ import type {
 import type { Role } from '../../../src/domain/access/roles.js';
 export type {
   IncidentBody,
+  IncidentListBody,
   IncidentDetailBody,
   MonitorAlertBody,
   MonitorCasesPageBody,

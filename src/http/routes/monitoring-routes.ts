@@ -10,9 +10,10 @@ import {
   incidentActionBodySchemas,
   incidentDetailSchema,
   incidentListQuerySchema,
+  incidentListSchema,
   incidentSchema,
   listQuerySchema,
-  monitorAlertSchema,
+  monitorAlertListSchema,
   monitorCasesPageSchema,
   monitorCasesQuerySchema,
   monitoringDetailQuerySchema,
@@ -79,7 +80,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
     '/api/monitoring/alerts',
     {
       config: { access: 'monitoring:read' },
-      schema: { querystring: alertListQuery, response: { 200: z.object({ alerts: z.array(monitorAlertSchema).readonly() }) } },
+      schema: { querystring: alertListQuery, response: { 200: monitorAlertListSchema } },
     },
     async (request) => ({
       alerts: await (
@@ -113,7 +114,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
     '/api/incidents',
     {
       config: { access: 'monitoring:read' },
-      schema: { querystring: incidentListQuerySchema, response: { 200: z.object({ incidents: z.array(incidentSchema).readonly() }) } },
+      schema: { querystring: incidentListQuerySchema, response: { 200: incidentListSchema } },
     },
     async (request) => {
       const q = request.query;
