@@ -11,7 +11,7 @@ for (const file of parts) {
   const q = p.guarantee.quantile;
   Object.assign(merged, { ...p, falseAlarmsByDesign: merged.falseAlarmsByDesign, detection: merged.detection, reviews: merged.reviews, parts: merged.parts });
   merged.parts.push({ guarantee: p.guarantee, seeds: p.seeds, baselineSeeds: p.baselineSeeds, timing: p.timing });
-  merged.falseAlarmsByDesign.push(...p.falseAlarmsByDesign);
+  merged.falseAlarmsByDesign.push(...p.falseAlarmsByDesign.map((f) => (f.design === 'guarantee' ? { guaranteeQuantile: q, ...f } : f)));
   merged.detection ??= { warmupCases: p.detection.warmupCases, capCases: p.detection.capCases, delaysByDesign: {} };
   for (const [k, v] of Object.entries(p.detection.delaysByDesign)) merged.detection.delaysByDesign[`${k} (q ${q})`] = v;
   merged.reviews.push(...p.reviews.map((r) => ({ ...r, guaranteeQuantile: q })));
