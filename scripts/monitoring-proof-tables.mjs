@@ -6,6 +6,11 @@ import { readFileSync } from 'node:fs';
 const r = JSON.parse(readFileSync(process.argv[2] ?? 'docs/monitoring-proof.json', 'utf8'));
 const pct = (v) => `${Math.round(v * 100)} %`;
 const out = [];
+if (r.generatedBy.includes('--round2')) {
+  // Second round:  node scripts/monitoring-proof-tables.mjs docs/monitoring-proof-round2.json docs/monitoring-proof.json
+  printRound2(r, process.argv[3] === undefined ? null : JSON.parse(readFileSync(process.argv[3], 'utf8')));
+  process.exit(0);
+}
 out.push(
   `Design: ${r.design.detectors} one-sided CUSUMs, k = ${r.design.referenceValue}, indicator odds ratio ${r.design.indicatorOddsRatio}; family ARL₀ ${r.design.familyArl0} cases, each detector ${r.design.detectorArl0}.`,
   '',
@@ -71,3 +76,75 @@ for (const signal of Object.keys(bySource.val)) {
   );
 }
 process.stdout.write(`${out.join('\n')}\n`);
+
+function printRound2(r, first) {
+  const lines = [];
+  const top = (byDetector, n = 3) =>
+    Object.entries(byDetector)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  for (const part of r.parts ?? [{ guarantee: r.guarantee, timing: r.timing }]) {
+    lines.push(
+      `Guarantee: ${part.guarantee.bootstraps} bootstraps, quantile ${part.guarantee.quantile}. Design time (demo reference, 524 cases): plain ${part.timing.plainMs} ms, guaranteed ${part.timing.guaranteeColdMs} ms the first time for a reference size, ${part.timing.guaranteeWarmMs} ms after.`,
+    );
+  }
+  lines.push('');
+  lines.push(
+    '| setting | design | streams × 90 days | false alarms | per 90 days (target ≤ 1) | streams with any alarm | design time (median) | most alarms |',
+  );
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const f of r.falseAlarmsByDesign) {
+    const q = f.guaranteeQuantile === undefined ? '' : ` (q ${f.guaranteeQuantile})`;
+    lines.push(
+      `| ${f.setting} | ${f.design}${q} | ${f.streams} | ${f.totalAlarms} | **${f.alarmsPer90Days}** | ${f.streamsWithAnyAlarm} | ${f.designMsMedian} ms | ${top(f.byDetector)} |`,
+    );
+  }
+  lines.push('');
+  const designs = Object.keys(r.detection.delaysByDesign);
+  if (designs.length > 0) {
+    const plain = first === null ? null : Object.fromEntries(first.detection.delays.map((d) => [d.source, d]));
+    lines.push(`| stream | ${plain === null ? '' : 'plain on val (round 1) | '}${designs.join(' | ')} |`);
+    lines.push(`|---|${plain === null ? '' : '---|'}${designs.map(() => '---|').join('')}`);
+    const cell = (d) =>
+      Number.isFinite(d.medianDelayImages)
+        ? `${d.medianDelayImages} (${d.medianDelayDays} d; ≤1 d ${pct(d.withinOneDay)}, ≤1 wk ${pct(d.withinOneWeek)})`
+        : `> cap`;
+    for (const d of r.detection.delaysByDesign[designs[0]]) {
+      const row = [d.source];
+      if (plain !== null) row.push(plain[d.source] === undefined ? '–' : cell(plain[d.source]));
+      for (const k of designs) row.push(cell(r.detection.delaysByDesign[k].find((x) => x.source === d.source)));
+      lines.push(`| ${row.join(' | ')} |`);
+    }
+    lines.push('');
+  }
+  if (r.reviews.length > 0) {
+    lines.push(
+      '| guarantee quantile | review sample rate | review chart tuned to OR | test split: median delay (images) | IQR | days at 200/day | ≤ 1 day | ≤ 1 week | first to alarm | gamma 1 median | control (val) median | cross-fitted false alarms per 90 days (with reviews) |',
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const v of r.reviews) {
+      const [test, gamma, val] = v.detection;
+      const first = Object.entries(test.firstDetector)
+        .slice(0, 2)
+        .map(([k, c]) => `${k} ${pct(c / test.seeds)}`)
+        .join(', ');
+      lines.push(
+        `| ${v.guaranteeQuantile ?? '–'} | ${v.reviewRate} | ${v.reviewOddsRatio} | **${test.medianDelayImages}** | ${test.p25}–${test.p75} | ${test.medianDelayDays} | ${pct(test.withinOneDay)} | ${pct(test.withinOneWeek)} | ${first} | ${gamma.medianDelayImages} | ${Number.isFinite(val.medianDelayImages) ? val.medianDelayImages : '> cap'} | ${v.crossFittedFalseAlarms.alarmsPer90Days} |`,
+      );
+    }
+    lines.push('');
+    lines.push(
+      'Review detectors (p₀ from val labels; h in log-likelihood-ratio units; in-control ARL in reviews, under p₀): ' +
+        r.reviews
+          .map(
+            (v) =>
+              `q ${v.guaranteeQuantile ?? '–'} rate ${v.reviewRate} OR ${v.reviewOddsRatio}: ` +
+              v.reviewDetectors.map((d) => `${d.id} p₀ ${d.p0} p₁ ${d.p1} h ${d.h} ARL ${d.reviewArl0}`).join('; '),
+          )
+          .join(' · '),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

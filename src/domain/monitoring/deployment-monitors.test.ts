@@ -117,17 +117,37 @@ describe('updateMonitors / recomputeMonitors', () => {
 });
 
 describe('designMonitors with a guarantee for the estimated reference (Gandy & Kvaløy 2013)', () => {
-  it('never lowers a threshold, raises the continuous ones, and keeps the ARL under the reference at or above target', () => {
+  it('raises the continuous thresholds, designs indicators at a confidence bound of the rate, and keeps the ARL under the reference at or above target', () => {
     const reference = referenceOf(3, 120);
     const design = { falseAlarmDays: 1, casesPerDay: 100, states: 40 };
     const plain = designMonitors(reference, design, SIGNALS);
     const guaranteed = designMonitors(reference, { ...design, guarantee: { bootstraps: 12, quantile: 0.9, seed: 5 } }, SIGNALS);
     guaranteed.detectors.forEach((d, i) => {
-      expect(d.h).toBeGreaterThanOrEqual(plain.detectors[i]!.h);
+      const p = plain.detectors[i]!;
       expect(d.arl0).toBeGreaterThanOrEqual(plain.detectorArl0);
+      if (d.kind === 'continuous') expect(d.h).toBeGreaterThan(p.h);
+      else if (p.kind === 'indicator') {
+        expect(d.p0).toBe(p.p0);
+        // Designed at a rate the truth stays below (up) or above (down) with probability ≈ 0.9: p₁ moves the same way.
+        if (d.direction === 'up') expect(d.p1).toBeGreaterThan(p.p1);
+        else expect(d.p1).toBeLessThan(p.p1);
+      }
     });
-    expect(
-      guaranteed.detectors.filter((d) => d.kind === 'continuous').every((d, i) => d.h > plain.detectors.filter((p) => p.kind === 'continuous')[i]!.h),
-    ).toBe(true);
+  });
+});
+
+describe('designMonitors controlled together with detectors outside the plan (familyDetectors)', () => {
+  it('gives each detector the share of a larger family, and refuses a family smaller than the plan', () => {
+    const reference = referenceOf(4, 200);
+    const design = { falseAlarmDays: 1, casesPerDay: 100, states: 40 };
+    const own = designMonitors(reference, design, SIGNALS);
+    const shared = designMonitors(reference, { ...design, familyDetectors: 8 }, SIGNALS);
+    expect(own.detectorArl0).toBe(6 * 100);
+    expect(shared.detectorArl0).toBe(8 * 100);
+    shared.detectors.forEach((d, i) => {
+      expect(d.h).toBeGreaterThanOrEqual(own.detectors[i]!.h);
+      expect(d.arl0).toBeGreaterThanOrEqual(800);
+    });
+    expect(() => designMonitors(reference, { ...design, familyDetectors: 5 }, SIGNALS)).toThrow(RangeError);
   });
 });
