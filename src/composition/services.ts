@@ -272,7 +272,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     async deploymentLedger(site, at) {
       const sites = await readSitesFile(config.sitesFile);
       if (!sites.sites.some((s) => s.id === site)) throw new PlatformError('DEPLOYMENT_NOT_FOUND', 'No configured site has that id', {});
-      return deploymentLedger({ search: await stores.auditSearch(), registry: (await openRegistry()).registry }, site, at);
+      return deploymentLedger({ search: await stores.auditSearch(), registry: (await openRegistry()).registry }, site, at, systemClock.now());
     },
     releaseEvidencePack: releaseParts.releaseEvidencePack,
     verifyEvidencePack: releaseParts.verifyEvidencePack,

@@ -17,6 +17,7 @@ import type { ImageSummary } from '../domain/image/image-summary.js';
 import { STUDY_STATES } from '../domain/study/study-state.js';
 import { CHANGE_TYPES, releaseProtocolSchema, SIGNATURE_MEANINGS } from '../domain/release/release-protocol.js';
 import { GATES, RELEASE_STATES } from '../domain/release/release-request.js';
+import { CANARY_FRACTION_MAX, CANARY_FRACTION_MIN } from '../domain/deployment/deployment.js';
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
@@ -596,7 +597,7 @@ export const signReleaseRequestSchema = z.union([
   z.strictObject({ meaning: signatureMeaningSchema, token: z.string().min(1).max(100) }),
 ]);
 
-export const canaryRequestSchema = z.strictObject({ fraction: z.number().gt(0).lt(1) });
+export const canaryRequestSchema = z.strictObject({ fraction: z.number().min(CANARY_FRACTION_MIN).max(CANARY_FRACTION_MAX) });
 
 /** What judges a site: production, history (rollback restores the last), the candidate beside it, and a pause. */
 export const siteDeploymentSchema = z.object({
@@ -604,6 +605,8 @@ export const siteDeploymentSchema = z.object({
   production: sha256Schema.nullable(),
   productionRequestId: z.string().nullable(),
   history: z.array(sha256Schema).readonly(),
+  /** Beside `history`, entry for entry: the request that had put each earlier version in production (null: none). */
+  historyRequestIds: z.array(z.string().nullable()).readonly(),
   candidate: z
     .object({ versionId: sha256Schema, mode: z.enum(['shadow', 'canary']), fraction: z.number().nullable(), requestId: z.string().nullable() })
     .nullable(),
@@ -618,6 +621,20 @@ export const deploymentListSchema = z.object({ deployments: z.array(siteDeployme
 export type DeploymentListBody = z.infer<typeof deploymentListSchema>;
 
 const citationSchema = z.object({ auditId: z.string(), time: z.string() });
+const ledgerReleaseSchema = z.object({
+  requestId: z.string(),
+  changeType: z.string(),
+  requestedBy: z.string(),
+  requesterRole: z.string(),
+  citation: citationSchema,
+});
+const ledgerApprovalSchema = z.object({
+  signerName: z.string(),
+  role: z.string(),
+  meaning: z.string(),
+  reauthenticatedBy: z.string(),
+  citation: citationSchema,
+});
 /** Which version judged a site's studies at a time, and who approved it (workflows/deployment-ledger.ts), each part citing its audit entry. */
 export const ledgerAnswerSchema = z.object({
   site: z.string(),
@@ -628,16 +645,19 @@ export const ledgerAnswerSchema = z.object({
       changedBy: z.string(),
       generation: z.number().int(),
       production: sha256Schema.nullable(),
-      candidate: z.object({ versionId: sha256Schema, mode: z.enum(['shadow', 'canary']), fraction: z.number().nullable() }).nullable(),
+      candidate: z
+        .object({ versionId: sha256Schema, mode: z.enum(['shadow', 'canary']), fraction: z.number().nullable(), requestId: z.string().nullable() })
+        .nullable(),
       pausedReason: z.string().nullable(),
       citation: citationSchema,
     })
     .nullable(),
   model: z.object({ id: z.string(), version: z.string(), sha256: sha256Schema, versionId: sha256Schema.optional() }).nullable(),
-  release: z.object({ requestId: z.string(), changeType: z.string(), requestedBy: z.string(), requesterRole: z.string(), citation: citationSchema }).nullable(),
-  approvals: z
-    .array(z.object({ signerName: z.string(), role: z.string(), meaning: z.string(), reauthenticatedBy: z.string(), citation: citationSchema }))
-    .readonly(),
+  release: ledgerReleaseSchema.nullable(),
+  approvals: z.array(ledgerApprovalSchema).readonly(),
+  /** The candidate's request (a canary judges a share of the studies) and its signatures. */
+  candidateRelease: ledgerReleaseSchema.nullable(),
+  candidateApprovals: z.array(ledgerApprovalSchema).readonly(),
 });
 export type LedgerAnswerBody = z.infer<typeof ledgerAnswerSchema>;
 export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });

@@ -10,6 +10,7 @@ import { lineageProblem } from '../domain/release/release-lineage.js';
 import { validationDataFor, type ChangeType, type ReleaseProtocol, type SignatureMeaning } from '../domain/release/release-protocol.js';
 import {
   applyReleaseAction,
+  deployerSignedProblem,
   gatePassed,
   missingApprovals,
   preDeploymentGates,
@@ -70,7 +71,11 @@ export type ReleaseActor = { readonly kind: 'user'; readonly userId: string } | 
 /** A user named by id (HTTP) or by login name (the CLI). */
 export type UserRef = { readonly userId: string } | { readonly userName: string };
 
-/** How a signer proved, again, that they are who they are (21 CFR 11.200): their password, or a token issued in the last 5 minutes. */
+/**
+ * How a signer proved, again, that they are who they are (21 CFR 11.200): their password, or a token
+ * issued in the last 5 minutes for the signing — not the credential the request itself is authenticated
+ * with, and spent by the signature (revoked as it signs: one token, one signature).
+ */
 export type Reauthentication = { readonly password: string } | { readonly token: string };
 
 /** A token older than this does not re-authenticate a signature: it must be issued for the signing. */
@@ -252,17 +257,28 @@ export class Releases {
    * signature by the same person, and a role or meaning the protocol does not ask. Audited `release_signed`
    * with the signer's id, name, role and meaning (the entry's time is the signature's).
    */
-  async sign(requestId: string, signer: UserRef, meaning: SignatureMeaning, proof: Reauthentication): Promise<ReleaseView> {
+  async sign(
+    requestId: string,
+    signer: UserRef,
+    meaning: SignatureMeaning,
+    proof: Reauthentication,
+    /** The token the caller's request is authenticated with (HTTP): it cannot be the signing token too. */
+    callerTokenId?: string,
+  ): Promise<ReleaseView> {
     const person = await this.#person(signer, 'releases:sign');
     // Before the request is read: a wrong credential is refused alike for every request (unknown, draft,
     // approved…), so it discloses nothing, and it counts toward the rate limit on the name.
-    if (!(await this.#reauthenticate(person, proof))) throw reauthenticationFailed();
+    const signingToken = await this.#reauthenticate(person, proof, callerTokenId);
+    if (signingToken === false) throw reauthenticationFailed();
     const stored = await this.#load(requestId);
     const next = await this.#record(
       stored,
       { kind: 'user', userId: person.userId },
       { kind: 'sign', signer: person, meaning, reauthenticated: true },
       'password' in proof ? 'password' : 'token',
+      // A signing token is spent as it signs: revoked only if still live (one statement), so of two
+      // signatures sent with one token at once, one is stored and the other refused.
+      signingToken === true ? undefined : async () => this.#deps.access.revokeToken(signingToken, person.userId),
     );
     return this.#view(next);
   }
@@ -293,6 +309,9 @@ export class Releases {
       d.candidate?.requestId === r.requestId ? { kind: 'promote' } : { kind: 'deploy', versionId: r.candidateVersionId, requestId: r.requestId },
     );
     if (before.productionRequestId !== null) await this.#retire(actor, before.productionRequestId);
+    // Another request's candidate (in shadow or canary) ended with the production it ran beside.
+    const ended = before.candidate?.requestId ?? null;
+    if (ended !== null && ended !== requestId) await this.#retire(actor, ended);
     return view;
   }
 
@@ -321,6 +340,9 @@ export class Releases {
     if (previous !== undefined) await this.#deps.archive.open(previous);
     const next = await this.#deps.deployments.change(site, { kind: 'rollback' }, await this.#by(actor));
     if (current.productionRequestId !== null) await this.#retire(actor, current.productionRequestId);
+    // The candidate ended with the rollback: its request (in shadow or canary) cannot go on against
+    // another baseline, so it is retired too, rather than left in a state that can never proceed.
+    if (current.candidate?.requestId != null) await this.#retire(actor, current.candidate.requestId);
     return next;
   }
 
@@ -373,8 +395,16 @@ export class Releases {
   }
 
   /** Applies one action and stores it over the revision read (RELEASE_TRANSITION_INVALID if another change came first); audits gates and signatures. */
-  async #record(stored: StoredRelease, actor: ReleaseActor, action: ReleaseAction, reauthenticatedBy?: 'password' | 'token'): Promise<StoredRelease> {
+  async #record(
+    stored: StoredRelease,
+    actor: ReleaseActor,
+    action: ReleaseAction,
+    reauthenticatedBy?: 'password' | 'token',
+    spendProof?: () => Promise<boolean>,
+  ): Promise<StoredRelease> {
     const next = applyReleaseAction(stored.request, action, stored.protocol, this.#now());
+    // The action is allowed: the one-use proof is spent now, before the request is stored (not spent: refused).
+    if (spendProof !== undefined && !(await spendProof())) throw reauthenticationFailed();
     if (!(await this.#deps.store.compareAndSet(next, stored.revision))) {
       throw new PlatformError('RELEASE_TRANSITION_INVALID', 'Another change to this request was made at the same moment; read it again', {
         state: stored.request.state,
@@ -422,6 +452,11 @@ export class Releases {
     const stored = await this.#load(requestId);
     const { request } = stored;
     applyReleaseAction(request, action, stored.protocol, this.#now());
+    // Duties split by identity (not only by role): a signer of this request does not deploy it.
+    if (actor.kind === 'user') {
+      const problem = deployerSignedProblem(request, actor.userId);
+      if (problem !== undefined) throw problem;
+    }
     const deployment = await this.#deps.deployments.status(request.site);
     if (deployment.production !== request.baselineVersionId) {
       throw new PlatformError(
@@ -434,17 +469,20 @@ export class Releases {
     return this.#view(await this.#record(stored, actor, action));
   }
 
+  /** Retires a request in production, shadow or canary (the deployment change that ended it is the audit entry); any other state is left as it is. */
   async #retire(actor: ReleaseActor, requestId: string): Promise<void> {
     const stored = await this.#deps.store.get(requestId);
-    if (stored?.request.state === 'production') await this.#record(stored, actor, { kind: 'retire' });
+    const state = stored?.request.state;
+    if (stored !== undefined && (state === 'production' || state === 'shadow' || state === 'canary')) await this.#record(stored, actor, { kind: 'retire' });
   }
 
   /**
    * Whether the signer proved again who they are. A wrong password counts toward sign-in's rate limit on
    * the user's name (the same key), so a borrowed token cannot guess the password through signing; it is
-   * audited `login_failed`. While the name is limited, AUTH_RATE_LIMITED.
+   * audited `login_failed`. While the name is limited, AUTH_RATE_LIMITED. True for a right password; a
+   * signing token's id for a fresh token of the signer's (the caller spends it as the signature is stored).
    */
-  async #reauthenticate(person: Person, proof: Reauthentication): Promise<boolean> {
+  async #reauthenticate(person: Person, proof: Reauthentication, callerTokenId: string | undefined): Promise<boolean | string> {
     const { sessions, credentials, access, loginLimit } = this.#deps;
     const userId = person.userId;
     if ('password' in proof) {
@@ -474,8 +512,11 @@ export class Releases {
     if ((await sessions.credentialById(userId))?.passwordHash != null) return false;
     const principal = await access.authenticate(proof.token);
     if (principal?.userId !== userId) return false;
+    // The bearer token of the request again proves nothing more than the request already did.
+    if (principal.tokenId === callerTokenId) return false;
     const token = (await access.listTokens(userId)).find((t) => t.tokenId === principal.tokenId);
-    return token !== undefined && this.#deps.clock.now().getTime() - Date.parse(token.createdAt) <= FRESH_TOKEN_MS;
+    // Fresh: the token id to spend when the signature is stored.
+    return token !== undefined && this.#deps.clock.now().getTime() - Date.parse(token.createdAt) <= FRESH_TOKEN_MS ? principal.tokenId : false;
   }
 
   async #person(ref: UserRef, permission: Permission): Promise<Person> {

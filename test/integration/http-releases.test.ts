@@ -28,6 +28,7 @@ const tokens = new Map<string, string>();
 const PASSWORD = 'a long passphrase for qa';
 let candidateId = '';
 let unrelatedId = '';
+let grandchildId = '';
 const demoId = bundleVersionId(DEMO_MODEL_DIR);
 
 beforeAll(async () => {
@@ -47,6 +48,14 @@ beforeAll(async () => {
   writeFileSync(join(unrelated, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.2' }, null, 2));
   unrelatedId = (JSON.parse((await runVigil(['model', 'register', unrelated, '--json'], dataDir)).stdout) as { version: { versionId: string } }).version
     .versionId;
+
+  // A recalibration of the candidate (its child), to release after it: then a rollback restores the candidate.
+  const grandchild = join(dir, 'grandchild');
+  cpSync(DEMO_MODEL_DIR, grandchild, { recursive: true });
+  writeFileSync(join(grandchild, 'vigil-model.json'), JSON.stringify({ ...manifest, version: '1.0.3' }, null, 2));
+  grandchildId = (
+    JSON.parse((await runVigil(['model', 'register', grandchild, '--parent', candidateId, '--json'], dataDir)).stdout) as { version: { versionId: string } }
+  ).version.versionId;
 
   server = await createApiServer(loadConfig({ VIGIL_DATA_DIR: dataDir, VIGIL_INTRA_OP_THREADS: '1' }, REPO_ROOT), createLogger('silent'));
   app = server.app;
@@ -185,6 +194,117 @@ describe('release routes by role', () => {
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({ ok: true, requestId });
   });
+
+  it.skipIf(!hasPneumoniaMnist)(
+    'splits duties by identity, spends a signing token once, names the approvals of a canary and of a version a rollback restored, and retires a candidate a rollback ended',
+    async () => {
+      const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
+      const access = new SqliteAccessStore(db, { now: () => new Date() });
+      const clara = (await access.userByName('clara'))!;
+      const quinn = (await access.userByName('quinn'))!;
+      const codeOf = (r: { statusCode: number; json: <T>() => T }) => [r.statusCode, r.json<{ code?: string }>().code];
+      /** A request of `candidate` taken through its gate and QA's signature (Clara's is left to the caller). */
+      const validatedAndQaSigned = async (candidate: string): Promise<string> => {
+        const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate });
+        expect(created.statusCode).toBe(201);
+        const id = created.json<{ request: { requestId: string } }>().request.requestId;
+        const gates = await call('erin', 'POST', `/api/releases/${id}/gates`, { dataset: 'medmnist:medmnist/pneumoniamnist.npz:val', declared });
+        expect(gates.json<{ release: { request: { state: string } } }>().release.request.state).toBe('validated');
+        expect((await call('quinn', 'POST', `/api/releases/${id}/sign`, { meaning: 'approved for release', password: PASSWORD })).statusCode).toBe(200);
+        return id;
+      };
+      const claraSigns = async (id: string): Promise<void> => {
+        const fresh = (await access.issueToken(clara.userId, 'signing')).secret;
+        expect((await call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', token: fresh })).statusCode).toBe(200);
+      };
+      // The ledger is an auditor's question (audit:read).
+      tokens.set('ledger-reader', (await access.issueToken((await access.createUser('ledger-reader', 'auditor')).userId, 'test')).secret);
+      const ledger = async () => {
+        const answer = await call('ledger-reader', 'GET', '/api/deployments/default/ledger');
+        expect(answer.statusCode).toBe(200);
+        return answer.json<{
+          deployment: { change: string; changedBy: string; production: string; candidate: { mode: string; requestId: string | null } | null };
+          release: { requestId: string } | null;
+          approvals: { signerName: string; meaning: string }[];
+          candidateRelease: { requestId: string } | null;
+          candidateApprovals: { signerName: string; meaning: string }[];
+        }>();
+      };
+
+      const a = await validatedAndQaSigned(candidateId);
+      // The bearer token that authenticates the request is not a second factor: it does not sign.
+      expect(codeOf(await call('clara', 'POST', `/api/releases/${a}/sign`, { meaning: 'reviewed', token: tokens.get('clara') }))).toEqual([
+        403,
+        'RELEASE_SIGNATURE_INVALID',
+      ]);
+      // A signing token signs once: two signatures sent with it at once give one 200, and it is spent (revoked).
+      const other = await validatedAndQaSigned(candidateId);
+      const once = (await access.issueToken(clara.userId, 'signing once')).secret;
+      const both = await Promise.all([a, other].map((id) => call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', token: once })));
+      expect(both.map((r) => r.statusCode).sort()).toEqual([200, 403]);
+      const [signedId, refusedId] = both[0]!.statusCode === 200 ? [a, other] : [other, a];
+      expect(codeOf(await call('clara', 'POST', `/api/releases/${refusedId}/sign`, { meaning: 'reviewed', token: once }))).toEqual([
+        403,
+        'RELEASE_SIGNATURE_INVALID',
+      ]);
+      expect((await app.inject({ method: 'GET', url: '/api/releases', headers: { authorization: `Bearer ${once}` } })).statusCode).toBe(401);
+      if (refusedId === a) await claraSigns(a);
+      expect(signedId === a || refusedId === a).toBe(true);
+
+      // Quinn signed A; made an ml-engineer, she still may not deploy it (duties split by who, not only by role).
+      expect((await access.updateUser(quinn.userId, { role: 'ml-engineer' })).outcome).toBe('updated');
+      try {
+        for (const step of ['shadow', 'canary', 'promote']) {
+          const tried = await call('quinn', 'POST', `/api/releases/${a}/${step}`, step === 'canary' ? { fraction: 0.25 } : undefined);
+          if (step !== 'shadow') expect(codeOf(tried)).toEqual([403, 'RELEASE_SELF_APPROVAL']);
+        }
+      } finally {
+        await access.updateUser(quinn.userId, { role: 'qa-regulatory' });
+      }
+      // A recalibration's protocol asks no shadow: the refusal says so (not the state).
+      const shadow = await call('erin', 'POST', `/api/releases/${a}/shadow`);
+      expect([shadow.statusCode, shadow.json<{ message: string }>().message]).toEqual([
+        409,
+        'The recalibration protocol asks for no shadow: the request goes to canary or production once approved',
+      ]);
+      // A canary judges between 1 % and half of the studies.
+      for (const fraction of [1e-300, 0.9]) expect((await call('erin', 'POST', `/api/releases/${a}/canary`, { fraction })).statusCode).toBe(400);
+      expect((await call('erin', 'POST', `/api/releases/${a}/canary`, { fraction: 0.25 })).statusCode).toBe(200);
+      // During the canary, the ledger names the candidate's request and who signed it.
+      const during = await ledger();
+      expect(during.deployment.candidate).toMatchObject({ mode: 'canary', requestId: a });
+      expect(during.candidateRelease?.requestId).toBe(a);
+      expect(during.candidateApprovals.map((x) => x.signerName)).toEqual(['quinn', 'clara']);
+      // A future time is refused, not answered as if it were now.
+      const future = await call(
+        'ledger-reader',
+        'GET',
+        `/api/deployments/default/ledger?at=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`,
+      );
+      expect(codeOf(future)).toEqual([400, 'REQUEST_INVALID']);
+      expect((await call('erin', 'POST', `/api/releases/${a}/promote`)).json<{ request: { state: string } }>().request.state).toBe('production');
+      // The other request compared against the demo, no longer production: it cannot be deployed.
+      expect((await call('erin', 'POST', `/api/releases/${other}/promote`)).statusCode).toBe(409);
+
+      // B, of the grandchild, replaces A; a rollback then restores A's version — with A's request and signatures.
+      const b = await validatedAndQaSigned(grandchildId);
+      await claraSigns(b);
+      expect((await call('erin', 'POST', `/api/releases/${b}/promote`)).statusCode).toBe(200);
+      const rolled = await call('ada', 'POST', '/api/deployments/default/rollback');
+      expect(rolled.json()).toMatchObject({ production: candidateId, productionRequestId: a, history: [demoId], historyRequestIds: [null] });
+      const restored = await ledger();
+      expect(restored.deployment).toMatchObject({ change: 'rollback', changedBy: 'ada', production: candidateId });
+      expect(restored.release?.requestId).toBe(a);
+      expect(restored.approvals.map((x) => `${x.signerName}: ${x.meaning}`)).toEqual(['quinn: approved for release', 'clara: reviewed']);
+
+      // C, of the grandchild again, in canary when the site is rolled back: its candidate ends, and the request is retired, not stranded.
+      const c = await validatedAndQaSigned(grandchildId);
+      await claraSigns(c);
+      expect((await call('erin', 'POST', `/api/releases/${c}/canary`, { fraction: 0.1 })).statusCode).toBe(200);
+      expect((await call('ada', 'POST', '/api/deployments/default/rollback')).json()).toMatchObject({ production: demoId, candidate: null });
+      expect((await call('erin', 'GET', `/api/releases/${c}`)).json<{ request: { state: string } }>().request.state).toBe('retired');
+    },
+  );
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
     // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control characters; the message names the field.

@@ -1,4 +1,4 @@
-import type { SiteDeployment } from '../../domain/deployment/deployment.js';
+import { withHistoryRequestIds, type SiteDeployment } from '../../domain/deployment/deployment.js';
 import type { ShadowComparison, ShadowSummary } from '../../ports/deployment-store.js';
 
 /** The columns of `deployments` and `shadow_comparisons` (migration 14), as both stores read and write them. */
@@ -30,7 +30,8 @@ export function shadowSummaryOf(row: ShadowSummaryRow | undefined): ShadowSummar
 
 /** The stored document, checked for the one field every reader relies on. */
 export function deploymentOf(state: unknown): SiteDeployment {
-  const parsed = (typeof state === 'string' ? JSON.parse(state) : state) as SiteDeployment;
+  const parsed = (typeof state === 'string' ? JSON.parse(state) : state) as Parameters<typeof withHistoryRequestIds>[0];
   if (typeof parsed.site !== 'string' || typeof parsed.generation !== 'number') throw new Error('deployment row is not a deployment');
-  return parsed;
+  // A state stored before each earlier version kept its request reads with nulls for them.
+  return withHistoryRequestIds(parsed);
 }

@@ -38,21 +38,23 @@ function ledgerText(answer: LedgerAnswer): string {
       `${d.pausedReason === null ? '' : ` — PAUSED: ${d.pausedReason}`}`,
     `  since ${d.citation.time}: ${d.change} by ${d.changedBy} (audit ${d.citation.auditId}, generation ${d.generation})`,
   ];
+  const signed = (a: LedgerAnswer['approvals'][number], indent: string): string =>
+    `${indent}signed "${a.meaning}" by ${a.signerName} (${a.role}) at ${a.citation.time}, re-authenticated by ${a.reauthenticatedBy} (audit ${a.citation.auditId})`;
+  const requested = (r: NonNullable<LedgerAnswer['release']>): string =>
+    `release ${r.requestId} (${r.changeType}) requested by ${r.requestedBy} (${r.requesterRole}) at ${r.citation.time} (audit ${r.citation.auditId})`;
+  const r = answer.release;
+  if (r === null) lines.push("  released by no request (the initial deployment, or an operator's direct change)");
+  else if (d.change === 'rollback') lines.push(`  restored by a rollback by ${d.changedBy}; originally ${requested(r)}`);
+  else lines.push(`  ${requested(r)}`);
+  for (const a of answer.approvals) lines.push(signed(a, '  '));
   if (d.candidate !== null) {
     lines.push(
       `  beside it: ${d.candidate.mode} ${shortVersionId(d.candidate.versionId)}${d.candidate.fraction === null ? '' : ` on ${d.candidate.fraction} of studies`}`,
     );
+    const c = answer.candidateRelease;
+    lines.push(c === null ? "    under no request (an operator's direct change)" : `    under ${requested(c)}`);
+    for (const a of answer.candidateApprovals) lines.push(signed(a, '    '));
   }
-  const r = answer.release;
-  if (r === null) lines.push("  released by no request (the initial deployment, or an operator's rollback)");
-  else
-    lines.push(
-      `  release ${r.requestId} (${r.changeType}) requested by ${r.requestedBy} (${r.requesterRole}) at ${r.citation.time} (audit ${r.citation.auditId})`,
-    );
-  for (const a of answer.approvals)
-    lines.push(
-      `  signed "${a.meaning}" by ${a.signerName} (${a.role}) at ${a.citation.time}, re-authenticated by ${a.reauthenticatedBy} (audit ${a.citation.auditId})`,
-    );
   return lines.join('\n') + '\n';
 }
 

@@ -4,6 +4,7 @@ import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { ReleaseView } from '../../workflows/releases.js';
 import type { PackVerification } from '../../domain/release/evidence-pack.js';
 import { EXIT_CODES, EXIT_OK } from '../exit-codes.js';
+import { CANARY_FRACTION_MAX, CANARY_FRACTION_MIN } from '../../domain/deployment/deployment.js';
 import { DECLARATION_OPTIONS, declarationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
 import { localActor, readPassword } from './users.js';
 
@@ -162,8 +163,8 @@ export const releaseCommand: Command = {
       case 'shadow':
         return print(await releases.startShadow(actor, requestId()));
       case 'canary': {
-        const fraction = numberOption(values.fraction, 'fraction', USAGE, { min: 0, max: 1 });
-        if (fraction === undefined) throw usageError('release canary needs --fraction F (between 0 and 1)', USAGE);
+        const fraction = numberOption(values.fraction, 'fraction', USAGE, { min: CANARY_FRACTION_MIN, max: CANARY_FRACTION_MAX });
+        if (fraction === undefined) throw usageError(`release canary needs --fraction F (between ${CANARY_FRACTION_MIN} and ${CANARY_FRACTION_MAX})`, USAGE);
         return print(await releases.startCanary(actor, requestId(), fraction));
       }
       case 'promote':

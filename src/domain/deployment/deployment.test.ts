@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { isPlatformError } from '../errors.js';
-import { applyDeploymentChange, emptyDeployment, routeStudy, type DeploymentChange, type SiteDeployment } from './deployment.js';
+import { applyDeploymentChange, emptyDeployment, routeStudy, withHistoryRequestIds, type DeploymentChange, type SiteDeployment } from './deployment.js';
 
 const v = (n: number): string => n.toString(16).padStart(64, '0');
 const now = '2026-12-07T12:00:00.000Z';
@@ -12,7 +12,7 @@ const change: fc.Arbitrary<DeploymentChange> = fc.oneof(
   fc.record({
     kind: fc.constant('start_canary' as const),
     versionId: fc.integer({ min: 1, max: 4 }).map(v),
-    fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    fraction: fc.oneof(fc.double({ min: 0.01, max: 0.5, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })),
     requestId: fc.constant('r'),
   }),
   fc.constantFrom<DeploymentChange>(
@@ -58,9 +58,25 @@ describe('site deployments', () => {
         const undone = applyDeploymentChange(after, { kind: 'rollback' }, 'someone', now);
         expect(undone.production).toBe(before.production);
         expect(undone.history).toEqual(before.history);
+        // With the request that had put it there, so the ledger still names who approved what runs again.
+        expect(undone.productionRequestId).toBe(before.productionRequestId);
+        expect(undone.historyRequestIds).toEqual(before.historyRequestIds);
       }
     }
   });
+
+  test.prop([fc.array(change, { maxLength: 40 })])(
+    'the history keeps one request id per earlier version; a production change ends any candidate',
+    (changes) => {
+      const states = run(changes);
+      for (let i = 1; i < states.length; i++) {
+        const after = states[i]!;
+        expect(after.historyRequestIds).toHaveLength(after.history.length);
+        // A candidate ran beside a production version (its shadow compared with it): it does not outlive it.
+        if (after.production !== states[i - 1]!.production) expect(after.candidate).toBeNull();
+      }
+    },
+  );
 
   test.prop([fc.array(change, { maxLength: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })])(
     'a paused site judges nothing; a shadow never judges; a canary judges only its share',
@@ -95,7 +111,11 @@ describe('site deployments', () => {
     };
     expect(refused(emptyDeployment('north'), { kind: 'start_shadow', versionId: v(2), requestId: null })).toMatch(/DEPLOYMENT_CHANGE_INVALID: .*has none/);
     expect(refused(deployed, { kind: 'rollback' })).toMatch(/no earlier production version/);
-    expect(refused(deployed, { kind: 'start_canary', versionId: v(2), fraction: 1, requestId: null })).toMatch(/between 0 and 1/);
+    for (const fraction of [1, 1e-300, 0.6, Number.NaN]) {
+      expect(refused(deployed, { kind: 'start_canary', versionId: v(2), fraction, requestId: null })).toBe(
+        "DEPLOYMENT_CHANGE_INVALID: A canary fraction is between 0.01 and 0.5 of the site's studies",
+      );
+    }
     expect(refused(deployed, { kind: 'pause', reason: '  ' })).toMatch(/needs a reason/);
     // Whoever calls (the API and the CLI check first): the human-text rule holds for every pause reason.
     expect(refused(deployed, { kind: 'pause', reason: 'drift\u001b[2J' })).toBe('DEPLOYMENT_CHANGE_INVALID: A pause reason: one line, no control characters');
@@ -103,9 +123,32 @@ describe('site deployments', () => {
     expect(refused(deployed, { kind: 'promote' })).toMatch(/no candidate/);
     const shadowing = applyDeploymentChange(deployed, { kind: 'start_shadow', versionId: v(2), requestId: 'r' }, 'admin', now);
     expect(refused(shadowing, { kind: 'start_canary', versionId: v(3), fraction: 0.1, requestId: 'q' })).toMatch(/Another candidate/);
+    // A rollback restores the request that had put the restored version in production.
+    const released = applyDeploymentChange(
+      applyDeploymentChange(deployed, { kind: 'deploy', versionId: v(2), requestId: 'r-2' }, 'admin', now),
+      { kind: 'deploy', versionId: v(3), requestId: 'r-3' },
+      'admin',
+      now,
+    );
+    expect(released.historyRequestIds).toEqual([null, 'r-2']);
+    expect(applyDeploymentChange(released, { kind: 'rollback' }, 'admin', now)).toMatchObject({
+      production: v(2),
+      productionRequestId: 'r-2',
+      history: [v(1)],
+      historyRequestIds: [null],
+    });
     // The same candidate may go from shadow to canary.
     expect(applyDeploymentChange(shadowing, { kind: 'start_canary', versionId: v(2), fraction: 0.1, requestId: 'r' }, 'admin', now).candidate?.mode).toBe(
       'canary',
     );
+  });
+});
+
+describe('deployments stored before each earlier version kept its request', () => {
+  it('read with null for each earlier version, aligned on the newest', () => {
+    const { historyRequestIds: _dropped, ...old } = { ...emptyDeployment('north'), history: [v(1), v(2)], historyRequestIds: [] as (string | null)[] };
+    expect(withHistoryRequestIds(old).historyRequestIds).toEqual([null, null]);
+    expect(withHistoryRequestIds({ ...old, historyRequestIds: ['r-2'] }).historyRequestIds).toEqual([null, 'r-2']);
+    expect(withHistoryRequestIds({ ...old, history: [] }).historyRequestIds).toEqual([]);
   });
 });

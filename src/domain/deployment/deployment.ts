@@ -26,6 +26,12 @@ export interface SiteDeployment {
   readonly productionRequestId: string | null;
   /** Earlier production versions, oldest first: rollback restores the last of them. */
   readonly history: readonly string[];
+  /**
+   * Beside `history`, entry for entry: the release request that had put each earlier version in
+   * production (null: the initial deployment or an operator's change). A rollback restores it with the
+   * version, so the ledger still names the request and signatures that approved what runs again.
+   */
+  readonly historyRequestIds: readonly (string | null)[];
   readonly candidate: DeploymentCandidate | null;
   /** Paused: no model judges; every study goes to human review with this reason. */
   readonly paused: { readonly reason: string; readonly by: string; readonly at: string } | null;
@@ -45,6 +51,35 @@ export type DeploymentChange =
   | { readonly kind: 'resume' }
   | { readonly kind: 'rollback' };
 
+/**
+ * The share of a site's studies a canary may judge: at least 1 % (fewer is no canary: at a site's
+ * volume it would judge almost nothing, so its live evidence would never accumulate) and at most half
+ * (beyond that the candidate judges most studies, which is a promotion without the approval for one).
+ */
+export const CANARY_FRACTION_MIN = 0.01;
+export const CANARY_FRACTION_MAX = 0.5;
+
+/** Whether a canary fraction is in the allowed range (a finite number in [CANARY_FRACTION_MIN, CANARY_FRACTION_MAX]). */
+export function isCanaryFraction(fraction: number): boolean {
+  return Number.isFinite(fraction) && fraction >= CANARY_FRACTION_MIN && fraction <= CANARY_FRACTION_MAX;
+}
+
+export const CANARY_FRACTION_RULE = `A canary fraction is between ${CANARY_FRACTION_MIN} and ${CANARY_FRACTION_MAX} of the site's studies`;
+
+/**
+ * Normalises a deployment read from storage: a state stored before `historyRequestIds` existed gets
+ * null for each earlier version (nobody recorded which request had put it there).
+ */
+export function withHistoryRequestIds(
+  deployment: Omit<SiteDeployment, 'historyRequestIds'> & { readonly historyRequestIds?: readonly (string | null)[] },
+): SiteDeployment {
+  const ids = deployment.historyRequestIds ?? [];
+  const n = deployment.history.length;
+  // Aligned on the newest entries (a rollback pops from the end); the oldest missing ones are unknown.
+  const aligned = ids.length >= n ? ids.slice(ids.length - n) : [...new Array<null>(n - ids.length).fill(null), ...ids];
+  return { ...deployment, historyRequestIds: aligned };
+}
+
 export const DEPLOYMENT_CHANGE_KINDS = ['deploy', 'start_shadow', 'start_canary', 'promote', 'end_candidate', 'pause', 'resume', 'rollback'] as const;
 
 /** A site with nothing deployed (generation 0: the store has no row for it yet). */
@@ -54,6 +89,7 @@ export function emptyDeployment(site: string): SiteDeployment {
     production: null,
     productionRequestId: null,
     history: [],
+    historyRequestIds: [],
     candidate: null,
     paused: null,
     generation: 0,
@@ -77,12 +113,9 @@ export function applyDeploymentChange(current: SiteDeployment, change: Deploymen
   switch (change.kind) {
     case 'deploy': {
       if (change.versionId === current.production) throw refused(site, 'That version is in production at the site already');
-      return next({
-        production: change.versionId,
-        productionRequestId: change.requestId,
-        history: current.production === null ? current.history : [...current.history, current.production],
-        candidate: current.candidate?.versionId === change.versionId ? null : current.candidate,
-      });
+      // A candidate beside the old production ends with it: its shadow compared against (and its request's
+      // evidence was about) a baseline that is no longer production.
+      return next({ production: change.versionId, productionRequestId: change.requestId, ...pushedHistory(current), candidate: null });
     }
     case 'start_shadow':
     case 'start_canary': {
@@ -91,7 +124,7 @@ export function applyDeploymentChange(current: SiteDeployment, change: Deploymen
       if (current.candidate !== null && current.candidate.versionId !== change.versionId) {
         throw refused(site, 'Another candidate is running at the site; end it first');
       }
-      if (change.kind === 'start_canary' && !(change.fraction > 0 && change.fraction < 1)) throw refused(site, 'A canary fraction is between 0 and 1');
+      if (change.kind === 'start_canary' && !isCanaryFraction(change.fraction)) throw refused(site, CANARY_FRACTION_RULE);
       return next({
         candidate: {
           versionId: change.versionId,
@@ -104,12 +137,7 @@ export function applyDeploymentChange(current: SiteDeployment, change: Deploymen
     case 'promote': {
       const candidate = current.candidate;
       if (candidate === null) throw refused(site, 'There is no candidate to promote');
-      return next({
-        production: candidate.versionId,
-        productionRequestId: candidate.requestId,
-        history: current.production === null ? current.history : [...current.history, current.production],
-        candidate: null,
-      });
+      return next({ production: candidate.versionId, productionRequestId: candidate.requestId, ...pushedHistory(current), candidate: null });
     }
     case 'end_candidate':
       if (current.candidate === null) throw refused(site, 'There is no candidate to end');
@@ -130,9 +158,22 @@ export function applyDeploymentChange(current: SiteDeployment, change: Deploymen
       const previous = current.history.at(-1);
       if (previous === undefined) throw refused(site, 'There is no earlier production version to roll back to');
       // The rolled-back version leaves for good (not pushed onto the history): a second rollback goes further back.
-      return next({ production: previous, productionRequestId: null, history: current.history.slice(0, -1), candidate: null });
+      // The restored version comes back with the request that had put it in production (its approvals stand).
+      return next({
+        production: previous,
+        productionRequestId: current.historyRequestIds.at(-1) ?? null,
+        history: current.history.slice(0, -1),
+        historyRequestIds: current.historyRequestIds.slice(0, -1),
+        candidate: null,
+      });
     }
   }
+}
+
+/** The history with the current production version (and the request that put it there) pushed, as a production change leaves it. */
+function pushedHistory(current: SiteDeployment): Pick<SiteDeployment, 'history' | 'historyRequestIds'> {
+  if (current.production === null) return { history: current.history, historyRequestIds: current.historyRequestIds };
+  return { history: [...current.history, current.production], historyRequestIds: [...current.historyRequestIds, current.productionRequestId] };
 }
 
 /** Who judges one study, and why nobody does. */

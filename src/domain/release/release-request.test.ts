@@ -5,6 +5,7 @@ import { isPlatformError } from '../errors.js';
 import { releaseProtocolSchema, type ReleaseProtocol } from './release-protocol.js';
 import {
   applyReleaseAction,
+  deployerSignedProblem,
   gatePassed,
   GATES,
   missingApprovals,
@@ -121,14 +122,19 @@ describe('release requests: the state machine of a controlled change', () => {
     'no sequence of actions deploys a candidate (shadow, canary, production) without its gates passed and its distinct, non-requester signatures',
     (nonInferiority, shadow, twoQa, requestedBy, actions) => {
       const protocol = protocolWith(nonInferiority, shadow, twoQa);
-      for (const r of run(protocol, actions, requestedBy)) {
+      const seen = run(protocol, actions, requestedBy);
+      for (const [i, r] of seen.entries()) {
         if (!['approved', 'shadow', 'canary', 'production', 'retired'].includes(r.state)) continue;
         for (const g of preDeploymentGates(protocol)) expect(gatePassed(r, g)).toBe(true);
         expect(missingApprovals(r, protocol)).toEqual([]);
         const signedBy = r.signatures.map((s) => s.signer.userId);
         expect(new Set(signedBy).size).toBe(signedBy.length);
         expect(signedBy).not.toContain(requestedBy.userId);
-        if (shadow && ['canary', 'production', 'retired'].includes(r.state)) expect(gatePassed(r, 'shadow_agreement')).toBe(true);
+        if (shadow && ['canary', 'production'].includes(r.state)) expect(gatePassed(r, 'shadow_agreement')).toBe(true);
+        // Retired from shadow (its candidate ended under it) needs no agreement; from canary or production it had one.
+        if (shadow && r.state === 'retired' && seen[i - 1]?.state !== 'shadow' && seen[i - 1]?.state !== 'retired') {
+          expect(gatePassed(r, 'shadow_agreement')).toBe(true);
+        }
       }
     },
   );
@@ -187,6 +193,52 @@ describe('release requests: the state machine of a controlled change', () => {
         ),
       ).toThrow(expect.objectContaining({ code: 'RELEASE_SIGNATURE_INVALID' }));
     }
+  });
+
+  it('bounds the canary fraction (at least 1 %, at most half), so a canary neither judges nothing nor is a promotion', () => {
+    const approved: ReleaseRequest = { ...draft(), state: 'approved', gates: [], signatures: [] };
+    const protocol = protocolWith(false, false);
+    for (const fraction of [1e-300, 0, 0.009, 0.51, 0.99, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => applyReleaseAction(approved, { kind: 'start_canary', fraction }, protocol, 'now')).toThrow(
+        expect.objectContaining({ code: 'RELEASE_TRANSITION_INVALID', message: "A canary fraction is between 0.01 and 0.5 of the site's studies" }),
+      );
+    }
+    for (const fraction of [0.01, 0.1, 0.5])
+      expect(applyReleaseAction(approved, { kind: 'start_canary', fraction }, protocol, 'now').canaryFraction).toBe(fraction);
+  });
+
+  it('says a protocol that asks no shadow is why a shadow cannot start (not the state)', () => {
+    const approved: ReleaseRequest = { ...draft(), state: 'approved' };
+    expect(() => applyReleaseAction(approved, { kind: 'start_shadow' }, protocolWith(false, false), 'now')).toThrow(
+      expect.objectContaining({
+        code: 'RELEASE_TRANSITION_INVALID',
+        message: 'The recalibration protocol asks for no shadow: the request goes to canary or production once approved',
+      }),
+    );
+    // With a shadow protocol, the state is the reason.
+    expect(() => applyReleaseAction({ ...draft(), state: 'validated' }, { kind: 'start_shadow' }, protocolWith(false, true), 'now')).toThrow(
+      'A request in state "validated" cannot start shadow',
+    );
+  });
+
+  it('retires a request in shadow or canary whose candidate was ended (a rollback, another promotion): it can never proceed, and says so', () => {
+    const protocol = protocolWith(false, true);
+    for (const state of ['shadow', 'canary', 'production'] as const) {
+      const retired = applyReleaseAction({ ...draft(), state, canaryFraction: state === 'canary' ? 0.1 : null }, { kind: 'retire' }, protocol, 'now');
+      expect([retired.state, retired.canaryFraction]).toEqual(['retired', null]);
+    }
+    for (const state of ['draft', 'validated', 'approved', 'rejected', 'retired'] as const) {
+      expect(() => applyReleaseAction({ ...draft(), state }, { kind: 'retire' }, protocol, 'now')).toThrow(
+        expect.objectContaining({ code: 'RELEASE_TRANSITION_INVALID' }),
+      );
+    }
+  });
+
+  it('refuses a signer of the request as its deployer, whatever role they hold now (duties split by identity)', () => {
+    const qa = people.find((p) => p.role === 'qa-regulatory')!;
+    const signed: ReleaseRequest = { ...draft(), state: 'approved', signatures: [{ signer: qa, meaning: 'approved for release', at: 'now' }] };
+    expect(deployerSignedProblem(signed, qa.userId)).toMatchObject({ code: 'RELEASE_SELF_APPROVAL' });
+    expect(deployerSignedProblem(signed, requester.userId)).toBeUndefined();
   });
 
   it('refuses a protocol without an approval for release', () => {

@@ -1,4 +1,5 @@
 import type { Role } from '../access/roles.js';
+import { CANARY_FRACTION_RULE, isCanaryFraction } from '../deployment/deployment.js';
 import { PlatformError } from '../errors.js';
 import type { ChangeType, ReleaseProtocol, SignatureMeaning } from './release-protocol.js';
 
@@ -62,6 +63,7 @@ export type ReleaseAction =
   | { readonly kind: 'start_shadow' }
   | { readonly kind: 'start_canary'; readonly fraction: number }
   | { readonly kind: 'promote' }
+  /** Out of production (replaced or rolled back), or its candidate ended under it (a rollback, another request's promotion). */
   | { readonly kind: 'retire' };
 
 /** The gates a protocol requires before the request leaves draft (shadow agreement comes later, in shadow). */
@@ -128,10 +130,18 @@ export function applyReleaseAction(request: ReleaseRequest, action: ReleaseActio
       return missingApprovals(signed, protocol).length === 0 ? { ...signed, state: 'approved' } : signed;
     }
     case 'start_shadow':
-      if (request.state !== 'approved' || protocol.shadow === null) throw invalid(request, 'start shadow');
+      if (protocol.shadow === null) {
+        // Not the state: the protocol written for this change type asks no shadow (it goes to canary or production).
+        throw new PlatformError(
+          'RELEASE_TRANSITION_INVALID',
+          `The ${request.changeType} protocol asks for no shadow: the request goes to canary or production once approved`,
+          { state: request.state },
+        );
+      }
+      if (request.state !== 'approved') throw invalid(request, 'start shadow');
       return next({ state: 'shadow' });
     case 'start_canary': {
-      if (!(action.fraction > 0 && action.fraction < 1)) throw new PlatformError('RELEASE_TRANSITION_INVALID', 'A canary fraction is between 0 and 1', {});
+      if (!isCanaryFraction(action.fraction)) throw new PlatformError('RELEASE_TRANSITION_INVALID', CANARY_FRACTION_RULE, {});
       if (!readyToDeploy(request, protocol)) throw invalid(request, 'start a canary');
       return next({ state: 'canary', canaryFraction: action.fraction });
     }
@@ -139,9 +149,21 @@ export function applyReleaseAction(request: ReleaseRequest, action: ReleaseActio
       if (!(request.state === 'canary' || readyToDeploy(request, protocol))) throw invalid(request, 'be promoted to production');
       return next({ state: 'production', canaryFraction: null });
     case 'retire':
-      if (request.state !== 'production') throw invalid(request, 'be retired');
-      return next({ state: 'retired' });
+      // Production leaves when replaced or rolled back; a shadow or canary when its candidate was ended
+      // under it (its evidence compared a baseline that is no longer production: a new attempt is a new request).
+      if (!(request.state === 'production' || request.state === 'shadow' || request.state === 'canary')) throw invalid(request, 'be retired');
+      return next({ state: 'retired', canaryFraction: null });
   }
+}
+
+/**
+ * Segregation of duties, by identity: whoever signed a request does not deploy it (shadow, canary,
+ * promotion), whatever role they hold now — a signer whose role was changed to one that may deploy is
+ * still refused, as a requester who is given a signing role still may not sign.
+ */
+export function deployerSignedProblem(request: ReleaseRequest, deployerUserId: string): PlatformError | undefined {
+  if (!request.signatures.some((s) => s.signer.userId === deployerUserId)) return undefined;
+  return new PlatformError('RELEASE_SELF_APPROVAL', 'A signer of a change cannot deploy it: another person who may deploy does', {});
 }
 
 /** Approved with no shadow required, or in shadow with its agreement gate passed. */

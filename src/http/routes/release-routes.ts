@@ -115,7 +115,9 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     async (request) => {
       const body = request.body;
       const proof = 'password' in body ? { password: body.password } : { token: body.token };
-      return (await releases()).sign(request.params.requestId, { userId: principalOf(request).userId }, body.meaning, proof);
+      const caller = principalOf(request);
+      // The caller's own bearer token is passed so that it cannot double as the signing token.
+      return (await releases()).sign(request.params.requestId, { userId: caller.userId }, body.meaning, proof, caller.tokenId);
     },
   );
   api.post(
