@@ -145,7 +145,8 @@ function route(path: string, session: Session, allowed: readonly Section[]): Rea
   const caseMatch = /^\/cases\/(.+)$/.exec(path);
   if (caseMatch?.[1] !== undefined) return <CaseScreen key={caseMatch[1]} mode={{ kind: 'view', caseId: decodeURIComponent(caseMatch[1]) }} />;
   const release = /^\/releases\/(.+)$/.exec(path);
-  if (release?.[1] !== undefined) return <ReleaseScreen key={release[1]} requestId={decodeURIComponent(release[1])} role={session.user.role} />;
+  if (release?.[1] !== undefined)
+    return <ReleaseScreen key={release[1]} requestId={decodeURIComponent(release[1])} role={session.user.role} userId={session.user.userId} />;
   const monitored = /^\/monitoring\/(.+)$/.exec(path);
   if (monitored?.[1] !== undefined) return <DeploymentMonitoringScreen key={monitored[1]} site={decodeURIComponent(monitored[1])} />;
   const incident = /^\/incidents\/(.+)$/.exec(path);

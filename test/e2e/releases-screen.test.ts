@@ -162,39 +162,49 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
     await context.close();
   });
 
-  it('lists a release request and shows its detail; a refused signature shows its code and the password is not kept', { timeout: 120_000 }, async () => {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    const page = await context.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await openReleases(page, 'quinn-e2e');
-    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: requestId }) });
-    const cells = await row.getByRole('cell').allTextContents();
-    expect(cells.slice(1, 7)).toEqual(['Draft', 'Recalibration', 'default', candidateId.slice(0, 12), demoId.slice(0, 12), 'erin-e2e (ml-engineer)']);
-    await row.getByRole('link', { name: requestId }).click();
+  it(
+    'lists a release request (fitting its panel at 1400 px) and shows its detail; a draft offers no Sign form, and says why',
+    { timeout: 120_000 },
+    async () => {
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await openReleases(page, 'quinn-e2e');
+      // At 1400 px the requests table fits its panel: no horizontal scrolling, in the panel or the page.
+      await page.setViewportSize({ width: 1400, height: 900 });
+      const widths = await page
+        .locator('.table-scroll', { has: page.locator('table.release-table') })
+        .evaluate((el) => [el.scrollWidth, el.clientWidth, el.ownerDocument.documentElement.scrollWidth, el.ownerDocument.documentElement.clientWidth]);
+      expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
+      expect(widths[2]).toBeLessThanOrEqual(widths[3]!);
+      const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: requestId }) });
+      const cells = await row.getByRole('cell').allTextContents();
+      expect(cells.slice(1, 7)).toEqual(['Draft', 'Recalibration', 'default', candidateId.slice(0, 12), demoId.slice(0, 12), 'erin-e2e (ml-engineer)']);
+      await row.getByRole('link', { name: requestId }).click();
 
-    await page.getByRole('heading', { name: `Release request ${requestId}` }).waitFor();
-    const view = (
-      await server.app.inject({ method: 'GET', url: `/api/releases/${requestId}`, headers: { authorization: `Bearer ${clinicianToken}` } })
-    ).json<ReleaseViewBody>();
-    await page.getByText(view.request.protocolSha256, { exact: true }).waitFor();
-    await page.getByText('No gate has run yet.').waitFor();
-    const needed = await page.getByRole('heading', { name: 'Still needed' }).locator('xpath=following-sibling::ul[1]').getByRole('listitem').allTextContents();
-    expect(needed).toEqual(view.missingApprovals.map((m) => `${m.role}: ${m.meaning}`));
-    expect(needed.length).toBeGreaterThan(0);
-    expect(await seriousAccessibilityViolations(page), 'axe on a release request').toEqual([]);
+      await page.getByRole('heading', { name: `Release request ${requestId}` }).waitFor();
+      const view = (
+        await server.app.inject({ method: 'GET', url: `/api/releases/${requestId}`, headers: { authorization: `Bearer ${clinicianToken}` } })
+      ).json<ReleaseViewBody>();
+      await page.getByText(view.request.protocolSha256, { exact: true }).waitFor();
+      await page.getByText('No gate has run yet.').waitFor();
+      const needed = await page
+        .getByRole('heading', { name: 'Still needed' })
+        .locator('xpath=following-sibling::ul[1]')
+        .getByRole('listitem')
+        .allTextContents();
+      expect(needed).toEqual(view.missingApprovals.map((m) => `${m.role}: ${m.meaning}`));
+      expect(needed.length).toBeGreaterThan(0);
+      expect(await seriousAccessibilityViolations(page), 'axe on a release request').toEqual([]);
 
-    // A draft cannot be signed: the server's coded refusal is shown, and the password field is empty again.
-    const password = page.getByLabel('Your password, again');
-    await password.fill(PASSWORD);
-    await page.getByRole('button', { name: /^Sign as / }).click();
-    const refusal = page.getByRole('alert');
-    await refusal.getByText('Not signed').waitFor();
-    expect(await refusal.getByText('RELEASE_TRANSITION_INVALID', { exact: true }).isVisible()).toBe(true);
-    expect(await password.inputValue()).toBe('');
-    expect(pageErrors).toEqual([]);
-    await context.close();
-  });
+      // A draft cannot be signed: no Sign form is offered, and a line says when signing opens.
+      await page.getByText('Not open for signing: it is draft; a request is signed once every gate has passed.').waitFor();
+      expect(await page.getByLabel('Your password, again').count()).toBe(0);
+      expect(pageErrors).toEqual([]);
+      await context.close();
+    },
+  );
 
   it.skipIf(!hasPneumoniaMnist)(
     'QA and a clinician sign in the browser (each re-typing a password); the engineer promotes; the engineer rolls the site back on the screen (needs the sample data)',
@@ -221,10 +231,18 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
         await page.getByRole('link', { name: requestId }).click();
         await page.getByRole('heading', { name: `Release request ${requestId}` }).waitFor();
         const password = page.getByLabel('Your password, again');
+        // A refused signature shows its code, and the password is not kept.
+        await password.fill('not the password');
+        await page.getByRole('button', { name: /^Sign as / }).click();
+        const refusal = page.getByRole('alert');
+        await refusal.getByText('Not signed').waitFor();
+        expect(await refusal.getByText('RELEASE_SIGNATURE_INVALID', { exact: true }).isVisible()).toBe(true);
+        expect(await password.inputValue()).toBe('');
         await password.fill(PASSWORD);
         await page.getByRole('button', { name: /^Sign as / }).click();
         await page.getByRole('status').getByText('Signed.').waitFor();
-        expect(await password.inputValue()).toBe('');
+        // Signed: the form is gone (nothing more to sign), the signature is named instead.
+        expect(await password.count()).toBe(0);
         // The signature is shown with the signer's name and role, wherever the request is shown.
         const signatures = page.getByRole('heading', { name: 'Signatures', exact: true }).locator('xpath=..');
         await signatures.getByText(userName, { exact: false }).first().waitFor();

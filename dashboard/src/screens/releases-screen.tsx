@@ -8,6 +8,7 @@ import { Link } from '../router.js';
 import { useResource } from '../use-resource.js';
 
 type Person = ReleaseViewBody['request']['requestedBy'];
+type SignatureMeaning = ReleaseViewBody['request']['signatures'][number]['meaning'];
 
 /** A model version by its short id, linked to its registry record; the full id is in the title. */
 export function VersionLink({ versionId }: { readonly versionId: string }) {
@@ -217,7 +218,7 @@ function SiteCard({ deployment: d, role, onChanged }: { readonly deployment: Sit
 function ReleaseTable({ releases }: { readonly releases: readonly ReleaseViewBody[] }) {
   return (
     <div className="table-scroll">
-      <table className="table">
+      <table className="table release-table">
         <caption className="visually-hidden">Release requests, newest first</caption>
         <thead>
           <tr>
@@ -234,7 +235,8 @@ function ReleaseTable({ releases }: { readonly releases: readonly ReleaseViewBod
         <tbody>
           {releases.map(({ request: r }) => (
             <tr key={r.requestId}>
-              <td>
+              <td className="request-id">
+                {/* The whole id, broken over lines where it must: it is what people quote. */}
                 <Link to={`/releases/${r.requestId}`}>{r.requestId}</Link>
               </td>
               <td>
@@ -248,8 +250,8 @@ function ReleaseTable({ releases }: { readonly releases: readonly ReleaseViewBod
                 <VersionLink versionId={r.candidateVersionId} />
               </td>
               <td>{r.baselineVersionId === null ? <span className="muted">none</span> : <VersionLink versionId={r.baselineVersionId} />}</td>
-              <td>{personText(r.requestedBy)}</td>
-              <td>{formatDateTime(r.updatedAt)}</td>
+              <td className="wrap">{personText(r.requestedBy)}</td>
+              <td className="wrap">{formatDateTime(r.updatedAt)}</td>
             </tr>
           ))}
         </tbody>
@@ -360,7 +362,8 @@ function LedgerAnswer({ answer: a }: { readonly answer: LedgerAnswerBody }) {
             {d.candidate.fraction === null ? '' : ` at ${formatPercent(d.candidate.fraction, 0)}`}
           </>
         )}
-        {d.pausedReason === null ? null : <>, paused (“{d.pausedReason}”)</>}; set by {d.changedBy} ({d.change}, generation {d.generation})
+        {d.pausedReason === null ? null : <>, paused (“{d.pausedReason}”)</>}; set by {d.changedBy} (
+        {d.change === 'rollback' ? 'restored by a rollback' : d.change}, generation {d.generation})
         <Citation citation={d.citation} />
         {a.release === null ? null : (
           <>
@@ -376,25 +379,46 @@ function LedgerAnswer({ answer: a }: { readonly answer: LedgerAnswerBody }) {
       ) : (
         <>
           <h3>Signatures</h3>
-          <ul className="signature-list">
-            {a.approvals.map((s) => (
-              <li key={s.citation.auditId}>
-                <strong>{s.signerName}</strong> ({s.role}) — <em>{s.meaning}</em> — {formatDateTime(s.citation.time)}
-                <span className="muted small">
-                  {' '}
-                  · re-authenticated by {s.reauthenticatedBy} · audit <code>{s.citation.auditId}</code>
-                </span>
-              </li>
-            ))}
-          </ul>
+          <LedgerSignatures approvals={a.approvals} />
+        </>
+      )}
+      {d.candidate === null ? null : (
+        <>
+          <h3>Candidate</h3>
+          {a.candidateRelease === null ? (
+            <p className="muted">The candidate runs under no release request (an operator’s direct change).</p>
+          ) : (
+            <p>
+              Under release request <Link to={`/releases/${a.candidateRelease.requestId}`}>{a.candidateRelease.requestId}</Link> (
+              {a.candidateRelease.changeType}) requested by {a.candidateRelease.requestedBy} ({a.candidateRelease.requesterRole})
+              <Citation citation={a.candidateRelease.citation} />.
+            </p>
+          )}
+          {a.candidateApprovals.length === 0 ? null : <LedgerSignatures approvals={a.candidateApprovals} />}
         </>
       )}
     </>
   );
 }
 
+function LedgerSignatures({ approvals }: { readonly approvals: LedgerAnswerBody['approvals'] }) {
+  return (
+    <ul className="signature-list">
+      {approvals.map((s) => (
+        <li key={s.citation.auditId}>
+          <strong>{s.signerName}</strong> ({s.role}) — <em>{s.meaning}</em> — {formatDateTime(s.citation.time)}
+          <span className="muted small">
+            {' '}
+            · re-authenticated by {s.reauthenticatedBy} · audit <code>{s.citation.auditId}</code>
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 /** One release request: protocol, gates with evidence, signatures, what it still needs, and the Sign form. */
-export function ReleaseScreen({ requestId, role }: { readonly requestId: string; readonly role: Role }) {
+export function ReleaseScreen({ requestId, role, userId }: { readonly requestId: string; readonly role: Role; readonly userId: string }) {
   const { data, error, reload } = useResource(`release:${requestId}`, (signal) => api.release(requestId, signal));
   if (error !== undefined && data === undefined) return <ErrorMessage error={error} what={`the release request ${requestId}`} />;
   if (data === undefined) return <p className="muted">Loading the release request…</p>;
@@ -468,7 +492,7 @@ export function ReleaseScreen({ requestId, role }: { readonly requestId: string;
               ))}
             </ul>
           )}
-          {hasPermission(role, 'releases:sign') ? <SignForm view={data} role={role} onSigned={reload} /> : null}
+          {hasPermission(role, 'releases:sign') ? <Signing view={data} role={role} userId={userId} onSigned={reload} /> : null}
         </section>
       </div>
       <section className="panel" aria-labelledby="gates-heading">
@@ -517,14 +541,59 @@ function GateTable({ view }: { readonly view: ReleaseViewBody }) {
 }
 
 /**
+ * The Sign form only where this user can and need sign (the server decides again): the request is
+ * validated, this user has not signed it and did not request it, and the protocol still asks a
+ * signature of their role. Otherwise a line says why there is nothing to sign.
+ */
+function Signing({
+  view,
+  role,
+  userId,
+  onSigned,
+}: {
+  readonly view: ReleaseViewBody;
+  readonly role: Role;
+  readonly userId: string;
+  readonly onSigned: () => void;
+}) {
+  const r = view.request;
+  const mine = r.signatures.find((s) => s.signer.userId === userId);
+  if (mine !== undefined) {
+    return (
+      <p className="notice notice-ok" role="status">
+        Signed. You signed this request as “{mine.meaning}” on {formatDateTime(mine.at)}.
+      </p>
+    );
+  }
+  if (r.state !== 'validated') {
+    const why = r.state === 'draft' ? 'once every gate has passed' : 'only while the request is validated';
+    return (
+      <p className="muted small">
+        Not open for signing: it is {RELEASE_STATE_LABELS[r.state].toLowerCase()}; a request is signed {why}.
+      </p>
+    );
+  }
+  if (r.requestedBy.userId === userId) return <p className="muted small">You requested this change: another person signs it.</p>;
+  const meanings = [...new Set(view.missingApprovals.filter((m) => m.role === role).map((m) => m.meaning))];
+  if (meanings.length === 0) return <p className="muted small">The protocol asks no further signature of a {role}.</p>;
+  return <SignForm view={view} meanings={meanings} onSigned={onSigned} />;
+}
+
+/**
  * Signing re-authenticates (21 CFR 11.200): the signer types their password again. The password lives
  * only in this form's state while it is typed and is cleared the moment the request is sent.
  */
-function SignForm({ view, role, onSigned }: { readonly view: ReleaseViewBody; readonly role: Role; readonly onSigned: () => void }) {
+function SignForm({
+  view,
+  meanings,
+  onSigned,
+}: {
+  readonly view: ReleaseViewBody;
+  /** The meanings the protocol still asks of this user's role. */
+  readonly meanings: readonly SignatureMeaning[];
+  readonly onSigned: () => void;
+}) {
   const ids = useId();
-  // The meanings the protocol asks of this role, else any it names (the server decides).
-  const mine = view.protocol.approvals.filter((a) => a.role === role).map((a) => a.meaning);
-  const meanings = [...new Set(mine.length > 0 ? mine : view.protocol.approvals.map((a) => a.meaning))];
   const [meaning, setMeaning] = useState(meanings[0] ?? 'reviewed');
   const [password, setPassword] = useState('');
   const [state, setState] = useState<{ readonly kind: 'idle' | 'sending' | 'signed' } | { readonly kind: 'failed'; readonly error: unknown }>({ kind: 'idle' });
