@@ -286,7 +286,8 @@ export const caseResultSchema = z.object({
   status: z.enum(['decided', 'rejected', 'error']),
   quality: caseGateSchema.nullable(),
   outputs: z.array(z.object({ finding: z.string(), probability: z.number(), decision: z.enum(['positive', 'negative', 'refer']) })),
-  model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  /** `judged: false`: no model judged it (sent to review unjudged); the identity names the site's deployment then. */
+  model: z.object({ id: z.string(), version: z.string(), sha256: z.string(), judged: z.literal(false).optional() }),
   auditId: z.string().nullable(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** What a reader is told about the image; absent in results judged before Vigil recorded it. */
@@ -297,7 +298,8 @@ export type CaseResultBody = z.infer<typeof caseResultSchema>;
 export const caseSchema = z.object({
   caseId: z.string(),
   studyKey: z.string(),
-  model: z.object({ id: z.string(), version: z.string(), sha256: z.string() }),
+  /** `judged: false`: no model judged it (sent to review unjudged); the identity names the site's deployment then. */
+  model: z.object({ id: z.string(), version: z.string(), sha256: z.string(), judged: z.literal(false).optional() }),
   /** How many instances the study had when this case judged it (0: a case from before this was recorded). */
   instances: z.number().int(),
   createdAt: z.string(),

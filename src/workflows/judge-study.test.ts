@@ -175,7 +175,9 @@ describe('judgeStudy', () => {
     const { deps, calls, audit } = dependencies({ site: 'north' }, paused);
     const judged = await judgeStudy(deps, '1.2.3', 'key-1', 'case-1');
     expect(calls).toEqual([]);
-    expect(judged.model).toEqual(identity(v(1)));
+    // It names the site's deployment, marked: that version judged nothing (here, or in any result).
+    expect(judged.model).toEqual({ ...identity(v(1)), judged: false });
+    expect(judged.results.map((r) => r.model.judged)).toEqual([false, false]);
     expect(judged.results.map((r) => [r.input.file, r.status, r.error?.code, r.auditId])).toEqual([
       ['1.2.3/1.2.3.4.dcm', 'error', 'DEPLOYMENT_PAUSED', 'a-1'],
       ['1.2.3/1.2.3.5.png', 'error', 'DEPLOYMENT_PAUSED', 'a-2'],
@@ -187,6 +189,7 @@ describe('judgeStudy', () => {
     failing.fail(v(1));
     const unloaded = await judgeStudy(failing.deps, '1.2.3', 'key-1', 'case-1');
     expect(unloaded.results.map((r) => r.error?.code)).toEqual(['MODEL_HASH_MISMATCH', 'MODEL_HASH_MISMATCH']);
+    expect(unloaded.model.judged).toBe(false);
 
     const nothing = dependencies({ site: 'north' }, emptyDeployment('north'));
     expect((await judgeStudy(nothing.deps, '1.2.3', 'key-1', 'case-1')).results.map((r) => r.error?.code)).toEqual([

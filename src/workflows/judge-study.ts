@@ -142,7 +142,8 @@ async function notJudged(
   versionId: string | null,
   error: PlatformError,
 ): Promise<JudgedStudy> {
-  const model = await deps.identityOf(versionId);
+  // The deployment the study was routed by, marked: no model judged it (a reader must not take it for the judge).
+  const model: ModelIdentity = { ...(await deps.identityOf(versionId)), judged: false };
   const results: PredictResult[] = [];
   for (const path of await deps.instances.listImages(studyUid)) {
     const auditId = await deps.recordAudit({ type: 'error', code: error.code, stage: 'deployment', origin: 'server', studyKey, site });

@@ -78,7 +78,7 @@ export async function runNextInferenceJob(deps: InferenceJobDependencies): Promi
     if (saved?.supersededBy === null) {
       if (saved.supersedes !== null) await supersede(deps, saved.supersedes, caseId, payload.studyKey);
       // Idempotent too: a job re-run after a crash between the two writes adds the items it missed.
-      await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results));
+      await deps.worklist.addItems(worklistItems(deps, caseId, payload.studyKey, results, study));
       // Idempotent as well (dedupe key per case and destination), and queued before the job completes:
       // a crash in between re-runs the job, which queues what is missing.
       await enqueueResultDeliveries(deps.jobs, caseId, results, deps.resultDestinations ?? []);
@@ -116,7 +116,14 @@ async function supersede(deps: InferenceJobDependencies, oldCaseId: string, newC
  * after de-identification (domain/image/image-summary.ts): the modalities among them, and the lead
  * image's body part, age, site and device; its probability is the highest any covered image got.
  */
-function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey: string, results: readonly PredictResult[]): NewWorklistItem[] {
+function worklistItems(
+  deps: InferenceJobDependencies,
+  caseId: string,
+  studyKey: string,
+  results: readonly PredictResult[],
+  /** The study as received: its modalities and site when no image was judged (nothing was summarised). */
+  study: { readonly modalities: readonly string[]; readonly site: string | null } | undefined,
+): NewWorklistItem[] {
   const itemId = `${caseId}#study`;
   const entry = studyWorklistEntry(
     results.map((result) => ({
@@ -131,7 +138,10 @@ function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey:
   if (entry === undefined) return [];
   const covered = entry.resultIndexes.map((i) => results[i]).filter((r): r is PredictResult => r !== undefined);
   const lead = results[entry.leadIndex]?.image ?? covered.find((r) => r.image !== undefined)?.image;
-  const modalities = [...new Set(covered.flatMap((r) => (r.image?.modality === undefined ? [] : [r.image.modality])))].sort();
+  const judgedModalities = [...new Set(covered.flatMap((r) => (r.image?.modality === undefined ? [] : [r.image.modality])))].sort();
+  // A study sent to review unjudged (paused site, model not loadable) has no image summaries: its item
+  // still says what was received.
+  const modalities = judgedModalities.length > 0 ? judgedModalities : [...(study?.modalities ?? [])].sort();
   const probabilities = covered.flatMap((r) => r.outputs.map((o) => o.probability)).filter((p) => Number.isFinite(p));
   return [
     {
@@ -144,7 +154,7 @@ function worklistItems(deps: InferenceJobDependencies, caseId: string, studyKey:
       modalities,
       bodyPart: lead?.bodyPart ?? null,
       patientAgeYears: lead?.patientAgeYears ?? null,
-      site: lead?.site ?? null,
+      site: lead?.site ?? study?.site ?? null,
       device: lead === undefined ? null : (deviceLabel(lead) ?? null),
       probability: probabilities.length === 0 ? null : Math.max(...probabilities),
     },

@@ -173,11 +173,15 @@ describe.skipIf(!hasChromium)('Deployments & releases screen end to end (needs /
       await openReleases(page, 'quinn-e2e');
       // At 1400 px the requests table fits its panel: no horizontal scrolling, in the panel or the page.
       await page.setViewportSize({ width: 1400, height: 900 });
-      const widths = await page
-        .locator('.table-scroll', { has: page.locator('table.release-table') })
-        .evaluate((el) => [el.scrollWidth, el.clientWidth, el.ownerDocument.documentElement.scrollWidth, el.ownerDocument.documentElement.clientWidth]);
-      expect(widths[0]).toBeLessThanOrEqual(widths[1]!);
-      expect(widths[2]).toBeLessThanOrEqual(widths[3]!);
+      type Box = { scrollWidth: number; clientWidth: number; ownerDocument: { documentElement: { scrollWidth: number; clientWidth: number } } };
+      const [inner, innerVisible, pageWidth, pageVisible] = await page
+        .locator('.table-scroll', { has: page.getByRole('table', { name: 'Release requests, newest first' }) })
+        .evaluate((el) => {
+          const box = el as unknown as Box;
+          return [box.scrollWidth, box.clientWidth, box.ownerDocument.documentElement.scrollWidth, box.ownerDocument.documentElement.clientWidth];
+        });
+      expect(inner).toBeLessThanOrEqual(innerVisible ?? 0);
+      expect(pageWidth).toBeLessThanOrEqual(pageVisible ?? 0);
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: requestId }) });
       const cells = await row.getByRole('cell').allTextContents();
       expect(cells.slice(1, 7)).toEqual(['Draft', 'Recalibration', 'default', candidateId.slice(0, 12), demoId.slice(0, 12), 'erin-e2e (ml-engineer)']);

@@ -11,6 +11,7 @@ import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-mode
 import { SqliteCaseStore } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
+import type { CaseRecord } from '../../src/ports/case-store.js';
 import { parseSitesConfig } from '../../src/domain/deployment/sites.js';
 import type { UploadResponse } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
@@ -93,7 +94,9 @@ describe('a running server judges each study by its site’s deployment', () => 
 
   let seed = 0;
   /** Uploads one PNG as if from the site and waits for its case; returns the case's results. */
-  const judge = async (site: string): Promise<{ studyKey: string; results: PredictResult[]; reasons: string[] }> => {
+  const judge = async (
+    site: string,
+  ): Promise<{ studyKey: string; results: PredictResult[]; reasons: string[]; model: CaseRecord['model']; modalities: string[] }> => {
     const declaration = { modality: 'CR', bodyPart: 'CHEST', view: 'PA', patientAgeYears: { min: 1, max: 5 }, site };
     const boundary = 'b1';
     const body = Buffer.concat([
@@ -117,7 +120,13 @@ describe('a running server judges each study by its site’s deployment', () => 
       const [saved] = await cases.listForStudy(studyKey);
       if (saved !== undefined) {
         const items = await worklist.listForCase(saved.caseId);
-        return { studyKey, results: saved.results as PredictResult[], reasons: items.flatMap((i) => i.reasons) };
+        return {
+          studyKey,
+          results: saved.results as PredictResult[],
+          reasons: items.flatMap((i) => i.reasons),
+          model: saved.model,
+          modalities: items.flatMap((i) => [...i.modalities]),
+        };
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -159,7 +168,13 @@ describe('a running server judges each study by its site’s deployment', () => 
     expect(paused.results.map((r) => [r.status, r.error?.code])).toEqual([['error', 'DEPLOYMENT_PAUSED']]);
     expect(paused.results[0]?.error?.message).toContain('input drift under investigation');
     expect(paused.reasons).toEqual(['not_judged']);
+    // The case says no model judged it (it names the site's deployment, marked), and its item says what was received.
+    expect(paused.model.judged).toBe(false);
+    expect(paused.results.every((r) => r.model.judged === false)).toBe(true);
+    expect(paused.modalities).toEqual(['CR']);
     await deployments.change('north', { kind: 'resume' }, 'clinician');
-    expect((await judge('north')).results.map((r) => r.status)).not.toContain('error');
+    const resumed = await judge('north');
+    expect(resumed.results.map((r) => r.status)).not.toContain('error');
+    expect(resumed.model.judged).toBeUndefined();
   }, 60_000);
 });

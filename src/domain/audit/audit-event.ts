@@ -12,6 +12,12 @@ export interface ModelIdentity {
    * the registry's hashing (entries written before it, and identities named in configuration).
    */
   readonly versionId?: string;
+  /**
+   * False when this version judged nothing: the study was sent to review unjudged (its site paused, no
+   * version deployed there, or the model could not be loaded); the identity names the site's deployment
+   * at the time, not a judge. Absent: it judged.
+   */
+  readonly judged?: false;
 }
 
 export type GateVerdictKind = 'pass' | 'warn' | 'reject';
