@@ -332,7 +332,8 @@ export class Releases {
   /**
    * Restores the site's previous production version, the exact bundle by its hash (checked in the
    * archive before the switch: MODEL_HASH_MISMATCH if its bytes were altered). The request that had put
-   * the rolled-back version in production is retired.
+   * the rolled-back version in production is retired, and so is a candidate's the rollback ended; the
+   * request that had put the restored version there is in production again.
    */
   async rollback(actor: ReleaseActor, site: string): Promise<SiteDeployment> {
     const current = await this.#deps.deployments.status(site);
@@ -343,6 +344,11 @@ export class Releases {
     // The candidate ended with the rollback: its request (in shadow or canary) cannot go on against
     // another baseline, so it is retired too, rather than left in a state that can never proceed.
     if (current.candidate?.requestId != null) await this.#retire(actor, current.candidate.requestId);
+    // The restored version's request is in production again (its gates and signatures approved it there).
+    if (next.productionRequestId !== null) {
+      const restored = await this.#deps.store.get(next.productionRequestId);
+      if (restored?.request.state === 'retired') await this.#record(restored, actor, { kind: 'reinstate' });
+    }
     return next;
   }
 

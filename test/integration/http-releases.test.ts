@@ -296,13 +296,16 @@ describe('release routes by role', () => {
       expect(restored.deployment).toMatchObject({ change: 'rollback', changedBy: 'ada', production: candidateId });
       expect(restored.release?.requestId).toBe(a);
       expect(restored.approvals.map((x) => `${x.signerName}: ${x.meaning}`)).toEqual(['quinn: approved for release', 'clara: reviewed']);
+      // A is in production again, B (rolled back) is retired.
+      const stateOf = async (id: string) => (await call('erin', 'GET', `/api/releases/${id}`)).json<{ request: { state: string } }>().request.state;
+      expect([await stateOf(a), await stateOf(b)]).toEqual(['production', 'retired']);
 
       // C, of the grandchild again, in canary when the site is rolled back: its candidate ends, and the request is retired, not stranded.
       const c = await validatedAndQaSigned(grandchildId);
       await claraSigns(c);
       expect((await call('erin', 'POST', `/api/releases/${c}/canary`, { fraction: 0.1 })).statusCode).toBe(200);
       expect((await call('ada', 'POST', '/api/deployments/default/rollback')).json()).toMatchObject({ production: demoId, candidate: null });
-      expect((await call('erin', 'GET', `/api/releases/${c}`)).json<{ request: { state: string } }>().request.state).toBe('retired');
+      expect([await stateOf(c), await stateOf(a)]).toEqual(['retired', 'retired']);
     },
   );
 

@@ -89,6 +89,7 @@ const action: fc.Arbitrary<ReleaseAction> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'promote' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'retire' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'reinstate' as const }) },
 );
 
 /** Runs the actions, keeping each request the rules allowed; refused actions must be coded errors. */
@@ -232,6 +233,31 @@ describe('release requests: the state machine of a controlled change', () => {
         expect.objectContaining({ code: 'RELEASE_TRANSITION_INVALID' }),
       );
     }
+  });
+
+  it('reinstates a retired request in production (a rollback restored its version) only if it was fit for production', () => {
+    const qa = people.find((p) => p.role === 'qa-regulatory')!;
+    const clinician = people.find((p) => p.role === 'clinician-reviewer')!;
+    const protocol = protocolWith(false, true);
+    const signed: ReleaseRequest = {
+      ...draft(),
+      state: 'retired',
+      gates: [{ gate: 'criteria', passed: true, evidenceSha256: 'e'.repeat(64), summary: 'met', at: 'then' }],
+      signatures: [
+        { signer: qa, meaning: 'approved for release', at: 'then' },
+        { signer: clinician, meaning: 'reviewed', at: 'then' },
+      ],
+    };
+    // Retired from shadow, without agreement: not fit for production.
+    expect(() => applyReleaseAction(signed, { kind: 'reinstate' }, protocol, 'now')).toThrow(expect.objectContaining({ code: 'RELEASE_TRANSITION_INVALID' }));
+    const agreed = {
+      ...signed,
+      gates: [...signed.gates, { gate: 'shadow_agreement' as const, passed: true, evidenceSha256: 'f'.repeat(64), summary: 'agreed', at: 'then' }],
+    };
+    expect(applyReleaseAction(agreed, { kind: 'reinstate' }, protocol, 'now').state).toBe('production');
+    expect(() => applyReleaseAction({ ...agreed, state: 'approved' }, { kind: 'reinstate' }, protocol, 'now')).toThrow(
+      expect.objectContaining({ code: 'RELEASE_TRANSITION_INVALID' }),
+    );
   });
 
   it('refuses a signer of the request as its deployer, whatever role they hold now (duties split by identity)', () => {

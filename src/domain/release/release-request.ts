@@ -64,7 +64,9 @@ export type ReleaseAction =
   | { readonly kind: 'start_canary'; readonly fraction: number }
   | { readonly kind: 'promote' }
   /** Out of production (replaced or rolled back), or its candidate ended under it (a rollback, another request's promotion). */
-  | { readonly kind: 'retire' };
+  | { readonly kind: 'retire' }
+  /** Back in production: a rollback restored the version this request had put there (its approvals stand). */
+  | { readonly kind: 'reinstate' };
 
 /** The gates a protocol requires before the request leaves draft (shadow agreement comes later, in shadow). */
 export function preDeploymentGates(protocol: ReleaseProtocol): GateName[] {
@@ -153,6 +155,11 @@ export function applyReleaseAction(request: ReleaseRequest, action: ReleaseActio
       // under it (its evidence compared a baseline that is no longer production: a new attempt is a new request).
       if (!(request.state === 'production' || request.state === 'shadow' || request.state === 'canary')) throw invalid(request, 'be retired');
       return next({ state: 'retired', canaryFraction: null });
+    case 'reinstate':
+      // Only what was fit for production comes back: every gate (shadow agreement included, when asked)
+      // and every signature, as for a promotion.
+      if (request.state !== 'retired' || !deployable(request, protocol)) throw invalid(request, 'be reinstated in production');
+      return next({ state: 'production' });
   }
 }
 
@@ -164,6 +171,15 @@ export function applyReleaseAction(request: ReleaseRequest, action: ReleaseActio
 export function deployerSignedProblem(request: ReleaseRequest, deployerUserId: string): PlatformError | undefined {
   if (!request.signatures.some((s) => s.signer.userId === deployerUserId)) return undefined;
   return new PlatformError('RELEASE_SELF_APPROVAL', 'A signer of a change cannot deploy it: another person who may deploy does', {});
+}
+
+/** Every pre-deployment gate, every signature, and shadow agreement when the protocol asks it. */
+function deployable(request: ReleaseRequest, protocol: ReleaseProtocol): boolean {
+  return (
+    preDeploymentGates(protocol).every((g) => gatePassed(request, g)) &&
+    missingApprovals(request, protocol).length === 0 &&
+    (protocol.shadow === null || gatePassed(request, 'shadow_agreement'))
+  );
 }
 
 /** Approved with no shadow required, or in shadow with its agreement gate passed. */
