@@ -300,6 +300,18 @@ describe('release routes by role', () => {
       const stateOf = async (id: string) => (await call('erin', 'GET', `/api/releases/${id}`)).json<{ request: { state: string } }>().request.state;
       expect([await stateOf(a), await stateOf(b)]).toEqual(['production', 'retired']);
 
+      // C in canary when another request (D) is promoted straight to production: C's candidate ends with the
+      // production it ran beside, and C is retired, not stranded; a rollback then brings A back.
+      const canaryThenReplaced = await validatedAndQaSigned(grandchildId);
+      await claraSigns(canaryThenReplaced);
+      expect((await call('erin', 'POST', `/api/releases/${canaryThenReplaced}/canary`, { fraction: 0.1 })).statusCode).toBe(200);
+      const d = await validatedAndQaSigned(grandchildId);
+      await claraSigns(d);
+      expect((await call('erin', 'POST', `/api/releases/${d}/promote`)).statusCode).toBe(200);
+      expect((await call('erin', 'GET', '/api/deployments')).json<{ deployments: { candidate: unknown }[] }>().deployments[0]?.candidate).toBeNull();
+      expect([await stateOf(canaryThenReplaced), await stateOf(d), await stateOf(a)]).toEqual(['retired', 'production', 'retired']);
+      expect((await call('ada', 'POST', '/api/deployments/default/rollback')).json()).toMatchObject({ production: candidateId, productionRequestId: a });
+
       // C, of the grandchild again, in canary when the site is rolled back: its candidate ends, and the request is retired, not stranded.
       const c = await validatedAndQaSigned(grandchildId);
       await claraSigns(c);

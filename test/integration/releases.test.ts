@@ -242,6 +242,15 @@ describe.skipIf(SKIP !== false)('release a recalibration: gates, two signatures,
     const status = await runVigil(['deploy', 'status', '--json'], dataDir);
     expect(JSON.parse(status.stdout)).toMatchObject({ deployments: [{ site: 'default', paused: { reason: 'drift under review' } }] });
     expect((await runVigil(['deploy', 'resume', '--site', 'default'], dataDir)).code).toBe(0);
+    // A canary judges between 1 % and half of the studies: anything else is refused before a request is read.
+    for (const fraction of ['1e-300', '0.9']) {
+      const canary = await runVigil(['release', 'canary', 'r-00000000-0000-4000-8000-000000000000', '--fraction', fraction], dataDir);
+      expect([canary.code, canary.stderr], fraction).toEqual([2, expect.stringContaining('--fraction must be a number >= 0.01 <= 0.5')]);
+    }
+    // The ledger does not answer for a time still to come.
+    const future = await runVigil(['deploy', 'ledger', '--site', 'default', '--at', new Date(Date.now() + 3_600_000).toISOString()], dataDir);
+    expect([future.code, future.stderr]).toEqual([expect.any(Number), expect.stringContaining('REQUEST_INVALID')]);
+    expect(future.code).not.toBe(0);
     // Nothing earlier to roll back to now (the rollback above took the history): refused, coded.
     const rollback = await runVigil(['deploy', 'rollback', '--site', 'default'], dataDir);
     expect([rollback.code, rollback.stderr]).toEqual([20, expect.stringMatching(/DEPLOYMENT_CHANGE_INVALID/)]);
