@@ -278,7 +278,14 @@ export class Releases {
       'password' in proof ? 'password' : 'token',
       // A signing token is spent as it signs: revoked only if still live (one statement), so of two
       // signatures sent with one token at once, one is stored and the other refused.
-      signingToken === true ? undefined : async () => this.#deps.access.revokeToken(signingToken, person.userId),
+      signingToken === true
+        ? undefined
+        : async () => {
+            if (!(await this.#deps.access.revokeToken(signingToken, person.userId))) return false;
+            // Spent by its owner's signature: recorded as any revocation is.
+            await this.#deps.recordAudit({ type: 'token_revoked', userId: person.userId, tokenId: signingToken, changedBy: person.userId, role: person.role });
+            return true;
+          },
     );
     return this.#view(next);
   }

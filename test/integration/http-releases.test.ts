@@ -202,6 +202,8 @@ describe('release routes by role', () => {
       const access = new SqliteAccessStore(db, { now: () => new Date() });
       const clara = (await access.userByName('clara'))!;
       const quinn = (await access.userByName('quinn'))!;
+      // The ledger is an auditor's question (audit:read).
+      tokens.set('ledger-reader', (await access.issueToken((await access.createUser('ledger-reader', 'auditor')).userId, 'test')).secret);
       const codeOf = (r: { statusCode: number; json: <T>() => T }) => [r.statusCode, r.json<{ code?: string }>().code];
       /** A request of `candidate` taken through its gate and QA's signature (Clara's is left to the caller). */
       const validatedAndQaSigned = async (candidate: string): Promise<string> => {
@@ -217,8 +219,6 @@ describe('release routes by role', () => {
         const fresh = (await access.issueToken(clara.userId, 'signing')).secret;
         expect((await call('clara', 'POST', `/api/releases/${id}/sign`, { meaning: 'reviewed', token: fresh })).statusCode).toBe(200);
       };
-      // The ledger is an auditor's question (audit:read).
-      tokens.set('ledger-reader', (await access.issueToken((await access.createUser('ledger-reader', 'auditor')).userId, 'test')).secret);
       const ledger = async () => {
         const answer = await call('ledger-reader', 'GET', '/api/deployments/default/ledger');
         expect(answer.statusCode).toBe(200);
@@ -248,6 +248,15 @@ describe('release routes by role', () => {
         'RELEASE_SIGNATURE_INVALID',
       ]);
       expect((await app.inject({ method: 'GET', url: '/api/releases', headers: { authorization: `Bearer ${once}` } })).statusCode).toBe(401);
+      // Spent as any revocation is recorded: by its owner.
+      const revoked = (await call('ledger-reader', 'GET', '/api/audit/entries?type=token_revoked')).json<{
+        entries: { event: { userId: string; changedBy: string } }[];
+      }>();
+      // (The earlier test's signing token too: each signature by token spends one.)
+      expect(revoked.entries.map((e) => [e.event.userId, e.event.changedBy])).toEqual([
+        [clara.userId, clara.userId],
+        [clara.userId, clara.userId],
+      ]);
       if (refusedId === a) await claraSigns(a);
       expect(signedId === a || refusedId === a).toBe(true);
 
