@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
         // The reading columns, as kept after de-identification; the probability at the calibration's precision.
         const row = page.getByRole('row').filter({ has: firstItem });
         const cells = await row.getByRole('cell').allTextContents();
-        expect(cells.slice(3, 8)).toEqual(['CR', 'CHEST', '3 y', '—', 'Philips Medical Systems Cassette Holder Type 9840 500 70201']);
+        expect(cells.slice(3, 8)).toEqual(['CR', 'CHEST', '3 y', 'default', 'Philips Medical Systems Cassette Holder Type 9840 500 70201']);
         expect(cells[8]).toMatch(/^(≈|>|<) 0\.\d+$/);
         await expectAccessible(page, 'worklist');
 
@@ -296,7 +296,7 @@ describe.skipIf(!hasChromium || !hasDcmtk || !hasDicomSamples)(
       expect(await page.getByRole('link', { name: /^Review item \d+:/ }).count()).toBe(1);
       const cells = await page.getByRole('row').filter({ has: item }).getByRole('cell').allTextContents();
       expect(cells[2]).toContain('30 images');
-      expect(cells.slice(3, 8)).toEqual(['US', '—', '—', '—', 'SonoSite, Inc. Turbo']);
+      expect(cells.slice(3, 8)).toEqual(['US', '—', '—', 'default', 'SonoSite, Inc. Turbo']);
       expect(cells[8]).toBe('not judged');
       await expectAccessible(page, 'filtered worklist');
       await item.click();

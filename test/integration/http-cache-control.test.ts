@@ -36,6 +36,7 @@ let server: ApiServer;
 let app: FastifyInstance;
 let db: SqliteDatabase;
 const tokens = new Map<Role, string>();
+let signingToken = '';
 const userIds = new Map<Role, string>();
 let spareTokens: string[] = [];
 let judgedCaseId: string;
@@ -94,6 +95,8 @@ beforeAll(async () => {
     (await access.issueToken(userIds.get('qa-regulatory') ?? '', 'to revoke')).tokenId,
     (await access.issueToken(userIds.get('qa-regulatory') ?? '', 'to rotate')).tokenId,
   ];
+  // A token-only signer re-authenticates with a fresh token that is not the one the request carries (it signs once).
+  signingToken = (await access.issueToken(userIds.get('qa-regulatory') ?? '', 'to sign')).secret;
   png = await texturedGreyPng(7);
 
   // A study in through STOW-RS and judged by the real worker: its case, image and worklist item.
@@ -384,12 +387,12 @@ const SUCCESS: Record<string, () => InjectOptions> = {
   'GET /api/releases/:requestId/evidence.zip': () => ({ url: `/api/releases/${release.evidence}/evidence.zip`, headers: as('qa-regulatory') }),
   // In shadow with no comparison yet: the agreement gate answers how many there are so far.
   'POST /api/releases/:requestId/gates': () => ({ method: 'POST', url: `/api/releases/${release.gates}/gates`, headers: as('ml-engineer'), payload: {} }),
-  // A token-only signer: the token issued at the start of the test is fresh (under 5 minutes old).
+  // A token-only signer: a second token issued at the start of the test, fresh (under 5 minutes old).
   'POST /api/releases/:requestId/sign': () => ({
     method: 'POST',
     url: `/api/releases/${release.sign}/sign`,
     headers: as('qa-regulatory'),
-    payload: { meaning: 'approved for release', token: tokens.get('qa-regulatory') },
+    payload: { meaning: 'approved for release', token: signingToken },
   }),
   'POST /api/releases/:requestId/shadow': () => ({ method: 'POST', url: `/api/releases/${release.shadow}/shadow`, headers: as('ml-engineer') }),
   'POST /api/releases/:requestId/canary': () => ({
