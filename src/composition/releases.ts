@@ -72,7 +72,7 @@ export function createReleaseParts(
     // release's baseline and a rollback refer to. Sites deployed already keep what they run.
     const configured = await registerModel(registryDeps, { directory: config.modelDir, actor: 'system' });
     await deployments.deployInitial(configured.version.versionId);
-    const data = new FsEvaluationDataSource();
+    const data = new FsEvaluationDataSource({ maxInputBytes: config.maxInputBytes });
     return new Releases({
       store,
       evidence: new FsReleaseEvidence(join(config.dataDir, 'releases')),

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { canonicalBundleListing, type BundleFile } from '../../domain/registry/model-version.js';
 import type { BundleArchive } from '../../ports/model-registry.js';
+import { openRegularFile } from '../files-fs/read-bounded-file.js';
 
 export interface FsBundleArchiveOptions {
   /** The archive's folder (VIGIL_DATA_DIR/registry); shared storage when several servers share a PostgreSQL store. */
@@ -54,9 +54,12 @@ export class FsBundleArchive implements BundleArchive {
         if (!info.isFile())
           throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle holds a link or a special file', { kind: info.isSymbolicLink() ? 'link' : 'special' });
         if (files.length >= this.#maxFiles) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle holds too many files', { maxFiles: this.#maxFiles });
-        total += info.size;
-        if (total > this.#maxBytes) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: this.#maxBytes });
-        files.push({ path, bytes: info.size, sha256: await sha256OfFile(full) });
+        if (total + info.size > this.#maxBytes) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: this.#maxBytes });
+        // Hashed from the descriptor the checks were made on (not followed, a regular file, its size
+        // within what is left): a file swapped for a link or a device after the lstat is refused, not read.
+        const hashed = await sha256OfFile(full, this.#maxBytes - total, this.#maxBytes);
+        total += hashed.bytes;
+        files.push({ path, bytes: hashed.bytes, sha256: hashed.sha256 });
       }
     };
     await walk(directory, '');
@@ -105,10 +108,27 @@ export class FsBundleArchive implements BundleArchive {
   }
 }
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+async function sha256OfFile(path: string, maxBytes: number, bundleMaxBytes: number): Promise<{ readonly bytes: number; readonly sha256: string }> {
+  const { handle, sizeBytes } = await openRegularFile(path, 'bundle file', maxBytes, { noFollow: true }).catch((cause: unknown) => {
+    if (cause instanceof PlatformError && cause.code === 'INPUT_TOO_LARGE')
+      throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: bundleMaxBytes });
+    throw cause;
+  });
+  try {
+    const hash = createHash('sha256');
+    const chunk = new Uint8Array(Math.min(sizeBytes, 1024 * 1024));
+    let read = 0;
+    // No further than the size the descriptor reported: a file growing while it is hashed changes its hash, never the bound.
+    while (read < sizeBytes) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, sizeBytes - read), read);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      read += bytesRead;
+    }
+    return { bytes: read, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {
