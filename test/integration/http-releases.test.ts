@@ -126,6 +126,12 @@ describe('release routes by role', () => {
     const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
     const wrong = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:test`, declared });
     expect([wrong.statusCode, wrong.json<{ code: string }>().code]).toEqual([409, 'RELEASE_DATA_MISMATCH']);
+    // Inside the folder but a directory where a file is meant: the request's fault (4xx), said plainly, never a 500.
+    const folder = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist:val', declared });
+    expect([folder.statusCode, folder.json<{ code: string; message: string }>()]).toEqual([
+      422,
+      expect.objectContaining({ code: 'INPUT_UNREADABLE', message: 'The .npz file is a directory: give a file' }),
+    ]);
     // Named inside the release datasets folder (VIGIL_RELEASE_DATASETS_DIR, here the sample data folder).
     const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist/pneumoniamnist.npz:val', declared });
     expect(gates.statusCode).toBe(200);

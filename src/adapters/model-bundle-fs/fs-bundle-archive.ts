@@ -73,7 +73,7 @@ export class FsBundleArchive implements BundleArchive {
     const staging = join(this.#root, `.staging-${versionId}-${process.pid}-${Date.now()}`);
     try {
       await cp(directory, staging, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true });
-      await this.#check(staging, versionId);
+      await this.#check(staging, versionId, 'copy');
       try {
         await rename(staging, target);
         // Read-only against accidents; what guards it is the hash checked at every open.
@@ -91,7 +91,7 @@ export class FsBundleArchive implements BundleArchive {
   async open(versionId: string): Promise<string> {
     const target = this.#folder(versionId);
     if (!(await exists(target))) throw new PlatformError('MODEL_VERSION_NOT_FOUND', 'The registered bundle is missing from the archive', {});
-    await this.#check(target, versionId);
+    await this.#check(target, versionId, 'archived');
     return target;
   }
 
@@ -100,11 +100,18 @@ export class FsBundleArchive implements BundleArchive {
     return join(this.#root, versionId);
   }
 
-  async #check(folder: string, versionId: string): Promise<void> {
+  /** `archived`: the folder kept under the id (altered since, if it fails); `copy`: the copy being registered (its source changed while copied). */
+  async #check(folder: string, versionId: string, which: 'archived' | 'copy'): Promise<void> {
     const listing = canonicalBundleListing(await this.listBundle(folder));
     const actual = createHash('sha256').update(listing).digest('hex');
     if (actual !== versionId)
-      throw new PlatformError('MODEL_HASH_MISMATCH', "The bundle's files do not hash to its version id", { expected: versionId, actual });
+      throw new PlatformError(
+        'MODEL_HASH_MISMATCH',
+        which === 'archived'
+          ? `The archived bundle of model version ${versionId} no longer hashes to its version id: its files were altered after it was registered`
+          : `The bundle's files changed while it was copied into the archive: they no longer hash to version ${versionId}`,
+        { expected: versionId, actual },
+      );
   }
 }
 
