@@ -84,6 +84,12 @@ describe('release routes by role', () => {
       const unrelated = await call('erin', 'POST', '/api/releases', { changeType, site: 'default', candidate: unrelatedId });
       expect([unrelated.statusCode, unrelated.json<{ code: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
     }
+    // A field named wrongly is named back, so the caller sees which one.
+    const misnamed = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidateVersionId: candidateId });
+    expect([misnamed.statusCode, misnamed.json<{ message: string }>().message]).toEqual([
+      400,
+      'The request is invalid: candidate: Invalid input: expected string, received undefined; (root): an unknown field "candidateVersionId"',
+    ]);
     const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId.slice(0, 10) });
     expect(created.statusCode).toBe(201);
     const body = created.json<{ request: { requestId: string; state: string; requestedBy: { userName: string }; baselineVersionId: string } }>();
@@ -103,6 +109,8 @@ describe('release routes by role', () => {
     for (const [body, message] of [
       [{ meaning: 'approved', password: PASSWORD }, 'meaning: Invalid option: expected one of "reviewed"|"approved for release"'],
       [{ meaning: 'reviewed' }, 'password: Invalid input: expected string, received undefined or token: Invalid input: expected string, received undefined'],
+      // Both credentials: which to drop, not "an unknown field".
+      [{ meaning: 'reviewed', password: PASSWORD, token: 'vgl_x' }, '(root): give either password or token, not both'],
     ] as const) {
       const bad = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, body);
       expect([bad.statusCode, bad.json<{ message: string }>().message]).toEqual([400, `The request is invalid: ${message}`]);
