@@ -201,9 +201,9 @@ describe('release routes by role', () => {
   });
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
-    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control characters; the message names the field.
+    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control, bidi or invisible formatting characters; the message names the field.
     for (const [reason, expectation] of [
-      ['unexpected\u001b[2J referrals', 'one line, no control characters'],
+      ['unexpected\u001b[2J referrals', 'one line, no control, bidi or invisible formatting characters'],
       ['x'.repeat(501), 'at most 500 characters'],
     ] as const) {
       const refused = await call('clara', 'POST', '/api/deployments/default/pause', { reason });
