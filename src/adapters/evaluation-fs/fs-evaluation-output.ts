@@ -3,6 +3,7 @@ import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { EvaluationOutput } from '../../ports/evaluation-data.js';
+import { outputPathError } from '../files-fs/output-path-error.js';
 
 export class FsEvaluationOutput implements EvaluationOutput {
   async writeFiles(directory: string, files: Readonly<Record<string, string>>): Promise<void> {
@@ -10,7 +11,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
       await mkdir(directory, { recursive: true });
       for (const [name, text] of Object.entries(files)) await writeFile(join(directory, name), text);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The report could not be written to the --out folder', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the report', 'STORE_WRITE_FAILED');
     }
   }
 
@@ -43,7 +44,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
         await file.close();
       }
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', `The ${name} file could not be written to the --out folder`, {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', `--out folder of ${name}`, 'STORE_WRITE_FAILED');
     }
     return { sha256: hash.digest('hex'), bytes };
   }
@@ -56,7 +57,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
       await writeFile(join(directory, modelFile), modelBytes);
       await writeFile(join(directory, 'vigil-model.json'), manifestJson);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The bundle could not be written', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the bundle', 'STORE_WRITE_FAILED');
     }
   }
 
@@ -72,7 +73,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
       await copyFile(join(sourceDirectory, modelFile), join(directory, modelFile));
       await writeFile(join(directory, 'vigil-model.json'), manifestJson);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The derived bundle could not be written', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the derived bundle', 'STORE_WRITE_FAILED');
     }
   }
 }
