@@ -98,6 +98,16 @@ describe('release routes by role', () => {
     const listed = await call('quinn', 'GET', '/api/releases?site=default');
     expect(listed.json<{ releases: { request: { requestId: string } }[] }>().releases.map((r) => r.request.requestId)).toEqual([requestId]);
     expect((await call('quinn', 'GET', `/api/releases/${requestId}`)).json()).toMatchObject({ pendingGates: ['criteria'] });
+    // A unique prefix names the request, as a model version's does: r- and at least 8 of its characters.
+    const byPrefix = await call('quinn', 'GET', `/api/releases/${requestId.slice(0, 10)}`);
+    expect([byPrefix.statusCode, byPrefix.json<{ request: { requestId: string } }>().request.requestId]).toEqual([200, requestId]);
+    const tooShort = await call('quinn', 'GET', `/api/releases/${requestId.slice(0, 9)}`);
+    expect(tooShort.statusCode).toBe(400);
+    const noneSo = await call('quinn', 'GET', `/api/releases/r-${requestId.startsWith('r-f') ? '0' : 'f'}0000000`);
+    expect([noneSo.statusCode, noneSo.json<{ code: string; message: string }>()]).toEqual([
+      404,
+      expect.objectContaining({ code: 'RELEASE_NOT_FOUND', message: 'No release request has this id' }),
+    ]);
     // Not a role that may deploy; and for the ml-engineer, not before its gates and signatures.
     expect((await call('quinn', 'POST', `/api/releases/${requestId}/promote`)).statusCode).toBe(403);
     const early = await call('erin', 'POST', `/api/releases/${requestId}/promote`);

@@ -145,6 +145,10 @@ describe.skipIf(SKIP !== false)('release evidence pack', () => {
     const written = await runVigil(['release', 'evidence', requestId, '--out', cliPack], dataDir);
     expect([written.code, written.stderr]).toEqual([0, '']);
     expect(written.stdout).toMatch(/evidence pack of r-.* written to .*cli-pack\.zip: 12 files/);
+    // A unique prefix of the id names the request for the CLI too; the pack names it whole.
+    const byPrefix = await runVigil(['release', 'evidence', requestId.slice(0, 12), '--out', join(dir, 'by-prefix.zip'), '--json'], dataDir);
+    expect(byPrefix.code, byPrefix.stderr).toBe(0);
+    expect(JSON.parse(byPrefix.stdout)).toMatchObject({ manifest: { requestId } });
     // An evidence file is never overwritten.
     expect((await runVigil(['release', 'evidence', requestId, '--out', cliPack], dataDir)).code).toBe(2);
     // A directory where the file is meant, and a parent folder that does not exist: said, coded, not "exists already" or a bare write failure.
