@@ -90,7 +90,8 @@ export class FsBundleArchive implements BundleArchive {
 
   async open(versionId: string): Promise<string> {
     const target = this.#folder(versionId);
-    if (!(await exists(target))) throw new PlatformError('MODEL_VERSION_NOT_FOUND', 'The registered bundle is missing from the archive', {});
+    if (!(await exists(target)))
+      throw new PlatformError('MODEL_VERSION_NOT_FOUND', `The registered bundle of model version ${versionId} is missing from the archive`, {});
     await this.#check(target, versionId, 'archived');
     return target;
   }
@@ -102,7 +103,18 @@ export class FsBundleArchive implements BundleArchive {
 
   /** `archived`: the folder kept under the id (altered since, if it fails); `copy`: the copy being registered (its source changed while copied). */
   async #check(folder: string, versionId: string, which: 'archived' | 'copy'): Promise<void> {
-    const listing = canonicalBundleListing(await this.listBundle(folder));
+    const files = await this.listBundle(folder).catch((cause: unknown) => {
+      // In the archive, a link, a special file or an outgrown folder is an alteration like any other: the server's integrity fault, not a caller's.
+      if (which === 'archived' && cause instanceof PlatformError && cause.code === 'MODEL_BUNDLE_INVALID')
+        throw new PlatformError(
+          'MODEL_HASH_MISMATCH',
+          `The archived bundle of model version ${versionId} was altered after it was registered: ${cause.message.charAt(0).toLowerCase()}${cause.message.slice(1)}`,
+          { expected: versionId, ...cause.details },
+          { cause },
+        );
+      throw cause;
+    });
+    const listing = canonicalBundleListing(files);
     const actual = createHash('sha256').update(listing).digest('hex');
     if (actual !== versionId)
       throw new PlatformError(
