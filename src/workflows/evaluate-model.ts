@@ -187,6 +187,8 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       { replicates: request.replicates },
     );
   }
+  // Before any case is scored: an --out that cannot be a folder is said now, not after the work.
+  await deps.output.checkOutputFolder(request.out, { empty: false });
   if (request.modelDir !== undefined && request.threshold !== undefined) {
     throw new PlatformError(
       'CLI_USAGE',

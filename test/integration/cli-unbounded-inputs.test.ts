@@ -125,3 +125,26 @@ describe('an oversized (sparse) file where a file is read', () => {
     expect(run.stdout + run.stderr).toContain('INPUT_TOO_LARGE');
   });
 });
+
+describe('an --out that cannot be a folder is said before any work', () => {
+  it('vigil model init --out FILE and vigil evaluate --out FILE: OUTPUT_PATH_INVALID at once (exit 2)', async () => {
+    const file = join(dir, 'not-a-folder.txt');
+    writeFileSync(file, 'x');
+    const init = await bounded([
+      'model',
+      'init',
+      '--onnx',
+      join(DEMO_MODEL_DIR, 'model.onnx'),
+      '--validation',
+      'x.csv',
+      '--out',
+      file,
+      '--answers',
+      answers,
+      ...CHEST,
+    ]);
+    expect([init.code, init.stderr]).toEqual([2, 'vigil: OUTPUT_PATH_INVALID: The --out folder is a file: give a folder\n']);
+    const evaluate = await bounded(['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', 'medmnist:/nowhere.npz:val', '--out', file]);
+    expect([evaluate.code, evaluate.stderr]).toEqual([2, 'vigil: OUTPUT_PATH_INVALID: The --out folder is a file: give a folder\n']);
+  });
+});

@@ -20,6 +20,20 @@ describe('an --out folder that cannot be one: OUTPUT_PATH_INVALID saying why (ou
     await expect(output.writeNewBundle(aFile, 'model.onnx', new Uint8Array(1), '{}')).rejects.toMatchObject(expected('the bundle'));
   });
 
+  it('checks an --out folder before any work: a file, a path through a file, a non-empty folder where an empty one is needed', async () => {
+    await expect(output.checkOutputFolder(aFile, { empty: false })).rejects.toMatchObject({
+      code: 'OUTPUT_PATH_INVALID',
+      message: 'The --out folder is a file: give a folder',
+    });
+    await expect(output.checkOutputFolder(join(aFile, 'a', 'b'), { empty: false })).rejects.toMatchObject({
+      code: 'OUTPUT_PATH_INVALID',
+      message: 'The --out folder cannot be created: a part of its path is a file, not a folder',
+    });
+    await expect(output.checkOutputFolder(dir, { empty: true })).rejects.toMatchObject({ code: 'EVAL_OUTPUT_EXISTS' });
+    await expect(output.checkOutputFolder(dir, { empty: false })).resolves.toBeUndefined();
+    await expect(output.checkOutputFolder(join(dir, 'new', 'deeper'), { empty: true })).resolves.toBeUndefined();
+  });
+
   it('a path through a file', async () => {
     await expect(output.writeFiles(join(aFile, 'sub'), { 'report.json': '{}' })).rejects.toMatchObject({
       code: 'OUTPUT_PATH_INVALID',
