@@ -4,6 +4,7 @@
  * services and the server); the CLI and the HTTP server receive the finished services and never see
  * an adapter.
  */
+import { endQuietlyOnClosedPipe } from './cli/closed-pipe.js';
 import { EXIT_CODES } from './cli/exit-codes.js';
 import { runCli } from './cli/run-cli.js';
 import { loadConfig, type VigilConfig } from './config/load-config.js';
@@ -18,6 +19,8 @@ export { hashConfig, VIGIL_VERSION } from './composition/settings.js';
 
 /** Entry point for bin/vigil.js: returns the process exit code. */
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): Promise<number> {
+  // `vigil … | head -1`: the reader going away ends the command quietly, not with an EPIPE stack trace.
+  endQuietlyOnClosedPipe(process.stdout, process.stderr, (code) => process.exit(code));
   const io = {
     stdout: (text: string) => void process.stdout.write(text),
     stderr: (text: string) => void process.stderr.write(text),

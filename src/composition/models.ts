@@ -63,7 +63,7 @@ export function createModelParts(
   parts: { readonly openAudit: () => AuditLog; readonly stores: Pick<ProcessStores, 'openModelRegistry'> },
 ): ModelParts {
   const { openAudit } = parts;
-  const bundles = new FsModelBundleSource();
+  const bundles = new FsModelBundleSource({ maxModelBytes: config.maxModelBytes });
   const runner = new OnnxModelRunner({ executionProvider: config.executionProvider, intraOpThreads: config.intraOpThreads });
   const inputs = standardInputKinds({ dicom: new DcmjsDicomReader({ inflate: inflateLimitsOf(config) }), raster: new SharpRasterReader() });
   // A bundle folder's registry version id (its content address), recorded when the model is loaded.
@@ -110,7 +110,7 @@ export function createModelParts(
   // loads), and share nothing with the decision path but the adapters.
   const evaluationModels = new Map<string, Promise<{ bundle: ModelBundle; session: ModelSession }>>();
   const evaluationDeps = (): DeriveDependencies => ({
-    data: new FsEvaluationDataSource(),
+    data: new FsEvaluationDataSource({ maxInputBytes: config.maxInputBytes }),
     output: new FsEvaluationOutput(),
     clock: systemClock,
     inputs,

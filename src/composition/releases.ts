@@ -3,7 +3,6 @@
  * the protocols (bundled, or VIGIL_RELEASE_PROTOCOLS_DIR), the gates' evaluations, re-authentication
  * against the accounts, and the site deployments they change.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { NodeCredentials } from '../adapters/crypto-node/node-credentials.js';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
@@ -14,7 +13,7 @@ import { MANIFEST_FILE } from '../adapters/model-bundle-fs/fs-model-bundle-sourc
 import { readEvidencePackFile, unzipEvidencePack, writeEvidencePackFile, zipEvidencePack } from '../adapters/release-fs/evidence-zip.js';
 import { FsEvaluationDataSource } from '../adapters/evaluation-fs/fs-evaluation-data.js';
 import { resolveDatasetWithin } from '../adapters/evaluation-fs/resolve-dataset-within.js';
-import { readBoundedFile } from '../adapters/files-fs/read-bounded-file.js';
+import { readBoundedFile, readRegularFile } from '../adapters/files-fs/read-bounded-file.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import { FsReleaseEvidence } from '../adapters/release-fs/fs-release-evidence.js';
 import { FsReleaseProtocols } from '../adapters/release-fs/fs-release-protocols.js';
@@ -72,7 +71,7 @@ export function createReleaseParts(
     // release's baseline and a rollback refer to. Sites deployed already keep what they run.
     const configured = await registerModel(registryDeps, { directory: config.modelDir, actor: 'system' });
     await deployments.deployInitial(configured.version.versionId);
-    const data = new FsEvaluationDataSource();
+    const data = new FsEvaluationDataSource({ maxInputBytes: config.maxInputBytes });
     return new Releases({
       store,
       evidence: new FsReleaseEvidence(join(config.dataDir, 'releases')),
@@ -111,7 +110,8 @@ export function createReleaseParts(
             if (shadowSummaryOf === undefined) throw new PlatformError('INTERNAL', 'The deployment store is not open', {});
             return shadowSummaryOf(site, candidate, id);
           },
-          modelManifest: async (versionId) => new Uint8Array(await readFile(join(await registryDeps.archive.open(versionId), MANIFEST_FILE))),
+          modelManifest: async (versionId) =>
+            readRegularFile(join(await registryDeps.archive.open(versionId), MANIFEST_FILE), `bundle's ${MANIFEST_FILE}`, 1024 * 1024),
           modelCard: async (versionId) => (await modelCardOf(registryDeps, versionId)).card,
           auditSearch: await parts.stores.auditSearch(),
           prove: (auditId) => log.prove(auditId),

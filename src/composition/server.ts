@@ -4,6 +4,7 @@
  * together and closes them in order.
  */
 import { FsInputFiles } from '../adapters/files-fs/fs-input-files.js';
+import { readRegularFile } from '../adapters/files-fs/read-bounded-file.js';
 import { readSitesFile } from '../adapters/files-fs/read-sites-file.js';
 import type { VigilConfig } from '../config/load-config.js';
 import type { HttpApp } from '../http/create-http-app.js';
@@ -19,7 +20,6 @@ import { sendMonitoringStream, type MonitoringStreamOutcome } from '../workflows
 import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../adapters/dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../adapters/image-sharp/encode-png.js';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { toPlatformError } from '../domain/errors.js';
 import type { ServiceLoop } from '../workflows/service-loop.js';
@@ -233,7 +233,7 @@ export async function createApiServer(
     streamDemoMonitoring: () => {
       if (!existsSync(pneumoniaNpz)) return Promise.resolve(undefined);
       const sent = sendMonitoringStream({
-        source: async () => readMedmnistSplit(await readFile(pneumoniaNpz), 'val'),
+        source: async () => readMedmnistSplit(await readRegularFile(pneumoniaNpz, '.npz file', config.maxInputBytes), 'val', config.maxInputBytes),
         encodePng: encodeGreyPng,
         uploadImages: (declaration, images) => services.uploadImages(declaration, images),
         declared: PNEUMONIAMNIST_DECLARATION,

@@ -172,7 +172,7 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     },
     evaluate,
     registerCriteria(path) {
-      return registerCriteria({ data: new FsEvaluationDataSource(), audit: evaluationAudit }, path);
+      return registerCriteria({ data: new FsEvaluationDataSource({ maxInputBytes: config.maxInputBytes }), audit: evaluationAudit }, path);
     },
     async calibrate(request) {
       const outcome = await calibrateModel(evaluationDeps(), request);

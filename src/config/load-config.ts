@@ -23,6 +23,8 @@ const configSchema = z.strictObject({
   intraOpThreads: z.coerce.number().int().min(0).max(256),
   /** Largest input file accepted; 2 GiB covers large multi-frame studies and stays under Node's buffer limit. */
   maxInputBytes: positiveInt,
+  /** Largest model file read (`--onnx`, a bundle's model.file); ONNX's protobuf format stops at 2 GiB. */
+  maxModelBytes: positiveInt,
   /** Bytes of model file a process holds open at once (ports: workflows/model-pool.ts); idle models past it are closed. */
   modelPoolBytes: positiveInt,
   /**
@@ -154,6 +156,7 @@ const ENV: Record<keyof VigilConfig, string> = {
   executionProvider: 'VIGIL_EXECUTION_PROVIDER',
   intraOpThreads: 'VIGIL_INTRA_OP_THREADS',
   maxInputBytes: 'VIGIL_MAX_INPUT_BYTES',
+  maxModelBytes: 'VIGIL_MAX_MODEL_BYTES',
   modelPoolBytes: 'VIGIL_MODEL_POOL_BYTES',
   maxInflateRatio: 'VIGIL_MAX_INFLATE_RATIO',
   deidOptions: 'VIGIL_DEID_OPTIONS',
@@ -208,6 +211,7 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     executionProvider: 'cpu',
     intraOpThreads: '0',
     maxInputBytes: String(2 * 1024 ** 3 - 1),
+    maxModelBytes: String(2 * 1024 ** 3),
     modelPoolBytes: String(2 * 1024 ** 3),
     maxInflateRatio: '100',
     deidOptions: 'retain-device-identity,retain-longitudinal-modified-dates',

@@ -12,10 +12,20 @@ describe('human text', () => {
     ['bidi override', 'a\u202eb'],
     ['bidi isolate', 'a\u2066b'],
     ['line separator', 'a\u2028b'],
+    ['right-to-left mark', 'a\u200fb'],
+    ['zero-width space (hides a split: "dri\u200bft")', 'dri\u200bft'],
+    ['word joiner', 'a\u2060b'],
+    ['byte-order mark inside', 'a\ufeffb'],
     ['line feed (one line)', 'a\nb'],
     ['tab (one line)', 'a\tb'],
   ])('refuses %s in one line of text, naming the expectation without quoting the text', (_what, text) => {
-    expect(humanTextProblem(PAUSE_REASON, text)).toBe('one line, no control characters');
+    expect(humanTextProblem(PAUSE_REASON, text)).toBe('one line, no control, bidi or invisible formatting characters');
+  });
+
+  it('allows the zero-width joiner and non-joiner, which scripts and emoji need', () => {
+    expect(humanTextProblem(PAUSE_REASON, 'می\u200cخواهم')).toBeUndefined();
+    expect(humanTextProblem(PAUSE_REASON, 'क्\u200dष')).toBeUndefined();
+    expect(humanTextProblem(PAUSE_REASON, '👩\u200d⚕️ on call')).toBeUndefined();
   });
 
   it('bounds the length after trimming, and refuses the empty text unless allowed', () => {
@@ -30,8 +40,8 @@ describe('human text', () => {
 
   it('lets several lines hold line feeds and tabs, and nothing else that acts', () => {
     expect(humanTextProblem(REVIEW_COMMENT, 'first line\n\tsecond line')).toBeUndefined();
-    expect(humanTextProblem(REVIEW_COMMENT, 'first\r\nsecond')).toBe('no control characters (line breaks and tabs allowed)');
-    expect(humanTextProblem(REVIEW_COMMENT, 'x\u001b[31m')).toBe('no control characters (line breaks and tabs allowed)');
+    expect(humanTextProblem(REVIEW_COMMENT, 'first\r\nsecond')).toBe('no control, bidi or invisible formatting characters (line breaks and tabs allowed)');
+    expect(humanTextProblem(REVIEW_COMMENT, 'x\u001b[31m')).toBe('no control, bidi or invisible formatting characters (line breaks and tabs allowed)');
   });
 
   test.prop([fc.string({ unit: 'binary', maxLength: 40 })])('accepts a text exactly when it has no acting character and fits', (text) => {

@@ -4,9 +4,13 @@ import { z } from 'zod';
  * Free text a person types and others read later (a pause reason, a review comment, a token label):
  * shown in terminals, the dashboard and the audit trail, so it must not carry characters that act
  * instead of being read. Refused: the C0 and C1 control characters (ESC sequences, carriage return,
- * NUL…), DEL, and the bidirectional overrides and isolates that reorder what a reader sees (the
- * "Trojan Source" characters, CVE-2021-42574). A line break and a tab are allowed only where the text
- * is meant to hold several lines.
+ * NUL…), DEL, the bidirectional overrides, isolates and marks that reorder what a reader sees (the
+ * "Trojan Source" characters, CVE-2021-42574), and the invisible formatting characters that hide or
+ * split text without showing (zero-width space U+200B, word joiner and invisible operators
+ * U+2060–U+2064, the byte-order mark U+FEFF): a reason that reads "drift" may otherwise not be the
+ * text "drift", and two labels that look alike may differ. The zero-width joiner and non-joiner
+ * (U+200C, U+200D) are allowed: Persian, the Indic scripts and emoji sequences need them to be
+ * written at all. A line break and a tab are allowed only where the text is meant to hold several lines.
  *
  * One rule for the CLI and the HTTP API: both validate with `humanTextSchema` (the HTTP contract with
  * the same schema object the CLI parses its option with), so the bound and the refusal are the same.
@@ -21,9 +25,13 @@ export interface HumanTextRule {
 }
 
 // Cc is C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F); then the bidi embeddings, overrides
-// (U+202A–U+202E) and isolates (U+2066–U+2069), and the line and paragraph separators (U+2028, U+2029).
-const ACTING_CHARACTERS = /[\p{Cc}\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
-const ACTING_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u2028\u2029]/u;
+// (U+202A–U+202E), isolates (U+2066–U+2069) and marks (LRM U+200E, RLM U+200F, ALM U+061C); the line
+// and paragraph separators (U+2028, U+2029); and the invisible formatting characters (U+200B, U+2060–U+2064, U+FEFF).
+const BIDI_AND_INVISIBLE = '\\u202a-\\u202e\\u2066-\\u2069\\u200e\\u200f\\u061c\\u2028\\u2029\\u200b\\u2060-\\u2064\\ufeff';
+const ACTING_CHARACTERS = new RegExp(`[\\p{Cc}${BIDI_AND_INVISIBLE}]`, 'u');
+const ACTING_CHARACTERS_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_AND_INVISIBLE}]`, 'u');
+/** What is refused, as the messages say it. */
+const REFUSED = 'no control, bidi or invisible formatting characters';
 
 /** Whether the text holds a character that acts rather than reads (see the rule above). */
 export function hasActingCharacters(text: string, multiline = false): boolean {
@@ -40,7 +48,7 @@ export function humanTextSchema(rule: HumanTextRule): z.ZodString {
   const base = z.string().trim().max(rule.maxChars, `at most ${rule.maxChars} characters`);
   return (rule.allowEmpty === true ? base : base.min(1, 'not empty')).refine(
     (text) => !hasActingCharacters(text, rule.multiline === true),
-    rule.multiline === true ? 'no control characters (line breaks and tabs allowed)' : 'one line, no control characters',
+    rule.multiline === true ? `${REFUSED} (line breaks and tabs allowed)` : `one line, ${REFUSED}`,
   );
 }
 

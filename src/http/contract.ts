@@ -394,7 +394,7 @@ export const reviewRequestSchema = z.strictObject({
   findingPresent: z.boolean().nullable(),
   imageQualityAdequate: z.boolean(),
   agreesWithModel: z.boolean().nullable(),
-  /** Free text without identifiers (≤ 2000 characters, several lines, no control characters); kept in the store, never logged or audited. */
+  /** Free text without identifiers (≤ 2000 characters, several lines, no control, bidi or invisible formatting characters); kept in the store, never logged or audited. */
   comment: REVIEW_COMMENT,
 });
 
@@ -664,7 +664,7 @@ export const ledgerAnswerSchema = z.object({
 export type LedgerAnswerBody = z.infer<typeof ledgerAnswerSchema>;
 export const ledgerQuerySchema = z.strictObject({ at: z.iso.datetime({ offset: true }).optional() });
 
-/** The reason: one line, ≤ 500 characters, no control characters (domain/human-text.ts, the same rule as `vigil deploy pause --reason`). */
+/** The reason: one line, ≤ 500 characters, no control, bidi or invisible formatting characters (domain/human-text.ts, the same rule as `vigil deploy pause --reason`). */
 export const pauseRequestSchema = z.strictObject({ reason: PAUSE_REASON });
 
 /** `POST /api/jobs/{jobId}/retry`: the dead-lettered job is ready again. */

@@ -8,7 +8,10 @@ import type { ErrorCode } from '../domain/errors.js';
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   CONFIG_INVALID: 500,
   INPUT_NOT_FOUND: 404,
-  INPUT_UNREADABLE: 500,
+  // INPUT_* name a file the caller gave (a dataset spec in a request, an upload): a directory or a
+  // device where a file is meant is the request's fault. The server's own files fail with their own
+  // codes (STORE_*, SECRET_INVALID, CONFIG_INVALID, MODEL_HASH_MISMATCH / MODEL_BUNDLE_INVALID for the archive).
+  INPUT_UNREADABLE: 422,
   INPUT_TOO_LARGE: 413,
   INPUT_FORMAT_UNKNOWN: 415,
   DICOM_PARSE_FAILED: 422,
@@ -72,6 +75,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   EVAL_INSUFFICIENT_DATA: 422,
   EVAL_FIT_FAILED: 422,
   EVAL_OUTPUT_EXISTS: 409,
+  OUTPUT_PATH_INVALID: 400,
   AUTH_REQUIRED: 401,
   AUTH_FORBIDDEN: 403,
   AUTH_LOGIN_FAILED: 401,

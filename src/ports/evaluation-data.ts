@@ -113,6 +113,12 @@ export interface ChartRenderer {
 }
 
 export interface EvaluationOutput {
+  /**
+   * Checks, before any work, that `directory` can be the output folder: OUTPUT_PATH_INVALID when it is
+   * a file or its path runs through one, and with `empty` EVAL_OUTPUT_EXISTS when it holds anything. A
+   * folder that does not exist yet is fine (it is made when written).
+   */
+  checkOutputFolder(directory: string, options: { readonly empty: boolean }): Promise<void>;
   /** Writes files into `directory` (created if needed). */
   writeFiles(directory: string, files: Readonly<Record<string, string>>): Promise<void>;
   /**

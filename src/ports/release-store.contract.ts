@@ -57,6 +57,20 @@ export function describeReleaseStore(name: string, factory: () => ReleaseStoreFi
       expect(await second.get(request.requestId)).toEqual({ request, protocol, revision: 1 });
     });
 
+    it('finds ids by a prefix, exactly and in id order, at most the limit asked', async () => {
+      const { store, second } = await open();
+      for (const n of [11, 12, 21]) expect(await store.create(requestOf(n, 'north'), protocol)).toBe(true);
+      const base = 'r-00000000-0000-4000-8000-0000000000';
+      expect(await second.idsStartingWith(`${base}1`, 10)).toEqual([`${base}11`, `${base}12`]);
+      expect(await second.idsStartingWith(`${base}2`, 10)).toEqual([`${base}21`]);
+      expect(await second.idsStartingWith('r-00000000', 2)).toHaveLength(2);
+      expect(await second.idsStartingWith('r-1', 10)).toEqual([]);
+      // Exact: no case folding, and no wildcard meaning for any character.
+      expect(await second.idsStartingWith('R-00000000', 10)).toEqual([]);
+      expect(await second.idsStartingWith('r-%', 10)).toEqual([]);
+      expect(await second.idsStartingWith('r-0000000_', 10)).toEqual([]);
+    });
+
     it('changes a request only over the revision it was read at, and never its protocol', async () => {
       const { store, second } = await open();
       const request = requestOf(1, 'north');

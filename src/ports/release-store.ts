@@ -17,6 +17,8 @@ export interface ReleaseStore {
   /** Records a new request at revision 1; false (nothing written) when its id exists already. */
   create(request: ReleaseRequest, protocol: ReleaseProtocol): Promise<boolean>;
   get(requestId: string): Promise<StoredRelease | undefined>;
+  /** Ids of requests that start with `prefix` (exactly, case-sensitive), at most `limit`, in id order: how a prefix names one request. */
+  idsStartingWith(prefix: string, limit: number): Promise<readonly string[]>;
   /** Requests newest first (of one site, when given), at most `limit`. */
   list(options?: { readonly site?: string; readonly limit?: number }): Promise<readonly StoredRelease[]>;
   /**

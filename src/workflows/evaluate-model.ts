@@ -187,6 +187,8 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
       { replicates: request.replicates },
     );
   }
+  // Before any case is scored: an --out that cannot be a folder is said now, not after the work.
+  await deps.output.checkOutputFolder(request.out, { empty: false });
   if (request.modelDir !== undefined && request.threshold !== undefined) {
     throw new PlatformError(
       'CLI_USAGE',
@@ -316,7 +318,7 @@ export async function evaluateModel(deps: EvaluateDependencies, request: Evaluat
   if (prepared.labels.length === 0) {
     throw new PlatformError(
       'EVAL_INSUFFICIENT_DATA',
-      'No case reached the model (every image was rejected by the gate or unreadable): there is nothing to measure',
+      `No case reached the model (every image was rejected by the gate or unreadable): there is nothing to measure${undeclaredHint(prepared.scored?.gateReasonCounts ?? {})}`,
       {
         n: 0,
       },
@@ -473,6 +475,24 @@ function targetOf(conformal: DecisionPolicy['conformal']): AbstentionTarget | un
  * are the dataset's own; nothing else identifies a case. A generator: a million cases are written
  * line by line, never held as objects all at once.
  */
+/** The gate's reasons for a value the images do not carry, and how a dataset declares it. */
+const UNDECLARED: Readonly<Record<string, string>> = {
+  modality_undeclared: 'modality (--modality)',
+  body_part_undeclared: 'body part (--body-part)',
+  view_undeclared: 'view (--view)',
+  patient_age_unknown: 'patient age (--patient-age-years N or A-B)',
+};
+
+/**
+ * When the gate refused images for a value they do not declare (a PNG or an .npz carries no modality,
+ * body part, view or age), what to declare: the flags, the API's `declared`, or a sidecar declaration.
+ */
+function undeclaredHint(reasonCounts: Readonly<Record<string, number>>): string {
+  const missing = Object.keys(UNDECLARED).filter((code) => (reasonCounts[code] ?? 0) > 0);
+  if (missing.length === 0) return '';
+  return `. The images do not declare their ${missing.map((code) => UNDECLARED[code]).join(', ')}: declare what the dataset is with those options, "declared" over the API (docs/api.md), or a NAME.declaration.json beside an .npz (docs/evaluation.md)`;
+}
+
 function* predictionLines(prepared: Prepared, decisions: readonly string[], referenceScores: Float64Array | undefined): Generator<PredictionLine> {
   const scored = prepared.scored;
   if (scored === undefined) {

@@ -83,6 +83,8 @@ export interface InitModelOutcome {
  * `vigil evaluate`), writes its model card, and registers it.
  */
 export async function initModel(deps: InitModelDependencies, request: InitModelRequest): Promise<InitModelOutcome> {
+  // Before anything is read or scored: an --out that cannot be the new bundle's folder is said now.
+  await deps.output.checkOutputFolder(request.out, { empty: true });
   const answers = mergeAnswers(
     request.monaiMetadataFile === undefined ? {} : answersFromMonaiMetadata(await readJson(deps, request.monaiMetadataFile, 'MONAI metadata.json file')),
     request.answersFile === undefined ? {} : parseModelInitAnswers(await readJson(deps, request.answersFile, 'answers file'), 'The answers file'),

@@ -177,7 +177,7 @@ export class AccountAdministration {
   }
 }
 
-/** A token's label: the human-text rule of TOKEN_LABEL (1 to 64 characters, one line, no control characters; it is shown in lists and the dashboard). */
+/** A token's label: the human-text rule of TOKEN_LABEL (1 to 64 characters, one line, no control, bidi or invisible formatting characters; it is shown in lists and the dashboard). */
 function checkLabel(label: string): void {
   const problem = humanTextProblem(TOKEN_LABEL, label);
   if (problem !== undefined) throw new PlatformError('REQUEST_INVALID', `A token label: ${problem}`, {});

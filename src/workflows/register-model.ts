@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
+import { pickUniqueId } from '../domain/id-prefix.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
 import { renderModelCard, type EvaluationSummary } from '../domain/registry/model-card.js';
 import { canonicalBundleListing, type ModelLineage, type ModelVersion } from '../domain/registry/model-version.js';
@@ -98,17 +99,14 @@ export async function findVersion(registry: ModelRegistry, idOrPrefix: string): 
     if (found === undefined) throw new PlatformError('MODEL_VERSION_NOT_FOUND', 'No model version has this id', {});
     return found;
   }
-  const matches = (await registry.list()).filter((v) => v.versionId.startsWith(wanted));
-  if (matches.length !== 1 || matches[0] === undefined) {
-    throw new PlatformError(
-      'MODEL_VERSION_NOT_FOUND',
-      matches.length === 0 ? 'No model version has this id' : 'Several model versions start with this prefix',
-      {
-        matches: matches.length,
-      },
-    );
-  }
-  return matches[0];
+  const versions = (await registry.list()).filter((v) => v.versionId.startsWith(wanted));
+  const id = pickUniqueId(
+    versions.map((v) => v.versionId),
+    { code: 'MODEL_VERSION_NOT_FOUND', noun: 'model version' },
+  );
+  const version = versions.find((v) => v.versionId === id);
+  if (version === undefined) throw new PlatformError('MODEL_VERSION_NOT_FOUND', 'No model version has this id', {});
+  return version;
 }
 
 /** A version's model card, generated from its archived bundle (verified against its id first). */

@@ -56,9 +56,11 @@ const utf8 = new TextEncoder();
  */
 export async function buildEvidencePack(
   deps: EvidencePackDependencies,
-  requestId: string,
+  requestIdOrPrefix: string,
 ): Promise<{ readonly zip: Uint8Array; readonly manifest: PackManifest }> {
-  const { request, protocol } = await deps.show(requestId);
+  const { request, protocol } = await deps.show(requestIdOrPrefix);
+  // The id whole from here on: the pack names its request by it, even when a prefix was given.
+  const { requestId } = request;
   const files = new Map<string, Uint8Array>();
 
   files.set(PACK_PATHS.request, packJson(request));

@@ -5,6 +5,7 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { canonicalJson } from '../domain/audit/canonical-json.js';
 import type { DeploymentChange, SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError } from '../domain/errors.js';
+import { pickUniqueId } from '../domain/id-prefix.js';
 import type { RasterDeclaration } from '../domain/image/image-frame.js';
 import { lineageProblem } from '../domain/release/release-lineage.js';
 import { validationDataFor, type ChangeType, type ReleaseProtocol, type SignatureMeaning } from '../domain/release/release-protocol.js';
@@ -65,6 +66,9 @@ export interface ReleaseDependencies {
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
 }
 
+/** A release request's id as made (`r-` and a UUID), and a prefix that may name one: `r-` and at least 8 of the UUID's characters. */
+const RELEASE_ID = /^r-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const RELEASE_ID_PREFIX = /^r-[0-9a-f-]{8,36}$/;
 /** Who acts: a signed-in user (HTTP), or the server's host (`vigil release`/`vigil deploy`, trusted like `vigil users`). */
 export type ReleaseActor = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'local-cli'; readonly osUser: string };
 
@@ -188,8 +192,8 @@ export class Releases {
   }
 
   /** Evidence kept for a request, by its SHA-256 (RELEASE_NOT_FOUND when there is none). */
-  async evidence(requestId: string, sha256: string): Promise<Uint8Array> {
-    await this.#load(requestId);
+  async evidence(requestIdOrPrefix: string, sha256: string): Promise<Uint8Array> {
+    const { requestId } = (await this.#load(requestIdOrPrefix)).request;
     const bytes = await this.#deps.evidence.read(requestId, sha256);
     if (bytes === undefined) throw new PlatformError('RELEASE_NOT_FOUND', 'The request keeps no evidence with that SHA-256', {});
     return bytes;
@@ -241,8 +245,15 @@ export class Releases {
       }
       const agreement = summary.agreedCases / summary.cases;
       const passed = agreement >= protocol.shadow.minAgreement;
-      const evidence = { site: request.site, candidateVersionId: request.candidateVersionId, requestId, summary, rule: protocol.shadow, agreement };
-      const evidenceSha256 = await this.#deps.evidence.keep(requestId, new TextEncoder().encode(canonicalJson(evidence)));
+      const evidence = {
+        site: request.site,
+        candidateVersionId: request.candidateVersionId,
+        requestId: request.requestId,
+        summary,
+        rule: protocol.shadow,
+        agreement,
+      };
+      const evidenceSha256 = await this.#deps.evidence.keep(request.requestId, new TextEncoder().encode(canonicalJson(evidence)));
       const line = `${summary.agreedCases} of ${summary.cases} studies agreed in shadow (${percent(agreement)}; the protocol asks ${percent(protocol.shadow.minAgreement)} of at least ${protocol.shadow.minCases})`;
       stored = await this.#record(stored, actor, { kind: 'record_gate', gate: 'shadow_agreement', passed, evidenceSha256, summary: line });
       ran.push({ gate: 'shadow_agreement', passed, evidenceSha256, summary: line });
@@ -309,8 +320,9 @@ export class Releases {
    * Makes the candidate the site's production version. The request it replaces (if one put the old
    * version there) is retired; the old version stays in the site's history for rollback.
    */
-  async promote(actor: ReleaseActor, requestId: string): Promise<ReleaseView> {
-    const site = (await this.#load(requestId)).request.site;
+  async promote(actor: ReleaseActor, requestIdOrPrefix: string): Promise<ReleaseView> {
+    // The whole id from here on: a prefix compared with the ended candidate's id would retire this very request.
+    const { site, requestId } = (await this.#load(requestIdOrPrefix)).request;
     const before = await this.#deps.deployments.status(site);
     const view = await this.#deploy(actor, requestId, { kind: 'promote' }, (r, d) =>
       d.candidate?.requestId === r.requestId ? { kind: 'promote' } : { kind: 'deploy', versionId: r.candidateVersionId, requestId: r.requestId },
@@ -482,6 +494,13 @@ export class Releases {
     return this.#view(await this.#record(stored, actor, action));
   }
 
+  async #resolvePrefix(idOrPrefix: string): Promise<string> {
+    const prefix = idOrPrefix.toLowerCase();
+    if (!RELEASE_ID_PREFIX.test(prefix))
+      throw new PlatformError('RELEASE_NOT_FOUND', 'No release request has that id (give it whole, or r- and at least 8 of its characters)', {});
+    return pickUniqueId(await this.#deps.store.idsStartingWith(prefix, 2), { code: 'RELEASE_NOT_FOUND', noun: 'release request' });
+  }
+
   /** Retires a request in production, shadow or canary (the deployment change that ended it is the audit entry); any other state is left as it is. */
   async #retire(actor: ReleaseActor, requestId: string): Promise<void> {
     const stored = await this.#deps.store.get(requestId);
@@ -547,7 +566,9 @@ export class Releases {
     return (await this.#deps.access.userById(actor.userId))?.name ?? actor.userId;
   }
 
-  async #load(requestId: string): Promise<StoredRelease> {
+  /** A request by its id or a unique prefix of it (RELEASE_ID_PREFIX; the rule of domain/id-prefix.ts, as model versions'). */
+  async #load(idOrPrefix: string): Promise<StoredRelease> {
+    const requestId = RELEASE_ID.test(idOrPrefix) ? idOrPrefix : await this.#resolvePrefix(idOrPrefix);
     const stored = await this.#deps.store.get(requestId);
     if (stored === undefined) throw new PlatformError('RELEASE_NOT_FOUND', 'No release request has that id', {});
     // The protocol kept with the request must still be the one it pinned.

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readMedmnistSplit } from '../../src/adapters/dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../../src/adapters/image-sharp/encode-png.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
+import { texturedGreyPng } from '../helpers/images.js';
 import { runVigil } from '../helpers/run-vigil.js';
 import { DEMO_MODEL_DIR, hasPneumoniaMnist, PNEUMONIA_NPZ } from '../helpers/sample-data.js';
 
@@ -306,5 +307,25 @@ describe.skipIf(!hasPneumoniaMnist)('evaluate, calibrate and policy on Pneumonia
         .value;
     };
     expect(await evalOf(policy, 'm3')).toBeLessThan((await evalOf(DEMO_MODEL_DIR, 'm2')) / 2);
+  });
+});
+
+describe('vigil evaluate on images that declare nothing', () => {
+  it('says what to declare when the gate refused every image for a value the images do not carry', async () => {
+    const folder = join(dir, 'undeclared');
+    mkdirSync(folder, { recursive: true });
+    const lines = ['path,label'];
+    for (let i = 0; i < 3; i++) {
+      writeFileSync(join(folder, `${i}.png`), await texturedGreyPng(i + 1));
+      lines.push(`${i}.png,${i % 2}`);
+    }
+    writeFileSync(join(folder, 'manifest.csv'), lines.join('\n') + '\n');
+    const run = await runVigil(
+      ['evaluate', '--model', DEMO_MODEL_DIR, '--dataset', join(folder, 'manifest.csv'), '--out', join(dir, 'undeclared-out')],
+      dataDir,
+    );
+    expect(run.stderr).toMatch(
+      /^vigil: EVAL_INSUFFICIENT_DATA: No case reached the model .*: there is nothing to measure\. The images do not declare their .*patient age \(--patient-age-years N or A-B\): declare what the dataset is with those options, "declared" over the API \(docs\/api\.md\)/,
+    );
   });
 });

@@ -8,7 +8,7 @@ import { runVigil } from '../helpers/run-vigil.js';
 
 /**
  * Free text on the command line (a pause reason) is held to the API's rule (domain/human-text.ts): one
- * line, at most 500 characters, no control characters; and whatever the CLI prints is printable
+ * line, at most 500 characters, no control, bidi or invisible formatting characters; and whatever the CLI prints is printable
  * (cli/printable-text.ts): a control character from anywhere reaches the terminal as a visible escape.
  */
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-text-'));
@@ -19,11 +19,12 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 describe('vigil deploy pause --reason', () => {
   it.each([
-    ['an ESC sequence (clears the screen)', 'drift\u001b[2J\u001b[Hall fine', 'one line, no control characters'],
-    ['a carriage return (overwrites the line)', 'fine\rdrift under review', 'one line, no control characters'],
-    ['a NUL', 'drift\u0000', 'one line, no control characters'],
-    ['a C1 CSI', 'drift\u009b2J', 'one line, no control characters'],
-    ['a bidi override', 'drift \u202eweiver rednu', 'one line, no control characters'],
+    ['an ESC sequence (clears the screen)', 'drift\u001b[2J\u001b[Hall fine', 'one line, no control, bidi or invisible formatting characters'],
+    ['a carriage return (overwrites the line)', 'fine\rdrift under review', 'one line, no control, bidi or invisible formatting characters'],
+    ['a NUL', 'drift\u0000', 'one line, no control, bidi or invisible formatting characters'],
+    ['a C1 CSI', 'drift\u009b2J', 'one line, no control, bidi or invisible formatting characters'],
+    ['a bidi override', 'drift \u202eweiver rednu', 'one line, no control, bidi or invisible formatting characters'],
+    ['a zero-width space', 'dri\u200bft', 'one line, no control, bidi or invisible formatting characters'],
     ['501 characters (the API caps at 500)', 'x'.repeat(501), 'at most 500 characters'],
   ])('refuses %s as a usage error, before changing anything, and prints no control character', async (_what, reason, expectation) => {
     const paused = await runVigil(['deploy', 'pause', '--site', 'default', '--reason', reason], dataDir);

@@ -93,6 +93,12 @@ describe('release routes by role', () => {
       const unrelated = await call('erin', 'POST', '/api/releases', { changeType, site: 'default', candidate: unrelatedId });
       expect([unrelated.statusCode, unrelated.json<{ code: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
     }
+    // A field named wrongly is named back, so the caller sees which one.
+    const misnamed = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidateVersionId: candidateId });
+    expect([misnamed.statusCode, misnamed.json<{ message: string }>().message]).toEqual([
+      400,
+      'The request is invalid: candidate: Invalid input: expected string, received undefined; (root): an unknown field "candidateVersionId"',
+    ]);
     const created = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidate: candidateId.slice(0, 10) });
     expect(created.statusCode).toBe(201);
     const body = created.json<{ request: { requestId: string; state: string; requestedBy: { userName: string }; baselineVersionId: string } }>();
@@ -101,6 +107,16 @@ describe('release routes by role', () => {
     const listed = await call('quinn', 'GET', '/api/releases?site=default');
     expect(listed.json<{ releases: { request: { requestId: string } }[] }>().releases.map((r) => r.request.requestId)).toEqual([requestId]);
     expect((await call('quinn', 'GET', `/api/releases/${requestId}`)).json()).toMatchObject({ pendingGates: ['criteria'] });
+    // A unique prefix names the request, as a model version's does: r- and at least 8 of its characters.
+    const byPrefix = await call('quinn', 'GET', `/api/releases/${requestId.slice(0, 10)}`);
+    expect([byPrefix.statusCode, byPrefix.json<{ request: { requestId: string } }>().request.requestId]).toEqual([200, requestId]);
+    const tooShort = await call('quinn', 'GET', `/api/releases/${requestId.slice(0, 9)}`);
+    expect(tooShort.statusCode).toBe(400);
+    const noneSo = await call('quinn', 'GET', `/api/releases/r-${requestId.startsWith('r-f') ? '0' : 'f'}0000000`);
+    expect([noneSo.statusCode, noneSo.json<{ code: string; message: string }>()]).toEqual([
+      404,
+      expect.objectContaining({ code: 'RELEASE_NOT_FOUND', message: 'No release request has this id' }),
+    ]);
     // Not a role that may deploy; and for the ml-engineer, not before its gates and signatures.
     expect((await call('quinn', 'POST', `/api/releases/${requestId}/promote`)).statusCode).toBe(403);
     const early = await call('erin', 'POST', `/api/releases/${requestId}/promote`);
@@ -112,6 +128,8 @@ describe('release routes by role', () => {
     for (const [body, message] of [
       [{ meaning: 'approved', password: PASSWORD }, 'meaning: Invalid option: expected one of "reviewed"|"approved for release"'],
       [{ meaning: 'reviewed' }, 'password: Invalid input: expected string, received undefined or token: Invalid input: expected string, received undefined'],
+      // Both credentials: which to drop, not "an unknown field".
+      [{ meaning: 'reviewed', password: PASSWORD, token: 'vgl_x' }, '(root): give either password or token, not both'],
     ] as const) {
       const bad = await call('quinn', 'POST', `/api/releases/${requestId}/sign`, body);
       expect([bad.statusCode, bad.json<{ message: string }>().message]).toEqual([400, `The request is invalid: ${message}`]);
@@ -135,6 +153,12 @@ describe('release routes by role', () => {
     const declared = { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: { min: 1, max: 5 } };
     const wrong = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: `medmnist:${PNEUMONIA_NPZ}:test`, declared });
     expect([wrong.statusCode, wrong.json<{ code: string }>().code]).toEqual([409, 'RELEASE_DATA_MISMATCH']);
+    // Inside the folder but a directory where a file is meant: the request's fault (4xx), said plainly, never a 500.
+    const folder = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist:val', declared });
+    expect([folder.statusCode, folder.json<{ code: string; message: string }>()]).toEqual([
+      422,
+      expect.objectContaining({ code: 'INPUT_UNREADABLE', message: 'The .npz file is a directory: give a file' }),
+    ]);
     // Named inside the release datasets folder (VIGIL_RELEASE_DATASETS_DIR, here the sample data folder).
     const gates = await call('erin', 'POST', `/api/releases/${requestId}/gates`, { dataset: 'medmnist:medmnist/pneumoniamnist.npz:val', declared });
     expect(gates.statusCode).toBe(200);
@@ -331,9 +355,9 @@ describe('release routes by role', () => {
   );
 
   it('lets a clinician pause and resume a site (every study then goes to review), and answers an unknown site with 404', async () => {
-    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control characters; the message names the field.
+    // The CLI's rule (domain/human-text.ts): one line, ≤ 500 characters, no control, bidi or invisible formatting characters; the message names the field.
     for (const [reason, expectation] of [
-      ['unexpected\u001b[2J referrals', 'one line, no control characters'],
+      ['unexpected\u001b[2J referrals', 'one line, no control, bidi or invisible formatting characters'],
       ['x'.repeat(501), 'at most 500 characters'],
     ] as const) {
       const refused = await call('clara', 'POST', '/api/deployments/default/pause', { reason });

@@ -105,7 +105,9 @@ describe('vigil model init: refusals, coded', () => {
     const partial = writeJson('partial.json', { ...demoAnswers, costs: undefined, model: undefined });
     const run = await runVigil(['model', 'init', '--onnx', DEMO_ONNX, '--validation', 'x', '--out', join(dir, 'never'), '--answers', partial], dataDir);
     expect(run.code).toBe(13);
-    expect(run.stderr).toContain('MODEL_INIT_ANSWERS_INVALID: The answers: costs: must be answered (answers file or flag); model.opset: must be answered');
+    expect(run.stderr).toBe(
+      'vigil: MODEL_INIT_ANSWERS_INVALID: The answers: costs: must be answered (--cost-fn and --cost-fp, or the answers file); model.opset: must be answered (--opset or the answers file); the answers file (--answers FILE, JSON) is described in docs/model-bundle.md, "Bring your own model"\n',
+    );
     // Flags answer them.
     const flagged = await runVigil(
       [

@@ -121,7 +121,17 @@ describe('vigil model register / versions / card: a registry of immutable, conte
     writeFileSync(altered, 'edited\n');
     const card = await runVigil(['model', 'card', demoId], dataDir);
     expect(card.code).toBe(13);
-    expect(card.stderr).toMatch(/MODEL_HASH_MISMATCH/);
+    // The message names the version, so that the operator knows which archived bundle to restore (a rollback onto it says the same).
+    expect(card.stderr).toBe(
+      `vigil: MODEL_HASH_MISMATCH: The archived bundle of model version ${demoId} no longer hashes to its version id: its files were altered after it was registered\n`,
+    );
+    // A link planted in the archive (to /dev/zero, say) is an alteration too: the server's integrity fault (500), never read.
+    symlinkSync('/dev/zero', join(dataDir, 'registry', demoId, 'planted.bin'));
+    const planted = await runVigil(['model', 'card', demoId], dataDir);
+    expect([planted.code, planted.stderr]).toEqual([
+      13,
+      `vigil: MODEL_HASH_MISMATCH: The archived bundle of model version ${demoId} was altered after it was registered: the bundle holds a link or a special file\n`,
+    ]);
 
     const linked = join(dir, 'linked');
     cpSync(DEMO_MODEL_DIR, linked, { recursive: true });

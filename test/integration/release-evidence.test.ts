@@ -145,8 +145,20 @@ describe.skipIf(SKIP !== false)('release evidence pack', () => {
     const written = await runVigil(['release', 'evidence', requestId, '--out', cliPack], dataDir);
     expect([written.code, written.stderr]).toEqual([0, '']);
     expect(written.stdout).toMatch(/evidence pack of r-.* written to .*cli-pack\.zip: 12 files/);
+    // A unique prefix of the id names the request for the CLI too; the pack names it whole.
+    const byPrefix = await runVigil(['release', 'evidence', requestId.slice(0, 12), '--out', join(dir, 'by-prefix.zip'), '--json'], dataDir);
+    expect(byPrefix.code, byPrefix.stderr).toBe(0);
+    expect(JSON.parse(byPrefix.stdout)).toMatchObject({ manifest: { requestId } });
     // An evidence file is never overwritten.
     expect((await runVigil(['release', 'evidence', requestId, '--out', cliPack], dataDir)).code).toBe(2);
+    // A directory where the file is meant, and a parent folder that does not exist: said, coded, not "exists already" or a bare write failure.
+    for (const [out, why] of [
+      [dir, 'is a directory: give the path of a new file (inside it, or elsewhere)'],
+      [join(dir, 'no-such-folder', 'pack.zip'), 'cannot be created: its parent folder does not exist (create it first)'],
+    ] as const) {
+      const refused = await runVigil(['release', 'evidence', requestId, '--out', out], dataDir);
+      expect([refused.code, refused.stderr]).toEqual([2, `vigil: OUTPUT_PATH_INVALID: The evidence pack file (--out) ${why}\n`]);
+    }
     const verified = await runVigil(['release', 'verify', cliPack, '--public-key', keyFile], join(dir, 'elsewhere'));
     expect([verified.code, verified.stderr]).toEqual([0, '']);
     expect(verified.stdout).toMatch(/^passed {2}manifest: /);

@@ -2,6 +2,9 @@ import { unzipSync } from 'fflate';
 import { PlatformError } from '../../domain/errors.js';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
 
+/** VIGIL_MAX_INPUT_BYTES's default. */
+const DEFAULT_MAX_UNPACKED_BYTES = 2 * 1024 ** 3 - 1;
+
 export interface NpyArray {
   readonly dtype: string;
   readonly shape: readonly number[];
@@ -13,11 +16,25 @@ export interface NpyArray {
  * MedMNIST; the NPY header format (NEP 1) is small and fixed, so it is parsed here rather than
  * pulling in a numerical library.
  */
-export function readNpz(bytes: Uint8Array): ReadonlyMap<string, NpyArray> {
+export function readNpz(bytes: Uint8Array, maxUnpackedBytes: number = DEFAULT_MAX_UNPACKED_BYTES): ReadonlyMap<string, NpyArray> {
   let members: Record<string, Uint8Array>;
+  let unpacked = 0;
   try {
-    members = unzipSync(bytes);
+    // fflate allocates each member at the size the archive declares and never writes past it, so
+    // bounding the declared sizes bounds the memory: a zip bomb is refused before it is inflated.
+    members = unzipSync(bytes, {
+      filter: (member) => {
+        if (!member.name.endsWith('.npy')) return false;
+        unpacked += member.originalSize;
+        if (unpacked > maxUnpackedBytes)
+          throw new PlatformError('INPUT_TOO_LARGE', `The .npz unpacks to more than ${maxUnpackedBytes} bytes, the most it may (VIGIL_MAX_INPUT_BYTES)`, {
+            maxBytes: maxUnpackedBytes,
+          });
+        return true;
+      },
+    });
   } catch (cause) {
+    if (cause instanceof PlatformError) throw cause;
     throw new PlatformError('INPUT_FORMAT_UNKNOWN', 'The dataset file is not a valid .npz (zip) archive', {}, { cause });
   }
   const arrays = new Map<string, NpyArray>();
@@ -71,8 +88,8 @@ export interface LabelledImages {
 }
 
 /** One split of a MedMNIST 2D .npz: N × H × W uint8 images and N × 1 labels. */
-export function readMedmnistSplit(bytes: Uint8Array, split: 'train' | 'val' | 'test'): LabelledImages {
-  const arrays = readNpz(bytes);
+export function readMedmnistSplit(bytes: Uint8Array, split: 'train' | 'val' | 'test', maxUnpackedBytes?: number): LabelledImages {
+  const arrays = readNpz(bytes, maxUnpackedBytes);
   const images = arrays.get(`${split}_images`);
   const labels = arrays.get(`${split}_labels`);
   if (images === undefined || labels === undefined || images.shape.length !== 3) {

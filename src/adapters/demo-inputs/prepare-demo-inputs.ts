@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PNEUMONIAMNIST_DECLARATION, readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 import { encodeGreyPng } from '../image-sharp/encode-png.js';
+import { readRegularFile } from '../files-fs/read-bounded-file.js';
 import type { DemoRun } from '../../ports/demo-inputs.js';
 
 /** How many PneumoniaMNIST test images the demo turns into PNG files. */
@@ -33,7 +34,7 @@ export async function prepareDemoInputs(sampleDataDir: string, dataDir: string):
     });
   }
   if (existsSync(npz)) {
-    const split = readMedmnistSplit(await readFile(npz), 'test');
+    const split = readMedmnistSplit(await readRegularFile(npz, '.npz file', 2 * 1024 ** 3 - 1), 'test');
     const out = join(dataDir, 'demo', 'pneumoniamnist-test');
     await mkdir(out, { recursive: true });
     const count = Math.min(DEMO_IMAGES, split.images.length);

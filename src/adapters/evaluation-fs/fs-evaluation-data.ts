@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { SeededRandom, shuffledIndices } from '../../domain/evaluation/random.js';
 import { rasterAttributes, type ImageFrame, type RasterDeclaration } from '../../domain/image/image-frame.js';
 import type { DatasetDeclaration, EvaluationDataSource, LabelledCase, LabelledDataset, PredictionRow, PredictionSet } from '../../ports/evaluation-data.js';
-import { readBoundedFile } from '../files-fs/read-bounded-file.js';
+import { readBoundedFile, readRegularFile } from '../files-fs/read-bounded-file.js';
 import { readMedmnistSplit } from '../dataset-medmnist/read-npz.js';
 
 /**
@@ -31,18 +30,14 @@ function sha256(...parts: (Uint8Array | string)[]): string {
   return h.digest('hex');
 }
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new PlatformError(
-      code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
-      `The ${what} could not be read`,
-      { errno: code ?? 'unknown' },
-      { cause },
-    );
-  }
+/** The most a CSV or JSONL table (a dataset manifest, a predictions file) holds: far past any real one, well under a string's limit. */
+const TABLE_FILE_MAX_BYTES = 256 * 1024 ** 2;
+/** VIGIL_MAX_INPUT_BYTES's default, for a source built without a configuration (tests). */
+const DEFAULT_MAX_INPUT_BYTES = 2 * 1024 ** 3 - 1;
+
+export interface FsEvaluationDataOptions {
+  /** The largest image or .npz file read, and the most an .npz may unpack to (VIGIL_MAX_INPUT_BYTES). */
+  readonly maxInputBytes?: number;
 }
 
 function tercile(v: number, cuts: readonly [number, number], names: readonly [string, string, string]): string {
@@ -155,17 +150,30 @@ function checkStrata(columns: readonly string[], wanted: readonly string[] | und
   return wanted;
 }
 
+/**
+ * Datasets, predictions and criteria named on the command line or in a request. Every file is read
+ * bounded (files-fs/read-bounded-file.ts): a regular file within its kind's limit — tables 256 MiB,
+ * images and .npz files VIGIL_MAX_INPUT_BYTES — or a coded INPUT_* error before a byte is read, so
+ * `medmnist:/dev/zero:val` is refused at once instead of filling memory.
+ */
 export class FsEvaluationDataSource implements EvaluationDataSource {
+  readonly #maxInputBytes: number;
+
+  constructor(options: FsEvaluationDataOptions = {}) {
+    this.#maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
+  }
+
   async openDataset(spec: string, options: { readonly strata?: readonly string[] }): Promise<LabelledDataset> {
     if (spec.startsWith('medmnist:')) return this.openMedmnist(spec, options);
     const lower = spec.toLowerCase();
     if (!lower.endsWith('.csv') && !lower.endsWith('.jsonl')) {
       throw new PlatformError('DATASET_INVALID', 'The dataset must be medmnist:PATH:SPLIT[:part=K/M], or a .csv or .jsonl manifest', {});
     }
-    const bytes = await readBytes(spec, 'dataset manifest');
+    const bytes = await readRegularFile(spec, 'dataset manifest', TABLE_FILE_MAX_BYTES);
     const rows = readTable(new TextDecoder().decode(bytes), lower.endsWith('.jsonl'), 'dataset manifest');
     const base = dirname(resolve(spec));
     const reserved = ['path', 'file', 'label', 'id'];
+    const maxImageBytes = this.#maxInputBytes;
     const strataColumns = checkStrata(columnsOf(rows, reserved), options.strata, 'dataset manifest');
     const entries = rows.map(({ line, record }) => {
       const path = record.path ?? record.file;
@@ -192,7 +200,7 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
             row: e.row,
             label: e.label,
             strata: e.strata,
-            image: { kind: 'file', bytes: await readBytes(e.path, 'image listed in the manifest') },
+            image: { kind: 'file', bytes: await readRegularFile(e.path, `image listed on line ${e.row} of the manifest`, maxImageBytes) },
           };
         }
       },
@@ -207,8 +215,8 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
     if (path === undefined || !isMedmnistSplit(split)) {
       throw new PlatformError('DATASET_INVALID', 'Use medmnist:PATH:SPLIT with SPLIT train, val or test, optionally :part=K/M', {});
     }
-    const bytes = await readBytes(path, '.npz file');
-    const data = readMedmnistSplit(bytes, split);
+    const bytes = await readRegularFile(path, '.npz file', this.#maxInputBytes);
+    const data = readMedmnistSplit(bytes, split, this.#maxInputBytes);
     const declaration = await readSidecarDeclaration(path);
     let indices = data.labels.map((_, i) => i);
     let partText = '';
@@ -254,7 +262,7 @@ export class FsEvaluationDataSource implements EvaluationDataSource {
   }
 
   async readPredictions(path: string, options: { readonly strata?: readonly string[] }): Promise<PredictionSet> {
-    const bytes = await readBytes(path, 'predictions file');
+    const bytes = await readRegularFile(path, 'predictions file', TABLE_FILE_MAX_BYTES);
     const rows = readTable(new TextDecoder().decode(bytes), !path.toLowerCase().endsWith('.csv'), 'predictions file');
     const reserved = ['score', 'label', 'id'];
     const strataColumns = checkStrata(columnsOf(rows, reserved), options.strata, 'predictions file');
@@ -317,13 +325,10 @@ async function readSidecarDeclaration(npzPath: string): Promise<DatasetDeclarati
   const path = sidecarPath(npzPath);
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path, 'dataset declaration (sidecar .declaration.json)', SIDECAR_MAX_BYTES);
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PlatformError('INPUT_UNREADABLE', 'The dataset declaration (sidecar .declaration.json) could not be read', {}, { cause });
-  }
-  if (bytes.length > SIDECAR_MAX_BYTES) {
-    throw new PlatformError('DATASET_INVALID', `The dataset declaration is larger than ${SIDECAR_MAX_BYTES} bytes`, { bytes: bytes.length });
+    if (cause instanceof PlatformError && cause.code === 'INPUT_NOT_FOUND') return undefined;
+    throw cause;
   }
   let json: unknown;
   try {

@@ -1,16 +1,44 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, open, readdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { copyFile, mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { EvaluationOutput } from '../../ports/evaluation-data.js';
+import { outputPathError } from '../files-fs/output-path-error.js';
 
 export class FsEvaluationOutput implements EvaluationOutput {
+  async checkOutputFolder(directory: string, options: { readonly empty: boolean }): Promise<void> {
+    // The nearest part of the path that exists must be a folder: `--out FILE` or `--out FILE/sub` is said before minutes of scoring, not after.
+    let existing = resolve(directory);
+    for (;;) {
+      let info: Stats | undefined;
+      try {
+        info = await stat(existing);
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw await outputPathError(cause, directory, 'folder', '--out folder', 'STORE_WRITE_FAILED');
+      }
+      if (info !== undefined) {
+        if (!info.isDirectory()) {
+          const why = existing === resolve(directory) ? 'is a file: give a folder' : 'cannot be created: a part of its path is a file, not a folder';
+          throw new PlatformError('OUTPUT_PATH_INVALID', `The --out folder ${why}`, { errno: 'ENOTDIR' });
+        }
+        break;
+      }
+      const parent = dirname(existing);
+      if (parent === existing) break;
+      existing = parent;
+    }
+    if (options.empty && existing === resolve(directory) && (await readdir(directory)).length > 0) {
+      throw new PlatformError('EVAL_OUTPUT_EXISTS', 'The --out folder exists and is not empty', {});
+    }
+  }
+
   async writeFiles(directory: string, files: Readonly<Record<string, string>>): Promise<void> {
     try {
       await mkdir(directory, { recursive: true });
       for (const [name, text] of Object.entries(files)) await writeFile(join(directory, name), text);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The report could not be written to the --out folder', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the report', 'STORE_WRITE_FAILED');
     }
   }
 
@@ -43,7 +71,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
         await file.close();
       }
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', `The ${name} file could not be written to the --out folder`, {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', `--out folder of ${name}`, 'STORE_WRITE_FAILED');
     }
     return { sha256: hash.digest('hex'), bytes };
   }
@@ -56,7 +84,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
       await writeFile(join(directory, modelFile), modelBytes);
       await writeFile(join(directory, 'vigil-model.json'), manifestJson);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The bundle could not be written', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the bundle', 'STORE_WRITE_FAILED');
     }
   }
 
@@ -72,7 +100,7 @@ export class FsEvaluationOutput implements EvaluationOutput {
       await copyFile(join(sourceDirectory, modelFile), join(directory, modelFile));
       await writeFile(join(directory, 'vigil-model.json'), manifestJson);
     } catch (cause) {
-      throw new PlatformError('STORE_WRITE_FAILED', 'The derived bundle could not be written', {}, { cause });
+      throw await outputPathError(cause, directory, 'folder', '--out folder of the derived bundle', 'STORE_WRITE_FAILED');
     }
   }
 }

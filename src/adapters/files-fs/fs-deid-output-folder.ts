@@ -3,6 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { DeidOutputFolder, DeidWrite } from '../../ports/dicom-deidentifier.js';
 import { writeFileDurably } from './internal/write-file-durably.js';
+import { outputPathError } from './output-path-error.js';
 
 /** Names Vigil makes: pseudonymous UIDs, 'quarantine', '.dcm'/'.reason.json'. Anything else is refused. */
 const SAFE_SEGMENT = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
@@ -50,12 +51,8 @@ export class FsDeidOutputFolder implements DeidOutputFolder {
       return { path: target, state: (await holdsBytes(target, bytes)) ? 'identical' : 'different' };
     } catch (cause) {
       if (cause instanceof PlatformError) throw cause;
-      throw new PlatformError(
-        'DEID_OUTPUT_WRITE_FAILED',
-        'An output file could not be written',
-        { errno: (cause as NodeJS.ErrnoException).code ?? 'unknown' },
-        { cause },
-      );
+      // Said of the --out folder when it is at fault (a file given as the folder, no permission), else with the errno.
+      throw await outputPathError(cause, this.#root, 'folder', '--out folder (or an output file in it)', 'DEID_OUTPUT_WRITE_FAILED');
     }
   }
 }

@@ -1,7 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import type { InputFile, InputFiles } from '../../ports/input-files.js';
+import { readRegularFile } from './read-bounded-file.js';
 
 export class FsInputFiles implements InputFiles {
   constructor(private readonly maxInputBytes: number) {}
@@ -23,6 +24,12 @@ export class FsInputFiles implements InputFiles {
       for (const name of names) await this.collect(join(path, name), into, false);
     } else if (info.isFile()) {
       into.push({ path, sizeBytes: info.size });
+    } else if (explicit) {
+      // A device, FIFO or socket named on the command line (`vigil predict /dev/zero`) is refused, not
+      // read; found inside a folder, it is skipped like a hidden file.
+      throw new PlatformError('INPUT_UNREADABLE', 'An input path is not a regular file (a device, pipe or socket): give a file or a folder', {
+        position: into.length,
+      });
     }
   }
 
@@ -30,10 +37,7 @@ export class FsInputFiles implements InputFiles {
     if (file.sizeBytes > this.maxInputBytes) {
       throw new PlatformError('INPUT_TOO_LARGE', `The file is larger than VIGIL_MAX_INPUT_BYTES`, { sizeBytes: file.sizeBytes, maxBytes: this.maxInputBytes });
     }
-    try {
-      return await readFile(file.path);
-    } catch (cause) {
-      throw new PlatformError('INPUT_UNREADABLE', 'The file could not be read', { errno: (cause as NodeJS.ErrnoException).code ?? 'unknown' }, { cause });
-    }
+    // Read from the descriptor it is checked on: a file swapped for a device or a larger file since it was listed is refused, not read.
+    return readRegularFile(file.path, 'input file', this.maxInputBytes);
   }
 }

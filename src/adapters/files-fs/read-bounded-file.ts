@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { PlatformError } from '../../domain/errors.js';
 
@@ -42,6 +43,73 @@ export async function readBoundedFile(path: string, what: string, maxBytes: numb
   }
 }
 
+/** A regular file opened for reading, its size taken from the opened descriptor (fstat), never from a separate stat of the path. */
+export interface RegularFile {
+  readonly handle: FileHandle;
+  readonly sizeBytes: number;
+}
+
+/**
+ * Opens a file a user named that must be a regular file of at most `maxBytes` — a model, a dataset, an
+ * image: the kinds too large to read through a pipe. The checks are made on the opened descriptor
+ * (fstat), so a link swapped after a check cannot slip a device in: a directory, a device (`/dev/zero`),
+ * a FIFO or a socket is INPUT_UNREADABLE saying so, a larger file INPUT_TOO_LARGE, both before a byte
+ * is read. Opened non-blocking, so a FIFO with no writer is refused instead of hanging the open.
+ * `noFollow`: a link is refused too (a bundle's files). The caller closes the handle.
+ *
+ * @example const { handle, sizeBytes } = await openRegularFile(path, 'model file', maxModelBytes)
+ */
+export async function openRegularFile(path: string, what: string, maxBytes: number, options: { readonly noFollow?: boolean } = {}): Promise<RegularFile> {
+  // O_NONBLOCK matters only for FIFOs and devices (refused below); reads of a regular file are unaffected.
+  const flags = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (options.noFollow === true ? (constants.O_NOFOLLOW ?? 0) : 0);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, flags);
+  } catch (cause) {
+    throw openFailed(cause, what);
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw new PlatformError('INPUT_UNREADABLE', `The ${what} is a directory: give a file`, { errno: 'EISDIR' });
+    if (!info.isFile())
+      throw new PlatformError('INPUT_UNREADABLE', `The ${what} is not a regular file (a device, pipe or socket): give a file`, { kind: kindOf(info) });
+    if (info.size > maxBytes) throw tooLarge(what, maxBytes, info.size);
+    return { handle, sizeBytes: info.size };
+  } catch (cause) {
+    await handle.close();
+    if (cause instanceof PlatformError) throw cause;
+    throw readFailed(cause, what);
+  }
+}
+
+/**
+ * A regular file read whole, at most `maxBytes` (openRegularFile says what is refused). Reads no more
+ * than the size the descriptor reported, so a file growing while it is read cannot push past the bound.
+ *
+ * @example const bytes = await readRegularFile(path, '.npz file', config.maxInputBytes)
+ */
+export async function readRegularFile(path: string, what: string, maxBytes: number, options: { readonly noFollow?: boolean } = {}): Promise<Uint8Array> {
+  const { handle, sizeBytes } = await openRegularFile(path, what, maxBytes, options);
+  try {
+    const buffer = new Uint8Array(sizeBytes);
+    let filled = 0;
+    while (filled < sizeBytes) {
+      const { bytesRead } = await handle.read(buffer, filled, sizeBytes - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === sizeBytes ? buffer : buffer.slice(0, filled);
+  } catch (cause) {
+    throw readFailed(cause, what);
+  } finally {
+    await handle.close();
+  }
+}
+
+function kindOf(info: { isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
+  return info.isCharacterDevice() ? 'character device' : info.isBlockDevice() ? 'block device' : info.isFIFO() ? 'fifo' : info.isSocket() ? 'socket' : 'other';
+}
+
 function errnoOf(cause: unknown): string {
   return (cause as NodeJS.ErrnoException).code ?? 'unknown';
 }
@@ -57,9 +125,11 @@ function readFailed(cause: unknown, what: string): PlatformError {
   const why =
     errno === 'EISDIR'
       ? 'is a directory: give a file'
-      : errno === 'EACCES' || errno === 'EPERM'
-        ? 'cannot be read (permission denied)'
-        : `cannot be read (${errno})`;
+      : errno === 'ELOOP'
+        ? 'is a link: give the file itself'
+        : errno === 'EACCES' || errno === 'EPERM'
+          ? 'cannot be read (permission denied)'
+          : `cannot be read (${errno})`;
   return new PlatformError('INPUT_UNREADABLE', `The ${what} ${why}`, { errno }, { cause });
 }
 

@@ -1,13 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { parsePixelRules, type PixelRule } from '../../domain/deidentification/assess-pixels.js';
 import { PlatformError } from '../../domain/errors.js';
+import { readRegularFile } from './read-bounded-file.js';
+
+/** A rules file is a page or two of JSON. */
+const PIXEL_RULES_MAX_BYTES = 1024 * 1024;
 
 /** Reads a Clean Pixel Data rules file (`{ "rules": [...] }`, see docs/deidentification.md). */
 export async function readPixelRules(file: string): Promise<readonly PixelRule[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = new TextDecoder().decode(await readRegularFile(file, 'pixel rules file', PIXEL_RULES_MAX_BYTES));
   } catch (cause) {
+    if (cause instanceof PlatformError) throw new PlatformError('DEID_PIXEL_RULE_INVALID', cause.message, cause.details, { cause });
     throw new PlatformError(
       'DEID_PIXEL_RULE_INVALID',
       'The pixel rules file could not be read',

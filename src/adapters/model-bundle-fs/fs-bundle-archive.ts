@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { chmod, cp, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { canonicalBundleListing, type BundleFile } from '../../domain/registry/model-version.js';
 import type { BundleArchive } from '../../ports/model-registry.js';
+import { openRegularFile } from '../files-fs/read-bounded-file.js';
 
 export interface FsBundleArchiveOptions {
   /** The archive's folder (VIGIL_DATA_DIR/registry); shared storage when several servers share a PostgreSQL store. */
@@ -54,9 +54,12 @@ export class FsBundleArchive implements BundleArchive {
         if (!info.isFile())
           throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle holds a link or a special file', { kind: info.isSymbolicLink() ? 'link' : 'special' });
         if (files.length >= this.#maxFiles) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle holds too many files', { maxFiles: this.#maxFiles });
-        total += info.size;
-        if (total > this.#maxBytes) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: this.#maxBytes });
-        files.push({ path, bytes: info.size, sha256: await sha256OfFile(full) });
+        if (total + info.size > this.#maxBytes) throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: this.#maxBytes });
+        // Hashed from the descriptor the checks were made on (not followed, a regular file, its size
+        // within what is left): a file swapped for a link or a device after the lstat is refused, not read.
+        const hashed = await sha256OfFile(full, this.#maxBytes - total, this.#maxBytes);
+        total += hashed.bytes;
+        files.push({ path, bytes: hashed.bytes, sha256: hashed.sha256 });
       }
     };
     await walk(directory, '');
@@ -70,7 +73,7 @@ export class FsBundleArchive implements BundleArchive {
     const staging = join(this.#root, `.staging-${versionId}-${process.pid}-${Date.now()}`);
     try {
       await cp(directory, staging, { recursive: true, errorOnExist: true, force: false, verbatimSymlinks: true });
-      await this.#check(staging, versionId);
+      await this.#check(staging, versionId, 'copy');
       try {
         await rename(staging, target);
         // Read-only against accidents; what guards it is the hash checked at every open.
@@ -87,8 +90,9 @@ export class FsBundleArchive implements BundleArchive {
 
   async open(versionId: string): Promise<string> {
     const target = this.#folder(versionId);
-    if (!(await exists(target))) throw new PlatformError('MODEL_VERSION_NOT_FOUND', 'The registered bundle is missing from the archive', {});
-    await this.#check(target, versionId);
+    if (!(await exists(target)))
+      throw new PlatformError('MODEL_VERSION_NOT_FOUND', `The registered bundle of model version ${versionId} is missing from the archive`, {});
+    await this.#check(target, versionId, 'archived');
     return target;
   }
 
@@ -97,18 +101,53 @@ export class FsBundleArchive implements BundleArchive {
     return join(this.#root, versionId);
   }
 
-  async #check(folder: string, versionId: string): Promise<void> {
-    const listing = canonicalBundleListing(await this.listBundle(folder));
+  /** `archived`: the folder kept under the id (altered since, if it fails); `copy`: the copy being registered (its source changed while copied). */
+  async #check(folder: string, versionId: string, which: 'archived' | 'copy'): Promise<void> {
+    const files = await this.listBundle(folder).catch((cause: unknown) => {
+      // In the archive, a link, a special file or an outgrown folder is an alteration like any other: the server's integrity fault, not a caller's.
+      if (which === 'archived' && cause instanceof PlatformError && cause.code === 'MODEL_BUNDLE_INVALID')
+        throw new PlatformError(
+          'MODEL_HASH_MISMATCH',
+          `The archived bundle of model version ${versionId} was altered after it was registered: ${cause.message.charAt(0).toLowerCase()}${cause.message.slice(1)}`,
+          { expected: versionId, ...cause.details },
+          { cause },
+        );
+      throw cause;
+    });
+    const listing = canonicalBundleListing(files);
     const actual = createHash('sha256').update(listing).digest('hex');
     if (actual !== versionId)
-      throw new PlatformError('MODEL_HASH_MISMATCH', "The bundle's files do not hash to its version id", { expected: versionId, actual });
+      throw new PlatformError(
+        'MODEL_HASH_MISMATCH',
+        which === 'archived'
+          ? `The archived bundle of model version ${versionId} no longer hashes to its version id: its files were altered after it was registered`
+          : `The bundle's files changed while it was copied into the archive: they no longer hash to version ${versionId}`,
+        { expected: versionId, actual },
+      );
   }
 }
 
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+async function sha256OfFile(path: string, maxBytes: number, bundleMaxBytes: number): Promise<{ readonly bytes: number; readonly sha256: string }> {
+  const { handle, sizeBytes } = await openRegularFile(path, 'bundle file', maxBytes, { noFollow: true }).catch((cause: unknown) => {
+    if (cause instanceof PlatformError && cause.code === 'INPUT_TOO_LARGE')
+      throw new PlatformError('MODEL_BUNDLE_INVALID', 'The bundle is too large', { maxBytes: bundleMaxBytes });
+    throw cause;
+  });
+  try {
+    const hash = createHash('sha256');
+    const chunk = new Uint8Array(Math.min(sizeBytes, 1024 * 1024));
+    let read = 0;
+    // No further than the size the descriptor reported: a file growing while it is hashed changes its hash, never the bound.
+    while (read < sizeBytes) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, sizeBytes - read), read);
+      if (bytesRead === 0) break;
+      hash.update(chunk.subarray(0, bytesRead));
+      read += bytesRead;
+    }
+    return { bytes: read, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { summarizeReport } from '../../domain/evaluation/report-summary.js';
 import type { EvaluationReportListing, ModelDocuments } from '../../ports/model-documents.js';
+import { readRegularFile } from '../files-fs/read-bounded-file.js';
 
 /** A report folder's name: plain, so that it can never climb out of its parent. */
 const REPORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -68,8 +69,7 @@ export class FsModelDocuments implements ModelDocuments {
 
 async function readSmall(path: string): Promise<string | undefined> {
   try {
-    const info = await stat(path);
-    return !info.isFile() || info.size > MAX_FILE_BYTES ? undefined : await readFile(path, 'utf8');
+    return new TextDecoder().decode(await readRegularFile(path, 'bundle document', MAX_FILE_BYTES));
   } catch {
     return undefined;
   }

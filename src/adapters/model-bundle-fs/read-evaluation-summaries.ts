@@ -1,7 +1,8 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { EvaluationSummary } from '../../domain/registry/model-card.js';
+import { readRegularFile } from '../files-fs/read-bounded-file.js';
 
 const MAX_REPORTS = 32;
 const MAX_REPORT_BYTES = 16 * 1024 * 1024;
@@ -36,8 +37,8 @@ export async function readEvaluationSummaries(bundleDir: string): Promise<readon
   for (const name of names.sort().slice(0, MAX_REPORTS)) {
     const path = join(bundleDir, 'reports', name, 'report.json');
     try {
-      if ((await stat(path)).size > MAX_REPORT_BYTES) continue;
-      const parsed = reportSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+      // Bounded and a regular file (a report linked to /dev/zero is left out, not read): see read-bounded-file.ts.
+      const parsed = reportSchema.safeParse(JSON.parse(new TextDecoder().decode(await readRegularFile(path, 'evaluation report', MAX_REPORT_BYTES))));
       if (!parsed.success) continue;
       const r = parsed.data;
       const { n, positives, ...overall } = r.metrics.overall;

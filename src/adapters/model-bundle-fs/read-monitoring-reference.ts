@@ -1,17 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
+import { readRegularFile } from '../files-fs/read-bounded-file.js';
 import { MONITORING_REFERENCE_FILE, monitoringReferenceFileSchema, referenceColumnsOf } from '../../domain/monitoring/monitoring-reference-file.js';
 
 /** A bundle's monitoring reference (monitoring-reference.json), or undefined when it carries none. At most 64 MiB. */
 export async function readMonitoringReference(bundleDir: string): Promise<ReadonlyMap<string, Float64Array> | undefined> {
   let text: string;
   try {
-    const bytes = await readFile(join(bundleDir, MONITORING_REFERENCE_FILE));
-    if (bytes.length > 64 * 1024 ** 2) throw new PlatformError('MODEL_BUNDLE_INVALID', `${MONITORING_REFERENCE_FILE} is larger than 64 MiB`, {});
-    text = bytes.toString('utf8');
+    text = new TextDecoder().decode(await readRegularFile(join(bundleDir, MONITORING_REFERENCE_FILE), `bundle's ${MONITORING_REFERENCE_FILE}`, 64 * 1024 ** 2));
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (cause instanceof PlatformError && cause.code === 'INPUT_NOT_FOUND') return undefined;
+    if (cause instanceof PlatformError && cause.code === 'INPUT_TOO_LARGE')
+      throw new PlatformError('MODEL_BUNDLE_INVALID', `${MONITORING_REFERENCE_FILE} is larger than 64 MiB`, {}, { cause });
     throw cause;
   }
   let json: unknown;

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { unzipSync, zipSync } from 'fflate';
 import { PlatformError } from '../../domain/errors.js';
 import { PACK_LIMITS, packLimitExceeded } from '../../domain/release/evidence-pack.js';
+import { outputPathError } from '../files-fs/output-path-error.js';
 import { readBoundedFile } from '../files-fs/read-bounded-file.js';
 
 /**
@@ -58,9 +59,10 @@ export async function writeEvidencePackFile(path: string, zip: Uint8Array): Prom
   try {
     await writeFile(path, zip, { flag: 'wx' });
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
+    const error = await outputPathError(cause, path, 'file', 'evidence pack file (--out)', 'STORE_WRITE_FAILED');
+    if (error.code === 'STORE_WRITE_FAILED' && (cause as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new PlatformError('CLI_USAGE', 'The output file exists already: an evidence pack is never overwritten; choose another --out', {});
     }
-    throw new PlatformError('STORE_WRITE_FAILED', 'The evidence pack could not be written', {}, { cause });
+    throw error;
   }
 }

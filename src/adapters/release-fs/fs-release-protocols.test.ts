@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,16 @@ describe('release protocols as files', () => {
       expect(protocol.validationData['*']).toBe('ec41edfc43b9f15f0dc0af3c29aaef1b16d0e8494115ff7117e9bf98d9432cb9');
       expect(sha256).toBe(createHash('sha256').update(canonicalJson(protocol)).digest('hex'));
     }
+  });
+
+  it.skipIf(process.platform !== 'linux')('refuses a site protocol that is a device, at once, rather than reading it (RELEASE_PROTOCOL_INVALID)', async () => {
+    const site = join(dir, 'device-site');
+    mkdirSync(site);
+    symlinkSync('/dev/zero', join(site, 'threshold.json'));
+    await expect(new FsReleaseProtocols({ bundled, site }).get('threshold')).rejects.toMatchObject({
+      code: 'RELEASE_PROTOCOL_INVALID',
+      message: 'The release protocol file is not a regular file (a device, pipe or socket): give a file',
+    });
   });
 
   it('reads a site’s folder first, pins values not formatting, and refuses a malformed or misnamed file', async () => {

@@ -1,11 +1,24 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prettifyError } from 'zod';
 import { canonicalJson } from '../../domain/audit/canonical-json.js';
 import { PlatformError } from '../../domain/errors.js';
 import { releaseProtocolSchema, type ChangeType } from '../../domain/release/release-protocol.js';
 import type { PinnedProtocol, ReleaseProtocols } from '../../ports/release-protocols.js';
+import { readRegularFile } from '../files-fs/read-bounded-file.js';
+
+/** A protocol is a page of JSON. */
+const PROTOCOL_MAX_BYTES = 1024 * 1024;
+
+/** A protocol file's text, bounded (files-fs/read-bounded-file.ts); undefined when there is none, RELEASE_PROTOCOL_INVALID when it cannot be read. */
+async function readProtocol(path: string, changeType: ChangeType): Promise<string | undefined> {
+  try {
+    return new TextDecoder().decode(await readRegularFile(path, 'release protocol file', PROTOCOL_MAX_BYTES));
+  } catch (cause) {
+    if (cause instanceof PlatformError && cause.code === 'INPUT_NOT_FOUND') return undefined;
+    throw invalid(cause instanceof PlatformError ? cause.message : 'The release protocol file cannot be read', changeType);
+  }
+}
 
 /**
  * Release protocols as files, `<changeType>.json`: a site's folder (VIGIL_RELEASE_PROTOCOLS_DIR) first,
@@ -19,8 +32,8 @@ export class FsReleaseProtocols implements ReleaseProtocols {
   async get(changeType: ChangeType): Promise<PinnedProtocol> {
     const file = `${changeType}.json`;
     let text: string | undefined;
-    if (this.folders.site !== undefined) text = await readFile(join(this.folders.site, file), 'utf8').catch(() => undefined);
-    text ??= await readFile(join(this.folders.bundled, file), 'utf8').catch(() => undefined);
+    if (this.folders.site !== undefined) text = await readProtocol(join(this.folders.site, file), changeType);
+    text ??= await readProtocol(join(this.folders.bundled, file), changeType);
     if (text === undefined) throw invalid(`No release protocol for change type ${changeType} (${file})`, changeType);
     let json: unknown;
     try {

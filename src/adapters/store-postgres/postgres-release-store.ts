@@ -29,6 +29,19 @@ export class PostgresReleaseStore implements ReleaseStore {
     return rows[0] === undefined ? undefined : releaseOf(rows[0]);
   }
 
+  async idsStartingWith(prefix: string, limit: number): Promise<readonly string[]> {
+    // A range in byte order (COLLATE "C"), not LIKE (whose wildcards would need escaping): ids are ASCII, and '\u007f' sorts after every character of one.
+    try {
+      const result = await this.pool.query<{ request_id: string }>(
+        `SELECT request_id FROM release_requests WHERE request_id COLLATE "C" >= $1 AND request_id COLLATE "C" < $2 ORDER BY request_id COLLATE "C" LIMIT $3`,
+        [prefix, `${prefix}\u007f`, limit],
+      );
+      return result.rows.map((row) => row.request_id);
+    } catch (cause) {
+      throw failed(cause);
+    }
+  }
+
   async list(options: { readonly site?: string; readonly limit?: number } = {}): Promise<readonly StoredRelease[]> {
     const limit = Math.min(options.limit ?? RELEASE_LIST_LIMIT, RELEASE_LIST_LIMIT);
     const rows = await this.#query(

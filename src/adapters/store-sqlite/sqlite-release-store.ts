@@ -12,11 +12,16 @@ export class SqliteReleaseStore implements ReleaseStore {
   readonly #get;
   readonly #list;
   readonly #listSite;
+  readonly #prefixed;
   readonly #insert;
   readonly #update;
 
   constructor(db: SqliteDatabase) {
     this.#get = db.prepare<[string], ReleaseRow>('SELECT document, revision FROM release_requests WHERE request_id = ?');
+    // A range on the key, not LIKE (case-insensitive in SQLite, and its wildcards would need escaping): ids are ASCII, and '\u007f' sorts after every character of one.
+    this.#prefixed = db.prepare<[string, string, number], { request_id: string }>(
+      'SELECT request_id FROM release_requests WHERE request_id >= ? AND request_id < ? ORDER BY request_id LIMIT ?',
+    );
     this.#list = db.prepare<[number], ReleaseRow>('SELECT document, revision FROM release_requests ORDER BY created_at_ms DESC, request_id DESC LIMIT ?');
     this.#listSite = db.prepare<[string, number], ReleaseRow>(
       'SELECT document, revision FROM release_requests WHERE site = ? ORDER BY created_at_ms DESC, request_id DESC LIMIT ?',
@@ -52,6 +57,10 @@ export class SqliteReleaseStore implements ReleaseStore {
   get(requestId: string): Promise<StoredRelease | undefined> {
     const row = this.#get.get(requestId);
     return Promise.resolve(row === undefined ? undefined : releaseOf(row));
+  }
+
+  idsStartingWith(prefix: string, limit: number): Promise<readonly string[]> {
+    return Promise.resolve(this.#prefixed.all(prefix, `${prefix}\u007f`, limit).map((row) => row.request_id));
   }
 
   list(options: { readonly site?: string; readonly limit?: number } = {}): Promise<readonly StoredRelease[]> {

@@ -105,7 +105,7 @@ export const deployCommand: Command = {
       case 'pause': {
         const reason = stringOption(values.reason);
         if (reason === undefined) throw usageError('deploy pause needs --reason TEXT (shown with every study sent to review)', USAGE);
-        // The API's rule, the same schema (domain/human-text.ts): one line, at most 500 characters, no control characters.
+        // The API's rule, the same schema (domain/human-text.ts): one line, at most 500 characters, no control, bidi or invisible formatting characters.
         const problem = humanTextProblem(PAUSE_REASON, reason);
         if (problem !== undefined) throw usageError(`deploy pause --reason: ${problem}`, USAGE);
         return print(await releases.pause(localActor(), site(), reason));

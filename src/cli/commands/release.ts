@@ -101,7 +101,8 @@ export const releaseCommand: Command = {
       return result.ok ? EXIT_OK : EXIT_CODES.RELEASE_EVIDENCE_INVALID;
     }
     if (sub === 'evidence') {
-      const id = requestId();
+      // The id whole (a unique prefix may be given): the default file is named by it.
+      const id = (await (await services().releases()).show(requestId())).request.requestId;
       const out = stringOption(values.out) ?? `evidence-${id}.zip`;
       const { zip, manifest } = await services().releaseEvidencePack(id, out);
       if (values.json === true) io.stdout(JSON.stringify({ out, bytes: zip.length, manifest }) + '\n');

@@ -118,7 +118,9 @@ describe('site deployments', () => {
     }
     expect(refused(deployed, { kind: 'pause', reason: '  ' })).toMatch(/needs a reason/);
     // Whoever calls (the API and the CLI check first): the human-text rule holds for every pause reason.
-    expect(refused(deployed, { kind: 'pause', reason: 'drift\u001b[2J' })).toBe('DEPLOYMENT_CHANGE_INVALID: A pause reason: one line, no control characters');
+    expect(refused(deployed, { kind: 'pause', reason: 'drift\u001b[2J' })).toBe(
+      'DEPLOYMENT_CHANGE_INVALID: A pause reason: one line, no control, bidi or invisible formatting characters',
+    );
     expect(refused(deployed, { kind: 'pause', reason: 'x'.repeat(501) })).toBe('DEPLOYMENT_CHANGE_INVALID: A pause reason: at most 500 characters');
     expect(refused(deployed, { kind: 'promote' })).toMatch(/no candidate/);
     const shadowing = applyDeploymentChange(deployed, { kind: 'start_shadow', versionId: v(2), requestId: 'r' }, 'admin', now);

@@ -71,7 +71,22 @@ describe('draftManifest', () => {
     expect(draft.preprocessing.map((s) => s.op)).not.toContain('to_grayscale');
   });
 
-  it('names every unanswered question at once', () => {
+  it('names every unanswered question at once, where each can be answered, and where the answers file is described', () => {
+    // Only --onnx, --validation and --out given: the fields with no flag say so, and the format's place is named.
+    try {
+      draftManifest({}, grey28, { modelSha256: SHA });
+      expect.unreachable();
+    } catch (e) {
+      const message = (e as Error).message;
+      for (const line of [
+        'intendedUse.summary: must be answered (the answers file)',
+        'intendedUse.population: must be answered (the answers file)',
+        'findings: must be answered (the answers file)',
+        'id: must be answered (--id or the answers file)',
+        'docs/model-bundle.md, "Bring your own model"',
+      ])
+        expect(message).toContain(line);
+    }
     expect(() => draftManifest({ findings: answers.findings }, grey28, { modelSha256: SHA })).toThrow(
       /id: must be answered.*version: must be answered.*name: must be answered.*intendedUse.summary.*intendedUse.modalities.*intendedUse.bodyParts.*intendedUse.population.*costs.*model.opset/,
     );

@@ -195,7 +195,24 @@ export interface TensorDescription {
 /** The manifest without what data gives: gate statistics, calibration, decision policy, training data, metrics. */
 export type ManifestDraft = Omit<ModelManifest, 'quality' | 'referenceStatistics' | 'calibration' | 'decisionPolicy' | 'trainingData' | 'metrics'>;
 
-const REQUIRED = 'must be answered (answers file or flag)';
+/**
+ * Where each required answer can be given: the answers file always (its format: docs/model-bundle.md,
+ * "Bring your own model"), and some by a flag of `vigil model init` too. Several (the summary, the
+ * population, the findings) have no flag: the message must not promise one.
+ */
+const ANSWERED_BY: Readonly<Record<string, string>> = {
+  id: '--id or the answers file',
+  version: '--model-version or the answers file',
+  name: '--name or the answers file',
+  'intendedUse.summary': 'the answers file',
+  'intendedUse.modalities': '--modality or the answers file',
+  'intendedUse.bodyParts': '--body-part or the answers file',
+  'intendedUse.population': 'the answers file',
+  findings: 'the answers file',
+  costs: '--cost-fn and --cost-fp, or the answers file',
+  'model.opset': '--opset or the answers file',
+};
+const ANSWERS_FORMAT = 'the answers file (--answers FILE, JSON) is described in docs/model-bundle.md, "Bring your own model"';
 const DEFAULT_VOI_PERCENTILES: [number, number] = [0.005, 0.995];
 const BT601: [number, number, number] = [0.299, 0.587, 0.114];
 
@@ -214,7 +231,7 @@ export function draftManifest(
 ): ManifestDraft {
   const missing: string[] = [];
   const need = <T>(value: T | undefined, path: string): T => {
-    if (value === undefined) missing.push(`${path}: ${REQUIRED}`);
+    if (value === undefined) missing.push(`${path}: must be answered (${ANSWERED_BY[path] ?? 'the answers file'})`);
     return value as T;
   };
   const declared = context.declared;
@@ -232,7 +249,7 @@ export function draftManifest(
   const findings = need(answers.findings, 'findings');
   need(answers.costs, 'costs');
   const opset = need(answers.model?.opset, 'model.opset');
-  if (missing.length > 0) throw answersError('The answers', missing);
+  if (missing.length > 0) throw answersError('The answers', [...missing, ANSWERS_FORMAT]);
 
   // The input: one float32 NCHW tensor of 1 or 3 channels, whose height and width the resize fixes.
   const inputs = answers.input?.name === undefined ? signature.inputs : signature.inputs.filter((i) => i.name === answers.input?.name);

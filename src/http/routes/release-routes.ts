@@ -27,10 +27,11 @@ export interface ReleaseRouteOptions {
   readonly releases: () => Promise<Releases>;
   readonly ledger: (site: string, at: Date) => Promise<LedgerAnswer>;
   /** A request's evidence pack (docs/releases.md, "Evidence pack"), as `vigil release evidence` writes it. */
-  readonly evidencePack: (requestId: string) => Promise<{ readonly zip: Uint8Array }>;
+  readonly evidencePack: (requestId: string) => Promise<{ readonly zip: Uint8Array; readonly manifest: { readonly requestId: string } }>;
 }
 
-const requestParams = z.object({ requestId: z.string().regex(/^r-[0-9a-f-]{36}$/, 'a release request id (r-…)') });
+// The id whole, or a unique prefix of it: r- and at least 8 of its characters (as `vigil release`, and as model versions take 8+ hex digits).
+const requestParams = z.object({ requestId: z.string().regex(/^r-[0-9a-fA-F-]{8,36}$/, 'a release request id (r-…), or r- and at least 8 of its characters') });
 const siteParams = z.object({ site: z.string().min(1).max(64) });
 const evidenceParams = requestParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256') });
 const listQuery = listQuerySchema.extend({ site: z.string().min(1).max(64).optional() });
@@ -84,10 +85,10 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     return reply.type('application/octet-stream').send(Buffer.from(bytes));
   });
   api.get('/api/releases/:requestId/evidence.zip', { config: { access: 'releases:read' }, schema: { params: requestParams } }, async (request, reply) => {
-    const { zip } = await options.evidencePack(request.params.requestId);
+    const { zip, manifest } = await options.evidencePack(request.params.requestId);
     return reply
       .type('application/zip')
-      .header('content-disposition', `attachment; filename="evidence-${request.params.requestId}.zip"`)
+      .header('content-disposition', `attachment; filename="evidence-${manifest.requestId}.zip"`)
       .send(Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength));
   });
   api.post(
