@@ -7,11 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { readWebhookSecret } from '../adapters/crypto-node/webhook-secret.js';
+import { designPlanOnWorker } from '../adapters/monitor-design-worker/design-on-worker.js';
 import { readMonitoringReference } from '../adapters/model-bundle-fs/read-monitoring-reference.js';
 import { HttpWebhookSender } from '../adapters/webhook-http/http-webhook-sender.js';
 import { MonitorNotifier } from '../adapters/webhook-http/monitor-notifier.js';
 import type { VigilConfig } from '../config/load-config.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { AuditSearch } from '../ports/audit-search.js';
 import type { SitesConfig } from '../domain/deployment/sites.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
@@ -36,7 +38,6 @@ export function monitoringSettingsOf(config: VigilConfig, sites: SitesConfig): M
     casesPerDayBySite: new Map(sites.sites.flatMap((s) => (s.casesPerDay === undefined ? [] : [[s.id, s.casesPerDay] as const]))),
     baselineCases: config.monitorBaselineCases,
     guaranteeBootstraps: config.monitorGuaranteeBootstraps,
-    guaranteeQuantile: 0.9,
     designStates: SERVER_DESIGN_STATES,
   };
 }
@@ -50,6 +51,8 @@ export async function createMonitoringParts(
     readonly archive: () => Promise<BundleArchive>;
     readonly sites: SitesConfig;
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+    /** The audit log searched: a stored alert found unaudited on replay is audited once (workflows/monitoring.ts). */
+    readonly auditSearch: AuditSearch;
   },
 ): Promise<MonitoringParts> {
   let notifier: MonitorNotifier | undefined;
@@ -70,10 +73,12 @@ export async function createMonitoringParts(
     hasher: nodeHasher,
     clock: systemClock,
     recordAudit: parts.recordAudit,
+    auditSearch: parts.auditSearch,
     notify: (notice) => notices.notify(notice),
     logger,
     settings: monitoringSettingsOf(config, parts.sites),
     newId,
+    designPlan: designPlanOnWorker,
   });
   const incidents = new Incidents({
     incidents: parts.stores.incidents,

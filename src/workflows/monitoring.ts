@@ -7,12 +7,14 @@ import {
   DEFAULT_SIGNALS,
   updateMonitors,
   type MonitorAlert,
+  type MonitorDesign,
   type MonitorPlan,
   type MonitorState,
 } from '../domain/monitoring/deployment-monitors.js';
-import { designDeploymentPlan } from '../domain/monitoring/deployment-plan.js';
+import { designDeploymentPlan, type ReferenceKind } from '../domain/monitoring/deployment-plan.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
+import type { AuditSearch } from '../ports/audit-search.js';
 import type { Clock } from '../ports/clock.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { IncidentStore } from '../ports/incident-store.js';
@@ -20,6 +22,7 @@ import type { Logger } from '../ports/logger.js';
 import type { DeploymentKey, MonitorCase, MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan } from '../ports/monitor-store.js';
 import { raiseIncident, type IncidentNotices } from './incidents.js';
 import { alertView, type MonitoringNotice } from './monitoring-views.js';
+import { scanAudit } from './scan-audit.js';
 
 /** How a deployment's monitors are designed (config: VIGIL_MONITOR_*; docs/monitoring.md, "In the server"). */
 export interface MonitoringSettings {
@@ -30,9 +33,11 @@ export interface MonitoringSettings {
   readonly casesPerDayBySite: ReadonlyMap<string, number>;
   /** Without a version reference: the deployment's first this many cases are its reference. */
   readonly baselineCases: number;
-  /** Bootstrap resamples for thresholds that allow for a baseline being a sample (0: none). */
+  /**
+   * Bootstrap resamples for thresholds that allow for the reference being a sample (0: none), on every
+   * signal, at the quantile measured for the reference kind (domain/monitoring/deployment-plan.ts).
+   */
   readonly guaranteeBootstraps: number;
-  readonly guaranteeQuantile: number;
   /** Cells of the run-length chains (fewer: faster designs, coarser ARLs). */
   readonly designStates: number;
 }
@@ -64,12 +69,29 @@ export interface MonitoringDependencies {
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+  /**
+   * The same audit log, searched: whether a stored alert this server finds on replay was audited
+   * (`#auditOnce`). Without it, a repeat is never audited again (an alert whose server died between
+   * storing and auditing it then stays unaudited).
+   */
+  readonly auditSearch?: AuditSearch;
+  /** How long to wait before auditing a stored, unaudited alert found on replay (default 1 s; see Deployments). */
+  readonly auditSettleMs?: number;
   /** Sends a notice without waiting (a queue in front of the webhook): judging never waits for it. */
   readonly notify: (notice: MonitoringNotice) => void;
   readonly logger: Logger;
   readonly settings: MonitoringSettings;
   /** New incident ids (default: random UUIDs through the hasher-free crypto of the platform). */
   readonly newId: () => string;
+  /**
+   * Designs a plan and returns it encoded (monitor-snapshot.ts), e.g. on a worker thread so the event
+   * loop stays free (adapters/monitor-design-worker). Default: `designDeploymentPlan` on this thread.
+   */
+  readonly designPlan?: (request: {
+    readonly reference: Readonly<Record<string, Float64Array>>;
+    readonly design: Omit<MonitorDesign, 'guarantee'>;
+    readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
+  }) => Promise<string>;
 }
 
 /** A deployment's monitor status (contract: monitorStatusSchema). */
@@ -162,9 +184,12 @@ export class DeploymentMonitoring {
     const previous = this.#running.get(k) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.#advance(key));
     this.#running.set(k, next);
-    void next.finally(() => {
+    // Cleared either way; `then(f, f)` rather than `finally`, whose promise would re-reject unhandled
+    // when an advance fails (the caller handles that rejection; an unhandled one ends the process).
+    const clear = () => {
       if (this.#running.get(k) === next) this.#running.delete(k);
-    });
+    };
+    void next.then(clear, clear);
     return next;
   }
 
@@ -172,6 +197,7 @@ export class DeploymentMonitoring {
     const designed = await this.plan(key);
     if (designed === undefined) return [];
     const { stored: storedPlan, plan } = designed;
+    const created: StoredAlert[] = [];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.#deps.store.getState(key);
       if (current !== undefined && current.planHash !== storedPlan.planHash) {
@@ -191,7 +217,16 @@ export class DeploymentMonitoring {
         lastSeq = chunk[chunk.length - 1]!.seq;
         if (chunk.length < CHUNK) break;
       }
-      if (lastSeq === startSeq) return [];
+      if (lastSeq === startSeq) return created; // nothing left (another server consumed it): what this call stored before
+      // Alerts first, then the state (docs/monitoring.md, "An alert is never lost"): each alert is
+      // stored, filed and audited idempotently under its deterministic id before the state moves past
+      // its case, so a server that dies anywhere in between raises the same ids again on replay, and
+      // the store refuses the repeats. A server that loses the compare-and-set below has stored only
+      // what the winner stores too (the same alarms over the same stored values).
+      for (const r of raised) {
+        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
+        if (alert !== undefined) created.push(alert);
+      }
       const written = await this.#deps.store.compareAndSetState({
         site: key.site,
         versionId: key.versionId,
@@ -202,80 +237,121 @@ export class DeploymentMonitoring {
         updatedAt: this.#deps.clock.now().toISOString(),
       });
       if (!written) continue; // another server consumed these cases first: reload and replay what is left
-      const alerts: StoredAlert[] = [];
-      for (const r of raised) {
-        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
-        if (alert !== undefined) alerts.push(alert);
-      }
-      return alerts;
+      return created;
     }
     this.#deps.logger.warn({ stage: 'monitor', site: key.site, status: 'contended' }, 'monitor state kept changing; left for the next update');
-    return [];
+    return created;
   }
 
-  /** Stores, audits, files and announces one alarm (once: its id is the deployment's and the alarm case's). */
+  /**
+   * Stores, files, audits and announces one alarm, idempotently: its id is the deployment's, the plan's,
+   * the detector's and the alarm case's, so raising it again (a replay after a crash, or a second server
+   * replaying the same cases) finds it stored. Then only what is missing is done: the incident link if
+   * it has none, and the audit entry if the log has none (`#auditOnce`). Returns the alert when this
+   * call stored it or recovered its audit (undefined for a repeat), and announces only then.
+   */
   async #raise(key: DeploymentKey, storedPlan: StoredMonitorPlan, alert: MonitorAlert, alarmSeq: number): Promise<StoredAlert | undefined> {
-    const windowStartSeq = alert.windowStartTime ?? alarmSeq;
-    const windowCases = await this.#deps.store.readCases(key, Math.max(windowStartSeq - 1, alarmSeq - WINDOW_READ), WINDOW_READ);
-    const inWindow = windowCases.filter((c) => c.seq <= alarmSeq);
-    const first = inWindow.find((c) => c.seq === windowStartSeq) ?? inWindow[0];
-    const last = inWindow[inWindow.length - 1];
-    const now = this.#deps.clock.now().toISOString();
-    const dated: MonitorAlert = {
-      ...alert,
-      windowStartTime: first === undefined ? null : first.timeMs,
-      alarmTime: last === undefined ? null : last.timeMs,
-    };
-    const stored: StoredAlert = {
-      alertId: `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`,
-      site: key.site,
-      versionId: key.versionId,
-      planHash: storedPlan.planHash,
-      alarmSeq,
-      alert: dated,
-      devices: devicesOf(inWindow),
-      exampleCaseIds: examplesOf(inWindow, alert),
-      incidentId: null,
-      createdAt: now,
-    };
-    if (!(await this.#deps.store.putAlert(stored))) return undefined;
-    const incident = await raiseIncident(this.#incidentDeps(), key, {
-      alertId: stored.alertId,
-      detector: alert.detector,
-      signal: alert.signal,
-      label: alert.label,
-      at: now,
-    });
-    await this.#deps.store.setAlertIncident(stored.alertId, incident.incidentId);
-    await this.#deps.recordAudit({
+    const alertId = `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`;
+    let stored = await this.#deps.store.getAlert(alertId);
+    let created = false;
+    if (stored === undefined) {
+      const windowStartSeq = alert.windowStartTime ?? alarmSeq;
+      const windowCases = await this.#deps.store.readCases(key, Math.max(windowStartSeq - 1, alarmSeq - WINDOW_READ), WINDOW_READ);
+      const inWindow = windowCases.filter((c) => c.seq <= alarmSeq);
+      const first = inWindow.find((c) => c.seq === windowStartSeq) ?? inWindow[0];
+      const last = inWindow[inWindow.length - 1];
+      const dated: MonitorAlert = {
+        ...alert,
+        windowStartTime: first === undefined ? null : first.timeMs,
+        alarmTime: last === undefined ? null : last.timeMs,
+      };
+      const fresh: StoredAlert = {
+        alertId,
+        site: key.site,
+        versionId: key.versionId,
+        planHash: storedPlan.planHash,
+        alarmSeq,
+        alert: dated,
+        devices: devicesOf(inWindow),
+        exampleCaseIds: examplesOf(inWindow, alert),
+        incidentId: null,
+        createdAt: this.#deps.clock.now().toISOString(),
+      };
+      created = await this.#deps.store.putAlert(fresh);
+      stored = created ? fresh : await this.#deps.store.getAlert(alertId);
+      if (stored === undefined) throw new PlatformError('STORE_WRITE_FAILED', 'A stored alert could not be read back', { site: key.site });
+    }
+    let incidentId = stored.incidentId;
+    if (incidentId === null) {
+      // Joins the deployment's open incident, or opens one; an alert already in the open incident's
+      // timeline (filed before a crash, not yet linked back) is not added twice (linkAlert).
+      const incident = await raiseIncident(this.#incidentDeps(), key, {
+        alertId,
+        detector: alert.detector,
+        signal: alert.signal,
+        label: alert.label,
+        at: stored.createdAt,
+      });
+      incidentId = incident.incidentId;
+      await this.#deps.store.setAlertIncident(alertId, incidentId);
+    }
+    const event: AuditEvent = {
       type: 'monitor_alert',
-      alertId: stored.alertId,
+      alertId,
       site: key.site,
       versionId: key.versionId,
       planHash: storedPlan.planHash,
       detector: alert.detector,
-      statistic: alert.statistic,
-      threshold: alert.threshold,
-      arl0: Number.isFinite(alert.arl0) ? alert.arl0 : null,
-      runLength: alert.runLength,
-      effect: alert.effect.kind === 'rate' ? alert.effect.observed : alert.effect.value,
-      windowCases: alert.effect.cases,
-      incidentId: incident.incidentId,
-    });
+      statistic: stored.alert.statistic,
+      threshold: stored.alert.threshold,
+      arl0: Number.isFinite(stored.alert.arl0) ? stored.alert.arl0 : null,
+      runLength: stored.alert.runLength,
+      effect: stored.alert.effect.kind === 'rate' ? stored.alert.effect.observed : stored.alert.effect.value,
+      windowCases: stored.alert.effect.cases,
+      incidentId,
+    };
+    const recovered = created ? (await this.#deps.recordAudit(event), false) : await this.#auditOnce(event);
+    // Announced with its audit entry: by the server that stored it, or by the replay that recovered it.
+    if (!created && !recovered) return undefined;
     this.#deps.notify({
       kind: 'alert',
-      alertId: stored.alertId,
+      alertId,
       site: key.site,
       versionId: key.versionId,
       detector: alert.detector,
       label: alert.label,
       statistic: alert.statistic,
       threshold: alert.threshold,
-      incidentId: incident.incidentId,
-      at: now,
+      incidentId,
+      at: stored.createdAt,
     });
     this.#deps.logger.info({ stage: 'monitor', site: key.site, versionId: key.versionId, status: 'alarm' }, 'monitor alarm');
-    return { ...stored, incidentId: incident.incidentId };
+    return { ...stored, incidentId };
+  }
+
+  /**
+   * Audits a stored alert this call did not create, unless the log has it: the reconciliation for an
+   * alert whose server died between storing and auditing it. The server that stored it audits within
+   * milliseconds, so a missing entry is looked for again after `auditSettleMs` before it is written
+   * (as Deployments.reconcileAudit does for deployment changes): a live server's entry is not doubled.
+   */
+  async #auditOnce(event: Extract<AuditEvent, { type: 'monitor_alert' }>): Promise<boolean> {
+    const search = this.#deps.auditSearch;
+    if (search === undefined) return false;
+    const audited = async (): Promise<boolean> => {
+      let found = false;
+      await scanAudit(search, { type: 'monitor_alert', pageSize: 200 }, ({ event: e }) => {
+        found = e.type === 'monitor_alert' && e.alertId === event.alertId;
+        return found;
+      });
+      return found;
+    };
+    if (await audited()) return false;
+    await new Promise((resolve) => setTimeout(resolve, this.#deps.auditSettleMs ?? 1_000));
+    if (await audited()) return false;
+    await this.#deps.recordAudit(event);
+    this.#deps.logger.warn({ stage: 'monitor', site: event.site, status: 'audit_recovered' }, 'an unaudited monitor alert was audited on replay');
+    return true;
   }
 
   #incidentDeps(): IncidentNotices {
@@ -318,7 +394,6 @@ export class DeploymentMonitoring {
     const fromVersion = await this.#deps.versionReference(key.versionId);
     let reference: ReadonlyMap<string, ArrayLike<number>>;
     let source: StoredMonitorPlan['reference'];
-    let guarantee: { bootstraps: number; quantile: number; seed: number } | undefined;
     if (fromVersion !== undefined) {
       reference = fromVersion;
       source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
@@ -327,11 +402,13 @@ export class DeploymentMonitoring {
       const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
-      // A baseline is a sample of production: thresholds allow for that (guaranteed conditional performance).
-      if (s.guaranteeBootstraps > 0) guarantee = { bootstraps: s.guaranteeBootstraps, quantile: s.guaranteeQuantile, seed: 12 };
     }
+    // Either reference is a sample (a few hundred validation images, or a window of production): every
+    // threshold allows for that, at the quantile measured for its kind. Synchronous, once per deployment
+    // (then stored): ≈ 1.2 s the first time a reference size is seen in this process, ≈ 0.2–0.4 s after
+    // (docs/monitoring.md). It runs here, in the judging job's monitor step, never in a request handler.
     const started = performance.now();
-    const plan = designDeploymentPlan(reference, guarantee === undefined ? design : { ...design, guarantee }, DEFAULT_SIGNALS);
+    const plan = designDeploymentPlan(reference, design, { kind: source.kind, bootstraps: s.guaranteeBootstraps }, DEFAULT_SIGNALS);
     const designMs = Math.round(performance.now() - started);
     const text = encodeMonitorPlan(plan);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
