@@ -19,6 +19,7 @@ import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { MonitorNotices } from '../ports/monitor-notices.js';
 import type { MonitorStore } from '../ports/monitor-store.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { BundleArchive } from '../ports/model-registry.js';
 import { Incidents } from '../workflows/incidents.js';
 import { DeploymentMonitoring, type MonitoringSettings } from '../workflows/monitoring.js';
@@ -39,6 +40,7 @@ export function monitoringSettingsOf(config: VigilConfig, sites: SitesConfig): M
     baselineCases: config.monitorBaselineCases,
     guaranteeBootstraps: config.monitorGuaranteeBootstraps,
     designStates: SERVER_DESIGN_STATES,
+    reviewSampleRate: config.reviewSampleRate,
   };
 }
 
@@ -46,7 +48,7 @@ export async function createMonitoringParts(
   config: VigilConfig,
   logger: Logger,
   parts: {
-    readonly stores: { readonly monitor: MonitorStore; readonly incidents: IncidentStore };
+    readonly stores: { readonly monitor: MonitorStore; readonly incidents: IncidentStore; readonly worklist: WorklistStore };
     readonly releases: () => Promise<Releases>;
     readonly archive: () => Promise<BundleArchive>;
     readonly sites: SitesConfig;
@@ -74,6 +76,7 @@ export async function createMonitoringParts(
     clock: systemClock,
     recordAudit: parts.recordAudit,
     auditSearch: parts.auditSearch,
+    reviews: parts.stores.worklist,
     notify: (notice) => notices.notify(notice),
     logger,
     settings: monitoringSettingsOf(config, parts.sites),

@@ -14,11 +14,13 @@ import {
 import { designDeploymentPlan, type ReferenceKind } from '../domain/monitoring/deployment-plan.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
+import { reviewedPerformance, type ReviewedCase, type WeightedRate } from '../domain/monitoring/reviewed-performance.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { Clock } from '../ports/clock.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { DeploymentKey, MonitorCase, MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan } from '../ports/monitor-store.js';
 import { raiseIncident, type IncidentNotices } from './incidents.js';
 import { alertView, type MonitoringNotice } from './monitoring-views.js';
@@ -40,6 +42,8 @@ export interface MonitoringSettings {
   readonly guaranteeBootstraps: number;
   /** Cells of the run-length chains (fewer: faster designs, coarser ARLs). */
   readonly designStates: number;
+  /** The share of confident decisions sampled for review (VIGIL_REVIEW_SAMPLE_RATE): a sampled case's inclusion probability. */
+  readonly reviewSampleRate: number;
 }
 
 /** One judged image's monitor inputs: its name in the instance store, what the chain measured, and its device. */
@@ -77,6 +81,8 @@ export interface MonitoringDependencies {
   readonly auditSearch?: AuditSearch;
   /** How long to wait before auditing a stored, unaudited alert found on replay (default 1 s; see Deployments). */
   readonly auditSettleMs?: number;
+  /** The review worklist's reads and items: performance from reviews (`performance`). Absent: none is reported. */
+  readonly reviews?: Pick<WorklistStore, 'listReviews' | 'get'>;
   /** Sends a notice without waiting (a queue in front of the webhook): judging never waits for it. */
   readonly notify: (notice: MonitoringNotice) => void;
   readonly logger: Logger;
@@ -550,9 +556,84 @@ export class DeploymentMonitoring {
               })),
             },
       alerts: alerts.map(alertView),
+      performance: await this.performance(key, cases),
       bucket,
       seriesCases: cases.length,
       series: seriesOf(cases, designed?.plan, bucketing),
+    };
+  }
+
+  /**
+   * Performance from reviews (issue 12 §1): the deployment's reviewed images — a review's read joined
+   * with the monitor cases of its case — each weighted by 1 / the probability it was reviewed (1 when a
+   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; the review sample rate
+   * for a randomly sampled confident decision), through `reviewedPerformance` (Hájek ratios, Wilson
+   * intervals at the effective n). A study's read applies to each of its monitored images. Reads that
+   * could not tell (finding null) are left out. Over `cases` (the deployment's newest, as the series).
+   */
+  async performance(key: DeploymentKey, cases: readonly MonitorCase[]) {
+    const sampleRate = this.#deps.settings.reviewSampleRate;
+    const reviewMonitors = {
+      included: false,
+      reason: 'no labelled reference: the version reference carries no reference error rates, so review CUSUMs are not designed',
+    } as const;
+    const empty = { reviews: 0, reviewed: 0, sampleRate, rates: null, calibration: null, reviewMonitors };
+    const source = this.#deps.reviews;
+    if (source === undefined || cases.length === 0) return empty;
+    const byCase = new Map<string, MonitorCase[]>();
+    for (const c of cases) byCase.set(c.caseId, [...(byCase.get(c.caseId) ?? []), c]);
+    // The newest read per item (a re-read replaces the earlier one).
+    const newest = new Map<string, { readonly caseId: string; readonly itemId: string; readonly findingPresent: boolean | null }>();
+    for (const r of await source.listReviews(REVIEWS_READ)) {
+      if (!byCase.has(r.caseId)) continue;
+      const seen = newest.get(r.itemId);
+      if (seen === undefined) newest.set(r.itemId, { caseId: r.caseId, itemId: r.itemId, findingPresent: r.read.findingPresent });
+    }
+    const reviewed: ReviewedCase[] = [];
+    let reviews = 0;
+    for (const r of newest.values()) {
+      if (r.findingPresent === null) continue;
+      const item = await source.get(r.itemId);
+      if (item === undefined) continue;
+      reviews++;
+      // Sampled only when nothing else sent it (studyWorklistEntry): then its inclusion probability is the rate.
+      const inclusionProbability = item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1;
+      if (!(inclusionProbability > 0)) continue; // sampled under a rate since set to 0: its weight is unknown
+      for (const c of byCase.get(r.caseId) ?? []) reviewed.push(reviewedCaseOf(c.values, r.findingPresent, inclusionProbability));
+    }
+    if (reviewed.length === 0) return { ...empty, reviews };
+    const p = reviewedPerformance(reviewed);
+    const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+    const rate = (w: WeightedRate) => ({
+      estimate: finite(w.estimate),
+      low: finite(w.low),
+      high: finite(w.high),
+      standardError: finite(w.standardError),
+      effectiveN: finite(w.effectiveN),
+      reviewed: w.reviewed,
+    });
+    return {
+      reviews,
+      reviewed: reviewed.length,
+      sampleRate,
+      rates: {
+        sensitivity: rate(p.sensitivity),
+        specificity: rate(p.specificity),
+        ppv: rate(p.ppv),
+        npv: rate(p.npv),
+        prevalence: rate(p.prevalence),
+        referRate: rate(p.referRate),
+      },
+      calibration: {
+        inTheLarge: {
+          estimate: finite(p.calibration.inTheLarge.estimate),
+          low: finite(p.calibration.inTheLarge.low),
+          high: finite(p.calibration.inTheLarge.high),
+        },
+        ece: finite(p.calibration.ece),
+        reviewed: p.calibration.reviewed,
+      },
+      reviewMonitors,
     };
   }
 
@@ -603,6 +684,17 @@ export class DeploymentMonitoring {
   async alerts(filter: { readonly site?: string; readonly limit: number }) {
     return (await this.#deps.store.listAlerts(filter)).map(alertView);
   }
+}
+
+/** Reviews read per performance report (newest first). */
+const REVIEWS_READ = 10_000;
+
+/** A monitored image's decision (from its stored signal values) with a reviewer's read, as `reviewedPerformance` takes it. */
+function reviewedCaseOf(values: readonly number[], findingPresent: boolean, inclusionProbability: number): ReviewedCase {
+  const at = (name: string): number => values[MONITOR_SIGNAL_NAMES.indexOf(name)] ?? Number.NaN;
+  const decision: ReviewedCase['decision'] =
+    at('gateRejected') === 1 || Number.isNaN(at('positive')) ? 'none' : at('referred') === 1 ? 'refer' : at('positive') === 1 ? 'positive' : 'negative';
+  return { decision, probability: at('probability'), findingPresent, inclusionProbability };
 }
 
 /** Devices of a window's cases, most frequent first, at most 5. */
