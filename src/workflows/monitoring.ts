@@ -1,4 +1,11 @@
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import {
+  acquisitionIndicators,
+  designAcquisitionSignals,
+  NONE,
+  type AcquisitionRecord,
+  type AcquisitionSignals,
+} from '../domain/monitoring/acquisition-signals.js';
 import type { SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../domain/monitoring/case-signals.js';
@@ -8,6 +15,7 @@ import {
   updateMonitors,
   type MonitorAlert,
   type MonitorDesign,
+  type SignalSpec,
   type MonitorPlan,
   type MonitorState,
 } from '../domain/monitoring/deployment-monitors.js';
@@ -51,6 +59,8 @@ export interface MonitoredImage {
   readonly imageRef: string;
   readonly measures: ImageMeasures;
   readonly device: { readonly manufacturer: string | null; readonly model: string | null } | null;
+  /** How it was made (acquisition-signals.ts), as far as the de-identified metadata tells. */
+  readonly acquisition?: AcquisitionRecord;
 }
 
 /** A study as judged for a deployment (production or canary; a shadow candidate's judgement is not monitored). */
@@ -97,6 +107,7 @@ export interface MonitoringDependencies {
     readonly reference: Readonly<Record<string, Float64Array>>;
     readonly design: Omit<MonitorDesign, 'guarantee'>;
     readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
+    readonly signals: readonly SignalSpec[];
   }) => Promise<string>;
 }
 
@@ -172,6 +183,7 @@ export class DeploymentMonitoring {
         studyKey: judged.studyKey,
         timeMs,
         device: image.device,
+        acquisition: image.acquisition ?? null,
         values: Array.from(signalVectorOf(image.measures)),
       }));
       if (cases.length === 0) return [];
@@ -217,7 +229,7 @@ export class DeploymentMonitoring {
         const chunk = await this.#deps.store.readCases(key, lastSeq, CHUNK);
         for (const c of chunk) {
           // The case's seq as the update's `time`: alerts then name their window by seq.
-          for (const alert of updateMonitors(plan, state, c.values, c.seq)) raised.push({ alert, alarmSeq: c.seq });
+          for (const alert of updateMonitors(plan, state, valuesOf(storedPlan, c), c.seq)) raised.push({ alert, alarmSeq: c.seq });
         }
         if (chunk.length === 0) break;
         lastSeq = chunk[chunk.length - 1]!.seq;
@@ -279,7 +291,7 @@ export class DeploymentMonitoring {
         alarmSeq,
         alert: dated,
         devices: devicesOf(inWindow),
-        exampleCaseIds: examplesOf(inWindow, alert),
+        exampleCaseIds: examplesOf(inWindow, alert, storedPlan),
         incidentId: null,
         createdAt: this.#deps.clock.now().toISOString(),
       };
@@ -399,24 +411,45 @@ export class DeploymentMonitoring {
     };
     const fromVersion = await this.#deps.versionReference(key.versionId);
     let reference: ReadonlyMap<string, ArrayLike<number>>;
+    let acquisition: AcquisitionSignals | undefined;
+    let acquisitionNote: string | undefined;
     let source: StoredMonitorPlan['reference'];
     if (fromVersion !== undefined) {
       reference = fromVersion;
       source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
+      acquisitionNote = 'the version reference carries no acquisition records: acquisition metadata is not watched';
     } else {
       if ((await this.#deps.store.countCases(key)) < s.baselineCases) return undefined;
       const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
+      acquisition = statedAcquisitionSignals(designAcquisitionSignals(baseline.map((c) => c.acquisition ?? {})));
+      if (acquisition === undefined) acquisitionNote = 'the baseline states no acquisition field: acquisition metadata is not watched';
+      else {
+        const acq = acquisition;
+        const columns = acq.signals.map(() => new Float64Array(baseline.length));
+        baseline.forEach((c, i) => acquisitionIndicators(acq, c.acquisition ?? {}).forEach((v, j) => (columns[j]![i] = v)));
+        reference = new Map([...reference, ...acq.signals.map((sig, j) => [sig.name, columns[j]!] as const)]);
+      }
     }
+    const signals = acquisition === undefined ? DEFAULT_SIGNALS : [...DEFAULT_SIGNALS, ...acquisition.signals];
     // Either reference is a sample (a few hundred validation images, or a window of production): every
-    // threshold allows for that, at the quantile measured for its kind. Synchronous, once per deployment
-    // (then stored): ≈ 1.2 s the first time a reference size is seen in this process, ≈ 0.2–0.4 s after
-    // (docs/monitoring.md). It runs here, in the judging job's monitor step, never in a request handler.
+    // threshold allows for that, at the quantile measured for its kind. Once per deployment (then
+    // stored): ≈ 1–1.6 s of CPU the first time a reference size is seen, ≈ 0.2–0.4 s after
+    // (docs/monitoring.md). It runs here, in the judging job's monitor step (never in a request
+    // handler), and in the server on a worker thread (`designPlan`), so judging and requests go on.
     const started = performance.now();
-    const plan = designDeploymentPlan(reference, design, { kind: source.kind, bootstraps: s.guaranteeBootstraps }, DEFAULT_SIGNALS);
+    const request = {
+      reference: Object.fromEntries([...reference].map(([name, values]) => [name, Float64Array.from(values)])),
+      design,
+      guarantee: { kind: source.kind, bootstraps: s.guaranteeBootstraps },
+      signals,
+    };
+    const text =
+      this.#deps.designPlan === undefined
+        ? encodeMonitorPlan(designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals))
+        : await this.#deps.designPlan(request);
     const designMs = Math.round(performance.now() - started);
-    const text = encodeMonitorPlan(plan);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
     return {
       site: key.site,
@@ -426,6 +459,8 @@ export class DeploymentMonitoring {
       reference: source,
       designMs,
       createdAt: this.#deps.clock.now().toISOString(),
+      ...(acquisition === undefined ? {} : { acquisition }),
+      ...(acquisitionNote === undefined ? {} : { acquisitionNote }),
     };
   }
 
@@ -710,12 +745,40 @@ function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
   return [...counts.values()].sort((a, b) => b.cases - a.cases).slice(0, 5);
 }
 
+/**
+ * A case's values for its plan's signals: the stored signal vector, then, when the plan watches
+ * acquisition metadata, the case's acquisition indicators (computed from its stored record under the
+ * plan's categories; a case without a record states no field).
+ */
+function valuesOf(storedPlan: StoredMonitorPlan, c: MonitorCase): readonly number[] {
+  if (storedPlan.acquisition === undefined) return c.values;
+  return [...c.values, ...acquisitionIndicators(storedPlan.acquisition, c.acquisition ?? {})];
+}
+
+/**
+ * The acquisition signals of the fields a reference states: a field no reference image states (every
+ * record "none") is dropped, as there is nothing to compare with (undefined when no field is left).
+ */
+function statedAcquisitionSignals(design: AcquisitionSignals): AcquisitionSignals | undefined {
+  const unstated = new Set(design.categories.filter((c) => c.category === null && c.dominant === NONE).map((c) => c.field));
+  const keep = design.categories.map((c) => !unstated.has(c.field));
+  if (!keep.includes(true)) return undefined;
+  return {
+    signals: design.signals.filter((_, i) => keep[i]),
+    categories: design.categories.filter((_, i) => keep[i]),
+    referenceShares: design.referenceShares.filter((_, i) => keep[i]),
+  };
+}
+
 /** Up to 10 distinct case ids of the window, the most extreme on the alarmed signal (in its direction) first. */
-function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert): readonly string[] {
+function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert, storedPlan: StoredMonitorPlan): readonly string[] {
   const s = MONITOR_SIGNAL_NAMES.indexOf(alert.signal);
+  const a = storedPlan.acquisition?.signals.findIndex((x) => x.name === alert.signal) ?? -1;
+  const valueOf = (c: MonitorCase): number =>
+    s >= 0 ? (c.values[s] ?? Number.NaN) : a >= 0 ? (valuesOf(storedPlan, c)[MONITOR_SIGNAL_NAMES.length + a] ?? Number.NaN) : Number.NaN;
   const sign = alert.direction === 'up' ? 1 : -1;
   const scored = cases
-    .map((c) => ({ c, v: c.values[s] ?? Number.NaN }))
+    .map((c) => ({ c, v: valueOf(c) }))
     .filter((x) => !Number.isNaN(x.v))
     .sort((a, b) => sign * (b.v - a.v) || b.c.seq - a.c.seq);
   const ids: string[] = [];

@@ -195,7 +195,7 @@ describe('production monitoring in the server', () => {
     console.log(`design with ${settings.guaranteeBootstraps} bootstraps, 1000 baseline cases: ${a!.stored.designMs} ms`);
     expect(a!.plan.design.guarantee).toMatchObject({ bootstraps: 200, quantile: 0.9 });
     // Generous for a loaded machine; ≈ 1.2 s the first time (the rank bootstrap), ≈ 0.3 s after.
-    expect(a!.stored.designMs).toBeLessThan(10_000);
+    expect(a!.stored.designMs).toBeLessThan(30_000);
   });
 });
 
