@@ -922,6 +922,8 @@ export const monitoringDetailSchema = z.object({
       casesPerDay: z.number(),
       familyArl0: z.number(),
       detectorArl0: z.number(),
+      /** Why the plan watches no acquisition metadata (null when it does: its `acquisition.*` detectors). */
+      acquisitionNote: z.string().nullable(),
       detectors: z.array(monitorDetectorSchema).readonly(),
     })
     .nullable(),

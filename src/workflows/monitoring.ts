@@ -578,6 +578,7 @@ export class DeploymentMonitoring {
               casesPerDay: designed.plan.design.casesPerDay,
               familyArl0: designed.plan.familyArl0,
               detectorArl0: designed.plan.detectorArl0,
+              acquisitionNote: designed.stored.acquisitionNote ?? null,
               detectors: designed.plan.detectors.map((d, i) => ({
                 id: d.id,
                 signal: d.signal,

@@ -113,5 +113,6 @@ describe('acquisition metadata', () => {
     const plan = await monitoring.plan({ site: SITE, versionId: V2 });
     expect(plan!.plan.detectors).toHaveLength(16);
     expect(plan!.stored.acquisitionNote).toMatch(/no acquisition field/);
+    expect((await monitoring.detail(SITE, 'cases50')).plan?.acquisitionNote).toMatch(/no acquisition field/);
   });
 });

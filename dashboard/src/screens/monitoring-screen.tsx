@@ -370,6 +370,7 @@ function DeploymentDetail({
         <p className="muted small">
           {d.plan.detectors.length} detectors; at most one false alarm per {d.plan.falseAlarmDays} days at {d.plan.casesPerDay} cases a day (family ARL₀{' '}
           {Math.round(d.plan.familyArl0).toLocaleString()} cases, each detector {Math.round(d.plan.detectorArl0).toLocaleString()}).
+          {d.plan.acquisitionNote === null ? ' Acquisition metadata is watched.' : ` Acquisition metadata: not watched (${d.plan.acquisitionNote}).`}
         </p>
       )}
       <section className="panel" aria-labelledby="signals-heading">
