@@ -7,16 +7,19 @@
 import { randomUUID } from 'node:crypto';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { readWebhookSecret } from '../adapters/crypto-node/webhook-secret.js';
+import { designPlanOnWorker } from '../adapters/monitor-design-worker/design-on-worker.js';
 import { readMonitoringReference } from '../adapters/model-bundle-fs/read-monitoring-reference.js';
 import { HttpWebhookSender } from '../adapters/webhook-http/http-webhook-sender.js';
 import { MonitorNotifier } from '../adapters/webhook-http/monitor-notifier.js';
 import type { VigilConfig } from '../config/load-config.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import type { AuditSearch } from '../ports/audit-search.js';
 import type { SitesConfig } from '../domain/deployment/sites.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { MonitorNotices } from '../ports/monitor-notices.js';
 import type { MonitorStore } from '../ports/monitor-store.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { BundleArchive } from '../ports/model-registry.js';
 import { Incidents } from '../workflows/incidents.js';
 import { DeploymentMonitoring, type MonitoringSettings } from '../workflows/monitoring.js';
@@ -36,8 +39,8 @@ export function monitoringSettingsOf(config: VigilConfig, sites: SitesConfig): M
     casesPerDayBySite: new Map(sites.sites.flatMap((s) => (s.casesPerDay === undefined ? [] : [[s.id, s.casesPerDay] as const]))),
     baselineCases: config.monitorBaselineCases,
     guaranteeBootstraps: config.monitorGuaranteeBootstraps,
-    guaranteeQuantile: 0.9,
     designStates: SERVER_DESIGN_STATES,
+    reviewSampleRate: config.reviewSampleRate,
   };
 }
 
@@ -45,11 +48,13 @@ export async function createMonitoringParts(
   config: VigilConfig,
   logger: Logger,
   parts: {
-    readonly stores: { readonly monitor: MonitorStore; readonly incidents: IncidentStore };
+    readonly stores: { readonly monitor: MonitorStore; readonly incidents: IncidentStore; readonly worklist: WorklistStore };
     readonly releases: () => Promise<Releases>;
     readonly archive: () => Promise<BundleArchive>;
     readonly sites: SitesConfig;
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+    /** The audit log searched: a stored alert found unaudited on replay is audited once (workflows/monitoring.ts). */
+    readonly auditSearch: AuditSearch;
   },
 ): Promise<MonitoringParts> {
   let notifier: MonitorNotifier | undefined;
@@ -70,10 +75,13 @@ export async function createMonitoringParts(
     hasher: nodeHasher,
     clock: systemClock,
     recordAudit: parts.recordAudit,
+    auditSearch: parts.auditSearch,
+    reviews: parts.stores.worklist,
     notify: (notice) => notices.notify(notice),
     logger,
     settings: monitoringSettingsOf(config, parts.sites),
     newId,
+    designPlan: designPlanOnWorker,
   });
   const incidents = new Incidents({
     incidents: parts.stores.incidents,

@@ -260,14 +260,16 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
     accounts: openAccounts,
     releases: releaseParts.releases,
     monitoring: () =>
-      (monitoringParts ??= Promise.all([stores.openMonitorStores(), readSitesFile(config.sitesFile)]).then(([monitorStores, sites]) =>
-        createMonitoringParts(config, logger, {
-          stores: monitorStores,
-          releases: releaseParts.releases,
-          archive: async () => (await openRegistry()).archive,
-          sites,
-          recordAudit: (event) => openAudit().append(event),
-        }),
+      (monitoringParts ??= Promise.all([stores.openMonitorStores(), readSitesFile(config.sitesFile), stores.auditSearch()]).then(
+        ([monitorStores, sites, auditSearch]) =>
+          createMonitoringParts(config, logger, {
+            stores: monitorStores,
+            releases: releaseParts.releases,
+            archive: async () => (await openRegistry()).archive,
+            sites,
+            recordAudit: (event) => openAudit().append(event),
+            auditSearch,
+          }),
       )),
     async deploymentLedger(site, at) {
       const sites = await readSitesFile(config.sitesFile);

@@ -84,7 +84,7 @@ export interface ProcessStores {
   /** Release requests, on a handle opened per call. */
   openReleaseStore(): Promise<ReleaseStore>;
   /** Monitor values, plans, states and alerts, and incidents, on one handle opened per call. */
-  openMonitorStores(): Promise<{ readonly monitor: MonitorStore; readonly incidents: IncidentStore }>;
+  openMonitorStores(): Promise<{ readonly monitor: MonitorStore; readonly incidents: IncidentStore; readonly worklist: WorklistStore }>;
   close(): void;
 }
 
@@ -127,9 +127,11 @@ export function createProcessStores(config: VigilConfig, postgres: PostgresConne
         : postgres.pool().then((pool) => new PostgresReleaseStore(pool)),
     openMonitorStores: async () => {
       const pool = await postgres?.pool();
-      if (pool !== undefined) return { monitor: new PostgresMonitorStore(pool), incidents: new PostgresIncidentStore(pool) };
+      // The worklist's reads too: monitoring reports performance from reviews (workflows/monitoring.ts `performance`).
+      if (pool !== undefined)
+        return { monitor: new PostgresMonitorStore(pool), incidents: new PostgresIncidentStore(pool), worklist: new PostgresWorklistStore(pool, systemClock) };
       const db = (monitorDb = openSqliteDatabase({ dataDir: config.dataDir }));
-      return { monitor: new SqliteMonitorStore(db), incidents: new SqliteIncidentStore(db) };
+      return { monitor: new SqliteMonitorStore(db), incidents: new SqliteIncidentStore(db), worklist: new SqliteWorklistStore(db, systemClock) };
     },
     close() {
       monitorDb?.close();

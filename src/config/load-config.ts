@@ -136,7 +136,7 @@ const configSchema = z.strictObject({
   monitorCasesPerDay: z.coerce.number().positive().max(1_000_000),
   /** Without a version reference (`monitoring-reference.json` in the bundle), a deployment's first this many images are its reference. */
   monitorBaselineCases: positiveInt.min(50).max(100_000),
-  /** Bootstrap resamples for thresholds designed on a production baseline (Gandy & Kvaløy guarantee); 0: none. */
+  /** Bootstrap resamples for every monitor threshold (the guarantee that allows for the reference being a sample); 0: none. */
   monitorGuaranteeBootstraps: z.coerce.number().int().min(0).max(200),
   /** Where monitoring alerts and incident changes are POSTed, signed (http or https); unset: not sent. */
   monitorWebhookUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
@@ -249,8 +249,8 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     fhirPatientIdSystem: 'urn:vigil:dicom-patient-id',
     monitorFalseAlarmDays: '90',
     monitorCasesPerDay: '200',
-    monitorBaselineCases: '500',
-    monitorGuaranteeBootstraps: '4',
+    monitorBaselineCases: '1000',
+    monitorGuaranteeBootstraps: '200',
     monitorWebhookUrl: undefined,
     monitorWebhookSecretFile: undefined,
   };

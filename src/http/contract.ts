@@ -893,6 +893,48 @@ export type SignalSeriesBody = z.infer<typeof signalSeriesSchema>;
 export const seriesBucketSchema = z.enum(['hour', 'day', 'cases50']);
 /** GET /api/monitoring/{site}?bucket=hour|day|cases50 */
 export const monitoringDetailQuerySchema = z.strictObject({ bucket: seriesBucketSchema.default('hour') });
+/** A rate estimated from weighted reviews: estimate with its Wilson interval at the effective n (null: no case in its denominator). */
+export const weightedRateSchema = z.object({
+  estimate: z.number().nullable(),
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  standardError: z.number().nullable(),
+  effectiveN: z.number().nullable(),
+  /** Reviewed images in the denominator (unweighted). */
+  reviewed: z.number().int(),
+});
+/**
+ * Performance from reviews over the deployment's newest cases (docs/monitoring.md, "Performance from
+ * reviews"): each reviewed image weighted by 1 / the probability it was reviewed.
+ */
+export const reviewedPerformanceSchema = z.object({
+  /** Reads used (worklist items with a finding present or absent). */
+  reviews: z.number().int(),
+  /** Reviewed images (a study's read covers its monitored images). */
+  reviewed: z.number().int(),
+  sampleRate: z.number(),
+  rates: z
+    .object({
+      sensitivity: weightedRateSchema,
+      specificity: weightedRateSchema,
+      ppv: weightedRateSchema,
+      npv: weightedRateSchema,
+      prevalence: weightedRateSchema,
+      referRate: weightedRateSchema,
+    })
+    .nullable(),
+  calibration: z
+    .object({
+      /** Weighted mean probability − weighted observed rate, with a normal interval. */
+      inTheLarge: z.object({ estimate: z.number().nullable(), low: z.number().nullable(), high: z.number().nullable() }),
+      ece: z.number().nullable(),
+      reviewed: z.number().int(),
+    })
+    .nullable(),
+  /** Review-based CUSUMs in the plan: not without reference error rates (labels), and why. */
+  reviewMonitors: z.object({ included: z.boolean(), reason: z.string() }),
+});
+
 export const monitoringDetailSchema = z.object({
   status: monitorStatusSchema,
   plan: z
@@ -902,10 +944,13 @@ export const monitoringDetailSchema = z.object({
       casesPerDay: z.number(),
       familyArl0: z.number(),
       detectorArl0: z.number(),
+      /** Why the plan watches no acquisition metadata (null when it does: its `acquisition.*` detectors). */
+      acquisitionNote: z.string().nullable(),
       detectors: z.array(monitorDetectorSchema).readonly(),
     })
     .nullable(),
   alerts: z.array(monitorAlertSchema).readonly(),
+  performance: reviewedPerformanceSchema,
   bucket: seriesBucketSchema,
   /** Over the deployment's newest cases (at most `seriesCases`). */
   seriesCases: z.number().int(),

@@ -72,6 +72,15 @@ export function describeMonitorStore(name: string, factory: () => MonitorStoreFi
       expect(await store.listKeys()).toEqual([north, { site: 'north', versionId: v(2) }]);
     });
 
+    it("keeps each case's acquisition record (migration 17), null when none was recorded", async () => {
+      const { store, second } = await open();
+      const acquisition = { manufacturer: 'ACME', manufacturerModel: 'X1', softwareVersion: 'v2.1', kvp: 84, pixelSpacing: [0.143, 0.143], bodyPart: null };
+      await store.appendCases([monitorCase(1, { acquisition }), monitorCase(2)]);
+      const cases = await second.readCases(north, 0, 10);
+      expect(cases.map((c) => c.acquisition)).toEqual([acquisition, null]);
+      expect((await store.latestCases(north, 1))[0]?.acquisition).toBeNull();
+    });
+
     it('keeps the first plan of a deployment, and advances a state only over the revision it was made from', async () => {
       const { store, second } = await open();
       const plan: StoredMonitorPlan = {

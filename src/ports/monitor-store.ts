@@ -1,4 +1,5 @@
 import type { MonitorAlert } from '../domain/monitoring/deployment-monitors.js';
+import type { AcquisitionRecord, AcquisitionSignals } from '../domain/monitoring/acquisition-signals.js';
 
 /** A deployment: the model version judging at a site. Monitors, their cases, state and alerts are kept per key. */
 export interface DeploymentKey {
@@ -24,6 +25,11 @@ export interface NewMonitorCase {
   readonly timeMs: number;
   readonly device: { readonly manufacturer: string | null; readonly model: string | null } | null;
   readonly values: readonly number[];
+  /**
+   * How the image was made, from the de-identified header or the upload's declaration (a field absent:
+   * not stated); null or absent when not recorded (an image recorded before migration 17).
+   */
+  readonly acquisition?: AcquisitionRecord | null;
 }
 
 export interface MonitorCase extends NewMonitorCase {
@@ -46,6 +52,14 @@ export interface StoredMonitorPlan {
   /** How long designing took (ms), for the record. */
   readonly designMs: number;
   readonly createdAt: string;
+  /**
+   * The acquisition signals the plan watches after its own (domain/monitoring/acquisition-signals.ts:
+   * which category each indicator stands for), designed from the baseline's acquisition records; absent
+   * when none (a version reference carries no acquisition records, or the baseline stated no field).
+   */
+  readonly acquisition?: AcquisitionSignals;
+  /** Why the plan has no acquisition signals, when it has none. */
+  readonly acquisitionNote?: string;
 }
 
 /** The running state of a deployment's detectors, after consuming its cases up to `lastSeq`. */

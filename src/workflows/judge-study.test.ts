@@ -162,6 +162,8 @@ describe('judgeStudy', () => {
             oodDistance: 4 + i,
           },
           device: { manufacturer: 'ACME', model: null },
+          // The acquisition record: what the de-identified summary states (here the manufacturer only).
+          acquisition: { manufacturer: 'ACME' },
         })),
       },
     ]);

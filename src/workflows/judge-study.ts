@@ -9,6 +9,7 @@ import type { InstanceStore } from '../ports/instance-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
 import type { PredictResult } from './predict-images.js';
+import type { AcquisitionRecord } from '../domain/monitoring/acquisition-signals.js';
 import type { JudgedForMonitoring, MonitoredImage } from './monitoring.js';
 import type { PredictOptions, VigilServices } from './vigil-services.js';
 
@@ -128,9 +129,25 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
         ...r.measures,
       },
       device: manufacturer === null && model === null ? null : { manufacturer, model },
+      acquisition: acquisitionOf(r.image),
     });
   }
   return images;
+}
+
+/**
+ * An image's acquisition record for monitoring (domain/monitoring/acquisition-signals.ts) from what the
+ * chain's image summary carries after de-identification: manufacturer, model (or an upload's device
+ * label), body part and view. Software version, kVp, pixel spacing, photometric interpretation and
+ * transfer syntax are not in the summary yet, so they are not stated (docs/monitoring.md).
+ */
+function acquisitionOf(image: PredictResult['image']): AcquisitionRecord {
+  return {
+    ...(image?.manufacturer === undefined ? {} : { manufacturer: image.manufacturer }),
+    ...((image?.manufacturerModel ?? image?.device) === undefined ? {} : { manufacturerModel: image?.manufacturerModel ?? image?.device ?? null }),
+    ...(image?.bodyPart === undefined ? {} : { bodyPart: image.bodyPart }),
+    ...(image?.view === undefined ? {} : { view: image.view }),
+  };
 }
 
 /** Each stored image, as not judged for `error`'s reason (audited per image, as a judged image's error is). */

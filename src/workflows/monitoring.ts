@@ -1,4 +1,11 @@
 import type { AuditEvent } from '../domain/audit/audit-event.js';
+import {
+  acquisitionIndicators,
+  designAcquisitionSignals,
+  NONE,
+  type AcquisitionRecord,
+  type AcquisitionSignals,
+} from '../domain/monitoring/acquisition-signals.js';
 import type { SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../domain/monitoring/case-signals.js';
@@ -7,19 +14,25 @@ import {
   DEFAULT_SIGNALS,
   updateMonitors,
   type MonitorAlert,
+  type MonitorDesign,
+  type SignalSpec,
   type MonitorPlan,
   type MonitorState,
 } from '../domain/monitoring/deployment-monitors.js';
-import { designDeploymentPlan } from '../domain/monitoring/deployment-plan.js';
+import { designDeploymentPlan, type ReferenceKind } from '../domain/monitoring/deployment-plan.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
+import { reviewedPerformance, type ReviewedCase, type WeightedRate } from '../domain/monitoring/reviewed-performance.js';
+import type { AuditSearch } from '../ports/audit-search.js';
 import type { Clock } from '../ports/clock.js';
 import type { Hasher } from '../ports/hasher.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
+import type { WorklistStore } from '../ports/worklist-store.js';
 import type { DeploymentKey, MonitorCase, MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan } from '../ports/monitor-store.js';
 import { raiseIncident, type IncidentNotices } from './incidents.js';
 import { alertView, type MonitoringNotice } from './monitoring-views.js';
+import { scanAudit } from './scan-audit.js';
 
 /** How a deployment's monitors are designed (config: VIGIL_MONITOR_*; docs/monitoring.md, "In the server"). */
 export interface MonitoringSettings {
@@ -30,11 +43,15 @@ export interface MonitoringSettings {
   readonly casesPerDayBySite: ReadonlyMap<string, number>;
   /** Without a version reference: the deployment's first this many cases are its reference. */
   readonly baselineCases: number;
-  /** Bootstrap resamples for thresholds that allow for a baseline being a sample (0: none). */
+  /**
+   * Bootstrap resamples for thresholds that allow for the reference being a sample (0: none), on every
+   * signal, at the quantile measured for the reference kind (domain/monitoring/deployment-plan.ts).
+   */
   readonly guaranteeBootstraps: number;
-  readonly guaranteeQuantile: number;
   /** Cells of the run-length chains (fewer: faster designs, coarser ARLs). */
   readonly designStates: number;
+  /** The share of confident decisions sampled for review (VIGIL_REVIEW_SAMPLE_RATE): a sampled case's inclusion probability. */
+  readonly reviewSampleRate: number;
 }
 
 /** One judged image's monitor inputs: its name in the instance store, what the chain measured, and its device. */
@@ -42,6 +59,8 @@ export interface MonitoredImage {
   readonly imageRef: string;
   readonly measures: ImageMeasures;
   readonly device: { readonly manufacturer: string | null; readonly model: string | null } | null;
+  /** How it was made (acquisition-signals.ts), as far as the de-identified metadata tells. */
+  readonly acquisition?: AcquisitionRecord;
 }
 
 /** A study as judged for a deployment (production or canary; a shadow candidate's judgement is not monitored). */
@@ -64,12 +83,32 @@ export interface MonitoringDependencies {
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
+  /**
+   * The same audit log, searched: whether a stored alert this server finds on replay was audited
+   * (`#auditOnce`). Without it, a repeat is never audited again (an alert whose server died between
+   * storing and auditing it then stays unaudited).
+   */
+  readonly auditSearch?: AuditSearch;
+  /** How long to wait before auditing a stored, unaudited alert found on replay (default 1 s; see Deployments). */
+  readonly auditSettleMs?: number;
+  /** The review worklist's reads and items: performance from reviews (`performance`). Absent: none is reported. */
+  readonly reviews?: Pick<WorklistStore, 'listReviews' | 'get'>;
   /** Sends a notice without waiting (a queue in front of the webhook): judging never waits for it. */
   readonly notify: (notice: MonitoringNotice) => void;
   readonly logger: Logger;
   readonly settings: MonitoringSettings;
   /** New incident ids (default: random UUIDs through the hasher-free crypto of the platform). */
   readonly newId: () => string;
+  /**
+   * Designs a plan and returns it encoded (monitor-snapshot.ts), e.g. on a worker thread so the event
+   * loop stays free (adapters/monitor-design-worker). Default: `designDeploymentPlan` on this thread.
+   */
+  readonly designPlan?: (request: {
+    readonly reference: Readonly<Record<string, Float64Array>>;
+    readonly design: Omit<MonitorDesign, 'guarantee'>;
+    readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
+    readonly signals: readonly SignalSpec[];
+  }) => Promise<string>;
 }
 
 /** A deployment's monitor status (contract: monitorStatusSchema). */
@@ -144,6 +183,7 @@ export class DeploymentMonitoring {
         studyKey: judged.studyKey,
         timeMs,
         device: image.device,
+        acquisition: image.acquisition ?? null,
         values: Array.from(signalVectorOf(image.measures)),
       }));
       if (cases.length === 0) return [];
@@ -162,9 +202,12 @@ export class DeploymentMonitoring {
     const previous = this.#running.get(k) ?? Promise.resolve();
     const next = previous.catch(() => undefined).then(() => this.#advance(key));
     this.#running.set(k, next);
-    void next.finally(() => {
+    // Cleared either way; `then(f, f)` rather than `finally`, whose promise would re-reject unhandled
+    // when an advance fails (the caller handles that rejection; an unhandled one ends the process).
+    const clear = () => {
       if (this.#running.get(k) === next) this.#running.delete(k);
-    });
+    };
+    void next.then(clear, clear);
     return next;
   }
 
@@ -172,6 +215,7 @@ export class DeploymentMonitoring {
     const designed = await this.plan(key);
     if (designed === undefined) return [];
     const { stored: storedPlan, plan } = designed;
+    const created: StoredAlert[] = [];
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await this.#deps.store.getState(key);
       if (current !== undefined && current.planHash !== storedPlan.planHash) {
@@ -185,13 +229,22 @@ export class DeploymentMonitoring {
         const chunk = await this.#deps.store.readCases(key, lastSeq, CHUNK);
         for (const c of chunk) {
           // The case's seq as the update's `time`: alerts then name their window by seq.
-          for (const alert of updateMonitors(plan, state, c.values, c.seq)) raised.push({ alert, alarmSeq: c.seq });
+          for (const alert of updateMonitors(plan, state, valuesOf(storedPlan, c), c.seq)) raised.push({ alert, alarmSeq: c.seq });
         }
         if (chunk.length === 0) break;
         lastSeq = chunk[chunk.length - 1]!.seq;
         if (chunk.length < CHUNK) break;
       }
-      if (lastSeq === startSeq) return [];
+      if (lastSeq === startSeq) return created; // nothing left (another server consumed it): what this call stored before
+      // Alerts first, then the state (docs/monitoring.md, "An alert is never lost"): each alert is
+      // stored, filed and audited idempotently under its deterministic id before the state moves past
+      // its case, so a server that dies anywhere in between raises the same ids again on replay, and
+      // the store refuses the repeats. A server that loses the compare-and-set below has stored only
+      // what the winner stores too (the same alarms over the same stored values).
+      for (const r of raised) {
+        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
+        if (alert !== undefined) created.push(alert);
+      }
       const written = await this.#deps.store.compareAndSetState({
         site: key.site,
         versionId: key.versionId,
@@ -202,80 +255,121 @@ export class DeploymentMonitoring {
         updatedAt: this.#deps.clock.now().toISOString(),
       });
       if (!written) continue; // another server consumed these cases first: reload and replay what is left
-      const alerts: StoredAlert[] = [];
-      for (const r of raised) {
-        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
-        if (alert !== undefined) alerts.push(alert);
-      }
-      return alerts;
+      return created;
     }
     this.#deps.logger.warn({ stage: 'monitor', site: key.site, status: 'contended' }, 'monitor state kept changing; left for the next update');
-    return [];
+    return created;
   }
 
-  /** Stores, audits, files and announces one alarm (once: its id is the deployment's and the alarm case's). */
+  /**
+   * Stores, files, audits and announces one alarm, idempotently: its id is the deployment's, the plan's,
+   * the detector's and the alarm case's, so raising it again (a replay after a crash, or a second server
+   * replaying the same cases) finds it stored. Then only what is missing is done: the incident link if
+   * it has none, and the audit entry if the log has none (`#auditOnce`). Returns the alert when this
+   * call stored it or recovered its audit (undefined for a repeat), and announces only then.
+   */
   async #raise(key: DeploymentKey, storedPlan: StoredMonitorPlan, alert: MonitorAlert, alarmSeq: number): Promise<StoredAlert | undefined> {
-    const windowStartSeq = alert.windowStartTime ?? alarmSeq;
-    const windowCases = await this.#deps.store.readCases(key, Math.max(windowStartSeq - 1, alarmSeq - WINDOW_READ), WINDOW_READ);
-    const inWindow = windowCases.filter((c) => c.seq <= alarmSeq);
-    const first = inWindow.find((c) => c.seq === windowStartSeq) ?? inWindow[0];
-    const last = inWindow[inWindow.length - 1];
-    const now = this.#deps.clock.now().toISOString();
-    const dated: MonitorAlert = {
-      ...alert,
-      windowStartTime: first === undefined ? null : first.timeMs,
-      alarmTime: last === undefined ? null : last.timeMs,
-    };
-    const stored: StoredAlert = {
-      alertId: `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`,
-      site: key.site,
-      versionId: key.versionId,
-      planHash: storedPlan.planHash,
-      alarmSeq,
-      alert: dated,
-      devices: devicesOf(inWindow),
-      exampleCaseIds: examplesOf(inWindow, alert),
-      incidentId: null,
-      createdAt: now,
-    };
-    if (!(await this.#deps.store.putAlert(stored))) return undefined;
-    const incident = await raiseIncident(this.#incidentDeps(), key, {
-      alertId: stored.alertId,
-      detector: alert.detector,
-      signal: alert.signal,
-      label: alert.label,
-      at: now,
-    });
-    await this.#deps.store.setAlertIncident(stored.alertId, incident.incidentId);
-    await this.#deps.recordAudit({
+    const alertId = `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`;
+    let stored = await this.#deps.store.getAlert(alertId);
+    let created = false;
+    if (stored === undefined) {
+      const windowStartSeq = alert.windowStartTime ?? alarmSeq;
+      const windowCases = await this.#deps.store.readCases(key, Math.max(windowStartSeq - 1, alarmSeq - WINDOW_READ), WINDOW_READ);
+      const inWindow = windowCases.filter((c) => c.seq <= alarmSeq);
+      const first = inWindow.find((c) => c.seq === windowStartSeq) ?? inWindow[0];
+      const last = inWindow[inWindow.length - 1];
+      const dated: MonitorAlert = {
+        ...alert,
+        windowStartTime: first === undefined ? null : first.timeMs,
+        alarmTime: last === undefined ? null : last.timeMs,
+      };
+      const fresh: StoredAlert = {
+        alertId,
+        site: key.site,
+        versionId: key.versionId,
+        planHash: storedPlan.planHash,
+        alarmSeq,
+        alert: dated,
+        devices: devicesOf(inWindow),
+        exampleCaseIds: examplesOf(inWindow, alert, storedPlan),
+        incidentId: null,
+        createdAt: this.#deps.clock.now().toISOString(),
+      };
+      created = await this.#deps.store.putAlert(fresh);
+      stored = created ? fresh : await this.#deps.store.getAlert(alertId);
+      if (stored === undefined) throw new PlatformError('STORE_WRITE_FAILED', 'A stored alert could not be read back', { site: key.site });
+    }
+    let incidentId = stored.incidentId;
+    if (incidentId === null) {
+      // Joins the deployment's open incident, or opens one; an alert already in the open incident's
+      // timeline (filed before a crash, not yet linked back) is not added twice (linkAlert).
+      const incident = await raiseIncident(this.#incidentDeps(), key, {
+        alertId,
+        detector: alert.detector,
+        signal: alert.signal,
+        label: alert.label,
+        at: stored.createdAt,
+      });
+      incidentId = incident.incidentId;
+      await this.#deps.store.setAlertIncident(alertId, incidentId);
+    }
+    const event: AuditEvent = {
       type: 'monitor_alert',
-      alertId: stored.alertId,
+      alertId,
       site: key.site,
       versionId: key.versionId,
       planHash: storedPlan.planHash,
       detector: alert.detector,
-      statistic: alert.statistic,
-      threshold: alert.threshold,
-      arl0: Number.isFinite(alert.arl0) ? alert.arl0 : null,
-      runLength: alert.runLength,
-      effect: alert.effect.kind === 'rate' ? alert.effect.observed : alert.effect.value,
-      windowCases: alert.effect.cases,
-      incidentId: incident.incidentId,
-    });
+      statistic: stored.alert.statistic,
+      threshold: stored.alert.threshold,
+      arl0: Number.isFinite(stored.alert.arl0) ? stored.alert.arl0 : null,
+      runLength: stored.alert.runLength,
+      effect: stored.alert.effect.kind === 'rate' ? stored.alert.effect.observed : stored.alert.effect.value,
+      windowCases: stored.alert.effect.cases,
+      incidentId,
+    };
+    const recovered = created ? (await this.#deps.recordAudit(event), false) : await this.#auditOnce(event);
+    // Announced with its audit entry: by the server that stored it, or by the replay that recovered it.
+    if (!created && !recovered) return undefined;
     this.#deps.notify({
       kind: 'alert',
-      alertId: stored.alertId,
+      alertId,
       site: key.site,
       versionId: key.versionId,
       detector: alert.detector,
       label: alert.label,
       statistic: alert.statistic,
       threshold: alert.threshold,
-      incidentId: incident.incidentId,
-      at: now,
+      incidentId,
+      at: stored.createdAt,
     });
     this.#deps.logger.info({ stage: 'monitor', site: key.site, versionId: key.versionId, status: 'alarm' }, 'monitor alarm');
-    return { ...stored, incidentId: incident.incidentId };
+    return { ...stored, incidentId };
+  }
+
+  /**
+   * Audits a stored alert this call did not create, unless the log has it: the reconciliation for an
+   * alert whose server died between storing and auditing it. The server that stored it audits within
+   * milliseconds, so a missing entry is looked for again after `auditSettleMs` before it is written
+   * (as Deployments.reconcileAudit does for deployment changes): a live server's entry is not doubled.
+   */
+  async #auditOnce(event: Extract<AuditEvent, { type: 'monitor_alert' }>): Promise<boolean> {
+    const search = this.#deps.auditSearch;
+    if (search === undefined) return false;
+    const audited = async (): Promise<boolean> => {
+      let found = false;
+      await scanAudit(search, { type: 'monitor_alert', pageSize: 200 }, ({ event: e }) => {
+        found = e.type === 'monitor_alert' && e.alertId === event.alertId;
+        return found;
+      });
+      return found;
+    };
+    if (await audited()) return false;
+    await new Promise((resolve) => setTimeout(resolve, this.#deps.auditSettleMs ?? 1_000));
+    if (await audited()) return false;
+    await this.#deps.recordAudit(event);
+    this.#deps.logger.warn({ stage: 'monitor', site: event.site, status: 'audit_recovered' }, 'an unaudited monitor alert was audited on replay');
+    return true;
   }
 
   #incidentDeps(): IncidentNotices {
@@ -317,23 +411,45 @@ export class DeploymentMonitoring {
     };
     const fromVersion = await this.#deps.versionReference(key.versionId);
     let reference: ReadonlyMap<string, ArrayLike<number>>;
+    let acquisition: AcquisitionSignals | undefined;
+    let acquisitionNote: string | undefined;
     let source: StoredMonitorPlan['reference'];
-    let guarantee: { bootstraps: number; quantile: number; seed: number } | undefined;
     if (fromVersion !== undefined) {
       reference = fromVersion;
       source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
+      acquisitionNote = 'the version reference carries no acquisition records: acquisition metadata is not watched';
     } else {
       if ((await this.#deps.store.countCases(key)) < s.baselineCases) return undefined;
       const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
-      // A baseline is a sample of production: thresholds allow for that (guaranteed conditional performance).
-      if (s.guaranteeBootstraps > 0) guarantee = { bootstraps: s.guaranteeBootstraps, quantile: s.guaranteeQuantile, seed: 12 };
+      acquisition = statedAcquisitionSignals(designAcquisitionSignals(baseline.map((c) => c.acquisition ?? {})));
+      if (acquisition === undefined) acquisitionNote = 'the baseline states no acquisition field: acquisition metadata is not watched';
+      else {
+        const acq = acquisition;
+        const columns = acq.signals.map(() => new Float64Array(baseline.length));
+        baseline.forEach((c, i) => acquisitionIndicators(acq, c.acquisition ?? {}).forEach((v, j) => (columns[j]![i] = v)));
+        reference = new Map([...reference, ...acq.signals.map((sig, j) => [sig.name, columns[j]!] as const)]);
+      }
     }
+    const signals = acquisition === undefined ? DEFAULT_SIGNALS : [...DEFAULT_SIGNALS, ...acquisition.signals];
+    // Either reference is a sample (a few hundred validation images, or a window of production): every
+    // threshold allows for that, at the quantile measured for its kind. Once per deployment (then
+    // stored): ≈ 1–1.6 s of CPU the first time a reference size is seen, ≈ 0.2–0.4 s after
+    // (docs/monitoring.md). It runs here, in the judging job's monitor step (never in a request
+    // handler), and in the server on a worker thread (`designPlan`), so judging and requests go on.
     const started = performance.now();
-    const plan = designDeploymentPlan(reference, guarantee === undefined ? design : { ...design, guarantee }, DEFAULT_SIGNALS);
+    const request = {
+      reference: Object.fromEntries([...reference].map(([name, values]) => [name, Float64Array.from(values)])),
+      design,
+      guarantee: { kind: source.kind, bootstraps: s.guaranteeBootstraps },
+      signals,
+    };
+    const text =
+      this.#deps.designPlan === undefined
+        ? encodeMonitorPlan(designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals))
+        : await this.#deps.designPlan(request);
     const designMs = Math.round(performance.now() - started);
-    const text = encodeMonitorPlan(plan);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
     return {
       site: key.site,
@@ -343,6 +459,8 @@ export class DeploymentMonitoring {
       reference: source,
       designMs,
       createdAt: this.#deps.clock.now().toISOString(),
+      ...(acquisition === undefined ? {} : { acquisition }),
+      ...(acquisitionNote === undefined ? {} : { acquisitionNote }),
     };
   }
 
@@ -460,6 +578,7 @@ export class DeploymentMonitoring {
               casesPerDay: designed.plan.design.casesPerDay,
               familyArl0: designed.plan.familyArl0,
               detectorArl0: designed.plan.detectorArl0,
+              acquisitionNote: designed.stored.acquisitionNote ?? null,
               detectors: designed.plan.detectors.map((d, i) => ({
                 id: d.id,
                 signal: d.signal,
@@ -473,9 +592,84 @@ export class DeploymentMonitoring {
               })),
             },
       alerts: alerts.map(alertView),
+      performance: await this.performance(key, cases),
       bucket,
       seriesCases: cases.length,
       series: seriesOf(cases, designed?.plan, bucketing),
+    };
+  }
+
+  /**
+   * Performance from reviews (issue 12 §1): the deployment's reviewed images — a review's read joined
+   * with the monitor cases of its case — each weighted by 1 / the probability it was reviewed (1 when a
+   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; the review sample rate
+   * for a randomly sampled confident decision), through `reviewedPerformance` (Hájek ratios, Wilson
+   * intervals at the effective n). A study's read applies to each of its monitored images. Reads that
+   * could not tell (finding null) are left out. Over `cases` (the deployment's newest, as the series).
+   */
+  async performance(key: DeploymentKey, cases: readonly MonitorCase[]) {
+    const sampleRate = this.#deps.settings.reviewSampleRate;
+    const reviewMonitors = {
+      included: false,
+      reason: 'no labelled reference: the version reference carries no reference error rates, so review CUSUMs are not designed',
+    } as const;
+    const empty = { reviews: 0, reviewed: 0, sampleRate, rates: null, calibration: null, reviewMonitors };
+    const source = this.#deps.reviews;
+    if (source === undefined || cases.length === 0) return empty;
+    const byCase = new Map<string, MonitorCase[]>();
+    for (const c of cases) byCase.set(c.caseId, [...(byCase.get(c.caseId) ?? []), c]);
+    // The newest read per item (a re-read replaces the earlier one).
+    const newest = new Map<string, { readonly caseId: string; readonly itemId: string; readonly findingPresent: boolean | null }>();
+    for (const r of await source.listReviews(REVIEWS_READ)) {
+      if (!byCase.has(r.caseId)) continue;
+      const seen = newest.get(r.itemId);
+      if (seen === undefined) newest.set(r.itemId, { caseId: r.caseId, itemId: r.itemId, findingPresent: r.read.findingPresent });
+    }
+    const reviewed: ReviewedCase[] = [];
+    let reviews = 0;
+    for (const r of newest.values()) {
+      if (r.findingPresent === null) continue;
+      const item = await source.get(r.itemId);
+      if (item === undefined) continue;
+      reviews++;
+      // Sampled only when nothing else sent it (studyWorklistEntry): then its inclusion probability is the rate.
+      const inclusionProbability = item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1;
+      if (!(inclusionProbability > 0)) continue; // sampled under a rate since set to 0: its weight is unknown
+      for (const c of byCase.get(r.caseId) ?? []) reviewed.push(reviewedCaseOf(c.values, r.findingPresent, inclusionProbability));
+    }
+    if (reviewed.length === 0) return { ...empty, reviews };
+    const p = reviewedPerformance(reviewed);
+    const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+    const rate = (w: WeightedRate) => ({
+      estimate: finite(w.estimate),
+      low: finite(w.low),
+      high: finite(w.high),
+      standardError: finite(w.standardError),
+      effectiveN: finite(w.effectiveN),
+      reviewed: w.reviewed,
+    });
+    return {
+      reviews,
+      reviewed: reviewed.length,
+      sampleRate,
+      rates: {
+        sensitivity: rate(p.sensitivity),
+        specificity: rate(p.specificity),
+        ppv: rate(p.ppv),
+        npv: rate(p.npv),
+        prevalence: rate(p.prevalence),
+        referRate: rate(p.referRate),
+      },
+      calibration: {
+        inTheLarge: {
+          estimate: finite(p.calibration.inTheLarge.estimate),
+          low: finite(p.calibration.inTheLarge.low),
+          high: finite(p.calibration.inTheLarge.high),
+        },
+        ece: finite(p.calibration.ece),
+        reviewed: p.calibration.reviewed,
+      },
+      reviewMonitors,
     };
   }
 
@@ -528,6 +722,17 @@ export class DeploymentMonitoring {
   }
 }
 
+/** Reviews read per performance report (newest first). */
+const REVIEWS_READ = 10_000;
+
+/** A monitored image's decision (from its stored signal values) with a reviewer's read, as `reviewedPerformance` takes it. */
+function reviewedCaseOf(values: readonly number[], findingPresent: boolean, inclusionProbability: number): ReviewedCase {
+  const at = (name: string): number => values[MONITOR_SIGNAL_NAMES.indexOf(name)] ?? Number.NaN;
+  const decision: ReviewedCase['decision'] =
+    at('gateRejected') === 1 || Number.isNaN(at('positive')) ? 'none' : at('referred') === 1 ? 'refer' : at('positive') === 1 ? 'positive' : 'negative';
+  return { decision, probability: at('probability'), findingPresent, inclusionProbability };
+}
+
 /** Devices of a window's cases, most frequent first, at most 5. */
 function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
   const counts = new Map<string, { manufacturer: string | null; model: string | null; cases: number }>();
@@ -541,12 +746,40 @@ function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
   return [...counts.values()].sort((a, b) => b.cases - a.cases).slice(0, 5);
 }
 
+/**
+ * A case's values for its plan's signals: the stored signal vector, then, when the plan watches
+ * acquisition metadata, the case's acquisition indicators (computed from its stored record under the
+ * plan's categories; a case without a record states no field).
+ */
+function valuesOf(storedPlan: StoredMonitorPlan, c: MonitorCase): readonly number[] {
+  if (storedPlan.acquisition === undefined) return c.values;
+  return [...c.values, ...acquisitionIndicators(storedPlan.acquisition, c.acquisition ?? {})];
+}
+
+/**
+ * The acquisition signals of the fields a reference states: a field no reference image states (every
+ * record "none") is dropped, as there is nothing to compare with (undefined when no field is left).
+ */
+function statedAcquisitionSignals(design: AcquisitionSignals): AcquisitionSignals | undefined {
+  const unstated = new Set(design.categories.filter((c) => c.category === null && c.dominant === NONE).map((c) => c.field));
+  const keep = design.categories.map((c) => !unstated.has(c.field));
+  if (!keep.includes(true)) return undefined;
+  return {
+    signals: design.signals.filter((_, i) => keep[i]),
+    categories: design.categories.filter((_, i) => keep[i]),
+    referenceShares: design.referenceShares.filter((_, i) => keep[i]),
+  };
+}
+
 /** Up to 10 distinct case ids of the window, the most extreme on the alarmed signal (in its direction) first. */
-function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert): readonly string[] {
+function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert, storedPlan: StoredMonitorPlan): readonly string[] {
   const s = MONITOR_SIGNAL_NAMES.indexOf(alert.signal);
+  const a = storedPlan.acquisition?.signals.findIndex((x) => x.name === alert.signal) ?? -1;
+  const valueOf = (c: MonitorCase): number =>
+    s >= 0 ? (c.values[s] ?? Number.NaN) : a >= 0 ? (valuesOf(storedPlan, c)[MONITOR_SIGNAL_NAMES.length + a] ?? Number.NaN) : Number.NaN;
   const sign = alert.direction === 'up' ? 1 : -1;
   const scored = cases
-    .map((c) => ({ c, v: c.values[s] ?? Number.NaN }))
+    .map((c) => ({ c, v: valueOf(c) }))
     .filter((x) => !Number.isNaN(x.v))
     .sort((a, b) => sign * (b.v - a.v) || b.c.seq - a.c.seq);
   const ids: string[] = [];

@@ -21,7 +21,7 @@ describe('vigil monitor and vigil incident', () => {
   it('shows a new deployment collecting its baseline, and works an incident to its resolution, audited', async () => {
     const status = await runVigil(['monitor', 'status'], dir);
     expect(status.stderr).toBe('');
-    expect(status.stdout).toMatch(/^default production [0-9a-f]{12}: collecting baseline 0\/500, 0 images, 0 alerts\n$/);
+    expect(status.stdout).toMatch(/^default production [0-9a-f]{12}: collecting baseline 0\/1000, 0 images, 0 alerts\n$/);
     const json = JSON.parse((await runVigil(['monitor', 'status', '--json'], dir)).stdout) as { deployments: { versionId: string }[] };
     const versionId = json.deployments[0]!.versionId;
     expect((await runVigil(['monitor', 'alerts'], dir)).stdout).toBe('');

@@ -201,7 +201,9 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect([...(monitoring?.keys() ?? [])]).toEqual([...MONITOR_SIGNAL_NAMES]);
       const positives = Array.from(monitoring?.get('positive') ?? []).filter((v) => v === 1).length;
       expect(positives).toBeGreaterThan(300);
-      expect(designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }).detectors).toHaveLength(16);
+      expect(
+        designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }, { kind: 'version', bootstraps: 200 }).detectors,
+      ).toHaveLength(16);
       const versions = await runVigil(['model', 'versions', '--json'], dataDir);
       expect((JSON.parse(versions.stdout) as { versions: { versionId: string; lineage: { derivedBy: string } }[] }).versions).toContainEqual(
         expect.objectContaining({ versionId: result.versionId, lineage: expect.objectContaining({ derivedBy: 'vigil model init' }) }),

@@ -239,6 +239,73 @@ export function DeploymentMonitoringScreen({ site }: { readonly site: string }) 
   return <DeploymentDetail site={site} bucket={bucket} detail={detail.data} operations={overview.data?.operations} />;
 }
 
+const RATES = [
+  ['sensitivity', 'Sensitivity'],
+  ['specificity', 'Specificity'],
+  ['ppv', 'Positive predictive value'],
+  ['npv', 'Negative predictive value'],
+  ['prevalence', 'Prevalence'],
+  ['referRate', 'Refer rate'],
+] as const;
+
+/** Rates from reviews, each reviewed image weighted by 1 / the probability it was reviewed, with 95 % intervals. */
+function ReviewedPerformance({ performance: p }: { readonly performance: MonitoringDetailBody['performance'] }) {
+  const percent = (x: number | null) => (x === null ? '–' : formatPercent(x));
+  return (
+    <>
+      <p className="small">
+        {p.reviews} reviews of {p.reviewed} images; a randomly sampled confident decision counts{' '}
+        {p.sampleRate > 0 ? `${(1 / p.sampleRate).toFixed(0)} times` : 'as sampled'} (sample rate {formatPercent(p.sampleRate)}), a case every rule sends to
+        review once. {p.reviewMonitors.included ? '' : `Review monitors: not designed (${p.reviewMonitors.reason}).`}
+      </p>
+      {p.rates === null ? (
+        <p className="muted">No reviewed case of this deployment yet.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="table">
+            <caption className="visually-hidden">Performance from reviews</caption>
+            <thead>
+              <tr>
+                <th scope="col">Measure</th>
+                <th scope="col">Estimate</th>
+                <th scope="col">95 % interval</th>
+                <th scope="col">Reviewed images</th>
+              </tr>
+            </thead>
+            <tbody>
+              {RATES.map(([key, label]) => {
+                const r = p.rates![key];
+                return (
+                  <tr key={key}>
+                    <th scope="row">{label}</th>
+                    <td>{percent(r.estimate)}</td>
+                    <td>
+                      {percent(r.low)} – {percent(r.high)}
+                    </td>
+                    <td>{r.reviewed}</td>
+                  </tr>
+                );
+              })}
+              {p.calibration === null ? null : (
+                <tr>
+                  <th scope="row">Calibration (mean probability − observed rate; ECE)</th>
+                  <td>{p.calibration.inTheLarge.estimate === null ? '–' : p.calibration.inTheLarge.estimate.toFixed(3)}</td>
+                  <td>
+                    {p.calibration.inTheLarge.low === null ? '–' : p.calibration.inTheLarge.low.toFixed(3)} –{' '}
+                    {p.calibration.inTheLarge.high === null ? '–' : p.calibration.inTheLarge.high.toFixed(3)}; ECE{' '}
+                    {p.calibration.ece === null ? '–' : p.calibration.ece.toFixed(3)}
+                  </td>
+                  <td>{p.calibration.reviewed}</td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
 type Selection = { readonly series: SignalSeriesBody; readonly bucket: SignalSeriesBody['buckets'][number] };
 
 function DeploymentDetail({
@@ -303,6 +370,7 @@ function DeploymentDetail({
         <p className="muted small">
           {d.plan.detectors.length} detectors; at most one false alarm per {d.plan.falseAlarmDays} days at {d.plan.casesPerDay} cases a day (family ARL₀{' '}
           {Math.round(d.plan.familyArl0).toLocaleString()} cases, each detector {Math.round(d.plan.detectorArl0).toLocaleString()}).
+          {d.plan.acquisitionNote === null ? ' Acquisition metadata is watched.' : ` Acquisition metadata: not watched (${d.plan.acquisitionNote}).`}
         </p>
       )}
       <section className="panel" aria-labelledby="signals-heading">
@@ -368,10 +436,7 @@ function DeploymentDetail({
       </section>
       <section className="panel" aria-labelledby="performance-heading">
         <h2 id="performance-heading">Performance from reviews</h2>
-        <p className="muted">
-          Not computed by the server yet: reviewed cases are stored (the worklist), but sensitivity and specificity weighted by how each case was sampled for
-          review are not yet estimated per deployment.
-        </p>
+        <ReviewedPerformance performance={d.performance} />
       </section>
       {operations === undefined ? null : (
         <section className="panel" aria-labelledby="ops-heading">

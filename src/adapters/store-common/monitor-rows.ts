@@ -1,8 +1,10 @@
 import type { Incident } from '../../domain/incident/incident.js';
+import type { AcquisitionRecord } from '../../domain/monitoring/acquisition-signals.js';
 import type { MonitorCase, NewMonitorCase, StoredAlert, StoredMonitorPlan, StoredMonitorState } from '../../ports/monitor-store.js';
 
-/** The columns of `monitor_cases` (migration 16) a case is written with, in order. */
-export const MONITOR_CASE_COLUMNS = 'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals';
+/** The columns of `monitor_cases` (migrations 16, 17) a case is written with, in order. */
+export const MONITOR_CASE_COLUMNS =
+  'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals, acquisition';
 export const MONITOR_CASE_SELECT = `seq, ${MONITOR_CASE_COLUMNS}`;
 
 /** Values as JSON text: NaN (no value) as null. Text in both stores, so every double round-trips exactly. */
@@ -23,6 +25,7 @@ export function monitorCaseValues(c: NewMonitorCase): unknown[] {
     c.device?.model ?? null,
     c.device === null ? 0 : 1,
     encodeValues(c.values),
+    c.acquisition === undefined || c.acquisition === null ? null : JSON.stringify(c.acquisition),
   ];
 }
 
@@ -39,6 +42,7 @@ export interface MonitorCaseRow {
   readonly device_model: string | null;
   readonly has_device: number | string;
   readonly vals: string;
+  readonly acquisition: string | null;
 }
 
 export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
@@ -53,6 +57,7 @@ export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
     timeMs: Number(row.time_ms),
     device: Number(row.has_device) === 1 ? { manufacturer: row.manufacturer, model: row.device_model } : null,
     values: (JSON.parse(row.vals) as (number | null)[]).map((v) => (v === null ? Number.NaN : v)),
+    acquisition: row.acquisition === null ? null : (JSON.parse(row.acquisition) as AcquisitionRecord),
   };
 }
 

@@ -25,7 +25,7 @@ import {
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 const failed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The monitor values could not be read or recorded', {}, { cause });
-const COLUMN_COUNT = 11;
+const COLUMN_COUNT = 12;
 
 /**
  * Monitor cases, plans, states and alerts in PostgreSQL (migration 16), shared by every server. A

@@ -501,4 +501,12 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX incidents_by_time ON incidents (opened_at_ms);
     `,
   },
+  {
+    version: 17,
+    name: 'monitor-acquisition',
+    // Each monitored image's acquisition record (manufacturer, model, software version, kVp, pixel spacing,
+    // photometric interpretation, body part, view, transfer syntax: domain/monitoring/acquisition-signals.ts),
+    // as JSON; null for an image recorded before this migration (its fields count as "not stated").
+    sql: `ALTER TABLE monitor_cases ADD COLUMN acquisition TEXT;`,
+  },
 ];

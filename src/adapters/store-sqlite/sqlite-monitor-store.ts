@@ -34,14 +34,14 @@ function guard<T>(work: () => T): Promise<T> {
   }
 }
 
-/** Monitor cases, plans, states and alerts in SQLite (migration 16). One writer at a time: seqs commit in order. */
+/** Monitor cases, plans, states and alerts in SQLite (migrations 16, 17). One writer at a time: seqs commit in order. */
 export class SqliteMonitorStore implements MonitorStore {
   readonly #db: SqliteDatabase;
   readonly #append;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    const insert = db.prepare(`INSERT INTO monitor_cases (${MONITOR_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    const insert = db.prepare(`INSERT INTO monitor_cases (${MONITOR_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
     this.#append = db.transaction((cases: readonly NewMonitorCase[]) => {
       for (const c of cases) insert.run(...monitorCaseValues(c));
     });
