@@ -3,44 +3,18 @@
  * acquisition record is stored with its monitor case, the baseline's records design indicator signals
  * (acquisition-signals.ts) that join the plan, and a new software version raises an alert that says so.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
-import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
-import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
-import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
-import { SqliteIncidentStore } from '../../src/adapters/store-sqlite/sqlite-incident-store.js';
-import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-model-registry.js';
-import { SqliteMonitorStore } from '../../src/adapters/store-sqlite/sqlite-monitor-store.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import { imageMeasures, openMonitoring, SITE, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
+import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function sqliteStores(): MonitoringStores {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-monitoring-acq-'));
-  const db = openSqliteDatabase({ dataDir });
-  const audit = SqliteAuditLog.open({ dataDir, clock: createSteppingClock(Date.UTC(2026, 11, 7, 13)) });
-  cleanups.push(
-    () => rmSync(dataDir, { recursive: true, force: true }),
-    () => void db.close(),
-    () => audit.close(),
-  );
-  return {
-    monitor: new SqliteMonitorStore(db),
-    incidents: new SqliteIncidentStore(db),
-    deployments: new SqliteDeploymentStore(db),
-    registry: new SqliteModelRegistry(db),
-    audit,
-    search: new SqliteAuditSearch(db),
-  };
-}
+const sqliteStores = (): MonitoringStores => sqliteMonitoringStores(cleanups, 'vigil-monitoring-acq-');
 
 describe('acquisition metadata', () => {
   it('is stored with each case, watched from the baseline, and a new software version raises an alert naming it', async () => {

@@ -5,46 +5,20 @@
  * leaves, after the next study advances the monitors again, exactly the alerts, incident links and
  * audit entries of a run without the fault.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
-import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
-import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
-import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
-import { SqliteIncidentStore } from '../../src/adapters/store-sqlite/sqlite-incident-store.js';
-import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-model-registry.js';
-import { SqliteMonitorStore } from '../../src/adapters/store-sqlite/sqlite-monitor-store.js';
 import type { AuditEvent } from '../../src/domain/audit/audit-event.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import type { MonitorStore } from '../../src/ports/monitor-store.js';
 import { imageMeasures, openMonitoring, SITE, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
+import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function sqliteStores(): MonitoringStores {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-monitoring-dur-'));
-  const db = openSqliteDatabase({ dataDir });
-  const audit = SqliteAuditLog.open({ dataDir, clock: createSteppingClock(Date.UTC(2026, 11, 7, 13)) });
-  cleanups.push(
-    () => rmSync(dataDir, { recursive: true, force: true }),
-    () => void db.close(),
-    () => audit.close(),
-  );
-  return {
-    monitor: new SqliteMonitorStore(db),
-    incidents: new SqliteIncidentStore(db),
-    deployments: new SqliteDeploymentStore(db),
-    registry: new SqliteModelRegistry(db),
-    audit,
-    search: new SqliteAuditSearch(db),
-  };
-}
+const sqliteStores = (): MonitoringStores => sqliteMonitoringStores(cleanups, 'vigil-monitoring-dur-');
 
 type Fault = 'putAlert' | 'setAlertIncident' | 'recordAudit' | 'compareAndSetState';
 

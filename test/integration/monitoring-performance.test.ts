@@ -3,17 +3,7 @@
  * with the deployment's monitor cases, each image weighted by 1 / the probability it was reviewed,
  * served by GET /api/monitoring/{site} as `performance` (here through the workflow the route calls).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
-import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
-import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
-import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
-import { SqliteIncidentStore } from '../../src/adapters/store-sqlite/sqlite-incident-store.js';
-import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-model-registry.js';
-import { SqliteMonitorStore } from '../../src/adapters/store-sqlite/sqlite-monitor-store.js';
 import { SqliteCaseStore } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
@@ -22,6 +12,7 @@ import { monitoringDetailSchema } from '../../src/http/contract.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import type { WorklistReason } from '../../src/domain/review/worklist.js';
 import { imageMeasures, openMonitoring, SITE, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
+import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -29,23 +20,11 @@ afterEach(async () => {
 });
 
 function sqliteStores(): MonitoringStores & { readonly worklist: SqliteWorklistStore; readonly cases: SqliteCaseStore } {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-monitoring-perf-'));
-  const db = openSqliteDatabase({ dataDir });
-  const audit = SqliteAuditLog.open({ dataDir, clock: createSteppingClock(Date.UTC(2026, 11, 7, 13)) });
-  cleanups.push(
-    () => rmSync(dataDir, { recursive: true, force: true }),
-    () => void db.close(),
-    () => audit.close(),
-  );
+  const stores = sqliteMonitoringStores(cleanups, 'vigil-monitoring-perf-');
   return {
-    monitor: new SqliteMonitorStore(db),
-    incidents: new SqliteIncidentStore(db),
-    deployments: new SqliteDeploymentStore(db),
-    registry: new SqliteModelRegistry(db),
-    audit,
-    search: new SqliteAuditSearch(db),
-    worklist: new SqliteWorklistStore(db, createSteppingClock(Date.UTC(2026, 11, 7, 14))),
-    cases: new SqliteCaseStore(db, createSteppingClock(Date.UTC(2026, 11, 7, 14))),
+    ...stores,
+    worklist: new SqliteWorklistStore(stores.db, createSteppingClock(Date.UTC(2026, 11, 7, 14))),
+    cases: new SqliteCaseStore(stores.db, createSteppingClock(Date.UTC(2026, 11, 7, 14))),
   };
 }
 

@@ -4,48 +4,22 @@
  * monitors design themselves from a production baseline, a real shift raises alerts that open one
  * incident, and the incident's pause and rollback change what judges the next study, audited.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { monitorMetricLines } from '../../src/composition/monitoring.js';
-import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
-import { SqliteAuditLog } from '../../src/adapters/store-sqlite/sqlite-audit-log.js';
-import { SqliteAuditSearch } from '../../src/adapters/store-sqlite/sqlite-audit-search.js';
-import { SqliteDeploymentStore } from '../../src/adapters/store-sqlite/sqlite-deployment-store.js';
-import { SqliteIncidentStore } from '../../src/adapters/store-sqlite/sqlite-incident-store.js';
-import { SqliteModelRegistry } from '../../src/adapters/store-sqlite/sqlite-model-registry.js';
-import { SqliteMonitorStore } from '../../src/adapters/store-sqlite/sqlite-monitor-store.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
 import { MONITOR_SIGNAL_NAMES } from '../../src/domain/monitoring/case-signals.js';
 import { recomputeMonitors } from '../../src/domain/monitoring/deployment-monitors.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorState } from '../../src/domain/monitoring/monitor-snapshot.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import { imageMeasures, openMonitoring, SITE, TEST_SETTINGS, V1, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
+import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function sqliteStores(): MonitoringStores {
-  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-monitoring-wf-'));
-  const db = openSqliteDatabase({ dataDir });
-  const audit = SqliteAuditLog.open({ dataDir, clock: createSteppingClock(Date.UTC(2026, 11, 7, 13)) });
-  cleanups.push(
-    () => rmSync(dataDir, { recursive: true, force: true }),
-    () => void db.close(),
-    () => audit.close(),
-  );
-  return {
-    monitor: new SqliteMonitorStore(db),
-    incidents: new SqliteIncidentStore(db),
-    deployments: new SqliteDeploymentStore(db),
-    registry: new SqliteModelRegistry(db),
-    audit,
-    search: new SqliteAuditSearch(db),
-  };
-}
+const sqliteStores = (): MonitoringStores => sqliteMonitoringStores(cleanups, 'vigil-monitoring-wf-');
 
 describe('production monitoring in the server', () => {
   it('collects a baseline, then detects a real shift: alerts open one incident, whose pause and rollback take effect on the next study', async () => {
