@@ -56,7 +56,18 @@ function dependencies(study: { site?: string | null; declared?: { site?: string 
           auditId: `a-${calls.length}${i}`,
           // What the chain measured, when the server asks (for monitoring).
           ...(options.measure === true
-            ? { measures: { mean: 0.5, std: 0.2, laplacianVariance: 0.01, noise: 0.003, oodDistance: 4 + i }, image: { frames: 1, manufacturer: 'ACME' } }
+            ? {
+                measures: {
+                  mean: 0.5,
+                  std: 0.2,
+                  laplacianVariance: 0.01,
+                  noise: 0.003,
+                  oodDistance: 4 + i,
+                  // A DICOM instance (explicit VR little endian) and a PNG (no transfer syntax).
+                  encoding: { photometricInterpretation: i === 0 ? 'MONOCHROME1' : 'MONOCHROME2', transferSyntax: i === 0 ? '1.2.840.10008.1.2.1' : null },
+                },
+                image: { frames: 1, manufacturer: 'ACME' },
+              }
             : {}),
         });
       });
@@ -162,8 +173,12 @@ describe('judgeStudy', () => {
             oodDistance: 4 + i,
           },
           device: { manufacturer: 'ACME', model: null },
-          // The acquisition record: what the de-identified summary states (here the manufacturer only).
-          acquisition: { manufacturer: 'ACME' },
+          // The acquisition record: what the de-identified summary states (here the manufacturer only) and how the image was encoded.
+          acquisition: {
+            photometricInterpretation: i === 0 ? 'MONOCHROME1' : 'MONOCHROME2',
+            transferSyntax: i === 0 ? '1.2.840.10008.1.2.1' : null,
+            manufacturer: 'ACME',
+          },
         })),
       },
     ]);

@@ -8,7 +8,7 @@ import type { ShadowComparison } from '../ports/deployment-store.js';
 import type { InstanceStore } from '../ports/instance-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { StudyRegistry } from '../ports/study-registry.js';
-import type { PredictResult } from './predict-images.js';
+import type { ImageMeasurements, PredictResult } from './predict-images.js';
 import type { AcquisitionRecord } from '../domain/monitoring/acquisition-signals.js';
 import type { JudgedForMonitoring, MonitoredImage } from './monitoring.js';
 import type { PredictOptions, VigilServices } from './vigil-services.js';
@@ -117,6 +117,7 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
   const images: MonitoredImage[] = [];
   for (const r of results) {
     if (r.measures === undefined || r.status === 'error' || r.quality === null) continue;
+    const { encoding, ...measured } = r.measures;
     const finding = r.outputs[0];
     const manufacturer = r.image?.manufacturer ?? null;
     const model = r.image?.manufacturerModel ?? r.image?.device ?? null;
@@ -126,10 +127,10 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
         status: r.status,
         gateVerdict: r.quality.verdict,
         ...(finding === undefined ? {} : { probability: finding.probability, decision: finding.decision }),
-        ...r.measures,
+        ...measured,
       },
       device: manufacturer === null && model === null ? null : { manufacturer, model },
-      acquisition: acquisitionOf(r.image),
+      acquisition: acquisitionOf(r.image, encoding),
     });
   }
   return images;
@@ -137,12 +138,15 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
 
 /**
  * An image's acquisition record for monitoring (domain/monitoring/acquisition-signals.ts) from what the
- * chain's image summary carries after de-identification: manufacturer, model (or an upload's device
- * label), body part and view. Software version, kVp, pixel spacing, photometric interpretation and
- * transfer syntax are not in the summary yet, so they are not stated (docs/monitoring.md).
+ * chain's image summary carries after de-identification — manufacturer, model (or an upload's device
+ * label), body part and view — and how the image was encoded (the sender's photometric interpretation;
+ * a DICOM instance's transfer syntax, none for PNG/JPEG). Software version, kVp and pixel spacing are not
+ * read yet, so they are not stated (docs/monitoring.md).
  */
-function acquisitionOf(image: PredictResult['image']): AcquisitionRecord {
+function acquisitionOf(image: PredictResult['image'], encoding: ImageMeasurements['encoding']): AcquisitionRecord {
   return {
+    photometricInterpretation: encoding.photometricInterpretation,
+    transferSyntax: encoding.transferSyntax,
     ...(image?.manufacturer === undefined ? {} : { manufacturer: image.manufacturer }),
     ...((image?.manufacturerModel ?? image?.device) === undefined ? {} : { manufacturerModel: image?.manufacturerModel ?? image?.device ?? null }),
     ...(image?.bodyPart === undefined ? {} : { bodyPart: image.bodyPart }),

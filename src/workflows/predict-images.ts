@@ -53,6 +53,8 @@ export interface ImageMeasurements {
   readonly laplacianVariance: number;
   readonly noise: number;
   readonly oodDistance: number;
+  /** How the image was encoded, for the acquisition monitors: the sender's photometric interpretation and, for DICOM, its transfer syntax. */
+  readonly encoding: { readonly photometricInterpretation: string; readonly transferSyntax: string | null };
 }
 
 export interface PredictDependencies {
@@ -305,6 +307,10 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
           oodDistance: Number.isNaN(gate.oodDistance)
             ? mahalanobisDistance(prepared.features, deps.chain.bundle.manifest.referenceStatistics)
             : gate.oodDistance,
+          encoding: {
+            photometricInterpretation: described.attributes.originalPhotometric,
+            transferSyntax: described.attributes.source === 'dicom' ? (described.attributes.transferSyntaxUid ?? null) : null,
+          },
         }
       : undefined;
   return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor, image, measures };
