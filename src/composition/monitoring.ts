@@ -16,6 +16,7 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { SitesConfig } from '../domain/deployment/sites.js';
 import type { IncidentStore } from '../ports/incident-store.js';
+import { monitorMetricLines } from '../workflows/prometheus-metrics.js';
 import type { Logger } from '../ports/logger.js';
 import type { MonitorNotices } from '../ports/monitor-notices.js';
 import type { MonitorStore } from '../ports/monitor-store.js';
@@ -101,49 +102,4 @@ export async function createMonitoringParts(
     notified: async () => notifier?.idle(),
     close: async () => notifier?.close(),
   };
-}
-
-/** Label values in the exposition format: backslash, quote and newline escaped. */
-const label = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-/**
- * Each monitored deployment's detectors (statistic and threshold h, labelled by site, version and
- * detector; an alert rule compares the two), the alerts stored, and open incidents by severity. The
- * statistics are the store's, so every server of a cluster reports the same values.
- */
-export async function monitorMetricLines(monitoring: DeploymentMonitoring, incidents: IncidentStore): Promise<readonly string[]> {
-  const statistic: string[] = [];
-  const threshold: string[] = [];
-  const collecting: string[] = [];
-  const alerts: string[] = [];
-  for (const status of await monitoring.overview()) {
-    if (status.versionId === null) continue;
-    const base = `site="${label(status.site)}",version="${status.versionId.slice(0, 12)}",role="${status.role}"`;
-    collecting.push(`vigil_monitor_collecting_baseline{${base}} ${status.state === 'collecting_baseline' ? 1 : 0}`);
-    alerts.push(`vigil_monitor_alerts{${base}} ${status.alerts}`);
-    if (status.state !== 'monitoring') continue;
-    for (const d of await monitoring.detectorStatistics({ site: status.site, versionId: status.versionId })) {
-      statistic.push(`vigil_monitor_statistic{${base},detector="${label(d.id)}"} ${d.statistic}`);
-      threshold.push(`vigil_monitor_threshold{${base},detector="${label(d.id)}"} ${d.h}`);
-    }
-  }
-  const open = await incidents.countOpen();
-  return [
-    '# HELP vigil_monitor_statistic CUSUM statistic of each detector of each monitored deployment (alarm at the threshold).',
-    '# TYPE vigil_monitor_statistic gauge',
-    ...statistic,
-    '# HELP vigil_monitor_threshold Decision threshold h of each detector (set for one false alarm per VIGIL_MONITOR_FALSE_ALARM_DAYS per deployment).',
-    '# TYPE vigil_monitor_threshold gauge',
-    ...threshold,
-    '# HELP vigil_monitor_collecting_baseline 1 while a deployment collects its production baseline (not yet monitored).',
-    '# TYPE vigil_monitor_collecting_baseline gauge',
-    ...collecting,
-    '# HELP vigil_monitor_alerts Alerts stored for each monitored deployment (up to 500).',
-    '# TYPE vigil_monitor_alerts gauge',
-    ...alerts,
-    '# HELP vigil_incidents_open Incidents not resolved, by severity.',
-    '# TYPE vigil_incidents_open gauge',
-    `vigil_incidents_open{severity="high"} ${open.high}`,
-    `vigil_incidents_open{severity="medium"} ${open.medium}`,
-  ];
 }

@@ -30,6 +30,9 @@ declare module 'fastify' {
 }
 
 /** The authenticated principal of a route that needs one (every non-public route has one). */
+/** The signed-in user as the actor of a change (releases, deployments, incidents). */
+export const userActorOf = (request: { readonly principal?: Principal }) => ({ kind: 'user', userId: principalOf(request).userId }) as const;
+
 export function principalOf(request: { readonly principal?: Principal }): Principal {
   if (request.principal === undefined) throw new PlatformError('AUTH_REQUIRED', 'Authentication required');
   return request.principal;

@@ -1,4 +1,6 @@
+import type { IncidentStore } from '../ports/incident-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
+import type { DeploymentMonitoring } from './monitoring.js';
 import type { PoolStats } from './model-pool.js';
 import type { SystemSummary } from './system-summary.js';
 
@@ -26,11 +28,6 @@ export async function prometheusMetrics(deps: PrometheusMetricsDependencies): Pr
   const jobs = await deps.jobs.counts();
   const auditEntries = await deps.auditSize();
   const { queue, last24h, freeDiskBytes } = await deps.systemSummary();
-  const gauge = (name: string, help: string, samples: readonly (readonly [string, number | null])[]): string[] => [
-    `# HELP ${name} ${help}`,
-    `# TYPE ${name} gauge`,
-    ...samples.filter(([, value]) => value !== null).map(([labels, value]) => `${name}${labels} ${value}`),
-  ];
   const lines = [
     ...gauge(
       'vigil_jobs',
@@ -96,5 +93,55 @@ function resultMetricLines(counts: ResultDeliveryCounts | undefined): string[] {
     '# HELP vigil_result_delivery_failures_total Failed delivery attempts (each is retried, then dead-lettered), by destination.',
     '# TYPE vigil_result_delivery_failures_total counter',
     ...entries.map(([destination, c]) => `vigil_result_delivery_failures_total{destination="${destination}"} ${c.failed}`),
+  ];
+}
+
+/** One gauge in the exposition format: HELP, TYPE, and a sample per labelled value (a null value left out). */
+function gauge(name: string, help: string, samples: readonly (readonly [string, number | null])[]): string[] {
+  return [
+    `# HELP ${name} ${help}`,
+    `# TYPE ${name} gauge`,
+    ...samples.filter(([, value]) => value !== null).map(([labels, value]) => `${name}${labels} ${value}`),
+  ];
+}
+
+/** Label values in the exposition format: backslash, quote and newline escaped. */
+const label = (value: string): string => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+/**
+ * Each monitored deployment's detectors (statistic and threshold h, labelled by site, version and
+ * detector; an alert rule compares the two), the alerts stored, and open incidents by severity. The
+ * statistics are the store's, so every server of a cluster reports the same values.
+ */
+export async function monitorMetricLines(monitoring: DeploymentMonitoring, incidents: Pick<IncidentStore, 'countOpen'>): Promise<readonly string[]> {
+  const statistic: [string, number][] = [];
+  const threshold: [string, number][] = [];
+  const collecting: [string, number][] = [];
+  const alerts: [string, number][] = [];
+  for (const status of await monitoring.overview()) {
+    if (status.versionId === null) continue;
+    const base = `site="${label(status.site)}",version="${status.versionId.slice(0, 12)}",role="${status.role}"`;
+    collecting.push([`{${base}}`, status.state === 'collecting_baseline' ? 1 : 0]);
+    alerts.push([`{${base}}`, status.alerts]);
+    if (status.state !== 'monitoring') continue;
+    for (const d of await monitoring.detectorStatistics({ site: status.site, versionId: status.versionId })) {
+      statistic.push([`{${base},detector="${label(d.id)}"}`, d.statistic]);
+      threshold.push([`{${base},detector="${label(d.id)}"}`, d.h]);
+    }
+  }
+  const open = await incidents.countOpen();
+  return [
+    ...gauge('vigil_monitor_statistic', 'CUSUM statistic of each detector of each monitored deployment (alarm at the threshold).', statistic),
+    ...gauge(
+      'vigil_monitor_threshold',
+      'Decision threshold h of each detector (set for one false alarm per VIGIL_MONITOR_FALSE_ALARM_DAYS per deployment).',
+      threshold,
+    ),
+    ...gauge('vigil_monitor_collecting_baseline', '1 while a deployment collects its production baseline (not yet monitored).', collecting),
+    ...gauge('vigil_monitor_alerts', 'Alerts stored for each monitored deployment (up to 500).', alerts),
+    ...gauge('vigil_incidents_open', 'Incidents not resolved, by severity.', [
+      ['{severity="high"}', open.high],
+      ['{severity="medium"}', open.medium],
+    ]),
   ];
 }

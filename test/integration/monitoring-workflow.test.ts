@@ -5,7 +5,7 @@
  * incident, and the incident's pause and rollback change what judges the next study, audited.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { monitorMetricLines } from '../../src/composition/monitoring.js';
+import { monitorMetricLines } from '../../src/workflows/prometheus-metrics.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
 import { MONITOR_SIGNAL_NAMES } from '../../src/domain/monitoring/case-signals.js';
 import { recomputeMonitors } from '../../src/domain/monitoring/deployment-monitors.js';

@@ -22,7 +22,7 @@ import {
   siteIdSchema,
 } from '../contract.js';
 import { jsonBody } from '../route-body.js';
-import { principalOf } from '../route-config.js';
+import { principalOf, userActorOf } from '../route-config.js';
 
 /** What the monitoring and incident routes use, and nothing else. */
 export interface MonitoringRouteOptions {
@@ -34,8 +34,6 @@ export interface MonitoringRouteOptions {
 const siteParams = z.object({ site: siteIdSchema });
 const incidentParams = z.object({ incidentId: z.string().regex(/^inc-[0-9a-f-]{36}$/, 'an incident id (inc-…)') });
 const alertListQuery = listQuerySchema.extend({ site: siteIdSchema.optional() });
-
-const actorOf = (request: FastifyRequest) => ({ kind: 'user', userId: principalOf(request).userId }) as const;
 
 /** An incident's pause and rollback change the deployment: the route asks for that permission, and this one too. */
 function requireIncidents(request: FastifyRequest): void {
@@ -137,7 +135,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
     },
   );
   const act = async (request: FastifyRequest & { readonly params: { readonly incidentId: string } }, action: IncidentAction) =>
-    incidentBody(await (await parts()).incidents.act(request.params.incidentId, action, actorOf(request)));
+    incidentBody(await (await parts()).incidents.act(request.params.incidentId, action, userActorOf(request)));
   // Free text ≤ 2,000 characters, even \u-escaped (6 bytes each): 16 KiB; a postmortem ≤ 20,000: 128 KiB.
   const body = jsonBody(16 * 1024);
   const postmortemBody = jsonBody(128 * 1024);

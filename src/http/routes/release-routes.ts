@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RasterDeclaration } from '../../domain/image/image-frame.js';
@@ -20,7 +20,7 @@ import {
   siteDeploymentSchema,
 } from '../contract.js';
 import { jsonBody } from '../route-body.js';
-import { principalOf } from '../route-config.js';
+import { principalOf, userActorOf } from '../route-config.js';
 
 /** What the release and deployment routes use, and nothing else. */
 export interface ReleaseRouteOptions {
@@ -46,7 +46,6 @@ function definedOnly(declared: NonNullable<z.infer<typeof runGatesRequestSchema>
     ...(patientAgeYears === undefined ? {} : { patientAgeYears }),
   };
 }
-const actorOf = (request: FastifyRequest) => ({ kind: 'user', userId: principalOf(request).userId }) as const;
 
 /**
  * Release requests (docs/releases.md) and deployments per site. A route parses, authorises (its
@@ -100,7 +99,7 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
     },
     async (request) => {
       const body = request.body ?? {};
-      return (await releases()).runGates(actorOf(request), request.params.requestId, {
+      return (await releases()).runGates(userActorOf(request), request.params.requestId, {
         ...(body.dataset === undefined ? {} : { dataset: body.dataset }),
         ...(body.declared === undefined ? {} : { declared: definedOnly(body.declared) }),
       });
@@ -124,7 +123,7 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
   api.post(
     '/api/releases/:requestId/shadow',
     { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
-    async (request) => (await releases()).startShadow(actorOf(request), request.params.requestId),
+    async (request) => (await releases()).startShadow(userActorOf(request), request.params.requestId),
   );
   api.post(
     '/api/releases/:requestId/canary',
@@ -132,12 +131,12 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
       config: { access: 'releases:deploy', body: jsonBody(1024) },
       schema: { params: requestParams, body: canaryRequestSchema, response: { 200: releaseViewSchema } },
     },
-    async (request) => (await releases()).startCanary(actorOf(request), request.params.requestId, request.body.fraction),
+    async (request) => (await releases()).startCanary(userActorOf(request), request.params.requestId, request.body.fraction),
   );
   api.post(
     '/api/releases/:requestId/promote',
     { config: { access: 'releases:deploy' }, schema: { params: requestParams, response: { 200: releaseViewSchema } } },
-    async (request) => (await releases()).promote(actorOf(request), request.params.requestId),
+    async (request) => (await releases()).promote(userActorOf(request), request.params.requestId),
   );
   api.get('/api/deployments', { config: { access: 'releases:read' }, schema: { response: { 200: deploymentListSchema } } }, async () => ({
     deployments: await (await releases()).deployments(),
@@ -155,17 +154,17 @@ export const releaseRoutes: FastifyPluginAsync<ReleaseRouteOptions> = (app, opti
       config: { access: 'deployments:pause', body: jsonBody(4 * 1024) },
       schema: { params: siteParams, body: pauseRequestSchema, response: { 200: siteDeploymentSchema } },
     },
-    async (request) => (await releases()).pause(actorOf(request), request.params.site, request.body.reason),
+    async (request) => (await releases()).pause(userActorOf(request), request.params.site, request.body.reason),
   );
   api.post(
     '/api/deployments/:site/resume',
     { config: { access: 'deployments:pause' }, schema: { params: siteParams, response: { 200: siteDeploymentSchema } } },
-    async (request) => (await releases()).resume(actorOf(request), request.params.site),
+    async (request) => (await releases()).resume(userActorOf(request), request.params.site),
   );
   api.post(
     '/api/deployments/:site/rollback',
     { config: { access: 'deployments:rollback' }, schema: { params: siteParams, response: { 200: siteDeploymentSchema } } },
-    async (request) => (await releases()).rollback(actorOf(request), request.params.site),
+    async (request) => (await releases()).rollback(userActorOf(request), request.params.site),
   );
   return Promise.resolve();
 };
