@@ -23,7 +23,7 @@ export async function readBoundedFile(path: string, what: string, maxBytes: numb
     const info = await handle.stat();
     if (info.isDirectory()) throw new PlatformError('INPUT_UNREADABLE', `The ${what} is a directory: give a file`, { errno: 'EISDIR' });
     if (info.isFile() && info.size > maxBytes) throw tooLarge(what, maxBytes, info.size);
-    if (info.isFile()) return new Uint8Array(await handle.readFile());
+    if (info.isFile()) return await readSize(handle, info.size);
     // Not a regular file (a pipe, a character device): its size is unknown, so read up to one byte past the bound.
     const buffer = new Uint8Array(Math.min(maxBytes, 64 * 1024 * 1024) + 1);
     let filled = 0;
@@ -91,19 +91,24 @@ export async function openRegularFile(path: string, what: string, maxBytes: numb
 export async function readRegularFile(path: string, what: string, maxBytes: number, options: { readonly noFollow?: boolean } = {}): Promise<Uint8Array> {
   const { handle, sizeBytes } = await openRegularFile(path, what, maxBytes, options);
   try {
-    const buffer = new Uint8Array(sizeBytes);
-    let filled = 0;
-    while (filled < sizeBytes) {
-      const { bytesRead } = await handle.read(buffer, filled, sizeBytes - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === sizeBytes ? buffer : buffer.slice(0, filled);
+    return await readSize(handle, sizeBytes);
   } catch (cause) {
     throw readFailed(cause, what);
   } finally {
     await handle.close();
   }
+}
+
+/** At most `sizeBytes` from the start of an opened regular file (the size its descriptor reported), so a file growing while it is read cannot push past the bound it was checked against. */
+async function readSize(handle: FileHandle, sizeBytes: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(sizeBytes);
+  let filled = 0;
+  while (filled < sizeBytes) {
+    const { bytesRead } = await handle.read(buffer, filled, sizeBytes - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === sizeBytes ? buffer : buffer.slice(0, filled);
 }
 
 function kindOf(info: { isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): string {
