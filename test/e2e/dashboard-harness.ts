@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { ApiServer } from '../../src/main.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -47,4 +49,16 @@ export async function seriousAccessibilityViolations(page: Page): Promise<string
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact ?? ''}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Creates a user with a password through the API, as the first administrator (the server's bootstrap token); returns the user's API token. */
+export async function createDashboardUser(server: ApiServer, name: string, role: string, password: string): Promise<string> {
+  const response = await server.app.inject({
+    method: 'POST',
+    url: '/api/users',
+    headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
+    payload: { name, role, password },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<{ token: string }>().token;
 }

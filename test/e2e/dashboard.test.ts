@@ -17,7 +17,7 @@ import { createApiServer, type ApiServer } from '../../src/main.js';
 import { childChestFilm } from '../helpers/child-chest-film.js';
 import { texturedGreyPng } from '../helpers/images.js';
 import { DICOM_SAMPLES, hasDicomSamples, REPO_ROOT } from '../helpers/sample-data.js';
-import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
+import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, createDashboardUser } from './dashboard-harness.js';
 import { startStorescp } from '../helpers/dicom-peers.js';
 
 const run = promisify(execFile);
@@ -39,16 +39,7 @@ let reviewerToken: string;
  */
 let chest: string;
 
-async function createUser(name: string, role: string, password: string): Promise<string> {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/api/users',
-    headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
-    payload: { name, role, password },
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json<{ token: string }>().token;
-}
+const createUser = (name: string, role: string, password: string): Promise<string> => createDashboardUser(server, name, role, password);
 
 async function logIn(page: Page, userName: string, password: string): Promise<void> {
   await page.goto(base);

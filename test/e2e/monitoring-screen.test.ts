@@ -19,7 +19,7 @@ import type { IncidentBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { hasPneumoniaMnist, PNEUMONIA_NPZ, REPO_ROOT } from '../helpers/sample-data.js';
-import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
+import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, createDashboardUser } from './dashboard-harness.js';
 
 const PASSWORD = 'a long passphrase for monitoring';
 /** Monitors designed on the first 50 images (the smallest baseline allowed), then 40 in control, then 60 shifted. */
@@ -36,16 +36,7 @@ let closeBrowser: (() => Promise<void>) | undefined;
 let engineerToken: string;
 let incident: IncidentBody;
 
-async function createUser(name: string, role: string): Promise<string> {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/api/users',
-    headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
-    payload: { name, role, password: PASSWORD },
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json<{ token: string }>().token;
-}
+const createUser = (name: string, role: string): Promise<string> => createDashboardUser(server, name, role, PASSWORD);
 
 async function upload(token: string, device: string, png: Uint8Array): Promise<void> {
   const declaration = JSON.stringify({ device, modality: 'CR', bodyPart: 'CHEST', view: 'PA', patientAgeYears: { min: 1, max: 5 } });

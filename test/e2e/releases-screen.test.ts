@@ -17,7 +17,7 @@ import { createApiServer, type ApiServer } from '../../src/main.js';
 import { bundleVersionId } from '../helpers/bundle-version.js';
 import { runVigil } from '../helpers/run-vigil.js';
 import { DEMO_MODEL_DIR, hasPneumoniaMnist, PNEUMONIA_NPZ, REPO_ROOT } from '../helpers/sample-data.js';
-import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations } from './dashboard-harness.js';
+import { buildDashboard, hasChromium, launchChromium, seriousAccessibilityViolations, createDashboardUser } from './dashboard-harness.js';
 
 const PASSWORD = 'a long passphrase for releases';
 const demoId = bundleVersionId(DEMO_MODEL_DIR);
@@ -32,16 +32,7 @@ let engineerToken: string;
 let candidateId: string;
 let requestId: string;
 
-async function createUser(name: string, role: string): Promise<string> {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/api/users',
-    headers: { authorization: `Bearer ${server.bootstrap?.token ?? ''}` },
-    payload: { name, role, password: PASSWORD },
-  });
-  expect(response.statusCode, response.body).toBe(201);
-  return response.json<{ token: string }>().token;
-}
+const createUser = (name: string, role: string): Promise<string> => createDashboardUser(server, name, role, PASSWORD);
 
 /** Logs in and opens the screen from the menu, as a user would. */
 async function openReleases(page: Page, userName: string): Promise<void> {
