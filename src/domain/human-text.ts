@@ -56,6 +56,16 @@ export function humanTextSchema(rule: HumanTextRule): z.ZodString {
 export const PAUSE_REASON = humanTextSchema({ maxChars: 500 });
 /** A reviewer's comment on a read (several lines). */
 export const REVIEW_COMMENT = humanTextSchema({ maxChars: 2000, multiline: true, allowEmpty: true });
+/** An incident's note (several lines). */
+export const INCIDENT_NOTE = humanTextSchema({ maxChars: 2000, multiline: true });
+/** Why an incident rolls its site back (one line). */
+export const INCIDENT_REASON = humanTextSchema({ maxChars: 2000 });
+/** Why an incident pauses its site: the site's pause reason is `incident <id>: <this>`, within PAUSE_REASON's 500 characters. */
+export const INCIDENT_PAUSE_REASON = humanTextSchema({ maxChars: 440 });
+/** A resolved incident's postmortem: what happened, why, what was done (several lines). */
+export const POSTMORTEM = humanTextSchema({ maxChars: 20_000, multiline: true });
+/** Whom an incident is assigned to: a user id, one line. */
+export const INCIDENT_OWNER = humanTextSchema({ maxChars: 128 });
 /** An API token's label, shown in lists and the dashboard. */
 export const TOKEN_LABEL = humanTextSchema({ maxChars: 64 });
 

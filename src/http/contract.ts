@@ -5,7 +5,16 @@
 import { z } from 'zod';
 import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
-import { PAUSE_REASON, REVIEW_COMMENT, TOKEN_LABEL } from '../domain/human-text.js';
+import {
+  INCIDENT_NOTE,
+  INCIDENT_OWNER,
+  INCIDENT_PAUSE_REASON,
+  INCIDENT_REASON,
+  PAUSE_REASON,
+  POSTMORTEM,
+  REVIEW_COMMENT,
+  TOKEN_LABEL,
+} from '../domain/human-text.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
 import type { IntendedUse, ModelManifest } from '../domain/model/model-manifest.js';
 import { GATE_CHECKS } from '../domain/quality/gate.js';
@@ -761,10 +770,10 @@ export type StudyListQuery = ClientQuery<z.input<typeof studyListQuerySchema>>;
 
 /** A site id in a path or query. */
 export const siteIdSchema = z.string().min(1).max(64);
-/** Free text an operator writes (a note, a pause or rollback reason): trimmed, 1 to 2,000 characters, no identifiers (never logged). */
-export const incidentTextSchema = z.string().trim().min(1).max(2000);
-/** A postmortem: what happened, why, what was done. Up to 20,000 characters. */
-export const postmortemSchema = z.string().trim().min(1).max(20_000);
+/** An incident's note: trimmed, 1 to 2,000 characters, line breaks allowed, no control, bidi or invisible formatting characters (domain/human-text.ts; never logged). */
+export const incidentTextSchema = INCIDENT_NOTE;
+/** A postmortem: what happened, why, what was done. Up to 20,000 characters, by the same human-text rule. */
+export const postmortemSchema = POSTMORTEM;
 
 const deviceSchema = z.object({ manufacturer: z.string().nullable(), model: z.string().nullable() });
 
@@ -1023,9 +1032,9 @@ export const incidentListQuerySchema = listQuerySchema.extend({
 /** POST /api/incidents/{id}/{action} bodies. */
 export const incidentActionBodySchemas = {
   acknowledge: z.strictObject({}),
-  assign: z.strictObject({ owner: z.string().min(1).max(128) }),
+  assign: z.strictObject({ owner: INCIDENT_OWNER }),
   note: z.strictObject({ text: incidentTextSchema }),
-  pause: z.strictObject({ reason: incidentTextSchema.max(500) }),
-  rollback: z.strictObject({ reason: incidentTextSchema }),
+  pause: z.strictObject({ reason: INCIDENT_PAUSE_REASON }),
+  rollback: z.strictObject({ reason: INCIDENT_REASON }),
   resolve: z.strictObject({ postmortem: postmortemSchema }),
 } as const;

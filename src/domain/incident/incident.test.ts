@@ -27,4 +27,22 @@ describe('incidents', () => {
     expect(() => applyIncidentAction(resolved, { kind: 'note', text: 'late' }, 'u-2', 't4')).toThrow(/resolved/);
     expect(() => linkAlert(resolved, alert(2, 'noise'))).toThrow(/resolved/);
   });
+
+  it('holds every action’s text to the human-text rule, for the CLI as for the API: no control, bidi or invisible characters, bounded', () => {
+    const opened = openIncident('inc-1', 'north', 'a'.repeat(64), alert(1, 'noise'));
+    const refused = (action: Parameters<typeof applyIncidentAction>[1]) => {
+      expect(() => applyIncidentAction(opened, action, 'u-1', 't1')).toThrow(expect.objectContaining({ code: 'REQUEST_INVALID' }));
+    };
+    refused({ kind: 'assign', owner: '\u202eadmin' });
+    refused({ kind: 'note', text: 'red \u001b[31m text' });
+    refused({ kind: 'note', text: 'nul \u0000' });
+    refused({ kind: 'pause', reason: 'x'.repeat(441) });
+    refused({ kind: 'rollback', reason: 'two\nlines' });
+    refused({ kind: 'resolve', postmortem: 'hidden \u2066 isolate' });
+    // A note and a postmortem may hold several lines.
+    expect(applyIncidentAction(opened, { kind: 'note', text: 'first line\nsecond\tline' }, 'u-1', 't1').timeline.at(-1)).toMatchObject({
+      kind: 'note',
+      text: 'first line\nsecond\tline',
+    });
+  });
 });

@@ -1,4 +1,5 @@
 import { PlatformError } from '../errors.js';
+import { humanTextProblem, INCIDENT_NOTE, INCIDENT_OWNER, INCIDENT_PAUSE_REASON, INCIDENT_REASON, POSTMORTEM } from '../human-text.js';
 import { OUTPUT_SIGNALS } from '../monitoring/case-signals.js';
 
 /**
@@ -154,6 +155,10 @@ export function linkAlert(incident: Incident, alert: IncidentAlertRef): Incident
  * change they ask for was made (workflows/incidents.ts makes it first).
  */
 export function applyIncidentAction(incident: Incident, action: IncidentAction, by: string, at: string): Incident {
+  // The text an action carries, by the human-text rule (the API checks the same schemas first; here it holds for the CLI and any caller).
+  const text = actionText(action);
+  const problem = text === undefined ? undefined : humanTextProblem(text.rule, text.value);
+  if (text !== undefined && problem !== undefined) throw new PlatformError('REQUEST_INVALID', `The ${text.field}: ${problem}`, { field: text.field });
   if (incident.state === 'resolved') {
     throw new PlatformError('INCIDENT_TRANSITION_INVALID', 'The incident is resolved: nothing more is done to it', { action: action.kind });
   }
@@ -184,5 +189,23 @@ export function applyIncidentAction(incident: Incident, action: IncidentAction, 
       const postmortem = boundedText(action.postmortem, POSTMORTEM_MAX, 'postmortem');
       return next({ state: 'resolved', postmortem, resolvedAt: at }, postmortem);
     }
+  }
+}
+
+/** The free text an action carries, with its field name and rule (domain/human-text.ts); none for acknowledge. */
+function actionText(action: IncidentAction): { readonly field: string; readonly rule: typeof INCIDENT_NOTE; readonly value: string } | undefined {
+  switch (action.kind) {
+    case 'acknowledge':
+      return undefined;
+    case 'assign':
+      return { field: 'owner', rule: INCIDENT_OWNER, value: action.owner };
+    case 'note':
+      return { field: 'text', rule: INCIDENT_NOTE, value: action.text };
+    case 'pause':
+      return { field: 'reason', rule: INCIDENT_PAUSE_REASON, value: action.reason };
+    case 'rollback':
+      return { field: 'reason', rule: INCIDENT_REASON, value: action.reason };
+    case 'resolve':
+      return { field: 'postmortem', rule: POSTMORTEM, value: action.postmortem };
   }
 }
