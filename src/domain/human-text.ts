@@ -52,6 +52,23 @@ export function humanTextSchema(rule: HumanTextRule): z.ZodString {
   );
 }
 
+/**
+ * Human text inside a document someone authored and signed off (a model manifest): the same rule,
+ * but refused rather than trimmed when it has surrounding white space — the document is hashed and
+ * reviewed as written, and a finding label is a key the decision policy must match exactly.
+ */
+export function authoredTextSchema(rule: HumanTextRule): z.ZodString {
+  return z
+    .string()
+    .max(rule.maxChars, `at most ${rule.maxChars} characters`)
+    .min(rule.allowEmpty === true ? 0 : 1, 'not empty')
+    .refine((text) => text === text.trim(), 'no leading or trailing white space')
+    .refine(
+      (text) => !hasActingCharacters(text, rule.multiline === true),
+      rule.multiline === true ? `${REFUSED} (line breaks and tabs allowed)` : `one line, ${REFUSED}`,
+    );
+}
+
 /** Why a site is paused, shown with every study sent to review while it is (`vigil deploy pause --reason`, `POST /api/deployments/{site}/pause`). */
 export const PAUSE_REASON = humanTextSchema({ maxChars: 500 });
 /** A reviewer's comment on a read (several lines). */

@@ -42,3 +42,34 @@ describe('intendedUse: what an unknown value is', () => {
     expect(() => parseModelManifest(withUse({ whenUnknown: { patient_age: 'reject' } }))).toThrow(/intendedUse\.whenUnknown/);
   });
 });
+
+describe('text people read is held to the human-text rule, as written', () => {
+  const manifest = demo as unknown as { name: string; description: string; outputs: { findings: { label: string }[] }[] } & Record<string, unknown>;
+  const withFindingLabel = (label: string) => ({
+    ...manifest,
+    outputs: manifest.outputs.map((o) => ({ ...o, findings: o.findings.map((f) => ({ ...f, label })) })),
+    decisionPolicy: { [label]: (manifest.decisionPolicy as Record<string, unknown>).pneumonia },
+  });
+
+  it('accepts the demo manifest, and a description of several lines', () => {
+    expect(parseModelManifest(demo).name).toBe(manifest.name);
+    expect(parseModelManifest({ ...manifest, description: 'Line one.\nLine two.' }).description).toBe('Line one.\nLine two.');
+  });
+
+  it.each([
+    ['an ANSI escape in the name', { name: 'Pneumonia \u001b[2Jdemo' }, /name: one line, no control, bidi or invisible formatting characters/],
+    ['a bidi override in the description', { description: 'safe \u202e fig.' }, /description: no control, bidi or invisible formatting characters \(line breaks and tabs allowed\)/],
+    ['a line break in the name', { name: 'Pneumonia\ndemo' }, /name: one line/],
+    ['a zero-width space in a contraindication', { intendedUse: { ...(demo.intendedUse as object), notFor: ['adults\u200b'] } }, /intendedUse\.notFor\.0: one line/],
+    ['surrounding spaces in the name', { name: ' Pneumonia demo' }, /name: no leading or trailing white space/],
+    ['a 201-character name', { name: 'x'.repeat(201) }, /name: at most 200 characters/],
+  ])('refuses %s (MODEL_MANIFEST_INVALID, naming the field)', (_, change, message) => {
+    expect(() => parseModelManifest({ ...manifest, ...change })).toThrow(message);
+  });
+
+  it('refuses a finding label with a control character or surrounding spaces (the policy key must match it exactly)', () => {
+    expect(parseModelManifest(withFindingLabel('consolidation')).outputs[0]?.findings[0]?.label).toBe('consolidation');
+    expect(() => parseModelManifest(withFindingLabel('pneu\u0007monia'))).toThrow(/outputs\.0\.findings\.0\.label: one line/);
+    expect(() => parseModelManifest(withFindingLabel('pneumonia '))).toThrow(/outputs\.0\.findings\.0\.label: no leading or trailing white space/);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authoredTextSchema } from '../human-text.js';
 
 /**
  * The model bundle manifest, `vigil-model.json`, beside `model.onnx`. Modelled on MONAI's bundle
@@ -13,6 +14,13 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const probability = finite.refine((v) => v >= 0 && v <= 1, 'must be within [0, 1]');
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
 const nonEmpty = z.string().min(1);
+// What people read (the name and description in lists, reports and evidence packs; intended use and
+// contraindications on the model card and the dashboard; finding labels in results): the human-text
+// rule, as written (domain/human-text.ts).
+const title = authoredTextSchema({ maxChars: 200 });
+const prose = authoredTextSchema({ maxChars: 4000, multiline: true });
+const line = authoredTextSchema({ maxChars: 500 });
+const label = authoredTextSchema({ maxChars: 100 });
 
 export const PHOTOMETRIC_INTERPRETATIONS = ['MONOCHROME1', 'MONOCHROME2', 'RGB', 'YBR_FULL', 'YBR_FULL_422', 'PALETTE COLOR'] as const;
 
@@ -25,16 +33,16 @@ const ageRange = z
   .refine((r) => r.min <= r.max, { message: 'min must be <= max', path: ['min'] });
 
 const intendedUse = z.strictObject({
-  summary: nonEmpty,
+  summary: prose,
   /** DICOM Modality (0008,0060) values the model is for. */
   modalities: z.array(nonEmpty).min(1),
   /** DICOM Body Part Examined (0018,0015) values, upper case. */
   bodyParts: z.array(nonEmpty).min(1),
   /** DICOM View Position (0018,5101) values; empty means any. */
   views: z.array(nonEmpty),
-  population: nonEmpty,
+  population: prose,
   /** Contraindications: who and what the model is not for, in words a clinician reads. */
-  notFor: z.array(nonEmpty),
+  notFor: z.array(line),
   photometricInterpretations: z.array(z.enum(PHOTOMETRIC_INTERPRETATIONS)).min(1),
   minRows: z.number().int().positive(),
   minColumns: z.number().int().positive(),
@@ -108,9 +116,9 @@ const preprocessingStep = z.discriminatedUnion('op', [
 
 const finding = z.strictObject({
   index: z.number().int().min(0),
-  label: nonEmpty,
+  label: label,
   /** Optional coded concept, e.g. SNOMED CT, for results sent back as SR/FHIR. */
-  code: z.strictObject({ system: nonEmpty, code: nonEmpty, display: nonEmpty }).optional(),
+  code: z.strictObject({ system: nonEmpty, code: nonEmpty, display: line }).optional(),
 });
 
 const outputSpec = z.strictObject({
@@ -289,8 +297,8 @@ export const modelManifestSchema = z
     schemaVersion: z.literal(1),
     id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lower-case letters, digits, ".", "_" or "-"'),
     version: z.string().regex(/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version'),
-    name: nonEmpty,
-    description: nonEmpty,
+    name: title,
+    description: prose,
     intendedUse: intendedUse,
     input: inputSpec,
     preprocessing: z.array(preprocessingStep).min(1),
