@@ -137,7 +137,8 @@ export class Releases {
     }
     // The candidate must be the kind of change requested (its protocol was written for that kind).
     const production = deployment.production === null ? null : await findVersion(this.#deps.registry, deployment.production);
-    const lineage = lineageProblem(change.changeType, candidate, production);
+    const elsewhere = (await this.#deps.deployments.list()).filter((d) => d.site !== change.site && d.production === candidate.versionId).map((d) => d.site);
+    const lineage = lineageProblem(change.changeType, candidate, production, elsewhere);
     if (lineage !== undefined) throw new PlatformError('RELEASE_LINEAGE_INVALID', lineage, { changeType: change.changeType });
     const { protocol, sha256 } = await this.#deps.protocols.get(change.changeType);
     if (protocol.nonInferiority !== null && deployment.production === null) {

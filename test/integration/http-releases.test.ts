@@ -93,6 +93,10 @@ describe('release routes by role', () => {
       const unrelated = await call('erin', 'POST', '/api/releases', { changeType, site: 'default', candidate: unrelatedId });
       expect([unrelated.statusCode, unrelated.json<{ code: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
     }
+    // A new-site change brings a version in production elsewhere: one in production nowhere is refused (new_model's stricter protocol applies).
+    const nowhere = await call('erin', 'POST', '/api/releases', { changeType: 'new_site', site: 'default', candidate: unrelatedId });
+    expect([nowhere.statusCode, nowhere.json<{ code: string; message: string }>().code]).toEqual([409, 'RELEASE_LINEAGE_INVALID']);
+    expect(nowhere.json<{ message: string }>().message).toMatch(/in production at no other site/);
     // A field named wrongly is named back, so the caller sees which one.
     const misnamed = await call('erin', 'POST', '/api/releases', { changeType: 'recalibration', site: 'default', candidateVersionId: candidateId });
     expect([misnamed.statusCode, misnamed.json<{ message: string }>().message]).toEqual([

@@ -17,9 +17,17 @@ export interface LineageFacts {
  *   so), which also means the site runs something.
  * - `retraining` trains the same model again: the candidate must be another version of the production
  *   model (the same model id); its parent may be anything (it was trained, not derived).
- * - `new_site` (a version in use elsewhere) and `new_model` (another model) ask no lineage.
+ * - `new_site` brings a version in use elsewhere to another site, and its protocol asks less (the site's
+ *   own criteria and a shorter shadow) because the version's evidence is in production at another site:
+ *   the candidate must be in production at another site now (`productionElsewhere`: those sites).
+ * - `new_model` (another model) asks no lineage.
  */
-export function lineageProblem(changeType: ChangeType, candidate: LineageFacts, production: LineageFacts | null): string | undefined {
+export function lineageProblem(
+  changeType: ChangeType,
+  candidate: LineageFacts,
+  production: LineageFacts | null,
+  productionElsewhere: readonly string[],
+): string | undefined {
   switch (changeType) {
     case 'recalibration':
     case 'threshold':
@@ -34,6 +42,10 @@ export function lineageProblem(changeType: ChangeType, candidate: LineageFacts, 
       }
       return undefined;
     case 'new_site':
+      if (productionElsewhere.length === 0) {
+        return 'A new_site candidate must be in production at another site (its protocol relies on that): this version is in production at no other site; request new_model or retraining';
+      }
+      return undefined;
     case 'new_model':
       return undefined;
   }
