@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDING_SUMMARY_COMPONENTS, fitEmbeddingProjection, projectEmbedding, roundSummary } from './embedding-summary.js';
+import { embeddingReferenceOf, embeddingSectionOf, monitoringReferenceFileSchema, monitoringReferenceFileOf } from './monitoring-reference-file.js';
+import { MONITOR_SIGNAL_NAMES } from './case-signals.js';
 
 interface Fixture {
   k: number;
@@ -54,5 +56,41 @@ describe('the embedding summary (principal components of the reference embedding
 
   it('rounds a stored summary to float32', () => {
     expect(Array.from(roundSummary([0.1, -2.5]))).toEqual([Math.fround(0.1), -2.5]);
+  });
+});
+
+describe('the embedding part of monitoring-reference.json', () => {
+  const p = fitEmbeddingProjection(fx.reference, fx.k);
+  const n = fx.reference.length;
+  const columns = new Map(MONITOR_SIGNAL_NAMES.map((name) => [name, new Float64Array(n)]));
+  const base = monitoringReferenceFileOf(columns, 'fixture');
+
+  it('round-trips the projection and the reference summaries (null for an image without an embedding)', () => {
+    const summaries = fx.reference.map((row, i) => (i === 0 ? null : roundSummary(projectEmbedding(p, row))));
+    const file = monitoringReferenceFileSchema.parse(JSON.parse(JSON.stringify({ ...base, embedding: embeddingSectionOf('embedding', p, summaries) })));
+    const read = embeddingReferenceOf(file);
+    expect(read.kind).toBe('projection');
+    if (read.kind !== 'projection') return;
+    expect(read.reference.projected).toHaveLength(n - 1);
+    expect(Array.from(read.reference.projected[0]!)).toEqual(Array.from(summaries[1]!));
+    expect(Array.from(projectEmbedding(read.reference.projection, fx.test[0]!))).toEqual(Array.from(projectEmbedding(p, fx.test[0]!)));
+  });
+
+  it('says why there is none: no file, or a model without an embedding output', () => {
+    expect(embeddingReferenceOf(undefined)).toEqual({ kind: 'none', reason: expect.stringContaining('no monitoring-reference.json') as unknown });
+    expect(embeddingReferenceOf({ ...base, embeddingNote: 'the model declares no embedding output' })).toEqual({
+      kind: 'none',
+      reason: 'the model declares no embedding output',
+    });
+  });
+
+  it('refuses a projection whose parts disagree in size', () => {
+    const section = embeddingSectionOf(
+      'embedding',
+      p,
+      fx.reference.map(() => null),
+    );
+    expect(monitoringReferenceFileSchema.safeParse({ ...base, embedding: { ...section, projected: section.projected.slice(1) } }).success).toBe(false);
+    expect(monitoringReferenceFileSchema.safeParse({ ...base, embedding: { ...section, mean: section.mean.slice(1) } }).success).toBe(false);
   });
 });
