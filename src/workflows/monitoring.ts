@@ -186,7 +186,11 @@ export class DeploymentMonitoring {
   async recordJudged(judged: JudgedForMonitoring): Promise<readonly StoredAlert[]> {
     try {
       const timeMs = this.#deps.clock.now().getTime();
-      const embedding = await this.embeddingReference(judged.versionId);
+      // An unreadable reference costs this study its summaries, never its values.
+      const embedding = await this.embeddingReference(judged.versionId).catch((cause: unknown): VersionEmbedding => ({
+        kind: 'none',
+        reason: `its monitoring reference could not be read (${toPlatformError(cause).code})`,
+      }));
       const cases: NewMonitorCase[] = judged.images.map((image) => ({
         site: judged.site,
         versionId: judged.versionId,

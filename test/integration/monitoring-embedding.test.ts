@@ -4,7 +4,7 @@
  * inference chain computed it while judging) projected and stored with the case's values, bit for bit
  * the float32 projection of the same image's embedding computed here from the same bundle.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,10 @@ import { preprocessFrame } from '../../src/domain/preprocessing/preprocess.js';
 import type { MonitoringOverviewBody } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
-import { imageMeasures } from '../fixtures/monitoring/open-monitoring.js';
+import { imageMeasures, openMonitoring, SITE, TEST_SETTINGS, V2 } from '../fixtures/monitoring/open-monitoring.js';
+import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
+import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
+import type { VersionEmbedding } from '../../src/workflows/monitoring.js';
 import { texturedGreyPng } from '../helpers/images.js';
 import { DEMO_MODEL_DIR, REPO_ROOT } from '../helpers/sample-data.js';
 
@@ -128,4 +131,51 @@ describe('the embedding summary in the running server', () => {
       db.close();
     }
   }, 90_000);
+});
+
+describe('recordJudged and the version’s embedding reference', () => {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const fx = JSON.parse(readFileSync(new URL('../fixtures/monitoring/embedding-summary.json', import.meta.url), 'utf8')) as {
+    reference: number[][];
+    test: number[][];
+  };
+  const projection = fitEmbeddingProjection(fx.reference);
+  const reference: VersionEmbedding = { kind: 'projection', reference: { output: 'embedding', projection, projected: [] } };
+
+  it('stores the projection of each decided image, none for a rejected one, and keeps the values when the reference cannot be read', async () => {
+    const stores = sqliteMonitoringStores(cleanups, 'vigil-monitor-embedding-wf-');
+    let reads = 0;
+    const versionEmbedding = (): Promise<VersionEmbedding> => (++reads === 1 ? Promise.reject(new Error('archive unreadable')) : Promise.resolve(reference));
+    const { monitoring } = await openMonitoring(stores, createSteppingClock(Date.UTC(2026, 11, 7, 12), 60_000), TEST_SETTINGS, true, { versionEmbedding });
+    const random = new SeededRandom(3);
+    const judge = (n: number, embeddings: (Float32Array | undefined)[]) =>
+      monitoring.recordJudged({
+        site: SITE,
+        versionId: V2,
+        origin: 'production',
+        caseId: `case-${n}`,
+        studyKey: `sk-${n}`,
+        images: embeddings.map((embedding, i) => ({
+          imageRef: `s${n}/i${i}.dcm`,
+          measures: { ...imageMeasures(random), ...(embedding === undefined ? {} : { embedding }) },
+          device: null,
+        })),
+      });
+    const e0 = Float32Array.from(fx.test[0]!);
+    const e1 = Float32Array.from(fx.test[1]!);
+    await judge(1, [e0]); // the reference read fails: the values are kept, without a summary
+    await judge(2, [e0, undefined, e1]); // read again (a failure is not remembered)
+    const cases = await stores.monitor.readCases({ site: SITE, versionId: V2 }, 0, 10);
+    expect(cases).toHaveLength(4);
+    expect(cases[0]!.embedding).toBeNull();
+    expect(Array.from(cases[1]!.embedding!)).toEqual(Array.from(roundSummary(projectEmbedding(projection, e0))));
+    expect(cases[2]!.embedding).toBeNull();
+    expect(Array.from(cases[3]!.embedding!)).toEqual(Array.from(roundSummary(projectEmbedding(projection, e1))));
+    expect(reads).toBe(2);
+    await judge(3, [e1]);
+    expect(reads).toBe(2); // read once per version after that
+  });
 });
