@@ -4,10 +4,11 @@
     /usr/bin/python3 models/pneumonia-demo/train.py [--data PATH] [--out DIR] [--golden PATH]
 
 Writes, deterministically (two runs on the same machine and library versions give identical bytes):
-  <out>/model.onnx           the small CNN, input "image" [N,1,28,28] float32, output "logit" [N,1]
+  <out>/model.onnx           the small CNN, input "image" [N,1,28,28] float32, outputs "logit" [N,1] and
+                             "embedding" [N,64] (the pooled features the logit is computed from)
   <out>/vigil-model.json     the bundle manifest (src/domain/model/model-manifest.ts)
   <out>/MODEL_CARD.md        what the model is and is not, with the numbers below
-  test/fixtures/pneumonia-golden.json   features, logits and probabilities of the first 8 test images
+  test/fixtures/pneumonia-golden.json   features, logits, probabilities and embeddings of the first 8 test images
 
 The model sees the *analysis image*, which is what the manifest's preprocessing chain produces before
 `normalize`. For these 8-bit grey 28x28 rasters the chain is the identity except for `voi_window`, which
@@ -50,6 +51,10 @@ WEIGHT_DECAY = 1e-4
 MAX_SHIFT_PX = 2
 OPSET = 13
 SIZE = 28
+# The second ONNX output: the global-average-pooled features the head reads (the ReduceMean before the
+# Gemm), declared in the manifest's `embedding` for production monitoring's multivariate drift.
+EMBEDDING_OUTPUT = "embedding"
+EMBEDDING_DIM = 64
 
 # Input normalisation: x = (analysis - MEAN) / STD. The train images (u8 / 255) have pixel mean 0.57
 # and std 0.17; round numbers keep the manifest readable (and are exact in float32).
@@ -219,6 +224,13 @@ def predict_logits(model: nn.Module, x: torch.Tensor) -> np.ndarray:
     return np.concatenate([model(x[i:i + 256]).numpy()[:, 0] for i in range(0, x.shape[0], 256)]).astype(np.float64)
 
 
+@torch.no_grad()
+def predict_embeddings(model: SmallCnn, x: torch.Tensor) -> np.ndarray:
+    """The pooled features (the head's input), as the ONNX output `embedding` gives them."""
+    model.eval()
+    return model.features(x).mean(dim=(2, 3)).numpy().astype(np.float64)
+
+
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -232,7 +244,31 @@ def export_onnx(model: nn.Module, path: str) -> None:
         dynamic_axes={"image": {0: "batch"}, "logit": {0: "batch"}},
         opset_version=OPSET, do_constant_folding=True,
     )
-    onnx.checker.check_model(onnx.load(path))
+    add_embedding_output(path)
+
+
+def add_embedding_output(path: str) -> None:
+    """Declares the pooled features as a second graph output, `embedding` [N, 64]: the ReduceMean's
+    output tensor is renamed and listed among the outputs. A graph edit only: the same nodes in the same
+    order, the same initializers, so the logit is computed exactly as before (ONNX Runtime gives the
+    same bits). Kept apart from the export so that it can be applied to an exported file as it stands
+    (models/pneumonia-demo/add_embedding_output.py did so for the committed model)."""
+    model = onnx.load(path)
+    graph = model.graph
+    if any(o.name == EMBEDDING_OUTPUT for o in graph.output):
+        raise SystemExit(f"{path} already has an output named {EMBEDDING_OUTPUT!r}")
+    pools = [n for n in graph.node if n.op_type == "ReduceMean"]
+    if len(pools) != 1 or [n.op_type for n in graph.node if pools[0].output[0] in n.input] != ["Gemm"]:
+        raise SystemExit(f"{path}: expected one ReduceMean feeding the Gemm head")
+    pooled = pools[0].output[0]
+    for node in graph.node:
+        for i, name in enumerate(node.input):
+            if name == pooled:
+                node.input[i] = EMBEDDING_OUTPUT
+    pools[0].output[0] = EMBEDDING_OUTPUT
+    graph.output.append(onnx.helper.make_tensor_value_info(EMBEDDING_OUTPUT, onnx.TensorProto.FLOAT, ["batch", EMBEDDING_DIM]))
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -521,6 +557,7 @@ def build_manifest(*, temperature, val_fit, policy, quality, reference, data_sha
                 ],
             }
         ],
+        "embedding": {"output": EMBEDDING_OUTPUT, "dimension": EMBEDDING_DIM},
         "calibration": {"method": "temperature", "temperature": temperature, "fit": val_fit},
         "decisionPolicy": {FINDING: policy},
         "quality": quality,
@@ -583,7 +620,9 @@ def build_model_card(*, manifest: dict, n_params: int) -> str:
         "**Architecture.** Three stages of two 3×3 convolutions (16, 16 | 32, 32 | 64, 64 channels), each",
         "followed by batch normalisation and ReLU, with 2×2 max pooling after the first two stages",
         "(28 → 14 → 7), global average pooling, and one linear unit. ONNX opset "
-        f"{manifest['model']['opset']}, input `image` float32 [N,1,28,28], output `logit` [N,1], dynamic batch.",
+        f"{manifest['model']['opset']}, input `image` float32 [N,1,28,28], output `logit` [N,1], dynamic batch;",
+        "a second output `embedding` [N,64] gives the pooled features the linear unit reads (the manifest's",
+        "`embedding`: production monitoring watches their distribution).",
         "",
         "**Input.** The *analysis image* is what the manifest's preprocessing chain produces before",
         "`normalize`. For the 8-bit PNG thumbnails the model was trained on, `voi_window` maps the full",
@@ -722,8 +761,9 @@ def build_model_card(*, manifest: dict, n_params: int) -> str:
         f"`model.onnx` SHA-256: `{manifest['model']['sha256']}` (with the library versions below; other versions",
         "may give other bytes).",
         "",
-        "The script also writes `test/fixtures/pneumonia-golden.json`: features, raw logits and calibrated",
-        "probabilities of the first 8 test images, against which the TypeScript implementation is checked.",
+        "The script also writes `test/fixtures/pneumonia-golden.json`: features, raw logits, calibrated",
+        "probabilities and embeddings of the first 8 test images, against which the TypeScript implementation",
+        "is checked.",
         "",
         "## Library versions",
         "",
@@ -825,6 +865,7 @@ def main() -> None:
     # Golden fixture: the first test images. Logits from torch with the 8 images as one batch.
     golden_analysis = analysis["test"][:GOLDEN_COUNT]
     golden_logits = predict_logits(model, to_input(golden_analysis))
+    golden_embeddings = predict_embeddings(model, to_input(golden_analysis))
     cases = []
     for i in range(GOLDEN_COUNT):
         cases.append({
@@ -833,6 +874,7 @@ def main() -> None:
             "features": {name: float(features["test"][i, j]) for j, name in enumerate(FEATURE_NAMES)},
             "logit": float(golden_logits[i]),
             "probability": float(sigmoid(golden_logits[i] / temperature)),
+            "embedding": [float(v) for v in golden_embeddings[i]],
         })
     golden = {
         "description": (
@@ -841,7 +883,8 @@ def main() -> None:
             "The analysis image is the raster's full 8-bit range mapped to [0, 1]: u8 / 255 computed in float64, "
             "stored as float32. `features`: image-features.ts features of the analysis image, in float64. "
             "`logit`: torch output for the input (analysis - 0.5) / 0.25, the 8 images as one batch. "
-            "`probability`: sigmoid(logit / temperature)."
+            "`probability`: sigmoid(logit / temperature). `embedding`: the pooled features (the ONNX output "
+            "`embedding`), torch, the same batch."
         ),
         "dataset": {"file": "pneumoniamnist.npz", "sha256": data_sha, "split": "test"},
         "model": {"id": manifest["id"], "version": manifest["version"], "sha256": model_sha},

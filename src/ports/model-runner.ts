@@ -8,7 +8,10 @@ export interface OutputTensor {
 export interface ModelSession {
   /** e.g. "cpu" or "cuda". */
   readonly executionProvider: string;
-  /** Runs one batch: `input` holds `batchSize` images in NCHW order. Returns the manifest's outputs by name. */
+  /**
+   * Runs one batch: `input` holds `batchSize` images in NCHW order. Returns the manifest's outputs by
+   * name, and its `embedding` output ([batchSize, dimension]) when it declares one.
+   */
   run(input: Float32Array, batchSize: number): Promise<Readonly<Record<string, OutputTensor>>>;
   close(): Promise<void>;
 }

@@ -81,6 +81,21 @@ export function describeMonitorStore(name: string, factory: () => MonitorStoreFi
       expect((await store.latestCases(north, 1))[0]?.acquisition).toBeNull();
     });
 
+    it("keeps each case's embedding summary bit for bit (migration 18), null when it has none", async () => {
+      const { store, second } = await open();
+      // float32 values a lossy encoding would change: a subnormal, -0, the largest float32, a long fraction.
+      const summary = Float32Array.from([Math.fround(0.1), -0, 1.401298464324817e-45, 3.4028234663852886e38, Math.fround(-1 / 3), 0, 7, Math.fround(1e-7)]);
+      await store.appendCases([monitorCase(1, { embedding: summary }), monitorCase(2), monitorCase(3, { embedding: null })]);
+      const cases = await second.readCases(north, 0, 10);
+      const stored = cases[0]?.embedding;
+      expect(stored).toBeInstanceOf(Float32Array);
+      expect(new Uint8Array(stored!.buffer, stored!.byteOffset, stored!.byteLength)).toEqual(new Uint8Array(summary.buffer));
+      expect(Object.is(stored![1], -0)).toBe(true);
+      expect(cases.slice(1).map((c) => c.embedding)).toEqual([null, null]);
+      expect(Array.from((await store.latestCases(north, 3))[0]!.embedding!)).toEqual(Array.from(summary));
+      expect((await store.queryCases(north, { limit: 1 }))[0]?.embedding?.length).toBe(8);
+    });
+
     it('keeps the first plan of a deployment, and advances a state only over the revision it was made from', async () => {
       const { store, second } = await open();
       const plan: StoredMonitorPlan = {

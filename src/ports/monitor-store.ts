@@ -30,6 +30,14 @@ export interface NewMonitorCase {
    * not stated); null or absent when not recorded (an image recorded before migration 17).
    */
   readonly acquisition?: AcquisitionRecord | null;
+  /**
+   * The image's embedding summary (domain/monitoring/embedding-summary.ts): its projection onto the top
+   * k principal components of the version reference's embeddings, float32 (k = 8). Null or absent when
+   * it has none: the model declares no embedding output, the version's monitoring reference carries no
+   * projection, the gate rejected the image (it never reached the model), or it was recorded before
+   * migration 18.
+   */
+  readonly embedding?: Float32Array | null;
 }
 
 export interface MonitorCase extends NewMonitorCase {

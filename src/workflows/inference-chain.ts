@@ -2,6 +2,13 @@ import { applyDeclaration, prepareImage, scoreImage, stackTensors, type Prepared
 import type { ImageFrame, PatientAgeYears, RasterDeclaration } from '../domain/image/image-frame.js';
 import type { ModelBundle } from '../domain/model/model-bundle.js';
 import type { ModelSession } from '../ports/model-runner.js';
+import { PlatformError } from '../domain/errors.js';
+
+/** One image as the model judged it: every declared finding, and its embedding when the manifest declares one. */
+export interface InferredImage {
+  readonly findings: ScoredFinding[];
+  readonly embedding: Float32Array | null;
+}
 
 /**
  * Vigil's one inference chain: decode → preprocess → gate → batch → run → calibrate → decide, for one
@@ -33,8 +40,27 @@ export class InferenceChain {
    * MODEL_OUTPUT_INVALID for an output that does not match the manifest.
    */
   async infer(images: readonly Pick<PreparedImage, 'tensor' | 'gate'>[]): Promise<ScoredFinding[][]> {
+    return (await this.inferImages(images)).map((i) => i.findings);
+  }
+
+  /**
+   * As `infer`, with each image's embedding (the manifest's `embedding` output, `dimension` values; a
+   * copy, not a view of the batch) for production monitoring, or null when the manifest declares none.
+   */
+  async inferImages(images: readonly Pick<PreparedImage, 'tensor' | 'gate'>[]): Promise<InferredImage[]> {
     if (images.length === 0) return [];
+    const { manifest } = this.bundle;
     const outputs = await this.#session.run(stackTensors(images.map((i) => i.tensor)), images.length);
-    return images.map((image, b) => scoreImage(this.bundle.manifest, outputs, images.length, b, image.gate));
+    const spec = manifest.embedding;
+    const embeddings = spec === undefined ? undefined : outputs[spec.output];
+    if (spec !== undefined && (embeddings === undefined || embeddings.data.length !== images.length * spec.dimension)) {
+      throw new PlatformError('MODEL_OUTPUT_INVALID', `The model gave no embedding output "${spec.output}" of ${spec.dimension} values per image`, {
+        output: spec.output,
+      });
+    }
+    return images.map((image, b) => ({
+      findings: scoreImage(manifest, outputs, images.length, b, image.gate),
+      embedding: spec === undefined || embeddings === undefined ? null : embeddings.data.slice(b * spec.dimension, (b + 1) * spec.dimension),
+    }));
   }
 }

@@ -24,7 +24,7 @@ import type { ModelRunner } from '../ports/model-runner.js';
 import { fitCalibrationTo, fitPolicyTo, requireBothClasses, type DeriveDependencies, type FitData } from './derive-bundle.js';
 import { InferenceChain } from './inference-chain.js';
 import { MONITORING_REFERENCE_FILE, monitoringReferenceFileOf } from '../domain/monitoring/monitoring-reference-file.js';
-import { monitoringReferenceOf } from './monitoring-reference.js';
+import { embeddingReferenceOf, monitoringReferenceOf } from './monitoring-reference.js';
 import { resolveDeclaration, scoreDataset, shiftSampleOf, type ScoredCases } from './score-dataset.js';
 
 /** Fewest validation images a monitoring reference is written from (the file's own minimum). */
@@ -201,7 +201,9 @@ export async function initModel(deps: InitModelDependencies, request: InitModelR
     const monitoring = monitoringReferenceOf(final, decisionPolicy[labels[0]!]!);
     if (monitoring !== undefined && final.total >= MIN_MONITORING_REFERENCE) {
       await deps.output.writeFiles(request.out, {
-        [MONITORING_REFERENCE_FILE]: JSON.stringify(monitoringReferenceFileOf(monitoring, `${data.description} (vigil model init)`)) + '\n',
+        [MONITORING_REFERENCE_FILE]:
+          JSON.stringify({ ...monitoringReferenceFileOf(monitoring, `${data.description} (vigil model init)`), ...embeddingReferenceOf(final, manifest) }) +
+          '\n',
       });
     }
     const reports: string[] = [];

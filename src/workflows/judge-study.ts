@@ -74,7 +74,8 @@ export async function judgeStudy(deps: JudgeStudyDependencies, studyUid: string,
   }
   if (route.shadow !== null) await shadowJudge(deps, { studyUid, studyKey, caseId, site, deployment, candidate: route.shadow, production: judged });
   const model = judged[0]?.model ?? (await deps.identityOf(route.versionId));
-  return { model, results: judged };
+  // The embedding served monitoring only: the case keeps its results without it.
+  return { model, results: judged.map(withoutEmbedding) };
 }
 
 async function judgeWith(
@@ -212,4 +213,10 @@ async function shadowJudge(
     const error = toPlatformError(cause);
     deps.logger.warn({ stage: 'shadow', studyKey: study.studyKey, code: error.code, status: 'failed' }, 'shadow candidate could not judge the study');
   }
+}
+
+function withoutEmbedding(r: PredictResult): PredictResult {
+  if (r.measures?.embedding === undefined) return r;
+  const { embedding: _embedding, ...measures } = r.measures;
+  return { ...r, measures };
 }

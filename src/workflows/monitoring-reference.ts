@@ -2,6 +2,9 @@ import { decideCases } from '../domain/evaluation/evaluate-predictions.js';
 import type { DecisionPolicy } from '../domain/model/model-manifest.js';
 import { MONITOR_SIGNAL_NAMES } from '../domain/monitoring/case-signals.js';
 import type { ScoredCases } from './score-dataset.js';
+import type { ModelManifest } from '../domain/model/model-manifest.js';
+import { EMBEDDING_SUMMARY_COMPONENTS, fitEmbeddingProjection, projectEmbedding, roundSummary } from '../domain/monitoring/embedding-summary.js';
+import { embeddingSectionOf, type MonitoringReferenceFile } from '../domain/monitoring/monitoring-reference-file.js';
 
 /**
  * A scored dataset's per-image monitor values (MONITOR_SIGNAL_NAMES), built as the server records a judged
@@ -32,4 +35,31 @@ export function monitoringReferenceOf(scored: ScoredCases, policy: DecisionPolic
     col('gateWarned')[seq] = scored.gateWarned[j]!;
   });
   return cols;
+}
+
+/**
+ * The monitoring reference's embedding part: the projection (embedding-summary.ts, k = 8) fitted on the
+ * scored images' embeddings and each image's summary, or a note saying why there is none.
+ */
+export function embeddingReferenceOf(
+  scored: ScoredCases,
+  manifest: Pick<ModelManifest, 'embedding'>,
+): Pick<MonitoringReferenceFile, 'embedding' | 'embeddingNote'> {
+  const spec = manifest.embedding;
+  if (spec === undefined) return { embeddingNote: 'the model declares no embedding output (manifest embedding): no embedding summary is kept' };
+  const all = scored.embeddings ?? [];
+  const rows = all.filter((e): e is Float32Array => e !== null);
+  if (rows.length <= EMBEDDING_SUMMARY_COMPONENTS) {
+    return {
+      embeddingNote: `${rows.length} reference images reached the model: too few for ${EMBEDDING_SUMMARY_COMPONENTS} principal components of the embedding`,
+    };
+  }
+  const projection = fitEmbeddingProjection(rows, EMBEDDING_SUMMARY_COMPONENTS);
+  return {
+    embedding: embeddingSectionOf(
+      spec.output,
+      projection,
+      all.map((e) => (e === null ? null : roundSummary(projectEmbedding(projection, e)))),
+    ),
+  };
 }

@@ -9,6 +9,8 @@ import {
 import type { SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
 import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../domain/monitoring/case-signals.js';
+import { projectEmbedding, roundSummary } from '../domain/monitoring/embedding-summary.js';
+import type { embeddingReferenceOf } from '../domain/monitoring/monitoring-reference-file.js';
 import {
   createMonitorState,
   DEFAULT_SIGNALS,
@@ -80,6 +82,11 @@ export interface MonitoringDependencies {
   readonly deployments: () => Promise<readonly SiteDeployment[]>;
   /** The version's own reference values per signal (its bundle's monitoring-reference.json), if it carries one. */
   readonly versionReference: (versionId: string) => Promise<ReadonlyMap<string, ArrayLike<number>> | undefined>;
+  /**
+   * The version's embedding projection and reference summaries (its monitoring-reference.json), or why it
+   * has none. Absent: no embedding summary is kept.
+   */
+  readonly versionEmbedding?: (versionId: string) => Promise<VersionEmbedding>;
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
@@ -110,6 +117,9 @@ export interface MonitoringDependencies {
     readonly signals: readonly SignalSpec[];
   }) => Promise<string>;
 }
+
+/** A version's embedding reference (domain/monitoring/monitoring-reference-file.ts `embeddingReferenceOf`), or why there is none. */
+export type VersionEmbedding = ReturnType<typeof embeddingReferenceOf>;
 
 /** A deployment's monitor status (contract: monitorStatusSchema). */
 export interface MonitorStatus {
@@ -157,6 +167,8 @@ export class DeploymentMonitoring {
   readonly #plans = new Map<string, { readonly stored: StoredMonitorPlan; readonly plan: MonitorPlan }>();
   /** One advance at a time per deployment in this process (another server may still race: compare-and-set). */
   readonly #running = new Map<string, Promise<unknown>>();
+  /** Per version: its embedding reference, read once (a version's bundle is immutable). */
+  readonly #embeddings = new Map<string, Promise<VersionEmbedding>>();
 
   constructor(deps: MonitoringDependencies) {
     this.#deps = deps;
@@ -174,6 +186,11 @@ export class DeploymentMonitoring {
   async recordJudged(judged: JudgedForMonitoring): Promise<readonly StoredAlert[]> {
     try {
       const timeMs = this.#deps.clock.now().getTime();
+      // An unreadable reference costs this study its summaries, never its values.
+      const embedding = await this.embeddingReference(judged.versionId).catch((cause: unknown): VersionEmbedding => ({
+        kind: 'none',
+        reason: `its monitoring reference could not be read (${toPlatformError(cause).code})`,
+      }));
       const cases: NewMonitorCase[] = judged.images.map((image) => ({
         site: judged.site,
         versionId: judged.versionId,
@@ -185,6 +202,7 @@ export class DeploymentMonitoring {
         device: image.device,
         acquisition: image.acquisition ?? null,
         values: Array.from(signalVectorOf(image.measures)),
+        embedding: embeddingSummaryOf(embedding, image.measures.embedding),
       }));
       if (cases.length === 0) return [];
       await this.#deps.store.appendCases(cases);
@@ -194,6 +212,32 @@ export class DeploymentMonitoring {
       this.#deps.logger.warn({ stage: 'monitor', site: judged.site, code: error.code, status: 'failed' }, 'monitor update failed');
       return [];
     }
+  }
+
+  /**
+   * A version's embedding reference (the projection its cases' summaries are made with, and the reference
+   * images' summaries the multivariate drift detectors compare them with), or why it has none — said
+   * once in the log per version. Read once per version and process.
+   */
+  embeddingReference(versionId: string): Promise<VersionEmbedding> {
+    let found = this.#embeddings.get(versionId);
+    if (found === undefined) {
+      const read = this.#deps.versionEmbedding;
+      found = (read === undefined ? Promise.resolve<VersionEmbedding>({ kind: 'none', reason: 'no embedding reader is configured' }) : read(versionId)).then(
+        (e) => {
+          if (e.kind === 'none')
+            this.#deps.logger.info(
+              { stage: 'monitor', versionId, status: 'no_embedding_summary' },
+              `no embedding summary is kept for this version: ${e.reason}`,
+            );
+          return e;
+        },
+      );
+      // A failed read (an archive briefly unreadable) is not remembered: the next study reads again.
+      found.catch(() => this.#embeddings.delete(versionId));
+      this.#embeddings.set(versionId, found);
+    }
+    return found;
   }
 
   /** Consumes a deployment's stored cases not yet consumed; returns the alerts this call raised. */
@@ -837,4 +881,14 @@ export function seriesOf(cases: readonly MonitorCase[], plan: MonitorPlan | unde
         })),
     };
   });
+}
+
+/**
+ * An image's stored embedding summary: its embedding projected with the version's projection, in float32;
+ * null when the version has no projection, the image has no embedding (the gate rejected it), or the
+ * embedding is not of the projection's size (a bundle whose reference disagrees with its model).
+ */
+function embeddingSummaryOf(reference: VersionEmbedding, embedding: Float32Array | undefined): Float32Array | null {
+  if (reference.kind === 'none' || embedding === undefined || embedding.length !== reference.reference.projection.dimension) return null;
+  return roundSummary(projectEmbedding(reference.reference.projection, embedding));
 }

@@ -106,7 +106,9 @@ describe('predictImages with group commit of the audit entries', () => {
           batches.push(batchSize);
           // One logit per image, from its first pixel: deterministic, and different per image.
           const data = Float32Array.from({ length: batchSize }, (_, b) => (input[b * 28 * 28] as number) * 3);
-          return Promise.resolve({ logit: { data, dims: [batchSize, 1] } });
+          // The demo manifest declares a 64-value embedding: the session gives it too (the image's first pixels).
+          const embedding = Float32Array.from({ length: batchSize * 64 }, (_, i) => input[Math.floor(i / 64) * 28 * 28 + (i % 64)] as number);
+          return Promise.resolve({ logit: { data, dims: [batchSize, 1] }, embedding: { data: embedding, dims: [batchSize, 64] } });
         },
         close: () => Promise.resolve(),
       }),

@@ -55,6 +55,11 @@ export interface ImageMeasurements {
   readonly oodDistance: number;
   /** How the image was encoded, for the acquisition monitors: the sender's photometric interpretation and, for DICOM, its transfer syntax. */
   readonly encoding: { readonly photometricInterpretation: string; readonly transferSyntax: string | null };
+  /**
+   * The model's embedding of a decided image (the manifest's `embedding` output, float32), which
+   * monitoring summarises; absent when the manifest declares none, or the gate rejected the image.
+   */
+  readonly embedding?: Float32Array;
 }
 
 export interface PredictDependencies {
@@ -422,17 +427,19 @@ function queueOutcome(
 
 async function inferBatch(deps: PredictDependencies, batch: readonly Pending[], queue: (outcome: QueuedOutcome) => void): Promise<void> {
   const started = performance.now();
-  let scored: Awaited<ReturnType<InferenceChain['infer']>>;
+  let scored: Awaited<ReturnType<InferenceChain['inferImages']>>;
   try {
-    scored = await deps.chain.infer(batch);
+    scored = await deps.chain.inferImages(batch);
   } catch (cause) {
     for (const p of batch) queueError(deps, queue, p.slot, p.file, p.frameIndex, p.studyKey, cause, 'infer');
     return;
   }
   deps.logger.debug({ batchSize: batch.length, durationMs: performance.now() - started, model: deps.chain.bundle.manifest.id }, 'batch inferred');
   for (const [b, pending] of batch.entries()) {
-    const findings = (scored[b] ?? []).map(({ finding, probability, decision }): FindingOutput => ({ finding, probability, decision }));
-    queueOutcome(deps, queue, pending, 'decided', findings);
+    const findings = (scored[b]?.findings ?? []).map(({ finding, probability, decision }): FindingOutput => ({ finding, probability, decision }));
+    const embedding = scored[b]?.embedding ?? null;
+    const measured = pending.measures === undefined || embedding === null ? pending : { ...pending, measures: { ...pending.measures, embedding } };
+    queueOutcome(deps, queue, measured, 'decided', findings);
   }
 }
 

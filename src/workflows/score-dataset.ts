@@ -76,6 +76,11 @@ export interface ScoredCases {
    * dataset order: what the dataset shift comparison and `vigil model reference` summarise.
    */
   readonly shiftFeatures: ReadonlyMap<string, Float64Array>;
+  /**
+   * Per case in dataset order (by seq), the model's embedding (the manifest's `embedding` output), null
+   * for a case that did not reach the model; absent when the manifest declares no embedding.
+   */
+  readonly embeddings?: readonly (Float32Array | null)[];
 }
 
 /** Which finding of the bundle to evaluate: the named one, or the first. */
@@ -114,14 +119,17 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
   let rejected = 0;
   let failed = 0;
   const probabilities: number[] = [];
+  const embeddings: (Float32Array | null)[] = [];
   const shiftValues = new Map<string, number[]>(SHIFT_FEATURES.map(([name]) => [name, []]));
   let batch: { c: LabelledCase; seq: number; tensor: Float32Array; gate: GateVerdict; reasons: CaseGateReason[] }[] = [];
 
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const scored = await deps.chain.infer(batch);
+    const scored = await deps.chain.inferImages(batch);
     batch.forEach((b, i) => {
-      const s = scored[i]?.find((f) => f.finding === finding.label);
+      const embedding = scored[i]?.embedding;
+      if (embedding !== undefined && embedding !== null) embeddings[b.seq] = embedding;
+      const s = scored[i]?.findings.find((f) => f.finding === finding.label);
       if (s === undefined) throw new PlatformError('MODEL_OUTPUT_INVALID', `The model gave no value for finding "${finding.label}"`, {});
       ids.push(b.c.id);
       rows.push(b.c.row);
@@ -191,6 +199,7 @@ export async function scoreDataset(deps: ScoreDependencies, dataset: LabelledDat
     gateReasonCounts,
     excluded,
     shiftFeatures: new Map([...shiftValues].map(([name, values]) => [name, Float64Array.from(values)])),
+    ...(deps.chain.bundle.manifest.embedding === undefined ? {} : { embeddings: Array.from({ length: total }, (_, seq) => embeddings[seq] ?? null) }),
   };
 }
 

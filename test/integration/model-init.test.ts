@@ -1,4 +1,5 @@
-import { readMonitoringReference } from '../../src/adapters/model-bundle-fs/read-monitoring-reference.js';
+import { readMonitoringReference, readMonitoringReferenceFile } from '../../src/adapters/model-bundle-fs/read-monitoring-reference.js';
+import { embeddingReferenceOf } from '../../src/domain/monitoring/monitoring-reference-file.js';
 import { MONITOR_SIGNAL_NAMES } from '../../src/domain/monitoring/case-signals.js';
 import { designDeploymentPlan } from '../../src/domain/monitoring/deployment-plan.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +93,15 @@ describe('vigil model init: refusals, coded', () => {
     const run = await runVigil(['model', 'init', '--onnx', DEMO_ONNX, '--validation', 'x', '--out', join(dir, 'never'), '--answers', wrong], dataDir);
     expect(run.code).toBe(13);
     expect(run.stderr).toMatch(/MODEL_INIT_OUTPUT_INVALID: Finding "pneumonia" reads value 1 of output "logit", which has 1 per image \(logit \[\?, 1\]\)/);
+  });
+
+  it('an embedding the model does not output: MODEL_INIT_OUTPUT_INVALID, naming the outputs', async () => {
+    const wrong = writeJson('wrong-embedding.json', { ...demoAnswers, embedding: { output: 'features' } });
+    const run = await runVigil(['model', 'init', '--onnx', DEMO_ONNX, '--validation', 'x', '--out', join(dir, 'never'), '--answers', wrong], dataDir);
+    expect(run.code).toBe(13);
+    expect(run.stderr).toMatch(
+      /MODEL_INIT_OUTPUT_INVALID: The model has no output "features", which the answers name as the embedding; its outputs: logit \[\?, 1\], embedding \[\?, 64\]/,
+    );
   });
 
   it('an input the preprocessing cannot fill (a resize to another size): MODEL_INIT_INPUT_UNSUPPORTED', async () => {
@@ -201,6 +211,19 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect([...(monitoring?.keys() ?? [])]).toEqual([...MONITOR_SIGNAL_NAMES]);
       const positives = Array.from(monitoring?.get('positive') ?? []).filter((v) => v === 1).length;
       expect(positives).toBeGreaterThan(300);
+      // The embedding summary's projection, fitted on the val embeddings: the top 8 of 64 components and
+      // each image's float32 summary (all 524 reach the model: the gate rejects none of val).
+      expect(rebuilt.embedding).toEqual(demo.embedding);
+      const file = await readMonitoringReferenceFile(out);
+      const embedding = file?.embedding;
+      expect(embedding?.output).toBe('embedding');
+      expect(embedding?.components).toHaveLength(8);
+      expect(embedding?.projected).toHaveLength(524);
+      expect(embedding?.projected.every((p) => p !== null && p.length === 8 && p.every((v) => Math.fround(v) === v))).toBe(true);
+      const kept = embedding!.variances.reduce((a, b) => a + b, 0) / embedding!.totalVariance;
+      expect(kept).toBeGreaterThan(0.999);
+      const reference = embeddingReferenceOf(file);
+      expect(reference.kind === 'projection' ? reference.reference.projected.length : 0).toBe(524);
       expect(
         designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }, { kind: 'version', bootstraps: 200 }).detectors,
       ).toHaveLength(16);
@@ -368,6 +391,8 @@ describe.skipIf(!hasPneumoniaMnist)(
         preprocessing: { normalize: { mean: [0.5], std: [0.25] } },
         costs: { costFalseNegative: 5, costFalsePositive: 1 },
         model: { opset: 13 },
+        // The network has two outputs: naming the embedding leaves the findings one output to be on.
+        embedding: { output: 'embedding' },
       });
       const monaiOut = join(dir, 'monai');
       const run = await runVigil(
@@ -400,6 +425,7 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect(m.intendedUse.summary).toBe('Testing only; not for clinical use.');
       expect(m.input).toEqual({ name: 'image', dtype: 'float32', shape: [-1, 1, 28, 28], layout: 'NCHW', channels: ['grayscale'], valueRange: [-2, 2] });
       expect(m.outputs).toEqual([{ name: 'logit', activation: 'logit', findings: [{ index: 0, label: 'pneumonia' }] }]);
+      expect(m.embedding).toEqual({ output: 'embedding', dimension: 64 });
       expect(m.model.libraryVersions).toEqual({ monai: '1.3.0', torch: '2.1.0' });
       expect(m.trainingData.dataset).toBe('A synthetic description of a data source');
       // Without --reference the gate's statistics come from the validation images.

@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteDatabase } from '../../src/adapters/store-sqlite/open-sqlite.js';
+import { SqliteMonitorStore } from '../../src/adapters/store-sqlite/sqlite-monitor-store.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { MonitorCasesPageBody, MonitoringOverviewBody, UploadResponse } from '../../src/http/contract.js';
 import { createLogger } from '../../src/logging/create-logger.js';
@@ -82,6 +84,14 @@ describe('monitoring in the running server', () => {
       for (const name of ['probability', 'mean', 'std', 'laplacianVariance', 'noise', 'oodDistance']) expect(Number.isFinite(c.values[name]), name).toBe(true);
       expect(c.values.probability).toBeGreaterThanOrEqual(0);
       expect(c.values.probability).toBeLessThanOrEqual(1);
+    }
+    // The demo version carries no monitoring-reference.json, so no projection of its embeddings: none stored.
+    const db = openSqliteDatabase({ dataDir: dir });
+    try {
+      const stored = await new SqliteMonitorStore(db).readCases({ site: 'default', versionId: overview!.deployments[0]!.versionId! }, 0, 10);
+      expect(stored.map((c) => c.embedding)).toEqual([null, null]);
+    } finally {
+      db.close();
     }
     const metrics = (await server.app.inject({ url: '/api/metrics', headers: admin })).body;
     expect(metrics).toMatch(/^vigil_monitor_collecting_baseline\{site="default",version="[0-9a-f]{12}",role="production"\} 1$/m);

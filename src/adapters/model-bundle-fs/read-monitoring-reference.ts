@@ -1,10 +1,21 @@
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { readRegularFile } from '../files-fs/read-bounded-file.js';
-import { MONITORING_REFERENCE_FILE, monitoringReferenceFileSchema, referenceColumnsOf } from '../../domain/monitoring/monitoring-reference-file.js';
+import {
+  MONITORING_REFERENCE_FILE,
+  monitoringReferenceFileSchema,
+  referenceColumnsOf,
+  type MonitoringReferenceFile,
+} from '../../domain/monitoring/monitoring-reference-file.js';
 
 /** A bundle's monitoring reference (monitoring-reference.json), or undefined when it carries none. At most 64 MiB. */
 export async function readMonitoringReference(bundleDir: string): Promise<ReadonlyMap<string, Float64Array> | undefined> {
+  const file = await readMonitoringReferenceFile(bundleDir);
+  return file === undefined ? undefined : referenceColumnsOf(file);
+}
+
+/** The whole file, validated (its embedding part included), or undefined when the bundle carries none. */
+export async function readMonitoringReferenceFile(bundleDir: string): Promise<MonitoringReferenceFile | undefined> {
   let text: string;
   try {
     text = new TextDecoder().decode(await readRegularFile(join(bundleDir, MONITORING_REFERENCE_FILE), `bundle's ${MONITORING_REFERENCE_FILE}`, 64 * 1024 ** 2));
@@ -22,5 +33,5 @@ export async function readMonitoringReference(bundleDir: string): Promise<Readon
   }
   const parsed = monitoringReferenceFileSchema.safeParse(json);
   if (!parsed.success) throw new PlatformError('MODEL_BUNDLE_INVALID', `${MONITORING_REFERENCE_FILE} does not match its format`, {});
-  return referenceColumnsOf(parsed.data);
+  return parsed.data;
 }

@@ -96,10 +96,33 @@ function checkSignature(session: ort.InferenceSession, bundle: ModelBundle): voi
       });
     }
   }
+  const embedding = manifest.embedding;
+  if (embedding !== undefined) {
+    const meta = session.outputMetadata.find((m) => m.name === embedding.output);
+    if (meta === undefined) {
+      throw new PlatformError(
+        'MODEL_OUTPUT_INVALID',
+        `The model has no output named "${embedding.output}", which the manifest's embedding names (it has: ${session.outputNames.join(', ')})`,
+        { model: manifest.id, expectedOutput: embedding.output },
+      );
+    }
+    // [N, dimension]: a batch dimension, then the declared size (when the file fixes it).
+    const shape = meta.isTensor ? signatureOf(meta).shape : [];
+    const last = shape[1];
+    if (!meta.isTensor || meta.type !== 'float32' || shape.length !== 2 || (last !== null && last !== embedding.dimension)) {
+      throw new PlatformError(
+        'MODEL_OUTPUT_INVALID',
+        `Embedding output "${embedding.output}" is ${meta.isTensor ? `${meta.type} [${shape.map((d) => d ?? '?').join(', ')}]` : 'not a tensor'}, the manifest declares float32 [N, ${embedding.dimension}]`,
+        { model: manifest.id, output: embedding.output, dimension: embedding.dimension },
+      );
+    }
+  }
 }
 
 class OnnxModelSession implements ModelSession {
   private readonly perImage: number;
+  /** The outputs fetched per batch: the findings' outputs, then the embedding when the manifest declares one. */
+  private readonly fetched: readonly string[];
 
   constructor(
     private readonly session: ort.InferenceSession,
@@ -108,6 +131,8 @@ class OnnxModelSession implements ModelSession {
   ) {
     const [, c, h, w] = bundle.manifest.input.shape;
     this.perImage = c * h * w;
+    const embedding = bundle.manifest.embedding?.output;
+    this.fetched = [...bundle.manifest.outputs.map((o) => o.name), ...(embedding === undefined ? [] : [embedding])];
   }
 
   async run(input: Float32Array, batchSize: number): Promise<Readonly<Record<string, OutputTensor>>> {
@@ -123,26 +148,35 @@ class OnnxModelSession implements ModelSession {
     const feeds = { [manifest.input.name]: new ort.Tensor('float32', input, [batchSize, c, h, w]) };
     let results: ort.InferenceSession.OnnxValueMapType;
     try {
-      results = await this.session.run(
-        feeds,
-        manifest.outputs.map((o) => o.name),
-      );
+      results = await this.session.run(feeds, [...this.fetched]);
     } catch (cause) {
       throw new PlatformError('MODEL_INFERENCE_FAILED', `Inference failed for model "${manifest.id}"`, { model: manifest.id, batchSize }, { cause });
     }
     const outputs: Record<string, OutputTensor> = {};
-    for (const spec of manifest.outputs) {
-      const value = results[spec.name];
+    for (const name of this.fetched) {
+      const value = results[name];
       if (value === undefined || value.type !== 'float32' || !(value.data instanceof Float32Array)) {
-        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${spec.name}" is missing or not float32`, { model: manifest.id, output: spec.name });
+        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${name}" is missing or not float32`, { model: manifest.id, output: name });
       }
       if (value.dims[0] !== batchSize || value.data.length % batchSize !== 0) {
-        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${spec.name}" has dims [${value.dims.join(',')}] for a batch of ${batchSize}`, {
+        throw new PlatformError('MODEL_OUTPUT_INVALID', `Output "${name}" has dims [${value.dims.join(',')}] for a batch of ${batchSize}`, {
           model: manifest.id,
-          output: spec.name,
+          output: name,
         });
       }
-      outputs[spec.name] = { data: value.data, dims: value.dims };
+      outputs[name] = { data: value.data, dims: value.dims };
+    }
+    const embedding = manifest.embedding;
+    if (embedding !== undefined && outputs[embedding.output]!.data.length !== batchSize * embedding.dimension) {
+      throw new PlatformError(
+        'MODEL_OUTPUT_INVALID',
+        `Embedding output "${embedding.output}" has dims [${outputs[embedding.output]!.dims.join(',')}] for a batch of ${batchSize}`,
+        {
+          model: manifest.id,
+          output: embedding.output,
+          dimension: embedding.dimension,
+        },
+      );
     }
     return outputs;
   }

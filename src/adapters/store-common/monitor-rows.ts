@@ -2,14 +2,28 @@ import type { Incident } from '../../domain/incident/incident.js';
 import type { AcquisitionRecord } from '../../domain/monitoring/acquisition-signals.js';
 import type { MonitorCase, NewMonitorCase, StoredAlert, StoredMonitorPlan, StoredMonitorState } from '../../ports/monitor-store.js';
 
-/** The columns of `monitor_cases` (migrations 16, 17) a case is written with, in order. */
+/** The columns of `monitor_cases` (migrations 16, 17, 18) a case is written with, in order. */
 export const MONITOR_CASE_COLUMNS =
-  'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals, acquisition';
+  'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals, acquisition, embedding';
 export const MONITOR_CASE_SELECT = `seq, ${MONITOR_CASE_COLUMNS}`;
+/** How many values `monitorCaseValues` gives (one per column). */
+export const MONITOR_CASE_COLUMN_COUNT = MONITOR_CASE_COLUMNS.split(',').length;
 
 /** Values as JSON text: NaN (no value) as null. Text in both stores, so every double round-trips exactly. */
 export function encodeValues(values: readonly number[]): string {
   return JSON.stringify(values.map((v) => (Number.isFinite(v) ? v : null)));
+}
+
+/** An embedding summary as its column's bytes (BLOB / bytea): float32 little-endian, 4 bytes a value. */
+export function encodeEmbedding(summary: Float32Array): Buffer {
+  const bytes = Buffer.alloc(summary.length * 4);
+  summary.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
+  return bytes;
+}
+
+export function decodeEmbedding(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Float32Array.from({ length: bytes.byteLength >>> 2 }, (_, i) => view.getFloat32(i * 4, true));
 }
 
 export function monitorCaseValues(c: NewMonitorCase): unknown[] {
@@ -26,6 +40,7 @@ export function monitorCaseValues(c: NewMonitorCase): unknown[] {
     c.device === null ? 0 : 1,
     encodeValues(c.values),
     c.acquisition === undefined || c.acquisition === null ? null : JSON.stringify(c.acquisition),
+    c.embedding === undefined || c.embedding === null ? null : encodeEmbedding(c.embedding),
   ];
 }
 
@@ -43,6 +58,7 @@ export interface MonitorCaseRow {
   readonly has_device: number | string;
   readonly vals: string;
   readonly acquisition: string | null;
+  readonly embedding: Uint8Array | null;
 }
 
 export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
@@ -58,6 +74,7 @@ export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
     device: Number(row.has_device) === 1 ? { manufacturer: row.manufacturer, model: row.device_model } : null,
     values: (JSON.parse(row.vals) as (number | null)[]).map((v) => (v === null ? Number.NaN : v)),
     acquisition: row.acquisition === null ? null : (JSON.parse(row.acquisition) as AcquisitionRecord),
+    embedding: row.embedding === null ? null : decodeEmbedding(row.embedding),
   };
 }
 

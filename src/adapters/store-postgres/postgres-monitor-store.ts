@@ -12,6 +12,7 @@ import type {
 import {
   alertDocument,
   alertOf,
+  MONITOR_CASE_COLUMN_COUNT,
   MONITOR_CASE_COLUMNS,
   MONITOR_CASE_SELECT,
   monitorCaseOf,
@@ -25,7 +26,7 @@ import {
 import { inTransaction, type PostgresPool } from './open-postgres.js';
 
 const failed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE_FAILED', 'The monitor values could not be read or recorded', {}, { cause });
-const COLUMN_COUNT = 12;
+const COLUMN_COUNT = MONITOR_CASE_COLUMN_COUNT;
 
 /**
  * Monitor cases, plans, states and alerts in PostgreSQL (migration 16), shared by every server. A

@@ -509,4 +509,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // as JSON; null for an image recorded before this migration (its fields count as "not stated").
     sql: `ALTER TABLE monitor_cases ADD COLUMN acquisition TEXT;`,
   },
+  {
+    version: 18,
+    name: 'monitor-embedding',
+    // Each monitored image's embedding summary (domain/monitoring/embedding-summary.ts): its projection onto
+    // the version reference's top principal components, k float32 values little-endian (k = 8: 32 bytes).
+    // Null when there is none: the model declares no embedding output, the version carries no projection,
+    // the gate rejected the image, or it was recorded before this migration.
+    sql: `ALTER TABLE monitor_cases ADD COLUMN embedding BLOB;`,
+  },
 ];

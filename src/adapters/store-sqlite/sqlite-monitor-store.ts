@@ -12,6 +12,7 @@ import type {
 import {
   alertDocument,
   alertOf,
+  MONITOR_CASE_COLUMN_COUNT,
   MONITOR_CASE_COLUMNS,
   MONITOR_CASE_SELECT,
   monitorCaseOf,
@@ -41,7 +42,9 @@ export class SqliteMonitorStore implements MonitorStore {
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    const insert = db.prepare(`INSERT INTO monitor_cases (${MONITOR_CASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`);
+    const insert = db.prepare(
+      `INSERT INTO monitor_cases (${MONITOR_CASE_COLUMNS}) VALUES (${Array.from({ length: MONITOR_CASE_COLUMN_COUNT }, () => '?').join(', ')}) ON CONFLICT DO NOTHING`,
+    );
     this.#append = db.transaction((cases: readonly NewMonitorCase[]) => {
       for (const c of cases) insert.run(...monitorCaseValues(c));
     });

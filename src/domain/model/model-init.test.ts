@@ -118,6 +118,27 @@ describe('draftManifest', () => {
   });
 });
 
+describe('draftManifest: the embedding output', () => {
+  const ctx = { modelSha256: SHA, declared };
+  const withEmbedding = { ...grey28, outputs: [...grey28.outputs, { name: 'embedding', dtype: 'float32', shape: [null, 64] }] };
+
+  it('declares the answered output with its size; the findings default to the one other output', () => {
+    const draft = draftManifest({ ...answers, embedding: { output: 'embedding' } }, withEmbedding, ctx);
+    expect(draft.embedding).toEqual({ output: 'embedding', dimension: 64 });
+    expect(draft.outputs.map((o) => o.name)).toEqual(['logit']);
+    expect(draftManifest(answers, grey28, ctx).embedding).toBeUndefined();
+  });
+
+  it('refuses an output the model lacks, one not float32 [N, d] of a fixed d, and two outputs with none named (MODEL_INIT_OUTPUT_INVALID)', () => {
+    expect(codeOf(() => draftManifest({ ...answers, embedding: { output: 'features' } }, withEmbedding, ctx))).toBe('MODEL_INIT_OUTPUT_INVALID');
+    const dynamic = { ...grey28, outputs: [...grey28.outputs, { name: 'embedding', dtype: 'float32', shape: [null, null] }] };
+    expect(codeOf(() => draftManifest({ ...answers, embedding: { output: 'embedding' } }, dynamic, ctx))).toBe('MODEL_INIT_OUTPUT_INVALID');
+    const map = { ...grey28, outputs: [...grey28.outputs, { name: 'embedding', dtype: 'float32', shape: [null, 8, 8] }] };
+    expect(codeOf(() => draftManifest({ ...answers, embedding: { output: 'embedding' } }, map, ctx))).toBe('MODEL_INIT_OUTPUT_INVALID');
+    expect(codeOf(() => draftManifest(answers, withEmbedding, ctx))).toBe('MODEL_INIT_OUTPUT_INVALID');
+  });
+});
+
 describe('answersFromMonaiMetadata', () => {
   it('maps inputs, outputs and intended use; a two-class output gives class 1 as the finding', () => {
     const a = answersFromMonaiMetadata({

@@ -73,6 +73,8 @@ export const modelInitAnswersSchema = z.strictObject({
     )
     .min(1)
     .optional(),
+  /** The model output production monitoring watches as each image's learned representation (manifest `embedding`). */
+  embedding: z.strictObject({ output: text }).optional(),
   costs: z
     .strictObject({ costFalseNegative: finite.refine((v) => v >= 0, 'must be >= 0'), costFalsePositive: finite.refine((v) => v >= 0, 'must be >= 0') })
     .optional(),
@@ -296,8 +298,24 @@ export function draftManifest(
   );
   const valueRange = answers.input?.valueRange ?? [Math.min(...ends.flat()), Math.max(...ends.flat())];
 
-  // The outputs: each finding on an existing output, at an index below its values per image.
-  const outputNames = [...new Set(findings.map((f) => f.output ?? (signature.outputs.length === 1 ? signature.outputs[0]!.name : undefined)))];
+  // The embedding, when answered: a float32 output [N, d] of a fixed size d.
+  let embedding: ModelManifest['embedding'];
+  if (answers.embedding !== undefined) {
+    const spec = signature.outputs.find((o) => o.name === answers.embedding?.output);
+    const d = spec?.shape[1];
+    if (spec === undefined || spec.dtype !== 'float32' || spec.shape.length !== 2 || d === null || d === undefined) {
+      throw new PlatformError(
+        'MODEL_INIT_OUTPUT_INVALID',
+        `${spec === undefined ? `The model has no output "${answers.embedding.output}"` : `Output "${spec.name}" is not a float32 [N, d] tensor of a fixed d`}, which the answers name as the embedding; its outputs: ${describeTensors(signature.outputs)}`,
+        { outputs: signature.outputs.length },
+      );
+    }
+    embedding = { output: spec.name, dimension: d };
+  }
+  // The outputs: each finding on an existing output, at an index below its values per image (by
+  // default the model's only output besides the embedding).
+  const findingOutputs = signature.outputs.filter((o) => o.name !== embedding?.output);
+  const outputNames = [...new Set(findings.map((f) => f.output ?? (findingOutputs.length === 1 ? findingOutputs[0]!.name : undefined)))];
   const outputs: ModelManifest['outputs'] = [];
   for (const outputName of outputNames) {
     const spec = signature.outputs.find((o) => o.name === outputName);
@@ -370,6 +388,7 @@ export function draftManifest(
       { op: 'normalize', mean: normalize.mean, std: normalize.std },
     ],
     outputs,
+    ...(embedding === undefined ? {} : { embedding }),
     model: {
       file: 'model.onnx',
       sha256: context.modelSha256,

@@ -73,3 +73,22 @@ describe('text people read is held to the human-text rule, as written', () => {
     expect(() => parseModelManifest(withFindingLabel('pneumonia '))).toThrow(/outputs\.0\.findings\.0\.label: no leading or trailing white space/);
   });
 });
+
+describe('embedding: the output monitoring watches', () => {
+  it('is optional, and names an output other than the findings’ with a size of 1 to 4096', () => {
+    expect(parseModelManifest(demo).embedding).toEqual({ output: 'embedding', dimension: 64 });
+    const { embedding: _embedding, ...without } = demo as typeof demo & { embedding?: unknown };
+    expect(parseModelManifest(without).embedding).toBeUndefined();
+    const refused = (embedding: unknown): string => {
+      try {
+        parseModelManifest({ ...demo, embedding });
+      } catch (e) {
+        return (e as { code: string; message: string }).code + ' ' + (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refused({ output: 'logit', dimension: 1 })).toMatch(/MODEL_MANIFEST_INVALID.*embedding\.output/);
+    expect(refused({ output: 'embedding', dimension: 0 })).toMatch(/MODEL_MANIFEST_INVALID.*embedding\.dimension/);
+    expect(refused({ output: 'embedding', dimension: 64, pooling: 'mean' })).toMatch(/MODEL_MANIFEST_INVALID/);
+  });
+});

@@ -128,6 +128,16 @@ const outputSpec = z.strictObject({
   findings: z.array(finding).min(1),
 });
 
+/**
+ * A learned representation the model also outputs, for production monitoring's multivariate drift
+ * (docs/monitoring.md): the ONNX output `output`, float32 [N, dimension] (e.g. the pooled features
+ * before the classification head). Not a finding: it is never calibrated or decided.
+ */
+const embeddingSpec = z.strictObject({
+  output: nonEmpty,
+  dimension: z.number().int().min(1).max(4096),
+});
+
 const calibration = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('none') }),
   /** Guo et al. 2017: p = sigmoid(logit / T). */
@@ -303,6 +313,8 @@ export const modelManifestSchema = z
     input: inputSpec,
     preprocessing: z.array(preprocessingStep).min(1),
     outputs: z.array(outputSpec).min(1),
+    /** Optional: the output production monitoring watches as a learned representation of each image. */
+    embedding: embeddingSpec.optional(),
     calibration: calibration,
     /** One policy per finding label. */
     decisionPolicy: z.record(z.string(), decisionPolicy),
@@ -330,6 +342,9 @@ export const modelManifestSchema = z
     if (m.calibration.method === 'isotonic' && m.calibration.x.length !== m.calibration.y.length) {
       ctx.addIssue({ code: 'custom', path: ['calibration', 'y'], message: 'x and y must have the same length' });
     }
+    if (m.embedding !== undefined && m.outputs.some((o) => o.name === m.embedding!.output)) {
+      ctx.addIssue({ code: 'custom', path: ['embedding', 'output'], message: 'must not be an output that carries findings' });
+    }
     const channels = m.input.shape[1];
     if (m.input.channels.length !== channels) {
       ctx.addIssue({ code: 'custom', path: ['input', 'channels'], message: `must list ${channels} channel(s) to match input.shape[1]` });
@@ -344,6 +359,7 @@ export type DecisionPolicy = ModelManifest['decisionPolicy'][string];
 export type QualityThresholds = ModelManifest['quality'];
 export type ReferenceStatistics = ModelManifest['referenceStatistics'];
 export type IntendedUse = ModelManifest['intendedUse'];
+export type EmbeddingSpec = NonNullable<ModelManifest['embedding']>;
 
 /** The intended-use attributes whose value an input may not tell. */
 export type UnknownValueCheck = 'modality' | 'bodyPart' | 'view' | 'patientAge';

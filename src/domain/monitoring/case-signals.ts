@@ -17,6 +17,8 @@ export interface ImageMeasures {
   readonly laplacianVariance: number;
   readonly noise: number;
   readonly oodDistance: number;
+  /** The model's embedding of a decided image (the manifest's `embedding` output), which monitoring summarises; absent when none. */
+  readonly embedding?: Float32Array;
 }
 
 /** The names of DEFAULT_SIGNALS, in order: the columns every stored monitor case carries. */

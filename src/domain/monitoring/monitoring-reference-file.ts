@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MONITOR_SIGNAL_NAMES } from './case-signals.js';
+import { roundSummary, type EmbeddingProjection } from './embedding-summary.js';
 
 /** The file a model bundle may carry with its monitors' reference: per-image signal values of its validation images. */
 export const MONITORING_REFERENCE_FILE = 'monitoring-reference.json';
@@ -17,8 +18,37 @@ export const monitoringReferenceFileSchema = z
     source: z.string().max(500),
     cases: z.number().int().min(50).max(1_000_000),
     signals: z.record(z.string(), z.array(z.number().nullable())),
+    /**
+     * The embedding summary's projection (domain/monitoring/embedding-summary.ts), fitted on these images'
+     * embeddings (the manifest's `embedding` output), and each image's projection rounded to float32 (null:
+     * none, an image the gate rejected): the reference sample of the multivariate drift detectors.
+     */
+    embedding: z
+      .strictObject({
+        output: z.string().min(1),
+        dimension: z.number().int().min(1).max(4096),
+        mean: z.array(z.number()),
+        /** k unit components, each `dimension` values, by decreasing variance. */
+        components: z.array(z.array(z.number())).min(1),
+        variances: z.array(z.number()),
+        totalVariance: z.number(),
+        projected: z.array(z.array(z.number()).nullable()),
+      })
+      .optional(),
+    /** Why the file has no `embedding` (e.g. the model declares no embedding output). */
+    embeddingNote: z.string().max(500).optional(),
   })
   .superRefine((file, ctx) => {
+    const e = file.embedding;
+    if (e !== undefined) {
+      const k = e.components.length;
+      const bad = (path: string[], message: string): void => ctx.addIssue({ code: 'custom', path: ['embedding', ...path], message });
+      if (e.mean.length !== e.dimension) bad(['mean'], `expected ${e.dimension} values`);
+      if (e.components.some((c) => c.length !== e.dimension)) bad(['components'], `each needs ${e.dimension} values`);
+      if (e.variances.length !== k) bad(['variances'], `expected ${k} values`);
+      if (e.projected.length !== file.cases) bad(['projected'], `expected ${file.cases} entries`);
+      if (e.projected.some((p) => p !== null && p.length !== k)) bad(['projected'], `each needs ${k} values`);
+    }
     for (const name of MONITOR_SIGNAL_NAMES) {
       const values = file.signals[name];
       if (values === undefined) ctx.addIssue({ code: 'custom', path: ['signals', name], message: 'missing' });
@@ -40,5 +70,60 @@ export function monitoringReferenceFileOf(columns: ReadonlyMap<string, ArrayLike
     source,
     cases,
     signals: Object.fromEntries(MONITOR_SIGNAL_NAMES.map((name) => [name, Array.from(columns.get(name) ?? [], (v) => (Number.isFinite(v) ? v : null))])),
+  };
+}
+
+/** A version's embedding reference as the monitors use it: the projection, and the reference images' summaries. */
+export interface EmbeddingReference {
+  readonly output: string;
+  readonly projection: EmbeddingProjection;
+  /** The reference images' projections (float32), those that have one (the gate let them through), in file order. */
+  readonly projected: readonly Float32Array[];
+}
+
+/**
+ * What a version's monitoring reference gives the embedding monitors: its projection and reference
+ * sample, or why there is none (no reference file, or a model without an embedding output).
+ */
+export function embeddingReferenceOf(
+  file: MonitoringReferenceFile | undefined,
+): { readonly kind: 'projection'; readonly reference: EmbeddingReference } | { readonly kind: 'none'; readonly reason: string } {
+  if (file === undefined) {
+    return { kind: 'none', reason: `the version carries no ${MONITORING_REFERENCE_FILE}, so no projection of its embeddings` };
+  }
+  const e = file.embedding;
+  if (e === undefined) return { kind: 'none', reason: file.embeddingNote ?? `its ${MONITORING_REFERENCE_FILE} has no embedding projection` };
+  return {
+    kind: 'projection',
+    reference: {
+      output: e.output,
+      projection: {
+        dimension: e.dimension,
+        mean: Float64Array.from(e.mean),
+        components: Float64Array.from(e.components.flat()),
+        variances: Float64Array.from(e.variances),
+        totalVariance: e.totalVariance,
+      },
+      projected: e.projected.filter((p): p is number[] => p !== null).map((p) => roundSummary(p)),
+    },
+  };
+}
+
+/** The file's `embedding` section from a fitted projection and each image's summary (null: none). */
+export function embeddingSectionOf(
+  output: string,
+  projection: EmbeddingProjection,
+  projected: readonly (Float32Array | null)[],
+): NonNullable<MonitoringReferenceFile['embedding']> {
+  const d = projection.dimension;
+  const k = projection.variances.length;
+  return {
+    output,
+    dimension: d,
+    mean: Array.from(projection.mean),
+    components: Array.from({ length: k }, (_, c) => Array.from(projection.components.subarray(c * d, (c + 1) * d))),
+    variances: Array.from(projection.variances),
+    totalVariance: projection.totalVariance,
+    projected: projected.map((p) => (p === null ? null : Array.from(p))),
   };
 }
