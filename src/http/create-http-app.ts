@@ -23,6 +23,7 @@ import type { AccountAdministration } from '../workflows/manage-accounts.js';
 import type { ErrorBody } from './contract.js';
 import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
+import { boundBodyReceipt, checkIntervalMs, type ReceiveLimits } from './internal/request-receipt.js';
 import type { RouteAccess } from './route-config.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -62,6 +63,8 @@ export interface HttpDependencies {
   readonly version: string;
   /** Largest STOW-RS or upload body, in bytes (authenticated callers with `ingest:write` only; every other route declares its own, a few kB). */
   readonly bodyLimitBytes: number;
+  /** How long a request's headers and body may take to arrive (VIGIL_HTTP_*_TIMEOUT_MS, VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND). */
+  readonly receiveLimits: ReceiveLimits;
   /** Results delivered and failed attempts since the process started, per destination (for /api/metrics). */
   readonly resultDeliveries?: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
   /** Sessions, images, search and pages for the web dashboard (src/http/dashboard/). */
@@ -96,6 +99,16 @@ export function listRoutes(app: HttpApp): readonly RegisteredRoute[] {
 export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   const app = Fastify({
     logger: false,
+    // How long a request may take to arrive (internal/request-receipt.ts): the headers by Node's own
+    // deadline, checked this often (Node's 30 s default would let a 1 s limit run to 31 s); a body by the
+    // preParsing hook below. No whole-request deadline of Node's (requestTimeout, 0 in Fastify too): it
+    // would have to allow the largest upload on the slowest link to every request.
+    http: {
+      headersTimeout: deps.receiveLimits.headersTimeoutMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: checkIntervalMs(deps.receiveLimits.headersTimeoutMs),
+    },
+    requestTimeout: 0,
     // Every route sets its own from its declared body (onRoute below); this bounds only what is
     // not a route (404), which takes no body either. Fastify's least is 1 byte.
     bodyLimit: 1,
@@ -105,18 +118,30 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     // Case and worklist ids embed the study key and the model's SHA-256 (~130 characters).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // What Node's HTTP parser refuses before Fastify sees a request (headers over 16 KiB, a malformed
-    // request line) is answered in our error shape too, and the connection closed.
+    // request line, headers not in within headersTimeout) is answered in our error shape too, and the
+    // connection closed: destroyed once the answer is written, since Node's server sockets stay half-open
+    // after end() and a stalled client would otherwise keep this one.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
+      const inFlight = (socket as { _httpMessage?: { readonly headersSent?: boolean } | null })._httpMessage;
+      // An answer already begun cannot be followed by another one: only close.
+      if (!socket.writable || error.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+        socket.destroy();
+        return;
+      }
       const platformError =
         error.code === 'HPE_HEADER_OVERFLOW'
           ? new PlatformError('REQUEST_HEADERS_TOO_LARGE', 'The request line and headers are too large')
-          : new PlatformError('REQUEST_INVALID', 'The request could not be parsed');
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new PlatformError('REQUEST_TIMEOUT', `The request's headers did not arrive within ${deps.receiveLimits.headersTimeoutMs} ms`, {
+                headersTimeoutMs: deps.receiveLimits.headersTimeoutMs,
+              })
+            : new PlatformError('REQUEST_INVALID', 'The request could not be parsed');
       const status = HTTP_STATUS[platformError.code];
       const body = JSON.stringify(errorBody(platformError, status, randomUUID()));
       socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
           `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        () => socket.destroy(),
       );
     },
     // Fastify answers an undecodable URL (`%ZZ`) or an over-long parameter before routing, in its own
@@ -124,6 +149,8 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     frameworkErrors: (_error, request: FastifyRequest, reply: FastifyReply) => {
       // Sent before routing, so without the onSend hooks: the same headers, set here.
       void addSecurityHeaders(request, reply);
+      // Answered without reading a body it may have: close rather than wait for the rest (as the error handler does).
+      if (hasRequestContent(request.headers)) void reply.header('connection', 'close');
       void reply
         .code(400)
         .header('x-request-id', request.id)
@@ -182,6 +209,25 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     }
     const refusal = refuseBodyByHeaders(request.headers, body);
     if (refusal !== undefined) throw refusal;
+  });
+
+  // A body is read only while it keeps arriving (internal/request-receipt.ts): a client that stalls or
+  // trickles it is answered 408 and the connection closed (the error handler, as for any unread body).
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!hasRequestContent(request.headers)) return payload;
+    const limits = deps.receiveLimits;
+    const bounded = boundBodyReceipt(limits, () => performance.now(), (reason) =>
+      reason === 'idle'
+        ? new PlatformError('REQUEST_TIMEOUT', `The request body stopped arriving: nothing for ${limits.idleTimeoutMs} ms`, {
+            idleTimeoutMs: limits.idleTimeoutMs,
+          })
+        : new PlatformError('REQUEST_TIMEOUT', `The request body arrived more slowly than ${limits.bodyMinBytesPerSecond} bytes per second`, {
+            bodyMinBytesPerSecond: limits.bodyMinBytesPerSecond,
+          }),
+    );
+    // Whatever ends the exchange first (an answer, a closed socket) stops the body's clock.
+    reply.raw.once('close', () => bounded.destroy());
+    return payload.pipe(bounded);
   });
 
   // nosniff, no referrer, no-store, and the dashboard's CSP on every response (src/http/routes/dashboard-page-routes.ts).
@@ -316,6 +362,9 @@ function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
     plugin(uploadRoutes, { ...links, ...ingest }),
   ];
 }
+
+/** Reason phrases of the answers written to the socket directly (clientErrorHandler). */
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 function errorBody(error: PlatformError, statusCode: number, requestId: string): ErrorBody {
   // A 5xx message from an unexpected failure is generic by construction (toPlatformError); the

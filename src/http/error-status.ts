@@ -89,6 +89,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_INVALID: 400,
   REQUEST_HEADERS_TOO_LARGE: 431,
   REQUEST_NOT_ACCEPTABLE: 406,
+  // RFC 9110 §15.5.9: the server would not wait longer for the request; the connection is closed after the answer.
+  REQUEST_TIMEOUT: 408,
   ROUTE_NOT_FOUND: 404,
   REVIEW_ALREADY_RECORDED: 409,
   REVIEW_ITEM_SUPERSEDED: 409,
