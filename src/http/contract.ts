@@ -3,7 +3,7 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
-import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
+import { ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE, MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import {
   INCIDENT_NOTE,
@@ -164,11 +164,8 @@ export const updatedUserSchema = z.object({ user: userSchema });
 export type UpdatedUserBody = z.infer<typeof updatedUserSchema>;
 
 export const createUserRequestSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" or "-"'),
+  /** domain/access/account-rules.ts: the same rule for every way an account is created. */
+  name: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE),
   role: roleSchema,
   /** Optional: lets the user sign in to the dashboard with name and password (12 to 1024 characters). */
   password: z.string().min(12).max(1024).optional(),

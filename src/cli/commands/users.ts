@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { ACCOUNT_NAME_RULE, isAccountName } from '../../domain/access/account-rules.js';
 import { isRole, ROLES } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { AccountActor } from '../../workflows/manage-accounts.js';
@@ -120,6 +121,8 @@ export const usersCommand: Command = {
         const existing = (await accounts.listUsers()).find((u) => u.name === userName);
         let issued;
         if (existing === undefined) {
+          // Refused before it is suggested as a new name (the workflow refuses it again when creating).
+          if (!isAccountName(userName)) throw new PlatformError('REQUEST_INVALID', `No user has this name, and an account name is ${ACCOUNT_NAME_RULE}`);
           if (roleText === undefined) throw new PlatformError('ACCESS_USER_NOT_FOUND', 'No user has this name (give --role to create it)');
           issued = (await accounts.createUser(actor, userName, roleText, request)).token;
           io.stderr(`created user ${userName} (${roleText})\n`);
