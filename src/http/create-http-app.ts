@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { hasPermission } from '../domain/access/roles.js';
 import { describeValidationIssues, type ValidationIssue } from '../domain/validation-issues.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
@@ -21,7 +22,15 @@ import type { Logger } from '../ports/logger.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import type { AccountAdministration } from '../workflows/manage-accounts.js';
 import type { ErrorBody } from './contract.js';
-import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
+import {
+  checkRouteBodyDeclaration,
+  EMPTY_OBJECT_BODY,
+  hasRequestContent,
+  isActionMethod,
+  refuseBodyByHeaders,
+  tooLarge,
+  type RouteBody,
+} from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
 import { boundBodyReceipt, checkIntervalMs, type ReceiveLimits } from './internal/request-receipt.js';
 import type { RouteAccess } from './route-config.js';
@@ -84,6 +93,10 @@ export interface RegisteredRoute {
 }
 
 const routeTables = new WeakMap<HttpApp, RegisteredRoute[]>();
+
+/** The body of an action that takes no arguments: absent, or `{}` and nothing in it. */
+// Fastify gives a request without content a null body.
+const EMPTY_OBJECT_SCHEMA = z.strictObject({}).nullish();
 
 /** Every route of an app made by createHttpApp, in registration order (for tests and documentation checks). */
 export function listRoutes(app: HttpApp): readonly RegisteredRoute[] {
@@ -167,7 +180,13 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     if (route.config?.access === undefined && !route.url.startsWith('/api/openapi')) {
       throw new Error(`route ${name} declares no access (default deny)`);
     }
-    const body = route.config?.body;
+    let body = route.config?.body;
+    if (route.config !== undefined && body === undefined && route.schema?.body === undefined && [route.method].flat().every(isActionMethod)) {
+      // An action without arguments: nothing, or `{}` (route-body.ts, EMPTY_OBJECT_BODY).
+      body = EMPTY_OBJECT_BODY;
+      route.config = { ...route.config, body };
+      route.schema = { ...route.schema, body: EMPTY_OBJECT_SCHEMA };
+    }
     checkRouteBodyDeclaration({ name, isPublic: route.config?.access === 'public', body, hasBodySchema: route.schema?.body !== undefined });
     // Fastify cuts the stream here when the body is longer than its headers said, or chunked; a
     // route without a body gets the least Fastify allows (onRequest refuses any content before).
@@ -186,14 +205,29 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   // Parses the Cookie header only (the session cookie is an opaque random value, looked up by its hash; no signing secret needed).
   await app.register(fastifyCookie);
 
+  // A path that is a route for other methods is 405 with Allow (RFC 9110 §15.5.6), else 404. The
+  // dashboard's wildcard GET routes (pages, assets) match every path and make none of them a route here;
+  // a route that found no resource (reply.callNotFound) is 404 for its own method.
+  const refuseUnrouted = (request: FastifyRequest, reply: FastifyReply): PlatformError => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = HTTP_METHODS.filter((method) => {
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !Object.hasOwn(found.params, '*');
+    });
+    if (allowed.length === 0 || allowed.includes(request.method as (typeof HTTP_METHODS)[number])) {
+      return new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+    }
+    void reply.header('allow', allowed.join(', '));
+    return new PlatformError('ROUTE_METHOD_NOT_ALLOWED', `This route takes ${allowed.join(', ')}`, { allowed: allowed.length });
+  };
   // onRequest runs before Fastify reads a byte of the body: whoever may not call the route, or sends
   // a body it does not take, is answered here and the body is never parsed.
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const { access, body } = request.routeOptions.config;
     if (request.routeOptions.url === undefined) {
-      // No route: answer 404 now rather than after reading a body nothing would use.
-      if (hasRequestContent(request.headers)) throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+      // No route: answer 404 (or 405) now rather than after reading a body nothing would use.
+      if (hasRequestContent(request.headers)) throw refuseUnrouted(request, reply);
       return;
     }
     if (access !== 'public') {
@@ -246,7 +280,9 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    await reply.code(404).send(errorBody(new PlatformError('ROUTE_NOT_FOUND', 'No such route'), 404, request.id));
+    const error = refuseUnrouted(request, reply);
+    const status = HTTP_STATUS[error.code];
+    await reply.code(status).send(errorBody(error, status, request.id));
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -362,6 +398,9 @@ function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
     plugin(uploadRoutes, { ...links, ...ingest }),
   ];
 }
+
+/** The methods a path may be routed for (Fastify adds HEAD beside each GET). */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /** Reason phrases of the answers written to the socket directly (clientErrorHandler). */
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };

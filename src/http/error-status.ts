@@ -92,6 +92,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // RFC 9110 §15.5.9: the server would not wait longer for the request; the connection is closed after the answer.
   REQUEST_TIMEOUT: 408,
   ROUTE_NOT_FOUND: 404,
+  // RFC 9110 §15.5.6, with an Allow header naming the methods the path takes.
+  ROUTE_METHOD_NOT_ALLOWED: 405,
   REVIEW_ALREADY_RECORDED: 409,
   REVIEW_ITEM_SUPERSEDED: 409,
   RESULT_NOT_DECIDED: 409,
