@@ -405,6 +405,39 @@ describe('HTTP API behaviour', () => {
     expect(notJson.json<{ code: string }>().code).toBe('REQUEST_INVALID');
   });
 
+  it('refuses a time range the wrong way round (400 naming its end) on every route that takes one, rather than answer nothing', async () => {
+    const later = '2026-12-07T12:00:00Z';
+    const earlier = '2026-12-01T00:00:00Z';
+    const ranged: readonly { readonly path: string; readonly start: string; readonly end: string; readonly role: Role }[] = [
+      { path: '/api/worklist', start: 'from', end: 'to', role: 'clinician-reviewer' },
+      { path: '/api/monitoring/{site}/cases', start: 'from', end: 'to', role: 'admin' },
+      { path: '/api/audit/entries', start: 'since', end: 'until', role: 'auditor' },
+    ];
+    // Every route whose query has a range is in the list above.
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>> }>();
+    const withRange = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.values(operations).some((op) => {
+        const names = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+        return (names.has('from') && names.has('to')) || (names.has('since') && names.has('until'));
+      })
+        ? [path]
+        : [],
+    );
+    expect(withRange.sort()).toEqual(ranged.map((r) => r.path).sort());
+    for (const { path, start, end, role } of ranged) {
+      const url = path.replace('{site}', 'default');
+      const reversed = await app.inject({ url: `${url}?${start}=${later}&${end}=${earlier}`, headers: as(role) });
+      expect(reversed.statusCode, path).toBe(400);
+      expect(reversed.json(), path).toMatchObject({ code: 'REQUEST_INVALID', message: `The request is invalid: ${end}: not before ${start}` });
+      const ordered = await app.inject({ url: `${url}?${start}=${earlier}&${end}=${later}`, headers: as(role) });
+      expect(ordered.statusCode, `${path}: ${ordered.body}`).not.toBe(400);
+    }
+    // QIDO-RS's StudyDate range (PS3.4 C.2.2.2.5) the same way.
+    const qido = await app.inject({ url: '/dicomweb/studies?StudyDate=20261207-20261201', headers: as('clinician-reviewer') });
+    expect(qido.json()).toMatchObject({ code: 'REQUEST_INVALID', statusCode: 400 });
+    expect((await app.inject({ url: '/dicomweb/studies?StudyDate=20261201-20261207', headers: as('clinician-reviewer') })).statusCode).toBe(200);
+  });
+
   it('verifies and proves the audit log over HTTP', async () => {
     const verify = await app.inject({ method: 'GET', url: '/api/audit/verify', headers: as('auditor') });
     // One entry from the setup, then what the matrix did (sign-ins, password changes…).
