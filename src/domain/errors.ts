@@ -63,6 +63,7 @@ export const ERROR_CODES = [
   'MONITORING_NOT_FOUND',
   'INCIDENT_NOT_FOUND',
   'INCIDENT_TRANSITION_INVALID',
+  'INCIDENT_OWNER_INVALID',
   // preprocessing
   'PREPROCESS_STEP_FAILED',
   // store and audit

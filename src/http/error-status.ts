@@ -55,6 +55,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   MONITORING_NOT_FOUND: 404,
   INCIDENT_NOT_FOUND: 404,
   INCIDENT_TRANSITION_INVALID: 409,
+  // A well-formed request naming an owner who is not an enabled account.
+  INCIDENT_OWNER_INVALID: 422,
   PREPROCESS_STEP_FAILED: 422,
   STORE_OPEN_FAILED: 503,
   STORE_WRITE_FAILED: 503,
