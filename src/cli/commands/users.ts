@@ -5,7 +5,7 @@ import { isRole, ROLES } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { AccountActor } from '../../workflows/manage-accounts.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { numberOption, parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 
 const USAGE = [
   'users list [--json]',
@@ -99,17 +99,22 @@ export const usersCommand: Command = {
       case 'list': {
         const users = await accounts.listUsers();
         if (values.json === true) io.stdout(JSON.stringify({ users }) + '\n');
-        else for (const u of users) io.stdout(`${u.name}\t${u.role}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.userId}\n`);
+        else printList(io, users, (u) => `${u.name}\t${u.role}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.userId}\n`, 'No users.');
         return EXIT_OK;
       }
       case 'tokens': {
         const { tokens } = await accounts.listTokens((await accounts.userNamed(needUser())).userId);
         if (values.json === true) io.stdout(JSON.stringify({ tokens }) + '\n');
         else
-          for (const t of tokens) {
-            const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : t.expiresAt !== null ? `expires ${t.expiresAt}` : 'live';
-            io.stdout(`${t.tokenId}\t${t.label}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\t${state}\n`);
-          }
+          printList(
+            io,
+            tokens,
+            (t) => {
+              const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : t.expiresAt !== null ? `expires ${t.expiresAt}` : 'live';
+              return `${t.tokenId}\t${t.label}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\t${state}\n`;
+            },
+            'No tokens.',
+          );
         return EXIT_OK;
       }
       case 'token': {
