@@ -3,7 +3,13 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
-import { ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE, MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
+import {
+  ACCOUNT_NAME_PATTERN,
+  ACCOUNT_NAME_RULE,
+  MAX_ROTATION_OVERLAP_SECONDS,
+  MAX_TOKEN_LIFETIME_DAYS,
+  TOKEN_STATES,
+} from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import {
   INCIDENT_NOTE,

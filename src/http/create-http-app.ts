@@ -250,14 +250,17 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   app.addHook('preParsing', async (request, reply, payload) => {
     if (!hasRequestContent(request.headers)) return payload;
     const limits = deps.receiveLimits;
-    const bounded = boundBodyReceipt(limits, () => performance.now(), (reason) =>
-      reason === 'idle'
-        ? new PlatformError('REQUEST_TIMEOUT', `The request body stopped arriving: nothing for ${limits.idleTimeoutMs} ms`, {
-            idleTimeoutMs: limits.idleTimeoutMs,
-          })
-        : new PlatformError('REQUEST_TIMEOUT', `The request body arrived more slowly than ${limits.bodyMinBytesPerSecond} bytes per second`, {
-            bodyMinBytesPerSecond: limits.bodyMinBytesPerSecond,
-          }),
+    const bounded = boundBodyReceipt(
+      limits,
+      () => performance.now(),
+      (reason) =>
+        reason === 'idle'
+          ? new PlatformError('REQUEST_TIMEOUT', `The request body stopped arriving: nothing for ${limits.idleTimeoutMs} ms`, {
+              idleTimeoutMs: limits.idleTimeoutMs,
+            })
+          : new PlatformError('REQUEST_TIMEOUT', `The request body arrived more slowly than ${limits.bodyMinBytesPerSecond} bytes per second`, {
+              bodyMinBytesPerSecond: limits.bodyMinBytesPerSecond,
+            }),
     );
     // Whatever ends the exchange first (an answer, a closed socket) stops the body's clock.
     reply.raw.once('close', () => bounded.destroy());

@@ -128,7 +128,12 @@ describe.each(Object.entries(stores))(`vigil users on %s${postgresSkipNote}`, (_
           expect(refusedName.stderr).not.toContain(bad);
         }
       }
-      expect((await vigil('list')).stdout.split('\n').filter(Boolean).map((line) => line.split('\t')[0])).toEqual(['admin', 'pacs']);
+      expect(
+        (await vigil('list')).stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split('\t')[0]),
+      ).toEqual(['admin', 'pacs']);
 
       // The audit trail shows each recovery step: actor local-cli and the OS account, target, action; no secret.
       const auditor = (await vigil('token', '--user', 'audit-1', '--role', 'auditor')).stdout.trim();

@@ -414,7 +414,9 @@ describe('HTTP API behaviour', () => {
       { path: '/api/audit/entries', start: 'since', end: 'until', role: 'auditor' },
     ];
     // Every route whose query has a range is in the list above.
-    const doc = (await app.inject({ url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>> }>();
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+    }>();
     const withRange = Object.entries(doc.paths).flatMap(([path, operations]) =>
       Object.values(operations).some((op) => {
         const names = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));

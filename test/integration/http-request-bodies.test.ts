@@ -145,7 +145,11 @@ describe('request bodies: every route × media type', () => {
       .filter((r) => r.body !== undefined && r.body !== EMPTY_OBJECT_BODY)
       .map((r) => `${r.method} ${r.url} ${r.body?.mediaTypes.join(',')} ${r.body?.limitBytes}`);
     // Every other action (POST, PUT, PATCH, DELETE) takes no body, or `{}` (EMPTY_OBJECT_BODY): what many clients send.
-    expect(routes().filter((r) => r.body === EMPTY_OBJECT_BODY).map((r) => `${r.method} ${r.url}`)).toEqual([
+    expect(
+      routes()
+        .filter((r) => r.body === EMPTY_OBJECT_BODY)
+        .map((r) => `${r.method} ${r.url}`),
+    ).toEqual([
       'DELETE /api/session',
       'POST /api/jobs/:jobId/retry',
       'POST /api/releases/:requestId/shadow',
@@ -299,7 +303,12 @@ describe('request bodies: every route × media type', () => {
     const form = await app.inject({ method: 'POST', url, headers: { ...admin, 'content-type': 'application/x-www-form-urlencoded' }, payload: '{}' });
     expect(form.json()).toMatchObject({ code: 'INPUT_FORMAT_UNKNOWN', statusCode: 415 });
     // A malformed id is 400, whatever the body.
-    const malformed = await app.inject({ method: 'POST', url: '/api/incidents/nosuch/acknowledge', headers: { ...admin, 'content-type': 'application/json' }, payload: '{}' });
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/incidents/nosuch/acknowledge',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: '{}',
+    });
     expect(malformed.json()).toMatchObject({ code: 'REQUEST_INVALID', statusCode: 400 });
   });
 

@@ -35,7 +35,13 @@ beforeAll(async () => {
   ids.enabled = (await access.createUser('on-call', 'ml-engineer')).userId;
   ids.disabled = (await access.createUser('left-the-team', 'ml-engineer')).userId;
   expect((await access.updateUser(ids.disabled, { disabled: true })).outcome).toBe('updated');
-  const opened = openIncident('x', 'default', '1'.repeat(64), { alertId: 'al-1', detector: 'std:down', signal: 'std', label: 'contrast', at: '2026-12-07T12:00:00.000Z' });
+  const opened = openIncident('x', 'default', '1'.repeat(64), {
+    alertId: 'al-1',
+    detector: 'std:down',
+    signal: 'std',
+    label: 'contrast',
+    at: '2026-12-07T12:00:00.000Z',
+  });
   expect(await new SqliteIncidentStore(db).create({ ...opened, incidentId: INCIDENT })).toBe(true);
 }, 60_000);
 afterAll(async () => {

@@ -31,7 +31,12 @@ describe('a request body’s receipt', () => {
   );
 
   it('expires a silent body at the idle timeout', () => {
-    expect(replay([[100, 1000], [0, 40_000]])).toEqual({ reason: 'idle', atMs: 1000 + LIMITS.idleTimeoutMs });
+    expect(
+      replay([
+        [100, 1000],
+        [0, 40_000],
+      ]),
+    ).toEqual({ reason: 'idle', atMs: 1000 + LIMITS.idleTimeoutMs });
   });
 
   it('expires a body trickled a byte a second (never idle) once its allowance runs out, a 4096th of a second later per byte', () => {
@@ -66,7 +71,11 @@ describe('a request body’s receipt', () => {
 describe('boundBodyReceipt', () => {
   it('passes the body through unchanged and fails with the caller’s error when it stalls', async () => {
     const limits = { ...LIMITS, idleTimeoutMs: 100, bodyTimeoutMs: 1000 };
-    const stream = boundBodyReceipt(limits, () => performance.now(), (reason) => new Error(`expired: ${reason}`));
+    const stream = boundBodyReceipt(
+      limits,
+      () => performance.now(),
+      (reason) => new Error(`expired: ${reason}`),
+    );
     const seen: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => seen.push(chunk));
     const failed = new Promise<Error>((resolve) => stream.once('error', resolve));
@@ -78,7 +87,11 @@ describe('boundBodyReceipt', () => {
   });
 
   it('stops its clock when the body ends', async () => {
-    const stream = boundBodyReceipt({ ...LIMITS, idleTimeoutMs: 50, bodyTimeoutMs: 50 }, () => performance.now(), () => new Error('expired'));
+    const stream = boundBodyReceipt(
+      { ...LIMITS, idleTimeoutMs: 50, bodyTimeoutMs: 50 },
+      () => performance.now(),
+      () => new Error('expired'),
+    );
     let failed = false;
     stream.on('error', () => (failed = true)).resume();
     stream.end(Buffer.from('{}'));
