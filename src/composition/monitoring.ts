@@ -57,6 +57,8 @@ export async function createMonitoringParts(
     readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
     /** The audit log searched: a stored alert found unaudited on replay is audited once (workflows/monitoring.ts). */
     readonly auditSearch: AuditSearch;
+    /** The accounts an incident's owner is checked against. */
+    readonly userById: (userId: string) => Promise<{ readonly disabled: boolean } | undefined>;
   },
 ): Promise<MonitoringParts> {
   let notifier: MonitorNotifier | undefined;
@@ -96,6 +98,7 @@ export async function createMonitoringParts(
     clock: systemClock,
     pause: async (actor, site, reason) => (await parts.releases()).pause(actor, site, reason),
     rollback: async (actor, site) => (await parts.releases()).rollback(actor, site),
+    userById: parts.userById,
   });
   return {
     monitoring,

@@ -179,6 +179,12 @@ export async function createApiServer(
     logger,
     version: VIGIL_VERSION,
     bodyLimitBytes: config.maxUploadBytes,
+    receiveLimits: {
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      idleTimeoutMs: config.httpIdleTimeoutMs,
+      bodyTimeoutMs: config.httpBodyTimeoutMs,
+      bodyMinBytesPerSecond: config.httpBodyMinBytesPerSecond,
+    },
     resultDeliveries: results.counts,
     dashboard,
   });

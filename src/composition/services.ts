@@ -269,6 +269,11 @@ export function createServices(config: VigilConfig, logger: Logger, shared: { re
             sites,
             recordAudit: (event) => openAudit().append(event),
             auditSearch,
+            userById: async (userId) =>
+              (await openAccounts()).user(userId).catch((error: unknown) => {
+                if (error instanceof PlatformError && error.code === 'ACCESS_USER_NOT_FOUND') return undefined;
+                throw error;
+              }),
           }),
       )),
     async deploymentLedger(site, at) {

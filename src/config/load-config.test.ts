@@ -52,6 +52,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS: '0' }, '/x')).toThrow(/VIGIL_DICOM_ASSOCIATE_TIMEOUT_MS/);
   });
 
+  it('bounds an HTTP request in time by default (30 s headers and idle, 60 s + 4 KiB/s body), each setting overridable and refused below 100 ms', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({
+      httpHeadersTimeoutMs: 30_000,
+      httpIdleTimeoutMs: 30_000,
+      httpBodyTimeoutMs: 60_000,
+      httpBodyMinBytesPerSecond: 4096,
+    });
+    expect(
+      loadConfig(
+        {
+          VIGIL_HTTP_HEADERS_TIMEOUT_MS: '5000',
+          VIGIL_HTTP_IDLE_TIMEOUT_MS: '10000',
+          VIGIL_HTTP_BODY_TIMEOUT_MS: '120000',
+          VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND: '1024',
+        },
+        '/x',
+      ),
+    ).toMatchObject({ httpHeadersTimeoutMs: 5_000, httpIdleTimeoutMs: 10_000, httpBodyTimeoutMs: 120_000, httpBodyMinBytesPerSecond: 1024 });
+    for (const name of ['VIGIL_HTTP_HEADERS_TIMEOUT_MS', 'VIGIL_HTTP_IDLE_TIMEOUT_MS', 'VIGIL_HTTP_BODY_TIMEOUT_MS']) {
+      expect(() => loadConfig({ [name]: '99' }, '/x')).toThrow(new RegExp(name));
+    }
+    expect(() => loadConfig({ VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND: '0' }, '/x')).toThrow(/VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND/);
+  });
+
   it('uses SQLite unless VIGIL_DATABASE_URL names a PostgreSQL server, whose URL (and password) never reaches an error', () => {
     expect(loadConfig({}, '/x').databaseUrl).toBeUndefined();
     const url = 'postgres://vigil:s3cret-pw@db.internal:5432/vigil';

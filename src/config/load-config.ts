@@ -50,6 +50,17 @@ const configSchema = z.strictObject({
   httpPort: z.coerce.number().int().min(0).max(65535),
   /** Largest HTTP request body (STOW-RS, uploads); 512 MiB fits a large multi-frame study per request. */
   maxUploadBytes: positiveInt,
+  /** A request's line and headers must be in this long after its first byte (Node's headersTimeout); else 408 and closed. */
+  httpHeadersTimeoutMs: positiveInt.min(100).max(600_000),
+  /** A request body sending nothing this long is answered 408 and its connection closed. */
+  httpIdleTimeoutMs: positiveInt.min(100).max(3_600_000),
+  /**
+   * A body's first allowance; it earns one second per VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND bytes received, at
+   * most this far ahead (src/http/internal/request-receipt.ts). A body slower than that rate is answered 408.
+   */
+  httpBodyTimeoutMs: positiveInt.min(100).max(3_600_000),
+  /** 4 KiB/s (32 kbit/s) is below any link a site uploads over; the largest upload (512 MiB) may take ~36 h at it. */
+  httpBodyMinBytesPerSecond: positiveInt.max(1024 ** 3),
   /** DICOM receiver (C-STORE SCP). Loopback by default, like HTTP. */
   dicomHost: z.string().min(1),
   dicomPort: z.coerce.number().int().min(0).max(65535),
@@ -163,6 +174,10 @@ const ENV: Record<keyof VigilConfig, string> = {
   httpHost: 'VIGIL_HTTP_HOST',
   httpPort: 'VIGIL_HTTP_PORT',
   maxUploadBytes: 'VIGIL_MAX_UPLOAD_BYTES',
+  httpHeadersTimeoutMs: 'VIGIL_HTTP_HEADERS_TIMEOUT_MS',
+  httpIdleTimeoutMs: 'VIGIL_HTTP_IDLE_TIMEOUT_MS',
+  httpBodyTimeoutMs: 'VIGIL_HTTP_BODY_TIMEOUT_MS',
+  httpBodyMinBytesPerSecond: 'VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND',
   dicomHost: 'VIGIL_DICOM_HOST',
   dicomPort: 'VIGIL_DICOM_PORT',
   dicomAeTitle: 'VIGIL_DICOM_AE_TITLE',
@@ -218,6 +233,10 @@ function defaults(cwd: string): Record<keyof VigilConfig, string | undefined> {
     httpHost: '127.0.0.1',
     httpPort: '8080',
     maxUploadBytes: String(512 * 1024 ** 2),
+    httpHeadersTimeoutMs: '30000',
+    httpIdleTimeoutMs: '30000',
+    httpBodyTimeoutMs: '60000',
+    httpBodyMinBytesPerSecond: '4096',
     dicomHost: '127.0.0.1',
     dicomPort: '11112',
     dicomAeTitle: 'VIGIL',

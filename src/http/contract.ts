@@ -3,7 +3,13 @@
  * TypeScript types inferred from them. The dashboard (web/) imports only `import type` from here.
  */
 import { z } from 'zod';
-import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, TOKEN_STATES } from '../domain/access/account-rules.js';
+import {
+  ACCOUNT_NAME_PATTERN,
+  ACCOUNT_NAME_RULE,
+  MAX_ROTATION_OVERLAP_SECONDS,
+  MAX_TOKEN_LIFETIME_DAYS,
+  TOKEN_STATES,
+} from '../domain/access/account-rules.js';
 import { ROLES } from '../domain/access/roles.js';
 import {
   INCIDENT_NOTE,
@@ -30,6 +36,22 @@ import { CANARY_FRACTION_MAX, CANARY_FRACTION_MIN } from '../domain/deployment/d
 
 /** `?limit=` on list routes: 1 to 500, default 100. */
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
+
+/**
+ * A query's time range in order: its start (`from`, `since`) not after its end (`to`, `until`). A range
+ * the wrong way round matches nothing, which reads as "there is nothing", so it is refused instead:
+ * 400 REQUEST_INVALID naming the end, `to: not before from`. Every route with a range uses it.
+ */
+export function orderedRange<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>, start: keyof Shape & string, end: keyof Shape & string) {
+  return schema.refine(
+    (query) => {
+      const values = query as Record<string, unknown>;
+      const [from, to] = [values[start], values[end]];
+      return typeof from !== 'string' || typeof to !== 'string' || Date.parse(from) <= Date.parse(to);
+    },
+    { path: [end], message: `not before ${start}` },
+  );
+}
 
 /**
  * `GET /api/studies`: a list, or a lookup by what the sender sent. Values up to 64 characters (a UID's
@@ -113,20 +135,24 @@ export type InclusionProofBody = z.infer<typeof inclusionProofSchema>;
 
 /** `GET /api/audit/entries`: newest first, paged by audit id. */
 const auditInstant = z.iso.datetime({ offset: true }).transform((text) => new Date(text).toISOString());
-export const auditEntriesQuerySchema = z.object({
-  type: z
-    .string()
-    .regex(/^[a-z_]{1,40}$/, 'an event type such as decision or case_read')
-    .optional(),
-  since: auditInstant.optional(),
-  until: auditInstant.optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  /** The `next` of the previous page. */
-  before: z
-    .string()
-    .regex(/^a-\d{1,15}$/, 'an audit id such as a-42')
-    .optional(),
-});
+export const auditEntriesQuerySchema = orderedRange(
+  z.object({
+    type: z
+      .string()
+      .regex(/^[a-z_]{1,40}$/, 'an event type such as decision or case_read')
+      .optional(),
+    since: auditInstant.optional(),
+    until: auditInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    /** The `next` of the previous page. */
+    before: z
+      .string()
+      .regex(/^a-\d{1,15}$/, 'an audit id such as a-42')
+      .optional(),
+  }),
+  'since',
+  'until',
+);
 
 export const auditEntriesPageSchema = z.object({ entries: z.array(auditEntrySchema), next: z.string().optional() });
 export type AuditEntriesPageBody = z.infer<typeof auditEntriesPageSchema>;
@@ -164,11 +190,8 @@ export const updatedUserSchema = z.object({ user: userSchema });
 export type UpdatedUserBody = z.infer<typeof updatedUserSchema>;
 
 export const createUserRequestSchema = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" or "-"'),
+  /** domain/access/account-rules.ts: the same rule for every way an account is created. */
+  name: z.string().regex(ACCOUNT_NAME_PATTERN, ACCOUNT_NAME_RULE),
   role: roleSchema,
   /** Optional: lets the user sign in to the dashboard with name and password (12 to 1024 characters). */
   password: z.string().min(12).max(1024).optional(),
@@ -366,29 +389,33 @@ const filterLabel = z
   .regex(/^\P{Cc}+$/u, 'no control characters');
 
 /** `GET /api/worklist`: filters (all together) and paging. */
-export const worklistQuerySchema = z.object({
-  /** 1 to 100, default 50. */
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  /** The previous page's `next`. */
-  cursor: z
-    .string()
-    .max(400)
-    .regex(/^[A-Za-z0-9_-]+$/, 'a cursor as returned in next')
-    .optional(),
-  state: z.enum(['open', 'reviewed', 'superseded']).default('open'),
-  priority: z.enum(WORKLIST_PRIORITIES).optional(),
-  reason: z.enum(WORKLIST_REASONS).optional(),
-  modality: z
-    .string()
-    .regex(/^[A-Z]{2,16}$/, 'a DICOM modality such as CR or CT')
-    .optional(),
-  site: filterLabel.optional(),
-  device: filterLabel.optional(),
-  /** Created at or after (ISO 8601 date-time with offset). */
-  from: z.iso.datetime({ offset: true }).optional(),
-  /** Created before. */
-  to: z.iso.datetime({ offset: true }).optional(),
-});
+export const worklistQuerySchema = orderedRange(
+  z.object({
+    /** 1 to 100, default 50. */
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    /** The previous page's `next`. */
+    cursor: z
+      .string()
+      .max(400)
+      .regex(/^[A-Za-z0-9_-]+$/, 'a cursor as returned in next')
+      .optional(),
+    state: z.enum(['open', 'reviewed', 'superseded']).default('open'),
+    priority: z.enum(WORKLIST_PRIORITIES).optional(),
+    reason: z.enum(WORKLIST_REASONS).optional(),
+    modality: z
+      .string()
+      .regex(/^[A-Z]{2,16}$/, 'a DICOM modality such as CR or CT')
+      .optional(),
+    site: filterLabel.optional(),
+    device: filterLabel.optional(),
+    /** Created at or after (ISO 8601 date-time with offset). */
+    from: z.iso.datetime({ offset: true }).optional(),
+    /** Created before. */
+    to: z.iso.datetime({ offset: true }).optional(),
+  }),
+  'from',
+  'to',
+);
 
 export const worklistPageSchema = z.object({
   items: z.array(worklistItemSchema),
@@ -968,14 +995,18 @@ export const monitoringDetailSchema = z.object({
 export type MonitoringDetailBody = z.infer<typeof monitoringDetailSchema>;
 
 /** GET /api/monitoring/{site}/cases?signal=&from=&to=&after=&limit= : the cases behind a chart's point. */
-export const monitorCasesQuerySchema = z.strictObject({
-  signal: z.string().min(1).max(64).optional(),
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
-  /** The `next` of the previous page. */
-  after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-});
+export const monitorCasesQuerySchema = orderedRange(
+  z.strictObject({
+    signal: z.string().min(1).max(64).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+    /** The `next` of the previous page. */
+    after: z.coerce.number().int().min(0).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  }),
+  'from',
+  'to',
+);
 export const monitorCaseSchema = z.object({
   seq: z.number().int(),
   caseId: z.string(),

@@ -9,6 +9,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { hasPermission } from '../domain/access/roles.js';
 import { describeValidationIssues, type ValidationIssue } from '../domain/validation-issues.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
@@ -21,8 +22,17 @@ import type { Logger } from '../ports/logger.js';
 import type { VigilServices } from '../workflows/vigil-services.js';
 import type { AccountAdministration } from '../workflows/manage-accounts.js';
 import type { ErrorBody } from './contract.js';
-import { checkRouteBodyDeclaration, hasRequestContent, refuseBodyByHeaders, tooLarge, type RouteBody } from './route-body.js';
+import {
+  checkRouteBodyDeclaration,
+  EMPTY_OBJECT_BODY,
+  hasRequestContent,
+  isActionMethod,
+  refuseBodyByHeaders,
+  tooLarge,
+  type RouteBody,
+} from './route-body.js';
 import { HTTP_STATUS } from './error-status.js';
+import { boundBodyReceipt, checkIntervalMs, type ReceiveLimits } from './internal/request-receipt.js';
 import type { RouteAccess } from './route-config.js';
 import { accessRoutes } from './routes/access-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -62,6 +72,8 @@ export interface HttpDependencies {
   readonly version: string;
   /** Largest STOW-RS or upload body, in bytes (authenticated callers with `ingest:write` only; every other route declares its own, a few kB). */
   readonly bodyLimitBytes: number;
+  /** How long a request's headers and body may take to arrive (VIGIL_HTTP_*_TIMEOUT_MS, VIGIL_HTTP_BODY_MIN_BYTES_PER_SECOND). */
+  readonly receiveLimits: ReceiveLimits;
   /** Results delivered and failed attempts since the process started, per destination (for /api/metrics). */
   readonly resultDeliveries?: () => Readonly<Record<string, { readonly delivered: number; readonly failed: number }>>;
   /** Sessions, images, search and pages for the web dashboard (src/http/dashboard/). */
@@ -82,6 +94,10 @@ export interface RegisteredRoute {
 
 const routeTables = new WeakMap<HttpApp, RegisteredRoute[]>();
 
+/** The body of an action that takes no arguments: absent, or `{}` and nothing in it. */
+// Fastify gives a request without content a null body.
+const EMPTY_OBJECT_SCHEMA = z.strictObject({}).nullish();
+
 /** Every route of an app made by createHttpApp, in registration order (for tests and documentation checks). */
 export function listRoutes(app: HttpApp): readonly RegisteredRoute[] {
   return routeTables.get(app) ?? [];
@@ -96,6 +112,16 @@ export function listRoutes(app: HttpApp): readonly RegisteredRoute[] {
 export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   const app = Fastify({
     logger: false,
+    // How long a request may take to arrive (internal/request-receipt.ts): the headers by Node's own
+    // deadline, checked this often (Node's 30 s default would let a 1 s limit run to 31 s); a body by the
+    // preParsing hook below. No whole-request deadline of Node's (requestTimeout, 0 in Fastify too): it
+    // would have to allow the largest upload on the slowest link to every request.
+    http: {
+      headersTimeout: deps.receiveLimits.headersTimeoutMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: checkIntervalMs(deps.receiveLimits.headersTimeoutMs),
+    },
+    requestTimeout: 0,
     // Every route sets its own from its declared body (onRoute below); this bounds only what is
     // not a route (404), which takes no body either. Fastify's least is 1 byte.
     bodyLimit: 1,
@@ -105,18 +131,30 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     // Case and worklist ids embed the study key and the model's SHA-256 (~130 characters).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // What Node's HTTP parser refuses before Fastify sees a request (headers over 16 KiB, a malformed
-    // request line) is answered in our error shape too, and the connection closed.
+    // request line, headers not in within headersTimeout) is answered in our error shape too, and the
+    // connection closed: destroyed once the answer is written, since Node's server sockets stay half-open
+    // after end() and a stalled client would otherwise keep this one.
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) return;
+      const inFlight = (socket as { _httpMessage?: { readonly headersSent?: boolean } | null })._httpMessage;
+      // An answer already begun cannot be followed by another one: only close.
+      if (!socket.writable || error.code === 'ECONNRESET' || inFlight?.headersSent === true) {
+        socket.destroy();
+        return;
+      }
       const platformError =
         error.code === 'HPE_HEADER_OVERFLOW'
           ? new PlatformError('REQUEST_HEADERS_TOO_LARGE', 'The request line and headers are too large')
-          : new PlatformError('REQUEST_INVALID', 'The request could not be parsed');
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new PlatformError('REQUEST_TIMEOUT', `The request's headers did not arrive within ${deps.receiveLimits.headersTimeoutMs} ms`, {
+                headersTimeoutMs: deps.receiveLimits.headersTimeoutMs,
+              })
+            : new PlatformError('REQUEST_INVALID', 'The request could not be parsed');
       const status = HTTP_STATUS[platformError.code];
       const body = JSON.stringify(errorBody(platformError, status, randomUUID()));
       socket.end(
-        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
           `Cache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        () => socket.destroy(),
       );
     },
     // Fastify answers an undecodable URL (`%ZZ`) or an over-long parameter before routing, in its own
@@ -124,6 +162,8 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     frameworkErrors: (_error, request: FastifyRequest, reply: FastifyReply) => {
       // Sent before routing, so without the onSend hooks: the same headers, set here.
       void addSecurityHeaders(request, reply);
+      // Answered without reading a body it may have: close rather than wait for the rest (as the error handler does).
+      if (hasRequestContent(request.headers)) void reply.header('connection', 'close');
       void reply
         .code(400)
         .header('x-request-id', request.id)
@@ -140,7 +180,13 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     if (route.config?.access === undefined && !route.url.startsWith('/api/openapi')) {
       throw new Error(`route ${name} declares no access (default deny)`);
     }
-    const body = route.config?.body;
+    let body = route.config?.body;
+    if (route.config !== undefined && body === undefined && route.schema?.body === undefined && [route.method].flat().every(isActionMethod)) {
+      // An action without arguments: nothing, or `{}` (route-body.ts, EMPTY_OBJECT_BODY).
+      body = EMPTY_OBJECT_BODY;
+      route.config = { ...route.config, body };
+      route.schema = { ...route.schema, body: EMPTY_OBJECT_SCHEMA };
+    }
     checkRouteBodyDeclaration({ name, isPublic: route.config?.access === 'public', body, hasBodySchema: route.schema?.body !== undefined });
     // Fastify cuts the stream here when the body is longer than its headers said, or chunked; a
     // route without a body gets the least Fastify allows (onRequest refuses any content before).
@@ -159,14 +205,29 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   // Parses the Cookie header only (the session cookie is an opaque random value, looked up by its hash; no signing secret needed).
   await app.register(fastifyCookie);
 
+  // A path that is a route for other methods is 405 with Allow (RFC 9110 §15.5.6), else 404. The
+  // dashboard's wildcard GET routes (pages, assets) match every path and make none of them a route here;
+  // a route that found no resource (reply.callNotFound) is 404 for its own method.
+  const refuseUnrouted = (request: FastifyRequest, reply: FastifyReply): PlatformError => {
+    const path = request.url.split('?')[0] ?? '';
+    const allowed = HTTP_METHODS.filter((method) => {
+      const found = app.findRoute({ method, url: path });
+      return found !== null && !Object.hasOwn(found.params, '*');
+    });
+    if (allowed.length === 0 || allowed.includes(request.method as (typeof HTTP_METHODS)[number])) {
+      return new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+    }
+    void reply.header('allow', allowed.join(', '));
+    return new PlatformError('ROUTE_METHOD_NOT_ALLOWED', `This route takes ${allowed.join(', ')}`, { allowed: allowed.length });
+  };
   // onRequest runs before Fastify reads a byte of the body: whoever may not call the route, or sends
   // a body it does not take, is answered here and the body is never parsed.
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     const { access, body } = request.routeOptions.config;
     if (request.routeOptions.url === undefined) {
-      // No route: answer 404 now rather than after reading a body nothing would use.
-      if (hasRequestContent(request.headers)) throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+      // No route: answer 404 (or 405) now rather than after reading a body nothing would use.
+      if (hasRequestContent(request.headers)) throw refuseUnrouted(request, reply);
       return;
     }
     if (access !== 'public') {
@@ -182,6 +243,28 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
     }
     const refusal = refuseBodyByHeaders(request.headers, body);
     if (refusal !== undefined) throw refusal;
+  });
+
+  // A body is read only while it keeps arriving (internal/request-receipt.ts): a client that stalls or
+  // trickles it is answered 408 and the connection closed (the error handler, as for any unread body).
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!hasRequestContent(request.headers)) return payload;
+    const limits = deps.receiveLimits;
+    const bounded = boundBodyReceipt(
+      limits,
+      () => performance.now(),
+      (reason) =>
+        reason === 'idle'
+          ? new PlatformError('REQUEST_TIMEOUT', `The request body stopped arriving: nothing for ${limits.idleTimeoutMs} ms`, {
+              idleTimeoutMs: limits.idleTimeoutMs,
+            })
+          : new PlatformError('REQUEST_TIMEOUT', `The request body arrived more slowly than ${limits.bodyMinBytesPerSecond} bytes per second`, {
+              bodyMinBytesPerSecond: limits.bodyMinBytesPerSecond,
+            }),
+    );
+    // Whatever ends the exchange first (an answer, a closed socket) stops the body's clock.
+    reply.raw.once('close', () => bounded.destroy());
+    return payload.pipe(bounded);
   });
 
   // nosniff, no referrer, no-store, and the dashboard's CSP on every response (src/http/routes/dashboard-page-routes.ts).
@@ -200,7 +283,9 @@ export async function createHttpApp(deps: HttpDependencies): Promise<HttpApp> {
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    await reply.code(404).send(errorBody(new PlatformError('ROUTE_NOT_FOUND', 'No such route'), 404, request.id));
+    const error = refuseUnrouted(request, reply);
+    const status = HTTP_STATUS[error.code];
+    await reply.code(status).send(errorBody(error, status, request.id));
   });
 
   app.setErrorHandler(async (error, request, reply) => {
@@ -316,6 +401,12 @@ function routePlugins(deps: HttpDependencies): readonly RoutePlugin[] {
     plugin(uploadRoutes, { ...links, ...ingest }),
   ];
 }
+
+/** The methods a path may be routed for (Fastify adds HEAD beside each GET). */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Reason phrases of the answers written to the socket directly (clientErrorHandler). */
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
 function errorBody(error: PlatformError, statusCode: number, requestId: string): ErrorBody {
   // A 5xx message from an unexpected failure is generic by construction (toPlatformError); the

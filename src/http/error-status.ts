@@ -55,6 +55,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   MONITORING_NOT_FOUND: 404,
   INCIDENT_NOT_FOUND: 404,
   INCIDENT_TRANSITION_INVALID: 409,
+  // A well-formed request naming an owner who is not an enabled account.
+  INCIDENT_OWNER_INVALID: 422,
   PREPROCESS_STEP_FAILED: 422,
   STORE_OPEN_FAILED: 503,
   STORE_WRITE_FAILED: 503,
@@ -89,7 +91,11 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_INVALID: 400,
   REQUEST_HEADERS_TOO_LARGE: 431,
   REQUEST_NOT_ACCEPTABLE: 406,
+  // RFC 9110 §15.5.9: the server would not wait longer for the request; the connection is closed after the answer.
+  REQUEST_TIMEOUT: 408,
   ROUTE_NOT_FOUND: 404,
+  // RFC 9110 §15.5.6, with an Allow header naming the methods the path takes.
+  ROUTE_METHOD_NOT_ALLOWED: 405,
   REVIEW_ALREADY_RECORDED: 409,
   REVIEW_ITEM_SUPERSEDED: 409,
   RESULT_NOT_DECIDED: 409,

@@ -2,6 +2,7 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
 import {
   applyIncidentAction,
+  isIncidentId,
   linkAlert,
   openIncident,
   type Incident,
@@ -91,6 +92,8 @@ export interface IncidentDependencies extends IncidentNotices {
    */
   readonly pause: (actor: ReleaseActor, site: string, reason: string) => Promise<unknown>;
   readonly rollback: (actor: ReleaseActor, site: string) => Promise<unknown>;
+  /** The account an owner names (by user id): an incident is assigned only to an enabled one. */
+  readonly userById: (userId: string) => Promise<{ readonly disabled: boolean } | undefined>;
   readonly clock: Clock;
 }
 
@@ -123,6 +126,13 @@ export class Incidents {
     const before = await this.#get(incidentId);
     // Refused before any deployment change: a resolved incident pauses nothing.
     applyIncidentAction(before, action, by, this.#deps.clock.now().toISOString());
+    if (action.kind === 'assign') {
+      // The text rule held (above); the owner must be someone who can act on it.
+      const owner = await this.#deps.userById(action.owner.trim());
+      if (owner === undefined || owner.disabled) {
+        throw new PlatformError('INCIDENT_OWNER_INVALID', 'An incident is assigned to an enabled user, by user id (vigil users list, GET /api/users)', {});
+      }
+    }
     if (action.kind === 'pause') await this.#deps.pause(actor, before.site, `incident ${incidentId}: ${action.reason}`);
     if (action.kind === 'rollback') await this.#deps.rollback(actor, before.site);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -137,6 +147,7 @@ export class Incidents {
   }
 
   async #get(incidentId: string): Promise<Incident> {
+    if (!isIncidentId(incidentId)) throw new PlatformError('REQUEST_INVALID', 'Not an incident id: inc- and a UUID, as listed', {});
     const incident = await this.#deps.incidents.get(incidentId);
     if (incident === undefined) throw new PlatformError('INCIDENT_NOT_FOUND', 'No incident has that id', {});
     return incident;

@@ -1,5 +1,12 @@
 import { humanTextProblem, TOKEN_LABEL } from '../domain/human-text.js';
-import { MAX_ROTATION_OVERLAP_SECONDS, MAX_TOKEN_LIFETIME_DAYS, tokenExpiresAtMs, type AccountChange } from '../domain/access/account-rules.js';
+import {
+  ACCOUNT_NAME_RULE,
+  isAccountName,
+  MAX_ROTATION_OVERLAP_SECONDS,
+  MAX_TOKEN_LIFETIME_DAYS,
+  tokenExpiresAtMs,
+  type AccountChange,
+} from '../domain/access/account-rules.js';
 import type { Principal, Role } from '../domain/access/roles.js';
 import type { AccountActorFields, AuditEvent } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
@@ -78,8 +85,10 @@ export class AccountAdministration {
     return { user, tokens: await this.deps.access.listTokens(userId) };
   }
 
-  /** Creates an account with a first token (shown once); audited `user_created` and `token_issued`. */
+  /** Creates an account with a first token (shown once); audited `user_created` and `token_issued`. Throws REQUEST_INVALID for a name outside the rule. */
   async createUser(actor: AccountActor, name: string, role: Role, token: IssueRequest): Promise<{ readonly user: UserRecord; readonly token: IssuedToken }> {
+    if (!isAccountName(name)) throw new PlatformError('REQUEST_INVALID', `An account name is ${ACCOUNT_NAME_RULE}`, {});
+    checkLabel(token.label);
     const user = await this.deps.access.createUser(name, role);
     const { changedBy, ...by } = actorFields(actor);
     await this.deps.audit({ type: 'user_created', userId: user.userId, grantedRole: user.role, createdBy: changedBy, ...by });

@@ -24,7 +24,11 @@ describe('vigil monitor and vigil incident', () => {
     expect(status.stdout).toMatch(/^default production [0-9a-f]{12}: collecting baseline 0\/1000, 0 images, 0 alerts\n$/);
     const json = JSON.parse((await runVigil(['monitor', 'status', '--json'], dir)).stdout) as { deployments: { versionId: string }[] };
     const versionId = json.deployments[0]!.versionId;
-    expect((await runVigil(['monitor', 'alerts'], dir)).stdout).toBe('');
+    // An empty list says so, in one line (an empty output reads as a command that did nothing).
+    expect((await runVigil(['monitor', 'alerts'], dir)).stdout).toBe('No alerts.\n');
+    expect((await runVigil(['incident', 'list'], dir)).stdout).toBe('No incidents.\n');
+    expect((await runVigil(['monitor', 'status', '--site', 'elsewhere'], dir)).stdout).toBe('No deployment at that site.\n');
+    expect((await runVigil(['release', 'list'], dir)).stdout).toBe('No release requests.\n');
 
     const db = openSqliteDatabase({ dataDir: dir });
     const opened = openIncident('x', 'default', versionId, {
@@ -49,7 +53,11 @@ describe('vigil monitor and vigil incident', () => {
     const again = await runVigil(['incident', 'ack', incidentId], dir);
     expect(again.code).toBe(20);
     expect(again.stderr).toContain('INCIDENT_TRANSITION_INVALID');
-    expect((await runVigil(['incident', 'show', 'inc-00000000-0000-4000-8000-00000000ffff'], dir)).stderr).toContain('INCIDENT_NOT_FOUND');
+    const unknown = await runVigil(['incident', 'show', 'inc-00000000-0000-4000-8000-00000000ffff'], dir);
+    expect([unknown.code, unknown.stderr]).toEqual([13, expect.stringContaining('INCIDENT_NOT_FOUND')]);
+    // A malformed id is not "no such incident": REQUEST_INVALID, as the API's 400 (test/integration/incident-actions.test.ts).
+    const malformed = await runVigil(['incident', 'show', 'nosuch'], dir);
+    expect([malformed.code, malformed.stderr]).toEqual([2, expect.stringContaining('REQUEST_INVALID')]);
 
     const steps = (await new SqliteAuditSearch(db).search({ type: 'incident_changed', limit: 10 })).entries.map((e) =>
       e.event.type === 'incident_changed' ? e.event.action : '',

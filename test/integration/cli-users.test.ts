@@ -117,6 +117,23 @@ describe.each(Object.entries(stores))(`vigil users on %s${postgresSkipNote}`, (_
       expect((await vigil('token', '--user', 'x', '--role', 'superuser')).code).toBe(2);
       expect((await vigil('frobnicate')).code).toBe(2);
       expect((await vigil('set-password', '--user', 'admin')).code).toBe(2);
+      // A new account's name by the same rule as POST /api/users (domain/access/account-rules.ts): never a
+      // bidi override, a control character, a space or 300 characters; refused without quoting it, and nothing created.
+      for (const bad of ['admin\u202Egnp.exe', 'x'.repeat(300), 'two words', 'esc\u001b[31mred']) {
+        for (const withRole of [['--role', 'auditor'], []]) {
+          const refusedName = await vigil('token', '--user', bad, ...withRole);
+          expect(refusedName.code, JSON.stringify(bad)).toBe(2);
+          expect(refusedName.stderr).toContain('REQUEST_INVALID');
+          expect(refusedName.stderr).toContain('an account name is 1 to 64 letters');
+          expect(refusedName.stderr).not.toContain(bad);
+        }
+      }
+      expect(
+        (await vigil('list')).stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => line.split('\t')[0]),
+      ).toEqual(['admin', 'pacs']);
 
       // The audit trail shows each recovery step: actor local-cli and the OS account, target, action; no secret.
       const auditor = (await vigil('token', '--user', 'audit-1', '--role', 'auditor')).stdout.trim();

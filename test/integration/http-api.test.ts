@@ -9,6 +9,7 @@ import { hasPermission, ROLES, type Permission, type Role } from '../../src/doma
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
+import { listRoutes } from '../../src/http/create-http-app.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
 import { buildPart10, el, imageDataset, SYNTHETIC_IDENTIFIERS } from '../../src/adapters/dicom-dcmjs/internal/test-builders.js';
 
@@ -343,6 +344,9 @@ describe('HTTP API behaviour', () => {
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/audit/verify', '/api/audit/entries/{auditId}/proof', '/api/users']));
   });
 
+  const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+  const byMethod = (a: string, b: string): number => METHOD_ORDER.indexOf(a) - METHOD_ORDER.indexOf(b);
+
   it('returns coded errors for bad input and unknown routes', async () => {
     const badId = await app.inject({ method: 'GET', url: '/api/audit/entries/SYNTHETIC%5EPATIENT', headers: as('auditor') });
     expect({ ...badId.json(), requestId: '…' }).toMatchInlineSnapshot(`
@@ -365,11 +369,75 @@ describe('HTTP API behaviour', () => {
         "statusCode": 404,
       }
     `);
+    // A path that is a route for other methods: 405 with Allow, for every route (not only this one), before authentication.
+    const wrongMethod = await app.inject({ method: 'GET', url: '/api/incidents/inc-00000000-0000-4000-8000-000000000001/acknowledge' });
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expect({ ...wrongMethod.json(), requestId: '…' }).toMatchInlineSnapshot(`
+      {
+        "code": "ROUTE_METHOD_NOT_ALLOWED",
+        "message": "This route takes POST",
+        "requestId": "…",
+        "statusCode": 405,
+      }
+    `);
+    let refusedMethods = 0;
+    const methods = new Map<string, Set<string>>();
+    for (const route of listRoutes(app)) methods.set(route.url, (methods.get(route.url) ?? new Set()).add(route.method));
+    for (const [url, taken] of methods) {
+      if (url.includes('*')) continue; // the dashboard's wildcard pages: every path, GET only
+      const concrete = url.replace(/:(\w+)/g, 'x');
+      for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !taken.has(m))) {
+        const response = await app.inject({ method: method as 'GET', url: concrete, headers: as('admin') });
+        // Another route's pattern may take the same concrete path for this method (/api/models/versions/x vs …/current).
+        if (response.statusCode === 405) {
+          expect(response.headers.allow, `${method} ${url}`).toBe([...taken].sort(byMethod).join(', '));
+          refusedMethods += 1;
+        } else expect(app.findRoute({ method, url: concrete }), `${method} ${url}: ${response.statusCode}`).not.toBeNull();
+      }
+    }
+    expect(refusedMethods).toBeGreaterThan(150);
+    // The dashboard's pages match every path for GET; that makes no other method's path a route.
+    expect((await app.inject({ method: 'POST', url: '/api/nowhere', headers: as('admin') })).statusCode).toBe(404);
     const badBody = await app.inject({ method: 'POST', url: '/api/users', headers: as('admin'), payload: { name: 'ok', role: 'superuser' } });
     expect(badBody.statusCode).toBe(400);
     expect(badBody.json<{ code: string; message: string }>().message).toContain('role');
     const notJson = await app.inject({ method: 'POST', url: '/api/users', headers: { ...as('admin'), 'content-type': 'application/json' }, payload: '{nope' });
     expect(notJson.json<{ code: string }>().code).toBe('REQUEST_INVALID');
+  });
+
+  it('refuses a time range the wrong way round (400 naming its end) on every route that takes one, rather than answer nothing', async () => {
+    const later = '2026-12-07T12:00:00Z';
+    const earlier = '2026-12-01T00:00:00Z';
+    const ranged: readonly { readonly path: string; readonly start: string; readonly end: string; readonly role: Role }[] = [
+      { path: '/api/worklist', start: 'from', end: 'to', role: 'clinician-reviewer' },
+      { path: '/api/monitoring/{site}/cases', start: 'from', end: 'to', role: 'admin' },
+      { path: '/api/audit/entries', start: 'since', end: 'until', role: 'auditor' },
+    ];
+    // Every route whose query has a range is in the list above.
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[] }>>;
+    }>();
+    const withRange = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.values(operations).some((op) => {
+        const names = new Set((op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
+        return (names.has('from') && names.has('to')) || (names.has('since') && names.has('until'));
+      })
+        ? [path]
+        : [],
+    );
+    expect(withRange.sort()).toEqual(ranged.map((r) => r.path).sort());
+    for (const { path, start, end, role } of ranged) {
+      const url = path.replace('{site}', 'default');
+      const reversed = await app.inject({ url: `${url}?${start}=${later}&${end}=${earlier}`, headers: as(role) });
+      expect(reversed.statusCode, path).toBe(400);
+      expect(reversed.json(), path).toMatchObject({ code: 'REQUEST_INVALID', message: `The request is invalid: ${end}: not before ${start}` });
+      const ordered = await app.inject({ url: `${url}?${start}=${earlier}&${end}=${later}`, headers: as(role) });
+      expect(ordered.statusCode, `${path}: ${ordered.body}`).not.toBe(400);
+    }
+    // QIDO-RS's StudyDate range (PS3.4 C.2.2.2.5) the same way.
+    const qido = await app.inject({ url: '/dicomweb/studies?StudyDate=20261207-20261201', headers: as('clinician-reviewer') });
+    expect(qido.json()).toMatchObject({ code: 'REQUEST_INVALID', statusCode: 400 });
+    expect((await app.inject({ url: '/dicomweb/studies?StudyDate=20261201-20261207', headers: as('clinician-reviewer') })).statusCode).toBe(200);
   });
 
   it('verifies and proves the audit log over HTTP', async () => {

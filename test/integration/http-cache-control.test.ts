@@ -423,7 +423,7 @@ const SUCCESS: Record<string, () => InjectOptions> = {
     method: 'POST',
     url: `/api/incidents/${incidentId}/assign`,
     headers: as('qa-regulatory'),
-    payload: { owner: 'u-ml' },
+    payload: { owner: userIds.get('ml-engineer') ?? '' },
   }),
   'POST /api/incidents/:incidentId/note': () => ({
     method: 'POST',

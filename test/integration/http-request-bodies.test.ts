@@ -12,7 +12,7 @@ import { openSqliteDatabase, type SqliteDatabase } from '../../src/adapters/stor
 import { hasPermission, ROLES, type Role } from '../../src/domain/access/roles.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import { listRoutes, type RegisteredRoute } from '../../src/http/create-http-app.js';
-import { PUBLIC_BODY_LIMIT_BYTES } from '../../src/http/route-body.js';
+import { EMPTY_OBJECT_BODY, PUBLIC_BODY_LIMIT_BYTES } from '../../src/http/route-body.js';
 import { createLogger } from '../../src/logging/create-logger.js';
 import { createApiServer, type ApiServer } from '../../src/main.js';
 import { REPO_ROOT } from '../helpers/sample-data.js';
@@ -142,8 +142,24 @@ const isDeclared = (route: RegisteredRoute, contentType: string | undefined) => 
 describe('request bodies: every route × media type', () => {
   it('declares a body only where a route reads one, public routes at most PUBLIC_BODY_LIMIT_BYTES', () => {
     const withBody = routes()
-      .filter((r) => r.body !== undefined)
+      .filter((r) => r.body !== undefined && r.body !== EMPTY_OBJECT_BODY)
       .map((r) => `${r.method} ${r.url} ${r.body?.mediaTypes.join(',')} ${r.body?.limitBytes}`);
+    // Every other action (POST, PUT, PATCH, DELETE) takes no body, or `{}` (EMPTY_OBJECT_BODY): what many clients send.
+    expect(
+      routes()
+        .filter((r) => r.body === EMPTY_OBJECT_BODY)
+        .map((r) => `${r.method} ${r.url}`),
+    ).toEqual([
+      'DELETE /api/session',
+      'POST /api/jobs/:jobId/retry',
+      'POST /api/releases/:requestId/shadow',
+      'POST /api/releases/:requestId/promote',
+      'POST /api/deployments/:site/resume',
+      'POST /api/deployments/:site/rollback',
+      'POST /api/incidents/:incidentId/acknowledge',
+      'DELETE /api/users/:userId/tokens/:tokenId',
+    ]);
+    expect(routes().filter((r) => r.body === undefined && !['GET', 'HEAD', 'OPTIONS'].includes(r.method))).toEqual([]);
     expect(withBody).toEqual([
       `POST /api/session application/json ${PUBLIC_BODY_LIMIT_BYTES}`,
       'PUT /api/users/:userId/password application/json 16384',
@@ -268,6 +284,32 @@ describe('request bodies: every route × media type', () => {
     });
     expect(response.json()).toMatchObject({ code: 'ROUTE_NOT_FOUND', statusCode: 404 });
     expect(body.pulled()).toBeLessThanOrEqual(READ_AHEAD_BYTES);
+  });
+
+  it('lets an action without arguments take `{}` and answers what it does, but refuses anything in it (400) or another media type (415)', async () => {
+    const admin = { authorization: `Bearer ${tokens.get('admin') ?? ''}` };
+    const url = '/api/incidents/inc-00000000-0000-4000-8000-0000000000ff/acknowledge';
+    for (const payload of ['{}', ' { } ']) {
+      const response = await app.inject({ method: 'POST', url, headers: { ...admin, 'content-type': 'application/json' }, payload });
+      expect(response.json(), JSON.stringify(payload)).toMatchObject({ code: 'INCIDENT_NOT_FOUND', statusCode: 404 });
+    }
+    const withField = await app.inject({ method: 'POST', url, headers: { ...admin, 'content-type': 'application/json' }, payload: '{"owner":"x"}' });
+    expect(withField.json()).toMatchObject({ code: 'REQUEST_INVALID', statusCode: 400, message: expect.stringContaining('an unknown field "owner"') });
+    for (const payload of ['[]', '1', '"x"']) {
+      const other = await app.inject({ method: 'POST', url, headers: { ...admin, 'content-type': 'application/json' }, payload });
+      expect(other.statusCode, payload).toBe(400);
+    }
+    // curl -d '{}' labels it a form: the media type really is wrong.
+    const form = await app.inject({ method: 'POST', url, headers: { ...admin, 'content-type': 'application/x-www-form-urlencoded' }, payload: '{}' });
+    expect(form.json()).toMatchObject({ code: 'INPUT_FORMAT_UNKNOWN', statusCode: 415 });
+    // A malformed id is 400, whatever the body.
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/api/incidents/nosuch/acknowledge',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: '{}',
+    });
+    expect(malformed.json()).toMatchObject({ code: 'REQUEST_INVALID', statusCode: 400 });
   });
 
   it('lets every route take a request without content, whatever its Content-Type says', async () => {
@@ -404,8 +446,9 @@ describe('docs/api.md', () => {
       ([, method, path, type, size, unit]) => `${method} ${path} ${type} ${Number(size) * (unit === 'KiB' ? 1024 : MIB)}`,
     );
     const registered = routes()
-      .filter((r) => r.body !== undefined)
+      .filter((r) => r.body !== undefined && r.body !== EMPTY_OBJECT_BODY)
       .map((r) => `${r.method} ${r.url.replace(/:(\w+)/g, '{$1}')} ${r.body?.mediaTypes.join(', ')} ${r.body?.limitBytes}`);
     expect(documented.sort()).toEqual(registered.sort());
+    expect(section).toContain(`takes no body, or an empty JSON object \`{}\` (at most ${EMPTY_OBJECT_BODY.limitBytes} bytes)`);
   });
 });

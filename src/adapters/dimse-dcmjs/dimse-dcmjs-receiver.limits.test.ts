@@ -165,6 +165,35 @@ describe.skipIf(!hasSecondLoopback)('DimseDcmjsReceiver: who may hold a slot, an
     }
   });
 
+  it('closes a connection that sends nothing at all when ARTIM expires', async () => {
+    const port = await startReceiver({ associateTimeoutMs: 1_000 });
+    const peer = openPeer(port, '127.0.0.1');
+    await peer.connected;
+    const closedAfterMs = await peer.closed;
+    expect(closedAfterMs).toBeGreaterThanOrEqual(900);
+    expect(closedAfterMs).toBeLessThan(2_500);
+  });
+
+  it('aborts an association whose peer stops mid-PDU, or trickles one a byte every 100 ms: only a whole PDU counts as activity', async () => {
+    const port = await startReceiver({ idleTimeoutMs: 600 });
+    const store = [{ abstractSyntax: '1.2.840.10008.5.1.4.1.1.2', transferSyntaxes: ['1.2.840.10008.1.2.1'] }];
+    const { pDataTf, storeCommand } = await import('./internal/test-raw-scu.js');
+    const command = pDataTf(1, true, true, storeCommand(1, '1.2.840.10008.5.1.4.1.1.2', '1.2.3.4.5'));
+    for (const sendRest of [(_peer: Peer) => undefined, (peer: Peer) => void trickle(peer, command.subarray(10), 100)]) {
+      const peer = openPeer(port, '127.0.0.1');
+      peer.socket.write(associateRequest('STALLER', 'VIGIL', store));
+      expect(describeAnswer(await peer.next())).toBe('AC');
+      const associatedAt = Date.now();
+      // The PDU header and a few bytes of the command, then nothing (or a byte at a time).
+      peer.socket.write(command.subarray(0, 10));
+      sendRest(peer);
+      expect(describeAnswer(await peer.next())).toBe('PDU 0x7');
+      await peer.closed;
+      expect(Date.now() - associatedAt).toBeGreaterThanOrEqual(550);
+      expect(Date.now() - associatedAt).toBeLessThan(2_500);
+    }
+  });
+
   it('does not hold its own stalled event loop against a peer: a request that arrived in time is read before ARTIM or idle expiry is judged', async () => {
     const port = await startReceiver({ associateTimeoutMs: 300, idleTimeoutMs: 300 });
     const peer = openPeer(port, '127.0.0.1');

@@ -21,6 +21,14 @@ export interface CommandIo extends CliIo {
   readonly progress: (text: string) => void;
 }
 
+/**
+ * A list for a person: one or more lines per item, or one line saying there is none (`No incidents.`),
+ * since an empty output reads as a command that failed or did not run. `--json` output is not this.
+ */
+export function printList<T>(io: CliIo, items: readonly T[], lines: (item: T) => string, none: string): void {
+  io.stdout(items.length === 0 ? `${none}\n` : items.map(lines).join(''));
+}
+
 /** A running server, as `vigil serve` sees it. */
 export interface RunningServer {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */

@@ -3,7 +3,7 @@ import type { SiteDeployment } from '../../domain/deployment/deployment.js';
 import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { LedgerAnswer } from '../../workflows/deployment-ledger.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 import { localActor } from './users.js';
 
 const ISO_DATE_TIME = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
@@ -99,7 +99,7 @@ export const deployCommand: Command = {
       case 'status': {
         const all = await releases.deployments();
         if (values.json === true) io.stdout(JSON.stringify({ deployments: all }) + '\n');
-        else for (const d of all) io.stdout(deploymentLine(d));
+        else printList(io, all, deploymentLine, 'No deployments.');
         return EXIT_OK;
       }
       case 'pause': {

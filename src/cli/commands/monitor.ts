@@ -2,7 +2,7 @@ import type { Incident, IncidentAction } from '../../domain/incident/incident.js
 import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { MonitorStatus } from '../../workflows/monitoring.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 import { localActor } from './users.js';
 
 const MONITOR_USAGE = 'monitor status [--site SITE] [--json] | monitor alerts [--site SITE] [--limit N] [--json]';
@@ -48,7 +48,7 @@ export const monitorCommand: Command = {
       case 'status': {
         const all = (await monitoring.overview()).filter((s) => site === undefined || s.site === site);
         if (values.json === true) io.stdout(JSON.stringify({ deployments: all }) + '\n');
-        else for (const s of all) io.stdout(statusLine(s));
+        else printList(io, all, statusLine, site === undefined ? 'No deployments.' : 'No deployment at that site.');
         return EXIT_OK;
       }
       case 'alerts': {
@@ -57,14 +57,19 @@ export const monitorCommand: Command = {
         const alerts = await monitoring.alerts({ limit, ...(site === undefined ? {} : { site }) });
         if (values.json === true) io.stdout(JSON.stringify({ alerts }) + '\n');
         else
-          for (const a of alerts) {
-            const effect =
-              a.effect.kind === 'rate' ? `rate ${a.effect.observed.toFixed(3)} vs ${a.effect.reference.toFixed(3)}` : `${a.effect.value.toFixed(2)} SD`;
-            io.stdout(
-              `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.label} ${a.direction} (${a.detector}): S=${a.statistic.toFixed(2)} ≥ h=${a.threshold.toFixed(2)}, ` +
-                `${effect} over ${a.effect.cases} images, run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`,
-            );
-          }
+          printList(
+            io,
+            alerts,
+            (a) => {
+              const effect =
+                a.effect.kind === 'rate' ? `rate ${a.effect.observed.toFixed(3)} vs ${a.effect.reference.toFixed(3)}` : `${a.effect.value.toFixed(2)} SD`;
+              return (
+                `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.label} ${a.direction} (${a.detector}): S=${a.statistic.toFixed(2)} ≥ h=${a.threshold.toFixed(2)}, ` +
+                `${effect} over ${a.effect.cases} images, run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`
+              );
+            },
+            'No alerts.',
+          );
         return EXIT_OK;
       }
       default:
@@ -103,7 +108,7 @@ export const incidentCommand: Command = {
       const site = stringOption(values.site);
       const list = await incidents.list({ limit: 100, ...(state === undefined ? {} : { state }), ...(site === undefined ? {} : { site }) });
       if (values.json === true) io.stdout(JSON.stringify({ incidents: list }) + '\n');
-      else for (const i of list) io.stdout(incidentText(i, false));
+      else printList(io, list, (i) => incidentText(i, false), 'No incidents.');
       return EXIT_OK;
     }
     const [id, ...extra] = positionals;

@@ -5,7 +5,7 @@ import type { ReleaseView } from '../../workflows/releases.js';
 import type { PackVerification } from '../../domain/release/evidence-pack.js';
 import { EXIT_CODES, EXIT_OK } from '../exit-codes.js';
 import { CANARY_FRACTION_MAX, CANARY_FRACTION_MIN } from '../../domain/deployment/deployment.js';
-import { DECLARATION_OPTIONS, declarationArgs, numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { DECLARATION_OPTIONS, declarationArgs, numberOption, parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 import { localActor, readPassword } from './users.js';
 
 const USAGE = [
@@ -127,7 +127,7 @@ export const releaseCommand: Command = {
         const site = stringOption(values.site);
         const views = await releases.list(site === undefined ? {} : { site });
         if (values.json === true) io.stdout(JSON.stringify({ releases: views }) + '\n');
-        else for (const v of views) io.stdout(releaseLines(v));
+        else printList(io, views, releaseLines, 'No release requests.');
         return EXIT_OK;
       }
       case 'show':

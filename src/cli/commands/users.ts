@@ -1,10 +1,11 @@
 import { open } from 'node:fs/promises';
 import { userInfo } from 'node:os';
+import { ACCOUNT_NAME_RULE, isAccountName } from '../../domain/access/account-rules.js';
 import { isRole, ROLES } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
 import type { AccountActor } from '../../workflows/manage-accounts.js';
 import { EXIT_OK } from '../exit-codes.js';
-import { numberOption, parseCommandArgs, stringOption, usageError, type Command } from './command.js';
+import { numberOption, parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 
 const USAGE = [
   'users list [--json]',
@@ -98,17 +99,22 @@ export const usersCommand: Command = {
       case 'list': {
         const users = await accounts.listUsers();
         if (values.json === true) io.stdout(JSON.stringify({ users }) + '\n');
-        else for (const u of users) io.stdout(`${u.name}\t${u.role}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.userId}\n`);
+        else printList(io, users, (u) => `${u.name}\t${u.role}\t${u.disabled ? 'disabled' : 'enabled'}\t${u.userId}\n`, 'No users.');
         return EXIT_OK;
       }
       case 'tokens': {
         const { tokens } = await accounts.listTokens((await accounts.userNamed(needUser())).userId);
         if (values.json === true) io.stdout(JSON.stringify({ tokens }) + '\n');
         else
-          for (const t of tokens) {
-            const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : t.expiresAt !== null ? `expires ${t.expiresAt}` : 'live';
-            io.stdout(`${t.tokenId}\t${t.label}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\t${state}\n`);
-          }
+          printList(
+            io,
+            tokens,
+            (t) => {
+              const state = t.revokedAt !== null ? `revoked ${t.revokedAt}` : t.expiresAt !== null ? `expires ${t.expiresAt}` : 'live';
+              return `${t.tokenId}\t${t.label}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}\t${state}\n`;
+            },
+            'No tokens.',
+          );
         return EXIT_OK;
       }
       case 'token': {
@@ -120,6 +126,8 @@ export const usersCommand: Command = {
         const existing = (await accounts.listUsers()).find((u) => u.name === userName);
         let issued;
         if (existing === undefined) {
+          // Refused before it is suggested as a new name (the workflow refuses it again when creating).
+          if (!isAccountName(userName)) throw new PlatformError('REQUEST_INVALID', `No user has this name, and an account name is ${ACCOUNT_NAME_RULE}`);
           if (roleText === undefined) throw new PlatformError('ACCESS_USER_NOT_FOUND', 'No user has this name (give --role to create it)');
           issued = (await accounts.createUser(actor, userName, roleText, request)).token;
           io.stderr(`created user ${userName} (${roleText})\n`);

@@ -5,6 +5,20 @@
  */
 import type { Role } from './roles.js';
 
+/**
+ * An account name: 1 to 64 letters, digits, ".", "_", "@" or "-" (an e-mail address fits). Names are
+ * shown in lists, the dashboard and the audit trail and typed in `--user NAME`: no spaces, control,
+ * bidi or invisible characters, so two names that look alike are the same name. One rule for the API's
+ * `POST /api/users` and every other way an account is created (`vigil users token --user NAME --role`).
+ */
+export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+/** What ACCOUNT_NAME_PATTERN asks, as messages say it (never quoting the name). */
+export const ACCOUNT_NAME_RULE = '1 to 64 letters, digits, ".", "_", "@" or "-"';
+
+export function isAccountName(name: string): boolean {
+  return ACCOUNT_NAME_PATTERN.test(name);
+}
+
 /** A user as these rules see them. */
 export interface AccountState {
   readonly userId: string;

@@ -9,6 +9,18 @@ import { OUTPUT_SIGNALS } from '../monitoring/case-signals.js';
  * revision, stored by compare-and-set and audited (workflows/incidents.ts).
  */
 
+/** An incident's id: `inc-` and a UUID (workflows/incidents.ts opens them as `inc-${randomUUID()}`). */
+export const INCIDENT_ID_PATTERN = /^inc-[0-9a-f-]{36}$/;
+
+/**
+ * Whether the text has an incident id's form. One check for the API (its path parameter) and the CLI
+ * (workflows/incidents.ts), so both answer a malformed id REQUEST_INVALID and only a well-formed one
+ * that names nothing INCIDENT_NOT_FOUND.
+ */
+export function isIncidentId(text: string): boolean {
+  return INCIDENT_ID_PATTERN.test(text);
+}
+
 export const INCIDENT_STATES = ['open', 'acknowledged', 'resolved'] as const;
 export type IncidentState = (typeof INCIDENT_STATES)[number];
 

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { PlatformError } from '../../domain/errors.js';
 
 /** What the dashboard's page routes use, and nothing else. */
 export interface DashboardPageRouteOptions {
@@ -72,9 +71,11 @@ export const dashboardPageRoutes: FastifyPluginAsync<DashboardPageRouteOptions> 
 
   app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, (request, reply) => {
     const path = (request.params as { '*': string })['*'];
-    // The API's and DICOMweb's unknown paths stay API errors, never the app's page.
+    // The API's and DICOMweb's unknown paths stay API errors, never the app's page: the not-found
+    // handler's 404, or 405 for a path that is a route for other methods (create-http-app.ts).
     if (path === 'api' || path.startsWith('api/') || path === 'dicomweb' || path.startsWith('dicomweb/')) {
-      throw new PlatformError('ROUTE_NOT_FOUND', 'No such route');
+      reply.callNotFound();
+      return reply;
     }
     // A top-level file (favicon.svg, robots.txt); any other path is one of the app's own screens.
     if (!path.includes('/') && path.includes('.') && built()) return reply.sendFile(path, { cacheControl: false });

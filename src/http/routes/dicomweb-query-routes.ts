@@ -213,6 +213,9 @@ function dateRange(value: string | undefined): Pick<StudyQuery, 'studyDateFrom' 
     throw new PlatformError('REQUEST_INVALID', 'StudyDate takes YYYYMMDD, or a range YYYYMMDD-YYYYMMDD with either end left open');
   }
   if (to === undefined) return { studyDateFrom: from, studyDateTo: from };
+  // A range the wrong way round would match nothing, which reads as "no such study": refused (as /api's from/to).
+  if (from !== '' && to !== '' && from > to)
+    throw new PlatformError('REQUEST_INVALID', 'StudyDate: a range YYYYMMDD-YYYYMMDD whose end is not before its start');
   return { ...(from === '' ? {} : { studyDateFrom: from }), ...(to === '' ? {} : { studyDateTo: to }) };
 }
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { hasPermission } from '../../domain/access/roles.js';
 import { PlatformError } from '../../domain/errors.js';
-import type { IncidentAction } from '../../domain/incident/incident.js';
+import { INCIDENT_ID_PATTERN, type IncidentAction } from '../../domain/incident/incident.js';
 import type { MonitoringParts } from '../../workflows/monitoring-parts.js';
 import type { SystemSummary } from '../../workflows/system-summary.js';
 import {
@@ -32,7 +32,7 @@ export interface MonitoringRouteOptions {
 }
 
 const siteParams = z.object({ site: siteIdSchema });
-const incidentParams = z.object({ incidentId: z.string().regex(/^inc-[0-9a-f-]{36}$/, 'an incident id (inc-…)') });
+const incidentParams = z.object({ incidentId: z.string().regex(INCIDENT_ID_PATTERN, 'an incident id (inc-…)') });
 const alertListQuery = listQuerySchema.extend({ site: siteIdSchema.optional() });
 
 /** An incident's pause and rollback change the deployment: the route asks for that permission, and this one too. */
