@@ -939,6 +939,29 @@ export const weightedRateSchema = z.object({
   /** Reviewed images in the denominator (unweighted). */
   reviewed: z.number().int(),
 });
+/** A rate estimated without labels: the interval is the labels' sampling given the scores (null: no case in its denominator). */
+export const estimatedRateSchema = z.object({
+  estimate: z.number().nullable(),
+  low: z.number().nullable(),
+  high: z.number().nullable(),
+  standardError: z.number().nullable(),
+  /** Images in the denominator. */
+  cases: z.number().int(),
+});
+/** Confidence-based performance estimation (CBPE) from the calibrated probabilities of the decided images. */
+export const labelFreePerformanceSchema = z.object({
+  /** Images decided positive or negative. */
+  decided: z.number().int(),
+  rates: z.object({
+    sensitivity: estimatedRateSchema,
+    specificity: estimatedRateSchema,
+    ppv: estimatedRateSchema,
+    npv: estimatedRateSchema,
+    prevalence: estimatedRateSchema,
+  }),
+  /** What the estimate assumes and where it fails. */
+  assumption: z.string(),
+});
 /**
  * Performance from reviews over the deployment's newest cases (docs/monitoring.md, "Performance from
  * reviews"): each reviewed image weighted by 1 / the probability it was reviewed.
@@ -969,6 +992,8 @@ export const reviewedPerformanceSchema = z.object({
     .nullable(),
   /** Review-based CUSUMs in the plan: not without reference error rates (labels), and why. */
   reviewMonitors: z.object({ included: z.boolean(), reason: z.string() }),
+  /** The label-free estimate (CBPE) over the same cases, with what it assumes (docs/monitoring.md, "Performance without labels"). */
+  labelFree: labelFreePerformanceSchema,
 });
 
 export const monitoringDetailSchema = z.object({

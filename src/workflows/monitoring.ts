@@ -24,6 +24,13 @@ import {
 import { designDeploymentPlan, type ReferenceKind } from '../domain/monitoring/deployment-plan.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
+import {
+  labelFreePerformance,
+  LABEL_FREE_ASSUMPTION,
+  type EstimatedRate,
+  type LabelFreeCase,
+  type LabelFreePerformance,
+} from '../domain/monitoring/label-free-performance.js';
 import { reviewedPerformance, type ReviewedCase, type WeightedRate } from '../domain/monitoring/reviewed-performance.js';
 import type { AuditSearch } from '../ports/audit-search.js';
 import type { Clock } from '../ports/clock.js';
@@ -657,7 +664,8 @@ export class DeploymentMonitoring {
       included: false,
       reason: 'no labelled reference: the version reference carries no reference error rates, so review CUSUMs are not designed',
     } as const;
-    const empty = { reviews: 0, reviewed: 0, sampleRate, rates: null, calibration: null, reviewMonitors };
+    const labelFree = labelFreeView(labelFreePerformance(cases.map((c) => labelFreeCaseOf(c.values))));
+    const empty = { reviews: 0, reviewed: 0, sampleRate, rates: null, calibration: null, reviewMonitors, labelFree };
     const source = this.#deps.reviews;
     if (source === undefined || cases.length === 0) return empty;
     const byCase = new Map<string, MonitorCase[]>();
@@ -714,6 +722,7 @@ export class DeploymentMonitoring {
         reviewed: p.calibration.reviewed,
       },
       reviewMonitors,
+      labelFree,
     };
   }
 
@@ -771,10 +780,32 @@ const REVIEWS_READ = 10_000;
 
 /** A monitored image's decision (from its stored signal values) with a reviewer's read, as `reviewedPerformance` takes it. */
 function reviewedCaseOf(values: readonly number[], findingPresent: boolean, inclusionProbability: number): ReviewedCase {
+  return { ...labelFreeCaseOf(values), findingPresent, inclusionProbability };
+}
+
+/** A stored case's decision and calibrated probability, from its signal values. */
+function labelFreeCaseOf(values: readonly number[]): LabelFreeCase {
   const at = (name: string): number => values[MONITOR_SIGNAL_NAMES.indexOf(name)] ?? Number.NaN;
-  const decision: ReviewedCase['decision'] =
+  const decision: LabelFreeCase['decision'] =
     at('gateRejected') === 1 || Number.isNaN(at('positive')) ? 'none' : at('referred') === 1 ? 'refer' : at('positive') === 1 ? 'positive' : 'negative';
-  return { decision, probability: at('probability'), findingPresent, inclusionProbability };
+  return { decision, probability: at('probability') };
+}
+
+/** The label-free estimate as the API gives it (contract: labelFreePerformanceSchema): null for what has no case. */
+function labelFreeView(p: LabelFreePerformance) {
+  const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+  const rate = (r: EstimatedRate) => ({
+    estimate: finite(r.estimate),
+    low: finite(r.low),
+    high: finite(r.high),
+    standardError: finite(r.standardError),
+    cases: r.cases,
+  });
+  return {
+    decided: p.decided,
+    rates: { sensitivity: rate(p.sensitivity), specificity: rate(p.specificity), ppv: rate(p.ppv), npv: rate(p.npv), prevalence: rate(p.prevalence) },
+    assumption: LABEL_FREE_ASSUMPTION,
+  };
 }
 
 /** Devices of a window's cases, most frequent first, at most 5. */

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteCaseStore } from '../../src/adapters/store-sqlite/sqlite-study-registry.js';
 import { SqliteWorklistStore } from '../../src/adapters/store-sqlite/sqlite-worklist-store.js';
 import { SeededRandom } from '../../src/domain/evaluation/random.js';
+import { labelFreePerformance, type LabelFreeCase } from '../../src/domain/monitoring/label-free-performance.js';
 import { reviewedPerformance, type ReviewedCase } from '../../src/domain/monitoring/reviewed-performance.js';
 import { monitoringDetailSchema } from '../../src/http/contract.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
@@ -35,6 +36,7 @@ describe('performance from reviews', () => {
     const { monitoring } = await openMonitoring(stores, clock);
     const random = new SeededRandom(21);
     const expected: ReviewedCase[] = [];
+    const judged: LabelFreeCase[] = [];
     let sampled = 0;
     for (let n = 0; n < 400; n++) {
       const measures = imageMeasures(random);
@@ -45,6 +47,10 @@ describe('performance from reviews', () => {
         caseId: `case-${n}`,
         studyKey: `sk-${n}`,
         images: [{ imageRef: `s${n}/i${n}.dcm`, measures, device: null }],
+      });
+      judged.push({
+        decision: measures.status !== 'decided' ? 'none' : (measures.decision ?? 'none'),
+        probability: measures.status === 'decided' ? (measures.probability ?? Number.NaN) : Number.NaN,
       });
       // The worklist's rule: rejected, warned or referred always; a confident decision when sampled (every 10th here).
       const reasons: WorklistReason[] = [];
@@ -109,6 +115,14 @@ describe('performance from reviews', () => {
     const unweighted = reviewedPerformance(expected.map((c) => ({ ...c, inclusionProbability: 1 })));
     expect(perf.rates?.specificity.estimate).not.toBeCloseTo(unweighted.specificity.estimate, 6);
     expect(perf.reviewMonitors).toMatchObject({ included: false });
+    // The label-free estimate, over every judged image (reviewed or not), with what it assumes.
+    const cbpe = labelFreePerformance(judged);
+    expect(perf.labelFree.decided).toBe(cbpe.decided);
+    for (const name of ['sensitivity', 'specificity', 'ppv', 'npv', 'prevalence'] as const) {
+      expect(perf.labelFree.rates[name].estimate, name).toBeCloseTo(cbpe[name].estimate, 12);
+      expect(perf.labelFree.rates[name].low, name).toBeCloseTo(cbpe[name].low, 12);
+    }
+    expect(perf.labelFree.assumption).toMatch(/calibrated/);
   });
 
   it('reports no rates before any review', async () => {

@@ -306,6 +306,55 @@ function ReviewedPerformance({ performance: p }: { readonly performance: Monitor
   );
 }
 
+const LABEL_FREE_RATES = [
+  ['sensitivity', 'Sensitivity'],
+  ['specificity', 'Specificity'],
+  ['ppv', 'Positive predictive value'],
+  ['npv', 'Negative predictive value'],
+  ['prevalence', 'Prevalence (expected)'],
+] as const;
+
+/** The label-free estimate (CBPE), with what it assumes: a hint beside the reviewed estimate, never instead of it. */
+function LabelFreePerformance({ estimate: e }: { readonly estimate: MonitoringDetailBody['performance']['labelFree'] }) {
+  const percent = (x: number | null) => (x === null ? '–' : formatPercent(x));
+  return (
+    <>
+      <p className="small">{e.assumption}</p>
+      {e.decided === 0 ? (
+        <p className="muted">No decided image of this deployment yet.</p>
+      ) : (
+        <div className="table-scroll">
+          <table className="table" aria-labelledby="label-free-heading">
+            <thead>
+              <tr>
+                <th scope="col">Measure</th>
+                <th scope="col">Estimate</th>
+                <th scope="col">95 % interval (labels' sampling only)</th>
+                <th scope="col">Images</th>
+              </tr>
+            </thead>
+            <tbody>
+              {LABEL_FREE_RATES.map(([key, label]) => {
+                const r = e.rates[key];
+                return (
+                  <tr key={key}>
+                    <th scope="row">{label}</th>
+                    <td>{percent(r.estimate)}</td>
+                    <td>
+                      {percent(r.low)} – {percent(r.high)}
+                    </td>
+                    <td>{r.cases}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
 type Selection = { readonly series: SignalSeriesBody; readonly bucket: SignalSeriesBody['buckets'][number] };
 
 function DeploymentDetail({
@@ -437,6 +486,8 @@ function DeploymentDetail({
       <section className="panel" aria-labelledby="performance-heading">
         <h2 id="performance-heading">Performance from reviews</h2>
         <ReviewedPerformance performance={d.performance} />
+        <h3 id="label-free-heading">Estimated without labels (CBPE)</h3>
+        <LabelFreePerformance estimate={d.performance.labelFree} />
       </section>
       {operations === undefined ? null : (
         <section className="panel" aria-labelledby="ops-heading">
