@@ -67,7 +67,8 @@ async function judgeUntil(dataDir: string, when: { readonly afterPut: number } |
   const { code, signal } = await exited;
   clearTimeout(guard);
   if (when === 'end') expect({ code, done }, stderr).toEqual({ code: 0, done: true });
-  else if (done) expect(code, stderr).toBe(0); // reached the end before the kill
+  else if (done)
+    expect(code, stderr).toBe(0); // reached the end before the kill
   else expect(signal, `child exited with code ${code}: ${stderr}`).toBe('SIGKILL');
   return { killed: signal === 'SIGKILL', put, audited };
 }
@@ -126,7 +127,9 @@ describe('kill -9 while the monitors raise alarms: none lost, none doubled', () 
 
       // How many kills landed inside a raise: rows a child wrote but did not audit itself (its successor did).
       const unaudited = runs.reduce((sum, r) => sum + r.put.filter((id) => !r.audited.includes(id)).length, 0);
-      console.info(`SQLite: ${runs.filter((r) => r.killed).length} kills, ${alerts.length} alerts, ${unaudited} stored by a killed child and audited by its successor`);
+      console.info(
+        `SQLite: ${runs.filter((r) => r.killed).length} kills, ${alerts.length} alerts, ${unaudited} stored by a killed child and audited by its successor`,
+      );
     } finally {
       await stores.close();
     }

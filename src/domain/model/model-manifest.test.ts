@@ -58,9 +58,17 @@ describe('text people read is held to the human-text rule, as written', () => {
 
   it.each([
     ['an ANSI escape in the name', { name: 'Pneumonia \u001b[2Jdemo' }, /name: one line, no control, bidi or invisible formatting characters/],
-    ['a bidi override in the description', { description: 'safe \u202e fig.' }, /description: no control, bidi or invisible formatting characters \(line breaks and tabs allowed\)/],
+    [
+      'a bidi override in the description',
+      { description: 'safe \u202e fig.' },
+      /description: no control, bidi or invisible formatting characters \(line breaks and tabs allowed\)/,
+    ],
     ['a line break in the name', { name: 'Pneumonia\ndemo' }, /name: one line/],
-    ['a zero-width space in a contraindication', { intendedUse: { ...(demo.intendedUse as object), notFor: ['adults\u200b'] } }, /intendedUse\.notFor\.0: one line/],
+    [
+      'a zero-width space in a contraindication',
+      { intendedUse: { ...(demo.intendedUse as object), notFor: ['adults\u200b'] } },
+      /intendedUse\.notFor\.0: one line/,
+    ],
     ['surrounding spaces in the name', { name: ' Pneumonia demo' }, /name: no leading or trailing white space/],
     ['a 201-character name', { name: 'x'.repeat(201) }, /name: at most 200 characters/],
   ])('refuses %s (MODEL_MANIFEST_INVALID, naming the field)', (_, change, message) => {
