@@ -534,3 +534,14 @@ export function onlineMmdWindowRows(plan: OnlineMmdPlan, state: OnlineMmdState):
     return Float64Array.from(state.window.slice(s * k, (s + 1) * k));
   });
 }
+
+/** The mean kernel of a summary against the plan's comparison rows: near 1 for a typical reference image, near 0 for one unlike them all. */
+export function onlineMmdReferenceAffinity(plan: OnlineMmdPlan, x: ArrayLike<number>): number {
+  const k = plan.dimension;
+  if (x.length !== k) throw new RangeError(`the summary has ${x.length} values, the detector takes ${k}`);
+  const g = 1 / (2 * plan.sigma * plan.sigma);
+  const m = plan.reference.length / k;
+  let sum = 0;
+  for (let r = 0; r < m; r++) sum += Math.exp(-g * squaredDistance(plan.reference.slice(r * k, (r + 1) * k), x, k));
+  return sum / m;
+}
