@@ -436,6 +436,19 @@ export function createOnlineMmdState(plan: OnlineMmdPlan): OnlineMmdState {
   };
 }
 
+/** A plan's comparison rows as one typed array, made once per plan object (the per-update loop reads them all). */
+const PACKED = new WeakMap<OnlineMmdPlan, Float64Array>();
+function packedReference(plan: OnlineMmdPlan): Float64Array {
+  let packed = PACKED.get(plan);
+  if (packed === undefined) {
+    packed = Float64Array.from(plan.reference);
+    PACKED.set(plan, packed);
+  }
+  return packed;
+}
+/** Scratch for the summary being added (k ≤ 64 in practice; a larger k gets its own array). */
+const X_SCRATCH = new Float64Array(64);
+
 /** The threshold after t cases since the (re)start. */
 export function onlineMmdThreshold(plan: OnlineMmdPlan, t: number): number {
   return plan.thresholds[Math.min(t, plan.windowSize - 1)]!;
@@ -462,14 +475,15 @@ export function updateOnlineMmd(plan: OnlineMmdPlan, state: OnlineMmdState, x: A
   if (x.length !== k) throw new RangeError(`the summary has ${x.length} values, the detector takes ${k}`);
   const W = plan.windowSize;
   const g = 1 / (2 * plan.sigma * plan.sigma);
-  const ref = plan.reference;
+  const ref = packedReference(plan);
   const m = ref.length / k;
+  const xs = X_SCRATCH.length >= k ? X_SCRATCH : new Float64Array(k);
+  for (let j = 0; j < k; j++) xs[j] = x[j]!;
   let col = 0;
-  for (let r = 0; r < m; r++) {
+  for (let base = 0; base < ref.length; base += k) {
     let s = 0;
-    const base = r * k;
     for (let j = 0; j < k; j++) {
-      const d = ref[base + j]! - x[j]!;
+      const d = ref[base + j]! - xs[j]!;
       s += d * d;
     }
     col += Math.exp(-g * s);
@@ -540,8 +554,9 @@ export function onlineMmdReferenceAffinity(plan: OnlineMmdPlan, x: ArrayLike<num
   const k = plan.dimension;
   if (x.length !== k) throw new RangeError(`the summary has ${x.length} values, the detector takes ${k}`);
   const g = 1 / (2 * plan.sigma * plan.sigma);
-  const m = plan.reference.length / k;
+  const ref = packedReference(plan);
+  const m = ref.length / k;
   let sum = 0;
-  for (let r = 0; r < m; r++) sum += Math.exp(-g * squaredDistance(plan.reference.slice(r * k, (r + 1) * k), x, k));
+  for (let r = 0; r < m; r++) sum += Math.exp(-g * squaredDistance(ref.subarray(r * k, (r + 1) * k), x, k));
   return sum / m;
 }
