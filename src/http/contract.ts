@@ -853,7 +853,8 @@ export const monitorDetectorSchema = z.object({
   signal: z.string(),
   label: z.string(),
   direction: z.enum(['up', 'down']),
-  kind: z.enum(['continuous', 'indicator']),
+  /** `embedding-mmd`: the online MMD on the embedding summary; its `h` is the threshold at its current step, `arl0` its ERT. */
+  kind: z.enum(['continuous', 'indicator', 'embedding-mmd']),
   h: z.number(),
   arl0: z.number().nullable(),
   statistic: z.number(),
@@ -865,6 +866,8 @@ export type MonitorDetectorBody = z.infer<typeof monitorDetectorSchema>;
 const alertEffectSchema = z.union([
   z.object({ kind: z.literal('mean-normal-score'), value: z.number(), cases: z.number().int() }),
   z.object({ kind: z.literal('rate'), observed: z.number(), reference: z.number(), cases: z.number().int() }),
+  /** The embedding detector: MMD² between the window's summaries (`cases` of them, at most `windowSize`) and the reference's. */
+  z.object({ kind: z.literal('embedding-mmd'), value: z.number(), cases: z.number().int(), windowSize: z.number().int() }),
 ]);
 
 /** An alert (§2): the statistic, the effect size, the window, the run length and ARL, what else moved, the site and devices, example cases. */
@@ -1007,6 +1010,8 @@ export const monitoringDetailSchema = z.object({
       detectorArl0: z.number(),
       /** Why the plan watches no acquisition metadata (null when it does: its `acquisition.*` detectors). */
       acquisitionNote: z.string().nullable(),
+      /** Why the plan has no embedding detector (online MMD), when it has none. */
+      embeddingNote: z.string().nullable(),
       detectors: z.array(monitorDetectorSchema).readonly(),
     })
     .nullable(),

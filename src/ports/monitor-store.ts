@@ -68,6 +68,8 @@ export interface StoredMonitorPlan {
   readonly acquisition?: AcquisitionSignals;
   /** Why the plan has no acquisition signals, when it has none. */
   readonly acquisitionNote?: string;
+  /** Why the plan has no embedding detector (online MMD), when it has none (e.g. the version has no embedding reference). */
+  readonly embeddingNote?: string;
 }
 
 /** The running state of a deployment's detectors, after consuming its cases up to `lastSeq`. */

@@ -21,7 +21,14 @@ import {
   type MonitorPlan,
   type MonitorState,
 } from '../domain/monitoring/deployment-monitors.js';
-import { designDeploymentPlan, type ReferenceKind } from '../domain/monitoring/deployment-plan.js';
+import {
+  designDeploymentPlan,
+  EMBEDDING_DRIFT_WINDOW,
+  hasEnoughEmbeddingRows,
+  type EmbeddingDriftRequest,
+  type ReferenceKind,
+} from '../domain/monitoring/deployment-plan.js';
+import { onlineMmdReferenceAffinity, onlineMmdThreshold } from '../domain/monitoring/embedding-drift.js';
 import { decodeMonitorPlan, decodeMonitorState, encodeMonitorPlan, encodeMonitorState } from '../domain/monitoring/monitor-snapshot.js';
 import { normalScore } from '../domain/monitoring/normal-score.js';
 import {
@@ -61,6 +68,9 @@ export interface MonitoringSettings {
   readonly designStates: number;
   /** The share of confident decisions sampled for review (VIGIL_REVIEW_SAMPLE_RATE): a sampled case's inclusion probability. */
   readonly reviewSampleRate: number;
+  /** The embedding detector's window W (default EMBEDDING_DRIFT_WINDOW) and bootstrap splits (default EMBEDDING_DRIFT_BOOTSTRAPS). */
+  readonly embeddingWindow?: number;
+  readonly embeddingBootstraps?: number;
 }
 
 /** One judged image's monitor inputs: its name in the instance store, what the chain measured, and its device. */
@@ -122,6 +132,7 @@ export interface MonitoringDependencies {
     readonly design: Omit<MonitorDesign, 'guarantee'>;
     readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
     readonly signals: readonly SignalSpec[];
+    readonly embedding?: EmbeddingDriftRequest;
   }) => Promise<string>;
 }
 
@@ -280,7 +291,8 @@ export class DeploymentMonitoring {
         const chunk = await this.#deps.store.readCases(key, lastSeq, CHUNK);
         for (const c of chunk) {
           // The case's seq as the update's `time`: alerts then name their window by seq.
-          for (const alert of updateMonitors(plan, state, valuesOf(storedPlan, c), c.seq)) raised.push({ alert, alarmSeq: c.seq });
+          // A case without an embedding summary (gate-rejected, or stored before the version had a projection) skips the embedding detector.
+          for (const alert of updateMonitors(plan, state, valuesOf(storedPlan, c), c.seq, c.embedding ?? null)) raised.push({ alert, alarmSeq: c.seq });
         }
         if (chunk.length === 0) break;
         lastSeq = chunk[chunk.length - 1]!.seq;
@@ -293,7 +305,7 @@ export class DeploymentMonitoring {
       // the store refuses the repeats. A server that loses the compare-and-set below has stored only
       // what the winner stores too (the same alarms over the same stored values).
       for (const r of raised) {
-        const alert = await this.#raise(key, storedPlan, r.alert, r.alarmSeq);
+        const alert = await this.#raise(key, storedPlan, plan, r.alert, r.alarmSeq);
         if (alert !== undefined) created.push(alert);
       }
       const written = await this.#deps.store.compareAndSetState({
@@ -319,7 +331,7 @@ export class DeploymentMonitoring {
    * it has none, and the audit entry if the log has none (`#auditOnce`). Returns the alert when this
    * call stored it or recovered its audit (undefined for a repeat), and announces only then.
    */
-  async #raise(key: DeploymentKey, storedPlan: StoredMonitorPlan, alert: MonitorAlert, alarmSeq: number): Promise<StoredAlert | undefined> {
+  async #raise(key: DeploymentKey, storedPlan: StoredMonitorPlan, plan: MonitorPlan, alert: MonitorAlert, alarmSeq: number): Promise<StoredAlert | undefined> {
     const alertId = `al-${this.#deps.hasher.sha256Hex(`${key.site}\u0000${key.versionId}\u0000${storedPlan.planHash}\u0000${alert.detector}\u0000${alarmSeq}`).slice(0, 32)}`;
     let stored = await this.#deps.store.getAlert(alertId);
     let created = false;
@@ -342,7 +354,7 @@ export class DeploymentMonitoring {
         alarmSeq,
         alert: dated,
         devices: devicesOf(inWindow),
-        exampleCaseIds: examplesOf(inWindow, alert, storedPlan),
+        exampleCaseIds: examplesOf(inWindow, alert, storedPlan, plan),
         incidentId: null,
         createdAt: this.#deps.clock.now().toISOString(),
       };
@@ -484,6 +496,22 @@ export class DeploymentMonitoring {
       }
     }
     const signals = acquisition === undefined ? DEFAULT_SIGNALS : [...DEFAULT_SIGNALS, ...acquisition.signals];
+    // The embedding detector comes from the version's embedding reference whatever the signals' reference
+    // is: the projection and the reference rows are the version's (a production baseline's summaries are
+    // made with that same projection, but the version's rows are the images the projection was fitted on).
+    const window = s.embeddingWindow ?? EMBEDDING_DRIFT_WINDOW;
+    const versionEmbedding = await this.embeddingReference(key.versionId);
+    let embedding: EmbeddingDriftRequest | undefined;
+    let embeddingNote: string | undefined;
+    if (versionEmbedding.kind === 'none') embeddingNote = `the embedding is not watched: ${versionEmbedding.reason}`;
+    else if (!hasEnoughEmbeddingRows(versionEmbedding.reference.projected.length, window))
+      embeddingNote = `the embedding is not watched: ${versionEmbedding.reference.projected.length} reference summaries, fewer than the ${4 * window} an online MMD with a window of ${window} needs`;
+    else
+      embedding = {
+        rows: versionEmbedding.reference.projected,
+        windowSize: window,
+        ...(s.embeddingBootstraps === undefined ? {} : { bootstraps: s.embeddingBootstraps }),
+      };
     // Either reference is a sample (a few hundred validation images, or a window of production): every
     // threshold allows for that, at the quantile measured for its kind. Once per deployment (then
     // stored): ≈ 1–1.6 s of CPU the first time a reference size is seen, ≈ 0.2–0.4 s after
@@ -495,10 +523,11 @@ export class DeploymentMonitoring {
       design,
       guarantee: { kind: source.kind, bootstraps: s.guaranteeBootstraps },
       signals,
+      ...(embedding === undefined ? {} : { embedding }),
     };
     const text =
       this.#deps.designPlan === undefined
-        ? encodeMonitorPlan(designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals))
+        ? encodeMonitorPlan(designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals, embedding))
         : await this.#deps.designPlan(request);
     const designMs = Math.round(performance.now() - started);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
@@ -512,6 +541,7 @@ export class DeploymentMonitoring {
       createdAt: this.#deps.clock.now().toISOString(),
       ...(acquisition === undefined ? {} : { acquisition }),
       ...(acquisitionNote === undefined ? {} : { acquisitionNote }),
+      ...(embeddingNote === undefined ? {} : { embeddingNote }),
     };
   }
 
@@ -561,10 +591,10 @@ export class DeploymentMonitoring {
     if (designed !== undefined && state !== undefined) {
       const decoded = decodeMonitorState(designed.plan, state.state);
       consumed = decoded.cases;
-      designed.plan.detectors.forEach((det, i) => {
-        const fraction = decoded.statistic[i]! / det.h;
+      for (const det of detectorsNow(designed.plan, decoded)) {
+        const fraction = det.statistic / det.h;
         if (nearest === null || fraction > nearest.fractionOfThreshold) nearest = { detector: det.id, label: det.label, fractionOfThreshold: fraction };
-      });
+      }
     }
     const baselineNeeded = this.#deps.settings.baselineCases;
     return {
@@ -630,7 +660,8 @@ export class DeploymentMonitoring {
               familyArl0: designed.plan.familyArl0,
               detectorArl0: designed.plan.detectorArl0,
               acquisitionNote: designed.stored.acquisitionNote ?? null,
-              detectors: designed.plan.detectors.map((d, i) => ({
+              embeddingNote: designed.stored.embeddingNote ?? null,
+              detectors: detectorsNow(designed.plan, state).map((d) => ({
                 id: d.id,
                 signal: d.signal,
                 label: d.label,
@@ -638,8 +669,8 @@ export class DeploymentMonitoring {
                 kind: d.kind,
                 h: d.h,
                 arl0: Number.isFinite(d.arl0) ? d.arl0 : null,
-                statistic: state?.statistic[i] ?? 0,
-                p0: d.kind === 'indicator' ? d.p0 : null,
+                statistic: d.statistic,
+                p0: d.p0,
               })),
             },
       alerts: alerts.map(alertView),
@@ -732,7 +763,7 @@ export class DeploymentMonitoring {
     if (designed === undefined) return [];
     const stored = await this.#deps.store.getState(key);
     const state = stored === undefined ? undefined : decodeMonitorState(designed.plan, stored.state);
-    return designed.plan.detectors.map((d, i) => ({ id: d.id, h: d.h, statistic: state?.statistic[i] ?? 0 }));
+    return detectorsNow(designed.plan, state).map((d) => ({ id: d.id, h: d.h, statistic: d.statistic }));
   }
 
   /** The cases behind a chart's point: a site's cases in a time range, paged by seq. */
@@ -808,6 +839,49 @@ function labelFreeView(p: LabelFreePerformance) {
   };
 }
 
+interface DetectorNow {
+  readonly id: string;
+  readonly signal: string;
+  readonly label: string;
+  readonly direction: 'up' | 'down';
+  readonly kind: 'continuous' | 'indicator' | 'embedding-mmd';
+  readonly h: number;
+  readonly arl0: number;
+  readonly statistic: number;
+  readonly p0: number | null;
+}
+
+/** Every detector of a plan with its threshold and statistic now: the CUSUMs, then the embedding detector (its threshold at its current step). */
+function detectorsNow(plan: MonitorPlan, state: MonitorState | undefined): DetectorNow[] {
+  const out = plan.detectors.map((d, i): DetectorNow => ({
+    id: d.id,
+    signal: d.signal,
+    label: d.label,
+    direction: d.direction,
+    kind: d.kind,
+    h: d.h,
+    arl0: d.arl0,
+    statistic: state?.statistic[i] ?? 0,
+    p0: d.kind === 'indicator' ? d.p0 : null,
+  }));
+  const e = plan.embedding;
+  if (e !== undefined) {
+    const t = state?.embedding?.mmd.t ?? 0;
+    out.push({
+      id: e.id,
+      signal: e.signal,
+      label: e.label,
+      direction: 'up',
+      kind: 'embedding-mmd',
+      h: onlineMmdThreshold(e.mmd, t),
+      arl0: e.mmd.ert,
+      statistic: state?.embedding?.mmd.statistic ?? 0,
+      p0: null,
+    });
+  }
+  return out;
+}
+
 /** Devices of a window's cases, most frequent first, at most 5. */
 function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
   const counts = new Map<string, { manufacturer: string | null; model: string | null; cases: number }>();
@@ -846,12 +920,26 @@ function statedAcquisitionSignals(design: AcquisitionSignals): AcquisitionSignal
   };
 }
 
-/** Up to 10 distinct case ids of the window, the most extreme on the alarmed signal (in its direction) first. */
-function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert, storedPlan: StoredMonitorPlan): readonly string[] {
+/**
+ * Up to 10 distinct case ids of the window, the most extreme on the alarmed signal (in its direction)
+ * first; for the embedding detector, the window's cases with a summary, the least like the reference
+ * (lowest mean kernel against its comparison rows) first.
+ */
+function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert, storedPlan: StoredMonitorPlan, plan: MonitorPlan): readonly string[] {
   const s = MONITOR_SIGNAL_NAMES.indexOf(alert.signal);
   const a = storedPlan.acquisition?.signals.findIndex((x) => x.name === alert.signal) ?? -1;
+  const mmd = alert.effect.kind === 'embedding-mmd' ? plan.embedding?.mmd : undefined;
+  const windowStart = alert.windowStartTime ?? Number.NEGATIVE_INFINITY; // a seq in the server (the update's time)
   const valueOf = (c: MonitorCase): number =>
-    s >= 0 ? (c.values[s] ?? Number.NaN) : a >= 0 ? (valuesOf(storedPlan, c)[MONITOR_SIGNAL_NAMES.length + a] ?? Number.NaN) : Number.NaN;
+    mmd !== undefined
+      ? (c.embedding ?? null) === null || c.embedding!.length !== mmd.dimension || c.seq < windowStart
+        ? Number.NaN
+        : -onlineMmdReferenceAffinity(mmd, c.embedding!)
+      : s >= 0
+        ? (c.values[s] ?? Number.NaN)
+        : a >= 0
+          ? (valuesOf(storedPlan, c)[MONITOR_SIGNAL_NAMES.length + a] ?? Number.NaN)
+          : Number.NaN;
   const sign = alert.direction === 'up' ? 1 : -1;
   const scored = cases
     .map((c) => ({ c, v: valueOf(c) }))

@@ -179,3 +179,89 @@ describe('recordJudged and the version’s embedding reference', () => {
     expect(reads).toBe(2); // read once per version after that
   });
 });
+
+describe('the embedding detector in a deployment’s monitors', () => {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  const fx = JSON.parse(readFileSync(new URL('../fixtures/monitoring/embedding-summary.json', import.meta.url), 'utf8')) as { reference: number[][] };
+  const projection = fitEmbeddingProjection(fx.reference);
+  const reference: VersionEmbedding = {
+    kind: 'projection',
+    reference: { output: 'embedding', projection, projected: fx.reference.map((r) => roundSummary(projectEmbedding(projection, r))) },
+  };
+
+  it('joins a baseline plan from the version’s embedding reference, consumes the stored summaries, and alarms on a moved embedding as a medium, audited alert', async () => {
+    const stores = sqliteMonitoringStores(cleanups, 'vigil-monitor-mmd-');
+    const settings = { ...TEST_SETTINGS, embeddingBootstraps: 2000 };
+    const { monitoring } = await openMonitoring(stores, createSteppingClock(Date.UTC(2026, 11, 8, 12), 60_000), settings, true, {
+      versionEmbedding: () => Promise.resolve(reference),
+    });
+    const random = new SeededRandom(5);
+    const d = projection.dimension;
+    // In control: the reference images' own embeddings, resampled; moved: each pushed 3 SD along the first component.
+    const along = Math.sqrt(projection.variances[0]!) * 3;
+    const embeddingOf = (moved: boolean): Float32Array => {
+      const row = fx.reference[random.nextInt(fx.reference.length)]!;
+      return Float32Array.from(row, (v, j) => v + (moved ? along * projection.components[j]! : 0));
+    };
+    const judge = (n: number, moved: boolean) =>
+      monitoring.recordJudged({
+        site: SITE,
+        versionId: V2,
+        origin: 'production',
+        caseId: `case-${n}`,
+        studyKey: `sk-${n}`,
+        images: [{ imageRef: `s${n}/i0.dcm`, measures: { ...imageMeasures(random), embedding: embeddingOf(moved) }, device: null }],
+      });
+    let n = 0;
+    for (; n < TEST_SETTINGS.baselineCases + 150; n++) expect(await judge(n, false)).toEqual([]);
+    const detail = await monitoring.detail(SITE, 'hour');
+    const mmd = detail.plan?.detectors.find((x) => x.kind === 'embedding-mmd');
+    expect(detail.status.reference).toMatchObject({ kind: 'baseline' });
+    expect(detail.plan?.embeddingNote).toBeNull();
+    expect(mmd).toMatchObject({ id: 'embedding:mmd', signal: 'embedding', direction: 'up', arl0: detail.plan!.detectorArl0, p0: null });
+    expect(detail.plan!.detectorArl0).toBe(detail.plan!.detectors.length * detail.plan!.familyArl0); // K counts it
+    expect(mmd!.statistic).toBeLessThan(mmd!.h);
+    expect(d).toBe(64);
+
+    const alerts = [];
+    for (const stop = n + 60; n < stop && alerts.length === 0; n++) alerts.push(...(await judge(n, true)).filter((a) => a.alert.detector === 'embedding:mmd'));
+    expect(alerts).toHaveLength(1);
+    const alert = alerts[0]!;
+    expect(alert.alert).toMatchObject({
+      signal: 'embedding',
+      label: 'representation of the image (embedding)',
+      effect: { kind: 'embedding-mmd', windowSize: 20 },
+    });
+    expect(alert.alert.statistic).toBeGreaterThan(alert.alert.threshold);
+    expect(alert.exampleCaseIds.length).toBeGreaterThan(0);
+    const incident = await stores.incidents.get(alert.incidentId!);
+    expect(incident?.severity).toBe('medium');
+    const events = (await stores.search.search({ limit: 1_000 })).entries.map((e) => e.event);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'monitor_alert', alertId: alert.alertId, detector: 'embedding:mmd' }));
+    const listed = await monitoring.alerts({ site: SITE, limit: 10 });
+    expect(listed.find((a) => a.alertId === alert.alertId)).toMatchObject({ arl0: alert.alert.arl0, runLength: alert.alert.runLength });
+  }, 120_000);
+
+  it('says why a plan has no embedding detector when the version has no embedding reference', async () => {
+    const stores = sqliteMonitoringStores(cleanups, 'vigil-monitor-mmd-none-');
+    const { monitoring } = await openMonitoring(stores, createSteppingClock(Date.UTC(2026, 11, 8, 12), 60_000), TEST_SETTINGS, true, {
+      versionEmbedding: () => Promise.resolve({ kind: 'none', reason: 'the version carries no monitoring-reference.json' }),
+    });
+    const random = new SeededRandom(6);
+    for (let n = 0; n < TEST_SETTINGS.baselineCases; n++)
+      await monitoring.recordJudged({
+        site: SITE,
+        versionId: V2,
+        origin: 'production',
+        caseId: `case-${n}`,
+        studyKey: `sk-${n}`,
+        images: [{ imageRef: `s${n}/i0.dcm`, measures: imageMeasures(random), device: null }],
+      });
+    const detail = await monitoring.detail(SITE, 'hour');
+    expect(detail.plan?.detectors.some((x) => x.kind === 'embedding-mmd')).toBe(false);
+    expect(detail.plan?.embeddingNote).toBe('the embedding is not watched: the version carries no monitoring-reference.json');
+  }, 120_000);
+});

@@ -85,11 +85,17 @@ describe('monitoring in the running server', () => {
       expect(c.values.probability).toBeGreaterThanOrEqual(0);
       expect(c.values.probability).toBeLessThanOrEqual(1);
     }
-    // The demo version carries no monitoring-reference.json, so no projection of its embeddings: none stored.
+    // The demo version's monitoring-reference.json carries only its embedding reference: each judged image's
+    // projection (k = 8) is stored, while its signals still collect a production baseline (above).
     const db = openSqliteDatabase({ dataDir: dir });
     try {
       const stored = await new SqliteMonitorStore(db).readCases({ site: 'default', versionId: overview!.deployments[0]!.versionId! }, 0, 10);
-      expect(stored.map((c) => c.embedding)).toEqual([null, null]);
+      expect(stored).toHaveLength(2);
+      for (const c of stored) {
+        expect(c.embedding).toBeInstanceOf(Float32Array);
+        expect(c.embedding).toHaveLength(8);
+        expect(Array.from(c.embedding!).every((v) => Number.isFinite(v))).toBe(true);
+      }
     } finally {
       db.close();
     }

@@ -136,6 +136,12 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     const monitoring = await get<MonitoringDetailBody>('/api/monitoring/default?bucket=cases50');
     expect(monitoring.status.openIncident?.incidentId).toBe(incident!.incidentId);
     expect(monitoring.alerts.length).toBeGreaterThan(0);
+    // The demo bundle's embedding reference puts the online MMD on its embedding in the baseline plan, in the family budget.
+    expect(monitoring.status.reference?.kind).toBe('baseline');
+    expect(monitoring.plan?.embeddingNote).toBeNull();
+    const mmd = monitoring.plan?.detectors.find((d) => d.kind === 'embedding-mmd');
+    expect(mmd).toMatchObject({ id: 'embedding:mmd', arl0: monitoring.plan!.detectorArl0 });
+    expect(monitoring.plan!.detectorArl0).toBe(monitoring.plan!.detectors.length * monitoring.plan!.familyArl0);
     // A second start does not stream again: seedDemo skips a store that holds studies, and the stream follows only a seed.
     expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
     process.stdout.write(`demo stream: incident ${((Date.now() - started) / 1000).toFixed(0)} s after the stream started\n`);

@@ -201,7 +201,7 @@ export function DetectorChart({ detectors }: { readonly detectors: readonly Moni
   const label =
     nearest === undefined
       ? 'No detectors.'
-      : `CUSUM statistics of ${detectors.length} detectors as a share of their thresholds; nearest: ${nearest.label} ${nearest.direction} at ` +
+      : `Statistics of ${detectors.length} detectors (CUSUMs, and the embedding's MMD when watched) as a share of their thresholds; nearest: ${nearest.label} ${nearest.direction} at ` +
         `${formatPercent(nearest.statistic / nearest.h, 0)} of h = ${nearest.h.toFixed(2)}; ${detectors.filter((d) => d.statistic >= d.h).length} at or over the threshold.`;
   const xOf = (fraction: number) => labelW + (barW * Math.min(cap, Math.max(0, fraction))) / cap;
   return (

@@ -165,7 +165,9 @@ export function AlertCard({ alert: a, showIncident = true }: { readonly alert: M
   const effect =
     a.effect.kind === 'rate'
       ? `rate ${formatPercent(a.effect.observed, 1)} against ${formatPercent(a.effect.reference, 1)} in the reference, over ${a.effect.cases} cases`
-      : `mean ${formatMeasure({ measure: 'mean-normal-score' }, a.effect.value)} (normal score against the reference) over ${a.effect.cases} cases`;
+      : a.effect.kind === 'embedding-mmd'
+        ? `the images' representation (embedding) moved away from the reference: MMD² ${a.effect.value.toPrecision(3)} over the last ${a.effect.cases} cases (window ${a.effect.windowSize}), threshold ${a.threshold.toPrecision(3)}`
+        : `mean ${formatMeasure({ measure: 'mean-normal-score' }, a.effect.value)} (normal score against the reference) over ${a.effect.cases} cases`;
   return (
     <article className="alert-card" aria-label={`Alert: ${a.label} ${a.direction}`}>
       <p className="alert-title">
@@ -177,7 +179,9 @@ export function AlertCard({ alert: a, showIncident = true }: { readonly alert: M
       <dl className="facts facts-pairs">
         <dt>Statistic</dt>
         <dd>
-          CUSUM {a.statistic.toFixed(2)} ≥ h {a.threshold.toFixed(2)}
+          {a.effect.kind === 'embedding-mmd'
+            ? `online MMD² ${a.statistic.toPrecision(3)} > threshold ${a.threshold.toPrecision(3)}`
+            : `CUSUM ${a.statistic.toFixed(2)} ≥ h ${a.threshold.toFixed(2)}`}
         </dd>
         <dt>Effect</dt>
         <dd>{effect}</dd>
@@ -189,7 +193,7 @@ export function AlertCard({ alert: a, showIncident = true }: { readonly alert: M
         <dt>Run length</dt>
         <dd>
           {a.runLength.toLocaleString()} cases since the detector last restarted; in control it alarms once per{' '}
-          {a.arl0 === null ? '∞' : Math.round(a.arl0).toLocaleString()} cases (ARL₀)
+          {a.arl0 === null ? '∞' : Math.round(a.arl0).toLocaleString()} cases ({a.effect.kind === 'embedding-mmd' ? 'expected run time, ERT' : 'ARL₀'})
         </dd>
         <dt>Also moving</dt>
         <dd>

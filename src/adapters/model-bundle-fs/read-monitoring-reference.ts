@@ -8,7 +8,7 @@ import {
   type MonitoringReferenceFile,
 } from '../../domain/monitoring/monitoring-reference-file.js';
 
-/** A bundle's monitoring reference (monitoring-reference.json), or undefined when it carries none. At most 64 MiB. */
+/** A bundle's monitoring reference values (monitoring-reference.json), or undefined when it carries none (or only an embedding reference). At most 64 MiB. */
 export async function readMonitoringReference(bundleDir: string): Promise<ReadonlyMap<string, Float64Array> | undefined> {
   const file = await readMonitoringReferenceFile(bundleDir);
   return file === undefined ? undefined : referenceColumnsOf(file);

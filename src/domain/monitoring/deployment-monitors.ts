@@ -8,6 +8,7 @@ import {
   latticeCusumArl,
   latticeIncrements,
 } from './cusum.js';
+import { createOnlineMmdState, onlineMmdThreshold, updateOnlineMmd, type OnlineMmdPlan, type OnlineMmdState } from './embedding-drift.js';
 import { continuousThresholdInflation, indicatorGuaranteedRate } from './guaranteed-thresholds.js';
 import { buildNormalScorer, normalScore, type NormalScorer } from './normal-score.js';
 
@@ -124,6 +125,21 @@ export interface IndicatorDetector extends DetectorBase {
 }
 export type DetectorPlan = ContinuousDetector | IndicatorDetector;
 
+/**
+ * The multivariate drift detector on the embedding summary (embedding-drift.ts): an online MMD whose
+ * expected run time in control is this plan's per-detector ARL₀ (K·T, K counting it), so it shares the
+ * family's false-alarm budget like every CUSUM. It watches the cases that have a summary.
+ */
+export interface EmbeddingDetectorPlan {
+  readonly id: typeof EMBEDDING_DETECTOR_ID;
+  readonly signal: typeof EMBEDDING_SIGNAL;
+  readonly label: string;
+  readonly mmd: OnlineMmdPlan;
+}
+export const EMBEDDING_DETECTOR_ID = 'embedding:mmd';
+export const EMBEDDING_SIGNAL = 'embedding';
+export const EMBEDDING_LABEL = 'representation of the image (embedding)';
+
 export interface MonitorPlan {
   readonly signals: readonly SignalSpec[];
   /** Per signal, the normal scorer (continuous) or null (indicator). */
@@ -134,6 +150,8 @@ export interface MonitorPlan {
   readonly familyArl0: number;
   /** K·T, each detector's target in-control ARL (Bonferroni on rates over K detectors). */
   readonly detectorArl0: number;
+  /** The online MMD on the embedding summary, when the version has an embedding reference. */
+  readonly embedding?: EmbeddingDetectorPlan;
 }
 
 /**
@@ -275,7 +293,9 @@ export interface MonitorAlert {
    */
   readonly effect:
     | { readonly kind: 'mean-normal-score'; readonly value: number; readonly cases: number }
-    | { readonly kind: 'rate'; readonly observed: number; readonly reference: number; readonly cases: number };
+    | { readonly kind: 'rate'; readonly observed: number; readonly reference: number; readonly cases: number }
+    /** The embedding detector: MMD² between the window's summaries (`cases` of them, at most `windowSize`) and the reference's. */
+    | { readonly kind: 'embedding-mmd'; readonly value: number; readonly cases: number; readonly windowSize: number };
   /** The other detectors most advanced towards their own thresholds (statistic / h), at most 3, highest first. */
   readonly contributors: readonly { readonly detector: string; readonly label: string; readonly fractionOfThreshold: number }[];
 }
@@ -294,11 +314,25 @@ export interface MonitorState {
   readonly runStart: Float64Array;
   /** Scratch: the current case's value per signal (normal score or indicator). */
   readonly scratch: Float64Array;
+  /** The embedding detector's state, and per window slot the case index and time of its summary (−1 / NaN: a reference row). */
+  readonly embedding?: EmbeddingDetectorState;
+}
+
+export interface EmbeddingDetectorState {
+  readonly mmd: OnlineMmdState;
+  readonly windowCases: number[];
+  readonly windowTimes: number[];
+}
+
+export function createEmbeddingDetectorState(plan: EmbeddingDetectorPlan): EmbeddingDetectorState {
+  const w = plan.mmd.windowSize;
+  return { mmd: createOnlineMmdState(plan.mmd), windowCases: new Array<number>(w).fill(-1), windowTimes: new Array<number>(w).fill(Number.NaN) };
 }
 
 export function createMonitorState(plan: MonitorPlan): MonitorState {
   const k = plan.detectors.length;
   return {
+    ...(plan.embedding === undefined ? {} : { embedding: createEmbeddingDetectorState(plan.embedding) }),
     cases: 0,
     statistic: new Float64Array(k),
     excursionStart: new Float64Array(k).fill(-1),
@@ -311,18 +345,80 @@ export function createMonitorState(plan: MonitorPlan): MonitorState {
 }
 
 /**
- * Feeds one case (its value per signal, in `plan.signals` order; NaN = none) to every detector and
- * returns the alarms it raised (usually none). A detector that alarms restarts at 0. `time`: the
- * case's time in ms, carried into alerts.
+ * Feeds one case (its value per signal, in `plan.signals` order; NaN = none; and its embedding summary,
+ * null when it has none) to every detector and returns the alarms it raised (usually none). A detector
+ * that alarms restarts. `time`: the case's time in ms, carried into alerts.
  */
-export function updateMonitors(plan: MonitorPlan, state: MonitorState, values: ArrayLike<number>, time: number = Number.NaN): MonitorAlert[] {
+export function updateMonitors(
+  plan: MonitorPlan,
+  state: MonitorState,
+  values: ArrayLike<number>,
+  time: number = Number.NaN,
+  embedding: ArrayLike<number> | null = null,
+): MonitorAlert[] {
   const { scratch } = state;
   for (let s = 0; s < plan.signals.length; s++) {
     const v = values[s]!;
     const scorer = plan.scorers[s]!;
     scratch[s] = scorer === null ? v : normalScore(scorer, v);
   }
-  return stepDetectors(plan, coefficientsOf(plan), state, scratch, time);
+  return stepEmbedding(plan, state, stepDetectors(plan, coefficientsOf(plan), state, scratch, time), embedding, time);
+}
+
+/**
+ * The embedding detector's step for the case just stepped through the CUSUMs (index state.cases − 1),
+ * when the plan has one and the case has a summary; its alert joins the CUSUMs'.
+ */
+function stepEmbedding(plan: MonitorPlan, state: MonitorState, alerts: MonitorAlert[], summary: ArrayLike<number> | null, time: number): MonitorAlert[] {
+  const det = plan.embedding;
+  const es = state.embedding;
+  // A summary of another size (not made with this plan's projection) is skipped like a missing one, rather than stopping every later update.
+  if (det === undefined || es === undefined || summary === null || summary.length !== det.mmd.dimension) return alerts;
+  const index = state.cases - 1;
+  const W = det.mmd.windowSize;
+  const slot = es.mmd.next;
+  es.windowCases[slot] = index;
+  es.windowTimes[slot] = time;
+  const step = updateOnlineMmd(det.mmd, es.mmd, summary);
+  if (!step.alarm) return alerts;
+  // The window before the restart: W cases once full (oldest in the slot after this one), else the t
+  // cases since the (re)start, written from slot 0.
+  const oldest = step.t >= W ? (slot + 1) % W : 0;
+  const startTime = es.windowTimes[oldest]!;
+  const alert: MonitorAlert = {
+    detector: det.id,
+    signal: det.signal,
+    label: det.label,
+    direction: 'up',
+    alarmCase: index,
+    windowStartCase: es.windowCases[oldest]!,
+    windowStartTime: Number.isNaN(startTime) ? null : startTime,
+    alarmTime: Number.isNaN(time) ? null : time,
+    runLength: step.t,
+    statistic: step.statistic,
+    threshold: step.threshold,
+    arl0: det.mmd.ert,
+    effect: { kind: 'embedding-mmd', value: step.statistic, cases: Math.min(step.t, W), windowSize: W },
+    contributors: nearestDetectors(plan, state, -1),
+  };
+  es.windowCases.fill(-1);
+  es.windowTimes.fill(Number.NaN);
+  return [...alerts, alert];
+}
+
+/** The detectors most advanced towards their thresholds (statistic / h), at most 3, highest first, `except` (an index, or −1) left out; the embedding detector among them. */
+function nearestDetectors(plan: MonitorPlan, state: MonitorState, except: number): MonitorAlert['contributors'] {
+  const all = plan.detectors.map((other, i) => ({ detector: other.id, label: other.label, fractionOfThreshold: state.statistic[i]! / other.h, i }));
+  const det = plan.embedding;
+  const es = state.embedding;
+  if (det !== undefined && es !== undefined && except !== -1) {
+    all.push({ detector: det.id, label: det.label, fractionOfThreshold: es.mmd.statistic / onlineMmdThreshold(det.mmd, es.mmd.t), i: -1 });
+  }
+  return all
+    .filter((c) => (except === -1 ? true : c.i !== except) && c.fractionOfThreshold > 0)
+    .sort((a, b) => b.fractionOfThreshold - a.fractionOfThreshold)
+    .slice(0, 3)
+    .map(({ i: _i, ...c }) => c);
 }
 
 /** Per detector, the constants of its increment, in flat arrays for the per-case loop. */
@@ -401,12 +497,7 @@ function describeAlarm(plan: MonitorPlan, state: MonitorState, d: number, index:
   const det = plan.detectors[d]!;
   const cases = state.excursionCases[d]!;
   const mean = state.excursionSum[d]! / cases;
-  const contributors = plan.detectors
-    .map((other, i) => ({ detector: other.id, label: other.label, fractionOfThreshold: state.statistic[i]! / other.h, i }))
-    .filter((c) => c.i !== d && c.fractionOfThreshold > 0)
-    .sort((a, b) => b.fractionOfThreshold - a.fractionOfThreshold)
-    .slice(0, 3)
-    .map(({ i: _i, ...c }) => c);
+  const contributors = nearestDetectors(plan, state, d);
   const startTime = state.excursionStartTime[d]!;
   return {
     detector: det.id,
@@ -435,6 +526,7 @@ export function recomputeMonitors(
   plan: MonitorPlan,
   columns: readonly ArrayLike<number>[],
   times?: ArrayLike<number>,
+  embeddings?: readonly (ArrayLike<number> | null)[],
 ): { readonly state: MonitorState; readonly alerts: MonitorAlert[] } {
   if (columns.length !== plan.signals.length) throw new RangeError(`expected ${plan.signals.length} columns, got ${columns.length}`);
   const n = columns[0]?.length ?? 0;
@@ -454,7 +546,8 @@ export function recomputeMonitors(
   const coefficients = coefficientsOf(plan);
   for (let t = 0; t < n; t++) {
     for (let s = 0; s < standardized.length; s++) row[s] = standardized[s]![t]!;
-    const raised = stepDetectors(plan, coefficients, state, row, times === undefined ? Number.NaN : times[t]!);
+    const time = times === undefined ? Number.NaN : times[t]!;
+    const raised = stepEmbedding(plan, state, stepDetectors(plan, coefficients, state, row, time), embeddings?.[t] ?? null, time);
     if (raised.length > 0) alerts.push(...raised);
   }
   return { state, alerts };

@@ -1,4 +1,14 @@
-import { DEFAULT_SIGNALS, designMonitors, type MonitorDesign, type MonitorPlan, type SignalSpec } from './deployment-monitors.js';
+import {
+  DEFAULT_SIGNALS,
+  designMonitors,
+  EMBEDDING_DETECTOR_ID,
+  EMBEDDING_LABEL,
+  EMBEDDING_SIGNAL,
+  type MonitorDesign,
+  type MonitorPlan,
+  type SignalSpec,
+} from './deployment-monitors.js';
+import { designOnlineMmd } from './embedding-drift.js';
 
 /** Where a deployment's reference comes from: its version's validation images, or its own first production cases. */
 export type ReferenceKind = 'version' | 'baseline';
@@ -15,6 +25,34 @@ export const GUARANTEE_QUANTILE: Readonly<Record<ReferenceKind, number>> = { ver
 export const GUARANTEE_BOOTSTRAPS = 200;
 
 /**
+ * The online MMD's window W: cases compared with the reference at each step. 20 trades speed against
+ * sensitivity as measured in embedding-drift.test.ts and by simulation at the server's ERT (≈ 3·10⁵, 524
+ * reference rows): a mean shift of 2 SD along the first component is found in a median 16 cases, 1 SD in
+ * 51, ½ SD in ≈ 1,900 (smaller windows answer sooner to large shifts and miss small ones).
+ */
+export const EMBEDDING_DRIFT_WINDOW = 20;
+/**
+ * Bootstrap splits the online MMD's thresholds are set on. Its per-step thresholds at the server's ERT lie
+ * past what any feasible count resolves, so they come from the exponential tail fitted above the top 1 %
+ * (embedding-drift.ts `upperQuantile`), which errs long: 20,000 gave a realised run length ≈ 1.4 × ERT at
+ * ERT 2,000 (2,000 gave ≈ 2 ×). Design cost O(bootstraps·W²): ≈ 0.2–0.5 s at W = 20.
+ */
+export const EMBEDDING_DRIFT_BOOTSTRAPS = 20_000;
+
+/** The embedding reference an online MMD is designed on: the version's reference images' summaries. */
+export interface EmbeddingDriftRequest {
+  readonly rows: readonly ArrayLike<number>[];
+  readonly windowSize?: number;
+  readonly bootstraps?: number;
+  readonly seed?: number;
+}
+
+/** Whether `rows` can carry an online MMD with window W: a comparison part of at least 2W + 1 rows beyond the 2W − 1 the bootstrap windows take. */
+export function hasEnoughEmbeddingRows(rows: number, windowSize: number = EMBEDDING_DRIFT_WINDOW): boolean {
+  return rows >= 4 * windowSize;
+}
+
+/**
  * A deployment's plan for the server: `designMonitors` over every signal with the bootstrap guarantee
  * (guaranteed-thresholds.ts: continuous signals by the cached rank bootstrap, indicators designed at a
  * bootstrap confidence bound of the rate), at the quantile measured for its reference kind. With
@@ -25,11 +63,25 @@ export function designDeploymentPlan(
   design: Omit<MonitorDesign, 'guarantee'>,
   guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number; readonly seed?: number },
   signals: readonly SignalSpec[] = DEFAULT_SIGNALS,
+  embedding?: EmbeddingDriftRequest,
 ): MonitorPlan {
-  if (guarantee.bootstraps <= 0) return designMonitors(reference, design, signals);
-  return designMonitors(
-    reference,
-    { ...design, guarantee: { bootstraps: guarantee.bootstraps, quantile: GUARANTEE_QUANTILE[guarantee.kind], seed: guarantee.seed ?? 12 } },
-    signals,
-  );
+  // The embedding detector is one more member of the family: K counts it, and its ERT is K·T like each CUSUM's ARL₀.
+  const own = signals.reduce((sum, s) => sum + s.directions.length, 0);
+  const family = embedding === undefined ? design : { ...design, familyDetectors: (design.familyDetectors ?? own) + 1 };
+  const plan =
+    guarantee.bootstraps <= 0
+      ? designMonitors(reference, family, signals)
+      : designMonitors(
+          reference,
+          { ...family, guarantee: { bootstraps: guarantee.bootstraps, quantile: GUARANTEE_QUANTILE[guarantee.kind], seed: guarantee.seed ?? 12 } },
+          signals,
+        );
+  if (embedding === undefined) return plan;
+  const mmd = designOnlineMmd(embedding.rows, {
+    windowSize: embedding.windowSize ?? EMBEDDING_DRIFT_WINDOW,
+    ert: plan.detectorArl0,
+    bootstraps: embedding.bootstraps ?? EMBEDDING_DRIFT_BOOTSTRAPS,
+    seed: embedding.seed ?? 13,
+  });
+  return { ...plan, embedding: { id: EMBEDDING_DETECTOR_ID, signal: EMBEDDING_SIGNAL, label: EMBEDDING_LABEL, mmd } };
 }

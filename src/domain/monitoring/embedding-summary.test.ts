@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDING_SUMMARY_COMPONENTS, fitEmbeddingProjection, projectEmbedding, roundSummary } from './embedding-summary.js';
-import { embeddingReferenceOf, embeddingSectionOf, monitoringReferenceFileSchema, monitoringReferenceFileOf } from './monitoring-reference-file.js';
+import {
+  embeddingReferenceOf,
+  embeddingSectionOf,
+  monitoringReferenceFileSchema,
+  monitoringReferenceFileOf,
+  referenceColumnsOf,
+} from './monitoring-reference-file.js';
 import { MONITOR_SIGNAL_NAMES } from './case-signals.js';
 
 interface Fixture {
@@ -82,6 +88,21 @@ describe('the embedding part of monitoring-reference.json', () => {
       kind: 'none',
       reason: 'the model declares no embedding output',
     });
+  });
+
+  it('may carry only the embedding part: no signal values (a baseline watches them), the embedding reference all the same', () => {
+    const { signals: _signals, ...noSignals } = base;
+    const section = embeddingSectionOf(
+      'embedding',
+      p,
+      fx.reference.map((row) => roundSummary(projectEmbedding(p, row))),
+    );
+    const file = monitoringReferenceFileSchema.parse({ ...noSignals, signalsNote: 'watched against a baseline', embedding: section });
+    expect(referenceColumnsOf(file)).toBeUndefined();
+    expect(embeddingReferenceOf(file).kind).toBe('projection');
+    expect(referenceColumnsOf(monitoringReferenceFileSchema.parse(base))?.get('probability')).toHaveLength(n);
+    // Neither signals nor an embedding: nothing to monitor with, refused.
+    expect(monitoringReferenceFileSchema.safeParse(noSignals).success).toBe(false);
   });
 
   it('refuses a projection whose parts disagree in size', () => {

@@ -1,4 +1,4 @@
-import { createMonitorState, type MonitorPlan, type MonitorState } from './deployment-monitors.js';
+import { createMonitorState, type EmbeddingDetectorPlan, type MonitorPlan, type MonitorState } from './deployment-monitors.js';
 
 /**
  * Plans and running states as JSON documents, for a store: a plan is kept whole (its scorers' tables
@@ -58,6 +58,7 @@ export function encodeMonitorPlan(plan: MonitorPlan): string {
       design: plan.design,
       familyArl0: plan.familyArl0,
       detectorArl0: plan.detectorArl0,
+      ...(plan.embedding === undefined ? {} : { embedding: plan.embedding }),
     }),
   );
 }
@@ -70,8 +71,12 @@ export function decodeMonitorPlan(text: string): MonitorPlan {
     design: MonitorPlan['design'];
     familyArl0: unknown;
     detectorArl0: unknown;
+    embedding?: EmbeddingDetectorPlan;
   };
+  // The online MMD's numbers are all finite (JSON numbers as written); its kind says it is one.
+  if (raw.embedding !== undefined && raw.embedding.mmd.kind !== 'online-mmd') throw new RangeError('an embedding detector of an unknown kind');
   return {
+    ...(raw.embedding === undefined ? {} : { embedding: raw.embedding }),
     signals: raw.signals,
     scorers: raw.scorers.map((s) => (s === null ? null : { sorted: decodeArray(s.sorted), table: decodeArray(s.table), n: s.n })),
     detectors: raw.detectors.map((d) => decodeNumbersDeep(d, DETECTOR_NUMBERS)) as unknown as MonitorPlan['detectors'],
@@ -91,6 +96,15 @@ export function encodeMonitorState(state: MonitorState): string {
     excursionSum: encodeArray(state.excursionSum),
     excursionCases: encodeArray(state.excursionCases),
     runStart: encodeArray(state.runStart),
+    ...(state.embedding === undefined
+      ? {}
+      : {
+          embedding: {
+            mmd: state.embedding.mmd,
+            windowCases: state.embedding.windowCases,
+            windowTimes: encodeArray(state.embedding.windowTimes),
+          },
+        }),
   });
 }
 
@@ -104,6 +118,26 @@ export function decodeMonitorState(plan: MonitorPlan, text: string): MonitorStat
     const values = decodeArray(raw[key]);
     if (values.length !== state[key].length) throw new RangeError('a monitor state of another plan');
     state[key].set(values);
+  }
+  if (state.embedding !== undefined) {
+    const e = raw.embedding as { mmd?: Record<string, unknown>; windowCases?: unknown; windowTimes?: unknown } | undefined;
+    const mmd = e?.mmd;
+    if (e === undefined || mmd === undefined) throw new RangeError('a monitor state of another plan');
+    const target = state.embedding;
+    const fill = (to: number[], from: unknown): void => {
+      const values = decodeArray(from);
+      if (values.length !== to.length) throw new RangeError('a monitor state of another plan');
+      to.splice(0, to.length, ...values);
+    };
+    fill(target.mmd.window, mmd.window);
+    fill(target.mmd.crossSums, mmd.crossSums);
+    fill(target.windowCases, e.windowCases);
+    fill(target.windowTimes, e.windowTimes);
+    for (const key of ['t', 'cases', 'runStart', 'next', 'withinSum', 'statistic'] as const) {
+      const v = mmd[key];
+      if (typeof v !== 'number') throw new RangeError('a monitor state without its embedding detector');
+      target.mmd[key] = v;
+    }
   }
   return state;
 }

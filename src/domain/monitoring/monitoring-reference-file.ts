@@ -10,6 +10,10 @@ export const MONITORING_REFERENCE_FILE = 'monitoring-reference.json';
  * image scored through the inference chain (null: none, e.g. no probability for an image the gate
  * rejected), all of one length. `vigil model init` writes it; a deployment of the version designs its
  * monitors from it instead of waiting for a production baseline.
+ *
+ * A file may carry only the `embedding` part (no `signals`, and a `signalsNote` saying why): its version's
+ * signals are then watched against a production baseline, and its embedding against its own reference
+ * images (the demo bundle: its monitors start from a baseline, which alone can watch acquisition metadata).
  */
 export const monitoringReferenceFileSchema = z
   .strictObject({
@@ -17,7 +21,9 @@ export const monitoringReferenceFileSchema = z
     /** What the values were measured on (e.g. the validation split's description). */
     source: z.string().max(500),
     cases: z.number().int().min(50).max(1_000_000),
-    signals: z.record(z.string(), z.array(z.number().nullable())),
+    signals: z.record(z.string(), z.array(z.number().nullable())).optional(),
+    /** Why the file has no `signals` (the version's signals are watched against a production baseline). */
+    signalsNote: z.string().max(500).optional(),
     /**
      * The embedding summary's projection (domain/monitoring/embedding-summary.ts), fitted on these images'
      * embeddings (the manifest's `embedding` output), and each image's projection rounded to float32 (null:
@@ -49,6 +55,10 @@ export const monitoringReferenceFileSchema = z
       if (e.projected.length !== file.cases) bad(['projected'], `expected ${file.cases} entries`);
       if (e.projected.some((p) => p !== null && p.length !== k)) bad(['projected'], `each needs ${k} values`);
     }
+    if (file.signals === undefined) {
+      if (file.embedding === undefined) ctx.addIssue({ code: 'custom', path: ['signals'], message: 'a file without signals must carry an embedding' });
+      return;
+    }
     for (const name of MONITOR_SIGNAL_NAMES) {
       const values = file.signals[name];
       if (values === undefined) ctx.addIssue({ code: 'custom', path: ['signals', name], message: 'missing' });
@@ -57,9 +67,11 @@ export const monitoringReferenceFileSchema = z
   });
 export type MonitoringReferenceFile = z.infer<typeof monitoringReferenceFileSchema>;
 
-/** The reference as designMonitors takes it (null → NaN). */
-export function referenceColumnsOf(file: MonitoringReferenceFile): ReadonlyMap<string, Float64Array> {
-  return new Map(MONITOR_SIGNAL_NAMES.map((name) => [name, Float64Array.from(file.signals[name] ?? [], (v) => (v === null ? Number.NaN : v))]));
+/** The reference as designMonitors takes it (null → NaN); undefined for a file that carries only an embedding reference. */
+export function referenceColumnsOf(file: MonitoringReferenceFile): ReadonlyMap<string, Float64Array> | undefined {
+  const signals = file.signals;
+  if (signals === undefined) return undefined;
+  return new Map(MONITOR_SIGNAL_NAMES.map((name) => [name, Float64Array.from(signals[name] ?? [], (v) => (v === null ? Number.NaN : v))]));
 }
 
 /** Columns (one per signal, equal lengths) as the file's text. */
