@@ -463,8 +463,10 @@ export class DeploymentMonitoring {
       source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
       acquisitionNote = 'the version reference carries no acquisition records: acquisition metadata is not watched';
     } else {
-      if ((await this.#deps.store.countCases(key)) < s.baselineCases) return undefined;
-      const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
+      // The baseline begins after the site's go-live mark when one is set (startBaseline), else with the first case.
+      const start = (await this.#deps.store.getBaselineStart(key.site)) ?? 0;
+      if ((await this.#deps.store.countCases(key, start)) < s.baselineCases) return undefined;
+      const baseline = await this.#deps.store.readCases(key, start, s.baselineCases);
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
       acquisition = statedAcquisitionSignals(designAcquisitionSignals(baseline.map((c) => c.acquisition ?? {})));
@@ -508,6 +510,16 @@ export class DeploymentMonitoring {
     };
   }
 
+  /**
+   * Go-live at `site`: its production baselines begin after the newest case recorded now (of any of its
+   * deployments); what was judged before (commissioning, connection tests, the demo's sample files) stays
+   * recorded and shown, but is neither a baseline's reference nor watched. Once per site (a second call
+   * keeps the first mark), and it changes no plan designed already. Returns the seq the baselines begin after.
+   */
+  startBaseline(site: string): Promise<number> {
+    return this.#deps.store.startBaseline(site, this.#deps.clock.now());
+  }
+
   /** Every monitored deployment of every configured site: production, and a canary candidate beside it. */
   async overview(): Promise<readonly MonitorStatus[]> {
     const out: MonitorStatus[] = [];
@@ -540,8 +552,10 @@ export class DeploymentMonitoring {
       };
     }
     const key = { site: d.site, versionId };
-    const [cases, designed, state, alerts, incident, latest] = await Promise.all([
+    const baselineStart = (await this.#deps.store.getBaselineStart(d.site)) ?? 0;
+    const [cases, baselineCases, designed, state, alerts, incident, latest] = await Promise.all([
       this.#deps.store.countCases(key),
+      this.#deps.store.countCases(key, baselineStart),
       this.#storedPlanOnly(key),
       this.#deps.store.getState(key),
       this.#deps.store.listAlerts({ site: d.site, versionId, limit: 1 }),
@@ -565,7 +579,7 @@ export class DeploymentMonitoring {
       versionId,
       role,
       state: designed === undefined ? 'collecting_baseline' : 'monitoring',
-      baseline: designed === undefined ? { collected: Math.min(cases, baselineNeeded), needed: baselineNeeded } : null,
+      baseline: designed === undefined ? { collected: Math.min(baselineCases, baselineNeeded), needed: baselineNeeded } : null,
       reference: designed === undefined ? null : { kind: designed.stored.reference.kind, cases: designed.stored.reference.cases },
       cases,
       consumed,

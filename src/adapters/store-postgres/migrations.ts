@@ -488,4 +488,18 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     // the gate rejected the image, or it was recorded before this migration.
     sql: `ALTER TABLE monitor_cases ADD COLUMN embedding bytea;`,
   },
+  {
+    version: 19,
+    name: 'monitor-baseline-start',
+    // Where a site's production baselines begin (docs/monitoring.md, "Reference and design"): its deployments'
+    // cases after this seq. Set once (go-live): what was judged before it (commissioning, connection tests, the
+    // demo's sample files) is kept but is neither a baseline's reference nor watched.
+    sql: `
+      CREATE TABLE monitor_baseline_starts (
+        site          TEXT PRIMARY KEY,
+        after_seq     BIGINT NOT NULL,
+        created_at_ms BIGINT NOT NULL
+      );
+    `,
+  },
 ];
