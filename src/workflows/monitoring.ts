@@ -660,8 +660,9 @@ export class DeploymentMonitoring {
   /**
    * Performance from reviews (issue 12 §1): the deployment's reviewed images — a review's read joined
    * with the monitor cases of its case — each weighted by 1 / the probability it was reviewed (1 when a
-   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; the review sample rate
-   * for a randomly sampled confident decision), through `reviewedPerformance` (Hájek ratios, Wilson
+   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; for a randomly sampled
+   * confident decision, the sample rate kept with its item when it was sampled, or today's rate for an
+   * item stored before that was kept), through `reviewedPerformance` (Hájek ratios, Wilson
    * intervals at the effective n). A study's read applies to each of its monitored images. Reads that
    * could not tell (finding null) are left out. Over `cases` (the deployment's newest, as the series).
    */
@@ -690,8 +691,9 @@ export class DeploymentMonitoring {
       const item = await source.get(r.itemId);
       if (item === undefined) continue;
       reviews++;
-      // Sampled only when nothing else sent it (studyWorklistEntry): then its inclusion probability is the rate.
-      const inclusionProbability = item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1;
+      // As kept with the item when it was sampled (migration 20); an older item: 1 for a rule, else
+      // (sampled only when nothing else sent it, studyWorklistEntry) the rate configured now.
+      const inclusionProbability = item.samplingProbability ?? (item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1);
       if (!(inclusionProbability > 0)) continue; // sampled under a rate since set to 0: its weight is unknown
       for (const c of byCase.get(r.caseId) ?? []) reviewed.push(reviewedCaseOf(c.values, r.findingPresent, inclusionProbability));
     }

@@ -502,4 +502,13 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 20,
+    name: 'worklist-sampling-probability',
+    // The probability each worklist item was put on the worklist, as decided when it was (domain/review/
+    // worklist.ts studyWorklistEntry): 1 for a rule, the review sample rate of that moment for a random
+    // sample. Performance from reviews weights a read by it; null for an item stored before this migration
+    // (the reader falls back to the rate configured now, docs/monitoring.md).
+    sql: `ALTER TABLE worklist_items ADD COLUMN sampling_probability double precision;`,
+  },
 ];
