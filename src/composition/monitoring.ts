@@ -58,7 +58,7 @@ export async function createMonitoringParts(
     /** The audit log searched: a stored alert found unaudited on replay is audited once (workflows/monitoring.ts). */
     readonly auditSearch: AuditSearch;
     /** The accounts an incident's owner is checked against. */
-    readonly userById: (userId: string) => Promise<{ readonly disabled: boolean } | undefined>;
+    readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string } | undefined>;
   },
 ): Promise<MonitoringParts> {
   let notifier: MonitorNotifier | undefined;

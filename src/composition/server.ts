@@ -238,23 +238,34 @@ export async function createApiServer(
     },
     streamDemoMonitoring: () => {
       if (!existsSync(pneumoniaNpz)) return Promise.resolve(undefined);
-      const sent = sendMonitoringStream({
-        source: async () => readMedmnistSplit(await readRegularFile(pneumoniaNpz, '.npz file', config.maxInputBytes), 'val', config.maxInputBytes),
-        encodePng: encodeGreyPng,
-        uploadImages: (declaration, images) => services.uploadImages(declaration, images),
-        declared: PNEUMONIAMNIST_DECLARATION,
-        // The monitors' reference is the version's own when its bundle has one, else the site's first
-        // baseline images (the demo's seed among them): val fills it and leaves some in control after it.
-        inDistribution: config.monitorBaselineCases + 24,
-        shifted: 100,
-        signal: streamStop.signal,
-        now: () => Date.now(),
-        deadlineMs: Date.now() + 15 * 60_000,
+      // Go-live for the stream's site once the seed's studies are judged: the seed (the DICOM samples the gate
+      // refuses on purpose, the first test images) stays on the dashboard but is not the monitors' baseline.
+      const sent = goLiveAfterSeed(
+        async () => (await studies.list(10_000)).every((study) => study.state === 'judged' || study.state === 'failed'),
+        async () => (await cliServices.monitoring()).monitoring.startBaseline(await sitesOf.http(undefined, DEMO_DECLARATION.site)),
+        streamStop.signal,
         logger,
-      }).catch((cause: unknown) => {
-        logger.warn({ stage: 'seed', code: toPlatformError(cause).code, site: DEMO_DECLARATION.site }, 'the demo monitoring stream failed');
-        return undefined;
-      });
+      )
+        .then(() =>
+          sendMonitoringStream({
+            source: async () => readMedmnistSplit(await readRegularFile(pneumoniaNpz, '.npz file', config.maxInputBytes), 'val', config.maxInputBytes),
+            encodePng: encodeGreyPng,
+            uploadImages: (declaration, images) => services.uploadImages(declaration, images),
+            declared: PNEUMONIAMNIST_DECLARATION,
+            // The monitors' reference is the version's own when its bundle has one, else the site's first
+            // baseline images after go-live: val fills it and leaves some in control after it.
+            inDistribution: config.monitorBaselineCases + 24,
+            shifted: 100,
+            signal: streamStop.signal,
+            now: () => Date.now(),
+            deadlineMs: Date.now() + 15 * 60_000,
+            logger,
+          }),
+        )
+        .catch((cause: unknown) => {
+          logger.warn({ stage: 'seed', code: toPlatformError(cause).code, site: DEMO_DECLARATION.site }, 'the demo monitoring stream failed');
+          return undefined;
+        });
       stream = sent;
       return sent;
     },
@@ -269,4 +280,22 @@ export async function createApiServer(
       stores.close();
     },
   };
+}
+
+/**
+ * Waits (polling, at most 5 minutes; stopped by `signal`) until every seeded study is judged, then marks
+ * go-live. Judging is asynchronous (the studies' quiet period, the job queue), so a mark taken at once
+ * would put the seed's later cases after it. Past the wait the mark is taken anyway: a seed case judged
+ * later then joins the baseline, which the log says.
+ */
+async function goLiveAfterSeed(allJudged: () => Promise<boolean>, markGoLive: () => Promise<number>, signal: AbortSignal, logger: Logger): Promise<void> {
+  const deadline = Date.now() + 5 * 60_000;
+  let judged = await allJudged();
+  while (!judged && !signal.aborted && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    judged = await allJudged();
+  }
+  if (signal.aborted) return;
+  if (!judged) logger.warn({ stage: 'seed', status: 'go_live_early' }, 'the seeded studies were not all judged within 5 minutes: go-live marked anyway');
+  await markGoLive();
 }

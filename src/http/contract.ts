@@ -1057,7 +1057,9 @@ export const incidentSchema = z.object({
   versionId: sha256Schema,
   state: z.enum(['open', 'acknowledged', 'resolved']),
   severity: z.enum(['medium', 'high']),
+  /** The owner's user id (null: nobody yet), and that account's login name (null when no account has the id any more). */
   owner: z.string().nullable(),
+  ownerName: z.string().nullable(),
   title: z.string(),
   alertIds: z.array(z.string()).readonly(),
   alertCount: z.number().int(),
@@ -1066,8 +1068,13 @@ export const incidentSchema = z.object({
       z.object({
         kind: z.string(),
         at: z.string(),
+        /** Who acted: a user id, `monitoring` (opened it) or `local-cli` (the host's command line); null for an alert. */
         by: z.string().nullable(),
+        /** The same by name: the account's login name, or `monitoring` / `local-cli`; null for an alert or an id no account has. */
+        byName: z.string().nullable(),
+        /** The text: a note, a reason, a postmortem, or for `assign` the new owner's user id (its name in `assigneeName`). */
         text: z.string().nullable(),
+        assigneeName: z.string().nullable(),
         alertId: z.string().nullable(),
         detector: z.string().nullable(),
       }),

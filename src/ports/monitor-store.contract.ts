@@ -72,6 +72,29 @@ export function describeMonitorStore(name: string, factory: () => MonitorStoreFi
       expect(await store.listKeys()).toEqual([north, { site: 'north', versionId: v(2) }]);
     });
 
+    it("sets a site's baseline start once, after its newest case then (migration 19), and counts a deployment's cases after a seq", async () => {
+      const { store, second } = await open();
+      expect(await store.getBaselineStart('north')).toBeUndefined();
+      // Nothing recorded at the site yet: its baselines begin with its first case.
+      expect(await store.startBaseline('south', new Date(Date.UTC(2026, 11, 7, 12)))).toBe(0);
+      await store.appendCases([monitorCase(1), monitorCase(2, { versionId: v(2), origin: 'canary' }), monitorCase(3, { site: 'south' })]);
+      const [c1, c2] = [...(await store.readCases(north, 0, 10)), ...(await store.readCases({ site: 'north', versionId: v(2) }, 0, 10))];
+      // The newest case of any of the site's deployments (here the canary's), not of another site.
+      const start = await second.startBaseline('north', new Date(Date.UTC(2026, 11, 7, 12)));
+      expect(start).toBe(Math.max(c1!.seq, c2!.seq));
+      await store.appendCases([monitorCase(4), monitorCase(5)]);
+      // Once: a second call keeps the first start, and both connections read it.
+      expect(await store.startBaseline('north', new Date(Date.UTC(2026, 11, 8)))).toBe(start);
+      expect([await store.getBaselineStart('north'), await second.getBaselineStart('north'), await second.getBaselineStart('south')]).toEqual([
+        start,
+        start,
+        0,
+      ]);
+      expect(await store.countCases(north)).toBe(3);
+      expect(await store.countCases(north, start)).toBe(2);
+      expect((await store.readCases(north, start, 10)).map((c) => c.caseId)).toEqual(['case-4', 'case-5']);
+    });
+
     it("keeps each case's acquisition record (migration 17), null when none was recorded", async () => {
       const { store, second } = await open();
       const acquisition = { manufacturer: 'ACME', manufacturerModel: 'X1', softwareVersion: 'v2.1', kvp: 84, pixelSpacing: [0.143, 0.143], bodyPart: null };

@@ -127,7 +127,18 @@ export interface MonitorStore {
   queryCases(key: DeploymentKey, query: MonitorCaseQuery): Promise<readonly MonitorCase[]>;
   /** A deployment's newest cases, at most `limit`, in seq order (for time series). */
   latestCases(key: DeploymentKey, limit: number): Promise<readonly MonitorCase[]>;
-  countCases(key: DeploymentKey): Promise<number>;
+  /** A deployment's cases (with seq > `afterSeq` when given). */
+  countCases(key: DeploymentKey, afterSeq?: number): Promise<number>;
+  /**
+   * Where a site's production baselines begin (migration 19): its deployments' cases with seq > the
+   * returned seq; undefined when not set (a baseline is then its deployment's first cases).
+   */
+  getBaselineStart(site: string): Promise<number | undefined>;
+  /**
+   * Sets, once per site, that its baselines begin after the newest case recorded now (any deployment of
+   * the site), and returns the seq stored; when a start is set already it stays, and is returned.
+   */
+  startBaseline(site: string, at: Date): Promise<number>;
   /** Every deployment that has cases or a plan, by site then version. */
   listKeys(): Promise<readonly DeploymentKey[]>;
 

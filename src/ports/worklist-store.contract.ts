@@ -32,6 +32,7 @@ const newItem = (itemId: string, resultIndex: number, reasons: NewWorklistItem['
   site: null,
   device: null,
   probability: null,
+  samplingProbability: null,
   ...more,
 });
 
@@ -87,6 +88,22 @@ export function describeWorklistStore(name: string, factory: (clock: ManualClock
       expect((await worklist.get('c1#0'))?.state).toBe('reviewed');
       expect(await worklist.listReviews(10)).toEqual([review]);
       expect(await worklist.get('nope')).toBeUndefined();
+    });
+
+    it('keeps the probability each item was put on the worklist with (migration 20), exactly, and null for none kept', async () => {
+      const { worklist } = await open();
+      const sampled = newItem('c1#0', 0, ['random_sample'], { samplingProbability: 0.1 + 0.2 });
+      const ruled = newItem('c1#1', 1, ['gate_rejected'], { samplingProbability: 1 });
+      const older = newItem('c1#2', 2, ['random_sample']);
+      await worklist.addItems([sampled, ruled, older]);
+      expect((await worklist.get('c1#0'))?.samplingProbability).toBe(0.1 + 0.2);
+      expect((await worklist.get('c1#1'))?.samplingProbability).toBe(1);
+      expect((await worklist.get('c1#2'))?.samplingProbability).toBeNull();
+      expect((await worklist.list({ limit: 10 })).items.map((i) => [i.itemId, i.samplingProbability])).toEqual([
+        ['c1#1', 1],
+        ['c1#0', 0.1 + 0.2],
+        ['c1#2', null],
+      ]);
     });
 
     it('lists open items of one priority oldest first up to the limit, reviews newest first, and keeps every read field', async () => {

@@ -36,6 +36,12 @@ export interface WorklistItem {
   readonly device: string | null;
   /** The highest calibrated probability among the covered images (the most suspicious), null when none was decided. */
   readonly probability: number | null;
+  /**
+   * The probability the study was put on the worklist, kept when it was (migration 20): 1 when a rule sent
+   * it, the review sample rate of that moment for a random sample (`studyWorklistEntry`). Null for an item
+   * stored before it was kept: a reader of it falls back to the rate configured now.
+   */
+  readonly samplingProbability: number | null;
 }
 
 export type NewWorklistItem = Omit<WorklistItem, 'state' | 'createdAt' | 'priority'>;

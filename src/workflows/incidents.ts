@@ -2,6 +2,7 @@ import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
 import {
   applyIncidentAction,
+  COMMAND_LINE_ACTOR,
   isIncidentId,
   linkAlert,
   openIncident,
@@ -9,6 +10,7 @@ import {
   type IncidentAction,
   type IncidentAlertRef,
   type IncidentState,
+  type IncidentTimelineEntry,
 } from '../domain/incident/incident.js';
 import type { Clock } from '../ports/clock.js';
 import type { Hasher } from '../ports/hasher.js';
@@ -92,10 +94,24 @@ export interface IncidentDependencies extends IncidentNotices {
    */
   readonly pause: (actor: ReleaseActor, site: string, reason: string) => Promise<unknown>;
   readonly rollback: (actor: ReleaseActor, site: string) => Promise<unknown>;
-  /** The account an owner names (by user id): an incident is assigned only to an enabled one. */
-  readonly userById: (userId: string) => Promise<{ readonly disabled: boolean } | undefined>;
+  /**
+   * The account a user id names: an incident is assigned only to an enabled one, and owners and actors
+   * are shown by its login name.
+   */
+  readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string } | undefined>;
   readonly clock: Clock;
 }
+
+/**
+ * An incident as people read it: the owner and each action's actor by name beside the stored id. Names
+ * are looked up when read (an account's name is its current login name); `monitoring` and `local-cli`
+ * (the host's command line) are their own names; an id no account has any more reads as null.
+ */
+export type NamedIncident = Omit<Incident, 'timeline'> & {
+  readonly ownerName: string | null;
+  /** Each entry with its actor's name; an `assign` entry also with the new owner's (its text is the owner's user id). */
+  readonly timeline: readonly (IncidentTimelineEntry & { readonly byName: string | null; readonly assigneeName: string | null })[];
+};
 
 /**
  * Incidents: read them and act on them (issue 12 §4). Each action is one workflow call: the incident's
@@ -110,19 +126,39 @@ export class Incidents {
     this.#deps = deps;
   }
 
-  async list(filter: { readonly state?: IncidentState; readonly site?: string; readonly limit: number }): Promise<readonly Incident[]> {
-    return this.#deps.incidents.list(filter);
+  async list(filter: { readonly state?: IncidentState; readonly site?: string; readonly limit: number }): Promise<readonly NamedIncident[]> {
+    const incidents = await this.#deps.incidents.list(filter);
+    const names = this.#names();
+    return Promise.all(incidents.map((i) => named(i, names)));
   }
 
-  async show(incidentId: string): Promise<{ readonly incident: Incident; readonly alerts: readonly ReturnType<typeof alertView>[] }> {
+  async show(incidentId: string): Promise<{ readonly incident: NamedIncident; readonly alerts: readonly ReturnType<typeof alertView>[] }> {
     const incident = await this.#get(incidentId);
     const alerts = await Promise.all(incident.alertIds.map((id) => this.#deps.alerts.getAlert(id)));
-    return { incident, alerts: alerts.filter((a) => a !== undefined).map(alertView) };
+    return { incident: await named(incident, this.#names()), alerts: alerts.filter((a) => a !== undefined).map(alertView) };
   }
 
   /** One action by a user (its id) or the command line. A pause or rollback changes the site's deployment first. */
-  async act(incidentId: string, action: IncidentAction, actor: ReleaseActor): Promise<Incident> {
-    const by = actor.kind === 'user' ? actor.userId : 'local-cli';
+  async act(incidentId: string, action: IncidentAction, actor: ReleaseActor): Promise<NamedIncident> {
+    return named(await this.#act(incidentId, action, actor), this.#names());
+  }
+
+  /** A user id's current login name, each id looked up once per call. */
+  #names(): (userId: string) => Promise<string | null> {
+    const cache = new Map<string, Promise<string | null>>();
+    return (userId) => {
+      if (userId === COMMAND_LINE_ACTOR || userId === 'monitoring') return Promise.resolve(userId);
+      let name = cache.get(userId);
+      if (name === undefined) {
+        name = this.#deps.userById(userId).then((u) => u?.name ?? null);
+        cache.set(userId, name);
+      }
+      return name;
+    };
+  }
+
+  async #act(incidentId: string, action: IncidentAction, actor: ReleaseActor): Promise<Incident> {
+    const by = actor.kind === 'user' ? actor.userId : COMMAND_LINE_ACTOR;
     const before = await this.#get(incidentId);
     // Refused before any deployment change: a resolved incident pauses nothing.
     applyIncidentAction(before, action, by, this.#deps.clock.now().toISOString());
@@ -152,6 +188,20 @@ export class Incidents {
     if (incident === undefined) throw new PlatformError('INCIDENT_NOT_FOUND', 'No incident has that id', {});
     return incident;
   }
+}
+
+async function named(incident: Incident, nameOf: (userId: string) => Promise<string | null>): Promise<NamedIncident> {
+  return {
+    ...incident,
+    ownerName: incident.owner === null ? null : await nameOf(incident.owner),
+    timeline: await Promise.all(
+      incident.timeline.map(async (e) => ({
+        ...e,
+        byName: e.kind === 'alert' ? null : await nameOf(e.by),
+        assigneeName: e.kind === 'assign' && e.text !== null ? await nameOf(e.text) : null,
+      })),
+    ),
+  };
 }
 
 function textOf(action: IncidentAction): string | null {

@@ -65,6 +65,8 @@ function dependencies(study: { site?: string | null; declared?: { site?: string 
                   oodDistance: 4 + i,
                   // A DICOM instance (explicit VR little endian) and a PNG (no transfer syntax).
                   encoding: { photometricInterpretation: i === 0 ? 'MONOCHROME1' : 'MONOCHROME2', transferSyntax: i === 0 ? '1.2.840.10008.1.2.1' : null },
+                  // The DICOM header states how it was acquired (two software versions); the PNG states nothing.
+                  acquisition: i === 0 ? { softwareVersions: ['VX 3.1', 'PLC 2'], kvp: 125, pixelSpacingMm: [0.139, 0.139] as const } : {},
                 },
                 image: { frames: 1, manufacturer: 'ACME' },
               }
@@ -173,11 +175,13 @@ describe('judgeStudy', () => {
             oodDistance: 4 + i,
           },
           device: { manufacturer: 'ACME', model: null },
-          // The acquisition record: what the de-identified summary states (here the manufacturer only) and how the image was encoded.
+          // The acquisition record: what the de-identified summary states (here the manufacturer only), how the
+          // image was encoded and, for the DICOM image, how its header says it was acquired (multi-valued software versions joined).
           acquisition: {
             photometricInterpretation: i === 0 ? 'MONOCHROME1' : 'MONOCHROME2',
             transferSyntax: i === 0 ? '1.2.840.10008.1.2.1' : null,
             manufacturer: 'ACME',
+            ...(i === 0 ? { softwareVersion: 'VX 3.1\\PLC 2', kvp: 125, pixelSpacing: [0.139, 0.139] } : {}),
           },
         })),
       },

@@ -118,7 +118,7 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
   const images: MonitoredImage[] = [];
   for (const r of results) {
     if (r.measures === undefined || r.status === 'error' || r.quality === null) continue;
-    const { encoding, ...measured } = r.measures;
+    const { encoding, acquisition, ...measured } = r.measures;
     const finding = r.outputs[0];
     const manufacturer = r.image?.manufacturer ?? null;
     const model = r.image?.manufacturerModel ?? r.image?.device ?? null;
@@ -131,7 +131,7 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
         ...measured,
       },
       device: manufacturer === null && model === null ? null : { manufacturer, model },
-      acquisition: acquisitionOf(r.image, encoding),
+      acquisition: acquisitionOf(r.image, encoding, acquisition),
     });
   }
   return images;
@@ -140,14 +140,17 @@ function monitoredImages(results: readonly PredictResult[]): MonitoredImage[] {
 /**
  * An image's acquisition record for monitoring (domain/monitoring/acquisition-signals.ts) from what the
  * chain's image summary carries after de-identification — manufacturer, model (or an upload's device
- * label), body part and view — and how the image was encoded (the sender's photometric interpretation;
- * a DICOM instance's transfer syntax, none for PNG/JPEG). Software version, kVp and pixel spacing are not
- * read yet, so they are not stated (docs/monitoring.md).
+ * label), body part and view — how the image was encoded (the sender's photometric interpretation;
+ * a DICOM instance's transfer syntax, none for PNG/JPEG) and how it was acquired (a DICOM header's
+ * software versions, kVp and pixel spacing; not stated when the header lacks them, and for PNG/JPEG).
  */
-function acquisitionOf(image: PredictResult['image'], encoding: ImageMeasurements['encoding']): AcquisitionRecord {
+function acquisitionOf(image: PredictResult['image'], encoding: ImageMeasurements['encoding'], header: ImageMeasurements['acquisition']): AcquisitionRecord {
   return {
     photometricInterpretation: encoding.photometricInterpretation,
     transferSyntax: encoding.transferSyntax,
+    ...(header.softwareVersions === undefined ? {} : { softwareVersion: header.softwareVersions.join('\\') }),
+    ...(header.kvp === undefined ? {} : { kvp: header.kvp }),
+    ...(header.pixelSpacingMm === undefined ? {} : { pixelSpacing: header.pixelSpacingMm }),
     ...(image?.manufacturer === undefined ? {} : { manufacturer: image.manufacturer }),
     ...((image?.manufacturerModel ?? image?.device) === undefined ? {} : { manufacturerModel: image?.manufacturerModel ?? image?.device ?? null }),
     ...(image?.bodyPart === undefined ? {} : { bodyPart: image.bodyPart }),

@@ -482,8 +482,10 @@ export class DeploymentMonitoring {
       source = { kind: 'version', cases: fromVersion.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0 };
       acquisitionNote = 'the version reference carries no acquisition records: acquisition metadata is not watched';
     } else {
-      if ((await this.#deps.store.countCases(key)) < s.baselineCases) return undefined;
-      const baseline = await this.#deps.store.readCases(key, 0, s.baselineCases);
+      // The baseline begins after the site's go-live mark when one is set (startBaseline), else with the first case.
+      const start = (await this.#deps.store.getBaselineStart(key.site)) ?? 0;
+      if ((await this.#deps.store.countCases(key, start)) < s.baselineCases) return undefined;
+      const baseline = await this.#deps.store.readCases(key, start, s.baselineCases);
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
       acquisition = statedAcquisitionSignals(designAcquisitionSignals(baseline.map((c) => c.acquisition ?? {})));
@@ -545,6 +547,16 @@ export class DeploymentMonitoring {
     };
   }
 
+  /**
+   * Go-live at `site`: its production baselines begin after the newest case recorded now (of any of its
+   * deployments); what was judged before (commissioning, connection tests, the demo's sample files) stays
+   * recorded and shown, but is neither a baseline's reference nor watched. Once per site (a second call
+   * keeps the first mark), and it changes no plan designed already. Returns the seq the baselines begin after.
+   */
+  startBaseline(site: string): Promise<number> {
+    return this.#deps.store.startBaseline(site, this.#deps.clock.now());
+  }
+
   /** Every monitored deployment of every configured site: production, and a canary candidate beside it. */
   async overview(): Promise<readonly MonitorStatus[]> {
     const out: MonitorStatus[] = [];
@@ -577,8 +589,10 @@ export class DeploymentMonitoring {
       };
     }
     const key = { site: d.site, versionId };
-    const [cases, designed, state, alerts, incident, latest] = await Promise.all([
+    const baselineStart = (await this.#deps.store.getBaselineStart(d.site)) ?? 0;
+    const [cases, baselineCases, designed, state, alerts, incident, latest] = await Promise.all([
       this.#deps.store.countCases(key),
+      this.#deps.store.countCases(key, baselineStart),
       this.#storedPlanOnly(key),
       this.#deps.store.getState(key),
       this.#deps.store.listAlerts({ site: d.site, versionId, limit: 1 }),
@@ -602,7 +616,7 @@ export class DeploymentMonitoring {
       versionId,
       role,
       state: designed === undefined ? 'collecting_baseline' : 'monitoring',
-      baseline: designed === undefined ? { collected: Math.min(cases, baselineNeeded), needed: baselineNeeded } : null,
+      baseline: designed === undefined ? { collected: Math.min(baselineCases, baselineNeeded), needed: baselineNeeded } : null,
       reference: designed === undefined ? null : { kind: designed.stored.reference.kind, cases: designed.stored.reference.cases },
       cases,
       consumed,
@@ -684,8 +698,9 @@ export class DeploymentMonitoring {
   /**
    * Performance from reviews (issue 12 §1): the deployment's reviewed images — a review's read joined
    * with the monitor cases of its case — each weighted by 1 / the probability it was reviewed (1 when a
-   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; the review sample rate
-   * for a randomly sampled confident decision), through `reviewedPerformance` (Hájek ratios, Wilson
+   * rule sent it to the worklist: referred, gate-rejected or warned, not judged; for a randomly sampled
+   * confident decision, the sample rate kept with its item when it was sampled, or today's rate for an
+   * item stored before that was kept), through `reviewedPerformance` (Hájek ratios, Wilson
    * intervals at the effective n). A study's read applies to each of its monitored images. Reads that
    * could not tell (finding null) are left out. Over `cases` (the deployment's newest, as the series).
    */
@@ -715,8 +730,9 @@ export class DeploymentMonitoring {
       const item = await source.get(r.itemId);
       if (item === undefined) continue;
       reviews++;
-      // Sampled only when nothing else sent it (studyWorklistEntry): then its inclusion probability is the rate.
-      const inclusionProbability = item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1;
+      // As kept with the item when it was sampled (migration 20); an older item: 1 for a rule, else
+      // (sampled only when nothing else sent it, studyWorklistEntry) the rate configured now.
+      const inclusionProbability = item.samplingProbability ?? (item.reasons.length === 1 && item.reasons[0] === 'random_sample' ? Math.min(1, sampleRate) : 1);
       if (!(inclusionProbability > 0)) continue; // sampled under a rate since set to 0: its weight is unknown
       for (const c of byCase.get(r.caseId) ?? []) reviewed.push(reviewedCaseOf(c.values, r.findingPresent, inclusionProbability));
     }

@@ -29,6 +29,7 @@ function fakeInputs(): Pick<PredictDependencies, 'files' | 'inputs'> {
       read: (file) => {
         if (file.path === 'unreadable') return Promise.reject(new Error('EACCES'));
         if (file.path === 'text') return Promise.resolve(new TextEncoder().encode('hello'));
+        if (file.path.startsWith('dcm-')) return Promise.resolve(Uint8Array.from([2, Number(file.path.slice(4))]));
         return Promise.resolve(Uint8Array.from([1, file.path === 'flat' ? 0 : Number(file.path.slice(3)) + 1]));
       },
     },
@@ -44,9 +45,28 @@ function fakeInputs(): Pick<PredictDependencies, 'files' | 'inputs'> {
           return Promise.resolve(buildFrame(pixels, 28, 28, { source: 'raster', bitsAllocated: 8, bitsStored: 8 }));
         },
       },
+      // `dcm-<seed>`: a DICOM instance whose header states how it was acquired (the reader's attributes).
       dicom: {
-        isDicom: () => false,
-        readInstance: () => Promise.reject(new Error('no DICOM here')),
+        isDicom: (bytes) => bytes[0] === 2,
+        readInstance: (bytes) => {
+          const seed = bytes[1] as number;
+          const pixels = Uint8Array.from({ length: 28 * 28 }, (_, i) =>
+            Math.round(110 + 60 * Math.sin((i % 28) / 5 + seed) * Math.cos(Math.floor(i / 28) / 6)),
+          );
+          const frame = buildFrame(pixels, 28, 28, {
+            source: 'dicom',
+            modality: 'CR',
+            bodyPartExamined: 'CHEST',
+            viewPosition: 'PA',
+            bitsAllocated: 8,
+            bitsStored: 8,
+            transferSyntaxUid: '1.2.840.10008.1.2.1',
+            softwareVersions: ['VX 3.1', 'PLC 2'],
+            kvp: 84.5,
+            pixelSpacingMm: [0.143, 0.143],
+          });
+          return Promise.resolve({ identifiers: {}, attributes: frame.attributes, frameCount: 1, decodeFrame: () => Promise.resolve(frame) });
+        },
       },
     }),
   };
@@ -87,7 +107,7 @@ describe('predictImages with group commit of the audit entries', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function run(paths: string[], options: { failFirstGroup?: boolean } = {}) {
+  async function run(paths: string[], options: { failFirstGroup?: boolean; measure?: boolean } = {}) {
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-predict-'));
     dirs.push(dataDir);
     const audit = new RecordingAuditLog(SqliteAuditLog.open({ dataDir, clock: createSteppingClock() }));
@@ -116,6 +136,7 @@ describe('predictImages with group commit of the audit entries', () => {
       origin: 'cli',
       batchSize: 2,
       declared: { modality: 'CR', bodyPartExamined: 'CHEST', viewPosition: 'PA', patientAgeYears: 3 },
+      ...(options.measure === true ? { measure: true } : {}),
     };
     const results: PredictResult[] = [];
     const notDurableWhenEmitted: string[] = [];
@@ -131,6 +152,14 @@ describe('predictImages with group commit of the audit entries', () => {
   }
 
   const paths = ['ok-1', 'flat', 'ok-2', 'unreadable', 'text', 'ok-3'];
+
+  it('measures, for monitoring, how a DICOM image was acquired as its header states it, and nothing of the kind for a PNG/JPEG', async () => {
+    const { results } = await run(['dcm-1', 'ok-1'], { measure: true });
+    // Decided or refused by the gate, a judged image is measured (and monitored) all the same.
+    expect(results.map((r) => r.status === 'error')).toEqual([false, false]);
+    expect(results.map((r) => r.measures?.acquisition)).toEqual([{ softwareVersions: ['VX 3.1', 'PLC 2'], kvp: 84.5, pixelSpacingMm: [0.143, 0.143] }, {}]);
+    expect(results.map((r) => r.measures?.encoding.transferSyntax)).toEqual(['1.2.840.10008.1.2.1', null]);
+  });
 
   it('writes the entries in the order one-by-one appends gave them, a group per batch, and emits in input order once durable', async () => {
     const { results, entries, groups, batches, notDurableWhenEmitted, verification } = await run(paths);

@@ -56,6 +56,15 @@ export interface ImageMeasurements {
   /** How the image was encoded, for the acquisition monitors: the sender's photometric interpretation and, for DICOM, its transfer syntax. */
   readonly encoding: { readonly photometricInterpretation: string; readonly transferSyntax: string | null };
   /**
+   * How a DICOM image was acquired, as its de-identified header states it (none for PNG/JPEG): Software
+   * Versions, KVP and the pixel spacing (Pixel Spacing, else Imager Pixel Spacing), each absent when not stated.
+   */
+  readonly acquisition: {
+    readonly softwareVersions?: readonly string[];
+    readonly kvp?: number;
+    readonly pixelSpacingMm?: readonly [number, number];
+  };
+  /**
    * The model's embedding of a decided image (the manifest's `embedding` output, float32), which
    * monitoring summarises; absent when the manifest declares none, or the gate rejected the image.
    */
@@ -316,9 +325,19 @@ function judgeFrame(deps: PredictDependencies, slot: Slot, file: InputFile, fram
             photometricInterpretation: described.attributes.originalPhotometric,
             transferSyntax: described.attributes.source === 'dicom' ? (described.attributes.transferSyntaxUid ?? null) : null,
           },
+          acquisition: acquisitionHeader(described.attributes),
         }
       : undefined;
   return { slot, file, frameIndex, studyKey, pixelSha256, gate, tensor, image, measures };
+}
+
+function acquisitionHeader(attributes: ImageFrame['attributes']): ImageMeasurements['acquisition'] {
+  const { softwareVersions, kvp, pixelSpacingMm } = attributes;
+  return {
+    ...(softwareVersions === undefined ? {} : { softwareVersions }),
+    ...(kvp === undefined ? {} : { kvp }),
+    ...(pixelSpacingMm === undefined ? {} : { pixelSpacingMm }),
+  };
 }
 
 function capAge(age: PatientAgeYears): PatientAgeYears {

@@ -157,6 +157,7 @@ function worklistItems(
       site: lead?.site ?? study?.site ?? null,
       device: lead === undefined ? null : (deviceLabel(lead) ?? null),
       probability: probabilities.length === 0 ? null : Math.max(...probabilities),
+      samplingProbability: entry.samplingProbability,
     },
   ];
 }

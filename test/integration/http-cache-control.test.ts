@@ -162,6 +162,7 @@ beforeAll(async () => {
       site: null,
       device: null,
       probability: null,
+      samplingProbability: 0.05,
     },
   ]);
   const jobs = new SqliteJobQueue(db, { clock, retry: { baseDelayMs: 1, maxDelayMs: 1 }, defaultMaxAttempts: 1 });

@@ -38,6 +38,7 @@ const item = (caseId: string, reasons: NewWorklistItem['reasons'], more: Partial
   site: 'demo-site',
   device: 'pneumoniamnist',
   probability: 0.5,
+  samplingProbability: reasons[0] === 'random_sample' ? 0.05 : 1,
   ...more,
 });
 

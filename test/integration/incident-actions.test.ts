@@ -82,9 +82,42 @@ describe('incident actions, the same over HTTP and on the command line', () => {
     expect(untouched.timeline.map((e) => e.kind)).toEqual(['opened', 'alert']);
     const assigned = await api('POST', `/api/incidents/${INCIDENT}/assign`, { owner: ids.enabled });
     expect(assigned.statusCode, assigned.body).toBe(200);
-    expect(assigned.json<{ owner: string }>().owner).toBe(ids.enabled);
+    // The id and the name, of the owner and of who acted (the contract carries both; the dashboard and CLI show the name).
+    const body = assigned.json<{
+      owner: string;
+      ownerName: string;
+      timeline: { kind: string; by: string | null; byName: string | null; assigneeName: string | null }[];
+    }>();
+    expect([body.owner, body.ownerName]).toEqual([ids.enabled, 'on-call']);
+    expect(body.timeline.at(-1)).toMatchObject({ kind: 'assign', byName: 'incident-manager', assigneeName: 'on-call' });
+    expect(body.timeline.at(-1)?.by).toMatch(/^u-/);
     const assignedCli = await cli('assign', INCIDENT, '--owner', ids.enabled);
     expect(assignedCli.code, assignedCli.stderr).toBe(0);
-    expect(assignedCli.stdout).toContain(`owner ${ids.enabled}`);
+    expect(assignedCli.stdout).toContain('owner on-call;');
+    const shown = await cli('show', INCIDENT);
+    expect(shown.stdout).toContain('assign by incident-manager: on-call');
+    expect(shown.stdout).toContain('assign by local-cli: on-call');
+  });
+
+  it('makes no owner of the command line: `vigil incident ack` acknowledges as local-cli and leaves the owner to an account', async () => {
+    const incidentId = 'inc-00000000-0000-4000-8000-00000000a552';
+    const opened = openIncident('y', 'default', '2'.repeat(64), {
+      alertId: 'al-2',
+      detector: 'std:down',
+      signal: 'std',
+      label: 'contrast',
+      at: '2026-12-07T12:00:00.000Z',
+    });
+    expect(await new SqliteIncidentStore(db).create({ ...opened, incidentId })).toBe(true);
+    const acked = await cli('ack', incidentId);
+    expect(acked.code, acked.stderr).toBe(0);
+    expect(acked.stdout).toContain('ACKNOWLEDGED');
+    expect(acked.stdout).toContain('owner none;');
+    const read = (await api('GET', `/api/incidents/${incidentId}`)).json<{
+      incident: { owner: string | null; ownerName: string | null; timeline: { kind: string; by: string | null; byName: string | null }[] };
+    }>().incident;
+    expect([read.owner, read.ownerName]).toEqual([null, null]);
+    expect(read.timeline.at(-1)).toMatchObject({ kind: 'acknowledge', by: 'local-cli', byName: 'local-cli' });
+    expect(read.timeline[0]).toMatchObject({ kind: 'opened', by: 'monitoring', byName: 'monitoring' });
   });
 });

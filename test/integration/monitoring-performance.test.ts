@@ -30,7 +30,7 @@ function sqliteStores(): MonitoringStores & { readonly worklist: SqliteWorklistS
 }
 
 describe('performance from reviews', () => {
-  it('weights each reviewed image by 1 / its review probability and serves the rates with intervals', async () => {
+  it("weights each reviewed image by 1 / the probability it was reviewed with (kept with its item; today's rate for an item without) and serves the rates with intervals", async () => {
     const stores = sqliteStores();
     const clock = createSteppingClock(Date.UTC(2026, 11, 7, 12), 1_000);
     const { monitoring } = await openMonitoring(stores, clock);
@@ -60,6 +60,9 @@ describe('performance from reviews', () => {
       if (reasons.length === 0 && n % 10 === 0) reasons.push('random_sample');
       if (reasons.length === 0) continue;
       const itemId = `case-${n}#study`;
+      // The rate each item was sampled at, kept with it: 0.1 for the first cases (a rate since lowered to
+      // today's 0.05), none kept for the next (items stored before it was: today's rate is assumed), then 0.05.
+      const kept = reasons[0] === 'random_sample' ? (n < 150 ? 0.1 : n < 250 ? null : 0.05) : n < 150 ? null : 1;
       // The judged case the item belongs to (the worklist refers to it).
       await stores.cases.save({
         caseId: `case-${n}`,
@@ -82,6 +85,7 @@ describe('performance from reviews', () => {
           site: SITE,
           device: null,
           probability: null,
+          samplingProbability: kept,
         },
       ]);
       // The reader: the truth drawn from the probability (a calibrated model); every 7th read cannot tell.
@@ -94,7 +98,7 @@ describe('performance from reviews', () => {
         decision: measures.status !== 'decided' ? 'none' : (measures.decision ?? 'none'),
         probability: measures.status === 'decided' ? (measures.probability ?? Number.NaN) : Number.NaN,
         findingPresent,
-        inclusionProbability: reasons[0] === 'random_sample' ? 0.05 : 1,
+        inclusionProbability: reasons[0] === 'random_sample' ? (kept ?? 0.05) : 1,
       });
     }
     expect(sampled).toBeGreaterThan(10);
@@ -114,6 +118,9 @@ describe('performance from reviews', () => {
     // The weights matter: a sampled confident case counts 20 times (1 / 0.05), so the estimate differs from the unweighted one.
     const unweighted = reviewedPerformance(expected.map((c) => ({ ...c, inclusionProbability: 1 })));
     expect(perf.rates?.specificity.estimate).not.toBeCloseTo(unweighted.specificity.estimate, 6);
+    // And the kept rate matters: weighting every sampled read by today's rate gives another estimate.
+    const todays = reviewedPerformance(expected.map((c) => (c.inclusionProbability < 1 ? { ...c, inclusionProbability: 0.05 } : c)));
+    expect(perf.rates?.specificity.estimate).not.toBeCloseTo(todays.specificity.estimate, 6);
     expect(perf.reviewMonitors).toMatchObject({ included: false });
     // The label-free estimate, over every judged image (reviewed or not), with what it assumes.
     const cbpe = labelFreePerformance(judged);

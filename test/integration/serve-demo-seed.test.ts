@@ -121,7 +121,8 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
       await new Promise((resolve) => setTimeout(resolve, 1000));
       incidents = (await get<{ incidents: IncidentBody[] }>('/api/incidents')).incidents;
     }
-    // 1,024 in distribution (val cycled: the 1,000-image baseline — after the seed's 42 images — and some in control), then 100 shifted.
+    // 1,024 in distribution (val cycled: the 1,000-image baseline, which begins at go-live after the seed's
+    // studies are judged, and some in control), then 100 shifted.
     expect(await streamed).toEqual({ status: 'sent', inDistribution: 1024, shifted: 100, failed: 0 });
     const [incident] = incidents;
     expect(incident).toMatchObject({ site: 'default', state: 'open' });
@@ -142,6 +143,10 @@ describe.skipIf(!hasSamples)(`npm start (serve --demo) seeds an empty store${has
     const mmd = monitoring.plan?.detectors.find((d) => d.kind === 'embedding-mmd');
     expect(mmd).toMatchObject({ id: 'embedding:mmd', arl0: monitoring.plan!.detectorArl0 });
     expect(monitoring.plan!.detectorArl0).toBe(monitoring.plan!.detectors.length * monitoring.plan!.familyArl0);
+    // The seed's refused DICOM samples are not in the baseline: its gate-reject reference rate is that of
+    // none in 1,000 (Jeffreys, 0.5 / 1,001), not the ≈ 2 % the samples would make it.
+    const rejectUp = monitoring.plan?.detectors.find((d) => d.signal === 'gateRejected');
+    expect(rejectUp?.p0, JSON.stringify(monitoring.plan?.detectors.map((d) => d.id))).toBeLessThan(0.002);
     // A second start does not stream again: seedDemo skips a store that holds studies, and the stream follows only a seed.
     expect(await server.seedDemo()).toEqual({ status: 'skipped', reason: 'store-not-empty' });
     process.stdout.write(`demo stream: incident ${((Date.now() - started) / 1000).toFixed(0)} s after the stream started\n`);

@@ -100,7 +100,7 @@ export function IncidentsScreen() {
                     <td>
                       <VersionLink versionId={i.versionId} />
                     </td>
-                    <td>{i.owner ?? <span className="muted">nobody</span>}</td>
+                    <td>{i.owner === null ? <span className="muted">nobody</span> : (i.ownerName ?? i.owner)}</td>
                     <td>{formatDateTime(i.openedAt)}</td>
                     <td className="numeric">{i.alertCount}</td>
                   </tr>
@@ -152,7 +152,7 @@ export function IncidentScreen({ incidentId, role }: { readonly incidentId: stri
             <dt>Severity</dt>
             <dd>{SEVERITY_LABELS[i.severity]}</dd>
             <dt>Owner</dt>
-            <dd>{i.owner ?? <span className="muted">nobody yet (acknowledging takes it)</span>}</dd>
+            <dd>{i.owner === null ? <span className="muted">nobody yet (acknowledging takes it)</span> : (i.ownerName ?? i.owner)}</dd>
             <dt>Alerts</dt>
             <dd>{i.alertCount}</dd>
             <dt>Updated</dt>
@@ -179,14 +179,14 @@ export function IncidentScreen({ incidentId, role }: { readonly incidentId: stri
           {i.timeline.map((t, n) => (
             <li key={`${t.at}:${n}`}>
               <span className="timeline-kind">{TIMELINE_LABELS[t.kind] ?? t.kind}</span> <span className="muted small">{formatDateTime(t.at)}</span>
-              {t.by === null ? null : <span className="small"> by {t.by}</span>}
+              {t.by === null ? null : <span className="small"> by {t.byName ?? t.by}</span>}
               {t.detector === null ? null : (
                 <span className="small">
                   {' '}
                   · <code>{t.detector}</code>
                 </span>
               )}
-              {t.text === null ? null : <p className="preserve">{t.text}</p>}
+              {t.text === null ? null : <p className="preserve">{t.assigneeName ?? t.text}</p>}
             </li>
           ))}
         </ol>

@@ -739,3 +739,46 @@ describe('hostile input', () => {
     expect(inflateError?.message).not.toContain((inflateError?.cause as Error).message);
   });
 });
+
+describe('acquisition attributes (for the acquisition monitors)', () => {
+  const image = (extra: ElementSpec[]): ElementSpec[] => nativeImage({ rows: 2, columns: 2, bitsAllocated: 8, values: [0, 1, 2, 3], modality: 'DX', extra });
+
+  it.each([
+    ['explicit VR little endian', EXPLICIT],
+    ['implicit VR little endian', IMPLICIT],
+    ['explicit VR big endian', BIG_ENDIAN],
+  ] as const)('reads Software Versions (every value), KVP and Pixel Spacing (%s)', async (_label, transferSyntaxUid) => {
+    const bytes = buildPart10(image([el(0x00180060, 'DS', '84.5 '), el(0x00181020, 'LO', 'VX 3.1\\PLC 2 '), el(0x00280030, 'DS', '0.143\\0.150')]), {
+      transferSyntaxUid,
+    });
+    const { attributes } = await read(bytes);
+    expect(attributes.softwareVersions).toEqual(['VX 3.1', 'PLC 2']);
+    expect(attributes.kvp).toBe(84.5);
+    expect(attributes.pixelSpacingMm).toEqual([0.143, 0.15]);
+  });
+
+  it('takes Imager Pixel Spacing when Pixel Spacing is absent or a zero placeholder, Pixel Spacing when both are stated', async () => {
+    const imagerOnly = await read(buildPart10(image([el(0x00181164, 'DS', '0.1\\0.1')]), { transferSyntaxUid: EXPLICIT }));
+    expect(imagerOnly.attributes.pixelSpacingMm).toEqual([0.1, 0.1]);
+    const placeholder = await read(
+      buildPart10(image([el(0x00181164, 'DS', '0.1\\0.1'), el(0x00280030, 'DS', '0.000\\0.000')]), { transferSyntaxUid: EXPLICIT }),
+    );
+    expect(placeholder.attributes.pixelSpacingMm).toEqual([0.1, 0.1]);
+    const both = await read(buildPart10(image([el(0x00181164, 'DS', '0.1\\0.1'), el(0x00280030, 'DS', '0.12\\0.12')]), { transferSyntaxUid: EXPLICIT }));
+    expect(both.attributes.pixelSpacingMm).toEqual([0.12, 0.12]);
+  });
+
+  it('states nothing it cannot read as a value: absent, empty, zero, one spacing value, or text where a number belongs', async () => {
+    const none = await read(buildPart10(image([]), { transferSyntaxUid: EXPLICIT }));
+    const bad = await read(
+      buildPart10(image([el(0x00180060, 'DS', '0'), el(0x00181020, 'LO', '  '), el(0x00280030, 'DS', '0.2'), el(0x00181164, 'DS', 'abc\\0.1')]), {
+        transferSyntaxUid: EXPLICIT,
+      }),
+    );
+    for (const { attributes } of [none, bad]) {
+      expect(attributes).not.toHaveProperty('softwareVersions');
+      expect(attributes).not.toHaveProperty('kvp');
+      expect(attributes).not.toHaveProperty('pixelSpacingMm');
+    }
+  });
+});

@@ -14,7 +14,7 @@ import { decodeWithCodec } from './internal/codec-runtime.js';
 import { PIXEL_DATA_TAG, scanDataset, type Fragment, type ScannedDataset, type ScannedElement } from './internal/dataset-scanner.js';
 import { dicomError, toDicomError } from './internal/dicom-error.js';
 import { dictionaryVr } from './internal/dictionary.js';
-import { firstString, type DecodedValues, decodeElements } from './internal/element-values.js';
+import { allNumbers, firstNumber, firstString, isBlank, type DecodedValues, decodeElements } from './internal/element-values.js';
 import { assembleFrame, planFrames, type FramePlan } from './internal/frames.js';
 import {
   TOP_LEVEL_TAGS,
@@ -253,6 +253,11 @@ function baseAttributes(located: LocatedDataset, values: DecodedValues, pixel: P
   const viewPosition = text(TAG.ViewPosition);
   const manufacturer = text(TAG.Manufacturer);
   const manufacturerModelName = text(TAG.ManufacturerModelName);
+  const softwareVersions = (values.get(TAG.SoftwareVersions) ?? [])
+    .filter((v): v is string => typeof v === 'string' && !isBlank(v))
+    .map((v) => v.replace(/\0/g, '').trim());
+  const kvp = firstNumber(values.get(TAG.KVP));
+  const pixelSpacingMm = spacingOf(values.get(TAG.PixelSpacing)) ?? spacingOf(values.get(TAG.ImagerPixelSpacing));
   const sex = text(TAG.PatientSex)?.toUpperCase();
   const sopClassUid = text(TAG.SOPClassUID);
   const burnedIn = text(TAG.BurnedInAnnotation)?.toUpperCase();
@@ -265,6 +270,9 @@ function baseAttributes(located: LocatedDataset, values: DecodedValues, pixel: P
     ...(viewPosition === undefined ? {} : { viewPosition }),
     ...(manufacturer === undefined ? {} : { manufacturer }),
     ...(manufacturerModelName === undefined ? {} : { manufacturerModelName }),
+    ...(softwareVersions.length === 0 ? {} : { softwareVersions }),
+    ...(kvp === undefined || !(kvp > 0) ? {} : { kvp }),
+    ...(pixelSpacingMm === undefined ? {} : { pixelSpacingMm }),
     ...(sex === 'M' || sex === 'F' || sex === 'O' ? { patientSex: sex } : {}),
     ...(sopClassUid === undefined ? {} : { sopClassUid }),
     transferSyntaxUid: located.transferSyntaxUid,
@@ -277,6 +285,16 @@ function baseAttributes(located: LocatedDataset, values: DecodedValues, pixel: P
     lossyCompressed,
     ...(burnedIn === 'YES' || burnedIn === 'NO' ? { burnedInAnnotation: burnedIn } : {}),
   };
+}
+
+/**
+ * A pixel spacing pair (row, column) in mm from Pixel Spacing or Imager Pixel Spacing (DS, VM 2): both
+ * values finite and positive, else none (a zero placeholder is a sender's "unknown").
+ */
+function spacingOf(values: readonly unknown[] | undefined): readonly [number, number] | undefined {
+  const [row, column] = allNumbers(values);
+  if (values?.length !== 2 || row === undefined || column === undefined || !(row > 0) || !(column > 0)) return undefined;
+  return [row, column];
 }
 
 function frameAttributes(base: BaseAttributes, pixel: PixelModule, values: FrameValues): ImageAttributes {

@@ -219,3 +219,31 @@ describe.skipIf(samples.length === 0)(`every DICOM sample${samples.length === 0 
     expect(codes?.value.kind === 'sequence' ? codes.value.items.map((item) => textOf(item, DEID_TAG.CodeValue)) : []).toContain('113101');
   });
 });
+
+describe.skipIf(!samples.includes('ct_small_explicitLE.dcm') || !samples.includes('cr_chest_pa_j2k_lossy.dcm'))(
+  `acquisition metadata past the door${samples.length === 0 ? ' (skipped: no ../shared/data/dicom-samples)' : ''}`,
+  () => {
+    // Software Versions (0018,1020), KVP (0018,0060), Pixel Spacing (0028,0030) and Imager Pixel Spacing
+    // (0018,1164) are not in PS3.15 Table E.1-1: the Basic Profile keeps them, with or without options.
+    it.each([
+      ['the ingest options', OPTIONS],
+      ['the Basic Profile alone', new Set<ProfileOption>()],
+    ])('keeps software version, kVp and pixel spacing under %s, and the reader reads them', async (_label, options) => {
+      const read = async (name: string) => {
+        const outcome = await deidentifier.deidentify(new Uint8Array(readFileSync(join(sampleDir, name))), {
+          profile: { name: 'basic', options },
+          digest,
+          pixelRules: [],
+          headersOnly: true,
+        });
+        if (outcome.status !== 'deidentified') throw new Error(`${name} was not de-identified at ingest`);
+        return (await reader.readInstance(outcome.bytes)).attributes;
+      };
+      const ct = await read('ct_small_explicitLE.dcm');
+      expect([ct.softwareVersions, ct.kvp, ct.pixelSpacingMm]).toEqual([['05'], 120, [0.661468, 0.661468]]);
+      // The CR states Pixel Spacing as 0.000\0.000 and no Imager Pixel Spacing: its spacing is not stated.
+      const cr = await read('cr_chest_pa_j2k_lossy.dcm');
+      expect([cr.softwareVersions, cr.kvp, cr.pixelSpacingMm]).toEqual([['Version 3.3.1'], 150, undefined]);
+    });
+  },
+);

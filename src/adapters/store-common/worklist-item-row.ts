@@ -22,6 +22,7 @@ export type ItemRow = {
   site: string | null;
   device: string | null;
   probability: number | null;
+  sampling_probability: number | null;
 };
 
 /** The columns an insert writes, in this order (after item_id, case_id, study_key, result_index, reasons). */
@@ -39,6 +40,7 @@ export const ITEM_INSERT_COLUMNS = [
   'site',
   'device',
   'probability',
+  'sampling_probability',
 ] as const;
 
 /** An item's values for ITEM_INSERT_COLUMNS. */
@@ -57,6 +59,7 @@ export function itemValues(item: NewWorklistItem): (string | number | null)[] {
     item.site,
     item.device,
     item.probability === null || Number.isFinite(item.probability) ? item.probability : null,
+    item.samplingProbability,
   ];
 }
 
@@ -78,6 +81,7 @@ export const toItem = (row: ItemRow): WorklistItem => {
     site: row.site,
     device: row.device,
     probability: row.probability === null ? null : Number(row.probability),
+    samplingProbability: row.sampling_probability === null ? null : Number(row.sampling_probability),
   };
 };
 

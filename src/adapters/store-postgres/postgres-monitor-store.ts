@@ -90,9 +90,29 @@ export class PostgresMonitorStore implements MonitorStore {
       .reverse();
   }
 
-  async countCases(key: DeploymentKey): Promise<number> {
-    const rows = await this.#query<{ n: string }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = $1 AND version_id = $2', [key.site, key.versionId]);
+  async countCases(key: DeploymentKey, afterSeq = 0): Promise<number> {
+    const rows = await this.#query<{ n: string }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = $1 AND version_id = $2 AND seq > $3', [
+      key.site,
+      key.versionId,
+      afterSeq,
+    ]);
     return Number(rows[0]?.n ?? 0);
+  }
+
+  async getBaselineStart(site: string): Promise<number | undefined> {
+    const rows = await this.#query<{ after_seq: string }>('SELECT after_seq FROM monitor_baseline_starts WHERE site = $1', [site]);
+    return rows[0] === undefined ? undefined : Number(rows[0].after_seq);
+  }
+
+  async startBaseline(site: string, at: Date): Promise<number> {
+    // The newest seq committed for the site now. A case of the site being appended at this instant may
+    // commit a lower seq later: it falls before the baseline (recorded, never reference nor watched).
+    await this.#run(
+      `INSERT INTO monitor_baseline_starts (site, after_seq, created_at_ms)
+       SELECT $1::text, COALESCE(MAX(seq), 0), $2::bigint FROM monitor_cases WHERE site = $1::text ON CONFLICT DO NOTHING`,
+      [site, at.getTime()],
+    );
+    return (await this.getBaselineStart(site))!;
   }
 
   async listKeys(): Promise<readonly DeploymentKey[]> {

@@ -518,4 +518,27 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // the gate rejected the image, or it was recorded before this migration.
     sql: `ALTER TABLE monitor_cases ADD COLUMN embedding BLOB;`,
   },
+  {
+    version: 19,
+    name: 'monitor-baseline-start',
+    // Where a site's production baselines begin (docs/monitoring.md, "Reference and design"): its deployments'
+    // cases after this seq. Set once (go-live): what was judged before it (commissioning, connection tests, the
+    // demo's sample files) is kept but is neither a baseline's reference nor watched.
+    sql: `
+      CREATE TABLE monitor_baseline_starts (
+        site          TEXT PRIMARY KEY,
+        after_seq     INTEGER NOT NULL,
+        created_at_ms INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+  {
+    version: 20,
+    name: 'worklist-sampling-probability',
+    // The probability each worklist item was put on the worklist, as decided when it was (domain/review/
+    // worklist.ts studyWorklistEntry): 1 for a rule, the review sample rate of that moment for a random
+    // sample. Performance from reviews weights a read by it; null for an item stored before this migration
+    // (the reader falls back to the rate configured now, docs/monitoring.md).
+    sql: `ALTER TABLE worklist_items ADD COLUMN sampling_probability REAL;`,
+  },
 ];

@@ -89,13 +89,30 @@ export class SqliteMonitorStore implements MonitorStore {
     );
   }
 
-  countCases(key: DeploymentKey): Promise<number> {
+  countCases(key: DeploymentKey, afterSeq = 0): Promise<number> {
     return guard(
       () =>
         this.#db
-          .prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = ? AND version_id = ?')
-          .get(key.site, key.versionId)?.n ?? 0,
+          .prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = ? AND version_id = ? AND seq > ?')
+          .get(key.site, key.versionId, afterSeq)?.n ?? 0,
     );
+  }
+
+  getBaselineStart(site: string): Promise<number | undefined> {
+    return guard(() => this.#db.prepare<[string], { after_seq: number }>('SELECT after_seq FROM monitor_baseline_starts WHERE site = ?').get(site)?.after_seq);
+  }
+
+  startBaseline(site: string, at: Date): Promise<number> {
+    return guard(() => {
+      // One statement: the newest seq of the site's cases as this write sees it (SQLite serialises writers).
+      this.#db
+        .prepare(
+          `INSERT INTO monitor_baseline_starts (site, after_seq, created_at_ms)
+           SELECT ?, COALESCE(MAX(seq), 0), ? FROM monitor_cases WHERE site = ? ON CONFLICT DO NOTHING`,
+        )
+        .run(site, at.getTime(), site);
+      return this.#db.prepare<[string], { after_seq: number }>('SELECT after_seq FROM monitor_baseline_starts WHERE site = ?').get(site)!.after_seq;
+    });
   }
 
   listKeys(): Promise<readonly DeploymentKey[]> {

@@ -1,6 +1,7 @@
-import type { Incident, IncidentAction } from '../../domain/incident/incident.js';
+import type { IncidentAction } from '../../domain/incident/incident.js';
 import { shortVersionId } from '../../domain/registry/model-version.js';
 import type { MonitorStatus } from '../../workflows/monitoring.js';
+import type { NamedIncident } from '../../workflows/incidents.js';
 import { EXIT_OK } from '../exit-codes.js';
 import { parseCommandArgs, printList, stringOption, usageError, type Command } from './command.js';
 import { localActor } from './users.js';
@@ -26,11 +27,13 @@ function statusLine(s: MonitorStatus): string {
   return `${who}: ${state}, ${s.cases} images, ${s.alerts} alerts${nearest}${incident}${paused}\n`;
 }
 
-function incidentText(i: Incident, full: boolean): string {
-  const head = `${i.incidentId} ${i.state.toUpperCase()} ${i.severity} ${i.site} ${shortVersionId(i.versionId)}: ${i.title}; ${i.alertCount} alerts; owner ${i.owner ?? 'none'}; opened ${i.openedAt}\n`;
+function incidentText(i: NamedIncident, full: boolean): string {
+  const head = `${i.incidentId} ${i.state.toUpperCase()} ${i.severity} ${i.site} ${shortVersionId(i.versionId)}: ${i.title}; ${i.alertCount} alerts; owner ${i.owner === null ? 'none' : (i.ownerName ?? i.owner)}; opened ${i.openedAt}\n`;
   if (!full) return head;
   const lines = i.timeline.map((e) =>
-    e.kind === 'alert' ? `  ${e.at} alert ${e.alertId} ${e.detector}` : `  ${e.at} ${e.kind} by ${e.by}${e.text === null ? '' : `: ${e.text}`}`,
+    e.kind === 'alert'
+      ? `  ${e.at} alert ${e.alertId} ${e.detector}`
+      : `  ${e.at} ${e.kind} by ${e.byName ?? e.by}${e.text === null ? '' : `: ${e.assigneeName ?? e.text}`}`,
   );
   return head + lines.join('\n') + '\n' + (i.postmortem === null ? '' : `postmortem: ${i.postmortem}\n`);
 }
@@ -106,7 +109,7 @@ export const incidentCommand: Command = {
       INCIDENT_USAGE,
     );
     const { incidents } = await services().monitoring();
-    const print = (i: Incident, full: boolean): number => {
+    const print = (i: NamedIncident, full: boolean): number => {
       io.stdout(values.json === true ? JSON.stringify(i) + '\n' : incidentText(i, full));
       return EXIT_OK;
     };

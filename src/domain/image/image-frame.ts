@@ -25,6 +25,20 @@ export interface ImageAttributes {
   /** Manufacturer's Model Name (0008,1090): not in PS3.15 Table E.1-1, kept by de-identification. */
   readonly manufacturerModelName?: string;
   /**
+   * Software Versions (0018,1020), every value (VM 1-n), for the acquisition monitors. Not in PS3.15
+   * Table E.1-1 (nor are the next two), so every profile and option keeps it.
+   */
+  readonly softwareVersions?: readonly string[];
+  /** KVP (0018,0060): the peak tube voltage in kV, when stated and positive. */
+  readonly kvp?: number;
+  /**
+   * The spacing of the pixels in mm, (row, column): Pixel Spacing (0028,0030) when stated, else Imager
+   * Pixel Spacing (0018,1164), which projection radiography (CR, DX, MG) states at the detector and
+   * often alone. Only positive values; a zero placeholder (`0.000\0.000`, seen in CR) counts as not stated.
+   * Top-level only: an Enhanced multi-frame instance's Pixel Measures functional group is not read.
+   */
+  readonly pixelSpacingMm?: readonly [number, number];
+  /**
    * Patient's Sex (0010,0040) as the de-identified instance still says it: emptied by the Basic Profile,
    * kept only under Retain Patient Characteristics. Only M, F or O; absent otherwise.
    */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyIncidentAction, linkAlert, openIncident } from './incident.js';
+import { COMMAND_LINE_ACTOR, applyIncidentAction, linkAlert, openIncident } from './incident.js';
 
 const alert = (n: number, signal: string) => ({ alertId: `al-${n}`, detector: `${signal}:up`, signal, label: signal, at: `2026-12-07T12:00:0${n}.000Z` });
 
@@ -18,6 +18,10 @@ describe('incidents', () => {
     const acked = applyIncidentAction(opened, { kind: 'acknowledge' }, 'u-1', 't1');
     expect(acked).toMatchObject({ state: 'acknowledged', owner: 'u-1', revision: 2 });
     expect(() => applyIncidentAction(acked, { kind: 'acknowledge' }, 'u-1', 't2')).toThrow(/acknowledged already/);
+    // From the host's command line (no account): acknowledged, by local-cli in the timeline, and nobody made owner.
+    const fromCli = applyIncidentAction(opened, { kind: 'acknowledge' }, COMMAND_LINE_ACTOR, 't1');
+    expect(fromCli).toMatchObject({ state: 'acknowledged', owner: null });
+    expect(fromCli.timeline.at(-1)).toMatchObject({ kind: 'acknowledge', by: 'local-cli' });
     const assigned = applyIncidentAction(acked, { kind: 'assign', owner: 'u-2' }, 'u-1', 't2');
     expect(assigned.owner).toBe('u-2');
     expect(() => applyIncidentAction(assigned, { kind: 'resolve', postmortem: '  ' }, 'u-2', 't3')).toThrow(/postmortem/);

@@ -162,7 +162,14 @@ export function linkAlert(incident: Incident, alert: IncidentAlertRef): Incident
 }
 
 /**
- * One action on an incident, by `by` (a user id) at `at`. Nothing is done to a resolved incident; a
+ * Who acts from the server host's command line (`vigil incident …`): no account, so never an owner. An
+ * owner is always an account (by user id) someone can reach: acknowledging from the command line leaves
+ * the owner as it is; `vigil incident assign` names one.
+ */
+export const COMMAND_LINE_ACTOR = 'local-cli';
+
+/**
+ * One action on an incident, by `by` (a user id, or COMMAND_LINE_ACTOR) at `at`. Nothing is done to a resolved incident; a
  * resolution needs a postmortem. Pausing and rolling back are recorded here once the deployment
  * change they ask for was made (workflows/incidents.ts makes it first).
  */
@@ -185,7 +192,7 @@ export function applyIncidentAction(incident: Incident, action: IncidentAction, 
   switch (action.kind) {
     case 'acknowledge':
       if (incident.state !== 'open') throw new PlatformError('INCIDENT_TRANSITION_INVALID', 'The incident is acknowledged already', { action: action.kind });
-      return next({ state: 'acknowledged', owner: incident.owner ?? by }, null);
+      return next({ state: 'acknowledged', owner: incident.owner ?? (by === COMMAND_LINE_ACTOR ? null : by) }, null);
     case 'assign': {
       const owner = boundedText(action.owner, 128, 'owner');
       return next({ owner }, owner);

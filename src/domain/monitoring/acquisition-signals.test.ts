@@ -38,6 +38,10 @@ describe('acquisition categories', () => {
     for (const missing of [undefined, null, '', '  ']) expect(acquisitionCategory('view', missing)).toBe(NONE);
     expect(acquisitionCategory('kvp', 'n/a')).toBe(NONE);
     expect(acquisitionCategory('softwareVersion', 'x'.repeat(1000))).toHaveLength(64);
+    // As the server records a DICOM header (judge-study.ts): the CT sample's values, and multi-valued Software Versions joined.
+    expect(acquisitionCategory('kvp', 120)).toBe('120-130');
+    expect(acquisitionCategory('pixelSpacing', [0.661468, 0.661468])).toBe('0.65-0.70');
+    expect(acquisitionCategory('softwareVersion', 'VX 3.1\\PLC 2')).toBe('vx 3.1\\plc 2');
   });
 });
 

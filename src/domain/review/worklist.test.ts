@@ -56,7 +56,13 @@ describe('studyWorklistEntry', () => {
       0.9,
       0.05,
     );
-    expect(entry).toEqual({ reasons: ['gate_rejected'], priority: 'rejected', resultIndexes: Array.from({ length: 30 }, (_, i) => i), leadIndex: 0 });
+    expect(entry).toEqual({
+      reasons: ['gate_rejected'],
+      priority: 'rejected',
+      resultIndexes: Array.from({ length: 30 }, (_, i) => i),
+      leadIndex: 0,
+      samplingProbability: 1,
+    });
   });
   it('ranks a study by its most urgent image, which it shows first', () => {
     const entry = studyWorklistEntry([rejected, confident, warned, referred, error], 0.9, 0.05);
@@ -65,14 +71,17 @@ describe('studyWorklistEntry', () => {
       priority: 'referred',
       resultIndexes: [0, 2, 3, 4],
       leadIndex: 3,
+      samplingProbability: 1,
     });
   });
   it('samples a confident study as a whole, with one draw; a study with an image nothing judged always goes', () => {
+    // Sampled: included with the sample rate's probability, kept with the item.
     expect(studyWorklistEntry([confident, confident], 0.01, 0.05)).toEqual({
       reasons: ['random_sample'],
       priority: 'sampled',
       resultIndexes: [0, 1],
       leadIndex: 0,
+      samplingProbability: 0.05,
     });
     expect(studyWorklistEntry([confident, confident], 0.06, 0.05)).toBeUndefined();
     expect(studyWorklistEntry([confident, error, confident], 0.99, 0)).toEqual({
@@ -80,6 +89,7 @@ describe('studyWorklistEntry', () => {
       priority: 'referred',
       resultIndexes: [1],
       leadIndex: 1,
+      samplingProbability: 1,
     });
     expect(studyWorklistEntry([], 0, 1)).toBeUndefined();
   });

@@ -84,6 +84,12 @@ export interface StudyWorklistEntry {
   readonly resultIndexes: readonly number[];
   /** The image a reader sees first: the first of the most urgent ones. */
   readonly leadIndex: number;
+  /**
+   * The probability the study was put on the worklist, as decided now: 1 when a rule sent it, the sample
+   * rate for a random sample. Kept with the item, so that performance from reviews weights the read by
+   * the rate it was sampled at, not by a rate set since (workflows/monitoring.ts `performance`).
+   */
+  readonly samplingProbability: number;
 }
 
 /**
@@ -99,11 +105,17 @@ export function studyWorklistEntry(images: readonly JudgedImage[], sampleDraw: n
   if (covered.length === 0) {
     const decided = images.flatMap((image, index) => (image.status === 'decided' ? [index] : []));
     if (decided.length === 0 || !(sampleDraw < sampleRate)) return undefined;
-    return { reasons: ['random_sample'], priority: 'sampled', resultIndexes: decided, leadIndex: decided[0] as number };
+    return {
+      reasons: ['random_sample'],
+      priority: 'sampled',
+      resultIndexes: decided,
+      leadIndex: decided[0] as number,
+      samplingProbability: Math.min(1, sampleRate),
+    };
   }
   const union = new Set(covered.flatMap((index) => perImage[index] ?? []));
   const reasons = REASON_ORDER.filter((r) => union.has(r));
   const priority = worklistPriority(reasons);
   const leadIndex = covered.find((index) => worklistPriority(perImage[index] ?? []) === priority) as number;
-  return { reasons, priority, resultIndexes: covered, leadIndex };
+  return { reasons, priority, resultIndexes: covered, leadIndex, samplingProbability: 1 };
 }

@@ -46,8 +46,8 @@ function incidentBody(incident: Awaited<ReturnType<MonitoringParts['incidents'][
     ...incident,
     timeline: incident.timeline.map((e) =>
       e.kind === 'alert'
-        ? { kind: e.kind, at: e.at, by: null, text: null, alertId: e.alertId, detector: e.detector }
-        : { kind: e.kind, at: e.at, by: e.by, text: e.text, alertId: null, detector: null },
+        ? { kind: e.kind, at: e.at, by: null, byName: null, text: null, assigneeName: null, alertId: e.alertId, detector: e.detector }
+        : { kind: e.kind, at: e.at, by: e.by, byName: e.byName, text: e.text, assigneeName: e.assigneeName, alertId: null, detector: null },
     ),
   };
 }
