@@ -854,6 +854,8 @@ export const monitorAlertSchema = z.object({
   arl0: z.number().nullable(),
   runLength: z.number().int(),
   effect: alertEffectSchema,
+  /** The alert in one sentence (e.g. "confident positives reviewed wrong: 5 of 29 reviews in the window, reference 2.0%"). */
+  summary: z.string(),
   /** `startCase`/`alarmCase`: the detector's own case count; `alarmSeq`: the alarm case's seq (as a series bucket's firstSeq..lastSeq and …/cases?after=). */
   window: z.object({
     startCase: z.number().int(),
@@ -955,6 +957,8 @@ export const monitoringDetailSchema = z.object({
       detectorArl0: z.number(),
       /** Why the plan watches no acquisition metadata (null when it does: its `acquisition.*` detectors). */
       acquisitionNote: z.string().nullable(),
+      /** Why the plan has no review detectors (null when it has them: its `reviewWrong:*` detectors). */
+      reviewNote: z.string().nullable(),
       detectors: z.array(monitorDetectorSchema).readonly(),
     })
     .nullable(),

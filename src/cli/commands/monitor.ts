@@ -58,11 +58,9 @@ export const monitorCommand: Command = {
         if (values.json === true) io.stdout(JSON.stringify({ alerts }) + '\n');
         else
           for (const a of alerts) {
-            const effect =
-              a.effect.kind === 'rate' ? `rate ${a.effect.observed.toFixed(3)} vs ${a.effect.reference.toFixed(3)}` : `${a.effect.value.toFixed(2)} SD`;
             io.stdout(
-              `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.label} ${a.direction} (${a.detector}): S=${a.statistic.toFixed(2)} ≥ h=${a.threshold.toFixed(2)}, ` +
-                `${effect} over ${a.effect.cases} images, run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`,
+              `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.summary} (${a.detector}): S=${a.statistic.toFixed(2)} ≥ h=${a.threshold.toFixed(2)}, ` +
+                `run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`,
             );
           }
         return EXIT_OK;
