@@ -602,7 +602,10 @@ export class DeploymentMonitoring {
     if (!(sampleRate > 0)) return { reviewNote: 'the review sample rate is 0: no confident decision is reviewed at random, so no review detector is designed' };
     const read = this.#deps.versionReviewReference;
     if (read === undefined) return { reviewNote: 'no review reference reader is configured' };
-    const found = await read(key.versionId);
+    // A reference that cannot be read costs the plan its review detectors, never its others.
+    const found = await read(key.versionId).catch(
+      (cause: unknown): VersionReviewReference => ({ kind: 'none', reason: `the version's review reference could not be read (${toPlatformError(cause).code})` }),
+    );
     if (found.kind === 'none') return { reviewNote: found.reason };
     let strata = found.strata;
     if (baseline !== undefined) {
