@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     settings: { type: 'string' },
     parts: { type: 'string', default: 'fa,delays,reviews' },
     'review-or': { type: 'string', default: '2,4' },
+    // Review sample rates of confident decisions the reviews part tries.
+    'review-rates': { type: 'string', default: '0.05,0.1,0.2' },
     data: { type: 'string', default: join(ROOT, '..', 'shared', 'data', 'medmnist', 'pneumoniamnist.npz') },
   },
 });
@@ -460,7 +462,7 @@ if (args.round2) {
   log('detection from reviews…');
   const reviews = [];
   for (const oddsRatio of parts.includes('reviews') ? args['review-or'].split(',').map(Number) : [])
-    for (const rate of [0.05, 0.1, 0.2]) {
+    for (const rate of args['review-rates'].split(',').map(Number)) {
       for (const [name, d] of [['guarantee', guaranteeDesign]]) {
         const p = planOn(allRows(sources.val), d, rate, oddsRatio, 'val');
         const det = ['test', 'gamma-1', 'val'].map((n) => detection(n, p, rate));

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { readWebhookSecret } from '../adapters/crypto-node/webhook-secret.js';
 import { designPlanOnWorker } from '../adapters/monitor-design-worker/design-on-worker.js';
-import { readMonitoringReference, readMonitoringReferenceFile } from '../adapters/model-bundle-fs/read-monitoring-reference.js';
-import { embeddingReferenceOf } from '../domain/monitoring/monitoring-reference-file.js';
+import { readManifestMetrics, readMonitoringReference, readMonitoringReferenceFile } from '../adapters/model-bundle-fs/read-monitoring-reference.js';
+import { embeddingReferenceOf, reviewReferenceOf } from '../domain/monitoring/monitoring-reference-file.js';
 import { HttpWebhookSender } from '../adapters/webhook-http/http-webhook-sender.js';
 import { MonitorNotifier } from '../adapters/webhook-http/monitor-notifier.js';
 import type { VigilConfig } from '../config/load-config.js';
@@ -77,6 +77,10 @@ export async function createMonitoringParts(
     deployments: async () => (await parts.releases()).deployments(),
     versionReference: async (versionId) => readMonitoringReference(await (await parts.archive()).open(versionId)),
     versionEmbedding: async (versionId) => embeddingReferenceOf(await readMonitoringReferenceFile(await (await parts.archive()).open(versionId))),
+    versionReviewReference: async (versionId) => {
+      const dir = await (await parts.archive()).open(versionId);
+      return reviewReferenceOf(await readMonitoringReferenceFile(dir), await readManifestMetrics(dir));
+    },
     hasher: nodeHasher,
     clock: systemClock,
     recordAudit: parts.recordAudit,

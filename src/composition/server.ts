@@ -151,7 +151,14 @@ export async function createApiServer(
     ...ingestServices(config, logger, { ingest, studies, loop, siteOf: (senderId, declaredSite) => sitesOf.http(senderId, declaredSite) }),
     recordReview: (itemId, reviewerId, read) =>
       recordReview(
-        { worklist, cases, jobs, recordAudit: (event) => cliServices.recordAudit(event), resultDestinations: results.destinations },
+        {
+          worklist,
+          cases,
+          jobs,
+          recordAudit: (event) => cliServices.recordAudit(event),
+          resultDestinations: results.destinations,
+          monitorReview: async (review) => (await cliServices.monitoring()).monitoring.recordReviewed(review),
+        },
         itemId,
         reviewerId,
         read,

@@ -884,6 +884,8 @@ export const monitorAlertSchema = z.object({
   arl0: z.number().nullable(),
   runLength: z.number().int(),
   effect: alertEffectSchema,
+  /** The alert in one sentence (e.g. "confident positives reviewed wrong: 5 of 29 reviews in the window, reference 2.0%"). */
+  summary: z.string(),
   /** `startCase`/`alarmCase`: the detector's own case count; `alarmSeq`: the alarm case's seq (as a series bucket's firstSeq..lastSeq and …/cases?after=). */
   window: z.object({
     startCase: z.number().int(),
@@ -1012,6 +1014,8 @@ export const monitoringDetailSchema = z.object({
       acquisitionNote: z.string().nullable(),
       /** Why the plan has no embedding detector (online MMD), when it has none. */
       embeddingNote: z.string().nullable(),
+      /** Why the plan has no review detectors (null when it has them: its `reviewWrong:*` detectors). */
+      reviewNote: z.string().nullable(),
       detectors: z.array(monitorDetectorSchema).readonly(),
     })
     .nullable(),

@@ -119,6 +119,36 @@ export function describeMonitorStore(name: string, factory: () => MonitorStoreFi
       expect((await store.queryCases(north, { limit: 1 }))[0]?.embedding?.length).toBe(8);
     });
 
+    it("keeps review events in the stream once (migration 21), counted by the detectors only, and finds a case's images", async () => {
+      const { store, second } = await open();
+      const nan = monitorCase(0).values.map(() => Number.NaN);
+      const review = (n: number, wrong: 0 | 1): NewMonitorCase =>
+        monitorCase(n, { imageRef: `review:study/${n}.dcm`, values: nan, review: { stratum: 'reviewWrong:confidentPositive', wrong } });
+      await store.appendCases([monitorCase(1), monitorCase(2)]);
+      await second.appendCases([review(1, 1)]);
+      await store.appendCases([monitorCase(3), review(1, 0), review(2, 0)]); // review(1) again: kept once, as first recorded
+      const stream = await second.readCases(north, 0, 10);
+      expect(stream.map((c) => [c.caseId, c.review?.wrong ?? null])).toEqual([
+        ['case-1', null],
+        ['case-2', null],
+        ['case-1', 1],
+        ['case-3', null],
+        ['case-2', 0],
+      ]);
+      expect(stream[2]).toMatchObject({ imageRef: 'review:study/1.dcm', review: { stratum: 'reviewWrong:confidentPositive', wrong: 1 } });
+      expect(stream[2]!.values.every((x) => Number.isNaN(x))).toBe(true);
+      expect((await store.readCases(north, 0, 10, { imagesOnly: true })).map((c) => c.caseId)).toEqual(['case-1', 'case-2', 'case-3']);
+      expect(await store.countCases(north)).toBe(3);
+      expect((await store.latestCases(north, 2)).map((c) => c.caseId)).toEqual(['case-2', 'case-3']);
+      expect((await store.queryCases(north, { limit: 10 })).every((c) => c.review === null)).toBe(true);
+      await store.appendCases([monitorCase(1, { versionId: v(2), imageRef: 'study/1b.dcm' })]);
+      expect((await second.caseImages('case-1')).map((c) => [c.versionId, c.imageRef])).toEqual([
+        [v(1), 'study/1.dcm'],
+        [v(2), 'study/1b.dcm'],
+      ]);
+      expect(await second.caseImages('case-9')).toEqual([]);
+    });
+
     it('keeps the first plan of a deployment, and advances a state only over the revision it was made from', async () => {
       const { store, second } = await open();
       const plan: StoredMonitorPlan = {

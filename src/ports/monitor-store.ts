@@ -1,5 +1,7 @@
 import type { MonitorAlert } from '../domain/monitoring/deployment-monitors.js';
 import type { AcquisitionRecord, AcquisitionSignals } from '../domain/monitoring/acquisition-signals.js';
+import type { ReviewStratumName } from '../domain/monitoring/case-signals.js';
+import type { ReviewStratum } from '../domain/monitoring/review-monitors.js';
 
 /** A deployment: the model version judging at a site. Monitors, their cases, state and alerts are kept per key. */
 export interface DeploymentKey {
@@ -38,6 +40,15 @@ export interface NewMonitorCase {
    * migration 18.
    */
   readonly embedding?: Float32Array | null;
+  /**
+   * Set on a **review event**, not an image (migration 21): a clinician's review of the image `imageRef`
+   * names with `review:` before it, sampled at the rate (a confident decision), entering the deployment's
+   * stream in seq order for the review detectors (review-monitors.ts): its stratum and whether the
+   * reviewed decision was wrong (1) or right (0). Its `values` are all NaN (it is no image). Image
+   * counts, series, performance and the drill-down count images only; the detectors read both. Null or
+   * absent: an image.
+   */
+  readonly review?: { readonly stratum: ReviewStratumName; readonly wrong: 0 | 1 } | null;
 }
 
 export interface MonitorCase extends NewMonitorCase {
@@ -70,6 +81,13 @@ export interface StoredMonitorPlan {
   readonly acquisitionNote?: string;
   /** Why the plan has no embedding detector (online MMD), when it has none (e.g. the version has no embedding reference). */
   readonly embeddingNote?: string;
+  /**
+   * The review detectors the plan runs after the label-free and acquisition ones (one signal per stratum,
+   * in this order): the strata with their reference error counts, where they came from, and the sample
+   * rate of confident decisions they were designed for. Absent when none (then `reviewNote` says why).
+   */
+  readonly review?: { readonly strata: readonly ReviewStratum[]; readonly source: string; readonly sampleRate: number };
+  readonly reviewNote?: string;
 }
 
 /** The running state of a deployment's detectors, after consuming its cases up to `lastSeq`. */
@@ -119,16 +137,21 @@ export interface MonitorCaseQuery {
  * images are never read again.
  */
 export interface MonitorStore {
-  /** Appends judged images; an image already recorded for the deployment and case (a re-run job) is kept once. */
+  /**
+   * Appends judged images and review events; one already recorded for the deployment, case and image
+   * ref (a re-run job; a review recorded again) is kept once.
+   */
   appendCases(cases: readonly NewMonitorCase[]): Promise<void>;
-  /** A deployment's cases with seq > `afterSeq`, in seq order, at most `limit`. */
-  readCases(key: DeploymentKey, afterSeq: number, limit: number): Promise<readonly MonitorCase[]>;
-  /** A deployment's cases in a time range, in seq order (paged by `afterSeq`). */
+  /** A deployment's stream — images and review events — with seq > `afterSeq`, in seq order, at most `limit`; `imagesOnly`: images only. */
+  readCases(key: DeploymentKey, afterSeq: number, limit: number, options?: { readonly imagesOnly?: boolean }): Promise<readonly MonitorCase[]>;
+  /** A deployment's images in a time range, in seq order (paged by `afterSeq`). */
   queryCases(key: DeploymentKey, query: MonitorCaseQuery): Promise<readonly MonitorCase[]>;
-  /** A deployment's newest cases, at most `limit`, in seq order (for time series). */
+  /** A deployment's newest images, at most `limit`, in seq order (for time series). */
   latestCases(key: DeploymentKey, limit: number): Promise<readonly MonitorCase[]>;
-  /** A deployment's cases (with seq > `afterSeq` when given). */
+  /** A deployment's images (review events not counted; with seq > `afterSeq` when given). */
   countCases(key: DeploymentKey, afterSeq?: number): Promise<number>;
+  /** The images recorded for a case (pseudonymous case id), of whichever deployment judged it, in seq order. */
+  caseImages(caseId: string): Promise<readonly MonitorCase[]>;
   /**
    * Where a site's production baselines begin (migration 19): its deployments' cases with seq > the
    * returned seq; undefined when not set (a baseline is then its deployment's first cases).

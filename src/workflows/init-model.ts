@@ -24,7 +24,7 @@ import type { ModelRunner } from '../ports/model-runner.js';
 import { fitCalibrationTo, fitPolicyTo, requireBothClasses, type DeriveDependencies, type FitData } from './derive-bundle.js';
 import { InferenceChain } from './inference-chain.js';
 import { MONITORING_REFERENCE_FILE, monitoringReferenceFileOf } from '../domain/monitoring/monitoring-reference-file.js';
-import { embeddingReferenceOf, monitoringReferenceOf } from './monitoring-reference.js';
+import { embeddingReferenceOf, monitoringReferenceOf, reviewReferenceSectionOf } from './monitoring-reference.js';
 import { resolveDeclaration, scoreDataset, shiftSampleOf, type ScoredCases } from './score-dataset.js';
 
 /** Fewest validation images a monitoring reference is written from (the file's own minimum). */
@@ -202,8 +202,11 @@ export async function initModel(deps: InitModelDependencies, request: InitModelR
     if (monitoring !== undefined && final.total >= MIN_MONITORING_REFERENCE) {
       await deps.output.writeFiles(request.out, {
         [MONITORING_REFERENCE_FILE]:
-          JSON.stringify({ ...monitoringReferenceFileOf(monitoring, `${data.description} (vigil model init)`), ...embeddingReferenceOf(final, manifest) }) +
-          '\n',
+          JSON.stringify({
+            ...monitoringReferenceFileOf(monitoring, `${data.description} (vigil model init)`),
+            ...embeddingReferenceOf(final, manifest),
+            ...reviewReferenceSectionOf(final, monitoring),
+          }) + '\n',
       });
     }
     const reports: string[] = [];

@@ -5,6 +5,7 @@ import type { ScoredCases } from './score-dataset.js';
 import type { ModelManifest } from '../domain/model/model-manifest.js';
 import { EMBEDDING_SUMMARY_COMPONENTS, fitEmbeddingProjection, projectEmbedding, roundSummary } from '../domain/monitoring/embedding-summary.js';
 import { embeddingSectionOf, type MonitoringReferenceFile } from '../domain/monitoring/monitoring-reference-file.js';
+import { reviewStrataOfReference } from '../domain/monitoring/review-monitors.js';
 
 /**
  * A scored dataset's per-image monitor values (MONITOR_SIGNAL_NAMES), built as the server records a judged
@@ -62,4 +63,16 @@ export function embeddingReferenceOf(
       all.map((e) => (e === null ? null : roundSummary(projectEmbedding(projection, e)))),
     ),
   };
+}
+
+/**
+ * The monitoring reference's labels' summary (the review detectors' p₀, review-monitors.ts): per review
+ * stratum of `columns` (the scored images' signal values, `monitoringReferenceOf`), its labelled cases and
+ * those whose label contradicts the decision; nothing when no confident decision had a label.
+ */
+export function reviewReferenceSectionOf(scored: ScoredCases, columns: ReadonlyMap<string, ArrayLike<number>>): Pick<MonitoringReferenceFile, 'review'> {
+  const labels = new Float64Array(scored.total).fill(Number.NaN);
+  scored.seqs.forEach((seq, j) => (labels[seq] = scored.labels[j]!));
+  const strata = reviewStrataOfReference(columns, labels);
+  return strata.length === 0 ? {} : { review: { strata } };
 }

@@ -1,3 +1,5 @@
+import { REVIEW_STRATA } from '../domain/monitoring/case-signals.js';
+import type { MonitorAlert } from '../domain/monitoring/deployment-monitors.js';
 import type { StoredAlert } from '../ports/monitor-store.js';
 
 export type { MonitoringNotice } from '../ports/monitor-notices.js';
@@ -18,6 +20,7 @@ export function alertView(a: StoredAlert) {
     arl0: Number.isFinite(a.alert.arl0) ? a.alert.arl0 : null,
     runLength: a.alert.runLength,
     effect: a.alert.effect,
+    summary: alertSummaryOf(a.alert),
     window: {
       startCase: a.alert.windowStartCase,
       alarmCase: a.alert.alarmCase,
@@ -31,4 +34,28 @@ export function alertView(a: StoredAlert) {
     incidentId: a.incidentId,
     createdAt: a.createdAt,
   };
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+
+/**
+ * One sentence a clinician can read: for a review detector the reviewed decisions found wrong over the
+ * window beside the reference rate ("confident positives reviewed wrong: 5 of 29 in the window, reference
+ * 2.0%"); for another rate the rate over the window's images; for a continuous signal the shift in
+ * reference standard deviations.
+ *
+ * @example alertSummaryOf(alert) // 'confident positives reviewed wrong: 5 of 29 in the window, reference 2.0%'
+ */
+export function alertSummaryOf(alert: MonitorAlert): string {
+  const e = alert.effect;
+  if (e.kind === 'mean-normal-score') {
+    return `${alert.label} ${alert.direction}: mean ${e.value.toFixed(2)} reference SDs over ${e.cases} images in the window`;
+  }
+  if (e.kind === 'embedding-mmd') {
+    return `${alert.label}: MMD² ${e.value.toPrecision(3)} between the last ${e.windowSize} images and the reference, above its threshold ${alert.threshold.toPrecision(3)}`;
+  }
+  if (REVIEW_STRATA.some((s) => s.name === alert.signal)) {
+    return `${alert.label}: ${Math.round(e.observed * e.cases)} of ${e.cases} reviews in the window, reference ${percent(e.reference)}`;
+  }
+  return `${alert.label} ${alert.direction}: ${percent(e.observed)} of ${e.cases} images in the window, reference ${percent(e.reference)}`;
 }

@@ -8,9 +8,17 @@ import {
 } from '../domain/monitoring/acquisition-signals.js';
 import type { SiteDeployment } from '../domain/deployment/deployment.js';
 import { PlatformError, toPlatformError } from '../domain/errors.js';
-import { MONITOR_SIGNAL_NAMES, signalVectorOf, type ImageMeasures } from '../domain/monitoring/case-signals.js';
+import {
+  MONITOR_SIGNAL_NAMES,
+  REVIEW_STRATA,
+  reviewStratumOfValues,
+  reviewWrongOf,
+  signalVectorOf,
+  type ImageMeasures,
+} from '../domain/monitoring/case-signals.js';
 import { projectEmbedding, roundSummary } from '../domain/monitoring/embedding-summary.js';
-import type { embeddingReferenceOf } from '../domain/monitoring/monitoring-reference-file.js';
+import type { embeddingReferenceOf, VersionReviewReference } from '../domain/monitoring/monitoring-reference-file.js';
+import type { ReviewPlanDesign } from '../domain/monitoring/deployment-plan.js';
 import {
   createMonitorState,
   DEFAULT_SIGNALS,
@@ -45,6 +53,7 @@ import type { Hasher } from '../ports/hasher.js';
 import type { IncidentStore } from '../ports/incident-store.js';
 import type { Logger } from '../ports/logger.js';
 import type { WorklistStore } from '../ports/worklist-store.js';
+import type { WorklistReason } from '../domain/review/worklist.js';
 import type { DeploymentKey, MonitorCase, MonitorStore, NewMonitorCase, StoredAlert, StoredMonitorPlan } from '../ports/monitor-store.js';
 import { raiseIncident, type IncidentNotices } from './incidents.js';
 import { alertView, type MonitoringNotice } from './monitoring-views.js';
@@ -104,6 +113,12 @@ export interface MonitoringDependencies {
    * has none. Absent: no embedding summary is kept.
    */
   readonly versionEmbedding?: (versionId: string) => Promise<VersionEmbedding>;
+  /**
+   * The version's review strata — per stratum its reference cases and errors (its labels' summary in
+   * monitoring-reference.json, or its manifest's validation metrics) — or why it has none. Absent: the
+   * plan has no review detectors.
+   */
+  readonly versionReviewReference?: (versionId: string) => Promise<VersionReviewReference>;
   readonly hasher: Hasher;
   readonly clock: Clock;
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
@@ -133,7 +148,18 @@ export interface MonitoringDependencies {
     readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
     readonly signals: readonly SignalSpec[];
     readonly embedding?: EmbeddingDriftRequest;
+    readonly review?: ReviewPlanDesign;
   }) => Promise<string>;
+}
+
+/** A clinician's read of a worklist item, as the review detectors take it (workflows/record-review.ts). */
+export interface ReviewForMonitoring {
+  readonly itemId: string;
+  readonly caseId: string;
+  /** Why the item was on the worklist: only a random sample (`random_sample` alone) was reviewed at the rate. */
+  readonly reasons: readonly WorklistReason[];
+  /** The reader's finding; null (could not tell) feeds nothing. */
+  readonly findingPresent: boolean | null;
 }
 
 /** A version's embedding reference (domain/monitoring/monitoring-reference-file.ts `embeddingReferenceOf`), or why there is none. */
@@ -228,6 +254,56 @@ export class DeploymentMonitoring {
     } catch (cause) {
       const error = toPlatformError(cause);
       this.#deps.logger.warn({ stage: 'monitor', site: judged.site, code: error.code, status: 'failed' }, 'monitor update failed');
+      return [];
+    }
+  }
+
+  /**
+   * Feeds a clinician's review to the review detectors (docs/monitoring.md, "Detection from reviews"):
+   * when the item was a random sample of confident decisions (reviewed at the sample rate; a rule-sent
+   * item is not: its inclusion is not the rate), each of the case's monitored images in a review stratum
+   * (a confident positive or negative) gets a review event in its deployment's stream — 1 when the read
+   * contradicts the decision, 0 when it agrees — and the deployment advances, so the existing
+   * advance/alert/compare-and-set machinery runs it. Idempotent: the event's image ref is
+   * `review:<imageRef>` under the case, unique in the store, so a review recorded again (a retry) feeds
+   * nothing more; a later, different read of the same image is not fed either (the first review stands in
+   * the detectors; performance uses the newest). Never throws: returns the alerts raised.
+   */
+  async recordReviewed(review: ReviewForMonitoring): Promise<readonly StoredAlert[]> {
+    if (review.findingPresent === null || review.reasons.length !== 1 || review.reasons[0] !== 'random_sample') return [];
+    const findingPresent = review.findingPresent;
+    try {
+      const timeMs = this.#deps.clock.now().getTime();
+      const events: NewMonitorCase[] = [];
+      for (const image of await this.#deps.store.caseImages(review.caseId)) {
+        const stratum = reviewStratumOfValues(image.values);
+        if (stratum === null) continue;
+        events.push({
+          site: image.site,
+          versionId: image.versionId,
+          origin: image.origin,
+          caseId: image.caseId,
+          imageRef: `review:${image.imageRef}`,
+          studyKey: image.studyKey,
+          timeMs,
+          device: image.device,
+          values: MONITOR_SIGNAL_NAMES.map(() => Number.NaN),
+          acquisition: null,
+          embedding: null,
+          review: { stratum, wrong: reviewWrongOf(stratum, findingPresent) },
+        });
+      }
+      if (events.length === 0) return [];
+      await this.#deps.store.appendCases(events);
+      const keys = new Map(events.map((e) => [keyText(e), { site: e.site, versionId: e.versionId }]));
+      const raised: StoredAlert[] = [];
+      // Advanced now only where a plan is stored: a design (seconds of CPU) is left to the judging job's
+      // monitor step, which consumes this event with the next study.
+      for (const key of keys.values()) if ((await this.#storedPlanOnly(key)) !== undefined) raised.push(...(await this.advance(key)));
+      return raised;
+    } catch (cause) {
+      const error = toPlatformError(cause);
+      this.#deps.logger.warn({ stage: 'monitor', code: error.code, status: 'failed' }, 'monitor review update failed');
       return [];
     }
   }
@@ -353,7 +429,7 @@ export class DeploymentMonitoring {
         planHash: storedPlan.planHash,
         alarmSeq,
         alert: dated,
-        devices: devicesOf(inWindow),
+        devices: devicesOf(inWindow.filter((c) => c.review === null || c.review === undefined)),
         exampleCaseIds: examplesOf(inWindow, alert, storedPlan, plan),
         incidentId: null,
         createdAt: this.#deps.clock.now().toISOString(),
@@ -485,7 +561,7 @@ export class DeploymentMonitoring {
       // The baseline begins after the site's go-live mark when one is set (startBaseline), else with the first case.
       const start = (await this.#deps.store.getBaselineStart(key.site)) ?? 0;
       if ((await this.#deps.store.countCases(key, start)) < s.baselineCases) return undefined;
-      const baseline = await this.#deps.store.readCases(key, start, s.baselineCases);
+      const baseline = await this.#deps.store.readCases(key, start, s.baselineCases, { imagesOnly: true });
       reference = new Map(MONITOR_SIGNAL_NAMES.map((name, i) => [name, Float64Array.from(baseline, (c) => c.values[i] ?? Number.NaN)]));
       source = { kind: 'baseline', cases: baseline.length, lastSeq: baseline[baseline.length - 1]!.seq };
       acquisition = statedAcquisitionSignals(designAcquisitionSignals(baseline.map((c) => c.acquisition ?? {})));
@@ -514,6 +590,7 @@ export class DeploymentMonitoring {
         windowSize: window,
         ...(s.embeddingBootstraps === undefined ? {} : { bootstraps: s.embeddingBootstraps }),
       };
+    const { review, reviewNote } = await this.#reviewDesign(key, source.kind === 'baseline' ? reference : undefined);
     // Either reference is a sample (a few hundred validation images, or a window of production): every
     // threshold allows for that, at the quantile measured for its kind. Once per deployment (then
     // stored): ≈ 1–1.6 s of CPU the first time a reference size is seen, ≈ 0.2–0.4 s after
@@ -526,10 +603,13 @@ export class DeploymentMonitoring {
       guarantee: { kind: source.kind, bootstraps: s.guaranteeBootstraps },
       signals,
       ...(embedding === undefined ? {} : { embedding }),
+      ...(review === undefined ? {} : { review: { strata: review.strata, sampleRate: review.sampleRate } }),
     };
     const text =
       this.#deps.designPlan === undefined
-        ? encodeMonitorPlan(designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals, embedding))
+        ? encodeMonitorPlan(
+            designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, signals, embedding, request.review),
+          )
         : await this.#deps.designPlan(request);
     const designMs = Math.round(performance.now() - started);
     this.#deps.logger.info({ stage: 'monitor', site: key.site, durationMs: designMs, status: 'designed' }, 'monitors designed');
@@ -544,6 +624,8 @@ export class DeploymentMonitoring {
       ...(acquisition === undefined ? {} : { acquisition }),
       ...(acquisitionNote === undefined ? {} : { acquisitionNote }),
       ...(embeddingNote === undefined ? {} : { embeddingNote }),
+      ...(review === undefined ? {} : { review }),
+      ...(reviewNote === undefined ? {} : { reviewNote }),
     };
   }
 
@@ -555,6 +637,47 @@ export class DeploymentMonitoring {
    */
   startBaseline(site: string): Promise<number> {
     return this.#deps.store.startBaseline(site, this.#deps.clock.now());
+  }
+
+  /**
+   * The review detectors of a new plan: the version's strata (p₀ from its labels) at the configured
+   * sample rate of confident decisions, or why there are none. On a production baseline (`baseline`: its
+   * signal columns) each stratum's share of cases is the baseline's (what production sends for review),
+   * its error rate still the version's; a stratum the baseline never saw keeps the reference's share.
+   */
+  async #reviewDesign(
+    key: DeploymentKey,
+    baseline: ReadonlyMap<string, ArrayLike<number>> | undefined,
+  ): Promise<{ readonly review?: NonNullable<StoredMonitorPlan['review']>; readonly reviewNote?: string }> {
+    const sampleRate = Math.min(1, this.#deps.settings.reviewSampleRate);
+    if (!(sampleRate > 0)) return { reviewNote: 'the review sample rate is 0: no confident decision is reviewed at random, so no review detector is designed' };
+    const read = this.#deps.versionReviewReference;
+    if (read === undefined) return { reviewNote: 'no review reference reader is configured' };
+    // A reference that cannot be read costs the plan its review detectors, never its others.
+    const found = await read(key.versionId).catch((cause: unknown): VersionReviewReference => ({
+      kind: 'none',
+      reason: `the version's review reference could not be read (${toPlatformError(cause).code})`,
+    }));
+    if (found.kind === 'none') return { reviewNote: found.reason };
+    let strata = found.strata;
+    if (baseline !== undefined) {
+      const n = baseline.get(MONITOR_SIGNAL_NAMES[0]!)?.length ?? 0;
+      const counts = new Map<string, number>();
+      const row = new Float64Array(MONITOR_SIGNAL_NAMES.length);
+      for (let i = 0; i < n; i++) {
+        MONITOR_SIGNAL_NAMES.forEach((name, j) => (row[j] = baseline.get(name)?.[i] ?? Number.NaN));
+        const stratum = reviewStratumOfValues(row);
+        if (stratum !== null) counts.set(stratum, (counts.get(stratum) ?? 0) + 1);
+      }
+      strata = strata.map((st) => {
+        const c = counts.get(st.name) ?? 0;
+        return c > 0 && n > 0 ? { ...st, share: c / n } : st;
+      });
+    }
+    const known = new Set<string>(REVIEW_STRATA.map((r) => r.name));
+    strata = strata.filter((st) => known.has(st.name));
+    if (strata.length === 0) return { reviewNote: 'the version reference names no known review stratum' };
+    return { review: { strata, source: found.source, sampleRate } };
   }
 
   /** Every monitored deployment of every configured site: production, and a canary candidate beside it. */
@@ -675,6 +798,7 @@ export class DeploymentMonitoring {
               detectorArl0: designed.plan.detectorArl0,
               acquisitionNote: designed.stored.acquisitionNote ?? null,
               embeddingNote: designed.stored.embeddingNote ?? null,
+              reviewNote: designed.stored.review === undefined ? (designed.stored.reviewNote ?? 'the plan was designed without review detectors') : null,
               detectors: detectorsNow(designed.plan, state).map((d) => ({
                 id: d.id,
                 signal: d.signal,
@@ -706,10 +830,17 @@ export class DeploymentMonitoring {
    */
   async performance(key: DeploymentKey, cases: readonly MonitorCase[]) {
     const sampleRate = this.#deps.settings.reviewSampleRate;
-    const reviewMonitors = {
-      included: false,
-      reason: 'no labelled reference: the version reference carries no reference error rates, so review CUSUMs are not designed',
-    } as const;
+    const designed = await this.#storedPlanOnly(key);
+    const planReview = designed?.stored.review;
+    const reviewMonitors =
+      designed === undefined
+        ? { included: false, reason: 'no plan yet: review CUSUMs are designed with the other detectors' }
+        : planReview === undefined
+          ? { included: false, reason: designed.stored.reviewNote ?? 'the plan was designed without review detectors' }
+          : {
+              included: true,
+              reason: `${planReview.strata.map((st) => `${st.label}: p₀ ${st.referenceWrong} of ${st.referenceCases}`).join('; ')} (from ${planReview.source}); reviews of confident decisions sampled at ${planReview.sampleRate}`,
+            };
     const labelFree = labelFreeView(labelFreePerformance(cases.map((c) => labelFreeCaseOf(c.values))));
     const empty = { reviews: 0, reviewed: 0, sampleRate, rates: null, calibration: null, reviewMonitors, labelFree };
     const source = this.#deps.reviews;
@@ -917,8 +1048,15 @@ function devicesOf(cases: readonly MonitorCase[]): StoredAlert['devices'] {
  * plan's categories; a case without a record states no field).
  */
 function valuesOf(storedPlan: StoredMonitorPlan, c: MonitorCase): readonly number[] {
-  if (storedPlan.acquisition === undefined) return c.values;
-  return [...c.values, ...acquisitionIndicators(storedPlan.acquisition, c.acquisition ?? {})];
+  const strata = storedPlan.review?.strata ?? [];
+  const event = c.review ?? null;
+  if (event !== null) {
+    // A review event: no image value (NaN to every label-free and acquisition detector), its outcome to its stratum's.
+    const own = MONITOR_SIGNAL_NAMES.length + (storedPlan.acquisition?.signals.length ?? 0);
+    return [...new Array<number>(own).fill(Number.NaN), ...strata.map((st) => (st.name === event.stratum ? event.wrong : Number.NaN))];
+  }
+  const images = storedPlan.acquisition === undefined ? c.values : [...c.values, ...acquisitionIndicators(storedPlan.acquisition, c.acquisition ?? {})];
+  return strata.length === 0 ? images : [...images, ...strata.map(() => Number.NaN)];
 }
 
 /**
@@ -942,6 +1080,11 @@ function statedAcquisitionSignals(design: AcquisitionSignals): AcquisitionSignal
  * (lowest mean kernel against its comparison rows) first.
  */
 function examplesOf(cases: readonly MonitorCase[], alert: MonitorAlert, storedPlan: StoredMonitorPlan, plan: MonitorPlan): readonly string[] {
+  if (storedPlan.review?.strata.some((st) => st.name === alert.signal) === true) {
+    // A review alert's examples: the window's cases reviewed wrong in its stratum, newest first.
+    const wrong = cases.filter((c) => c.review?.stratum === alert.signal && c.review.wrong === 1).reverse();
+    return [...new Set(wrong.map((c) => c.caseId))].slice(0, 10);
+  }
   const s = MONITOR_SIGNAL_NAMES.indexOf(alert.signal);
   const a = storedPlan.acquisition?.signals.findIndex((x) => x.name === alert.signal) ?? -1;
   const mmd = alert.effect.kind === 'embedding-mmd' ? plan.embedding?.mmd : undefined;

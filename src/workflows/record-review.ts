@@ -5,6 +5,7 @@ import type { CaseStore } from '../ports/case-store.js';
 import type { JobQueue } from '../ports/job-queue.js';
 import type { ReviewRecord, WorklistStore } from '../ports/worklist-store.js';
 import { reissueAfterRead, type ResultDestinationKind } from './deliver-results.js';
+import type { ReviewForMonitoring } from './monitoring.js';
 
 export interface RecordReviewDependencies {
   readonly worklist: WorklistStore;
@@ -14,12 +15,20 @@ export interface RecordReviewDependencies {
   readonly recordAudit: (event: AuditEvent) => Promise<unknown>;
   /** Where results go; a read case's FHIR report is issued again to the webhook. */
   readonly resultDestinations: readonly ResultDestinationKind[];
+  /**
+   * Feeds the read to the deployment's review detectors (DeploymentMonitoring.recordReviewed: only a
+   * random sample of confident decisions counts; idempotent; never throws). Absent: reviews are not monitored.
+   */
+  readonly monitorReview?: (review: ReviewForMonitoring) => Promise<unknown>;
 }
 
 /**
  * A reviewer's read of one worklist item: recorded once (the item closes), audited (without the
- * comment), and, when it completes the reading of its case, the case's result issued again as read
- * (deliver-results.ts, `reissueAfterRead`).
+ * comment), fed to the deployment's review detectors when the item was a random sample of confident
+ * decisions (`monitorReview`), and, when it completes the reading of its case, the case's result issued
+ * again as read (deliver-results.ts, `reissueAfterRead`). A process that stops between recording the read
+ * and feeding it leaves that review out of the detectors (a retry finds it recorded and feeds nothing:
+ * the read it carries may not be the one recorded).
  *
  * @throws ROUTE_NOT_FOUND (no such item), REVIEW_ITEM_SUPERSEDED (its case was superseded; the item was
  * closed unread), REVIEW_ALREADY_RECORDED
@@ -47,6 +56,7 @@ export async function recordReview(deps: RecordReviewDependencies, itemId: strin
     imageQualityAdequate: review.read.imageQualityAdequate,
     agreesWithModel: review.read.agreesWithModel,
   });
+  await deps.monitorReview?.({ itemId: review.itemId, caseId: review.caseId, reasons: item.reasons, findingPresent: review.read.findingPresent });
   await reissueAfterRead({ ...deps, destinations: deps.resultDestinations }, review.caseId);
   return review;
 }

@@ -227,6 +227,19 @@ describe.skipIf(!hasPneumoniaMnist)(
       expect(
         designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }, { kind: 'version', bootstraps: 200 }).detectors,
       ).toHaveLength(16);
+      // The labels' summary the review detectors take p₀ from: confident positives and negatives of val
+      // (not referred, not gate-warned) and those the label contradicts (7 of 377 and 3 of 119 under the demo's policy).
+      const strata = file?.review?.strata ?? [];
+      expect(strata.map((st) => st.name)).toEqual(['reviewWrong:confidentPositive', 'reviewWrong:confidentNegative']);
+      expect(strata[0]!.referenceCases).toBeGreaterThan(300);
+      expect(strata[0]!.referenceWrong / strata[0]!.referenceCases).toBeLessThan(0.05);
+      expect(strata[0]!.share + strata[1]!.share).toBeLessThanOrEqual(1);
+      expect(
+        designDeploymentPlan(monitoring!, { falseAlarmDays: 90, casesPerDay: 200, states: 60 }, { kind: 'version', bootstraps: 200 }, undefined, undefined, {
+          strata,
+          sampleRate: 0.05,
+        }).detectors,
+      ).toHaveLength(18);
       const versions = await runVigil(['model', 'versions', '--json'], dataDir);
       expect((JSON.parse(versions.stdout) as { versions: { versionId: string; lineage: { derivedBy: string } }[] }).versions).toContainEqual(
         expect.objectContaining({ versionId: result.versionId, lineage: expect.objectContaining({ derivedBy: 'vigil model init' }) }),

@@ -112,7 +112,8 @@ describe('the embedding summary in the running server', () => {
     let overview: MonitoringOverviewBody | undefined;
     while (Date.now() < deadline) {
       overview = (await server.app.inject({ url: '/api/monitoring', headers: admin })).json<MonitoringOverviewBody>();
-      if ((overview.deployments[0]?.cases ?? 0) >= 1) break;
+      // Cases are appended before the plan is designed: wait for both.
+      if ((overview.deployments[0]?.cases ?? 0) >= 1 && overview.deployments[0]?.reference != null) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const deployment = overview?.deployments[0];

@@ -162,8 +162,9 @@ export function MonitoringScreen() {
 
 /** One alert: what moved, by how much, over which cases, how unlikely by chance, what else moved, where, and examples. */
 export function AlertCard({ alert: a, showIncident = true }: { readonly alert: MonitorAlertBody; readonly showIncident?: boolean }) {
-  const effect =
-    a.effect.kind === 'rate'
+  const effect = a.signal.startsWith('reviewWrong:')
+    ? a.summary
+    : a.effect.kind === 'rate'
       ? `rate ${formatPercent(a.effect.observed, 1)} against ${formatPercent(a.effect.reference, 1)} in the reference, over ${a.effect.cases} cases`
       : a.effect.kind === 'embedding-mmd'
         ? `the images' representation (embedding) moved away from the reference: MMD² ${a.effect.value.toPrecision(3)} over the last ${a.effect.cases} cases (window ${a.effect.windowSize}), threshold ${a.threshold.toPrecision(3)}`
@@ -260,7 +261,8 @@ function ReviewedPerformance({ performance: p }: { readonly performance: Monitor
       <p className="small">
         {p.reviews} reviews of {p.reviewed} images; a randomly sampled confident decision counts{' '}
         {p.sampleRate > 0 ? `${(1 / p.sampleRate).toFixed(0)} times` : 'as sampled'} (sample rate {formatPercent(p.sampleRate)}), a case every rule sends to
-        review once. {p.reviewMonitors.included ? '' : `Review monitors: not designed (${p.reviewMonitors.reason}).`}
+        review once.{' '}
+        {p.reviewMonitors.included ? `Review monitors: designed (${p.reviewMonitors.reason}).` : `Review monitors: not designed (${p.reviewMonitors.reason}).`}
       </p>
       {p.rates === null ? (
         <p className="muted">No reviewed case of this deployment yet.</p>
@@ -424,6 +426,7 @@ function DeploymentDetail({
           {d.plan.detectors.length} detectors; at most one false alarm per {d.plan.falseAlarmDays} days at {d.plan.casesPerDay} cases a day (family ARL₀{' '}
           {Math.round(d.plan.familyArl0).toLocaleString()} cases, each detector {Math.round(d.plan.detectorArl0).toLocaleString()}).
           {d.plan.acquisitionNote === null ? ' Acquisition metadata is watched.' : ` Acquisition metadata: not watched (${d.plan.acquisitionNote}).`}
+          {d.plan.reviewNote === null ? ' Reviews of confident decisions are watched.' : ` Reviews: not watched (${d.plan.reviewNote}).`}
         </p>
       )}
       <section className="panel" aria-labelledby="signals-heading">

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { PlatformError } from '../../domain/errors.js';
 import { readRegularFile } from '../files-fs/read-bounded-file.js';
+import { MANIFEST_FILE } from './fs-model-bundle-source.js';
 import {
   MONITORING_REFERENCE_FILE,
   monitoringReferenceFileSchema,
@@ -34,4 +35,17 @@ export async function readMonitoringReferenceFile(bundleDir: string): Promise<Mo
   const parsed = monitoringReferenceFileSchema.safeParse(json);
   if (!parsed.success) throw new PlatformError('MODEL_BUNDLE_INVALID', `${MONITORING_REFERENCE_FILE} does not match its format`, {});
   return parsed.data;
+}
+
+/**
+ * The `metrics` a bundle's manifest records (vigil-model.json; free-form, read by the review detectors for
+ * a bundle without a labelled monitoring reference), or undefined when it records none.
+ */
+export async function readManifestMetrics(bundleDir: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await readRegularFile(join(bundleDir, MANIFEST_FILE), `bundle's ${MANIFEST_FILE}`, 4 * 1024 ** 2));
+  try {
+    return (JSON.parse(text) as { metrics?: unknown }).metrics;
+  } catch (cause) {
+    throw new PlatformError('MODEL_BUNDLE_INVALID', `${MANIFEST_FILE} is not JSON`, {}, { cause });
+  }
 }

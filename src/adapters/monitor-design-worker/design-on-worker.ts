@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { MonitorDesign, SignalSpec } from '../../domain/monitoring/deployment-monitors.js';
-import { designDeploymentPlan, type EmbeddingDriftRequest, type ReferenceKind } from '../../domain/monitoring/deployment-plan.js';
+import { designDeploymentPlan, type EmbeddingDriftRequest, type ReferenceKind, type ReviewPlanDesign } from '../../domain/monitoring/deployment-plan.js';
 import { encodeMonitorPlan } from '../../domain/monitoring/monitor-snapshot.js';
 
 export interface DesignRequest {
@@ -11,6 +11,8 @@ export interface DesignRequest {
   readonly guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number };
   readonly signals: readonly SignalSpec[];
   readonly embedding?: EmbeddingDriftRequest;
+  /** The review detectors to design beside them (deployment-plan.ts), when the version's reference gives their error rates. */
+  readonly review?: ReviewPlanDesign;
 }
 
 /** The compiled worker beside this file (dist/); absent when the TypeScript runs untranspiled (tests). */
@@ -26,7 +28,7 @@ const WORKER = new URL('./design-worker.js', import.meta.url);
 export async function designPlanOnWorker(request: DesignRequest): Promise<string> {
   if (!existsSync(fileURLToPath(WORKER))) {
     return encodeMonitorPlan(
-      designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, request.signals, request.embedding),
+      designDeploymentPlan(new Map(Object.entries(request.reference)), request.design, request.guarantee, request.signals, request.embedding, request.review),
     );
   }
   return new Promise<string>((resolve, reject) => {

@@ -2,9 +2,9 @@ import type { Incident } from '../../domain/incident/incident.js';
 import type { AcquisitionRecord } from '../../domain/monitoring/acquisition-signals.js';
 import type { MonitorCase, NewMonitorCase, StoredAlert, StoredMonitorPlan, StoredMonitorState } from '../../ports/monitor-store.js';
 
-/** The columns of `monitor_cases` (migrations 16, 17, 18) a case is written with, in order. */
+/** The columns of `monitor_cases` (migrations 16, 17, 18, 19) a case is written with, in order. */
 export const MONITOR_CASE_COLUMNS =
-  'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals, acquisition, embedding';
+  'site, version_id, origin, case_id, image_ref, study_key, time_ms, manufacturer, device_model, has_device, vals, acquisition, embedding, review';
 export const MONITOR_CASE_SELECT = `seq, ${MONITOR_CASE_COLUMNS}`;
 /** How many values `monitorCaseValues` gives (one per column). */
 export const MONITOR_CASE_COLUMN_COUNT = MONITOR_CASE_COLUMNS.split(',').length;
@@ -41,6 +41,7 @@ export function monitorCaseValues(c: NewMonitorCase): unknown[] {
     encodeValues(c.values),
     c.acquisition === undefined || c.acquisition === null ? null : JSON.stringify(c.acquisition),
     c.embedding === undefined || c.embedding === null ? null : encodeEmbedding(c.embedding),
+    c.review === undefined || c.review === null ? null : JSON.stringify({ stratum: c.review.stratum, wrong: c.review.wrong }),
   ];
 }
 
@@ -59,6 +60,7 @@ export interface MonitorCaseRow {
   readonly vals: string;
   readonly acquisition: string | null;
   readonly embedding: Uint8Array | null;
+  readonly review: string | null;
 }
 
 export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
@@ -75,6 +77,7 @@ export function monitorCaseOf(row: MonitorCaseRow): MonitorCase {
     values: (JSON.parse(row.vals) as (number | null)[]).map((v) => (v === null ? Number.NaN : v)),
     acquisition: row.acquisition === null ? null : (JSON.parse(row.acquisition) as AcquisitionRecord),
     embedding: row.embedding === null ? null : decodeEmbedding(row.embedding),
+    review: row.review === null ? null : (JSON.parse(row.review) as NonNullable<MonitorCase['review']>),
   };
 }
 

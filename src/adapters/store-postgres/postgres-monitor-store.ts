@@ -29,7 +29,7 @@ const failed = (cause: unknown): PlatformError => new PlatformError('STORE_WRITE
 const COLUMN_COUNT = MONITOR_CASE_COLUMN_COUNT;
 
 /**
- * Monitor cases, plans, states and alerts in PostgreSQL (migration 16), shared by every server. A
+ * Monitor cases, plans, states and alerts in PostgreSQL (migrations 16–19), shared by every server. A
  * deployment's appends are serialised by a transaction-scoped advisory lock on the deployment, so its
  * seqs are committed in the order they are drawn: a server that has read up to seq s never later
  * finds a seq below s committed (which it would skip).
@@ -59,10 +59,11 @@ export class PostgresMonitorStore implements MonitorStore {
     }
   }
 
-  async readCases(key: DeploymentKey, afterSeq: number, limit: number): Promise<readonly MonitorCase[]> {
+  async readCases(key: DeploymentKey, afterSeq: number, limit: number, options?: { readonly imagesOnly?: boolean }): Promise<readonly MonitorCase[]> {
+    const images = options?.imagesOnly === true ? ' AND review IS NULL' : '';
     return (
       await this.#query<MonitorCaseRow>(
-        `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = $1 AND version_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+        `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = $1 AND version_id = $2 AND seq > $3${images} ORDER BY seq LIMIT $4`,
         [key.site, key.versionId, afterSeq, limit],
       )
     ).map(monitorCaseOf);
@@ -72,7 +73,7 @@ export class PostgresMonitorStore implements MonitorStore {
     return (
       await this.#query<MonitorCaseRow>(
         `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases
-         WHERE site = $1 AND version_id = $2 AND seq > $3 AND time_ms >= $4 AND time_ms <= $5 ORDER BY seq LIMIT $6`,
+         WHERE site = $1 AND version_id = $2 AND seq > $3 AND time_ms >= $4 AND time_ms <= $5 AND review IS NULL ORDER BY seq LIMIT $6`,
         [key.site, key.versionId, query.afterSeq ?? 0, query.fromMs ?? Number.MIN_SAFE_INTEGER, query.toMs ?? Number.MAX_SAFE_INTEGER, query.limit],
       )
     ).map(monitorCaseOf);
@@ -80,22 +81,20 @@ export class PostgresMonitorStore implements MonitorStore {
 
   async latestCases(key: DeploymentKey, limit: number): Promise<readonly MonitorCase[]> {
     return (
-      await this.#query<MonitorCaseRow>(`SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = $1 AND version_id = $2 ORDER BY seq DESC LIMIT $3`, [
-        key.site,
-        key.versionId,
-        limit,
-      ])
+      await this.#query<MonitorCaseRow>(
+        `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = $1 AND version_id = $2 AND review IS NULL ORDER BY seq DESC LIMIT $3`,
+        [key.site, key.versionId, limit],
+      )
     )
       .map(monitorCaseOf)
       .reverse();
   }
 
   async countCases(key: DeploymentKey, afterSeq = 0): Promise<number> {
-    const rows = await this.#query<{ n: string }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = $1 AND version_id = $2 AND seq > $3', [
-      key.site,
-      key.versionId,
-      afterSeq,
-    ]);
+    const rows = await this.#query<{ n: string }>(
+      'SELECT COUNT(*) AS n FROM monitor_cases WHERE site = $1 AND version_id = $2 AND seq > $3 AND review IS NULL',
+      [key.site, key.versionId, afterSeq],
+    );
     return Number(rows[0]?.n ?? 0);
   }
 
@@ -113,6 +112,12 @@ export class PostgresMonitorStore implements MonitorStore {
       [site, at.getTime()],
     );
     return (await this.getBaselineStart(site))!;
+  }
+
+  async caseImages(caseId: string): Promise<readonly MonitorCase[]> {
+    return (
+      await this.#query<MonitorCaseRow>(`SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE case_id = $1 AND review IS NULL ORDER BY seq`, [caseId])
+    ).map(monitorCaseOf);
   }
 
   async listKeys(): Promise<readonly DeploymentKey[]> {

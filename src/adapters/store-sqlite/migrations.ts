@@ -541,4 +541,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
     // (the reader falls back to the rate configured now, docs/monitoring.md).
     sql: `ALTER TABLE worklist_items ADD COLUMN sampling_probability REAL;`,
   },
+  {
+    version: 21,
+    name: 'monitor-review-events',
+    // Review events in a deployment's monitored stream (ports/monitor-store.ts `review`): a clinician's
+    // review of a confident decision sampled at the rate, as {stratum, wrong} JSON, in the same seq order
+    // as the images, so the review detectors run in the same advance; null for an image. The case index
+    // finds a reviewed case's images.
+    sql: `
+      ALTER TABLE monitor_cases ADD COLUMN review TEXT;
+      CREATE INDEX monitor_cases_by_case ON monitor_cases (case_id, seq);
+    `,
+  },
 ];

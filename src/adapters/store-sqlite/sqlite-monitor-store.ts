@@ -35,7 +35,7 @@ function guard<T>(work: () => T): Promise<T> {
   }
 }
 
-/** Monitor cases, plans, states and alerts in SQLite (migrations 16, 17). One writer at a time: seqs commit in order. */
+/** Monitor cases, plans, states and alerts in SQLite (migrations 16–19). One writer at a time: seqs commit in order. */
 export class SqliteMonitorStore implements MonitorStore {
   readonly #db: SqliteDatabase;
   readonly #append;
@@ -54,11 +54,12 @@ export class SqliteMonitorStore implements MonitorStore {
     return guard(() => this.#append(cases));
   }
 
-  readCases(key: DeploymentKey, afterSeq: number, limit: number): Promise<readonly MonitorCase[]> {
+  readCases(key: DeploymentKey, afterSeq: number, limit: number, options?: { readonly imagesOnly?: boolean }): Promise<readonly MonitorCase[]> {
+    const images = options?.imagesOnly === true ? ' AND review IS NULL' : '';
     return guard(() =>
       this.#db
         .prepare<[string, string, number, number], MonitorCaseRow>(
-          `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = ? AND version_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+          `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = ? AND version_id = ? AND seq > ?${images} ORDER BY seq LIMIT ?`,
         )
         .all(key.site, key.versionId, afterSeq, limit)
         .map(monitorCaseOf),
@@ -70,7 +71,7 @@ export class SqliteMonitorStore implements MonitorStore {
       this.#db
         .prepare<[string, string, number, number, number, number], MonitorCaseRow>(
           `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases
-           WHERE site = ? AND version_id = ? AND seq > ? AND time_ms >= ? AND time_ms <= ? ORDER BY seq LIMIT ?`,
+           WHERE site = ? AND version_id = ? AND seq > ? AND time_ms >= ? AND time_ms <= ? AND review IS NULL ORDER BY seq LIMIT ?`,
         )
         .all(key.site, key.versionId, query.afterSeq ?? 0, query.fromMs ?? Number.MIN_SAFE_INTEGER, query.toMs ?? Number.MAX_SAFE_INTEGER, query.limit)
         .map(monitorCaseOf),
@@ -81,7 +82,7 @@ export class SqliteMonitorStore implements MonitorStore {
     return guard(() =>
       this.#db
         .prepare<[string, string, number], MonitorCaseRow>(
-          `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = ? AND version_id = ? ORDER BY seq DESC LIMIT ?`,
+          `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE site = ? AND version_id = ? AND review IS NULL ORDER BY seq DESC LIMIT ?`,
         )
         .all(key.site, key.versionId, limit)
         .map(monitorCaseOf)
@@ -93,7 +94,9 @@ export class SqliteMonitorStore implements MonitorStore {
     return guard(
       () =>
         this.#db
-          .prepare<[string, string, number], { n: number }>('SELECT COUNT(*) AS n FROM monitor_cases WHERE site = ? AND version_id = ? AND seq > ?')
+          .prepare<[string, string, number], { n: number }>(
+            'SELECT COUNT(*) AS n FROM monitor_cases WHERE site = ? AND version_id = ? AND seq > ? AND review IS NULL',
+          )
           .get(key.site, key.versionId, afterSeq)?.n ?? 0,
     );
   }
@@ -113,6 +116,15 @@ export class SqliteMonitorStore implements MonitorStore {
         .run(site, at.getTime(), site);
       return this.#db.prepare<[string], { after_seq: number }>('SELECT after_seq FROM monitor_baseline_starts WHERE site = ?').get(site)!.after_seq;
     });
+  }
+
+  caseImages(caseId: string): Promise<readonly MonitorCase[]> {
+    return guard(() =>
+      this.#db
+        .prepare<[string], MonitorCaseRow>(`SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases WHERE case_id = ? AND review IS NULL ORDER BY seq`)
+        .all(caseId)
+        .map(monitorCaseOf),
+    );
   }
 
   listKeys(): Promise<readonly DeploymentKey[]> {

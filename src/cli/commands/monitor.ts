@@ -64,20 +64,14 @@ export const monitorCommand: Command = {
             io,
             alerts,
             (a) => {
-              const effect =
-                a.effect.kind === 'rate'
-                  ? `rate ${a.effect.observed.toFixed(3)} vs ${a.effect.reference.toFixed(3)}`
-                  : a.effect.kind === 'embedding-mmd'
-                    ? `moved away from the reference (ERT ${a.arl0 === null ? '∞' : Math.round(a.arl0).toLocaleString('en')})`
-                    : `${a.effect.value.toFixed(2)} SD`;
               // MMD² lives near 0 (hundredths): more digits than a CUSUM's statistic needs.
               const against =
                 a.effect.kind === 'embedding-mmd'
                   ? `MMD²=${a.statistic.toPrecision(3)} > ${a.threshold.toPrecision(3)}`
                   : `S=${a.statistic.toFixed(2)} ≥ h=${a.threshold.toFixed(2)}`;
               return (
-                `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.label} ${a.direction} (${a.detector}): ${against}, ` +
-                `${effect} over ${a.effect.cases} images, run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`
+                `${a.createdAt} ${a.site} ${shortVersionId(a.versionId)} ${a.summary} (${a.detector}): ${against}, ` +
+                `run ${a.runLength}; incident ${a.incidentId ?? 'none'}; examples ${a.exampleCaseIds.slice(0, 3).join(', ')}\n`
               );
             },
             'No alerts.',

@@ -68,8 +68,36 @@ export function signalVectorOf(m: ImageMeasures, signals: readonly SignalSpec[] 
 }
 
 /**
+ * The review strata (review-monitors.ts): confident decisions — decided, not referred, not gate-warned or
+ * rejected — which the worklist samples for review at the sample rate, by decision. A review detector's
+ * signal is "the reviewed decision was wrong": an output signal (it measures the model's errors).
+ */
+export const REVIEW_STRATA = [
+  { name: 'reviewWrong:confidentPositive', label: 'confident positives reviewed wrong', decision: 'positive' },
+  { name: 'reviewWrong:confidentNegative', label: 'confident negatives reviewed wrong', decision: 'negative' },
+] as const;
+export type ReviewStratumName = (typeof REVIEW_STRATA)[number]['name'];
+
+/**
  * Which signals are the model's outputs (what it says about patients) rather than its inputs: an alarm
  * on one of these opens a high-severity incident; an alarm on inputs only (image statistics, gate
- * verdicts, distance from the training data) a medium one (docs/monitoring.md, "Incidents").
+ * verdicts, distance from the training data) a medium one (docs/monitoring.md, "Incidents"). The review
+ * detectors' signals are outputs: they count the model's reviewed errors.
  */
-export const OUTPUT_SIGNALS: ReadonlySet<string> = new Set(['probability', 'positive', 'referred']);
+export const OUTPUT_SIGNALS: ReadonlySet<string> = new Set(['probability', 'positive', 'referred', ...REVIEW_STRATA.map((s) => s.name)]);
+
+/**
+ * The review stratum of an image from its stored signal vector (MONITOR_SIGNAL_NAMES order): a confident
+ * positive or negative, or null (gate-rejected or warned, referred, not decided).
+ */
+export function reviewStratumOfValues(values: ArrayLike<number>): ReviewStratumName | null {
+  const at = (name: string): number => values[MONITOR_SIGNAL_NAMES.indexOf(name)] ?? Number.NaN;
+  if (at('gateRejected') !== 0 || at('gateWarned') !== 0 || at('referred') !== 0) return null;
+  const positive = at('positive');
+  return positive === 1 ? 'reviewWrong:confidentPositive' : positive === 0 ? 'reviewWrong:confidentNegative' : null;
+}
+
+/** 1 when the reviewer's finding contradicts the stratum's decision (the decision was wrong), else 0. */
+export function reviewWrongOf(stratum: ReviewStratumName, findingPresent: boolean): 0 | 1 {
+  return (stratum === 'reviewWrong:confidentPositive') === findingPresent ? 0 : 1;
+}

@@ -58,3 +58,26 @@ describe('designDeploymentPlan', () => {
     expect(baseline.detectors.some((d, i) => d.kind === 'indicator' && d.h !== plain.detectors[i]!.h)).toBe(true);
   }, 120_000);
 });
+
+describe('designDeploymentPlan with review detectors', () => {
+  it('appends one review CUSUM per stratum, the family counting them, designed at the same guarantee', () => {
+    const strata = [
+      { name: 'reviewWrong:confidentPositive', label: 'confident positives reviewed wrong', referenceCases: 377, referenceWrong: 7, share: 0.72 },
+      { name: 'reviewWrong:confidentNegative', label: 'confident negatives reviewed wrong', referenceCases: 119, referenceWrong: 3, share: 0.23 },
+    ];
+    const design = { falseAlarmDays: 90, casesPerDay: 200, states: 60 };
+    const plain = designDeploymentPlan(reference(300), design, { kind: 'version', bootstraps: 0 });
+    const plan = designDeploymentPlan(reference(300), design, { kind: 'version', bootstraps: 0 }, undefined, undefined, { strata, sampleRate: 0.2 });
+    expect(plan.detectors.map((d) => d.id).slice(16)).toEqual(['reviewWrong:confidentPositive:up', 'reviewWrong:confidentNegative:up']);
+    expect(plan.signals.map((s) => s.name).slice(10)).toEqual(strata.map((s) => s.name));
+    expect(plan.design.familyDetectors).toBe(18);
+    expect(plan.detectorArl0).toBe(18 * 90 * 200);
+    // More detectors share the budget: each label-free threshold rises.
+    expect(plan.detectors[0]!.h).toBeGreaterThan(plain.detectors[0]!.h);
+    const cp = plan.detectors[16]!;
+    // Its ARL in cases (reviews / (rate × share)) reaches the per-detector target.
+    expect(cp.arl0).toBeGreaterThanOrEqual(18 * 90 * 200);
+    const guaranteed = designDeploymentPlan(reference(300), design, { kind: 'version', bootstraps: 50 }, undefined, undefined, { strata, sampleRate: 0.2 });
+    expect(guaranteed.detectors[16]!.h).toBeGreaterThan(cp.h);
+  });
+});

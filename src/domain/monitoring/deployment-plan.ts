@@ -9,6 +9,7 @@ import {
   type SignalSpec,
 } from './deployment-monitors.js';
 import { designOnlineMmd } from './embedding-drift.js';
+import { designReviewMonitors, withReviewMonitors, type ReviewStratum } from './review-monitors.js';
 
 /** Where a deployment's reference comes from: its version's validation images, or its own first production cases. */
 export type ReferenceKind = 'version' | 'baseline';
@@ -53,10 +54,27 @@ export function hasEnoughEmbeddingRows(rows: number, windowSize: number = EMBEDD
 }
 
 /**
+ * The odds ratio the server's review charts are tuned to: 4, the faster of the two the second round
+ * measured (docs/monitoring.md, "Detection from reviews": at q 0.99 and 20 % reviews, median 327 images
+ * against 489 for 2), with the family's false alarms within target either way.
+ */
+export const REVIEW_ODDS_RATIO = 4;
+
+/** The review detectors of a plan: the strata (p₀ from the version's labels) and the rate confident decisions are reviewed at. */
+export interface ReviewPlanDesign {
+  readonly strata: readonly ReviewStratum[];
+  readonly sampleRate: number;
+  readonly oddsRatio?: number;
+}
+
+/**
  * A deployment's plan for the server: `designMonitors` over every signal with the bootstrap guarantee
  * (guaranteed-thresholds.ts: continuous signals by the cached rank bootstrap, indicators designed at a
  * bootstrap confidence bound of the rate), at the quantile measured for its reference kind. With
  * `bootstraps` 0 the thresholds treat the reference as the population (tests, or an operator's choice).
+ * With `review`, the review detectors (review-monitors.ts) follow the label-free ones, and with `embedding`
+ * the online MMD joins them, all controlled together: the family counts every one (`familyDetectors`), and
+ * the review charts take the same guarantee.
  */
 export function designDeploymentPlan(
   reference: ReadonlyMap<string, ArrayLike<number>>,
@@ -64,17 +82,36 @@ export function designDeploymentPlan(
   guarantee: { readonly kind: ReferenceKind; readonly bootstraps: number; readonly seed?: number },
   signals: readonly SignalSpec[] = DEFAULT_SIGNALS,
   embedding?: EmbeddingDriftRequest,
+  review?: ReviewPlanDesign,
 ): MonitorPlan {
-  // The embedding detector is one more member of the family: K counts it, and its ERT is K·T like each CUSUM's ARL₀.
+  // The whole family shares the budget: the label-free detectors, the review detectors, and the online MMD
+  // on the embedding (its ERT is K·T like each CUSUM's ARL₀).
+  const g =
+    guarantee.bootstraps <= 0 ? undefined : { bootstraps: guarantee.bootstraps, quantile: GUARANTEE_QUANTILE[guarantee.kind], seed: guarantee.seed ?? 12 };
   const own = signals.reduce((sum, s) => sum + s.directions.length, 0);
-  const family = embedding === undefined ? design : { ...design, familyDetectors: (design.familyDetectors ?? own) + 1 };
+  const familyDetectors = (design.familyDetectors ?? own) + (review?.strata.length ?? 0) + (embedding === undefined ? 0 : 1);
+  const labelFree = designMonitors(
+    reference,
+    {
+      ...design,
+      ...(g === undefined ? {} : { guarantee: g }),
+      ...(familyDetectors === own && design.familyDetectors === undefined ? {} : { familyDetectors }),
+    },
+    signals,
+  );
   const plan =
-    guarantee.bootstraps <= 0
-      ? designMonitors(reference, family, signals)
-      : designMonitors(
-          reference,
-          { ...family, guarantee: { bootstraps: guarantee.bootstraps, quantile: GUARANTEE_QUANTILE[guarantee.kind], seed: guarantee.seed ?? 12 } },
-          signals,
+    review === undefined
+      ? labelFree
+      : withReviewMonitors(
+          labelFree,
+          designReviewMonitors(review.strata, {
+            falseAlarmDays: design.falseAlarmDays,
+            casesPerDay: design.casesPerDay,
+            sampleRate: review.sampleRate,
+            familyDetectors,
+            oddsRatio: review.oddsRatio ?? REVIEW_ODDS_RATIO,
+            ...(g === undefined ? {} : { guarantee: g }),
+          }),
         );
   if (embedding === undefined) return plan;
   const mmd = designOnlineMmd(embedding.rows, {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MONITOR_SIGNAL_NAMES } from './case-signals.js';
 import { roundSummary, type EmbeddingProjection } from './embedding-summary.js';
+import { reviewStrataOfValidationMetrics, type ReviewStratum } from './review-monitors.js';
 
 /** The file a model bundle may carry with its monitors' reference: per-image signal values of its validation images. */
 export const MONITORING_REFERENCE_FILE = 'monitoring-reference.json';
@@ -43,6 +44,28 @@ export const monitoringReferenceFileSchema = z
       .optional(),
     /** Why the file has no `embedding` (e.g. the model declares no embedding output). */
     embeddingNote: z.string().max(500).optional(),
+    /**
+     * The labels' summary the review detectors need (review-monitors.ts): per review stratum (confident
+     * positives, confident negatives), its labelled reference cases, those the label contradicts, and its
+     * share of all reference cases. Absent in a file written before it, or when no case had a label.
+     */
+    review: z
+      .strictObject({
+        strata: z
+          .array(
+            z
+              .strictObject({
+                name: z.string().min(1).max(100),
+                label: z.string().min(1).max(200),
+                referenceCases: z.number().int().min(1),
+                referenceWrong: z.number().int().min(0),
+                share: z.number().gt(0).lte(1),
+              })
+              .refine((s) => s.referenceWrong <= s.referenceCases, { message: 'referenceWrong exceeds referenceCases' }),
+          )
+          .min(1),
+      })
+      .optional(),
   })
   .superRefine((file, ctx) => {
     const e = file.embedding;
@@ -82,6 +105,28 @@ export function monitoringReferenceFileOf(columns: ReadonlyMap<string, ArrayLike
     source,
     cases,
     signals: Object.fromEntries(MONITOR_SIGNAL_NAMES.map((name) => [name, Array.from(columns.get(name) ?? [], (v) => (Number.isFinite(v) ? v : null))])),
+  };
+}
+
+/** A version's review strata (the labels' summary), or why it has none. */
+export type VersionReviewReference =
+  { readonly kind: 'strata'; readonly strata: readonly ReviewStratum[]; readonly source: string } | { readonly kind: 'none'; readonly reason: string };
+
+/**
+ * The review strata a version's monitoring reference carries; else those its manifest's recorded
+ * validation metrics give (`reviewStrataOfValidationMetrics`, for a bundle without a labelled
+ * reference, e.g. the demo's); else why it has none.
+ */
+export function reviewReferenceOf(file: MonitoringReferenceFile | undefined, manifestMetrics: unknown): VersionReviewReference {
+  if (file?.review !== undefined) return { kind: 'strata', strata: file.review.strata, source: `${MONITORING_REFERENCE_FILE} (validation labels)` };
+  const fromMetrics = reviewStrataOfValidationMetrics(manifestMetrics);
+  if (fromMetrics !== undefined) return { kind: 'strata', strata: fromMetrics, source: "the manifest's validation metrics (metrics.val.notReferred)" };
+  return {
+    kind: 'none',
+    reason:
+      file === undefined
+        ? `the version carries no ${MONITORING_REFERENCE_FILE} and its manifest records no validation confusion counts (metrics.val.notReferred): no reference error rates`
+        : `its ${MONITORING_REFERENCE_FILE} has no labels' summary and its manifest records no validation confusion counts (metrics.val.notReferred): no reference error rates`,
   };
 }
 

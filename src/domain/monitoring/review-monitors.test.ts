@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../evaluation/random.js';
 import { cusumPath } from './cusum.js';
 import { createMonitorState, designMonitors, recomputeMonitors, updateMonitors, type SignalSpec } from './deployment-monitors.js';
-import { designReviewMonitors, reviewStratumOf, withReviewMonitors } from './review-monitors.js';
+import { MONITOR_SIGNAL_NAMES, reviewStratumOfValues, reviewWrongOf } from './case-signals.js';
+import { reviewReferenceOf } from './monitoring-reference-file.js';
+import { designReviewMonitors, reviewStrataOfReference, reviewStrataOfValidationMetrics, reviewStratumOf, withReviewMonitors } from './review-monitors.js';
 
 const SIGNALS: readonly SignalSpec[] = [{ name: 'positive', label: 'positive rate', kind: 'indicator', directions: ['up', 'down'] }];
 const positives = Float64Array.from({ length: 400 }, (_, i) => (i % 10 < 7 ? 1 : 0));
@@ -98,5 +100,51 @@ describe('withReviewMonitors: one plan for label-free and review detectors', () 
     }
     expect(alarmAt).toBeGreaterThanOrEqual(1000);
     expect(alarmAt).toBeLessThan(1400);
+  });
+});
+
+describe('review strata of a reference', () => {
+  it('counts confident positives and negatives (not referred, warned or rejected) and those the label contradicts', () => {
+    const n = 10;
+    const col = (xs: number[]) => Float64Array.from(xs);
+    const columns = new Map<string, Float64Array>(MONITOR_SIGNAL_NAMES.map((name) => [name, new Float64Array(n)]));
+    // Cases 0–5 positive (5 referred, 4 warned), 6–8 negative, 9 rejected (no decision).
+    columns.set('positive', col([1, 1, 1, 1, 1, 1, 0, 0, 0, Number.NaN]));
+    columns.set('referred', col([0, 0, 0, 0, 0, 1, 0, 0, 0, Number.NaN]));
+    columns.set('gateWarned', col([0, 0, 0, 0, 1, 0, 0, 0, 0, 0]));
+    columns.set('gateRejected', col([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+    const labels = col([1, 0, 1, Number.NaN, 0, 0, 0, 1, 0, 1]);
+    expect(reviewStrataOfReference(columns, labels)).toEqual([
+      // Case 3 has no label: in the share, not in the error rate.
+      { name: 'reviewWrong:confidentPositive', label: 'confident positives reviewed wrong', referenceCases: 3, referenceWrong: 1, share: 0.4 },
+      { name: 'reviewWrong:confidentNegative', label: 'confident negatives reviewed wrong', referenceCases: 3, referenceWrong: 1, share: 0.3 },
+    ]);
+  });
+
+  it("takes the demo manifest's val confusion counts when the bundle has no labelled reference, and refuses what they do not say", () => {
+    const metrics = { val: { n: 524, notReferred: { n: 519, tp: 385, fp: 7, tn: 124, fn: 3 } } };
+    expect(reviewStrataOfValidationMetrics(metrics)).toEqual([
+      { name: 'reviewWrong:confidentPositive', label: 'confident positives reviewed wrong', referenceCases: 392, referenceWrong: 7, share: 392 / 524 },
+      { name: 'reviewWrong:confidentNegative', label: 'confident negatives reviewed wrong', referenceCases: 127, referenceWrong: 3, share: 127 / 524 },
+    ]);
+    expect(reviewStrataOfValidationMetrics(undefined)).toBeUndefined();
+    expect(reviewStrataOfValidationMetrics({ val: { n: 10, notReferred: { tp: 9, fp: 2, tn: 0, fn: 0 } } })).toBeUndefined();
+    expect(reviewStrataOfValidationMetrics({ val: { n: 524, notReferred: { tp: 1.5, fp: 0, tn: 0, fn: 0 } } })).toBeUndefined();
+    const file = reviewReferenceOf(undefined, metrics);
+    expect(file.kind === 'strata' ? file.source : file.reason).toMatch(/metrics\.val\.notReferred/);
+    expect(reviewReferenceOf(undefined, {})).toMatchObject({ kind: 'none' });
+  });
+
+  it("finds an image's stratum from its stored values and whether the read contradicts the decision", () => {
+    const vector = (over: Record<string, number>) => Float64Array.from(MONITOR_SIGNAL_NAMES, (name) => over[name] ?? 0);
+    expect(reviewStratumOfValues(vector({ positive: 1 }))).toBe('reviewWrong:confidentPositive');
+    expect(reviewStratumOfValues(vector({ positive: 0 }))).toBe('reviewWrong:confidentNegative');
+    expect(reviewStratumOfValues(vector({ positive: 1, referred: 1 }))).toBeNull();
+    expect(reviewStratumOfValues(vector({ positive: 1, gateWarned: 1 }))).toBeNull();
+    expect(reviewStratumOfValues(vector({ positive: Number.NaN, gateRejected: 1 }))).toBeNull();
+    expect(reviewWrongOf('reviewWrong:confidentPositive', false)).toBe(1);
+    expect(reviewWrongOf('reviewWrong:confidentPositive', true)).toBe(0);
+    expect(reviewWrongOf('reviewWrong:confidentNegative', true)).toBe(1);
+    expect(reviewWrongOf('reviewWrong:confidentNegative', false)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 import { bernoulliCusumIncrements, calibrateLatticeThreshold, latticeCusumArl, latticeIncrements } from './cusum.js';
 import type { IndicatorDetector, MonitorPlan, SignalSpec } from './deployment-monitors.js';
 import { indicatorGuaranteedRate, type GuaranteeOptions } from './guaranteed-thresholds.js';
+import { MONITOR_SIGNAL_NAMES, REVIEW_STRATA, reviewStratumOfValues, reviewWrongOf, type ReviewStratumName } from './case-signals.js';
 
 /**
  * Detectors on reviews (issue 12 §1, "performance from reviews"): per sampling stratum — e.g. confident
@@ -136,4 +137,55 @@ export function withReviewMonitors(plan: MonitorPlan, review: ReviewMonitors): M
     scorers: [...plan.scorers, ...review.signals.map(() => null)],
     detectors: [...plan.detectors, ...review.detectors.map((d) => ({ ...d, signalIndex: d.signalIndex + offset }))],
   };
+}
+
+/**
+ * The review strata of a labelled reference (REVIEW_STRATA): per stratum, its cases (by the reference's
+ * stored signal columns, as a production image's stratum is found: `reviewStratumOfValues`) and those
+ * whose label contradicts the decision. `labels[i]`: 1 finding present, 0 absent, NaN unknown (a case
+ * without a label counts in the share but not in the error rate). A stratum with no case is left out.
+ */
+export function reviewStrataOfReference(columns: ReadonlyMap<string, ArrayLike<number>>, labels: ArrayLike<number>): ReviewStratum[] {
+  const n = labels.length;
+  const row = new Float64Array(MONITOR_SIGNAL_NAMES.length);
+  const counts = new Map<ReviewStratumName, { cases: number; labelled: number; wrong: number }>(
+    REVIEW_STRATA.map((s) => [s.name, { cases: 0, labelled: 0, wrong: 0 }]),
+  );
+  for (let i = 0; i < n; i++) {
+    MONITOR_SIGNAL_NAMES.forEach((name, s) => (row[s] = columns.get(name)?.[i] ?? Number.NaN));
+    const stratum = reviewStratumOfValues(row);
+    if (stratum === null) continue;
+    const c = counts.get(stratum)!;
+    c.cases++;
+    const label = labels[i]!;
+    if (label !== 0 && label !== 1) continue;
+    c.labelled++;
+    c.wrong += reviewWrongOf(stratum, label === 1);
+  }
+  return REVIEW_STRATA.flatMap((s) => {
+    const c = counts.get(s.name)!;
+    return c.labelled === 0 ? [] : [{ name: s.name, label: s.label, referenceCases: c.labelled, referenceWrong: c.wrong, share: c.cases / n }];
+  });
+}
+
+/**
+ * The review strata from a manifest's recorded validation metrics (`metrics.val`: `n`, and `notReferred`'s
+ * confusion counts tp/fp/tn/fn), for a version whose bundle carries no labelled monitoring reference (the
+ * demo bundle): confident positives = tp + fp (wrong: fp), confident negatives = tn + fn (wrong: fn), shares
+ * over `n`. An approximation: "not referred" there still counts gate-warned images, which the worklist
+ * sends to review by rule (on the demo's val split 392 and 127 such cases against 377 and 119 without the
+ * warned ones; errors 7 and 3 either way). Undefined when the metrics do not say.
+ */
+export function reviewStrataOfValidationMetrics(metrics: unknown): ReviewStratum[] | undefined {
+  const val = (metrics as { val?: { n?: unknown; notReferred?: Record<string, unknown> } } | null | undefined)?.val;
+  const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+  const n = count(val?.n);
+  const c = val?.notReferred;
+  const [tp, fp, tn, fn] = [count(c?.tp), count(c?.fp), count(c?.tn), count(c?.fn)];
+  if (n === undefined || tp === undefined || fp === undefined || tn === undefined || fn === undefined || tp + fp + tn + fn > n || n === 0) return undefined;
+  const [positive, negative] = REVIEW_STRATA;
+  const strata: ReviewStratum[] = [];
+  if (tp + fp > 0) strata.push({ name: positive.name, label: positive.label, referenceCases: tp + fp, referenceWrong: fp, share: (tp + fp) / n });
+  if (tn + fn > 0) strata.push({ name: negative.name, label: negative.label, referenceCases: tn + fn, referenceWrong: fn, share: (tn + fn) / n });
+  return strata.length === 0 ? undefined : strata;
 }
