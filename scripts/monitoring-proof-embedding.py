@@ -61,41 +61,54 @@ args = ap.parse_args()
 
 
 def tables(path):
+    """The markdown tables of docs/monitoring.md's third round."""
     d = json.load(open(path))
-    days = lambda v: '> cap' if v is None else f'{v:g} ({v / 200:.2g} d)'
-    reps = sorted({r['rep'] for r in d['delays']}, key=['pca8', 'pca16', 'std64'].index)
-    ws = sorted({r['W'] for r in d['delays']})
-    print('| in-distribution streams | ' + ' | '.join(f'{r} W={w}' for r in reps for w in ws) + ' |')
-    print('|---|' + '---|' * (len(reps) * len(ws)))
+    cap = lambda v: '> cap' if v is None else f'{v:g} ({v / 200:.2g} d)'
+    order = ['pca8', 'pca16', 'std64']
+    cols = sorted({(r['rep'], r['W']) for r in d['delays']}, key=lambda c: (order.index(c[0]), c[1]))
+    head = lambda first: print(f'| {first} | ' + ' | '.join(f'k = {r[3:]}, W = {w}' if r != 'std64' else f'64 std., W = {w}'
+                                                             for r, w in cols) + ' |\n|---|' + '---|' * len(cols))
+    print('| W | ERT | permutations | quantile | threshold (last step) | alarms in 50 × 20,000 cases | realised mean run length |')
+    print('|---|---|---|---|---|---|---|')
+    for r in d.get('thresholdCheck', []):
+        print(f"| {r['W']} | {r['ert']:,} | {r['bootstraps']:,} | {r['method']} | {r['threshold']:.4f} | {r['alarms']} | "
+              f"{r['realisedMeanRunLength']:,.0f} |")
+    print()
+    head('in-distribution streams (90 days each)')
     fa = {(r['rep'], r['W']): r for r in d['falseAlarms']}
     for key, label in (('bootstrapOfVal', 'bootstrap of val, designed on val'),
-                       ('crossFitted', 'cross-fitted (designed on half of val, streams from the other half)')):
+                       ('crossFitted', 'cross-fitted: designed on half of val, streams from the other half')):
         print(f'| {label} | ' + ' | '.join(
-            f"{fa[(r, w)][key]['alarms']} ({fa[(r, w)][key]['per90Days']:g})" for r in reps for w in ws) + ' |')
+            f"{fa[c][key]['alarms']} in {fa[c][key]['streams']} (**{fa[c][key]['per90Days']:g}**)" for c in cols) + ' |')
     print()
-    print('| stream | ' + ' | '.join(f'{r} W={w}' for r in reps for w in ws) + ' |')
-    print('|---|' + '---|' * (len(reps) * len(ws)))
+    eff = d.get('effects', {})
+    print('| stream | whole-set MMD² vs val, k = 8 (largest mean shift, SD) | ' + ' | '.join(
+        f'k = {r[3:]}, W = {w}' if r != 'std64' else f'64 std., W = {w}' for r, w in cols) + ' |\n|---|---|' + '---|' * len(cols))
     by = {(r['rep'], r['W'], r['source']): r for r in d['delays']}
     for src in dict.fromkeys(r['source'] for r in d['delays']):
-        cells = []
-        for r in reps:
-            for w in ws:
-                x = by[(r, w, src)]
-                cells.append(f"{days(x['medianDelayImages'])}; {x['withinOneDay'] * 100:.0f} %")
-        print(f'| {src} | ' + ' | '.join(cells) + ' |')
+        cells = [f"{cap(x['medianDelayImages'])}; {x['withinOneDay'] * 100:.0f} %; {x['detected'] / x['seeds'] * 100:.0f} %"
+                 for x in (by[c + (src,)] for c in cols)]
+        e = eff.get(src)
+        e = f"{e['mmd2VsVal']:.4f} ({e['maxMeanShiftSd']:.2f})" if e else ('control' if src == 'val' else '–')
+        print(f'| {src} | {e} | ' + ' | '.join(cells) + ' |')
     print()
-    for row in d.get('thresholdCheck', []):
-        print(row)
-    print()
-    print('| representation | C | AUC (val vs test, 5-fold) | KL plug-in | KL Donsker-Varadhan |')
+    info = d['information']
+    print('| representation | C (inverse L2) | AUC val vs test (held out) | KL plug-in (nats/image) | KL Donsker–Varadhan |')
     print('|---|---|---|---|---|')
-    for r in d['information']['classifiers']:
-        print(f"| {r['representation']} | {r['C']:g} | {r['auc']:.3f} | {r['klPlugIn']:.4f} | {r['klDonskerVaradhan']:.4f} |")
-    print(d['information']['best'], d['information']['klBootstrap90'], d['information']['lorden'])
+    for r in info['classifiers']:
+        print(f"| {r['representation']} | {r['C']:g} | {r['auc']:.3f} | {r['klPlugIn']:.3f} | {r['klDonskerVaradhan']:.3f} |")
     print()
+    print('| in-control ARL γ | ln γ | Lorden: ln γ / KL (images) | days at 200/day | with KL at its 90 % interval (images) |')
+    print('|---|---|---|---|---|')
+    for k, r in info['lorden'].items():
+        print(f"| {r['gamma']:,} ({k}) | {r['lnGamma']:.2f} | {r['images']:.0f} | {r['days']:.2f} | "
+              f"{r['imagesAtKl95Upper']:.0f}–{r['imagesAtKl95Lower']:.0f} |")
+    print()
+    print('| representation (C) | γ | h | median delay (images, days) | IQR | ≤ 1 day |')
+    print('|---|---|---|---|---|---|')
     for r in d['oracleCusum']:
-        print(f"| {r['representation']} | {r['C']:g} | {r['gamma']} | {r['h']:.2f} | {days(r['medianDelayImages'])} | "
-              f"{r['q25']}–{r['q75']} | {r['withinOneDay'] * 100:.0f} % |")
+        print(f"| {r['representation']} ({r['C']:g}) | {r['gamma']:,} | {r['h']:.2f} | {cap(r['medianDelayImages'])} | "
+              f"{r['q25']:g}–{r['q75']:g} | {r['withinOneDay'] * 100:.0f} % |")
 
 
 if args.tables:
@@ -344,12 +357,27 @@ class OnlineMMD:
 
 
 class Streams:
-    """S independent runs of one online-MMD detector, each fed one case of the pool per step. An alarm
-    resets the run to its initial state (t = 0, the initial reference window), as alibi's reset_state."""
+    """Independent runs of online-MMD detectors, stepped together (one numpy step for all runs): runs[i] is
+    (detector, pool, number of runs). Each run is fed one case of its pool per step. An alarm resets the run
+    to its initial state (t = 0, the initial reference window), as alibi's reset_state."""
 
-    def __init__(self, det, pool, S):
-        self.d, self.p, self.S = det, pool, S
-        W = det.W
+    def __init__(self, runs):
+        W = runs[0][0].W
+        self.W = W
+        M = max(len(p['kx']) for _, p, _ in runs)
+        G = len(runs)
+        self.kpp = np.zeros((G, M, M))
+        self.kx = np.zeros((G, M))
+        for i, (_, p, _) in enumerate(runs):
+            m = len(p['kx'])
+            self.kpp[i, :m, :m] = p['kpp']
+            self.kx[i, :m] = p['kx']
+        self.g = np.concatenate([np.full(S, i) for i, (_, _, S) in enumerate(runs)])
+        self.kxx_sub = np.array([d.kxx_sub for d, _, _ in runs])[self.g]
+        self.rw = np.array([d.rw for d, _, _ in runs])[self.g]
+        self.th = np.array([d.thresholds for d, _, _ in runs])[self.g]  # S x W
+        S = len(self.g)
+        self.S = S
         self.idx = np.zeros((S, W), int)
         self.colsum = np.zeros((S, W))
         self.kyy = np.zeros((S, W, W))
@@ -358,61 +386,66 @@ class Streams:
         self.reset(np.ones(S, bool))
 
     def reset(self, mask):
-        W = self.d.W
+        W = self.W
+        g = self.g[mask]
         self.idx[mask] = np.arange(W)
-        self.colsum[mask] = self.p['kx'][:W]
-        self.kyy[mask] = self.p['kpp'][:W, :W]
-        self.kyy_sum[mask] = self.p['kpp'][:W, :W].sum()
+        self.colsum[mask] = self.kx[g, :W]
+        self.kyy[mask] = self.kpp[g, :W, :W]
+        self.kyy_sum[mask] = self.kpp[g, :W, :W].sum((1, 2))
         self.t[mask] = 0
 
     def step(self, r):
-        """Case r[s] (index into x, not counting the initial window) to run s; returns the alarm mask."""
-        d, W, S = self.d, self.d.W, self.S
+        """Case r[s] (index into its pool's x, not counting the initial window) to run s; returns the alarm mask."""
+        W, S = self.W, self.S
         r = r + W
         pos = self.t % W  # the oldest point's slot, overwritten now
-        krow = self.p['kpp'][r[:, None], self.idx]
+        krow = self.kpp[self.g[:, None], r[:, None], self.idx]
         ar = np.arange(S)
         krow[ar, pos] = 1.0
         self.kyy_sum += 2 * (krow.sum(1) - self.kyy[ar, pos, :].sum(1))  # row and column pos replaced
         self.kyy[ar, pos, :] = krow
         self.kyy[ar, :, pos] = krow
         self.idx[ar, pos] = r
-        self.colsum[ar, pos] = self.p['kx'][r]
+        self.colsum[ar, pos] = self.kx[self.g, r]
         self.t += 1
-        mmd = d.kxx_sub + (self.kyy_sum - W) / (W * (W - 1)) - 2 * self.colsum.sum(1) / (d.rw * W)
-        alarm = mmd > d.thresholds[np.minimum(self.t, W - 1)]
+        mmd = self.kxx_sub + (self.kyy_sum - W) / (W * (W - 1)) - 2 * self.colsum.sum(1) / (self.rw * W)
+        alarm = mmd > self.th[ar, np.minimum(self.t, W - 1)]
         if alarm.any():
             self.reset(alarm)
         return alarm
 
 
-def run_false_alarms(det, x_pool, S, seed, n_cases):
-    st = Streams(det, det.pool(x_pool), S)
+def run_false_alarms(runs, seed, n_cases):
+    """runs: (detector, x_pool, number of streams); returns the alarm count of every stream, runs in order."""
+    st = Streams([(d, d.pool(x), S) for d, x, S in runs])
+    sizes = np.array([len(x) for _, x, _ in runs])[st.g]
     rng = np.random.default_rng(seed)
-    alarms = np.zeros(S, int)
+    alarms = np.zeros(st.S, int)
     for _ in range(n_cases):
-        alarms += st.step(rng.integers(len(x_pool), size=S))
+        alarms += st.step((rng.random(st.S) * sizes).astype(int))
     return alarms
 
 
-def run_delays(det, x_warm, x_shift, S, seed):
+def run_delays(det, x_warm, shifted, S, seed):
     """Per run: 1,000 cases resampled from x_warm (alarms there restart the run), then cases resampled from
-    x_shift until the first alarm (cap 100 days); the delay counts the shifted cases up to the alarm."""
+    its shifted set until the first alarm (cap 100 days); the delay counts the shifted cases up to the alarm.
+    shifted: list of arrays, S runs each, stepped together."""
     nw = len(x_warm)
-    st = Streams(det, det.pool(np.vstack([x_warm, x_shift])), S)
+    st = Streams([(det, det.pool(np.vstack([x_warm, x])), S) for x in shifted])
+    ns = np.array([len(x) for x in shifted])[st.g]
     rng = np.random.default_rng(seed)
-    warm_alarms = 0
+    warm_alarms = np.zeros(st.S, int)
     for _ in range(WARMUP):
-        warm_alarms += int(st.step(rng.integers(nw, size=S)).sum())
-    delay = np.full(S, np.inf)
-    live = np.ones(S, bool)
+        warm_alarms += st.step((rng.random(st.S) * nw).astype(int))
+    delay = np.full(st.S, np.inf)
+    live = np.ones(st.S, bool)
     for c in range(1, CAP + 1):
-        a = st.step(nw + rng.integers(len(x_shift), size=S))
+        a = st.step(nw + (rng.random(st.S) * ns).astype(int))
         delay[a & live] = c
         live &= ~a
         if not live.any():
             break
-    return delay, warm_alarms
+    return [(delay[st.g == i], int(warm_alarms[st.g == i].sum())) for i in range(len(shifted))]
 
 
 def summarise(delay):
@@ -441,6 +474,23 @@ results = dict(
     shiftNotes=shift_notes, pixelChangeMeanAbs=pixel_change,
 )
 
+# ---- effect sizes in the representation: whole-set MMD^2 against val (k = 8, val's median bandwidth, unbiased)
+# and the largest mean shift over the 8 components in val SDs
+if 'effects' in parts:
+    f8 = fit_rep(E['val'], 'pca8')
+    V = f8(E['val'])
+    med = float(np.median(sqdist(V, V)[np.triu_indices(len(V), 1)]))
+
+    def mmd2(X, Y):
+        kxx, kyy, kxy = (np.exp(-sqdist(a, b) / med) for a, b in ((X, X), (Y, Y), (X, Y)))
+        n, m = len(X), len(Y)
+        return float((kxx.sum() - n) / (n * (n - 1)) + (kyy.sum() - m) / (m * (m - 1)) - 2 * kxy.mean())
+
+    results['effects'] = {name: dict(mmd2VsVal=mmd2(V, f8(x)),
+                                     maxMeanShiftSd=float(np.max(np.abs((f8(x).mean(0) - V.mean(0)) / V.std(0)))))
+                          for name, x in E.items() if name not in ('train', 'val')}
+    log('  effects:', {k: round(v['mmd2VsVal'], 4) for k, v in results['effects'].items()})
+
 # ---- 2a. false alarms, cross-fitted (design on a random half of val, streams from the other half) and
 # bootstrap of the reference (design on all val, streams resampled from val: checks the thresholds)
 log(f'false alarms: {args.fa_streams} streams of {DAYS * PER_DAY} cases per setting')
@@ -450,7 +500,7 @@ if 'fa' not in parts:
 per_split = max(1, args.fa_streams // args.crossfit_splits)
 for rep in fa_reps:
     for W in windows:
-        tot, streams, th_last, methods = 0, 0, [], set()
+        runs, th_last, methods = [], [], set()
         for split in range(args.crossfit_splits):
             rng = np.random.default_rng(50_000 + split)
             order = rng.permutation(len(E['val']))
@@ -460,18 +510,18 @@ for rep in fa_reps:
             det = OnlineMMD(f(a), W, ERT, args.bootstraps, seed=70_000 + split)
             th_last.append(det.thresholds[-1])
             methods.update(det.methods)
-            al = run_false_alarms(det, f(b), per_split, 60_000 + split, DAYS * PER_DAY)
-            tot += int(al.sum())
-            streams += per_split
+            runs.append((det, f(b), per_split))
+        al = run_false_alarms(runs, 60_000 + W, DAYS * PER_DAY)
+        tot, streams = int(al.sum()), len(al)
         f = fit_rep(E['val'], rep)
         det = OnlineMMD(f(E['val']), W, ERT, args.bootstraps, seed=71_000)
-        al = run_false_alarms(det, f(E['val']), args.fa_streams, 61_000, DAYS * PER_DAY)
+        al = run_false_alarms([(det, f(E['val']), args.fa_streams)], 61_000, DAYS * PER_DAY)
         row = dict(rep=rep, W=W,
                    crossFitted=dict(splits=args.crossfit_splits, streams=streams, alarms=tot,
                                     per90Days=round(tot / streams, 4), thresholdMedian=float(np.median(th_last))),
                    bootstrapOfVal=dict(streams=args.fa_streams, alarms=int(al.sum()),
                                        per90Days=round(float(al.sum()) / args.fa_streams, 4),
-                                       streamsWithAlarm=int((al > 0).sum())),
+                                       streamsWithAlarm=int((al > 0).sum()), threshold=float(det.thresholds[-1])),
                    thresholdMethods=sorted(methods))
         fa.append(row)
         log(f'  {rep} W={W}: cross-fitted {tot}/{streams} streams; bootstrap of val {int(al.sum())}/{args.fa_streams}')
@@ -487,7 +537,7 @@ f8 = fit_rep(E['val'], 'pca8')
 for W in windows if 'check' in parts else []:
     for ert, B, force in ((1000, 20_000, False), (1000, 20_000, True), (10_000, 200_000, False), (10_000, 20_000, True)):
         det = OnlineMMD(f8(E['val']), W, ert, B, seed=72_000, force_gpd=force)
-        al = run_false_alarms(det, f8(E['val']), 50, 62_000, 20_000)
+        al = run_false_alarms([(det, f8(E['val']), 50)], 62_000, 20_000)
         checks.append(dict(W=W, ert=ert, bootstraps=B, method='gpd' if force else 'empirical',
                            threshold=float(det.thresholds[-1]), streams=50, cases=20_000, alarms=int(al.sum()),
                            realisedMeanRunLength=round(50 * 20_000 / max(1, int(al.sum())), 1)))
@@ -504,11 +554,10 @@ for rep in reps if 'delays' in parts else []:
     f = fit_rep(E['val'], rep)
     for W in windows:
         det = OnlineMMD(f(E['val']), W, ERT, args.bootstraps, seed=71_000)
-        for name in targets:
-            d, wa = run_delays(det, f(E['val']), f(E[name]), args.seeds, 100_000)
-            row = dict(rep=rep, W=W, source=name, warmupAlarms=wa, threshold=float(det.thresholds[-1]),
-                       **summarise(d))
-            delays.append(row)
+        out = run_delays(det, f(E['val']), [f(E[name]) for name in targets], args.seeds, 100_000)
+        for name, (d, wa) in zip(targets, out):
+            delays.append(dict(rep=rep, W=W, source=name, warmupAlarms=wa, threshold=float(det.thresholds[-1]),
+                               **summarise(d)))
         log(f'  {rep} W={W}: test median {[r["medianDelayImages"] for r in delays if r["rep"] == rep and r["W"] == W][0]}')
 if delays:
     results['delays'] = delays
