@@ -1034,8 +1034,10 @@ export const monitorCasesQuerySchema = orderedRange(
     signal: z.string().min(1).max(64).optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
-    /** The `next` of the previous page. */
+    /** The `next` of the previous page (a cursor: the last seq it held), or a chart point's `firstSeq` − 1. */
     after: z.coerce.number().int().min(0).optional(),
+    /** Only cases up to this seq: a chart point's `lastSeq`, so paging stops at the point's last case. */
+    through: z.coerce.number().int().min(0).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   }),
   'from',
@@ -1052,6 +1054,7 @@ export const monitorCaseSchema = z.object({
   /** Per signal: the value (null: none). With `signal`, only that one. */
   values: z.record(z.string(), z.number().nullable()),
 });
+/** A page of cases; `next` is the cursor of the following page (pass it as `after`), null when no case follows. */
 export const monitorCasesPageSchema = z.object({ cases: z.array(monitorCaseSchema).readonly(), next: z.number().int().nullable() });
 export type MonitorCasesPageBody = z.infer<typeof monitorCasesPageSchema>;
 

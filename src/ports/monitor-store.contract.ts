@@ -69,6 +69,10 @@ export function describeMonitorStore(name: string, factory: () => MonitorStoreFi
       expect(ranged.map((c) => c.caseId)).toEqual(['case-2']);
       const page2 = await store.queryCases(north, { fromMs: Date.UTC(2026, 11, 7, 12, 0, 2), afterSeq: ranged[0]!.seq, limit: 5 });
       expect(page2.map((c) => c.caseId)).toEqual(['case-4']);
+      // A chart point's cases: after its first seq − 1, through its last.
+      const all = await store.readCases(north, 0, 10);
+      const through = await store.queryCases(north, { afterSeq: all[0]!.seq - 1, throughSeq: all[1]!.seq, limit: 10 });
+      expect(through.map((c) => c.seq)).toEqual([all[0]!.seq, all[1]!.seq]);
       expect(await store.listKeys()).toEqual([north, { site: 'north', versionId: v(2) }]);
     });
 

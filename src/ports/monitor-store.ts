@@ -128,6 +128,8 @@ export interface MonitorCaseQuery {
   readonly toMs?: number;
   /** Cases after this seq (paging). */
   readonly afterSeq?: number;
+  /** Cases up to and including this seq (the last case of a chart's point). */
+  readonly throughSeq?: number;
   readonly limit: number;
 }
 

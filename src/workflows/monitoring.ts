@@ -913,20 +913,30 @@ export class DeploymentMonitoring {
     return detectorsNow(designed.plan, state).map((d) => ({ id: d.id, h: d.h, statistic: d.statistic }));
   }
 
-  /** The cases behind a chart's point: a site's cases in a time range, paged by seq. */
+  /** The cases behind a chart's point: a site's cases in a time range or between two seqs, paged by seq (`next`: the cursor). */
   async cases(
     site: string,
-    query: { readonly signal?: string; readonly fromMs?: number; readonly toMs?: number; readonly afterSeq?: number; readonly limit: number },
+    query: {
+      readonly signal?: string;
+      readonly fromMs?: number;
+      readonly toMs?: number;
+      readonly afterSeq?: number;
+      readonly throughSeq?: number;
+      readonly limit: number;
+    },
   ) {
     const { key } = await this.keyOf(site);
     const signalIndex = query.signal === undefined ? -1 : MONITOR_SIGNAL_NAMES.indexOf(query.signal);
     if (query.signal !== undefined && signalIndex < 0) throw new PlatformError('REQUEST_INVALID', 'No monitored signal has that name', {});
-    const page = await this.#deps.store.queryCases(key, {
-      limit: query.limit,
+    // One case more than the page: `next` is given only when a case follows (no empty last page).
+    const read = await this.#deps.store.queryCases(key, {
+      limit: query.limit + 1,
       ...(query.fromMs === undefined ? {} : { fromMs: query.fromMs }),
       ...(query.toMs === undefined ? {} : { toMs: query.toMs }),
       ...(query.afterSeq === undefined ? {} : { afterSeq: query.afterSeq }),
+      ...(query.throughSeq === undefined ? {} : { throughSeq: query.throughSeq }),
     });
+    const page = read.slice(0, query.limit);
     const values = (c: MonitorCase): Record<string, number | null> => {
       const finite = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
       if (signalIndex >= 0) return { [query.signal!]: finite(c.values[signalIndex]) };
@@ -943,7 +953,7 @@ export class DeploymentMonitoring {
         device: c.device,
         values: values(c),
       })),
-      next: page.length === query.limit ? page[page.length - 1]!.seq : null,
+      next: read.length > query.limit ? page[page.length - 1]!.seq : null,
     };
   }
 

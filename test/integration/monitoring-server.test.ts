@@ -85,6 +85,13 @@ describe('monitoring in the running server', () => {
       expect(c.values.probability).toBeGreaterThanOrEqual(0);
       expect(c.values.probability).toBeLessThanOrEqual(1);
     }
+    // Paged by cursor through a point's last case: one case a page, `next` only while one follows.
+    const pageOf = async (q: string) => (await server!.app.inject({ url: `/api/monitoring/default/cases?${q}`, headers: admin })).json<MonitorCasesPageBody>();
+    const [one, two] = page.cases;
+    const first = await pageOf(`limit=1&through=${two!.seq}`);
+    expect([first.cases.map((c) => c.seq), first.next]).toEqual([[one!.seq], one!.seq]);
+    const second = await pageOf(`limit=1&after=${first.next!}&through=${two!.seq}`);
+    expect([second.cases.map((c) => c.seq), second.next]).toEqual([[two!.seq], null]);
     // The demo version's monitoring-reference.json carries only its embedding reference: each judged image's
     // projection (k = 8) is stored, while its signals still collect a production baseline (above).
     const db = openSqliteDatabase({ dataDir: dir });

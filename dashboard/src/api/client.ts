@@ -234,9 +234,12 @@ export const api = {
   monitoring: (signal?: AbortSignal) => request<MonitoringOverviewBody>('GET', '/api/monitoring', undefined, signal),
   monitoringDetail: (site: string, bucket: SeriesBucket, signal?: AbortSignal) =>
     request<MonitoringDetailBody>('GET', `/api/monitoring/${id(site)}${query({ bucket })}`, undefined, signal),
-  /** The cases behind a chart's point: after a seq (the bucket's first − 1), at most `limit`. */
-  monitoringCases: (site: string, q: { readonly signal?: string; readonly after?: number; readonly limit?: number }, signal?: AbortSignal) =>
-    request<MonitorCasesPageBody>('GET', `/api/monitoring/${id(site)}/cases${query({ ...q })}`, undefined, signal),
+  /** The cases behind a chart's point: after a seq (the bucket's first − 1, then the previous page's `next`) through the bucket's last, at most `limit`. */
+  monitoringCases: (
+    site: string,
+    q: { readonly signal?: string; readonly after?: number; readonly through?: number; readonly limit?: number },
+    signal?: AbortSignal,
+  ) => request<MonitorCasesPageBody>('GET', `/api/monitoring/${id(site)}/cases${query({ ...q })}`, undefined, signal),
   incidents: (q: { readonly state?: string; readonly site?: string; readonly limit?: number }, signal?: AbortSignal) =>
     request<IncidentListBody>('GET', `/api/incidents${query({ ...q })}`, undefined, signal),
   incident: (incidentId: string, signal?: AbortSignal) => request<IncidentDetailBody>('GET', `/api/incidents/${id(incidentId)}`, undefined, signal),

@@ -506,16 +506,24 @@ function DeploymentDetail({
   );
 }
 
-/** The cases of one chart point (GET /api/monitoring/{site}/cases after the bucket's first seq), linked to the case screen. */
+/** Cases shown per page of a point's drill-down. */
+const CASES_PER_PAGE = 50;
+
+/**
+ * The cases of one chart point (GET /api/monitoring/{site}/cases from the bucket's first seq through its
+ * last), a page at a time by the API's cursor (`next`), however many the point holds; linked to the case screen.
+ */
 function CasesBehind({ site, selection, onClose }: { readonly site: string; readonly selection: Selection; readonly onClose: () => void }) {
   const { series, bucket } = selection;
-  const [pages, setPages] = useState(1);
-  const limit = 50 * pages;
-  const { data, error } = useResource(`cases:${site}:${series.signal}:${bucket.firstSeq}:${limit}`, (signal) =>
-    api.monitoringCases(site, { signal: series.signal, after: bucket.firstSeq - 1, limit: Math.min(200, limit) }, signal),
+  // The cursors of the pages walked so far: the first page starts after the bucket's first seq − 1.
+  const [cursors, setCursors] = useState<readonly number[]>([bucket.firstSeq - 1]);
+  const after = cursors[cursors.length - 1] ?? bucket.firstSeq - 1;
+  const { data, error } = useResource(`cases:${site}:${series.signal}:${bucket.firstSeq}:${bucket.lastSeq}:${after}`, (signal) =>
+    api.monitoringCases(site, { signal: series.signal, after, through: bucket.lastSeq, limit: CASES_PER_PAGE }, signal),
   );
-  const cases = data?.cases.filter((c) => c.seq <= bucket.lastSeq) ?? [];
-  const more = data !== undefined && data.next !== null && data.next < bucket.lastSeq && limit < 200;
+  const cases = data?.cases ?? [];
+  const first = (cursors.length - 1) * CASES_PER_PAGE + 1;
+  const next = data?.next ?? null;
   const raw = (v: number | null | undefined) => (v === null || v === undefined ? '–' : series.kind === 'indicator' ? (v === 1 ? 'yes' : 'no') : v.toFixed(3));
   return (
     <section className="drill" aria-labelledby="drill-heading">
@@ -568,11 +576,23 @@ function CasesBehind({ site, selection, onClose }: { readonly site: string; read
           </table>
         </div>
       )}
-      {more ? (
-        <button type="button" className="button-quiet" onClick={() => setPages((p) => p + 1)}>
-          More cases
-        </button>
-      ) : null}
+      {data === undefined || (cursors.length === 1 && next === null) ? null : (
+        <nav className="pager" aria-label="Pages of the cases">
+          <span className="muted">
+            Cases {cases.length === 0 ? 0 : first}–{first + cases.length - 1}
+          </span>{' '}
+          {cursors.length > 1 ? (
+            <button type="button" className="button-quiet" onClick={() => setCursors((c) => c.slice(0, -1))}>
+              Previous {CASES_PER_PAGE}
+            </button>
+          ) : null}{' '}
+          {next === null ? null : (
+            <button type="button" className="button-quiet" onClick={() => setCursors((c) => [...c, next])}>
+              Next {CASES_PER_PAGE}
+            </button>
+          )}
+        </nav>
+      )}
     </section>
   );
 }

@@ -73,8 +73,16 @@ export class PostgresMonitorStore implements MonitorStore {
     return (
       await this.#query<MonitorCaseRow>(
         `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases
-         WHERE site = $1 AND version_id = $2 AND seq > $3 AND time_ms >= $4 AND time_ms <= $5 AND review IS NULL ORDER BY seq LIMIT $6`,
-        [key.site, key.versionId, query.afterSeq ?? 0, query.fromMs ?? Number.MIN_SAFE_INTEGER, query.toMs ?? Number.MAX_SAFE_INTEGER, query.limit],
+         WHERE site = $1 AND version_id = $2 AND seq > $3 AND seq <= $4 AND time_ms >= $5 AND time_ms <= $6 AND review IS NULL ORDER BY seq LIMIT $7`,
+        [
+          key.site,
+          key.versionId,
+          query.afterSeq ?? 0,
+          query.throughSeq ?? Number.MAX_SAFE_INTEGER,
+          query.fromMs ?? Number.MIN_SAFE_INTEGER,
+          query.toMs ?? Number.MAX_SAFE_INTEGER,
+          query.limit,
+        ],
       )
     ).map(monitorCaseOf);
   }

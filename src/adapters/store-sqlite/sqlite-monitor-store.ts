@@ -69,11 +69,19 @@ export class SqliteMonitorStore implements MonitorStore {
   queryCases(key: DeploymentKey, query: MonitorCaseQuery): Promise<readonly MonitorCase[]> {
     return guard(() =>
       this.#db
-        .prepare<[string, string, number, number, number, number], MonitorCaseRow>(
+        .prepare<[string, string, number, number, number, number, number], MonitorCaseRow>(
           `SELECT ${MONITOR_CASE_SELECT} FROM monitor_cases
-           WHERE site = ? AND version_id = ? AND seq > ? AND time_ms >= ? AND time_ms <= ? AND review IS NULL ORDER BY seq LIMIT ?`,
+           WHERE site = ? AND version_id = ? AND seq > ? AND seq <= ? AND time_ms >= ? AND time_ms <= ? AND review IS NULL ORDER BY seq LIMIT ?`,
         )
-        .all(key.site, key.versionId, query.afterSeq ?? 0, query.fromMs ?? Number.MIN_SAFE_INTEGER, query.toMs ?? Number.MAX_SAFE_INTEGER, query.limit)
+        .all(
+          key.site,
+          key.versionId,
+          query.afterSeq ?? 0,
+          query.throughSeq ?? Number.MAX_SAFE_INTEGER,
+          query.fromMs ?? Number.MIN_SAFE_INTEGER,
+          query.toMs ?? Number.MAX_SAFE_INTEGER,
+          query.limit,
+        )
         .map(monitorCaseOf),
     );
   }

@@ -105,6 +105,7 @@ export const monitoringRoutes: FastifyPluginAsync<MonitoringRouteOptions> = (app
         ...(q.from === undefined ? {} : { fromMs: Date.parse(q.from) }),
         ...(q.to === undefined ? {} : { toMs: Date.parse(q.to) }),
         ...(q.after === undefined ? {} : { afterSeq: q.after }),
+        ...(q.through === undefined ? {} : { throughSeq: q.through }),
       });
     },
   );
