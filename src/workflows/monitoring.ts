@@ -869,7 +869,6 @@ export class DeploymentMonitoring {
     }
     if (reviewed.length === 0) return { ...empty, reviews };
     const p = reviewedPerformance(reviewed);
-    const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
     const rate = (w: WeightedRate) => ({
       estimate: finite(w.estimate),
       low: finite(w.low),
@@ -979,9 +978,13 @@ function labelFreeCaseOf(values: readonly number[]): LabelFreeCase {
   return { decision, probability: at('probability') };
 }
 
+/** A number the API can carry: null for NaN or an infinity. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
 /** The label-free estimate as the API gives it (contract: labelFreePerformanceSchema): null for what has no case. */
 function labelFreeView(p: LabelFreePerformance) {
-  const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
   const rate = (r: EstimatedRate) => ({
     estimate: finite(r.estimate),
     low: finite(r.low),
