@@ -4,6 +4,7 @@
  * its list, pause and rollback), the model registry's archive (a version's monitoring reference), the
  * audit log, and the signed monitoring webhook when one is configured.
  */
+import type { Role } from '../domain/access/roles.js';
 import { randomUUID } from 'node:crypto';
 import { nodeHasher } from '../adapters/crypto-node/node-hasher.js';
 import { readWebhookSecret } from '../adapters/crypto-node/webhook-secret.js';
@@ -58,7 +59,7 @@ export async function createMonitoringParts(
     /** The audit log searched: a stored alert found unaudited on replay is audited once (workflows/monitoring.ts). */
     readonly auditSearch: AuditSearch;
     /** The accounts an incident's owner is checked against. */
-    readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string } | undefined>;
+    readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string; readonly role: Role } | undefined>;
   },
 ): Promise<MonitoringParts> {
   let notifier: MonitorNotifier | undefined;

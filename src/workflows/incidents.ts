@@ -1,3 +1,4 @@
+import { hasPermission, type Role } from '../domain/access/roles.js';
 import type { AuditEvent } from '../domain/audit/audit-event.js';
 import { PlatformError } from '../domain/errors.js';
 import {
@@ -98,7 +99,7 @@ export interface IncidentDependencies extends IncidentNotices {
    * The account a user id names: an incident is assigned only to an enabled one, and owners and actors
    * are shown by its login name.
    */
-  readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string } | undefined>;
+  readonly userById: (userId: string) => Promise<{ readonly disabled: boolean; readonly name: string; readonly role: Role } | undefined>;
   readonly clock: Clock;
 }
 
@@ -163,10 +164,15 @@ export class Incidents {
     // Refused before any deployment change: a resolved incident pauses nothing.
     applyIncidentAction(before, action, by, this.#deps.clock.now().toISOString());
     if (action.kind === 'assign') {
-      // The text rule held (above); the owner must be someone who can act on it.
+      // The text rule held (above); the owner must be someone who can act on it: an enabled account whose
+      // role manages incidents (an integration or auditor account could not even read it).
       const owner = await this.#deps.userById(action.owner.trim());
-      if (owner === undefined || owner.disabled) {
-        throw new PlatformError('INCIDENT_OWNER_INVALID', 'An incident is assigned to an enabled user, by user id (vigil users list, GET /api/users)', {});
+      if (owner === undefined || owner.disabled || !hasPermission(owner.role, 'incidents:manage')) {
+        throw new PlatformError(
+          'INCIDENT_OWNER_INVALID',
+          'An incident is assigned to an enabled user whose role manages incidents, by user id (vigil users list, GET /api/users)',
+          {},
+        );
       }
     }
     if (action.kind === 'pause') await this.#deps.pause(actor, before.site, `incident ${incidentId}: ${action.reason}`);

@@ -23,7 +23,7 @@ let dir: string;
 let server: ApiServer;
 let db: SqliteDatabase;
 let manager: Record<string, string>;
-const ids: Record<'enabled' | 'disabled', string> = { enabled: '', disabled: '' };
+const ids: Record<'enabled' | 'disabled' | 'integration' | 'auditor', string> = { enabled: '', disabled: '', integration: '', auditor: '' };
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vigil-incident-actions-'));
@@ -34,6 +34,8 @@ beforeAll(async () => {
   manager = { authorization: `Bearer ${(await access.issueToken(admin.userId, 'test')).secret}` };
   ids.enabled = (await access.createUser('on-call', 'ml-engineer')).userId;
   ids.disabled = (await access.createUser('left-the-team', 'ml-engineer')).userId;
+  ids.integration = (await access.createUser('pacs', 'integration')).userId;
+  ids.auditor = (await access.createUser('external-auditor', 'auditor')).userId;
   expect((await access.updateUser(ids.disabled, { disabled: true })).outcome).toBe('updated');
   const opened = openIncident('x', 'default', '1'.repeat(64), {
     alertId: 'al-1',
@@ -69,8 +71,9 @@ describe('incident actions, the same over HTTP and on the command line', () => {
     }
   });
 
-  it('assigns an incident only to an enabled account, by its user id', async () => {
-    for (const owner of ['u-00000000-0000-4000-8000-000000000000', ids.disabled, 'on-call']) {
+  it('assigns an incident only to an enabled account whose role manages incidents, by its user id', async () => {
+    // An unknown id, a disabled account, a name instead of an id, and accounts that could not even read the incident (found by the trial).
+    for (const owner of ['u-00000000-0000-4000-8000-000000000000', ids.disabled, 'on-call', ids.integration, ids.auditor]) {
       const refused = await api('POST', `/api/incidents/${INCIDENT}/assign`, { owner });
       expect(refused.json(), owner).toMatchObject({ code: 'INCIDENT_OWNER_INVALID', statusCode: 422 });
       const refusedCli = await cli('assign', INCIDENT, '--owner', owner);
