@@ -18,6 +18,8 @@ describe('human text', () => {
     ['byte-order mark inside', 'a\ufeffb'],
     ['line feed (one line)', 'a\nb'],
     ['tab (one line)', 'a\tb'],
+    ['a lone high surrogate', 'lone \ud800 surrogate'],
+    ['a lone low surrogate', 'lone \udfff'],
   ])('refuses %s in one line of text, naming the expectation without quoting the text', (_what, text) => {
     expect(humanTextProblem(PAUSE_REASON, text)).toBe('one line, no control, bidi or invisible formatting characters');
   });
@@ -26,6 +28,9 @@ describe('human text', () => {
     expect(humanTextProblem(PAUSE_REASON, 'می\u200cخواهم')).toBeUndefined();
     expect(humanTextProblem(PAUSE_REASON, 'क्\u200dष')).toBeUndefined();
     expect(humanTextProblem(PAUSE_REASON, '👩\u200d⚕️ on call')).toBeUndefined();
+    // A surrogate pair is one character (an emoji outside the BMP), not a lone surrogate.
+    expect(humanTextProblem(PAUSE_REASON, 'scanner 🩻 replaced')).toBeUndefined();
+    expect(humanTextProblem(REVIEW_COMMENT, 'line one\n🩻 line two')).toBeUndefined();
   });
 
   it('bounds the length after trimming, and refuses the empty text unless allowed', () => {

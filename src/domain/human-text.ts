@@ -28,8 +28,11 @@ export interface HumanTextRule {
 // (U+202A–U+202E), isolates (U+2066–U+2069) and marks (LRM U+200E, RLM U+200F, ALM U+061C); the line
 // and paragraph separators (U+2028, U+2029); and the invisible formatting characters (U+200B, U+2060–U+2064, U+FEFF).
 const BIDI_AND_INVISIBLE = '\\u202a-\\u202e\\u2066-\\u2069\\u200e\\u200f\\u061c\\u2028\\u2029\\u200b\\u2060-\\u2064\\ufeff';
-const ACTING_CHARACTERS = new RegExp(`[\\p{Cc}${BIDI_AND_INVISIBLE}]`, 'u');
-const ACTING_CHARACTERS_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_AND_INVISIBLE}]`, 'u');
+// A lone surrogate (U+D800–U+DFFF not part of a pair) is no character at all: it cannot be encoded as
+// UTF-8 and shows as a replacement mark, so two texts that look alike may differ. With the `u` flag a
+// class of surrogates matches only unpaired ones (a pair is one code point).
+const ACTING_CHARACTERS = new RegExp(`[\\p{Cc}${BIDI_AND_INVISIBLE}\\ud800-\\udfff]`, 'u');
+const ACTING_CHARACTERS_BUT_LINES = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${BIDI_AND_INVISIBLE}\\ud800-\\udfff]`, 'u');
 /** What is refused, as the messages say it. */
 const REFUSED = 'no control, bidi or invisible formatting characters';
 

@@ -38,15 +38,16 @@ import { CANARY_FRACTION_MAX, CANARY_FRACTION_MIN } from '../domain/deployment/d
 export const listQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) });
 
 /**
- * A query's time range in order: its start (`from`, `since`) not after its end (`to`, `until`). A range
- * the wrong way round matches nothing, which reads as "there is nothing", so it is refused instead:
- * 400 REQUEST_INVALID naming the end, `to: not before from`. Every route with a range uses it.
+ * A query's range in order: its start (`from`, `since`; a seq cursor `after`) not after its end (`to`,
+ * `until`; `through`). A range the wrong way round matches nothing, which reads as "there is nothing", so
+ * it is refused instead: 400 REQUEST_INVALID naming the end, `to: not before from`. Every route with a range uses it.
  */
 export function orderedRange<Shape extends z.ZodRawShape>(schema: z.ZodObject<Shape>, start: keyof Shape & string, end: keyof Shape & string) {
   return schema.refine(
     (query) => {
       const values = query as Record<string, unknown>;
       const [from, to] = [values[start], values[end]];
+      if (typeof from === 'number' && typeof to === 'number') return from <= to; // a seq cursor and its bound
       return typeof from !== 'string' || typeof to !== 'string' || Date.parse(from) <= Date.parse(to);
     },
     { path: [end], message: `not before ${start}` },
@@ -1030,18 +1031,22 @@ export type MonitoringDetailBody = z.infer<typeof monitoringDetailSchema>;
 
 /** GET /api/monitoring/{site}/cases?signal=&from=&to=&after=&limit= : the cases behind a chart's point. */
 export const monitorCasesQuerySchema = orderedRange(
-  z.strictObject({
-    signal: z.string().min(1).max(64).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
-    /** The `next` of the previous page (a cursor: the last seq it held), or a chart point's `firstSeq` − 1. */
-    after: z.coerce.number().int().min(0).optional(),
-    /** Only cases up to this seq: a chart point's `lastSeq`, so paging stops at the point's last case. */
-    through: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
-  }),
-  'from',
-  'to',
+  orderedRange(
+    z.strictObject({
+      signal: z.string().min(1).max(64).optional(),
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional(),
+      /** The `next` of the previous page (a cursor: the last seq it held), or a chart point's `firstSeq` − 1. */
+      after: z.coerce.number().int().min(0).optional(),
+      /** Only cases up to this seq: a chart point's `lastSeq`, so paging stops at the point's last case. */
+      through: z.coerce.number().int().min(0).optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+    'from',
+    'to',
+  ),
+  'after',
+  'through',
 );
 export const monitorCaseSchema = z.object({
   seq: z.number().int(),
