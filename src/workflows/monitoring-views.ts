@@ -36,7 +36,16 @@ export function alertView(a: StoredAlert) {
   };
 }
 
-const percent = (x: number): string => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
+/**
+ * A rate as a reader says it: whole percents from 10 %, one decimal from 1 %, two significant digits
+ * below (a reference rate of 0.05 % is not "0.0%"), and 0 as 0 %.
+ */
+export function percent(x: number): string {
+  const p = 100 * x;
+  if (p >= 10) return `${p.toFixed(0)}%`;
+  if (p >= 1) return `${p.toFixed(1)}%`;
+  return p > 0 ? `${Number(p.toPrecision(2))}%` : '0%';
+}
 
 /**
  * One sentence a clinician can read: for a review detector the reviewed decisions found wrong over the
