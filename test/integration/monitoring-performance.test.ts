@@ -12,7 +12,7 @@ import { reviewedPerformance, type ReviewedCase } from '../../src/domain/monitor
 import { monitoringDetailSchema } from '../../src/http/contract.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import type { WorklistReason } from '../../src/domain/review/worklist.js';
-import { imageMeasures, openMonitoring, SITE, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
+import { imageMeasures, openMonitoring, singleImageWorklistItem, SITE, V2, type MonitoringStores } from '../fixtures/monitoring/open-monitoring.js';
 import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -71,23 +71,7 @@ describe('performance from reviews', () => {
         instances: 1,
         results: [],
       });
-      await stores.worklist.addItems([
-        {
-          itemId,
-          caseId: `case-${n}`,
-          studyKey: `sk-${n}`,
-          resultIndex: 0,
-          resultIndexes: [0],
-          reasons,
-          modalities: [],
-          bodyPart: null,
-          patientAgeYears: null,
-          site: SITE,
-          device: null,
-          probability: null,
-          samplingProbability: kept,
-        },
-      ]);
+      await stores.worklist.addItems([singleImageWorklistItem(n, reasons, kept)]);
       // The reader: the truth drawn from the probability (a calibrated model); every 7th read cannot tell.
       const p = measures.status === 'decided' ? (measures.probability ?? 0.5) : 0.5;
       const findingPresent = n % 7 === 3 ? null : random.nextFloat() < p;

@@ -18,7 +18,7 @@ import type { WorklistReason } from '../../src/domain/review/worklist.js';
 import { monitoringDetailSchema } from '../../src/http/contract.js';
 import { createSteppingClock } from '../../src/ports/audit-log.contract.js';
 import { recordReview } from '../../src/workflows/record-review.js';
-import { imageMeasures, openMonitoring, SITE, TEST_SETTINGS, V2 } from '../fixtures/monitoring/open-monitoring.js';
+import { imageMeasures, openMonitoring, singleImageWorklistItem, SITE, TEST_SETTINGS, V2 } from '../fixtures/monitoring/open-monitoring.js';
 import { sqliteMonitoringStores } from '../fixtures/monitoring/sqlite-monitoring-stores.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -82,23 +82,7 @@ async function setUp() {
     if (reasons.length === 0) return undefined;
     const itemId = `case-${n}#study`;
     await cases.save({ caseId: `case-${n}`, studyKey: `sk-${n}`, model: { id: 'm', version: '1.0.0', sha256: 'a'.repeat(64) }, instances: 1, results: [] });
-    await worklist.addItems([
-      {
-        itemId,
-        caseId: `case-${n}`,
-        studyKey: `sk-${n}`,
-        resultIndex: 0,
-        resultIndexes: [0],
-        reasons,
-        modalities: [],
-        bodyPart: null,
-        patientAgeYears: null,
-        site: SITE,
-        device: null,
-        probability: null,
-        samplingProbability: reasons.length === 1 && reasons[0] === 'random_sample' ? SAMPLE_RATE : 1,
-      },
-    ]);
+    await worklist.addItems([singleImageWorklistItem(n, reasons, reasons.length === 1 && reasons[0] === 'random_sample' ? SAMPLE_RATE : 1)]);
     return { itemId, reasons };
   };
   return { stores, opened, review, judge };
