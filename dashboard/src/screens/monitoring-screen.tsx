@@ -253,9 +253,31 @@ const RATES = [
   ['referRate', 'Refer rate'],
 ] as const;
 
+/** One estimated rate as a table row: the estimate, its 95 % interval, and the images it is over. */
+function RateRow({
+  label,
+  rate,
+  images,
+}: {
+  readonly label: string;
+  readonly rate: { readonly estimate: number | null; readonly low: number | null; readonly high: number | null };
+  readonly images: number;
+}) {
+  const percent = (x: number | null) => (x === null ? '–' : formatPercent(x));
+  return (
+    <tr>
+      <th scope="row">{label}</th>
+      <td>{percent(rate.estimate)}</td>
+      <td>
+        {percent(rate.low)} – {percent(rate.high)}
+      </td>
+      <td>{images}</td>
+    </tr>
+  );
+}
+
 /** Rates from reviews, each reviewed image weighted by 1 / the probability it was reviewed, with 95 % intervals. */
 function ReviewedPerformance({ performance: p }: { readonly performance: MonitoringDetailBody['performance'] }) {
-  const percent = (x: number | null) => (x === null ? '–' : formatPercent(x));
   return (
     <>
       <p className="small">
@@ -279,19 +301,9 @@ function ReviewedPerformance({ performance: p }: { readonly performance: Monitor
               </tr>
             </thead>
             <tbody>
-              {RATES.map(([key, label]) => {
-                const r = p.rates![key];
-                return (
-                  <tr key={key}>
-                    <th scope="row">{label}</th>
-                    <td>{percent(r.estimate)}</td>
-                    <td>
-                      {percent(r.low)} – {percent(r.high)}
-                    </td>
-                    <td>{r.reviewed}</td>
-                  </tr>
-                );
-              })}
+              {RATES.map(([key, label]) => (
+                <RateRow key={key} label={label} rate={p.rates![key]} images={p.rates![key].reviewed} />
+              ))}
               {p.calibration === null ? null : (
                 <tr>
                   <th scope="row">Calibration (mean probability − observed rate; ECE)</th>
@@ -322,7 +334,6 @@ const LABEL_FREE_RATES = [
 
 /** The label-free estimate (CBPE), with what it assumes: a hint beside the reviewed estimate, never instead of it. */
 function LabelFreePerformance({ estimate: e }: { readonly estimate: MonitoringDetailBody['performance']['labelFree'] }) {
-  const percent = (x: number | null) => (x === null ? '–' : formatPercent(x));
   return (
     <>
       <p className="small">{e.assumption}</p>
@@ -340,19 +351,9 @@ function LabelFreePerformance({ estimate: e }: { readonly estimate: MonitoringDe
               </tr>
             </thead>
             <tbody>
-              {LABEL_FREE_RATES.map(([key, label]) => {
-                const r = e.rates[key];
-                return (
-                  <tr key={key}>
-                    <th scope="row">{label}</th>
-                    <td>{percent(r.estimate)}</td>
-                    <td>
-                      {percent(r.low)} – {percent(r.high)}
-                    </td>
-                    <td>{r.cases}</td>
-                  </tr>
-                );
-              })}
+              {LABEL_FREE_RATES.map(([key, label]) => (
+                <RateRow key={key} label={label} rate={e.rates[key]} images={e.rates[key].cases} />
+              ))}
             </tbody>
           </table>
         </div>
